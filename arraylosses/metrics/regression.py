@@ -1,0 +1,237 @@
+"""Regression metrics, matching scikit-learn (whose argument order is ``(y_true, y_pred)``).
+
+Inputs are ``pred`` and ``target`` of shape ``(N,)`` or ``(N, K)`` (``K`` outputs), an
+optional per-sample ``weight`` of shape ``(N,)``, and ``multioutput``:
+
+* ``"uniform_average"`` (default): the mean of the ``K`` per-output scores, a 0-d array;
+* ``"raw_values"``: the ``(K,)`` per-output scores (``K = 1`` for 1-D inputs, as sklearn);
+* an array of ``K`` weights: their weighted mean;
+* ``"variance_weighted"`` (:func:`r2_score`, :func:`explained_variance_score` only): weighted
+  by each output's target variance.
+
+Results have ``pred``'s floating dtype, on ``pred``'s device.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+from .._backend import Array, Namespace, as_dtype, compute_dtype, const, finalize, namespace
+from .._validate import check_option, check_real, check_same_shape, check_weight
+
+__all__ = [
+    "explained_variance_score",
+    "mean_absolute_error",
+    "mean_absolute_percentage_error",
+    "mean_squared_error",
+    "r2_score",
+    "root_mean_squared_error",
+]
+
+_AVERAGES = ("uniform_average", "raw_values")
+_VARIANCE_AVERAGES = ("uniform_average", "raw_values", "variance_weighted")
+_FLOAT64_EPS = 2.220446049250313e-16  # sklearn's MAPE floor, finfo(float64).eps, any dtype
+
+
+class _Columns(NamedTuple):
+    xp: Namespace
+    pred: Array  # (N, K), compute dtype
+    target: Array  # (N, K), compute dtype
+    weight: Array | None  # (N, 1), compute dtype
+    out_dtype: Any
+
+
+def _columns(pred: Array, target: Array, weight: Array | None, multioutput: Any,
+             options: tuple[str, ...]) -> _Columns:
+    arrays = {"multioutput": multioutput} if hasattr(multioutput, "shape") else {}
+    xp = namespace(pred=pred, target=target, weight=weight, **arrays)
+    out_dtype, dtype = compute_dtype(xp, pred, "pred")
+    check_real(xp, "target", target)
+    check_same_shape("pred", pred, "target", target)
+    if pred.ndim not in (1, 2):
+        raise ValueError(f"pred must have shape (N,) or (N, K); got {tuple(pred.shape)}")
+    if pred.shape[0] == 0:
+        raise ValueError("pred must hold at least one sample; got an empty array")
+    p, t = as_dtype(xp, pred, dtype), as_dtype(xp, target, dtype)
+    if pred.ndim == 1:
+        p, t = p[:, None], t[:, None]
+    w = None
+    if weight is not None:
+        check_weight(xp, weight, (pred.shape[0],))
+        if weight.ndim != 1 or weight.shape[0] != pred.shape[0]:
+            raise ValueError(f"weight must have shape ({pred.shape[0]},); got {tuple(weight.shape)}")
+        w = as_dtype(xp, weight, dtype)[:, None]
+    if arrays:
+        k = p.shape[1]
+        if multioutput.ndim != 1 or multioutput.shape[0] != k:
+            raise ValueError(f"multioutput weights must have shape ({k},); got "
+                             f"{tuple(multioutput.shape)}")
+    else:
+        check_option("multioutput", multioutput, options)
+    return _Columns(xp, p, t, w, out_dtype)
+
+
+def _average(xp: Namespace, x: Array, w: Array | None) -> Array:
+    """Per-column (weighted) mean of an ``(N, K)`` array."""
+    if w is None:
+        return xp.mean(x, axis=0)
+    return xp.sum(w * x, axis=0) / xp.sum(w, axis=0)
+
+
+def _combine(c: _Columns, scores: Array, multioutput: Any) -> Array:
+    """Reduce the ``(K,)`` per-output scores as ``multioutput`` asks."""
+    xp = c.xp
+    if hasattr(multioutput, "shape"):
+        m = as_dtype(xp, multioutput, scores.dtype)
+        out = xp.sum(m * scores) / xp.sum(m)
+    elif multioutput == "raw_values":
+        out = scores
+    else:
+        out = xp.mean(scores)
+    return finalize(xp, out, c.out_dtype)
+
+
+def mean_squared_error(pred: Array, target: Array, *, weight: Array | None = None,
+                       multioutput: Any = "uniform_average") -> Array:
+    r"""MSE, :math:`\frac{\sum_i w_i (p_i - t_i)^2}{\sum_i w_i}` per output.
+
+    Peer: ``sklearn.metrics.mean_squared_error(target, pred)``.
+
+    Example:
+        >>> import numpy as np
+        >>> float(mean_squared_error(np.array([2.5, 0.0, 2, 8]), np.array([3, -0.5, 2, 7.0])))
+        0.375
+    """
+    c = _columns(pred, target, weight, multioutput, _AVERAGES)
+    r = c.pred - c.target
+    return _combine(c, _average(c.xp, r * r, c.weight), multioutput)
+
+
+def root_mean_squared_error(pred: Array, target: Array, *, weight: Array | None = None,
+                            multioutput: Any = "uniform_average") -> Array:
+    r"""RMSE: the square root of each output's MSE, then averaged over outputs (as sklearn).
+
+    Peer: ``sklearn.metrics.root_mean_squared_error(target, pred)``.
+
+    Example:
+        >>> import numpy as np
+        >>> float(root_mean_squared_error(np.array([1.0, 1.0]), np.array([4.0, -3.0])))
+        3.5355339059327378
+    """
+    c = _columns(pred, target, weight, multioutput, _AVERAGES)
+    r = c.pred - c.target
+    return _combine(c, c.xp.sqrt(_average(c.xp, r * r, c.weight)), multioutput)
+
+
+def mean_absolute_error(pred: Array, target: Array, *, weight: Array | None = None,
+                        multioutput: Any = "uniform_average") -> Array:
+    r"""MAE, :math:`\frac{\sum_i w_i |p_i - t_i|}{\sum_i w_i}` per output.
+
+    Peer: ``sklearn.metrics.mean_absolute_error(target, pred)``.
+
+    Example:
+        >>> import numpy as np
+        >>> float(mean_absolute_error(np.array([2.5, 0.0, 2, 8]), np.array([3, -0.5, 2, 7.0])))
+        0.5
+    """
+    c = _columns(pred, target, weight, multioutput, _AVERAGES)
+    return _combine(c, _average(c.xp, c.xp.abs(c.pred - c.target), c.weight), multioutput)
+
+
+def mean_absolute_percentage_error(pred: Array, target: Array, *, weight: Array | None = None,
+                                   multioutput: Any = "uniform_average") -> Array:
+    r"""MAPE, :math:`|p - t| / \max(|t|, \epsilon)` averaged, with sklearn's
+    :math:`\epsilon` = float64 machine epsilon (whatever the dtype). A fraction, not a percent.
+
+    Peer: ``sklearn.metrics.mean_absolute_percentage_error(target, pred)``. A zero target makes
+    the score huge rather than infinite, as there.
+
+    Example:
+        >>> import numpy as np
+        >>> float(mean_absolute_percentage_error(np.array([1.1, 2.0]), np.array([1.0, 4.0])))
+        0.3
+    """
+    c = _columns(pred, target, weight, multioutput, _AVERAGES)
+    xp = c.xp
+    floor = const(xp, _FLOAT64_EPS, c.target)
+    ape = xp.abs(c.pred - c.target) / xp.maximum(xp.abs(c.target), floor)
+    return _combine(c, _average(xp, ape, c.weight), multioutput)
+
+
+def _explained_fraction(c: _Columns, numerator: Array, denominator: Array, multioutput: Any,
+                        force_finite: bool) -> Array:
+    """``1 - num/den`` per output, sklearn's ``force_finite`` rule, then ``multioutput``.
+
+    force_finite: a perfect prediction (``num = 0``) scores 1 even for a constant target; an
+    imperfect one on a constant target (``num ≠ 0, den = 0``) scores 0 instead of ``-inf``.
+    """
+    xp = c.xp
+    if not isinstance(force_finite, bool):
+        raise TypeError(f"force_finite must be a bool; got {type(force_finite).__name__}")
+    zero, one = xp.zeros_like(denominator), xp.ones_like(denominator)
+    nonzero_den = denominator != 0
+    if force_finite:
+        safe_den = xp.where(nonzero_den, denominator, one)
+        scores = xp.where(numerator != 0, xp.where(nonzero_den, 1 - numerator / safe_den, zero),
+                          one)
+    else:
+        scores = 1 - numerator / denominator
+    if isinstance(multioutput, str) and multioutput == "variance_weighted":
+        total = xp.sum(denominator)
+        some = total != 0  # all-constant targets: uniform weights, as sklearn
+        safe_total = xp.where(some, total, xp.ones_like(total))
+        weighted = xp.sum(denominator * scores) / safe_total
+        return finalize(xp, xp.where(some, weighted, xp.mean(scores)), c.out_dtype)
+    return _combine(c, scores, multioutput)
+
+
+def r2_score(pred: Array, target: Array, *, weight: Array | None = None,
+             multioutput: Any = "uniform_average", force_finite: bool = True) -> Array:
+    r"""Coefficient of determination per output,
+
+    .. math:: R^2 = 1 - \frac{\sum_i w_i (t_i - p_i)^2}{\sum_i w_i (t_i - \bar t_w)^2}
+
+    1 is perfect, 0 is as good as predicting the (weighted) mean, negative is worse. With
+    ``force_finite=True`` (sklearn's default) a constant target gives 1 for a perfect prediction
+    and 0 otherwise, instead of NaN/-inf. Peer: ``sklearn.metrics.r2_score(target, pred)``.
+    Unlike sklearn (which warns and returns NaN), fewer than two samples raise ``ValueError``.
+
+    Example:
+        >>> import numpy as np
+        >>> float(r2_score(np.array([2.5, 0.0, 2, 8]), np.array([3, -0.5, 2, 7.0])))
+        0.9486081370449679
+    """
+    c = _columns(pred, target, weight, multioutput, _VARIANCE_AVERAGES)
+    if c.pred.shape[0] < 2:
+        raise ValueError(f"r2_score needs at least 2 samples; pred has shape {tuple(pred.shape)}")
+    xp = c.xp
+    w = c.weight if c.weight is not None else xp.ones_like(c.target[:, :1])
+    r = c.target - c.pred
+    numerator = xp.sum(w * r * r, axis=0)
+    d = c.target - _average(xp, c.target, c.weight)
+    denominator = xp.sum(w * d * d, axis=0)
+    return _explained_fraction(c, numerator, denominator, multioutput, force_finite)
+
+
+def explained_variance_score(pred: Array, target: Array, *, weight: Array | None = None,
+                             multioutput: Any = "uniform_average",
+                             force_finite: bool = True) -> Array:
+    r"""Explained variance per output, :math:`1 - \mathrm{Var}_w[t - p] / \mathrm{Var}_w[t]`.
+
+    Differs from :func:`r2_score` only in centring the residuals (a constant bias is not
+    penalised). ``force_finite`` and ``multioutput`` as there. Peer:
+    ``sklearn.metrics.explained_variance_score(target, pred)``.
+
+    Example:
+        >>> import numpy as np
+        >>> float(explained_variance_score(np.array([2.5, 0.0, 2, 8]), np.array([3, -0.5, 2, 7.0])))
+        0.9571734475374732
+    """
+    c = _columns(pred, target, weight, multioutput, _VARIANCE_AVERAGES)
+    xp = c.xp
+    r = c.target - c.pred
+    rc = r - _average(xp, r, c.weight)
+    numerator = _average(xp, rc * rc, c.weight)
+    d = c.target - _average(xp, c.target, c.weight)
+    denominator = _average(xp, d * d, c.weight)
+    return _explained_fraction(c, numerator, denominator, multioutput, force_finite)

@@ -1,0 +1,29 @@
+"""Similarity metrics."""
+
+from __future__ import annotations
+
+from .._backend import Array, reduce_loss
+from ..regression import _prepare_rows
+from ..similarity import rowwise_cosine
+
+__all__ = ["mean_cosine_similarity"]
+
+
+def mean_cosine_similarity(pred: Array, target: Array, *, axis: int = -1, eps: float = 1e-8,
+                           weight: Array | None = None) -> Array:
+    r"""Mean over rows of :math:`\cos(p_i, t_i)`, the norms clamped at ``eps``.
+
+    Peer: ``torchmetrics.CosineSimilarity(reduction="mean")`` (its default ``"sum"`` adds the
+    rows instead). ``weight`` gives a weighted mean over rows.
+
+    Args:
+        pred: ``(..., D)`` floating (``D`` on ``axis``); target: same shape.
+
+    Example:
+        >>> import numpy as np
+        >>> float(mean_cosine_similarity(np.array([[1.0, 0.0], [0.0, 1.0]]), np.eye(2)))
+        1.0
+    """
+    xp, p, t, axis, eps, out_dtype = _prepare_rows(pred, target, axis, eps, weight, "mean")
+    cos = rowwise_cosine(xp, p, t, axis=axis, eps=eps)
+    return reduce_loss(xp, cos, reduction="mean", weight=weight, out_dtype=out_dtype)

@@ -1,0 +1,395 @@
+"""Regression losses: each is an elementwise (or row-wise) loss, then a reduction.
+
+Every loss takes ``(pred, target)`` positionally, hyperparameters keyword-only, and
+``weight=None, reduction="mean"``:
+
+* ``reduction="none"`` returns the per-sample losses (the elementwise loss, of ``pred``'s
+  shape; for :func:`cosine_distance_loss` one loss per row), multiplied by ``weight`` if given;
+* ``"sum"`` returns ``Σ w·l``;
+* ``"mean"`` returns ``Σ l / n``, or ``Σ w·l / Σ w`` with weights (0 if the weights sum to 0).
+
+``weight`` must broadcast to the per-sample loss without changing its shape. The result has
+``pred``'s floating dtype (float16/bfloat16 are computed in float32) and lives on ``pred``'s
+device; ``target`` may be integer.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._backend import (
+    LOG_2,
+    LOG_2PI,
+    Array,
+    Namespace,
+    as_dtype,
+    compute_dtype,
+    const,
+    is_eager,
+    namespace,
+    reduce_loss,
+    stop_gradient,
+)
+from ._validate import (
+    check_axis,
+    check_real,
+    check_reduction,
+    check_same_shape,
+    check_weight,
+    hyperparameter,
+    positive_float,
+)
+from .similarity import rowwise_cosine
+
+__all__ = [
+    "cosine_distance_loss",
+    "gaussian_nll_loss",
+    "huber_loss",
+    "l1_loss",
+    "log_cosh_loss",
+    "mae_loss",
+    "mse_loss",
+    "poisson_nll_loss",
+    "quantile_loss",
+    "smooth_l1_loss",
+]
+
+
+def _arrays(params: dict[str, Any]) -> dict[str, Any]:
+    """The hyperparameters given as arrays (they must share the inputs' namespace)."""
+    return {k: v for k, v in params.items() if hasattr(v, "shape")}
+
+
+def _prepare(
+    pred: Array, target: Array, weight: Array | None, reduction: str, **hyper: Any
+) -> tuple[Namespace, Array, Array, Any]:
+    """Validate an elementwise ``(pred, target)`` pair; return them in the compute dtype."""
+    xp = namespace(pred=pred, target=target, weight=weight, **_arrays(hyper))
+    check_reduction(reduction)
+    out_dtype, dtype = compute_dtype(xp, pred, "pred")
+    check_real(xp, "target", target)
+    check_same_shape("pred", pred, "target", target)
+    if weight is not None:
+        check_weight(xp, weight, tuple(pred.shape))
+    return xp, as_dtype(xp, pred, dtype), as_dtype(xp, target, dtype), out_dtype
+
+
+def _prepare_rows(
+    pred: Array, target: Array, axis: int, eps: float, weight: Array | None, reduction: str
+) -> tuple[Namespace, Array, Array, int, float, Any]:
+    """Validate a row-wise ``(pred, target)`` pair whose per-sample loss drops ``axis``."""
+    xp = namespace(pred=pred, target=target, weight=weight)
+    check_reduction(reduction)
+    out_dtype, dtype = compute_dtype(xp, pred, "pred")
+    check_real(xp, "target", target)
+    check_same_shape("pred", pred, "target", target)
+    axis = check_axis("axis", axis, pred)
+    eps = positive_float("eps", eps)
+    if weight is not None:
+        check_weight(xp, weight, tuple(s for i, s in enumerate(pred.shape) if i != axis))
+    return xp, as_dtype(xp, pred, dtype), as_dtype(xp, target, dtype), axis, eps, out_dtype
+
+
+def mse_loss(
+    pred: Array, target: Array, *, weight: Array | None = None, reduction: str = "mean"
+) -> Array:
+    r"""Mean squared error, :math:`\ell = (p - t)^2` per element.
+
+    Peers: ``torch.nn.functional.mse_loss``; ``optax.squared_error`` (per element; note that
+    ``optax.l2_loss`` is half of it).
+
+    Args:
+        pred: floating array of any shape.
+        target: same shape as ``pred``.
+        weight: per-element weights broadcastable to ``pred``'s shape.
+        reduction: ``"mean"``, ``"sum"`` or ``"none"``.
+
+    Example:
+        >>> import numpy as np
+        >>> float(mse_loss(np.array([1.0, 2.0]), np.array([3.0, 2.0])))
+        2.0
+    """
+    xp, p, t, out_dtype = _prepare(pred, target, weight, reduction)
+    r = p - t
+    return reduce_loss(xp, r * r, reduction=reduction, weight=weight, out_dtype=out_dtype)
+
+
+def l1_loss(
+    pred: Array, target: Array, *, weight: Array | None = None, reduction: str = "mean"
+) -> Array:
+    r"""Mean absolute error, :math:`\ell = |p - t|` per element. Alias: :func:`mae_loss`.
+
+    Peer: ``torch.nn.functional.l1_loss``. The gradient at ``p = t`` is 0 on torch and 1 on
+    JAX (their ``abs`` conventions differ at the kink).
+
+    Example:
+        >>> import numpy as np
+        >>> float(l1_loss(np.array([1.0, 2.0]), np.array([3.0, 2.5])))
+        1.25
+    """
+    xp, p, t, out_dtype = _prepare(pred, target, weight, reduction)
+    return reduce_loss(xp, xp.abs(p - t), reduction=reduction, weight=weight, out_dtype=out_dtype)
+
+
+mae_loss = l1_loss
+
+
+def huber_loss(
+    pred: Array,
+    target: Array,
+    *,
+    delta: Any = 1.0,
+    weight: Array | None = None,
+    reduction: str = "mean",
+) -> Array:
+    r"""Huber loss with threshold :math:`\delta > 0`, :math:`r = p - t`:
+
+    .. math:: \ell = \begin{cases} \tfrac12 r^2 & |r| \le \delta \\
+              \delta\,(|r| - \tfrac12\delta) & \text{otherwise} \end{cases}
+
+    Huber (1964). Peers: ``torch.nn.functional.huber_loss``, ``optax.huber_loss`` (both
+    ``delta=1.0``). Keras' ``huber`` first averages over the last axis; here every element
+    counts once, as in torch.
+
+    Args:
+        delta: positive float or 0-d array (learnable).
+
+    Example:
+        >>> import numpy as np
+        >>> huber_loss(np.array([0.5, 3.0]), np.zeros(2), reduction="none").tolist()
+        [0.125, 2.5]
+    """
+    xp, p, t, out_dtype = _prepare(pred, target, weight, reduction, delta=delta)
+    delta = hyperparameter(xp, "delta", delta, p, low=0.0, low_inclusive=False)
+    r = p - t
+    a = xp.abs(r)
+    loss = xp.where(a <= delta, 0.5 * r * r, delta * (a - 0.5 * delta))
+    return reduce_loss(xp, loss, reduction=reduction, weight=weight, out_dtype=out_dtype)
+
+
+def smooth_l1_loss(
+    pred: Array,
+    target: Array,
+    *,
+    beta: Any = 1.0,
+    weight: Array | None = None,
+    reduction: str = "mean",
+) -> Array:
+    r"""Smooth L1 loss with threshold :math:`\beta \ge 0`, :math:`r = p - t`:
+
+    .. math:: \ell = \begin{cases} \tfrac12 r^2 / \beta & |r| < \beta \\
+              |r| - \tfrac12\beta & \text{otherwise} \end{cases}
+
+    Girshick (2015), Fast R-CNN. Peer: ``torch.nn.functional.smooth_l1_loss``. Equals
+    ``huber_loss(delta=β) / β`` for ``β > 0`` and ``l1_loss`` for ``β = 0``.
+
+    Example:
+        >>> import numpy as np
+        >>> smooth_l1_loss(np.array([0.5, 3.0]), np.zeros(2), reduction="none").tolist()
+        [0.125, 2.5]
+    """
+    xp, p, t, out_dtype = _prepare(pred, target, weight, reduction, beta=beta)
+    beta = hyperparameter(xp, "beta", beta, p, low=0.0)
+    r = p - t
+    a = xp.abs(r)
+    # beta = 0 never takes the quadratic branch; divide by 1 there so its gradient is not NaN.
+    if hasattr(beta, "shape"):
+        safe_beta = xp.where(beta > 0, beta, xp.ones_like(beta))
+    else:
+        safe_beta = beta if beta > 0 else 1.0
+    loss = xp.where(a < beta, 0.5 * r * r / safe_beta, a - 0.5 * beta)
+    return reduce_loss(xp, loss, reduction=reduction, weight=weight, out_dtype=out_dtype)
+
+
+def log_cosh_loss(
+    pred: Array, target: Array, *, weight: Array | None = None, reduction: str = "mean"
+) -> Array:
+    r""":math:`\ell = \log\cosh(p - t)`, computed as :math:`\mathrm{logaddexp}(r, -r) - \log 2`.
+
+    That form equals :math:`|r| + \mathrm{softplus}(-2|r|) - \log 2` and never overflows (``cosh``
+    itself overflows for :math:`|r| > 710` in float64, 89 in float32); its gradient is exactly
+    :math:`\tanh r`, with no kink at 0. Peers: ``optax.log_cosh`` (same form), Keras
+    ``log_cosh`` (which averages over the last axis first).
+
+    Example:
+        >>> import numpy as np, math
+        >>> abs(float(log_cosh_loss(np.array([1.0]), np.array([0.0]))) - math.log(math.cosh(1)))
+        0.0
+    """
+    xp, p, t, out_dtype = _prepare(pred, target, weight, reduction)
+    r = p - t
+    loss = xp.logaddexp(r, -r) - LOG_2
+    return reduce_loss(xp, loss, reduction=reduction, weight=weight, out_dtype=out_dtype)
+
+
+def quantile_loss(
+    pred: Array,
+    target: Array,
+    *,
+    quantile: Any = 0.5,
+    weight: Array | None = None,
+    reduction: str = "mean",
+) -> Array:
+    r"""Pinball loss for quantile :math:`q \in [0, 1]`, with :math:`r = t - p`:
+
+    .. math:: \ell = \max(q\, r,\ (q - 1)\, r)
+
+    Koenker & Bassett (1978). Peer: ``sklearn.metrics.mean_pinball_loss(y_true, y_pred,
+    alpha=q)`` (note its ``(target, pred)`` order). ``q = 0.5`` is half the absolute error.
+
+    Example:
+        >>> import numpy as np
+        >>> quantile_loss(np.array([0.0, 0.0]), np.array([1.0, -1.0]), quantile=0.9,
+        ...               reduction="none").round(6).tolist()
+        [0.9, 0.1]
+    """
+    xp, p, t, out_dtype = _prepare(pred, target, weight, reduction, quantile=quantile)
+    q = hyperparameter(xp, "quantile", quantile, p, low=0.0, high=1.0)
+    r = t - p
+    loss = xp.maximum(q * r, (q - 1) * r)
+    return reduce_loss(xp, loss, reduction=reduction, weight=weight, out_dtype=out_dtype)
+
+
+def poisson_nll_loss(
+    pred: Array,
+    target: Array,
+    *,
+    log_input: bool = True,
+    full: bool = False,
+    eps: float = 1e-8,
+    weight: Array | None = None,
+    reduction: str = "mean",
+) -> Array:
+    r"""Poisson negative log-likelihood of counts ``target`` given the rate ``pred``.
+
+    .. math:: \ell = \begin{cases} e^{p} - t\,p & \texttt{log\_input} \\
+              p - t \log(p + \epsilon) & \text{otherwise} \end{cases}
+              \;+\; [\texttt{full} \wedge t > 1]\,\big(t \log t - t + \tfrac12 \log(2\pi t)\big)
+
+    The last term is Stirling's approximation of :math:`\log t!`, added only where
+    :math:`t > 1` (exactly as ``torch.nn.functional.poisson_nll_loss``, the peer). The constant
+    :math:`\log t!` is otherwise dropped, so the loss can be negative.
+
+    Args:
+        pred: log-rates (``log_input=True``) or rates.
+        target: counts, same shape, floating or integer.
+
+    Example:
+        >>> import numpy as np
+        >>> float(poisson_nll_loss(np.array([0.0]), np.array([2.0])))
+        1.0
+    """
+    xp, p, t, out_dtype = _prepare(pred, target, weight, reduction)
+    eps = positive_float("eps", eps)
+    for name, flag in (("log_input", log_input), ("full", full)):
+        if not isinstance(flag, bool):
+            raise TypeError(f"{name} must be a bool; got {type(flag).__name__}")
+    loss = xp.exp(p) - t * p if log_input else p - t * xp.log(p + eps)
+    if full:
+        large = t > 1
+        t_safe = xp.where(large, t, xp.ones_like(t))  # log(0) must not reach the gradient
+        log_t = xp.log(t_safe)
+        stirling = t_safe * log_t - t_safe + 0.5 * (LOG_2PI + log_t)
+        loss = loss + xp.where(large, stirling, xp.zeros_like(t))
+    return reduce_loss(xp, loss, reduction=reduction, weight=weight, out_dtype=out_dtype)
+
+
+def _variance_shape(pred: Array, var: Array) -> bool:
+    """torch's rule: ``var`` has ``pred``'s shape, lacks its last axis, or is 1 on one axis.
+
+    Returns whether ``var`` lacks the last axis (and needs it added back).
+    """
+    ps, vs = tuple(pred.shape), tuple(var.shape)
+    if vs == ps:
+        return False
+    if vs == ps[:-1]:
+        return True
+    mismatched = [v for p, v in zip(ps, vs, strict=False) if p != v]
+    if len(vs) == len(ps) and mismatched == [1]:
+        return False
+    raise ValueError(
+        f"var must have pred's shape {ps}, that shape without its last axis, or that shape with "
+        f"one axis of size 1; got {vs}"
+    )
+
+
+def gaussian_nll_loss(
+    pred: Array,
+    target: Array,
+    var: Array,
+    *,
+    full: bool = False,
+    eps: float = 1e-6,
+    weight: Array | None = None,
+    reduction: str = "mean",
+) -> Array:
+    r"""Gaussian negative log-likelihood of ``target`` under :math:`\mathcal N(p, v)`:
+
+    .. math:: \ell = \tfrac12\big(\log \max(v, \epsilon) + (p - t)^2 / \max(v, \epsilon)\big)
+              \;+\; [\texttt{full}]\,\tfrac12 \log 2\pi
+
+    torch semantics (``torch.nn.functional.gaussian_nll_loss``, the peer): ``var`` has
+    ``pred``'s shape, or lacks its last axis, or has size 1 on one axis (homoscedastic);
+    ``var`` is clamped at ``eps`` for the value but the clamp passes the gradient straight
+    through (torch clamps in place under ``no_grad``); negative ``var`` raises (checked only in
+    eager mode, since it reads values). Nix & Weigend (1994).
+
+    Args:
+        pred: predicted means, floating.
+        target: same shape as ``pred``.
+        var: predicted variances, see above.
+
+    Example:
+        >>> import numpy as np
+        >>> float(gaussian_nll_loss(np.array([0.0]), np.array([2.0]), np.array([1.0])))
+        2.0
+    """
+    xp, p, t, out_dtype = _prepare(pred, target, weight, reduction)
+    namespace(pred=pred, var=var)
+    check_real(xp, "var", var)
+    eps = positive_float("eps", eps)
+    if not isinstance(full, bool):
+        raise TypeError(f"full must be a bool; got {type(full).__name__}")
+    v = as_dtype(xp, var, p.dtype)
+    if _variance_shape(pred, var):
+        v = xp.expand_dims(v, axis=-1)
+    if is_eager(xp, v) and bool(xp.any(v < 0)):
+        raise ValueError("var must be non-negative; it has negative entries")
+    # value max(v, eps), gradient of v itself (straight-through, as torch's no_grad clamp_)
+    v = v + stop_gradient(xp, xp.maximum(v, const(xp, eps, v)) - v)
+    r = p - t
+    loss = 0.5 * (xp.log(v) + r * r / v)
+    if full:
+        loss = loss + 0.5 * LOG_2PI
+    return reduce_loss(xp, loss, reduction=reduction, weight=weight, out_dtype=out_dtype)
+
+
+def cosine_distance_loss(
+    pred: Array,
+    target: Array,
+    *,
+    axis: int = -1,
+    eps: float = 1e-8,
+    weight: Array | None = None,
+    reduction: str = "mean",
+) -> Array:
+    r"""Cosine distance per row, :math:`\ell = 1 - \cos(p, t)` with
+    :math:`\cos(p, t) = p\cdot t / (\max(\lVert p\rVert, \epsilon)\max(\lVert t\rVert, \epsilon))`.
+
+    The "cosine loss" for regressing embeddings. Peer: ``optax.cosine_distance`` (which clamps
+    at ``epsilon=0`` by default; identical whenever no norm is below ``eps``).
+
+    Args:
+        pred: ``(..., D)`` floating (``D`` on ``axis``).
+        target: same shape as ``pred``.
+        axis: the embedding axis.
+        weight: broadcastable to the per-row loss (``pred``'s shape without ``axis``).
+
+    Example:
+        >>> import numpy as np
+        >>> float(cosine_distance_loss(np.array([[1.0, 0.0]]), np.array([[0.0, 2.0]])))
+        1.0
+    """
+    xp, p, t, axis, eps, out_dtype = _prepare_rows(pred, target, axis, eps, weight, reduction)
+    loss = 1 - rowwise_cosine(xp, p, t, axis=axis, eps=eps)
+    return reduce_loss(xp, loss, reduction=reduction, weight=weight, out_dtype=out_dtype)

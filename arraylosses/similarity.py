@@ -1,0 +1,172 @@
+"""Similarities and distances between embeddings.
+
+Row-wise (:func:`cosine_similarity`) and all-pairs (:func:`pairwise_cosine_similarity`,
+:func:`pairwise_dot`, :func:`pairwise_euclidean_distance`) forms, and :func:`l2_normalize`.
+Norms are clamped (``max(‖x‖, eps)``) with a gradient that stays finite at the zero vector.
+"""
+
+from __future__ import annotations
+
+from ._backend import Array, Namespace, as_dtype, compute_dtype, const, finalize, namespace
+from ._validate import check_axis, check_floating, check_ndim, check_same_shape, positive_float
+
+__all__ = [
+    "cosine_similarity",
+    "l2_normalize",
+    "pairwise_cosine_similarity",
+    "pairwise_dot",
+    "pairwise_euclidean_distance",
+]
+
+
+def clamped_norm(xp: Namespace, x: Array, *, axis: int, eps: float, keepdims: bool) -> Array:
+    """``max(‖x‖₂, eps)`` along ``axis``, with a zero (not NaN) gradient at ``x = 0``.
+
+    ``sqrt`` is only evaluated where the squared norm exceeds ``eps²`` (the double-``where``
+    pattern); elsewhere the value is the constant ``eps``.
+    """
+    sq = xp.sum(x * x, axis=axis, keepdims=keepdims)
+    big = sq > eps * eps
+    safe = xp.where(big, sq, xp.ones_like(sq))
+    return xp.where(big, xp.sqrt(safe), const(xp, eps, sq))
+
+
+def rowwise_cosine(xp: Namespace, a: Array, b: Array, *, axis: int, eps: float) -> Array:
+    """``a·b / (max(‖a‖, eps)·max(‖b‖, eps))`` along ``axis`` (validated inputs)."""
+    dot = xp.sum(a * b, axis=axis)
+    na = clamped_norm(xp, a, axis=axis, eps=eps, keepdims=False)
+    nb = clamped_norm(xp, b, axis=axis, eps=eps, keepdims=False)
+    return dot / (na * nb)
+
+
+def _two_embeddings(a: Array, b: Array) -> tuple[Namespace, Array, Array, object]:
+    xp = namespace(a=a, b=b)
+    out_dtype, dtype = compute_dtype(xp, a, "a")
+    check_floating(xp, "b", b)
+    return xp, as_dtype(xp, a, dtype), as_dtype(xp, b, dtype), out_dtype
+
+
+def _pairwise_embeddings(a: Array, b: Array) -> tuple[Namespace, Array, Array, object]:
+    xp, a_c, b_c, out_dtype = _two_embeddings(a, b)
+    check_ndim("a", a, 2, "(N, D)")
+    check_ndim("b", b, 2, "(M, D)")
+    if a.shape[1] != b.shape[1]:
+        raise ValueError(
+            f"b must have the embedding width D={a.shape[1]} of a; got shape {tuple(b.shape)}"
+        )
+    return xp, a_c, b_c, out_dtype
+
+
+def cosine_similarity(a: Array, b: Array, *, axis: int = -1, eps: float = 1e-8) -> Array:
+    r"""Cosine similarity of matching rows of ``a`` and ``b``.
+
+    .. math:: \cos(a, b) = \frac{a \cdot b}{\max(\lVert a \rVert, \epsilon)\,
+              \max(\lVert b \rVert, \epsilon)}
+
+    Same formula as ``torch.nn.functional.cosine_similarity`` (which also broadcasts; here the
+    shapes must be equal).
+
+    Args:
+        a: ``(..., D, ...)`` floating array.
+        b: same shape as ``a``.
+        axis: the embedding axis ``D``.
+        eps: lower clamp of each norm (a Python float).
+
+    Returns:
+        ``a``'s shape without ``axis``, in ``a``'s dtype.
+
+    Example:
+        >>> import numpy as np
+        >>> float(cosine_similarity(np.array([1.0, 0.0]), np.array([1.0, 1.0])))
+        0.7071067811865475
+    """
+    xp, a_c, b_c, out_dtype = _two_embeddings(a, b)
+    check_same_shape("a", a, "b", b)
+    axis = check_axis("axis", axis, a)
+    eps = positive_float("eps", eps)
+    return finalize(xp, rowwise_cosine(xp, a_c, b_c, axis=axis, eps=eps), out_dtype)
+
+
+def l2_normalize(x: Array, *, axis: int = -1, eps: float = 1e-12) -> Array:
+    r"""``x / max(‖x‖₂, eps)`` along ``axis`` (``torch.nn.functional.normalize`` semantics).
+
+    Args:
+        x: floating array.
+        axis: the axis normalised.
+        eps: lower clamp of the norm; the zero vector stays zero, with a finite gradient.
+
+    Example:
+        >>> import numpy as np
+        >>> l2_normalize(np.array([3.0, 4.0])).tolist()
+        [0.6, 0.8]
+    """
+    xp = namespace(x=x)
+    out_dtype, dtype = compute_dtype(xp, x, "x")
+    axis = check_axis("axis", axis, x)
+    eps = positive_float("eps", eps)
+    x_c = as_dtype(xp, x, dtype)
+    return finalize(xp, x_c / clamped_norm(xp, x_c, axis=axis, eps=eps, keepdims=True), out_dtype)
+
+
+def pairwise_cosine_similarity(a: Array, b: Array, *, eps: float = 1e-8) -> Array:
+    r"""All-pairs cosine similarity: ``(N, D), (M, D) → (N, M)``.
+
+    ``out[i, j] = cos(a_i, b_j)`` with the norms clamped at ``eps`` as in
+    :func:`cosine_similarity`; computed as one matrix product of the normalised rows (the
+    sentence-transformers ``util.cos_sim`` layout, which clamps at ``1e-12`` instead).
+
+    Example:
+        >>> import numpy as np
+        >>> pairwise_cosine_similarity(np.eye(2), np.array([[1.0, 1.0]])).round(4).tolist()
+        [[0.7071], [0.7071]]
+    """
+    xp, a_c, b_c, out_dtype = _pairwise_embeddings(a, b)
+    eps = positive_float("eps", eps)
+    a_n = a_c / clamped_norm(xp, a_c, axis=1, eps=eps, keepdims=True)
+    b_n = b_c / clamped_norm(xp, b_c, axis=1, eps=eps, keepdims=True)
+    return finalize(xp, xp.matmul(a_n, xp.permute_dims(b_n, (1, 0))), out_dtype)
+
+
+def pairwise_dot(a: Array, b: Array) -> Array:
+    r"""All-pairs dot products: ``(N, D), (M, D) → (N, M)``, ``out[i, j] = a_i · b_j``.
+
+    Example:
+        >>> import numpy as np
+        >>> pairwise_dot(np.array([[1.0, 2.0]]), np.array([[3.0, 4.0], [1.0, 0.0]])).tolist()
+        [[11.0, 1.0]]
+    """
+    xp, a_c, b_c, out_dtype = _pairwise_embeddings(a, b)
+    return finalize(xp, xp.matmul(a_c, xp.permute_dims(b_c, (1, 0))), out_dtype)
+
+
+def pairwise_euclidean_distance(a: Array, b: Array, *, squared: bool = False) -> Array:
+    r"""All-pairs Euclidean distances: ``(N, D), (M, D) → (N, M)``.
+
+    .. math:: d_{ij}^2 = \lVert a_i \rVert^2 + \lVert b_j \rVert^2 - 2\, a_i \cdot b_j
+
+    computed with one matrix product (as scikit-learn's ``euclidean_distances`` and, for larger
+    inputs, ``torch.cdist``), clamped at 0. The expansion's absolute error in ``d²`` is about
+    ``ε_dtype · (‖a_i‖² + ‖b_j‖²)``, so very close points far from the origin lose relative
+    accuracy. The square root has a zero gradient (not NaN) at ``d = 0``.
+
+    Args:
+        a: ``(N, D)``; b: ``(M, D)``.
+        squared: return ``d²`` instead of ``d``.
+
+    Example:
+        >>> import numpy as np
+        >>> pairwise_euclidean_distance(np.array([[0.0, 0.0]]), np.array([[3.0, 4.0]])).tolist()
+        [[5.0]]
+    """
+    xp, a_c, b_c, out_dtype = _pairwise_embeddings(a, b)
+    if not isinstance(squared, bool):
+        raise TypeError(f"squared must be a bool; got {type(squared).__name__}")
+    aa = xp.sum(a_c * a_c, axis=1)[:, None]
+    bb = xp.sum(b_c * b_c, axis=1)[None, :]
+    d2 = aa + bb - 2 * xp.matmul(a_c, xp.permute_dims(b_c, (1, 0)))
+    positive = d2 > 0
+    d2 = xp.where(positive, d2, xp.zeros_like(d2))
+    if squared:
+        return finalize(xp, d2, out_dtype)
+    safe = xp.where(positive, d2, xp.ones_like(d2))
+    return finalize(xp, xp.where(positive, xp.sqrt(safe), xp.zeros_like(d2)), out_dtype)
