@@ -233,3 +233,166 @@ def one_hot(xp: Namespace, labels: Array, num_classes: int, *, dtype: Any) -> Ar
 
 LOG_2 = math.log(2.0)
 LOG_2PI = math.log(2.0 * math.pi)
+
+
+# ---------------------------------------------------------------------------------------------
+# The backends, as ``arraylosses.testing``, the tests and the conformance matrix see them: how to
+# load each one, make arrays on it and read them back. Loss code never uses this part.
+
+
+class Backend:
+    """One column of the conformance matrix: a namespace, a device and the dtypes it has."""
+
+    def __init__(self, name: str, loader: Any, dtypes: tuple[str, ...], differentiable: bool,
+                 flags: dict[str, Any] | None = None):
+        self.name = name
+        self._loader = loader
+        self._flags = flags
+        self.dtypes = dtypes
+        self.differentiable = differentiable
+        self._loaded: tuple[Namespace, Any] | None = None
+
+    def __repr__(self) -> str:
+        return f"Backend({self.name!r})"
+
+    def load(self) -> tuple[Namespace, Any]:
+        """``(namespace, device)``; raises ``ImportError``/``RuntimeError`` if unavailable."""
+        if self._loaded is None:
+            self._loaded = self._loader()
+        return self._loaded
+
+    @property
+    def xp(self) -> Namespace:
+        return self.load()[0]
+
+    @property
+    def device(self) -> Any:
+        return self.load()[1]
+
+    def context(self) -> Any:
+        """Context to run calls in: array_api_strict's flags for the jit-like strict column."""
+        if self._flags is None:
+            import contextlib
+
+            return contextlib.nullcontext()
+        import array_api_strict
+
+        return array_api_strict.ArrayAPIStrictFlags(**self._flags)
+
+    def available(self) -> str | None:
+        """``None`` if usable here, else the reason it is not."""
+        try:
+            self.load()
+        except (ImportError, RuntimeError) as err:
+            return f"{self.name}: {err}"
+        return None
+
+    def asarray(self, x: Any, dtype: str | None = None) -> Array:
+        """A NumPy array (or nested list) on this backend; floats cast to ``dtype``."""
+        import numpy as np
+
+        xp, dev = self.load()
+        x = np.asarray(x)
+        if dtype is None or x.dtype.kind in "biu":
+            return xp.asarray(x, device=dev)
+        target = getattr(xp, dtype)
+        if dtype == "bfloat16":  # NumPy has no bfloat16: go through float32
+            return xp.astype(xp.asarray(x.astype(np.float32), device=dev), target)
+        return xp.asarray(x, dtype=target, device=dev)
+
+    def to_numpy(self, x: Any) -> Any:
+        """A NumPy copy of ``x`` (bfloat16 widened to float32)."""
+        import numpy as np
+
+        if array_api_compat.is_torch_array(x):
+            import torch
+
+            x = x.detach().cpu()
+            return (x.float() if x.dtype == torch.bfloat16 else x).numpy()
+        if array_api_compat.is_cupy_array(x):
+            return x.get()
+        if array_api_compat.is_jax_array(x):
+            if str(x.dtype) == "bfloat16":
+                x = x.astype("float32")
+            return np.asarray(x)
+        if type(x).__module__.startswith("array_api_strict"):
+            import array_api_strict
+
+            return np.asarray(x.to_device(array_api_strict.Device("CPU_DEVICE")))
+        return np.asarray(x)
+
+    def dtype_name(self, x: Array) -> str:
+        return str(x.dtype).rsplit(".", 1)[-1]
+
+
+def _load_numpy() -> tuple[Namespace, Any]:
+    import array_api_compat.numpy as xp
+
+    return xp, "cpu"
+
+
+def _load_strict(device: str) -> Any:
+    def load() -> tuple[Namespace, Any]:
+        import array_api_strict as xp
+
+        return xp, xp.Device(device)
+
+    return load
+
+
+def _load_torch(kind: str) -> Any:
+    def load() -> tuple[Namespace, Any]:
+        import array_api_compat.torch as xp
+        import torch
+
+        if kind == "cuda" and not torch.cuda.is_available():
+            raise RuntimeError("no CUDA device")
+        return xp, torch.device(kind)
+
+    return load
+
+
+def _load_jax(kind: str) -> Any:
+    def load() -> tuple[Namespace, Any]:
+        import jax
+
+        # float64 parity needs x64; no TF32 in matmuls (SciPy's test setup does the same)
+        jax.config.update("jax_enable_x64", True)
+        jax.config.update("jax_default_matmul_precision", "highest")
+        try:
+            devices = jax.devices(kind)
+        except RuntimeError as err:
+            raise RuntimeError(f"no JAX {kind} device") from err
+        import jax.numpy as xp
+
+        return xp, devices[0]
+
+    return load
+
+
+def _load_cupy() -> tuple[Namespace, Any]:
+    import array_api_compat.cupy as xp
+    import cupy
+
+    if cupy.cuda.runtime.getDeviceCount() < 1:
+        raise RuntimeError("no CUDA device")
+    return xp, cupy.cuda.Device(0)
+
+
+_HALF = ("float16", "bfloat16")
+BACKENDS: dict[str, Backend] = {
+    b.name: b
+    for b in (
+        Backend("numpy", _load_numpy, ("float16", "float32", "float64"), False),
+        Backend("array_api_strict", _load_strict("CPU_DEVICE"), ("float32", "float64"), False),
+        # a non-default device (results must stay there) and no boolean indexing or
+        # data-dependent shapes: what passes here also traces under jax.jit
+        Backend("array_api_strict-device1", _load_strict("device1"), ("float32", "float64"), False,
+                flags={"boolean_indexing": False, "data_dependent_shapes": False}),
+        Backend("torch", _load_torch("cpu"), (*_HALF, "float32", "float64"), True),
+        Backend("jax", _load_jax("cpu"), (*_HALF, "float32", "float64"), True),
+        Backend("cupy", _load_cupy, ("float16", "float32", "float64"), False),
+        Backend("torch-cuda", _load_torch("cuda"), (*_HALF, "float32", "float64"), True),
+        Backend("jax-gpu", _load_jax("gpu"), (*_HALF, "float32", "float64"), True),
+    )
+}
