@@ -39,7 +39,7 @@ from ._validate import (
     hyperparameter,
     positive_float,
 )
-from .similarity import rowwise_cosine
+from .similarity import _rowwise_cosine
 
 __all__ = [
     "cosine_distance_loss",
@@ -391,5 +391,5 @@ def cosine_distance_loss(
         1.0
     """
     xp, p, t, axis, eps, out_dtype = _prepare_rows(pred, target, axis, eps, weight, reduction)
-    loss = 1 - rowwise_cosine(xp, p, t, axis=axis, eps=eps)
+    loss = 1 - _rowwise_cosine(xp, p, t, axis=axis, eps=eps)
     return reduce_loss(xp, loss, reduction=reduction, weight=weight, out_dtype=out_dtype)

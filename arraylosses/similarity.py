@@ -19,7 +19,7 @@ __all__ = [
 ]
 
 
-def clamped_norm(xp: Namespace, x: Array, *, axis: int, eps: float, keepdims: bool) -> Array:
+def _clamped_norm(xp: Namespace, x: Array, *, axis: int, eps: float, keepdims: bool) -> Array:
     """``max(‖x‖₂, eps)`` along ``axis``, with a zero (not NaN) gradient at ``x = 0``.
 
     ``sqrt`` is only evaluated where the squared norm exceeds ``eps²`` (the double-``where``
@@ -31,11 +31,11 @@ def clamped_norm(xp: Namespace, x: Array, *, axis: int, eps: float, keepdims: bo
     return xp.where(big, xp.sqrt(safe), const(xp, eps, sq))
 
 
-def rowwise_cosine(xp: Namespace, a: Array, b: Array, *, axis: int, eps: float) -> Array:
+def _rowwise_cosine(xp: Namespace, a: Array, b: Array, *, axis: int, eps: float) -> Array:
     """``a·b / (max(‖a‖, eps)·max(‖b‖, eps))`` along ``axis`` (validated inputs)."""
     dot = xp.sum(a * b, axis=axis)
-    na = clamped_norm(xp, a, axis=axis, eps=eps, keepdims=False)
-    nb = clamped_norm(xp, b, axis=axis, eps=eps, keepdims=False)
+    na = _clamped_norm(xp, a, axis=axis, eps=eps, keepdims=False)
+    nb = _clamped_norm(xp, b, axis=axis, eps=eps, keepdims=False)
     return dot / (na * nb)
 
 
@@ -84,7 +84,7 @@ def cosine_similarity(a: Array, b: Array, *, axis: int = -1, eps: float = 1e-8) 
     check_same_shape("a", a, "b", b)
     axis = check_axis("axis", axis, a)
     eps = positive_float("eps", eps)
-    return finalize(xp, rowwise_cosine(xp, a_c, b_c, axis=axis, eps=eps), out_dtype)
+    return finalize(xp, _rowwise_cosine(xp, a_c, b_c, axis=axis, eps=eps), out_dtype)
 
 
 def l2_normalize(x: Array, *, axis: int = -1, eps: float = 1e-12) -> Array:
@@ -105,7 +105,7 @@ def l2_normalize(x: Array, *, axis: int = -1, eps: float = 1e-12) -> Array:
     axis = check_axis("axis", axis, x)
     eps = positive_float("eps", eps)
     x_c = as_dtype(xp, x, dtype)
-    return finalize(xp, x_c / clamped_norm(xp, x_c, axis=axis, eps=eps, keepdims=True), out_dtype)
+    return finalize(xp, x_c / _clamped_norm(xp, x_c, axis=axis, eps=eps, keepdims=True), out_dtype)
 
 
 def pairwise_cosine_similarity(a: Array, b: Array, *, eps: float = 1e-8) -> Array:
@@ -122,8 +122,8 @@ def pairwise_cosine_similarity(a: Array, b: Array, *, eps: float = 1e-8) -> Arra
     """
     xp, a_c, b_c, out_dtype = _pairwise_embeddings(a, b)
     eps = positive_float("eps", eps)
-    a_n = a_c / clamped_norm(xp, a_c, axis=1, eps=eps, keepdims=True)
-    b_n = b_c / clamped_norm(xp, b_c, axis=1, eps=eps, keepdims=True)
+    a_n = a_c / _clamped_norm(xp, a_c, axis=1, eps=eps, keepdims=True)
+    b_n = b_c / _clamped_norm(xp, b_c, axis=1, eps=eps, keepdims=True)
     return finalize(xp, xp.matmul(a_n, xp.permute_dims(b_n, (1, 0))), out_dtype)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .._backend import Array, reduce_loss
 from ..regression import _prepare_rows
-from ..similarity import rowwise_cosine
+from ..similarity import _rowwise_cosine
 
 __all__ = ["mean_cosine_similarity"]
 
@@ -25,5 +25,5 @@ def mean_cosine_similarity(pred: Array, target: Array, *, axis: int = -1, eps: f
         1.0
     """
     xp, p, t, axis, eps, out_dtype = _prepare_rows(pred, target, axis, eps, weight, "mean")
-    cos = rowwise_cosine(xp, p, t, axis=axis, eps=eps)
+    cos = _rowwise_cosine(xp, p, t, axis=axis, eps=eps)
     return reduce_loss(xp, cos, reduction="mean", weight=weight, out_dtype=out_dtype)
