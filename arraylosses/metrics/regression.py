@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from .._backend import Array, Namespace, as_dtype, compute_dtype, const, finalize, namespace
-from .._validate import check_option, check_real, check_same_shape, check_weight
+from .._validate import check_option, check_real, check_same_shape
 
 __all__ = [
     "explained_variance_score",
@@ -57,7 +57,7 @@ def _columns(pred: Array, target: Array, weight: Array | None, multioutput: Any,
         p, t = p[:, None], t[:, None]
     w = None
     if weight is not None:
-        check_weight(xp, weight, (pred.shape[0],))
+        check_real(xp, "weight", weight)
         if weight.ndim != 1 or weight.shape[0] != pred.shape[0]:
             raise ValueError(f"weight must have shape ({pred.shape[0]},); got {tuple(weight.shape)}")
         w = as_dtype(xp, weight, dtype)[:, None]

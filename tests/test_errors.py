@@ -1,0 +1,184 @@
+"""Every bad-input rule of SPEC.md raises at once, naming the argument, what was expected and
+what was found."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import arraylosses as al
+from arraylosses import metrics
+
+from .conftest import use_backend
+
+LOSSES = [al.mse_loss, al.l1_loss, al.huber_loss, al.smooth_l1_loss, al.log_cosh_loss,
+          al.quantile_loss, al.poisson_nll_loss, al.cosine_distance_loss]
+METRICS = [metrics.mean_squared_error, metrics.root_mean_squared_error,
+           metrics.mean_absolute_error, metrics.mean_absolute_percentage_error, metrics.r2_score,
+           metrics.explained_variance_score]
+
+
+def _a(backend, x, dtype="float64"):
+    return backend.asarray(np.asarray(x), dtype)
+
+
+@pytest.mark.parametrize("fn", LOSSES + METRICS, ids=lambda f: f.__name__)
+def test_no_silent_broadcasting(backend, fn):
+    with pytest.raises(ValueError, match=r"target must have the same shape as pred \(4,\); "
+                                         r"got \(4, 1\)"):
+        fn(_a(backend, np.ones(4)), _a(backend, np.ones((4, 1))))
+
+
+@pytest.mark.parametrize("fn", LOSSES + METRICS, ids=lambda f: f.__name__)
+def test_integer_predictions_raise(backend, fn):
+    with pytest.raises(TypeError, match="pred must be a real floating array; got dtype .*int"):
+        fn(backend.asarray(np.ones((4, 2), dtype=np.int64)), _a(backend, np.ones((4, 2))))
+
+
+@pytest.mark.parametrize("fn", LOSSES, ids=lambda f: f.__name__)
+def test_unknown_reduction(backend, fn):
+    with pytest.raises(ValueError, match=r"reduction must be one of 'mean', 'sum', 'none'; "
+                                         r"got 'avg'"):
+        fn(_a(backend, np.ones((2, 2))), _a(backend, np.ones((2, 2))), reduction="avg")
+
+
+@pytest.mark.parametrize("fn", LOSSES + METRICS, ids=lambda f: f.__name__)
+def test_non_arrays_are_rejected(fn):
+    with pytest.raises(TypeError, match="pred must be an array; got list"):
+        fn([1.0, 2.0], np.ones(2))
+
+
+def test_two_libraries_are_rejected():
+    torch = pytest.importorskip("torch")
+    with pytest.raises(TypeError, match=r"one array library; pred is numpy\.ndarray, "
+                                        r"target is torch\.Tensor"):
+        al.mse_loss(np.ones(3), torch.ones(3))
+
+
+def test_two_devices_are_rejected():
+    strict = use_backend("array_api_strict").xp
+    a = strict.ones(3, device=strict.Device("CPU_DEVICE"))
+    b = strict.ones(3, device=strict.Device("device1"))
+    with pytest.raises(ValueError, match="one device; pred is on .*CPU_DEVICE.*target is on "
+                                         ".*device1"):
+        al.mse_loss(a, b)
+    with pytest.raises(ValueError, match="one device; pred is on .*weight is on .*device1"):
+        al.mse_loss(a, a, weight=b)
+
+
+def test_integer_targets_are_fine_but_booleans_are_not(backend):
+    x = _a(backend, np.ones(3))
+    al.mse_loss(x, backend.asarray(np.array([1, 0, 2])))
+    with pytest.raises(TypeError, match="target must be a real .*; got dtype .*bool"):
+        al.mse_loss(x, backend.asarray(np.array([True, False, True])))
+
+
+@pytest.mark.parametrize(("fn", "name", "value", "expected"), [
+    (al.huber_loss, "delta", 0.0, r"\(0.0, inf\)"),
+    (al.huber_loss, "delta", -1.0, r"\(0.0, inf\)"),
+    (al.smooth_l1_loss, "beta", -0.5, r"\[0.0, inf\)"),
+    (al.quantile_loss, "quantile", 1.5, r"\[0.0, 1.0\]"),
+    (al.quantile_loss, "quantile", -0.1, r"\[0.0, 1.0\]"),
+    (al.huber_loss, "delta", float("nan"), None),
+])
+def test_hyperparameter_ranges(backend, fn, name, value, expected):
+    x = _a(backend, np.ones(3))
+    message = f"{name} must not be NaN" if expected is None else \
+        f"{name} must be in {expected}; got {value}"
+    with pytest.raises(ValueError, match=message):
+        fn(x, x, **{name: value})
+
+
+def test_hyperparameter_arrays_must_be_0d(backend):
+    x = _a(backend, np.ones(3))
+    with pytest.raises(ValueError, match=r"delta must be a float or a 0-d array; got shape \(3,\)"):
+        al.huber_loss(x, x, delta=x)
+    with pytest.raises(TypeError, match="delta must be a float or a 0-d array; got bool"):
+        al.huber_loss(x, x, delta=True)
+    with pytest.raises(TypeError, match="delta must be a float or a 0-d array; got str"):
+        al.huber_loss(x, x, delta="1")
+
+
+@pytest.mark.parametrize(("fn", "kw"), [
+    (al.poisson_nll_loss, {"eps": 0.0}), (al.gaussian_nll_loss, {"eps": -1.0}),
+    (al.cosine_distance_loss, {"eps": 0.0}), (al.cosine_similarity, {"eps": 0.0}),
+    (al.l2_normalize, {"eps": -1e-12}),
+])
+def test_eps_must_be_positive(backend, fn, kw):
+    x = _a(backend, np.ones((2, 3)))
+    args = (x,) if fn is al.l2_normalize else (x, x, x) if fn is al.gaussian_nll_loss else (x, x)
+    with pytest.raises(ValueError, match="eps must be a positive finite float"):
+        fn(*args, **kw)
+
+
+def test_weight_shape(backend):
+    x = _a(backend, np.ones((4, 3)))
+    with pytest.raises(ValueError, match=r"weight must be broadcastable to the per-sample loss "
+                                         r"shape \(4, 3\) without changing it; got shape \(4,\)"):
+        al.mse_loss(x, x, weight=_a(backend, np.ones(4)))
+    with pytest.raises(ValueError, match=r"per-sample loss shape \(4,\) .* got shape \(4, 3\)"):
+        al.cosine_distance_loss(x, x, weight=x)
+
+
+def test_gaussian_variance_rules(backend):
+    x = _a(backend, np.ones((4, 3)))
+    with pytest.raises(ValueError, match=r"var must have pred's shape \(4, 3\).*got \(3,\)"):
+        al.gaussian_nll_loss(x, x, _a(backend, np.ones(3)))
+    with pytest.raises(ValueError, match="var must be non-negative"):
+        al.gaussian_nll_loss(x, x, _a(backend, -np.ones((4, 3))))
+
+
+def test_axis_out_of_range(backend):
+    x = _a(backend, np.ones((4, 3)))
+    with pytest.raises(ValueError, match=r"axis must be in \[-2, 2\) .*; got 2"):
+        al.cosine_distance_loss(x, x, axis=2)
+    with pytest.raises(TypeError, match="axis must be an int; got float"):
+        al.cosine_similarity(x, x, axis=1.0)
+
+
+def test_pairwise_shapes(backend):
+    a = _a(backend, np.ones((4, 3)))
+    with pytest.raises(ValueError, match=r"b must have the embedding width D=3 of a; got shape "
+                                         r"\(5, 2\)"):
+        al.pairwise_dot(a, _a(backend, np.ones((5, 2))))
+    with pytest.raises(ValueError, match=r"a must have 2 dimension\(s\) \(\(N, D\)\); got shape "
+                                         r"\(3,\)"):
+        al.pairwise_cosine_similarity(_a(backend, np.ones(3)), a)
+
+
+def test_flags_must_be_bools(backend):
+    x = _a(backend, np.ones(3))
+    with pytest.raises(TypeError, match="full must be a bool; got int"):
+        al.poisson_nll_loss(x, x, full=1)
+    with pytest.raises(TypeError, match="squared must be a bool; got str"):
+        al.pairwise_euclidean_distance(x[None, :], x[None, :], squared="yes")
+
+
+@pytest.mark.parametrize("fn", METRICS, ids=lambda f: f.__name__)
+def test_metric_rules(backend, fn):
+    x = _a(backend, np.arange(6.0).reshape(3, 2) + 1)
+    with pytest.raises(ValueError, match="multioutput must be one of .*; got 'mean'"):
+        fn(x, x, multioutput="mean")
+    with pytest.raises(ValueError, match=r"multioutput weights must have shape \(2,\); got \(3,\)"):
+        fn(x, x, multioutput=_a(backend, np.ones(3)))
+    with pytest.raises(ValueError, match=r"weight must have shape \(3,\); got \(3, 1\)"):
+        fn(x, x, weight=_a(backend, np.ones((3, 1))))
+    with pytest.raises(ValueError, match=r"pred must have shape \(N,\) or \(N, K\); got \(1, 3, 2\)"):
+        fn(x[None, ...], x[None, ...])
+    with pytest.raises(ValueError, match="pred must hold at least one sample"):
+        fn(x[:0, ...], x[:0, ...])
+
+
+@pytest.mark.parametrize("fn", METRICS[:4], ids=lambda f: f.__name__)
+def test_variance_weighting_only_where_defined(backend, fn):
+    x = _a(backend, np.ones((3, 2)))
+    with pytest.raises(ValueError, match="multioutput must be one of 'uniform_average', "
+                                         "'raw_values'; got 'variance_weighted'"):
+        fn(x, x, multioutput="variance_weighted")
+
+
+def test_r2_needs_two_samples(backend):
+    x = _a(backend, np.ones(1))
+    with pytest.raises(ValueError, match=r"r2_score needs at least 2 samples; pred has shape "
+                                         r"\(1,\)"):
+        metrics.r2_score(x, x)
