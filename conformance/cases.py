@@ -99,6 +99,8 @@ def _gaussian(rng: np.random.Generator) -> Arrays:
     arrays["var"] = rng.uniform(0.3, 2.0, size=(6, 3))
     arrays["var_row"] = rng.uniform(0.3, 2.0, size=(6,))
     arrays["var_col"] = rng.uniform(0.3, 2.0, size=(6, 1))
+    # some variances below the default eps=1e-6: clamped in value, straight-through in gradient
+    arrays["var_tiny"] = np.where(rng.uniform(size=(6, 3)) < 0.3, 1e-9, arrays["var"])
     return arrays
 
 

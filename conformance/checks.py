@@ -185,7 +185,7 @@ def check_vmap(case: Case, backend: Backend, batch: int = 3) -> float:
         stacked_kw = {k: jnp.stack([backend.asarray(ex[v][2][k], "float64")
                                     for ex in per_example]) for k in array_keys}
 
-        def single(args: list[Any], kw: dict[str, Any]) -> Any:
+        def single(args: list[Any], kw: dict[str, Any], static: dict[str, Any] = static) -> Any:
             return case.fn(*args, **kw, **static)
 
         batched = jax.vmap(single)(stacked_args, stacked_kw)

@@ -163,7 +163,8 @@ def test_metric_rules(backend, fn):
         fn(x, x, multioutput=_a(backend, np.ones(3)))
     with pytest.raises(ValueError, match=r"weight must have shape \(3,\); got \(3, 1\)"):
         fn(x, x, weight=_a(backend, np.ones((3, 1))))
-    with pytest.raises(ValueError, match=r"pred must have shape \(N,\) or \(N, K\); got \(1, 3, 2\)"):
+    with pytest.raises(ValueError,
+                       match=r"pred must have shape \(N,\) or \(N, K\); got \(1, 3, 2\)"):
         fn(x[None, ...], x[None, ...])
     with pytest.raises(ValueError, match="pred must hold at least one sample"):
         fn(x[:0, ...], x[:0, ...])

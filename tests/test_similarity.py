@@ -71,8 +71,8 @@ def test_zero_vectors_stay_finite(backend):
 
 def test_zero_vector_gradients_are_finite(ad_backend):
     """norm(0) has a NaN gradient on JAX; the clamped norm must not (double-where)."""
-    from conformance.checks import _autodiff
     from conformance.cases import Case
+    from conformance.checks import _autodiff
 
     for fn, args in ((al.l2_normalize, (np.zeros((2, 3)),)),
                      (al.cosine_similarity, (np.zeros((2, 3)), np.ones((2, 3)))),

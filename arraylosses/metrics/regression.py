@@ -59,7 +59,9 @@ def _columns(pred: Array, target: Array, weight: Array | None, multioutput: Any,
     if weight is not None:
         check_real(xp, "weight", weight)
         if weight.ndim != 1 or weight.shape[0] != pred.shape[0]:
-            raise ValueError(f"weight must have shape ({pred.shape[0]},); got {tuple(weight.shape)}")
+            raise ValueError(
+                f"weight must have shape ({pred.shape[0]},); got {tuple(weight.shape)}"
+            )
         w = as_dtype(xp, weight, dtype)[:, None]
     if arrays:
         k = p.shape[1]

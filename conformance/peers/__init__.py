@@ -1,0 +1,18 @@
+"""Cross-checks against the peer libraries named in SPEC.md.
+
+Each module lists :class:`PeerCheck` entries: one of our functions, the peer it must match,
+the parameter translation, and (where a peer differs by design) the documented deviation.
+``tests/test_peers.py`` runs them all; ``conformance/matrix.py`` adds them as columns.
+"""
+
+from __future__ import annotations
+
+from ._base import PeerCheck
+from .optax_losses import CHECKS as OPTAX
+from .sklearn_metrics import CHECKS as SKLEARN
+from .torch_nn import CHECKS as TORCH
+from .torchmetrics_metrics import CHECKS as TORCHMETRICS
+
+ALL: tuple[PeerCheck, ...] = (*TORCH, *OPTAX, *SKLEARN, *TORCHMETRICS)
+
+__all__ = ["ALL", "PeerCheck"]

@@ -1,0 +1,69 @@
+"""Cross-checks against ``optax.losses`` (per-element losses; optax has no reduction)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+import arraylosses as al
+
+from ._base import PeerCheck
+
+
+def _jax_pair(ours: Callable[..., Any], theirs: Callable[..., Any], *names: str
+              ) -> Callable[[dict[str, np.ndarray]], tuple[list[Any], list[Any]]]:
+    """Values and ``jax.grad`` of ``Σ out·c`` for both, on float64 JAX arrays, under jit."""
+
+    def run(inputs: dict[str, np.ndarray]) -> tuple[list[Any], list[Any]]:
+        import jax
+        import jax.numpy as jnp
+
+        jax.config.update("jax_enable_x64", True)
+        arrays = [jnp.asarray(inputs[n], dtype=jnp.float64) for n in names]
+        results = []
+        for fn in (ours, theirs):
+            out = jax.jit(fn)(*arrays)
+            c = jnp.asarray(np.random.default_rng(0).uniform(0.5, 1.5, size=out.shape))
+            grads = jax.jit(jax.grad(lambda *a, fn=fn, c=c: jnp.sum(fn(*a) * c),
+                                     argnums=tuple(range(len(arrays)))))(*arrays)
+            results.append([np.asarray(out), *(np.asarray(g) for g in grads)])
+        return results[0], results[1]
+
+    return run
+
+
+def _checks() -> list[PeerCheck]:
+    import importlib.util
+
+    if importlib.util.find_spec("optax") is None:
+        return [PeerCheck("mse_loss", "optax.losses", "optax", lambda inputs: ([], []))]
+    import optax
+
+    none = {"reduction": "none"}
+    return [
+        PeerCheck("mse_loss", "optax.losses.squared_error", "optax",
+                  _jax_pair(lambda p, t: al.mse_loss(p, t, **none), optax.losses.squared_error,
+                            "pred", "target")),
+        PeerCheck("huber_loss", "optax.losses.huber_loss(delta=1.0)", "optax",
+                  _jax_pair(lambda p, t: al.huber_loss(p, t, **none),
+                            lambda p, t: optax.losses.huber_loss(p, t, delta=1.0),
+                            "pred", "target")),
+        PeerCheck("huber_loss", "optax.losses.huber_loss(delta=0.5)", "optax",
+                  _jax_pair(lambda p, t: al.huber_loss(p, t, delta=0.5, **none),
+                            lambda p, t: optax.losses.huber_loss(p, t, delta=0.5),
+                            "pred", "target")),
+        PeerCheck("log_cosh_loss", "optax.losses.log_cosh", "optax",
+                  _jax_pair(lambda p, t: al.log_cosh_loss(p, t, **none), optax.losses.log_cosh,
+                            "pred", "target")),
+        PeerCheck("cosine_distance_loss", "optax.losses.cosine_distance(epsilon=1e-16)", "optax",
+                  _jax_pair(lambda p, t: al.cosine_distance_loss(p, t, **none),
+                            lambda p, t: optax.losses.cosine_distance(p, t, epsilon=1e-16),
+                            "pred", "target"),
+                  deviation="optax clamps the squared norm at epsilon (default 0), we clamp the "
+                            "norm at eps=1e-8: epsilon=1e-16 is the same clamp"),
+    ]
+
+
+CHECKS = tuple(_checks())

@@ -1,0 +1,105 @@
+"""Cross-checks against scikit-learn (argument order ``(y_true, y_pred)``), on NumPy."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+import arraylosses as al
+from arraylosses import metrics
+
+from ._base import PeerCheck
+
+MULTIOUTPUT = ("uniform_average", "raw_values", "weights")
+
+
+def _metric(ours: Callable[..., Any], theirs_name: str, multioutput: str, weighted: bool,
+            one_d: bool = False, constant: bool = False, force_finite: bool | None = None
+            ) -> Callable[[dict[str, np.ndarray]], tuple[list[Any], list[Any]]]:
+    def run(inputs: dict[str, np.ndarray]) -> tuple[list[Any], list[Any]]:
+        import sklearn.metrics as skm
+
+        theirs = getattr(skm, theirs_name)
+        p, t = (inputs["pred_1d"], inputs["target_1d"]) if one_d else (inputs["pred"],
+                                                                       inputs["target"])
+        if constant:  # one output constant: sklearn's force_finite rule decides it
+            t = t.copy()
+            t[:, 1] = 1.5
+        mo: Any = inputs["output_weights"] if multioutput == "weights" else multioutput
+        kw: dict[str, Any] = {"multioutput": mo}
+        if force_finite is not None:
+            kw["force_finite"] = force_finite
+        w = inputs["weight"] if weighted else None
+        with np.errstate(divide="ignore", invalid="ignore"):  # force_finite=False: x/0, 0·inf
+            return ([np.asarray(ours(p, t, weight=w, **kw))],
+                    [np.asarray(theirs(t, p, sample_weight=w, **kw))])
+
+    return run
+
+
+def _checks() -> list[PeerCheck]:
+    out = []
+    plain = [("mean_squared_error", metrics.mean_squared_error),
+             ("root_mean_squared_error", metrics.root_mean_squared_error),
+             ("mean_absolute_error", metrics.mean_absolute_error),
+             ("mean_absolute_percentage_error", metrics.mean_absolute_percentage_error)]
+    variance = [("r2_score", metrics.r2_score),
+                ("explained_variance_score", metrics.explained_variance_score)]
+    for name, fn in plain + variance:
+        modes = MULTIOUTPUT + (("variance_weighted",) if (name, fn) in variance else ())
+        for mode in modes:
+            for weighted in (False, True):
+                out.append(PeerCheck(
+                    f"metrics.{name}",
+                    f"sklearn.metrics.{name}(multioutput={mode!r}, weighted={weighted})",
+                    "sklearn", _metric(fn, name, mode, weighted), rtol=1e-10))
+        out.append(PeerCheck(f"metrics.{name}", f"sklearn.metrics.{name}(1-D)", "sklearn",
+                             _metric(fn, name, "raw_values", True, one_d=True), rtol=1e-10))
+    for name, fn in variance:
+        for mode in ("raw_values", "variance_weighted"):
+            for ff in (True, False):
+                out.append(PeerCheck(
+                    f"metrics.{name}",
+                    f"sklearn.metrics.{name}(constant output, {mode}, force_finite={ff})",
+                    "sklearn", _metric(fn, name, mode, False, constant=True, force_finite=ff),
+                    rtol=1e-10))
+
+    def pinball(q: float, weighted: bool) -> Callable[..., Any]:
+        def run(inputs: dict[str, np.ndarray]) -> tuple[list[Any], list[Any]]:
+            from sklearn.metrics import mean_pinball_loss
+
+            p, t, w = inputs["pred"], inputs["target"], inputs["row_weight"]
+            ours = al.quantile_loss(p, t, quantile=q, weight=w if weighted else None)
+            theirs = mean_pinball_loss(t, p, alpha=q, sample_weight=w[:, 0] if weighted else None)
+            return [np.asarray(ours)], [np.asarray(theirs)]
+        return run
+
+    for q in (0.1, 0.5, 0.9):
+        for weighted in (False, True):
+            out.append(PeerCheck("quantile_loss",
+                                 f"sklearn.metrics.mean_pinball_loss(alpha={q}, "
+                                 f"sample_weight={'rows' if weighted else None})",
+                                 "sklearn", pinball(q, weighted), rtol=1e-12))
+
+    def pairwise(ours: Callable[..., Any], theirs_name: str) -> Callable[..., Any]:
+        def run(inputs: dict[str, np.ndarray]) -> tuple[list[Any], list[Any]]:
+            import sklearn.metrics.pairwise as skp
+
+            a, c = inputs["a"], inputs["c"]
+            return [np.asarray(ours(a, c))], [getattr(skp, theirs_name)(a, c)]
+        return run
+
+    out += [
+        PeerCheck("pairwise_euclidean_distance", "sklearn.metrics.pairwise.euclidean_distances",
+                  "sklearn", pairwise(al.pairwise_euclidean_distance, "euclidean_distances"),
+                  rtol=1e-12),
+        PeerCheck("pairwise_cosine_similarity", "sklearn.metrics.pairwise.cosine_similarity",
+                  "sklearn", pairwise(al.pairwise_cosine_similarity, "cosine_similarity"),
+                  rtol=1e-12),
+    ]
+    return out
+
+
+CHECKS = tuple(_checks())

@@ -1,0 +1,37 @@
+"""Our functions against the peer libraries of SPEC.md, on the same float64 inputs: values and,
+for torch and optax, gradients. ``ARRAYLOSSES_REQUIRE_PEERS=1`` (set by CI) turns a missing
+peer library into a failure instead of a skip."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+from conformance.peers import ALL
+
+REQUIRE = os.environ.get("ARRAYLOSSES_REQUIRE_PEERS", "") == "1"
+
+
+@pytest.mark.parametrize("check", ALL, ids=[f"{c.function}~{c.peer}" for c in ALL])
+def test_matches_peer(check) -> None:
+    reason = check.available()
+    if reason is not None:
+        if REQUIRE:
+            pytest.fail(reason)
+        pytest.skip(reason)
+    ours, theirs = check.run(check.inputs())
+    assert len(ours) == len(theirs) > 0
+    for i, (a, b) in enumerate(zip(ours, theirs, strict=True)):
+        what = "value" if i == 0 else f"gradient {i}"
+        np.testing.assert_allclose(a, b, rtol=check.rtol, atol=check.atol,
+                                   err_msg=f"{check.function} vs {check.peer}: {what}")
+
+
+def test_every_case_with_a_peer_has_a_check() -> None:
+    from conformance.cases import CASES
+
+    names = {c.function for c in ALL}
+    missing = [c.name for c in CASES if c.peers and c.name not in names]
+    assert not missing, f"cases that name peers but have no cross-check: {missing}"
