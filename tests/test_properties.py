@@ -11,7 +11,7 @@ from hypothesis.extra.numpy import arrays
 import arraylosses as al
 from arraylosses import metrics
 
-from .conftest import use_backend
+from .conftest import SELECTED, use_backend
 
 finite = st.floats(-1e3, 1e3, allow_nan=False, allow_infinity=False)
 shapes = st.tuples(st.integers(1, 6), st.integers(1, 4))
@@ -24,7 +24,7 @@ def pairs(shape=shapes):
                                              arrays(np.float64, s, elements=finite)))
 
 
-@pytest.fixture(params=["numpy", "torch"])
+@pytest.fixture(params=[n for n in ("numpy", "torch") if n in SELECTED])
 def be(request):
     return use_backend(request.param)
 

@@ -1,0 +1,86 @@
+"""nox sessions. ``nox -s conformance`` is the main job; ``nox -s tests`` is what CI runs.
+
+torch is pinned to 2.13.0 because these machines hold a CPU wheel of it on disk (an unpinned
+torch pulls a multi-GB CUDA build). Do not use uv here: it ignores that local wheel.
+"""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.default_venv_backend = "virtualenv"
+nox.options.reuse_existing_virtualenvs = True
+nox.options.sessions = ["tests"]
+
+TORCH = "torch==2.13.0"
+CPU_BACKENDS = "numpy,array_api_strict,array_api_strict-device1,torch,jax"
+TEST_DEPS = ["pytest>=8", "hypothesis>=6.100"]
+PEERS = ["optax>=0.2.4", "scikit-learn>=1.6", "torchmetrics>=1.4"]
+# one backend alone, proving the others are optional: what each needs beyond numpy
+BACKENDS = {
+    "numpy": [],
+    "array_api_strict": ["array-api-strict>=2.4"],
+    "torch": [TORCH],
+    "jax": ["jax>=0.4.35"],
+}
+
+
+def _install_all(session: nox.Session) -> None:
+    session.install(TORCH)  # first, so nothing else resolves a CUDA torch
+    session.install("-e", ".", *TEST_DEPS, "array-api-strict>=2.4", "jax>=0.4.35", *PEERS)
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Every test on every CPU backend; a missing backend or peer fails instead of skipping."""
+    _install_all(session)
+    session.run("pytest", "-q", *session.posargs, env={
+        "ARRAYLOSSES_REQUIRE_BACKENDS": CPU_BACKENDS,
+        "ARRAYLOSSES_REQUIRE_PEERS": "1",
+    })
+
+
+def _one_backend(name: str):
+    def session_fn(session: nox.Session) -> None:
+        session.install("-e", ".", *TEST_DEPS, *BACKENDS[name])
+        selected = "numpy" if name == "numpy" else f"numpy,{name}"
+        if name == "array_api_strict":
+            selected += ",array_api_strict-device1"
+        session.run("pytest", "-q", *session.posargs, env={
+            "ARRAYLOSSES_BACKENDS": selected,
+            "ARRAYLOSSES_REQUIRE_BACKENDS": selected,
+        })
+
+    session_fn.__doc__ = f"The tests with only the {name} backend installed (peer checks skip)."
+    return session_fn
+
+
+for _name in BACKENDS:
+    nox.session(name=f"tests-{_name}")(_one_backend(_name))
+
+
+@nox.session
+def conformance(session: nox.Session) -> None:
+    """The conformance matrix on every installed backend (+ torch.compile), with peers."""
+    _install_all(session)
+    session.run("python", "-m", "conformance.matrix", "--compile", *session.posargs)
+
+
+@nox.session
+def peers(session: nox.Session) -> None:
+    """Only the peer cross-checks."""
+    _install_all(session)
+    session.run("pytest", "-q", "tests/test_peers.py", *session.posargs,
+                env={"ARRAYLOSSES_REQUIRE_PEERS": "1"})
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    session.install("ruff>=0.6")
+    session.run("ruff", "check", ".")
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    session.install("mypy>=1.10", "-e", ".")
+    session.run("mypy")
