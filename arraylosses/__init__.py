@@ -8,7 +8,20 @@ result is an array of the inputs' library, on the inputs' device.
 1.3125
 """
 
-from . import metrics, regression, similarity
+from . import classification, metrics, regression, similarity
+from .classification import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    hinge_loss,
+    kl_divergence,
+    margin_ranking_loss,
+    nll_loss,
+    poly1_cross_entropy,
+    sigmoid_focal_loss,
+    softmax_focal_loss,
+    squared_hinge_loss,
+)
 from .regression import (
     cosine_distance_loss,
     gaussian_nll_loss,
@@ -32,22 +45,34 @@ from .similarity import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "classification",
     "cosine_distance_loss",
     "cosine_similarity",
+    "cross_entropy",
     "gaussian_nll_loss",
+    "hinge_loss",
     "huber_loss",
+    "kl_divergence",
     "l1_loss",
     "l2_normalize",
     "log_cosh_loss",
     "mae_loss",
+    "margin_ranking_loss",
     "metrics",
     "mse_loss",
+    "nll_loss",
     "pairwise_cosine_similarity",
     "pairwise_dot",
     "pairwise_euclidean_distance",
     "poisson_nll_loss",
+    "poly1_cross_entropy",
     "quantile_loss",
     "regression",
+    "sigmoid_focal_loss",
     "similarity",
     "smooth_l1_loss",
+    "softmax_focal_loss",
+    "squared_hinge_loss",
 ]

@@ -32,6 +32,7 @@ __all__ = [
     "as_dtype",
     "compute_dtype",
     "const",
+    "default_float",
     "device_of",
     "finalize",
     "is_eager",
@@ -97,6 +98,13 @@ def compute_dtype(xp: Namespace, x: Array, name: str) -> tuple[Any, Any]:
     return x.dtype, x.dtype
 
 
+def default_float(xp: Namespace, like: Array) -> Any:
+    """The namespace's default real floating dtype on ``like``'s device (float64 on NumPy,
+    float32 on torch and on JAX without x64), for results of integer-only inputs."""
+    info = xp.__array_namespace_info__()
+    return info.default_dtypes(device=device_of(like))["real floating"]
+
+
 def as_dtype(xp: Namespace, x: Array, dtype: Any) -> Array:
     """``x`` cast to ``dtype`` (no copy when it already has it)."""
     return x if x.dtype == dtype else xp.astype(x, dtype)
@@ -146,14 +154,22 @@ def is_eager(xp: Namespace, x: Array) -> bool:
 
 
 def reduce_loss(
-    xp: Namespace, loss: Array, *, reduction: str, weight: Array | None, out_dtype: Any
+    xp: Namespace,
+    loss: Array,
+    *,
+    reduction: str,
+    weight: Array | None,
+    out_dtype: Any,
+    norm: Array | None = None,
 ) -> Array:
     """Apply per-sample ``weight`` and the ``reduction`` to the per-sample ``loss``.
 
     ``"none"``: ``w·l`` (``l`` without weights); ``"sum"``: ``Σ w·l``; ``"mean"``: ``Σ w·l / Σ w``
-    (``Σ l / n`` without weights). A weighted mean whose weights sum to 0 is 0 (there is
-    nothing to average; the gradient is 0, not NaN). An unweighted mean over an empty batch is
-    NaN, as in torch and NumPy. The result is cast to ``out_dtype``.
+    (``Σ l / n`` without weights). ``norm`` (per-sample, e.g. torch's class weight of each
+    sample's label, 0 for ignored samples) replaces the count in the mean's denominator:
+    ``Σ w·l / Σ w·norm``. A mean whose denominator is 0 is 0 (there is nothing to average; the
+    gradient is 0, not NaN). An unweighted mean over an empty batch is NaN, as in torch and
+    NumPy. The result is cast to ``out_dtype``.
     """
     if weight is not None:
         w = as_dtype(xp, weight, loss.dtype)
@@ -162,10 +178,14 @@ def reduce_loss(
         out = loss
     elif reduction == "sum":
         out = xp.sum(loss)
-    elif weight is None:
+    elif weight is None and norm is None:
         out = xp.mean(loss)
     else:
-        total = xp.sum(xp.broadcast_to(w, loss.shape))
+        if norm is None:
+            counts = xp.broadcast_to(w, loss.shape)
+        else:
+            counts = norm if weight is None else norm * w
+        total = xp.sum(xp.broadcast_to(counts, loss.shape))
         nonzero = total != 0
         safe_total = xp.where(nonzero, total, xp.ones_like(total))
         out = xp.where(nonzero, xp.sum(loss) / safe_total, xp.zeros_like(total))

@@ -103,6 +103,11 @@ def assert_close(actual: Any, expected: Any, *, rtol: float | None = None,
         )
 
 
+def _parts(result: Any) -> list[Any]:
+    """A function's result as a list of arrays (tuples such as ``(precision, recall, f1)``)."""
+    return list(result) if isinstance(result, (tuple, list)) else [result]
+
+
 def assert_backends_agree(fn: Callable[..., Any], *arrays: Any,
                           backends: Sequence[str] | None = None,
                           dtypes: Sequence[str] = ("float32", "float64"),
@@ -112,7 +117,7 @@ def assert_backends_agree(fn: Callable[..., Any], *arrays: Any,
     result with the NumPy float64 result.
 
     ``arrays`` (and NumPy arrays among ``params``) are converted to each backend; floating ones
-    are cast to each dtype, integer ones kept. Each
+    are cast to each dtype, integer ones kept. A tuple result is compared part by part. Each
     result must have the inputs' namespace and device, the first floating input's dtype, and
     values within :func:`tolerance` of that dtype (or ``rtol``/``atol``). Returns
     ``{"backend/dtype": worst relative error}``; raises ``AssertionError`` listing every
@@ -137,7 +142,7 @@ def assert_backends_agree(fn: Callable[..., Any], *arrays: Any,
         return args, kwargs
 
     args, kwargs = on(oracle, "float64")
-    expected = oracle.to_numpy(fn(*args, **kwargs))
+    expected = [oracle.to_numpy(r) for r in _parts(fn(*args, **kwargs))]
     report: dict[str, float] = {}
     failures: list[str] = []
     for backend in available_backends(backends):
@@ -149,15 +154,19 @@ def assert_backends_agree(fn: Callable[..., Any], *arrays: Any,
             float_inputs = [x for x in args if np.asarray(backend.to_numpy(x)).dtype.kind == "f"]
             try:
                 with backend.context():
-                    result = fn(*args, **kwargs)
-                assert_close(result, expected, rtol=rtol, atol=atol, xp=backend.xp,
-                             dtype=float_inputs[0].dtype if float_inputs else None,
-                             device=backend.device if backend.name != "cupy" else None,
-                             err_msg=cell)
+                    results = _parts(fn(*args, **kwargs))
+                if len(results) != len(expected):
+                    raise AssertionError(f"{len(results)} results, expected {len(expected)}")
+                for part, e in zip(results, expected):
+                    assert_close(part, e, rtol=rtol, atol=atol, xp=backend.xp,
+                                 dtype=float_inputs[0].dtype if float_inputs else None,
+                                 device=backend.device if backend.name != "cupy" else None,
+                                 err_msg=cell)
             except Exception as err:  # every cell is reported, not just the first failure
                 failures.append(f"{cell}: {type(err).__name__}: {err}")
                 continue
-            report[cell] = max_errors(backend.to_numpy(result), expected)[1]
+            report[cell] = max(max_errors(backend.to_numpy(r), e)[1]
+                               for r, e in zip(results, expected))
     if failures:
         raise AssertionError("backends disagree:\n" + "\n".join(failures))
     return report

@@ -37,6 +37,7 @@ class Case:
     args: tuple[str, ...]
     params: tuple[dict[str, Any], ...] = ({},)
     grad: tuple[str, ...] = ()
+    no_grad: str = ""  # why there is no gradient to check (piecewise-constant metrics)
     notes: str = ""
     peers: tuple[str, ...] = field(default=())
 
@@ -135,6 +136,119 @@ def _metric(rng: np.random.Generator) -> Arrays:
     }
 
 
+def _softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def _classes(rng: np.random.Generator) -> Arrays:
+    n, c = 6, 4
+    logits = rng.normal(scale=2.0, size=(n, c))
+    labels = rng.integers(0, c, size=n)
+    ignored = labels.copy()
+    ignored[[1, 4]] = -100
+    probs = _softmax(rng.normal(size=(n, c)))
+    with_zero = probs.copy()
+    with_zero[0, 1] = 0.0
+    with_zero[0] /= with_zero[0].sum()
+    return {
+        "logits": logits,
+        "log_probs": np.log(_softmax(logits)),
+        "labels": labels,
+        "labels_ignored": ignored,
+        "labels_all_ignored": np.full(n, -100),
+        "probs": probs,
+        "probs_with_zero": with_zero,
+        "logits_ncd": rng.normal(scale=2.0, size=(3, c, 2)),  # torch's (N, C, d) layout
+        "labels_nd": rng.integers(0, c, size=(3, 2)),
+        "class_weight": rng.uniform(0.5, 2.0, size=c),
+        "weight": rng.uniform(0.5, 2.0, size=n),
+        "scalar": np.asarray(0.3),
+    }
+
+
+def _binary(rng: np.random.Generator) -> Arrays:
+    shape = (6, 3)
+    logits = rng.normal(scale=2.0, size=shape)
+    bits = rng.integers(0, 2, size=shape)
+    signs = 2 * bits - 1
+    # hinge kinks sit at y·s = 1: keep every margin at least 0.1 away
+    scores = signs * (1 + _residuals(rng, shape))
+    return {
+        "logits": logits,
+        "probs": rng.uniform(0.05, 0.95, size=shape),
+        "targets": bits.astype(np.float64),
+        "soft_targets": rng.uniform(size=shape),
+        "bits": bits,
+        "signs": signs,
+        "scores": scores,
+        "pos_weight": rng.uniform(0.5, 3.0, size=shape[1:]),
+        "weight": rng.uniform(0.5, 2.0, size=shape),
+        "scalar": np.asarray(0.3),
+        "margin": np.asarray(0.25),
+        "x1": rng.normal(size=(8,)),
+        "x2": rng.normal(size=(8,)),
+        "rank_signs": rng.choice([-1, 1], size=8),
+    }
+
+
+def _ranking_pairs(rng: np.random.Generator) -> Arrays:
+    arrays = _binary(rng)
+    # keep -y(x1-x2)+m away from 0 for the margins tested (0, 0.25, 0.5)
+    y = arrays["rank_signs"]
+    gap = rng.uniform(0.1, 1.0, size=8) * rng.choice([-1, 1], size=8)
+    arrays["x2"] = arrays["x1"] - y * (gap + np.where(gap > 0, 0.6, 0.0))
+    return arrays
+
+
+def _class_metrics(rng: np.random.Generator) -> Arrays:
+    n, c = 12, 4
+    scores = rng.normal(size=(n, c))
+    labels = rng.integers(0, c, size=n)
+    tied = np.round(scores * 2) / 2  # many ties
+    binary = rng.integers(0, 2, size=n)
+    binary[:2] = [0, 1]
+    s1 = rng.normal(size=n)
+    return {
+        "scores": scores,
+        "scores_tied": tied,
+        "labels": labels,
+        "pred_labels": rng.integers(0, c, size=n),
+        "probs": _softmax(scores),
+        "probs_1d": rng.uniform(0.02, 0.98, size=n),
+        "binary": binary,
+        "scores_1d": s1,
+        "scores_1d_tied": np.round(s1),
+        "weight": rng.uniform(0.5, 2.0, size=n),
+    }
+
+
+CE_PARAMS: tuple[dict[str, Any], ...] = (
+    {},
+    {"reduction": "none"},
+    {"reduction": "sum"},
+    {"label_smoothing": 0.1},
+    {"class_weight": "@class_weight"},
+    {"weight": "@weight"},
+    {"args": ("LOGITS", "labels_ignored"), "ignore_index": -100, "class_weight": "@class_weight",
+     "label_smoothing": 0.2},
+    {"args": ("LOGITS", "labels_ignored"), "ignore_index": -100, "reduction": "none"},
+    {"args": ("LOGITS", "labels_all_ignored"), "ignore_index": -100},
+    {"args": ("LOGITS", "probs")},
+    {"args": ("LOGITS", "probs"), "label_smoothing": 0.1, "class_weight": "@class_weight"},
+)
+
+
+def _ce_params(logits: str) -> tuple[dict[str, Any], ...]:
+    out = []
+    for params in CE_PARAMS:
+        p = dict(params)
+        if "args" in p:
+            p["args"] = tuple(logits if a == "LOGITS" else a for a in p["args"])
+        out.append(p)
+    return tuple(out)
+
+
 REDUCTIONS: tuple[dict[str, Any], ...] = (
     {},
     {"reduction": "sum"},
@@ -195,6 +309,70 @@ CASES: tuple[Case, ...] = (
          ({}, {"reduction": "none"}, {"weight": "@weight"}, {"reduction": "sum"},
           {"args": ("pred_t", "target_t"), "axis": 0, "reduction": "none"}),
          grad=("pred", "target", "pred_t", "target_t"), peers=("optax",)),
+    # -- classification losses
+    Case("cross_entropy", al.cross_entropy, _classes, ("logits", "labels"),
+         (*_ce_params("logits"), {"args": ("logits_ncd", "labels_nd"), "axis": 1}),
+         grad=("logits", "logits_ncd", "probs"), peers=("torch", "optax")),
+    Case("nll_loss", al.nll_loss, _classes, ("log_probs", "labels"),
+         tuple(p for p in _ce_params("log_probs") if "label_smoothing" not in p),
+         grad=("log_probs", "probs"), peers=("torch",)),
+    Case("poly1_cross_entropy", al.poly1_cross_entropy, _classes, ("logits", "labels"),
+         ({}, {"reduction": "none"}, {"label_smoothing": 0.1}, {"epsilon": "@scalar"},
+          {"args": ("logits", "probs"), "epsilon": 2.0}, {"weight": "@weight"}),
+         grad=("logits", "probs", "scalar"), peers=("optax",)),
+    Case("softmax_focal_loss", al.softmax_focal_loss, _classes, ("logits", "labels"),
+         ({}, {"gamma": 0.0}, {"gamma": 1.5, "reduction": "none"},
+          {"alpha": "@class_weight"}, {"alpha": 0.25, "args": ("logits", "probs")},
+          {"weight": "@weight", "alpha": "@scalar"}),
+         grad=("logits", "scalar"), peers=("torch",)),
+    Case("kl_divergence", al.kl_divergence, _classes, ("logits", "probs"),
+         ({}, {"reduction": "none"}, {"args": ("logits", "probs_with_zero")},
+          {"weight": "@weight", "reduction": "sum"}),
+         grad=("logits", "probs"), peers=("torch", "optax")),
+    Case("binary_cross_entropy", al.binary_cross_entropy, _binary, ("probs", "targets"),
+         (*REDUCTIONS[:4], {"args": ("probs", "soft_targets")}, {"args": ("probs", "bits")},
+          {"eps": 1e-3}),
+         grad=("probs", "soft_targets"), peers=("torch",)),
+    Case("binary_cross_entropy_with_logits", al.binary_cross_entropy_with_logits, _binary,
+         ("logits", "targets"),
+         (*REDUCTIONS[:4], {"pos_weight": "@pos_weight"},
+          {"args": ("logits", "soft_targets"), "pos_weight": "@pos_weight", "reduction": "none"},
+          {"args": ("logits", "bits")}),
+         grad=("logits", "soft_targets", "pos_weight"), peers=("torch", "optax")),
+    Case("sigmoid_focal_loss", al.sigmoid_focal_loss, _binary, ("logits", "targets"),
+         ({}, {"reduction": "none"}, {"alpha": None}, {"gamma": 0.0}, {"alpha": "@scalar"},
+          {"args": ("logits", "soft_targets"), "gamma": 1.5}, {"weight": "@weight"}),
+         grad=("logits", "scalar"), peers=("optax",)),
+    Case("hinge_loss", al.hinge_loss, _binary, ("scores", "signs"),
+         ({}, {"reduction": "none"}, {"args": ("scores", "bits")}, {"weight": "@weight"}),
+         grad=("scores",), peers=("keras",)),
+    Case("squared_hinge_loss", al.squared_hinge_loss, _binary, ("scores", "signs"),
+         ({}, {"reduction": "none"}, {"args": ("scores", "bits")}, {"weight": "@weight"}),
+         grad=("scores",), peers=("keras",)),
+    Case("margin_ranking_loss", al.margin_ranking_loss, _ranking_pairs,
+         ("x1", "x2", "rank_signs"),
+         ({}, {"margin": 0.5, "reduction": "none"}, {"margin": "@margin"}),
+         grad=("x1", "x2", "margin"), peers=("torch",)),
+    # -- classification metrics
+    Case("metrics.accuracy", metrics.accuracy, _class_metrics, ("scores", "labels"),
+         ({}, {"args": ("pred_labels", "labels")}, {"weight": "@weight"}),
+         no_grad="piecewise constant", peers=("scikit-learn",)),
+    Case("metrics.top_k_accuracy", metrics.top_k_accuracy, _class_metrics, ("scores", "labels"),
+         ({"k": 1}, {"k": 2}, {"k": 3, "weight": "@weight"},
+          {"args": ("scores_tied", "labels"), "k": 2}),
+         no_grad="piecewise constant", peers=("scikit-learn",)),
+    Case("metrics.precision_recall_f1", metrics.precision_recall_f1, _class_metrics,
+         ("scores", "labels"),
+         ({"num_classes": 4}, {"num_classes": 4, "average": "macro"},
+          {"num_classes": 4, "average": "weighted", "weight": "@weight"},
+          {"args": ("pred_labels", "labels"), "num_classes": 5, "average": "macro"}),
+         no_grad="piecewise constant", peers=("scikit-learn",)),
+    Case("metrics.log_loss", metrics.log_loss, _class_metrics, ("probs", "labels"),
+         ({}, {"args": ("probs_1d", "binary")}, {"weight": "@weight"}),
+         grad=("probs", "probs_1d"), peers=("scikit-learn",)),
+    Case("metrics.roc_auc", metrics.roc_auc, _class_metrics, ("scores_1d", "binary"),
+         ({}, {"args": ("scores_1d_tied", "binary")}),
+         no_grad="piecewise constant", peers=("scikit-learn",)),
     # -- similarity
     Case("cosine_similarity", al.cosine_similarity, _embeddings, ("a", "b"),
          ({}, {"args": ("a_t", "b_t"), "axis": 0}), grad=("a", "b", "a_t", "b_t"),

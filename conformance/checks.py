@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from arraylosses._backend import BACKENDS, Backend
-from arraylosses.testing import assert_backends_agree, assert_close, max_errors
+from arraylosses.testing import _parts, assert_backends_agree, assert_close, max_errors
 
 from .cases import Case
 
@@ -144,11 +144,12 @@ def _eager_and(case: Case, backend: Backend, transform: Callable[..., Any]) -> f
         arrays, static = _split(kwargs)
         a = [backend.asarray(x, "float64") for x in args]
         k = {n: backend.asarray(x, "float64") for n, x in arrays.items()}
-        eager = case.fn(*a, **k, **static)
-        transformed = transform(case.fn, static)(*a, **k)
-        assert_close(transformed, eager, rtol=TRANSFORM_RTOL, atol=TRANSFORM_ATOL,
-                     err_msg=f"{case.name}({label})")
-        worst = max(worst, max_errors(backend.to_numpy(transformed), backend.to_numpy(eager))[1])
+        eager = _parts(case.fn(*a, **k, **static))
+        transformed = _parts(transform(case.fn, static)(*a, **k))
+        for t_part, e_part in zip(transformed, eager, strict=True):
+            assert_close(t_part, e_part, rtol=TRANSFORM_RTOL, atol=TRANSFORM_ATOL,
+                         err_msg=f"{case.name}({label})")
+            worst = max(worst, max_errors(backend.to_numpy(t_part), backend.to_numpy(e_part))[1])
     return worst
 
 
@@ -197,11 +198,12 @@ def check_vmap(case: Case, backend: Backend, batch: int = 3) -> float:
         def single(args: list[Any], kw: dict[str, Any], static: dict[str, Any] = static) -> Any:
             return case.fn(*args, **kw, **static)
 
-        batched = jax.vmap(single)(stacked_args, stacked_kw)
-        looped = jnp.stack([single([a[i] for a in stacked_args],
-                                   {k: x[i] for k, x in stacked_kw.items()})
-                            for i in range(batch)])
-        assert_close(batched, looped, rtol=TRANSFORM_RTOL, atol=TRANSFORM_ATOL,
-                     err_msg=f"{case.name}({label}) under vmap")
-        worst = max(worst, max_errors(backend.to_numpy(batched), backend.to_numpy(looped))[1])
+        batched = _parts(jax.vmap(single)(stacked_args, stacked_kw))
+        loop = [_parts(single([a[i] for a in stacked_args],
+                              {k: x[i] for k, x in stacked_kw.items()})) for i in range(batch)]
+        for j, part in enumerate(batched):
+            looped = jnp.stack([one[j] for one in loop])
+            assert_close(part, looped, rtol=TRANSFORM_RTOL, atol=TRANSFORM_ATOL,
+                         err_msg=f"{case.name}({label}) under vmap")
+            worst = max(worst, max_errors(backend.to_numpy(part), backend.to_numpy(looped))[1])
     return worst

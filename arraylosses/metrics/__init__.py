@@ -1,5 +1,6 @@
 """Metrics: same conventions as the losses (prediction first), 0-d results by default."""
 
+from .classification import accuracy, log_loss, precision_recall_f1, roc_auc, top_k_accuracy
 from .regression import (
     explained_variance_score,
     mean_absolute_error,
@@ -11,11 +12,16 @@ from .regression import (
 from .similarity import mean_cosine_similarity
 
 __all__ = [
+    "accuracy",
     "explained_variance_score",
+    "log_loss",
     "mean_absolute_error",
     "mean_absolute_percentage_error",
     "mean_cosine_similarity",
     "mean_squared_error",
+    "precision_recall_f1",
     "r2_score",
+    "roc_auc",
     "root_mean_squared_error",
+    "top_k_accuracy",
 ]

@@ -1,0 +1,561 @@
+"""Classification losses: softmax and sigmoid cross entropies, focal and poly losses, KL,
+hinge and margin ranking.
+
+Conventions as in :mod:`arraylosses.regression`: ``(prediction, target)`` positional,
+hyperparameters keyword-only, ``weight=None`` (per-sample), ``reduction="mean"``. The
+per-sample loss of a softmax loss is one value per row (the class axis, ``axis``, is summed
+out); binary losses are elementwise (multi-label: one independent sigmoid per class, averaged
+over all elements).
+
+Integer targets are class indices and are validated (``0 <= y < C``) only in eager mode: under
+``jax.jit`` an out-of-range index is not detected (JAX clamps or fills it), under torch it may
+wrap around. Class-index losses never build a one-hot array.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._backend import (
+    Array,
+    Namespace,
+    as_dtype,
+    compute_dtype,
+    is_eager,
+    log_softmax,
+    namespace,
+    reduce_loss,
+    sigmoid,
+    softplus,
+)
+from ._validate import (
+    check_axis,
+    check_reduction,
+    check_same_shape,
+    check_weight,
+    hyperparameter,
+    positive_float,
+)
+
+__all__ = [
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "cross_entropy",
+    "hinge_loss",
+    "kl_divergence",
+    "margin_ranking_loss",
+    "nll_loss",
+    "poly1_cross_entropy",
+    "sigmoid_focal_loss",
+    "softmax_focal_loss",
+    "squared_hinge_loss",
+]
+
+
+def _arrays(**values: Any) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if hasattr(v, "shape")}
+
+
+def _check_binary_target(xp: Namespace, name: str, target: Array) -> None:
+    if not xp.isdtype(target.dtype, ("real floating", "integral", "bool")):
+        raise TypeError(f"{name} must be a real or boolean array; got dtype {target.dtype}")
+
+
+def _check_labels(xp: Namespace, target: Array, num_classes: int, ignore_index: int | None
+                  ) -> None:
+    """Eager-only: class indices must lie in ``[0, C)`` (or equal ``ignore_index``)."""
+    if not is_eager(xp, target) or target.size == 0:
+        return
+    valid = (target >= 0) & (target < num_classes)
+    if ignore_index is not None:
+        valid = valid | (target == ignore_index)
+    if not bool(xp.all(valid)):
+        raise ValueError(
+            f"target holds class indices outside [0, {num_classes})"
+            + ("" if ignore_index is None else f" that are not ignore_index={ignore_index}")
+            + f"; found min {int(xp.min(target))}, max {int(xp.max(target))}"
+        )
+
+
+class _Classes:
+    """A validated softmax problem: log-probabilities ``(..., C)`` and the target."""
+
+    def __init__(self, xp: Namespace, pred: Array, target: Array, axis: int, pred_name: str,
+                 class_weight: Array | None, weight: Array | None, ignore_index: int | None,
+                 label_smoothing: float) -> None:
+        self.xp = xp
+        self.out_dtype, dtype = compute_dtype(xp, pred, pred_name)
+        if pred.ndim < 1:
+            raise ValueError(f"{pred_name} must have a class axis; got shape ()")
+        axis = check_axis("axis", axis, pred)
+        self.scores = xp.moveaxis(as_dtype(xp, pred, dtype), axis, -1)
+        self.num_classes = C = self.scores.shape[-1]
+        self.indices = xp.isdtype(target.dtype, "integral")
+        rows = tuple(self.scores.shape[:-1])
+        if self.indices:
+            if tuple(target.shape) != rows:
+                raise ValueError(
+                    f"target of class indices must have {pred_name}'s shape without the class "
+                    f"axis {rows}; got {tuple(target.shape)}")
+            if ignore_index is not None and (isinstance(ignore_index, bool)
+                                             or not isinstance(ignore_index, int)):
+                raise TypeError(f"ignore_index must be an int or None; got "
+                                f"{type(ignore_index).__name__}")
+            _check_labels(xp, target, C, ignore_index)
+            self.target = as_dtype(xp, target, xp.int64)
+        elif xp.isdtype(target.dtype, "real floating"):
+            if tuple(target.shape) != tuple(pred.shape):
+                raise ValueError(
+                    f"target of probabilities must have {pred_name}'s shape "
+                    f"{tuple(pred.shape)}; got {tuple(target.shape)}")
+            if ignore_index is not None:
+                raise ValueError("ignore_index applies to class-index targets only; target "
+                                 "holds probabilities")
+            self.target = xp.moveaxis(as_dtype(xp, target, dtype), axis, -1)
+        else:
+            raise TypeError(f"target must hold class indices (integer) or probabilities "
+                            f"(floating); got dtype {target.dtype}")
+        self.ignore_index = ignore_index
+        if class_weight is not None:
+            if tuple(class_weight.shape) != (C,):
+                raise ValueError(f"class_weight must have shape ({C},); got "
+                                 f"{tuple(class_weight.shape)}")
+            class_weight = as_dtype(xp, class_weight, dtype)
+        self.class_weight = class_weight
+        if weight is not None:
+            check_weight(xp, weight, rows)
+        ls = hyperparameter(xp, "label_smoothing", label_smoothing, self.scores, low=0.0,
+                            high=1.0)
+        if not isinstance(ls, float):
+            raise TypeError("label_smoothing must be a Python float")
+        self.label_smoothing = ls
+
+    # -- class-index targets
+    def mask(self) -> Array | None:
+        if self.ignore_index is None:
+            return None
+        return self.target != self.ignore_index
+
+    def safe_target(self) -> Array:
+        mask = self.mask()
+        t = self.target
+        return t if mask is None else self.xp.where(mask, t, self.xp.zeros_like(t))
+
+    def pick(self, values: Array) -> Array:
+        """``values[..., y]`` for the (safe) class indices, without a one-hot array."""
+        xp = self.xp
+        idx = self.safe_target()[..., None]
+        return xp.take_along_axis(values, idx, axis=-1)[..., 0]
+
+    def label_weight(self) -> Array | None:
+        """``class_weight[y]`` per sample (``None`` without class weights)."""
+        if self.class_weight is None:
+            return None
+        xp = self.xp
+        t = self.safe_target()
+        flat = xp.take(self.class_weight, xp.reshape(t, (-1,)), axis=0)
+        return xp.reshape(flat, t.shape)
+
+    # -- probability targets
+    def smoothed(self) -> Array:
+        q = self.target
+        if self.label_smoothing:
+            q = (1 - self.label_smoothing) * q + self.label_smoothing / self.num_classes
+        return q
+
+    def finish(self, loss: Array, reduction: str, weight: Array | None,
+               norm: Array | None = None) -> Array:
+        xp = self.xp
+        mask = self.mask() if self.indices else None
+        if mask is not None:
+            zero = xp.zeros_like(loss)
+            loss = xp.where(mask, loss, zero)
+            keep = xp.astype(mask, loss.dtype)
+            norm = keep if norm is None else norm * keep
+        return reduce_loss(xp, loss, reduction=reduction, weight=weight,
+                           out_dtype=self.out_dtype, norm=norm)
+
+
+def _softmax_ce(c: _Classes, log_p: Array, reduction: str, weight: Array | None) -> Array:
+    """torch's ``cross_entropy``/``nll_loss`` on log-probabilities, label smoothing included."""
+    xp = c.xp
+    cw = c.class_weight
+    eps = c.label_smoothing
+    if c.indices:
+        lw = c.label_weight()
+        nll = -c.pick(log_p)
+        if lw is not None:
+            nll = lw * nll
+        loss = nll
+        if eps:
+            weighted = log_p if cw is None else log_p * cw
+            smooth = -xp.sum(weighted, axis=-1)
+            loss = (1 - eps) * nll + (eps / c.num_classes) * smooth
+        return c.finish(loss, reduction, weight, norm=lw)
+    q = c.smoothed()
+    if cw is not None:
+        q = q * cw
+    return c.finish(-xp.sum(q * log_p, axis=-1), reduction, weight)
+
+
+def cross_entropy(logits: Array, target: Array, *, axis: int = -1,
+                  label_smoothing: float = 0.0, class_weight: Array | None = None,
+                  ignore_index: int | None = None, weight: Array | None = None,
+                  reduction: str = "mean") -> Array:
+    r"""Softmax cross entropy, :math:`\ell = -\sum_c q_c \log \mathrm{softmax}(z)_c`.
+
+    ``target`` holds class indices (integer, ``logits``' shape without ``axis``) or
+    probabilities (floating, ``logits``' shape). With label smoothing ``ε``, the target is
+    :math:`q = (1-ε)\,y + ε/C`. Semantics follow ``torch.nn.functional.cross_entropy``
+    exactly (the peer; also optax ``softmax_cross_entropy[_with_integer_labels]`` and Keras
+    ``categorical_crossentropy``, whose smoothing is the same):
+
+    * ``class_weight`` (``(C,)``) scales each class's term; with class indices the per-sample
+      loss is :math:`(1-ε)\,w_y(-\log p_y) + \tfrac{ε}{C}\sum_c w_c(-\log p_c)`, and ``"mean"``
+      divides by :math:`\sum_i w_{y_i}` over non-ignored rows (torch). With probabilities,
+      ``"mean"`` divides by the number of rows (torch).
+    * ``ignore_index`` rows contribute 0 and do not count in the mean. If every row is
+      ignored the mean is **0** (torch returns NaN), with a zero gradient.
+    * ``weight`` (per-sample, ours): ``"mean"`` is :math:`\sum_i w_i\ell_i / \sum_i w_i n_i`
+      with :math:`n_i` the torch normaliser above.
+
+    The softmax is shifted by a gradient-detached maximum: logits of ±1e4 are exact, and
+    float16 logits are computed in float32. No one-hot array is built for class indices.
+
+    Args:
+        logits: ``(..., C, ...)`` floating, classes on ``axis``.
+        target: class indices or probabilities, see above.
+
+    Example:
+        >>> import numpy as np, math
+        >>> z = np.array([[0.0, math.log(3.0)]])  # softmax = (1/4, 3/4)
+        >>> round(float(cross_entropy(z, np.array([1]))), 12) == round(-math.log(0.75), 12)
+        True
+    """
+    xp = namespace(logits=logits, target=target, class_weight=class_weight, weight=weight)
+    check_reduction(reduction)
+    c = _Classes(xp, logits, target, axis, "logits", class_weight, weight, ignore_index,
+                 label_smoothing)
+    return _softmax_ce(c, log_softmax(xp, c.scores), reduction, weight)
+
+
+def nll_loss(log_probs: Array, target: Array, *, axis: int = -1,
+             class_weight: Array | None = None, ignore_index: int | None = None,
+             weight: Array | None = None, reduction: str = "mean") -> Array:
+    r"""Negative log-likelihood of class indices, :math:`\ell = -w_y\, \log p_y`, from
+    log-probabilities (``torch.nn.functional.nll_loss`` semantics, the peer; note that torch's
+    class axis is 1, ours ``axis=-1`` by default). ``class_weight``, ``ignore_index`` and the
+    mean as in :func:`cross_entropy`; floating targets (probabilities) give
+    :math:`-\sum_c q_c \log p_c`.
+
+    Example:
+        >>> import numpy as np, math
+        >>> float(nll_loss(np.log(np.array([[0.25, 0.75]])), np.array([0]))) == math.log(4)
+        True
+    """
+    xp = namespace(log_probs=log_probs, target=target, class_weight=class_weight, weight=weight)
+    check_reduction(reduction)
+    c = _Classes(xp, log_probs, target, axis, "log_probs", class_weight, weight, ignore_index,
+                 0.0)
+    return _softmax_ce(c, c.scores, reduction, weight)
+
+
+def poly1_cross_entropy(logits: Array, target: Array, *, axis: int = -1, epsilon: Any = 1.0,
+                        label_smoothing: float = 0.0, weight: Array | None = None,
+                        reduction: str = "mean") -> Array:
+    r"""Poly-1 loss (Leng et al. 2022, PolyLoss): :math:`\ell = CE + ε\,(1 - p_t)` with
+    :math:`p_t = \sum_c q_c\,\mathrm{softmax}(z)_c` for the (label-smoothed) target ``q``.
+
+    For class indices :math:`p_t` is the probability of the label. Peer:
+    ``optax.losses.poly_loss_cross_entropy`` (whose default is ``epsilon=2.0``; rax's
+    ``poly1_softmax_loss`` and the paper use 1.0, as we do).
+
+    Example:
+        >>> import numpy as np, math
+        >>> z = np.array([[0.0, math.log(3.0)]])
+        >>> round(float(poly1_cross_entropy(z, np.array([1]))), 12) == round(
+        ...     -math.log(0.75) + 0.25, 12)
+        True
+    """
+    xp = namespace(logits=logits, target=target, weight=weight, **_arrays(epsilon=epsilon))
+    check_reduction(reduction)
+    c = _Classes(xp, logits, target, axis, "logits", None, weight, None, label_smoothing)
+    eps = hyperparameter(xp, "epsilon", epsilon, c.scores)
+    log_p = log_softmax(xp, c.scores)
+    q = c.smoothed() if not c.indices else None
+    if c.indices:
+        ce = -c.pick(log_p)
+        pt = xp.exp(c.pick(log_p))
+        if c.label_smoothing:
+            ls, C = c.label_smoothing, c.num_classes
+            ce = (1 - ls) * ce - (ls / C) * xp.sum(log_p, axis=-1)
+            pt = (1 - ls) * pt + ls / C  # Σ_c (ε/C) p_c = ε/C
+    else:
+        ce = -xp.sum(q * log_p, axis=-1)
+        pt = xp.sum(q * xp.exp(log_p), axis=-1)
+    return c.finish(ce + eps * (1 - pt), reduction, weight)
+
+
+def softmax_focal_loss(logits: Array, target: Array, *, axis: int = -1, gamma: float = 2.0,
+                       alpha: Any = None, weight: Array | None = None,
+                       reduction: str = "mean") -> Array:
+    r"""Softmax focal loss (Lin et al. 2017, multi-class form):
+    :math:`\ell = -\alpha_y\,(1 - p_y)^\gamma \log p_y`.
+
+    With probability targets, :math:`-\sum_c q_c\,\alpha_c (1 - p_c)^\gamma \log p_c` (Keras'
+    ``CategoricalFocalCrossentropy`` form). ``alpha``: ``None`` (no weighting), a float, or a
+    ``(C,)`` array of per-class weights. :math:`1 - p` is computed as ``-expm1(log p)``, exact
+    also when :math:`p \to 1`. ``gamma = 0`` is the cross entropy.
+
+    Example:
+        >>> import numpy as np, math
+        >>> z = np.array([[0.0, math.log(3.0)]])
+        >>> round(float(softmax_focal_loss(z, np.array([1]))), 12) == round(
+        ...     -(0.25 ** 2) * math.log(0.75), 12)
+        True
+    """
+    xp = namespace(logits=logits, target=target, weight=weight, **_arrays(alpha=alpha))
+    check_reduction(reduction)
+    c = _Classes(xp, logits, target, axis, "logits", None, weight, None, 0.0)
+    g = _gamma(gamma)
+    if alpha is not None and hasattr(alpha, "shape") and alpha.ndim == 1:
+        if tuple(alpha.shape) != (c.num_classes,):
+            raise ValueError(f"alpha must be a float, a 0-d array or shape ({c.num_classes},); "
+                             f"got {tuple(alpha.shape)}")
+        alpha_c: Any = as_dtype(xp, alpha, c.scores.dtype)
+    elif alpha is not None:
+        alpha_c = hyperparameter(xp, "alpha", alpha, c.scores, low=0.0)
+    else:
+        alpha_c = None
+    log_p = log_softmax(xp, c.scores)
+    if c.indices:
+        lp = c.pick(log_p)
+        loss = -_focal_factor(xp, -xp.expm1(lp), g) * lp
+        if alpha_c is not None:
+            if hasattr(alpha_c, "shape") and alpha_c.ndim == 1:
+                flat = xp.take(alpha_c, xp.reshape(c.safe_target(), (-1,)), axis=0)
+                alpha_c = xp.reshape(flat, lp.shape)
+            loss = alpha_c * loss
+    else:
+        terms = -_focal_factor(xp, -xp.expm1(log_p), g) * log_p * c.target
+        if alpha_c is not None:
+            terms = alpha_c * terms
+        loss = xp.sum(terms, axis=-1)
+    return c.finish(loss, reduction, weight)
+
+
+def _gamma(gamma: Any) -> float:
+    if isinstance(gamma, bool) or not isinstance(gamma, (int, float)):
+        raise TypeError(f"gamma must be a Python float; got {type(gamma).__name__}")
+    if not gamma >= 0:
+        raise ValueError(f"gamma must be in [0.0, inf); got {gamma}")
+    return float(gamma)
+
+
+def _focal_factor(xp: Namespace, one_minus_p: Array, gamma: float) -> Array:
+    """:math:`(1-p)^\\gamma` with a finite gradient at :math:`1 - p = 0` (and 1 for γ = 0)."""
+    if gamma == 0:
+        return xp.ones_like(one_minus_p)
+    positive = one_minus_p > 0
+    safe = xp.where(positive, one_minus_p, xp.ones_like(one_minus_p))
+    return xp.where(positive, safe**gamma, xp.zeros_like(one_minus_p))
+
+
+def kl_divergence(logits: Array, target: Array, *, axis: int = -1,
+                  weight: Array | None = None, reduction: str = "mean") -> Array:
+    r"""KL divergence of the softmax of ``logits`` from the target distribution, per row:
+    :math:`\ell = \sum_c t_c (\log t_c - \log\mathrm{softmax}(z)_c)`, with :math:`0 \log 0 = 0`.
+
+    ``"mean"`` averages over rows, which equals torch's
+    ``kl_div(log_softmax(z), t, reduction="batchmean")`` for 2-D inputs (torch's default
+    ``"mean"`` averages over elements, which is not the KL divergence). Peers: torch
+    ``kl_div``, ``optax.losses.kl_divergence(log_softmax(z), t)`` (note: log-predictions
+    first in both).
+
+    Example:
+        >>> import numpy as np
+        >>> float(kl_divergence(np.zeros((1, 2)), np.array([[0.5, 0.5]])))
+        0.0
+    """
+    xp = namespace(logits=logits, target=target, weight=weight)
+    check_reduction(reduction)
+    if not xp.isdtype(target.dtype, "real floating"):
+        raise TypeError(f"target must be a floating array of probabilities; got dtype "
+                        f"{target.dtype}")
+    c = _Classes(xp, logits, target, axis, "logits", None, weight, None, 0.0)
+    t = c.target
+    positive = t > 0
+    safe = xp.where(positive, t, xp.ones_like(t))
+    t_log_t = xp.where(positive, t * xp.log(safe), xp.zeros_like(t))
+    loss = xp.sum(t_log_t - t * log_softmax(xp, c.scores), axis=-1)
+    return c.finish(loss, reduction, weight)
+
+
+# ---------------------------------------------------------------------------------------------
+# Elementwise binary losses
+
+
+def _binary(pred: Array, target: Array, weight: Array | None, reduction: str, pred_name: str,
+            **arrays: Any) -> tuple[Namespace, Array, Array, Any]:
+    xp = namespace(**{pred_name: pred}, target=target, weight=weight, **_arrays(**arrays))
+    check_reduction(reduction)
+    out_dtype, dtype = compute_dtype(xp, pred, pred_name)
+    _check_binary_target(xp, "target", target)
+    check_same_shape(pred_name, pred, "target", target)
+    if weight is not None:
+        check_weight(xp, weight, tuple(pred.shape))
+    return xp, as_dtype(xp, pred, dtype), as_dtype(xp, target, dtype), out_dtype
+
+
+def binary_cross_entropy(probs: Array, target: Array, *, eps: float = 1e-7,
+                         weight: Array | None = None, reduction: str = "mean") -> Array:
+    r"""Binary cross entropy on probabilities,
+    :math:`\ell = -(t \log \hat p + (1-t) \log(1-\hat p))` with
+    :math:`\hat p = \mathrm{clip}(p, ε, 1-ε)`.
+
+    The clip follows Keras (``ε = 1e-7``: each element's loss is at most
+    :math:`-\log ε ≈ 16.1`, and the gradient is 0 beyond the clip). torch's
+    ``binary_cross_entropy`` (the peer) instead clamps each log at -100, so the two agree
+    exactly whenever :math:`ε \le p \le 1-ε` and differ for saturated probabilities (torch's
+    loss reaches 100). Prefer :func:`binary_cross_entropy_with_logits`, which needs no clip.
+
+    Example:
+        >>> import numpy as np, math
+        >>> float(binary_cross_entropy(np.array([0.75]), np.array([1.0]))) == -math.log(0.75)
+        True
+    """
+    xp, p, t, out_dtype = _binary(probs, target, weight, reduction, "probs")
+    eps = positive_float("eps", eps)
+    if eps >= 0.5:
+        raise ValueError(f"eps must be in (0, 0.5); got {eps}")
+    p = xp.clip(p, eps, 1 - eps)
+    loss = -(t * xp.log(p) + (1 - t) * xp.log1p(-p))
+    return reduce_loss(xp, loss, reduction=reduction, weight=weight, out_dtype=out_dtype)
+
+
+def binary_cross_entropy_with_logits(logits: Array, target: Array, *,
+                                     pos_weight: Array | None = None,
+                                     weight: Array | None = None,
+                                     reduction: str = "mean") -> Array:
+    r"""Sigmoid cross entropy in the stable form
+    :math:`\ell = (1 - t)\,z + (1 + (w_+ - 1)\,t)\,\mathrm{softplus}(-z)`
+    (:math:`= \mathrm{softplus}(z) - t z` without ``pos_weight``).
+
+    ``pos_weight`` (broadcastable to ``logits``, typically ``(C,)`` for multi-label) scales the
+    positive term, as ``torch.nn.functional.binary_cross_entropy_with_logits`` (the peer;
+    also ``optax.losses.sigmoid_binary_cross_entropy``). Exact for logits of ±1e4.
+
+    Example:
+        >>> import numpy as np, math
+        >>> float(binary_cross_entropy_with_logits(np.array([0.0]), np.array([1.0]))) == math.log(2)
+        True
+    """
+    xp, z, t, out_dtype = _binary(logits, target, weight, reduction, "logits",
+                                  pos_weight=pos_weight)
+    if pos_weight is None:
+        loss = softplus(xp, z) - t * z
+    else:
+        check_weight(xp, pos_weight, tuple(logits.shape), name="pos_weight")
+        pw = as_dtype(xp, pos_weight, z.dtype)
+        loss = (1 - t) * z + (1 + (pw - 1) * t) * softplus(xp, -z)
+    return reduce_loss(xp, loss, reduction=reduction, weight=weight, out_dtype=out_dtype)
+
+
+def sigmoid_focal_loss(logits: Array, target: Array, *, alpha: Any = 0.25, gamma: float = 2.0,
+                       weight: Array | None = None, reduction: str = "mean") -> Array:
+    r"""Sigmoid focal loss (Lin et al. 2017, RetinaNet):
+    :math:`\ell = \alpha_t\,(1 - p_t)^\gamma\,\mathrm{BCE}(z, t)`, with :math:`p = σ(z)`,
+    :math:`p_t = p\,t + (1-p)(1-t)`, :math:`\alpha_t = \alpha t + (1-\alpha)(1-t)`.
+
+    ``alpha=None`` disables the α weighting. Same formula as
+    ``torchvision.ops.sigmoid_focal_loss`` (α=0.25 by default, disabled by α<0 there; its
+    default reduction is ``"none"``) and ``optax.losses.sigmoid_focal_loss`` (α=None by
+    default). :math:`1 - p_t` is computed as :math:`p(1-t) + σ(-z)\,t`, accurate in both tails.
+
+    Example:
+        >>> import numpy as np, math
+        >>> l = sigmoid_focal_loss(np.array([0.0]), np.array([1.0]), alpha=None)
+        >>> float(l) == 0.25 * math.log(2)
+        True
+    """
+    xp, z, t, out_dtype = _binary(logits, target, weight, reduction, "logits", alpha=alpha)
+    g = _gamma(gamma)
+    ce = softplus(xp, z) - t * z
+    one_minus_pt = sigmoid(xp, z) * (1 - t) + sigmoid(xp, -z) * t
+    loss = _focal_factor(xp, one_minus_pt, g) * ce
+    if alpha is not None:
+        a = hyperparameter(xp, "alpha", alpha, z, low=0.0, high=1.0)
+        loss = (a * t + (1 - a) * (1 - t)) * loss
+    return reduce_loss(xp, loss, reduction=reduction, weight=weight, out_dtype=out_dtype)
+
+
+def _signed_target(xp: Namespace, t: Array) -> Array:
+    """Targets in {0, 1} become {-1, 1}; -1 and 1 stay (elementwise, no value branching)."""
+    return xp.where(t == 0, -xp.ones_like(t), t)
+
+
+def _check_signs(xp: Namespace, target: Array) -> None:
+    if is_eager(xp, target) and target.size and not bool(
+            xp.all((target == 1) | (target == 0) | (target == -1))):
+        raise ValueError("target must hold labels in {-1, 1} or {0, 1}")
+
+
+def hinge_loss(scores: Array, target: Array, *, weight: Array | None = None,
+               reduction: str = "mean") -> Array:
+    r"""Hinge loss, :math:`\ell = \max(0, 1 - y\,s)` elementwise, for labels :math:`y` in
+    {-1, 1} or {0, 1} (0 is read as -1, as Keras ``hinge`` does; checked in eager mode).
+
+    Keras (the peer) averages over the last axis first; every element counts once here.
+
+    Example:
+        >>> import numpy as np
+        >>> hinge_loss(np.array([0.3, 2.0, 0.5]), np.array([1, 1, 0]), reduction="none").tolist()
+        [0.7, 0.0, 1.5]
+    """
+    xp, s, t, out_dtype = _binary(scores, target, weight, reduction, "scores")
+    _check_signs(xp, target)
+    loss = xp.maximum(1 - _signed_target(xp, t) * s, xp.zeros_like(s))
+    return reduce_loss(xp, loss, reduction=reduction, weight=weight, out_dtype=out_dtype)
+
+
+def squared_hinge_loss(scores: Array, target: Array, *, weight: Array | None = None,
+                       reduction: str = "mean") -> Array:
+    r"""Squared hinge, :math:`\ell = \max(0, 1 - y\,s)^2`; labels as :func:`hinge_loss`.
+    Peer: Keras ``squared_hinge``.
+
+    Example:
+        >>> import numpy as np
+        >>> squared_hinge_loss(np.array([0.5, -1.0]), np.array([1, -1]), reduction="none").tolist()
+        [0.25, 0.0]
+    """
+    xp, s, t, out_dtype = _binary(scores, target, weight, reduction, "scores")
+    _check_signs(xp, target)
+    h = xp.maximum(1 - _signed_target(xp, t) * s, xp.zeros_like(s))
+    return reduce_loss(xp, h * h, reduction=reduction, weight=weight, out_dtype=out_dtype)
+
+
+def margin_ranking_loss(x1: Array, x2: Array, target: Array, *, margin: Any = 0.0,
+                        weight: Array | None = None, reduction: str = "mean") -> Array:
+    r"""Margin ranking loss, :math:`\ell = \max(0, -y\,(x_1 - x_2) + m)` with :math:`y = 1`
+    when ``x1`` should rank higher, -1 otherwise. Peer:
+    ``torch.nn.functional.margin_ranking_loss``.
+
+    Example:
+        >>> import numpy as np
+        >>> margin_ranking_loss(np.array([1.0, 1.0]), np.array([0.5, 0.5]), np.array([1, -1]),
+        ...                     margin=0.1, reduction="none").tolist()
+        [0.0, 0.6]
+    """
+    xp = namespace(x1=x1, x2=x2, target=target, weight=weight, **_arrays(margin=margin))
+    check_reduction(reduction)
+    out_dtype, dtype = compute_dtype(xp, x1, "x1")
+    check_same_shape("x1", x1, "x2", x2)
+    check_same_shape("x1", x1, "target", target)
+    _check_binary_target(xp, "target", target)
+    if weight is not None:
+        check_weight(xp, weight, tuple(x1.shape))
+    a, b, y = (as_dtype(xp, v, dtype) for v in (x1, x2, target))
+    m = hyperparameter(xp, "margin", margin, a)
+    loss = xp.maximum(-y * (a - b) + m, xp.zeros_like(a))
+    return reduce_loss(xp, loss, reduction=reduction, weight=weight, out_dtype=out_dtype)
+

@@ -1,0 +1,265 @@
+"""Classification metrics, matching scikit-learn (whose argument order is ``(y_true, y_pred)``).
+
+``pred`` is either labels (integer, the target's shape) or scores with one more (last) axis,
+reduced by ``argmax`` (ties: the first class, as every array library's ``argmax``). Results are
+0-d arrays of ``pred``'s floating dtype, or of the namespace's default floating dtype when
+``pred`` holds labels. Label ranges are checked in eager mode only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .._backend import (
+    Array,
+    Namespace,
+    as_dtype,
+    compute_dtype,
+    default_float,
+    device_of,
+    finalize,
+    is_eager,
+    namespace,
+)
+from .._validate import check_option, check_weight
+from ..classification import _check_labels
+
+__all__ = ["accuracy", "log_loss", "precision_recall_f1", "roc_auc", "top_k_accuracy"]
+
+
+def _integer_target(xp: Namespace, target: Array) -> None:
+    if not xp.isdtype(target.dtype, ("integral", "bool")):
+        raise TypeError(f"target must hold class labels (integer); got dtype {target.dtype}")
+
+
+def _labels(xp: Namespace, pred: Array, target: Array) -> tuple[Array, Any]:
+    """Predicted labels and the result dtype, from labels or from scores (argmax)."""
+    _integer_target(xp, target)
+    if pred.ndim == target.ndim + 1:
+        out_dtype, _ = compute_dtype(xp, pred, "pred")
+        if tuple(pred.shape[:-1]) != tuple(target.shape):
+            raise ValueError(f"pred scores must have shape target.shape + (C,) = "
+                             f"{(*target.shape, '...')}; got {tuple(pred.shape)}")
+        return xp.argmax(pred, axis=-1), out_dtype
+    if tuple(pred.shape) != tuple(target.shape):
+        raise ValueError(f"pred must have the target's shape {tuple(target.shape)} (labels) or "
+                         f"that shape plus a class axis (scores); got {tuple(pred.shape)}")
+    if not xp.isdtype(pred.dtype, ("integral", "bool")):
+        raise TypeError(f"pred of the target's shape must hold labels (integer); got dtype "
+                        f"{pred.dtype}")
+    return pred, default_float(xp, pred)
+
+
+def _mean(xp: Namespace, values: Array, weight: Array | None, out_dtype: Any) -> Array:
+    if weight is None:
+        return finalize(xp, xp.mean(values), out_dtype)
+    w = as_dtype(xp, weight, values.dtype)
+    return finalize(xp, xp.sum(w * values) / xp.sum(w), out_dtype)
+
+
+def _sample_weight(xp: Namespace, weight: Array | None, n: tuple[int, ...]) -> None:
+    if weight is not None:
+        check_weight(xp, weight, n)
+        if tuple(weight.shape) != n:
+            raise ValueError(f"weight must have shape {n}; got {tuple(weight.shape)}")
+
+
+def accuracy(pred: Array, target: Array, *, weight: Array | None = None) -> Array:
+    r"""Fraction of correct labels, :math:`\sum_i w_i [\hat y_i = y_i] / \sum_i w_i`.
+
+    Peer: ``sklearn.metrics.accuracy_score(target, pred, sample_weight=weight)``.
+
+    Example:
+        >>> import numpy as np
+        >>> float(accuracy(np.array([[0.1, 0.9], [0.8, 0.2]]), np.array([1, 1])))
+        0.5
+    """
+    xp = namespace(pred=pred, target=target, weight=weight)
+    labels, out_dtype = _labels(xp, pred, target)
+    _sample_weight(xp, weight, tuple(target.shape))
+    correct = xp.astype(labels == as_dtype(xp, target, labels.dtype), out_dtype)
+    if xp.finfo(out_dtype).bits < 32:
+        correct = xp.astype(correct, xp.float32)
+    return _mean(xp, correct, weight, out_dtype)
+
+
+def top_k_accuracy(scores: Array, target: Array, *, k: int, weight: Array | None = None
+                   ) -> Array:
+    r"""Fraction of rows whose label is among the ``k`` highest scores.
+
+    Ties follow ``sklearn.metrics.top_k_accuracy_score`` (the peer), which sorts stably and
+    reverses: among equal scores the higher class index ranks first. So the label :math:`y`
+    is a hit when :math:`\#\{c : s_c > s_y\} + \#\{c > y : s_c = s_y\} < k`. No sort is done.
+
+    Args:
+        scores: ``(N, C)`` floating; target: ``(N,)`` class indices; k: ``1 <= k <= C``.
+
+    Example:
+        >>> import numpy as np
+        >>> s = np.array([[0.5, 0.2, 0.3], [0.1, 0.2, 0.7]])
+        >>> float(top_k_accuracy(s, np.array([2, 0]), k=2))
+        0.5
+    """
+    xp = namespace(scores=scores, target=target, weight=weight)
+    out_dtype, dtype = compute_dtype(xp, scores, "scores")
+    _integer_target(xp, target)
+    if scores.ndim != 2 or tuple(target.shape) != (scores.shape[0],):
+        raise ValueError(f"scores must have shape (N, C) and target (N,); got "
+                         f"{tuple(scores.shape)} and {tuple(target.shape)}")
+    C = scores.shape[1]
+    if isinstance(k, bool) or not isinstance(k, int):
+        raise TypeError(f"k must be an int; got {type(k).__name__}")
+    if not 1 <= k <= C:
+        raise ValueError(f"k must be in [1, {C}] (the number of classes); got {k}")
+    _sample_weight(xp, weight, (scores.shape[0],))
+    _check_labels(xp, target, C, None)
+    s = as_dtype(xp, scores, dtype)
+    t = as_dtype(xp, target, xp.int64)[:, None]
+    s_y = xp.take_along_axis(s, t, axis=1)
+    classes = xp.arange(C, dtype=xp.int64, device=device_of(s))[None, :]
+    ahead = xp.sum(xp.astype((s > s_y) | ((s == s_y) & (classes > t)), xp.int64), axis=1)
+    return _mean(xp, xp.astype(ahead < k, dtype), weight, out_dtype)
+
+
+def precision_recall_f1(pred: Array, target: Array, *, num_classes: int,
+                        average: str = "micro", weight: Array | None = None
+                        ) -> tuple[Array, Array, Array]:
+    r"""``(precision, recall, f1)`` over ``num_classes`` single-label classes.
+
+    Per class :math:`c`: :math:`P_c = TP_c / \#\{\hat y = c\}`, :math:`R_c = TP_c / \#\{y = c\}`,
+    :math:`F_c = 2 TP_c / (\#\{\hat y = c\} + \#\{y = c\})`, each 0 when its denominator is 0
+    (sklearn's ``zero_division=0``; a class absent from both counts 0). ``average``:
+    ``"micro"`` (global counts; equals the accuracy here), ``"macro"`` (mean over the
+    ``num_classes`` classes), ``"weighted"`` (weighted by each class's support). Peer:
+    ``sklearn.metrics.precision_recall_fscore_support(target, pred,
+    labels=range(num_classes), average=..., zero_division=0)``.
+
+    Example:
+        >>> import numpy as np
+        >>> p, r, f = precision_recall_f1(np.array([0, 1, 1]), np.array([0, 1, 0]),
+        ...                               num_classes=2, average="macro")
+        >>> float(p), float(r), round(float(f), 6)
+        (0.75, 0.75, 0.666667)
+    """
+    xp = namespace(pred=pred, target=target, weight=weight)
+    labels, out_dtype = _labels(xp, pred, target)
+    check_option("average", average, ("micro", "macro", "weighted"))
+    if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
+        raise ValueError(f"num_classes must be a positive int; got {num_classes!r}")
+    if pred.ndim == target.ndim + 1 and pred.shape[-1] != num_classes:
+        raise ValueError(f"pred scores have {pred.shape[-1]} classes; num_classes is "
+                         f"{num_classes}")
+    _sample_weight(xp, weight, tuple(target.shape))
+    _check_labels(xp, target, num_classes, None)
+    _check_labels(xp, labels, num_classes, None)
+    dtype = xp.float32 if xp.finfo(out_dtype).bits < 32 else out_dtype
+    classes = xp.arange(num_classes, dtype=xp.int64, device=device_of(labels))
+    y_hat = xp.astype(xp.reshape(as_dtype(xp, labels, xp.int64), (-1, 1)) == classes, dtype)
+    y = xp.astype(xp.reshape(as_dtype(xp, target, xp.int64), (-1, 1)) == classes, dtype)
+    if weight is not None:
+        w = xp.reshape(as_dtype(xp, weight, dtype), (-1, 1))
+        y_hat, y_w = y_hat * w, y * w
+    else:
+        y_w = y
+    tp = xp.sum(y_hat * y, axis=0)
+    predicted = xp.sum(y_hat, axis=0)
+    support = xp.sum(y_w, axis=0)
+    if average == "micro":
+        tp, predicted, support = xp.sum(tp), xp.sum(predicted), xp.sum(support)
+    precision = _safe_divide(xp, tp, predicted)
+    recall = _safe_divide(xp, tp, support)
+    f1 = _safe_divide(xp, 2 * tp, predicted + support)
+    if average != "micro":
+        if average == "macro":
+            scores = [xp.mean(v) for v in (precision, recall, f1)]
+        else:
+            total = xp.sum(support)
+            scores = [_safe_divide(xp, xp.sum(support * v), total) for v in (precision, recall, f1)]
+        precision, recall, f1 = scores
+    return (finalize(xp, precision, out_dtype), finalize(xp, recall, out_dtype),
+            finalize(xp, f1, out_dtype))
+
+
+def _safe_divide(xp: Namespace, num: Array, den: Array) -> Array:
+    """``num / den``, 0 where ``den == 0`` (with a zero gradient)."""
+    nonzero = den != 0
+    return xp.where(nonzero, num / xp.where(nonzero, den, xp.ones_like(den)), xp.zeros_like(num))
+
+
+def log_loss(probs: Array, target: Array, *, weight: Array | None = None) -> Array:
+    r"""Mean negative log-likelihood of the labels, :math:`-\log \mathrm{clip}(p_{y_i})`,
+    the probabilities clipped to :math:`[ε, 1-ε]` with :math:`ε` = the machine epsilon of
+    ``probs``' dtype (as scikit-learn, the peer: ≈36.0 at most per sample in float64, ≈15.9
+    in float32).
+
+    ``probs`` is ``(N,)`` (the probability of class 1; target in {0, 1}) or ``(N, C)``
+    (target: class indices). Probabilities outside [0, 1] raise in eager mode; rows need not
+    sum to 1 (scikit-learn warns; we neither warn nor renormalise). Peer:
+    ``sklearn.metrics.log_loss(target, probs, labels=range(C))``.
+
+    Example:
+        >>> import numpy as np, math
+        >>> float(log_loss(np.array([0.8, 0.4]), np.array([1, 0]))) == -(
+        ...     math.log(0.8) + math.log(0.6)) / 2
+        True
+    """
+    xp = namespace(probs=probs, target=target, weight=weight)
+    out_dtype, dtype = compute_dtype(xp, probs, "probs")
+    _integer_target(xp, target)
+    n = tuple(target.shape)
+    if target.ndim != 1 or tuple(probs.shape[:1]) != n or probs.ndim not in (1, 2):
+        raise ValueError(f"probs must have shape (N,) or (N, C) and target (N,); got "
+                         f"{tuple(probs.shape)} and {n}")
+    _sample_weight(xp, weight, n)
+    p = as_dtype(xp, probs, dtype)
+    if is_eager(xp, p) and p.size and not bool(xp.all((p >= 0) & (p <= 1))):
+        raise ValueError("probs must lie in [0, 1]")
+    C = 2 if probs.ndim == 1 else probs.shape[1]
+    _check_labels(xp, target, C, None)
+    eps = float(xp.finfo(out_dtype).eps)
+    t = as_dtype(xp, target, xp.int64)
+    if probs.ndim == 1:
+        picked = xp.where(t == 1, p, 1 - p)
+    else:
+        picked = xp.take_along_axis(p, t[:, None], axis=1)[:, 0]
+    return _mean(xp, -xp.log(xp.clip(picked, eps, 1 - eps)), weight, out_dtype)
+
+
+def roc_auc(scores: Array, target: Array) -> Array:
+    r"""Area under the ROC curve of binary ``target`` (0/1 or bool) ranked by ``scores``:
+
+    .. math:: \mathrm{AUC} = \frac{\sum_{i: y_i = 1} r_i - n_+(n_+ + 1)/2}{n_+\, n_-}
+
+    with :math:`r_i` the 1-based rank of :math:`s_i`, ties given their average rank (the
+    Mann-Whitney statistic; equal to scikit-learn's trapezoidal ``roc_auc_score``, the peer,
+    ties included). One sort and two ``searchsorted``: :math:`O(N \log N)`. A target with a
+    single class raises in eager mode (as scikit-learn); under ``jax.jit`` it gives NaN.
+
+    Example:
+        >>> import numpy as np
+        >>> float(roc_auc(np.array([0.1, 0.4, 0.35, 0.8]), np.array([0, 0, 1, 1])))
+        0.75
+    """
+    xp = namespace(scores=scores, target=target)
+    out_dtype, dtype = compute_dtype(xp, scores, "scores")
+    if not xp.isdtype(target.dtype, ("integral", "bool", "real floating")):
+        raise TypeError(f"target must hold binary labels; got dtype {target.dtype}")
+    if scores.ndim != 1 or tuple(target.shape) != tuple(scores.shape):
+        raise ValueError(f"scores and target must have the same shape (N,); got "
+                         f"{tuple(scores.shape)} and {tuple(target.shape)}")
+    s = as_dtype(xp, scores, dtype)
+    y = as_dtype(xp, target, dtype)
+    if is_eager(xp, y):
+        if y.size and not bool(xp.all((y == 0) | (y == 1))):
+            raise ValueError("target must hold binary labels 0/1")
+        n_pos_eager = int(xp.sum(y))
+        if n_pos_eager in (0, y.shape[0]):
+            raise ValueError("roc_auc is undefined when target holds a single class")
+    ordered = xp.sort(s)
+    left = xp.searchsorted(ordered, s, side="left")
+    right = xp.searchsorted(ordered, s, side="right")
+    rank = xp.astype(left + right + 1, dtype) / 2
+    n_pos = xp.sum(y)
+    n_neg = y.shape[0] - n_pos
+    auc = (xp.sum(rank * y) - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
+    return finalize(xp, auc, out_dtype)
