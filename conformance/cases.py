@@ -324,7 +324,9 @@ CASES: tuple[Case, ...] = (
          ({}, {"gamma": 0.0}, {"gamma": 1.5, "reduction": "none"},
           {"alpha": "@class_weight"}, {"alpha": 0.25, "args": ("logits", "probs")},
           {"weight": "@weight", "alpha": "@scalar"}),
-         grad=("logits", "scalar"), peers=("torch",)),
+         grad=("logits", "scalar"),
+         notes="no peer has the multi-class softmax focal loss with class indices; checked by "
+               "definition (tests/test_classification.py)"),
     Case("kl_divergence", al.kl_divergence, _classes, ("logits", "probs"),
          ({}, {"reduction": "none"}, {"args": ("logits", "probs_with_zero")},
           {"weight": "@weight", "reduction": "sum"}),

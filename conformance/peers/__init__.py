@@ -8,11 +8,12 @@ the parameter translation, and (where a peer differs by design) the documented d
 from __future__ import annotations
 
 from ._base import PeerCheck
+from .keras_losses import CHECKS as KERAS
 from .optax_losses import CHECKS as OPTAX
 from .sklearn_metrics import CHECKS as SKLEARN
 from .torch_nn import CHECKS as TORCH
 from .torchmetrics_metrics import CHECKS as TORCHMETRICS
 
-ALL: tuple[PeerCheck, ...] = (*TORCH, *OPTAX, *SKLEARN, *TORCHMETRICS)
+ALL: tuple[PeerCheck, ...] = (*TORCH, *OPTAX, *KERAS, *SKLEARN, *TORCHMETRICS)
 
 __all__ = ["ALL", "PeerCheck"]

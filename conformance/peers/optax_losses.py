@@ -12,22 +12,27 @@ import arraylosses as al
 from ._base import PeerCheck
 
 
-def _jax_pair(ours: Callable[..., Any], theirs: Callable[..., Any], *names: str
+def _jax_pair(ours: Callable[..., Any], theirs: Callable[..., Any], *names: str,
+              grad: tuple[str, ...] | None = None
               ) -> Callable[[dict[str, np.ndarray]], tuple[list[Any], list[Any]]]:
-    """Values and ``jax.grad`` of ``Σ out·c`` for both, on float64 JAX arrays, under jit."""
+    """Values and ``jax.grad`` of ``Σ out·c`` for both, on float64 JAX arrays, under jit;
+    integer inputs (labels) are passed along but not differentiated."""
 
     def run(inputs: dict[str, np.ndarray]) -> tuple[list[Any], list[Any]]:
         import jax
         import jax.numpy as jnp
 
         jax.config.update("jax_enable_x64", True)
-        arrays = [jnp.asarray(inputs[n], dtype=jnp.float64) for n in names]
+        arrays = [jnp.asarray(inputs[n]) if inputs[n].dtype.kind in "iub"
+                  else jnp.asarray(inputs[n], dtype=jnp.float64) for n in names]
+        argnums = tuple(i for i, n in enumerate(names)
+                        if inputs[n].dtype.kind == "f" and (grad is None or n in grad))
         results = []
         for fn in (ours, theirs):
             out = jax.jit(fn)(*arrays)
             c = jnp.asarray(np.random.default_rng(0).uniform(0.5, 1.5, size=out.shape))
             grads = jax.jit(jax.grad(lambda *a, fn=fn, c=c: jnp.sum(fn(*a) * c),
-                                     argnums=tuple(range(len(arrays)))))(*arrays)
+                                     argnums=argnums))(*arrays)
             results.append([np.asarray(out), *(np.asarray(g) for g in grads)])
         return results[0], results[1]
 
@@ -67,3 +72,53 @@ def _checks() -> list[PeerCheck]:
 
 
 CHECKS = tuple(_checks())
+
+
+def _classification() -> list[PeerCheck]:
+    import importlib.util
+
+    if importlib.util.find_spec("optax") is None:
+        return []
+    import optax
+
+    none = {"reduction": "none"}
+
+    def log_softmax_kl(z, t):  # noqa: ANN001, ANN202
+        import jax
+
+        return optax.losses.kl_divergence(jax.nn.log_softmax(z), t)
+
+    return [
+        PeerCheck("cross_entropy", "optax.losses.softmax_cross_entropy_with_integer_labels",
+                  "optax", _jax_pair(lambda z, y: al.cross_entropy(z, y, **none),
+                                     optax.losses.softmax_cross_entropy_with_integer_labels,
+                                     "logits", "labels")),
+        PeerCheck("cross_entropy", "optax.losses.softmax_cross_entropy", "optax",
+                  _jax_pair(lambda z, q: al.cross_entropy(z, q, **none),
+                            optax.losses.softmax_cross_entropy, "logits", "probs")),
+        PeerCheck("poly1_cross_entropy", "optax.losses.poly_loss_cross_entropy(epsilon=2.0)",
+                  "optax", _jax_pair(lambda z, q: al.poly1_cross_entropy(z, q, epsilon=2.0, **none),
+                                     lambda z, q: optax.losses.poly_loss_cross_entropy(
+                                         z, q, epsilon=2.0), "logits", "probs",
+                                     grad=("logits",))),
+        PeerCheck("kl_divergence", "optax.losses.kl_divergence(log_softmax(z), t)", "optax",
+                  _jax_pair(lambda z, q: al.kl_divergence(z, q, **none), log_softmax_kl,
+                            "logits", "probs_with_zero", grad=("logits",))),
+        PeerCheck("binary_cross_entropy_with_logits", "optax.losses.sigmoid_binary_cross_entropy",
+                  "optax", _jax_pair(lambda z, t: al.binary_cross_entropy_with_logits(z, t, **none),
+                                     optax.losses.sigmoid_binary_cross_entropy,
+                                     "logits", "soft_targets")),
+        PeerCheck("sigmoid_focal_loss", "optax.losses.sigmoid_focal_loss(alpha=0.25, gamma=2)",
+                  "optax", _jax_pair(lambda z, t: al.sigmoid_focal_loss(z, t, **none),
+                                     lambda z, t: optax.losses.sigmoid_focal_loss(
+                                         z, t, alpha=0.25, gamma=2.0), "logits", "targets",
+                                     grad=("logits",))),
+        PeerCheck("sigmoid_focal_loss", "optax.losses.sigmoid_focal_loss(alpha=None, gamma=1.5)",
+                  "optax", _jax_pair(lambda z, t: al.sigmoid_focal_loss(
+                      z, t, alpha=None, gamma=1.5, **none),
+                      lambda z, t: optax.losses.sigmoid_focal_loss(z, t, gamma=1.5),
+                      "logits", "soft_targets", grad=("logits",))),
+    ]
+
+
+CHECKS = CHECKS + tuple(_classification())

@@ -103,3 +103,78 @@ def _checks() -> list[PeerCheck]:
 
 
 CHECKS = tuple(_checks())
+
+
+def _classification() -> list[PeerCheck]:
+    def run(ours: Callable[..., Any], theirs: Callable[..., Any]) -> Callable[..., Any]:
+        def go(inputs: dict[str, np.ndarray]) -> tuple[list[Any], list[Any]]:
+            a, b = ours(inputs), theirs(inputs)
+            a = a if isinstance(a, tuple) else (a,)
+            b = b if isinstance(b, tuple) else (b,)
+            return [np.asarray(x) for x in a], [np.asarray(x) for x in b]
+        return go
+
+    def sk(name: str) -> Any:
+        import sklearn.metrics as skm
+
+        return getattr(skm, name)
+
+    out = []
+    for weighted in (False, True):
+        def w(i: dict[str, np.ndarray], weighted: bool = weighted) -> Any:
+            return i["weight"] if weighted else None
+
+        out += [
+            PeerCheck("metrics.accuracy", f"sklearn.metrics.accuracy_score(argmax, weighted="
+                                          f"{weighted})", "sklearn",
+                      run(lambda i, w=w: metrics.accuracy(i["scores"], i["labels"], weight=w(i)),
+                          lambda i, w=w: sk("accuracy_score")(i["labels"], i["scores"].argmax(1),
+                                                              sample_weight=w(i)))),
+            PeerCheck("metrics.log_loss", f"sklearn.metrics.log_loss(labels=range(C), "
+                                          f"weighted={weighted})", "sklearn",
+                      run(lambda i, w=w: metrics.log_loss(i["probs"], i["labels"], weight=w(i)),
+                          lambda i, w=w: sk("log_loss")(i["labels"], i["probs"], labels=range(4),
+                                                        sample_weight=w(i))), rtol=1e-12),
+            PeerCheck("metrics.log_loss", f"sklearn.metrics.log_loss(binary, weighted={weighted})",
+                      "sklearn",
+                      run(lambda i, w=w: metrics.log_loss(i["probs_1d"], i["binary"], weight=w(i)),
+                          lambda i, w=w: sk("log_loss")(i["binary"], i["probs_1d"],
+                                                        sample_weight=w(i))), rtol=1e-12),
+        ]
+        for k in (1, 2, 3):
+            for scores in ("scores", "scores_tied"):
+                out.append(PeerCheck(
+                    "metrics.top_k_accuracy",
+                    f"sklearn.metrics.top_k_accuracy_score(k={k}, {scores}, weighted={weighted})",
+                    "sklearn",
+                    run(lambda i, k=k, s=scores, w=w: metrics.top_k_accuracy(
+                        i[s], i["labels"], k=k, weight=w(i)),
+                        lambda i, k=k, s=scores, w=w: sk("top_k_accuracy_score")(
+                            i["labels"], i[s], k=k, labels=range(4), sample_weight=w(i)))))
+        for average in ("micro", "macro", "weighted"):
+            for pred, c in (("scores", 4), ("pred_labels", 4), ("pred_labels", 6)):
+                def ours(i, average=average, pred=pred, c=c, w=w):  # noqa: ANN001, ANN202
+                    return metrics.precision_recall_f1(i[pred], i["labels"], num_classes=c,
+                                                       average=average, weight=w(i))
+
+                def theirs(i, average=average, pred=pred, c=c, w=w):  # noqa: ANN001, ANN202
+                    p = i[pred].argmax(1) if pred == "scores" else i[pred]
+                    r = sk("precision_recall_fscore_support")(
+                        i["labels"], p, labels=range(c), average=average, zero_division=0,
+                        sample_weight=w(i))
+                    return r[:3]
+
+                out.append(PeerCheck(
+                    "metrics.precision_recall_f1",
+                    f"sklearn.metrics.precision_recall_fscore_support(average={average!r}, "
+                    f"labels=range({c}), zero_division=0, {pred}, weighted={weighted})",
+                    "sklearn", run(ours, theirs), rtol=1e-12))
+    for scores in ("scores_1d", "scores_1d_tied"):
+        out.append(PeerCheck(
+            "metrics.roc_auc", f"sklearn.metrics.roc_auc_score({scores})", "sklearn",
+            run(lambda i, s=scores: metrics.roc_auc(i[s], i["binary"]),
+                lambda i, s=scores: sk("roc_auc_score")(i["binary"], i[s])), rtol=1e-12))
+    return out
+
+
+CHECKS = CHECKS + tuple(_classification())

@@ -23,9 +23,10 @@ def _values_and_grads(ours: Callable[..., Any], theirs: Callable[..., Any],
 
         results = []
         for fn in (ours, theirs):
-            tensors = [torch.tensor(inputs[n], dtype=torch.float64) for n in names]
+            tensors = [torch.tensor(inputs[n]) if inputs[n].dtype.kind in "iub"
+                       else torch.tensor(inputs[n], dtype=torch.float64) for n in names]
             wrt = [t.requires_grad_(True) for n, t in zip(names, tensors, strict=True)
-                   if grad is None or n in grad]
+                   if (grad is None or n in grad) and t.is_floating_point()]
             out = fn(*tensors)
             c = torch.tensor(np.random.default_rng(0).uniform(0.5, 1.5, size=tuple(out.shape)))
             grads = torch.autograd.grad(torch.sum(out * c), wrt)
@@ -116,3 +117,98 @@ def _checks() -> list[PeerCheck]:
 
 
 CHECKS = tuple(_checks())
+
+
+def _classification() -> list[PeerCheck]:
+    import importlib.util
+
+    if importlib.util.find_spec("torch") is None:
+        return []
+    import torch.nn.functional as F
+
+    import arraylosses as al
+
+    checks = []
+    for reduction in ("mean", "sum", "none"):
+        for ls in (0.0, 0.2):
+            for cw in (False, True):
+                for ignore in (False, True):
+                    labels = "labels_ignored" if ignore else "labels"
+                    kw: dict[str, Any] = {"reduction": reduction, "label_smoothing": ls}
+                    if ignore:
+                        kw["ignore_index"] = -100
+
+                    def ours(z, y, w=None, kw=kw):  # noqa: ANN001, ANN202
+                        return al.cross_entropy(z, y, class_weight=w, **kw)
+
+                    def theirs(z, y, w=None, kw=kw):  # noqa: ANN001, ANN202
+                        return F.cross_entropy(z, y, weight=w, **kw)
+
+                    names = ("logits", labels, "class_weight") if cw else ("logits", labels)
+                    checks.append(PeerCheck(
+                        "cross_entropy",
+                        f"torch.nn.functional.cross_entropy({kw}, weight={cw})", "torch",
+                        _values_and_grads(ours, theirs, *names, grad=("logits",))))
+        checks.append(PeerCheck(
+            "cross_entropy", f"torch.nn.functional.cross_entropy(probabilities, smoothing 0.1, "
+                             f"weight, reduction={reduction!r})", "torch",
+            _values_and_grads(
+                lambda z, q, w, r=reduction: al.cross_entropy(
+                    z, q, class_weight=w, label_smoothing=0.1, reduction=r),
+                lambda z, q, w, r=reduction: F.cross_entropy(
+                    z, q, weight=w, label_smoothing=0.1, reduction=r),
+                "logits", "probs", "class_weight", grad=("logits", "probs"))))
+        checks.append(PeerCheck(
+            "nll_loss", f"torch.nn.functional.nll_loss(weight, ignore_index=-100, "
+                        f"reduction={reduction!r})", "torch",
+            _values_and_grads(
+                lambda lp, y, w, r=reduction: al.nll_loss(lp, y, class_weight=w,
+                                                          ignore_index=-100, reduction=r),
+                lambda lp, y, w, r=reduction: F.nll_loss(lp, y, weight=w, ignore_index=-100,
+                                                         reduction=r),
+                "log_probs", "labels_ignored", "class_weight", grad=("log_probs",))))
+        checks.append(PeerCheck(
+            "binary_cross_entropy",
+            f"torch.nn.functional.binary_cross_entropy(reduction={reduction!r})", "torch",
+            _values_and_grads(lambda p, t, r=reduction: al.binary_cross_entropy(p, t, reduction=r),
+                              lambda p, t, r=reduction: F.binary_cross_entropy(p, t, reduction=r),
+                              "probs", "soft_targets"),
+            deviation="torch clamps each log at -100, we clip p to [1e-7, 1-1e-7] (Keras): "
+                      "identical for these p in [0.05, 0.95]; for saturated p torch's loss "
+                      "reaches 100, ours 16.1"))
+        checks.append(PeerCheck(
+            "binary_cross_entropy_with_logits",
+            f"torch.nn.functional.binary_cross_entropy_with_logits(pos_weight, "
+            f"reduction={reduction!r})", "torch",
+            _values_and_grads(
+                lambda z, t, pw, r=reduction: al.binary_cross_entropy_with_logits(
+                    z, t, pos_weight=pw, reduction=r),
+                lambda z, t, pw, r=reduction: F.binary_cross_entropy_with_logits(
+                    z, t, pos_weight=pw, reduction=r),
+                "logits", "soft_targets", "pos_weight", grad=("logits", "soft_targets"))))
+        checks.append(PeerCheck(
+            "margin_ranking_loss",
+            f"torch.nn.functional.margin_ranking_loss(margin=0.5, reduction={reduction!r})",
+            "torch",
+            _values_and_grads(
+                lambda a, b, y, r=reduction: al.margin_ranking_loss(a, b, y, margin=0.5,
+                                                                    reduction=r),
+                lambda a, b, y, r=reduction: F.margin_ranking_loss(a, b, y, margin=0.5,
+                                                                   reduction=r),
+                "x1", "x2", "rank_signs", grad=("x1", "x2"))))
+    checks += [
+        PeerCheck("cross_entropy", "torch.nn.functional.cross_entropy((N, C, d) layout)",
+                  "torch", _values_and_grads(lambda z, y: al.cross_entropy(z, y, axis=1),
+                                             F.cross_entropy, "logits_ncd", "labels_nd",
+                                             grad=("logits_ncd",))),
+        PeerCheck("kl_divergence",
+                  "torch.nn.functional.kl_div(log_softmax(z), t, reduction='batchmean')",
+                  "torch", _values_and_grads(
+                      al.kl_divergence,
+                      lambda z, t: F.kl_div(F.log_softmax(z, dim=-1), t, reduction="batchmean"),
+                      "logits", "probs_with_zero", grad=("logits",))),
+    ]
+    return checks
+
+
+CHECKS = CHECKS + tuple(_classification())

@@ -1,0 +1,71 @@
+"""Cross-checks against Keras 3 on its JAX backend (``KERAS_BACKEND=jax``).
+
+Keras' ``hinge``, ``squared_hinge`` and ``categorical_crossentropy`` return one value per
+sample, averaging (hinge) or summing (cross entropy) over the last axis; we compare that with
+our per-element losses averaged over the last axis, and with our per-row cross entropy.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import numpy as np
+
+import arraylosses as al
+
+from ._base import PeerCheck
+
+# Keras picks its backend at import: these checks run it on JAX
+os.environ.setdefault("KERAS_BACKEND", "jax")
+
+
+def _keras() -> Any:
+    import jax
+
+    jax.config.update("jax_enable_x64", True)
+    import keras
+
+    if keras.backend.backend() != "jax":
+        raise ImportError(f"keras runs on {keras.backend.backend()}, the checks need jax")
+    keras.config.set_floatx("float64")  # Keras casts inputs to floatx (float32 by default)
+    return keras
+
+
+def _hinge(squared: bool, target: str) -> Any:
+    def run(inputs: dict[str, np.ndarray]) -> tuple[list[Any], list[Any]]:
+        keras = _keras()
+        s, y = inputs["scores"], inputs[target]
+        fn = al.squared_hinge_loss if squared else al.hinge_loss
+        ours = np.asarray(fn(s, y, reduction="none")).mean(axis=-1)
+        peer = keras.losses.squared_hinge if squared else keras.losses.hinge
+        return [ours], [np.asarray(peer(y.astype(np.float64), s))]
+    return run
+
+
+def _categorical(smoothing: float) -> Any:
+    def run(inputs: dict[str, np.ndarray]) -> tuple[list[Any], list[Any]]:
+        keras = _keras()
+        z, q = inputs["logits"], inputs["probs"]
+        ours = np.asarray(al.cross_entropy(z, q, label_smoothing=smoothing, reduction="none"))
+        theirs = keras.losses.categorical_crossentropy(q, z, from_logits=True,
+                                                       label_smoothing=smoothing)
+        return [ours], [np.asarray(theirs)]
+    return run
+
+
+CHECKS = (
+    PeerCheck("hinge_loss", "keras.losses.hinge (labels -1/1), mean over last axis",
+              "keras", _hinge(False, "signs"), rtol=1e-12),
+    PeerCheck("hinge_loss", "keras.losses.hinge (labels 0/1), mean over last axis",
+              "keras", _hinge(False, "bits"), rtol=1e-12),
+    PeerCheck("squared_hinge_loss", "keras.losses.squared_hinge, mean over last axis",
+              "keras", _hinge(True, "signs"), rtol=1e-12),
+    PeerCheck("squared_hinge_loss", "keras.losses.squared_hinge (labels 0/1)",
+              "keras", _hinge(True, "bits"), rtol=1e-12),
+    PeerCheck("cross_entropy", "keras.losses.categorical_crossentropy(from_logits=True)",
+              "keras", _categorical(0.0), rtol=1e-12),
+    PeerCheck("cross_entropy",
+              "keras.losses.categorical_crossentropy(from_logits=True, label_smoothing=0.2)",
+              "keras", _categorical(0.2), rtol=1e-12),
+)
