@@ -54,15 +54,25 @@ def _categorical(smoothing: float) -> Any:
     return run
 
 
+MEAN_IN_FLOAT32 = (
+    "Keras 3's ops.mean (used by hinge and squared_hinge) computes float64 input in float32 "
+    "(keras.ops.mean([1.0000001234567, 2.0000001234567]) gives 1.50000024): agreement to "
+    "float32 rounding, ~1e-7 relative; the formulas are the same"
+)
+
 CHECKS = (
     PeerCheck("hinge_loss", "keras.losses.hinge (labels -1/1), mean over last axis",
-              "keras", _hinge(False, "signs"), rtol=1e-12),
+              "keras", _hinge(False, "signs"), rtol=1e-6,
+              deviation=MEAN_IN_FLOAT32),
     PeerCheck("hinge_loss", "keras.losses.hinge (labels 0/1), mean over last axis",
-              "keras", _hinge(False, "bits"), rtol=1e-12),
+              "keras", _hinge(False, "bits"), rtol=1e-6,
+              deviation=MEAN_IN_FLOAT32),
     PeerCheck("squared_hinge_loss", "keras.losses.squared_hinge, mean over last axis",
-              "keras", _hinge(True, "signs"), rtol=1e-12),
+              "keras", _hinge(True, "signs"), rtol=1e-6,
+              deviation=MEAN_IN_FLOAT32),
     PeerCheck("squared_hinge_loss", "keras.losses.squared_hinge (labels 0/1)",
-              "keras", _hinge(True, "bits"), rtol=1e-12),
+              "keras", _hinge(True, "bits"), rtol=1e-6,
+              deviation=MEAN_IN_FLOAT32),
     PeerCheck("cross_entropy", "keras.losses.categorical_crossentropy(from_logits=True)",
               "keras", _categorical(0.0), rtol=1e-12),
     PeerCheck("cross_entropy",

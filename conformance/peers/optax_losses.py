@@ -83,7 +83,7 @@ def _classification() -> list[PeerCheck]:
 
     none = {"reduction": "none"}
 
-    def log_softmax_kl(z, t):  # noqa: ANN001, ANN202
+    def log_softmax_kl(z, t):
         import jax
 
         return optax.losses.kl_divergence(jax.nn.log_softmax(z), t)

@@ -153,11 +153,11 @@ def _classification() -> list[PeerCheck]:
                             i["labels"], i[s], k=k, labels=range(4), sample_weight=w(i)))))
         for average in ("micro", "macro", "weighted"):
             for pred, c in (("scores", 4), ("pred_labels", 4), ("pred_labels", 6)):
-                def ours(i, average=average, pred=pred, c=c, w=w):  # noqa: ANN001, ANN202
+                def ours(i, average=average, pred=pred, c=c, w=w):
                     return metrics.precision_recall_f1(i[pred], i["labels"], num_classes=c,
                                                        average=average, weight=w(i))
 
-                def theirs(i, average=average, pred=pred, c=c, w=w):  # noqa: ANN001, ANN202
+                def theirs(i, average=average, pred=pred, c=c, w=w):
                     p = i[pred].argmax(1) if pred == "scores" else i[pred]
                     r = sk("precision_recall_fscore_support")(
                         i["labels"], p, labels=range(c), average=average, zero_division=0,

@@ -138,10 +138,10 @@ def _classification() -> list[PeerCheck]:
                     if ignore:
                         kw["ignore_index"] = -100
 
-                    def ours(z, y, w=None, kw=kw):  # noqa: ANN001, ANN202
+                    def ours(z, y, w=None, kw=kw):
                         return al.cross_entropy(z, y, class_weight=w, **kw)
 
-                    def theirs(z, y, w=None, kw=kw):  # noqa: ANN001, ANN202
+                    def theirs(z, y, w=None, kw=kw):
                         return F.cross_entropy(z, y, weight=w, **kw)
 
                     names = ("logits", labels, "class_weight") if cw else ("logits", labels)
