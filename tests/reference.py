@@ -153,3 +153,53 @@ def fraction_explained(num, den, force_finite=True):
     if num == 0:
         return 1.0
     return 0.0 if den == 0 else 1 - num / den
+
+
+# -- classification (rows of logits; every class term written out)
+
+
+def log_softmax_row(z):
+    m = max(z)
+    lse = m + math.log(math.fsum(math.exp(v - m) for v in z))
+    return [v - lse for v in z]
+
+
+def cross_entropy_rows(logits, target, *, smoothing=0.0, class_weight=None, ignore=None,
+                       reduction="mean", weight=None):
+    """torch's definition, row by row: see SPEC.md and torch's cross_entropy docs."""
+    n, c = len(logits), len(logits[0])
+    cw = [1.0] * c if class_weight is None else [float(x) for x in class_weight]
+    w = [1.0] * n if weight is None else [float(x) for x in weight]
+    losses, norms = [], []
+    for i in range(n):
+        lp = log_softmax_row([float(v) for v in logits[i]])
+        t = target[i]
+        if np.ndim(t) == 0:  # class index
+            y = int(t)
+            if ignore is not None and y == ignore:
+                losses.append(0.0)
+                norms.append(0.0)
+                continue
+            nll = -cw[y] * lp[y]
+            smooth = -math.fsum(cw[k] * lp[k] for k in range(c))
+            losses.append((1 - smoothing) * nll + smoothing / c * smooth)
+            norms.append(cw[y])
+        else:  # probabilities
+            q = [(1 - smoothing) * float(t[k]) + smoothing / c for k in range(c)]
+            losses.append(-math.fsum(cw[k] * q[k] * lp[k] for k in range(c)))
+            norms.append(1.0)
+    weighted = [w[i] * losses[i] for i in range(n)]
+    if reduction == "none":
+        return np.array(weighted)
+    if reduction == "sum":
+        return math.fsum(weighted)
+    den = math.fsum(w[i] * norms[i] for i in range(n))
+    return 0.0 if den == 0 else math.fsum(weighted) / den
+
+
+def sigmoid(x):
+    return 1 / (1 + math.exp(-x)) if x >= 0 else math.exp(x) / (1 + math.exp(x))
+
+
+def softplus(x):
+    return max(x, 0.0) + math.log1p(math.exp(-abs(x)))

@@ -183,3 +183,80 @@ def test_r2_needs_two_samples(backend):
     with pytest.raises(ValueError, match=r"r2_score needs at least 2 samples; pred has shape "
                                          r"\(1,\)"):
         metrics.r2_score(x, x)
+
+
+# -- classification
+
+
+def test_class_indices_out_of_range(backend):
+    z = _a(backend, np.zeros((3, 4)))
+    with pytest.raises(ValueError, match=r"target holds class indices outside \[0, 4\); found "
+                                         r"min 0, max 4"):
+        al.cross_entropy(z, backend.asarray(np.array([0, 4, 1])))
+    with pytest.raises(ValueError, match="outside .* that are not ignore_index=-100; found min -1"):
+        al.cross_entropy(z, backend.asarray(np.array([0, -1, 1])), ignore_index=-100)
+    with pytest.raises(ValueError, match=r"outside \[0, 4\)"):
+        al.metrics.top_k_accuracy(z, backend.asarray(np.array([0, 9, 1])), k=1)
+
+
+def test_probability_target_shape(backend):
+    z = _a(backend, np.zeros((3, 4)))
+    with pytest.raises(ValueError, match=r"target of probabilities must have logits's shape "
+                                         r"\(3, 4\); got \(3, 3\)"):
+        al.cross_entropy(z, _a(backend, np.ones((3, 3))))
+    with pytest.raises(ValueError, match=r"target of class indices must have logits's shape "
+                                         r"without the class axis \(3,\); got \(3, 1\)"):
+        al.cross_entropy(z, backend.asarray(np.zeros((3, 1), dtype=np.int64)))
+    with pytest.raises(ValueError, match="ignore_index applies to class-index targets only"):
+        al.cross_entropy(z, _a(backend, np.ones((3, 4)) / 4), ignore_index=-100)
+
+
+@pytest.mark.parametrize("value", [-0.1, 1.5])
+def test_label_smoothing_range(backend, value):
+    z = _a(backend, np.zeros((3, 4)))
+    with pytest.raises(ValueError, match=rf"label_smoothing must be in \[0.0, 1.0\]; got {value}"):
+        al.cross_entropy(z, backend.asarray(np.array([0, 1, 2])), label_smoothing=value)
+
+
+def test_classification_argument_rules(backend):
+    z = _a(backend, np.zeros((3, 4)))
+    y = backend.asarray(np.array([0, 1, 2]))
+    with pytest.raises(ValueError, match=r"class_weight must have shape \(4,\); got \(3,\)"):
+        al.cross_entropy(z, y, class_weight=_a(backend, np.ones(3)))
+    with pytest.raises(TypeError, match="logits must be a real floating array; got dtype .*int"):
+        al.cross_entropy(backend.asarray(np.zeros((3, 4), dtype=np.int64)), y)
+    with pytest.raises(TypeError, match="ignore_index must be an int or None; got float"):
+        al.cross_entropy(z, y, ignore_index=-1.0)
+    with pytest.raises(ValueError, match=r"gamma must be in \[0.0, inf\); got -1"):
+        al.softmax_focal_loss(z, y, gamma=-1.0)
+    with pytest.raises(ValueError, match=r"alpha must be in \[0.0, 1.0\]; got 1.5"):
+        al.sigmoid_focal_loss(z, z, alpha=1.5)
+    with pytest.raises(ValueError, match=r"pos_weight must be broadcastable .* got shape \(3,\)"):
+        al.binary_cross_entropy_with_logits(z, z, pos_weight=_a(backend, np.ones(3)))
+    with pytest.raises(ValueError, match=r"eps must be in \(0, 0.5\); got 0.5"):
+        al.binary_cross_entropy(z, z, eps=0.5)
+    with pytest.raises(ValueError, match=r"target must hold labels in \{-1, 1\} or \{0, 1\}"):
+        al.hinge_loss(z, _a(backend, np.full((3, 4), 2.0)))
+    with pytest.raises(TypeError, match="target must be a floating array of probabilities"):
+        al.kl_divergence(z, backend.asarray(np.zeros((3, 4), dtype=np.int64)))
+
+
+def test_classification_metric_rules(backend):
+    s = _a(backend, np.zeros((3, 4)))
+    y = backend.asarray(np.array([0, 1, 2]))
+    with pytest.raises(ValueError, match=r"k must be in \[1, 4\] \(the number of classes\); "
+                                         r"got 5"):
+        al.metrics.top_k_accuracy(s, y, k=5)
+    with pytest.raises(ValueError, match="average must be one of 'micro', 'macro', 'weighted'; "
+                                         "got 'binary'"):
+        al.metrics.precision_recall_f1(s, y, num_classes=4, average="binary")
+    with pytest.raises(ValueError, match="pred scores have 4 classes; num_classes is 3"):
+        al.metrics.precision_recall_f1(s, y, num_classes=3)
+    with pytest.raises(TypeError, match="pred of the target's shape must hold labels"):
+        al.metrics.accuracy(_a(backend, np.zeros(3)), y)
+    with pytest.raises(ValueError, match=r"probs must lie in \[0, 1\]"):
+        al.metrics.log_loss(_a(backend, np.array([0.5, 1.5, 0.2])), backend.asarray(
+            np.array([0, 1, 1])))
+    with pytest.raises(ValueError, match="target must hold binary labels 0/1"):
+        al.metrics.roc_auc(_a(backend, np.array([0.5, 0.2, 0.1])),
+                           backend.asarray(np.array([0, 1, 2])))
