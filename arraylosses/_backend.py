@@ -34,7 +34,9 @@ __all__ = [
     "const",
     "default_float",
     "device_of",
+    "eager_all",
     "finalize",
+    "index_dtype",
     "is_eager",
     "log_sigmoid",
     "log_softmax",
@@ -103,6 +105,13 @@ def default_float(xp: Namespace, like: Array) -> Any:
     float32 on torch and on JAX without x64), for results of integer-only inputs."""
     info = xp.__array_namespace_info__()
     return info.default_dtypes(device=device_of(like))["real floating"]
+
+
+def index_dtype(xp: Namespace, like: Array) -> Any:
+    """The namespace's default indexing dtype: int64, or int32 on JAX without x64 (asking JAX
+    for int64 there warns and truncates). torch's ``take_along_axis`` needs int64, its default."""
+    info = xp.__array_namespace_info__()
+    return info.default_dtypes(device=device_of(like))["indexing"]
 
 
 def as_dtype(xp: Namespace, x: Array, dtype: Any) -> Array:
@@ -190,6 +199,19 @@ def reduce_loss(
         safe_total = xp.where(nonzero, total, xp.ones_like(total))
         out = xp.where(nonzero, xp.sum(loss) / safe_total, xp.zeros_like(total))
     return finalize(xp, out, out_dtype)
+
+
+def eager_all(xp: Namespace, condition: Array) -> bool:
+    """Whether every element of ``condition`` holds, for value checks that run eagerly only.
+
+    Returns True (nothing to report) when the value cannot be read now: under ``jax.jit``,
+    ``vmap`` or ``grad`` (the reduced value is a tracer even when the inputs are constants
+    closed over by the traced function) and inside ``torch.compile``.
+    """
+    result = xp.all(condition)
+    if not is_eager(xp, result):
+        return True
+    return bool(result)
 
 
 # ---------------------------------------------------------------------------------------------

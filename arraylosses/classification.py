@@ -21,7 +21,8 @@ from ._backend import (
     Namespace,
     as_dtype,
     compute_dtype,
-    is_eager,
+    eager_all,
+    index_dtype,
     log_softmax,
     namespace,
     reduce_loss,
@@ -64,12 +65,10 @@ def _check_binary_target(xp: Namespace, name: str, target: Array) -> None:
 def _check_labels(xp: Namespace, target: Array, num_classes: int, ignore_index: int | None
                   ) -> None:
     """Eager-only: class indices must lie in ``[0, C)`` (or equal ``ignore_index``)."""
-    if not is_eager(xp, target) or target.size == 0:
-        return
     valid = (target >= 0) & (target < num_classes)
     if ignore_index is not None:
         valid = valid | (target == ignore_index)
-    if not bool(xp.all(valid)):
+    if not eager_all(xp, valid):
         raise ValueError(
             f"target holds class indices outside [0, {num_classes})"
             + ("" if ignore_index is None else f" that are not ignore_index={ignore_index}")
@@ -102,7 +101,7 @@ class _Classes:
                 raise TypeError(f"ignore_index must be an int or None; got "
                                 f"{type(ignore_index).__name__}")
             _check_labels(xp, target, C, ignore_index)
-            self.target = as_dtype(xp, target, xp.int64)
+            self.target = as_dtype(xp, target, index_dtype(xp, target))
         elif xp.isdtype(target.dtype, "real floating"):
             if tuple(target.shape) != tuple(pred.shape):
                 raise ValueError(
@@ -495,8 +494,7 @@ def _signed_target(xp: Namespace, t: Array) -> Array:
 
 
 def _check_signs(xp: Namespace, target: Array) -> None:
-    if is_eager(xp, target) and target.size and not bool(
-            xp.all((target == 1) | (target == 0) | (target == -1))):
+    if not eager_all(xp, (target == 1) | (target == 0) | (target == -1)):
         raise ValueError("target must hold labels in {-1, 1} or {0, 1}")
 
 

@@ -25,7 +25,7 @@ from ._backend import (
     as_dtype,
     compute_dtype,
     const,
-    is_eager,
+    eager_all,
     namespace,
     reduce_loss,
     stop_gradient,
@@ -353,7 +353,7 @@ def gaussian_nll_loss(
     v = as_dtype(xp, var, p.dtype)
     if _variance_shape(pred, var):
         v = xp.expand_dims(v, axis=-1)
-    if is_eager(xp, v) and bool(xp.any(v < 0)):
+    if not eager_all(xp, ~(v < 0)):  # NaN passes: it propagates, as any NaN input
         raise ValueError("var must be non-negative; it has negative entries")
     # value max(v, eps), gradient of v itself (straight-through, as torch's no_grad clamp_)
     v = v + stop_gradient(xp, xp.maximum(v, const(xp, eps, v)) - v)

@@ -215,3 +215,20 @@ def test_margin_ranking_by_definition(backend, dtype, rng):
         expected = [max(0.0, -yy * (a - b) + m) for a, b, yy in zip(x1, x2, y)]
         close(call(backend, dtype, al.margin_ranking_loss, x1, x2, y, margin=m,
                    reduction="none"), expected, dtype)
+
+
+def test_integer_label_cross_entropy_builds_no_one_hot():
+    """The traced program holds no (N, C) comparison (what a one-hot encoding needs)."""
+    jax = pytest.importorskip("jax")
+    jnp = jax.numpy
+    z, y = jnp.zeros((8, 5)), jnp.zeros(8, dtype=jnp.int32)
+
+    def comparisons(fn):
+        jaxpr = jax.make_jaxpr(fn)(z)
+        return [tuple(v.aval.shape) for eqn in jaxpr.jaxpr.eqns if eqn.primitive.name == "eq"
+                for v in eqn.outvars]
+
+    assert (8, 5) not in comparisons(lambda z: al.cross_entropy(z, y))
+    # the check can fail: a hand-made one-hot target shows up as an (N, C) comparison
+    one_hot = lambda z: al.cross_entropy(z, (y[:, None] == jnp.arange(5)).astype(z.dtype))  # noqa: E731
+    assert (8, 5) in comparisons(one_hot)

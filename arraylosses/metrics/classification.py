@@ -17,8 +17,9 @@ from .._backend import (
     compute_dtype,
     default_float,
     device_of,
+    eager_all,
     finalize,
-    is_eager,
+    index_dtype,
     namespace,
 )
 from .._validate import check_option, check_weight
@@ -114,10 +115,10 @@ def top_k_accuracy(scores: Array, target: Array, *, k: int, weight: Array | None
     _sample_weight(xp, weight, (scores.shape[0],))
     _check_labels(xp, target, C, None)
     s = as_dtype(xp, scores, dtype)
-    t = as_dtype(xp, target, xp.int64)[:, None]
+    t = as_dtype(xp, target, index_dtype(xp, target))[:, None]
     s_y = xp.take_along_axis(s, t, axis=1)
-    classes = xp.arange(C, dtype=xp.int64, device=device_of(s))[None, :]
-    ahead = xp.sum(xp.astype((s > s_y) | ((s == s_y) & (classes > t)), xp.int64), axis=1)
+    classes = xp.arange(C, dtype=t.dtype, device=device_of(s))[None, :]
+    ahead = xp.sum(xp.astype((s > s_y) | ((s == s_y) & (classes > t)), t.dtype), axis=1)
     return _mean(xp, xp.astype(ahead < k, dtype), weight, out_dtype)
 
 
@@ -153,9 +154,10 @@ def precision_recall_f1(pred: Array, target: Array, *, num_classes: int,
     _check_labels(xp, target, num_classes, None)
     _check_labels(xp, labels, num_classes, None)
     dtype = xp.float32 if xp.finfo(out_dtype).bits < 32 else out_dtype
-    classes = xp.arange(num_classes, dtype=xp.int64, device=device_of(labels))
-    y_hat = xp.astype(xp.reshape(as_dtype(xp, labels, xp.int64), (-1, 1)) == classes, dtype)
-    y = xp.astype(xp.reshape(as_dtype(xp, target, xp.int64), (-1, 1)) == classes, dtype)
+    idx = index_dtype(xp, labels)
+    classes = xp.arange(num_classes, dtype=idx, device=device_of(labels))
+    y_hat = xp.astype(xp.reshape(as_dtype(xp, labels, idx), (-1, 1)) == classes, dtype)
+    y = xp.astype(xp.reshape(as_dtype(xp, target, idx), (-1, 1)) == classes, dtype)
     if weight is not None:
         w = xp.reshape(as_dtype(xp, weight, dtype), (-1, 1))
         y_hat, y_w = y_hat * w, y * w
@@ -212,12 +214,12 @@ def log_loss(probs: Array, target: Array, *, weight: Array | None = None) -> Arr
                          f"{tuple(probs.shape)} and {n}")
     _sample_weight(xp, weight, n)
     p = as_dtype(xp, probs, dtype)
-    if is_eager(xp, p) and p.size and not bool(xp.all((p >= 0) & (p <= 1))):
+    if not eager_all(xp, ~((p < 0) | (p > 1))):  # NaN passes (it propagates)
         raise ValueError("probs must lie in [0, 1]")
     C = 2 if probs.ndim == 1 else probs.shape[1]
     _check_labels(xp, target, C, None)
     eps = float(xp.finfo(out_dtype).eps)
-    t = as_dtype(xp, target, xp.int64)
+    t = as_dtype(xp, target, index_dtype(xp, target))
     if probs.ndim == 1:
         picked = xp.where(t == 1, p, 1 - p)
     else:
@@ -249,12 +251,10 @@ def roc_auc(scores: Array, target: Array) -> Array:
                          f"{tuple(scores.shape)} and {tuple(target.shape)}")
     s = as_dtype(xp, scores, dtype)
     y = as_dtype(xp, target, dtype)
-    if is_eager(xp, y):
-        if y.size and not bool(xp.all((y == 0) | (y == 1))):
-            raise ValueError("target must hold binary labels 0/1")
-        n_pos_eager = int(xp.sum(y))
-        if n_pos_eager in (0, y.shape[0]):
-            raise ValueError("roc_auc is undefined when target holds a single class")
+    if not eager_all(xp, (y == 0) | (y == 1)):
+        raise ValueError("target must hold binary labels 0/1")
+    if not eager_all(xp, xp.any(y == 1) & xp.any(y == 0)):
+        raise ValueError("roc_auc is undefined when target holds a single class")
     ordered = xp.sort(s)
     left = xp.searchsorted(ordered, s, side="left")
     right = xp.searchsorted(ordered, s, side="right")
