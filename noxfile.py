@@ -84,3 +84,10 @@ def lint(session: nox.Session) -> None:
 def typecheck(session: nox.Session) -> None:
     session.install("mypy>=1.10", "-e", ".")
     session.run("mypy")
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Benchmarks against the native implementations, ratios measured in the same run."""
+    _install_all(session)
+    session.run("python", "benchmarks/bench_cross_entropy.py", *session.posargs)

@@ -101,3 +101,43 @@ def test_r2_of_the_mean_is_zero(be):
         assert abs(got) < 1e-9
 
     check()
+
+
+def _logits_and_labels():
+    return st.tuples(st.integers(1, 6), st.integers(2, 5)).flatmap(
+        lambda s: st.tuples(arrays(np.float64, s, elements=st.floats(-50, 50)),
+                            arrays(np.int64, s[:1], elements=st.integers(0, s[1] - 1))))
+
+
+@pytest.mark.parametrize("fn", [al.cross_entropy, al.poly1_cross_entropy, al.softmax_focal_loss],
+                         ids=lambda f: f.__name__)
+def test_softmax_losses_nonnegative_and_shift_invariant(be, fn):
+    @settings(max_examples=30, deadline=None)
+    @given(_logits_and_labels(), st.floats(-100, 100))
+    def check(zy, shift):
+        z, y = zy
+        base = be.to_numpy(fn(be.asarray(z, "float64"), be.asarray(y), reduction="none"))
+        shifted = be.to_numpy(fn(be.asarray(z + shift, "float64"), be.asarray(y),
+                                 reduction="none"))
+        assert np.all(base >= -1e-12)
+        np.testing.assert_allclose(shifted, base, rtol=1e-9, atol=1e-9)
+
+    check()
+
+
+@pytest.mark.parametrize("fn", [al.binary_cross_entropy_with_logits, al.sigmoid_focal_loss,
+                                al.hinge_loss, al.squared_hinge_loss], ids=lambda f: f.__name__)
+def test_binary_losses_nonnegative_and_reductions_consistent(be, fn):
+    @settings(max_examples=30, deadline=None)
+    @given(shapes.flatmap(lambda s: st.tuples(
+        arrays(np.float64, s, elements=st.floats(-30, 30)),
+        arrays(np.int64, s, elements=st.integers(0, 1)))))
+    def check(zt):
+        z, t = (be.asarray(zt[0], "float64"), be.asarray(zt[1]))
+        none = be.to_numpy(fn(z, t, reduction="none"))
+        assert np.all(none >= -1e-12)
+        np.testing.assert_allclose(be.to_numpy(fn(z, t)), none.mean(), rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(be.to_numpy(fn(z, t, reduction="sum")), none.sum(),
+                                   rtol=1e-9, atol=1e-12)
+
+    check()
