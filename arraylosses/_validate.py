@@ -107,6 +107,12 @@ def hyperparameter(
     return as_dtype(xp, value, like.dtype)
 
 
+def array_hyperparameters(**values: Any) -> dict[str, Any]:
+    """The hyperparameters given as arrays: they must share the inputs' namespace and device,
+    so they go to :func:`arraylosses._backend.namespace` with the inputs."""
+    return {k: v for k, v in values.items() if hasattr(v, "shape")}
+
+
 def positive_float(name: str, value: Any) -> float:
     """A strictly positive Python number (a numerical-safety constant such as ``eps``)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):

@@ -30,6 +30,7 @@ from ._backend import (
     softplus,
 )
 from ._validate import (
+    array_hyperparameters,
     check_axis,
     check_reduction,
     check_same_shape,
@@ -52,9 +53,6 @@ __all__ = [
     "squared_hinge_loss",
 ]
 
-
-def _arrays(**values: Any) -> dict[str, Any]:
-    return {k: v for k, v in values.items() if hasattr(v, "shape")}
 
 
 def _check_binary_target(xp: Namespace, name: str, target: Array) -> None:
@@ -276,7 +274,8 @@ def poly1_cross_entropy(logits: Array, target: Array, *, axis: int = -1, epsilon
         ...     -math.log(0.75) + 0.25, 12)
         True
     """
-    xp = namespace(logits=logits, target=target, weight=weight, **_arrays(epsilon=epsilon))
+    xp = namespace(logits=logits, target=target, weight=weight,
+                   **array_hyperparameters(epsilon=epsilon))
     check_reduction(reduction)
     c = _Classes(xp, logits, target, axis, "logits", None, weight, None, label_smoothing)
     eps = hyperparameter(xp, "epsilon", epsilon, c.scores)
@@ -313,7 +312,8 @@ def softmax_focal_loss(logits: Array, target: Array, *, axis: int = -1, gamma: f
         ...     -(0.25 ** 2) * math.log(0.75), 12)
         True
     """
-    xp = namespace(logits=logits, target=target, weight=weight, **_arrays(alpha=alpha))
+    xp = namespace(logits=logits, target=target, weight=weight,
+                   **array_hyperparameters(alpha=alpha))
     check_reduction(reduction)
     c = _Classes(xp, logits, target, axis, "logits", None, weight, None, 0.0)
     g = _gamma(gamma)
@@ -396,7 +396,8 @@ def kl_divergence(logits: Array, target: Array, *, axis: int = -1,
 
 def _binary(pred: Array, target: Array, weight: Array | None, reduction: str, pred_name: str,
             **arrays: Any) -> tuple[Namespace, Array, Array, Any]:
-    xp = namespace(**{pred_name: pred}, target=target, weight=weight, **_arrays(**arrays))
+    xp = namespace(**{pred_name: pred}, target=target, weight=weight,
+                   **array_hyperparameters(**arrays))
     check_reduction(reduction)
     out_dtype, dtype = compute_dtype(xp, pred, pred_name)
     _check_binary_target(xp, "target", target)
@@ -544,7 +545,8 @@ def margin_ranking_loss(x1: Array, x2: Array, target: Array, *, margin: Any = 0.
         ...                     margin=0.1, reduction="none").tolist()
         [0.0, 0.6]
     """
-    xp = namespace(x1=x1, x2=x2, target=target, weight=weight, **_arrays(margin=margin))
+    xp = namespace(x1=x1, x2=x2, target=target, weight=weight,
+                   **array_hyperparameters(margin=margin))
     check_reduction(reduction)
     out_dtype, dtype = compute_dtype(xp, x1, "x1")
     check_same_shape("x1", x1, "x2", x2)

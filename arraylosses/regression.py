@@ -31,6 +31,7 @@ from ._backend import (
     stop_gradient,
 )
 from ._validate import (
+    array_hyperparameters,
     check_axis,
     check_real,
     check_reduction,
@@ -55,16 +56,12 @@ __all__ = [
 ]
 
 
-def _arrays(params: dict[str, Any]) -> dict[str, Any]:
-    """The hyperparameters given as arrays (they must share the inputs' namespace)."""
-    return {k: v for k, v in params.items() if hasattr(v, "shape")}
-
 
 def _prepare(
     pred: Array, target: Array, weight: Array | None, reduction: str, **hyper: Any
 ) -> tuple[Namespace, Array, Array, Any]:
     """Validate an elementwise ``(pred, target)`` pair; return them in the compute dtype."""
-    xp = namespace(pred=pred, target=target, weight=weight, **_arrays(hyper))
+    xp = namespace(pred=pred, target=target, weight=weight, **array_hyperparameters(**hyper))
     check_reduction(reduction)
     out_dtype, dtype = compute_dtype(xp, pred, "pred")
     check_real(xp, "target", target)

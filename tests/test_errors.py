@@ -260,3 +260,12 @@ def test_classification_metric_rules(backend):
     with pytest.raises(ValueError, match="target must hold binary labels 0/1"):
         al.metrics.roc_auc(_a(backend, np.array([0.5, 0.2, 0.1])),
                            backend.asarray(np.array([0, 1, 2])))
+
+
+def test_hyperparameter_arrays_must_share_the_library():
+    torch = pytest.importorskip("torch")
+    with pytest.raises(TypeError, match=r"pred is numpy\.ndarray, target is numpy\.ndarray, "
+                                        r"delta is torch\.Tensor"):
+        al.huber_loss(np.ones(3), np.zeros(3), delta=torch.tensor(0.5))
+    with pytest.raises(TypeError, match="margin is torch.Tensor"):
+        al.margin_ranking_loss(np.ones(3), np.zeros(3), np.ones(3), margin=torch.tensor(0.5))

@@ -61,21 +61,12 @@ MEAN_IN_FLOAT32 = (
 )
 
 CHECKS = (
-    PeerCheck("hinge_loss", "keras.losses.hinge (labels -1/1), mean over last axis",
-              "keras", _hinge(False, "signs"), rtol=1e-6,
-              deviation=MEAN_IN_FLOAT32),
-    PeerCheck("hinge_loss", "keras.losses.hinge (labels 0/1), mean over last axis",
-              "keras", _hinge(False, "bits"), rtol=1e-6,
-              deviation=MEAN_IN_FLOAT32),
-    PeerCheck("squared_hinge_loss", "keras.losses.squared_hinge, mean over last axis",
-              "keras", _hinge(True, "signs"), rtol=1e-6,
-              deviation=MEAN_IN_FLOAT32),
-    PeerCheck("squared_hinge_loss", "keras.losses.squared_hinge (labels 0/1)",
-              "keras", _hinge(True, "bits"), rtol=1e-6,
-              deviation=MEAN_IN_FLOAT32),
-    PeerCheck("cross_entropy", "keras.losses.categorical_crossentropy(from_logits=True)",
-              "keras", _categorical(0.0), rtol=1e-12),
-    PeerCheck("cross_entropy",
-              "keras.losses.categorical_crossentropy(from_logits=True, label_smoothing=0.2)",
-              "keras", _categorical(0.2), rtol=1e-12),
+    *(PeerCheck(f"{name}_loss", f"keras.losses.{name} (labels {labels}), mean over last axis",
+                "keras", _hinge(name == "squared_hinge", target), rtol=1e-6,
+                deviation=MEAN_IN_FLOAT32)
+      for name in ("hinge", "squared_hinge")
+      for labels, target in (("-1/1", "signs"), ("0/1", "bits"))),
+    *(PeerCheck("cross_entropy", f"keras.losses.categorical_crossentropy(from_logits=True, "
+                                 f"label_smoothing={ls})", "keras", _categorical(ls), rtol=1e-12)
+      for ls in (0.0, 0.2)),
 )
