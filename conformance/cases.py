@@ -249,6 +249,32 @@ def _ce_params(logits: str) -> tuple[dict[str, Any], ...]:
     return tuple(out)
 
 
+def _retrieval(rng: np.random.Generator) -> Arrays:
+    q, m = 5, 8
+    scores = rng.uniform(0.1, 1.0, size=(q, m))  # positive: torchmetrics drops scores <= 0
+    relevance = (rng.uniform(size=(q, m)) < 0.35).astype(np.int64)
+    relevance[0, :2] = [1, 0]
+    relevance[3] = 0  # a query with no relevant candidate
+    graded = relevance * rng.integers(1, 4, size=(q, m))
+    return {
+        "scores": scores,
+        "scores_tied": np.round(scores * 4) / 4,
+        "scores_signed": scores - 0.6,
+        "relevance": relevance,
+        "graded": graded,
+    }
+
+
+RETRIEVAL_PARAMS: tuple[dict[str, Any], ...] = (
+    {"k": 3},
+    {},
+    {"k": 5, "empty_target_action": "pos"},
+    {"k": 4, "empty_target_action": "skip"},
+    {"k": 4, "empty_target_action": "skip", "reduction": "none"},
+    {"args": ("scores_tied", "relevance"), "k": 3, "reduction": "none"},
+    {"args": ("scores_signed", "relevance"), "k": 2},
+)
+
 REDUCTIONS: tuple[dict[str, Any], ...] = (
     {},
     {"reduction": "sum"},
@@ -375,6 +401,14 @@ CASES: tuple[Case, ...] = (
     Case("metrics.roc_auc", metrics.roc_auc, _class_metrics, ("scores_1d", "binary"),
          ({}, {"args": ("scores_1d_tied", "binary")}),
          no_grad="piecewise constant", peers=("scikit-learn",)),
+    # -- retrieval metrics
+    *(Case(f"metrics.{name}", getattr(metrics, name), _retrieval, ("scores", "relevance"),
+           RETRIEVAL_PARAMS + (({"args": ("scores", "graded"), "k": 4},
+                                {"args": ("scores_tied", "graded"), "gain": "exponential"})
+                               if name == "ndcg_at_k" else ()),
+           no_grad="piecewise constant in the scores", peers=("torchmetrics",))
+      for name in ("recall_at_k", "precision_at_k", "hit_rate_at_k", "mrr", "ndcg_at_k",
+                   "map_at_k")),
     # -- similarity
     Case("cosine_similarity", al.cosine_similarity, _embeddings, ("a", "b"),
          ({}, {"args": ("a_t", "b_t"), "axis": 0}), grad=("a", "b", "a_t", "b_t"),

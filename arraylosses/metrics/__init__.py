@@ -9,18 +9,25 @@ from .regression import (
     r2_score,
     root_mean_squared_error,
 )
+from .retrieval import hit_rate_at_k, map_at_k, mrr, ndcg_at_k, precision_at_k, recall_at_k
 from .similarity import mean_cosine_similarity
 
 __all__ = [
     "accuracy",
     "explained_variance_score",
+    "hit_rate_at_k",
     "log_loss",
+    "map_at_k",
     "mean_absolute_error",
     "mean_absolute_percentage_error",
     "mean_cosine_similarity",
     "mean_squared_error",
+    "mrr",
+    "ndcg_at_k",
+    "precision_at_k",
     "precision_recall_f1",
     "r2_score",
+    "recall_at_k",
     "roc_auc",
     "root_mean_squared_error",
     "top_k_accuracy",

@@ -178,3 +178,20 @@ def _classification() -> list[PeerCheck]:
 
 
 CHECKS = CHECKS + tuple(_classification())
+
+
+def _ndcg(k: int, relevance: str) -> Callable[..., Any]:
+    def run(inputs: dict[str, np.ndarray]) -> tuple[list[Any], list[Any]]:
+        from sklearn.metrics import ndcg_score
+
+        # tie-free scores (sklearn averages ties); a query with no relevant item scores 0 in
+        # sklearn, as our default empty_target_action="neg"
+        s, rel = inputs["scores"], inputs[relevance]
+        return [np.asarray(metrics.ndcg_at_k(s, rel, k=k))], [np.asarray(ndcg_score(rel, s, k=k))]
+    return run
+
+
+CHECKS = CHECKS + tuple(
+    PeerCheck("metrics.ndcg_at_k", f"sklearn.metrics.ndcg_score(k={k}, {rel})", "sklearn",
+              _ndcg(k, rel), rtol=1e-12)
+    for k in (1, 3, 8) for rel in ("relevance", "graded"))

@@ -28,3 +28,43 @@ CHECKS = (
                         "(preds.float()) and does not clamp the norms; its default reduction is "
                         "'sum'. Agreement is to float32 rounding (~2e-8 relative here)."),
 )
+
+
+_RETRIEVAL_PEERS = {
+    "recall_at_k": "retrieval_recall",
+    "precision_at_k": "retrieval_precision",
+    "hit_rate_at_k": "retrieval_hit_rate",
+    "mrr": "retrieval_reciprocal_rank",
+    "ndcg_at_k": "retrieval_normalized_dcg",
+    "map_at_k": "retrieval_average_precision",
+}
+
+
+def _retrieval(ours_name: str, peer_name: str, k: int, relevance: str) -> Any:
+    """Per query with torchmetrics' functional metric, then averaged (empty queries: 0, its
+    ``empty_target_action="neg"``). Scores are positive and tie-free: torchmetrics drops
+    relevant items scored <= 0 and averages ties in nDCG, by design (see our docstrings)."""
+
+    def run(inputs: dict[str, np.ndarray]) -> tuple[list[Any], list[Any]]:
+        import torch
+        import torchmetrics.functional.retrieval as tmr
+
+        s, rel = inputs["scores"], inputs[relevance]
+        ours = getattr(metrics, ours_name)(s, rel, k=k, reduction="none")
+        peer = getattr(tmr, peer_name)
+        theirs = [float(peer(torch.tensor(s[i]), torch.tensor(rel[i]), top_k=k))
+                  for i in range(s.shape[0])]
+        return [np.asarray(ours)], [np.asarray(theirs)]
+
+    return run
+
+
+CHECKS = CHECKS + tuple(
+    PeerCheck(f"metrics.{ours}", f"torchmetrics.functional.retrieval.{peer}(top_k={k})"
+              + (", graded relevance" if rel == "graded" else ""), "torchmetrics",
+              _retrieval(ours, peer, k, rel), rtol=1e-6,
+              deviation="torchmetrics computes in float32: agreement to float32 rounding")
+    for ours, peer in _RETRIEVAL_PEERS.items()
+    for k in (1, 3, 8)
+    for rel in (("relevance", "graded") if ours == "ndcg_at_k" else ("relevance",))
+)
