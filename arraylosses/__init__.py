@@ -8,7 +8,7 @@ result is an array of the inputs' library, on the inputs' device.
 1.3125
 """
 
-from . import classification, metrics, regression, similarity
+from . import classification, contrastive, metrics, regression, similarity
 from .classification import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -21,6 +21,14 @@ from .classification import (
     sigmoid_focal_loss,
     softmax_focal_loss,
     squared_hinge_loss,
+)
+from .contrastive import (
+    angle_loss,
+    contrastive_loss,
+    cosent_loss,
+    cosine_embedding_loss,
+    online_contrastive_loss,
+    triplet_margin_loss,
 )
 from .regression import (
     cosine_distance_loss,
@@ -45,10 +53,15 @@ from .similarity import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "angle_loss",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
     "classification",
+    "contrastive",
+    "contrastive_loss",
+    "cosent_loss",
     "cosine_distance_loss",
+    "cosine_embedding_loss",
     "cosine_similarity",
     "cross_entropy",
     "gaussian_nll_loss",
@@ -63,6 +76,7 @@ __all__ = [
     "metrics",
     "mse_loss",
     "nll_loss",
+    "online_contrastive_loss",
     "pairwise_cosine_similarity",
     "pairwise_dot",
     "pairwise_euclidean_distance",
@@ -75,4 +89,5 @@ __all__ = [
     "smooth_l1_loss",
     "softmax_focal_loss",
     "squared_hinge_loss",
+    "triplet_margin_loss",
 ]

@@ -275,6 +275,27 @@ RETRIEVAL_PARAMS: tuple[dict[str, Any], ...] = (
     {"args": ("scores_signed", "relevance"), "k": 2},
 )
 
+def _pairs(rng: np.random.Generator) -> Arrays:
+    n, d = 8, 5
+    bits = rng.integers(0, 2, size=n)
+    bits[:2] = [0, 1]
+    return {
+        "a": rng.normal(size=(n, d)),
+        "b": rng.normal(size=(n, d)),
+        "c": rng.normal(size=(n, d)),
+        "a_odd": rng.normal(size=(n, d + 2)),
+        "b_odd": rng.normal(size=(n, d + 2)),
+        "bits": bits,
+        "all_positive": np.ones(n, dtype=np.int64),
+        "soft": rng.uniform(size=n),
+        "signs": 2 * bits - 1,
+        "scores": rng.integers(0, 5, size=n).astype(np.float64),
+        "weight": rng.uniform(0.5, 2.0, size=n),
+        "margin": np.asarray(2.5),
+        "scale": np.asarray(7.0),
+    }
+
+
 REDUCTIONS: tuple[dict[str, Any], ...] = (
     {},
     {"reduction": "sum"},
@@ -401,6 +422,31 @@ CASES: tuple[Case, ...] = (
     Case("metrics.roc_auc", metrics.roc_auc, _class_metrics, ("scores_1d", "binary"),
          ({}, {"args": ("scores_1d_tied", "binary")}),
          no_grad="piecewise constant", peers=("scikit-learn",)),
+    # -- embedding losses over pairs and triplets
+    Case("contrastive_loss", al.contrastive_loss, _pairs, ("a", "b", "bits"),
+         ({}, {"margin": 3.0}, {"distance": "cosine", "margin": 0.5},
+          {"margin": "@margin", "reduction": "none"}, {"args": ("a", "b", "soft")},
+          {"weight": "@weight", "margin": 3.0}),
+         grad=("a", "b", "margin"), peers=("sentence-transformers",)),
+    Case("online_contrastive_loss", al.online_contrastive_loss, _pairs, ("a", "b", "bits"),
+         ({}, {"distance": "euclidean", "margin": 3.0}, {"reduction": "none"},
+          {"reduction": "mean", "margin": "@margin"}, {"args": ("a", "b", "all_positive")}),
+         grad=("a", "b", "margin"), peers=("sentence-transformers",)),
+    Case("triplet_margin_loss", al.triplet_margin_loss, _pairs, ("a", "b", "c"),
+         ({}, {"swap": True}, {"p": 1.5}, {"distance": "cosine", "margin": 0.5},
+          {"margin": "@margin", "reduction": "none"}, {"eps": 0.0, "margin": 5.0},
+          {"weight": "@weight", "margin": 3.0}),
+         grad=("a", "b", "c", "margin"), peers=("torch", "optax", "sentence-transformers")),
+    Case("cosine_embedding_loss", al.cosine_embedding_loss, _pairs, ("a", "b", "signs"),
+         ({}, {"margin": 0.2, "reduction": "none"}, {"weight": "@weight"},
+          {"margin": "@margin"}),
+         grad=("a", "b"), peers=("torch",)),
+    Case("cosent_loss", al.cosent_loss, _pairs, ("a", "b", "scores"),
+         ({}, {"scale": 5.0}, {"scale": "@scale"}, {"args": ("a", "b", "bits")}),
+         grad=("a", "b", "scale"), peers=("sentence-transformers",)),
+    Case("angle_loss", al.angle_loss, _pairs, ("a", "b", "scores"),
+         ({}, {"scale": "@scale"}, {"args": ("a_odd", "b_odd", "scores")}),
+         grad=("a", "b", "a_odd", "b_odd", "scale"), peers=("sentence-transformers",)),
     # -- retrieval metrics
     *(Case(f"metrics.{name}", getattr(metrics, name), _retrieval, ("scores", "relevance"),
            RETRIEVAL_PARAMS + (({"args": ("scores", "graded"), "k": 4},

@@ -10,10 +10,12 @@ from __future__ import annotations
 from ._base import PeerCheck
 from .keras_losses import CHECKS as KERAS
 from .optax_losses import CHECKS as OPTAX
+from .sentence_transformers_losses import CHECKS as SENTENCE_TRANSFORMERS
 from .sklearn_metrics import CHECKS as SKLEARN
 from .torch_nn import CHECKS as TORCH
 from .torchmetrics_metrics import CHECKS as TORCHMETRICS
 
-ALL: tuple[PeerCheck, ...] = (*TORCH, *OPTAX, *KERAS, *SKLEARN, *TORCHMETRICS)
+ALL: tuple[PeerCheck, ...] = (*TORCH, *OPTAX, *KERAS, *SKLEARN, *TORCHMETRICS,
+                              *SENTENCE_TRANSFORMERS)
 
 __all__ = ["ALL", "PeerCheck"]

@@ -27,7 +27,7 @@ class PeerCheck:
 
     @property
     def column(self) -> str:
-        return self.library.split(".")[0]
+        return self.library.split(".")[0].replace("_", "-")
 
     def available(self) -> str | None:
         try:

@@ -122,3 +122,34 @@ def _classification() -> list[PeerCheck]:
 
 
 CHECKS = CHECKS + tuple(_classification())
+
+
+def _embedding() -> list[PeerCheck]:
+    import importlib.util
+
+    if importlib.util.find_spec("optax") is None:
+        return []
+    import jax.numpy as jnp
+    import optax
+
+    return [
+        PeerCheck("triplet_margin_loss", f"optax.losses.triplet_margin_loss(norm_degree={p}, "
+                                         f"eps=0)", "optax",
+                  _jax_pair(lambda a, b, c, p=p: al.triplet_margin_loss(
+                      a, b, c, p=p, eps=0.0, reduction="none"),
+                      lambda a, b, c, p=p: optax.losses.triplet_margin_loss(
+                          a, b, c, norm_degree=p, eps=0.0), "a", "b", "c"),
+                  deviation="optax adds eps inside the norm, (Σ(x-y)^p + eps)^(1/p), torch and "
+                            "we add it to the difference: identical at eps=0. optax also omits "
+                            "the absolute value, so an odd or fractional norm_degree gives NaN "
+                            "for negative differences (seen with 1.5); only p=2 is compared")
+        for p in (2.0,)
+    ] + [PeerCheck("triplet_margin_loss", "optax.losses.triplet_margin_loss(margin=3, eps=0)",
+                   "optax", _jax_pair(
+                       lambda a, b, c: al.triplet_margin_loss(a, b, c, margin=3.0, eps=0.0,
+                                                              reduction="none"),
+                       lambda a, b, c: optax.losses.triplet_margin_loss(
+                           a, b, c, margin=3.0, eps=0.0) * jnp.ones(()), "a", "b", "c"))]
+
+
+CHECKS = CHECKS + tuple(_embedding())

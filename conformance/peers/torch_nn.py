@@ -212,3 +212,41 @@ def _classification() -> list[PeerCheck]:
 
 
 CHECKS = CHECKS + tuple(_classification())
+
+
+def _embedding() -> list[PeerCheck]:
+    import importlib.util
+
+    if importlib.util.find_spec("torch") is None:
+        return []
+    import torch.nn.functional as F
+
+    import arraylosses as al
+
+    checks = []
+    for reduction in ("mean", "none"):
+        for kw in ({}, {"swap": True}, {"p": 1.5}, {"margin": 3.0, "eps": 1e-3}):
+            args = {**kw, "reduction": reduction}
+            checks.append(PeerCheck(
+                "triplet_margin_loss", f"torch.nn.functional.triplet_margin_loss({args})",
+                "torch", _values_and_grads(
+                    lambda a, p, n, args=args: al.triplet_margin_loss(a, p, n, **args),
+                    lambda a, p, n, args=args: F.triplet_margin_loss(a, p, n, **args),
+                    "a", "b", "c")))
+        for margin in (0.0, 0.2):
+            checks.append(PeerCheck(
+                "cosine_embedding_loss",
+                f"torch.nn.functional.cosine_embedding_loss(margin={margin}, "
+                f"reduction={reduction!r})", "torch", _values_and_grads(
+                    lambda a, b, y, m=margin, r=reduction: al.cosine_embedding_loss(
+                        a, b, y, margin=m, reduction=r),
+                    lambda a, b, y, m=margin, r=reduction: F.cosine_embedding_loss(
+                        a, b, y, margin=m, reduction=r),
+                    "a", "b", "signs"),
+                rtol=1e-10, atol=1e-12,
+                deviation="torch adds 1e-12 to each squared norm, we clamp each norm at 1e-8: "
+                          "~1e-15 relative here"))
+    return checks
+
+
+CHECKS = CHECKS + tuple(_embedding())

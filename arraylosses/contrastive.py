@@ -1,0 +1,344 @@
+"""Embedding losses over pairs and triplets: contrastive (Hadsell et al.), online contrastive,
+triplet margin, cosine embedding, CoSENT and AnglE.
+
+Embeddings are ``(..., D)`` arrays with the embedding on the last axis; labels and per-sample
+losses have the batch shape ``(...)``. Conventions as everywhere (prediction first,
+hyperparameters keyword-only, ``weight``/``reduction`` where a per-sample loss exists).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from ._backend import (
+    Array,
+    Namespace,
+    as_dtype,
+    compute_dtype,
+    eager_all,
+    finalize,
+    logsumexp,
+    namespace,
+    reduce_loss,
+    stop_gradient,
+)
+from ._validate import (
+    array_hyperparameters,
+    check_option,
+    check_reduction,
+    check_same_shape,
+    check_weight,
+    hyperparameter,
+)
+from .similarity import _clamped_norm, _rowwise_cosine
+
+__all__ = [
+    "angle_loss",
+    "contrastive_loss",
+    "cosent_loss",
+    "cosine_embedding_loss",
+    "online_contrastive_loss",
+    "triplet_margin_loss",
+]
+
+DISTANCES = ("euclidean", "cosine")
+
+
+def _embeddings(names: dict[str, Array], label_name: str | None, label: Array | None,
+                weight: Array | None, reduction: str | None, **hyper: Any
+                ) -> tuple[Namespace, list[Array], Array | None, Any]:
+    """Validate embeddings of one shape ``(..., D)`` and a label of the batch shape."""
+    arrays = dict(names)
+    if label_name is not None:
+        arrays[label_name] = label
+    xp = namespace(**arrays, weight=weight, **array_hyperparameters(**hyper))
+    if reduction is not None:
+        check_reduction(reduction)
+    (first_name, first), *rest = names.items()
+    out_dtype, dtype = compute_dtype(xp, first, first_name)
+    if first.ndim < 1:
+        raise ValueError(f"{first_name} must have an embedding axis (..., D); got shape ()")
+    for name, x in rest:
+        check_same_shape(first_name, first, name, x)
+        if not xp.isdtype(x.dtype, "real floating"):
+            raise TypeError(f"{name} must be a real floating array; got dtype {x.dtype}")
+    batch = tuple(first.shape[:-1])
+    y = None
+    if label is not None:
+        if not xp.isdtype(label.dtype, ("real floating", "integral", "bool")):
+            raise TypeError(f"{label_name} must be real or boolean; got dtype {label.dtype}")
+        if tuple(label.shape) != batch:
+            raise ValueError(f"{label_name} must have the batch shape {batch} of {first_name}; "
+                             f"got {tuple(label.shape)}")
+        y = as_dtype(xp, label, dtype)
+    if weight is not None:
+        check_weight(xp, weight, batch)
+    return xp, [as_dtype(xp, x, dtype) for x in names.values()], y, out_dtype
+
+
+def _euclidean(xp: Namespace, diff: Array) -> Array:
+    """``‖diff‖₂`` over the last axis, with a zero (not NaN) gradient at ``diff = 0``."""
+    sq = xp.sum(diff * diff, axis=-1)
+    positive = sq > 0
+    return xp.where(positive, xp.sqrt(xp.where(positive, sq, xp.ones_like(sq))),
+                    xp.zeros_like(sq))
+
+
+def _distance(xp: Namespace, a: Array, b: Array, distance: str) -> Array:
+    if distance == "euclidean":
+        return _euclidean(xp, a - b)
+    return 1 - _rowwise_cosine(xp, a, b, axis=-1, eps=1e-8)
+
+
+def contrastive_loss(a: Array, b: Array, label: Array, *, margin: Any = 1.0,
+                     distance: str = "euclidean", weight: Array | None = None,
+                     reduction: str = "mean") -> Array:
+    r"""Contrastive loss of Hadsell, Chopra & LeCun (2006), ``label = 1`` for a similar pair:
+
+    .. math:: \ell = \tfrac12\,y\,d^2 + \tfrac12\,(1-y)\,\max(0, m - d)^2
+
+    with :math:`d = \lVert a - b \rVert_2` (``distance="euclidean"``) or :math:`1 - \cos(a, b)`
+    (``"cosine"``). Soft labels in [0, 1] weight the two terms, as sentence-transformers does.
+    Peer: sentence-transformers ``ContrastiveLoss`` (cosine distance, ``margin=0.5``, mean;
+    its Euclidean distance is torch's ``pairwise_distance``, which adds ``1e-6`` to the
+    difference: we do not). pytorch-metric-learning's ``ContrastiveLoss`` is another loss
+    (unsquared hinge terms with two margins).
+
+    Args:
+        a, b: ``(..., D)`` embeddings; label: ``(...)``, 1 similar / 0 dissimilar.
+
+    Example:
+        >>> import numpy as np
+        >>> a, b = np.array([[0.0, 0.0], [0.0, 0.0]]), np.array([[3.0, 4.0], [0.3, 0.4]])
+        >>> contrastive_loss(a, b, np.array([1, 0]), reduction="none").tolist()
+        [12.5, 0.125]
+    """
+    xp, (ea, eb), y, out_dtype = _embeddings({"a": a, "b": b}, "label", label, weight,
+                                              reduction, margin=margin)
+    check_option("distance", distance, DISTANCES)
+    m = hyperparameter(xp, "margin", margin, ea)
+    d = _distance(xp, ea, eb, distance)
+    hinge = xp.maximum(m - d, xp.zeros_like(d))
+    loss = 0.5 * (y * d * d + (1 - y) * hinge * hinge)
+    return reduce_loss(xp, loss, reduction=reduction, weight=weight, out_dtype=out_dtype)
+
+
+def online_contrastive_loss(a: Array, b: Array, label: Array, *, margin: Any = 0.5,
+                            distance: str = "cosine", weight: Array | None = None,
+                            reduction: str = "sum") -> Array:
+    r"""Online contrastive loss (sentence-transformers ``OnlineContrastiveLoss``, the peer):
+    only hard pairs count, and their losses are **summed** (the default ``reduction="sum"``).
+
+    Hard positives (:math:`y = 1`) are farther than the closest negative,
+    :math:`d > \min_{neg} d`; hard negatives (:math:`y = 0`) are closer than the farthest
+    positive, :math:`d < \max_{pos} d`. When the batch has no negative (positive), the mean
+    positive (negative) distance is the threshold instead, as in sentence-transformers 6.2.
+    A hard positive adds :math:`d^2`, a hard negative :math:`\max(0, m - d)^2` (no ½, unlike
+    :func:`contrastive_loss`). The thresholds are taken under ``stop_gradient`` (they are
+    selections, as the peer's boolean indexing). ``reduction="none"`` gives the per-pair loss
+    (0 for pairs that are not hard); ``"mean"`` divides the sum by the number of pairs.
+    Labels other than 0 and 1 match neither set and are ignored.
+
+    Example:
+        >>> import numpy as np
+        >>> a = np.array([[1.0, 0.0], [1.0, 0.0], [1.0, 0.0]])
+        >>> b = np.array([[0.0, 1.0], [1.0, 0.1], [1.0, 1.0]])
+        >>> round(float(online_contrastive_loss(a, b, np.array([1, 0, 0]))), 6)  # all three hard
+        1.287955
+    """
+    xp, (ea, eb), y, out_dtype = _embeddings({"a": a, "b": b}, "label", label, weight,
+                                              reduction, margin=margin)
+    check_option("distance", distance, DISTANCES)
+    m = hyperparameter(xp, "margin", margin, ea)
+    d = _distance(xp, ea, eb, distance)
+    pos, neg = y == 1, y == 0
+    dd = stop_gradient(xp, d)
+    inf = xp.full_like(dd, math.inf)
+    zero = xp.zeros_like(dd)
+    n_pos = xp.sum(xp.astype(pos, dd.dtype))
+    n_neg = xp.sum(xp.astype(neg, dd.dtype))
+    mean_pos = xp.sum(xp.where(pos, dd, zero)) / xp.where(n_pos > 0, n_pos, xp.ones_like(n_pos))
+    mean_neg = xp.sum(xp.where(neg, dd, zero)) / xp.where(n_neg > 0, n_neg, xp.ones_like(n_neg))
+    max_pos = xp.where(n_pos > 0, xp.max(xp.where(pos, dd, -inf)), mean_neg)
+    min_neg = xp.where(n_neg > 0, xp.min(xp.where(neg, dd, inf)), mean_pos)
+    hard_pos = pos & (dd > min_neg)
+    hard_neg = neg & (dd < max_pos)
+    hinge = xp.maximum(m - d, zero)
+    loss = xp.where(hard_pos, d * d, zero) + xp.where(hard_neg, hinge * hinge, zero)
+    return reduce_loss(xp, loss, reduction=reduction, weight=weight, out_dtype=out_dtype)
+
+
+def _p_norm(xp: Namespace, diff: Array, p: float) -> Array:
+    if p == 2.0:
+        return _euclidean(xp, diff)
+    s = xp.sum(xp.abs(diff) ** p, axis=-1)
+    positive = s > 0
+    return xp.where(positive, xp.where(positive, s, xp.ones_like(s)) ** (1 / p),
+                    xp.zeros_like(s))
+
+
+def triplet_margin_loss(anchor: Array, positive: Array, negative: Array, *, margin: Any = 1.0,
+                        p: float = 2.0, eps: float = 1e-6, swap: bool = False,
+                        distance: str = "euclidean", weight: Array | None = None,
+                        reduction: str = "mean") -> Array:
+    r"""Triplet margin loss, :math:`\ell = \max(d(a, p) - d(a, n) + m, 0)`.
+
+    ``distance="euclidean"`` follows ``torch.nn.functional.triplet_margin_loss`` exactly (the
+    peer): :math:`d(x, y) = \lVert x - y + \epsilon \rVert_p` (torch adds ``eps`` to the
+    difference), and ``swap=True`` uses :math:`\min(d(a, n), d(p, n))` (Balntas et al. 2016).
+    ``"cosine"``: :math:`d = 1 - \cos`. Other peers differ by design: optax's
+    ``triplet_margin_loss`` puts ``eps`` inside the norm, :math:`(\sum |x-y|^p + \epsilon)^{1/p}`;
+    sentence-transformers' ``TripletLoss`` uses the exact norm and ``margin=5``.
+    Schroff et al. (2015), FaceNet.
+
+    Args:
+        anchor, positive, negative: ``(..., D)`` embeddings.
+
+    Example:
+        >>> import numpy as np
+        >>> a, p, n = np.array([[0.0, 0.0]]), np.array([[3.0, 4.0]]), np.array([[1.0, 0.0]])
+        >>> float(triplet_margin_loss(a, p, n, eps=0.0))
+        5.0
+    """
+    xp, (ea, ep, en), _, out_dtype = _embeddings(
+        {"anchor": anchor, "positive": positive, "negative": negative}, None, None, weight,
+        reduction, margin=margin)
+    check_option("distance", distance, DISTANCES)
+    m = hyperparameter(xp, "margin", margin, ea)
+    if isinstance(eps, bool) or not isinstance(eps, (int, float)) or eps < 0:
+        raise ValueError(f"eps must be a non-negative float; got {eps!r}")
+    if isinstance(p, bool) or not isinstance(p, (int, float)) or not p > 0:
+        raise ValueError(f"p must be a positive float; got {p!r}")
+    if not isinstance(swap, bool):
+        raise TypeError(f"swap must be a bool; got {type(swap).__name__}")
+    if distance == "euclidean":
+        def dist(x: Array, z: Array) -> Array:
+            return _p_norm(xp, x - z + eps, float(p))
+    else:
+        def dist(x: Array, z: Array) -> Array:
+            return _distance(xp, x, z, "cosine")
+    d_ap, d_an = dist(ea, ep), dist(ea, en)
+    if swap:
+        d_an = xp.minimum(d_an, dist(ep, en))
+    loss = xp.maximum(d_ap - d_an + m, xp.zeros_like(d_ap))
+    return reduce_loss(xp, loss, reduction=reduction, weight=weight, out_dtype=out_dtype)
+
+
+def cosine_embedding_loss(a: Array, b: Array, target: Array, *, margin: Any = 0.0,
+                          weight: Array | None = None, reduction: str = "mean") -> Array:
+    r"""Cosine embedding loss (torch semantics, the peer
+    ``torch.nn.functional.cosine_embedding_loss``):
+
+    .. math:: \ell = \begin{cases} 1 - \cos(a, b) & y = 1 \\ \max(0, \cos(a, b) - m) & y = -1
+              \end{cases}
+
+    The cosine clamps each norm at ``1e-8`` (torch adds ``1e-12`` to each squared norm:
+    identical unless a vector is almost zero).
+
+    Example:
+        >>> import numpy as np
+        >>> a, b = np.array([[1.0, 0.0], [1.0, 0.0]]), np.array([[1.0, 1.0], [1.0, 1.0]])
+        >>> cosine_embedding_loss(a, b, np.array([1, -1]), reduction="none").round(6).tolist()
+        [0.292893, 0.707107]
+    """
+    xp, (ea, eb), y, out_dtype = _embeddings({"a": a, "b": b}, "target", target, weight,
+                                              reduction, margin=margin)
+    m = hyperparameter(xp, "margin", margin, ea)
+    if not eager_all(xp, (y == 1) | (y == -1)):
+        raise ValueError("target must hold 1 (similar) or -1 (dissimilar)")
+    cos = _rowwise_cosine(xp, ea, eb, axis=-1, eps=1e-8)
+    loss = xp.where(y == 1, 1 - cos, xp.maximum(cos - m, xp.zeros_like(cos)))
+    return reduce_loss(xp, loss, reduction=reduction, weight=weight, out_dtype=out_dtype)
+
+
+def _ranked_logsumexp_loss(xp: Namespace, scaled: Array, scores: Array) -> Array:
+    r""":math:`\log(1 + \sum_{i,j:\ t_i > t_j} e^{c_j - c_i})` in :math:`O(N \log N)`.
+
+    Sort by the label ``t``; for each j, the items with a strictly greater label form a suffix
+    of the sorted order (found by ``searchsorted``), and :math:`\sum_i e^{-c_i}` over that suffix
+    is a reversed cumulative sum, shifted by the (gradient-detached) maximum of :math:`-c`.
+    """
+    t = as_dtype(xp, scores, scaled.dtype)
+    order = xp.argsort(t, stable=True)
+    t_sorted = xp.take(t, order, axis=0)
+    c = xp.take(scaled, order, axis=0)
+    start = xp.searchsorted(t_sorted, t_sorted, side="right")
+    shift = stop_gradient(xp, xp.max(-c))
+    e = xp.exp(-c - shift)
+    suffix = xp.flip(xp.cumulative_sum(xp.flip(e, axis=0), axis=0), axis=0)
+    suffix = xp.concat([suffix, xp.zeros_like(suffix[:1])])
+    above = xp.take(suffix, start, axis=0)
+    present = above > 0
+    log_above = xp.where(present, xp.log(xp.where(present, above, xp.ones_like(above))) + shift,
+                         xp.full_like(above, -math.inf))
+    terms = xp.concat([xp.zeros_like(c[:1]), c + log_above])
+    return logsumexp(xp, terms, axis=0)
+
+
+def _cosent_inputs(a: Array, b: Array, scores: Array, scale: Any
+                   ) -> tuple[Namespace, Array, Array, Any, Any]:
+    xp, (ea, eb), _, out_dtype = _embeddings({"a": a, "b": b}, "scores", scores, None, None,
+                                             scale=scale)
+    if ea.ndim != 2:
+        raise ValueError(f"a must have shape (N, D); got {tuple(a.shape)}")
+    k = hyperparameter(xp, "scale", scale, ea, low=0.0, low_inclusive=False)
+    return xp, ea, eb, k, out_dtype
+
+
+def cosent_loss(a: Array, b: Array, scores: Array, *, scale: Any = 20.0) -> Array:
+    r"""CoSENT (Huang et al. 2024): for pairs ``(a_i, b_i)`` with gold similarity ``scores``,
+
+    .. math:: \ell = \log\Big(1 + \sum_{i,j:\ s_i > s_j} e^{\lambda(\cos_j - \cos_i)}\Big)
+
+    with :math:`\lambda` = ``scale`` and :math:`\cos_i = \cos(a_i, b_i)`. Computed in
+    :math:`O(N \log N)` (sort, ``searchsorted``, reversed cumulative sum), never the
+    :math:`N \times N` matrix. A single value for the batch: the pairs are coupled in one
+    log-sum-exp, so there is no per-sample loss, ``weight`` or ``reduction``. Peer:
+    sentence-transformers ``CoSENTLoss`` (``scale=20``; the same algorithm since 6.x).
+
+    Args:
+        a, b: ``(N, D)``; scores: ``(N,)`` gold similarities (any real or boolean values).
+
+    Example:
+        >>> import numpy as np, math
+        >>> a, b = np.array([[1.0, 0.0], [1.0, 0.0]]), np.array([[1.0, 0.0], [0.0, 1.0]])
+        >>> # the pair with the higher gold score already has the higher cosine
+        >>> float(cosent_loss(a, b, np.array([1.0, 0.0]), scale=1.0)) == math.log1p(math.exp(-1))
+        True
+    """
+    xp, ea, eb, k, out_dtype = _cosent_inputs(a, b, scores, scale)
+    cos = _rowwise_cosine(xp, ea, eb, axis=-1, eps=1e-8)
+    return finalize(xp, _ranked_logsumexp_loss(xp, k * cos, scores), out_dtype)
+
+
+def angle_loss(a: Array, b: Array, scores: Array, *, scale: Any = 20.0) -> Array:
+    r"""AnglE (Li & Li 2023): :func:`cosent_loss` with the angle similarity in place of the
+    cosine. With :math:`\hat a, \hat b` L2-normalised (clamped at ``1e-12``, as
+    ``torch.nn.functional.normalize``) and split into halves :math:`(u, v)` (a zero column is
+    appended when ``D`` is odd),
+
+    .. math:: \mathrm{sim}(a, b) = \big|\hat a \cdot \hat b + \sum (v_a u_b - u_a v_b)\big|
+
+    which is sentence-transformers' ``pairwise_angle_sim`` (the real form of AnglE's
+    complex-division angle). Peer: sentence-transformers ``AnglELoss`` (``scale=20``).
+
+    Example:
+        >>> import numpy as np, math
+        >>> a, b = np.array([[1.0, 0.0], [1.0, 0.0]]), np.array([[1.0, 0.0], [0.0, 1.0]])
+        >>> # cosine 1 vs 0, but both pairs have angle similarity 1: one tie, log(1 + e^0)
+        >>> float(angle_loss(a, b, np.array([1.0, 0.0]), scale=1.0)) == math.log(2)
+        True
+    """
+    xp, ea, eb, k, out_dtype = _cosent_inputs(a, b, scores, scale)
+    if ea.shape[1] % 2:
+        ea = xp.concat([ea, xp.zeros_like(ea[:, :1])], axis=1)
+        eb = xp.concat([eb, xp.zeros_like(eb[:, :1])], axis=1)
+    na = ea / _clamped_norm(xp, ea, axis=1, eps=1e-12, keepdims=True)
+    nb = eb / _clamped_norm(xp, eb, axis=1, eps=1e-12, keepdims=True)
+    half = ea.shape[1] // 2
+    cos = xp.sum(na * nb, axis=1)
+    sin = xp.sum(na[:, half:] * nb[:, :half] - na[:, :half] * nb[:, half:], axis=1)
+    sim = xp.abs(cos + sin)
+    return finalize(xp, _ranked_logsumexp_loss(xp, k * sim, scores), out_dtype)
+

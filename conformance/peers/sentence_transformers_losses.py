@@ -1,0 +1,107 @@
+"""Cross-checks against sentence-transformers' losses, fed fixed embeddings.
+
+Every loss there has ``compute_loss_from_embeddings(embeddings, labels)``; the model is only
+used to embed text, so an empty ``torch.nn.Module`` stands in for it and the comparison is
+exact. Values and gradients (with respect to the embeddings) in float64.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+import arraylosses as al
+
+from ._base import PeerCheck
+
+LIBRARY = "sentence_transformers"
+
+
+def _st(loss_name: str, ours: Callable[..., Any], embeddings: tuple[str, ...],
+        labels: str | None, **peer_kwargs: Any) -> Callable[..., Any]:
+    def run(inputs: dict[str, np.ndarray]) -> tuple[list[Any], list[Any]]:
+        import torch
+        from sentence_transformers.sentence_transformer import losses
+
+        results = []
+        for side in ("ours", "theirs"):
+            emb = [torch.tensor(inputs[n], dtype=torch.float64, requires_grad=True)
+                   for n in embeddings]
+            y = None if labels is None else torch.tensor(inputs[labels])
+            if side == "ours":
+                out = ours(*emb, y)
+            else:
+                resolved = {k: v() if callable(v) and k == "distance_metric" else v
+                            for k, v in peer_kwargs.items()}
+                loss = getattr(losses, loss_name)(torch.nn.Module(), **resolved)
+                with warnings.catch_warnings():  # it warns once about soft (non-0/1) labels
+                    warnings.filterwarnings("ignore", message=".*expects binary labels.*")
+                    out = loss.compute_loss_from_embeddings(emb, y)
+            grads = torch.autograd.grad(out, emb)
+            results.append([out.detach().numpy(), *(g.numpy() for g in grads)])
+        return results[0], results[1]
+
+    return run
+
+
+def _euclidean_siamese() -> Any:
+    from sentence_transformers.sentence_transformer.losses.contrastive import (
+        SiameseDistanceMetric,
+    )
+
+    return SiameseDistanceMetric.EUCLIDEAN
+
+
+PAIRWISE_DISTANCE_EPS = ("sentence-transformers' Euclidean distance is torch's pairwise_distance, "
+                         "which adds eps=1e-6 to the difference; ours is exact: agreement to "
+                         "~1e-6 relative")
+
+CHECKS = (
+    PeerCheck("contrastive_loss", "sentence_transformers ContrastiveLoss (cosine, margin 0.5)",
+              LIBRARY, _st("ContrastiveLoss",
+                           lambda a, b, y: al.contrastive_loss(a, b, y, margin=0.5,
+                                                               distance="cosine"),
+                           ("a", "b"), "bits")),
+    PeerCheck("contrastive_loss", "sentence_transformers ContrastiveLoss (soft labels)", LIBRARY,
+              _st("ContrastiveLoss",
+                  lambda a, b, y: al.contrastive_loss(a, b, y, margin=0.5, distance="cosine"),
+                  ("a", "b"), "soft"),
+              rtol=1e-7, deviation="sentence-transformers casts the labels to float32 "
+                                   "(labels.float()): soft labels agree to float32 rounding"),
+    PeerCheck("contrastive_loss", "sentence_transformers ContrastiveLoss (Euclidean, margin 3)",
+              LIBRARY, _st("ContrastiveLoss",
+                           lambda a, b, y: al.contrastive_loss(a, b, y, margin=3.0),
+                           ("a", "b"), "bits", distance_metric=_euclidean_siamese, margin=3.0),
+              rtol=1e-5, atol=1e-5, deviation=PAIRWISE_DISTANCE_EPS),
+    PeerCheck("online_contrastive_loss", "sentence_transformers OnlineContrastiveLoss", LIBRARY,
+              _st("OnlineContrastiveLoss", al.online_contrastive_loss, ("a", "b"), "bits")),
+    PeerCheck("online_contrastive_loss",
+              "sentence_transformers OnlineContrastiveLoss (no negatives in the batch)", LIBRARY,
+              _st("OnlineContrastiveLoss", al.online_contrastive_loss, ("a", "b"),
+                  "all_positive")),
+    PeerCheck("online_contrastive_loss",
+              "sentence_transformers OnlineContrastiveLoss (Euclidean, margin 3)", LIBRARY,
+              _st("OnlineContrastiveLoss",
+                  lambda a, b, y: al.online_contrastive_loss(a, b, y, margin=3.0,
+                                                             distance="euclidean"),
+                  ("a", "b"), "bits", distance_metric=_euclidean_siamese, margin=3.0),
+              rtol=1e-5, atol=1e-5, deviation=PAIRWISE_DISTANCE_EPS),
+    PeerCheck("triplet_margin_loss", "sentence_transformers TripletLoss (Euclidean, margin 5)",
+              LIBRARY, _st("TripletLoss",
+                           lambda a, p, n, _: al.triplet_margin_loss(a, p, n, margin=5.0,
+                                                                     eps=0.0),
+                           ("a", "b", "c"), None),
+              deviation="sentence-transformers' Euclidean distance has no eps: ours with "
+                        "eps=0.0 (torch's default 1e-6 differs by ~1e-6)"),
+    PeerCheck("cosent_loss", "sentence_transformers CoSENTLoss(scale=20)", LIBRARY,
+              _st("CoSENTLoss", al.cosent_loss, ("a", "b"), "scores")),
+    PeerCheck("cosent_loss", "sentence_transformers CoSENTLoss(scale=20), binary scores", LIBRARY,
+              _st("CoSENTLoss", al.cosent_loss, ("a", "b"), "bits")),
+    PeerCheck("angle_loss", "sentence_transformers AnglELoss(scale=20)", LIBRARY,
+              _st("AnglELoss", al.angle_loss, ("a", "b"), "scores")),
+    PeerCheck("angle_loss", "sentence_transformers AnglELoss(scale=20), odd width", LIBRARY,
+              _st("AnglELoss", al.angle_loss, ("a_odd", "b_odd"), "scores")),
+)
