@@ -141,3 +141,31 @@ def test_binary_losses_nonnegative_and_reductions_consistent(be, fn):
                                    rtol=1e-9, atol=1e-12)
 
     check()
+
+
+# online_contrastive_loss is left out: its hard-pair selection uses strict comparisons with
+# the batch's extreme distances, so equal distances (duplicate pairs) flip with rounding
+@pytest.mark.parametrize("fn", [al.cosent_loss, al.angle_loss], ids=lambda f: f.__name__)
+def test_in_batch_losses_are_permutation_invariant_and_scale_free(be, fn):
+    @settings(max_examples=25, deadline=None)
+    @given(st.integers(2, 9).flatmap(lambda n: st.tuples(
+        arrays(np.float64, (n, 4), elements=st.floats(-3, 3)),
+        arrays(np.float64, (n, 4), elements=st.floats(-3, 3)),
+        arrays(np.int64, (n,), elements=st.integers(0, 1)),
+        st.permutations(list(range(n))))), st.floats(0.1, 10.0))
+    def check(data, c):
+        a, b, y, perm = data
+        if min(np.linalg.norm(a, axis=1).min(), np.linalg.norm(b, axis=1).min()) < 1e-2:
+            return
+        perm = np.asarray(perm)
+
+        def run(a, b, y):
+            return float(be.to_numpy(fn(be.asarray(a, "float64"), be.asarray(b, "float64"),
+                                        be.asarray(y))))
+
+        base = run(a, b, y)
+        np.testing.assert_allclose(run(a[perm], b[perm], y[perm]), base, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(run(c * a, b, y), base, rtol=1e-7, atol=1e-9)  # cosine-based
+        assert base >= 0
+
+    check()
