@@ -24,10 +24,15 @@ from .classification import (
 )
 from .contrastive import (
     angle_loss,
+    clip_loss,
     contrastive_loss,
     cosent_loss,
     cosine_embedding_loss,
+    info_nce,
+    nt_xent_loss,
     online_contrastive_loss,
+    siglip_loss,
+    supcon_loss,
     triplet_margin_loss,
 )
 from .regression import (
@@ -57,6 +62,7 @@ __all__ = [
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
     "classification",
+    "clip_loss",
     "contrastive",
     "contrastive_loss",
     "cosent_loss",
@@ -67,6 +73,7 @@ __all__ = [
     "gaussian_nll_loss",
     "hinge_loss",
     "huber_loss",
+    "info_nce",
     "kl_divergence",
     "l1_loss",
     "l2_normalize",
@@ -76,6 +83,7 @@ __all__ = [
     "metrics",
     "mse_loss",
     "nll_loss",
+    "nt_xent_loss",
     "online_contrastive_loss",
     "pairwise_cosine_similarity",
     "pairwise_dot",
@@ -84,10 +92,12 @@ __all__ = [
     "poly1_cross_entropy",
     "quantile_loss",
     "regression",
+    "siglip_loss",
     "sigmoid_focal_loss",
     "similarity",
     "smooth_l1_loss",
     "softmax_focal_loss",
     "squared_hinge_loss",
+    "supcon_loss",
     "triplet_margin_loss",
 ]

@@ -296,6 +296,25 @@ def _pairs(rng: np.random.Generator) -> Arrays:
     }
 
 
+def _inbatch(rng: np.random.Generator) -> Arrays:
+    n, d = 6, 4
+    labels = rng.integers(0, 2, size=n)
+    labels[-1] = 5  # an anchor with no positive
+    return {
+        "q": rng.normal(size=(n, d)),
+        "p": rng.normal(size=(n, d)),
+        "p_gathered": rng.normal(size=(n + 4, d)),
+        "negatives": rng.normal(size=(5, d)),
+        "paired_negatives": rng.normal(size=(n, 3, d)),
+        "labels": labels,
+        "views": rng.normal(size=(n, 2, d)),
+        "weight": rng.uniform(0.5, 2.0, size=n),
+        "temperature": np.asarray(0.3),
+        "scale": np.asarray(5.0),
+        "bias": np.asarray(-2.0),
+    }
+
+
 REDUCTIONS: tuple[dict[str, Any], ...] = (
     {},
     {"reduction": "sum"},
@@ -447,6 +466,32 @@ CASES: tuple[Case, ...] = (
     Case("angle_loss", al.angle_loss, _pairs, ("a", "b", "scores"),
          ({}, {"scale": "@scale"}, {"args": ("a_odd", "b_odd", "scores")}),
          grad=("a", "b", "a_odd", "b_odd", "scale"), peers=("sentence-transformers",)),
+    # -- in-batch contrastive losses
+    Case("info_nce", al.info_nce, _inbatch, ("q", "p"),
+         ({}, {"reduction": "none", "temperature": "@temperature"}, {"symmetric": True},
+          {"similarity": "dot", "temperature": 2.0},
+          {"args": ("q", "p_gathered"), "offset": 3, "weight": "@weight"},
+          {"args": ("q", "p", "negatives")},
+          {"args": ("q", "p", "paired_negatives"), "negative_mode": "paired",
+           "reduction": "sum"}),
+         grad=("q", "p", "p_gathered", "negatives", "paired_negatives", "temperature"),
+         notes="peer: the info-nce-pytorch package (not installed here); by definition"),
+    Case("clip_loss", al.clip_loss, _inbatch, ("q", "p"),
+         ({}, {"logit_scale": "@scale", "reduction": "none"}, {"weight": "@weight"}),
+         grad=("q", "p", "scale"), notes="peer: open_clip ClipLoss (not installed); by definition"),
+    Case("siglip_loss", al.siglip_loss, _inbatch, ("q", "p"),
+         ({}, {"logit_scale": "@scale", "logit_bias": "@bias", "reduction": "none"},
+          {"weight": "@weight", "reduction": "sum"}),
+         grad=("q", "p", "scale", "bias"),
+         notes="peer: open_clip SigLipLoss (not installed); by definition"),
+    Case("nt_xent_loss", al.nt_xent_loss, _inbatch, ("q", "p"),
+         ({}, {"temperature": "@temperature", "reduction": "none"}, {"weight": "@weight"}),
+         grad=("q", "p", "temperature"), peers=("pytorch-metric-learning", "optax")),
+    Case("supcon_loss", al.supcon_loss, _inbatch, ("q", "labels"),
+         ({}, {"temperature": 0.2, "base_temperature": 0.1, "reduction": "none"},
+          {"args": ("views", "labels"), "temperature": "@temperature"},
+          {"weight": "@weight"}),
+         grad=("q", "views", "temperature"), peers=("pytorch-metric-learning",)),
     # -- retrieval metrics
     *(Case(f"metrics.{name}", getattr(metrics, name), _retrieval, ("scores", "relevance"),
            RETRIEVAL_PARAMS + (({"args": ("scores", "graded"), "k": 4},

@@ -39,3 +39,7 @@ def test_every_case_function_is_the_public_one() -> None:
 
 def test_every_case_checks_a_gradient_or_says_why_not() -> None:
     assert [c.name for c in CASES if not c.grad and not c.no_grad] == []
+
+
+def test_every_case_names_a_peer_or_says_why_not() -> None:
+    assert [c.name for c in CASES if not c.peers and not c.notes] == []

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from ._base import PeerCheck
 from .keras_losses import CHECKS as KERAS
+from .metric_learning_losses import CHECKS as METRIC_LEARNING
 from .optax_losses import CHECKS as OPTAX
 from .sentence_transformers_losses import CHECKS as SENTENCE_TRANSFORMERS
 from .sklearn_metrics import CHECKS as SKLEARN
@@ -16,6 +17,6 @@ from .torch_nn import CHECKS as TORCH
 from .torchmetrics_metrics import CHECKS as TORCHMETRICS
 
 ALL: tuple[PeerCheck, ...] = (*TORCH, *OPTAX, *KERAS, *SKLEARN, *TORCHMETRICS,
-                              *SENTENCE_TRANSFORMERS)
+                              *SENTENCE_TRANSFORMERS, *METRIC_LEARNING)
 
 __all__ = ["ALL", "PeerCheck"]

@@ -153,3 +153,25 @@ def _embedding() -> list[PeerCheck]:
 
 
 CHECKS = CHECKS + tuple(_embedding())
+
+
+def _ntxent() -> list[PeerCheck]:
+    import importlib.util
+
+    if importlib.util.find_spec("optax") is None:
+        return []
+    import jax.numpy as jnp
+    import optax
+
+    def theirs(q, p, t):
+        n = q.shape[0]
+        labels = jnp.concatenate([jnp.arange(n)] * 2)
+        return optax.losses.ntxent(jnp.concatenate([q, p]), labels, temperature=t)
+
+    return [PeerCheck("nt_xent_loss", f"optax.losses.ntxent(pair labels, temperature={t})",
+                      "optax", _jax_pair(lambda q, p, t=t: al.nt_xent_loss(q, p, temperature=t),
+                                         lambda q, p, t=t: theirs(q, p, t), "q", "p"))
+            for t in (0.07, 0.5)]
+
+
+CHECKS = CHECKS + tuple(_ntxent())

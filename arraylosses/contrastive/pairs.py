@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ._backend import (
+from .._backend import (
     Array,
     Namespace,
     as_dtype,
@@ -23,7 +23,7 @@ from ._backend import (
     reduce_loss,
     stop_gradient,
 )
-from ._validate import (
+from .._validate import (
     array_hyperparameters,
     check_option,
     check_reduction,
@@ -31,7 +31,7 @@ from ._validate import (
     check_weight,
     hyperparameter,
 )
-from .similarity import _clamped_norm, _rowwise_cosine
+from ..similarity import _clamped_norm, _rowwise_cosine
 
 __all__ = [
     "angle_loss",

@@ -1,0 +1,26 @@
+"""Embedding and contrastive losses: pairs and triplets (:mod:`.pairs`) and in-batch
+softmax/sigmoid losses (:mod:`.inbatch`)."""
+
+from .inbatch import clip_loss, info_nce, nt_xent_loss, siglip_loss, supcon_loss
+from .pairs import (
+    angle_loss,
+    contrastive_loss,
+    cosent_loss,
+    cosine_embedding_loss,
+    online_contrastive_loss,
+    triplet_margin_loss,
+)
+
+__all__ = [
+    "angle_loss",
+    "clip_loss",
+    "contrastive_loss",
+    "cosent_loss",
+    "cosine_embedding_loss",
+    "info_nce",
+    "nt_xent_loss",
+    "online_contrastive_loss",
+    "siglip_loss",
+    "supcon_loss",
+    "triplet_margin_loss",
+]

@@ -1,0 +1,364 @@
+"""In-batch contrastive losses: InfoNCE, CLIP, SigLIP, NT-Xent (SimCLR) and SupCon.
+
+Every row of the batch is scored against every candidate with ``similarity`` (``"cosine"``:
+the dot product of L2-normalised rows, each norm clamped at ``1e-8``; ``"dot"``: the raw dot
+product), then a softmax (or sigmoid) cross entropy is taken per row. ``temperature`` /
+``logit_scale`` / ``logit_bias`` accept a Python float or a 0-d array (learnable: the
+gradient flows into it). Per-sample losses are one value per anchor row; ``weight`` and
+``reduction`` as everywhere.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .._backend import (
+    Array,
+    Namespace,
+    as_dtype,
+    compute_dtype,
+    device_of,
+    index_dtype,
+    log_sigmoid,
+    log_softmax,
+    namespace,
+    reduce_loss,
+)
+from .._validate import (
+    array_hyperparameters,
+    check_ndim,
+    check_option,
+    check_reduction,
+    check_weight,
+    hyperparameter,
+)
+from ..similarity import _clamped_norm
+
+__all__ = ["clip_loss", "info_nce", "nt_xent_loss", "siglip_loss", "supcon_loss"]
+
+SIMILARITIES = ("cosine", "dot")
+
+
+def _normalize(xp: Namespace, x: Array) -> Array:
+    return x / _clamped_norm(xp, x, axis=-1, eps=1e-8, keepdims=True)
+
+
+def _scores(xp: Namespace, a: Array, b: Array, similarity: str) -> Array:
+    """``(N, D), (M, D) → (N, M)`` similarities."""
+    if similarity == "cosine":
+        a, b = _normalize(xp, a), _normalize(xp, b)
+    return xp.matmul(a, xp.permute_dims(b, (1, 0)))
+
+
+def _rows(**arrays: Array) -> None:
+    for name, x in arrays.items():
+        check_ndim(name, x, 2, "(N, D)")
+
+
+def _same_width(first: tuple[str, Array], *others: tuple[str, Array]) -> None:
+    name, x = first
+    for other_name, y in others:
+        if y.shape[-1] != x.shape[-1]:
+            raise ValueError(f"{other_name} must have the embedding width D={x.shape[-1]} of "
+                             f"{name}; got shape {tuple(y.shape)}")
+
+
+def _floating(xp: Namespace, dtype: Any, **arrays: Array | None) -> list[Array | None]:
+    out = []
+    for name, x in arrays.items():
+        if x is None:
+            out.append(None)
+            continue
+        if not xp.isdtype(x.dtype, "real floating"):
+            raise TypeError(f"{name} must be a real floating array; got dtype {x.dtype}")
+        out.append(as_dtype(xp, x, dtype))
+    return out
+
+
+def _diagonal_targets(xp: Namespace, like: Array, n: int, offset: int) -> Array:
+    return xp.arange(offset, offset + n, dtype=index_dtype(xp, like), device=device_of(like))
+
+
+def _ce_rows(xp: Namespace, logits: Array, target: Array) -> Array:
+    """Per-row softmax cross entropy against class indices (no one-hot)."""
+    log_p = log_softmax(xp, logits, axis=-1)
+    return -xp.take_along_axis(log_p, target[:, None], axis=1)[:, 0]
+
+
+def _temperature(xp: Namespace, temperature: Any, like: Array, name: str = "temperature") -> Any:
+    return hyperparameter(xp, name, temperature, like, low=0.0, low_inclusive=False)
+
+
+def _check_offset(offset: Any, n: int, m: int) -> int:
+    if isinstance(offset, bool) or not isinstance(offset, int):
+        raise TypeError(f"offset must be an int; got {type(offset).__name__}")
+    if not 0 <= offset <= m - n:
+        raise ValueError(f"offset must be in [0, {m - n}] (the positives hold {m} rows for {n} "
+                         f"queries); got {offset}")
+    return offset
+
+
+def info_nce(query: Array, positive: Array, negatives: Array | None = None, *,
+             temperature: Any = 0.1, negative_mode: str = "unpaired",
+             similarity: str = "cosine", symmetric: bool = False, offset: int = 0,
+             weight: Array | None = None, reduction: str = "mean") -> Array:
+    r"""InfoNCE (van den Oord et al. 2018; the ``info-nce-pytorch`` package's ``InfoNCE``):
+
+    .. math:: \ell_i = -\log \frac{e^{s(q_i, p_i)/\tau}}{e^{s(q_i, p_i)/\tau}
+              + \sum_{n} e^{s(q_i, n)/\tau}}
+
+    * ``negatives=None``: in-batch negatives, the other rows' positives. ``positive`` may hold
+      more rows than ``query`` (positives gathered from other devices): query row ``i`` then
+      pairs with positive row ``offset + i`` and every other positive row is a negative.
+      ``symmetric=True`` averages this with the positive→query direction (needs
+      ``positive.shape[0] == query.shape[0]``).
+    * ``negative_mode="unpaired"``: ``negatives`` ``(M, D)`` shared by all queries;
+      ``"paired"``: ``(N, K, D)``, each query its own K. The positive is not compared with the
+      other rows' positives in these modes (as ``info-nce-pytorch``).
+
+    Args:
+        query: ``(N, D)``; positive: ``(N, D)`` (or ``(M >= N, D)`` in-batch).
+
+    Example:
+        >>> import numpy as np, math
+        >>> q = p = np.eye(2)
+        >>> round(float(info_nce(q, p, temperature=1.0)), 6) == round(
+        ...     -math.log(math.e / (math.e + 1)), 6)
+        True
+    """
+    xp = namespace(query=query, positive=positive, negatives=negatives, weight=weight,
+                   **array_hyperparameters(temperature=temperature))
+    check_reduction(reduction)
+    check_option("similarity", similarity, SIMILARITIES)
+    check_option("negative_mode", negative_mode, ("unpaired", "paired"))
+    if not isinstance(symmetric, bool):
+        raise TypeError(f"symmetric must be a bool; got {type(symmetric).__name__}")
+    out_dtype, dtype = compute_dtype(xp, query, "query")
+    _rows(query=query, positive=positive)
+    _same_width(("query", query), ("positive", positive))
+    q, p, neg = _floating(xp, dtype, query=query, positive=positive, negatives=negatives)
+    n = query.shape[0]
+    tau = _temperature(xp, temperature, q)
+    if weight is not None:
+        check_weight(xp, weight, (n,))
+    if negatives is None:
+        m = positive.shape[0]
+        offset = _check_offset(offset, n, m)
+        logits = _scores(xp, q, p, similarity) / tau
+        loss = _ce_rows(xp, logits, _diagonal_targets(xp, logits, n, offset))
+        if symmetric:
+            if m != n:
+                raise ValueError(f"symmetric=True needs as many positives as queries ({n}); got "
+                                 f"{m}: gather the queries too and score each direction on its "
+                                 f"own device")
+            back = _ce_rows(xp, xp.permute_dims(logits, (1, 0)),
+                            _diagonal_targets(xp, logits, n, 0))
+            loss = (loss + back) / 2
+    else:
+        if symmetric:
+            raise ValueError("symmetric=True applies to in-batch negatives (negatives=None)")
+        if tuple(positive.shape) != tuple(query.shape):
+            raise ValueError(f"positive must have query's shape {tuple(query.shape)} when "
+                             f"negatives are given; got {tuple(positive.shape)}")
+        if negative_mode == "unpaired":
+            check_ndim("negatives", negatives, 2, "(M, D) with negative_mode='unpaired'")
+        else:
+            check_ndim("negatives", negatives, 3, "(N, K, D) with negative_mode='paired'")
+            if negatives.shape[0] != n:
+                raise ValueError(f"negatives must have {n} rows (one per query) with "
+                                 f"negative_mode='paired'; got shape {tuple(negatives.shape)}")
+        _same_width(("query", query), ("negatives", negatives))
+        if similarity == "cosine":
+            q, p, neg = _normalize(xp, q), _normalize(xp, p), _normalize(xp, neg)
+        pos_logit = xp.sum(q * p, axis=1)[:, None]
+        if negative_mode == "unpaired":
+            neg_logits = xp.matmul(q, xp.permute_dims(neg, (1, 0)))
+        else:
+            neg_logits = xp.sum(q[:, None, :] * neg, axis=-1)
+        logits = xp.concat([pos_logit, neg_logits], axis=1) / tau
+        loss = -log_softmax(xp, logits, axis=1)[:, 0]
+    return reduce_loss(xp, loss, reduction=reduction, weight=weight, out_dtype=out_dtype)
+
+
+def _paired_batch(xp: Namespace, image_emb: Array, text_emb: Array, weight: Array | None,
+                  reduction: str) -> tuple[Any, Array, Array]:
+    check_reduction(reduction)
+    out_dtype, dtype = compute_dtype(xp, image_emb, "image_emb")
+    _rows(image_emb=image_emb, text_emb=text_emb)
+    if tuple(text_emb.shape) != tuple(image_emb.shape):
+        raise ValueError(f"text_emb must have image_emb's shape {tuple(image_emb.shape)}; got "
+                         f"{tuple(text_emb.shape)}")
+    img, txt = _floating(xp, dtype, image_emb=image_emb, text_emb=text_emb)
+    if weight is not None:
+        check_weight(xp, weight, (image_emb.shape[0],))
+    return out_dtype, img, txt
+
+
+def clip_loss(image_emb: Array, text_emb: Array, *, logit_scale: Any = 1 / 0.07,
+              weight: Array | None = None, reduction: str = "mean") -> Array:
+    r"""CLIP's symmetric contrastive loss (Radford et al. 2021): with
+    :math:`L_{ij} = t\cos(x_i, y_j)`,
+
+    .. math:: \ell_i = \tfrac12\big(\mathrm{CE}(L_{i,:}, i) + \mathrm{CE}(L_{:,i}, i)\big)
+
+    ``logit_scale`` :math:`t` is the multiplier (pass ``exp(log_scale)`` for a learnable one;
+    open_clip clamps it at 100 in its training loop, not in the loss). Same as open_clip's
+    ``ClipLoss`` (by definition: open_clip is not a dependency here).
+
+    Example:
+        >>> import numpy as np, math
+        >>> e = np.eye(2)
+        >>> float(clip_loss(e, e, logit_scale=1.0)) == -math.log(math.e / (math.e + 1))
+        True
+    """
+    xp = namespace(image_emb=image_emb, text_emb=text_emb, weight=weight,
+                   **array_hyperparameters(logit_scale=logit_scale))
+    out_dtype, img, txt = _paired_batch(xp, image_emb, text_emb, weight, reduction)
+    t = hyperparameter(xp, "logit_scale", logit_scale, img, low=0.0, low_inclusive=False)
+    logits = t * _scores(xp, img, txt, "cosine")
+    target = _diagonal_targets(xp, logits, img.shape[0], 0)
+    loss = (_ce_rows(xp, logits, target) + _ce_rows(xp, xp.permute_dims(logits, (1, 0)),
+                                                    target)) / 2
+    return reduce_loss(xp, loss, reduction=reduction, weight=weight, out_dtype=out_dtype)
+
+
+def siglip_loss(image_emb: Array, text_emb: Array, *, logit_scale: Any = 10.0,
+                logit_bias: Any = -10.0, weight: Array | None = None,
+                reduction: str = "mean") -> Array:
+    r"""SigLIP's pairwise sigmoid loss (Zhai et al. 2023):
+
+    .. math:: \ell_i = -\sum_j \log \sigma\big(z_{ij}\,(t \cos(x_i, y_j) + b)\big),
+              \quad z_{ii} = 1,\ z_{ij} = -1\ (i \ne j)
+
+    so the mean over rows is :math:`-\frac1N \sum_{i,j}` (open_clip's ``SigLipLoss``: a sum over
+    the :math:`N^2` pairs divided by N). ``logit_scale`` :math:`t` is the multiplier (open_clip
+    learns its log, initialised at :math:`\log 10`), ``logit_bias`` :math:`b` is added.
+
+    Example:
+        >>> import numpy as np, math
+        >>> e = np.eye(2)
+        >>> sig = lambda x: 1 / (1 + math.exp(-x))
+        >>> expected = -(math.log(sig(0.0)) + math.log(sig(10.0)))  # t=10, b=-10, cos 1 and 0
+        >>> abs(float(siglip_loss(e, e)) - expected) < 1e-12
+        True
+    """
+    xp = namespace(image_emb=image_emb, text_emb=text_emb, weight=weight,
+                   **array_hyperparameters(logit_scale=logit_scale, logit_bias=logit_bias))
+    out_dtype, img, txt = _paired_batch(xp, image_emb, text_emb, weight, reduction)
+    t = hyperparameter(xp, "logit_scale", logit_scale, img, low=0.0, low_inclusive=False)
+    b = hyperparameter(xp, "logit_bias", logit_bias, img)
+    logits = t * _scores(xp, img, txt, "cosine") + b
+    n = img.shape[0]
+    eye = xp.eye(n, dtype=logits.dtype, device=device_of(logits))
+    signs = 2 * eye - 1
+    loss = -xp.sum(log_sigmoid(xp, signs * logits), axis=1)
+    return reduce_loss(xp, loss, reduction=reduction, weight=weight, out_dtype=out_dtype)
+
+
+def nt_xent_loss(z1: Array, z2: Array, *, temperature: Any = 0.5,
+                 weight: Array | None = None, reduction: str = "mean") -> Array:
+    r"""NT-Xent, SimCLR's loss (Chen et al. 2020), over the :math:`2N` views
+    :math:`z = [z_1; z_2]` with :math:`s_{ab} = \cos(z_a, z_b)/\tau`:
+
+    .. math:: \ell_a = -\log \frac{e^{s_{a,p(a)}}}{\sum_{b \ne a} e^{s_{ab}}}
+
+    with :math:`p(a)` the other view of the same sample. The per-sample loss of pair i is the
+    mean of its two views' losses (so ``"mean"`` is the mean over the 2N views). Peers:
+    pytorch-metric-learning ``NTXentLoss`` and ``optax.losses.ntxent`` with the pair labels
+    (their default temperature is 0.07; SimCLR's and lightly's is 0.5, ours).
+
+    Example:
+        >>> import numpy as np, math
+        >>> z = np.eye(2)
+        >>> # each view: positive cos 1, negatives cos 0 and 0
+        >>> float(nt_xent_loss(z, z, temperature=1.0)) == -math.log(math.e / (math.e + 2))
+        True
+    """
+    xp = namespace(z1=z1, z2=z2, weight=weight,
+                   **array_hyperparameters(temperature=temperature))
+    check_reduction(reduction)
+    out_dtype, dtype = compute_dtype(xp, z1, "z1")
+    _rows(z1=z1, z2=z2)
+    if tuple(z2.shape) != tuple(z1.shape):
+        raise ValueError(f"z2 must have z1's shape {tuple(z1.shape)}; got {tuple(z2.shape)}")
+    a, b = _floating(xp, dtype, z1=z1, z2=z2)
+    n = a.shape[0]
+    if weight is not None:
+        check_weight(xp, weight, (n,))
+    tau = _temperature(xp, temperature, a)
+    z = xp.concat([a, b], axis=0)
+    logits = _scores(xp, z, z, "cosine") / tau
+    self_mask = xp.eye(2 * n, dtype=xp.bool, device=device_of(logits))
+    logits = xp.where(self_mask, xp.full_like(logits, -float("inf")), logits)
+    idx = xp.arange(2 * n, dtype=index_dtype(xp, logits), device=device_of(logits))
+    partner = (idx + n) % (2 * n)
+    per_view = _ce_rows(xp, logits, partner)
+    loss = (per_view[:n] + per_view[n:]) / 2
+    return reduce_loss(xp, loss, reduction=reduction, weight=weight, out_dtype=out_dtype)
+
+
+def supcon_loss(features: Array, labels: Array, *, temperature: Any = 0.07,
+                base_temperature: Any = 0.07, weight: Array | None = None,
+                reduction: str = "mean") -> Array:
+    r"""Supervised contrastive loss (Khosla et al. 2020), :math:`\mathcal L^{sup}_{out}`: over
+    all anchors :math:`a` (every view of every sample), with :math:`P(a)` the other views with
+    the same label and :math:`s_{ab} = \cos/\tau`,
+
+    .. math:: \ell_a = -\frac{\tau}{\tau_b}\,\frac{1}{|P(a)|} \sum_{p \in P(a)}
+              \log \frac{e^{s_{ap}}}{\sum_{b \ne a} e^{s_{ab}}}
+
+    Anchors without positives are left out of the mean (the paper's code divides by zero
+    there). ``features`` is ``(N, D)`` or ``(N, V, D)`` (V views). The per-sample loss of
+    sample i is the mean of its V anchors' losses (an anchor without positives counts 0), and
+    ``"mean"`` is the mean over the anchors that have positives. Peer: pytorch-metric-learning
+    ``SupConLoss`` (``temperature=0.1``, no base temperature: equal to ours with
+    ``base_temperature=temperature``).
+
+    Example:
+        >>> import numpy as np, math
+        >>> f = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
+        >>> # anchors 0 and 1 each have one positive (cos 1) and one negative (cos 0)
+        >>> float(supcon_loss(f, np.array([0, 0, 1]), temperature=1.0, base_temperature=1.0)
+        ...       ) == -math.log(math.e / (math.e + 1))
+        True
+    """
+    xp = namespace(features=features, labels=labels, weight=weight,
+                   **array_hyperparameters(temperature=temperature,
+                                           base_temperature=base_temperature))
+    check_reduction(reduction)
+    out_dtype, dtype = compute_dtype(xp, features, "features")
+    if features.ndim not in (2, 3):
+        raise ValueError(f"features must have shape (N, D) or (N, V, D); got "
+                         f"{tuple(features.shape)}")
+    n = features.shape[0]
+    if tuple(labels.shape) != (n,):
+        raise ValueError(f"labels must have shape ({n},); got {tuple(labels.shape)}")
+    if not xp.isdtype(labels.dtype, ("integral", "bool")):
+        raise TypeError(f"labels must be integer class labels; got dtype {labels.dtype}")
+    if weight is not None:
+        check_weight(xp, weight, (n,))
+    f = as_dtype(xp, features, dtype)
+    views = 1 if f.ndim == 2 else f.shape[1]
+    if f.ndim == 3:  # view-major, as the paper's code: [view 0 of all; view 1 of all; ...]
+        f = xp.reshape(xp.permute_dims(f, (1, 0, 2)), (n * views, f.shape[2]))
+    tau = _temperature(xp, temperature, f)
+    tau_b = _temperature(xp, base_temperature, f, "base_temperature")
+    lab = xp.concat([labels] * views) if views > 1 else labels
+    logits = _scores(xp, f, f, "cosine") / tau
+    m = n * views
+    self_mask = xp.eye(m, dtype=xp.bool, device=device_of(logits))
+    logits = xp.where(self_mask, xp.full_like(logits, -float("inf")), logits)
+    log_prob = log_softmax(xp, logits, axis=1)
+    positives = (lab[:, None] == lab[None, :]) & ~self_mask
+    pos = xp.astype(positives, log_prob.dtype)
+    count = xp.sum(pos, axis=1)
+    has = count > 0
+    safe_log_prob = xp.where(positives, log_prob, xp.zeros_like(log_prob))
+    mean_pos = xp.sum(safe_log_prob, axis=1) / xp.where(has, count, xp.ones_like(count))
+    anchor_loss = -(tau / tau_b) * mean_pos  # 0 where the anchor has no positive
+    # per sample: the mean of its V anchors' losses; the mean's normaliser counts only the
+    # anchors with positives, so "mean" is the mean over those anchors
+    per_sample = xp.sum(xp.reshape(anchor_loss, (views, n)), axis=0) / views
+    with_positives = xp.sum(xp.reshape(xp.astype(has, per_sample.dtype), (views, n)), axis=0)
+    return reduce_loss(xp, per_sample, reduction=reduction, weight=weight, out_dtype=out_dtype,
+                       norm=with_positives / views)
