@@ -63,8 +63,8 @@ def _same_width(first: tuple[str, Array], *others: tuple[str, Array]) -> None:
                              f"{name}; got shape {tuple(y.shape)}")
 
 
-def _floating(xp: Namespace, dtype: Any, **arrays: Array | None) -> list[Array | None]:
-    out = []
+def _floating(xp: Namespace, dtype: Any, **arrays: Array | None) -> list[Any]:
+    out: list[Any] = []
     for name, x in arrays.items():
         if x is None:
             out.append(None)

@@ -47,7 +47,7 @@ DISTANCES = ("euclidean", "cosine")
 
 def _embeddings(names: dict[str, Array], label_name: str | None, label: Array | None,
                 weight: Array | None, reduction: str | None, **hyper: Any
-                ) -> tuple[Namespace, list[Array], Array | None, Any]:
+                ) -> tuple[Namespace, list[Array], Any, Any]:
     """Validate embeddings of one shape ``(..., D)`` and a label of the batch shape."""
     arrays = dict(names)
     if label_name is not None:
