@@ -28,7 +28,9 @@ class Case:
     ``make(rng)`` returns named NumPy arrays; the first ``args`` names are passed positionally
     (a parameter set may replace them with its ``"args"`` entry). In a parameter set, a string
     value ``"@name"`` stands for the array ``name``. ``grad`` lists the arrays to differentiate
-    (those a parameter set does not use are skipped).
+    (those a parameter set does not use are skipped). A parameter set with ``"_fd": False`` is
+    not checked against finite differences: it holds a ``stop_gradient`` by design, so its
+    gradient is not the derivative of its value (its gradient is checked against the peer's).
     """
 
     name: str
@@ -47,12 +49,14 @@ class Case:
         for params in self.params:
             names = params.get("args", self.args)
             kwargs = {k: arrays[v[1:]] if isinstance(v, str) and v.startswith("@") else v
-                      for k, v in params.items() if k != "args"}
+                      for k, v in params.items() if k != "args" and not k.startswith("_")}
             label = ", ".join(f"{k}={v}" for k, v in params.items()) or "defaults"
             yield label, tuple(arrays[n] for n in names), kwargs
 
     def grad_names(self, params: dict[str, Any]) -> list[tuple[str, int | str]]:
         """``(array name, position or keyword)`` of each differentiated input of a param set."""
+        if params.get("_fd", True) is False:
+            return []
         names = params.get("args", self.args)
         used = {n: i for i, n in enumerate(names)}
         used.update({v[1:]: k for k, v in params.items()
@@ -315,6 +319,23 @@ def _inbatch(rng: np.random.Generator) -> Arrays:
     }
 
 
+def _mnrl(rng: np.random.Generator) -> Arrays:
+    b, k, d = 6, 2, 4
+    q = rng.normal(size=(b, d))
+    return {
+        "q": q,
+        "q_local": q[2:5],
+        "p": rng.normal(size=(b, d)),
+        "negatives_1": rng.normal(size=(b, d)),
+        "negatives_k": rng.normal(size=(b, k, d)),
+        "weight": rng.uniform(0.5, 2.0, size=b),
+        "scale": np.asarray(7.0),
+    }
+
+
+ALL_DIRECTIONS = ("query_to_doc", "query_to_query", "doc_to_query", "doc_to_doc")
+
+
 REDUCTIONS: tuple[dict[str, Any], ...] = (
     {},
     {"reduction": "sum"},
@@ -492,6 +513,25 @@ CASES: tuple[Case, ...] = (
           {"args": ("views", "labels"), "temperature": "@temperature"},
           {"weight": "@weight"}),
          grad=("q", "views", "temperature"), peers=("pytorch-metric-learning",)),
+    Case("multiple_negatives_ranking_loss", al.multiple_negatives_ranking_loss, _mnrl,
+         ("q", "p"),
+         ({}, {"args": ("q", "p", "negatives_1")}, {"args": ("q", "p", "negatives_k")},
+          {"args": ("q", "p", "negatives_k"), "scale": "@scale", "reduction": "none"},
+          {"args": ("q", "p", "negatives_k"), "similarity": "dot", "scale": 1.0},
+          {"args": ("q", "p", "negatives_k"), "directions": ALL_DIRECTIONS},
+          {"args": ("q", "p", "negatives_k"), "directions": ("query_to_doc", "doc_to_query"),
+           "partition_mode": "per_direction", "weight": "@weight"},
+          *({"args": ("q", "p", "negatives_k"), "hardness_mode": mode, "hardness_strength": 0.5,
+             "_fd": False}
+            for mode in ("in_batch_negatives", "hard_negatives", "all_negatives")),
+          {"args": ("q_local", "p", "negatives_k"), "offset": 2,
+           "directions": ("query_to_doc", "doc_to_doc")}),
+         grad=("q", "q_local", "p", "negatives_1", "negatives_k", "scale"),
+         peers=("sentence-transformers",)),
+    Case("multiple_negatives_symmetric_ranking_loss",
+         al.multiple_negatives_symmetric_ranking_loss, _mnrl, ("q", "p"),
+         ({}, {"args": ("q", "p", "negatives_k"), "reduction": "none"}, {"scale": "@scale"}),
+         grad=("q", "p", "negatives_k", "scale"), peers=("sentence-transformers",)),
     # -- retrieval metrics
     *(Case(f"metrics.{name}", getattr(metrics, name), _retrieval, ("scores", "relevance"),
            RETRIEVAL_PARAMS + (({"args": ("scores", "graded"), "k": 4},

@@ -1,7 +1,8 @@
 """Embedding and contrastive losses: pairs and triplets (:mod:`.pairs`) and in-batch
-softmax/sigmoid losses (:mod:`.inbatch`)."""
+softmax/sigmoid losses (:mod:`.inbatch`), MNRL (:mod:`.mnrl`)."""
 
 from .inbatch import clip_loss, info_nce, nt_xent_loss, siglip_loss, supcon_loss
+from .mnrl import multiple_negatives_ranking_loss, multiple_negatives_symmetric_ranking_loss
 from .pairs import (
     angle_loss,
     contrastive_loss,
@@ -18,6 +19,8 @@ __all__ = [
     "cosent_loss",
     "cosine_embedding_loss",
     "info_nce",
+    "multiple_negatives_ranking_loss",
+    "multiple_negatives_symmetric_ranking_loss",
     "nt_xent_loss",
     "online_contrastive_loss",
     "siglip_loss",

@@ -105,3 +105,100 @@ CHECKS = (
     PeerCheck("angle_loss", "sentence_transformers AnglELoss(scale=20), odd width", LIBRARY,
               _st("AnglELoss", al.angle_loss, ("a_odd", "b_odd"), "scores")),
 )
+
+
+def _mnrl(negatives: str | None, **kw: Any) -> Callable[..., Any]:
+    """Our MNRL against sentence-transformers' on the same (anchor, positive, negatives...)
+    columns; hard negatives ``(B, K, D)`` become K columns there."""
+
+    def run(inputs: dict[str, np.ndarray]) -> tuple[list[Any], list[Any]]:
+        import torch
+        from sentence_transformers import util
+        from sentence_transformers.sentence_transformer import losses
+
+        similarity = kw.get("similarity", "cosine")
+        peer_kw = {k: v for k, v in kw.items() if k != "similarity"}
+        results = []
+        for side in ("ours", "theirs"):
+            q = torch.tensor(inputs["q"], requires_grad=True)
+            p = torch.tensor(inputs["p"], requires_grad=True)
+            n = None if negatives is None else torch.tensor(inputs[negatives], requires_grad=True)
+            leaves = [q, p] + ([] if n is None else [n])
+            if side == "ours":
+                out = al.multiple_negatives_ranking_loss(q, p, n, **kw)
+            else:
+                columns = [] if n is None else (
+                    [n] if n.ndim == 2 else [n[:, k, :] for k in range(n.shape[1])])
+                fct = util.cos_sim if similarity == "cosine" else util.dot_score
+                loss = losses.MultipleNegativesRankingLoss(torch.nn.Module(), similarity_fct=fct,
+                                                          **peer_kw)
+                out = loss.compute_loss_from_embeddings([q, p, *columns], None)
+            grads = torch.autograd.grad(out, leaves)
+            results.append([out.detach().numpy(), *(g.numpy() for g in grads)])
+        return results[0], results[1]
+
+    return run
+
+
+_DIRECTION_SETS = (
+    ("query_to_doc",),
+    ("query_to_doc", "query_to_query"),
+    ("query_to_doc", "doc_to_query"),
+    ("query_to_doc", "doc_to_doc"),
+    ("query_to_doc", "query_to_query", "doc_to_query", "doc_to_doc"),
+)
+
+
+def _mnrl_checks() -> list[PeerCheck]:
+    checks = []
+    for directions in _DIRECTION_SETS:
+        modes = ("joint",) if {"query_to_query", "doc_to_doc"} & set(directions) else (
+            "joint", "per_direction")
+        for mode in modes:
+            for negatives in (None, "negatives_1", "negatives_k"):
+                kw = {"directions": directions, "partition_mode": mode}
+                checks.append(PeerCheck(
+                    "multiple_negatives_ranking_loss",
+                    f"sentence_transformers MultipleNegativesRankingLoss({kw}, "
+                    f"negatives={negatives})", LIBRARY, _mnrl(negatives, **kw)))
+    for hardness in ("in_batch_negatives", "hard_negatives", "all_negatives"):
+        for negatives in (None, "negatives_k"):
+            kw = {"hardness_mode": hardness, "hardness_strength": 0.5,
+                  "directions": _DIRECTION_SETS[-1]}
+            checks.append(PeerCheck(
+                "multiple_negatives_ranking_loss",
+                f"sentence_transformers MultipleNegativesRankingLoss({kw}, "
+                f"negatives={negatives})", LIBRARY, _mnrl(negatives, **kw)))
+    checks.append(PeerCheck(
+        "multiple_negatives_ranking_loss",
+        "sentence_transformers MultipleNegativesRankingLoss(dot_score, scale=1)", LIBRARY,
+        _mnrl("negatives_k", similarity="dot", scale=1.0)))
+
+    def symmetric(inputs: dict[str, np.ndarray]) -> tuple[list[Any], list[Any]]:
+        import torch
+        from sentence_transformers.sentence_transformer import losses
+
+        results = []
+        for side in ("ours", "theirs"):
+            q = torch.tensor(inputs["q"], requires_grad=True)
+            p = torch.tensor(inputs["p"], requires_grad=True)
+            n = torch.tensor(inputs["negatives_k"], requires_grad=True)
+            if side == "ours":
+                out = al.multiple_negatives_symmetric_ranking_loss(q, p, n)
+            else:
+                with warnings.catch_warnings():  # deprecated in favour of the MNRL preset
+                    warnings.simplefilter("ignore", DeprecationWarning)
+                    loss = losses.MultipleNegativesSymmetricRankingLoss(torch.nn.Module())
+                out = loss.compute_loss_from_embeddings(
+                    [q, p, *(n[:, k, :] for k in range(n.shape[1]))], None)
+            grads = torch.autograd.grad(out, [q, p, n])
+            results.append([out.detach().numpy(), *(g.numpy() for g in grads)])
+        return results[0], results[1]
+
+    checks.append(PeerCheck("multiple_negatives_symmetric_ranking_loss",
+                            "sentence_transformers MultipleNegativesSymmetricRankingLoss",
+                            LIBRARY, symmetric))
+    return checks
+
+
+CHECKS = CHECKS + tuple(_mnrl_checks())

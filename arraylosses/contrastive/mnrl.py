@@ -1,0 +1,194 @@
+"""Multiple negatives ranking loss (sentence-transformers 6.x), all of it, and its symmetric
+preset."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .._backend import (
+    Array,
+    as_dtype,
+    compute_dtype,
+    device_of,
+    index_dtype,
+    logsumexp,
+    namespace,
+    reduce_loss,
+    stop_gradient,
+)
+from .._validate import (
+    array_hyperparameters,
+    check_ndim,
+    check_option,
+    check_reduction,
+    check_weight,
+    hyperparameter,
+)
+from .inbatch import SIMILARITIES, _check_offset, _scores
+
+__all__ = ["multiple_negatives_ranking_loss", "multiple_negatives_symmetric_ranking_loss"]
+
+DIRECTIONS = ("query_to_doc", "query_to_query", "doc_to_query", "doc_to_doc")
+HARDNESS = ("in_batch_negatives", "hard_negatives", "all_negatives")
+
+
+def _check_directions(directions: Any) -> tuple[str, ...]:
+    if isinstance(directions, str) or not isinstance(directions, (tuple, list)) or not directions:
+        raise TypeError(f"directions must be a non-empty tuple of {DIRECTIONS}; got "
+                        f"{directions!r}")
+    for d in directions:
+        check_option("directions entry", d, DIRECTIONS)
+    if "query_to_doc" not in directions:
+        raise ValueError("directions must include 'query_to_doc' (it holds the positives)")
+    if len(set(directions)) != len(directions):
+        raise ValueError(f"directions must not repeat an entry; got {directions!r}")
+    return tuple(directions)
+
+
+def multiple_negatives_ranking_loss(
+    anchors: Array, positives: Array, negatives: Array | None = None, *, scale: Any = 20.0,
+    similarity: str = "cosine", directions: tuple[str, ...] = ("query_to_doc",),
+    partition_mode: str = "joint", hardness_mode: str | None = None,
+    hardness_strength: float = 0.0, offset: int = 0, weight: Array | None = None,
+    reduction: str = "mean",
+) -> Array:
+    r"""Multiple negatives ranking loss, sentence-transformers 6.x ``MultipleNegativesRankingLoss``
+    (the peer) with all its options. For anchor (query) :math:`q_i` and its positive
+    :math:`d_i`, with :math:`\lambda` = ``scale`` and :math:`s` the similarity,
+
+    .. math:: \ell_i = -\lambda s(q_i, d_i) + \log Z_i
+
+    The documents are ``[positives; negatives[:, 0]; ...; negatives[:, K-1]]``: every positive
+    and hard negative in the batch is a candidate for every anchor. :math:`Z_i` sums
+    :math:`e^{\lambda s}` over the ``directions``:
+
+    * ``query_to_doc``: :math:`q_i` against every document (always included);
+    * ``query_to_query``: :math:`q_i` against every other query;
+    * ``doc_to_query``: :math:`d_i` against every query;
+    * ``doc_to_doc``: :math:`d_i` against every document except its own positive and negatives.
+
+    ``partition_mode="joint"``: one log-sum-exp over all of them; ``"per_direction"``: the mean
+    of one log-sum-exp per direction (only for directions that hold the positive, as the peer
+    requires). ``hardness_mode`` adds
+    :math:`\alpha\,\mathrm{stop\_gradient}(s(q_i, d))` (``hardness_strength`` :math:`\alpha`, not
+    scaled by :math:`\lambda`) to the query-to-document logits of ``"in_batch_negatives"``
+    (other anchors' documents), ``"hard_negatives"`` (the anchor's own negatives) or
+    ``"all_negatives"`` (every document but the positive).
+
+    Multi-device: pass ``positives`` (and ``negatives``) gathered from every device and the
+    global index ``offset`` of this device's first anchor; anchor ``i`` pairs with positive
+    ``offset + i``. The directions that need every device's queries (``query_to_query``,
+    ``doc_to_query``) need ``positives.shape[0] == anchors.shape[0]`` here.
+
+    Args:
+        anchors: ``(B, D)``; positives: ``(W, D)``, ``W >= B``; negatives: ``(W, D)`` or
+            ``(W, K, D)``.
+
+    Example:
+        >>> import numpy as np, math
+        >>> e = np.eye(2)
+        >>> float(multiple_negatives_ranking_loss(e, e, scale=1.0)) == -math.log(
+        ...     math.e / (math.e + 1))
+        True
+    """
+    xp = namespace(anchors=anchors, positives=positives, negatives=negatives, weight=weight,
+                   **array_hyperparameters(scale=scale))
+    check_reduction(reduction)
+    check_option("similarity", similarity, SIMILARITIES)
+    check_option("partition_mode", partition_mode, ("joint", "per_direction"))
+    directions = _check_directions(directions)
+    if partition_mode == "per_direction" and {"query_to_query", "doc_to_doc"} & set(directions):
+        raise ValueError("partition_mode='per_direction' needs every direction to hold the "
+                         "positive; query_to_query and doc_to_doc do not (their per-direction "
+                         "term would be negative): use partition_mode='joint'")
+    if hardness_mode is not None:
+        check_option("hardness_mode", hardness_mode, HARDNESS)
+    if isinstance(hardness_strength, bool) or not isinstance(hardness_strength, (int, float)) \
+            or not hardness_strength >= 0:
+        raise ValueError(f"hardness_strength must be a float >= 0; got {hardness_strength!r}")
+    out_dtype, dtype = compute_dtype(xp, anchors, "anchors")
+    check_ndim("anchors", anchors, 2, "(B, D)")
+    check_ndim("positives", positives, 2, "(W, D)")
+    b, width = anchors.shape
+    w = positives.shape[0]
+    if positives.shape[1] != width:
+        raise ValueError(f"positives must have the embedding width D={width} of anchors; got "
+                         f"shape {tuple(positives.shape)}")
+    offset = _check_offset(offset, b, w)
+    docs = [as_dtype(xp, positives, dtype)]
+    if negatives is not None:
+        if negatives.ndim == 2:
+            negatives = negatives[:, None, :]
+        if negatives.ndim != 3 or negatives.shape[0] != w or negatives.shape[2] != width:
+            raise ValueError(f"negatives must have shape ({w}, D={width}) or ({w}, K, "
+                             f"D={width}); got {tuple(negatives.shape)}")
+        neg = as_dtype(xp, negatives, dtype)
+        docs += [neg[:, k, :] for k in range(neg.shape[1])]
+    if w != b and ("query_to_query" in directions or "doc_to_query" in directions):
+        raise ValueError("query_to_query and doc_to_query need every device's anchors: with "
+                         f"gathered positives ({w} rows for {b} anchors) use the directions "
+                         "query_to_doc and doc_to_doc")
+    if weight is not None:
+        check_weight(xp, weight, (b,))
+    lam = hyperparameter(xp, "scale", scale, docs[0], low=0.0, low_inclusive=False)
+    q = as_dtype(xp, anchors, dtype)
+    all_docs = xp.concat(docs, axis=0)
+    n_docs = all_docs.shape[0]
+    local_pos = docs[0][offset:offset + b, ...]
+    dev = device_of(q)
+    idx = index_dtype(xp, q)
+    rows = xp.arange(b, dtype=idx, device=dev)[:, None]
+    cols = xp.arange(n_docs, dtype=idx, device=dev)[None, :]
+    own_doc = (cols % w) == (rows + offset)  # own positive and own negatives, (B, n_docs)
+    minus_inf = -float("inf")
+
+    q2d = _scores(xp, q, all_docs, similarity)
+    sims = {"query_to_doc": lam * q2d}
+    if hardness_mode is not None and hardness_strength > 0:
+        if hardness_mode == "hard_negatives":
+            penalised = own_doc & (cols >= w)
+        elif hardness_mode == "in_batch_negatives":
+            penalised = ~own_doc
+        else:
+            penalised = ~(own_doc & (cols < w))
+        penalty = hardness_strength * stop_gradient(xp, q2d)
+        sims["query_to_doc"] = sims["query_to_doc"] + xp.where(
+            penalised, penalty, xp.zeros_like(penalty))
+    if "query_to_query" in directions:
+        qq = lam * _scores(xp, q, q, similarity)
+        sims["query_to_query"] = xp.where(cols[:, :b] == rows, xp.full_like(qq, minus_inf), qq)
+    if "doc_to_query" in directions:
+        sims["doc_to_query"] = lam * _scores(xp, local_pos, q, similarity)
+    if "doc_to_doc" in directions:
+        dd = lam * _scores(xp, local_pos, all_docs, similarity)
+        sims["doc_to_doc"] = xp.where(own_doc, xp.full_like(dd, minus_inf), dd)
+    ordered = [sims[d] for d in DIRECTIONS if d in sims]
+    positive = xp.take_along_axis(sims["query_to_doc"], rows + offset, axis=1)[:, 0]
+    if partition_mode == "joint":
+        log_z = logsumexp(xp, xp.concat(ordered, axis=1), axis=1)
+    else:
+        log_z = sum(logsumexp(xp, s, axis=1) for s in ordered) / len(ordered)
+    return reduce_loss(xp, log_z - positive, reduction=reduction, weight=weight,
+                       out_dtype=out_dtype)
+
+
+def multiple_negatives_symmetric_ranking_loss(
+    anchors: Array, positives: Array, negatives: Array | None = None, *, scale: Any = 20.0,
+    similarity: str = "cosine", weight: Array | None = None, reduction: str = "mean",
+) -> Array:
+    r""":func:`multiple_negatives_ranking_loss` with ``directions=("query_to_doc",
+    "doc_to_query")`` and ``partition_mode="per_direction"``: the mean of the query→document and
+    document→query log-partition terms (Günther et al. 2023, Jina Embeddings 2). Peer:
+    sentence-transformers ``MultipleNegativesSymmetricRankingLoss``.
+
+    Example:
+        >>> import numpy as np, math
+        >>> e = np.eye(2)
+        >>> float(multiple_negatives_symmetric_ranking_loss(e, e, scale=1.0)) == -math.log(
+        ...     math.e / (math.e + 1))
+        True
+    """
+    return multiple_negatives_ranking_loss(
+        anchors, positives, negatives, scale=scale, similarity=similarity,
+        directions=("query_to_doc", "doc_to_query"), partition_mode="per_direction",
+        weight=weight, reduction=reduction)
