@@ -140,39 +140,31 @@ def _mnrl(negatives: str | None, **kw: Any) -> Callable[..., Any]:
     return run
 
 
-_DIRECTION_SETS = (
-    ("query_to_doc",),
-    ("query_to_doc", "query_to_query"),
-    ("query_to_doc", "doc_to_query"),
-    ("query_to_doc", "doc_to_doc"),
-    ("query_to_doc", "query_to_query", "doc_to_query", "doc_to_doc"),
-)
-
-
 def _mnrl_checks() -> list[PeerCheck]:
+    """Every combination of the options: 8 direction sets x the partition modes each allows x
+    4 hardness settings x 3 negative layouts x 2 similarities = 240 checks."""
+    import itertools
+
+    extra = ("query_to_query", "doc_to_query", "doc_to_doc")
+    direction_sets = [("query_to_doc", *c) for r in range(4) for c in itertools.combinations(
+        extra, r)]
     checks = []
-    for directions in _DIRECTION_SETS:
+    for directions in direction_sets:
         modes = ("joint",) if {"query_to_query", "doc_to_doc"} & set(directions) else (
             "joint", "per_direction")
-        for mode in modes:
-            for negatives in (None, "negatives_1", "negatives_k"):
-                kw = {"directions": directions, "partition_mode": mode}
-                checks.append(PeerCheck(
-                    "multiple_negatives_ranking_loss",
-                    f"sentence_transformers MultipleNegativesRankingLoss({kw}, "
-                    f"negatives={negatives})", LIBRARY, _mnrl(negatives, **kw)))
-    for hardness in ("in_batch_negatives", "hard_negatives", "all_negatives"):
-        for negatives in (None, "negatives_k"):
-            kw = {"hardness_mode": hardness, "hardness_strength": 0.5,
-                  "directions": _DIRECTION_SETS[-1]}
+        for mode, hardness, negatives, similarity in itertools.product(
+                modes, (None, "in_batch_negatives", "hard_negatives", "all_negatives"),
+                (None, "negatives_1", "negatives_k"), ("cosine", "dot")):
+            kw: dict[str, Any] = {"directions": directions, "partition_mode": mode,
+                                  "similarity": similarity}
+            if similarity == "dot":
+                kw["scale"] = 1.0
+            if hardness is not None:
+                kw.update(hardness_mode=hardness, hardness_strength=0.5)
             checks.append(PeerCheck(
                 "multiple_negatives_ranking_loss",
                 f"sentence_transformers MultipleNegativesRankingLoss({kw}, "
                 f"negatives={negatives})", LIBRARY, _mnrl(negatives, **kw)))
-    checks.append(PeerCheck(
-        "multiple_negatives_ranking_loss",
-        "sentence_transformers MultipleNegativesRankingLoss(dot_score, scale=1)", LIBRARY,
-        _mnrl("negatives_k", similarity="dot", scale=1.0)))
 
     def symmetric(inputs: dict[str, np.ndarray]) -> tuple[list[Any], list[Any]]:
         import torch
