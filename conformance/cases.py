@@ -497,6 +497,15 @@ CASES: tuple[Case, ...] = (
            "reduction": "sum"}),
          grad=("q", "p", "p_gathered", "negatives", "paired_negatives", "temperature"),
          notes="peer: the info-nce-pytorch package (not installed here); by definition"),
+    Case("entropy_adaptive_info_nce", al.entropy_adaptive_info_nce, _inbatch, ("q", "p"),
+         tuple({**params, "_fd": False} for params in (
+             {}, {"reduction": "none"}, {"min_temperature": 0.05, "max_temperature": 0.5},
+             {"weight": "@weight"}, {"return_temperature": True})),
+         grad=("q", "p"),
+         notes="defined in SPEC.md (no peer); checked by definition. Its temperature is under "
+               "stop_gradient, so finite differences of the value are not its gradient: "
+               "tests/test_inbatch.py checks the gradient against finite differences with the "
+               "temperature frozen"),
     Case("clip_loss", al.clip_loss, _inbatch, ("q", "p"),
          ({}, {"logit_scale": "@scale", "reduction": "none"}, {"weight": "@weight"}),
          grad=("q", "p", "scale"), notes="peer: open_clip ClipLoss (not installed); by definition"),

@@ -146,3 +146,63 @@ def test_errors(backend):
         al.supcon_loss(x, backend.asarray(np.array([0, 1, 0])))
     with pytest.raises(TypeError, match="labels must be integer class labels"):
         al.supcon_loss(x, backend.asarray(np.ones(4), "float64"))
+
+
+def _entropy_adaptive_reference(q, p, t_min=0.02, t_max=0.2):
+    n = len(q)
+    cos = np.array([[ref.cosine(a, b) for b in p] for a in q])
+    entropies = []
+    for row in cos:
+        lp = ref.log_softmax_row(row / t_max)
+        entropies.append(-math.fsum(math.exp(v) * v for v in lp))
+    h = np.mean(entropies) / math.log(n)
+    o = np.mean([abs(ref.cosine(p[i], p[j])) for i in range(n) for j in range(n) if i != j])
+    tau = t_min + (t_max - t_min) * (h + o) / 2
+    return [_nll(cos[i] / tau, i) for i in range(n)], tau
+
+
+def test_entropy_adaptive_by_definition(backend, dtype, rng):
+    q, p = rng.normal(size=(5, 4)), rng.normal(size=(5, 4))
+    rows, tau = _entropy_adaptive_reference(q, p)
+    close(call(backend, dtype, al.entropy_adaptive_info_nce, q, p, reduction="none"), rows,
+          dtype)
+    loss, t = al.entropy_adaptive_info_nce(backend.asarray(q, dtype), backend.asarray(p, dtype),
+                                           return_temperature=True)
+    close(backend.to_numpy(t), tau, dtype)
+    close(backend.to_numpy(loss), np.mean(rows), dtype)
+
+
+def test_entropy_adaptive_gradient_holds_the_temperature_fixed(ad_backend, rng):
+    q, p = rng.normal(size=(4, 3)), rng.normal(size=(4, 3))
+    _, tau = _entropy_adaptive_reference(q, p)
+    if ad_backend.name.startswith("torch"):
+        import torch
+
+        qa = torch.tensor(q, requires_grad=True)
+        (g,) = torch.autograd.grad(al.entropy_adaptive_info_nce(qa, torch.tensor(p)), qa)
+        g = g.numpy()
+    else:
+        import jax
+
+        g = np.asarray(jax.grad(lambda x: al.entropy_adaptive_info_nce(
+            x, ad_backend.asarray(p, "float64")))(ad_backend.asarray(q, "float64")))
+
+    def frozen(x):  # the same loss at the fixed temperature: InfoNCE, by its own reference
+        return np.mean([_nll([ref.cosine(x[i], b) / tau for b in p], i) for i in range(4)])
+
+    h, fd = 1e-6, np.zeros_like(q)
+    for idx in np.ndindex(q.shape):
+        plus, minus = q.copy(), q.copy()
+        plus[idx] += h
+        minus[idx] -= h
+        fd[idx] = (frozen(plus) - frozen(minus)) / (2 * h)
+    close(g, fd, "float64", rtol=1e-6, atol=1e-8)
+
+
+def test_entropy_adaptive_errors(backend):
+    x = backend.asarray(np.ones((4, 3)), "float64")
+    with pytest.raises(ValueError, match="needs at least 2 rows"):
+        al.entropy_adaptive_info_nce(x[:1, ...], x[:1, ...])
+    with pytest.raises(ValueError, match=r"min_temperature \(0.5\) must not exceed "
+                                         r"max_temperature \(0.2\)"):
+        al.entropy_adaptive_info_nce(x, x, min_temperature=0.5)

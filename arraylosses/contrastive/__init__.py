@@ -1,7 +1,14 @@
 """Embedding and contrastive losses: pairs and triplets (:mod:`.pairs`) and in-batch
 softmax/sigmoid losses (:mod:`.inbatch`), MNRL (:mod:`.mnrl`)."""
 
-from .inbatch import clip_loss, info_nce, nt_xent_loss, siglip_loss, supcon_loss
+from .inbatch import (
+    clip_loss,
+    entropy_adaptive_info_nce,
+    info_nce,
+    nt_xent_loss,
+    siglip_loss,
+    supcon_loss,
+)
 from .mnrl import multiple_negatives_ranking_loss, multiple_negatives_symmetric_ranking_loss
 from .pairs import (
     angle_loss,
@@ -18,6 +25,7 @@ __all__ = [
     "contrastive_loss",
     "cosent_loss",
     "cosine_embedding_loss",
+    "entropy_adaptive_info_nce",
     "info_nce",
     "multiple_negatives_ranking_loss",
     "multiple_negatives_symmetric_ranking_loss",

@@ -1,4 +1,5 @@
-"""In-batch contrastive losses: InfoNCE, CLIP, SigLIP, NT-Xent (SimCLR) and SupCon.
+"""In-batch contrastive losses: InfoNCE (fixed or entropy-adaptive temperature), CLIP, SigLIP,
+NT-Xent (SimCLR) and SupCon.
 
 Every row of the batch is scored against every candidate with ``similarity`` (``"cosine"``:
 the dot product of L2-normalised rows, each norm clamped at ``1e-8``; ``"dot"``: the raw dot
@@ -10,6 +11,7 @@ gradient flows into it). Per-sample losses are one value per anchor row; ``weigh
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from .._backend import (
@@ -18,11 +20,13 @@ from .._backend import (
     as_dtype,
     compute_dtype,
     device_of,
+    finalize,
     index_dtype,
     log_sigmoid,
     log_softmax,
     namespace,
     reduce_loss,
+    stop_gradient,
 )
 from .._validate import (
     array_hyperparameters,
@@ -34,7 +38,14 @@ from .._validate import (
 )
 from ..similarity import _clamped_norm
 
-__all__ = ["clip_loss", "info_nce", "nt_xent_loss", "siglip_loss", "supcon_loss"]
+__all__ = [
+    "clip_loss",
+    "entropy_adaptive_info_nce",
+    "info_nce",
+    "nt_xent_loss",
+    "siglip_loss",
+    "supcon_loss",
+]
 
 SIMILARITIES = ("cosine", "dot")
 
@@ -362,3 +373,64 @@ def supcon_loss(features: Array, labels: Array, *, temperature: Any = 0.07,
     with_positives = xp.sum(xp.reshape(xp.astype(has, per_sample.dtype), (views, n)), axis=0)
     return reduce_loss(xp, per_sample, reduction=reduction, weight=weight, out_dtype=out_dtype,
                        norm=with_positives / views)
+
+
+def entropy_adaptive_info_nce(query: Array, positive: Array, *, min_temperature: float = 0.02,
+                              max_temperature: float = 0.2, return_temperature: bool = False,
+                              weight: Array | None = None, reduction: str = "mean") -> Any:
+    r"""InfoNCE with in-batch negatives whose temperature is set by the batch itself, under
+    ``stop_gradient`` (a loss of this library; no peer implements it):
+
+    .. math:: h = \frac{1}{N \log N} \sum_i H\big(\mathrm{softmax}(\cos(q_i, P)/\tau_{max})\big),
+              \quad o = \frac{1}{N(N-1)} \sum_{i \ne j} |\cos(p_i, p_j)|,
+              \quad \tau = \tau_{min} + (\tau_{max} - \tau_{min})\,\frac{h + o}{2}
+
+    then :math:`\ell_i = -\log \mathrm{softmax}(\cos(q_i, P)/\tau)_i`. Uncertain (high
+    entropy) or entangled (similar positives) batches get a soft temperature, confident and
+    spread-out ones a sharp one; no gradient flows through :math:`\tau`. With
+    ``return_temperature=True`` the result is ``(loss, tau)``, ``tau`` a 0-d array.
+
+    Args:
+        query, positive: ``(N, D)`` with ``N >= 2``.
+
+    Example:
+        >>> import numpy as np
+        >>> loss, tau = entropy_adaptive_info_nce(np.eye(3), np.eye(3), return_temperature=True)
+        >>> bool(0.02 <= float(tau) <= 0.2)
+        True
+    """
+    xp = namespace(query=query, positive=positive, weight=weight)
+    check_reduction(reduction)
+    out_dtype, dtype = compute_dtype(xp, query, "query")
+    _rows(query=query, positive=positive)
+    if tuple(positive.shape) != tuple(query.shape):
+        raise ValueError(f"positive must have query's shape {tuple(query.shape)}; got "
+                         f"{tuple(positive.shape)}")
+    n = query.shape[0]
+    if n < 2:
+        raise ValueError(f"entropy_adaptive_info_nce needs at least 2 rows (the entropy is "
+                         f"normalised by log N); got {n}")
+    for name, value in (("min_temperature", min_temperature),
+                        ("max_temperature", max_temperature)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+            raise ValueError(f"{name} must be a positive float; got {value!r}")
+    if not min_temperature <= max_temperature:
+        raise ValueError(f"min_temperature ({min_temperature}) must not exceed max_temperature "
+                         f"({max_temperature})")
+    if weight is not None:
+        check_weight(xp, weight, (n,))
+    q, p = _floating(xp, dtype, query=query, positive=positive)
+    cos = _scores(xp, q, p, "cosine")
+    fixed = stop_gradient(xp, cos)
+    log_p = log_softmax(xp, fixed / max_temperature, axis=1)
+    entropy = -xp.sum(xp.exp(log_p) * log_p, axis=1)
+    h = xp.mean(entropy) / math.log(n)
+    pp = stop_gradient(xp, _scores(xp, p, p, "cosine"))
+    off_diagonal = ~xp.eye(n, dtype=xp.bool, device=device_of(pp))
+    o = xp.sum(xp.where(off_diagonal, xp.abs(pp), xp.zeros_like(pp))) / (n * (n - 1))
+    tau = min_temperature + (max_temperature - min_temperature) * (h + o) / 2
+    loss = _ce_rows(xp, cos / tau, _diagonal_targets(xp, cos, n, 0))
+    result = reduce_loss(xp, loss, reduction=reduction, weight=weight, out_dtype=out_dtype)
+    if return_temperature:
+        return result, finalize(xp, tau, out_dtype)
+    return result
