@@ -92,3 +92,4 @@ def bench(session: nox.Session) -> None:
     """Benchmarks against the native implementations, ratios measured in the same run."""
     _install_all(session)
     session.run("python", "benchmarks/bench_cross_entropy.py", *session.posargs)
+    session.run("python", "benchmarks/bench_matryoshka.py")

@@ -39,6 +39,7 @@ class Case:
     args: tuple[str, ...]
     params: tuple[dict[str, Any], ...] = ({},)
     grad: tuple[str, ...] = ()
+    public: Any = None  # the public object, when fn is built from it (matryoshka)
     no_grad: str = ""  # why there is no gradient to check (piecewise-constant metrics)
     notes: str = ""
     peers: tuple[str, ...] = field(default=())
@@ -336,6 +337,23 @@ def _mnrl(rng: np.random.Generator) -> Arrays:
 ALL_DIRECTIONS = ("query_to_doc", "query_to_query", "doc_to_query", "doc_to_doc")
 
 
+def _matryoshka_case(q: Any, p: Any, negatives: Any = None, *, inner: str = "mnrl",
+                     **kwargs: Any) -> Any:
+    """``matryoshka`` around MNRL (the partial-dot-product path) or InfoNCE (the generic
+    truncate-and-call path), dims (6, 4, 2) of D = 6."""
+    weights = kwargs.pop("dim_weights", None)
+    if inner == "mnrl":
+        fn = al.matryoshka(al.multiple_negatives_ranking_loss, (6, 4, 2), weights=weights)
+        return fn(q, p, negatives, **kwargs)
+    return al.matryoshka(al.info_nce, (6, 3), weights=weights)(q, p, **kwargs)
+
+
+def _matryoshka_inputs(rng: np.random.Generator) -> Arrays:
+    b, d = 5, 6
+    return {"q": rng.normal(size=(b, d)), "p": rng.normal(size=(b, d)),
+            "negatives": rng.normal(size=(b, 2, d)), "weight": rng.uniform(0.5, 2.0, size=b)}
+
+
 REDUCTIONS: tuple[dict[str, Any], ...] = (
     {},
     {"reduction": "sum"},
@@ -541,6 +559,14 @@ CASES: tuple[Case, ...] = (
          al.multiple_negatives_symmetric_ranking_loss, _mnrl, ("q", "p"),
          ({}, {"args": ("q", "p", "negatives_k"), "reduction": "none"}, {"scale": "@scale"}),
          grad=("q", "p", "negatives_k", "scale"), peers=("sentence-transformers",)),
+    Case("matryoshka", _matryoshka_case, _matryoshka_inputs, ("q", "p"),
+         ({}, {"args": ("q", "p", "negatives"), "dim_weights": (1.0, 0.5, 0.25)},
+          {"args": ("q", "p", "negatives"), "reduction": "none",
+           "directions": ("query_to_doc", "query_to_query", "doc_to_query", "doc_to_doc")},
+          {"weight": "@weight", "scale": 5.0}, {"inner": "info_nce"},
+          {"inner": "info_nce", "reduction": "none", "dim_weights": (2.0, 1.0)}),
+         grad=("q", "p", "negatives"), public=al.matryoshka,
+         peers=("sentence-transformers",)),
     # -- retrieval metrics
     *(Case(f"metrics.{name}", getattr(metrics, name), _retrieval, ("scores", "relevance"),
            RETRIEVAL_PARAMS + (({"args": ("scores", "graded"), "k": 4},

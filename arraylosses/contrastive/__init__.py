@@ -9,6 +9,7 @@ from .inbatch import (
     siglip_loss,
     supcon_loss,
 )
+from .matryoshka import matryoshka
 from .mnrl import multiple_negatives_ranking_loss, multiple_negatives_symmetric_ranking_loss
 from .pairs import (
     angle_loss,
@@ -27,6 +28,7 @@ __all__ = [
     "cosine_embedding_loss",
     "entropy_adaptive_info_nce",
     "info_nce",
+    "matryoshka",
     "multiple_negatives_ranking_loss",
     "multiple_negatives_symmetric_ranking_loss",
     "nt_xent_loss",

@@ -3,10 +3,12 @@ preset."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 from .._backend import (
     Array,
+    Namespace,
     as_dtype,
     compute_dtype,
     device_of,
@@ -91,6 +93,31 @@ def multiple_negatives_ranking_loss(
         ...     math.e / (math.e + 1))
         True
     """
+    m = _prepare(anchors, positives, negatives, scale=scale, similarity=similarity,
+                 directions=directions, partition_mode=partition_mode,
+                 hardness_mode=hardness_mode, hardness_strength=hardness_strength, offset=offset,
+                 weight=weight, reduction=reduction)
+    xp = m.xp
+
+    def similarity_of(x: str, y: str) -> Array:
+        return _scores(xp, m.embeddings[x], m.embeddings[y], similarity)
+
+    loss = _mnrl_rows(xp, similarity_of, m.embeddings["query"], **m.options)
+    return reduce_loss(xp, loss, reduction=reduction, weight=weight, out_dtype=m.out_dtype)
+
+
+class _Prepared(NamedTuple):
+    xp: Namespace
+    embeddings: dict[str, Array]  # "query" (B, D), "docs" (n_docs, D), "local_docs" (B, D)
+    options: dict[str, Any]  # the keyword arguments of _mnrl_rows
+    out_dtype: Any
+
+
+def _prepare(anchors: Array, positives: Array, negatives: Array | None, *, scale: Any,
+             similarity: str, directions: Any, partition_mode: str, hardness_mode: str | None,
+             hardness_strength: float, offset: int, weight: Array | None, reduction: str
+             ) -> _Prepared:
+    """Validate MNRL's arguments (shared with :func:`arraylosses.matryoshka`)."""
     xp = namespace(anchors=anchors, positives=positives, negatives=negatives, weight=weight,
                    **array_hyperparameters(scale=scale))
     check_reduction(reduction)
@@ -132,17 +159,30 @@ def multiple_negatives_ranking_loss(
         check_weight(xp, weight, (b,))
     lam = hyperparameter(xp, "scale", scale, docs[0], low=0.0, low_inclusive=False)
     q = as_dtype(xp, anchors, dtype)
-    all_docs = xp.concat(docs, axis=0)
-    n_docs = all_docs.shape[0]
-    local_pos = docs[0][offset:offset + b, ...]
-    dev = device_of(q)
-    idx = index_dtype(xp, q)
+    embeddings = {"query": q, "docs": xp.concat(docs, axis=0),
+                  "local_docs": docs[0][offset:offset + b, ...]}
+    options = {"b": b, "w": w, "offset": offset, "lam": lam, "directions": directions,
+               "partition_mode": partition_mode, "hardness_mode": hardness_mode,
+               "hardness_strength": hardness_strength}
+    return _Prepared(xp, embeddings, options, out_dtype)
+
+
+def _mnrl_rows(xp: Namespace, similarity_of: Callable[[str, str], Array], like: Array, *, b: int,
+               w: int, offset: int, lam: Any, directions: tuple[str, ...], partition_mode: str,
+               hardness_mode: str | None, hardness_strength: float) -> Array:
+    """The per-anchor MNRL from the similarity matrices of ``"query"`` (B local anchors),
+    ``"docs"`` (every positive, then every negative column: n_docs rows) and ``"local_docs"``
+    (this device's positives). Shared by the loss and by :func:`arraylosses.matryoshka`, which
+    supplies the similarities of truncated embeddings from partial dot products."""
+    q2d = similarity_of("query", "docs")
+    n_docs = q2d.shape[1]
+    dev = device_of(like)
+    idx = index_dtype(xp, like)
     rows = xp.arange(b, dtype=idx, device=dev)[:, None]
     cols = xp.arange(n_docs, dtype=idx, device=dev)[None, :]
     own_doc = (cols % w) == (rows + offset)  # own positive and own negatives, (B, n_docs)
     minus_inf = -float("inf")
 
-    q2d = _scores(xp, q, all_docs, similarity)
     sims = {"query_to_doc": lam * q2d}
     if hardness_mode is not None and hardness_strength > 0:
         if hardness_mode == "hard_negatives":
@@ -155,12 +195,12 @@ def multiple_negatives_ranking_loss(
         sims["query_to_doc"] = sims["query_to_doc"] + xp.where(
             penalised, penalty, xp.zeros_like(penalty))
     if "query_to_query" in directions:
-        qq = lam * _scores(xp, q, q, similarity)
+        qq = lam * similarity_of("query", "query")
         sims["query_to_query"] = xp.where(cols[:, :b] == rows, xp.full_like(qq, minus_inf), qq)
     if "doc_to_query" in directions:
-        sims["doc_to_query"] = lam * _scores(xp, local_pos, q, similarity)
+        sims["doc_to_query"] = lam * similarity_of("local_docs", "query")
     if "doc_to_doc" in directions:
-        dd = lam * _scores(xp, local_pos, all_docs, similarity)
+        dd = lam * similarity_of("local_docs", "docs")
         sims["doc_to_doc"] = xp.where(own_doc, xp.full_like(dd, minus_inf), dd)
     ordered = [sims[d] for d in DIRECTIONS if d in sims]
     positive = xp.take_along_axis(sims["query_to_doc"], rows + offset, axis=1)[:, 0]
@@ -168,8 +208,7 @@ def multiple_negatives_ranking_loss(
         log_z = logsumexp(xp, xp.concat(ordered, axis=1), axis=1)
     else:
         log_z = sum(logsumexp(xp, s, axis=1) for s in ordered) / len(ordered)
-    return reduce_loss(xp, log_z - positive, reduction=reduction, weight=weight,
-                       out_dtype=out_dtype)
+    return log_z - positive
 
 
 def multiple_negatives_symmetric_ranking_loss(

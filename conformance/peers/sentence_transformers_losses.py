@@ -194,3 +194,43 @@ def _mnrl_checks() -> list[PeerCheck]:
 
 
 CHECKS = CHECKS + tuple(_mnrl_checks())
+
+
+def _matryoshka(negatives: bool, weights: tuple[float, ...] | None) -> Callable[..., Any]:
+    """sentence-transformers' MatryoshkaLoss semantics on fixed embeddings: its ``shrink``
+    (truncate, L2-normalise) per dim, the inner MNRL per dim, the weighted sum."""
+
+    def run(inputs: dict[str, np.ndarray]) -> tuple[list[Any], list[Any]]:
+        import torch
+        from sentence_transformers.sentence_transformer import losses
+        from sentence_transformers.sentence_transformer.losses.matryoshka import shrink
+
+        dims = (6, 4, 2)
+        w = weights or (1.0,) * len(dims)
+        results = []
+        for side in ("ours", "theirs"):
+            q = torch.tensor(inputs["q"], requires_grad=True)
+            p = torch.tensor(inputs["p"], requires_grad=True)
+            n = torch.tensor(inputs["negatives"], requires_grad=True)
+            leaves = [q, p, n] if negatives else [q, p]
+            if side == "ours":
+                fn = al.matryoshka(al.multiple_negatives_ranking_loss, dims, weights=weights)
+                out = fn(q, p, n if negatives else None)
+            else:
+                inner = losses.MultipleNegativesRankingLoss(torch.nn.Module())
+                cols = [q, p, *([n[:, k, :] for k in range(n.shape[1])] if negatives else [])]
+                out = sum(wk * inner.compute_loss_from_embeddings([shrink(c, d) for c in cols],
+                                                                  None)
+                          for d, wk in zip(dims, w, strict=True))
+            grads = torch.autograd.grad(out, leaves)
+            results.append([out.detach().numpy(), *(g.numpy() for g in grads)])
+        return results[0], results[1]
+
+    return run
+
+
+CHECKS = CHECKS + tuple(
+    PeerCheck("matryoshka", f"sentence_transformers MatryoshkaLoss(MNRL, dims=(6, 4, 2), "
+                            f"weights={w}), negatives={neg}", LIBRARY, _matryoshka(neg, w),
+              rtol=1e-10, atol=1e-12)
+    for neg in (False, True) for w in (None, (1.0, 0.5, 0.25)))

@@ -1,0 +1,178 @@
+"""Matryoshka representation learning (Kusupati et al. 2022) around any embedding loss."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import itertools
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from .._backend import Array, Namespace, namespace, reduce_loss
+from ..similarity import l2_normalize
+from .mnrl import (
+    _mnrl_rows,
+    _prepare,
+    multiple_negatives_ranking_loss,
+    multiple_negatives_symmetric_ranking_loss,
+)
+
+__all__ = ["matryoshka"]
+
+_NORM_EPS = 1e-12  # sentence-transformers' shrink: torch.nn.functional.normalize's eps
+
+
+def _check_dims(dims: Any, weights: Any) -> tuple[list[int], list[float]]:
+    if isinstance(dims, (str, bytes)) or not isinstance(dims, Sequence) or not dims:
+        raise TypeError(f"dims must be a non-empty sequence of positive ints; got {dims!r}")
+    if any(isinstance(d, bool) or not isinstance(d, int) or d < 1 for d in dims):
+        raise ValueError(f"dims must be positive ints; got {list(dims)}")
+    if len(set(dims)) != len(dims):
+        raise ValueError(f"dims must not repeat; got {list(dims)}")
+    if weights is None:
+        weights = [1.0] * len(dims)
+    if isinstance(weights, (str, bytes)) or not isinstance(weights, Sequence) or \
+            len(weights) != len(dims):
+        raise ValueError(f"weights must be a sequence of {len(dims)} floats (one per dim); got "
+                         f"{weights!r}")
+    pairs = sorted(zip(dims, weights, strict=True), key=lambda dw: -dw[0])  # largest first
+    return [d for d, _ in pairs], [float(w) for _, w in pairs]
+
+
+def _is_embedding(x: Any, width: int) -> bool:
+    return (hasattr(x, "shape") and hasattr(x, "dtype") and x.ndim >= 2
+            and x.shape[-1] == width and namespace(x=x).isdtype(x.dtype, "real floating"))
+
+
+def matryoshka(loss_fn: Callable[..., Any], dims: Sequence[int], *,
+               weights: Sequence[float] | None = None) -> Callable[..., Any]:
+    r"""Wrap an embedding loss so that it trains every prefix of the embedding:
+
+    .. math:: \mathcal L = \sum_k w_k\, \mathcal L\big(\mathrm{normalize}(x_{[:d_k]}), \dots\big)
+
+    The returned function has ``loss_fn``'s signature. Its embedding arguments (the floating
+    arrays of at least 2 dimensions whose last axis has the first argument's width ``D``) are
+    truncated to each of ``dims``, L2-normalised (as sentence-transformers' ``shrink``) and
+    scored; other arguments pass through unchanged. ``weights`` default to 1 per dim (summed,
+    not averaged, as sentence-transformers' ``MatryoshkaLoss``, the peer). Dims larger than
+    ``D`` raise when called.
+
+    For :func:`multiple_negatives_ranking_loss` (and its symmetric preset) the similarities are
+    not recomputed per dim: the embedding is cut into consecutive slices
+    ``[0, d_K), [d_K, d_{K-1}), ..., [d_2, d_1)``, each slice's dot products and squared norms
+    are computed once, and their running sums give every dim's cosine. The matrix products
+    then cost one full-width similarity, whatever the number of dims.
+
+    Example:
+        >>> import numpy as np
+        >>> from arraylosses import mse_loss, cosine_distance_loss
+        >>> x = np.array([[3.0, 4.0, 1.0]])
+        >>> loss = matryoshka(cosine_distance_loss, dims=[3, 1])
+        >>> float(loss(x, x))  # identical embeddings: 0 at every width
+        0.0
+    """
+    if not callable(loss_fn):
+        raise TypeError(f"loss_fn must be callable; got {type(loss_fn).__name__}")
+    dims_desc, weights_desc = _check_dims(list(dims), None if weights is None else list(weights))
+    signature = inspect.signature(loss_fn)
+
+    @functools.wraps(loss_fn)
+    def loss(*args: Any, **kwargs: Any) -> Any:
+        if not args or not hasattr(args[0], "shape"):
+            raise TypeError("the first argument must be an embedding array (..., D)")
+        width = args[0].shape[-1]
+        if dims_desc[0] > width:
+            raise ValueError(f"Matryoshka dims must not exceed the embedding width D={width}; "
+                             f"got {dims_desc[0]}")
+        if loss_fn in _FAST:
+            bound = signature.bind(*args, **kwargs)
+            bound.apply_defaults()
+            return _FAST[loss_fn](dict(bound.arguments), dims_desc, weights_desc)
+        total = None
+        for d, w in zip(dims_desc, weights_desc, strict=True):
+            def cut(x: Any, d: int = d) -> Any:
+                if not _is_embedding(x, width):
+                    return x
+                return l2_normalize(x[..., :d], eps=_NORM_EPS)
+
+            term = loss_fn(*(cut(a) for a in args), **{k: cut(v) for k, v in kwargs.items()})
+            total = w * term if total is None else total + w * term
+        return total
+
+    return loss
+
+
+class _SliceSimilarities:
+    """Cosine similarities at every Matryoshka dim from one pass over consecutive slices."""
+
+    def __init__(self, xp: Namespace, embeddings: dict[str, Array], dims_desc: list[int]):
+        self.xp = xp
+        self.embeddings = embeddings
+        bounds = [0, *sorted(dims_desc)]  # ascending: [0, d_K, ..., d_1]
+        self.slices = list(itertools.pairwise(bounds))
+        self.order = {d: len(dims_desc) - 1 - i for i, d in enumerate(dims_desc)}  # d -> prefix
+        self._dots: dict[tuple[str, str], list[Array]] = {}
+        self._norms: dict[str, list[Array]] = {}
+
+    def _prefix(self, parts: list[Array]) -> list[Array]:
+        out, running = [], None
+        for part in parts:
+            running = part if running is None else running + part
+            out.append(running)
+        return out
+
+    def norms(self, name: str) -> list[Array]:
+        if name not in self._norms:
+            xp, x = self.xp, self.embeddings[name]
+            squares = self._prefix([xp.sum(x[:, lo:hi] * x[:, lo:hi], axis=1)
+                                    for lo, hi in self.slices])
+            self._norms[name] = [xp.maximum(xp.sqrt(s), xp.full_like(s, _NORM_EPS))
+                                 for s in squares]
+        return self._norms[name]
+
+    def cosine(self, x: str, y: str, d: int) -> Array:
+        xp = self.xp
+        if (x, y) not in self._dots:
+            a, b = self.embeddings[x], self.embeddings[y]
+            self._dots[(x, y)] = self._prefix([
+                xp.matmul(a[:, lo:hi], xp.permute_dims(b[:, lo:hi], (1, 0)))
+                for lo, hi in self.slices])
+        k = self.order[d]
+        return self._dots[(x, y)][k] / (self.norms(x)[k][:, None] * self.norms(y)[k][None, :])
+
+
+def _cosine_at(sims: _SliceSimilarities, x: str, y: str, *, d: int) -> Array:
+    return sims.cosine(x, y, d)
+
+
+def _mnrl_matryoshka(arguments: dict[str, Any], dims_desc: list[int], weights: list[float],
+                     preset: dict[str, Any] | None = None) -> Array:
+    names = ("scale", "similarity", "directions", "partition_mode", "hardness_mode",
+             "hardness_strength", "offset")
+    options: dict[str, Any] = {k: arguments[k] for k in names if k in arguments}
+    options.setdefault("directions", ("query_to_doc",))
+    options.setdefault("partition_mode", "joint")
+    options.setdefault("hardness_mode", None)
+    options.setdefault("hardness_strength", 0.0)
+    options.setdefault("offset", 0)
+    options.update(preset or {})
+    m = _prepare(arguments["anchors"], arguments["positives"], arguments["negatives"],
+                 weight=arguments["weight"], reduction=arguments["reduction"], **options)
+    xp = m.xp
+    # on L2-normalised truncations, "dot" and "cosine" are the same score: the cosine
+    sims = _SliceSimilarities(xp, m.embeddings, dims_desc)
+    total = None
+    for d, w in zip(dims_desc, weights, strict=True):
+        rows = _mnrl_rows(xp, functools.partial(_cosine_at, sims, d=d), m.embeddings["query"],
+                          **m.options)
+        total = w * rows if total is None else total + w * rows
+    return reduce_loss(xp, total, reduction=arguments["reduction"],
+                       weight=arguments["weight"], out_dtype=m.out_dtype)
+
+
+_FAST: dict[Callable[..., Any], Callable[..., Any]] = {
+    multiple_negatives_ranking_loss: _mnrl_matryoshka,
+    multiple_negatives_symmetric_ranking_loss: functools.partial(
+        _mnrl_matryoshka, preset={"directions": ("query_to_doc", "doc_to_query"),
+                                  "partition_mode": "per_direction"}),
+}

@@ -1,0 +1,65 @@
+"""matryoshka: the partial-dot-product path equals truncating and calling the loss per dim."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import arraylosses as al
+
+from . import reference as ref
+from .helpers import call, close
+
+DIMS = (8, 5, 2)
+
+
+def _per_dim_reference(loss, q, p, n, dims, weights, **kw):
+    """Truncate, normalise (as sentence-transformers' shrink) and call, per dim: by definition."""
+    total = 0.0
+    for d, w in zip(dims, weights):
+        cut = [x[..., :d] / np.linalg.norm(x[..., :d], axis=-1, keepdims=True) for x in (q, p, n)]
+        total = total + w * np.asarray(loss(*cut, **kw))
+    return total
+
+
+@pytest.mark.parametrize("directions", [("query_to_doc",), ("query_to_doc", "query_to_query",
+                                                            "doc_to_query", "doc_to_doc")])
+def test_fast_path_equals_per_dim_calls(backend, dtype, rng, directions):
+    q, p, n = rng.normal(size=(6, 8)), rng.normal(size=(6, 8)), rng.normal(size=(6, 2, 8))
+    weights = (1.0, 0.5, 0.3)
+    expected = _per_dim_reference(al.multiple_negatives_ranking_loss, q, p, n, DIMS, weights,
+                                  directions=directions, reduction="none")
+    fn = al.matryoshka(al.multiple_negatives_ranking_loss, dims=[2, 8, 5], weights=[0.3, 1.0, 0.5])
+    close(call(backend, dtype, fn, q, p, n, directions=directions, reduction="none"), expected,
+          dtype)
+
+
+def test_generic_path_by_definition(backend, dtype, rng):
+    a, b = rng.normal(size=(4, 6)), rng.normal(size=(4, 6))
+    fn = al.matryoshka(al.cosine_distance_loss, dims=(6, 3))
+    expected = sum(1 - ref.rows(ref.cosine, a[:, :d], b[:, :d]) for d in (6, 3))
+    close(call(backend, dtype, fn, a, b, reduction="none"), expected, dtype)
+
+
+def test_symmetric_preset_fast_path(backend, rng):
+    q, p = rng.normal(size=(5, 8)), rng.normal(size=(5, 8))
+    fn = al.matryoshka(al.multiple_negatives_symmetric_ranking_loss, dims=DIMS)
+    n = rng.normal(size=(5, 1, 8))
+    expected = _per_dim_reference(al.multiple_negatives_symmetric_ranking_loss, q, p, n, DIMS,
+                                  (1.0, 1.0, 1.0))
+    close(call(backend, "float64", fn, q, p, n), expected, "float64")
+
+
+def test_errors():
+    x = np.ones((3, 4))
+    with pytest.raises(ValueError, match="Matryoshka dims must not exceed the embedding width "
+                                         "D=4; got 8"):
+        al.matryoshka(al.info_nce, dims=(8, 2))(x, x)
+    with pytest.raises(ValueError, match=r"weights must be a sequence of 2 floats"):
+        al.matryoshka(al.info_nce, dims=(4, 2), weights=(1.0,))
+    with pytest.raises(ValueError, match="dims must be positive ints"):
+        al.matryoshka(al.info_nce, dims=(4, 0))
+    with pytest.raises(ValueError, match="dims must not repeat"):
+        al.matryoshka(al.info_nce, dims=(4, 4))
+    with pytest.raises(TypeError, match="loss_fn must be callable"):
+        al.matryoshka("mnrl", dims=(4,))
