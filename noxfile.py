@@ -6,6 +6,8 @@ torch pulls a multi-GB CUDA build). Do not use uv here: it ignores that local wh
 
 from __future__ import annotations
 
+import pathlib
+
 import nox
 
 nox.options.default_venv_backend = "virtualenv"
@@ -93,3 +95,11 @@ def bench(session: nox.Session) -> None:
     _install_all(session)
     session.run("python", "benchmarks/bench_cross_entropy.py", *session.posargs)
     session.run("python", "benchmarks/bench_matryoshka.py")
+
+
+@nox.session
+def examples(session: nox.Session) -> None:
+    """The training examples, in full (each about 20 s on 2 CPU cores)."""
+    _install_all(session)
+    for script in sorted(pathlib.Path("examples").glob("*.py")):
+        session.run("python", str(script))

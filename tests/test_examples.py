@@ -1,0 +1,21 @@
+"""The examples run (a few steps), so they cannot rot; nox -s examples runs them in full."""
+
+from __future__ import annotations
+
+import pathlib
+import subprocess
+import sys
+
+import pytest
+
+EXAMPLES = sorted((pathlib.Path(__file__).parent.parent / "examples").glob("*.py"))
+
+
+@pytest.mark.parametrize("script", EXAMPLES, ids=lambda p: p.name)
+def test_example_runs(script):
+    pytest.importorskip("sklearn")
+    pytest.importorskip("torch" if "torch" in script.name else "optax")
+    done = subprocess.run([sys.executable, str(script), "--steps", "3"], capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "| 8 |" in done.stdout  # the table reached its last width
