@@ -44,6 +44,7 @@ __all__ = [
     "namespace",
     "one_hot",
     "reduce_loss",
+    "safe_divide",
     "sigmoid",
     "softmax",
     "softplus",
@@ -199,6 +200,12 @@ def reduce_loss(
         safe_total = xp.where(nonzero, total, xp.ones_like(total))
         out = xp.where(nonzero, xp.sum(loss) / safe_total, xp.zeros_like(total))
     return finalize(xp, out, out_dtype)
+
+
+def safe_divide(xp: Namespace, num: Array, den: Array) -> Array:
+    """``num / den``, and 0 where ``den == 0`` (with a zero gradient, not NaN)."""
+    nonzero = den != 0
+    return xp.where(nonzero, num / xp.where(nonzero, den, xp.ones_like(den)), xp.zeros_like(num))
 
 
 def eager_all(xp: Namespace, condition: Array) -> bool:

@@ -10,24 +10,14 @@ from __future__ import annotations
 
 import argparse
 import platform
-import statistics
-import time
 from collections.abc import Callable
 
 import numpy as np
+from _timing import median_seconds
 
 SIZES = [(4096, 1000), (65536, 32)]
 
 
-def median_seconds(fn: Callable[[], object], repeat: int, warmup: int = 3) -> float:
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def torch_rows(n: int, c: int, repeat: int) -> list[tuple[str, float, float]]:

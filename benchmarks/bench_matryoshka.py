@@ -12,24 +12,14 @@ consecutive slices); the same loss called once per dim on truncated, normalised 
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 from collections.abc import Callable
 
 import numpy as np
+from _timing import median_seconds
 
 DIMS = (768, 512, 256, 128, 64)
 
 
-def median_seconds(fn: Callable[[], object], repeat: int) -> float:
-    for _ in range(2):
-        fn()
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def main() -> None:

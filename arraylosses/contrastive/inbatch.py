@@ -191,18 +191,20 @@ def info_nce(query: Array, positive: Array, negatives: Array | None = None, *,
     return reduce_loss(xp, loss, reduction=reduction, weight=weight, out_dtype=out_dtype)
 
 
-def _paired_batch(xp: Namespace, image_emb: Array, text_emb: Array, weight: Array | None,
-                  reduction: str) -> tuple[Any, Array, Array]:
+def _paired_batch(xp: Namespace, first: tuple[str, Array], second: tuple[str, Array],
+                  weight: Array | None, reduction: str) -> tuple[Any, Array, Array]:
+    """Validate two ``(N, D)`` embedding arrays of one shape (row i of each is a pair)."""
+    (name_a, a), (name_b, b) = first, second
     check_reduction(reduction)
-    out_dtype, dtype = compute_dtype(xp, image_emb, "image_emb")
-    _rows(image_emb=image_emb, text_emb=text_emb)
-    if tuple(text_emb.shape) != tuple(image_emb.shape):
-        raise ValueError(f"text_emb must have image_emb's shape {tuple(image_emb.shape)}; got "
-                         f"{tuple(text_emb.shape)}")
-    img, txt = _floating(xp, dtype, image_emb=image_emb, text_emb=text_emb)
+    out_dtype, dtype = compute_dtype(xp, a, name_a)
+    _rows(**{name_a: a, name_b: b})
+    if tuple(b.shape) != tuple(a.shape):
+        raise ValueError(f"{name_b} must have {name_a}'s shape {tuple(a.shape)}; got "
+                         f"{tuple(b.shape)}")
+    a_c, b_c = _floating(xp, dtype, **{name_a: a, name_b: b})
     if weight is not None:
-        check_weight(xp, weight, (image_emb.shape[0],))
-    return out_dtype, img, txt
+        check_weight(xp, weight, (a.shape[0],))
+    return out_dtype, a_c, b_c
 
 
 def clip_loss(image_emb: Array, text_emb: Array, *, logit_scale: Any = 1 / 0.07,
@@ -224,7 +226,8 @@ def clip_loss(image_emb: Array, text_emb: Array, *, logit_scale: Any = 1 / 0.07,
     """
     xp = namespace(image_emb=image_emb, text_emb=text_emb, weight=weight,
                    **array_hyperparameters(logit_scale=logit_scale))
-    out_dtype, img, txt = _paired_batch(xp, image_emb, text_emb, weight, reduction)
+    out_dtype, img, txt = _paired_batch(xp, ("image_emb", image_emb), ("text_emb", text_emb),
+                                        weight, reduction)
     t = hyperparameter(xp, "logit_scale", logit_scale, img, low=0.0, low_inclusive=False)
     logits = t * _scores(xp, img, txt, "cosine")
     target = _diagonal_targets(xp, logits, img.shape[0], 0)
@@ -255,7 +258,8 @@ def siglip_loss(image_emb: Array, text_emb: Array, *, logit_scale: Any = 10.0,
     """
     xp = namespace(image_emb=image_emb, text_emb=text_emb, weight=weight,
                    **array_hyperparameters(logit_scale=logit_scale, logit_bias=logit_bias))
-    out_dtype, img, txt = _paired_batch(xp, image_emb, text_emb, weight, reduction)
+    out_dtype, img, txt = _paired_batch(xp, ("image_emb", image_emb), ("text_emb", text_emb),
+                                        weight, reduction)
     t = hyperparameter(xp, "logit_scale", logit_scale, img, low=0.0, low_inclusive=False)
     b = hyperparameter(xp, "logit_bias", logit_bias, img)
     logits = t * _scores(xp, img, txt, "cosine") + b
@@ -287,15 +291,8 @@ def nt_xent_loss(z1: Array, z2: Array, *, temperature: Any = 0.5,
     """
     xp = namespace(z1=z1, z2=z2, weight=weight,
                    **array_hyperparameters(temperature=temperature))
-    check_reduction(reduction)
-    out_dtype, dtype = compute_dtype(xp, z1, "z1")
-    _rows(z1=z1, z2=z2)
-    if tuple(z2.shape) != tuple(z1.shape):
-        raise ValueError(f"z2 must have z1's shape {tuple(z1.shape)}; got {tuple(z2.shape)}")
-    a, b = _floating(xp, dtype, z1=z1, z2=z2)
+    out_dtype, a, b = _paired_batch(xp, ("z1", z1), ("z2", z2), weight, reduction)
     n = a.shape[0]
-    if weight is not None:
-        check_weight(xp, weight, (n,))
     tau = _temperature(xp, temperature, a)
     z = xp.concat([a, b], axis=0)
     logits = _scores(xp, z, z, "cosine") / tau
@@ -400,12 +397,8 @@ def entropy_adaptive_info_nce(query: Array, positive: Array, *, min_temperature:
         True
     """
     xp = namespace(query=query, positive=positive, weight=weight)
-    check_reduction(reduction)
-    out_dtype, dtype = compute_dtype(xp, query, "query")
-    _rows(query=query, positive=positive)
-    if tuple(positive.shape) != tuple(query.shape):
-        raise ValueError(f"positive must have query's shape {tuple(query.shape)}; got "
-                         f"{tuple(positive.shape)}")
+    out_dtype, q, p = _paired_batch(xp, ("query", query), ("positive", positive), weight,
+                                    reduction)
     n = query.shape[0]
     if n < 2:
         raise ValueError(f"entropy_adaptive_info_nce needs at least 2 rows (the entropy is "
@@ -417,9 +410,6 @@ def entropy_adaptive_info_nce(query: Array, positive: Array, *, min_temperature:
     if not min_temperature <= max_temperature:
         raise ValueError(f"min_temperature ({min_temperature}) must not exceed max_temperature "
                          f"({max_temperature})")
-    if weight is not None:
-        check_weight(xp, weight, (n,))
-    q, p = _floating(xp, dtype, query=query, positive=positive)
     cos = _scores(xp, q, p, "cosine")
     fixed = stop_gradient(xp, cos)
     log_p = log_softmax(xp, fixed / max_temperature, axis=1)

@@ -21,6 +21,7 @@ from .._backend import (
     finalize,
     index_dtype,
     namespace,
+    safe_divide,
 )
 from .._validate import check_option, check_weight
 from ..classification import _check_labels
@@ -168,24 +169,19 @@ def precision_recall_f1(pred: Array, target: Array, *, num_classes: int,
     support = xp.sum(y_w, axis=0)
     if average == "micro":
         tp, predicted, support = xp.sum(tp), xp.sum(predicted), xp.sum(support)
-    precision = _safe_divide(xp, tp, predicted)
-    recall = _safe_divide(xp, tp, support)
-    f1 = _safe_divide(xp, 2 * tp, predicted + support)
+    precision = safe_divide(xp, tp, predicted)
+    recall = safe_divide(xp, tp, support)
+    f1 = safe_divide(xp, 2 * tp, predicted + support)
     if average != "micro":
         if average == "macro":
             scores = [xp.mean(v) for v in (precision, recall, f1)]
         else:
             total = xp.sum(support)
-            scores = [_safe_divide(xp, xp.sum(support * v), total) for v in (precision, recall, f1)]
+            scores = [safe_divide(xp, xp.sum(support * v), total) for v in (precision, recall, f1)]
         precision, recall, f1 = scores
     return (finalize(xp, precision, out_dtype), finalize(xp, recall, out_dtype),
             finalize(xp, f1, out_dtype))
 
-
-def _safe_divide(xp: Namespace, num: Array, den: Array) -> Array:
-    """``num / den``, 0 where ``den == 0`` (with a zero gradient)."""
-    nonzero = den != 0
-    return xp.where(nonzero, num / xp.where(nonzero, den, xp.ones_like(den)), xp.zeros_like(num))
 
 
 def log_loss(probs: Array, target: Array, *, weight: Array | None = None) -> Array:

@@ -32,6 +32,7 @@ from .._backend import (
     eager_all,
     finalize,
     namespace,
+    safe_divide,
 )
 from .._validate import check_option
 
@@ -102,10 +103,6 @@ def _hits(r: _Ranked) -> Array:
     return xp.astype(top > 0, top.dtype)
 
 
-def _safe_divide(xp: Namespace, num: Array, den: Array) -> Array:
-    nonzero = den != 0
-    return xp.where(nonzero, num / xp.where(nonzero, den, xp.ones_like(den)), xp.zeros_like(num))
-
 
 def recall_at_k(scores: Array, relevance: Array, *, k: int | None = None,
                 empty_target_action: str = "neg", reduction: str = "mean") -> Array:
@@ -121,7 +118,7 @@ def recall_at_k(scores: Array, relevance: Array, *, k: int | None = None,
     r = _rank(scores, relevance, k, empty_target_action, reduction)
     xp = r.xp
     total = xp.sum(xp.astype(r.ideal > 0, r.ideal.dtype), axis=1)
-    return _finish(r, _safe_divide(xp, xp.sum(_hits(r), axis=1), total), empty_target_action,
+    return _finish(r, safe_divide(xp, xp.sum(_hits(r), axis=1), total), empty_target_action,
                    reduction)
 
 
@@ -211,7 +208,7 @@ def ndcg_at_k(scores: Array, relevance: Array, *, k: int | None = None,
     d = _discounts(xp, top, r.k)
     dcg = xp.sum(top * d, axis=1)
     idcg = xp.sum(best * d, axis=1)
-    return _finish(r, _safe_divide(xp, dcg, idcg), empty_target_action, reduction)
+    return _finish(r, safe_divide(xp, dcg, idcg), empty_target_action, reduction)
 
 
 def map_at_k(scores: Array, relevance: Array, *, k: int | None = None,
@@ -232,5 +229,5 @@ def map_at_k(scores: Array, relevance: Array, *, k: int | None = None,
     ranks = xp.arange(1, r.k + 1, dtype=hits.dtype, device=device_of(hits))
     found = xp.cumulative_sum(hits, axis=1)
     precision_at_hits = xp.sum(hits * found / ranks, axis=1)
-    return _finish(r, _safe_divide(xp, precision_at_hits, xp.sum(hits, axis=1)),
+    return _finish(r, safe_divide(xp, precision_at_hits, xp.sum(hits, axis=1)),
                    empty_target_action, reduction)
