@@ -8,7 +8,7 @@ result is an array of the inputs' library, on the inputs' device.
 1.3125
 """
 
-from . import classification, contrastive, metrics, regression, similarity
+from . import classification, contrastive, metrics, regression, regularizers, similarity
 from .classification import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -51,6 +51,12 @@ from .regression import (
     quantile_loss,
     smooth_l1_loss,
 )
+from .regularizers import (
+    exclusiveness_loss,
+    global_orthogonal_regularization,
+    inclusiveness_loss,
+    orthogonal_loss,
+)
 from .similarity import (
     cosine_similarity,
     l2_normalize,
@@ -75,9 +81,12 @@ __all__ = [
     "cosine_similarity",
     "cross_entropy",
     "entropy_adaptive_info_nce",
+    "exclusiveness_loss",
     "gaussian_nll_loss",
+    "global_orthogonal_regularization",
     "hinge_loss",
     "huber_loss",
+    "inclusiveness_loss",
     "info_nce",
     "kl_divergence",
     "l1_loss",
@@ -93,6 +102,7 @@ __all__ = [
     "nll_loss",
     "nt_xent_loss",
     "online_contrastive_loss",
+    "orthogonal_loss",
     "pairwise_cosine_similarity",
     "pairwise_dot",
     "pairwise_euclidean_distance",
@@ -100,6 +110,7 @@ __all__ = [
     "poly1_cross_entropy",
     "quantile_loss",
     "regression",
+    "regularizers",
     "siglip_loss",
     "sigmoid_focal_loss",
     "similarity",

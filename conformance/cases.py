@@ -354,6 +354,18 @@ def _matryoshka_inputs(rng: np.random.Generator) -> Arrays:
             "negatives": rng.normal(size=(b, 2, d)), "weight": rng.uniform(0.5, 2.0, size=b)}
 
 
+def _regularizer_inputs(rng: np.random.Generator) -> Arrays:
+    probs = _softmax(rng.normal(size=(6, 4)))
+    return {
+        # shifted so that the squared-cosine moment sits well above 1/D (relu's kink)
+        "a": rng.normal(size=(6, 3)) + 1.0,
+        "n": rng.normal(size=(5, 3)) + 0.8,
+        "probs": probs,
+        "probs_t": probs.T.copy(),
+        "weight": rng.uniform(0.5, 2.0, size=6),
+    }
+
+
 REDUCTIONS: tuple[dict[str, Any], ...] = (
     {},
     {"reduction": "sum"},
@@ -567,6 +579,22 @@ CASES: tuple[Case, ...] = (
           {"inner": "info_nce", "reduction": "none", "dim_weights": (2.0, 1.0)}),
          grad=("q", "p", "negatives"), public=al.matryoshka,
          peers=("sentence-transformers",)),
+    # -- regularisers
+    Case("orthogonal_loss", al.orthogonal_loss, _regularizer_inputs, ("a",),
+         ({}, {"mode": "l2"}, {"args": ("n",), "mode": "l2"}), grad=("a", "n"),
+         notes="defined in SPEC.md (no peer); checked by definition"),
+    Case("global_orthogonal_regularization", al.global_orthogonal_regularization,
+         _regularizer_inputs, ("a", "n"),
+         ({}, {"aggregation": "sum", "mean_weight": 0.5}, {"return_terms": True},
+          {"args": ("a",), "second_moment_weight": 2.0}),
+         grad=("a", "n"), peers=("sentence-transformers",)),
+    Case("exclusiveness_loss", al.exclusiveness_loss, _regularizer_inputs, ("probs",),
+         ({}, {"reduction": "none"}, {"weight": "@weight"},
+          {"args": ("probs_t",), "axis": 0, "reduction": "sum"}),
+         grad=("probs", "probs_t"), notes="defined in SPEC.md (no peer); checked by definition"),
+    Case("inclusiveness_loss", al.inclusiveness_loss, _regularizer_inputs, ("probs",),
+         ({}, {"args": ("probs_t",), "axis": 0}), grad=("probs", "probs_t"),
+         notes="defined in SPEC.md (no peer); checked by definition"),
     # -- retrieval metrics
     *(Case(f"metrics.{name}", getattr(metrics, name), _retrieval, ("scores", "relevance"),
            RETRIEVAL_PARAMS + (({"args": ("scores", "graded"), "k": 4},

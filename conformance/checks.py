@@ -53,7 +53,7 @@ def _substitute(args: tuple, kwargs: dict[str, Any], where: list[int | str], val
 
 
 def _numpy_objective(case: Case, args: tuple, kwargs: dict[str, Any], where: list[int | str],
-                     cotangent: np.ndarray) -> Callable[[list[np.ndarray]], float]:
+                     cotangent: list[np.ndarray]) -> Callable[[list[np.ndarray]], float]:
     numpy = BACKENDS["numpy"]
 
     def f(values: list[np.ndarray]) -> float:
@@ -61,7 +61,8 @@ def _numpy_objective(case: Case, args: tuple, kwargs: dict[str, Any], where: lis
         a = [numpy.asarray(x, "float64") if isinstance(x, np.ndarray) else x for x in a]
         k = {n: numpy.asarray(x, "float64") if isinstance(x, np.ndarray) else x
              for n, x in k.items()}
-        return float(np.sum(np.asarray(case.fn(*a, **k)) * cotangent))
+        parts = _parts(case.fn(*a, **k))
+        return float(sum(np.sum(np.asarray(x) * c) for x, c in zip(parts, cotangent, strict=True)))
 
     return f
 
@@ -84,19 +85,25 @@ def finite_difference_gradient(f: Callable[[list[np.ndarray]], float],
 
 
 def _autodiff(case: Case, backend: Backend, args: tuple, kwargs: dict[str, Any],
-              where: list[int | str], cotangent: np.ndarray) -> list[np.ndarray]:
-    """Gradient of ``Σ fn(...)·cotangent`` by the backend's own autodiff, in float64."""
+              where: list[int | str], cotangent: Any) -> list[np.ndarray]:
+    """Gradient of ``Σ fn(...)·cotangent`` by the backend's own autodiff, in float64 (for a
+    tuple result, one cotangent per part)."""
     conv = [backend.asarray(x, "float64") if isinstance(x, np.ndarray) else x for x in args]
     kconv = {k: backend.asarray(x, "float64") if isinstance(x, np.ndarray) else x
              for k, x in kwargs.items()}
     primals = [conv[w] if isinstance(w, int) else kconv[w] for w in where]
-    cot = backend.asarray(cotangent, "float64")
+    cots = [backend.asarray(c, "float64")
+            for c in (cotangent if isinstance(cotangent, list) else [cotangent])]
+
+    def total(result: Any, xp_sum: Callable[[Any], Any]) -> Any:
+        return sum(xp_sum(x * c) for x, c in zip(_parts(result), cots, strict=True))
+
     if backend.name.startswith("torch"):
         import torch
 
         leaves = [p.detach().clone().requires_grad_(True) for p in primals]
         a, k = _substitute(tuple(conv), kconv, where, leaves)
-        out = torch.sum(case.fn(*a, **k) * cot)
+        out = total(case.fn(*a, **k), torch.sum)
         return [backend.to_numpy(g) for g in torch.autograd.grad(out, leaves)]
     if backend.name.startswith("jax"):
         import jax
@@ -104,7 +111,7 @@ def _autodiff(case: Case, backend: Backend, args: tuple, kwargs: dict[str, Any],
 
         def objective(*values: Any) -> Any:
             a, k = _substitute(tuple(conv), kconv, where, list(values))
-            return jnp.sum(case.fn(*a, **k) * cot)
+            return total(case.fn(*a, **k), jnp.sum)
 
         grads = jax.grad(objective, argnums=tuple(range(len(primals))))(*primals)
         return [backend.to_numpy(g) for g in grads]
@@ -123,10 +130,11 @@ def check_gradients(case: Case, backend: Backend) -> float:
         values = [np.array(args[w] if isinstance(w, int) else kwargs[w], dtype=np.float64)
                   for w in where]
         reference = BACKENDS["numpy"]
-        out = np.asarray(case.fn(*[reference.asarray(a) for a in args],
-                                 **{k: reference.asarray(v) if isinstance(v, np.ndarray) else v
-                                    for k, v in kwargs.items()}))
-        cotangent = np.random.default_rng(SEED + 1).uniform(0.5, 1.5, size=out.shape)
+        outs = _parts(case.fn(*[reference.asarray(a) for a in args],
+                              **{k: reference.asarray(v) if isinstance(v, np.ndarray) else v
+                                 for k, v in kwargs.items()}))
+        draw = np.random.default_rng(SEED + 1)
+        cotangent = [draw.uniform(0.5, 1.5, size=np.shape(o)) for o in outs]
         f = _numpy_objective(case, args, kwargs, where, cotangent)
         expected = finite_difference_gradient(f, values)
         actual = _autodiff(case, backend, args, kwargs, where, cotangent)

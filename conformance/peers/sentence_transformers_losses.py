@@ -234,3 +234,35 @@ CHECKS = CHECKS + tuple(
                             f"weights={w}), negatives={neg}", LIBRARY, _matryoshka(neg, w),
               rtol=1e-10, atol=1e-12)
     for neg in (False, True) for w in (None, (1.0, 0.5, 0.25)))
+
+
+def _gor(aggregation: str, mean_weight: float, second_weight: float) -> Callable[..., Any]:
+    def run(inputs: dict[str, np.ndarray]) -> tuple[list[Any], list[Any]]:
+        import torch
+        from sentence_transformers.sentence_transformer import losses
+
+        results = []
+        for side in ("ours", "theirs"):
+            a = torch.tensor(inputs["a"], requires_grad=True)
+            n = torch.tensor(inputs["n"], requires_grad=True)
+            if side == "ours":
+                m, s = al.global_orthogonal_regularization(
+                    a, n, aggregation=aggregation, mean_weight=mean_weight,
+                    second_moment_weight=second_weight, return_terms=True)
+            else:
+                out = losses.GlobalOrthogonalRegularizationLoss(
+                    torch.nn.Module(), aggregation=aggregation, mean_weight=mean_weight,
+                    second_moment_weight=second_weight).compute_loss_from_embeddings([a, n])
+                m, s = out["gor_mean"], out["gor_second_moment"]
+            grads = torch.autograd.grad(m + s, [a, n])
+            results.append([m.detach().numpy(), s.detach().numpy(), *(g.numpy() for g in grads)])
+        return results[0], results[1]
+
+    return run
+
+
+CHECKS = CHECKS + tuple(
+    PeerCheck("global_orthogonal_regularization",
+              f"sentence_transformers GlobalOrthogonalRegularizationLoss(aggregation={agg!r}, "
+              f"mean_weight={mw}, second_moment_weight={sw})", LIBRARY, _gor(agg, mw, sw))
+    for agg in ("mean", "sum") for mw, sw in ((1.0, 1.0), (0.5, 2.0)))

@@ -1,0 +1,182 @@
+"""Regularisers on embeddings and on soft assignments.
+
+* :func:`orthogonal_loss`, :func:`global_orthogonal_regularization`: spread embeddings out;
+* :func:`exclusiveness_loss`, :func:`inclusiveness_loss`: for soft assignments of rows to K
+  anchors (each row a probability vector), commit each row to few anchors and use all anchors.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from ._backend import (
+    Array,
+    Namespace,
+    as_dtype,
+    compute_dtype,
+    device_of,
+    finalize,
+    namespace,
+    reduce_loss,
+)
+from ._validate import check_axis, check_ndim, check_option, check_reduction, check_weight
+from .similarity import _clamped_norm
+
+__all__ = [
+    "exclusiveness_loss",
+    "global_orthogonal_regularization",
+    "inclusiveness_loss",
+    "orthogonal_loss",
+]
+
+
+def _cosine_matrix(xp: Namespace, x: Array) -> Array:
+    unit = x / _clamped_norm(xp, x, axis=1, eps=1e-8, keepdims=True)
+    return xp.matmul(unit, xp.permute_dims(unit, (1, 0)))
+
+
+def _off_diagonal(xp: Namespace, m: Array) -> Array:
+    n = m.shape[0]
+    eye = xp.eye(n, dtype=xp.bool, device=device_of(m))
+    return xp.where(eye, xp.zeros_like(m), m)
+
+
+def orthogonal_loss(vectors: Array, *, mode: str = "l1") -> Array:
+    r"""Mean over ordered pairs :math:`i \ne j` of :math:`|\cos(v_i, v_j)|` (``mode="l1"``) or
+    :math:`\cos^2(v_i, v_j)` (``"l2"``): 0 when the rows are mutually orthogonal. By definition
+    (SPEC.md; no peer). The ``l1`` form has a kink at :math:`\cos = 0` (zero gradient there on
+    torch, a unit subgradient on JAX).
+
+    Args:
+        vectors: ``(N, D)`` with ``N >= 2``.
+
+    Example:
+        >>> import numpy as np
+        >>> float(orthogonal_loss(np.array([[1.0, 0.0], [1.0, 1.0]])))
+        0.7071067811865475
+    """
+    xp = namespace(vectors=vectors)
+    out_dtype, dtype = compute_dtype(xp, vectors, "vectors")
+    check_ndim("vectors", vectors, 2, "(N, D)")
+    check_option("mode", mode, ("l1", "l2"))
+    n = vectors.shape[0]
+    if n < 2:
+        raise ValueError(f"vectors must hold at least 2 rows; got shape {tuple(vectors.shape)}")
+    cos = _off_diagonal(xp, _cosine_matrix(xp, as_dtype(xp, vectors, dtype)))
+    terms = xp.abs(cos) if mode == "l1" else cos * cos
+    return finalize(xp, xp.sum(terms) / (n * (n - 1)), out_dtype)
+
+
+def global_orthogonal_regularization(*embeddings: Array, mean_weight: float = 1.0,
+                                     second_moment_weight: float = 1.0,
+                                     aggregation: str = "mean",
+                                     return_terms: bool = False) -> Any:
+    r"""Global orthogonal regularisation (Zhang et al. 2017, "Learning Spread-out Local Feature
+    Descriptors"), as sentence-transformers' ``GlobalOrthogonalRegularizationLoss`` (the peer):
+    for each embedding column (``anchors``, ``negatives``, ...), over the :math:`N(N-1)` pairs of
+    different rows of that column,
+
+    .. math:: M_1 = \overline{\cos}, \quad M_2 = \overline{\cos^2}, \quad
+              \mathcal L = w_1\,\mathrm{agg}(M_1^2) + w_2\,\mathrm{agg}(\max(0, M_2 - 1/D))
+
+    with ``aggregation`` ``"mean"`` or ``"sum"`` over the columns. sentence-transformers returns
+    the two terms as a dict; here their sum, or ``(mean_term, second_moment_term)`` with
+    ``return_terms=True``. A column of one row contributes 0 (as there).
+
+    Args:
+        embeddings: one or more ``(N, D)`` arrays (their N may differ; D must agree).
+
+    Example:
+        >>> import numpy as np
+        >>> float(global_orthogonal_regularization(np.eye(2)))  # orthogonal rows
+        0.0
+    """
+    if not embeddings:
+        raise TypeError("global_orthogonal_regularization needs at least one embedding array")
+    names = {f"embeddings[{i}]": x for i, x in enumerate(embeddings)}
+    xp = namespace(**names)
+    out_dtype, dtype = compute_dtype(xp, embeddings[0], "embeddings[0]")
+    for name, x in names.items():
+        check_ndim(name, x, 2, "(N, D)")
+        if x.shape[1] != embeddings[0].shape[1]:
+            raise ValueError(f"{name} must have the embedding width D={embeddings[0].shape[1]} "
+                             f"of embeddings[0]; got shape {tuple(x.shape)}")
+    check_option("aggregation", aggregation, ("mean", "sum"))
+    for name, value in (("mean_weight", mean_weight),
+                        ("second_moment_weight", second_moment_weight)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+            raise ValueError(f"{name} must be a float >= 0; got {value!r}")
+    width = embeddings[0].shape[1]
+    means, seconds = [], []
+    for x in embeddings:
+        n = x.shape[0]
+        cos = _off_diagonal(xp, _cosine_matrix(xp, as_dtype(xp, x, dtype)))
+        pairs = max(n * (n - 1), 1)
+        means.append((xp.sum(cos) / pairs) ** 2)
+        second = xp.sum(cos * cos) / pairs - 1.0 / width
+        seconds.append(xp.maximum(second, xp.zeros_like(second)))
+    mean_term = sum(means[1:], means[0])
+    second_term = sum(seconds[1:], seconds[0])
+    if aggregation == "mean":
+        mean_term, second_term = mean_term / len(embeddings), second_term / len(embeddings)
+    mean_term, second_term = mean_weight * mean_term, second_moment_weight * second_term
+    if return_terms:
+        return finalize(xp, mean_term, out_dtype), finalize(xp, second_term, out_dtype)
+    return finalize(xp, mean_term + second_term, out_dtype)
+
+
+def _entropy(xp: Namespace, p: Array, axis: int) -> Array:
+    """:math:`-\\sum p \\log p` along ``axis`` with :math:`0 \\log 0 = 0` (finite gradient)."""
+    positive = p > 0
+    safe = xp.where(positive, p, xp.ones_like(p))
+    return -xp.sum(xp.where(positive, p * xp.log(safe), xp.zeros_like(p)), axis=axis)
+
+
+def _assignments(probs: Array, axis: int) -> tuple[Namespace, Array, int, Any]:
+    xp = namespace(probs=probs)
+    out_dtype, dtype = compute_dtype(xp, probs, "probs")
+    if probs.ndim < 1:
+        raise ValueError("probs must have an anchor axis; got shape ()")
+    axis = check_axis("axis", axis, probs)
+    return xp, as_dtype(xp, probs, dtype), axis, out_dtype
+
+
+def exclusiveness_loss(probs: Array, *, axis: int = -1, weight: Array | None = None,
+                       reduction: str = "mean") -> Array:
+    r"""Exclusiveness: the mean row entropy :math:`\frac1N \sum_i H(p_i)`, 0 when every row
+    commits to a single anchor. By definition (SPEC.md). ``reduction="none"`` gives the row
+    entropies.
+
+    Args:
+        probs: ``(..., K, ...)`` probabilities, the K anchors on ``axis``.
+
+    Example:
+        >>> import numpy as np, math
+        >>> float(exclusiveness_loss(np.array([[0.5, 0.5], [1.0, 0.0]]))) == math.log(2) / 2
+        True
+    """
+    xp, p, axis, out_dtype = _assignments(probs, axis)
+    check_reduction(reduction)
+    entropy = _entropy(xp, p, axis)
+    if weight is not None:
+        namespace(probs=probs, weight=weight)
+        check_weight(xp, weight, tuple(entropy.shape))
+    return reduce_loss(xp, entropy, reduction=reduction, weight=weight, out_dtype=out_dtype)
+
+
+def inclusiveness_loss(probs: Array, *, axis: int = -1) -> Array:
+    r"""Inclusiveness: :math:`\log K - H\big(\frac1N \sum_i p_i\big)`, 0 when the anchors are
+    used evenly on average and :math:`\log K` when one anchor takes everything. By definition
+    (SPEC.md).
+
+    Example:
+        >>> import numpy as np
+        >>> float(inclusiveness_loss(np.array([[1.0, 0.0], [0.0, 1.0]])))
+        0.0
+    """
+    xp, p, axis, out_dtype = _assignments(probs, axis)
+    k = p.shape[axis]
+    moved = xp.moveaxis(p, axis, -1)
+    mean = xp.mean(xp.reshape(moved, (-1, k)), axis=0)
+    return finalize(xp, math.log(k) - _entropy(xp, mean, 0), out_dtype)
