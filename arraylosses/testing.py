@@ -1,4 +1,5 @@
-"""Testing helpers: the tolerance table, ``assert_close`` and ``assert_backends_agree``.
+"""Testing helpers: the tolerance table, ``assert_close``, ``assert_backends_agree`` and
+``crosscheck``.
 
 ``assert_backends_agree`` is the check the conformance matrix runs for every registry case:
 the NumPy float64 result is the oracle, and every other backend and dtype must reproduce it
@@ -14,8 +15,8 @@ import array_api_compat
 
 from ._backend import BACKENDS, Backend
 
-__all__ = ["TOLERANCES", "assert_backends_agree", "assert_close", "available_backends",
-           "tolerance"]
+__all__ = ["TOLERANCES", "CrosscheckReport", "assert_backends_agree", "assert_close",
+           "available_backends", "crosscheck", "tolerance"]
 
 #: ``dtype name -> (rtol, atol)``: the one tolerance table (DESIGN.md, Tests). float16 and
 #: bfloat16 inputs are computed in float32 but rounded on the way in and out.
@@ -169,4 +170,180 @@ def assert_backends_agree(fn: Callable[..., Any], *arrays: Any,
                                for r, e in zip(results, expected))
     if failures:
         raise AssertionError("backends disagree:\n" + "\n".join(failures))
+    return report
+
+
+# ---------------------------------------------------------------------------------------------
+# crosscheck: a user's implementation against ours
+
+
+class CrosscheckReport(dict):
+    """``{(backend, dtype, input label): {"value": (max abs, max rel), "d/d args[i]": ...}}``;
+    printing it gives one line per cell."""
+
+    def __str__(self) -> str:
+        lines = []
+        for (backend, dtype, label), cell in self.items():
+            parts = ", ".join(f"{k} abs {a:.2e} rel {r:.2e}" for k, (a, r) in cell.items())
+            lines.append(f"{backend}/{dtype} [{label}]: {parts}")
+        return "\n".join(lines)
+
+
+def _resolve_reference(reference: Any) -> tuple[str, Callable[..., Any]]:
+    import arraylosses
+
+    if callable(reference):
+        return getattr(reference, "__name__", "reference"), reference
+    if not isinstance(reference, str):
+        raise TypeError(f"reference must be one of our functions or its name; got "
+                        f"{type(reference).__name__}")
+    owner, _, name = reference.rpartition(".")
+    module = arraylosses.metrics if owner == "metrics" else arraylosses
+    if owner not in ("", "metrics") or not hasattr(module, name):
+        raise ValueError(f"reference {reference!r} is not a public function of arraylosses")
+    return reference, getattr(module, name)
+
+
+def _default_inputs(name: str) -> list[tuple[str, tuple, dict[str, Any]]]:
+    """The conformance registry's default-parameter inputs for ``name``, three draws. The
+    registry lives in the source tree (``conformance/cases.py``), not in the wheel."""
+    import numpy as np
+
+    try:
+        from conformance.cases import BY_NAME
+    except ImportError as err:
+        raise ValueError("inputs=None needs the conformance registry (a source checkout of "
+                         "arraylosses); pass inputs=[(args, kwargs), ...] instead") from err
+    if name not in BY_NAME:
+        raise ValueError(f"no registry case named {name!r}; pass inputs=[(args, kwargs), ...]")
+    out = []
+    for seed in range(3):
+        _, args, kwargs = next(BY_NAME[name].variants(np.random.default_rng(seed)))
+        out.append((f"registry inputs, seed {seed}", args, kwargs))
+    return out
+
+
+def _value_and_grads(fn: Callable[..., Any], backend: Backend, args: list[Any],
+                     kwargs: dict[str, Any], float_positions: list[int], cotangent: Any,
+                     grad: bool) -> list[Any]:
+    """``[value, d/d args[i] for i in float_positions]`` as NumPy (gradients of Σ out·c)."""
+    out = fn(*args, **kwargs)
+    results = [backend.to_numpy(out)]
+    if not (grad and backend.differentiable and float_positions):
+        return results
+    cot = backend.asarray(cotangent, backend.dtype_name(out))
+    if backend.name.startswith("torch"):
+        import torch
+
+        leaves = [args[i].detach().clone().requires_grad_(True) for i in float_positions]
+        full = list(args)
+        for i, leaf in zip(float_positions, leaves, strict=True):
+            full[i] = leaf
+        grads = torch.autograd.grad(torch.sum(fn(*full, **kwargs) * cot), leaves,
+                                    allow_unused=True)
+        return results + [None if g is None else backend.to_numpy(g) for g in grads]
+    import jax
+    import jax.numpy as jnp
+
+    def objective(*values: Any) -> Any:
+        full = list(args)
+        for i, v in zip(float_positions, values, strict=True):
+            full[i] = v
+        return jnp.sum(fn(*full, **kwargs) * cot)
+
+    grads = jax.grad(objective, argnums=tuple(range(len(float_positions))))(
+        *(args[i] for i in float_positions))
+    return results + [backend.to_numpy(g) for g in grads]
+
+
+def crosscheck(candidate: Callable[..., Any], reference: Any, *,
+               inputs: Sequence[tuple[tuple, dict[str, Any]]] | None = None,
+               backends: Sequence[str] | None = None,
+               dtypes: Sequence[str] = ("float64", "float32"), grad: bool = True,
+               rtol: float | None = None, atol: float | None = None) -> CrosscheckReport:
+    """Check a user's implementation of a loss against ours, on every backend it runs on.
+
+    ``candidate`` is called exactly as ``reference`` (one of our functions, or its public
+    name such as ``"info_nce"`` or ``"metrics.r2_score"``) with the same arrays. ``inputs``
+    is a list of ``(args, kwargs)`` with NumPy arrays (floating ones are cast to each dtype);
+    by default, three draws of the conformance registry's inputs for that function. On each
+    backend (default: all that load, skipping those where the candidate raises on the first
+    input, which the report notes), and each dtype, the values and, with ``grad=True`` on
+    torch and JAX, the gradients of ``Σ out·c`` with respect to every floating positional
+    argument are compared within :func:`tolerance` (or ``rtol``/``atol``).
+
+    Returns the :class:`CrosscheckReport` of the largest absolute and relative errors. Raises
+    ``AssertionError`` naming the input, backend, dtype and quantity (value or which
+    gradient), with the worst element and both values, when a difference exceeds tolerance.
+
+    Example:
+        >>> import numpy as np
+        >>> def my_mse(p, t):
+        ...     return ((p - t) ** 2).mean()
+        >>> x, y = np.array([[1.0, 2.0]]), np.array([[0.0, 2.5]])
+        >>> report = crosscheck(my_mse, "mse_loss", inputs=[((x, y), {})], backends=["numpy"])
+        >>> len(report)
+        2
+    """
+    import numpy as np
+
+    name, ref_fn = _resolve_reference(reference)
+    cases = ([(f"inputs[{i}]", tuple(a), dict(k)) for i, (a, k) in enumerate(inputs)]
+             if inputs is not None else _default_inputs(name))
+    report = CrosscheckReport()
+    ran: list[tuple[str, str]] = []
+    for backend in available_backends(backends):
+        for dtype in dtypes:
+            if dtype not in backend.dtypes:
+                continue
+            for label, args, kwargs in cases:
+                conv = [backend.asarray(a, dtype) if isinstance(a, np.ndarray) else a
+                        for a in args]
+                kconv = {k: backend.asarray(v, dtype) if isinstance(v, np.ndarray) else v
+                         for k, v in kwargs.items()}
+                float_positions = [i for i, a in enumerate(args)
+                                   if isinstance(a, np.ndarray) and a.dtype.kind == "f"]
+                with backend.context():
+                    ours = _value_and_grads(ref_fn, backend, conv, kconv, float_positions,
+                                            None, False)
+                    cot = np.random.default_rng(1).uniform(0.5, 1.5, size=np.shape(ours[0]))
+                    ours = _value_and_grads(ref_fn, backend, conv, kconv, float_positions, cot,
+                                            grad)
+                    try:
+                        theirs = _value_and_grads(candidate, backend, conv, kconv,
+                                                  float_positions, cot, grad)
+                    except Exception as err:
+                        if not any(r[0] == backend.name for r in ran):
+                            report[(backend.name, dtype, "not run")] = {}
+                            break  # the candidate does not run on this backend
+                        raise AssertionError(f"{label} on {backend.name}/{dtype}: the candidate "
+                                             f"raised {type(err).__name__}: {err}") from err
+                ran.append((backend.name, dtype))
+                cell = {}
+                default_rtol, default_atol = tolerance(dtype)
+                r_tol = default_rtol if rtol is None else rtol
+                a_tol = default_atol if atol is None else atol
+                quantities = ["value"] + [f"d/d args[{i}]" for i in float_positions]
+                for what, mine, yours in zip(quantities, ours, theirs, strict=False):
+                    if yours is None or mine is None:
+                        continue
+                    mine, yours = np.asarray(mine, float), np.asarray(yours, float)
+                    if mine.shape != yours.shape:
+                        raise AssertionError(f"{label} on {backend.name}/{dtype}: {what} has "
+                                             f"shape {yours.shape}, ours {mine.shape}")
+                    cell[what] = max_errors(yours, mine)
+                    bad = ~np.isclose(yours, mine, rtol=r_tol, atol=a_tol, equal_nan=True)
+                    if np.any(bad):
+                        where = tuple(int(i) for i in np.argwhere(bad)[0])
+                        raise AssertionError(
+                            f"candidate differs from arraylosses.{name} on {label}, "
+                            f"{backend.name}/{dtype}, {what}: max abs error "
+                            f"{cell[what][0]:.3g}, max rel error {cell[what][1]:.3g} "
+                            f"(rtol {r_tol:g}, atol {a_tol:g}); first at index {where}: "
+                            f"candidate {np.asarray(yours)[where]!r}, ours "
+                            f"{np.asarray(mine)[where]!r}")
+                report[(backend.name, dtype, label)] = cell
+    if not ran:
+        raise AssertionError(f"the candidate ran on none of the backends "
+                             f"{[b.name for b in available_backends(backends)]}")
     return report
