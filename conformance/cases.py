@@ -579,7 +579,7 @@ CASES: tuple[Case, ...] = (
           {"inner": "info_nce", "reduction": "none", "dim_weights": (2.0, 1.0)}),
          grad=("q", "p", "negatives"), public=al.matryoshka,
          peers=("sentence-transformers",)),
-    # -- regularisers
+    # -- regularisers (arraylosses.regularizers)
     Case("orthogonal_loss", al.orthogonal_loss, _regularizer_inputs, ("a",),
          ({}, {"mode": "l2"}, {"args": ("n",), "mode": "l2"}), grad=("a", "n"),
          notes="defined in SPEC.md (no peer); checked by definition"),

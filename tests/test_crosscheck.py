@@ -3,40 +3,30 @@
 
 from __future__ import annotations
 
+import importlib.util
+import pathlib
+
 import numpy as np
 import pytest
 
 from arraylosses.testing import crosscheck
 
 
+def _example():
+    """The hand-written losses of examples/crosscheck_user_losses.py (one copy of them)."""
+    path = pathlib.Path(__file__).parent.parent / "examples" / "crosscheck_user_losses.py"
+    spec = importlib.util.spec_from_file_location("crosscheck_user_losses", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def torch_info_nce(bug: float = 0.0):
-    """A hand-written InfoNCE with in-batch negatives, as a user would write it in torch."""
-    import torch
-    import torch.nn.functional as F
-
-    def info_nce(query, positive, temperature=0.1):
-        q, p = F.normalize(query, dim=-1), F.normalize(positive, dim=-1)
-        logits = q @ p.T / temperature
-        loss = F.cross_entropy(logits, torch.arange(len(q)))
-        return loss * (1 + bug)
-
-    return info_nce
+    return _example().torch_info_nce(bug)
 
 
 def jax_focal(bug: float = 0.0):
-    """A hand-written sigmoid focal loss in JAX (RetinaNet's formula)."""
-    import jax
-    import jax.numpy as jnp
-
-    def focal(logits, target, alpha=0.25, gamma=2.0):
-        p = jax.nn.sigmoid(logits)
-        ce = jnp.logaddexp(0.0, logits) - target * logits
-        pt = p * target + (1 - p) * (1 - target)
-        at = alpha * target + (1 - alpha) * (1 - target)
-        loss = at * (1 - pt) ** gamma * ce
-        return jnp.mean(loss * (1 + bug * (target > 0.5)))
-
-    return focal
+    return _example().jax_focal(bug)
 
 
 def test_correct_torch_info_nce_passes():
