@@ -18,7 +18,7 @@ TORCH = "torch==2.13.0"
 CPU_BACKENDS = "numpy,array_api_strict,array_api_strict-device1,torch,jax"
 TEST_DEPS = ["pytest>=8", "hypothesis>=6.100"]
 PEERS = ["optax>=0.2.4", "scikit-learn>=1.6", "torchmetrics>=1.4", "keras>=3.5",
-         "sentence-transformers>=6.1", "pytorch-metric-learning>=2.5"]
+         "sentence-transformers>=6.1", "pytorch-metric-learning>=2.5", "rax>=0.4"]
 # one backend alone, proving the others are optional: what each needs beyond numpy
 BACKENDS = {
     "numpy": [],

@@ -8,7 +8,15 @@ result is an array of the inputs' library, on the inputs' device.
 1.3125
 """
 
-from . import classification, contrastive, metrics, regression, regularizers, similarity
+from . import (
+    classification,
+    contrastive,
+    metrics,
+    ranking,
+    regression,
+    regularizers,
+    similarity,
+)
 from .classification import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -38,6 +46,14 @@ from .contrastive import (
     siglip_loss,
     supcon_loss,
     triplet_margin_loss,
+)
+from .ranking import (
+    bpr_loss,
+    csar_loss,
+    dynamic_margin_bpr_loss,
+    listnet_loss,
+    normalized_sampled_softmax_loss,
+    sampled_softmax_loss,
 )
 from .regression import (
     cosine_distance_loss,
@@ -71,6 +87,7 @@ __all__ = [
     "angle_loss",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
+    "bpr_loss",
     "classification",
     "clip_loss",
     "contrastive",
@@ -80,6 +97,8 @@ __all__ = [
     "cosine_embedding_loss",
     "cosine_similarity",
     "cross_entropy",
+    "csar_loss",
+    "dynamic_margin_bpr_loss",
     "entropy_adaptive_info_nce",
     "exclusiveness_loss",
     "gaussian_nll_loss",
@@ -91,6 +110,7 @@ __all__ = [
     "kl_divergence",
     "l1_loss",
     "l2_normalize",
+    "listnet_loss",
     "log_cosh_loss",
     "mae_loss",
     "margin_ranking_loss",
@@ -100,6 +120,7 @@ __all__ = [
     "multiple_negatives_ranking_loss",
     "multiple_negatives_symmetric_ranking_loss",
     "nll_loss",
+    "normalized_sampled_softmax_loss",
     "nt_xent_loss",
     "online_contrastive_loss",
     "orthogonal_loss",
@@ -109,8 +130,10 @@ __all__ = [
     "poisson_nll_loss",
     "poly1_cross_entropy",
     "quantile_loss",
+    "ranking",
     "regression",
     "regularizers",
+    "sampled_softmax_loss",
     "siglip_loss",
     "sigmoid_focal_loss",
     "similarity",

@@ -366,6 +366,38 @@ def _regularizer_inputs(rng: np.random.Generator) -> Arrays:
     }
 
 
+def _ranking(rng: np.random.Generator) -> Arrays:
+    n, k, lists, length = 6, 3, 4, 5
+    neg_ids = rng.integers(0, 8, size=(n, k))
+    pos_ids = rng.integers(0, 8, size=n)
+    neg_ids[0, 1], neg_ids[3, 0] = pos_ids[0], pos_ids[3]  # accidental hits
+    where = rng.uniform(size=(lists, length)) < 0.7
+    where[:, 0] = True
+    where[-1] = False  # a list without valid items
+    return {
+        "pos": rng.normal(size=n) + 0.5,
+        "neg_1": rng.normal(size=n),
+        "neg_k": rng.normal(size=(n, k)),
+        "log_q": np.log(rng.uniform(0.01, 0.3, size=k)),
+        "log_q_nk": np.log(rng.uniform(0.01, 0.3, size=(n, k))),
+        "pos_log_q": np.log(rng.uniform(0.01, 0.3, size=n)),
+        "pos_ids": pos_ids,
+        "neg_ids": neg_ids,
+        "shared_neg_ids": neg_ids[1],
+        "weight": rng.uniform(0.5, 2.0, size=n),
+        "alpha": np.asarray(0.7),
+        "square": rng.normal(size=(5, 5)) * 2.0 + 0.3,
+        "square_weight": rng.uniform(0.5, 2.0, size=5),
+        "energies": np.log1p(np.exp(rng.normal(size=(n, 4)))),
+        "labels": rng.integers(0, 4, size=n),
+        "label_probs": _softmax(rng.normal(size=(n, 4))),
+        "list_scores": rng.normal(size=(lists, length)),
+        "relevance": rng.integers(0, 4, size=(lists, length)).astype(np.float64),
+        "where": where,
+        "list_weight": rng.uniform(0.5, 2.0, size=lists),
+    }
+
+
 REDUCTIONS: tuple[dict[str, Any], ...] = (
     {},
     {"reduction": "sum"},
@@ -579,6 +611,45 @@ CASES: tuple[Case, ...] = (
           {"inner": "info_nce", "reduction": "none", "dim_weights": (2.0, 1.0)}),
          grad=("q", "p", "negatives"), public=al.matryoshka,
          peers=("sentence-transformers",)),
+    # -- recommendation and ranking (arraylosses.ranking)
+    Case("bpr_loss", al.bpr_loss, _ranking, ("pos", "neg_k"),
+         ({}, {"args": ("pos", "neg_1")}, {"reduction": "none"},
+          {"weight": "@weight", "reduction": "sum"}),
+         grad=("pos", "neg_1", "neg_k"), peers=("torch", "rax")),
+    Case("dynamic_margin_bpr_loss", al.dynamic_margin_bpr_loss, _ranking, ("pos", "neg_k"),
+         tuple({**params, "_fd": False} for params in (
+             {}, {"args": ("pos", "neg_1"), "alpha": 0.3}, {"alpha": "@alpha",
+                                                            "reduction": "none"},
+             {"weight": "@weight"})),
+         grad=("pos", "neg_1", "neg_k"),
+         notes="defined in SPEC.md (no peer); checked by definition. Its margin is under "
+               "stop_gradient, so finite differences of the value are not its gradient: "
+               "tests/test_ranking.py checks that its gradient is BPR's with a constant margin"),
+    Case("sampled_softmax_loss", al.sampled_softmax_loss, _ranking, ("pos", "neg_k"),
+         ({}, {"log_q": "@log_q"}, {"log_q": "@log_q_nk", "pos_log_q": "@pos_log_q",
+                                    "reduction": "none"},
+          {"num_items": 50, "weight": "@weight"},
+          {"pos_ids": "@pos_ids", "neg_ids": "@neg_ids", "log_q": "@log_q"},
+          {"pos_ids": "@pos_ids", "neg_ids": "@shared_neg_ids", "num_items": 9,
+           "reduction": "sum"}),
+         grad=("pos", "neg_k"),
+         notes="peers TensorFlow sampled_softmax_loss / KerasRS (not installed: TensorFlow); "
+               "by definition"),
+    Case("normalized_sampled_softmax_loss", al.normalized_sampled_softmax_loss, _ranking,
+         ("square",),
+         ({"num_items": 5}, {"num_items": 1000}, {"num_items": 40, "reduction": "none"},
+          {"num_items": 40, "weight": "@square_weight", "eps": 1e-3}),
+         grad=("square",), notes="defined in SPEC.md (no peer); checked by definition"),
+    Case("csar_loss", al.csar_loss, _ranking, ("energies", "labels"),
+         ({}, {"reduction": "none", "eps": 1e-3}, {"args": ("energies", "label_probs")},
+          {"weight": "@weight", "ignore_index": 2}),
+         grad=("energies", "label_probs"),
+         notes="defined in SPEC.md (no peer); checked by definition"),
+    Case("listnet_loss", al.listnet_loss, _ranking, ("list_scores", "relevance"),
+         ({}, {"reduction": "none"}, {"where": "@where"},
+          {"where": "@where", "weight": "@list_weight", "reduction": "none"},
+          {"weight": "@list_weight"}),
+         grad=("list_scores", "relevance"), peers=("rax",)),
     # -- regularisers (arraylosses.regularizers)
     Case("orthogonal_loss", al.orthogonal_loss, _regularizer_inputs, ("a",),
          ({}, {"mode": "l2"}, {"args": ("n",), "mode": "l2"}), grad=("a", "n"),

@@ -11,12 +11,13 @@ from ._base import PeerCheck
 from .keras_losses import CHECKS as KERAS
 from .metric_learning_losses import CHECKS as METRIC_LEARNING
 from .optax_losses import CHECKS as OPTAX
+from .rax_losses import CHECKS as RAX
 from .sentence_transformers_losses import CHECKS as SENTENCE_TRANSFORMERS
 from .sklearn_metrics import CHECKS as SKLEARN
 from .torch_nn import CHECKS as TORCH
 from .torchmetrics_metrics import CHECKS as TORCHMETRICS
 
 ALL: tuple[PeerCheck, ...] = (*TORCH, *OPTAX, *KERAS, *SKLEARN, *TORCHMETRICS,
-                              *SENTENCE_TRANSFORMERS, *METRIC_LEARNING)
+                              *SENTENCE_TRANSFORMERS, *METRIC_LEARNING, *RAX)
 
 __all__ = ["ALL", "PeerCheck"]

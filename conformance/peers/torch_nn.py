@@ -250,3 +250,30 @@ def _embedding() -> list[PeerCheck]:
 
 
 CHECKS = CHECKS + tuple(_embedding())
+
+
+def _ranking() -> list[PeerCheck]:
+    import importlib.util
+
+    if importlib.util.find_spec("torch") is None:
+        return []
+    import torch
+    import torch.nn.functional as F
+
+    def bce_of_gap(pos: Any, neg: Any, reduction: str) -> Any:
+        gap = pos[:, None] - (neg if neg.ndim == 2 else neg[:, None])
+        per_pair = F.binary_cross_entropy_with_logits(gap, torch.ones_like(gap),
+                                                      reduction="none")
+        per_row = per_pair.mean(dim=1)
+        return {"mean": per_row.mean(), "sum": per_row.sum(), "none": per_row}[reduction]
+
+    return [
+        PeerCheck("bpr_loss", f"torch.nn.functional.binary_cross_entropy_with_logits(s⁺ - s⁻, 1)"
+                  f", {reduction}", "torch", _values_and_grads(
+                      lambda p, n, r=reduction: al.bpr_loss(p, n, reduction=r),
+                      lambda p, n, r=reduction: bce_of_gap(p, n, r), "pos", negatives))
+        for reduction in ("mean", "none") for negatives in ("neg_1", "neg_k")
+    ]
+
+
+CHECKS = CHECKS + tuple(_ranking())

@@ -1,0 +1,378 @@
+"""Recommendation and ranking losses.
+
+Scores are model outputs (a user-item dot product, a cross-encoder logit...); larger means
+more relevant. Per-sample losses are one value per user/query row; ``weight`` and
+``reduction`` as everywhere.
+
+* :func:`bpr_loss`, :func:`dynamic_margin_bpr_loss`: pairwise, one positive against sampled
+  negatives;
+* :func:`sampled_softmax_loss`, :func:`normalized_sampled_softmax_loss`: softmax over the
+  positive and sampled (or in-batch) negatives, corrected for the sampling;
+* :func:`csar_loss`: cross entropy over products of non-negative energies;
+* :func:`listnet_loss`: listwise, top-one ListNet.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from ._backend import (
+    Array,
+    Namespace,
+    as_dtype,
+    compute_dtype,
+    device_of,
+    eager_all,
+    log_softmax,
+    logsumexp,
+    namespace,
+    reduce_loss,
+    sigmoid,
+    softmax,
+    softplus,
+    stop_gradient,
+)
+from ._validate import (
+    array_hyperparameters,
+    check_floating,
+    check_ndim,
+    check_reduction,
+    check_weight,
+    hyperparameter,
+    positive_float,
+)
+from .classification import cross_entropy
+
+__all__ = [
+    "bpr_loss",
+    "csar_loss",
+    "dynamic_margin_bpr_loss",
+    "listnet_loss",
+    "normalized_sampled_softmax_loss",
+    "sampled_softmax_loss",
+]
+
+
+def _pos_neg(xp: Namespace, pos_scores: Array, neg_scores: Array, *, paired_only: bool = False
+             ) -> tuple[Any, Array, Array]:
+    """Validate ``(N,)`` positives against ``(N,)`` or ``(N, K)`` negatives; return
+    ``(out_dtype, pos (N,), neg (N, K))`` in the compute dtype."""
+    out_dtype, dtype = compute_dtype(xp, pos_scores, "pos_scores")
+    check_floating(xp, "pos_scores", pos_scores)
+    check_floating(xp, "neg_scores", neg_scores)
+    check_ndim("pos_scores", pos_scores, 1, "(N,)")
+    n = pos_scores.shape[0]
+    allowed = (2,) if paired_only else (1, 2)
+    if neg_scores.ndim not in allowed or neg_scores.shape[0] != n:
+        shapes = f"({n}, K)" if paired_only else f"({n},) or ({n}, K)"
+        raise ValueError(f"neg_scores must have shape {shapes} for pos_scores of shape ({n},); "
+                         f"got {tuple(neg_scores.shape)}")
+    neg = as_dtype(xp, neg_scores, dtype)
+    if neg.ndim == 1:
+        neg = neg[:, None]
+    return out_dtype, as_dtype(xp, pos_scores, dtype), neg
+
+
+def bpr_loss(pos_scores: Array, neg_scores: Array, *, weight: Array | None = None,
+             reduction: str = "mean") -> Array:
+    r"""Bayesian personalised ranking (Rendle et al. 2009):
+
+    .. math:: \ell_n = \frac1K \sum_k -\log \sigma(s^+_n - s^-_{nk})
+              = \frac1K \sum_k \mathrm{softplus}(s^-_{nk} - s^+_n)
+
+    (softplus, not ``log(sigmoid)``: finite for any score gap). With ``K`` negatives per row
+    the per-sample loss is their mean, so ``"mean"`` is the mean over all N·K pairs (RecBole's
+    ``BPRLoss`` without its ``gamma``). Equal to ``binary_cross_entropy_with_logits(s⁺ - s⁻, 1)``
+    (torch, optax) and to rax's ``pairwise_logistic_loss`` on the list ``[s⁺, s⁻…]``: both are
+    cross-checks.
+
+    Args:
+        pos_scores: ``(N,)``; neg_scores: ``(N,)`` or ``(N, K)``.
+
+    Example:
+        >>> import numpy as np, math
+        >>> float(bpr_loss(np.array([2.0]), np.array([1.0]))) == math.log(1 + math.exp(-1))
+        True
+    """
+    xp = namespace(pos_scores=pos_scores, neg_scores=neg_scores, weight=weight)
+    check_reduction(reduction)
+    out_dtype, pos, neg = _pos_neg(xp, pos_scores, neg_scores)
+    if weight is not None:
+        check_weight(xp, weight, (pos.shape[0],))
+    loss = xp.mean(softplus(xp, neg - pos[:, None]), axis=1)
+    return reduce_loss(xp, loss, reduction=reduction, weight=weight, out_dtype=out_dtype)
+
+
+def dynamic_margin_bpr_loss(pos_scores: Array, neg_scores: Array, *, alpha: Any = 1.0,
+                            weight: Array | None = None, reduction: str = "mean") -> Array:
+    r"""BPR with a margin that grows with the current score gap :math:`d = s^+ - s^-`:
+
+    .. math:: m = \mathrm{stop\_gradient}\big(\alpha\,\sigma(d)\big), \quad
+              \ell = \mathrm{softplus}\big(-(d - m)\big)
+
+    Pairs already ranked correctly must clear a larger margin (up to ``alpha``). No gradient
+    flows through :math:`m` (nor into ``alpha``): the gradient is that of :func:`bpr_loss`
+    evaluated at :math:`d - m` with :math:`m` a constant. Averaged over K as :func:`bpr_loss`;
+    ``alpha=0`` is :func:`bpr_loss`. Defined in SPEC.md (no peer).
+
+    Args:
+        pos_scores: ``(N,)``; neg_scores: ``(N,)`` or ``(N, K)``; alpha: float ``>= 0`` or a
+            0-d array.
+
+    Example:
+        >>> import numpy as np, math
+        >>> m = 1.0 / (1 + math.exp(-1.0))  # alpha * sigmoid(2 - 1)
+        >>> out = dynamic_margin_bpr_loss(np.array([2.0]), np.array([1.0]))
+        >>> abs(float(out) - math.log(1 + math.exp(-(1.0 - m)))) < 1e-15
+        True
+    """
+    xp = namespace(pos_scores=pos_scores, neg_scores=neg_scores, weight=weight,
+                   **array_hyperparameters(alpha=alpha))
+    check_reduction(reduction)
+    out_dtype, pos, neg = _pos_neg(xp, pos_scores, neg_scores)
+    a = hyperparameter(xp, "alpha", alpha, pos, low=0.0)
+    if weight is not None:
+        check_weight(xp, weight, (pos.shape[0],))
+    gap = pos[:, None] - neg
+    margin = stop_gradient(xp, a * sigmoid(xp, gap))
+    loss = xp.mean(softplus(xp, margin - gap), axis=1)
+    return reduce_loss(xp, loss, reduction=reduction, weight=weight, out_dtype=out_dtype)
+
+
+def _check_num_items(num_items: Any, smallest: int) -> int:
+    if isinstance(num_items, bool) or not isinstance(num_items, int):
+        raise TypeError(f"num_items must be an int; got {type(num_items).__name__}")
+    if num_items < smallest:
+        raise ValueError(f"num_items must be at least {smallest} (the candidates scored here); "
+                         f"got {num_items}")
+    return num_items
+
+
+def _integer_ids(xp: Namespace, name: str, ids: Array, shapes: tuple[tuple[int, ...], ...]
+                 ) -> None:
+    if not xp.isdtype(ids.dtype, "integral"):
+        raise TypeError(f"{name} must be an integer array of item ids; got dtype {ids.dtype}")
+    if tuple(ids.shape) not in shapes:
+        raise ValueError(f"{name} must have shape {' or '.join(map(str, shapes))}; got "
+                         f"{tuple(ids.shape)}")
+
+
+def sampled_softmax_loss(pos_scores: Array, neg_scores: Array, *, log_q: Array | None = None,
+                         pos_log_q: Array | None = None, num_items: int | None = None,
+                         pos_ids: Array | None = None, neg_ids: Array | None = None,
+                         remove_accidental_hits: bool = True, weight: Array | None = None,
+                         reduction: str = "mean") -> Array:
+    r"""Softmax cross entropy of each row's positive against K sampled negatives, corrected
+    for the sampling (Bengio & Senécal 2008; Jean et al. 2015; Yi et al. 2019):
+
+    .. math:: \ell_n = -s'^{+}_n + \log\Big(e^{s'^{+}_n} + \sum_k e^{s'^{-}_{nk}}\Big),
+              \quad s'^{-}_{nk} = s^-_{nk} - \log Q_{nk}, \quad s'^{+}_n = s^+_n - \log Q^+_n
+
+    The correction, one of:
+
+    * ``log_q`` (broadcastable to ``neg_scores``: ``(K,)`` or ``(N, K)``): the logQ correction
+      of the negatives. ``pos_log_q`` ``(N,)`` corrects the positives too. With both, this is
+      TensorFlow's ``sampled_softmax_loss(subtract_log_q=True)`` (``Q`` the expected count of
+      the item in the sample) and Yi et al.'s in-batch correction (``Q`` the item's sampling
+      frequency); KerasRS' ``SamplingProbabilityCorrection`` adds ``1e-6`` inside the log, we
+      do not.
+    * ``num_items``: the K negatives were drawn uniformly from the ``num_items - 1`` other
+      items, so each stands for :math:`(\mathrm{num\_items}-1)/K` of them:
+      :math:`\log Q_{nk} = \log(K / (\mathrm{num\_items}-1))`, the positive uncorrected. The
+      partition sum is then an unbiased estimate of the full softmax's.
+    * neither: no correction (plain sampled softmax).
+
+    Accidental hits: with ``pos_ids`` ``(N,)`` and ``neg_ids`` ``(K,)`` or ``(N, K)`` (integer
+    item ids) and ``remove_accidental_hits=True``, a sampled negative that is the row's own
+    positive item is dropped from the partition sum (its logit becomes :math:`-\infty`, as
+    TensorFlow's ``compute_accidental_hits`` / KerasRS' ``RemoveAccidentalHits``). Without ids
+    nothing can be detected, and nothing is removed.
+
+    Args:
+        pos_scores: ``(N,)``; neg_scores: ``(N, K)``.
+
+    Example:
+        >>> import numpy as np, math
+        >>> pos, neg = np.array([1.0]), np.array([[0.0, 0.0]])
+        >>> expected = -1.0 + math.log(math.e + 2 * 4.5)  # (10 - 1) / 2 = 4.5 items per draw
+        >>> abs(float(sampled_softmax_loss(pos, neg, num_items=10)) - expected) < 1e-15
+        True
+    """
+    xp = namespace(pos_scores=pos_scores, neg_scores=neg_scores, log_q=log_q,
+                   pos_log_q=pos_log_q, pos_ids=pos_ids, neg_ids=neg_ids, weight=weight)
+    check_reduction(reduction)
+    if not isinstance(remove_accidental_hits, bool):
+        raise TypeError(f"remove_accidental_hits must be a bool; got "
+                        f"{type(remove_accidental_hits).__name__}")
+    out_dtype, pos, neg = _pos_neg(xp, pos_scores, neg_scores, paired_only=True)
+    n, k = neg.shape
+    if weight is not None:
+        check_weight(xp, weight, (n,))
+    if num_items is not None:
+        if log_q is not None or pos_log_q is not None:
+            raise ValueError("num_items (uniform sampling) and log_q/pos_log_q (given sampling "
+                             "probabilities) are two corrections: pass one")
+        num_items = _check_num_items(num_items, k + 1)
+        neg = neg + math.log((num_items - 1) / k)
+    if log_q is not None:
+        check_floating(xp, "log_q", log_q)
+        if tuple(log_q.shape) not in ((k,), (n, k)):
+            raise ValueError(f"log_q must have shape ({k},) or ({n}, {k}) (one per negative); "
+                             f"got {tuple(log_q.shape)}")
+        neg = neg - as_dtype(xp, log_q, neg.dtype)
+    if pos_log_q is not None:
+        check_floating(xp, "pos_log_q", pos_log_q)
+        if tuple(pos_log_q.shape) != (n,):
+            raise ValueError(f"pos_log_q must have shape ({n},); got {tuple(pos_log_q.shape)}")
+        pos = pos - as_dtype(xp, pos_log_q, pos.dtype)
+    if (pos_ids is None) != (neg_ids is None):
+        raise ValueError("pos_ids and neg_ids go together (accidental hits are negatives whose "
+                         "id is the row's positive id); got only "
+                         f"{'pos_ids' if neg_ids is None else 'neg_ids'}")
+    if pos_ids is not None and neg_ids is not None and remove_accidental_hits:
+        _integer_ids(xp, "pos_ids", pos_ids, ((n,),))
+        _integer_ids(xp, "neg_ids", neg_ids, ((k,), (n, k)))
+        hits = neg_ids == pos_ids[:, None]
+        neg = xp.where(hits, xp.full_like(neg, -float("inf")), neg)
+    logits = xp.concat([pos[:, None], neg], axis=1)
+    loss = logsumexp(xp, logits, axis=1) - pos
+    return reduce_loss(xp, loss, reduction=reduction, weight=weight, out_dtype=out_dtype)
+
+
+def normalized_sampled_softmax_loss(scores: Array, *, num_items: int, eps: float = 1e-6,
+                                    weight: Array | None = None, reduction: str = "mean"
+                                    ) -> Array:
+    r"""In-batch sampled softmax on z-scored scores, corrected for uniform sampling. For the
+    ``(B, B)`` matrix ``scores`` (row i: user i against every item of the batch, its positive
+    on the diagonal),
+
+    .. math:: s' = \frac{s - \mathrm{mean}(s)}{\mathrm{std}(s) + \epsilon}, \quad
+              s''_{ij} = s'_{ij} + [i \ne j]\,\log\frac{\mathrm{num\_items} - 1}{B - 1}, \quad
+              \ell_i = -\log \mathrm{softmax}(s''_{i,:})_i
+
+    mean and (population, ``ddof=0``) standard deviation over the whole matrix, with gradients
+    flowing through both. The B - 1 in-batch negatives stand for the ``num_items - 1`` other
+    items (the correction of :func:`sampled_softmax_loss` with ``num_items``). There is no
+    temperature: the z-scoring fixes the logits' scale. ``num_items == B`` is plain in-batch
+    cross entropy on the z-scored matrix. Defined in SPEC.md (no peer).
+
+    Args:
+        scores: ``(B, B)``, ``B >= 2``; num_items: ``>= B``.
+
+    Example:
+        >>> import numpy as np, math
+        >>> s = np.array([[1.0, -1.0], [-1.0, 1.0]])  # already z-scored: mean 0, std 1
+        >>> expected = -1.0 + math.log(math.e + math.exp(-1.0) * 9)  # log((10 - 1) / 1)
+        >>> abs(float(normalized_sampled_softmax_loss(s, num_items=10)) - expected) < 1e-5
+        True
+    """
+    xp = namespace(scores=scores, weight=weight)
+    check_reduction(reduction)
+    out_dtype, dtype = compute_dtype(xp, scores, "scores")
+    check_floating(xp, "scores", scores)
+    check_ndim("scores", scores, 2, "(B, B)")
+    b = scores.shape[0]
+    if scores.shape[1] != b or b < 2:
+        raise ValueError(f"scores must be a square (B, B) matrix with B >= 2 (positives on the "
+                         f"diagonal); got shape {tuple(scores.shape)}")
+    num_items = _check_num_items(num_items, b)
+    eps = positive_float("eps", eps)
+    if weight is not None:
+        check_weight(xp, weight, (b,))
+    s = as_dtype(xp, scores, dtype)
+    z = (s - xp.mean(s)) / (xp.std(s) + eps)
+    correction = math.log((num_items - 1) / (b - 1))
+    eye = xp.eye(b, dtype=xp.bool, device=device_of(z))
+    logits = xp.where(eye, z, z + correction)
+    diagonal = xp.sum(xp.where(eye, z, xp.zeros_like(z)), axis=1)
+    loss = logsumexp(xp, logits, axis=1) - diagonal
+    return reduce_loss(xp, loss, reduction=reduction, weight=weight, out_dtype=out_dtype)
+
+
+def csar_loss(energies: Array, target: Array, *, eps: float = 1e-8, axis: int = -1,
+              class_weight: Array | None = None, ignore_index: int | None = None,
+              weight: Array | None = None, reduction: str = "mean") -> Array:
+    r"""Cross entropy over non-negative energies (CSAR): the logits are
+    :math:`\log(e + \epsilon)`, so
+
+    .. math:: \ell = -\log \frac{e_y + \epsilon}{\sum_c (e_c + \epsilon)}
+
+    and a model whose energy is a product of factors (each a ``softplus`` output) has logits
+    that are the sum of the factors' logs. Then :func:`arraylosses.cross_entropy` with
+    ``target`` (class indices or probabilities), ``class_weight``, ``ignore_index``, ``weight``
+    and ``reduction``. Negative energies raise (checked eagerly; under ``jit`` they give NaN).
+    Defined in SPEC.md (no peer).
+
+    Args:
+        energies: ``(N, C)`` (classes on ``axis``), ``>= 0``.
+
+    Example:
+        >>> import numpy as np
+        >>> round(float(csar_loss(np.array([[3.0, 1.0]]), np.array([0]))), 6)  # -log(3/4)
+        0.287682
+    """
+    xp = namespace(energies=energies, target=target, class_weight=class_weight, weight=weight)
+    check_floating(xp, "energies", energies)
+    eps = positive_float("eps", eps)
+    if not eager_all(xp, energies >= 0):
+        raise ValueError("energies must be non-negative (softplus or exp outputs); got a "
+                         "negative value")
+    out_dtype, dtype = compute_dtype(xp, energies, "energies")
+    logits = xp.log(as_dtype(xp, energies, dtype) + eps)  # eps would vanish in float16
+    loss = cross_entropy(logits, target, axis=axis, class_weight=class_weight,
+                         ignore_index=ignore_index, weight=weight, reduction=reduction)
+    return as_dtype(xp, loss, out_dtype)
+
+
+def listnet_loss(scores: Array, relevance: Array, *, where: Array | None = None,
+                 weight: Array | None = None, reduction: str = "mean") -> Array:
+    r"""Top-one ListNet (Cao et al. 2007): the cross entropy between the list's relevance
+    distribution and its score distribution,
+
+    .. math:: \ell = -\sum_i \mathrm{softmax}(r)_i \log \mathrm{softmax}(s)_i
+
+    over the last axis (one list per row). ``where`` (boolean, ``scores``' shape) marks the
+    valid items of padded lists: the others take no part in either softmax. A list without any
+    valid item has loss 0 and is left out of ``"mean"``. Peers: sentence-transformers'
+    cross-encoder ``ListNetLoss`` (``CrossEntropyLoss(logits, labels.softmax(dim=1))``) and rax
+    ``softmax_loss(scores, softmax(relevance))`` (rax's own ``softmax_loss`` takes the labels
+    as the target distribution as they are, not their softmax).
+
+    Args:
+        scores, relevance: ``(..., L)``; weight: per list, ``scores.shape[:-1]``.
+
+    Example:
+        >>> import numpy as np
+        >>> round(float(listnet_loss(np.zeros((1, 4)), np.arange(4.0)[None])), 12)  # log 4
+        1.386294361120
+    """
+    xp = namespace(scores=scores, relevance=relevance, where=where, weight=weight)
+    check_reduction(reduction)
+    out_dtype, dtype = compute_dtype(xp, scores, "scores")
+    check_floating(xp, "scores", scores)
+    check_floating(xp, "relevance", relevance)
+    if scores.ndim < 1 or tuple(relevance.shape) != tuple(scores.shape):
+        raise ValueError(f"relevance must have scores' shape {tuple(scores.shape)} (..., L); got "
+                         f"{tuple(relevance.shape)}")
+    if weight is not None:
+        check_weight(xp, weight, tuple(scores.shape[:-1]))
+    s, r = as_dtype(xp, scores, dtype), as_dtype(xp, relevance, dtype)
+    if where is None:
+        loss = -xp.sum(softmax(xp, r, axis=-1) * log_softmax(xp, s, axis=-1), axis=-1)
+        return reduce_loss(xp, loss, reduction=reduction, weight=weight, out_dtype=out_dtype)
+    if where.dtype != xp.bool or tuple(where.shape) != tuple(scores.shape):
+        raise ValueError(f"where must be a boolean array of scores' shape {tuple(scores.shape)}; "
+                         f"got dtype {where.dtype}, shape {tuple(where.shape)}")
+    minus_inf = xp.full_like(s, -float("inf"))
+    zeros = xp.zeros_like(s)
+    valid = xp.any(where, axis=-1, keepdims=True)
+    # lists with no valid item: use the unmasked list, then zero its loss (no NaN anywhere)
+    keep = where | ~valid
+    p = softmax(xp, xp.where(keep, r, minus_inf), axis=-1)
+    log_q = log_softmax(xp, xp.where(keep, s, minus_inf), axis=-1)
+    loss = -xp.sum(xp.where(keep, p * xp.where(keep, log_q, zeros), zeros), axis=-1)
+    has_items = valid[..., 0]
+    loss = xp.where(has_items, loss, xp.zeros_like(loss))
+    return reduce_loss(xp, loss, reduction=reduction, weight=weight, out_dtype=out_dtype,
+                       norm=xp.astype(has_items, loss.dtype))
