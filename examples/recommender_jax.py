@@ -18,6 +18,7 @@ from _implicit_feedback import Interactions, generate
 import arraylosses as al
 
 DIM, BATCH, BPR_NEGATIVES, SAMPLED = 32, 512, 4, 64
+NO_LOG_Q = "sampled_softmax_loss without logQ"  # the same negatives, uncorrected
 
 
 def evaluate(users: jax.Array, items: jax.Array, data: Interactions) -> tuple[float, ...]:
@@ -63,11 +64,13 @@ def train(loss_name: str, data: Interactions, steps: int, seed: int = 0) -> tupl
         else:
             neg_ids = rng.choice(data.num_items, size=SAMPLED, p=data.item_frequency)
             log_q = np.log(SAMPLED) + log_frequency[neg_ids]  # Q: expected count in the draw
+            if loss_name == NO_LOG_Q:
+                log_q = np.zeros_like(log_q)
         params, state, loss = step(params, state, jnp.asarray(data.train_users[batch]),
                                    jnp.asarray(data.train_items[batch]), jnp.asarray(neg_ids),
                                    jnp.asarray(log_q, dtype=jnp.float32))
         if i % 200 == 0 or i == steps - 1:
-            print(f"{loss_name:>20}  step {i:4d}  loss {float(loss):.4f}")
+            print(f"{loss_name:>34}  step {i:4d}  loss {float(loss):.4f}")
     return evaluate(params["users"], params["items"], data)
 
 
@@ -79,7 +82,7 @@ def main() -> None:
     results = {"popularity (no training)": evaluate(
         jnp.ones((data.num_users, 1)), jnp.asarray(data.item_frequency)[:, None], data)}
     results.update({name: train(name, data, args.steps)
-                    for name in ("bpr_loss", "sampled_softmax_loss")})
+                    for name in ("bpr_loss", "sampled_softmax_loss", NO_LOG_Q)})
     print(f"\nheld-out items of {data.num_users} users among {data.num_items} items "
           f"(seen items excluded), after {args.steps} steps")
     print("| loss | recall@10 | ndcg@10 |")

@@ -18,6 +18,7 @@ from _implicit_feedback import Interactions, generate
 import arraylosses as al
 
 DIM, BATCH, BPR_NEGATIVES, SAMPLED = 32, 512, 4, 64
+NO_LOG_Q = "sampled_softmax_loss without logQ"  # the same negatives, uncorrected
 
 
 def evaluate(users: torch.Tensor, items: torch.Tensor, data: Interactions) -> tuple[float, ...]:
@@ -51,6 +52,8 @@ def train(loss_name: str, data: Interactions, steps: int, seed: int = 0) -> tupl
             neg_ids = torch.from_numpy(drawn)
             # Q = expected count of the item among the SAMPLED draws
             log_q = torch.from_numpy(np.log(SAMPLED) + log_frequency[drawn])
+            if loss_name == NO_LOG_Q:
+                log_q = torch.zeros_like(log_q)
             loss = al.sampled_softmax_loss(pos, u @ items[neg_ids].T, log_q=log_q,
                                            pos_ids=pos_ids, neg_ids=neg_ids)
         loss = loss + 1e-4 * (u.pow(2).sum() + items[pos_ids].pow(2).sum()) / BATCH
@@ -58,7 +61,7 @@ def train(loss_name: str, data: Interactions, steps: int, seed: int = 0) -> tupl
         loss.backward()
         optimizer.step()
         if step % 200 == 0 or step == steps - 1:
-            print(f"{loss_name:>20}  step {step:4d}  loss {loss.item():.4f}")
+            print(f"{loss_name:>34}  step {step:4d}  loss {loss.item():.4f}")
     return evaluate(users.detach(), items.detach(), data)
 
 
@@ -71,7 +74,7 @@ def main() -> None:
         torch.ones(data.num_users, 1, dtype=torch.float64),
         torch.from_numpy(data.item_frequency)[:, None], data)}
     results.update({name: train(name, data, args.steps)
-                    for name in ("bpr_loss", "sampled_softmax_loss")})
+                    for name in ("bpr_loss", "sampled_softmax_loss", NO_LOG_Q)})
     print(f"\nheld-out items of {data.num_users} users among {data.num_items} items "
           f"(seen items excluded), after {args.steps} steps")
     print("| loss | recall@10 | ndcg@10 |")
