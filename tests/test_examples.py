@@ -9,7 +9,8 @@ import sys
 import pytest
 
 EXAMPLES = sorted(p for p in (pathlib.Path(__file__).parent.parent / "examples").glob("*.py")
-                  if not p.name.startswith("_"))  # _*.py: helpers the examples import
+                  # _*.py: helpers the examples import; distributed_*.py: tests/test_distributed.py
+                  if not p.name.startswith(("_", "distributed_")))
 
 
 @pytest.mark.parametrize("script", EXAMPLES, ids=lambda p: p.name)

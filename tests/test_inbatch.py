@@ -133,8 +133,15 @@ def test_errors(backend):
     x = backend.asarray(np.ones((4, 3)), "float64")
     with pytest.raises(ValueError, match=r"offset must be in \[0, 0\]"):
         al.info_nce(x, x, offset=1)
-    with pytest.raises(ValueError, match="symmetric=True needs as many positives as queries"):
+    with pytest.raises(ValueError, match=r"symmetric=True with gathered positives \(4 rows for "
+                                         r"2 queries\) needs all_query"):
         al.info_nce(x[:2, ...], x, symmetric=True)
+    with pytest.raises(ValueError, match=r"all_query must have as many rows as positive \(4\)"):
+        al.info_nce(x[:2, ...], x, symmetric=True, all_query=x[:3, ...])
+    with pytest.raises(ValueError, match="all_query is used by the symmetric direction only"):
+        al.info_nce(x, x, all_query=x)
+    with pytest.raises(TypeError, match="offset must be an int or a 0-d integer array"):
+        al.info_nce(x, x, offset=backend.asarray(np.zeros(2, dtype=np.int64)))
     with pytest.raises(ValueError, match=r"negatives must have 3 dimension\(s\)"):
         al.info_nce(x, x, x, negative_mode="paired")
     with pytest.raises(ValueError, match=r"temperature must be in \(0.0, inf\); got -0.1"):

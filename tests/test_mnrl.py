@@ -123,9 +123,17 @@ def test_errors(backend):
         al.multiple_negatives_ranking_loss(x, x, hardness_mode="hardest")
     with pytest.raises(ValueError, match=r"negatives must have shape \(4, D=3\) or \(4, K, D=3\)"):
         al.multiple_negatives_ranking_loss(x, x, x[:2, ...])
-    with pytest.raises(ValueError, match="query_to_query and doc_to_query need every device"):
+    with pytest.raises(ValueError, match=r"query_to_query and doc_to_query score against every "
+                                         r"device's anchors: with gathered positives \(4 rows "
+                                         r"for 2 anchors\) pass all_anchors"):
         al.multiple_negatives_ranking_loss(x[:2, ...], x, directions=("query_to_doc",
                                                                       "doc_to_query"))
+    with pytest.raises(ValueError, match=r"all_anchors must have as many rows as positives "
+                                         r"\(4\)"):
+        al.multiple_negatives_ranking_loss(x[:2, ...], x, all_anchors=x[:3, ...])
+    with pytest.raises(ValueError, match=r"all_anchors \(anchors gathered from every device\) "
+                                         r"must have shape \(W >= 4, D=3\)"):
+        al.multiple_negatives_ranking_loss(x, x, all_anchors=x[:, :2])
     with pytest.raises(ValueError, match=r"scale must be in \(0.0, inf\)"):
         al.multiple_negatives_ranking_loss(x, x, scale=0.0)
     with pytest.raises(TypeError, match="directions must be a non-empty tuple"):

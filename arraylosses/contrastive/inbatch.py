@@ -20,6 +20,7 @@ from .._backend import (
     as_dtype,
     compute_dtype,
     device_of,
+    eager_all,
     finalize,
     index_dtype,
     log_sigmoid,
@@ -86,8 +87,10 @@ def _floating(xp: Namespace, dtype: Any, **arrays: Array | None) -> list[Any]:
     return out
 
 
-def _diagonal_targets(xp: Namespace, like: Array, n: int, offset: int) -> Array:
-    return xp.arange(offset, offset + n, dtype=index_dtype(xp, like), device=device_of(like))
+def _diagonal_targets(xp: Namespace, like: Array, n: int, offset: Offset) -> Array:
+    """``offset + [0, n)``: the global index of each local row's positive."""
+    idx = xp.arange(n, dtype=index_dtype(xp, like), device=device_of(like))
+    return idx + offset if isinstance(offset, int) else idx + xp.astype(offset, idx.dtype)
 
 
 def _ce_rows(xp: Namespace, logits: Array, target: Array) -> Array:
@@ -100,35 +103,78 @@ def _temperature(xp: Namespace, temperature: Any, like: Array, name: str = "temp
     return hyperparameter(xp, name, temperature, like, low=0.0, low_inclusive=False)
 
 
-def _check_offset(offset: Any, n: int, m: int) -> int:
-    if isinstance(offset, bool) or not isinstance(offset, int):
-        raise TypeError(f"offset must be an int; got {type(offset).__name__}")
-    if not 0 <= offset <= m - n:
-        raise ValueError(f"offset must be in [0, {m - n}] (the positives hold {m} rows for {n} "
-                         f"queries); got {offset}")
+Offset = Any  # a Python int, or a 0-d integer array (traced under shard_map / pmap)
+
+
+def _check_offset(xp: Namespace, offset: Any, n: int, m: int) -> Offset:
+    """The global index of this device's first row among ``m`` gathered rows, for ``n`` local
+    rows: a Python int (range-checked) or a 0-d integer array (``jax.lax.axis_index(...) * n``
+    inside ``shard_map``; its range is checked when its value can be read)."""
+    if isinstance(offset, bool):
+        raise TypeError("offset must be an int or a 0-d integer array; got bool")
+    if isinstance(offset, int):
+        if not 0 <= offset <= m - n:
+            raise ValueError(f"offset must be in [0, {m - n}] (the gathered candidates hold {m} "
+                             f"rows for {n} local rows); got {offset}")
+        return offset
+    if not hasattr(offset, "shape") or offset.ndim != 0 or not xp.isdtype(offset.dtype,
+                                                                          "integral"):
+        raise TypeError(f"offset must be an int or a 0-d integer array; got "
+                        f"{getattr(offset, 'shape', type(offset).__name__)}")
+    if not eager_all(xp, (offset >= 0) & (offset <= m - n)):
+        raise ValueError(f"offset must be in [0, {m - n}] (the gathered candidates hold {m} "
+                         f"rows for {n} local rows)")
     return offset
+
+
+def _local_rows(xp: Namespace, x: Array, offset: Offset, n: int) -> Array:
+    """Rows ``[offset, offset + n)`` of ``x`` (a dynamic slice when ``offset`` is an array)."""
+    if isinstance(offset, int):
+        return x[offset:offset + n, ...]
+    return xp.take(x, _diagonal_targets(xp, x, n, offset), axis=0)
+
+
+def _gathered(xp: Namespace, dtype: Any, name: str, gathered: Array | None,
+              local: tuple[str, Array], default: Array) -> Array:
+    """``gathered`` (``all_<local>``: the local argument gathered from every device), checked
+    against the local argument's width, or ``default`` when it is not given."""
+    if gathered is None:
+        return default
+    local_name, x = local
+    check_ndim(name, gathered, 2, "(W, D)")
+    if gathered.shape[1] != x.shape[1] or gathered.shape[0] < x.shape[0]:
+        raise ValueError(f"{name} ({local_name} gathered from every device) must have shape "
+                         f"(W >= {x.shape[0]}, D={x.shape[1]}); got {tuple(gathered.shape)}")
+    if not xp.isdtype(gathered.dtype, "real floating"):
+        raise TypeError(f"{name} must be a real floating array; got dtype {gathered.dtype}")
+    return as_dtype(xp, gathered, dtype)
 
 
 def info_nce(query: Array, positive: Array, negatives: Array | None = None, *,
              temperature: Any = 0.1, negative_mode: str = "unpaired",
-             similarity: str = "cosine", symmetric: bool = False, offset: int = 0,
-             weight: Array | None = None, reduction: str = "mean") -> Array:
+             similarity: str = "cosine", symmetric: bool = False, offset: Offset = 0,
+             all_query: Array | None = None, weight: Array | None = None,
+             reduction: str = "mean") -> Array:
     r"""InfoNCE (van den Oord et al. 2018; the ``info-nce-pytorch`` package's ``InfoNCE``):
 
     .. math:: \ell_i = -\log \frac{e^{s(q_i, p_i)/\tau}}{e^{s(q_i, p_i)/\tau}
               + \sum_{n} e^{s(q_i, n)/\tau}}
 
-    * ``negatives=None``: in-batch negatives, the other rows' positives. ``positive`` may hold
-      more rows than ``query`` (positives gathered from other devices): query row ``i`` then
-      pairs with positive row ``offset + i`` and every other positive row is a negative.
-      ``symmetric=True`` averages this with the positive→query direction (needs
-      ``positive.shape[0] == query.shape[0]``).
+    * ``negatives=None``: in-batch negatives, the other rows' positives. ``symmetric=True``
+      averages this with the positive→query direction.
+    * Several devices (``README.md``, "Scaling out"): ``positive`` may hold more rows than
+      ``query`` (every device's positives, gathered): query row ``i`` then pairs with positive
+      row ``offset + i`` and every other positive row is a negative. ``offset`` is the global
+      index of this device's first row (an int, or a 0-d integer array under ``shard_map``).
+      With ``symmetric=True`` the positive→query direction scores this device's positives
+      (rows ``offset + i``) against ``all_query``, the queries gathered the same way.
     * ``negative_mode="unpaired"``: ``negatives`` ``(M, D)`` shared by all queries;
       ``"paired"``: ``(N, K, D)``, each query its own K. The positive is not compared with the
       other rows' positives in these modes (as ``info-nce-pytorch``).
 
     Args:
-        query: ``(N, D)``; positive: ``(N, D)`` (or ``(M >= N, D)`` in-batch).
+        query: ``(N, D)``; positive: ``(N, D)`` (or ``(M >= N, D)`` in-batch); all_query:
+            ``(M, D)``.
 
     Example:
         >>> import numpy as np, math
@@ -137,8 +183,8 @@ def info_nce(query: Array, positive: Array, negatives: Array | None = None, *,
         ...     -math.log(math.e / (math.e + 1)), 6)
         True
     """
-    xp = namespace(query=query, positive=positive, negatives=negatives, weight=weight,
-                   **array_hyperparameters(temperature=temperature))
+    xp = namespace(query=query, positive=positive, negatives=negatives, all_query=all_query,
+                   weight=weight, **array_hyperparameters(temperature=temperature))
     check_reduction(reduction)
     check_option("similarity", similarity, SIMILARITIES)
     check_option("negative_mode", negative_mode, ("unpaired", "paired"))
@@ -154,18 +200,30 @@ def info_nce(query: Array, positive: Array, negatives: Array | None = None, *,
         check_weight(xp, weight, (n,))
     if negatives is None:
         m = positive.shape[0]
-        offset = _check_offset(offset, n, m)
+        offset = _check_offset(xp, offset, n, m)
         logits = _scores(xp, q, p, similarity) / tau
-        loss = _ce_rows(xp, logits, _diagonal_targets(xp, logits, n, offset))
+        target = _diagonal_targets(xp, logits, n, offset)
+        loss = _ce_rows(xp, logits, target)
         if symmetric:
-            if m != n:
-                raise ValueError(f"symmetric=True needs as many positives as queries ({n}); got "
-                                 f"{m}: gather the queries too and score each direction on its "
-                                 f"own device")
-            back = _ce_rows(xp, xp.permute_dims(logits, (1, 0)),
-                            _diagonal_targets(xp, logits, n, 0))
-            loss = (loss + back) / 2
+            if m != n and all_query is None:
+                raise ValueError(f"symmetric=True with gathered positives ({m} rows for {n} "
+                                 f"queries) needs all_query, the queries gathered the same way")
+            if all_query is None:
+                back_logits = xp.permute_dims(logits, (1, 0))
+            else:
+                every_q = _gathered(xp, dtype, "all_query", all_query, ("query", query), q)
+                if every_q.shape[0] != m:
+                    raise ValueError(f"all_query must have as many rows as positive ({m}); got "
+                                     f"{tuple(all_query.shape)}")
+                back_logits = _scores(xp, _local_rows(xp, p, offset, n), every_q,
+                                      similarity) / tau
+            loss = (loss + _ce_rows(xp, back_logits, target)) / 2
+        elif all_query is not None:
+            raise ValueError("all_query is used by the symmetric direction only: pass "
+                             "symmetric=True")
     else:
+        if all_query is not None:
+            raise ValueError("all_query applies to in-batch negatives (negatives=None)")
         if symmetric:
             raise ValueError("symmetric=True applies to in-batch negatives (negatives=None)")
         if tuple(positive.shape) != tuple(query.shape):
@@ -207,8 +265,31 @@ def _paired_batch(xp: Namespace, first: tuple[str, Array], second: tuple[str, Ar
     return out_dtype, a_c, b_c
 
 
+def _both_sides(xp: Namespace, dtype: Any, local: tuple[tuple[str, Array], tuple[str, Array]],
+                gathered: tuple[Array | None, Array | None], offset: Any
+                ) -> tuple[Array, Array, Offset]:
+    """``(all_a, all_b, offset)`` for a symmetric loss: each side gathered from every device
+    (``all_<name>``), or this device's own rows when neither is given."""
+    (name_a, a), (name_b, b) = local
+    all_a, all_b = gathered
+    if (all_a is None) != (all_b is None):
+        missing = f"all_{name_a}" if all_a is None else f"all_{name_b}"
+        raise ValueError(f"a symmetric loss needs both sides gathered: {missing} is missing")
+    if all_a is None or all_b is None:
+        return (as_dtype(xp, a, dtype), as_dtype(xp, b, dtype),
+                _check_offset(xp, offset, a.shape[0], a.shape[0]))
+    every_a = _gathered(xp, dtype, f"all_{name_a}", all_a, (name_a, a), a)
+    every_b = _gathered(xp, dtype, f"all_{name_b}", all_b, (name_b, b), b)
+    if every_a.shape[0] != every_b.shape[0]:
+        raise ValueError(f"all_{name_a} and all_{name_b} must have the same number of rows; got "
+                         f"{tuple(all_a.shape)} and {tuple(all_b.shape)}")
+    return every_a, every_b, _check_offset(xp, offset, a.shape[0], every_a.shape[0])
+
+
 def clip_loss(image_emb: Array, text_emb: Array, *, logit_scale: Any = 1 / 0.07,
-              weight: Array | None = None, reduction: str = "mean") -> Array:
+              all_image_emb: Array | None = None, all_text_emb: Array | None = None,
+              offset: Offset = 0, weight: Array | None = None, reduction: str = "mean"
+              ) -> Array:
     r"""CLIP's symmetric contrastive loss (Radford et al. 2021): with
     :math:`L_{ij} = t\cos(x_i, y_j)`,
 
@@ -218,26 +299,37 @@ def clip_loss(image_emb: Array, text_emb: Array, *, logit_scale: Any = 1 / 0.07,
     open_clip clamps it at 100 in its training loop, not in the loss). Same as open_clip's
     ``ClipLoss`` (by definition: open_clip is not a dependency here).
 
+    Several devices (open_clip's ``gather_features`` with ``local_loss=True``): pass this
+    device's rows as ``image_emb``/``text_emb``, every device's rows (gathered, with gradients)
+    as ``all_image_emb``/``all_text_emb``, and ``offset``, the global index of this device's
+    first row. This device's images are scored against ``all_text_emb`` and its texts against
+    ``all_image_emb``; each per-sample loss is then the global one (README.md, "Scaling out").
+
     Example:
         >>> import numpy as np, math
         >>> e = np.eye(2)
         >>> float(clip_loss(e, e, logit_scale=1.0)) == -math.log(math.e / (math.e + 1))
         True
     """
-    xp = namespace(image_emb=image_emb, text_emb=text_emb, weight=weight,
+    xp = namespace(image_emb=image_emb, text_emb=text_emb, all_image_emb=all_image_emb,
+                   all_text_emb=all_text_emb, weight=weight,
                    **array_hyperparameters(logit_scale=logit_scale))
     out_dtype, img, txt = _paired_batch(xp, ("image_emb", image_emb), ("text_emb", text_emb),
                                         weight, reduction)
+    every_img, every_txt, offset = _both_sides(
+        xp, img.dtype, (("image_emb", img), ("text_emb", txt)), (all_image_emb, all_text_emb),
+        offset)
     t = hyperparameter(xp, "logit_scale", logit_scale, img, low=0.0, low_inclusive=False)
-    logits = t * _scores(xp, img, txt, "cosine")
-    target = _diagonal_targets(xp, logits, img.shape[0], 0)
-    loss = (_ce_rows(xp, logits, target) + _ce_rows(xp, xp.permute_dims(logits, (1, 0)),
-                                                    target)) / 2
+    target = _diagonal_targets(xp, img, img.shape[0], offset)
+    image_to_text = _ce_rows(xp, t * _scores(xp, img, every_txt, "cosine"), target)
+    text_to_image = _ce_rows(xp, t * _scores(xp, txt, every_img, "cosine"), target)
+    loss = (image_to_text + text_to_image) / 2
     return reduce_loss(xp, loss, reduction=reduction, weight=weight, out_dtype=out_dtype)
 
 
 def siglip_loss(image_emb: Array, text_emb: Array, *, logit_scale: Any = 10.0,
-                logit_bias: Any = -10.0, weight: Array | None = None,
+                logit_bias: Any = -10.0, all_text_emb: Array | None = None,
+                offset: Offset = 0, weight: Array | None = None,
                 reduction: str = "mean") -> Array:
     r"""SigLIP's pairwise sigmoid loss (Zhai et al. 2023):
 
@@ -248,6 +340,11 @@ def siglip_loss(image_emb: Array, text_emb: Array, *, logit_scale: Any = 10.0,
     the :math:`N^2` pairs divided by N). ``logit_scale`` :math:`t` is the multiplier (open_clip
     learns its log, initialised at :math:`\log 10`), ``logit_bias`` :math:`b` is added.
 
+    Several devices: every pair is counted once (image rows against all texts), so only the
+    texts need gathering, as open_clip's ``SigLipLoss`` (which passes text chunks between
+    neighbours): ``all_text_emb`` every device's texts, ``offset`` the global index of this
+    device's first row.
+
     Example:
         >>> import numpy as np, math
         >>> e = np.eye(2)
@@ -256,22 +353,27 @@ def siglip_loss(image_emb: Array, text_emb: Array, *, logit_scale: Any = 10.0,
         >>> abs(float(siglip_loss(e, e)) - expected) < 1e-12
         True
     """
-    xp = namespace(image_emb=image_emb, text_emb=text_emb, weight=weight,
+    xp = namespace(image_emb=image_emb, text_emb=text_emb, all_text_emb=all_text_emb,
+                   weight=weight,
                    **array_hyperparameters(logit_scale=logit_scale, logit_bias=logit_bias))
     out_dtype, img, txt = _paired_batch(xp, ("image_emb", image_emb), ("text_emb", text_emb),
                                         weight, reduction)
+    every_txt = _gathered(xp, img.dtype, "all_text_emb", all_text_emb, ("text_emb", txt), txt)
+    n = img.shape[0]
+    offset = _check_offset(xp, offset, n, every_txt.shape[0])
     t = hyperparameter(xp, "logit_scale", logit_scale, img, low=0.0, low_inclusive=False)
     b = hyperparameter(xp, "logit_bias", logit_bias, img)
-    logits = t * _scores(xp, img, txt, "cosine") + b
-    n = img.shape[0]
-    eye = xp.eye(n, dtype=logits.dtype, device=device_of(logits))
-    signs = 2 * eye - 1
+    logits = t * _scores(xp, img, every_txt, "cosine") + b
+    cols = xp.arange(every_txt.shape[0], dtype=index_dtype(xp, img), device=device_of(img))
+    own = cols[None, :] == _diagonal_targets(xp, img, n, offset)[:, None]
+    signs = 2 * xp.astype(own, logits.dtype) - 1
     loss = -xp.sum(log_sigmoid(xp, signs * logits), axis=1)
     return reduce_loss(xp, loss, reduction=reduction, weight=weight, out_dtype=out_dtype)
 
 
-def nt_xent_loss(z1: Array, z2: Array, *, temperature: Any = 0.5,
-                 weight: Array | None = None, reduction: str = "mean") -> Array:
+def nt_xent_loss(z1: Array, z2: Array, *, temperature: Any = 0.5, all_z1: Array | None = None,
+                 all_z2: Array | None = None, offset: Offset = 0, weight: Array | None = None,
+                 reduction: str = "mean") -> Array:
     r"""NT-Xent, SimCLR's loss (Chen et al. 2020), over the :math:`2N` views
     :math:`z = [z_1; z_2]` with :math:`s_{ab} = \cos(z_a, z_b)/\tau`:
 
@@ -282,6 +384,10 @@ def nt_xent_loss(z1: Array, z2: Array, *, temperature: Any = 0.5,
     pytorch-metric-learning ``NTXentLoss`` and ``optax.losses.ntxent`` with the pair labels
     (their default temperature is 0.07; SimCLR's and lightly's is 0.5, ours).
 
+    Several devices: ``all_z1``/``all_z2`` are both views gathered from every device and
+    ``offset`` the global index of this device's first row; this device's 2N views are scored
+    against all 2W views (lightly's ``gather_distributed``).
+
     Example:
         >>> import numpy as np, math
         >>> z = np.eye(2)
@@ -289,17 +395,21 @@ def nt_xent_loss(z1: Array, z2: Array, *, temperature: Any = 0.5,
         >>> float(nt_xent_loss(z, z, temperature=1.0)) == -math.log(math.e / (math.e + 2))
         True
     """
-    xp = namespace(z1=z1, z2=z2, weight=weight,
+    xp = namespace(z1=z1, z2=z2, all_z1=all_z1, all_z2=all_z2, weight=weight,
                    **array_hyperparameters(temperature=temperature))
     out_dtype, a, b = _paired_batch(xp, ("z1", z1), ("z2", z2), weight, reduction)
-    n = a.shape[0]
+    every_a, every_b, offset = _both_sides(xp, a.dtype, (("z1", a), ("z2", b)),
+                                           (all_z1, all_z2), offset)
+    n, w = a.shape[0], every_a.shape[0]
     tau = _temperature(xp, temperature, a)
-    z = xp.concat([a, b], axis=0)
-    logits = _scores(xp, z, z, "cosine") / tau
-    self_mask = xp.eye(2 * n, dtype=xp.bool, device=device_of(logits))
-    logits = xp.where(self_mask, xp.full_like(logits, -float("inf")), logits)
-    idx = xp.arange(2 * n, dtype=index_dtype(xp, logits), device=device_of(logits))
-    partner = (idx + n) % (2 * n)
+    logits = _scores(xp, xp.concat([a, b], axis=0), xp.concat([every_a, every_b], axis=0),
+                     "cosine") / tau
+    own = _diagonal_targets(xp, logits, n, offset)  # global row of each local sample
+    self_index = xp.concat([own, own + w])  # (2N,): view 1 rows, then view 2 rows
+    partner = xp.concat([own + w, own])
+    cols = xp.arange(2 * w, dtype=self_index.dtype, device=device_of(logits))
+    logits = xp.where(cols[None, :] == self_index[:, None], xp.full_like(logits, -float("inf")),
+                      logits)
     per_view = _ce_rows(xp, logits, partner)
     loss = (per_view[:n] + per_view[n:]) / 2
     return reduce_loss(xp, loss, reduction=reduction, weight=weight, out_dtype=out_dtype)

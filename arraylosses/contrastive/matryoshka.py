@@ -157,6 +157,7 @@ def _mnrl_matryoshka(arguments: dict[str, Any], dims_desc: list[int], weights: l
     options.setdefault("offset", 0)
     options.update(preset or {})
     m = _prepare(arguments["anchors"], arguments["positives"], arguments["negatives"],
+                 all_anchors=arguments.get("all_anchors"),
                  weight=arguments["weight"], reduction=arguments["reduction"], **options)
     xp = m.xp
     # on L2-normalised truncations, "dot" and "cosine" are the same score: the cosine

@@ -26,7 +26,7 @@ from .._validate import (
     check_weight,
     hyperparameter,
 )
-from .inbatch import SIMILARITIES, _check_offset, _scores
+from .inbatch import SIMILARITIES, Offset, _check_offset, _gathered, _local_rows, _scores
 
 __all__ = ["multiple_negatives_ranking_loss", "multiple_negatives_symmetric_ranking_loss"]
 
@@ -51,8 +51,8 @@ def multiple_negatives_ranking_loss(
     anchors: Array, positives: Array, negatives: Array | None = None, *, scale: Any = 20.0,
     similarity: str = "cosine", directions: tuple[str, ...] = ("query_to_doc",),
     partition_mode: str = "joint", hardness_mode: str | None = None,
-    hardness_strength: float = 0.0, offset: int = 0, weight: Array | None = None,
-    reduction: str = "mean",
+    hardness_strength: float = 0.0, offset: Offset = 0, all_anchors: Array | None = None,
+    weight: Array | None = None, reduction: str = "mean",
 ) -> Array:
     r"""Multiple negatives ranking loss, sentence-transformers 6.x ``MultipleNegativesRankingLoss``
     (the peer) with all its options. For anchor (query) :math:`q_i` and its positive
@@ -77,14 +77,16 @@ def multiple_negatives_ranking_loss(
     (other anchors' documents), ``"hard_negatives"`` (the anchor's own negatives) or
     ``"all_negatives"`` (every document but the positive).
 
-    Multi-device: pass ``positives`` (and ``negatives``) gathered from every device and the
-    global index ``offset`` of this device's first anchor; anchor ``i`` pairs with positive
-    ``offset + i``. The directions that need every device's queries (``query_to_query``,
-    ``doc_to_query``) need ``positives.shape[0] == anchors.shape[0]`` here.
+    Several devices (sentence-transformers' ``gather_across_devices``; README.md, "Scaling
+    out"): pass ``positives`` (and ``negatives``) gathered from every device and the global
+    index ``offset`` of this device's first anchor (an int, or a 0-d integer array under
+    ``shard_map``); anchor ``i`` pairs with positive ``offset + i``. The directions that score
+    against every query (``query_to_query``, ``doc_to_query``) also need ``all_anchors``, the
+    anchors gathered the same way.
 
     Args:
         anchors: ``(B, D)``; positives: ``(W, D)``, ``W >= B``; negatives: ``(W, D)`` or
-            ``(W, K, D)``.
+            ``(W, K, D)``; all_anchors: ``(W, D)``.
 
     Example:
         >>> import numpy as np, math
@@ -96,7 +98,7 @@ def multiple_negatives_ranking_loss(
     m = _prepare(anchors, positives, negatives, scale=scale, similarity=similarity,
                  directions=directions, partition_mode=partition_mode,
                  hardness_mode=hardness_mode, hardness_strength=hardness_strength, offset=offset,
-                 weight=weight, reduction=reduction)
+                 all_anchors=all_anchors, weight=weight, reduction=reduction)
     xp = m.xp
 
     def similarity_of(x: str, y: str) -> Array:
@@ -108,18 +110,19 @@ def multiple_negatives_ranking_loss(
 
 class _Prepared(NamedTuple):
     xp: Namespace
-    embeddings: dict[str, Array]  # "query" (B, D), "docs" (n_docs, D), "local_docs" (B, D)
+    # "query" (B, D), "all_queries" (W, D), "docs" (n_docs, D), "local_docs" (B, D)
+    embeddings: dict[str, Array]
     options: dict[str, Any]  # the keyword arguments of _mnrl_rows
     out_dtype: Any
 
 
 def _prepare(anchors: Array, positives: Array, negatives: Array | None, *, scale: Any,
              similarity: str, directions: Any, partition_mode: str, hardness_mode: str | None,
-             hardness_strength: float, offset: int, weight: Array | None, reduction: str
-             ) -> _Prepared:
+             hardness_strength: float, offset: Any, all_anchors: Array | None,
+             weight: Array | None, reduction: str) -> _Prepared:
     """Validate MNRL's arguments (shared with :func:`arraylosses.matryoshka`)."""
-    xp = namespace(anchors=anchors, positives=positives, negatives=negatives, weight=weight,
-                   **array_hyperparameters(scale=scale))
+    xp = namespace(anchors=anchors, positives=positives, negatives=negatives,
+                   all_anchors=all_anchors, weight=weight, **array_hyperparameters(scale=scale))
     check_reduction(reduction)
     check_option("similarity", similarity, SIMILARITIES)
     check_option("partition_mode", partition_mode, ("joint", "per_direction"))
@@ -141,7 +144,7 @@ def _prepare(anchors: Array, positives: Array, negatives: Array | None, *, scale
     if positives.shape[1] != width:
         raise ValueError(f"positives must have the embedding width D={width} of anchors; got "
                          f"shape {tuple(positives.shape)}")
-    offset = _check_offset(offset, b, w)
+    offset = _check_offset(xp, offset, b, w)
     docs = [as_dtype(xp, positives, dtype)]
     if negatives is not None:
         if negatives.ndim == 2:
@@ -151,16 +154,21 @@ def _prepare(anchors: Array, positives: Array, negatives: Array | None, *, scale
                              f"D={width}); got {tuple(negatives.shape)}")
         neg = as_dtype(xp, negatives, dtype)
         docs += [neg[:, k, :] for k in range(neg.shape[1])]
-    if w != b and ("query_to_query" in directions or "doc_to_query" in directions):
-        raise ValueError("query_to_query and doc_to_query need every device's anchors: with "
-                         f"gathered positives ({w} rows for {b} anchors) use the directions "
-                         "query_to_doc and doc_to_doc")
+    if w != b and all_anchors is None and ("query_to_query" in directions
+                                           or "doc_to_query" in directions):
+        raise ValueError("query_to_query and doc_to_query score against every device's anchors: "
+                         f"with gathered positives ({w} rows for {b} anchors) pass all_anchors, "
+                         "the anchors gathered the same way")
     if weight is not None:
         check_weight(xp, weight, (b,))
     lam = hyperparameter(xp, "scale", scale, docs[0], low=0.0, low_inclusive=False)
     q = as_dtype(xp, anchors, dtype)
-    embeddings = {"query": q, "docs": xp.concat(docs, axis=0),
-                  "local_docs": docs[0][offset:offset + b, ...]}
+    every_q = _gathered(xp, dtype, "all_anchors", all_anchors, ("anchors", anchors), q)
+    if all_anchors is not None and every_q.shape[0] != w:
+        raise ValueError(f"all_anchors must have as many rows as positives ({w}); got "
+                         f"{tuple(every_q.shape)}")
+    embeddings = {"query": q, "all_queries": every_q, "docs": xp.concat(docs, axis=0),
+                  "local_docs": _local_rows(xp, docs[0], offset, b)}
     options = {"b": b, "w": w, "offset": offset, "lam": lam, "directions": directions,
                "partition_mode": partition_mode, "hardness_mode": hardness_mode,
                "hardness_strength": hardness_strength}
@@ -168,12 +176,13 @@ def _prepare(anchors: Array, positives: Array, negatives: Array | None, *, scale
 
 
 def _mnrl_rows(xp: Namespace, similarity_of: Callable[[str, str], Array], like: Array, *, b: int,
-               w: int, offset: int, lam: Any, directions: tuple[str, ...], partition_mode: str,
+               w: int, offset: Offset, lam: Any, directions: tuple[str, ...], partition_mode: str,
                hardness_mode: str | None, hardness_strength: float) -> Array:
     """The per-anchor MNRL from the similarity matrices of ``"query"`` (B local anchors),
-    ``"docs"`` (every positive, then every negative column: n_docs rows) and ``"local_docs"``
-    (this device's positives). Shared by the loss and by :func:`arraylosses.matryoshka`, which
-    supplies the similarities of truncated embeddings from partial dot products."""
+    ``"all_queries"`` (every device's anchors, W rows), ``"docs"`` (every positive, then every
+    negative column: n_docs rows) and ``"local_docs"`` (this device's positives). Shared by
+    the loss and by :func:`arraylosses.matryoshka`, which supplies the similarities of
+    truncated embeddings from partial dot products."""
     q2d = similarity_of("query", "docs")
     n_docs = q2d.shape[1]
     dev = device_of(like)
@@ -195,10 +204,11 @@ def _mnrl_rows(xp: Namespace, similarity_of: Callable[[str, str], Array], like: 
         sims["query_to_doc"] = sims["query_to_doc"] + xp.where(
             penalised, penalty, xp.zeros_like(penalty))
     if "query_to_query" in directions:
-        qq = lam * similarity_of("query", "query")
-        sims["query_to_query"] = xp.where(cols[:, :b] == rows, xp.full_like(qq, minus_inf), qq)
+        qq = lam * similarity_of("query", "all_queries")
+        sims["query_to_query"] = xp.where(cols[:, :w] == rows + offset,
+                                          xp.full_like(qq, minus_inf), qq)
     if "doc_to_query" in directions:
-        sims["doc_to_query"] = lam * similarity_of("local_docs", "query")
+        sims["doc_to_query"] = lam * similarity_of("local_docs", "all_queries")
     if "doc_to_doc" in directions:
         dd = lam * similarity_of("local_docs", "docs")
         sims["doc_to_doc"] = xp.where(own_doc, xp.full_like(dd, minus_inf), dd)
@@ -213,12 +223,17 @@ def _mnrl_rows(xp: Namespace, similarity_of: Callable[[str, str], Array], like: 
 
 def multiple_negatives_symmetric_ranking_loss(
     anchors: Array, positives: Array, negatives: Array | None = None, *, scale: Any = 20.0,
-    similarity: str = "cosine", weight: Array | None = None, reduction: str = "mean",
+    similarity: str = "cosine", offset: Offset = 0, all_anchors: Array | None = None,
+    weight: Array | None = None, reduction: str = "mean",
 ) -> Array:
     r""":func:`multiple_negatives_ranking_loss` with ``directions=("query_to_doc",
     "doc_to_query")`` and ``partition_mode="per_direction"``: the mean of the query→document and
     document→query log-partition terms (Günther et al. 2023, Jina Embeddings 2). Peer:
     sentence-transformers ``MultipleNegativesSymmetricRankingLoss``.
+
+    Several devices: ``positives`` (and ``negatives``) and ``all_anchors`` gathered from every
+    device, ``offset`` the global index of this device's first anchor; this device's anchors
+    are scored against every document and its positives against every anchor.
 
     Example:
         >>> import numpy as np, math
@@ -230,4 +245,4 @@ def multiple_negatives_symmetric_ranking_loss(
     return multiple_negatives_ranking_loss(
         anchors, positives, negatives, scale=scale, similarity=similarity,
         directions=("query_to_doc", "doc_to_query"), partition_mode="per_direction",
-        weight=weight, reduction=reduction)
+        offset=offset, all_anchors=all_anchors, weight=weight, reduction=reduction)

@@ -1,0 +1,191 @@
+"""Sharded in-batch losses equal the single-device loss on the concatenated batch.
+
+Each "device" s holds rows [s·n, (s+1)·n) and receives every device's rows (what an
+all-gather with gradients gives it). The per-sample losses it computes must be the global
+ones, and the gradient of the sum over devices, w.r.t. the global arrays from which the local
+rows and the gathered copies both come, must be the global gradient (float64, tight). The
+real collectives (torch.distributed on gloo, JAX shard_map) run in
+``examples/distributed_*.py``, which the last two tests run.
+"""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import arraylosses as al
+
+from .helpers import close
+
+SHARDS, ROWS = 4, 2  # 4 devices of 2 rows: W = 8
+ALL_DIRECTIONS = ("query_to_doc", "query_to_query", "doc_to_query", "doc_to_doc")
+EXAMPLES = pathlib.Path(__file__).parent.parent / "examples"
+
+
+def _sl(x, s):
+    return x[s * ROWS:(s + 1) * ROWS, ...]
+
+
+# name -> (global call, local call on device s with gathered arrays, offset)
+LOSSES = {
+    "info_nce": (lambda q, p, n: al.info_nce(q, p, reduction="none"),
+                 lambda q, p, n, s, o: al.info_nce(_sl(q, s), p, offset=o, reduction="none")),
+    "info_nce symmetric": (
+        lambda q, p, n: al.info_nce(q, p, symmetric=True, reduction="none"),
+        lambda q, p, n, s, o: al.info_nce(_sl(q, s), p, symmetric=True, all_query=q, offset=o,
+                                          reduction="none")),
+    "multiple_negatives_ranking_loss, every direction": (
+        lambda q, p, n: al.multiple_negatives_ranking_loss(q, p, n, directions=ALL_DIRECTIONS,
+                                                           reduction="none"),
+        lambda q, p, n, s, o: al.multiple_negatives_ranking_loss(
+            _sl(q, s), p, n, directions=ALL_DIRECTIONS, all_anchors=q, offset=o,
+            reduction="none")),
+    "multiple_negatives_symmetric_ranking_loss": (
+        lambda q, p, n: al.multiple_negatives_symmetric_ranking_loss(q, p, n, reduction="none"),
+        lambda q, p, n, s, o: al.multiple_negatives_symmetric_ranking_loss(
+            _sl(q, s), p, n, all_anchors=q, offset=o, reduction="none")),
+    "matryoshka(multiple_negatives_ranking_loss)": (
+        lambda q, p, n: al.matryoshka(al.multiple_negatives_ranking_loss, (4, 2))(
+            q, p, n, directions=ALL_DIRECTIONS, reduction="none"),
+        lambda q, p, n, s, o: al.matryoshka(al.multiple_negatives_ranking_loss, (4, 2))(
+            _sl(q, s), p, n, directions=ALL_DIRECTIONS, all_anchors=q, offset=o,
+            reduction="none")),
+    "clip_loss": (lambda q, p, n: al.clip_loss(q, p, reduction="none"),
+                  lambda q, p, n, s, o: al.clip_loss(_sl(q, s), _sl(p, s), all_image_emb=q,
+                                                     all_text_emb=p, offset=o,
+                                                     reduction="none")),
+    "siglip_loss": (lambda q, p, n: al.siglip_loss(q, p, reduction="none"),
+                    lambda q, p, n, s, o: al.siglip_loss(_sl(q, s), _sl(p, s), all_text_emb=p,
+                                                         offset=o, reduction="none")),
+    "nt_xent_loss": (lambda q, p, n: al.nt_xent_loss(q, p, reduction="none"),
+                     lambda q, p, n, s, o: al.nt_xent_loss(_sl(q, s), _sl(p, s), all_z1=q,
+                                                           all_z2=p, offset=o,
+                                                           reduction="none")),
+}
+
+
+def _inputs(rng):
+    return (rng.normal(size=(SHARDS * ROWS, 4)), rng.normal(size=(SHARDS * ROWS, 4)),
+            rng.normal(size=(SHARDS * ROWS, 2, 4)))
+
+
+def _offset(backend, s, as_array):
+    if not as_array:
+        return s * ROWS
+    return backend.asarray(np.asarray(s * ROWS, dtype=np.int64))
+
+
+@pytest.mark.parametrize("as_array", [False, True], ids=["int offset", "array offset"])
+@pytest.mark.parametrize("name", LOSSES)
+def test_sharded_rows_equal_global_rows(backend, rng, name, as_array):
+    whole, local = LOSSES[name]
+    q, p, n = (backend.asarray(x, "float64") for x in _inputs(rng))
+    expected = backend.to_numpy(whole(q, p, n))
+    parts = [backend.to_numpy(local(q, p, n, s, _offset(backend, s, as_array)))
+             for s in range(SHARDS)]
+    close(np.concatenate(parts), expected, "float64", rtol=1e-12, atol=1e-14)
+
+
+def _value_and_grads(backend, fn, arrays):
+    if backend.name.startswith("torch"):
+        import torch
+
+        leaves = [torch.tensor(a, requires_grad=True) for a in arrays]
+        out = fn(*leaves)
+        grads = torch.autograd.grad(out, leaves, allow_unused=True)  # n: MNRL's only
+        return out.item(), [np.zeros(a.shape) if g is None else g.numpy()
+                            for a, g in zip(arrays, grads, strict=True)]
+    import jax
+
+    values = [backend.asarray(a, "float64") for a in arrays]
+    out, grads = jax.value_and_grad(fn, argnums=(0, 1, 2))(*values)
+    return float(out), [np.asarray(g) for g in grads]
+
+
+@pytest.mark.parametrize("name", LOSSES)
+def test_sharded_gradients_equal_global_gradients(ad_backend, rng, name):
+    """Σ over devices of each device's summed loss, differentiated through the local slices
+    and the gathered copies (what the all-gather's backward sums across devices), equals the
+    global summed loss's gradient, for every row of every device."""
+    whole, local = LOSSES[name]
+    xp = ad_backend.xp
+
+    def global_sum(q, p, n):
+        return xp.sum(whole(q, p, n))
+
+    def sharded_sum(q, p, n):
+        return sum(xp.sum(local(q, p, n, s, s * ROWS)) for s in range(SHARDS))
+
+    arrays = _inputs(rng)
+    value, grads = _value_and_grads(ad_backend, global_sum, arrays)
+    sharded_value, sharded_grads = _value_and_grads(ad_backend, sharded_sum, arrays)
+    close(sharded_value, value, "float64", rtol=1e-12)
+    for g_sharded, g in zip(sharded_grads, grads, strict=True):
+        close(g_sharded, g, "float64", rtol=1e-11, atol=1e-14)
+
+
+def test_traced_offset_under_jit(rng):
+    """``offset`` as a traced integer (``jax.lax.axis_index(...) * n`` inside shard_map): the
+    same rows as with a Python int."""
+    jax = pytest.importorskip("jax")
+    jax.config.update("jax_enable_x64", True)
+    import jax.numpy as jnp
+
+    q, p, n = (jnp.asarray(x) for x in _inputs(rng))
+    _, local = LOSSES["multiple_negatives_ranking_loss, every direction"]
+    jitted = jax.jit(lambda o: local(q, p, n, 1, o))
+    close(np.asarray(jitted(jnp.asarray(2))), np.asarray(local(q, p, n, 1, 2)), "float64",
+          rtol=1e-13)
+
+
+def test_sharding_errors(backend):
+    x = backend.asarray(np.ones((4, 3)), "float64")
+    gathered = backend.asarray(np.ones((8, 3)), "float64")
+    with pytest.raises(ValueError, match="needs both sides gathered: all_text_emb is missing"):
+        al.clip_loss(x, x, all_image_emb=gathered)
+    with pytest.raises(ValueError, match="needs both sides gathered: all_z1 is missing"):
+        al.nt_xent_loss(x, x, all_z2=gathered)
+    with pytest.raises(ValueError, match="all_image_emb and all_text_emb must have the same "
+                                         "number of rows"):
+        al.clip_loss(x, x, all_image_emb=gathered, all_text_emb=gathered[:6, ...])
+    with pytest.raises(ValueError, match=r"offset must be in \[0, 4\]"):
+        al.clip_loss(x, x, all_image_emb=gathered, all_text_emb=gathered, offset=5)
+    with pytest.raises(ValueError, match=r"offset must be in \[0, 0\]"):
+        al.nt_xent_loss(x, x, offset=2)
+    with pytest.raises(ValueError, match=r"all_text_emb \(text_emb gathered from every device\) "
+                                         r"must have shape \(W >= 4, D=3\)"):
+        al.siglip_loss(x, x, all_text_emb=gathered[:2, ...])
+    with pytest.raises(ValueError, match=r"offset must be in \[0, 4\]"):
+        al.siglip_loss(x, x, all_text_emb=gathered, offset=backend.asarray(
+            np.asarray(7, dtype=np.int64)))
+    with pytest.raises(TypeError, match="offset must be an int or a 0-d integer array; got bool"):
+        al.siglip_loss(x, x, offset=True)
+
+
+def _run_example(script: str, env: dict[str, str] | None = None) -> str:
+    done = subprocess.run([sys.executable, str(EXAMPLES / script), "--steps", "2"],
+                          capture_output=True, text=True, timeout=300,
+                          env={**os.environ, **(env or {})})
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    return done.stdout
+
+
+def test_torch_distributed_example_matches_the_global_batch():
+    """Two processes on gloo, all_gather with gradients: loss and every rank's embedding
+    gradients equal the single-process ones (the example asserts it, float64)."""
+    pytest.importorskip("torch")
+    out = _run_example("distributed_torch.py")
+    assert "sharded loss and gradients == single-process (2 processes)" in out
+
+
+def test_jax_distributed_example_matches_the_global_batch():
+    """Eight host devices: jit on a sharded batch, and shard_map with all_gather."""
+    pytest.importorskip("jax")
+    out = _run_example("distributed_jax.py")
+    assert "jit on a mesh of 8 devices == single device" in out
+    assert "shard_map + all_gather on 8 devices == single device" in out
