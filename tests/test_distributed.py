@@ -56,15 +56,13 @@ LOSSES = {
             _sl(q, s), p, n, directions=ALL_DIRECTIONS, all_anchors=q, offset=o,
             reduction="none")),
     "clip_loss": (lambda q, p, n: al.clip_loss(q, p, reduction="none"),
-                  lambda q, p, n, s, o: al.clip_loss(_sl(q, s), _sl(p, s), all_image_emb=q,
-                                                     all_text_emb=p, offset=o,
+                  lambda q, p, n, s, o: al.clip_loss(_sl(q, s), p, all_image_emb=q, offset=o,
                                                      reduction="none")),
     "siglip_loss": (lambda q, p, n: al.siglip_loss(q, p, reduction="none"),
-                    lambda q, p, n, s, o: al.siglip_loss(_sl(q, s), _sl(p, s), all_text_emb=p,
-                                                         offset=o, reduction="none")),
+                    lambda q, p, n, s, o: al.siglip_loss(_sl(q, s), p, offset=o,
+                                                         reduction="none")),
     "nt_xent_loss": (lambda q, p, n: al.nt_xent_loss(q, p, reduction="none"),
-                     lambda q, p, n, s, o: al.nt_xent_loss(_sl(q, s), _sl(p, s), all_z1=q,
-                                                           all_z2=p, offset=o,
+                     lambda q, p, n, s, o: al.nt_xent_loss(_sl(q, s), p, all_z1=q, offset=o,
                                                            reduction="none")),
 }
 
@@ -146,23 +144,23 @@ def test_traced_offset_under_jit(rng):
 def test_sharding_errors(backend):
     x = backend.asarray(np.ones((4, 3)), "float64")
     gathered = backend.asarray(np.ones((8, 3)), "float64")
-    with pytest.raises(ValueError, match="needs both sides gathered: all_text_emb is missing"):
-        al.clip_loss(x, x, all_image_emb=gathered)
-    with pytest.raises(ValueError, match="needs both sides gathered: all_z1 is missing"):
-        al.nt_xent_loss(x, x, all_z2=gathered)
-    with pytest.raises(ValueError, match="all_image_emb and all_text_emb must have the same "
-                                         "number of rows"):
-        al.clip_loss(x, x, all_image_emb=gathered, all_text_emb=gathered[:6, ...])
+    with pytest.raises(ValueError, match=r"text_emb holds 8 rows \(every device's\) for 4 "
+                                         r"image_emb rows: the symmetric direction needs "
+                                         r"all_image_emb"):
+        al.clip_loss(x, gathered, offset=4)
+    with pytest.raises(ValueError, match="symmetric direction needs all_z1"):
+        al.nt_xent_loss(x, gathered)
+    with pytest.raises(ValueError, match=r"all_image_emb must have as many rows as text_emb "
+                                         r"\(8\)"):
+        al.clip_loss(x, gathered, all_image_emb=gathered[:6, ...])
     with pytest.raises(ValueError, match=r"offset must be in \[0, 4\]"):
-        al.clip_loss(x, x, all_image_emb=gathered, all_text_emb=gathered, offset=5)
+        al.clip_loss(x, gathered, all_image_emb=gathered, offset=5)
     with pytest.raises(ValueError, match=r"offset must be in \[0, 0\]"):
         al.nt_xent_loss(x, x, offset=2)
-    with pytest.raises(ValueError, match=r"all_text_emb \(text_emb gathered from every device\) "
-                                         r"must have shape \(W >= 4, D=3\)"):
-        al.siglip_loss(x, x, all_text_emb=gathered[:2, ...])
+    with pytest.raises(ValueError, match=r"text_emb must have at least image_emb's 4 rows"):
+        al.siglip_loss(x, gathered[:2, ...])
     with pytest.raises(ValueError, match=r"offset must be in \[0, 4\]"):
-        al.siglip_loss(x, x, all_text_emb=gathered, offset=backend.asarray(
-            np.asarray(7, dtype=np.int64)))
+        al.siglip_loss(x, gathered, offset=backend.asarray(np.asarray(7, dtype=np.int64)))
     with pytest.raises(TypeError, match="offset must be an int or a 0-d integer array; got bool"):
         al.siglip_loss(x, x, offset=True)
 

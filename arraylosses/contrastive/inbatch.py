@@ -12,7 +12,7 @@ gradient flows into it). Per-sample losses are one value per anchor row; ``weigh
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, NamedTuple
 
 from .._backend import (
     Array,
@@ -265,31 +265,51 @@ def _paired_batch(xp: Namespace, first: tuple[str, Array], second: tuple[str, Ar
     return out_dtype, a_c, b_c
 
 
-def _both_sides(xp: Namespace, dtype: Any, local: tuple[tuple[str, Array], tuple[str, Array]],
-                gathered: tuple[Array | None, Array | None], offset: Any
-                ) -> tuple[Array, Array, Offset]:
-    """``(all_a, all_b, offset)`` for a symmetric loss: each side gathered from every device
-    (``all_<name>``), or this device's own rows when neither is given."""
-    (name_a, a), (name_b, b) = local
-    all_a, all_b = gathered
-    if (all_a is None) != (all_b is None):
-        missing = f"all_{name_a}" if all_a is None else f"all_{name_b}"
-        raise ValueError(f"a symmetric loss needs both sides gathered: {missing} is missing")
-    if all_a is None or all_b is None:
-        return (as_dtype(xp, a, dtype), as_dtype(xp, b, dtype),
-                _check_offset(xp, offset, a.shape[0], a.shape[0]))
-    every_a = _gathered(xp, dtype, f"all_{name_a}", all_a, (name_a, a), a)
-    every_b = _gathered(xp, dtype, f"all_{name_b}", all_b, (name_b, b), b)
-    if every_a.shape[0] != every_b.shape[0]:
-        raise ValueError(f"all_{name_a} and all_{name_b} must have the same number of rows; got "
-                         f"{tuple(all_a.shape)} and {tuple(all_b.shape)}")
-    return every_a, every_b, _check_offset(xp, offset, a.shape[0], every_a.shape[0])
+class _Sharded(NamedTuple):
+    out_dtype: Any
+    local_a: Array  # this device's rows of the first argument, (N, D)
+    every_a: Array  # the first argument gathered from every device, (W, D)
+    local_b: Array  # this device's rows of the second argument, (N, D)
+    every_b: Array  # the second argument, (W, D): gathered or this device's own
+    offset: Offset
+
+
+def _sharded_pair(xp: Namespace, first: tuple[str, Array], second: tuple[str, Array],
+                  all_first: Array | None, offset: Any, weight: Array | None, reduction: str,
+                  *, symmetric: bool = True) -> _Sharded:
+    """Validate a pair loss whose second argument may hold every device's rows (W >= N, this
+    device's at ``offset``). A symmetric loss also scores this device's second-side rows
+    against every first-side row: ``all_<first>`` when the second side is gathered."""
+    (name_a, a), (name_b, b) = first, second
+    check_reduction(reduction)
+    out_dtype, dtype = compute_dtype(xp, a, name_a)
+    _rows(**{name_a: a, name_b: b})
+    _same_width((name_a, a), (name_b, b))
+    n, w = a.shape[0], b.shape[0]
+    if w < n:
+        raise ValueError(f"{name_b} must have at least {name_a}'s {n} rows (all of this "
+                         f"device's, or every device's); got shape {tuple(b.shape)}")
+    a_c, b_c = _floating(xp, dtype, **{name_a: a, name_b: b})
+    offset = _check_offset(xp, offset, n, w)
+    if weight is not None:
+        check_weight(xp, weight, (n,))
+    name_all = f"all_{name_a}"
+    if not symmetric or (all_first is None and w == n):
+        return _Sharded(out_dtype, a_c, a_c, b_c if w == n else _local_rows(xp, b_c, offset, n),
+                        b_c, offset)
+    if all_first is None:
+        raise ValueError(f"{name_b} holds {w} rows (every device's) for {n} {name_a} rows: the "
+                         f"symmetric direction needs {name_all}, {name_a} gathered the same way")
+    every_a = _gathered(xp, dtype, name_all, all_first, (name_a, a), a_c)
+    if every_a.shape[0] != w:
+        raise ValueError(f"{name_all} must have as many rows as {name_b} ({w}); got "
+                         f"{tuple(all_first.shape)}")
+    return _Sharded(out_dtype, a_c, every_a, _local_rows(xp, b_c, offset, n), b_c, offset)
 
 
 def clip_loss(image_emb: Array, text_emb: Array, *, logit_scale: Any = 1 / 0.07,
-              all_image_emb: Array | None = None, all_text_emb: Array | None = None,
-              offset: Offset = 0, weight: Array | None = None, reduction: str = "mean"
-              ) -> Array:
+              offset: Offset = 0, all_image_emb: Array | None = None,
+              weight: Array | None = None, reduction: str = "mean") -> Array:
     r"""CLIP's symmetric contrastive loss (Radford et al. 2021): with
     :math:`L_{ij} = t\cos(x_i, y_j)`,
 
@@ -299,11 +319,12 @@ def clip_loss(image_emb: Array, text_emb: Array, *, logit_scale: Any = 1 / 0.07,
     open_clip clamps it at 100 in its training loop, not in the loss). Same as open_clip's
     ``ClipLoss`` (by definition: open_clip is not a dependency here).
 
-    Several devices (open_clip's ``gather_features`` with ``local_loss=True``): pass this
-    device's rows as ``image_emb``/``text_emb``, every device's rows (gathered, with gradients)
-    as ``all_image_emb``/``all_text_emb``, and ``offset``, the global index of this device's
-    first row. This device's images are scored against ``all_text_emb`` and its texts against
-    ``all_image_emb``; each per-sample loss is then the global one (README.md, "Scaling out").
+    Several devices (open_clip's ``gather_features`` with ``local_loss=True``; README.md,
+    "Scaling out"): ``image_emb`` holds this device's N images, ``text_emb`` every device's W
+    texts (gathered with gradients), ``all_image_emb`` every device's images and ``offset``
+    the global index of this device's first row. This device's images are scored against
+    every text and its texts (``text_emb[offset:offset + N]``) against every image; each
+    per-sample loss is then the global one.
 
     Example:
         >>> import numpy as np, math
@@ -312,24 +333,19 @@ def clip_loss(image_emb: Array, text_emb: Array, *, logit_scale: Any = 1 / 0.07,
         True
     """
     xp = namespace(image_emb=image_emb, text_emb=text_emb, all_image_emb=all_image_emb,
-                   all_text_emb=all_text_emb, weight=weight,
-                   **array_hyperparameters(logit_scale=logit_scale))
-    out_dtype, img, txt = _paired_batch(xp, ("image_emb", image_emb), ("text_emb", text_emb),
-                                        weight, reduction)
-    every_img, every_txt, offset = _both_sides(
-        xp, img.dtype, (("image_emb", img), ("text_emb", txt)), (all_image_emb, all_text_emb),
-        offset)
-    t = hyperparameter(xp, "logit_scale", logit_scale, img, low=0.0, low_inclusive=False)
-    target = _diagonal_targets(xp, img, img.shape[0], offset)
-    image_to_text = _ce_rows(xp, t * _scores(xp, img, every_txt, "cosine"), target)
-    text_to_image = _ce_rows(xp, t * _scores(xp, txt, every_img, "cosine"), target)
+                   weight=weight, **array_hyperparameters(logit_scale=logit_scale))
+    sh = _sharded_pair(xp, ("image_emb", image_emb), ("text_emb", text_emb), all_image_emb,
+                       offset, weight, reduction)
+    t = hyperparameter(xp, "logit_scale", logit_scale, sh.local_a, low=0.0, low_inclusive=False)
+    target = _diagonal_targets(xp, sh.local_a, sh.local_a.shape[0], sh.offset)
+    image_to_text = _ce_rows(xp, t * _scores(xp, sh.local_a, sh.every_b, "cosine"), target)
+    text_to_image = _ce_rows(xp, t * _scores(xp, sh.local_b, sh.every_a, "cosine"), target)
     loss = (image_to_text + text_to_image) / 2
-    return reduce_loss(xp, loss, reduction=reduction, weight=weight, out_dtype=out_dtype)
+    return reduce_loss(xp, loss, reduction=reduction, weight=weight, out_dtype=sh.out_dtype)
 
 
 def siglip_loss(image_emb: Array, text_emb: Array, *, logit_scale: Any = 10.0,
-                logit_bias: Any = -10.0, all_text_emb: Array | None = None,
-                offset: Offset = 0, weight: Array | None = None,
+                logit_bias: Any = -10.0, offset: Offset = 0, weight: Array | None = None,
                 reduction: str = "mean") -> Array:
     r"""SigLIP's pairwise sigmoid loss (Zhai et al. 2023):
 
@@ -341,9 +357,9 @@ def siglip_loss(image_emb: Array, text_emb: Array, *, logit_scale: Any = 10.0,
     learns its log, initialised at :math:`\log 10`), ``logit_bias`` :math:`b` is added.
 
     Several devices: every pair is counted once (image rows against all texts), so only the
-    texts need gathering, as open_clip's ``SigLipLoss`` (which passes text chunks between
-    neighbours): ``all_text_emb`` every device's texts, ``offset`` the global index of this
-    device's first row.
+    texts need gathering, as in open_clip's ``SigLipLoss`` (which passes text chunks between
+    neighbours): ``text_emb`` may hold every device's W texts, ``offset`` the global index of
+    this device's first row.
 
     Example:
         >>> import numpy as np, math
@@ -353,14 +369,12 @@ def siglip_loss(image_emb: Array, text_emb: Array, *, logit_scale: Any = 10.0,
         >>> abs(float(siglip_loss(e, e)) - expected) < 1e-12
         True
     """
-    xp = namespace(image_emb=image_emb, text_emb=text_emb, all_text_emb=all_text_emb,
-                   weight=weight,
+    xp = namespace(image_emb=image_emb, text_emb=text_emb, weight=weight,
                    **array_hyperparameters(logit_scale=logit_scale, logit_bias=logit_bias))
-    out_dtype, img, txt = _paired_batch(xp, ("image_emb", image_emb), ("text_emb", text_emb),
-                                        weight, reduction)
-    every_txt = _gathered(xp, img.dtype, "all_text_emb", all_text_emb, ("text_emb", txt), txt)
+    sh = _sharded_pair(xp, ("image_emb", image_emb), ("text_emb", text_emb), None, offset,
+                       weight, reduction, symmetric=False)
+    img, every_txt, offset, out_dtype = sh.local_a, sh.every_b, sh.offset, sh.out_dtype
     n = img.shape[0]
-    offset = _check_offset(xp, offset, n, every_txt.shape[0])
     t = hyperparameter(xp, "logit_scale", logit_scale, img, low=0.0, low_inclusive=False)
     b = hyperparameter(xp, "logit_bias", logit_bias, img)
     logits = t * _scores(xp, img, every_txt, "cosine") + b
@@ -371,8 +385,8 @@ def siglip_loss(image_emb: Array, text_emb: Array, *, logit_scale: Any = 10.0,
     return reduce_loss(xp, loss, reduction=reduction, weight=weight, out_dtype=out_dtype)
 
 
-def nt_xent_loss(z1: Array, z2: Array, *, temperature: Any = 0.5, all_z1: Array | None = None,
-                 all_z2: Array | None = None, offset: Offset = 0, weight: Array | None = None,
+def nt_xent_loss(z1: Array, z2: Array, *, temperature: Any = 0.5, offset: Offset = 0,
+                 all_z1: Array | None = None, weight: Array | None = None,
                  reduction: str = "mean") -> Array:
     r"""NT-Xent, SimCLR's loss (Chen et al. 2020), over the :math:`2N` views
     :math:`z = [z_1; z_2]` with :math:`s_{ab} = \cos(z_a, z_b)/\tau`:
@@ -384,9 +398,9 @@ def nt_xent_loss(z1: Array, z2: Array, *, temperature: Any = 0.5, all_z1: Array 
     pytorch-metric-learning ``NTXentLoss`` and ``optax.losses.ntxent`` with the pair labels
     (their default temperature is 0.07; SimCLR's and lightly's is 0.5, ours).
 
-    Several devices: ``all_z1``/``all_z2`` are both views gathered from every device and
-    ``offset`` the global index of this device's first row; this device's 2N views are scored
-    against all 2W views (lightly's ``gather_distributed``).
+    Several devices (lightly's ``gather_distributed``): ``z2`` and ``all_z1`` hold both views
+    of every device's W samples, ``z1`` this device's N first views, ``offset`` the global
+    index of its first sample; this device's 2N views are scored against all 2W views.
 
     Example:
         >>> import numpy as np, math
@@ -395,16 +409,14 @@ def nt_xent_loss(z1: Array, z2: Array, *, temperature: Any = 0.5, all_z1: Array 
         >>> float(nt_xent_loss(z, z, temperature=1.0)) == -math.log(math.e / (math.e + 2))
         True
     """
-    xp = namespace(z1=z1, z2=z2, all_z1=all_z1, all_z2=all_z2, weight=weight,
+    xp = namespace(z1=z1, z2=z2, all_z1=all_z1, weight=weight,
                    **array_hyperparameters(temperature=temperature))
-    out_dtype, a, b = _paired_batch(xp, ("z1", z1), ("z2", z2), weight, reduction)
-    every_a, every_b, offset = _both_sides(xp, a.dtype, (("z1", a), ("z2", b)),
-                                           (all_z1, all_z2), offset)
-    n, w = a.shape[0], every_a.shape[0]
-    tau = _temperature(xp, temperature, a)
-    logits = _scores(xp, xp.concat([a, b], axis=0), xp.concat([every_a, every_b], axis=0),
-                     "cosine") / tau
-    own = _diagonal_targets(xp, logits, n, offset)  # global row of each local sample
+    sh = _sharded_pair(xp, ("z1", z1), ("z2", z2), all_z1, offset, weight, reduction)
+    n, w = sh.local_a.shape[0], sh.every_b.shape[0]
+    tau = _temperature(xp, temperature, sh.local_a)
+    logits = _scores(xp, xp.concat([sh.local_a, sh.local_b], axis=0),
+                     xp.concat([sh.every_a, sh.every_b], axis=0), "cosine") / tau
+    own = _diagonal_targets(xp, logits, n, sh.offset)  # global row of each local sample
     self_index = xp.concat([own, own + w])  # (2N,): view 1 rows, then view 2 rows
     partner = xp.concat([own + w, own])
     cols = xp.arange(2 * w, dtype=self_index.dtype, device=device_of(logits))
@@ -412,7 +424,7 @@ def nt_xent_loss(z1: Array, z2: Array, *, temperature: Any = 0.5, all_z1: Array 
                       logits)
     per_view = _ce_rows(xp, logits, partner)
     loss = (per_view[:n] + per_view[n:]) / 2
-    return reduce_loss(xp, loss, reduction=reduction, weight=weight, out_dtype=out_dtype)
+    return reduce_loss(xp, loss, reduction=reduction, weight=weight, out_dtype=sh.out_dtype)
 
 
 def supcon_loss(features: Array, labels: Array, *, temperature: Any = 0.07,
