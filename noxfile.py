@@ -91,10 +91,12 @@ def typecheck(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Benchmarks against the native implementations, ratios measured in the same run."""
+    """Benchmarks against the native implementations, ratios measured in the same run: prints
+    the table, writes benchmarks/results/ (Markdown, JSON, PNG plot). Extra arguments go to
+    benchmarks/run.py (--compile, --device cuda, --repeat N, --only GROUP)."""
     _install_all(session)
-    session.run("python", "benchmarks/bench_cross_entropy.py", *session.posargs)
-    session.run("python", "benchmarks/bench_matryoshka.py")
+    session.install("matplotlib>=3.7")
+    session.run("python", "benchmarks/run.py", "--out", "benchmarks/results", *session.posargs)
 
 
 @nox.session

@@ -14,6 +14,7 @@ wrap around. Class-index losses never build a one-hot array.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from ._backend import (
@@ -23,11 +24,14 @@ from ._backend import (
     compute_dtype,
     eager_all,
     index_dtype,
+    is_eager,
     log_softmax,
+    log_softmax_at,
     namespace,
     reduce_loss,
     sigmoid,
     softplus,
+    take_along_axis,
 )
 from ._validate import (
     array_hyperparameters,
@@ -63,14 +67,21 @@ def _check_binary_target(xp: Namespace, name: str, target: Array) -> None:
 def _check_labels(xp: Namespace, target: Array, num_classes: int, ignore_index: int | None
                   ) -> None:
     """Eager-only: class indices must lie in ``[0, C)`` (or equal ``ignore_index``)."""
-    valid = (target >= 0) & (target < num_classes)
-    if ignore_index is not None:
-        valid = valid | (target == ignore_index)
-    if not eager_all(xp, valid):
+    if math.prod(target.shape) == 0:
+        return
+    lo, hi = xp.min(target), xp.max(target)
+    if not is_eager(xp, lo):
+        return
+    if ignore_index is None:
+        bad = int(lo) < 0 or int(hi) >= num_classes
+    else:
+        valid = (target >= 0) & (target < num_classes) | (target == ignore_index)
+        bad = not bool(xp.all(valid))
+    if bad:
         raise ValueError(
             f"target holds class indices outside [0, {num_classes})"
             + ("" if ignore_index is None else f" that are not ignore_index={ignore_index}")
-            + f"; found min {int(xp.min(target))}, max {int(xp.max(target))}"
+            + f"; found min {int(lo)}, max {int(hi)}"
         )
 
 
@@ -85,7 +96,9 @@ class _Classes:
         if pred.ndim < 1:
             raise ValueError(f"{pred_name} must have a class axis; got shape ()")
         axis = check_axis("axis", axis, pred)
-        self.scores = xp.moveaxis(as_dtype(xp, pred, dtype), axis, -1)
+        self.scores = as_dtype(xp, pred, dtype)
+        if axis != pred.ndim - 1:
+            self.scores = xp.moveaxis(self.scores, axis, -1)
         self.num_classes = C = self.scores.shape[-1]
         self.indices = xp.isdtype(target.dtype, "integral")
         rows = tuple(self.scores.shape[:-1])
@@ -108,7 +121,9 @@ class _Classes:
             if ignore_index is not None:
                 raise ValueError("ignore_index applies to class-index targets only; target "
                                  "holds probabilities")
-            self.target = xp.moveaxis(as_dtype(xp, target, dtype), axis, -1)
+            self.target = as_dtype(xp, target, dtype)
+            if axis != pred.ndim - 1:
+                self.target = xp.moveaxis(self.target, axis, -1)
         else:
             raise TypeError(f"target must hold class indices (integer) or probabilities "
                             f"(floating); got dtype {target.dtype}")
@@ -142,7 +157,7 @@ class _Classes:
         """``values[..., y]`` for the (safe) class indices, without a one-hot array."""
         xp = self.xp
         idx = self.safe_target()[..., None]
-        return xp.take_along_axis(values, idx, axis=-1)[..., 0]
+        return take_along_axis(xp, values, idx, axis=-1)[..., 0]
 
     def label_weight(self) -> Array | None:
         """``class_weight[y]`` per sample (``None`` without class weights)."""
@@ -173,12 +188,20 @@ class _Classes:
                            out_dtype=self.out_dtype, norm=norm)
 
 
+def _nll_finish(c: _Classes, nll: Array, reduction: str, weight: Array | None) -> Array:
+    """Class-weighted negative log-likelihood of class indices, torch's normaliser."""
+    lw = c.label_weight()
+    return c.finish(nll if lw is None else lw * nll, reduction, weight, norm=lw)
+
+
 def _softmax_ce(c: _Classes, log_p: Array, reduction: str, weight: Array | None) -> Array:
     """torch's ``cross_entropy``/``nll_loss`` on log-probabilities, label smoothing included."""
     xp = c.xp
     cw = c.class_weight
     eps = c.label_smoothing
     if c.indices:
+        if not eps:
+            return _nll_finish(c, -c.pick(log_p), reduction, weight)
         lw = c.label_weight()
         nll = -c.pick(log_p)
         if lw is not None:
@@ -233,6 +256,9 @@ def cross_entropy(logits: Array, target: Array, *, axis: int = -1,
     check_reduction(reduction)
     c = _Classes(xp, logits, target, axis, "logits", class_weight, weight, ignore_index,
                  label_smoothing)
+    if c.indices and not c.label_smoothing:  # the common case: no full log-probabilities
+        nll = -log_softmax_at(xp, c.scores, c.safe_target()[..., None], axis=-1)[..., 0]
+        return _nll_finish(c, nll, reduction, weight)
     return _softmax_ce(c, log_softmax(xp, c.scores), reduction, weight)
 
 

@@ -148,7 +148,7 @@ def test_errors(backend):
         al.nt_xent_loss(x, x, temperature=-0.1)
     with pytest.raises(ValueError, match="similarity must be one of 'cosine', 'dot'"):
         al.info_nce(x, x, similarity="l2")
-    with pytest.raises(ValueError, match=r"text_emb must have image_emb's shape \(4, 3\)"):
+    with pytest.raises(ValueError, match=r"text_emb must have at least image_emb's 4 rows"):
         al.clip_loss(x, x[:2, ...])
     with pytest.raises(ValueError, match=r"labels must have shape \(4,\); got \(3,\)"):
         al.supcon_loss(x, backend.asarray(np.array([0, 1, 0])))

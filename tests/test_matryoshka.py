@@ -34,6 +34,23 @@ def test_fast_path_equals_per_dim_calls(backend, dtype, rng, directions):
           dtype)
 
 
+@pytest.mark.parametrize("max_blocks", [64, 0], ids=["blocks of gcd(dims)", "slices"])
+@pytest.mark.parametrize("dims", [(8, 5, 2), (8, 4), (6, 4, 2)])
+def test_both_fast_paths_equal_per_dim_calls(backend, rng, monkeypatch, max_blocks, dims):
+    """The block path (reshape to gcd(dims)-wide blocks, below the largest dim when it is not
+    the full width D = 10) and the slice fallback give the per-dim losses."""
+    from arraylosses.contrastive.matryoshka import _SliceSimilarities
+
+    monkeypatch.setattr(_SliceSimilarities, "MAX_BLOCKS", max_blocks)
+    q, p, n = rng.normal(size=(5, 10)), rng.normal(size=(5, 10)), rng.normal(size=(5, 2, 10))
+    expected = _per_dim_reference(al.multiple_negatives_ranking_loss, q, p, n, dims,
+                                  [1.0] * len(dims), directions=("query_to_doc", "doc_to_doc"),
+                                  reduction="none")
+    fn = al.matryoshka(al.multiple_negatives_ranking_loss, dims=dims)
+    close(call(backend, "float64", fn, q, p, n, directions=("query_to_doc", "doc_to_doc"),
+               reduction="none"), expected, "float64")
+
+
 def test_generic_path_by_definition(backend, dtype, rng):
     a, b = rng.normal(size=(4, 6)), rng.normal(size=(4, 6))
     fn = al.matryoshka(al.cosine_distance_loss, dims=(6, 3))

@@ -25,6 +25,7 @@ from .._backend import (
     index_dtype,
     log_sigmoid,
     log_softmax,
+    log_softmax_at,
     namespace,
     reduce_loss,
     stop_gradient,
@@ -95,8 +96,7 @@ def _diagonal_targets(xp: Namespace, like: Array, n: int, offset: Offset) -> Arr
 
 def _ce_rows(xp: Namespace, logits: Array, target: Array) -> Array:
     """Per-row softmax cross entropy against class indices (no one-hot)."""
-    log_p = log_softmax(xp, logits, axis=-1)
-    return -xp.take_along_axis(log_p, target[:, None], axis=1)[:, 0]
+    return -log_softmax_at(xp, logits, target[:, None], axis=1)[:, 0]
 
 
 def _temperature(xp: Namespace, temperature: Any, like: Array, name: str = "temperature") -> Any:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import functools
 import inspect
 import itertools
+import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from .._backend import Array, Namespace, namespace, reduce_loss
+from .._backend import Array, Namespace, device_of, namespace, reduce_loss
 from ..similarity import l2_normalize
 from .mnrl import (
     _mnrl_rows,
@@ -103,42 +104,95 @@ def matryoshka(loss_fn: Callable[..., Any], dims: Sequence[int], *,
 
 
 class _SliceSimilarities:
-    """Cosine similarities at every Matryoshka dim from one pass over consecutive slices."""
+    """Cosine similarities at every Matryoshka dim from one pass over the embedding.
+
+    The embedding (cut at the largest dim) is split into blocks of ``g = gcd(dims)`` columns
+    by a reshape: one batched matmul gives every block's dot products, and one contraction
+    with a 0/1 selector sums the blocks below each dim (the same for squared norms). Views
+    and one matmul keep autograd's backward to one pass as well; slicing the embedding per
+    dim instead makes every slice's backward write a zero-filled copy of the whole input.
+    When the dims share no useful block (more than ``MAX_BLOCKS`` blocks), consecutive slices
+    ``[0, d_K), [d_K, d_{K-1}), ...`` are used, with running sums.
+    """
+
+    MAX_BLOCKS = 64
 
     def __init__(self, xp: Namespace, embeddings: dict[str, Array], dims_desc: list[int]):
         self.xp = xp
         self.embeddings = embeddings
+        self.dims = dims_desc
+        self.order = {d: i for i, d in enumerate(dims_desc)}  # d -> row of the prefixes
+        self.block = functools.reduce(math.gcd, dims_desc)
+        self.blocks = dims_desc[0] // self.block
         bounds = [0, *sorted(dims_desc)]  # ascending: [0, d_K, ..., d_1]
         self.slices = list(itertools.pairwise(bounds))
-        self.order = {d: len(dims_desc) - 1 - i for i, d in enumerate(dims_desc)}  # d -> prefix
-        self._dots: dict[tuple[str, str], list[Array]] = {}
-        self._norms: dict[str, list[Array]] = {}
+        self._dots: dict[tuple[str, str], Array] = {}
+        self._norms: dict[str, Array] = {}
+        self._selector: Array | None = None
 
-    def _prefix(self, parts: list[Array]) -> list[Array]:
+    @property
+    def by_blocks(self) -> bool:
+        return self.blocks <= self.MAX_BLOCKS
+
+    def selector(self, like: Array) -> Array:
+        """``(K, blocks)``: row k sums the blocks below dims[k]."""
+        if self._selector is None:
+            xp = self.xp
+            j = xp.arange(self.blocks, dtype=like.dtype, device=device_of(like))
+            ends = xp.asarray([d // self.block for d in self.dims], dtype=like.dtype,
+                              device=device_of(like))
+            self._selector = xp.astype(j[None, :] < ends[:, None], like.dtype)
+        return self._selector
+
+    def _split(self, x: Array) -> Array:
+        """``(N, D) → (blocks, N, g)``: the columns below the largest dim, as blocks."""
+        xp = self.xp
+        head = x if x.shape[1] == self.dims[0] else x[:, :self.dims[0]]
+        return xp.permute_dims(xp.reshape(head, (x.shape[0], self.blocks, self.block)),
+                               (1, 0, 2))
+
+    def norms(self, name: str) -> Array:
+        """``(K, N)``: the clamped norm of every row at every dim."""
+        if name not in self._norms:
+            xp, x = self.xp, self.embeddings[name]
+            if self.by_blocks:
+                blocks = self._split(x)
+                squares = xp.tensordot(self.selector(x), xp.sum(blocks * blocks, axis=2),
+                                       axes=1)
+            else:
+                parts = self._running([xp.sum(x[:, lo:hi] * x[:, lo:hi], axis=1)
+                                       for lo, hi in self.slices])
+                squares = xp.stack(parts[::-1])  # largest dim first
+            self._norms[name] = xp.maximum(xp.sqrt(squares), xp.full_like(squares, _NORM_EPS))
+        return self._norms[name]
+
+    def dots(self, x: str, y: str) -> Array:
+        """``(K, N, M)``: the dot products of the rows of ``x`` and ``y`` at every dim."""
+        if (x, y) not in self._dots:
+            xp = self.xp
+            a, b = self.embeddings[x], self.embeddings[y]
+            if self.by_blocks:
+                per_block = xp.matmul(self._split(a), xp.permute_dims(self._split(b),
+                                                                      (0, 2, 1)))
+                self._dots[(x, y)] = xp.tensordot(self.selector(a), per_block, axes=1)
+            else:
+                parts = self._running([
+                    xp.matmul(a[:, lo:hi], xp.permute_dims(b[:, lo:hi], (1, 0)))
+                    for lo, hi in self.slices])
+                self._dots[(x, y)] = xp.stack(parts[::-1])
+        return self._dots[(x, y)]
+
+    @staticmethod
+    def _running(parts: list[Array]) -> list[Array]:
         out, running = [], None
         for part in parts:
             running = part if running is None else running + part
             out.append(running)
         return out
 
-    def norms(self, name: str) -> list[Array]:
-        if name not in self._norms:
-            xp, x = self.xp, self.embeddings[name]
-            squares = self._prefix([xp.sum(x[:, lo:hi] * x[:, lo:hi], axis=1)
-                                    for lo, hi in self.slices])
-            self._norms[name] = [xp.maximum(xp.sqrt(s), xp.full_like(s, _NORM_EPS))
-                                 for s in squares]
-        return self._norms[name]
-
     def cosine(self, x: str, y: str, d: int) -> Array:
-        xp = self.xp
-        if (x, y) not in self._dots:
-            a, b = self.embeddings[x], self.embeddings[y]
-            self._dots[(x, y)] = self._prefix([
-                xp.matmul(a[:, lo:hi], xp.permute_dims(b[:, lo:hi], (1, 0)))
-                for lo, hi in self.slices])
         k = self.order[d]
-        return self._dots[(x, y)][k] / (self.norms(x)[k][:, None] * self.norms(y)[k][None, :])
+        return self.dots(x, y)[k, ...] / (self.norms(x)[k, :, None] * self.norms(y)[k, None, :])
 
 
 def _cosine_at(sims: _SliceSimilarities, x: str, y: str, *, d: int) -> Array:

@@ -13,10 +13,12 @@ from .._backend import (
     compute_dtype,
     device_of,
     index_dtype,
+    log_softmax_at,
     logsumexp,
     namespace,
     reduce_loss,
     stop_gradient,
+    take_along_axis,
 )
 from .._validate import (
     array_hyperparameters,
@@ -213,11 +215,11 @@ def _mnrl_rows(xp: Namespace, similarity_of: Callable[[str, str], Array], like: 
         dd = lam * similarity_of("local_docs", "docs")
         sims["doc_to_doc"] = xp.where(own_doc, xp.full_like(dd, minus_inf), dd)
     ordered = [sims[d] for d in DIRECTIONS if d in sims]
-    positive = xp.take_along_axis(sims["query_to_doc"], rows + offset, axis=1)[:, 0]
-    if partition_mode == "joint":
-        log_z = logsumexp(xp, xp.concat(ordered, axis=1), axis=1)
-    else:
-        log_z = sum(logsumexp(xp, s, axis=1) for s in ordered) / len(ordered)
+    if partition_mode == "joint":  # query_to_doc comes first: the positive is column offset + i
+        logits = ordered[0] if len(ordered) == 1 else xp.concat(ordered, axis=1)
+        return -log_softmax_at(xp, logits, rows + offset, axis=1)[:, 0]
+    positive = take_along_axis(xp, sims["query_to_doc"], rows + offset, axis=1)[:, 0]
+    log_z = sum(logsumexp(xp, s, axis=1) for s in ordered) / len(ordered)
     return log_z - positive
 
 
