@@ -298,9 +298,11 @@ def generic_log_softmax(xp: Namespace, x: Array, *, axis: int = -1) -> Array:
 
 
 def take_along_axis(xp: Namespace, x: Array, indices: Array, *, axis: int) -> Array:
-    """``xp.take_along_axis`` for **non-negative** indices: torch's ``take_along_dim``
-    directly, without array-api-compat's wrapper (which spends three more operations mapping
-    negative indices; our indices are labels or positions, never negative)."""
+    """``xp.take_along_axis`` for **non-negative** ``indices`` of ``x``'s shape except along
+    ``axis``: ``torch.gather`` directly on torch. array-api-compat's wrapper spends three
+    more operations mapping negative indices (ours are labels or positions, never negative),
+    and ``take_along_dim`` broadcasts first: with ``gather``, integer-label cross entropy runs
+    at ``F.cross_entropy``'s speed (benchmarks/run.py)."""
     native = native_kernels(xp)
     if native is not None and native.take_along_axis is not None:
         return native.take_along_axis(x, indices, axis)
@@ -349,7 +351,7 @@ def _load_native(xp: Namespace) -> NativeKernels | None:
         return NativeKernels(
             lambda x, axis, keepdims: torch.logsumexp(x, dim=axis, keepdim=keepdims),
             lambda x, axis: torch.log_softmax(x, dim=axis),
-            lambda x, indices, axis: torch.take_along_dim(x, indices, dim=axis))
+            lambda x, indices, axis: torch.gather(x, axis, indices))
     if is_jax_namespace(xp):
         import jax
 
@@ -370,7 +372,7 @@ def softplus(xp: Namespace, x: Array) -> Array:
     ``max(x, 0) + log1p(exp(-|x|))`` is avoided: its gradient at 0 is 0.5 on torch but 0 on
     JAX (different kink conventions); ``logaddexp`` has the exact gradient ``σ(x)`` everywhere.
     """
-    return xp.logaddexp(x, xp.zeros_like(x))
+    return xp.logaddexp(x, const(xp, 0.0, x))  # a 0-d zero: no full-size array to fill
 
 
 def log_sigmoid(xp: Namespace, x: Array) -> Array:

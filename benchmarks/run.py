@@ -153,7 +153,8 @@ def torch_rows(rng: np.random.Generator, repeat: int, device: str, compile_: boo
         mem = [_saved_bytes(lambda f=f, a=(*leaves, *extra): f(*a)) for f in (ours, native)]
         group = "torch eager" if device == "cpu" else f"torch eager ({device})"
         rows.append(Row(group, case, native_name, t["ours"], t["native"], *mem, target=1.1))
-        if compile_ and case.startswith(("cross_entropy 4096", "info_nce", "mse_loss")):
+        if compile_ and case.startswith(("cross_entropy 4096", "info_nce", "mse_loss",
+                                         "binary_cross_entropy")):
             c_ours, c_native = torch.compile(ours), torch.compile(native)
             t = interleaved({"ours": _torch_step(c_ours, leaves, *extra),
                              "native": _torch_step(c_native, leaves, *extra)}, repeat)
@@ -248,15 +249,17 @@ def jax_rows(rng: np.random.Generator, repeat: int) -> list[Row]:
 def numpy_rows(rng: np.random.Generator, repeat: int) -> list[Row]:
     from sklearn import metrics as sk
 
-    p, t = rng.normal(size=(100_000, 8)), rng.normal(size=(100_000, 8))
+    pred, true = rng.normal(size=(100_000, 8)), rng.normal(size=(100_000, 8))
     scores, rel = rng.normal(size=(512, 1000)), rng.integers(0, 4, size=(512, 1000))
     cases = [
         ("mean_squared_error 100000x8", "sklearn mean_squared_error",
-         lambda: al.metrics.mean_squared_error(p, t), lambda: sk.mean_squared_error(t, p)),
+         lambda: al.metrics.mean_squared_error(pred, true),
+         lambda: sk.mean_squared_error(true, pred)),
         ("mean_absolute_error 100000x8", "sklearn mean_absolute_error",
-         lambda: al.metrics.mean_absolute_error(p, t), lambda: sk.mean_absolute_error(t, p)),
-        ("r2_score 100000x8", "sklearn r2_score", lambda: al.metrics.r2_score(p, t),
-         lambda: sk.r2_score(t, p)),
+         lambda: al.metrics.mean_absolute_error(pred, true),
+         lambda: sk.mean_absolute_error(true, pred)),
+        ("r2_score 100000x8", "sklearn r2_score", lambda: al.metrics.r2_score(pred, true),
+         lambda: sk.r2_score(true, pred)),
         ("ndcg_at_k 512x1000, k=10", "sklearn ndcg_score (ties averaged)",
          lambda: al.metrics.ndcg_at_k(scores, rel, k=10),
          lambda: sk.ndcg_score(rel, scores, k=10)),
