@@ -335,8 +335,8 @@ def plot(rows: list[Row], path: pathlib.Path, machine: str) -> None:
     fig, ax = plt.subplots(figsize=(9, 0.32 * len(timed) + 1.5))
     labels = [f"{r.group}: {r.case}" for r in timed]
     ratios = [r.ratio for r in timed]
-    colors = ["tab:green" if r.target is None or r.ratio <= r.target else "tab:red"
-              for r in timed]
+    colors = ["tab:gray" if r.target is None else "tab:green" if r.ratio <= r.target
+              else "tab:red" for r in timed]
     ax.barh(range(len(timed)), ratios, color=colors)
     for i, r in enumerate(timed):
         if r.target is not None:
@@ -345,7 +345,8 @@ def plot(rows: list[Row], path: pathlib.Path, machine: str) -> None:
     ax.set_yticks(range(len(timed)), labels, fontsize=7)
     ax.invert_yaxis()
     ax.set_xlabel("time ours / native (lower is better; black ticks: targets)")
-    ax.set_title(f"arraylosses vs native, forward+backward — {machine}", fontsize=9)
+    ax.set_title("arraylosses vs native, forward+backward (gray: a reference, no target)\n"
+                 + machine.replace(", torch", ",\ntorch", 1), fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
 
