@@ -200,17 +200,15 @@ def _softmax_ce(c: _Classes, log_p: Array, reduction: str, weight: Array | None)
     cw = c.class_weight
     eps = c.label_smoothing
     if c.indices:
-        if not eps:
-            return _nll_finish(c, -c.pick(log_p), reduction, weight)
-        lw = c.label_weight()
         nll = -c.pick(log_p)
+        if not eps:
+            return _nll_finish(c, nll, reduction, weight)
+        lw = c.label_weight()
         if lw is not None:
             nll = lw * nll
-        loss = nll
-        if eps:
-            weighted = log_p if cw is None else log_p * cw
-            smooth = -xp.sum(weighted, axis=-1)
-            loss = (1 - eps) * nll + (eps / c.num_classes) * smooth
+        weighted = log_p if cw is None else log_p * cw
+        smooth = -xp.sum(weighted, axis=-1)
+        loss = (1 - eps) * nll + (eps / c.num_classes) * smooth
         return c.finish(loss, reduction, weight, norm=lw)
     q = c.smoothed()
     if cw is not None:
