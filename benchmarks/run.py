@@ -75,14 +75,15 @@ def _saved_bytes(fn: Callable[[], Any]) -> int:
 
 
 def _torch_step(fn: Callable[..., Any], leaves: list[Any], *args: Any) -> Callable[[], None]:
+    import torch
+
+    sync = torch.cuda.synchronize if leaves[0].is_cuda else (lambda: None)
+
     def run() -> None:
         for x in leaves:
             x.grad = None
         fn(*leaves, *args).backward()
-        if leaves[0].is_cuda:
-            import torch
-
-            torch.cuda.synchronize()
+        sync()
     return run
 
 

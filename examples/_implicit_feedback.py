@@ -42,3 +42,13 @@ def generate(seed: int = 0, users: int = 600, items: int = 400, rank: int = 8,
     counts = np.bincount(train.ravel(), minlength=items) + 1.0  # +1: every item samplable
     return Interactions(users, items, train_users, train.ravel(), train_mask, test_relevance,
                         counts / counts.sum())
+
+
+def print_results(results: dict[str, tuple[float, ...]], data: Interactions, steps: int) -> None:
+    """The examples' table: recall@10 and nDCG@10 on the held-out items, per loss."""
+    print(f"\nheld-out items of {data.num_users} users among {data.num_items} items "
+          f"(seen items excluded), after {steps} steps")
+    print("| loss | recall@10 | ndcg@10 |")
+    print("|---|---|---|")
+    for name, (recall, ndcg) in results.items():
+        print(f"| {name} | {recall:.3f} | {ndcg:.3f} |")

@@ -13,7 +13,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
-from _implicit_feedback import Interactions, generate
+from _implicit_feedback import Interactions, generate, print_results
 
 import arraylosses as al
 
@@ -83,12 +83,7 @@ def main() -> None:
         jnp.ones((data.num_users, 1)), jnp.asarray(data.item_frequency)[:, None], data)}
     results.update({name: train(name, data, args.steps)
                     for name in ("bpr_loss", "sampled_softmax_loss", NO_LOG_Q)})
-    print(f"\nheld-out items of {data.num_users} users among {data.num_items} items "
-          f"(seen items excluded), after {args.steps} steps")
-    print("| loss | recall@10 | ndcg@10 |")
-    print("|---|---|---|")
-    for name, (recall, ndcg) in results.items():
-        print(f"| {name} | {recall:.3f} | {ndcg:.3f} |")
+    print_results(results, data, args.steps)
 
 
 if __name__ == "__main__":
