@@ -8,6 +8,8 @@ the function that needs them and run only when :func:`arraylosses._backend.is_ea
 from __future__ import annotations
 
 import math
+import numbers
+import operator
 from collections.abc import Sequence
 from typing import Any
 
@@ -70,6 +72,68 @@ def check_floating(xp: Namespace, name: str, x: Array) -> None:
         raise TypeError(f"{name} must be a real floating array; got dtype {x.dtype}")
 
 
+def is_array(value: Any) -> bool:
+    """An array (of any library), as opposed to a Python or NumPy scalar such as ``np.float64``,
+    which has a ``shape`` too but is a number, not an array of the inputs' library."""
+    return hasattr(value, "shape") and hasattr(value, "dtype") \
+        and not isinstance(value, numbers.Number) and type(value).__name__ != "bool_"
+
+
+# ---------------------------------------------------------------------------------------------
+# Python values. One rule everywhere: the wrong type is a TypeError, a value out of range (NaN
+# and infinities included, unless allowed) is a ValueError. NumPy scalars count as the Python
+# numbers they stand for (``np.int64(1)`` is an int, ``np.float32(0.5)`` a float).
+
+
+def _range_text(low: float | None, low_inclusive: bool, high: float | None,
+                high_inclusive: bool) -> str:
+    lo = "(-inf, " if low is None else ("[" if low_inclusive else "(") + f"{low}, "
+    hi = "inf)" if high is None else f"{high}" + ("]" if high_inclusive else ")")
+    return lo + hi
+
+
+def flag(name: str, value: Any) -> bool:
+    """A Python bool (``np.bool_`` too); anything else, 0 and 1 included, is a TypeError."""
+    if isinstance(value, bool) or type(value).__name__ == "bool_":
+        return bool(value)
+    raise TypeError(f"{name} must be a bool; got {type(value).__name__}")
+
+
+def integer(name: str, value: Any, *, low: int | None = None, high: int | None = None) -> int:
+    """A Python int (or NumPy integer) in ``[low, high]``; a bool or a float is a TypeError."""
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        v = operator.index(value)
+    else:
+        raise TypeError(f"{name} must be an int; got {type(value).__name__}")
+    if (low is not None and v < low) or (high is not None and v > high):
+        raise ValueError(f"{name} must be in {_range_text(low, True, high, True)}; got {v}")
+    return v
+
+
+def number(name: str, value: Any, *, low: float | None = None, low_inclusive: bool = True,
+           high: float | None = None, high_inclusive: bool = True, allow_inf: bool = False,
+           expected: str = "a real number") -> float:
+    """A real Python number (or NumPy scalar), returned as ``float``, in the given range.
+
+    NaN is always a ValueError; ``±inf`` is one unless ``allow_inf`` (and then it must still
+    be in range). A bool, a string, an array or ``None`` is a TypeError.
+    """
+    if isinstance(value, bool) or type(value).__name__ == "bool_" \
+            or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be {expected}; got {type(value).__name__}")
+    v = float(value)
+    if math.isnan(v):
+        raise ValueError(f"{name} must not be NaN")
+    if math.isinf(v) and not allow_inf:
+        raise ValueError(f"{name} must be finite; got {v}")
+    too_low = low is not None and (v < low or (v == low and not low_inclusive))
+    too_high = high is not None and (v > high or (v == high and not high_inclusive))
+    if too_low or too_high:
+        raise ValueError(f"{name} must be in "
+                         f"{_range_text(low, low_inclusive, high, high_inclusive)}; got {v}")
+    return v
+
+
 def hyperparameter(
     xp: Namespace,
     name: str,
@@ -86,21 +150,9 @@ def hyperparameter(
     backend). Arrays are checked to be 0-d and cast to ``like``'s dtype; gradients flow into
     them. Their range is not checked, because that would read the value (and break ``jit``).
     """
-    if isinstance(value, bool):
-        raise TypeError(f"{name} must be a float or a 0-d array; got bool")
-    if isinstance(value, (int, float)):
-        v = float(value)
-        if math.isnan(v):
-            raise ValueError(f"{name} must not be NaN")
-        too_low = low is not None and (v < low or (v == low and not low_inclusive))
-        too_high = high is not None and v > high
-        if too_low or too_high:
-            lo = "" if low is None else ("[" if low_inclusive else "(") + f"{low}, "
-            hi = "inf)" if high is None else f"{high}]"
-            raise ValueError(f"{name} must be in {lo}{hi}; got {v}")
-        return v
-    if not hasattr(value, "shape") or not hasattr(value, "dtype"):
-        raise TypeError(f"{name} must be a float or a 0-d array; got {type(value).__name__}")
+    if not is_array(value):
+        return number(name, value, low=low, low_inclusive=low_inclusive, high=high,
+                      expected="a float or a 0-d array")
     if value.ndim != 0:
         raise ValueError(f"{name} must be a float or a 0-d array; got shape {tuple(value.shape)}")
     check_floating(xp, name, value)
@@ -110,21 +162,17 @@ def hyperparameter(
 def array_hyperparameters(**values: Any) -> dict[str, Any]:
     """The hyperparameters given as arrays: they must share the inputs' namespace and device,
     so they go to :func:`arraylosses._backend.namespace` with the inputs."""
-    return {k: v for k, v in values.items() if hasattr(v, "shape")}
+    return {k: v for k, v in values.items() if is_array(v)}
 
 
 def positive_float(name: str, value: Any) -> float:
-    """A strictly positive Python number (a numerical-safety constant such as ``eps``)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{name} must be a Python float; got {type(value).__name__}")
-    if not value > 0 or math.isinf(value):
-        raise ValueError(f"{name} must be a positive finite float; got {value}")
-    return float(value)
+    """A strictly positive finite Python number (a numerical-safety constant such as ``eps``)."""
+    return number(name, value, low=0.0, low_inclusive=False)
 
 
 def as_array(xp: Namespace, value: Any, like: Array) -> Array:
     """A hyperparameter returned by :func:`hyperparameter`, as an array of ``like``'s dtype."""
-    return value if hasattr(value, "shape") else const(xp, value, like)
+    return value if is_array(value) else const(xp, value, like)
 
 
 def check_weight(xp: Namespace, weight: Array, loss_shape: tuple[int, ...], name: str = "weight"
