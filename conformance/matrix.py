@@ -27,7 +27,7 @@ from typing import Any
 
 from arraylosses._backend import BACKENDS, Backend
 
-from . import checks
+from . import checks, hostile
 from .cases import CASES, Case
 from .peers import ALL as PEER_CHECKS
 
@@ -139,6 +139,8 @@ def build(backend_names: list[str], compile_torch: bool) -> dict[str, Any]:
         for backend in backends:
             results = backend_cell(case, backend, compile_torch)
             row[backend.name] = {**summarize(results), "checks": results}
+        results = hostile.matrix_cell(case, backends)
+        row["adversarial"] = {**hostile.summarize(results), "checks": results}
         for library in libraries:
             results = peer_cell(case, library)
             row[f"peer:{library}"] = {**summarize(results), "checks": results}
@@ -149,7 +151,8 @@ def build(backend_names: list[str], compile_torch: bool) -> dict[str, Any]:
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "machine": {"gpu": gpu_name(), "processor": platform.processor() or platform.machine()},
         "versions": versions(),
-        "columns": [b.name for b in backends] + [f"peer:{lib}" for lib in libraries],
+        "columns": [b.name for b in backends] + ["adversarial"]
+        + [f"peer:{lib}" for lib in libraries],
         "unavailable_backends": unavailable,
         "torch_compile_checked": compile_torch,
         "rows": rows,
@@ -170,7 +173,10 @@ def markdown(report: dict[str, Any]) -> str:
         "finite differences in float64 (torch, JAX), jax.jit and jax.vmap (JAX)"
         + (", torch.compile (torch)" if report["torch_compile_checked"] else "")
         + "; the number shown is the worst relative error of the float32 values (every dtype's "
-        "figure is in the JSON report). Peer cells: every cross-check against that library, "
+        "figure is in the JSON report). The adversarial cell lists the hostile-input kinds "
+        "run on every backend column (conformance/hostile.py: nan, empty, zero, constant, "
+        "scale, extreme); what each tried, and why a kind was skipped, is listed below. "
+        "Peer cells: every cross-check against that library, "
         "values and gradients in float64; `ok*` marks a documented deviation (listed below).",
         "",
         "| function | " + " | ".join(cols) + " |",
@@ -187,6 +193,12 @@ def markdown(report: dict[str, Any]) -> str:
     if deviations:
         lines += ["", "## Documented deviations from peers", ""]
         lines += [f"- `{n}` vs `{p}`: {d}" for n, p, d in deviations]
+    lines += ["", "## Adversarial inputs tried", ""]
+    for name, row in report["rows"].items():
+        tried = "; ".join(
+            f"{r['check']}: " + (r.get("tried") or f"skipped ({r.get('reason', r['status'])})")
+            for r in row["adversarial"]["checks"])
+        lines.append(f"- `{name}`: {tried}")
     failures = [(name, c, r) for name, row in report["rows"].items()
                 for c, cell in row.items() for r in cell["checks"] if r["status"] == "fail"]
     if failures:

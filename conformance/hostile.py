@@ -1,0 +1,481 @@
+"""Hostile inputs: how each registry case's inputs go degenerate, and the policy checks.
+
+Every case carries a :class:`Hostile` declaration (:data:`HOSTILE`; most cases use the default,
+derived from the case itself), and :func:`check` turns it into degenerate calls on one backend,
+eager and, on JAX, under ``jax.jit``. The kinds, and what the policy (README, "Hostile input")
+requires of each:
+
+``nan``
+    A NaN in the first element of each input named in ``nan`` (default: every floating
+    positional input), and in the per-sample weight where the case has one. The result is
+    NaN (``"mean"``, ``"sum"``, metrics), or holds NaN (``"none"``), never only finite values;
+    nothing raises; the NaN positions equal NumPy's on every backend.
+``empty``
+    The batch axis of the inputs named in ``batch`` cut to length 0 (default: the inputs whose
+    leading length is the first input's). Losses: ``"mean"`` NaN (weighted or not), ``"sum"``
+    0, ``"none"`` an empty array. Metrics: NaN. Functions that return arrays: an empty array.
+    Or the error the case documents (``empty=ValueError``). The same on every backend.
+``zero``
+    The first row of each input named in ``zero`` set to 0 (zero vectors, zero prefixes):
+    finite value and finite gradients.
+``constant``
+    Every input named in ``constant`` all zeros (a constant score matrix, zero-initialised
+    embeddings): finite value and finite gradients.
+``scale``
+    Inputs multiplied by the factors in ``scale`` (logits of ±1e4): float32 and half precision
+    within the tolerance table of float64 computed on the same (rounded) inputs, and finite
+    gradients.
+``extreme``
+    The parameter sets in ``extreme``, at the edge of the documented range (temperatures of
+    1e-3, CoSENT scales of 100): likewise.
+
+A kind that cannot apply to a case is skipped with the reason the declaration gives
+(``skip=(("kind", "reason"), ...)``); the report prints the reasons.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from arraylosses._backend import BACKENDS, Backend
+from arraylosses.testing import max_errors, tolerance
+
+from .cases import BY_NAME, Case
+
+SEED = 20261124
+KINDS = ("nan", "empty", "zero", "constant", "scale", "extreme")
+BatchSpec = str | tuple[str, tuple[int, ...]]
+
+
+@dataclass(frozen=True)
+class Hostile:
+    """How one case's inputs go degenerate (``None``: derived from the case, see the module)."""
+
+    nan: tuple[str | tuple[str, Callable[[dict[str, np.ndarray]], tuple[int, ...]]], ...] | None \
+        = None
+    batch: tuple[BatchSpec, ...] | None = None
+    empty: Any = "auto"  # "auto", "loss", "nan", "array" or an exception class
+    zero: tuple[str, ...] | None = None
+    constant: tuple[str, ...] | None = None
+    scale: tuple[tuple[str, float], ...] = ()
+    extreme: tuple[dict[str, Any], ...] = ()
+    skip: tuple[tuple[str, str], ...] = field(default=())
+
+    def skipped(self, kind: str) -> str | None:
+        return dict(self.skip).get(kind)
+
+
+# ---------------------------------------------------------------------------------------------
+# Calls built by name, so an input can be replaced before the call
+
+
+@dataclass
+class Call:
+    """``fn(*[arrays[n] for n in positional], **{k: arrays[n] for k, n in by_name}, **static)``."""
+
+    case: Case
+    arrays: dict[str, np.ndarray]
+    positional: list[str]
+    by_name: dict[str, str]
+    static: dict[str, Any]
+
+    @classmethod
+    def of(cls, case: Case, params: dict[str, Any] | None = None, **extra: Any) -> Call:
+        params = dict(case.params[0] if params is None else params)
+        params.update(extra)
+        arrays = case.make(np.random.default_rng(SEED))
+        by_name = {k: v[1:] for k, v in params.items()
+                   if isinstance(v, str) and v.startswith("@")}
+        static = {k: v for k, v in params.items()
+                  if k != "args" and not k.startswith("_") and k not in by_name}
+        return cls(case, arrays, list(params.get("args", case.args)), by_name, static)
+
+    def used(self) -> list[str]:
+        return [*self.positional, *self.by_name.values()]
+
+    def floating(self, names: list[str]) -> list[str]:
+        return [n for n in names if self.arrays[n].dtype.kind == "f" and self.arrays[n].ndim]
+
+    def with_arrays(self, **arrays: np.ndarray) -> Call:
+        return Call(self.case, {**self.arrays, **arrays}, self.positional, self.by_name,
+                    self.static)
+
+    def run(self, backend: Backend, dtype: str, *, jit: bool = False,
+            replace: dict[str, Any] | None = None) -> list[Any]:
+        """The result's parts on ``backend`` (arrays cast to ``dtype``), as backend arrays."""
+        conv = {n: backend.asarray(self.arrays[n], dtype) for n in self.used()}
+        conv.update(replace or {})
+
+        def call(*values: Any) -> Any:
+            named = dict(zip(self.used(), values, strict=True))
+            out = self.case.fn(*[named[n] for n in self.positional],
+                               **{k: named[n] for k, n in self.by_name.items()}, **self.static)
+            return tuple(out) if isinstance(out, (tuple, list)) else (out,)
+
+        values = [conv[n] for n in self.used()]
+        if jit:
+            import jax
+
+            return list(jax.jit(call)(*values))
+        return list(call(*values))
+
+    def grads(self, backend: Backend, dtype: str, names: list[str]) -> dict[str, np.ndarray]:
+        """Gradients of the sum of every result part with respect to the inputs ``names``."""
+        conv = {n: backend.asarray(self.arrays[n], dtype) for n in self.used()}
+        if backend.name.startswith("torch"):
+            import torch
+
+            leaves = {n: conv[n].detach().clone().requires_grad_(True) for n in names}
+            parts = self.run(backend, dtype, replace={**conv, **leaves})
+            total = sum(torch.sum(p.to(torch.float64)) for p in parts)
+            grads = torch.autograd.grad(total, list(leaves.values()), allow_unused=True)
+            return {n: (np.zeros(1) if g is None else backend.to_numpy(g))
+                    for n, g in zip(names, grads, strict=True)}
+        import jax
+        import jax.numpy as jnp
+
+        def objective(*values: Any) -> Any:
+            parts = self.run(backend, dtype, replace={**conv, **dict(zip(names, values,
+                                                                          strict=True))})
+            return sum(jnp.sum(p.astype(jnp.float32 if dtype != "float64" else jnp.float64))
+                       for p in parts)
+
+        grads = jax.grad(objective, argnums=tuple(range(len(names))))(*[conv[n] for n in names])
+        return {n: backend.to_numpy(g) for n, g in zip(names, grads, strict=True)}
+
+
+def _accepts(case: Case, name: str) -> bool:
+    fn = case.public or case.fn
+    try:
+        parameters = inspect.signature(case.fn).parameters
+    except (TypeError, ValueError):  # pragma: no cover
+        return False
+    if name in parameters:
+        return True
+    has_var_kw = any(p.kind is p.VAR_KEYWORD for p in parameters.values())
+    return has_var_kw and fn is not case.fn  # a registry wrapper passes keywords through
+
+
+def _numpy(backend: Backend, parts: list[Any]) -> list[np.ndarray]:
+    return [np.asarray(backend.to_numpy(p), dtype=np.float64) for p in parts]
+
+
+def _weight_name(case: Case) -> str | None:
+    """The array a parameter set passes as the per-sample ``weight``, if any."""
+    for params in case.params:
+        if isinstance(params.get("weight"), str) and "args" not in params:
+            return params["weight"][1:]
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# The kinds
+
+
+def _nan_calls(case: Case, h: Hostile) -> list[tuple[str, Call]]:
+    base = Call.of(case)
+    specs = list(h.nan) if h.nan is not None else base.floating(base.positional)
+    calls = []
+    reductions = [None] + (["none"] if _accepts(case, "reduction") else [])
+    for reduction in reductions:
+        call = Call.of(case, reduction=reduction) if reduction else base
+        for spec in specs:
+            n, at = (spec, None) if isinstance(spec, str) else spec
+            poisoned = call.arrays[n].copy()
+            poisoned[(0,) * poisoned.ndim if at is None else at(call.arrays)] = np.nan
+            calls.append((f"NaN in {n}" + (", reduction='none'" if reduction else ""),
+                          call.with_arrays(**{n: poisoned})))
+    weight = _weight_name(case)
+    if weight is not None and h.nan is None:
+        call = Call.of(case, weight="@" + weight)
+        poisoned = call.arrays[weight].copy()
+        poisoned[(0,) * poisoned.ndim] = np.nan
+        calls.append((f"NaN in the weight {weight}", call.with_arrays(**{weight: poisoned})))
+    return calls
+
+
+def _check_nan(case: Case, h: Hostile, backend: Backend) -> str:
+    with np.errstate(invalid="ignore"):  # NumPy's own "invalid value" warning about the NaN
+        return _nan_everywhere(case, h, backend)
+
+
+def _nan_everywhere(case: Case, h: Hostile, backend: Backend) -> str:
+    numpy = BACKENDS["numpy"]
+    tried = []
+    for label, call in _nan_calls(case, h):
+        expected = _numpy(numpy, call.run(numpy, "float64"))
+        if not any(np.isnan(e).any() for e in expected):
+            raise AssertionError(f"{case.name}, {label}: NumPy gives no NaN ({expected})")
+        for e in expected:
+            if e.ndim == 0 and not np.isnan(e):
+                raise AssertionError(f"{case.name}, {label}: NumPy gives a finite value {e}")
+        for jit in (False, True) if backend.name.startswith("jax") else (False,):
+            where = f"{case.name}, {label}, {backend.name}{' under jax.jit' if jit else ''}"
+            got = _numpy(backend, call.run(backend, "float64", jit=jit))
+            for g, e in zip(got, expected, strict=True):
+                if g.shape != e.shape or not np.array_equal(np.isnan(g), np.isnan(e)):
+                    raise AssertionError(f"{where}: NaN at {np.argwhere(np.isnan(g)).tolist()}"
+                                         f", NumPy has NaN at {np.argwhere(np.isnan(e)).tolist()}")
+        tried.append(label)
+    return f"{len(tried)} NaN placements"
+
+
+def _cut(x: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
+    index = tuple(slice(0, 0) if i in axes else slice(None) for i in range(x.ndim))
+    return x[index]
+
+
+def _empty_call(case: Case, h: Hostile, **extra: Any) -> Call:
+    call = Call.of(case, **extra)
+    if h.batch is not None:
+        specs = [(s, (0,)) if isinstance(s, str) else s for s in h.batch]
+    else:
+        n = call.arrays[call.positional[0]].shape[0]
+        specs = [(name, (0,)) for name in call.used()
+                 if call.arrays[name].ndim and call.arrays[name].shape[0] == n]
+    return call.with_arrays(**{name: _cut(call.arrays[name], axes) for name, axes in specs})
+
+
+def _empty_rule(case: Case, h: Hostile) -> Any:
+    if h.empty != "auto":
+        return h.empty
+    if case.name.startswith("metrics."):
+        return "nan"
+    return "loss" if _accepts(case, "reduction") else "array"
+
+
+def _check_empty(case: Case, h: Hostile, backend: Backend) -> str:
+    rule = _empty_rule(case, h)
+    runs: list[tuple[str, Call, Callable[[list[np.ndarray]], bool]]] = []
+    if isinstance(rule, type):
+        runs.append(("defaults", _empty_call(case, h), lambda r: False))
+    elif rule == "loss":
+        runs += [
+            ("mean", _empty_call(case, h, reduction="mean"), lambda r: bool(np.isnan(r[0]))),
+            ("sum", _empty_call(case, h, reduction="sum"), lambda r: bool(r[0] == 0)),
+            ("none", _empty_call(case, h, reduction="none"), lambda r: r[0].size == 0),
+        ]
+        weight = _weight_name(case)
+        if weight is not None:
+            runs.append(("weighted mean", _empty_call(case, h, reduction="mean",
+                                                      weight="@" + weight),
+                         lambda r: bool(np.isnan(r[0]))))
+    elif rule == "nan":
+        runs.append(("defaults", _empty_call(case, h), lambda r: all(np.isnan(x).all()
+                                                                     for x in r)))
+        if _accepts(case, "reduction"):
+            runs.append(("none", _empty_call(case, h, reduction="none"),
+                         lambda r: r[0].size == 0))
+    else:
+        runs.append(("defaults", _empty_call(case, h), lambda r: all(x.size == 0 for x in r)))
+    for label, call, ok in runs:
+        for jit in (False, True) if backend.name.startswith("jax") else (False,):
+            where = f"{case.name}, empty batch, {label}, {backend.name}" + (
+                " under jax.jit" if jit else "")
+            if isinstance(rule, type):
+                try:
+                    call.run(backend, "float64", jit=jit)
+                except rule:
+                    continue
+                raise AssertionError(f"{where}: expected {rule.__name__}")
+            got = _numpy(backend, call.run(backend, "float64", jit=jit))
+            if not ok(got):
+                raise AssertionError(f"{where}: got {got}")
+    what = rule.__name__ if isinstance(rule, type) else rule
+    return f"empty batch ({what} rule)"
+
+
+def _finite(case: Case, label: str, call: Call, backend: Backend, dtype: str) -> None:
+    where = f"{case.name}, {label}, {backend.name}/{dtype}"
+    values = _numpy(backend, call.run(backend, dtype))
+    if not all(np.isfinite(v).all() for v in values):
+        raise AssertionError(f"{where}: value not finite: {values}")
+    if not backend.differentiable:
+        return
+    names = [n for n in case.grad if n in call.used() and call.arrays[n].dtype.kind == "f"]
+    if not names:
+        return
+    for name, g in call.grads(backend, dtype, names).items():
+        if not np.isfinite(g).all():
+            raise AssertionError(f"{where}: gradient with respect to {name} not finite at "
+                                 f"{np.argwhere(~np.isfinite(g)).tolist()[:5]}")
+
+
+def _model_inputs(case: Case, call: Call) -> list[str]:
+    """The floating positional inputs that are model outputs (differentiated), else the first."""
+    names = [n for n in call.floating(call.positional) if n in case.grad]
+    return names or call.floating(call.positional)[:1]
+
+
+def _check_zero(case: Case, h: Hostile, backend: Backend) -> str:
+    call = Call.of(case)
+    names = list(h.zero) if h.zero is not None else _model_inputs(case, call)
+    for n in names:
+        zeroed = call.arrays[n].copy()
+        zeroed[0] = 0.0
+        _finite(case, f"zero first row of {n}", call.with_arrays(**{n: zeroed}), backend,
+                "float64")
+    return f"zero rows of {', '.join(names)}"
+
+
+def _check_constant(case: Case, h: Hostile, backend: Backend) -> str:
+    call = Call.of(case)
+    names = list(h.constant) if h.constant is not None else _model_inputs(case, call)
+    zeros = {n: np.zeros_like(call.arrays[n]) for n in names}
+    _finite(case, f"{', '.join(names)} all zero", call.with_arrays(**zeros), backend, "float64")
+    return f"constant {', '.join(names)}"
+
+
+def _low_precision(case: Case, label: str, call: Call, backend: Backend) -> None:
+    """float32 and half precision against float64 on the same rounded inputs; finite grads."""
+    numpy = BACKENDS["numpy"]
+    for dtype in [d for d in backend.dtypes if d != "float64"]:
+        rounded = {n: np.asarray(backend.to_numpy(backend.asarray(call.arrays[n], dtype)),
+                                 dtype=np.float64) if call.arrays[n].dtype.kind == "f"
+                   else call.arrays[n] for n in call.used()}
+        expected = _numpy(numpy, call.with_arrays(**rounded).run(numpy, "float64"))
+        got = _numpy(backend, call.run(backend, dtype))
+        rtol, atol = tolerance(dtype)
+        for g, e in zip(got, expected, strict=True):
+            if not np.isfinite(e).all():
+                raise AssertionError(f"{case.name}, {label}: float64 value not finite: {e}")
+            if g.shape != e.shape or not np.allclose(g, e, rtol=rtol, atol=atol):
+                raise AssertionError(
+                    f"{case.name}, {label}, {backend.name}/{dtype}: {g.tolist()} against "
+                    f"float64 {e.tolist()} (max rel error {max_errors(g, e)[1]:.3g}, rtol "
+                    f"{rtol:g})")
+        if dtype == "float32":
+            _finite(case, label, call, backend, dtype)
+    _finite(case, label, call, backend, "float64")
+
+
+def _check_scale(case: Case, h: Hostile, backend: Backend) -> str:
+    call = Call.of(case)
+    for name, factor in h.scale:
+        label = f"{name} × {factor:g}"
+        _low_precision(case, label, call.with_arrays(**{name: call.arrays[name] * factor}),
+                       backend)
+    return "scaled " + ", ".join(f"{n} × {f:g}" for n, f in h.scale)
+
+
+def _check_extreme(case: Case, h: Hostile, backend: Backend) -> str:
+    for params in h.extreme:
+        full = {**case.params[0], **params}
+        _low_precision(case, ", ".join(f"{k}={v}" for k, v in params.items()),
+                       Call.of(case, full), backend)
+    return "; ".join(", ".join(f"{k}={v}" for k, v in p.items()) for p in h.extreme)
+
+
+CHECKS: dict[str, Callable[[Case, Hostile, Backend], str]] = {
+    "nan": _check_nan, "empty": _check_empty, "zero": _check_zero,
+    "constant": _check_constant, "scale": _check_scale, "extreme": _check_extreme,
+}
+
+
+def applies(case: Case, kind: str) -> str | None:
+    """``None`` if ``kind`` runs for ``case``, else why not."""
+    h = declaration(case)
+    reason = h.skipped(kind)
+    if reason is not None:
+        return reason
+    if kind == "scale" and not h.scale:
+        return "no input whose scale matters"
+    if kind == "extreme" and not h.extreme:
+        return "no hyperparameter with an edge to try"
+    return None
+
+
+def check(case: Case, kind: str, backend: Backend) -> str:
+    """Run one kind on one backend; returns what was tried, raises ``AssertionError``. A
+    warning (NumPy's "mean of empty slice", say) is an error here, as it is in the tests."""
+    import warnings
+
+    with backend.context(), warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        return CHECKS[kind](case, declaration(case), backend)
+
+
+def declaration(case: Case) -> Hostile:
+    return HOSTILE.get(case.name, Hostile())
+
+
+# ---------------------------------------------------------------------------------------------
+# The declarations. A case absent here uses the defaults derived from the case.
+
+_TEMPERATURES = ({"temperature": 1e-3},)
+HOSTILE: dict[str, Hostile] = {
+    "cross_entropy": Hostile(scale=(("logits", 1e4),)),
+    # nll_loss reads only the log-probability of each label: the NaN goes there
+    "nll_loss": Hostile(nan=(("log_probs", lambda a: (0, int(a["labels"][0]))),),
+                        scale=(("log_probs", 1e3),)),
+    "poly1_cross_entropy": Hostile(scale=(("logits", 1e4),)),
+    "softmax_focal_loss": Hostile(scale=(("logits", 1e4),)),
+    "kl_divergence": Hostile(scale=(("logits", 1e4),)),
+    "binary_cross_entropy_with_logits": Hostile(scale=(("logits", 1e4),)),
+    "sigmoid_focal_loss": Hostile(scale=(("logits", 1e4),)),
+    "bpr_loss": Hostile(scale=(("pos", 1e4), ("neg_k", 1e4))),
+    "dynamic_margin_bpr_loss": Hostile(scale=(("pos", 1e4), ("neg_k", 1e4))),
+    "sampled_softmax_loss": Hostile(scale=(("pos", 1e4), ("neg_k", 1e4))),
+    "listnet_loss": Hostile(scale=(("list_scores", 1e4),)),
+    "normalized_sampled_softmax_loss": Hostile(batch=(("square", (0, 1)),)),
+    "cosent_loss": Hostile(extreme=({"scale": 100.0}, {"scale": 1000.0})),
+    "angle_loss": Hostile(extreme=({"scale": 100.0}, {"scale": 1000.0})),
+    "info_nce": Hostile(extreme=_TEMPERATURES),
+    "nt_xent_loss": Hostile(extreme=_TEMPERATURES),
+    "supcon_loss": Hostile(extreme=(*_TEMPERATURES, {"temperature": 1e-3,
+                                                    "base_temperature": 1e-3})),
+    "clip_loss": Hostile(extreme=({"logit_scale": 1e3},)),
+    "siglip_loss": Hostile(extreme=({"logit_scale": 1e3, "logit_bias": -1e3},)),
+    "multiple_negatives_ranking_loss": Hostile(extreme=({"scale": 1e3},)),
+    "multiple_negatives_symmetric_ranking_loss": Hostile(extreme=({"scale": 1e3},)),
+    "matryoshka": Hostile(extreme=({"scale": 1e3},)),
+    "entropy_adaptive_info_nce": Hostile(extreme=({"min_temperature": 1e-3,
+                                                   "max_temperature": 1e-3},)),
+    "metrics.r2_score": Hostile(empty=ValueError),
+    "metrics.explained_variance_score": Hostile(empty=ValueError),
+}
+
+
+def _unknown_declarations() -> list[str]:
+    return [name for name in HOSTILE if name not in BY_NAME]
+
+
+def matrix_cell(case: Case, backends: list[Backend]) -> list[dict[str, Any]]:
+    """The conformance matrix's ``adversarial`` cell: every kind on every backend, one result
+    per kind (``pass`` with what was tried, ``skip`` with the reason, or ``fail``)."""
+    import time
+
+    results = []
+    for kind in KINDS:
+        reason = applies(case, kind)
+        if reason is not None:
+            results.append({"check": kind, "status": "skip", "reason": reason})
+            continue
+        start = time.perf_counter()
+        tried, errors = "", []
+        for backend in backends:
+            try:
+                tried = check(case, kind, backend)
+            except Exception as err:  # a failing kind is reported, the others still run
+                errors.append(f"{backend.name}: {type(err).__name__}: {err}")
+        if errors:
+            results.append({"check": kind, "status": "fail", "error": "; ".join(errors)})
+        else:
+            results.append({"check": kind, "status": "pass", "tried": tried,
+                            "backends": [b.name for b in backends],
+                            "seconds": round(time.perf_counter() - start, 3)})
+    return results
+
+
+def summarize(results: list[dict[str, Any]]) -> dict[str, Any]:
+    """The cell's text: the kinds tried, or the kinds that failed."""
+    failed = [r["check"] for r in results if r["status"] == "fail"]
+    if failed:
+        return {"status": "fail", "text": "FAIL: " + ", ".join(failed)}
+    ran = [r["check"] for r in results if r["status"] == "pass"]
+    return {"status": "pass", "text": "ok " + "·".join(ran)}
