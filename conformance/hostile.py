@@ -28,6 +28,9 @@ requires of each:
 ``extreme``
     The parameter sets in ``extreme``, at the edge of the documented range (temperatures of
     1e-3, CoSENT scales of 100): likewise.
+``boolean``
+    In every parameter set, each target that holds only 0 and 1 (integer or floating; class
+    labels excluded) passed as a boolean array instead: the same result.
 
 A kind that cannot apply to a case is skipped with the reason the declaration gives
 (``skip=(("kind", "reason"), ...)``); the report prints the reasons.
@@ -48,7 +51,7 @@ from arraylosses.testing import max_errors, tolerance
 from .cases import BY_NAME, Case
 
 SEED = 20261124
-KINDS = ("nan", "empty", "zero", "constant", "scale", "extreme")
+KINDS = ("nan", "empty", "zero", "constant", "scale", "extreme", "boolean")
 BatchSpec = str | tuple[str, tuple[int, ...]]
 
 
@@ -371,9 +374,37 @@ def _check_extreme(case: Case, h: Hostile, backend: Backend) -> str:
     return "; ".join(", ".join(f"{k}={v}" for k, v in p.items()) for p in h.extreme)
 
 
+def _zero_one_targets(case: Case, call: Call) -> list[str]:
+    return [n for n in call.used()
+            if n not in case.grad and "label" not in n and call.arrays[n].dtype.kind in "iuf"
+            and call.arrays[n].size and np.isin(call.arrays[n], (0, 1)).all()]
+
+
+def _check_boolean(case: Case, h: Hostile, backend: Backend) -> str:
+    tried = set()
+    for params in case.params:
+        call = Call.of(case, params)
+        names = _zero_one_targets(case, call)
+        if not names:
+            continue
+        as_bool = call.with_arrays(**{n: call.arrays[n].astype(bool) for n in names})
+        where = f"{case.name}({params}), {', '.join(names)} as bool, {backend.name}"
+        expected = _numpy(backend, call.run(backend, "float64"))
+        try:
+            got = _numpy(backend, as_bool.run(backend, "float64"))
+        except Exception as err:
+            raise AssertionError(f"{where}: {type(err).__name__}: {err}") from err
+        for g, e in zip(got, expected, strict=True):
+            if g.shape != e.shape or not np.allclose(g, e, rtol=1e-12, atol=0, equal_nan=True):
+                raise AssertionError(f"{where}: {g.tolist()} against {e.tolist()} with 0/1")
+        tried.update(names)
+    return f"boolean {', '.join(sorted(tried))}" if tried else "no 0/1 target"
+
+
 CHECKS: dict[str, Callable[[Case, Hostile, Backend], str]] = {
     "nan": _check_nan, "empty": _check_empty, "zero": _check_zero,
     "constant": _check_constant, "scale": _check_scale, "extreme": _check_extreme,
+    "boolean": _check_boolean,
 }
 
 
@@ -387,6 +418,9 @@ def applies(case: Case, kind: str) -> str | None:
         return "no input whose scale matters"
     if kind == "extreme" and not h.extreme:
         return "no hyperparameter with an edge to try"
+    if kind == "boolean" and not any(_zero_one_targets(case, Call.of(case, p))
+                                     for p in case.params):
+        return "no 0/1 target"
     return None
 
 
