@@ -72,11 +72,17 @@ def check_floating(xp: Namespace, name: str, x: Array) -> None:
         raise TypeError(f"{name} must be a real floating array; got dtype {x.dtype}")
 
 
+def _numpy_bool(value: Any) -> bool:
+    """``np.True_``/``np.False_`` (whose type is named ``bool`` in NumPy 2, ``bool_`` before)."""
+    kind = type(value)
+    return kind.__module__ == "numpy" and kind.__name__ in ("bool", "bool_")
+
+
 def is_array(value: Any) -> bool:
     """An array (of any library), as opposed to a Python or NumPy scalar such as ``np.float64``,
     which has a ``shape`` too but is a number, not an array of the inputs' library."""
     return hasattr(value, "shape") and hasattr(value, "dtype") \
-        and not isinstance(value, numbers.Number) and type(value).__name__ != "bool_"
+        and not isinstance(value, numbers.Number) and not _numpy_bool(value)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -94,7 +100,7 @@ def _range_text(low: float | None, low_inclusive: bool, high: float | None,
 
 def flag(name: str, value: Any) -> bool:
     """A Python bool (``np.bool_`` too); anything else, 0 and 1 included, is a TypeError."""
-    if isinstance(value, bool) or type(value).__name__ == "bool_":
+    if isinstance(value, bool) or _numpy_bool(value):
         return bool(value)
     raise TypeError(f"{name} must be a bool; got {type(value).__name__}")
 
@@ -118,8 +124,7 @@ def number(name: str, value: Any, *, low: float | None = None, low_inclusive: bo
     NaN is always a ValueError; ``±inf`` is one unless ``allow_inf`` (and then it must still
     be in range). A bool, a string, an array or ``None`` is a TypeError.
     """
-    if isinstance(value, bool) or type(value).__name__ == "bool_" \
-            or not isinstance(value, numbers.Real):
+    if isinstance(value, bool) or _numpy_bool(value) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be {expected}; got {type(value).__name__}")
     v = float(value)
     if math.isnan(v):
@@ -167,7 +172,10 @@ def array_hyperparameters(**values: Any) -> dict[str, Any]:
 
 def positive_float(name: str, value: Any) -> float:
     """A strictly positive finite Python number (a numerical-safety constant such as ``eps``)."""
-    return number(name, value, low=0.0, low_inclusive=False)
+    v = number(name, value, expected="a Python float")
+    if not v > 0:
+        raise ValueError(f"{name} must be a positive finite float; got {v}")
+    return v
 
 
 def as_array(xp: Namespace, value: Any, like: Array) -> Array:
