@@ -34,6 +34,7 @@ __all__ = [
     "const",
     "default_float",
     "device_of",
+    "divide_or_nan",
     "eager_all",
     "finalize",
     "generic_log_softmax",
@@ -147,10 +148,15 @@ def const(xp: Namespace, value: float, like: Array) -> Array:
 
 def finalize(xp: Namespace, x: Array, dtype: Any) -> Array:
     """Cast a result to the output dtype; NumPy 0-d results stay arrays, not NumPy scalars."""
-    x = as_dtype(xp, x, dtype)
     if is_numpy_namespace(xp):
-        x = xp.asarray(x)
-    return x
+        if x.dtype != dtype:
+            import numpy as np
+
+            # a result beyond float16's range becomes inf, as on torch and JAX (NumPy warns)
+            with np.errstate(over="ignore"):
+                x = xp.astype(x, dtype)
+        return xp.asarray(x)
+    return as_dtype(xp, x, dtype)
 
 
 def stop_gradient(xp: Namespace, x: Array) -> Array:
@@ -229,6 +235,15 @@ def safe_divide(xp: Namespace, num: Array, den: Array) -> Array:
     """``num / den``, and 0 where ``den == 0`` (with a zero gradient, not NaN)."""
     nonzero = den != 0
     return xp.where(nonzero, num / xp.where(nonzero, den, xp.ones_like(den)), xp.zeros_like(num))
+
+
+def divide_or_nan(xp: Namespace, num: Array, den: Array) -> Array:
+    """``num / den``, and NaN where ``den == 0`` (the mean of nothing: an empty batch, weights
+    that sum to 0), with no division warning and a zero gradient there. NaN in ``den``
+    propagates."""
+    nonzero = den != 0
+    quotient = num / xp.where(nonzero, den, xp.ones_like(den))
+    return xp.where(nonzero, quotient, xp.full_like(quotient, math.nan))
 
 
 def eager_all(xp: Namespace, condition: Array) -> bool:

@@ -1,13 +1,18 @@
 """Classification metrics, matching scikit-learn (whose argument order is ``(y_true, y_pred)``).
 
-``pred`` is either labels (integer, the target's shape) or scores with one more (last) axis,
-reduced by ``argmax`` (ties: the first class, as every array library's ``argmax``). Results are
-0-d arrays of ``pred``'s floating dtype, or of the namespace's default floating dtype when
-``pred`` holds labels. Label ranges are checked in eager mode only.
+``pred`` is either labels (integer or boolean, the target's shape) or scores with one more
+(last) axis, reduced by ``argmax`` (ties: the first class, as every array library's
+``argmax``). Results are 0-d arrays of ``pred``'s floating dtype, or of the namespace's default
+floating dtype when ``pred`` holds labels. Label ranges are checked in eager mode only.
+
+Hostile input: a NaN score, probability or per-sample weight gives NaN (``argmax``, sorting and
+comparisons would silently place the NaN somewhere and return a finite value); so does a mean
+over nothing (an empty batch, or per-sample weights that sum to 0), with no warning.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from .._backend import (
@@ -15,48 +20,73 @@ from .._backend import (
     Namespace,
     as_dtype,
     compute_dtype,
+    const,
     default_float,
     device_of,
+    divide_or_nan,
     eager_all,
     finalize,
     index_dtype,
     namespace,
     safe_divide,
 )
-from .._validate import check_option, check_weight
+from .._validate import check_option, check_weight, integer
 from ..classification import _check_labels
 
 __all__ = ["accuracy", "log_loss", "precision_recall_f1", "roc_auc", "top_k_accuracy"]
 
 
-def _integer_target(xp: Namespace, target: Array) -> None:
+def _integer_target(xp: Namespace, target: Array) -> Array:
+    """The class labels as the index dtype (booleans are labels 0/1; array_api_strict has no
+    ``min`` of booleans, which the eager range check needs)."""
     if not xp.isdtype(target.dtype, ("integral", "bool")):
         raise TypeError(f"target must hold class labels (integer); got dtype {target.dtype}")
+    return as_dtype(xp, target, index_dtype(xp, target))
 
 
-def _labels(xp: Namespace, pred: Array, target: Array) -> tuple[Array, Any]:
-    """Predicted labels and the result dtype, from labels or from scores (argmax)."""
-    _integer_target(xp, target)
+def _nan_rows(xp: Namespace, scores: Array) -> Array:
+    """Whether each row of ``scores`` (last axis) holds a NaN: its argmax, rank or comparison
+    is then meaningless, and the result built from it must be NaN."""
+    return xp.any(xp.isnan(scores), axis=-1)
+
+
+def _labels(xp: Namespace, pred: Array, target: Array) -> tuple[Array, Array, Array | None, Any]:
+    """``(predicted labels, target labels, NaN rows or None, result dtype)``, from labels or
+    from scores (argmax), both label arrays in the index dtype."""
+    target = _integer_target(xp, target)
     if pred.ndim == target.ndim + 1:
         out_dtype, _ = compute_dtype(xp, pred, "pred")
         if tuple(pred.shape[:-1]) != tuple(target.shape):
             raise ValueError(f"pred scores must have shape target.shape + (C,) = "
                              f"{(*target.shape, '...')}; got {tuple(pred.shape)}")
-        return xp.argmax(pred, axis=-1), out_dtype
+        if pred.shape[-1] == 0:
+            raise ValueError(f"pred scores must have at least one class; got shape "
+                             f"{tuple(pred.shape)}")
+        labels = as_dtype(xp, xp.argmax(pred, axis=-1), target.dtype)
+        return labels, target, _nan_rows(xp, pred), out_dtype
     if tuple(pred.shape) != tuple(target.shape):
         raise ValueError(f"pred must have the target's shape {tuple(target.shape)} (labels) or "
                          f"that shape plus a class axis (scores); got {tuple(pred.shape)}")
     if not xp.isdtype(pred.dtype, ("integral", "bool")):
         raise TypeError(f"pred of the target's shape must hold labels (integer); got dtype "
                         f"{pred.dtype}")
-    return pred, default_float(xp, pred)
+    return as_dtype(xp, pred, target.dtype), target, None, default_float(xp, pred)
+
+
+def _with_nan(xp: Namespace, values: Array, nan: Array | None) -> Array:
+    """``values`` with NaN where ``nan`` holds."""
+    if nan is None:
+        return values
+    return xp.where(nan, xp.full_like(values, math.nan), values)
 
 
 def _mean(xp: Namespace, values: Array, weight: Array | None, out_dtype: Any) -> Array:
+    """The (weighted) mean of ``values``; NaN for an empty batch or weights that sum to 0."""
     if weight is None:
-        return finalize(xp, xp.mean(values), out_dtype)
+        count = const(xp, math.prod(values.shape), values)
+        return finalize(xp, divide_or_nan(xp, xp.sum(values), count), out_dtype)
     w = as_dtype(xp, weight, values.dtype)
-    return finalize(xp, xp.sum(w * values) / xp.sum(w), out_dtype)
+    return finalize(xp, divide_or_nan(xp, xp.sum(w * values), xp.sum(w)), out_dtype)
 
 
 def _sample_weight(xp: Namespace, weight: Array | None, n: tuple[int, ...]) -> None:
@@ -75,13 +105,14 @@ def accuracy(pred: Array, target: Array, *, weight: Array | None = None) -> Arra
         >>> import numpy as np
         >>> float(accuracy(np.array([[0.1, 0.9], [0.8, 0.2]]), np.array([1, 1])))
         0.5
+
+    A row of scores holding NaN counts as NaN (so the mean is NaN), not as its ``argmax``.
     """
     xp = namespace(pred=pred, target=target, weight=weight)
-    labels, out_dtype = _labels(xp, pred, target)
+    labels, target, nan, out_dtype = _labels(xp, pred, target)
     _sample_weight(xp, weight, tuple(target.shape))
-    correct = xp.astype(labels == as_dtype(xp, target, labels.dtype), out_dtype)
-    if xp.finfo(out_dtype).bits < 32:
-        correct = xp.astype(correct, xp.float32)
+    dtype = xp.float32 if xp.finfo(out_dtype).bits < 32 else out_dtype
+    correct = _with_nan(xp, xp.astype(labels == target, dtype), nan)
     return _mean(xp, correct, weight, out_dtype)
 
 
@@ -94,7 +125,10 @@ def top_k_accuracy(scores: Array, target: Array, *, k: int, weight: Array | None
     is a hit when :math:`\#\{c : s_c > s_y\} + \#\{c > y : s_c = s_y\} < k`. No sort is done.
 
     Args:
-        scores: ``(N, C)`` floating; target: ``(N,)`` class indices; k: ``1 <= k <= C``.
+        scores: ``(N, C)`` floating; target: ``(N,)`` class indices; k: ``1 <= k <= C``
+            (a larger ``k`` is a ``ValueError``; scikit-learn warns and scores 1).
+
+    A row of scores holding NaN gives NaN, not a hit or a miss.
 
     Example:
         >>> import numpy as np
@@ -104,23 +138,23 @@ def top_k_accuracy(scores: Array, target: Array, *, k: int, weight: Array | None
     """
     xp = namespace(scores=scores, target=target, weight=weight)
     out_dtype, dtype = compute_dtype(xp, scores, "scores")
-    _integer_target(xp, target)
+    target = _integer_target(xp, target)
     if scores.ndim != 2 or tuple(target.shape) != (scores.shape[0],):
         raise ValueError(f"scores must have shape (N, C) and target (N,); got "
                          f"{tuple(scores.shape)} and {tuple(target.shape)}")
     C = scores.shape[1]
-    if isinstance(k, bool) or not isinstance(k, int):
-        raise TypeError(f"k must be an int; got {type(k).__name__}")
+    k = integer("k", k)
     if not 1 <= k <= C:
         raise ValueError(f"k must be in [1, {C}] (the number of classes); got {k}")
     _sample_weight(xp, weight, (scores.shape[0],))
     _check_labels(xp, target, C, None)
     s = as_dtype(xp, scores, dtype)
-    t = as_dtype(xp, target, index_dtype(xp, target))[:, None]
+    t = target[:, None]
     s_y = xp.take_along_axis(s, t, axis=1)
     classes = xp.arange(C, dtype=t.dtype, device=device_of(s))[None, :]
     ahead = xp.sum(xp.astype((s > s_y) | ((s == s_y) & (classes > t)), t.dtype), axis=1)
-    return _mean(xp, xp.astype(ahead < k, dtype), weight, out_dtype)
+    hit = _with_nan(xp, xp.astype(ahead < k, dtype), _nan_rows(xp, s))
+    return _mean(xp, hit, weight, out_dtype)
 
 
 def precision_recall_f1(pred: Array, target: Array, *, num_classes: int,
@@ -132,7 +166,8 @@ def precision_recall_f1(pred: Array, target: Array, *, num_classes: int,
     :math:`F_c = 2 TP_c / (\#\{\hat y = c\} + \#\{y = c\})`, each 0 when its denominator is 0
     (sklearn's ``zero_division=0``; a class absent from both counts 0). ``average``:
     ``"micro"`` (global counts; equals the accuracy here), ``"macro"`` (mean over the
-    ``num_classes`` classes), ``"weighted"`` (weighted by each class's support). Peer:
+    ``num_classes`` classes), ``"weighted"`` (weighted by each class's support). NaN in the
+    scores or the weights makes all three NaN; so does an empty batch. Peer:
     ``sklearn.metrics.precision_recall_fscore_support(target, pred,
     labels=range(num_classes), average=..., zero_division=0)``.
 
@@ -144,10 +179,9 @@ def precision_recall_f1(pred: Array, target: Array, *, num_classes: int,
         (0.75, 0.75, 0.666667)
     """
     xp = namespace(pred=pred, target=target, weight=weight)
-    labels, out_dtype = _labels(xp, pred, target)
+    labels, target, nan, out_dtype = _labels(xp, pred, target)
     check_option("average", average, ("micro", "macro", "weighted"))
-    if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
-        raise ValueError(f"num_classes must be a positive int; got {num_classes!r}")
+    num_classes = integer("num_classes", num_classes, low=1)
     if pred.ndim == target.ndim + 1 and pred.shape[-1] != num_classes:
         raise ValueError(f"pred scores have {pred.shape[-1]} classes; num_classes is "
                          f"{num_classes}")
@@ -155,10 +189,9 @@ def precision_recall_f1(pred: Array, target: Array, *, num_classes: int,
     _check_labels(xp, target, num_classes, None)
     _check_labels(xp, labels, num_classes, None)
     dtype = xp.float32 if xp.finfo(out_dtype).bits < 32 else out_dtype
-    idx = index_dtype(xp, labels)
-    classes = xp.arange(num_classes, dtype=idx, device=device_of(labels))
-    y_hat = xp.astype(xp.reshape(as_dtype(xp, labels, idx), (-1, 1)) == classes, dtype)
-    y = xp.astype(xp.reshape(as_dtype(xp, target, idx), (-1, 1)) == classes, dtype)
+    classes = xp.arange(num_classes, dtype=labels.dtype, device=device_of(labels))
+    y_hat = xp.astype(xp.reshape(labels, (-1, 1)) == classes, dtype)
+    y = xp.astype(xp.reshape(target, (-1, 1)) == classes, dtype)
     if weight is not None:
         w = xp.reshape(as_dtype(xp, weight, dtype), (-1, 1))
         y_hat, y_w = y_hat * w, y * w
@@ -179,8 +212,12 @@ def precision_recall_f1(pred: Array, target: Array, *, num_classes: int,
             total = xp.sum(support)
             scores = [safe_divide(xp, xp.sum(support * v), total) for v in (precision, recall, f1)]
         precision, recall, f1 = scores
-    return (finalize(xp, precision, out_dtype), finalize(xp, recall, out_dtype),
-            finalize(xp, f1, out_dtype))
+    # NaN scores (their argmax is arbitrary) or an empty batch: every count is meaningless
+    undefined = None if nan is None else xp.any(nan)
+    if math.prod(target.shape) == 0:
+        undefined = xp.asarray(True, device=device_of(labels))
+    return tuple(finalize(xp, _with_nan(xp, v, undefined), out_dtype)
+                 for v in (precision, recall, f1))
 
 
 
@@ -191,8 +228,10 @@ def log_loss(probs: Array, target: Array, *, weight: Array | None = None) -> Arr
     in float32).
 
     ``probs`` is ``(N,)`` (the probability of class 1; target in {0, 1}) or ``(N, C)``
-    (target: class indices). Probabilities outside [0, 1] raise in eager mode; rows need not
-    sum to 1 (scikit-learn warns; we neither warn nor renormalise). Peer:
+    (target: class indices). Probabilities outside [0, 1] raise in eager mode (under
+    ``jax.jit``, where values cannot be checked, their row gives NaN); rows need not sum to 1
+    (scikit-learn warns; we neither warn nor renormalise). A NaN anywhere in a row gives NaN,
+    even in a class other than the label. Peer:
     ``sklearn.metrics.log_loss(target, probs, labels=range(C))``.
 
     Example:
@@ -203,24 +242,29 @@ def log_loss(probs: Array, target: Array, *, weight: Array | None = None) -> Arr
     """
     xp = namespace(probs=probs, target=target, weight=weight)
     out_dtype, dtype = compute_dtype(xp, probs, "probs")
-    _integer_target(xp, target)
+    target = _integer_target(xp, target)
     n = tuple(target.shape)
     if target.ndim != 1 or tuple(probs.shape[:1]) != n or probs.ndim not in (1, 2):
         raise ValueError(f"probs must have shape (N,) or (N, C) and target (N,); got "
                          f"{tuple(probs.shape)} and {n}")
     _sample_weight(xp, weight, n)
     p = as_dtype(xp, probs, dtype)
-    if not eager_all(xp, ~((p < 0) | (p > 1))):  # NaN passes (it propagates)
+    outside = (p < 0) | (p > 1)
+    if not eager_all(xp, ~outside):  # NaN passes (it propagates)
         raise ValueError("probs must lie in [0, 1]")
     C = 2 if probs.ndim == 1 else probs.shape[1]
+    if C == 0:
+        raise ValueError(f"probs must have at least one class; got shape {tuple(probs.shape)}")
     _check_labels(xp, target, C, None)
     eps = float(xp.finfo(out_dtype).eps)
-    t = as_dtype(xp, target, index_dtype(xp, target))
+    invalid = xp.isnan(p) | outside  # outside [0, 1]: only reachable under jit
     if probs.ndim == 1:
-        picked = xp.where(t == 1, p, 1 - p)
+        picked = xp.where(target == 1, p, 1 - p)
     else:
-        picked = xp.take_along_axis(p, t[:, None], axis=1)[:, 0]
-    return _mean(xp, -xp.log(xp.clip(picked, eps, 1 - eps)), weight, out_dtype)
+        picked = xp.take_along_axis(p, target[:, None], axis=1)[:, 0]
+        invalid = xp.any(invalid, axis=1)
+    nll = _with_nan(xp, -xp.log(xp.clip(picked, eps, 1 - eps)), invalid)
+    return _mean(xp, nll, weight, out_dtype)
 
 
 def roc_auc(scores: Array, target: Array) -> Array:
@@ -231,7 +275,9 @@ def roc_auc(scores: Array, target: Array) -> Array:
     with :math:`r_i` the 1-based rank of :math:`s_i`, ties given their average rank (the
     Mann-Whitney statistic; equal to scikit-learn's trapezoidal ``roc_auc_score``, the peer,
     ties included). One sort and two ``searchsorted``: :math:`O(N \log N)`. A target with a
-    single class raises in eager mode (as scikit-learn); under ``jax.jit`` it gives NaN.
+    single class (or an empty batch) gives NaN, as scikit-learn 1.9 (which also warns; we do
+    not), the same in eager mode and under ``jax.jit``. NaN in ``scores`` or ``target`` gives
+    NaN (sorting would place it somewhere and rank it).
 
     Example:
         >>> import numpy as np
@@ -247,15 +293,17 @@ def roc_auc(scores: Array, target: Array) -> Array:
                          f"{tuple(scores.shape)} and {tuple(target.shape)}")
     s = as_dtype(xp, scores, dtype)
     y = as_dtype(xp, target, dtype)
-    if not eager_all(xp, (y == 0) | (y == 1)):
+    binary = (y == 0) | (y == 1)
+    if not eager_all(xp, binary | xp.isnan(y)):  # NaN passes (it propagates)
         raise ValueError("target must hold binary labels 0/1")
-    if not eager_all(xp, xp.any(y == 1) & xp.any(y == 0)):
-        raise ValueError("roc_auc is undefined when target holds a single class")
     ordered = xp.sort(s)
     left = xp.searchsorted(ordered, s, side="left")
     right = xp.searchsorted(ordered, s, side="right")
     rank = xp.astype(left + right + 1, dtype) / 2
     n_pos = xp.sum(y)
     n_neg = y.shape[0] - n_pos
-    auc = (xp.sum(rank * y) - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
-    return finalize(xp, auc, out_dtype)
+    # a single class: n_pos * n_neg = 0, NaN; NaN scores (ranked anywhere by the sort) and
+    # labels that are not 0/1 (NaN, or anything under jit) make the result NaN too
+    auc = divide_or_nan(xp, xp.sum(rank * y) - n_pos * (n_pos + 1) / 2, n_pos * n_neg)
+    invalid = xp.any(xp.isnan(s)) | ~xp.all(binary)
+    return finalize(xp, _with_nan(xp, auc, invalid), out_dtype)

@@ -9,15 +9,29 @@ optional per-sample ``weight`` of shape ``(N,)``, and ``multioutput``:
 * ``"variance_weighted"`` (:func:`r2_score`, :func:`explained_variance_score` only): weighted
   by each output's target variance.
 
-Results have ``pred``'s floating dtype, on ``pred``'s device.
+Results have ``pred``'s floating dtype, on ``pred``'s device. ``target`` may be floating,
+integer or boolean. NaN in ``pred``, ``target`` or ``weight`` gives NaN for the outputs it
+touches (never a finite value, whatever ``force_finite``). A mean over nothing is NaN: an
+empty batch (``N = 0``; :func:`r2_score` raises instead, it needs two samples), per-sample
+weights that sum to 0, or ``multioutput`` weights that sum to 0.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any, NamedTuple
 
-from .._backend import Array, Namespace, as_dtype, compute_dtype, const, finalize, namespace
-from .._validate import check_option, check_real, check_same_shape
+from .._backend import (
+    Array,
+    Namespace,
+    as_dtype,
+    compute_dtype,
+    const,
+    divide_or_nan,
+    finalize,
+    namespace,
+)
+from .._validate import check_option, check_real, check_same_shape, flag
 
 __all__ = [
     "explained_variance_score",
@@ -46,12 +60,11 @@ def _columns(pred: Array, target: Array, weight: Array | None, multioutput: Any,
     arrays = {"multioutput": multioutput} if hasattr(multioutput, "shape") else {}
     xp = namespace(pred=pred, target=target, weight=weight, **arrays)
     out_dtype, dtype = compute_dtype(xp, pred, "pred")
-    check_real(xp, "target", target)
+    if not xp.isdtype(target.dtype, "bool"):  # booleans are 0/1 targets
+        check_real(xp, "target", target)
     check_same_shape("pred", pred, "target", target)
     if pred.ndim not in (1, 2):
         raise ValueError(f"pred must have shape (N,) or (N, K); got {tuple(pred.shape)}")
-    if pred.shape[0] == 0:
-        raise ValueError("pred must hold at least one sample; got an empty array")
     p, t = as_dtype(xp, pred, dtype), as_dtype(xp, target, dtype)
     if pred.ndim == 1:
         p, t = p[:, None], t[:, None]
@@ -74,10 +87,11 @@ def _columns(pred: Array, target: Array, weight: Array | None, multioutput: Any,
 
 
 def _average(xp: Namespace, x: Array, w: Array | None) -> Array:
-    """Per-column (weighted) mean of an ``(N, K)`` array."""
+    """Per-column (weighted) mean of an ``(N, K)`` array; NaN for ``N = 0`` or weights that
+    sum to 0 (``xp.mean`` of nothing would warn on NumPy)."""
     if w is None:
-        return xp.mean(x, axis=0)
-    return xp.sum(w * x, axis=0) / xp.sum(w, axis=0)
+        return divide_or_nan(xp, xp.sum(x, axis=0), const(xp, x.shape[0], x))
+    return divide_or_nan(xp, xp.sum(w * x, axis=0), xp.sum(w, axis=0))
 
 
 def _combine(c: _Columns, scores: Array, multioutput: Any) -> Array:
@@ -85,11 +99,11 @@ def _combine(c: _Columns, scores: Array, multioutput: Any) -> Array:
     xp = c.xp
     if hasattr(multioutput, "shape"):
         m = as_dtype(xp, multioutput, scores.dtype)
-        out = xp.sum(m * scores) / xp.sum(m)
+        out = divide_or_nan(xp, xp.sum(m * scores), xp.sum(m))
     elif multioutput == "raw_values":
         out = scores
     else:
-        out = xp.mean(scores)
+        out = divide_or_nan(xp, xp.sum(scores), const(xp, scores.shape[0], scores))
     return finalize(xp, out, c.out_dtype)
 
 
@@ -98,6 +112,7 @@ def mean_squared_error(pred: Array, target: Array, *, weight: Array | None = Non
     r"""MSE, :math:`\frac{\sum_i w_i (p_i - t_i)^2}{\sum_i w_i}` per output.
 
     Peer: ``sklearn.metrics.mean_squared_error(target, pred)``.
+    An empty batch, or weights that sum to 0, give NaN (no exception, no warning).
 
     Example:
         >>> import numpy as np
@@ -114,6 +129,7 @@ def root_mean_squared_error(pred: Array, target: Array, *, weight: Array | None 
     r"""RMSE: the square root of each output's MSE, then averaged over outputs (as sklearn).
 
     Peer: ``sklearn.metrics.root_mean_squared_error(target, pred)``.
+    An empty batch, or weights that sum to 0, give NaN (no exception, no warning).
 
     Example:
         >>> import numpy as np
@@ -130,6 +146,7 @@ def mean_absolute_error(pred: Array, target: Array, *, weight: Array | None = No
     r"""MAE, :math:`\frac{\sum_i w_i |p_i - t_i|}{\sum_i w_i}` per output.
 
     Peer: ``sklearn.metrics.mean_absolute_error(target, pred)``.
+    An empty batch, or weights that sum to 0, give NaN (no exception, no warning).
 
     Example:
         >>> import numpy as np
@@ -146,7 +163,8 @@ def mean_absolute_percentage_error(pred: Array, target: Array, *, weight: Array 
     :math:`\epsilon` = float64 machine epsilon (whatever the dtype). A fraction, not a percent.
 
     Peer: ``sklearn.metrics.mean_absolute_percentage_error(target, pred)``. A zero target makes
-    the score huge rather than infinite, as there.
+    the score huge rather than infinite, as there (in float16, whose largest value is 65504, it
+    overflows to ``inf``). An empty batch, or weights that sum to 0, give NaN.
 
     Example:
         >>> import numpy as np
@@ -164,26 +182,35 @@ def _explained_fraction(c: _Columns, numerator: Array, denominator: Array, multi
                         force_finite: bool) -> Array:
     """``1 - num/den`` per output, sklearn's ``force_finite`` rule, then ``multioutput``.
 
-    force_finite: a perfect prediction (``num = 0``) scores 1 even for a constant target; an
-    imperfect one on a constant target (``num ≠ 0, den = 0``) scores 0 instead of ``-inf``.
+    A constant target (``den = 0``): with force_finite, a perfect prediction (``num = 0``)
+    scores 1 and an imperfect one 0; without, NaN (0/0) and ``-inf`` as sklearn, with no
+    division warning. NaN in either part (NaN input, weights summing to 0) stays NaN: the
+    constant-target rule must not turn it into 0 or 1.
     """
     xp = c.xp
-    if not isinstance(force_finite, bool):
-        raise TypeError(f"force_finite must be a bool; got {type(force_finite).__name__}")
-    zero, one = xp.zeros_like(denominator), xp.ones_like(denominator)
+    force_finite = flag("force_finite", force_finite)
     nonzero_den = denominator != 0
+    fraction = 1 - numerator / xp.where(nonzero_den, denominator, xp.ones_like(denominator))
     if force_finite:
-        safe_den = xp.where(nonzero_den, denominator, one)
-        scores = xp.where(numerator != 0, xp.where(nonzero_den, 1 - numerator / safe_den, zero),
-                          one)
+        constant = xp.where(numerator == 0, xp.ones_like(fraction), xp.zeros_like(fraction))
     else:
-        scores = 1 - numerator / denominator
+        constant = xp.where(numerator == 0, xp.full_like(fraction, math.nan),
+                            xp.full_like(fraction, -math.inf))
+    scores = xp.where(nonzero_den, fraction, constant)
+    nan = xp.isnan(numerator) | xp.isnan(denominator)
+    scores = xp.where(nan, xp.full_like(scores, math.nan), scores)
     if isinstance(multioutput, str) and multioutput == "variance_weighted":
         total = xp.sum(denominator)
         some = total != 0  # all-constant targets: uniform weights, as sklearn
         safe_total = xp.where(some, total, xp.ones_like(total))
-        weighted = xp.sum(denominator * scores) / safe_total
-        return finalize(xp, xp.where(some, weighted, xp.mean(scores)), c.out_dtype)
+        # weight 0 for the constant outputs: 0 * score, and IEEE's 0 * inf = NaN (sklearn's
+        # result), without NumPy's warning
+        zero = xp.zeros_like(scores)
+        zero_weight = xp.where(xp.isfinite(scores), zero, xp.full_like(scores, math.nan))
+        weighted_scores = denominator * xp.where(nonzero_den, scores, zero)
+        weighted = xp.sum(xp.where(nonzero_den, weighted_scores, zero_weight)) / safe_total
+        uniform = divide_or_nan(xp, xp.sum(scores), const(xp, scores.shape[0], scores))
+        return finalize(xp, xp.where(some, weighted, uniform), c.out_dtype)
     return _combine(c, scores, multioutput)
 
 
@@ -197,6 +224,8 @@ def r2_score(pred: Array, target: Array, *, weight: Array | None = None,
     ``force_finite=True`` (sklearn's default) a constant target gives 1 for a perfect prediction
     and 0 otherwise, instead of NaN/-inf. Peer: ``sklearn.metrics.r2_score(target, pred)``.
     Unlike sklearn (which warns and returns NaN), fewer than two samples raise ``ValueError``.
+    NaN in an input gives NaN for its output, never the constant-target 0 or 1; without
+    ``force_finite`` a constant target gives NaN (perfect) or ``-inf``, with no warning.
 
     Example:
         >>> import numpy as np
@@ -221,8 +250,8 @@ def explained_variance_score(pred: Array, target: Array, *, weight: Array | None
     r"""Explained variance per output, :math:`1 - \mathrm{Var}_w[t - p] / \mathrm{Var}_w[t]`.
 
     Differs from :func:`r2_score` only in centring the residuals (a constant bias is not
-    penalised). ``force_finite`` and ``multioutput`` as there. Peer:
-    ``sklearn.metrics.explained_variance_score(target, pred)``.
+    penalised). ``force_finite``, ``multioutput`` and NaN as there, but an empty batch gives
+    NaN. Peer: ``sklearn.metrics.explained_variance_score(target, pred)``.
 
     Example:
         >>> import numpy as np

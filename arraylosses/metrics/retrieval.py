@@ -16,10 +16,16 @@ Queries with no relevant candidate get ``empty_target_action``: ``"neg"`` (0, to
 default), ``"pos"`` (1), ``"skip"`` (left out of the mean; NaN with ``reduction="none"``), or
 ``"error"`` (raise; eager mode only). ``reduction="mean"`` (default) returns the mean over
 queries as a 0-d array, ``"none"`` the ``(Q,)`` per-query values.
+
+Hostile input: a query whose scores or relevance hold NaN gets NaN, whatever
+``empty_target_action`` (a sort would rank the NaN somewhere and give a finite value), and so
+does the mean over queries. An empty batch (``Q = 0``) gives NaN for the mean (an empty array
+for ``"none"``). ``k`` must lie in ``[1, M]``: a larger ``k`` is a ``ValueError``.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any, NamedTuple
 
 from .._backend import (
@@ -28,13 +34,15 @@ from .._backend import (
     Namespace,
     as_dtype,
     compute_dtype,
+    const,
     device_of,
+    divide_or_nan,
     eager_all,
     finalize,
     namespace,
     safe_divide,
 )
-from .._validate import check_option
+from .._validate import check_option, integer
 
 __all__ = ["hit_rate_at_k", "map_at_k", "mrr", "ndcg_at_k", "precision_at_k", "recall_at_k"]
 
@@ -43,14 +51,21 @@ EMPTY_ACTIONS = ("neg", "pos", "skip", "error")
 
 class _Ranked(NamedTuple):
     xp: Namespace
-    relevance: Array  # (Q, M) compute dtype, in ranked order
+    relevance: Array  # (Q, M) compute dtype, in ranked order (NaN rows zeroed)
     ideal: Array  # (Q, M) relevance sorted descending
+    invalid: Array  # (Q,) bool: the query's scores or relevance hold NaN
     k: int
     out_dtype: Any
 
 
 def _rank(scores: Array, relevance: Array, k: Any, empty_target_action: str,
-          reduction: str) -> _Ranked:
+          reduction: str, finite_relevance: bool = False) -> _Ranked:
+    """Validate, then rank each query's relevance by descending score.
+
+    Queries whose scores or relevance hold NaN (or, with ``finite_relevance``, an infinite
+    relevance, whose gain ratio is inf/inf) are marked ``invalid`` and their relevance zeroed,
+    so nothing downstream computes with (or warns about) them; :func:`_finish` makes them NaN.
+    """
     xp = namespace(scores=scores, relevance=relevance)
     out_dtype, dtype = compute_dtype(xp, scores, "scores")
     if scores.ndim != 2:
@@ -61,39 +76,47 @@ def _rank(scores: Array, relevance: Array, k: Any, empty_target_action: str,
     if not xp.isdtype(relevance.dtype, ("real floating", "integral", "bool")):
         raise TypeError(f"relevance must be real or boolean; got dtype {relevance.dtype}")
     m = scores.shape[1]
+    if m == 0:
+        raise ValueError(f"scores must hold at least one candidate; got shape "
+                         f"{tuple(scores.shape)}")
     if k is None:
         k = m
-    if isinstance(k, bool) or not isinstance(k, int):
-        raise TypeError(f"k must be an int or None; got {type(k).__name__}")
+    k = integer("k", k)
     if not 1 <= k <= m:
         raise ValueError(f"k must be in [1, {m}] (the number of candidates); got {k}")
     check_option("empty_target_action", empty_target_action, EMPTY_ACTIONS)
     check_option("reduction", reduction, ("mean", "none"))
+    s = as_dtype(xp, scores, dtype)
     rel = as_dtype(xp, relevance, dtype)
-    order = xp.argsort(as_dtype(xp, scores, dtype), axis=1, descending=True, stable=True)
+    unknown = xp.any(xp.isnan(rel), axis=1)  # NaN relevance: relevant or not is unknown
+    if empty_target_action == "error" and not eager_all(xp, xp.any(rel > 0, axis=1) | unknown):
+        raise ValueError("a query has no relevant candidate (empty_target_action='error')")
+    if finite_relevance:
+        unknown = xp.any(~xp.isfinite(rel), axis=1)
+    invalid = xp.any(xp.isnan(s), axis=1) | unknown
+    rel = xp.where(invalid[:, None], xp.zeros_like(rel), rel)
+    order = xp.argsort(s, axis=1, descending=True, stable=True)
     ranked = xp.take_along_axis(rel, order, axis=1)
     ideal = xp.sort(rel, axis=1, descending=True)
-    if empty_target_action == "error" and not eager_all(xp, xp.any(rel > 0, axis=1)):
-        raise ValueError("a query has no relevant candidate (empty_target_action='error')")
-    return _Ranked(xp, ranked, ideal, k, out_dtype)
+    return _Ranked(xp, ranked, ideal, invalid, k, out_dtype)
 
 
 def _finish(r: _Ranked, per_query: Array, empty_target_action: str, reduction: str) -> Array:
     """Apply the empty-query rule, then the reduction over queries."""
     xp = r.xp
     has_relevant = xp.any(r.ideal > 0, axis=1)
-    fill = {"neg": 0.0, "pos": 1.0, "skip": float("nan"), "error": 0.0}[empty_target_action]
+    fill = {"neg": 0.0, "pos": 1.0, "skip": math.nan, "error": 0.0}[empty_target_action]
     per_query = xp.where(has_relevant, per_query, xp.full_like(per_query, fill))
+    per_query = xp.where(r.invalid, xp.full_like(per_query, math.nan), per_query)
     if reduction == "none":
         return finalize(xp, per_query, r.out_dtype)
-    if empty_target_action == "skip":
-        counted = xp.astype(has_relevant, per_query.dtype)
-        total = xp.sum(counted)
-        safe = xp.where(has_relevant, per_query, xp.zeros_like(per_query))
-        mean = xp.sum(safe) / xp.where(total > 0, total, xp.ones_like(total))
-        mean = xp.where(total > 0, mean, xp.full_like(mean, float("nan")))
+    if empty_target_action == "skip":  # NaN queries are counted: their NaN reaches the mean
+        counted = has_relevant | r.invalid
+        safe = xp.where(counted, per_query, xp.zeros_like(per_query))
+        mean = divide_or_nan(xp, xp.sum(safe), xp.sum(xp.astype(counted, per_query.dtype)))
         return finalize(xp, mean, r.out_dtype)
-    return finalize(xp, xp.mean(per_query), r.out_dtype)
+    count = const(xp, per_query.shape[0], per_query)  # Q = 0: NaN (xp.mean would warn)
+    return finalize(xp, divide_or_nan(xp, xp.sum(per_query), count), r.out_dtype)
 
 
 def _hits(r: _Ranked) -> Array:
@@ -193,6 +216,7 @@ def ndcg_at_k(scores: Array, relevance: Array, *, k: int | None = None,
 
     Peers: ``torchmetrics.functional.retrieval.retrieval_normalized_dcg(top_k=k)`` and
     ``sklearn.metrics.ndcg_score(k=k)`` on tie-free scores (both average ties instead).
+    An infinite relevance gives NaN for its query (inf/inf), as a NaN one does.
 
     Example:
         >>> import numpy as np
@@ -200,11 +224,17 @@ def ndcg_at_k(scores: Array, relevance: Array, *, k: int | None = None,
         0.693426
     """
     check_option("gain", gain, ("linear", "exponential"))
-    r = _rank(scores, relevance, k, empty_target_action, reduction)
+    r = _rank(scores, relevance, k, empty_target_action, reduction, finite_relevance=True)
     xp = r.xp
     top, best = r.relevance[:, : r.k], r.ideal[:, : r.k]
     if gain == "exponential":
-        top, best = xp.expm1(top * LOG_2), xp.expm1(best * LOG_2)
+        # gains 2^x - 1 scaled by 2^-shift (the ratio is unchanged), shift = max(rel) - 64 for
+        # a query whose largest relevance exceeds 64, else 0 (the exact expm1): 2^rel would
+        # overflow float32 from rel = 128 (float64: 1024) and give inf/inf
+        shift = xp.maximum(r.ideal[:, :1] - 64, const(xp, 0.0, r.ideal))
+        offset = xp.expm1(-shift * LOG_2)
+        top = xp.expm1((top - shift) * LOG_2) - offset
+        best = xp.expm1((best - shift) * LOG_2) - offset
     d = _discounts(xp, top, r.k)
     dcg = xp.sum(top * d, axis=1)
     idcg = xp.sum(best * d, axis=1)
