@@ -471,7 +471,6 @@ HOSTILE: dict[str, Hostile] = {
     "entropy_adaptive_info_nce": Hostile(extreme=({"min_temperature": 1e-3,
                                                    "max_temperature": 1e-3},)),
     "metrics.r2_score": Hostile(empty=ValueError),
-    "metrics.explained_variance_score": Hostile(empty=ValueError),
 }
 
 
