@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from ..cases import BY_NAME
+from arraylosses.testing.cases import BY_NAME
 
 
 @dataclass(frozen=True)
