@@ -32,7 +32,7 @@ _unknown = [n for n in (*SELECTED, *REQUIRED) if n not in BACKENDS]
 if _unknown:
     raise ValueError(f"unknown backend(s) {_unknown}; known: {', '.join(BACKENDS)}")
 
-if any(n.startswith("jax") for n in SELECTED) and importlib.util.find_spec("jax") is not None:
+if importlib.util.find_spec("jax") is not None:  # also for the peers (optax, Keras on JAX)
     import jax
 
     jax.config.update("jax_enable_x64", True)
