@@ -44,8 +44,10 @@ class Row:
     ``comparison`` is ``"same backend"`` (ours on the same backend and dtype) or
     ``"independent"`` (ours on NumPy float64, generic array-API code; gradients by central
     differences); ``reference`` says it in words. ``errors`` maps ``"value"`` and
-    ``"d/d <argument>"`` to ``(max abs error, max rel error)``. A row that did not run has
-    ``skipped`` set to the reason, and ``"*"`` for what it covers (every dtype or input).
+    ``"d/d <argument>"`` to ``(max abs error, max abs error / max |ours|)``: the second is the
+    relative error for a scalar, and the error relative to the array's scale otherwise. A row
+    that did not run has ``skipped`` set to the reason, and ``"*"`` for what it covers (every
+    dtype or input).
     """
 
     backend: str
@@ -97,13 +99,16 @@ class CrosscheckReport:
         worst = []
         for comparison in (SAME_BACKEND, INDEPENDENT):
             rows = [r for r in ran if r.comparison == comparison]
+            kinds = []
             for kind, prefix in (("value", "value"), ("gradients", "d/d ")):
                 errs = [e[1] for r in rows for k, e in r.errors.items() if k.startswith(prefix)]
                 if errs:
-                    worst.append(f"{kind} {max(errs):.1e} ({comparison})")
+                    kinds.append(f"{kind} {max(errs):.1e}")
+            if kinds:
+                worst.append(f"{comparison} {', '.join(kinds)}")
         name = self.title.split(":", 1)[0]
-        return (f"{name}: {len(ran)} comparisons passed on {', '.join(cells)}; worst rel error "
-                f"{', '.join(worst) or '-'}; {len(self.skipped())} skipped")
+        return (f"{name}: {len(ran)} comparisons passed on {', '.join(cells)}; worst rel error: "
+                f"{'; '.join(worst) or '-'}; {len(self.skipped())} skipped")
 
     def __repr__(self) -> str:
         return f"<CrosscheckReport: {len(self.ran())} rows compared, {len(self.skipped())} skipped>"
@@ -233,6 +238,18 @@ def _cells(backends: Sequence[str] | None, dtypes: Sequence[str]
     return cells, skipped
 
 
+def _relative(theirs: np.ndarray, ours: np.ndarray) -> float:
+    """``max|theirs - ours| / max|ours|``: the error relative to the array's scale (for a
+    scalar, the relative error); NaN matches NaN, an infinity itself."""
+    same = (np.isnan(theirs) & np.isnan(ours)) | (np.isinf(ours) & (theirs == ours))
+    with np.errstate(invalid="ignore"):
+        diff = np.where(same, 0.0, np.abs(theirs - ours))
+    finite = np.abs(ours[np.isfinite(ours)])
+    scale = float(finite.max()) if finite.size else 0.0
+    worst = float(diff.max()) if diff.size else 0.0
+    return worst / scale if scale > 0 else (0.0 if worst == 0 else float("inf"))
+
+
 def _compare(what: str, theirs: Any, ours: Any, *, rtol: float, atol: float, where: str
              ) -> tuple[float, float]:
     """``(max abs, max rel)`` error of ``theirs`` against ``ours``; raises past tolerance:
@@ -245,7 +262,7 @@ def _compare(what: str, theirs: Any, ours: Any, *, rtol: float, atol: float, whe
                              f"ours {mine.shape}")
     finite = np.abs(mine[np.isfinite(mine)])
     atol = atol * max(1.0, float(finite.max()) if finite.size else 0.0)
-    errors = max_errors(yours, mine)
+    errors = (max_errors(yours, mine)[0], _relative(yours, mine))
     bad = ~np.isclose(yours, mine, rtol=rtol, atol=atol, equal_nan=True)
     if np.any(bad):
         index = tuple(int(i) for i in np.argwhere(bad)[0])
@@ -258,10 +275,24 @@ def _compare(what: str, theirs: Any, ours: Any, *, rtol: float, atol: float, whe
 
 def _compare_all(theirs: ValueAndGrads, values: list[np.ndarray],
                  grads: list[np.ndarray | None] | None, quantities: list[str], *,
-                 tol: tuple[float, float], grad_tol: tuple[float, float], where: str
-                 ) -> dict[str, tuple[float, float]]:
+                 tol: tuple[float, float], grad_tol: tuple[float, float], where: str,
+                 notes: tuple[str, ...] = ()) -> dict[str, tuple[float, float]]:
     """Values part by part, then each gradient we have. A gradient the candidate did not
-    return (``None``: it detached or ignored that input) where ours has one fails."""
+    return (``None``: it detached or ignored that input) where ours has one fails. A failure
+    message ends with ``notes`` (the candidate's result dtype, when it is not the row's)."""
+    try:
+        return _compare_parts(theirs, values, grads, quantities, tol=tol, grad_tol=grad_tol,
+                              where=where)
+    except AssertionError as err:
+        if not notes:
+            raise
+        raise AssertionError(f"{err} ({'; '.join(notes)})") from None
+
+
+def _compare_parts(theirs: ValueAndGrads, values: list[np.ndarray],
+                   grads: list[np.ndarray | None] | None, quantities: list[str], *,
+                   tol: tuple[float, float], grad_tol: tuple[float, float], where: str
+                   ) -> dict[str, tuple[float, float]]:
     if len(theirs.values) != len(values):
         raise AssertionError(f"{where}: the candidate returned {len(theirs.values)} results, "
                              f"ours {len(values)}")
@@ -311,7 +342,7 @@ def _compare_cell(candidate: Callable[..., Any], ref: _Reference, backend: Backe
                   if d in _FLOATING and d != dtype)
     rows = [Row(backend.name, dtype, case.label, SAME_BACKEND, f"ours on {cell}",
                 _compare_all(theirs, ours.values, ours.grads, quantities, tol=tol, grad_tol=tol,
-                             where=f"{where} (vs ours on {cell})"), notes)]
+                             where=f"{where} (vs ours on {cell})", notes=notes), notes)]
     if not independent:
         return rows
     reference = ref.independent_values(case)
@@ -328,7 +359,7 @@ def _compare_cell(candidate: Callable[..., Any], ref: _Reference, backend: Backe
     grad_tol = (max(tol[0], FINITE_DIFFERENCES[0]), max(tol[1], FINITE_DIFFERENCES[1]))
     rows.append(Row(backend.name, dtype, case.label, INDEPENDENT, label,
                     _compare_all(theirs, reference.values, grads, quantities, tol=tol,
-                                 grad_tol=grad_tol, where=f"{where} (vs {label})"),
+                                 grad_tol=grad_tol, where=f"{where} (vs {label})", notes=notes),
                     notes + extra))
     return rows
 
