@@ -54,7 +54,9 @@ def _enable_x64() -> contextlib.AbstractContextManager[Any]:
 def generic_kernels() -> Iterator[None]:
     """Inside the block, arraylosses runs its generic array-API code everywhere instead of
     torch's and ``jax.nn``'s fused ``logsumexp``/``log_softmax``/gather; the previous setting
-    is restored on exit, also when the block raises."""
+    is restored on exit, also when the block raises. The switch is process-wide while the
+    block runs: another thread calling arraylosses meanwhile gets the generic code too (the
+    same results, slower)."""
     previous = use_native_kernels(False)
     try:
         yield
