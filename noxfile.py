@@ -7,6 +7,8 @@ torch pulls a multi-GB CUDA build). Do not use uv here: it ignores that local wh
 from __future__ import annotations
 
 import pathlib
+import shutil
+import tempfile
 
 import nox
 
@@ -75,6 +77,28 @@ def peers(session: nox.Session) -> None:
     _install_all(session)
     session.run("pytest", "-q", "tests/test_peers.py", *session.posargs,
                 env={"ARRAYLOSSES_REQUIRE_PEERS": "1"})
+
+
+@nox.session(reuse_venv=False)
+def wheel(session: nox.Session) -> None:
+    """The installed wheel, as a user gets it: build it, install it into this session's
+    fresh venv (not editable) with torch, JAX, optax, scikit-learn and sentence-transformers,
+    and from a temporary directory (no source tree on sys.path) run the README's crosscheck
+    examples, checking that JAX's x64 and matmul-precision settings are unchanged."""
+    root = pathlib.Path.cwd()
+    with tempfile.TemporaryDirectory(prefix="arraylosses-wheel-") as tmp:
+        work = pathlib.Path(tmp)
+        session.install("build")
+        session.run("python", "-m", "build", "--wheel", "--outdir", str(work / "dist"))
+        (built,) = (work / "dist").glob("arraylosses-*.whl")
+        session.install(TORCH)  # first, so nothing else resolves a CUDA torch
+        session.install(str(built), "jax>=0.4.35", "optax>=0.2.4", "scikit-learn>=1.6",
+                        "sentence-transformers>=6.1")
+        for name in (".ci/wheel_smoke.py", "README.md"):
+            shutil.copy(root / name, work / pathlib.Path(name).name)
+        session.chdir(work)
+        session.run("python", "-I", "wheel_smoke.py")
+        session.chdir(root)
 
 
 @nox.session

@@ -12,13 +12,24 @@ from typing import Any
 
 import numpy as np
 
-from arraylosses._backend import BACKENDS, Backend
-from arraylosses.testing import _parts, assert_backends_agree, assert_close, max_errors
+from arraylosses.testing import (
+    FINITE_DIFFERENCES,
+    Backend,
+    assert_backends_agree,
+    assert_close,
+    finite_difference_gradient,
+    finite_differences,
+    max_errors,
+    parts,
+    value_and_grads,
+)
+from arraylosses.testing.cases import Case
 
-from .cases import Case
+__all__ = ["check_gradients", "check_jit", "check_torch_compile", "check_values", "check_vmap",
+           "finite_difference_gradient"]
 
 SEED = 20261123
-GRAD_RTOL, GRAD_ATOL = 1e-6, 1e-7  # central differences in float64, step 1e-6
+GRAD_RTOL, GRAD_ATOL = FINITE_DIFFERENCES  # central differences in float64, step 1e-6
 TRANSFORM_RTOL, TRANSFORM_ATOL = 1e-12, 1e-13  # jit/vmap/compile against eager, float64
 
 
@@ -41,85 +52,18 @@ def check_values(case: Case, backend: Backend, dtype: str) -> float:
     return worst
 
 
-def _substitute(args: tuple, kwargs: dict[str, Any], where: list[int | str], values: list[Any]
-                ) -> tuple[list[Any], dict[str, Any]]:
-    args_l, kwargs_d = list(args), dict(kwargs)
-    for w, v in zip(where, values, strict=True):
-        if isinstance(w, int):
-            args_l[w] = v
-        else:
-            kwargs_d[w] = v
-    return args_l, kwargs_d
+def _float64(backend: Backend, args: tuple, kwargs: dict[str, Any]
+             ) -> tuple[list[Any], dict[str, Any]]:
+    """The NumPy arguments on ``backend``, floating ones in float64 (inside its context)."""
+    def conv(x: Any) -> Any:
+        return backend.asarray(x, "float64") if isinstance(x, np.ndarray) else x
 
-
-def _numpy_objective(case: Case, args: tuple, kwargs: dict[str, Any], where: list[int | str],
-                     cotangent: list[np.ndarray]) -> Callable[[list[np.ndarray]], float]:
-    numpy = BACKENDS["numpy"]
-
-    def f(values: list[np.ndarray]) -> float:
-        a, k = _substitute(args, kwargs, where, values)
-        a = [numpy.asarray(x, "float64") if isinstance(x, np.ndarray) else x for x in a]
-        k = {n: numpy.asarray(x, "float64") if isinstance(x, np.ndarray) else x
-             for n, x in k.items()}
-        parts = _parts(case.fn(*a, **k))
-        return float(sum(np.sum(np.asarray(x) * c) for x, c in zip(parts, cotangent, strict=True)))
-
-    return f
-
-
-def finite_difference_gradient(f: Callable[[list[np.ndarray]], float],
-                               values: list[np.ndarray], step: float = 1e-6) -> list[np.ndarray]:
-    """Central differences of the scalar ``f`` with respect to each array in ``values``."""
-    grads = []
-    for i, x in enumerate(values):
-        g = np.zeros_like(x, dtype=np.float64)
-        for idx in np.ndindex(x.shape):
-            h = step * max(1.0, abs(float(x[idx])))
-            plus = [v.copy() for v in values]
-            minus = [v.copy() for v in values]
-            plus[i][idx] += h
-            minus[i][idx] -= h
-            g[idx] = (f(plus) - f(minus)) / (2 * h)
-        grads.append(g)
-    return grads
-
-
-def _autodiff(case: Case, backend: Backend, args: tuple, kwargs: dict[str, Any],
-              where: list[int | str], cotangent: Any) -> list[np.ndarray]:
-    """Gradient of ``Σ fn(...)·cotangent`` by the backend's own autodiff, in float64 (for a
-    tuple result, one cotangent per part)."""
-    conv = [backend.asarray(x, "float64") if isinstance(x, np.ndarray) else x for x in args]
-    kconv = {k: backend.asarray(x, "float64") if isinstance(x, np.ndarray) else x
-             for k, x in kwargs.items()}
-    primals = [conv[w] if isinstance(w, int) else kconv[w] for w in where]
-    cots = [backend.asarray(c, "float64")
-            for c in (cotangent if isinstance(cotangent, list) else [cotangent])]
-
-    def total(result: Any, xp_sum: Callable[[Any], Any]) -> Any:
-        return sum(xp_sum(x * c) for x, c in zip(_parts(result), cots, strict=True))
-
-    if backend.name.startswith("torch"):
-        import torch
-
-        leaves = [p.detach().clone().requires_grad_(True) for p in primals]
-        a, k = _substitute(tuple(conv), kconv, where, leaves)
-        out = total(case.fn(*a, **k), torch.sum)
-        return [backend.to_numpy(g) for g in torch.autograd.grad(out, leaves)]
-    if backend.name.startswith("jax"):
-        import jax
-        import jax.numpy as jnp
-
-        def objective(*values: Any) -> Any:
-            a, k = _substitute(tuple(conv), kconv, where, list(values))
-            return total(case.fn(*a, **k), jnp.sum)
-
-        grads = jax.grad(objective, argnums=tuple(range(len(primals))))(*primals)
-        return [backend.to_numpy(g) for g in grads]
-    raise ValueError(f"{backend.name} does not differentiate")
+    return [conv(x) for x in args], {k: conv(x) for k, x in kwargs.items()}
 
 
 def check_gradients(case: Case, backend: Backend) -> float:
-    """Autodiff gradients (torch or JAX, float64) against central finite differences."""
+    """Autodiff gradients (torch or JAX, float64) against central finite differences of the
+    NumPy float64 result, for ``Σ out·c`` with a fixed random ``c`` per result part."""
     worst = 0.0
     rng = np.random.default_rng(SEED)
     for params, (label, args, kwargs) in zip(case.params, case.variants(rng), strict=True):
@@ -127,21 +71,17 @@ def check_gradients(case: Case, backend: Backend) -> float:
         if not targets:
             continue
         where = [w for _, w in targets]
-        values = [np.array(args[w] if isinstance(w, int) else kwargs[w], dtype=np.float64)
-                  for w in where]
-        reference = BACKENDS["numpy"]
-        outs = _parts(case.fn(*[reference.asarray(a) for a in args],
-                              **{k: reference.asarray(v) if isinstance(v, np.ndarray) else v
-                                 for k, v in kwargs.items()}))
-        draw = np.random.default_rng(SEED + 1)
-        cotangent = [draw.uniform(0.5, 1.5, size=np.shape(o)) for o in outs]
-        f = _numpy_objective(case, args, kwargs, where, cotangent)
-        expected = finite_difference_gradient(f, values)
-        actual = _autodiff(case, backend, args, kwargs, where, cotangent)
-        for (name, _), a, e in zip(targets, actual, expected, strict=True):
+        with backend.context("float64"):
+            a, k = _float64(backend, args, kwargs)
+            actual = value_and_grads(case.fn, backend, a, k, wrt=where, cotangent=SEED + 1)
+        expected = finite_differences(case.fn, args, kwargs, wrt=where,
+                                      cotangent=actual.cotangent)
+        for (name, _), g, e in zip(targets, actual.grads, expected, strict=True):
             msg = f"{case.name}({label}): d/d{name} on {backend.name}"
-            assert_close(a, e, rtol=GRAD_RTOL, atol=GRAD_ATOL, err_msg=msg)
-            worst = max(worst, max_errors(a, e)[1])
+            if g is None:
+                raise AssertionError(f"{msg}: no gradient (the result does not depend on it)")
+            assert_close(g, e, rtol=GRAD_RTOL, atol=GRAD_ATOL, err_msg=msg)
+            worst = max(worst, max_errors(g, e)[1])
     return worst
 
 
@@ -150,14 +90,16 @@ def _eager_and(case: Case, backend: Backend, transform: Callable[..., Any]) -> f
     worst = 0.0
     for (label, args, kwargs) in case.variants(np.random.default_rng(SEED)):
         arrays, static = _split(kwargs)
-        a = [backend.asarray(x, "float64") for x in args]
-        k = {n: backend.asarray(x, "float64") for n, x in arrays.items()}
-        eager = _parts(case.fn(*a, **k, **static))
-        transformed = _parts(transform(case.fn, static)(*a, **k))
-        for t_part, e_part in zip(transformed, eager, strict=True):
-            assert_close(t_part, e_part, rtol=TRANSFORM_RTOL, atol=TRANSFORM_ATOL,
-                         err_msg=f"{case.name}({label})")
-            worst = max(worst, max_errors(backend.to_numpy(t_part), backend.to_numpy(e_part))[1])
+        with backend.context("float64"):
+            a = [backend.asarray(x, "float64") for x in args]
+            k = {n: backend.asarray(x, "float64") for n, x in arrays.items()}
+            eager = parts(case.fn(*a, **k, **static))
+            transformed = parts(transform(case.fn, static)(*a, **k))
+            for t_part, e_part in zip(transformed, eager, strict=True):
+                assert_close(t_part, e_part, rtol=TRANSFORM_RTOL, atol=TRANSFORM_ATOL,
+                             err_msg=f"{case.name}({label})")
+                worst = max(worst, max_errors(backend.to_numpy(t_part),
+                                              backend.to_numpy(e_part))[1])
     return worst
 
 
@@ -188,6 +130,11 @@ def check_torch_compile(case: Case, backend: Backend) -> float:
 
 def check_vmap(case: Case, backend: Backend, batch: int = 3) -> float:
     """``jax.vmap`` over a leading batch of independent inputs equals a loop over them."""
+    with backend.context("float64"):
+        return _vmap(case, backend, batch)
+
+
+def _vmap(case: Case, backend: Backend, batch: int) -> float:
     import jax
     import jax.numpy as jnp
 
@@ -206,8 +153,8 @@ def check_vmap(case: Case, backend: Backend, batch: int = 3) -> float:
         def single(args: list[Any], kw: dict[str, Any], static: dict[str, Any] = static) -> Any:
             return case.fn(*args, **kw, **static)
 
-        batched = _parts(jax.vmap(single)(stacked_args, stacked_kw))
-        loop = [_parts(single([a[i] for a in stacked_args],
+        batched = parts(jax.vmap(single)(stacked_args, stacked_kw))
+        loop = [parts(single([a[i] for a in stacked_args],
                               {k: x[i] for k, x in stacked_kw.items()})) for i in range(batch)]
         for j, part in enumerate(batched):
             looped = jnp.stack([one[j] for one in loop])

@@ -45,10 +45,8 @@ from typing import Any
 
 import numpy as np
 
-from arraylosses._backend import BACKENDS, Backend
-from arraylosses.testing import max_errors, tolerance
-
-from .cases import BY_NAME, Case
+from arraylosses.testing import BACKENDS, Backend, max_errors, tolerance, value_and_grads
+from arraylosses.testing.cases import BY_NAME, Case
 
 SEED = 20261124
 KINDS = ("nan", "empty", "zero", "constant", "scale", "extreme", "boolean")
@@ -128,28 +126,16 @@ class Call:
         return list(call(*values))
 
     def grads(self, backend: Backend, dtype: str, names: list[str]) -> dict[str, np.ndarray]:
-        """Gradients of the sum of every result part with respect to the inputs ``names``."""
+        """Gradients of ``Σ out·c`` with respect to the inputs ``names`` (zeros where the
+        result does not depend on one)."""
         conv = {n: backend.asarray(self.arrays[n], dtype) for n in self.used()}
-        if backend.name.startswith("torch"):
-            import torch
-
-            leaves = {n: conv[n].detach().clone().requires_grad_(True) for n in names}
-            parts = self.run(backend, dtype, replace={**conv, **leaves})
-            total = sum(torch.sum(p.to(torch.float64)) for p in parts)
-            grads = torch.autograd.grad(total, list(leaves.values()), allow_unused=True)
-            return {n: (np.zeros(1) if g is None else backend.to_numpy(g))
-                    for n, g in zip(names, grads, strict=True)}
-        import jax
-        import jax.numpy as jnp
-
-        def objective(*values: Any) -> Any:
-            parts = self.run(backend, dtype, replace={**conv, **dict(zip(names, values,
-                                                                          strict=True))})
-            return sum(jnp.sum(p.astype(jnp.float32 if dtype != "float64" else jnp.float64))
-                       for p in parts)
-
-        grads = jax.grad(objective, argnums=tuple(range(len(names))))(*[conv[n] for n in names])
-        return {n: backend.to_numpy(g) for n, g in zip(names, grads, strict=True)}
+        keyword = {n: k for k, n in self.by_name.items()}
+        wrt = [self.positional.index(n) if n in self.positional else keyword[n] for n in names]
+        result = value_and_grads(
+            self.case.fn, backend, [conv[n] for n in self.positional],
+            {**{k: conv[n] for k, n in self.by_name.items()}, **self.static}, wrt=wrt)
+        return {n: np.zeros(1) if g is None else np.asarray(g)
+                for n, g in zip(names, result.grads, strict=True)}
 
 
 def _accepts(case: Case, name: str) -> bool:

@@ -25,10 +25,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from arraylosses._backend import BACKENDS, Backend
+from arraylosses.testing import BACKENDS, Backend, max_errors
+from arraylosses.testing.cases import CASES, Case
 
 from . import checks, hostile
-from .cases import CASES, Case
 from .peers import ALL as PEER_CHECKS
 
 
@@ -64,7 +64,7 @@ def peer_cell(case: Case, library: str) -> list[dict[str, Any]]:
         worst = 0.0
         for a, b in zip(ours, theirs, strict=True):
             np.testing.assert_allclose(a, b, rtol=check.rtol, atol=check.atol)
-            worst = max(worst, checks.max_errors(a, b)[1])
+            worst = max(worst, max_errors(a, b)[1])
         return worst
 
     results = []
@@ -207,6 +207,18 @@ def markdown(report: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _configure_jax() -> None:
+    """This process's JAX: x64 on, matmul precision "highest" (no TF32 on GPUs), as the test
+    suite's conftest does. The matrix owns its process; the package never does this."""
+    import importlib.util
+
+    if importlib.util.find_spec("jax") is not None:
+        import jax
+
+        jax.config.update("jax_enable_x64", True)
+        jax.config.update("jax_default_matmul_precision", "highest")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--backends", default=",".join(BACKENDS),
@@ -218,6 +230,7 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [n for n in names if n not in BACKENDS]
     if unknown:
         parser.error(f"unknown backend(s) {unknown}; known: {', '.join(BACKENDS)}")
+    _configure_jax()
     print("arraylosses conformance matrix", flush=True)
     report = build(names, args.compile)
     out = Path(args.out)

@@ -4,16 +4,21 @@
 sessions use it). A backend that cannot load here is skipped with its reason, unless it is
 named in ``ARRAYLOSSES_REQUIRE_BACKENDS`` (CI names all CPU backends): then the test fails, so
 CI can never go green by silently dropping a backend.
+
+JAX runs with x64 on and matmul precision "highest" for the whole test process (as
+array-api-extra's and SciPy's test setups do): the tests make float64 JAX arrays outside any
+context manager. The package itself never writes ``jax.config``.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
 
 import numpy as np
 import pytest
 
-from arraylosses._backend import BACKENDS, Backend
+from arraylosses.testing import BACKENDS, Backend
 
 
 def _names(var: str) -> list[str]:
@@ -26,6 +31,12 @@ REQUIRED = set(_names("ARRAYLOSSES_REQUIRE_BACKENDS"))
 _unknown = [n for n in (*SELECTED, *REQUIRED) if n not in BACKENDS]
 if _unknown:
     raise ValueError(f"unknown backend(s) {_unknown}; known: {', '.join(BACKENDS)}")
+
+if importlib.util.find_spec("jax") is not None:  # also for the peers (optax, Keras on JAX)
+    import jax
+
+    jax.config.update("jax_enable_x64", True)
+    jax.config.update("jax_default_matmul_precision", "highest")
 
 
 def use_backend(name: str) -> Backend:

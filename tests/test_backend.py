@@ -10,6 +10,7 @@ import pytest
 
 import arraylosses as al
 from arraylosses import _backend as B
+from arraylosses.testing import generic_kernels
 
 from .helpers import close
 
@@ -145,11 +146,8 @@ def test_jax_eager_value_check_is_skipped_under_jit():
 
 
 def _routed_and_generic(backend, fn):
-    previous = B.use_native_kernels(False)
-    try:
+    with generic_kernels():
         generic = fn()
-    finally:
-        B.use_native_kernels(previous)
     return fn(), generic
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from arraylosses.testing.cases import BY_NAME
 from conformance import checks
-from conformance.cases import BY_NAME
 
 from .conftest import TORCH, use_backend
 

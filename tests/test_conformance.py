@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from arraylosses._backend import BACKENDS
+from arraylosses.testing import BACKENDS
+from arraylosses.testing.cases import CASES
 from conformance import checks
-from conformance.cases import CASES
 
 from .conftest import DIFFERENTIABLE, JAX, SELECTED, use_backend
 

@@ -30,7 +30,7 @@ def test_matches_peer(check) -> None:
 
 
 def test_every_case_with_a_peer_has_a_check() -> None:
-    from conformance.cases import CASES
+    from arraylosses.testing.cases import CASES
 
     names = {c.function for c in ALL}
     missing = [c.name for c in CASES if c.peers and c.name not in names]

@@ -4,7 +4,7 @@ import inspect
 
 import arraylosses as al
 from arraylosses import metrics
-from conformance.cases import BY_NAME, CASES, public_names
+from arraylosses.testing.cases import BY_NAME, CASES, public_names
 
 
 def test_every_public_function_has_a_case() -> None:

@@ -1,4 +1,4 @@
-"""The shape of a peer cross-check."""
+"""The shape of a peer cross-check, and ``pair``: ours and the peer's on the same inputs."""
 
 from __future__ import annotations
 
@@ -9,7 +9,34 @@ from typing import Any
 
 import numpy as np
 
-from ..cases import BY_NAME
+from arraylosses.testing import BACKENDS, value_and_grads
+from arraylosses.testing.cases import BY_NAME
+
+Run = Callable[[dict[str, np.ndarray]], tuple[list[Any], list[Any]]]
+
+
+def pair(ours: Callable[..., Any], theirs: Callable[..., Any], *names: str,
+         backend: str = "torch", grad: tuple[str, ...] | None = None) -> Run:
+    """A ``PeerCheck.run``: both functions called on the inputs ``names`` (float64 on
+    ``backend``, integers kept), each returning its result parts then the gradients of
+    ``Σ out·c`` (one fixed ``c`` per part, the same for both) with respect to the floating
+    inputs in ``grad`` (default: all), by :func:`arraylosses.testing.value_and_grads`. A
+    gradient a function does not have (an input it does not use) is zeros."""
+
+    def run(inputs: dict[str, np.ndarray]) -> tuple[list[Any], list[Any]]:
+        b = BACKENDS[backend]
+        wrt = [i for i, n in enumerate(names)
+               if inputs[n].dtype.kind == "f" and (grad is None or n in grad)]
+        results = []
+        with b.context("float64"):
+            arrays = [b.asarray(inputs[n], "float64") for n in names]
+            for fn in (ours, theirs):
+                r = value_and_grads(fn, b, arrays, wrt=wrt)
+                results.append([*r.values, *(np.zeros(inputs[names[i]].shape) if g is None
+                                             else g for i, g in zip(wrt, r.grads, strict=True))])
+        return results[0], results[1]
+
+    return run
 
 
 @dataclass(frozen=True)
@@ -20,7 +47,7 @@ class PeerCheck:
     function: str  # our public name, as in the case registry
     peer: str  # the peer call, with its parameters translated
     library: str  # the module that must import (for availability)
-    run: Callable[[dict[str, np.ndarray]], tuple[list[Any], list[Any]]]
+    run: Run
     rtol: float = 1e-12
     atol: float = 1e-12
     deviation: str = ""  # where the peer differs by design, how and by how much

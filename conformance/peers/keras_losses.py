@@ -21,9 +21,8 @@ os.environ.setdefault("KERAS_BACKEND", "jax")
 
 
 def _keras() -> Any:
-    import jax
-
-    jax.config.update("jax_enable_x64", True)
+    """Keras on JAX in float64 (its floatx is Keras' own global; JAX's x64 is on in the test
+    and matrix processes, tests/conftest.py and conformance/matrix.py)."""
     import keras
 
     if keras.backend.backend() != "jax":

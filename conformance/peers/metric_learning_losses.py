@@ -5,34 +5,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
-
 import arraylosses as al
 
-from ._base import PeerCheck
+from ._base import PeerCheck, Run, pair
 
 LIBRARY = "pytorch_metric_learning"
 
 
-def _pml(ours: Callable[..., Any], theirs: Callable[..., Any]) -> Callable[..., Any]:
-    """Both on float64 tensors; value and gradient with respect to the embeddings."""
+def _pml(ours: Callable[..., Any], theirs: Callable[..., Any]) -> Run:
+    """Both on float64 tensors of the inputs (a dict ``x``); value and gradient with respect
+    to the embeddings ``q``, ``p`` and ``views`` (zeros for the ones a loss does not use)."""
 
-    def run(inputs: dict[str, np.ndarray]) -> tuple[list[Any], list[Any]]:
-        import torch
+    def on_dict(fn: Callable[..., Any]) -> Callable[..., Any]:
+        return lambda q, p, views, labels: fn({"q": q, "p": p, "views": views, "labels": labels})
 
-        results = []
-        for fn in (ours, theirs):
-            arrays = {k: torch.tensor(v, dtype=torch.float64 if v.dtype.kind == "f" else None)
-                      for k, v in inputs.items()}
-            leaves = [arrays[k].requires_grad_(True) for k in ("q", "p", "views")]
-            out = fn(arrays)
-            grads = torch.autograd.grad(out, leaves, allow_unused=True)
-            results.append([out.detach().numpy()] + [
-                np.zeros(tuple(x.shape)) if g is None else g.numpy()
-                for x, g in zip(leaves, grads, strict=True)])
-        return results[0], results[1]
-
-    return run
+    return pair(on_dict(ours), on_dict(theirs), "q", "p", "views", "labels")
 
 
 def _ntxent(tau: float) -> Callable[..., Any]:

@@ -2,41 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
-import numpy as np
+import functools
 
 import arraylosses as al
 
-from ._base import PeerCheck
+from ._base import PeerCheck, pair
 
-
-def _jax_pair(ours: Callable[..., Any], theirs: Callable[..., Any], *names: str,
-              grad: tuple[str, ...] | None = None
-              ) -> Callable[[dict[str, np.ndarray]], tuple[list[Any], list[Any]]]:
-    """Values and ``jax.grad`` of ``Σ out·c`` for both, on float64 JAX arrays, under jit;
-    integer inputs (labels) are passed along but not differentiated."""
-
-    def run(inputs: dict[str, np.ndarray]) -> tuple[list[Any], list[Any]]:
-        import jax
-        import jax.numpy as jnp
-
-        jax.config.update("jax_enable_x64", True)
-        arrays = [jnp.asarray(inputs[n]) if inputs[n].dtype.kind in "iub"
-                  else jnp.asarray(inputs[n], dtype=jnp.float64) for n in names]
-        argnums = tuple(i for i, n in enumerate(names)
-                        if inputs[n].dtype.kind == "f" and (grad is None or n in grad))
-        results = []
-        for fn in (ours, theirs):
-            out = jax.jit(fn)(*arrays)
-            c = jnp.asarray(np.random.default_rng(0).uniform(0.5, 1.5, size=out.shape))
-            grads = jax.jit(jax.grad(lambda *a, fn=fn, c=c: jnp.sum(fn(*a) * c),
-                                     argnums=argnums))(*arrays)
-            results.append([np.asarray(out), *(np.asarray(g) for g in grads)])
-        return results[0], results[1]
-
-    return run
+_jax_pair = functools.partial(pair, backend="jax")
 
 
 def _checks() -> list[PeerCheck]:

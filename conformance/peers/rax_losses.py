@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import arraylosses as al
 
-from ._base import PeerCheck
-from .optax_losses import _jax_pair
+from ._base import PeerCheck, pair
+
+_jax_pair = functools.partial(pair, backend="jax")
 
 
 def _checks() -> list[PeerCheck]:

@@ -11,40 +11,39 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
-
 import arraylosses as al
 
-from ._base import PeerCheck
+from ._base import PeerCheck, Run, pair
 
 LIBRARY = "sentence_transformers"
 
 
 def _st(loss_name: str, ours: Callable[..., Any], embeddings: tuple[str, ...],
-        labels: str | None, **peer_kwargs: Any) -> Callable[..., Any]:
-    def run(inputs: dict[str, np.ndarray]) -> tuple[list[Any], list[Any]]:
+        labels: str | None, **peer_kwargs: Any) -> Run:
+    """Ours as ``ours(*embeddings, labels)`` against ``compute_loss_from_embeddings``;
+    gradients with respect to the embeddings."""
+    n = len(embeddings)
+
+    def split(arrays: tuple[Any, ...]) -> tuple[list[Any], Any]:
+        return list(arrays[:n]), arrays[n] if labels is not None else None
+
+    def theirs(*arrays: Any) -> Any:
         import torch
         from sentence_transformers.sentence_transformer import losses
 
-        results = []
-        for side in ("ours", "theirs"):
-            emb = [torch.tensor(inputs[n], dtype=torch.float64, requires_grad=True)
-                   for n in embeddings]
-            y = None if labels is None else torch.tensor(inputs[labels])
-            if side == "ours":
-                out = ours(*emb, y)
-            else:
-                resolved = {k: v() if callable(v) and k == "distance_metric" else v
-                            for k, v in peer_kwargs.items()}
-                loss = getattr(losses, loss_name)(torch.nn.Module(), **resolved)
-                with warnings.catch_warnings():  # it warns once about soft (non-0/1) labels
-                    warnings.filterwarnings("ignore", message=".*expects binary labels.*")
-                    out = loss.compute_loss_from_embeddings(emb, y)
-            grads = torch.autograd.grad(out, emb)
-            results.append([out.detach().numpy(), *(g.numpy() for g in grads)])
-        return results[0], results[1]
+        emb, y = split(arrays)
+        resolved = {k: v() if callable(v) and k == "distance_metric" else v
+                    for k, v in peer_kwargs.items()}
+        loss = getattr(losses, loss_name)(torch.nn.Module(), **resolved)
+        with warnings.catch_warnings():  # it warns once about soft (non-0/1) labels
+            warnings.filterwarnings("ignore", message=".*expects binary labels.*")
+            return loss.compute_loss_from_embeddings(emb, y)
 
-    return run
+    def ours_(*arrays: Any) -> Any:
+        emb, y = split(arrays)
+        return ours(*emb, y)
+
+    return pair(ours_, theirs, *embeddings, *([labels] if labels else []), grad=embeddings)
 
 
 def _euclidean_siamese() -> Any:
@@ -107,37 +106,31 @@ CHECKS = (
 )
 
 
-def _mnrl(negatives: str | None, **kw: Any) -> Callable[..., Any]:
+def _columns(n: Any) -> list[Any]:
+    """Hard negatives as sentence-transformers' columns: ``(B, D)`` is one, ``(B, K, D)`` K."""
+    return [n] if n.ndim == 2 else [n[:, k, :] for k in range(n.shape[1])]
+
+
+def _mnrl(negatives: str | None, **kw: Any) -> Run:
     """Our MNRL against sentence-transformers' on the same (anchor, positive, negatives...)
     columns; hard negatives ``(B, K, D)`` become K columns there."""
+    similarity = kw.get("similarity", "cosine")
+    peer_kw = {k: v for k, v in kw.items() if k != "similarity"}
 
-    def run(inputs: dict[str, np.ndarray]) -> tuple[list[Any], list[Any]]:
+    def ours(q: Any, p: Any, n: Any = None) -> Any:
+        return al.multiple_negatives_ranking_loss(q, p, n, **kw)
+
+    def theirs(q: Any, p: Any, n: Any = None) -> Any:
         import torch
         from sentence_transformers import util
         from sentence_transformers.sentence_transformer import losses
 
-        similarity = kw.get("similarity", "cosine")
-        peer_kw = {k: v for k, v in kw.items() if k != "similarity"}
-        results = []
-        for side in ("ours", "theirs"):
-            q = torch.tensor(inputs["q"], requires_grad=True)
-            p = torch.tensor(inputs["p"], requires_grad=True)
-            n = None if negatives is None else torch.tensor(inputs[negatives], requires_grad=True)
-            leaves = [q, p] + ([] if n is None else [n])
-            if side == "ours":
-                out = al.multiple_negatives_ranking_loss(q, p, n, **kw)
-            else:
-                columns = [] if n is None else (
-                    [n] if n.ndim == 2 else [n[:, k, :] for k in range(n.shape[1])])
-                fct = util.cos_sim if similarity == "cosine" else util.dot_score
-                loss = losses.MultipleNegativesRankingLoss(torch.nn.Module(), similarity_fct=fct,
-                                                          **peer_kw)
-                out = loss.compute_loss_from_embeddings([q, p, *columns], None)
-            grads = torch.autograd.grad(out, leaves)
-            results.append([out.detach().numpy(), *(g.numpy() for g in grads)])
-        return results[0], results[1]
+        fct = util.cos_sim if similarity == "cosine" else util.dot_score
+        loss = losses.MultipleNegativesRankingLoss(torch.nn.Module(), similarity_fct=fct, **peer_kw)
+        return loss.compute_loss_from_embeddings([q, p, *([] if n is None else _columns(n))],
+                                                 None)
 
-    return run
+    return pair(ours, theirs, "q", "p", *([negatives] if negatives else []))
 
 
 def _mnrl_checks() -> list[PeerCheck]:
@@ -166,67 +159,44 @@ def _mnrl_checks() -> list[PeerCheck]:
                 f"sentence_transformers MultipleNegativesRankingLoss({kw}, "
                 f"negatives={negatives})", LIBRARY, _mnrl(negatives, **kw)))
 
-    def symmetric(inputs: dict[str, np.ndarray]) -> tuple[list[Any], list[Any]]:
+    def symmetric(q: Any, p: Any, n: Any) -> Any:
         import torch
         from sentence_transformers.sentence_transformer import losses
 
-        results = []
-        for side in ("ours", "theirs"):
-            q = torch.tensor(inputs["q"], requires_grad=True)
-            p = torch.tensor(inputs["p"], requires_grad=True)
-            n = torch.tensor(inputs["negatives_k"], requires_grad=True)
-            if side == "ours":
-                out = al.multiple_negatives_symmetric_ranking_loss(q, p, n)
-            else:
-                with warnings.catch_warnings():  # deprecated in favour of the MNRL preset
-                    warnings.simplefilter("ignore", DeprecationWarning)
-                    loss = losses.MultipleNegativesSymmetricRankingLoss(torch.nn.Module())
-                out = loss.compute_loss_from_embeddings(
-                    [q, p, *(n[:, k, :] for k in range(n.shape[1]))], None)
-            grads = torch.autograd.grad(out, [q, p, n])
-            results.append([out.detach().numpy(), *(g.numpy() for g in grads)])
-        return results[0], results[1]
+        with warnings.catch_warnings():  # deprecated in favour of the MNRL preset
+            warnings.simplefilter("ignore", DeprecationWarning)
+            loss = losses.MultipleNegativesSymmetricRankingLoss(torch.nn.Module())
+        return loss.compute_loss_from_embeddings([q, p, *_columns(n)], None)
 
     checks.append(PeerCheck("multiple_negatives_symmetric_ranking_loss",
                             "sentence_transformers MultipleNegativesSymmetricRankingLoss",
-                            LIBRARY, symmetric))
+                            LIBRARY, pair(al.multiple_negatives_symmetric_ranking_loss,
+                                          symmetric, "q", "p", "negatives_k")))
     return checks
 
 
 CHECKS = CHECKS + tuple(_mnrl_checks())
 
 
-def _matryoshka(negatives: bool, weights: tuple[float, ...] | None) -> Callable[..., Any]:
+def _matryoshka(negatives: bool, weights: tuple[float, ...] | None) -> Run:
     """sentence-transformers' MatryoshkaLoss semantics on fixed embeddings: its ``shrink``
     (truncate, L2-normalise) per dim, the inner MNRL per dim, the weighted sum."""
+    dims = (6, 4, 2)
 
-    def run(inputs: dict[str, np.ndarray]) -> tuple[list[Any], list[Any]]:
+    def ours(q: Any, p: Any, n: Any = None) -> Any:
+        return al.matryoshka(al.multiple_negatives_ranking_loss, dims, weights=weights)(q, p, n)
+
+    def theirs(q: Any, p: Any, n: Any = None) -> Any:
         import torch
         from sentence_transformers.sentence_transformer import losses
         from sentence_transformers.sentence_transformer.losses.matryoshka import shrink
 
-        dims = (6, 4, 2)
-        w = weights or (1.0,) * len(dims)
-        results = []
-        for side in ("ours", "theirs"):
-            q = torch.tensor(inputs["q"], requires_grad=True)
-            p = torch.tensor(inputs["p"], requires_grad=True)
-            n = torch.tensor(inputs["negatives"], requires_grad=True)
-            leaves = [q, p, n] if negatives else [q, p]
-            if side == "ours":
-                fn = al.matryoshka(al.multiple_negatives_ranking_loss, dims, weights=weights)
-                out = fn(q, p, n if negatives else None)
-            else:
-                inner = losses.MultipleNegativesRankingLoss(torch.nn.Module())
-                cols = [q, p, *([n[:, k, :] for k in range(n.shape[1])] if negatives else [])]
-                out = sum(wk * inner.compute_loss_from_embeddings([shrink(c, d) for c in cols],
-                                                                  None)
-                          for d, wk in zip(dims, w, strict=True))
-            grads = torch.autograd.grad(out, leaves)
-            results.append([out.detach().numpy(), *(g.numpy() for g in grads)])
-        return results[0], results[1]
+        inner = losses.MultipleNegativesRankingLoss(torch.nn.Module())
+        cols = [q, p, *([] if n is None else _columns(n))]
+        return sum(wk * inner.compute_loss_from_embeddings([shrink(c, d) for c in cols], None)
+                   for d, wk in zip(dims, weights or (1.0,) * len(dims), strict=True))
 
-    return run
+    return pair(ours, theirs, "q", "p", *(["negatives"] if negatives else []))
 
 
 CHECKS = CHECKS + tuple(
@@ -236,29 +206,23 @@ CHECKS = CHECKS + tuple(
     for neg in (False, True) for w in (None, (1.0, 0.5, 0.25)))
 
 
-def _gor(aggregation: str, mean_weight: float, second_weight: float) -> Callable[..., Any]:
-    def run(inputs: dict[str, np.ndarray]) -> tuple[list[Any], list[Any]]:
+def _gor(aggregation: str, mean_weight: float, second_weight: float) -> Run:
+    """Both terms (mean, second moment) and the gradients of their weighted sum."""
+    kw = {"aggregation": aggregation, "mean_weight": mean_weight,
+          "second_moment_weight": second_weight}
+
+    def ours(a: Any, n: Any) -> Any:
+        return al.global_orthogonal_regularization(a, n, return_terms=True, **kw)
+
+    def theirs(a: Any, n: Any) -> Any:
         import torch
         from sentence_transformers.sentence_transformer import losses
 
-        results = []
-        for side in ("ours", "theirs"):
-            a = torch.tensor(inputs["a"], requires_grad=True)
-            n = torch.tensor(inputs["n"], requires_grad=True)
-            if side == "ours":
-                m, s = al.global_orthogonal_regularization(
-                    a, n, aggregation=aggregation, mean_weight=mean_weight,
-                    second_moment_weight=second_weight, return_terms=True)
-            else:
-                out = losses.GlobalOrthogonalRegularizationLoss(
-                    torch.nn.Module(), aggregation=aggregation, mean_weight=mean_weight,
-                    second_moment_weight=second_weight).compute_loss_from_embeddings([a, n])
-                m, s = out["gor_mean"], out["gor_second_moment"]
-            grads = torch.autograd.grad(m + s, [a, n])
-            results.append([m.detach().numpy(), s.detach().numpy(), *(g.numpy() for g in grads)])
-        return results[0], results[1]
+        loss = losses.GlobalOrthogonalRegularizationLoss(torch.nn.Module(), **kw)
+        out = loss.compute_loss_from_embeddings([a, n])
+        return out["gor_mean"], out["gor_second_moment"]
 
-    return run
+    return pair(ours, theirs, "a", "n")
 
 
 CHECKS = CHECKS + tuple(

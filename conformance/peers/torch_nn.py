@@ -5,35 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
-
 import arraylosses as al
 
-from ._base import PeerCheck
-
-
-def _values_and_grads(ours: Callable[..., Any], theirs: Callable[..., Any],
-                      *names: str, grad: tuple[str, ...] | None = None
-                      ) -> Callable[[dict[str, np.ndarray]], tuple[list[Any], list[Any]]]:
-    """Run both on float64 tensors of ``names``; compare the value and the gradient of
-    ``Σ out·c`` (fixed random ``c``) with respect to the ``grad`` inputs (default: all)."""
-
-    def run(inputs: dict[str, np.ndarray]) -> tuple[list[Any], list[Any]]:
-        import torch
-
-        results = []
-        for fn in (ours, theirs):
-            tensors = [torch.tensor(inputs[n]) if inputs[n].dtype.kind in "iub"
-                       else torch.tensor(inputs[n], dtype=torch.float64) for n in names]
-            wrt = [t.requires_grad_(True) for n, t in zip(names, tensors, strict=True)
-                   if (grad is None or n in grad) and t.is_floating_point()]
-            out = fn(*tensors)
-            c = torch.tensor(np.random.default_rng(0).uniform(0.5, 1.5, size=tuple(out.shape)))
-            grads = torch.autograd.grad(torch.sum(out * c), wrt)
-            results.append([out.detach().numpy(), *(g.numpy() for g in grads)])
-        return results[0], results[1]
-
-    return run
+from ._base import PeerCheck, pair
 
 
 def _elementwise(name: str, ours: Callable[..., Any], theirs: Callable[..., Any], label: str,
@@ -42,7 +16,7 @@ def _elementwise(name: str, ours: Callable[..., Any], theirs: Callable[..., Any]
     for reduction in ("mean", "sum", "none"):
         out.append(PeerCheck(
             name, f"torch.nn.functional.{label}(reduction={reduction!r})", "torch",
-            _values_and_grads(lambda p, t, r=reduction: ours(p, t, reduction=r, **params),
+            pair(lambda p, t, r=reduction: ours(p, t, reduction=r, **params),
                               lambda p, t, r=reduction: theirs(p, t, reduction=r, **params),
                               "pred", "target")))
     return out
@@ -77,7 +51,7 @@ def _checks() -> list[PeerCheck]:
                 kw = {"log_input": log_input, "full": full, "reduction": reduction}
                 checks.append(PeerCheck(
                     "poisson_nll_loss", f"torch.nn.functional.poisson_nll_loss({kw})", "torch",
-                    _values_and_grads(lambda p, t, kw=kw: al.poisson_nll_loss(p, t, **kw),
+                    pair(lambda p, t, kw=kw: al.poisson_nll_loss(p, t, **kw),
                                       lambda p, t, kw=kw: F.poisson_nll_loss(p, t, **kw),
                                       pred, "target", grad=(pred,))))
     for var in ("var", "var_row", "var_col", "var_tiny"):
@@ -86,32 +60,32 @@ def _checks() -> list[PeerCheck]:
             checks.append(PeerCheck(
                 "gaussian_nll_loss",
                 f"torch.nn.functional.gaussian_nll_loss(var={var}, {kw})", "torch",
-                _values_and_grads(lambda p, t, v, kw=kw: al.gaussian_nll_loss(p, t, v, **kw),
+                pair(lambda p, t, v, kw=kw: al.gaussian_nll_loss(p, t, v, **kw),
                                   lambda p, t, v, kw=kw: F.gaussian_nll_loss(p, t, v, **kw),
                                   "pred", "target", var)))
     checks += [
         PeerCheck("cosine_similarity", "torch.nn.functional.cosine_similarity(dim=-1)", "torch",
-                  _values_and_grads(al.cosine_similarity,
+                  pair(al.cosine_similarity,
                                     lambda a, b: F.cosine_similarity(a, b, dim=-1), "a", "b")),
         PeerCheck("cosine_similarity", "torch.nn.functional.cosine_similarity(dim=0)", "torch",
-                  _values_and_grads(lambda a, b: al.cosine_similarity(a, b, axis=0),
+                  pair(lambda a, b: al.cosine_similarity(a, b, axis=0),
                                     lambda a, b: F.cosine_similarity(a, b, dim=0), "a", "b")),
         PeerCheck("pairwise_cosine_similarity",
                   "torch.nn.functional.cosine_similarity(a[:, None], b[None], dim=-1)", "torch",
-                  _values_and_grads(al.pairwise_cosine_similarity,
+                  pair(al.pairwise_cosine_similarity,
                                     lambda a, b: F.cosine_similarity(a[:, None], b[None], dim=-1),
                                     "a", "c")),
         PeerCheck("pairwise_dot", "a @ b.T", "torch",
-                  _values_and_grads(al.pairwise_dot, lambda a, b: a @ b.T, "a", "c")),
+                  pair(al.pairwise_dot, lambda a, b: a @ b.T, "a", "c")),
         PeerCheck("pairwise_euclidean_distance",
                   "torch.cdist(a, b, compute_mode='donot_use_mm_for_euclid_dist')", "torch",
-                  _values_and_grads(al.pairwise_euclidean_distance, lambda a, b: torch.cdist(
+                  pair(al.pairwise_euclidean_distance, lambda a, b: torch.cdist(
                       a, b, compute_mode="donot_use_mm_for_euclid_dist"), "a", "c"),
                   rtol=1e-10, atol=1e-12,
                   deviation="we expand |a|²+|b|²-2a·b (one matmul); torch's exact mode "
                             "subtracts coordinates: agreement to ~1e-14 relative on these inputs"),
         PeerCheck("l2_normalize", "torch.nn.functional.normalize(dim=-1)", "torch",
-                  _values_and_grads(al.l2_normalize, lambda x: F.normalize(x, dim=-1), "a")),
+                  pair(al.l2_normalize, lambda x: F.normalize(x, dim=-1), "a")),
     ]
     return checks
 
@@ -148,11 +122,11 @@ def _classification() -> list[PeerCheck]:
                     checks.append(PeerCheck(
                         "cross_entropy",
                         f"torch.nn.functional.cross_entropy({kw}, weight={cw})", "torch",
-                        _values_and_grads(ours, theirs, *names, grad=("logits",))))
+                        pair(ours, theirs, *names, grad=("logits",))))
         checks.append(PeerCheck(
             "cross_entropy", f"torch.nn.functional.cross_entropy(probabilities, smoothing 0.1, "
                              f"weight, reduction={reduction!r})", "torch",
-            _values_and_grads(
+            pair(
                 lambda z, q, w, r=reduction: al.cross_entropy(
                     z, q, class_weight=w, label_smoothing=0.1, reduction=r),
                 lambda z, q, w, r=reduction: F.cross_entropy(
@@ -161,7 +135,7 @@ def _classification() -> list[PeerCheck]:
         checks.append(PeerCheck(
             "nll_loss", f"torch.nn.functional.nll_loss(weight, ignore_index=-100, "
                         f"reduction={reduction!r})", "torch",
-            _values_and_grads(
+            pair(
                 lambda lp, y, w, r=reduction: al.nll_loss(lp, y, class_weight=w,
                                                           ignore_index=-100, reduction=r),
                 lambda lp, y, w, r=reduction: F.nll_loss(lp, y, weight=w, ignore_index=-100,
@@ -170,7 +144,7 @@ def _classification() -> list[PeerCheck]:
         checks.append(PeerCheck(
             "binary_cross_entropy",
             f"torch.nn.functional.binary_cross_entropy(reduction={reduction!r})", "torch",
-            _values_and_grads(lambda p, t, r=reduction: al.binary_cross_entropy(p, t, reduction=r),
+            pair(lambda p, t, r=reduction: al.binary_cross_entropy(p, t, reduction=r),
                               lambda p, t, r=reduction: F.binary_cross_entropy(p, t, reduction=r),
                               "probs", "soft_targets"),
             deviation="torch clamps each log at -100, we clip p to [1e-7, 1-1e-7] (Keras): "
@@ -180,7 +154,7 @@ def _classification() -> list[PeerCheck]:
             "binary_cross_entropy_with_logits",
             f"torch.nn.functional.binary_cross_entropy_with_logits(pos_weight, "
             f"reduction={reduction!r})", "torch",
-            _values_and_grads(
+            pair(
                 lambda z, t, pw, r=reduction: al.binary_cross_entropy_with_logits(
                     z, t, pos_weight=pw, reduction=r),
                 lambda z, t, pw, r=reduction: F.binary_cross_entropy_with_logits(
@@ -190,7 +164,7 @@ def _classification() -> list[PeerCheck]:
             "margin_ranking_loss",
             f"torch.nn.functional.margin_ranking_loss(margin=0.5, reduction={reduction!r})",
             "torch",
-            _values_and_grads(
+            pair(
                 lambda a, b, y, r=reduction: al.margin_ranking_loss(a, b, y, margin=0.5,
                                                                     reduction=r),
                 lambda a, b, y, r=reduction: F.margin_ranking_loss(a, b, y, margin=0.5,
@@ -198,12 +172,12 @@ def _classification() -> list[PeerCheck]:
                 "x1", "x2", "rank_signs", grad=("x1", "x2"))))
     checks += [
         PeerCheck("cross_entropy", "torch.nn.functional.cross_entropy((N, C, d) layout)",
-                  "torch", _values_and_grads(lambda z, y: al.cross_entropy(z, y, axis=1),
+                  "torch", pair(lambda z, y: al.cross_entropy(z, y, axis=1),
                                              F.cross_entropy, "logits_ncd", "labels_nd",
                                              grad=("logits_ncd",))),
         PeerCheck("kl_divergence",
                   "torch.nn.functional.kl_div(log_softmax(z), t, reduction='batchmean')",
-                  "torch", _values_and_grads(
+                  "torch", pair(
                       al.kl_divergence,
                       lambda z, t: F.kl_div(F.log_softmax(z, dim=-1), t, reduction="batchmean"),
                       "logits", "probs_with_zero", grad=("logits",))),
@@ -229,7 +203,7 @@ def _embedding() -> list[PeerCheck]:
             args = {**kw, "reduction": reduction}
             checks.append(PeerCheck(
                 "triplet_margin_loss", f"torch.nn.functional.triplet_margin_loss({args})",
-                "torch", _values_and_grads(
+                "torch", pair(
                     lambda a, p, n, args=args: al.triplet_margin_loss(a, p, n, **args),
                     lambda a, p, n, args=args: F.triplet_margin_loss(a, p, n, **args),
                     "a", "b", "c")))
@@ -237,7 +211,7 @@ def _embedding() -> list[PeerCheck]:
             checks.append(PeerCheck(
                 "cosine_embedding_loss",
                 f"torch.nn.functional.cosine_embedding_loss(margin={margin}, "
-                f"reduction={reduction!r})", "torch", _values_and_grads(
+                f"reduction={reduction!r})", "torch", pair(
                     lambda a, b, y, m=margin, r=reduction: al.cosine_embedding_loss(
                         a, b, y, margin=m, reduction=r),
                     lambda a, b, y, m=margin, r=reduction: F.cosine_embedding_loss(
@@ -269,7 +243,7 @@ def _ranking() -> list[PeerCheck]:
 
     return [
         PeerCheck("bpr_loss", f"torch.nn.functional.binary_cross_entropy_with_logits(s⁺ - s⁻, 1)"
-                  f", {reduction}", "torch", _values_and_grads(
+                  f", {reduction}", "torch", pair(
                       lambda p, n, r=reduction: al.bpr_loss(p, n, reduction=r),
                       lambda p, n, r=reduction: bce_of_gap(p, n, r), "pos", negatives))
         for reduction in ("mean", "none") for negatives in ("neg_1", "neg_k")

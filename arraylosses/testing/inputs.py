@@ -1,0 +1,302 @@
+"""Input builders of the registry cases (:mod:`arraylosses.testing.cases`), in plain NumPy.
+
+Each builder takes a seeded ``numpy.random.Generator`` and returns named float64 (or integer)
+arrays; a case passes some of them positionally and others as keywords. Values are kept away
+from the kinks where autodiff conventions differ (residuals away from 0, 0.5 and 1; hinge
+margins away from 1; ReLU arguments away from 0), so every backend's gradient is the same
+there and finite differences are accurate.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+Arrays = dict[str, np.ndarray]
+
+__all__ = [
+    "binary", "class_metrics", "classes", "embeddings", "gaussian", "inbatch", "matryoshka",
+    "metric", "mnrl", "pairs", "poisson", "ranking", "ranking_pairs", "regression",
+    "regularizers", "retrieval", "rowwise"
+]
+
+
+def _residuals(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    bands = np.array([[0.1, 0.4], [0.6, 0.9], [1.1, 2.5]])
+    band = bands[rng.integers(0, 3, size=shape)]
+    magnitude = band[..., 0] + rng.uniform(size=shape) * (band[..., 1] - band[..., 0])
+    return magnitude * rng.choice([-1.0, 1.0], size=shape)
+
+
+def regression(rng: np.random.Generator, shape: tuple[int, ...] = (6, 3)) -> Arrays:
+    target = rng.normal(size=shape)
+    return {
+        "pred": target + _residuals(rng, shape),
+        "target": target,
+        "weight": rng.uniform(0.5, 2.0, size=shape),
+        "row_weight": rng.uniform(0.5, 2.0, size=shape[:1] + (1,) * (len(shape) - 1)),
+        "delta": np.asarray(0.75),
+    }
+
+
+def poisson(rng: np.random.Generator) -> Arrays:
+    shape = (6, 3)
+    counts = rng.integers(0, 6, size=shape)
+    return {
+        "pred": rng.normal(scale=0.5, size=shape),
+        "rate": rng.uniform(0.3, 3.0, size=shape),
+        "target": counts.astype(np.float64),
+        "target_int": counts.astype(np.int64),
+        "weight": rng.uniform(0.5, 2.0, size=shape),
+    }
+
+
+def gaussian(rng: np.random.Generator) -> Arrays:
+    arrays = regression(rng)
+    arrays["var"] = rng.uniform(0.3, 2.0, size=(6, 3))
+    arrays["var_row"] = rng.uniform(0.3, 2.0, size=(6,))
+    arrays["var_col"] = rng.uniform(0.3, 2.0, size=(6, 1))
+    # some variances below the default eps=1e-6: clamped in value, straight-through in gradient
+    arrays["var_tiny"] = np.where(rng.uniform(size=(6, 3)) < 0.3, 1e-9, arrays["var"])
+    return arrays
+
+
+def embeddings(rng: np.random.Generator) -> Arrays:
+    return {
+        "a": rng.normal(size=(5, 4)),
+        "b": rng.normal(size=(5, 4)),
+        "c": rng.normal(size=(7, 4)),
+        "a_t": rng.normal(size=(4, 5)),
+        "b_t": rng.normal(size=(4, 5)),
+        "row_weight": rng.uniform(0.5, 2.0, size=(5,)),
+    }
+
+
+def rowwise(rng: np.random.Generator) -> Arrays:
+    e = embeddings(rng)
+    return {"pred": e["a"], "target": e["b"], "pred_t": e["a_t"], "target_t": e["b_t"],
+            "weight": e["row_weight"]}
+
+
+def metric(rng: np.random.Generator) -> Arrays:
+    n, k = 8, 3
+    target = rng.normal(size=(n, k))
+    target = np.where(np.abs(target) < 0.3, 0.3 * np.sign(target) + target, target)  # MAPE
+    return {
+        "pred": target + _residuals(rng, (n, k)),
+        "target": target,
+        "pred_1d": target[:, 0] + _residuals(rng, (n,)),
+        "target_1d": target[:, 0],
+        "weight": rng.uniform(0.5, 2.0, size=(n,)),
+        "output_weights": np.array([0.2, 0.5, 0.3]),
+    }
+
+
+def _softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def classes(rng: np.random.Generator) -> Arrays:
+    n, c = 6, 4
+    logits = rng.normal(scale=2.0, size=(n, c))
+    labels = rng.integers(0, c, size=n)
+    ignored = labels.copy()
+    ignored[[1, 4]] = -100
+    probs = _softmax(rng.normal(size=(n, c)))
+    with_zero = probs.copy()
+    with_zero[0, 1] = 0.0
+    with_zero[0] /= with_zero[0].sum()
+    return {
+        "logits": logits,
+        "log_probs": np.log(_softmax(logits)),
+        "labels": labels,
+        "labels_ignored": ignored,
+        "labels_all_ignored": np.full(n, -100),
+        "probs": probs,
+        "probs_with_zero": with_zero,
+        "logits_ncd": rng.normal(scale=2.0, size=(3, c, 2)),  # torch's (N, C, d) layout
+        "labels_nd": rng.integers(0, c, size=(3, 2)),
+        "class_weight": rng.uniform(0.5, 2.0, size=c),
+        "weight": rng.uniform(0.5, 2.0, size=n),
+        "scalar": np.asarray(0.3),
+    }
+
+
+def binary(rng: np.random.Generator) -> Arrays:
+    shape = (6, 3)
+    logits = rng.normal(scale=2.0, size=shape)
+    bits = rng.integers(0, 2, size=shape)
+    signs = 2 * bits - 1
+    # hinge kinks sit at y·s = 1: keep every margin at least 0.1 away
+    scores = signs * (1 + _residuals(rng, shape))
+    return {
+        "logits": logits,
+        "probs": rng.uniform(0.05, 0.95, size=shape),
+        "targets": bits.astype(np.float64),
+        "soft_targets": rng.uniform(size=shape),
+        "bits": bits,
+        "signs": signs,
+        "scores": scores,
+        "pos_weight": rng.uniform(0.5, 3.0, size=shape[1:]),
+        "weight": rng.uniform(0.5, 2.0, size=shape),
+        "scalar": np.asarray(0.3),
+        "margin": np.asarray(0.25),
+        "x1": rng.normal(size=(8,)),
+        "x2": rng.normal(size=(8,)),
+        "rank_signs": rng.choice([-1, 1], size=8),
+    }
+
+
+def ranking_pairs(rng: np.random.Generator) -> Arrays:
+    arrays = binary(rng)
+    # keep -y(x1-x2)+m away from 0 for the margins tested (0, 0.25, 0.5)
+    y = arrays["rank_signs"]
+    gap = rng.uniform(0.1, 1.0, size=8) * rng.choice([-1, 1], size=8)
+    arrays["x2"] = arrays["x1"] - y * (gap + np.where(gap > 0, 0.6, 0.0))
+    return arrays
+
+
+def class_metrics(rng: np.random.Generator) -> Arrays:
+    n, c = 12, 4
+    scores = rng.normal(size=(n, c))
+    labels = rng.integers(0, c, size=n)
+    tied = np.round(scores * 2) / 2  # many ties
+    binary = rng.integers(0, 2, size=n)
+    binary[:2] = [0, 1]
+    s1 = rng.normal(size=n)
+    return {
+        "scores": scores,
+        "scores_tied": tied,
+        "labels": labels,
+        "pred_labels": rng.integers(0, c, size=n),
+        "probs": _softmax(scores),
+        "probs_1d": rng.uniform(0.02, 0.98, size=n),
+        "binary": binary,
+        "scores_1d": s1,
+        "scores_1d_tied": np.round(s1),
+        "weight": rng.uniform(0.5, 2.0, size=n),
+    }
+
+
+def retrieval(rng: np.random.Generator) -> Arrays:
+    q, m = 5, 8
+    scores = rng.uniform(0.1, 1.0, size=(q, m))  # positive: torchmetrics drops scores <= 0
+    relevance = (rng.uniform(size=(q, m)) < 0.35).astype(np.int64)
+    relevance[0, :2] = [1, 0]
+    relevance[3] = 0  # a query with no relevant candidate
+    graded = relevance * rng.integers(1, 4, size=(q, m))
+    return {
+        "scores": scores,
+        "scores_tied": np.round(scores * 4) / 4,
+        "scores_signed": scores - 0.6,
+        "relevance": relevance,
+        "graded": graded,
+    }
+
+
+def pairs(rng: np.random.Generator) -> Arrays:
+    n, d = 8, 5
+    bits = rng.integers(0, 2, size=n)
+    bits[:2] = [0, 1]
+    return {
+        "a": rng.normal(size=(n, d)),
+        "b": rng.normal(size=(n, d)),
+        "c": rng.normal(size=(n, d)),
+        "a_odd": rng.normal(size=(n, d + 2)),
+        "b_odd": rng.normal(size=(n, d + 2)),
+        "bits": bits,
+        "all_positive": np.ones(n, dtype=np.int64),
+        "soft": rng.uniform(size=n),
+        "signs": 2 * bits - 1,
+        "scores": rng.integers(0, 5, size=n).astype(np.float64),
+        "weight": rng.uniform(0.5, 2.0, size=n),
+        "margin": np.asarray(2.5),
+        "scale": np.asarray(7.0),
+    }
+
+
+def inbatch(rng: np.random.Generator) -> Arrays:
+    n, d = 6, 4
+    labels = rng.integers(0, 2, size=n)
+    labels[-1] = 5  # an anchor with no positive
+    q, p = rng.normal(size=(n, d)), rng.normal(size=(n, d))
+    return {
+        "q": q,
+        "p": p,
+        "p_gathered": rng.normal(size=(n + 4, d)),
+        "negatives": rng.normal(size=(5, d)),
+        # every device's rows, this device's (q, p) at offset 2, as an all-gather gives them
+        "q_all": np.concatenate([rng.normal(size=(2, d)), q, rng.normal(size=(2, d))]),
+        "p_all": np.concatenate([rng.normal(size=(2, d)), p, rng.normal(size=(2, d))]),
+        "paired_negatives": rng.normal(size=(n, 3, d)),
+        "labels": labels,
+        "views": rng.normal(size=(n, 2, d)),
+        "weight": rng.uniform(0.5, 2.0, size=n),
+        "temperature": np.asarray(0.3),
+        "scale": np.asarray(5.0),
+        "bias": np.asarray(-2.0),
+    }
+
+
+def mnrl(rng: np.random.Generator) -> Arrays:
+    b, k, d = 6, 2, 4
+    q = rng.normal(size=(b, d))
+    return {
+        "q": q,
+        "q_local": q[2:5],
+        "p": rng.normal(size=(b, d)),
+        "negatives_1": rng.normal(size=(b, d)),
+        "negatives_k": rng.normal(size=(b, k, d)),
+        "weight": rng.uniform(0.5, 2.0, size=b),
+        "scale": np.asarray(7.0),
+    }
+
+
+def matryoshka(rng: np.random.Generator) -> Arrays:
+    b, d = 5, 6
+    return {"q": rng.normal(size=(b, d)), "p": rng.normal(size=(b, d)),
+            "negatives": rng.normal(size=(b, 2, d)), "weight": rng.uniform(0.5, 2.0, size=b)}
+
+
+def regularizers(rng: np.random.Generator) -> Arrays:
+    probs = _softmax(rng.normal(size=(6, 4)))
+    return {
+        # shifted so that the squared-cosine moment sits well above 1/D (relu's kink)
+        "a": rng.normal(size=(6, 3)) + 1.0,
+        "n": rng.normal(size=(5, 3)) + 0.8,
+        "probs": probs,
+        "probs_t": probs.T.copy(),
+        "weight": rng.uniform(0.5, 2.0, size=6),
+    }
+
+
+def ranking(rng: np.random.Generator) -> Arrays:
+    n, k, lists, length = 6, 3, 4, 5
+    neg_ids = rng.integers(0, 8, size=(n, k))
+    pos_ids = rng.integers(0, 8, size=n)
+    neg_ids[0, 1], neg_ids[3, 0] = pos_ids[0], pos_ids[3]  # accidental hits
+    where = rng.uniform(size=(lists, length)) < 0.7
+    where[:, 0] = True
+    where[-1] = False  # a list without valid items
+    return {
+        "pos": rng.normal(size=n) + 0.5,
+        "neg_1": rng.normal(size=n),
+        "neg_k": rng.normal(size=(n, k)),
+        "log_q": np.log(rng.uniform(0.01, 0.3, size=k)),
+        "log_q_nk": np.log(rng.uniform(0.01, 0.3, size=(n, k))),
+        "pos_log_q": np.log(rng.uniform(0.01, 0.3, size=n)),
+        "pos_ids": pos_ids,
+        "neg_ids": neg_ids,
+        "shared_neg_ids": neg_ids[1],
+        "weight": rng.uniform(0.5, 2.0, size=n),
+        "alpha": np.asarray(0.7),
+        "square": rng.normal(size=(5, 5)) * 2.0 + 0.3,
+        "square_weight": rng.uniform(0.5, 2.0, size=5),
+        "energies": np.log1p(np.exp(rng.normal(size=(n, 4)))),
+        "labels": rng.integers(0, 4, size=n),
+        "label_probs": _softmax(rng.normal(size=(n, 4))),
+        "list_scores": rng.normal(size=(lists, length)),
+        "relevance": rng.integers(0, 4, size=(lists, length)).astype(np.float64),
+        "where": where,
+        "list_weight": rng.uniform(0.5, 2.0, size=lists),
+    }

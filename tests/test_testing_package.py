@@ -1,0 +1,72 @@
+"""arraylosses.testing ships what it needs: it works from a copy of the package alone (no
+source tree on sys.path, unlike this suite's ``pythonpath = ["."]``), imports nothing from
+conformance/ or tests/, and no private name of it is imported from outside the package."""
+
+from __future__ import annotations
+
+import ast
+import pathlib
+import shutil
+import subprocess
+import sys
+
+import arraylosses.testing as testing
+
+ROOT = pathlib.Path(__file__).parent.parent
+PACKAGE = ROOT / "arraylosses"
+
+
+def _imports(path: pathlib.Path) -> list[tuple[str, list[str]]]:
+    """``(module, imported names)`` of every import statement in a file."""
+    out = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            out += [(alias.name, []) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            out.append((node.module, [alias.name for alias in node.names]))
+    return out
+
+
+def test_the_package_imports_neither_conformance_nor_tests():
+    bad = [(str(p.relative_to(ROOT)), m) for p in PACKAGE.rglob("*.py")
+           for m, _ in _imports(p) if m.split(".")[0] in ("conformance", "tests")]
+    assert not bad, bad
+
+
+def test_no_private_testing_name_crosses_into_conformance_or_tests():
+    bad = []
+    for p in [*(ROOT / "conformance").rglob("*.py"), *(ROOT / "tests").rglob("*.py")]:
+        for module, names in _imports(p):
+            if module.startswith("arraylosses.testing") and (
+                    "._" in module or any(n.startswith("_") for n in names)):
+                bad.append((str(p.relative_to(ROOT)), module, names))
+    assert not bad, bad
+
+
+def test_public_names_are_exported():
+    for name in ("Backend", "BACKENDS", "max_errors", "crosscheck", "adapt", "value_and_grads",
+                 "finite_differences", "assert_backends_agree", "tolerance", "generic_kernels"):
+        assert name in testing.__all__ and hasattr(testing, name), name
+
+
+SCRIPT = """
+import importlib.util, sys
+sys.path.insert(0, {site!r})
+import numpy as np
+import arraylosses
+from arraylosses.testing import crosscheck
+assert arraylosses.__file__.startswith({site!r}), arraylosses.__file__
+assert importlib.util.find_spec("conformance") is None and importlib.util.find_spec("tests") is None
+report = crosscheck(lambda p, t: np.mean((p - t) ** 2), "mse_loss", backends=["numpy"])
+assert {{r.inputs for r in report}} == {{f"registry inputs, seed {{s}}" for s in range(3)}}
+print("ok")
+"""
+
+
+def test_crosscheck_registry_inputs_work_from_the_package_alone(tmp_path):
+    site = tmp_path / "site"
+    shutil.copytree(PACKAGE, site / "arraylosses", ignore=shutil.ignore_patterns("__pycache__"))
+    done = subprocess.run([sys.executable, "-I", "-W", "error", "-c",
+                           SCRIPT.format(site=str(site))],
+                          capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-3000:]
