@@ -204,8 +204,9 @@ def reduce_loss(
     (``Σ l / n`` without weights). ``norm`` (per-sample, e.g. torch's class weight of each
     sample's label, 0 for ignored samples) replaces the count in the mean's denominator:
     ``Σ w·l / Σ w·norm``. A mean whose denominator is 0 is 0 (there is nothing to average; the
-    gradient is 0, not NaN). An unweighted mean over an empty batch is NaN, as in torch and
-    NumPy. The result is cast to ``out_dtype``.
+    gradient is 0, not NaN), unless the batch is empty: a mean (weighted or not) over an empty
+    batch is NaN, as in torch and NumPy, without NumPy's warning. The result is cast to
+    ``out_dtype``.
     """
     if weight is not None:
         w = as_dtype(xp, weight, loss.dtype)
@@ -214,11 +215,14 @@ def reduce_loss(
         out = loss
     elif reduction == "sum":
         out = xp.sum(loss)
+    elif math.prod(loss.shape) == 0:
+        # an empty batch: the mean (weighted or not) is NaN; sum + NaN keeps the autograd
+        # graph, and xp.mean of an empty array would warn on NumPy
+        out = xp.sum(loss) + const(xp, math.nan, loss)
     elif weight is None and norm is None:
-        n = math.prod(loss.shape)
         # sum / n, not mean: torch's mean backward writes a full array of grad / n, sum's
         # backward is a broadcast view (MSE 1.5x -> 1.2x F.mse_loss, benchmarks/run.py)
-        out = xp.sum(loss) / n if n else xp.mean(loss)
+        out = xp.sum(loss) / math.prod(loss.shape)
     else:
         if norm is None:
             counts = xp.broadcast_to(w, loss.shape)

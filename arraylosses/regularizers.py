@@ -15,12 +15,21 @@ from ._backend import (
     Namespace,
     as_dtype,
     compute_dtype,
+    const,
     device_of,
     finalize,
     namespace,
     reduce_loss,
 )
-from ._validate import check_axis, check_ndim, check_option, check_reduction, check_weight
+from ._validate import (
+    check_axis,
+    check_ndim,
+    check_option,
+    check_reduction,
+    check_weight,
+    flag,
+    number,
+)
 from .similarity import _clamped_norm
 
 __all__ = [
@@ -82,7 +91,8 @@ def global_orthogonal_regularization(*embeddings: Array, mean_weight: float = 1.
 
     with ``aggregation`` ``"mean"`` or ``"sum"`` over the columns. sentence-transformers returns
     the two terms as a dict; here their sum, or ``(mean_term, second_moment_term)`` with
-    ``return_terms=True``. A column of one row contributes 0 (as there).
+    ``return_terms=True``. A column of fewer than two rows (no pair) contributes 0 (as there).
+    ``D`` must be at least 1; the weights are floats ``>= 0``.
 
     Args:
         embeddings: one or more ``(N, D)`` arrays (their N may differ; D must agree).
@@ -103,11 +113,13 @@ def global_orthogonal_regularization(*embeddings: Array, mean_weight: float = 1.
             raise ValueError(f"{name} must have the embedding width D={embeddings[0].shape[1]} "
                              f"of embeddings[0]; got shape {tuple(x.shape)}")
     check_option("aggregation", aggregation, ("mean", "sum"))
-    for name, value in (("mean_weight", mean_weight),
-                        ("second_moment_weight", second_moment_weight)):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-            raise ValueError(f"{name} must be a float >= 0; got {value!r}")
+    mean_weight = number("mean_weight", mean_weight, low=0.0)
+    second_moment_weight = number("second_moment_weight", second_moment_weight, low=0.0)
+    return_terms = flag("return_terms", return_terms)
     width = embeddings[0].shape[1]
+    if width == 0:
+        raise ValueError("embeddings must have an embedding width D >= 1 (the second moment "
+                         "is compared with 1/D); got D = 0")
     means, seconds = [], []
     for x in embeddings:
         n = x.shape[0]
@@ -127,10 +139,13 @@ def global_orthogonal_regularization(*embeddings: Array, mean_weight: float = 1.
 
 
 def _entropy(xp: Namespace, p: Array, axis: int) -> Array:
-    """:math:`-\\sum p \\log p` along ``axis`` with :math:`0 \\log 0 = 0` (finite gradient)."""
-    positive = p > 0
-    safe = xp.where(positive, p, xp.ones_like(p))
-    return -xp.sum(xp.where(positive, p * xp.log(safe), xp.zeros_like(p)), axis=axis)
+    """:math:`-\\sum p \\log p` along ``axis`` with :math:`0 \\log 0 = 0` (finite gradient).
+
+    The outer mask is ``p == 0``, not ``p > 0``: a NaN is not 0, so it reaches ``p·log(1)``
+    and stays NaN. A negative entry (not a probability) contributes 0, as before.
+    """
+    safe = xp.where(p > 0, p, xp.ones_like(p))
+    return -xp.sum(xp.where(p == 0, xp.zeros_like(p), p * xp.log(safe)), axis=axis)
 
 
 def _assignments(probs: Array, axis: int) -> tuple[Namespace, Array, int, Any]:
@@ -139,6 +154,9 @@ def _assignments(probs: Array, axis: int) -> tuple[Namespace, Array, int, Any]:
     if probs.ndim < 1:
         raise ValueError("probs must have an anchor axis; got shape ()")
     axis = check_axis("axis", axis, probs)
+    if probs.shape[axis] == 0:
+        raise ValueError(f"probs must have at least one anchor (K >= 1) on axis {axis}; got "
+                         f"shape {tuple(probs.shape)}")
     return xp, as_dtype(xp, probs, dtype), axis, out_dtype
 
 
@@ -146,7 +164,7 @@ def exclusiveness_loss(probs: Array, *, axis: int = -1, weight: Array | None = N
                        reduction: str = "mean") -> Array:
     r"""Exclusiveness: the mean row entropy :math:`\frac1N \sum_i H(p_i)`, 0 when every row
     commits to a single anchor. By definition (SPEC.md). ``reduction="none"`` gives the row
-    entropies.
+    entropies; a NaN probability makes its row NaN (``0 log 0`` stays 0).
 
     Args:
         probs: ``(..., K, ...)`` probabilities, the K anchors on ``axis``.
@@ -168,7 +186,7 @@ def exclusiveness_loss(probs: Array, *, axis: int = -1, weight: Array | None = N
 def inclusiveness_loss(probs: Array, *, axis: int = -1) -> Array:
     r"""Inclusiveness: :math:`\log K - H\big(\frac1N \sum_i p_i\big)`, 0 when the anchors are
     used evenly on average and :math:`\log K` when one anchor takes everything. By definition
-    (SPEC.md).
+    (SPEC.md). An empty batch (no row) gives NaN, a mean over nothing.
 
     Example:
         >>> import numpy as np
@@ -177,6 +195,9 @@ def inclusiveness_loss(probs: Array, *, axis: int = -1) -> Array:
     """
     xp, p, axis, out_dtype = _assignments(probs, axis)
     k = p.shape[axis]
-    moved = xp.moveaxis(p, axis, -1)
-    mean = xp.mean(xp.reshape(moved, (-1, k)), axis=0)
+    rows = xp.reshape(xp.moveaxis(p, axis, -1), (-1, k))
+    if rows.shape[0] == 0:  # xp.mean would warn on NumPy; the sum keeps the graph
+        mean = xp.sum(rows, axis=0) + const(xp, math.nan, rows)
+    else:
+        mean = xp.sum(rows, axis=0) / rows.shape[0]
     return finalize(xp, math.log(k) - _entropy(xp, mean, 0), out_dtype)

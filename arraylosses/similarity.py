@@ -8,7 +8,14 @@ Norms are clamped (``max(‖x‖, eps)``) with a gradient that stays finite at t
 from __future__ import annotations
 
 from ._backend import Array, Namespace, as_dtype, compute_dtype, const, finalize, namespace
-from ._validate import check_axis, check_floating, check_ndim, check_same_shape, positive_float
+from ._validate import (
+    check_axis,
+    check_floating,
+    check_ndim,
+    check_same_shape,
+    flag,
+    positive_float,
+)
 
 __all__ = [
     "cosine_similarity",
@@ -19,23 +26,38 @@ __all__ = [
 ]
 
 
+_FLOAT32_TINY = 1.1754943508222875e-38  # float32's smallest normal number
+
+
 def _clamped_norm(xp: Namespace, x: Array, *, axis: int, eps: float, keepdims: bool) -> Array:
     """``max(‖x‖₂, eps)`` along ``axis``, with a zero (not NaN) gradient at ``x = 0``.
 
     Computed as ``sqrt(maximum(‖x‖², eps²))``: ``sqrt`` never sees a value below ``eps²``, and
     where the clamp holds ``maximum`` passes no gradient, so a zero vector gets a zero
-    gradient. Four operations (the double-``where`` form took six).
+    gradient. Four operations (the double-``where`` form took six). ``maximum`` propagates NaN,
+    so a NaN row stays NaN. ``eps²`` is raised to the dtype's smallest normal number when it
+    would underflow (``eps`` below ~1e-19 in float32, ~1e-154 in float64): a zero clamp would
+    give ``0/0`` and an infinite gradient at the zero vector.
     """
     sq = xp.sum(x * x, axis=axis, keepdims=keepdims)
-    return xp.sqrt(xp.maximum(sq, const(xp, eps * eps, sq)))
+    eps2 = eps * eps
+    if eps2 < _FLOAT32_TINY:  # rare: only then is finfo (a few µs) worth asking
+        eps2 = max(eps2, float(xp.finfo(sq.dtype).smallest_normal))
+    return xp.sqrt(xp.maximum(sq, const(xp, eps2, sq)))
 
 
 def _rowwise_cosine(xp: Namespace, a: Array, b: Array, *, axis: int, eps: float) -> Array:
-    """``a·b / (max(‖a‖, eps)·max(‖b‖, eps))`` along ``axis`` (validated inputs)."""
+    """``a·b / (max(‖a‖, eps)·max(‖b‖, eps))`` along ``axis`` (validated inputs).
+
+    Multiplied by the reciprocal norms, not divided by their product: JAX's gradient of
+    ``x / y`` forms ``(g / ‖b‖)·y⁻²`` before multiplying by ``x``, which overflows to ``inf``
+    (then ``inf·0 = NaN``) at a zero vector when ``eps`` is tiny (1e-200). The gradient of
+    ``1 / na`` meets ``na⁻²`` only through a cotangent ``dot·(1/nb) = 0`` there.
+    """
     dot = xp.sum(a * b, axis=axis)
     na = _clamped_norm(xp, a, axis=axis, eps=eps, keepdims=False)
     nb = _clamped_norm(xp, b, axis=axis, eps=eps, keepdims=False)
-    return dot / (na * nb)
+    return dot * (1 / na) * (1 / nb)
 
 
 def _two_embeddings(a: Array, b: Array) -> tuple[Namespace, Array, Array, object]:
@@ -69,7 +91,8 @@ def cosine_similarity(a: Array, b: Array, *, axis: int = -1, eps: float = 1e-8) 
         a: ``(..., D, ...)`` floating array.
         b: same shape as ``a``.
         axis: the embedding axis ``D``.
-        eps: lower clamp of each norm (a Python float).
+        eps: lower clamp of each norm (a Python float > 0; one whose square underflows, below
+            ~1e-19 in float32, clamps at the square root of the smallest normal number).
 
     Returns:
         ``a``'s shape without ``axis``, in ``a``'s dtype.
@@ -92,7 +115,8 @@ def l2_normalize(x: Array, *, axis: int = -1, eps: float = 1e-12) -> Array:
     Args:
         x: floating array.
         axis: the axis normalised.
-        eps: lower clamp of the norm; the zero vector stays zero, with a finite gradient.
+        eps: lower clamp of the norm (> 0, as in :func:`cosine_similarity`); the zero vector
+            stays zero, with a finite gradient.
 
     Example:
         >>> import numpy as np
@@ -138,13 +162,24 @@ def pairwise_dot(a: Array, b: Array) -> Array:
     return finalize(xp, xp.matmul(a_c, xp.permute_dims(b_c, (1, 0))), out_dtype)
 
 
+def _sqrt_at_zero(xp: Namespace, sq: Array) -> Array:
+    """``sqrt(sq)`` for ``sq >= 0`` with a zero (not infinite) gradient at ``sq = 0``.
+
+    The double ``where`` tests ``sq != 0``, not ``sq > 0``: NaN is not 0, so a NaN goes through
+    ``sqrt`` and stays NaN (``sq > 0`` mapped it to the distance 0).
+    """
+    nonzero = sq != 0
+    return xp.where(nonzero, xp.sqrt(xp.where(nonzero, sq, xp.ones_like(sq))), xp.zeros_like(sq))
+
+
 def pairwise_euclidean_distance(a: Array, b: Array, *, squared: bool = False) -> Array:
     r"""All-pairs Euclidean distances: ``(N, D), (M, D) → (N, M)``.
 
     .. math:: d_{ij}^2 = \lVert a_i \rVert^2 + \lVert b_j \rVert^2 - 2\, a_i \cdot b_j
 
     computed with one matrix product (as scikit-learn's ``euclidean_distances`` and, for larger
-    inputs, ``torch.cdist``), clamped at 0. The expansion's absolute error in ``d²`` is about
+    inputs, ``torch.cdist``), clamped at 0 (by ``maximum``, so a NaN row gives NaN distances).
+    The expansion's absolute error in ``d²`` is about
     ``ε_dtype · (‖a_i‖² + ‖b_j‖²)``, so very close points far from the origin lose relative
     accuracy. The square root has a zero gradient (not NaN) at ``d = 0``.
 
@@ -158,14 +193,12 @@ def pairwise_euclidean_distance(a: Array, b: Array, *, squared: bool = False) ->
         [[5.0]]
     """
     xp, a_c, b_c, out_dtype = _pairwise_embeddings(a, b)
-    if not isinstance(squared, bool):
-        raise TypeError(f"squared must be a bool; got {type(squared).__name__}")
+    squared = flag("squared", squared)
     aa = xp.sum(a_c * a_c, axis=1)[:, None]
     bb = xp.sum(b_c * b_c, axis=1)[None, :]
     d2 = aa + bb - 2 * xp.matmul(a_c, xp.permute_dims(b_c, (1, 0)))
-    positive = d2 > 0
-    d2 = xp.where(positive, d2, xp.zeros_like(d2))
+    # maximum, not where(d2 > 0, ...): the rounding error's negative values go to 0, NaN stays
+    d2 = xp.maximum(d2, const(xp, 0.0, d2))
     if squared:
         return finalize(xp, d2, out_dtype)
-    safe = xp.where(positive, d2, xp.ones_like(d2))
-    return finalize(xp, xp.where(positive, xp.sqrt(safe), xp.zeros_like(d2)), out_dtype)
+    return finalize(xp, _sqrt_at_zero(xp, d2), out_dtype)

@@ -11,15 +11,19 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from array_api_compat import is_torch_namespace
+
 from .._backend import (
     Array,
     Namespace,
     as_dtype,
     compute_dtype,
+    const,
     eager_all,
     finalize,
     logsumexp,
     namespace,
+    native_kernels,
     reduce_loss,
     stop_gradient,
 )
@@ -29,9 +33,11 @@ from .._validate import (
     check_reduction,
     check_same_shape,
     check_weight,
+    flag,
     hyperparameter,
+    number,
 )
-from ..similarity import _clamped_norm, _rowwise_cosine
+from ..similarity import _clamped_norm, _rowwise_cosine, _sqrt_at_zero
 
 __all__ = [
     "angle_loss",
@@ -78,11 +84,9 @@ def _embeddings(names: dict[str, Array], label_name: str | None, label: Array | 
 
 
 def _euclidean(xp: Namespace, diff: Array) -> Array:
-    """``‖diff‖₂`` over the last axis, with a zero (not NaN) gradient at ``diff = 0``."""
-    sq = xp.sum(diff * diff, axis=-1)
-    positive = sq > 0
-    return xp.where(positive, xp.sqrt(xp.where(positive, sq, xp.ones_like(sq))),
-                    xp.zeros_like(sq))
+    """``‖diff‖₂`` over the last axis, with a zero (not NaN) gradient at ``diff = 0``; NaN
+    stays NaN."""
+    return _sqrt_at_zero(xp, xp.sum(diff * diff, axis=-1))
 
 
 def _distance(xp: Namespace, a: Array, b: Array, distance: str) -> Array:
@@ -106,7 +110,11 @@ def contrastive_loss(a: Array, b: Array, label: Array, *, margin: Any = 1.0,
     (unsquared hinge terms with two margins).
 
     Args:
-        a, b: ``(..., D)`` embeddings; label: ``(...)``, 1 similar / 0 dissimilar.
+        a, b: ``(..., D)`` embeddings; label: ``(...)``, 1 similar / 0 dissimilar (or bool).
+        margin: ``>= 0``.
+
+    NaN in an embedding or a label gives NaN for that pair; an empty batch gives NaN for
+    ``"mean"``.
 
     Example:
         >>> import numpy as np
@@ -117,7 +125,7 @@ def contrastive_loss(a: Array, b: Array, label: Array, *, margin: Any = 1.0,
     xp, (ea, eb), y, out_dtype = _embeddings({"a": a, "b": b}, "label", label, weight,
                                               reduction, margin=margin)
     check_option("distance", distance, DISTANCES)
-    m = hyperparameter(xp, "margin", margin, ea)
+    m = hyperparameter(xp, "margin", margin, ea, low=0.0)
     d = _distance(xp, ea, eb, distance)
     hinge = xp.maximum(m - d, xp.zeros_like(d))
     loss = 0.5 * (y * d * d + (1 - y) * hinge * hinge)
@@ -138,7 +146,12 @@ def online_contrastive_loss(a: Array, b: Array, label: Array, *, margin: Any = 0
     :func:`contrastive_loss`). The thresholds are taken under ``stop_gradient`` (they are
     selections, as the peer's boolean indexing). ``reduction="none"`` gives the per-pair loss
     (0 for pairs that are not hard); ``"mean"`` divides the sum by the number of pairs.
-    Labels other than 0 and 1 match neither set and are ignored.
+    Labels other than 0 and 1 match neither set and are ignored. ``margin >= 0``.
+
+    A pair whose hardness is unknown gives NaN: a NaN label, a NaN distance of a labelled
+    pair, and every pair compared with a NaN threshold (all negatives when a positive's
+    distance is NaN, and the other way round). An empty batch gives NaN for ``"mean"``, 0 for
+    ``"sum"``.
 
     Example:
         >>> import numpy as np
@@ -150,32 +163,59 @@ def online_contrastive_loss(a: Array, b: Array, label: Array, *, margin: Any = 0
     xp, (ea, eb), y, out_dtype = _embeddings({"a": a, "b": b}, "label", label, weight,
                                               reduction, margin=margin)
     check_option("distance", distance, DISTANCES)
-    m = hyperparameter(xp, "margin", margin, ea)
+    m = hyperparameter(xp, "margin", margin, ea, low=0.0)
     d = _distance(xp, ea, eb, distance)
     pos, neg = y == 1, y == 0
     dd = stop_gradient(xp, d)
-    inf = xp.full_like(dd, math.inf)
     zero = xp.zeros_like(dd)
     n_pos = xp.sum(xp.astype(pos, dd.dtype))
     n_neg = xp.sum(xp.astype(neg, dd.dtype))
     mean_pos = xp.sum(xp.where(pos, dd, zero)) / xp.where(n_pos > 0, n_pos, xp.ones_like(n_pos))
     mean_neg = xp.sum(xp.where(neg, dd, zero)) / xp.where(n_neg > 0, n_neg, xp.ones_like(n_neg))
-    max_pos = xp.where(n_pos > 0, xp.max(xp.where(pos, dd, -inf)), mean_neg)
-    min_neg = xp.where(n_neg > 0, xp.min(xp.where(neg, dd, inf)), mean_pos)
+    # flattened with a ∓inf sentinel: max/min of an empty batch raise on every backend
+    inf = const(xp, math.inf, dd)
+    flat, fpos, fneg = (xp.reshape(v, (-1,)) for v in (dd, pos, neg))
+    max_pos = xp.max(xp.concat([xp.where(fpos, flat, -inf), xp.reshape(-inf, (1,))]))
+    min_neg = xp.min(xp.concat([xp.where(fneg, flat, inf), xp.reshape(inf, (1,))]))
+    max_pos = xp.where(n_pos > 0, max_pos, mean_neg)
+    min_neg = xp.where(n_neg > 0, min_neg, mean_pos)
     hard_pos = pos & (dd > min_neg)
     hard_neg = neg & (dd < max_pos)
     hinge = xp.maximum(m - d, zero)
     loss = xp.where(hard_pos, d * d, zero) + xp.where(hard_neg, hinge * hinge, zero)
+    # comparisons with NaN are False, which would call such a pair "not hard" (loss 0)
+    unknown = (xp.isnan(y) | ((pos | neg) & xp.isnan(dd)) | (pos & xp.isnan(min_neg))
+               | (neg & xp.isnan(max_pos)))
+    loss = xp.where(unknown, const(xp, math.nan, loss), loss)
     return reduce_loss(xp, loss, reduction=reduction, weight=weight, out_dtype=out_dtype)
 
 
 def _p_norm(xp: Namespace, diff: Array, p: float) -> Array:
+    """``‖diff‖_p`` over the last axis (``max |diff|`` for ``p = inf``, as torch's
+    ``pairwise_distance``), finite with a finite gradient at zeros, NaN kept.
+
+    For other ``p`` than 1, 2 and inf the entries are divided by their (gradient-detached)
+    maximum ``m`` first, ``m·(Σ (|x|/m)^p)^{1/p}``: exact, gradient-neutral, and ``|x|^p``
+    neither overflows (``6^50`` in float32) nor underflows for large ``p``. The inner sum is
+    then ``>= 1``, so its root is smooth; zeros of ``|x|`` (infinite slope of ``|x|^p`` for
+    ``p < 1``) and the all-zero row are masked with ``!= 0`` tests, which NaN passes.
+    """
     if p == 2.0:
         return _euclidean(xp, diff)
-    s = xp.sum(xp.abs(diff) ** p, axis=-1)
-    positive = s > 0
-    return xp.where(positive, xp.where(positive, s, xp.ones_like(s)) ** (1 / p),
+    a = xp.abs(diff)
+    if p == 1.0 or diff.shape[-1] == 0:
+        return xp.sum(a, axis=-1)
+    if p == math.inf:
+        return xp.max(a, axis=-1)
+    m = stop_gradient(xp, xp.max(a, axis=-1, keepdims=True))
+    nonzero_m = m != 0
+    r = a / xp.where(nonzero_m, m, xp.ones_like(m))
+    nonzero = r != 0
+    s = xp.sum(xp.where(nonzero, xp.where(nonzero, r, xp.ones_like(r)) ** p, xp.zeros_like(r)),
+               axis=-1, keepdims=True)
+    root = xp.where(nonzero_m, xp.where(nonzero_m, s, xp.ones_like(s)) ** (1 / p),
                     xp.zeros_like(s))
+    return xp.squeeze(m * root, axis=-1)
 
 
 def triplet_margin_loss(anchor: Array, positive: Array, negative: Array, *, margin: Any = 1.0,
@@ -187,7 +227,10 @@ def triplet_margin_loss(anchor: Array, positive: Array, negative: Array, *, marg
     ``distance="euclidean"`` follows ``torch.nn.functional.triplet_margin_loss`` exactly (the
     peer): :math:`d(x, y) = \lVert x - y + \epsilon \rVert_p` (torch adds ``eps`` to the
     difference), and ``swap=True`` uses :math:`\min(d(a, n), d(p, n))` (Balntas et al. 2016).
-    ``"cosine"``: :math:`d = 1 - \cos`. Other peers differ by design: optax's
+    ``p = inf`` is :math:`\max |x - y + \epsilon|`, as torch. ``"cosine"``:
+    :math:`d = 1 - \cos`; ``p`` and ``eps`` apply to ``"euclidean"`` only, and other values
+    than their defaults raise a ValueError with ``"cosine"``. ``margin > 0`` (as torch).
+    Other peers differ by design: optax's
     ``triplet_margin_loss`` puts ``eps`` inside the norm, :math:`(\sum |x-y|^p + \epsilon)^{1/p}`;
     sentence-transformers' ``TripletLoss`` uses the exact norm and ``margin=5``.
     Schroff et al. (2015), FaceNet.
@@ -205,16 +248,16 @@ def triplet_margin_loss(anchor: Array, positive: Array, negative: Array, *, marg
         {"anchor": anchor, "positive": positive, "negative": negative}, None, None, weight,
         reduction, margin=margin)
     check_option("distance", distance, DISTANCES)
-    m = hyperparameter(xp, "margin", margin, ea)
-    if isinstance(eps, bool) or not isinstance(eps, (int, float)) or eps < 0:
-        raise ValueError(f"eps must be a non-negative float; got {eps!r}")
-    if isinstance(p, bool) or not isinstance(p, (int, float)) or not p > 0:
-        raise ValueError(f"p must be a positive float; got {p!r}")
-    if not isinstance(swap, bool):
-        raise TypeError(f"swap must be a bool; got {type(swap).__name__}")
+    m = hyperparameter(xp, "margin", margin, ea, low=0.0, low_inclusive=False)
+    eps = number("eps", eps, low=0.0)
+    p = number("p", p, low=0.0, low_inclusive=False, allow_inf=True)
+    swap = flag("swap", swap)
+    if distance == "cosine" and (p != 2.0 or eps != 1e-6):
+        raise ValueError(f"p and eps apply to distance='euclidean' only; got p={p}, eps={eps} "
+                         "with distance='cosine'")
     if distance == "euclidean":
         def dist(x: Array, z: Array) -> Array:
-            return _p_norm(xp, x - z + eps, float(p))
+            return _p_norm(xp, x - z + eps, p)
     else:
         def dist(x: Array, z: Array) -> Array:
             return _distance(xp, x, z, "cosine")
@@ -234,7 +277,8 @@ def cosine_embedding_loss(a: Array, b: Array, target: Array, *, margin: Any = 0.
               \end{cases}
 
     The cosine clamps each norm at ``1e-8`` (torch adds ``1e-12`` to each squared norm:
-    identical unless a vector is almost zero).
+    identical unless a vector is almost zero). ``margin`` in ``[-1, 1]`` (torch's documented
+    range). A NaN target gives NaN for its pair (other values than ±1 raise, eagerly).
 
     Example:
         >>> import numpy as np
@@ -244,36 +288,67 @@ def cosine_embedding_loss(a: Array, b: Array, target: Array, *, margin: Any = 0.
     """
     xp, (ea, eb), y, out_dtype = _embeddings({"a": a, "b": b}, "target", target, weight,
                                               reduction, margin=margin)
-    m = hyperparameter(xp, "margin", margin, ea)
-    if not eager_all(xp, (y == 1) | (y == -1)):
+    m = hyperparameter(xp, "margin", margin, ea, low=-1.0, high=1.0)
+    if not eager_all(xp, (y == 1) | (y == -1) | xp.isnan(y)):
         raise ValueError("target must hold 1 (similar) or -1 (dissimilar)")
     cos = _rowwise_cosine(xp, ea, eb, axis=-1, eps=1e-8)
     loss = xp.where(y == 1, 1 - cos, xp.maximum(cos - m, xp.zeros_like(cos)))
+    loss = xp.where(xp.isnan(y), y, loss)  # a NaN target is neither 1 nor -1
     return reduce_loss(xp, loss, reduction=reduction, weight=weight, out_dtype=out_dtype)
+
+
+def _suffix_logsumexp(xp: Namespace, x: Array) -> Array:
+    r"""``out[k] = log Σ_{i >= k} e^{x_i}`` for a 1-d ``x``, in log space throughout.
+
+    A Hillis-Steele scan: ``ceil(log2 N)`` rounds of ``logaddexp`` with the array shifted by
+    1, 2, 4, ... Each entry is a log-sum-exp of finite logs, so nothing over- or underflows
+    at any scale (a shifted ``cumulative_sum`` of ``exp`` underflows: one shift cannot suit
+    every suffix, and float32 lost every term from a CoSENT scale of about 45 up).
+    ``logaddexp`` is exact-gradient and in the standard; the rounds cost ``O(N log N)``, as
+    the sort does. torch (``logcumsumexp``) and JAX (``lax.cumlogsumexp``) run their native
+    scan, unless :func:`~arraylosses._backend.use_native_kernels` is off (eager JAX compiles
+    each round's shapes: 6 s at N = 4096).
+    """
+    if native_kernels(xp) is not None:  # torch and JAX have the scan as one kernel
+        if is_torch_namespace(xp):
+            import torch
+
+            return torch.flip(torch.logcumsumexp(torch.flip(x, (0,)), 0), (0,))
+        import jax
+
+        return jax.lax.cumlogsumexp(x, axis=0, reverse=True)
+    n = x.shape[0]
+    step = 1
+    while step < n:
+        x = xp.concat([xp.logaddexp(x[:n - step], x[step:]), x[n - step:]])
+        step *= 2
+    return x
 
 
 def _ranked_logsumexp_loss(xp: Namespace, scaled: Array, scores: Array) -> Array:
     r""":math:`\log(1 + \sum_{i,j:\ t_i > t_j} e^{c_j - c_i})` in :math:`O(N \log N)`.
 
     Sort by the label ``t``; for each j, the items with a strictly greater label form a suffix
-    of the sorted order (found by ``searchsorted``), and :math:`\sum_i e^{-c_i}` over that suffix
-    is a reversed cumulative sum, shifted by the (gradient-detached) maximum of :math:`-c`.
+    of the sorted order (found by ``searchsorted``), and :math:`\log \sum_i e^{-c_i}` over
+    that suffix is a suffix log-sum-exp (:func:`_suffix_logsumexp`), so every term
+    :math:`c_j + \log \sum_i e^{-c_i}` is formed in log space. Scores are sorted in their own
+    dtype (float64 or integer gold scores are not rounded to float32 ties; booleans as 0/1);
+    a NaN score makes the order undefined, so the loss is NaN. An empty batch gives ``log 1 = 0``.
     """
-    t = as_dtype(xp, scores, scaled.dtype)
+    t = as_dtype(xp, scores, scaled.dtype) if xp.isdtype(scores.dtype, "bool") else scores
     order = xp.argsort(t, stable=True)
     t_sorted = xp.take(t, order, axis=0)
     c = xp.take(scaled, order, axis=0)
     start = xp.searchsorted(t_sorted, t_sorted, side="right")
-    shift = stop_gradient(xp, xp.max(-c))
-    e = xp.exp(-c - shift)
-    suffix = xp.flip(xp.cumulative_sum(xp.flip(e, axis=0), axis=0), axis=0)
-    suffix = xp.concat([suffix, xp.zeros_like(suffix[:1])])
-    above = xp.take(suffix, start, axis=0)
-    present = above > 0
-    log_above = xp.where(present, xp.log(xp.where(present, above, xp.ones_like(above))) + shift,
-                         xp.full_like(above, -math.inf))
-    terms = xp.concat([xp.zeros_like(c[:1]), c + log_above])
-    return logsumexp(xp, terms, axis=0)
+    # a NaN makes the loss NaN (below); the scan runs on NaN-free values because NumPy's
+    # logaddexp warns on NaN
+    undefined = xp.any(xp.isnan(t)) | xp.any(xp.isnan(c))
+    c = xp.where(xp.isnan(c), xp.zeros_like(c), c)
+    one = (1,)
+    log_above = xp.concat([_suffix_logsumexp(xp, -c), xp.reshape(const(xp, -math.inf, c), one)])
+    terms = xp.concat([xp.reshape(const(xp, 0.0, c), one), c + xp.take(log_above, start, axis=0)])
+    loss = logsumexp(xp, terms, axis=0)
+    return xp.where(undefined, const(xp, math.nan, loss), loss)
 
 
 def _cosent_inputs(a: Array, b: Array, scores: Array, scale: Any
@@ -292,10 +367,12 @@ def cosent_loss(a: Array, b: Array, scores: Array, *, scale: Any = 20.0) -> Arra
     .. math:: \ell = \log\Big(1 + \sum_{i,j:\ s_i > s_j} e^{\lambda(\cos_j - \cos_i)}\Big)
 
     with :math:`\lambda` = ``scale`` and :math:`\cos_i = \cos(a_i, b_i)`. Computed in
-    :math:`O(N \log N)` (sort, ``searchsorted``, reversed cumulative sum), never the
+    :math:`O(N \log N)` (sort, ``searchsorted``, suffix log-sum-exp), never the
     :math:`N \times N` matrix. A single value for the batch: the pairs are coupled in one
     log-sum-exp, so there is no per-sample loss, ``weight`` or ``reduction``. Peer:
-    sentence-transformers ``CoSENTLoss`` (``scale=20``; the same algorithm since 6.x).
+    sentence-transformers ``CoSENTLoss`` (``scale=20``; the same algorithm since 6.x). Every
+    term stays in log space, so float32 keeps float64's accuracy at any ``scale > 0`` (100,
+    1000). A NaN in an embedding or a score gives NaN; an empty batch gives 0 (as the peer).
 
     Args:
         a, b: ``(N, D)``; scores: ``(N,)`` gold similarities (any real or boolean values).
@@ -321,7 +398,8 @@ def angle_loss(a: Array, b: Array, scores: Array, *, scale: Any = 20.0) -> Array
     .. math:: \mathrm{sim}(a, b) = \big|\hat a \cdot \hat b + \sum (v_a u_b - u_a v_b)\big|
 
     which is sentence-transformers' ``pairwise_angle_sim`` (the real form of AnglE's
-    complex-division angle). Peer: sentence-transformers ``AnglELoss`` (``scale=20``).
+    complex-division angle). Peer: sentence-transformers ``AnglELoss`` (``scale=20``). Large
+    scales, NaN and the empty batch as :func:`cosent_loss`.
 
     Example:
         >>> import numpy as np, math

@@ -14,7 +14,8 @@ def mean_cosine_similarity(pred: Array, target: Array, *, axis: int = -1, eps: f
     r"""Mean over rows of :math:`\cos(p_i, t_i)`, the norms clamped at ``eps``.
 
     Peer: ``torchmetrics.CosineSimilarity(reduction="mean")`` (its default ``"sum"`` adds the
-    rows instead). ``weight`` gives a weighted mean over rows.
+    rows instead). ``weight`` gives a weighted mean over rows. A NaN row gives NaN; an empty
+    batch gives NaN (no warning).
 
     Args:
         pred: ``(..., D)`` floating (``D`` on ``axis``); target: same shape.
