@@ -14,7 +14,10 @@ requires of each:
     The batch axis of the inputs named in ``batch`` cut to length 0 (default: the inputs whose
     leading length is the first input's). Losses: ``"mean"`` NaN (weighted or not), ``"sum"``
     0, ``"none"`` an empty array. Metrics: NaN. Functions that return arrays: an empty array.
-    Or the error the case documents (``empty=ValueError``). The same on every backend.
+    Batch-level losses without a reduction declare theirs: NaN for a mean over nothing
+    (``empty="nan"``), 0 where the formula gives 0 (``empty="zero"``: CoSENT's
+    ``log(1 + Σ over no pair)``), or the error they document (``empty=ValueError``). The same
+    on every backend.
 ``zero``
     The first row of each input named in ``zero`` set to 0 (zero vectors, zero prefixes):
     finite value and finite gradients.
@@ -60,7 +63,7 @@ class Hostile:
     nan: tuple[str | tuple[str, Callable[[dict[str, np.ndarray]], tuple[int, ...]]], ...] | None \
         = None
     batch: tuple[BatchSpec, ...] | None = None
-    empty: Any = "auto"  # "auto", "loss", "nan", "array" or an exception class
+    empty: Any = "auto"  # "auto", "loss", "nan", "zero", "array" or an exception class
     zero: tuple[str, ...] | None = None
     constant: tuple[str, ...] | None = None
     scale: tuple[tuple[str, float], ...] = ()
@@ -260,6 +263,8 @@ def _check_empty(case: Case, h: Hostile, backend: Backend) -> str:
         if _accepts(case, "reduction"):
             runs.append(("none", _empty_call(case, h, reduction="none"),
                          lambda r: r[0].size == 0))
+    elif rule == "zero":
+        runs.append(("defaults", _empty_call(case, h), lambda r: all((x == 0).all() for x in r)))
     else:
         runs.append(("defaults", _empty_call(case, h), lambda r: all(x.size == 0 for x in r)))
     for label, call, ok in runs:
@@ -443,8 +448,9 @@ HOSTILE: dict[str, Hostile] = {
     "sampled_softmax_loss": Hostile(scale=(("pos", 1e4), ("neg_k", 1e4))),
     "listnet_loss": Hostile(scale=(("list_scores", 1e4),)),
     "normalized_sampled_softmax_loss": Hostile(batch=(("square", (0, 1)),)),
-    "cosent_loss": Hostile(extreme=({"scale": 100.0}, {"scale": 1000.0})),
-    "angle_loss": Hostile(extreme=({"scale": 100.0}, {"scale": 1000.0})),
+    # log(1 + Σ over the pairs): no pair gives 0, as sentence-transformers
+    "cosent_loss": Hostile(empty="zero", extreme=({"scale": 100.0}, {"scale": 1000.0})),
+    "angle_loss": Hostile(empty="zero", extreme=({"scale": 100.0}, {"scale": 1000.0})),
     "info_nce": Hostile(extreme=_TEMPERATURES),
     "nt_xent_loss": Hostile(extreme=_TEMPERATURES),
     "supcon_loss": Hostile(extreme=(*_TEMPERATURES, {"temperature": 1e-3,
@@ -456,7 +462,11 @@ HOSTILE: dict[str, Hostile] = {
     "matryoshka": Hostile(extreme=({"scale": 1e3},)),
     "entropy_adaptive_info_nce": Hostile(extreme=({"min_temperature": 1e-3,
                                                    "max_temperature": 1e-3},)),
-    "metrics.r2_score": Hostile(empty=ValueError),
+    "metrics.r2_score": Hostile(empty=ValueError),  # needs two samples (documented)
+    "orthogonal_loss": Hostile(empty=ValueError),  # needs two rows (documented)
+    # mean over the N(N-1) pairs of every column; no pair gives 0, as sentence-transformers
+    "global_orthogonal_regularization": Hostile(batch=("a", "n"), empty="zero"),
+    "inclusiveness_loss": Hostile(empty="nan"),  # the mean usage of each anchor over no row
 }
 
 
