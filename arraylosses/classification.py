@@ -231,8 +231,9 @@ def cross_entropy(logits: Array, target: Array, *, axis: int = -1,
       loss is :math:`(1-ε)\,w_y(-\log p_y) + \tfrac{ε}{C}\sum_c w_c(-\log p_c)`, and ``"mean"``
       divides by :math:`\sum_i w_{y_i}` over non-ignored rows (torch). With probabilities,
       ``"mean"`` divides by the number of rows (torch).
-    * ``ignore_index`` rows contribute 0 and do not count in the mean. If every row is
-      ignored the mean is **0** (torch returns NaN), with a zero gradient.
+    * ``ignore_index`` rows contribute 0 and do not count in the mean. If every row of a
+      non-empty batch is ignored the mean is **0** (torch returns NaN), with a zero gradient;
+      the mean over an empty batch is NaN.
     * ``weight`` (per-sample, ours): ``"mean"`` is :math:`\sum_i w_i\ell_i / \sum_i w_i n_i`
       with :math:`n_i` the torch normaliser above.
 
@@ -551,7 +552,8 @@ def _check_signs(xp: Namespace, target: Array) -> None:
 def hinge_loss(scores: Array, target: Array, *, weight: Array | None = None,
                reduction: str = "mean") -> Array:
     r"""Hinge loss, :math:`\ell = \max(0, 1 - y\,s)` elementwise, for labels :math:`y` in
-    {-1, 1} or {0, 1} (0 is read as -1, as Keras ``hinge`` does; checked in eager mode).
+    {-1, 1} or {0, 1} (0 is read as -1, as Keras ``hinge`` does; checked in eager mode) or
+    booleans; a NaN label gives a NaN loss, not an error.
 
     Keras (the peer) averages over the last axis first; every element counts once here.
 

@@ -101,7 +101,8 @@ def bpr_loss(pos_scores: Array, neg_scores: Array, *, weight: Array | None = Non
     cross-checks.
 
     Args:
-        pos_scores: ``(N,)``; neg_scores: ``(N,)`` or ``(N, K)``.
+        pos_scores: ``(N,)``; neg_scores: ``(N,)`` or ``(N, K)`` with ``K >= 1`` (a row
+            without negatives has no pair to average: ValueError).
 
     Example:
         >>> import numpy as np, math
@@ -130,8 +131,8 @@ def dynamic_margin_bpr_loss(pos_scores: Array, neg_scores: Array, *, alpha: Any 
     ``alpha=0`` is :func:`bpr_loss`. Defined in SPEC.md (no peer).
 
     Args:
-        pos_scores: ``(N,)``; neg_scores: ``(N,)`` or ``(N, K)``; alpha: float ``>= 0`` or a
-            0-d array.
+        pos_scores: ``(N,)``; neg_scores: ``(N,)`` or ``(N, K)``, ``K >= 1``; alpha: float
+            ``>= 0`` or a 0-d array.
 
     Example:
         >>> import numpy as np, math
@@ -334,7 +335,8 @@ def csar_loss(energies: Array, target: Array, *, eps: float = 1e-8, axis: int = 
     and a model whose energy is a product of factors (each a ``softplus`` output) has logits
     that are the sum of the factors' logs. Then :func:`arraylosses.cross_entropy` with
     ``target`` (class indices or probabilities), ``class_weight``, ``ignore_index``, ``weight``
-    and ``reduction``. Negative energies raise (checked eagerly; under ``jit`` they give NaN).
+    and ``reduction``. Negative energies raise (checked eagerly; under ``jit`` they give NaN);
+    NaN energies propagate.
     Defined in SPEC.md (no peer).
 
     Args:

@@ -6,7 +6,8 @@ Every loss takes ``(pred, target)`` positionally, hyperparameters keyword-only, 
 * ``reduction="none"`` returns the per-sample losses (the elementwise loss, of ``pred``'s
   shape; for :func:`cosine_distance_loss` one loss per row), multiplied by ``weight`` if given;
 * ``"sum"`` returns ``Σ w·l``;
-* ``"mean"`` returns ``Σ l / n``, or ``Σ w·l / Σ w`` with weights (0 if the weights sum to 0).
+* ``"mean"`` returns ``Σ l / n``, or ``Σ w·l / Σ w`` with weights (0 if the weights sum to 0);
+  NaN for an empty batch, weighted or not (``"sum"`` is then 0, ``"none"`` empty).
 
 ``weight`` must broadcast to the per-sample loss without changing its shape. The result has
 ``pred``'s floating dtype (float16/bfloat16 are computed in float32) and lives on ``pred``'s
