@@ -18,6 +18,7 @@ import array_api_compat
 from array_api_compat import device as device_of
 from array_api_compat import (
     is_array_api_obj,
+    is_array_api_strict_namespace,
     is_jax_namespace,
     is_numpy_namespace,
     is_torch_namespace,
@@ -44,6 +45,7 @@ __all__ = [
     "log_sigmoid",
     "log_softmax",
     "log_softmax_at",
+    "logaddexp",
     "logsumexp",
     "namespace",
     "native_kernels",
@@ -203,26 +205,26 @@ def reduce_loss(
     ``"none"``: ``w·l`` (``l`` without weights); ``"sum"``: ``Σ w·l``; ``"mean"``: ``Σ w·l / Σ w``
     (``Σ l / n`` without weights). ``norm`` (per-sample, e.g. torch's class weight of each
     sample's label, 0 for ignored samples) replaces the count in the mean's denominator:
-    ``Σ w·l / Σ w·norm``. A mean whose denominator is 0 is 0 (there is nothing to average; the
-    gradient is 0, not NaN), unless the batch is empty: a mean (weighted or not) over an empty
-    batch is NaN, as in torch and NumPy, without NumPy's warning. The result is cast to
+    ``Σ w·l / Σ w·norm``. A mean whose denominator is 0 over a non-empty batch is 0 (there is
+    nothing to average; the gradient is 0, not NaN). The mean over an empty batch is NaN,
+    weighted or not, as in torch and NumPy (without NumPy's warning). The result is cast to
     ``out_dtype``.
     """
     if weight is not None:
         w = as_dtype(xp, weight, loss.dtype)
         loss = loss * w
+    n = math.prod(loss.shape)  # static under jit: shapes are known when tracing
     if reduction == "none":
         out = loss
     elif reduction == "sum":
         out = xp.sum(loss)
-    elif math.prod(loss.shape) == 0:
-        # an empty batch: the mean (weighted or not) is NaN; sum + NaN keeps the autograd
-        # graph, and xp.mean of an empty array would warn on NumPy
-        out = xp.sum(loss) + const(xp, math.nan, loss)
+    elif n == 0:
+        # NaN still tied to the inputs (a backward pass works); xp.mean would warn on NumPy
+        out = xp.sum(loss) * const(xp, math.nan, loss)
     elif weight is None and norm is None:
         # sum / n, not mean: torch's mean backward writes a full array of grad / n, sum's
         # backward is a broadcast view (MSE 1.5x -> 1.2x F.mse_loss, benchmarks/run.py)
-        out = xp.sum(loss) / math.prod(loss.shape)
+        out = xp.sum(loss) / n
     else:
         if norm is None:
             counts = xp.broadcast_to(w, loss.shape)
@@ -306,10 +308,16 @@ def generic_logsumexp(xp: Namespace, x: Array, *, axis: int = -1, keepdims: bool
 
     The shift is gradient-neutral, so detaching it changes no gradient but spares autograd the
     tie-mask VJP of ``max`` (3x faster backward on torch, 10x under ``jax.jit``; DESIGN.md).
-    Rows whose maximum is not finite (all ``-inf``) are not shifted, so they give ``-inf``.
+    Rows whose maximum is infinite (all ``-inf``, or a ``+inf``) are not shifted, so they
+    give ``-inf`` (``+inf``); a row holding NaN gives NaN.
     """
+    if x.shape[axis] == 0:  # log of an empty sum: -inf, as torch and JAX (max of nothing raises)
+        out = xp.sum(x, axis=axis, keepdims=True) - math.inf
+        return out if keepdims else xp.squeeze(out, axis=axis)
     m = stop_gradient(xp, xp.max(x, axis=axis, keepdims=True))
-    m = xp.where(xp.isfinite(m), m, xp.zeros_like(m))
+    # only infinite maxima are replaced: a NaN maximum (a NaN in the row) stays, so the row is
+    # NaN without exp overflowing on the row's other entries (NumPy would warn)
+    m = xp.where(xp.isinf(m), xp.zeros_like(m), m)
     out = xp.log(xp.sum(xp.exp(x - m), axis=axis, keepdims=True)) + m
     return out if keepdims else xp.squeeze(out, axis=axis)
 
@@ -388,13 +396,25 @@ def softmax(xp: Namespace, x: Array, *, axis: int = -1) -> Array:
     return xp.exp(log_softmax(xp, x, axis=axis))
 
 
+def logaddexp(xp: Namespace, x: Array, y: Array) -> Array:
+    """``xp.logaddexp``, NaN in -> NaN out everywhere: NumPy's (and so array_api_strict's)
+    raises the floating-point 'invalid' flag for a NaN input, a RuntimeWarning (an error under
+    ``-W error``); that flag is silenced there, for this call only. No effect elsewhere."""
+    if is_numpy_namespace(xp) or is_array_api_strict_namespace(xp):
+        import numpy as np
+
+        with np.errstate(invalid="ignore"):
+            return xp.logaddexp(x, y)
+    return xp.logaddexp(x, y)
+
+
 def softplus(xp: Namespace, x: Array) -> Array:
     """``log(1 + e^x)`` as ``logaddexp(x, 0)``.
 
     ``max(x, 0) + log1p(exp(-|x|))`` is avoided: its gradient at 0 is 0.5 on torch but 0 on
     JAX (different kink conventions); ``logaddexp`` has the exact gradient ``σ(x)`` everywhere.
     """
-    return xp.logaddexp(x, const(xp, 0.0, x))  # a 0-d zero: no full-size array to fill
+    return logaddexp(xp, x, const(xp, 0.0, x))  # a 0-d zero: no full-size array to fill
 
 
 def log_sigmoid(xp: Namespace, x: Array) -> Array:

@@ -36,11 +36,14 @@ from ._backend import (
 from ._validate import (
     array_hyperparameters,
     check_axis,
+    check_real,
     check_reduction,
     check_same_shape,
     check_weight,
     hyperparameter,
-    positive_float,
+    integer,
+    is_array,
+    number,
 )
 
 __all__ = [
@@ -107,10 +110,8 @@ class _Classes:
                 raise ValueError(
                     f"target of class indices must have {pred_name}'s shape without the class "
                     f"axis {rows}; got {tuple(target.shape)}")
-            if ignore_index is not None and (isinstance(ignore_index, bool)
-                                             or not isinstance(ignore_index, int)):
-                raise TypeError(f"ignore_index must be an int or None; got "
-                                f"{type(ignore_index).__name__}")
+            if ignore_index is not None:
+                ignore_index = integer("ignore_index", ignore_index)
             _check_labels(xp, target, C, ignore_index)
             self.target = as_dtype(xp, target, index_dtype(xp, target))
         elif xp.isdtype(target.dtype, "real floating"):
@@ -132,15 +133,13 @@ class _Classes:
             if tuple(class_weight.shape) != (C,):
                 raise ValueError(f"class_weight must have shape ({C},); got "
                                  f"{tuple(class_weight.shape)}")
+            check_real(xp, "class_weight", class_weight)
             class_weight = as_dtype(xp, class_weight, dtype)
         self.class_weight = class_weight
         if weight is not None:
             check_weight(xp, weight, rows)
-        ls = hyperparameter(xp, "label_smoothing", label_smoothing, self.scores, low=0.0,
-                            high=1.0)
-        if not isinstance(ls, float):
-            raise TypeError("label_smoothing must be a Python float")
-        self.label_smoothing = ls
+        self.label_smoothing = number("label_smoothing", label_smoothing, low=0.0, high=1.0,
+                                      expected="a float")
 
     # -- class-index targets
     def mask(self) -> Array | None:
@@ -232,8 +231,9 @@ def cross_entropy(logits: Array, target: Array, *, axis: int = -1,
       loss is :math:`(1-ε)\,w_y(-\log p_y) + \tfrac{ε}{C}\sum_c w_c(-\log p_c)`, and ``"mean"``
       divides by :math:`\sum_i w_{y_i}` over non-ignored rows (torch). With probabilities,
       ``"mean"`` divides by the number of rows (torch).
-    * ``ignore_index`` rows contribute 0 and do not count in the mean. If every row is
-      ignored the mean is **0** (torch returns NaN), with a zero gradient.
+    * ``ignore_index`` rows contribute 0 and do not count in the mean. If every row of a
+      non-empty batch is ignored the mean is **0** (torch returns NaN), with a zero gradient;
+      the mean over an empty batch is NaN.
     * ``weight`` (per-sample, ours): ``"mean"`` is :math:`\sum_i w_i\ell_i / \sum_i w_i n_i`
       with :math:`n_i` the torch normaliser above.
 
@@ -267,7 +267,8 @@ def nll_loss(log_probs: Array, target: Array, *, axis: int = -1,
     log-probabilities (``torch.nn.functional.nll_loss`` semantics, the peer; note that torch's
     class axis is 1, ours ``axis=-1`` by default). ``class_weight``, ``ignore_index`` and the
     mean as in :func:`cross_entropy`; floating targets (probabilities) give
-    :math:`-\sum_c q_c \log p_c`.
+    :math:`-\sum_c q_c \log p_c`. A NaN anywhere in a row makes its loss NaN, even off the
+    label (torch reads the label's entry only).
 
     Example:
         >>> import numpy as np, math
@@ -278,6 +279,13 @@ def nll_loss(log_probs: Array, target: Array, *, axis: int = -1,
     check_reduction(reduction)
     c = _Classes(xp, log_probs, target, axis, "log_probs", class_weight, weight, ignore_index,
                  0.0)
+    if c.indices:
+        nll = -c.pick(c.scores)
+        # the pick reads one entry per row; a NaN elsewhere in the row must show too (torch's
+        # nll_loss hides it): NaN in, NaN out for the row
+        row_nan = xp.any(xp.isnan(c.scores), axis=-1)
+        nll = xp.where(row_nan, xp.full_like(nll, math.nan), nll)
+        return _nll_finish(c, nll, reduction, weight)
     return _softmax_ce(c, c.scores, reduction, weight)
 
 
@@ -341,10 +349,11 @@ def softmax_focal_loss(logits: Array, target: Array, *, axis: int = -1, gamma: f
     check_reduction(reduction)
     c = _Classes(xp, logits, target, axis, "logits", None, weight, None, 0.0)
     g = _gamma(gamma)
-    if alpha is not None and hasattr(alpha, "shape") and alpha.ndim == 1:
+    if alpha is not None and is_array(alpha) and alpha.ndim == 1:
         if tuple(alpha.shape) != (c.num_classes,):
             raise ValueError(f"alpha must be a float, a 0-d array or shape ({c.num_classes},); "
                              f"got {tuple(alpha.shape)}")
+        check_real(xp, "alpha", alpha)
         alpha_c: Any = as_dtype(xp, alpha, c.scores.dtype)
     elif alpha is not None:
         alpha_c = hyperparameter(xp, "alpha", alpha, c.scores, low=0.0)
@@ -368,20 +377,21 @@ def softmax_focal_loss(logits: Array, target: Array, *, axis: int = -1, gamma: f
 
 
 def _gamma(gamma: Any) -> float:
-    if isinstance(gamma, bool) or not isinstance(gamma, (int, float)):
-        raise TypeError(f"gamma must be a Python float; got {type(gamma).__name__}")
-    if not gamma >= 0:
-        raise ValueError(f"gamma must be in [0.0, inf); got {gamma}")
-    return float(gamma)
+    """The focusing exponent: a finite Python number ``>= 0`` (it picks code paths, so no
+    arrays)."""
+    return number("gamma", gamma, low=0.0, expected="a float")
 
 
 def _focal_factor(xp: Namespace, one_minus_p: Array, gamma: float) -> Array:
-    """:math:`(1-p)^\\gamma` with a finite gradient at :math:`1 - p = 0` (and 1 for γ = 0)."""
+    """:math:`(1-p)^\\gamma` with a finite gradient at :math:`1 - p = 0` (and 1 for γ = 0).
+
+    The mask is ``<= 0``, not ``> 0``: NaN compares false, so it reaches the power and
+    propagates instead of becoming a factor of 0."""
     if gamma == 0:
         return xp.ones_like(one_minus_p)
-    positive = one_minus_p > 0
-    safe = xp.where(positive, one_minus_p, xp.ones_like(one_minus_p))
-    return xp.where(positive, safe**gamma, xp.zeros_like(one_minus_p))
+    zero = one_minus_p <= 0
+    safe = xp.where(zero, xp.ones_like(one_minus_p), one_minus_p)
+    return xp.where(zero, xp.zeros_like(one_minus_p), safe**gamma)
 
 
 def kl_divergence(logits: Array, target: Array, *, axis: int = -1,
@@ -438,7 +448,10 @@ def binary_cross_entropy(probs: Array, target: Array, *, eps: float = 1e-7,
     :math:`\hat p = \mathrm{clip}(p, ε, 1-ε)`.
 
     The clip follows Keras (``ε = 1e-7``: each element's loss is at most
-    :math:`-\log ε ≈ 16.1`, and the gradient is 0 beyond the clip). torch's
+    :math:`-\log ε ≈ 16.1`, and the gradient is 0 beyond the clip). :math:`1 - \hat p` is
+    clipped as such (``1 - p`` is exact for :math:`p \ge 1/2`): in float32, ``1 - ε`` itself
+    rounds to :math:`1 - 1.19\cdot10^{-7}`, which would cap the loss at 15.94, not 16.12 as in
+    float64 (Keras' float32 clip does; we keep float32 within its tolerance of float64). torch's
     ``binary_cross_entropy`` (the peer) instead clamps each log at -100, so the two agree
     exactly whenever :math:`ε \le p \le 1-ε` and differ for saturated probabilities (torch's
     loss reaches 100). Prefer :func:`binary_cross_entropy_with_logits`, which needs no clip.
@@ -449,11 +462,13 @@ def binary_cross_entropy(probs: Array, target: Array, *, eps: float = 1e-7,
         True
     """
     xp, p, t, out_dtype = _binary(probs, target, weight, reduction, "probs")
-    eps = positive_float("eps", eps)
-    if eps >= 0.5:
-        raise ValueError(f"eps must be in (0, 0.5); got {eps}")
-    p = xp.clip(p, eps, 1 - eps)
-    loss = -(t * xp.log(p) + (1 - t) * xp.log1p(-p))
+    eps = number("eps", eps, low=0.0, low_inclusive=False, high=0.5, high_inclusive=False)
+    log_p = xp.log(xp.clip(p, eps, 1 - eps))
+    # log(1 - p̂): log1p(-p) below 1/2; above, clip 1 - p (exact there) at eps, since 1 - eps
+    # rounds in float32. clip propagates NaN on every backend, and both branches are finite.
+    log_1mp = xp.where(p > 0.5, xp.log(xp.clip(1 - p, eps, 0.5)),
+                       xp.log1p(-xp.clip(p, eps, 0.5)))
+    loss = -(t * log_p + (1 - t) * log_1mp)
     return reduce_loss(xp, loss, reduction=reduction, weight=weight, out_dtype=out_dtype)
 
 
@@ -465,9 +480,10 @@ def binary_cross_entropy_with_logits(logits: Array, target: Array, *,
     :math:`\ell = (1 - t)\,z + (1 + (w_+ - 1)\,t)\,\mathrm{softplus}(-z)`
     (:math:`= \mathrm{softplus}(z) - t z` without ``pos_weight``).
 
-    ``pos_weight`` (broadcastable to ``logits``, typically ``(C,)`` for multi-label) scales the
-    positive term, as ``torch.nn.functional.binary_cross_entropy_with_logits`` (the peer;
-    also ``optax.losses.sigmoid_binary_cross_entropy``). Exact for logits of ±1e4.
+    ``pos_weight`` (an array broadcastable to ``logits``, typically ``(C,)`` for multi-label,
+    or a Python number ``>= 0``) scales the positive term, as
+    ``torch.nn.functional.binary_cross_entropy_with_logits`` (the peer; also
+    ``optax.losses.sigmoid_binary_cross_entropy``). Exact for logits of ±1e4.
 
     Example:
         >>> import numpy as np, math
@@ -479,8 +495,11 @@ def binary_cross_entropy_with_logits(logits: Array, target: Array, *,
     if pos_weight is None:
         loss = softplus(xp, z) - t * z
     else:
-        check_weight(xp, pos_weight, tuple(logits.shape), name="pos_weight")
-        pw = as_dtype(xp, pos_weight, z.dtype)
+        if is_array(pos_weight):
+            check_weight(xp, pos_weight, tuple(logits.shape), name="pos_weight")
+            pw = as_dtype(xp, pos_weight, z.dtype)
+        else:
+            pw = number("pos_weight", pos_weight, low=0.0, expected="an array or a number")
         loss = (1 - t) * z + (1 + (pw - 1) * t) * softplus(xp, -z)
     return reduce_loss(xp, loss, reduction=reduction, weight=weight, out_dtype=out_dtype)
 
@@ -504,11 +523,11 @@ def sigmoid_focal_loss(logits: Array, target: Array, *, alpha: Any = 0.25, gamma
     """
     xp, z, t, out_dtype = _binary(logits, target, weight, reduction, "logits", alpha=alpha)
     g = _gamma(gamma)
+    a = None if alpha is None else hyperparameter(xp, "alpha", alpha, z, low=0.0, high=1.0)
     ce = softplus(xp, z) - t * z
     one_minus_pt = sigmoid(xp, z) * (1 - t) + sigmoid(xp, -z) * t
     loss = _focal_factor(xp, one_minus_pt, g) * ce
-    if alpha is not None:
-        a = hyperparameter(xp, "alpha", alpha, z, low=0.0, high=1.0)
+    if a is not None:
         loss = (a * t + (1 - a) * (1 - t)) * loss
     return reduce_loss(xp, loss, reduction=reduction, weight=weight, out_dtype=out_dtype)
 
@@ -519,14 +538,22 @@ def _signed_target(xp: Namespace, t: Array) -> Array:
 
 
 def _check_signs(xp: Namespace, target: Array) -> None:
-    if not eager_all(xp, (target == 1) | (target == 0) | (target == -1)):
+    """Eager-only: labels in {-1, 0, 1}. Booleans always are (and cannot be compared with the
+    Python int 1 in array_api_strict); NaN passes, to propagate as any NaN input."""
+    if xp.isdtype(target.dtype, "bool"):
+        return
+    ok = (target == 1) | (target == 0) | (target == -1)
+    if xp.isdtype(target.dtype, "real floating"):
+        ok = ok | xp.isnan(target)
+    if not eager_all(xp, ok):
         raise ValueError("target must hold labels in {-1, 1} or {0, 1}")
 
 
 def hinge_loss(scores: Array, target: Array, *, weight: Array | None = None,
                reduction: str = "mean") -> Array:
     r"""Hinge loss, :math:`\ell = \max(0, 1 - y\,s)` elementwise, for labels :math:`y` in
-    {-1, 1} or {0, 1} (0 is read as -1, as Keras ``hinge`` does; checked in eager mode).
+    {-1, 1} or {0, 1} (0 is read as -1, as Keras ``hinge`` does; checked in eager mode) or
+    booleans; a NaN label gives a NaN loss, not an error.
 
     Keras (the peer) averages over the last axis first; every element counts once here.
 
@@ -561,7 +588,9 @@ def margin_ranking_loss(x1: Array, x2: Array, target: Array, *, margin: Any = 0.
                         weight: Array | None = None, reduction: str = "mean") -> Array:
     r"""Margin ranking loss, :math:`\ell = \max(0, -y\,(x_1 - x_2) + m)` with :math:`y = 1`
     when ``x1`` should rank higher, -1 otherwise. Peer:
-    ``torch.nn.functional.margin_ranking_loss``.
+    ``torch.nn.functional.margin_ranking_loss`` (labels in {-1, 1}). Labels in {0, 1} and
+    booleans work too: 0 (``False``) is read as -1, as in :func:`hinge_loss` (torch leaves
+    :math:`y = 0` undefined); other values raise (checked in eager mode).
 
     Example:
         >>> import numpy as np
@@ -578,7 +607,9 @@ def margin_ranking_loss(x1: Array, x2: Array, target: Array, *, margin: Any = 0.
     _check_binary_target(xp, "target", target)
     if weight is not None:
         check_weight(xp, weight, tuple(x1.shape))
+    _check_signs(xp, target)
     a, b, y = (as_dtype(xp, v, dtype) for v in (x1, x2, target))
+    y = _signed_target(xp, y)
     m = hyperparameter(xp, "margin", margin, a)
     loss = xp.maximum(-y * (a - b) + m, xp.zeros_like(a))
     return reduce_loss(xp, loss, reduction=reduction, weight=weight, out_dtype=out_dtype)

@@ -39,7 +39,9 @@ from ._validate import (
     check_ndim,
     check_reduction,
     check_weight,
+    flag,
     hyperparameter,
+    integer,
     positive_float,
 )
 from .classification import cross_entropy
@@ -74,6 +76,17 @@ def _pos_neg(xp: Namespace, pos_scores: Array, neg_scores: Array, *, paired_only
     return out_dtype, as_dtype(xp, pos_scores, dtype), neg
 
 
+def _mean_over_negatives(xp: Namespace, pair_losses: Array) -> Array:
+    """Each row's mean over its K pairs; ``K = 0`` is a ValueError (no pair to average) unless
+    the batch is empty too. ``sum / K``: ``xp.mean`` warns on NumPy for an empty batch."""
+    n, k = pair_losses.shape
+    if k == 0 and n > 0:
+        raise ValueError(f"neg_scores must hold at least one negative per row; got shape "
+                         f"({n}, 0)")
+    total = xp.sum(pair_losses, axis=1)
+    return total / k if k else total
+
+
 def bpr_loss(pos_scores: Array, neg_scores: Array, *, weight: Array | None = None,
              reduction: str = "mean") -> Array:
     r"""Bayesian personalised ranking (Rendle et al. 2009):
@@ -88,7 +101,8 @@ def bpr_loss(pos_scores: Array, neg_scores: Array, *, weight: Array | None = Non
     cross-checks.
 
     Args:
-        pos_scores: ``(N,)``; neg_scores: ``(N,)`` or ``(N, K)``.
+        pos_scores: ``(N,)``; neg_scores: ``(N,)`` or ``(N, K)`` with ``K >= 1`` (a row
+            without negatives has no pair to average: ValueError).
 
     Example:
         >>> import numpy as np, math
@@ -100,7 +114,7 @@ def bpr_loss(pos_scores: Array, neg_scores: Array, *, weight: Array | None = Non
     out_dtype, pos, neg = _pos_neg(xp, pos_scores, neg_scores)
     if weight is not None:
         check_weight(xp, weight, (pos.shape[0],))
-    loss = xp.mean(softplus(xp, neg - pos[:, None]), axis=1)
+    loss = _mean_over_negatives(xp, softplus(xp, neg - pos[:, None]))
     return reduce_loss(xp, loss, reduction=reduction, weight=weight, out_dtype=out_dtype)
 
 
@@ -117,8 +131,8 @@ def dynamic_margin_bpr_loss(pos_scores: Array, neg_scores: Array, *, alpha: Any 
     ``alpha=0`` is :func:`bpr_loss`. Defined in SPEC.md (no peer).
 
     Args:
-        pos_scores: ``(N,)``; neg_scores: ``(N,)`` or ``(N, K)``; alpha: float ``>= 0`` or a
-            0-d array.
+        pos_scores: ``(N,)``; neg_scores: ``(N,)`` or ``(N, K)``, ``K >= 1``; alpha: float
+            ``>= 0`` or a 0-d array.
 
     Example:
         >>> import numpy as np, math
@@ -136,13 +150,12 @@ def dynamic_margin_bpr_loss(pos_scores: Array, neg_scores: Array, *, alpha: Any 
         check_weight(xp, weight, (pos.shape[0],))
     gap = pos[:, None] - neg
     margin = stop_gradient(xp, a * sigmoid(xp, gap))
-    loss = xp.mean(softplus(xp, margin - gap), axis=1)
+    loss = _mean_over_negatives(xp, softplus(xp, margin - gap))
     return reduce_loss(xp, loss, reduction=reduction, weight=weight, out_dtype=out_dtype)
 
 
 def _check_num_items(num_items: Any, smallest: int) -> int:
-    if isinstance(num_items, bool) or not isinstance(num_items, int):
-        raise TypeError(f"num_items must be an int; got {type(num_items).__name__}")
+    num_items = integer("num_items", num_items)  # TypeError for a bool, a float, None...
     if num_items < smallest:
         raise ValueError(f"num_items must be at least {smallest} (the candidates scored here); "
                          f"got {num_items}")
@@ -161,7 +174,8 @@ def _integer_ids(xp: Namespace, name: str, ids: Array, shapes: tuple[tuple[int, 
 def sampled_softmax_loss(pos_scores: Array, neg_scores: Array, *, log_q: Array | None = None,
                          pos_log_q: Array | None = None, num_items: int | None = None,
                          pos_ids: Array | None = None, neg_ids: Array | None = None,
-                         remove_accidental_hits: bool = True, weight: Array | None = None,
+                         remove_accidental_hits: bool | None = None,
+                         weight: Array | None = None,
                          reduction: str = "mean") -> Array:
     r"""Softmax cross entropy of each row's positive against K sampled negatives, corrected
     for the sampling (Bengio & Senécal 2008; Jean et al. 2015; Yi et al. 2019):
@@ -184,10 +198,12 @@ def sampled_softmax_loss(pos_scores: Array, neg_scores: Array, *, log_q: Array |
     * neither: no correction (plain sampled softmax).
 
     Accidental hits: with ``pos_ids`` ``(N,)`` and ``neg_ids`` ``(K,)`` or ``(N, K)`` (integer
-    item ids) and ``remove_accidental_hits=True``, a sampled negative that is the row's own
-    positive item is dropped from the partition sum (its logit becomes :math:`-\infty`, as
-    TensorFlow's ``compute_accidental_hits`` / KerasRS' ``RemoveAccidentalHits``). Without ids
-    nothing can be detected, and nothing is removed.
+    item ids), a sampled negative that is the row's own positive item is dropped from the
+    partition sum (its logit becomes :math:`-\infty`, as TensorFlow's
+    ``compute_accidental_hits`` / KerasRS' ``RemoveAccidentalHits``). The ids serve only that:
+    ``remove_accidental_hits`` (default ``None``: remove them when ids are given) set to
+    ``False`` with ids, or to ``True`` without them, would leave an argument without effect,
+    and is a ValueError.
 
     Args:
         pos_scores: ``(N,)``; neg_scores: ``(N, K)``.
@@ -202,9 +218,8 @@ def sampled_softmax_loss(pos_scores: Array, neg_scores: Array, *, log_q: Array |
     xp = namespace(pos_scores=pos_scores, neg_scores=neg_scores, log_q=log_q,
                    pos_log_q=pos_log_q, pos_ids=pos_ids, neg_ids=neg_ids, weight=weight)
     check_reduction(reduction)
-    if not isinstance(remove_accidental_hits, bool):
-        raise TypeError(f"remove_accidental_hits must be a bool; got "
-                        f"{type(remove_accidental_hits).__name__}")
+    if remove_accidental_hits is not None:
+        remove_accidental_hits = flag("remove_accidental_hits", remove_accidental_hits)
     out_dtype, pos, neg = _pos_neg(xp, pos_scores, neg_scores, paired_only=True)
     n, k = neg.shape
     if weight is not None:
@@ -214,6 +229,9 @@ def sampled_softmax_loss(pos_scores: Array, neg_scores: Array, *, log_q: Array |
             raise ValueError("num_items (uniform sampling) and log_q/pos_log_q (given sampling "
                              "probabilities) are two corrections: pass one")
         num_items = _check_num_items(num_items, k + 1)
+        if k == 0:
+            raise ValueError("num_items corrects the sampled negatives; neg_scores has none "
+                             "(K = 0), so it would have no effect: leave it out")
         neg = neg + math.log((num_items - 1) / k)
     if log_q is not None:
         check_floating(xp, "log_q", log_q)
@@ -230,7 +248,13 @@ def sampled_softmax_loss(pos_scores: Array, neg_scores: Array, *, log_q: Array |
         raise ValueError("pos_ids and neg_ids go together (accidental hits are negatives whose "
                          "id is the row's positive id); got only "
                          f"{'pos_ids' if neg_ids is None else 'neg_ids'}")
-    if pos_ids is not None and neg_ids is not None and remove_accidental_hits:
+    if remove_accidental_hits is False and pos_ids is not None:
+        raise ValueError("pos_ids and neg_ids serve only to remove accidental hits; with "
+                         "remove_accidental_hits=False they have no effect: leave them out")
+    if remove_accidental_hits is True and pos_ids is None:
+        raise ValueError("remove_accidental_hits=True needs pos_ids and neg_ids (the hits are "
+                         "found by id); without them it has no effect")
+    if pos_ids is not None and neg_ids is not None:
         _integer_ids(xp, "pos_ids", pos_ids, ((n,),))
         _integer_ids(xp, "neg_ids", neg_ids, ((k,), (n, k)))
         hits = neg_ids == pos_ids[:, None]
@@ -252,13 +276,14 @@ def normalized_sampled_softmax_loss(scores: Array, *, num_items: int, eps: float
               \ell_i = -\log \mathrm{softmax}(s''_{i,:})_i
 
     mean and (population, ``ddof=0``) standard deviation over the whole matrix, with gradients
-    flowing through both. The B - 1 in-batch negatives stand for the ``num_items - 1`` other
+    flowing through both (a constant matrix, std 0, has a finite gradient: the std's is taken
+    as 0 there). The B - 1 in-batch negatives stand for the ``num_items - 1`` other
     items (the correction of :func:`sampled_softmax_loss` with ``num_items``). There is no
     temperature: the z-scoring fixes the logits' scale. ``num_items == B`` is plain in-batch
     cross entropy on the z-scored matrix. Defined in SPEC.md (no peer).
 
     Args:
-        scores: ``(B, B)``, ``B >= 2``; num_items: ``>= B``.
+        scores: ``(B, B)``, ``B >= 2`` (or ``B = 0``, the empty batch); num_items: ``>= B``.
 
     Example:
         >>> import numpy as np, math
@@ -273,15 +298,24 @@ def normalized_sampled_softmax_loss(scores: Array, *, num_items: int, eps: float
     check_floating(xp, "scores", scores)
     check_ndim("scores", scores, 2, "(B, B)")
     b = scores.shape[0]
-    if scores.shape[1] != b or b < 2:
+    if scores.shape[1] != b or b == 1:
         raise ValueError(f"scores must be a square (B, B) matrix with B >= 2 (positives on the "
-                         f"diagonal); got shape {tuple(scores.shape)}")
-    num_items = _check_num_items(num_items, b)
+                         f"diagonal) or B = 0; got shape {tuple(scores.shape)}")
+    num_items = _check_num_items(num_items, max(b, 2))
     eps = positive_float("eps", eps)
     if weight is not None:
         check_weight(xp, weight, (b,))
     s = as_dtype(xp, scores, dtype)
-    z = (s - xp.mean(s)) / (xp.std(s) + eps)
+    if b == 0:  # the empty batch: no rows (xp.mean of nothing would warn on NumPy)
+        loss = xp.sum(s, axis=1)
+        return reduce_loss(xp, loss, reduction=reduction, weight=weight, out_dtype=out_dtype)
+    centred = s - xp.mean(s)
+    var = xp.mean(centred * centred)
+    # std = sqrt(var) with a zero gradient at var = 0 (a constant matrix, e.g. zero-initialised
+    # embeddings), where sqrt's is infinite and JAX's std gives NaN; NaN var stays NaN
+    flat = var == 0
+    std = xp.where(flat, xp.zeros_like(var), xp.sqrt(xp.where(flat, xp.ones_like(var), var)))
+    z = centred / (std + eps)
     correction = math.log((num_items - 1) / (b - 1))
     eye = xp.eye(b, dtype=xp.bool, device=device_of(z))
     logits = xp.where(eye, z, z + correction)
@@ -301,7 +335,8 @@ def csar_loss(energies: Array, target: Array, *, eps: float = 1e-8, axis: int = 
     and a model whose energy is a product of factors (each a ``softplus`` output) has logits
     that are the sum of the factors' logs. Then :func:`arraylosses.cross_entropy` with
     ``target`` (class indices or probabilities), ``class_weight``, ``ignore_index``, ``weight``
-    and ``reduction``. Negative energies raise (checked eagerly; under ``jit`` they give NaN).
+    and ``reduction``. Negative energies raise (checked eagerly; under ``jit`` they give NaN);
+    NaN energies propagate.
     Defined in SPEC.md (no peer).
 
     Args:
@@ -315,7 +350,7 @@ def csar_loss(energies: Array, target: Array, *, eps: float = 1e-8, axis: int = 
     xp = namespace(energies=energies, target=target, class_weight=class_weight, weight=weight)
     check_floating(xp, "energies", energies)
     eps = positive_float("eps", eps)
-    if not eager_all(xp, energies >= 0):
+    if not eager_all(xp, ~(energies < 0)):  # NaN passes: it propagates, as any NaN input
         raise ValueError("energies must be non-negative (softplus or exp outputs); got a "
                          "negative value")
     out_dtype, dtype = compute_dtype(xp, energies, "energies")

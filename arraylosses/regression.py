@@ -6,7 +6,8 @@ Every loss takes ``(pred, target)`` positionally, hyperparameters keyword-only, 
 * ``reduction="none"`` returns the per-sample losses (the elementwise loss, of ``pred``'s
   shape; for :func:`cosine_distance_loss` one loss per row), multiplied by ``weight`` if given;
 * ``"sum"`` returns ``Σ w·l``;
-* ``"mean"`` returns ``Σ l / n``, or ``Σ w·l / Σ w`` with weights (0 if the weights sum to 0).
+* ``"mean"`` returns ``Σ l / n``, or ``Σ w·l / Σ w`` with weights (0 if the weights sum to 0);
+  NaN for an empty batch, weighted or not (``"sum"`` is then 0, ``"none"`` empty).
 
 ``weight`` must broadcast to the per-sample loss without changing its shape. The result has
 ``pred``'s floating dtype (float16/bfloat16 are computed in float32) and lives on ``pred``'s
@@ -26,6 +27,7 @@ from ._backend import (
     compute_dtype,
     const,
     eager_all,
+    logaddexp,
     namespace,
     reduce_loss,
     stop_gradient,
@@ -37,6 +39,7 @@ from ._validate import (
     check_reduction,
     check_same_shape,
     check_weight,
+    flag,
     hyperparameter,
     positive_float,
 )
@@ -215,7 +218,7 @@ def log_cosh_loss(
     """
     xp, p, t, out_dtype = _prepare(pred, target, weight, reduction)
     r = p - t
-    loss = xp.logaddexp(r, -r) - LOG_2
+    loss = logaddexp(xp, r, -r) - LOG_2
     return reduce_loss(xp, loss, reduction=reduction, weight=weight, out_dtype=out_dtype)
 
 
@@ -253,7 +256,7 @@ def poisson_nll_loss(
     *,
     log_input: bool = True,
     full: bool = False,
-    eps: float = 1e-8,
+    eps: float | None = None,
     weight: Array | None = None,
     reduction: str = "mean",
 ) -> Array:
@@ -268,8 +271,11 @@ def poisson_nll_loss(
     :math:`\log t!` is otherwise dropped, so the loss can be negative.
 
     Args:
-        pred: log-rates (``log_input=True``) or rates.
+        pred: log-rates (``log_input=True``) or rates (``>= 0``; a negative rate raises,
+            checked in eager mode only, since it reads values).
         target: counts, same shape, floating or integer.
+        eps: added to the rate inside the log, ``log_input=False`` only (default ``1e-8``, as
+            torch); giving it with ``log_input=True``, where it has no effect, is a ValueError.
 
     Example:
         >>> import numpy as np
@@ -277,11 +283,21 @@ def poisson_nll_loss(
         1.0
     """
     xp, p, t, out_dtype = _prepare(pred, target, weight, reduction)
-    eps = positive_float("eps", eps)
-    for name, flag in (("log_input", log_input), ("full", full)):
-        if not isinstance(flag, bool):
-            raise TypeError(f"{name} must be a bool; got {type(flag).__name__}")
-    loss = xp.exp(p) - t * p if log_input else p - t * xp.log(p + eps)
+    log_input = flag("log_input", log_input)
+    full = flag("full", full)
+    if eps is not None:
+        eps = positive_float("eps", eps)
+        if log_input:
+            raise ValueError("eps applies to rates (log_input=False) only; with log_input=True "
+                             "it has no effect: leave it out")
+    if log_input:
+        loss = xp.exp(p) - t * p
+    else:
+        eps = 1e-8 if eps is None else eps
+        if not eager_all(xp, ~(p < 0)):  # NaN passes: it propagates, as any NaN input
+            raise ValueError("pred must hold non-negative rates when log_input=False; it has "
+                             "negative entries")
+        loss = p - t * xp.log(p + eps)
     if full:
         large = t > 1
         t_safe = xp.where(large, t, xp.ones_like(t))  # log(0) must not reach the gradient
@@ -345,8 +361,7 @@ def gaussian_nll_loss(
     namespace(pred=pred, var=var)
     check_real(xp, "var", var)
     eps = positive_float("eps", eps)
-    if not isinstance(full, bool):
-        raise TypeError(f"full must be a bool; got {type(full).__name__}")
+    full = flag("full", full)
     v = as_dtype(xp, var, p.dtype)
     if _variance_shape(pred, var):
         v = xp.expand_dims(v, axis=-1)

@@ -107,7 +107,7 @@ def test_hyperparameter_arrays_must_be_0d(backend):
 def test_eps_must_be_positive(backend, fn, kw):
     x = _a(backend, np.ones((2, 3)))
     args = (x,) if fn is al.l2_normalize else (x, x, x) if fn is al.gaussian_nll_loss else (x, x)
-    with pytest.raises(ValueError, match="eps must be a positive finite float"):
+    with pytest.raises(ValueError, match=r"eps must be in \(0\.0, inf\); got "):
         fn(*args, **kw)
 
 
@@ -226,7 +226,7 @@ def test_classification_argument_rules(backend):
         al.cross_entropy(z, y, class_weight=_a(backend, np.ones(3)))
     with pytest.raises(TypeError, match="logits must be a real floating array; got dtype .*int"):
         al.cross_entropy(backend.asarray(np.zeros((3, 4), dtype=np.int64)), y)
-    with pytest.raises(TypeError, match="ignore_index must be an int or None; got float"):
+    with pytest.raises(TypeError, match="ignore_index must be an int; got float"):
         al.cross_entropy(z, y, ignore_index=-1.0)
     with pytest.raises(ValueError, match=r"gamma must be in \[0.0, inf\); got -1"):
         al.softmax_focal_loss(z, y, gamma=-1.0)
@@ -234,7 +234,7 @@ def test_classification_argument_rules(backend):
         al.sigmoid_focal_loss(z, z, alpha=1.5)
     with pytest.raises(ValueError, match=r"pos_weight must be broadcastable .* got shape \(3,\)"):
         al.binary_cross_entropy_with_logits(z, z, pos_weight=_a(backend, np.ones(3)))
-    with pytest.raises(ValueError, match=r"eps must be in \(0, 0.5\); got 0.5"):
+    with pytest.raises(ValueError, match=r"eps must be in \(0.0, 0.5\); got 0.5"):
         al.binary_cross_entropy(z, z, eps=0.5)
     with pytest.raises(ValueError, match=r"target must hold labels in \{-1, 1\} or \{0, 1\}"):
         al.hinge_loss(z, _a(backend, np.full((3, 4), 2.0)))

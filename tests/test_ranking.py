@@ -141,8 +141,12 @@ def test_sampled_softmax_removes_accidental_hits(backend, dtype, rng):
     close(call(backend, dtype, al.sampled_softmax_loss, pos, neg, pos_ids=pos_ids,
                neg_ids=neg_ids, reduction="none"), expected, dtype)
     kept = _sampled_rows(pos, neg, np.zeros((n, k)), np.zeros(n), np.zeros((n, k), bool))
-    close(call(backend, dtype, al.sampled_softmax_loss, pos, neg, pos_ids=pos_ids,
-               neg_ids=neg_ids, remove_accidental_hits=False, reduction="none"), kept, dtype)
+    close(call(backend, dtype, al.sampled_softmax_loss, pos, neg,
+               remove_accidental_hits=False, reduction="none"), kept, dtype)
+    # ids with remove_accidental_hits=False would do nothing: rejected (tests/test_hostile_losses)
+    with pytest.raises(ValueError, match="remove_accidental_hits=False they have no effect"):
+        call(backend, dtype, al.sampled_softmax_loss, pos, neg, pos_ids=pos_ids,
+             neg_ids=neg_ids, remove_accidental_hits=False)
     # shared negative ids (K,): the hits are wherever a row's positive id was drawn
     shared = np.array([9, 3, 4])
     expected = _sampled_rows(pos, neg, np.zeros((n, k)), np.zeros(n),
@@ -293,7 +297,7 @@ def test_ranking_errors(backend):
         al.normalized_sampled_softmax_loss(neg, num_items=10)
     with pytest.raises(ValueError, match="num_items must be at least 3"):
         al.normalized_sampled_softmax_loss(_f(backend, np.eye(3)), num_items=2)
-    with pytest.raises(ValueError, match="eps must be a positive finite float"):
+    with pytest.raises(ValueError, match=r"eps must be in \(0\.0, inf\); got 0\.0"):
         al.normalized_sampled_softmax_loss(_f(backend, np.eye(3)), num_items=5, eps=0.0)
     with pytest.raises(ValueError, match="energies must be non-negative"):
         al.csar_loss(_f(backend, [[1.0, -0.5]]), backend.asarray(np.array([0])))
