@@ -445,7 +445,7 @@ HOSTILE: dict[str, Hostile] = {
     "dynamic_margin_bpr_loss": Hostile(scale=(("pos", 1e4), ("neg_k", 1e4))),
     "sampled_softmax_loss": Hostile(scale=(("pos", 1e4), ("neg_k", 1e4))),
     "listnet_loss": Hostile(scale=(("list_scores", 1e4),)),
-    "normalized_sampled_softmax_loss": Hostile(batch=(("square", (0, 1)),)),
+    "normalized_sampled_softmax_loss": Hostile(batch=(("square", (0, 1)), "square_weight")),
     # log(1 + Σ over the pairs): no pair gives 0, as sentence-transformers
     "cosent_loss": Hostile(empty="zero", extreme=({"scale": 100.0}, {"scale": 1000.0})),
     "angle_loss": Hostile(empty="zero", extreme=({"scale": 100.0}, {"scale": 1000.0})),
