@@ -198,8 +198,9 @@ def reduce_loss(
     (``Σ l / n`` without weights). ``norm`` (per-sample, e.g. torch's class weight of each
     sample's label, 0 for ignored samples) replaces the count in the mean's denominator:
     ``Σ w·l / Σ w·norm``. A mean whose denominator is 0 is 0 (there is nothing to average; the
-    gradient is 0, not NaN). An unweighted mean over an empty batch is NaN, as in torch and
-    NumPy. The result is cast to ``out_dtype``.
+    gradient is 0, not NaN), or NaN when a loss is NaN. A mean over an empty batch is NaN,
+    weighted or not, as in torch and NumPy (without NumPy's warning). The result is cast to
+    ``out_dtype``.
     """
     if weight is not None:
         w = as_dtype(xp, weight, loss.dtype)
@@ -208,11 +209,12 @@ def reduce_loss(
         out = loss
     elif reduction == "sum":
         out = xp.sum(loss)
+    elif math.prod(loss.shape) == 0:  # empty batch: NaN, still connected to the graph
+        out = xp.sum(loss) + const(xp, float("nan"), loss)
     elif weight is None and norm is None:
-        n = math.prod(loss.shape)
         # sum / n, not mean: torch's mean backward writes a full array of grad / n, sum's
         # backward is a broadcast view (MSE 1.5x -> 1.2x F.mse_loss, benchmarks/run.py)
-        out = xp.sum(loss) / n if n else xp.mean(loss)
+        out = xp.sum(loss) / math.prod(loss.shape)
     else:
         if norm is None:
             counts = xp.broadcast_to(w, loss.shape)
@@ -221,7 +223,9 @@ def reduce_loss(
         total = xp.sum(xp.broadcast_to(counts, loss.shape))
         nonzero = total != 0
         safe_total = xp.where(nonzero, total, xp.ones_like(total))
-        out = xp.where(nonzero, xp.sum(loss) / safe_total, xp.zeros_like(total))
+        total_loss = xp.sum(loss)
+        # 0·Σ rather than 0 where nothing is averaged: a NaN loss still shows
+        out = xp.where(nonzero, total_loss / safe_total, 0 * total_loss)
     return finalize(xp, out, out_dtype)
 
 
@@ -289,6 +293,10 @@ def generic_logsumexp(xp: Namespace, x: Array, *, axis: int = -1, keepdims: bool
     tie-mask VJP of ``max`` (3x faster backward on torch, 10x under ``jax.jit``; DESIGN.md).
     Rows whose maximum is not finite (all ``-inf``) are not shifted, so they give ``-inf``.
     """
+    if x.shape[axis] == 0:  # an empty sum: -inf (xp.max of an empty axis raises everywhere)
+        shape = tuple(1 if i == axis % x.ndim else s for i, s in enumerate(x.shape))
+        out = xp.full(shape, -float("inf"), dtype=x.dtype, device=device_of(x))
+        return out if keepdims else xp.squeeze(out, axis=axis)
     m = stop_gradient(xp, xp.max(x, axis=axis, keepdims=True))
     m = xp.where(xp.isfinite(m), m, xp.zeros_like(m))
     out = xp.log(xp.sum(xp.exp(x - m), axis=axis, keepdims=True)) + m
