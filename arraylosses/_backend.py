@@ -276,13 +276,27 @@ def log_softmax_at(xp: Namespace, x: Array, indices: Array, *, axis: int = -1) -
     ``x``'s shape with 1 on ``axis``): the log-likelihood of class labels.
 
     The fastest form differs by backend, so it is a primitive: torch gathers from its fused
-    ``log_softmax`` (whose backward is one kernel); elsewhere ``x[idx] - logsumexp(x)``, which
-    never materialises the full log-probabilities (XLA then matches optax's kernel)."""
+    ``log_softmax`` (whose backward is one kernel); elsewhere ``z[idx] - log Σ exp(z)`` with
+    ``z = x - max(x)`` (optax's integer-label cross entropy, which XLA fuses), never
+    materialising the full log-probabilities. The shift comes first: ``x[idx] - logsumexp(x)``
+    subtracts two numbers of the size of the logits, which at ``|x| ~ 1e4`` leaves float32
+    with ``ulp(1e4) ~ 1e-3`` of the result."""
     native = native_kernels(xp)
     if native is not None and native.take_along_axis is not None:
         return native.take_along_axis(native.log_softmax(x, axis), indices, axis)
-    return (take_along_axis(xp, x, indices, axis=axis)
-            - logsumexp(xp, x, axis=axis, keepdims=True))
+    if x.shape[axis] == 0:  # nothing to take (xp.max of an empty axis raises)
+        return take_along_axis(xp, x, indices, axis=axis)
+    with _quiet(xp):  # a row of -inf: log(0) = -inf, then -inf - -inf = NaN, as torch
+        z = _shift(xp, x, axis)
+        return (take_along_axis(xp, z, indices, axis=axis)
+                - xp.log(xp.sum(xp.exp(z), axis=axis, keepdims=True)))
+
+
+def _shift(xp: Namespace, x: Array, axis: int) -> Array:
+    """``x - max(x)`` along ``axis``, the maximum detached (gradient-neutral) and taken as 0
+    in rows whose maximum is not finite (all ``-inf``)."""
+    m = stop_gradient(xp, xp.max(x, axis=axis, keepdims=True))
+    return x - xp.where(xp.isfinite(m), m, xp.zeros_like(m))
 
 
 def generic_logsumexp(xp: Namespace, x: Array, *, axis: int = -1, keepdims: bool = False
@@ -299,13 +313,20 @@ def generic_logsumexp(xp: Namespace, x: Array, *, axis: int = -1, keepdims: bool
         return out if keepdims else xp.squeeze(out, axis=axis)
     m = stop_gradient(xp, xp.max(x, axis=axis, keepdims=True))
     m = xp.where(xp.isfinite(m), m, xp.zeros_like(m))
-    out = xp.log(xp.sum(xp.exp(x - m), axis=axis, keepdims=True)) + m
+    with _quiet(xp):  # a row of -inf: log(0) = -inf, without NumPy's warning
+        out = xp.log(xp.sum(xp.exp(x - m), axis=axis, keepdims=True)) + m
     return out if keepdims else xp.squeeze(out, axis=axis)
 
 
 def generic_log_softmax(xp: Namespace, x: Array, *, axis: int = -1) -> Array:
-    """``x - generic_logsumexp(x)`` along ``axis``."""
-    return x - generic_logsumexp(xp, x, axis=axis, keepdims=True)
+    """``z - log Σ exp(z)`` along ``axis`` with ``z = x - max(x)``: the shift first, so that
+    the entries near the maximum keep their precision at large ``|x|`` (``x - logsumexp(x)``
+    cancels two numbers of the size of ``x``). A row of ``-inf`` gives NaN, as torch."""
+    if x.shape[axis] == 0:
+        return x
+    with _quiet(xp):
+        z = _shift(xp, x, axis)
+        return z - xp.log(xp.sum(xp.exp(z), axis=axis, keepdims=True))
 
 
 def take_along_axis(xp: Namespace, x: Array, indices: Array, *, axis: int) -> Array:
@@ -383,7 +404,21 @@ def softplus(xp: Namespace, x: Array) -> Array:
     ``max(x, 0) + log1p(exp(-|x|))`` is avoided: its gradient at 0 is 0.5 on torch but 0 on
     JAX (different kink conventions); ``logaddexp`` has the exact gradient ``σ(x)`` everywhere.
     """
-    return xp.logaddexp(x, const(xp, 0.0, x))  # a 0-d zero: no full-size array to fill
+    with _quiet(xp):  # NumPy's logaddexp warns "invalid value" on NaN; NaN in, NaN out
+        return xp.logaddexp(x, const(xp, 0.0, x))  # a 0-d zero: no full-size array to fill
+
+
+def _quiet(xp: Namespace) -> Any:
+    """``np.errstate(divide="ignore", invalid="ignore")`` for the NumPy-backed namespaces
+    (NumPy, array_api_strict), whose ufuncs warn where IEEE arithmetic already gives the
+    answer (``log(0) = -inf``, NaN through ``logaddexp``); a no-op context elsewhere."""
+    if is_numpy_namespace(xp) or getattr(xp, "__name__", "") == "array_api_strict":
+        import numpy as np
+
+        return np.errstate(divide="ignore", invalid="ignore")
+    import contextlib
+
+    return contextlib.nullcontext()
 
 
 def log_sigmoid(xp: Namespace, x: Array) -> Array:

@@ -233,9 +233,11 @@ def _mnrl_rows(xp: Namespace, similarity_of: Callable[[str, str], Array], like: 
     if partition_mode == "joint":  # query_to_doc comes first: the positive is column offset + i
         logits = ordered[0] if len(ordered) == 1 else xp.concat(ordered, axis=1)
         return -log_softmax_at(xp, logits, rows + offset, axis=1)[:, 0]
-    positive = take_along_axis(xp, sims["query_to_doc"], rows + offset, axis=1)[:, 0]
-    log_z = sum(logsumexp(xp, s, axis=1) for s in ordered) / len(ordered)
-    return log_z - positive
+    # mean_d logsumexp(s_d) - s⁺ as mean_d logsumexp(s_d - s⁺): logsumexp and s⁺ are both of
+    # the size of the logits, and their difference keeps ulp(1e4) ~ 1e-3 in float32 at scale
+    # 1e4; shifted by the positive, each logsumexp is of the size of the loss
+    positive = take_along_axis(xp, sims["query_to_doc"], rows + offset, axis=1)
+    return sum(logsumexp(xp, s - positive, axis=1) for s in ordered) / len(ordered)
 
 
 def multiple_negatives_symmetric_ranking_loss(
