@@ -534,3 +534,73 @@ def test_matryoshka_zero_prefix_matches_plain_mnrl_semantics(ad_backend, rng):
         value, grads = _value_and_grads(ad_backend, fn, [q, p], "float64")
         assert abs(value - expected) < 1e-10
         assert all(np.all(np.isfinite(g)) for g in grads)
+
+
+# --- the generic kernels (torch and JAX without their fused logsumexp) and jax.jit ----------
+
+JIT_CASES = ["info_nce", "info_nce_paired", "nt_xent", "supcon", "mnrl_symmetric",
+             "matryoshka_mnrl_blocks"]
+
+
+def _tie_inputs():
+    x = np.array([U, U, V, W])
+    return x, x, np.stack([x[[1, 0, 3, 2]], x[[2, 3, 0, 1]]], axis=1)
+
+
+# rows [u, u, v, w] at scale 1e4, per case (negatives: row i's are rows (1, 0, 3, 2)[i] and
+# (2, 3, 0, 1)[i]; supcon's labels [0, 0, 1, 2])
+TIE_EXPECTED = {
+    "info_nce": [LOG2, LOG2, 0, 0],
+    "info_nce_paired": [LOG2, LOG2, 0, 0],
+    "nt_xent": [LOG3, LOG3, 0, 0],
+    "supcon": [0, 0, 0, 0],  # the positive of u is u, against [u, v, w]: log(1) = 0
+    # documents [u, u, v, w | u, u, w, v | v, w, u, u]: u 6 times, v and w 3 times each;
+    # document -> query: u against [u, u, v, w] twice, v and w once
+    "mnrl_symmetric": [math.log(12) / 2, math.log(12) / 2, LOG3 / 2, LOG3 / 2],
+    # at dim 2, w's prefix is u's: 9 documents of that prefix, 3 of v's
+    "matryoshka_mnrl_blocks": [math.log(6 * 9), math.log(6 * 9), 2 * LOG3, LOG3 + math.log(9)],
+}
+TIE_KWARGS = {"info_nce": {"temperature": 1e-4}, "info_nce_paired": {"temperature": 1e-4},
+              "nt_xent": {"temperature": 1e-4},
+              "supcon": {"temperature": 1e-4, "base_temperature": 1e-4},
+              "mnrl_symmetric": {"scale": 1e4}, "matryoshka_mnrl_blocks": {"scale": 1e4}}
+
+
+@pytest.mark.parametrize("name", JIT_CASES)
+def test_generic_kernels(ad_backend, name):
+    """``use_native_kernels(False)``: torch and JAX run the array-API logsumexp/log_softmax,
+    which must handle the empty batch (no ``amax`` of an empty axis) and large logits too."""
+    from arraylosses._backend import use_native_kernels
+
+    previous = use_native_kernels(False)
+    try:
+        e = np.zeros((0, 4))
+        assert np.isnan(_run(ad_backend, "float32", name, e, e, np.zeros((0, 2, 4))))
+        q, p, n = _tie_inputs()
+        close(_run(ad_backend, "float32", name, q, p, n, reduction="none", **TIE_KWARGS[name]),
+              TIE_EXPECTED[name], "float32")
+    finally:
+        use_native_kernels(previous)
+
+
+@pytest.mark.parametrize("name", JIT_CASES)
+def test_under_jax_jit(ad_backend, name):
+    if not ad_backend.name.startswith("jax"):
+        pytest.skip("jax.jit")
+    import jax
+
+    def jitted(q, p, n, **kw):
+        fn, arrays, kwargs = CASES[name](q, p, n, **kw)
+        return jax.jit(lambda *xs: fn(*xs, **kwargs))(*[
+            ad_backend.asarray(a, "float32" if a.dtype.kind == "f" else None) for a in arrays])
+
+    e = np.zeros((0, 4))
+    for reduction, check in (("mean", np.isnan), ("sum", lambda v: v == 0),
+                             ("none", lambda v: v.shape == (0,))):
+        assert check(np.asarray(jitted(e, e, np.zeros((0, 2, 4)), reduction=reduction)))
+    q, p, n = _tie_inputs()
+    close(np.asarray(jitted(q, p, n, reduction="none", **TIE_KWARGS[name])),
+          TIE_EXPECTED[name], "float32")
+    q = q.copy()
+    q[0, 0] = np.nan
+    assert np.isnan(np.asarray(jitted(q, p, n, reduction="mean", **TIE_KWARGS[name])))

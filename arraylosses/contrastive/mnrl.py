@@ -88,7 +88,8 @@ def multiple_negatives_ranking_loss(
     anchors gathered the same way.
 
     An argument the chosen options would ignore is a ValueError: ``hardness_strength > 0``
-    without a ``hardness_mode``, ``all_anchors`` without a direction that scores queries.
+    without a ``hardness_mode`` (the peer ignores it), ``all_anchors`` without a direction
+    that scores queries. A ``hardness_mode`` with ``hardness_strength=0`` adds nothing.
     ``offset`` is an int, a NumPy integer or a 0-d integer array of the inputs' library. An
     empty batch (B = 0) gives NaN for ``"mean"``, 0 for ``"sum"``, an empty ``"none"``.
 
@@ -99,8 +100,7 @@ def multiple_negatives_ranking_loss(
     Example:
         >>> import numpy as np, math
         >>> e = np.eye(2)
-        >>> float(multiple_negatives_ranking_loss(e, e, scale=1.0)) == -math.log(
-        ...     math.e / (math.e + 1))
+        >>> math.isclose(multiple_negatives_ranking_loss(e, e, scale=1.0), math.log1p(1 / math.e))
         True
     """
     m = _prepare(anchors, positives, negatives, scale=scale, similarity=similarity,
@@ -257,8 +257,8 @@ def multiple_negatives_symmetric_ranking_loss(
     Example:
         >>> import numpy as np, math
         >>> e = np.eye(2)
-        >>> float(multiple_negatives_symmetric_ranking_loss(e, e, scale=1.0)) == -math.log(
-        ...     math.e / (math.e + 1))
+        >>> math.isclose(multiple_negatives_symmetric_ranking_loss(e, e, scale=1.0),
+        ...              math.log1p(1 / math.e))
         True
     """
     return multiple_negatives_ranking_loss(
