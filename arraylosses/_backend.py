@@ -206,7 +206,8 @@ def reduce_loss(
     (``Σ l / n`` without weights). ``norm`` (per-sample, e.g. torch's class weight of each
     sample's label, 0 for ignored samples) replaces the count in the mean's denominator:
     ``Σ w·l / Σ w·norm``. A mean whose denominator is 0 over a non-empty batch is 0 (there is
-    nothing to average; the gradient is 0, not NaN). The mean over an empty batch is NaN,
+    nothing to average; the gradient is 0, not NaN), or NaN when a loss is NaN. The mean over
+    an empty batch is NaN,
     weighted or not, as in torch and NumPy (without NumPy's warning). The result is cast to
     ``out_dtype``.
     """
@@ -233,7 +234,9 @@ def reduce_loss(
         total = xp.sum(xp.broadcast_to(counts, loss.shape))
         nonzero = total != 0
         safe_total = xp.where(nonzero, total, xp.ones_like(total))
-        out = xp.where(nonzero, xp.sum(loss) / safe_total, xp.zeros_like(total))
+        total_loss = xp.sum(loss)
+        # 0·Σ rather than 0 where nothing is averaged: a NaN loss still shows
+        out = xp.where(nonzero, total_loss / safe_total, 0 * total_loss)
     return finalize(xp, out, out_dtype)
 
 
@@ -293,13 +296,27 @@ def log_softmax_at(xp: Namespace, x: Array, indices: Array, *, axis: int = -1) -
     ``x``'s shape with 1 on ``axis``): the log-likelihood of class labels.
 
     The fastest form differs by backend, so it is a primitive: torch gathers from its fused
-    ``log_softmax`` (whose backward is one kernel); elsewhere ``x[idx] - logsumexp(x)``, which
-    never materialises the full log-probabilities (XLA then matches optax's kernel)."""
+    ``log_softmax`` (whose backward is one kernel); elsewhere ``z[idx] - log Σ exp(z)`` with
+    ``z = x - max(x)`` (optax's integer-label cross entropy, which XLA fuses), never
+    materialising the full log-probabilities. The shift comes first: ``x[idx] - logsumexp(x)``
+    subtracts two numbers of the size of the logits, which at ``|x| ~ 1e4`` leaves float32
+    with ``ulp(1e4) ~ 1e-3`` of the result."""
     native = native_kernels(xp)
     if native is not None and native.take_along_axis is not None:
         return native.take_along_axis(native.log_softmax(x, axis), indices, axis)
-    return (take_along_axis(xp, x, indices, axis=axis)
-            - logsumexp(xp, x, axis=axis, keepdims=True))
+    if x.shape[axis] == 0:  # nothing to take (xp.max of an empty axis raises)
+        return take_along_axis(xp, x, indices, axis=axis)
+    with _quiet(xp):  # a row of -inf: log(0) = -inf, then -inf - -inf = NaN, as torch
+        z = _shift(xp, x, axis)
+        return (take_along_axis(xp, z, indices, axis=axis)
+                - xp.log(xp.sum(xp.exp(z), axis=axis, keepdims=True)))
+
+
+def _shift(xp: Namespace, x: Array, axis: int) -> Array:
+    """``x - max(x)`` along ``axis``, the maximum detached (gradient-neutral) and taken as 0
+    in rows whose maximum is not finite (all ``-inf``)."""
+    m = stop_gradient(xp, xp.max(x, axis=axis, keepdims=True))
+    return x - xp.where(xp.isfinite(m), m, xp.zeros_like(m))
 
 
 def generic_logsumexp(xp: Namespace, x: Array, *, axis: int = -1, keepdims: bool = False
@@ -318,13 +335,20 @@ def generic_logsumexp(xp: Namespace, x: Array, *, axis: int = -1, keepdims: bool
     # only infinite maxima are replaced: a NaN maximum (a NaN in the row) stays, so the row is
     # NaN without exp overflowing on the row's other entries (NumPy would warn)
     m = xp.where(xp.isinf(m), xp.zeros_like(m), m)
-    out = xp.log(xp.sum(xp.exp(x - m), axis=axis, keepdims=True)) + m
+    with _quiet(xp):  # a row of -inf: log(0) = -inf, without NumPy's warning
+        out = xp.log(xp.sum(xp.exp(x - m), axis=axis, keepdims=True)) + m
     return out if keepdims else xp.squeeze(out, axis=axis)
 
 
 def generic_log_softmax(xp: Namespace, x: Array, *, axis: int = -1) -> Array:
-    """``x - generic_logsumexp(x)`` along ``axis``."""
-    return x - generic_logsumexp(xp, x, axis=axis, keepdims=True)
+    """``z - log Σ exp(z)`` along ``axis`` with ``z = x - max(x)``: the shift first, so that
+    the entries near the maximum keep their precision at large ``|x|`` (``x - logsumexp(x)``
+    cancels two numbers of the size of ``x``). A row of ``-inf`` gives NaN, as torch."""
+    if x.shape[axis] == 0:
+        return x
+    with _quiet(xp):
+        z = _shift(xp, x, axis)
+        return z - xp.log(xp.sum(xp.exp(z), axis=axis, keepdims=True))
 
 
 def take_along_axis(xp: Namespace, x: Array, indices: Array, *, axis: int) -> Array:
@@ -400,12 +424,8 @@ def logaddexp(xp: Namespace, x: Array, y: Array) -> Array:
     """``xp.logaddexp``, NaN in -> NaN out everywhere: NumPy's (and so array_api_strict's)
     raises the floating-point 'invalid' flag for a NaN input, a RuntimeWarning (an error under
     ``-W error``); that flag is silenced there, for this call only. No effect elsewhere."""
-    if is_numpy_namespace(xp) or is_array_api_strict_namespace(xp):
-        import numpy as np
-
-        with np.errstate(invalid="ignore"):
-            return xp.logaddexp(x, y)
-    return xp.logaddexp(x, y)
+    with _quiet(xp):
+        return xp.logaddexp(x, y)
 
 
 def softplus(xp: Namespace, x: Array) -> Array:
@@ -415,6 +435,19 @@ def softplus(xp: Namespace, x: Array) -> Array:
     JAX (different kink conventions); ``logaddexp`` has the exact gradient ``σ(x)`` everywhere.
     """
     return logaddexp(xp, x, const(xp, 0.0, x))  # a 0-d zero: no full-size array to fill
+
+
+def _quiet(xp: Namespace) -> Any:
+    """``np.errstate(divide="ignore", invalid="ignore")`` for the NumPy-backed namespaces
+    (NumPy, array_api_strict), whose ufuncs warn where IEEE arithmetic already gives the
+    answer (``log(0) = -inf``, NaN through ``logaddexp``); a no-op context elsewhere."""
+    if is_numpy_namespace(xp) or is_array_api_strict_namespace(xp):
+        import numpy as np
+
+        return np.errstate(divide="ignore", invalid="ignore")
+    import contextlib
+
+    return contextlib.nullcontext()
 
 
 def log_sigmoid(xp: Namespace, x: Array) -> Array:

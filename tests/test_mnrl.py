@@ -130,10 +130,12 @@ def test_errors(backend):
                                                                       "doc_to_query"))
     with pytest.raises(ValueError, match=r"all_anchors must have as many rows as positives "
                                          r"\(4\)"):
-        al.multiple_negatives_ranking_loss(x[:2, ...], x, all_anchors=x[:3, ...])
+        al.multiple_negatives_ranking_loss(x[:2, ...], x, all_anchors=x[:3, ...],
+                                           directions=("query_to_doc", "doc_to_query"))
     with pytest.raises(ValueError, match=r"all_anchors \(anchors gathered from every device\) "
                                          r"must have shape \(W >= 4, D=3\)"):
-        al.multiple_negatives_ranking_loss(x, x, all_anchors=x[:, :2])
+        al.multiple_negatives_ranking_loss(x, x, all_anchors=x[:, :2],
+                                           directions=("query_to_doc", "query_to_query"))
     with pytest.raises(ValueError, match=r"scale must be in \(0.0, inf\)"):
         al.multiple_negatives_ranking_loss(x, x, scale=0.0)
     with pytest.raises(TypeError, match="directions must be a non-empty tuple"):

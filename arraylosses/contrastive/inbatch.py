@@ -7,6 +7,11 @@ product), then a softmax (or sigmoid) cross entropy is taken per row. ``temperat
 ``logit_scale`` / ``logit_bias`` accept a Python float or a 0-d array (learnable: the
 gradient flows into it). Per-sample losses are one value per anchor row; ``weight`` and
 ``reduction`` as everywhere.
+
+Hostile input, on every backend: an empty batch gives NaN for ``"mean"`` (weighted too), 0 for
+``"sum"`` and an empty array for ``"none"``; NaN in an embedding gives NaN in every row whose
+scores see it; ``offset`` is an int, a NumPy integer or a 0-d integer array of the inputs'
+library (a bool or a float is a TypeError).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from .._backend import (
     Namespace,
     as_dtype,
     compute_dtype,
+    const,
     device_of,
     eager_all,
     finalize,
@@ -36,7 +42,11 @@ from .._validate import (
     check_option,
     check_reduction,
     check_weight,
+    flag,
     hyperparameter,
+    integer,
+    is_array,
+    number,
 )
 from ..similarity import _clamped_norm
 
@@ -105,22 +115,32 @@ def _temperature(xp: Namespace, temperature: Any, like: Array, name: str = "temp
 
 Offset = Any  # a Python int, or a 0-d integer array (traced under shard_map / pmap)
 
+_OFFSET_TYPE = "offset must be an int or a 0-d integer array"
+
+
+def _offset_int(offset: Any) -> int:
+    """A Python or NumPy integer offset as an int; a bool, a float or anything else is a
+    TypeError."""
+    try:
+        return integer("offset", offset)
+    except TypeError:
+        raise TypeError(f"{_OFFSET_TYPE}; got {type(offset).__name__}") from None
+
 
 def _check_offset(xp: Namespace, offset: Any, n: int, m: int) -> Offset:
     """The global index of this device's first row among ``m`` gathered rows, for ``n`` local
-    rows: a Python int (range-checked) or a 0-d integer array (``jax.lax.axis_index(...) * n``
-    inside ``shard_map``; its range is checked when its value can be read)."""
-    if isinstance(offset, bool):
-        raise TypeError("offset must be an int or a 0-d integer array; got bool")
-    if isinstance(offset, int):
-        if not 0 <= offset <= m - n:
+    rows: a Python int or NumPy integer (range-checked, returned as an int) or a 0-d integer
+    array of the inputs' library (``jax.lax.axis_index(...) * n`` inside ``shard_map``; its
+    range is checked when its value can be read). A bool or a float is a TypeError."""
+    if not is_array(offset):
+        value = _offset_int(offset)
+        if not 0 <= value <= m - n:
             raise ValueError(f"offset must be in [0, {m - n}] (the gathered candidates hold {m} "
-                             f"rows for {n} local rows); got {offset}")
-        return offset
-    if not hasattr(offset, "shape") or offset.ndim != 0 or not xp.isdtype(offset.dtype,
-                                                                          "integral"):
-        raise TypeError(f"offset must be an int or a 0-d integer array; got "
-                        f"{getattr(offset, 'shape', type(offset).__name__)}")
+                             f"rows for {n} local rows); got {value}")
+        return value
+    if offset.ndim != 0 or not xp.isdtype(offset.dtype, "integral"):
+        raise TypeError(f"{_OFFSET_TYPE}; got an array of shape {tuple(offset.shape)} and "
+                        f"dtype {offset.dtype}")
     if not eager_all(xp, (offset >= 0) & (offset <= m - n)):
         raise ValueError(f"offset must be in [0, {m - n}] (the gathered candidates hold {m} "
                          f"rows for {n} local rows)")
@@ -170,7 +190,14 @@ def info_nce(query: Array, positive: Array, negatives: Array | None = None, *,
       (rows ``offset + i``) against ``all_query``, the queries gathered the same way.
     * ``negative_mode="unpaired"``: ``negatives`` ``(M, D)`` shared by all queries;
       ``"paired"``: ``(N, K, D)``, each query its own K. The positive is not compared with the
-      other rows' positives in these modes (as ``info-nce-pytorch``).
+      other rows' positives in these modes (as ``info-nce-pytorch``). No negatives (M = 0 or
+      K = 0) leave the positive alone in the softmax: the loss is 0.
+    * An argument the chosen mode does not use is a ValueError, not ignored: ``offset`` (other
+      than 0), ``symmetric`` and ``all_query`` with explicit negatives,
+      ``negative_mode="paired"`` without them. ``offset`` is an int, a NumPy integer or a 0-d
+      integer array of the inputs' library.
+    * An empty batch (N = 0) gives NaN for ``"mean"``, 0 for ``"sum"`` and an empty array
+      for ``"none"``; NaN in an embedding gives NaN in every row whose logits see it.
 
     Args:
         query: ``(N, D)``; positive: ``(N, D)`` (or ``(M >= N, D)`` in-batch); all_query:
@@ -184,12 +211,11 @@ def info_nce(query: Array, positive: Array, negatives: Array | None = None, *,
         True
     """
     xp = namespace(query=query, positive=positive, negatives=negatives, all_query=all_query,
-                   weight=weight, **array_hyperparameters(temperature=temperature))
+                   weight=weight, **array_hyperparameters(temperature=temperature, offset=offset))
     check_reduction(reduction)
     check_option("similarity", similarity, SIMILARITIES)
     check_option("negative_mode", negative_mode, ("unpaired", "paired"))
-    if not isinstance(symmetric, bool):
-        raise TypeError(f"symmetric must be a bool; got {type(symmetric).__name__}")
+    symmetric = flag("symmetric", symmetric)
     out_dtype, dtype = compute_dtype(xp, query, "query")
     _rows(query=query, positive=positive)
     _same_width(("query", query), ("positive", positive))
@@ -199,7 +225,13 @@ def info_nce(query: Array, positive: Array, negatives: Array | None = None, *,
     if weight is not None:
         check_weight(xp, weight, (n,))
     if negatives is None:
+        if negative_mode != "unpaired":
+            raise ValueError(f"negative_mode={negative_mode!r} applies to explicit negatives; "
+                             "with negatives=None the other rows' positives are the negatives")
         m = positive.shape[0]
+        if m < n:
+            raise ValueError(f"positive must have at least query's {n} rows (one positive per "
+                             f"query, or every device's); got shape {tuple(positive.shape)}")
         offset = _check_offset(xp, offset, n, m)
         logits = _scores(xp, q, p, similarity) / tau
         target = _diagonal_targets(xp, logits, n, offset)
@@ -226,6 +258,10 @@ def info_nce(query: Array, positive: Array, negatives: Array | None = None, *,
             raise ValueError("all_query applies to in-batch negatives (negatives=None)")
         if symmetric:
             raise ValueError("symmetric=True applies to in-batch negatives (negatives=None)")
+        if is_array(offset) or _offset_int(offset) != 0:
+            raise ValueError("offset applies to in-batch negatives (negatives=None), where "
+                             "positive may hold every device's rows; it must stay 0 with "
+                             f"explicit negatives, got {offset!r}")
         if tuple(positive.shape) != tuple(query.shape):
             raise ValueError(f"positive must have query's shape {tuple(query.shape)} when "
                              f"negatives are given; got {tuple(positive.shape)}")
@@ -324,16 +360,16 @@ def clip_loss(image_emb: Array, text_emb: Array, *, logit_scale: Any = 1 / 0.07,
     texts (gathered with gradients), ``all_image_emb`` every device's images and ``offset``
     the global index of this device's first row. This device's images are scored against
     every text and its texts (``text_emb[offset:offset + N]``) against every image; each
-    per-sample loss is then the global one.
+    per-sample loss is then the global one. An empty batch: NaN mean, 0 sum, empty "none".
 
     Example:
         >>> import numpy as np, math
         >>> e = np.eye(2)
-        >>> float(clip_loss(e, e, logit_scale=1.0)) == -math.log(math.e / (math.e + 1))
+        >>> math.isclose(clip_loss(e, e, logit_scale=1.0), math.log1p(1 / math.e))
         True
     """
     xp = namespace(image_emb=image_emb, text_emb=text_emb, all_image_emb=all_image_emb,
-                   weight=weight, **array_hyperparameters(logit_scale=logit_scale))
+                   weight=weight, **array_hyperparameters(logit_scale=logit_scale, offset=offset))
     sh = _sharded_pair(xp, ("image_emb", image_emb), ("text_emb", text_emb), all_image_emb,
                        offset, weight, reduction)
     t = hyperparameter(xp, "logit_scale", logit_scale, sh.local_a, low=0.0, low_inclusive=False)
@@ -359,7 +395,7 @@ def siglip_loss(image_emb: Array, text_emb: Array, *, logit_scale: Any = 10.0,
     Several devices: every pair is counted once (image rows against all texts), so only the
     texts need gathering, as in open_clip's ``SigLipLoss`` (which passes text chunks between
     neighbours): ``text_emb`` may hold every device's W texts, ``offset`` the global index of
-    this device's first row.
+    this device's first row. An empty batch: NaN mean, 0 sum, empty "none".
 
     Example:
         >>> import numpy as np, math
@@ -370,7 +406,8 @@ def siglip_loss(image_emb: Array, text_emb: Array, *, logit_scale: Any = 10.0,
         True
     """
     xp = namespace(image_emb=image_emb, text_emb=text_emb, weight=weight,
-                   **array_hyperparameters(logit_scale=logit_scale, logit_bias=logit_bias))
+                   **array_hyperparameters(logit_scale=logit_scale, logit_bias=logit_bias,
+                                           offset=offset))
     sh = _sharded_pair(xp, ("image_emb", image_emb), ("text_emb", text_emb), None, offset,
                        weight, reduction, symmetric=False)
     img, every_txt, offset, out_dtype = sh.local_a, sh.every_b, sh.offset, sh.out_dtype
@@ -400,17 +437,18 @@ def nt_xent_loss(z1: Array, z2: Array, *, temperature: Any = 0.5, offset: Offset
 
     Several devices (lightly's ``gather_distributed``): ``z2`` and ``all_z1`` hold both views
     of every device's W samples, ``z1`` this device's N first views, ``offset`` the global
-    index of its first sample; this device's 2N views are scored against all 2W views.
+    index of its first sample; this device's 2N views are scored against all 2W views. An
+    empty batch: NaN mean, 0 sum, empty "none".
 
     Example:
         >>> import numpy as np, math
         >>> z = np.eye(2)
         >>> # each view: positive cos 1, negatives cos 0 and 0
-        >>> float(nt_xent_loss(z, z, temperature=1.0)) == -math.log(math.e / (math.e + 2))
+        >>> math.isclose(nt_xent_loss(z, z, temperature=1.0), math.log1p(2 / math.e))
         True
     """
     xp = namespace(z1=z1, z2=z2, all_z1=all_z1, weight=weight,
-                   **array_hyperparameters(temperature=temperature))
+                   **array_hyperparameters(temperature=temperature, offset=offset))
     sh = _sharded_pair(xp, ("z1", z1), ("z2", z2), all_z1, offset, weight, reduction)
     n, w = sh.local_a.shape[0], sh.every_b.shape[0]
     tau = _temperature(xp, temperature, sh.local_a)
@@ -439,8 +477,9 @@ def supcon_loss(features: Array, labels: Array, *, temperature: Any = 0.07,
 
     Anchors without positives are left out of the mean (the paper's code divides by zero
     there). ``features`` is ``(N, D)`` or ``(N, V, D)`` (V views). The per-sample loss of
-    sample i is the mean of its V anchors' losses (an anchor without positives counts 0), and
-    ``"mean"`` is the mean over the anchors that have positives. Peer: pytorch-metric-learning
+    sample i is the mean of its V anchors' losses (an anchor without positives counts 0, or
+    NaN when its row of scores holds NaN), and ``"mean"`` is the mean over the anchors that
+    have positives (0 when none has; NaN for an empty batch). Peer: pytorch-metric-learning
     ``SupConLoss`` (``temperature=0.1``, no base temperature: equal to ours with
     ``base_temperature=temperature``).
 
@@ -448,8 +487,8 @@ def supcon_loss(features: Array, labels: Array, *, temperature: Any = 0.07,
         >>> import numpy as np, math
         >>> f = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
         >>> # anchors 0 and 1 each have one positive (cos 1) and one negative (cos 0)
-        >>> float(supcon_loss(f, np.array([0, 0, 1]), temperature=1.0, base_temperature=1.0)
-        ...       ) == -math.log(math.e / (math.e + 1))
+        >>> math.isclose(supcon_loss(f, np.array([0, 0, 1]), temperature=1.0,
+        ...                          base_temperature=1.0), math.log1p(1 / math.e))
         True
     """
     xp = namespace(features=features, labels=labels, weight=weight,
@@ -485,7 +524,9 @@ def supcon_loss(features: Array, labels: Array, *, temperature: Any = 0.07,
     has = count > 0
     safe_log_prob = xp.where(positives, log_prob, xp.zeros_like(log_prob))
     mean_pos = xp.sum(safe_log_prob, axis=1) / xp.where(has, count, xp.ones_like(count))
-    anchor_loss = -(tau / tau_b) * mean_pos  # 0 where the anchor has no positive
+    # 0 where the anchor has no positive: 0·(its row of scores) there, so that NaN shows
+    seen = xp.sum(xp.where(self_mask, xp.zeros_like(logits), logits), axis=1)
+    anchor_loss = -(tau / tau_b) * mean_pos + xp.where(has, xp.zeros_like(seen), 0 * seen)
     # per sample: the mean of its V anchors' losses; the mean's normaliser counts only the
     # anchors with positives, so "mean" is the mean over those anchors
     per_sample = xp.sum(xp.reshape(anchor_loss, (views, n)), axis=0) / views
@@ -510,7 +551,10 @@ def entropy_adaptive_info_nce(query: Array, positive: Array, *, min_temperature:
     ``return_temperature=True`` the result is ``(loss, tau)``, ``tau`` a 0-d array.
 
     Args:
-        query, positive: ``(N, D)`` with ``N >= 2``.
+        query, positive: ``(N, D)`` with ``N >= 2`` (N = 1 is a ValueError; an empty batch,
+            N = 0, gives NaN for ``"mean"``, 0 for ``"sum"``, an empty ``"none"``, and a NaN
+            ``tau``: there is no batch to set it).
+        min_temperature, max_temperature: ``0 < min_temperature <= max_temperature``.
 
     Example:
         >>> import numpy as np
@@ -522,17 +566,21 @@ def entropy_adaptive_info_nce(query: Array, positive: Array, *, min_temperature:
     out_dtype, q, p = _paired_batch(xp, ("query", query), ("positive", positive), weight,
                                     reduction)
     n = query.shape[0]
-    if n < 2:
+    if n == 1:
         raise ValueError(f"entropy_adaptive_info_nce needs at least 2 rows (the entropy is "
                          f"normalised by log N); got {n}")
-    for name, value in (("min_temperature", min_temperature),
-                        ("max_temperature", max_temperature)):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-            raise ValueError(f"{name} must be a positive float; got {value!r}")
+    min_temperature = number("min_temperature", min_temperature, low=0.0, low_inclusive=False)
+    max_temperature = number("max_temperature", max_temperature, low=0.0, low_inclusive=False)
+    return_temperature = flag("return_temperature", return_temperature)
     if not min_temperature <= max_temperature:
         raise ValueError(f"min_temperature ({min_temperature}) must not exceed max_temperature "
                          f"({max_temperature})")
     cos = _scores(xp, q, p, "cosine")
+    if n == 0:  # nothing sets the temperature: NaN (an empty batch's mean is NaN too)
+        tau = const(xp, float("nan"), cos)
+        loss = _ce_rows(xp, cos, _diagonal_targets(xp, cos, n, 0))
+        result = reduce_loss(xp, loss, reduction=reduction, weight=weight, out_dtype=out_dtype)
+        return (result, finalize(xp, tau, out_dtype)) if return_temperature else result
     fixed = stop_gradient(xp, cos)
     log_p = log_softmax(xp, fixed / max_temperature, axis=1)
     entropy = -xp.sum(xp.exp(log_p) * log_p, axis=1)

@@ -9,7 +9,8 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from .._backend import Array, Namespace, device_of, namespace, reduce_loss
+from .._backend import Array, Namespace, const, device_of, namespace, reduce_loss
+from .._validate import integer, number
 from ..similarity import l2_normalize
 from .mnrl import (
     _mnrl_rows,
@@ -26,8 +27,13 @@ _NORM_EPS = 1e-12  # sentence-transformers' shrink: torch.nn.functional.normaliz
 def _check_dims(dims: Any, weights: Any) -> tuple[list[int], list[float]]:
     if isinstance(dims, (str, bytes)) or not isinstance(dims, Sequence) or not dims:
         raise TypeError(f"dims must be a non-empty sequence of positive ints; got {dims!r}")
-    if any(isinstance(d, bool) or not isinstance(d, int) or d < 1 for d in dims):
+    try:  # NumPy integers count as ints; a bool or a float is a TypeError
+        checked = [integer("dims entry", d) for d in dims]
+    except TypeError:
+        raise TypeError(f"dims must be positive ints; got {list(dims)}") from None
+    if any(d < 1 for d in checked):
         raise ValueError(f"dims must be positive ints; got {list(dims)}")
+    dims = checked
     if len(set(dims)) != len(dims):
         raise ValueError(f"dims must not repeat; got {list(dims)}")
     if weights is None:
@@ -36,8 +42,9 @@ def _check_dims(dims: Any, weights: Any) -> tuple[list[int], list[float]]:
             len(weights) != len(dims):
         raise ValueError(f"weights must be a sequence of {len(dims)} floats (one per dim); got "
                          f"{weights!r}")
+    weights = [number("weights entry", w, low=0.0) for w in weights]
     pairs = sorted(zip(dims, weights, strict=True), key=lambda dw: -dw[0])  # largest first
-    return [d for d, _ in pairs], [float(w) for _, w in pairs]
+    return [d for d, _ in pairs], [w for _, w in pairs]
 
 
 def _is_embedding(x: Any, width: int) -> bool:
@@ -55,8 +62,8 @@ def matryoshka(loss_fn: Callable[..., Any], dims: Sequence[int], *,
     arrays of at least 2 dimensions whose last axis has the first argument's width ``D``) are
     truncated to each of ``dims``, L2-normalised (as sentence-transformers' ``shrink``) and
     scored; other arguments pass through unchanged. ``weights`` default to 1 per dim (summed,
-    not averaged, as sentence-transformers' ``MatryoshkaLoss``, the peer). Dims larger than
-    ``D`` raise when called.
+    not averaged, as sentence-transformers' ``MatryoshkaLoss``, the peer); they must be finite
+    and ``>= 0``. Dims (ints, NumPy integers too) larger than ``D`` raise when called.
 
     For :func:`multiple_negatives_ranking_loss` (and its symmetric preset) the similarities are
     not recomputed per dim: the embedding is cut into consecutive slices
@@ -151,8 +158,8 @@ class _SliceSimilarities:
         return xp.permute_dims(xp.reshape(head, (x.shape[0], self.blocks, self.block)),
                                (1, 0, 2))
 
-    def norms(self, name: str) -> Array:
-        """``(K, N)``: the clamped norm of every row at every dim."""
+    def inverse_norms(self, name: str) -> Array:
+        """``(K, N)``: ``1 / max(‖x‖, eps)`` for every row at every dim."""
         if name not in self._norms:
             xp, x = self.xp, self.embeddings[name]
             if self.by_blocks:
@@ -163,7 +170,12 @@ class _SliceSimilarities:
                 parts = self._running([xp.sum(x[:, lo:hi] * x[:, lo:hi], axis=1)
                                        for lo, hi in self.slices])
                 squares = xp.stack(parts[::-1])  # largest dim first
-            self._norms[name] = xp.maximum(xp.sqrt(squares), xp.full_like(squares, _NORM_EPS))
+            # max(‖x‖, eps) as sqrt(max(‖x‖², eps²)), as similarity._clamped_norm: sqrt never
+            # sees 0, so a zero prefix gets a zero gradient, not sqrt'(0)·0 = NaN. Inverted here
+            # so that cosine multiplies: dividing by the product of two clamped norms (1e-24)
+            # has a backward through its square (1e-48), 0 in float32: 0/0 = NaN on JAX.
+            norm = xp.sqrt(xp.maximum(squares, const(xp, _NORM_EPS ** 2, squares)))
+            self._norms[name] = 1 / norm
         return self._norms[name]
 
     def dots(self, x: str, y: str) -> Array:
@@ -192,7 +204,8 @@ class _SliceSimilarities:
 
     def cosine(self, x: str, y: str, d: int) -> Array:
         k = self.order[d]
-        return self.dots(x, y)[k, ...] / (self.norms(x)[k, :, None] * self.norms(y)[k, None, :])
+        return (self.dots(x, y)[k, ...] * self.inverse_norms(x)[k, :, None]
+                * self.inverse_norms(y)[k, None, :])
 
 
 def _cosine_at(sims: _SliceSimilarities, x: str, y: str, *, d: int) -> Array:

@@ -27,6 +27,7 @@ from .._validate import (
     check_reduction,
     check_weight,
     hyperparameter,
+    number,
 )
 from .inbatch import SIMILARITIES, Offset, _check_offset, _gathered, _local_rows, _scores
 
@@ -86,6 +87,12 @@ def multiple_negatives_ranking_loss(
     against every query (``query_to_query``, ``doc_to_query``) also need ``all_anchors``, the
     anchors gathered the same way.
 
+    An argument the chosen options would ignore is a ValueError: ``hardness_strength > 0``
+    without a ``hardness_mode`` (the peer ignores it), ``all_anchors`` without a direction
+    that scores queries. A ``hardness_mode`` with ``hardness_strength=0`` adds nothing.
+    ``offset`` is an int, a NumPy integer or a 0-d integer array of the inputs' library. An
+    empty batch (B = 0) gives NaN for ``"mean"``, 0 for ``"sum"``, an empty ``"none"``.
+
     Args:
         anchors: ``(B, D)``; positives: ``(W, D)``, ``W >= B``; negatives: ``(W, D)`` or
             ``(W, K, D)``; all_anchors: ``(W, D)``.
@@ -93,8 +100,7 @@ def multiple_negatives_ranking_loss(
     Example:
         >>> import numpy as np, math
         >>> e = np.eye(2)
-        >>> float(multiple_negatives_ranking_loss(e, e, scale=1.0)) == -math.log(
-        ...     math.e / (math.e + 1))
+        >>> math.isclose(multiple_negatives_ranking_loss(e, e, scale=1.0), math.log1p(1 / math.e))
         True
     """
     m = _prepare(anchors, positives, negatives, scale=scale, similarity=similarity,
@@ -124,7 +130,8 @@ def _prepare(anchors: Array, positives: Array, negatives: Array | None, *, scale
              weight: Array | None, reduction: str) -> _Prepared:
     """Validate MNRL's arguments (shared with :func:`arraylosses.matryoshka`)."""
     xp = namespace(anchors=anchors, positives=positives, negatives=negatives,
-                   all_anchors=all_anchors, weight=weight, **array_hyperparameters(scale=scale))
+                   all_anchors=all_anchors, weight=weight,
+                   **array_hyperparameters(scale=scale, offset=offset))
     check_reduction(reduction)
     check_option("similarity", similarity, SIMILARITIES)
     check_option("partition_mode", partition_mode, ("joint", "per_direction"))
@@ -135,9 +142,11 @@ def _prepare(anchors: Array, positives: Array, negatives: Array | None, *, scale
                          "term would be negative): use partition_mode='joint'")
     if hardness_mode is not None:
         check_option("hardness_mode", hardness_mode, HARDNESS)
-    if isinstance(hardness_strength, bool) or not isinstance(hardness_strength, (int, float)) \
-            or not hardness_strength >= 0:
-        raise ValueError(f"hardness_strength must be a float >= 0; got {hardness_strength!r}")
+    hardness_strength = number("hardness_strength", hardness_strength, low=0.0)
+    if hardness_mode is None and hardness_strength != 0:
+        raise ValueError(f"hardness_strength={hardness_strength} needs a hardness_mode (one of "
+                         f"{', '.join(repr(h) for h in HARDNESS)}); with hardness_mode=None it "
+                         "would be ignored")
     out_dtype, dtype = compute_dtype(xp, anchors, "anchors")
     check_ndim("anchors", anchors, 2, "(B, D)")
     check_ndim("positives", positives, 2, "(W, D)")
@@ -146,6 +155,9 @@ def _prepare(anchors: Array, positives: Array, negatives: Array | None, *, scale
     if positives.shape[1] != width:
         raise ValueError(f"positives must have the embedding width D={width} of anchors; got "
                          f"shape {tuple(positives.shape)}")
+    if w < b:
+        raise ValueError(f"positives must have at least anchors' {b} rows (one positive per "
+                         f"anchor, or every device's); got shape {tuple(positives.shape)}")
     offset = _check_offset(xp, offset, b, w)
     docs = [as_dtype(xp, positives, dtype)]
     if negatives is not None:
@@ -156,8 +168,11 @@ def _prepare(anchors: Array, positives: Array, negatives: Array | None, *, scale
                              f"D={width}); got {tuple(negatives.shape)}")
         neg = as_dtype(xp, negatives, dtype)
         docs += [neg[:, k, :] for k in range(neg.shape[1])]
-    if w != b and all_anchors is None and ("query_to_query" in directions
-                                           or "doc_to_query" in directions):
+    scores_queries = "query_to_query" in directions or "doc_to_query" in directions
+    if all_anchors is not None and not scores_queries:
+        raise ValueError(f"all_anchors is used by the query_to_query and doc_to_query directions "
+                         f"only; directions={directions!r} would ignore it")
+    if w != b and all_anchors is None and scores_queries:
         raise ValueError("query_to_query and doc_to_query score against every device's anchors: "
                          f"with gathered positives ({w} rows for {b} anchors) pass all_anchors, "
                          "the anchors gathered the same way")
@@ -218,9 +233,11 @@ def _mnrl_rows(xp: Namespace, similarity_of: Callable[[str, str], Array], like: 
     if partition_mode == "joint":  # query_to_doc comes first: the positive is column offset + i
         logits = ordered[0] if len(ordered) == 1 else xp.concat(ordered, axis=1)
         return -log_softmax_at(xp, logits, rows + offset, axis=1)[:, 0]
-    positive = take_along_axis(xp, sims["query_to_doc"], rows + offset, axis=1)[:, 0]
-    log_z = sum(logsumexp(xp, s, axis=1) for s in ordered) / len(ordered)
-    return log_z - positive
+    # mean_d logsumexp(s_d) - s⁺ as mean_d logsumexp(s_d - s⁺): logsumexp and s⁺ are both of
+    # the size of the logits, and their difference keeps ulp(1e4) ~ 1e-3 in float32 at scale
+    # 1e4; shifted by the positive, each logsumexp is of the size of the loss
+    positive = take_along_axis(xp, sims["query_to_doc"], rows + offset, axis=1)
+    return sum(logsumexp(xp, s - positive, axis=1) for s in ordered) / len(ordered)
 
 
 def multiple_negatives_symmetric_ranking_loss(
@@ -240,8 +257,8 @@ def multiple_negatives_symmetric_ranking_loss(
     Example:
         >>> import numpy as np, math
         >>> e = np.eye(2)
-        >>> float(multiple_negatives_symmetric_ranking_loss(e, e, scale=1.0)) == -math.log(
-        ...     math.e / (math.e + 1))
+        >>> math.isclose(multiple_negatives_symmetric_ranking_loss(e, e, scale=1.0),
+        ...              math.log1p(1 / math.e))
         True
     """
     return multiple_negatives_ranking_loss(
