@@ -312,11 +312,18 @@ def log_softmax_at(xp: Namespace, x: Array, indices: Array, *, axis: int = -1) -
                 - xp.log(xp.sum(xp.exp(z), axis=axis, keepdims=True)))
 
 
-def _shift(xp: Namespace, x: Array, axis: int) -> Array:
-    """``x - max(x)`` along ``axis``, the maximum detached (gradient-neutral) and taken as 0
-    in rows whose maximum is not finite (all ``-inf``)."""
+def _row_max(xp: Namespace, x: Array, axis: int) -> Array:
+    """The shift of a log-sum-exp: ``max(x)`` along ``axis`` (kept), detached (the shift is
+    gradient-neutral), and 0 in rows whose maximum is infinite (all ``-inf``, or a ``+inf``).
+    A NaN maximum (a NaN in the row) stays: the row is NaN without ``exp`` overflowing on the
+    row's other entries, which a shift of 0 would do at logits of 1e4 (a NumPy warning)."""
     m = stop_gradient(xp, xp.max(x, axis=axis, keepdims=True))
-    return x - xp.where(xp.isfinite(m), m, xp.zeros_like(m))
+    return xp.where(xp.isinf(m), xp.zeros_like(m), m)
+
+
+def _shift(xp: Namespace, x: Array, axis: int) -> Array:
+    """``x - max(x)`` along ``axis``, with :func:`_row_max`'s shift."""
+    return x - _row_max(xp, x, axis)
 
 
 def generic_logsumexp(xp: Namespace, x: Array, *, axis: int = -1, keepdims: bool = False
@@ -331,10 +338,7 @@ def generic_logsumexp(xp: Namespace, x: Array, *, axis: int = -1, keepdims: bool
     if x.shape[axis] == 0:  # log of an empty sum: -inf, as torch and JAX (max of nothing raises)
         out = xp.sum(x, axis=axis, keepdims=True) - math.inf
         return out if keepdims else xp.squeeze(out, axis=axis)
-    m = stop_gradient(xp, xp.max(x, axis=axis, keepdims=True))
-    # only infinite maxima are replaced: a NaN maximum (a NaN in the row) stays, so the row is
-    # NaN without exp overflowing on the row's other entries (NumPy would warn)
-    m = xp.where(xp.isinf(m), xp.zeros_like(m), m)
+    m = _row_max(xp, x, axis)
     with _quiet(xp):  # a row of -inf: log(0) = -inf, without NumPy's warning
         out = xp.log(xp.sum(xp.exp(x - m), axis=axis, keepdims=True)) + m
     return out if keepdims else xp.squeeze(out, axis=axis)
