@@ -50,7 +50,9 @@ def test_public_names_are_exported():
 
 
 SCRIPT = """
-import importlib.util, sys
+import importlib.util, os, sys
+# an editable install (as nox's) puts the source tree on sys.path through a .pth file: drop it
+sys.path = [p for p in sys.path if os.path.realpath(p or ".") != {root!r}]
 sys.path.insert(0, {site!r})
 import numpy as np
 import arraylosses
@@ -67,6 +69,6 @@ def test_crosscheck_registry_inputs_work_from_the_package_alone(tmp_path):
     site = tmp_path / "site"
     shutil.copytree(PACKAGE, site / "arraylosses", ignore=shutil.ignore_patterns("__pycache__"))
     done = subprocess.run([sys.executable, "-I", "-W", "error", "-c",
-                           SCRIPT.format(site=str(site))],
+                           SCRIPT.format(site=str(site), root=str(ROOT.resolve()))],
                           capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-3000:]
