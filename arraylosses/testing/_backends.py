@@ -45,7 +45,7 @@ def _enable_x64() -> contextlib.AbstractContextManager[Any]:
 
     if hasattr(jax, "enable_x64"):  # the public name in current JAX (0.10 here)
         return jax.enable_x64(True)
-    from jax.experimental import enable_x64  # type: ignore[attr-defined]  # older JAX
+    from jax.experimental import enable_x64  # type: ignore[attr-defined,unused-ignore]  # older JAX
 
     return enable_x64(True)  # pragma: no cover
 
