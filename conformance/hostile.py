@@ -406,9 +406,9 @@ def applies(case: Case, kind: str) -> str | None:
     if reason is not None:
         return reason
     if kind == "scale" and not h.scale:
-        return "no input whose scale matters"
+        return "no scaled input declared"
     if kind == "extreme" and not h.extreme:
-        return "no hyperparameter with an edge to try"
+        return "no edge parameter set declared"
     if kind == "boolean" and not any(_zero_one_targets(case, Call.of(case, p))
                                      for p in case.params):
         return "no 0/1 target"

@@ -174,8 +174,8 @@ def markdown(report: dict[str, Any]) -> str:
         + (", torch.compile (torch)" if report["torch_compile_checked"] else "")
         + "; the number shown is the worst relative error of the float32 values (every dtype's "
         "figure is in the JSON report). The adversarial cell lists the hostile-input kinds "
-        "run on every backend column (conformance/hostile.py: nan, empty, zero, constant, "
-        "scale, extreme); what each tried, and why a kind was skipped, is listed below. "
+        f"run on every backend column (conformance/hostile.py: {', '.join(hostile.KINDS)}); "
+        "what each tried, and why a kind was skipped, is listed below. "
         "Peer cells: every cross-check against that library, "
         "values and gradients in float64; `ok*` marks a documented deviation (listed below).",
         "",
