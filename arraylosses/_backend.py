@@ -207,9 +207,8 @@ def reduce_loss(
     sample's label, 0 for ignored samples) replaces the count in the mean's denominator:
     ``Σ w·l / Σ w·norm``. A mean whose denominator is 0 over a non-empty batch is 0 (there is
     nothing to average; the gradient is 0, not NaN), or NaN when a loss is NaN. The mean over
-    an empty batch is NaN,
-    weighted or not, as in torch and NumPy (without NumPy's warning). The result is cast to
-    ``out_dtype``.
+    an empty batch is NaN, weighted or not, as in torch and NumPy (without NumPy's warning).
+    The result is cast to ``out_dtype``.
     """
     if weight is not None:
         w = as_dtype(xp, weight, loss.dtype)

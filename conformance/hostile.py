@@ -48,7 +48,14 @@ from typing import Any
 
 import numpy as np
 
-from arraylosses.testing import BACKENDS, Backend, max_errors, tolerance, value_and_grads
+from arraylosses.testing import (
+    BACKENDS,
+    Backend,
+    max_errors,
+    parts,
+    tolerance,
+    value_and_grads,
+)
 from arraylosses.testing.cases import BY_NAME, Case
 
 SEED = 20261124
@@ -60,8 +67,7 @@ BatchSpec = str | tuple[str, tuple[int, ...]]
 class Hostile:
     """How one case's inputs go degenerate (``None``: derived from the case, see the module)."""
 
-    nan: tuple[str | tuple[str, Callable[[dict[str, np.ndarray]], tuple[int, ...]]], ...] | None \
-        = None
+    nan: tuple[str, ...] | None = None
     batch: tuple[BatchSpec, ...] | None = None
     empty: Any = "auto"  # "auto", "loss", "nan", "zero", "array" or an exception class
     zero: tuple[str, ...] | None = None
@@ -109,17 +115,15 @@ class Call:
         return Call(self.case, {**self.arrays, **arrays}, self.positional, self.by_name,
                     self.static)
 
-    def run(self, backend: Backend, dtype: str, *, jit: bool = False,
-            replace: dict[str, Any] | None = None) -> list[Any]:
+    def run(self, backend: Backend, dtype: str, *, jit: bool = False) -> list[Any]:
         """The result's parts on ``backend`` (arrays cast to ``dtype``), as backend arrays."""
         conv = {n: backend.asarray(self.arrays[n], dtype) for n in self.used()}
-        conv.update(replace or {})
 
         def call(*values: Any) -> Any:
             named = dict(zip(self.used(), values, strict=True))
             out = self.case.fn(*[named[n] for n in self.positional],
                                **{k: named[n] for k, n in self.by_name.items()}, **self.static)
-            return tuple(out) if isinstance(out, (tuple, list)) else (out,)
+            return tuple(parts(out))
 
         values = [conv[n] for n in self.used()]
         if jit:
@@ -153,8 +157,8 @@ def _accepts(case: Case, name: str) -> bool:
     return has_var_kw and fn is not case.fn  # a registry wrapper passes keywords through
 
 
-def _numpy(backend: Backend, parts: list[Any]) -> list[np.ndarray]:
-    return [np.asarray(backend.to_numpy(p), dtype=np.float64) for p in parts]
+def _numpy(backend: Backend, results: list[Any]) -> list[np.ndarray]:
+    return [np.asarray(backend.to_numpy(r), dtype=np.float64) for r in results]
 
 
 def _weight_name(case: Case) -> str | None:
@@ -171,15 +175,14 @@ def _weight_name(case: Case) -> str | None:
 
 def _nan_calls(case: Case, h: Hostile) -> list[tuple[str, Call]]:
     base = Call.of(case)
-    specs = list(h.nan) if h.nan is not None else base.floating(base.positional)
+    names = list(h.nan) if h.nan is not None else base.floating(base.positional)
     calls = []
     reductions = [None] + (["none"] if _accepts(case, "reduction") else [])
     for reduction in reductions:
         call = Call.of(case, reduction=reduction) if reduction else base
-        for spec in specs:
-            n, at = (spec, None) if isinstance(spec, str) else spec
+        for n in names:
             poisoned = call.arrays[n].copy()
-            poisoned[(0,) * poisoned.ndim if at is None else at(call.arrays)] = np.nan
+            poisoned[(0,) * poisoned.ndim] = np.nan
             calls.append((f"NaN in {n}" + (", reduction='none'" if reduction else ""),
                           call.with_arrays(**{n: poisoned})))
     weight = _weight_name(case)
