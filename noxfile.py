@@ -19,8 +19,15 @@ nox.options.sessions = ["tests"]
 TORCH = "torch==2.13.0"
 CPU_BACKENDS = "numpy,array_api_strict,array_api_strict-device1,torch,jax"
 TEST_DEPS = ["pytest>=8", "hypothesis>=6.100"]
-PEERS = ["optax>=0.2.4", "scikit-learn>=1.6", "torchmetrics>=1.4", "keras>=3.5",
-         "sentence-transformers>=6.1", "pytorch-metric-learning>=2.5", "rax>=0.4"]
+PEERS = [
+    "optax>=0.2.4",
+    "scikit-learn>=1.6",
+    "torchmetrics>=1.4",
+    "keras>=3.5",
+    "sentence-transformers>=6.1",
+    "pytorch-metric-learning>=2.5",
+    "rax>=0.4",
+]
 # one backend alone, proving the others are optional: what each needs beyond numpy
 BACKENDS = {
     "numpy": [],
@@ -39,10 +46,15 @@ def _install_all(session: nox.Session) -> None:
 def tests(session: nox.Session) -> None:
     """Every test on every CPU backend; a missing backend or peer fails instead of skipping."""
     _install_all(session)
-    session.run("pytest", "-q", *session.posargs, env={
-        "ARRAYLOSSES_REQUIRE_BACKENDS": CPU_BACKENDS,
-        "ARRAYLOSSES_REQUIRE_PEERS": "1",
-    })
+    session.run(
+        "pytest",
+        "-q",
+        *session.posargs,
+        env={
+            "ARRAYLOSSES_REQUIRE_BACKENDS": CPU_BACKENDS,
+            "ARRAYLOSSES_REQUIRE_PEERS": "1",
+        },
+    )
 
 
 def _one_backend(name: str):
@@ -51,10 +63,15 @@ def _one_backend(name: str):
         selected = "numpy" if name == "numpy" else f"numpy,{name}"
         if name == "array_api_strict":
             selected += ",array_api_strict-device1"
-        session.run("pytest", "-q", *session.posargs, env={
-            "ARRAYLOSSES_BACKENDS": selected,
-            "ARRAYLOSSES_REQUIRE_BACKENDS": selected,
-        })
+        session.run(
+            "pytest",
+            "-q",
+            *session.posargs,
+            env={
+                "ARRAYLOSSES_BACKENDS": selected,
+                "ARRAYLOSSES_REQUIRE_BACKENDS": selected,
+            },
+        )
 
     session_fn.__doc__ = f"The tests with only the {name} backend installed (peer checks skip)."
     return session_fn
@@ -75,8 +92,13 @@ def conformance(session: nox.Session) -> None:
 def peers(session: nox.Session) -> None:
     """Only the peer cross-checks."""
     _install_all(session)
-    session.run("pytest", "-q", "tests/test_peers.py", *session.posargs,
-                env={"ARRAYLOSSES_REQUIRE_PEERS": "1"})
+    session.run(
+        "pytest",
+        "-q",
+        "tests/test_peers.py",
+        *session.posargs,
+        env={"ARRAYLOSSES_REQUIRE_PEERS": "1"},
+    )
 
 
 @nox.session(reuse_venv=False)
@@ -92,8 +114,13 @@ def wheel(session: nox.Session) -> None:
         session.run("python", "-m", "build", "--wheel", "--outdir", str(work / "dist"))
         (built,) = (work / "dist").glob("arraylosses-*.whl")
         session.install(TORCH)  # first, so nothing else resolves a CUDA torch
-        session.install(str(built), "jax>=0.4.35", "optax>=0.2.4", "scikit-learn>=1.6",
-                        "sentence-transformers>=6.1")
+        session.install(
+            str(built),
+            "jax>=0.4.35",
+            "optax>=0.2.4",
+            "scikit-learn>=1.6",
+            "sentence-transformers>=6.1",
+        )
         for name in (".ci/wheel_smoke.py", "README.md"):
             shutil.copy(root / name, work / pathlib.Path(name).name)
         session.chdir(work)
@@ -105,6 +132,7 @@ def wheel(session: nox.Session) -> None:
 def lint(session: nox.Session) -> None:
     session.install("ruff>=0.6")
     session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
 
 
 @nox.session

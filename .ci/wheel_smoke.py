@@ -62,8 +62,10 @@ def main() -> int:
         report = crosscheck(focal, "sigmoid_focal_loss", backends=["jax"])
         assert settings() == before, f"JAX settings changed: {before} -> {settings()}"
         assert {"float64", "float32"} <= set(seen), seen
-        print(f"x64 {'on' if x64 else 'off'} by the user: {len(report.ran())} rows, candidate "
-              f"saw {sorted(set(seen))}, settings unchanged {settings()}")
+        print(
+            f"x64 {'on' if x64 else 'off'} by the user: {len(report.ran())} rows, candidate "
+            f"saw {sorted(set(seen))}, settings unchanged {settings()}"
+        )
     print("wheel smoke test: ok")
     return 0
 

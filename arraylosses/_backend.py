@@ -307,8 +307,9 @@ def log_softmax_at(xp: Namespace, x: Array, indices: Array, *, axis: int = -1) -
         return take_along_axis(xp, x, indices, axis=axis)
     with _quiet(xp):  # a row of -inf: log(0) = -inf, then -inf - -inf = NaN, as torch
         z = _shift(xp, x, axis)
-        return (take_along_axis(xp, z, indices, axis=axis)
-                - xp.log(xp.sum(xp.exp(z), axis=axis, keepdims=True)))
+        return take_along_axis(xp, z, indices, axis=axis) - xp.log(
+            xp.sum(xp.exp(z), axis=axis, keepdims=True)
+        )
 
 
 def _row_max(xp: Namespace, x: Array, axis: int) -> Array:
@@ -325,8 +326,7 @@ def _shift(xp: Namespace, x: Array, axis: int) -> Array:
     return x - _row_max(xp, x, axis)
 
 
-def generic_logsumexp(xp: Namespace, x: Array, *, axis: int = -1, keepdims: bool = False
-                      ) -> Array:
+def generic_logsumexp(xp: Namespace, x: Array, *, axis: int = -1, keepdims: bool = False) -> Array:
     """``log Σ exp(x)`` in array-API operations, shifted by the (gradient-detached) maximum.
 
     The shift is gradient-neutral, so detaching it changes no gradient but spares autograd the
@@ -408,13 +408,15 @@ def _load_native(xp: Namespace) -> NativeKernels | None:
         return NativeKernels(
             lambda x, axis, keepdims: torch.logsumexp(x, dim=axis, keepdim=keepdims),
             lambda x, axis: torch.log_softmax(x, dim=axis),
-            lambda x, indices, axis: torch.gather(x, axis, indices))
+            lambda x, indices, axis: torch.gather(x, axis, indices),
+        )
     if is_jax_namespace(xp):
         import jax
 
         return NativeKernels(
             lambda x, axis, keepdims: jax.nn.logsumexp(x, axis=axis, keepdims=keepdims),
-            lambda x, axis: jax.nn.log_softmax(x, axis=axis))
+            lambda x, axis: jax.nn.log_softmax(x, axis=axis),
+        )
     return None
 
 

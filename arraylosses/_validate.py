@@ -34,21 +34,22 @@ def check_same_shape(name_a: str, a: Array, name_b: str, b: Array) -> None:
     """No silent broadcasting: ``(N, 1)`` against ``(N,)`` is an error, not an ``(N, N)``."""
     if tuple(a.shape) != tuple(b.shape):
         raise ValueError(
-            f"{name_b} must have the same shape as {name_a} {tuple(a.shape)}; "
-            f"got {tuple(b.shape)}"
+            f"{name_b} must have the same shape as {name_a} {tuple(a.shape)}; got {tuple(b.shape)}"
         )
 
 
 def check_min_ndim(name: str, x: Array, ndim: int, what: str) -> None:
     if x.ndim < ndim:
-        raise ValueError(f"{name} must have at least {ndim} dimension(s) ({what}); got shape "
-                         f"{tuple(x.shape)}")
+        raise ValueError(
+            f"{name} must have at least {ndim} dimension(s) ({what}); got shape {tuple(x.shape)}"
+        )
 
 
 def check_ndim(name: str, x: Array, ndim: int, what: str) -> None:
     if x.ndim != ndim:
-        raise ValueError(f"{name} must have {ndim} dimension(s) ({what}); got shape "
-                         f"{tuple(x.shape)}")
+        raise ValueError(
+            f"{name} must have {ndim} dimension(s) ({what}); got shape {tuple(x.shape)}"
+        )
 
 
 def check_axis(name: str, axis: Any, x: Array) -> int:
@@ -56,8 +57,10 @@ def check_axis(name: str, axis: Any, x: Array) -> int:
     if isinstance(axis, bool) or not isinstance(axis, int):
         raise TypeError(f"{name} must be an int; got {type(axis).__name__}")
     if not -x.ndim <= axis < x.ndim:
-        raise ValueError(f"{name} must be in [-{x.ndim}, {x.ndim}) for an array of shape "
-                         f"{tuple(x.shape)}; got {axis}")
+        raise ValueError(
+            f"{name} must be in [-{x.ndim}, {x.ndim}) for an array of shape "
+            f"{tuple(x.shape)}; got {axis}"
+        )
     return axis % x.ndim
 
 
@@ -81,8 +84,12 @@ def _numpy_bool(value: Any) -> bool:
 def is_array(value: Any) -> bool:
     """An array (of any library), as opposed to a Python or NumPy scalar such as ``np.float64``,
     which has a ``shape`` too but is a number, not an array of the inputs' library."""
-    return hasattr(value, "shape") and hasattr(value, "dtype") \
-        and not isinstance(value, numbers.Number) and not _numpy_bool(value)
+    return (
+        hasattr(value, "shape")
+        and hasattr(value, "dtype")
+        and not isinstance(value, numbers.Number)
+        and not _numpy_bool(value)
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -91,8 +98,9 @@ def is_array(value: Any) -> bool:
 # numbers they stand for (``np.int64(1)`` is an int, ``np.float32(0.5)`` a float).
 
 
-def _range_text(low: float | None, low_inclusive: bool, high: float | None,
-                high_inclusive: bool) -> str:
+def _range_text(
+    low: float | None, low_inclusive: bool, high: float | None, high_inclusive: bool
+) -> str:
     lo = "(-inf, " if low is None else ("[" if low_inclusive else "(") + f"{low}, "
     hi = "inf)" if high is None else f"{high}" + ("]" if high_inclusive else ")")
     return lo + hi
@@ -116,9 +124,17 @@ def integer(name: str, value: Any, *, low: int | None = None, high: int | None =
     return v
 
 
-def number(name: str, value: Any, *, low: float | None = None, low_inclusive: bool = True,
-           high: float | None = None, high_inclusive: bool = True, allow_inf: bool = False,
-           expected: str = "a real number") -> float:
+def number(
+    name: str,
+    value: Any,
+    *,
+    low: float | None = None,
+    low_inclusive: bool = True,
+    high: float | None = None,
+    high_inclusive: bool = True,
+    allow_inf: bool = False,
+    expected: str = "a real number",
+) -> float:
     """A real Python number (or NumPy scalar), returned as ``float``, in the given range.
 
     NaN is always a ValueError; ``±inf`` is one unless ``allow_inf`` (and then it must still
@@ -134,8 +150,9 @@ def number(name: str, value: Any, *, low: float | None = None, low_inclusive: bo
     too_low = low is not None and (v < low or (v == low and not low_inclusive))
     too_high = high is not None and (v > high or (v == high and not high_inclusive))
     if too_low or too_high:
-        raise ValueError(f"{name} must be in "
-                         f"{_range_text(low, low_inclusive, high, high_inclusive)}; got {v}")
+        raise ValueError(
+            f"{name} must be in {_range_text(low, low_inclusive, high, high_inclusive)}; got {v}"
+        )
     return v
 
 
@@ -156,8 +173,14 @@ def hyperparameter(
     them. Their range is not checked, because that would read the value (and break ``jit``).
     """
     if not is_array(value):
-        return number(name, value, low=low, low_inclusive=low_inclusive, high=high,
-                      expected="a float or a 0-d array")
+        return number(
+            name,
+            value,
+            low=low,
+            low_inclusive=low_inclusive,
+            high=high,
+            expected="a float or a 0-d array",
+        )
     if value.ndim != 0:
         raise ValueError(f"{name} must be a float or a 0-d array; got shape {tuple(value.shape)}")
     check_floating(xp, name, value)
@@ -183,8 +206,9 @@ def as_array(xp: Namespace, value: Any, like: Array) -> Array:
     return value if is_array(value) else const(xp, value, like)
 
 
-def check_weight(xp: Namespace, weight: Array, loss_shape: tuple[int, ...], name: str = "weight"
-                 ) -> None:
+def check_weight(
+    xp: Namespace, weight: Array, loss_shape: tuple[int, ...], name: str = "weight"
+) -> None:
     """Per-sample weights must broadcast to the per-sample loss without changing its shape."""
     check_real(xp, name, weight)
     shape = tuple(weight.shape)

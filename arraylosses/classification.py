@@ -61,14 +61,12 @@ __all__ = [
 ]
 
 
-
 def _check_binary_target(xp: Namespace, name: str, target: Array) -> None:
     if not xp.isdtype(target.dtype, ("real floating", "integral", "bool")):
         raise TypeError(f"{name} must be a real or boolean array; got dtype {target.dtype}")
 
 
-def _check_labels(xp: Namespace, target: Array, num_classes: int, ignore_index: int | None
-                  ) -> None:
+def _check_labels(xp: Namespace, target: Array, num_classes: int, ignore_index: int | None) -> None:
     """Eager-only: class indices must lie in ``[0, C)`` (or equal ``ignore_index``)."""
     if math.prod(target.shape) == 0:
         return
@@ -91,9 +89,18 @@ def _check_labels(xp: Namespace, target: Array, num_classes: int, ignore_index: 
 class _Classes:
     """A validated softmax problem: log-probabilities ``(..., C)`` and the target."""
 
-    def __init__(self, xp: Namespace, pred: Array, target: Array, axis: int, pred_name: str,
-                 class_weight: Array | None, weight: Array | None, ignore_index: int | None,
-                 label_smoothing: float) -> None:
+    def __init__(
+        self,
+        xp: Namespace,
+        pred: Array,
+        target: Array,
+        axis: int,
+        pred_name: str,
+        class_weight: Array | None,
+        weight: Array | None,
+        ignore_index: int | None,
+        label_smoothing: float,
+    ) -> None:
         self.xp = xp
         self.out_dtype, dtype = compute_dtype(xp, pred, pred_name)
         if pred.ndim < 1:
@@ -109,7 +116,8 @@ class _Classes:
             if tuple(target.shape) != rows:
                 raise ValueError(
                     f"target of class indices must have {pred_name}'s shape without the class "
-                    f"axis {rows}; got {tuple(target.shape)}")
+                    f"axis {rows}; got {tuple(target.shape)}"
+                )
             if ignore_index is not None:
                 ignore_index = integer("ignore_index", ignore_index)
             _check_labels(xp, target, C, ignore_index)
@@ -118,28 +126,34 @@ class _Classes:
             if tuple(target.shape) != tuple(pred.shape):
                 raise ValueError(
                     f"target of probabilities must have {pred_name}'s shape "
-                    f"{tuple(pred.shape)}; got {tuple(target.shape)}")
+                    f"{tuple(pred.shape)}; got {tuple(target.shape)}"
+                )
             if ignore_index is not None:
-                raise ValueError("ignore_index applies to class-index targets only; target "
-                                 "holds probabilities")
+                raise ValueError(
+                    "ignore_index applies to class-index targets only; target holds probabilities"
+                )
             self.target = as_dtype(xp, target, dtype)
             if axis != pred.ndim - 1:
                 self.target = xp.moveaxis(self.target, axis, -1)
         else:
-            raise TypeError(f"target must hold class indices (integer) or probabilities "
-                            f"(floating); got dtype {target.dtype}")
+            raise TypeError(
+                f"target must hold class indices (integer) or probabilities "
+                f"(floating); got dtype {target.dtype}"
+            )
         self.ignore_index = ignore_index
         if class_weight is not None:
             if tuple(class_weight.shape) != (C,):
-                raise ValueError(f"class_weight must have shape ({C},); got "
-                                 f"{tuple(class_weight.shape)}")
+                raise ValueError(
+                    f"class_weight must have shape ({C},); got {tuple(class_weight.shape)}"
+                )
             check_real(xp, "class_weight", class_weight)
             class_weight = as_dtype(xp, class_weight, dtype)
         self.class_weight = class_weight
         if weight is not None:
             check_weight(xp, weight, rows)
-        self.label_smoothing = number("label_smoothing", label_smoothing, low=0.0, high=1.0,
-                                      expected="a float")
+        self.label_smoothing = number(
+            "label_smoothing", label_smoothing, low=0.0, high=1.0, expected="a float"
+        )
 
     # -- class-index targets
     def mask(self) -> Array | None:
@@ -174,8 +188,9 @@ class _Classes:
             q = (1 - self.label_smoothing) * q + self.label_smoothing / self.num_classes
         return q
 
-    def finish(self, loss: Array, reduction: str, weight: Array | None,
-               norm: Array | None = None) -> Array:
+    def finish(
+        self, loss: Array, reduction: str, weight: Array | None, norm: Array | None = None
+    ) -> Array:
         xp = self.xp
         mask = self.mask() if self.indices else None
         if mask is not None:
@@ -183,8 +198,9 @@ class _Classes:
             loss = xp.where(mask, loss, zero)
             keep = xp.astype(mask, loss.dtype)
             norm = keep if norm is None else norm * keep
-        return reduce_loss(xp, loss, reduction=reduction, weight=weight,
-                           out_dtype=self.out_dtype, norm=norm)
+        return reduce_loss(
+            xp, loss, reduction=reduction, weight=weight, out_dtype=self.out_dtype, norm=norm
+        )
 
 
 def _nll_finish(c: _Classes, nll: Array, reduction: str, weight: Array | None) -> Array:
@@ -215,10 +231,17 @@ def _softmax_ce(c: _Classes, log_p: Array, reduction: str, weight: Array | None)
     return c.finish(-xp.sum(q * log_p, axis=-1), reduction, weight)
 
 
-def cross_entropy(logits: Array, target: Array, *, axis: int = -1,
-                  label_smoothing: float = 0.0, class_weight: Array | None = None,
-                  ignore_index: int | None = None, weight: Array | None = None,
-                  reduction: str = "mean") -> Array:
+def cross_entropy(
+    logits: Array,
+    target: Array,
+    *,
+    axis: int = -1,
+    label_smoothing: float = 0.0,
+    class_weight: Array | None = None,
+    ignore_index: int | None = None,
+    weight: Array | None = None,
+    reduction: str = "mean",
+) -> Array:
     r"""Softmax cross entropy, :math:`\ell = -\sum_c q_c \log \mathrm{softmax}(z)_c`.
 
     ``target`` holds class indices (integer, ``logits``' shape without ``axis``) or
@@ -252,17 +275,25 @@ def cross_entropy(logits: Array, target: Array, *, axis: int = -1,
     """
     xp = namespace(logits=logits, target=target, class_weight=class_weight, weight=weight)
     check_reduction(reduction)
-    c = _Classes(xp, logits, target, axis, "logits", class_weight, weight, ignore_index,
-                 label_smoothing)
+    c = _Classes(
+        xp, logits, target, axis, "logits", class_weight, weight, ignore_index, label_smoothing
+    )
     if c.indices and not c.label_smoothing:  # the common case: no full log-probabilities
         nll = -log_softmax_at(xp, c.scores, c.safe_target()[..., None], axis=-1)[..., 0]
         return _nll_finish(c, nll, reduction, weight)
     return _softmax_ce(c, log_softmax(xp, c.scores), reduction, weight)
 
 
-def nll_loss(log_probs: Array, target: Array, *, axis: int = -1,
-             class_weight: Array | None = None, ignore_index: int | None = None,
-             weight: Array | None = None, reduction: str = "mean") -> Array:
+def nll_loss(
+    log_probs: Array,
+    target: Array,
+    *,
+    axis: int = -1,
+    class_weight: Array | None = None,
+    ignore_index: int | None = None,
+    weight: Array | None = None,
+    reduction: str = "mean",
+) -> Array:
     r"""Negative log-likelihood of class indices, :math:`\ell = -w_y\, \log p_y`, from
     log-probabilities (``torch.nn.functional.nll_loss`` semantics, the peer; note that torch's
     class axis is 1, ours ``axis=-1`` by default). ``class_weight``, ``ignore_index`` and the
@@ -277,8 +308,7 @@ def nll_loss(log_probs: Array, target: Array, *, axis: int = -1,
     """
     xp = namespace(log_probs=log_probs, target=target, class_weight=class_weight, weight=weight)
     check_reduction(reduction)
-    c = _Classes(xp, log_probs, target, axis, "log_probs", class_weight, weight, ignore_index,
-                 0.0)
+    c = _Classes(xp, log_probs, target, axis, "log_probs", class_weight, weight, ignore_index, 0.0)
     if c.indices:
         nll = -c.pick(c.scores)
         # the pick reads one entry per row; a NaN elsewhere in the row must show too (torch's
@@ -289,9 +319,16 @@ def nll_loss(log_probs: Array, target: Array, *, axis: int = -1,
     return _softmax_ce(c, c.scores, reduction, weight)
 
 
-def poly1_cross_entropy(logits: Array, target: Array, *, axis: int = -1, epsilon: Any = 1.0,
-                        label_smoothing: float = 0.0, weight: Array | None = None,
-                        reduction: str = "mean") -> Array:
+def poly1_cross_entropy(
+    logits: Array,
+    target: Array,
+    *,
+    axis: int = -1,
+    epsilon: Any = 1.0,
+    label_smoothing: float = 0.0,
+    weight: Array | None = None,
+    reduction: str = "mean",
+) -> Array:
     r"""Poly-1 loss (Leng et al. 2022, PolyLoss): :math:`\ell = CE + ε\,(1 - p_t)` with
     :math:`p_t = \sum_c q_c\,\mathrm{softmax}(z)_c` for the (label-smoothed) target ``q``.
 
@@ -306,8 +343,9 @@ def poly1_cross_entropy(logits: Array, target: Array, *, axis: int = -1, epsilon
         ...     -math.log(0.75) + 0.25, 12)
         True
     """
-    xp = namespace(logits=logits, target=target, weight=weight,
-                   **array_hyperparameters(epsilon=epsilon))
+    xp = namespace(
+        logits=logits, target=target, weight=weight, **array_hyperparameters(epsilon=epsilon)
+    )
     check_reduction(reduction)
     c = _Classes(xp, logits, target, axis, "logits", None, weight, None, label_smoothing)
     eps = hyperparameter(xp, "epsilon", epsilon, c.scores)
@@ -326,9 +364,16 @@ def poly1_cross_entropy(logits: Array, target: Array, *, axis: int = -1, epsilon
     return c.finish(ce + eps * (1 - pt), reduction, weight)
 
 
-def softmax_focal_loss(logits: Array, target: Array, *, axis: int = -1, gamma: float = 2.0,
-                       alpha: Any = None, weight: Array | None = None,
-                       reduction: str = "mean") -> Array:
+def softmax_focal_loss(
+    logits: Array,
+    target: Array,
+    *,
+    axis: int = -1,
+    gamma: float = 2.0,
+    alpha: Any = None,
+    weight: Array | None = None,
+    reduction: str = "mean",
+) -> Array:
     r"""Softmax focal loss (Lin et al. 2017, multi-class form):
     :math:`\ell = -\alpha_y\,(1 - p_y)^\gamma \log p_y`.
 
@@ -344,15 +389,18 @@ def softmax_focal_loss(logits: Array, target: Array, *, axis: int = -1, gamma: f
         ...     -(0.25 ** 2) * math.log(0.75), 12)
         True
     """
-    xp = namespace(logits=logits, target=target, weight=weight,
-                   **array_hyperparameters(alpha=alpha))
+    xp = namespace(
+        logits=logits, target=target, weight=weight, **array_hyperparameters(alpha=alpha)
+    )
     check_reduction(reduction)
     c = _Classes(xp, logits, target, axis, "logits", None, weight, None, 0.0)
     g = _gamma(gamma)
     if alpha is not None and is_array(alpha) and alpha.ndim == 1:
         if tuple(alpha.shape) != (c.num_classes,):
-            raise ValueError(f"alpha must be a float, a 0-d array or shape ({c.num_classes},); "
-                             f"got {tuple(alpha.shape)}")
+            raise ValueError(
+                f"alpha must be a float, a 0-d array or shape ({c.num_classes},); "
+                f"got {tuple(alpha.shape)}"
+            )
         check_real(xp, "alpha", alpha)
         alpha_c: Any = as_dtype(xp, alpha, c.scores.dtype)
     elif alpha is not None:
@@ -394,8 +442,14 @@ def _focal_factor(xp: Namespace, one_minus_p: Array, gamma: float) -> Array:
     return xp.where(zero, xp.zeros_like(one_minus_p), safe**gamma)
 
 
-def kl_divergence(logits: Array, target: Array, *, axis: int = -1,
-                  weight: Array | None = None, reduction: str = "mean") -> Array:
+def kl_divergence(
+    logits: Array,
+    target: Array,
+    *,
+    axis: int = -1,
+    weight: Array | None = None,
+    reduction: str = "mean",
+) -> Array:
     r"""KL divergence of the softmax of ``logits`` from the target distribution, per row:
     :math:`\ell = \sum_c t_c (\log t_c - \log\mathrm{softmax}(z)_c)`, with :math:`0 \log 0 = 0`.
 
@@ -413,8 +467,9 @@ def kl_divergence(logits: Array, target: Array, *, axis: int = -1,
     xp = namespace(logits=logits, target=target, weight=weight)
     check_reduction(reduction)
     if not xp.isdtype(target.dtype, "real floating"):
-        raise TypeError(f"target must be a floating array of probabilities; got dtype "
-                        f"{target.dtype}")
+        raise TypeError(
+            f"target must be a floating array of probabilities; got dtype {target.dtype}"
+        )
     c = _Classes(xp, logits, target, axis, "logits", None, weight, None, 0.0)
     t = c.target
     positive = t > 0
@@ -428,10 +483,12 @@ def kl_divergence(logits: Array, target: Array, *, axis: int = -1,
 # Elementwise binary losses
 
 
-def _binary(pred: Array, target: Array, weight: Array | None, reduction: str, pred_name: str,
-            **arrays: Any) -> tuple[Namespace, Array, Array, Any]:
-    xp = namespace(**{pred_name: pred}, target=target, weight=weight,
-                   **array_hyperparameters(**arrays))
+def _binary(
+    pred: Array, target: Array, weight: Array | None, reduction: str, pred_name: str, **arrays: Any
+) -> tuple[Namespace, Array, Array, Any]:
+    xp = namespace(
+        **{pred_name: pred}, target=target, weight=weight, **array_hyperparameters(**arrays)
+    )
     check_reduction(reduction)
     out_dtype, dtype = compute_dtype(xp, pred, pred_name)
     _check_binary_target(xp, "target", target)
@@ -441,8 +498,14 @@ def _binary(pred: Array, target: Array, weight: Array | None, reduction: str, pr
     return xp, as_dtype(xp, pred, dtype), as_dtype(xp, target, dtype), out_dtype
 
 
-def binary_cross_entropy(probs: Array, target: Array, *, eps: float = 1e-7,
-                         weight: Array | None = None, reduction: str = "mean") -> Array:
+def binary_cross_entropy(
+    probs: Array,
+    target: Array,
+    *,
+    eps: float = 1e-7,
+    weight: Array | None = None,
+    reduction: str = "mean",
+) -> Array:
     r"""Binary cross entropy on probabilities,
     :math:`\ell = -(t \log \hat p + (1-t) \log(1-\hat p))` with
     :math:`\hat p = \mathrm{clip}(p, ε, 1-ε)`.
@@ -466,16 +529,19 @@ def binary_cross_entropy(probs: Array, target: Array, *, eps: float = 1e-7,
     log_p = xp.log(xp.clip(p, eps, 1 - eps))
     # log(1 - p̂): log1p(-p) below 1/2; above, clip 1 - p (exact there) at eps, since 1 - eps
     # rounds in float32. clip propagates NaN on every backend, and both branches are finite.
-    log_1mp = xp.where(p > 0.5, xp.log(xp.clip(1 - p, eps, 0.5)),
-                       xp.log1p(-xp.clip(p, eps, 0.5)))
+    log_1mp = xp.where(p > 0.5, xp.log(xp.clip(1 - p, eps, 0.5)), xp.log1p(-xp.clip(p, eps, 0.5)))
     loss = -(t * log_p + (1 - t) * log_1mp)
     return reduce_loss(xp, loss, reduction=reduction, weight=weight, out_dtype=out_dtype)
 
 
-def binary_cross_entropy_with_logits(logits: Array, target: Array, *,
-                                     pos_weight: Array | None = None,
-                                     weight: Array | None = None,
-                                     reduction: str = "mean") -> Array:
+def binary_cross_entropy_with_logits(
+    logits: Array,
+    target: Array,
+    *,
+    pos_weight: Array | None = None,
+    weight: Array | None = None,
+    reduction: str = "mean",
+) -> Array:
     r"""Sigmoid cross entropy in the stable form
     :math:`\ell = (1 - t)\,z + (1 + (w_+ - 1)\,t)\,\mathrm{softplus}(-z)`
     (:math:`= \mathrm{softplus}(z) - t z` without ``pos_weight``).
@@ -490,8 +556,9 @@ def binary_cross_entropy_with_logits(logits: Array, target: Array, *,
         >>> float(binary_cross_entropy_with_logits(np.array([0.0]), np.array([1.0]))) == math.log(2)
         True
     """
-    xp, z, t, out_dtype = _binary(logits, target, weight, reduction, "logits",
-                                  pos_weight=pos_weight)
+    xp, z, t, out_dtype = _binary(
+        logits, target, weight, reduction, "logits", pos_weight=pos_weight
+    )
     if pos_weight is None:
         loss = softplus(xp, z) - t * z
     else:
@@ -504,8 +571,15 @@ def binary_cross_entropy_with_logits(logits: Array, target: Array, *,
     return reduce_loss(xp, loss, reduction=reduction, weight=weight, out_dtype=out_dtype)
 
 
-def sigmoid_focal_loss(logits: Array, target: Array, *, alpha: Any = 0.25, gamma: float = 2.0,
-                       weight: Array | None = None, reduction: str = "mean") -> Array:
+def sigmoid_focal_loss(
+    logits: Array,
+    target: Array,
+    *,
+    alpha: Any = 0.25,
+    gamma: float = 2.0,
+    weight: Array | None = None,
+    reduction: str = "mean",
+) -> Array:
     r"""Sigmoid focal loss (Lin et al. 2017, RetinaNet):
     :math:`\ell = \alpha_t\,(1 - p_t)^\gamma\,\mathrm{BCE}(z, t)`, with :math:`p = σ(z)`,
     :math:`p_t = p\,t + (1-p)(1-t)`, :math:`\alpha_t = \alpha t + (1-\alpha)(1-t)`.
@@ -549,8 +623,9 @@ def _check_signs(xp: Namespace, target: Array) -> None:
         raise ValueError("target must hold labels in {-1, 1} or {0, 1}")
 
 
-def hinge_loss(scores: Array, target: Array, *, weight: Array | None = None,
-               reduction: str = "mean") -> Array:
+def hinge_loss(
+    scores: Array, target: Array, *, weight: Array | None = None, reduction: str = "mean"
+) -> Array:
     r"""Hinge loss, :math:`\ell = \max(0, 1 - y\,s)` elementwise, for labels :math:`y` in
     {-1, 1} or {0, 1} (0 is read as -1, as Keras ``hinge`` does; checked in eager mode) or
     booleans; a NaN label gives a NaN loss, not an error.
@@ -568,8 +643,9 @@ def hinge_loss(scores: Array, target: Array, *, weight: Array | None = None,
     return reduce_loss(xp, loss, reduction=reduction, weight=weight, out_dtype=out_dtype)
 
 
-def squared_hinge_loss(scores: Array, target: Array, *, weight: Array | None = None,
-                       reduction: str = "mean") -> Array:
+def squared_hinge_loss(
+    scores: Array, target: Array, *, weight: Array | None = None, reduction: str = "mean"
+) -> Array:
     r"""Squared hinge, :math:`\ell = \max(0, 1 - y\,s)^2`; labels as :func:`hinge_loss`.
     Peer: Keras ``squared_hinge``.
 
@@ -584,8 +660,15 @@ def squared_hinge_loss(scores: Array, target: Array, *, weight: Array | None = N
     return reduce_loss(xp, h * h, reduction=reduction, weight=weight, out_dtype=out_dtype)
 
 
-def margin_ranking_loss(x1: Array, x2: Array, target: Array, *, margin: Any = 0.0,
-                        weight: Array | None = None, reduction: str = "mean") -> Array:
+def margin_ranking_loss(
+    x1: Array,
+    x2: Array,
+    target: Array,
+    *,
+    margin: Any = 0.0,
+    weight: Array | None = None,
+    reduction: str = "mean",
+) -> Array:
     r"""Margin ranking loss, :math:`\ell = \max(0, -y\,(x_1 - x_2) + m)` with :math:`y = 1`
     when ``x1`` should rank higher, -1 otherwise. Peer:
     ``torch.nn.functional.margin_ranking_loss`` (labels in {-1, 1}). Labels in {0, 1} and
@@ -598,8 +681,9 @@ def margin_ranking_loss(x1: Array, x2: Array, target: Array, *, margin: Any = 0.
         ...                     margin=0.1, reduction="none").tolist()
         [0.0, 0.6]
     """
-    xp = namespace(x1=x1, x2=x2, target=target, weight=weight,
-                   **array_hyperparameters(margin=margin))
+    xp = namespace(
+        x1=x1, x2=x2, target=target, weight=weight, **array_hyperparameters(margin=margin)
+    )
     check_reduction(reduction)
     out_dtype, dtype = compute_dtype(xp, x1, "x1")
     check_same_shape("x1", x1, "x2", x2)
@@ -613,4 +697,3 @@ def margin_ranking_loss(x1: Array, x2: Array, target: Array, *, margin: Any = 0.
     m = hyperparameter(xp, "margin", margin, a)
     loss = xp.maximum(-y * (a - b) + m, xp.zeros_like(a))
     return reduce_loss(xp, loss, reduction=reduction, weight=weight, out_dtype=out_dtype)
-

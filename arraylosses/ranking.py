@@ -56,8 +56,9 @@ __all__ = [
 ]
 
 
-def _pos_neg(xp: Namespace, pos_scores: Array, neg_scores: Array, *, paired_only: bool = False
-             ) -> tuple[Any, Array, Array]:
+def _pos_neg(
+    xp: Namespace, pos_scores: Array, neg_scores: Array, *, paired_only: bool = False
+) -> tuple[Any, Array, Array]:
     """Validate ``(N,)`` positives against ``(N,)`` or ``(N, K)`` negatives; return
     ``(out_dtype, pos (N,), neg (N, K))`` in the compute dtype."""
     out_dtype, dtype = compute_dtype(xp, pos_scores, "pos_scores")
@@ -68,8 +69,10 @@ def _pos_neg(xp: Namespace, pos_scores: Array, neg_scores: Array, *, paired_only
     allowed = (2,) if paired_only else (1, 2)
     if neg_scores.ndim not in allowed or neg_scores.shape[0] != n:
         shapes = f"({n}, K)" if paired_only else f"({n},) or ({n}, K)"
-        raise ValueError(f"neg_scores must have shape {shapes} for pos_scores of shape ({n},); "
-                         f"got {tuple(neg_scores.shape)}")
+        raise ValueError(
+            f"neg_scores must have shape {shapes} for pos_scores of shape ({n},); "
+            f"got {tuple(neg_scores.shape)}"
+        )
     neg = as_dtype(xp, neg_scores, dtype)
     if neg.ndim == 1:
         neg = neg[:, None]
@@ -81,14 +84,14 @@ def _mean_over_negatives(xp: Namespace, pair_losses: Array) -> Array:
     the batch is empty too. ``sum / K``: ``xp.mean`` warns on NumPy for an empty batch."""
     n, k = pair_losses.shape
     if k == 0 and n > 0:
-        raise ValueError(f"neg_scores must hold at least one negative per row; got shape "
-                         f"({n}, 0)")
+        raise ValueError(f"neg_scores must hold at least one negative per row; got shape ({n}, 0)")
     total = xp.sum(pair_losses, axis=1)
     return total / k if k else total
 
 
-def bpr_loss(pos_scores: Array, neg_scores: Array, *, weight: Array | None = None,
-             reduction: str = "mean") -> Array:
+def bpr_loss(
+    pos_scores: Array, neg_scores: Array, *, weight: Array | None = None, reduction: str = "mean"
+) -> Array:
     r"""Bayesian personalised ranking (Rendle et al. 2009):
 
     .. math:: \ell_n = \frac1K \sum_k -\log \sigma(s^+_n - s^-_{nk})
@@ -118,8 +121,14 @@ def bpr_loss(pos_scores: Array, neg_scores: Array, *, weight: Array | None = Non
     return reduce_loss(xp, loss, reduction=reduction, weight=weight, out_dtype=out_dtype)
 
 
-def dynamic_margin_bpr_loss(pos_scores: Array, neg_scores: Array, *, alpha: Any = 1.0,
-                            weight: Array | None = None, reduction: str = "mean") -> Array:
+def dynamic_margin_bpr_loss(
+    pos_scores: Array,
+    neg_scores: Array,
+    *,
+    alpha: Any = 1.0,
+    weight: Array | None = None,
+    reduction: str = "mean",
+) -> Array:
     r"""BPR with a margin that grows with the current score gap :math:`d = s^+ - s^-`:
 
     .. math:: m = \mathrm{stop\_gradient}\big(\alpha\,\sigma(d)\big), \quad
@@ -141,8 +150,12 @@ def dynamic_margin_bpr_loss(pos_scores: Array, neg_scores: Array, *, alpha: Any 
         >>> abs(float(out) - math.log(1 + math.exp(-(1.0 - m)))) < 1e-15
         True
     """
-    xp = namespace(pos_scores=pos_scores, neg_scores=neg_scores, weight=weight,
-                   **array_hyperparameters(alpha=alpha))
+    xp = namespace(
+        pos_scores=pos_scores,
+        neg_scores=neg_scores,
+        weight=weight,
+        **array_hyperparameters(alpha=alpha),
+    )
     check_reduction(reduction)
     out_dtype, pos, neg = _pos_neg(xp, pos_scores, neg_scores)
     a = hyperparameter(xp, "alpha", alpha, pos, low=0.0)
@@ -157,26 +170,34 @@ def dynamic_margin_bpr_loss(pos_scores: Array, neg_scores: Array, *, alpha: Any 
 def _check_num_items(num_items: Any, smallest: int) -> int:
     num_items = integer("num_items", num_items)  # TypeError for a bool, a float, None...
     if num_items < smallest:
-        raise ValueError(f"num_items must be at least {smallest} (the candidates scored here); "
-                         f"got {num_items}")
+        raise ValueError(
+            f"num_items must be at least {smallest} (the candidates scored here); got {num_items}"
+        )
     return num_items
 
 
-def _integer_ids(xp: Namespace, name: str, ids: Array, shapes: tuple[tuple[int, ...], ...]
-                 ) -> None:
+def _integer_ids(xp: Namespace, name: str, ids: Array, shapes: tuple[tuple[int, ...], ...]) -> None:
     if not xp.isdtype(ids.dtype, "integral"):
         raise TypeError(f"{name} must be an integer array of item ids; got dtype {ids.dtype}")
     if tuple(ids.shape) not in shapes:
-        raise ValueError(f"{name} must have shape {' or '.join(map(str, shapes))}; got "
-                         f"{tuple(ids.shape)}")
+        raise ValueError(
+            f"{name} must have shape {' or '.join(map(str, shapes))}; got {tuple(ids.shape)}"
+        )
 
 
-def sampled_softmax_loss(pos_scores: Array, neg_scores: Array, *, log_q: Array | None = None,
-                         pos_log_q: Array | None = None, num_items: int | None = None,
-                         pos_ids: Array | None = None, neg_ids: Array | None = None,
-                         remove_accidental_hits: bool | None = None,
-                         weight: Array | None = None,
-                         reduction: str = "mean") -> Array:
+def sampled_softmax_loss(
+    pos_scores: Array,
+    neg_scores: Array,
+    *,
+    log_q: Array | None = None,
+    pos_log_q: Array | None = None,
+    num_items: int | None = None,
+    pos_ids: Array | None = None,
+    neg_ids: Array | None = None,
+    remove_accidental_hits: bool | None = None,
+    weight: Array | None = None,
+    reduction: str = "mean",
+) -> Array:
     r"""Softmax cross entropy of each row's positive against K sampled negatives, corrected
     for the sampling (Bengio & Senécal 2008; Jean et al. 2015; Yi et al. 2019):
 
@@ -215,8 +236,15 @@ def sampled_softmax_loss(pos_scores: Array, neg_scores: Array, *, log_q: Array |
         >>> abs(float(sampled_softmax_loss(pos, neg, num_items=10)) - expected) < 1e-15
         True
     """
-    xp = namespace(pos_scores=pos_scores, neg_scores=neg_scores, log_q=log_q,
-                   pos_log_q=pos_log_q, pos_ids=pos_ids, neg_ids=neg_ids, weight=weight)
+    xp = namespace(
+        pos_scores=pos_scores,
+        neg_scores=neg_scores,
+        log_q=log_q,
+        pos_log_q=pos_log_q,
+        pos_ids=pos_ids,
+        neg_ids=neg_ids,
+        weight=weight,
+    )
     check_reduction(reduction)
     if remove_accidental_hits is not None:
         remove_accidental_hits = flag("remove_accidental_hits", remove_accidental_hits)
@@ -226,18 +254,24 @@ def sampled_softmax_loss(pos_scores: Array, neg_scores: Array, *, log_q: Array |
         check_weight(xp, weight, (n,))
     if num_items is not None:
         if log_q is not None or pos_log_q is not None:
-            raise ValueError("num_items (uniform sampling) and log_q/pos_log_q (given sampling "
-                             "probabilities) are two corrections: pass one")
+            raise ValueError(
+                "num_items (uniform sampling) and log_q/pos_log_q (given sampling "
+                "probabilities) are two corrections: pass one"
+            )
         num_items = _check_num_items(num_items, k + 1)
         if k == 0:
-            raise ValueError("num_items corrects the sampled negatives; neg_scores has none "
-                             "(K = 0), so it would have no effect: leave it out")
+            raise ValueError(
+                "num_items corrects the sampled negatives; neg_scores has none "
+                "(K = 0), so it would have no effect: leave it out"
+            )
         neg = neg + math.log((num_items - 1) / k)
     if log_q is not None:
         check_floating(xp, "log_q", log_q)
         if tuple(log_q.shape) not in ((k,), (n, k)):
-            raise ValueError(f"log_q must have shape ({k},) or ({n}, {k}) (one per negative); "
-                             f"got {tuple(log_q.shape)}")
+            raise ValueError(
+                f"log_q must have shape ({k},) or ({n}, {k}) (one per negative); "
+                f"got {tuple(log_q.shape)}"
+            )
         neg = neg - as_dtype(xp, log_q, neg.dtype)
     if pos_log_q is not None:
         check_floating(xp, "pos_log_q", pos_log_q)
@@ -245,15 +279,21 @@ def sampled_softmax_loss(pos_scores: Array, neg_scores: Array, *, log_q: Array |
             raise ValueError(f"pos_log_q must have shape ({n},); got {tuple(pos_log_q.shape)}")
         pos = pos - as_dtype(xp, pos_log_q, pos.dtype)
     if (pos_ids is None) != (neg_ids is None):
-        raise ValueError("pos_ids and neg_ids go together (accidental hits are negatives whose "
-                         "id is the row's positive id); got only "
-                         f"{'pos_ids' if neg_ids is None else 'neg_ids'}")
+        raise ValueError(
+            "pos_ids and neg_ids go together (accidental hits are negatives whose "
+            "id is the row's positive id); got only "
+            f"{'pos_ids' if neg_ids is None else 'neg_ids'}"
+        )
     if remove_accidental_hits is False and pos_ids is not None:
-        raise ValueError("pos_ids and neg_ids serve only to remove accidental hits; with "
-                         "remove_accidental_hits=False they have no effect: leave them out")
+        raise ValueError(
+            "pos_ids and neg_ids serve only to remove accidental hits; with "
+            "remove_accidental_hits=False they have no effect: leave them out"
+        )
     if remove_accidental_hits is True and pos_ids is None:
-        raise ValueError("remove_accidental_hits=True needs pos_ids and neg_ids (the hits are "
-                         "found by id); without them it has no effect")
+        raise ValueError(
+            "remove_accidental_hits=True needs pos_ids and neg_ids (the hits are "
+            "found by id); without them it has no effect"
+        )
     if pos_ids is not None and neg_ids is not None:
         _integer_ids(xp, "pos_ids", pos_ids, ((n,),))
         _integer_ids(xp, "neg_ids", neg_ids, ((k,), (n, k)))
@@ -264,9 +304,14 @@ def sampled_softmax_loss(pos_scores: Array, neg_scores: Array, *, log_q: Array |
     return reduce_loss(xp, loss, reduction=reduction, weight=weight, out_dtype=out_dtype)
 
 
-def normalized_sampled_softmax_loss(scores: Array, *, num_items: int, eps: float = 1e-6,
-                                    weight: Array | None = None, reduction: str = "mean"
-                                    ) -> Array:
+def normalized_sampled_softmax_loss(
+    scores: Array,
+    *,
+    num_items: int,
+    eps: float = 1e-6,
+    weight: Array | None = None,
+    reduction: str = "mean",
+) -> Array:
     r"""In-batch sampled softmax on z-scored scores, corrected for uniform sampling. For the
     ``(B, B)`` matrix ``scores`` (row i: user i against every item of the batch, its positive
     on the diagonal),
@@ -299,8 +344,10 @@ def normalized_sampled_softmax_loss(scores: Array, *, num_items: int, eps: float
     check_ndim("scores", scores, 2, "(B, B)")
     b = scores.shape[0]
     if scores.shape[1] != b or b == 1:
-        raise ValueError(f"scores must be a square (B, B) matrix with B >= 2 (positives on the "
-                         f"diagonal) or B = 0; got shape {tuple(scores.shape)}")
+        raise ValueError(
+            f"scores must be a square (B, B) matrix with B >= 2 (positives on the "
+            f"diagonal) or B = 0; got shape {tuple(scores.shape)}"
+        )
     num_items = _check_num_items(num_items, max(b, 2))
     eps = positive_float("eps", eps)
     if weight is not None:
@@ -324,9 +371,17 @@ def normalized_sampled_softmax_loss(scores: Array, *, num_items: int, eps: float
     return reduce_loss(xp, loss, reduction=reduction, weight=weight, out_dtype=out_dtype)
 
 
-def csar_loss(energies: Array, target: Array, *, eps: float = 1e-8, axis: int = -1,
-              class_weight: Array | None = None, ignore_index: int | None = None,
-              weight: Array | None = None, reduction: str = "mean") -> Array:
+def csar_loss(
+    energies: Array,
+    target: Array,
+    *,
+    eps: float = 1e-8,
+    axis: int = -1,
+    class_weight: Array | None = None,
+    ignore_index: int | None = None,
+    weight: Array | None = None,
+    reduction: str = "mean",
+) -> Array:
     r"""Cross entropy over non-negative energies (CSAR): the logits are
     :math:`\log(e + \epsilon)`, so
 
@@ -351,17 +406,31 @@ def csar_loss(energies: Array, target: Array, *, eps: float = 1e-8, axis: int = 
     check_floating(xp, "energies", energies)
     eps = positive_float("eps", eps)
     if not eager_all(xp, ~(energies < 0)):  # NaN passes: it propagates, as any NaN input
-        raise ValueError("energies must be non-negative (softplus or exp outputs); got a "
-                         "negative value")
+        raise ValueError(
+            "energies must be non-negative (softplus or exp outputs); got a negative value"
+        )
     out_dtype, dtype = compute_dtype(xp, energies, "energies")
     logits = xp.log(as_dtype(xp, energies, dtype) + eps)  # eps would vanish in float16
-    loss = cross_entropy(logits, target, axis=axis, class_weight=class_weight,
-                         ignore_index=ignore_index, weight=weight, reduction=reduction)
+    loss = cross_entropy(
+        logits,
+        target,
+        axis=axis,
+        class_weight=class_weight,
+        ignore_index=ignore_index,
+        weight=weight,
+        reduction=reduction,
+    )
     return as_dtype(xp, loss, out_dtype)
 
 
-def listnet_loss(scores: Array, relevance: Array, *, where: Array | None = None,
-                 weight: Array | None = None, reduction: str = "mean") -> Array:
+def listnet_loss(
+    scores: Array,
+    relevance: Array,
+    *,
+    where: Array | None = None,
+    weight: Array | None = None,
+    reduction: str = "mean",
+) -> Array:
     r"""Top-one ListNet (Cao et al. 2007): the cross entropy between the list's relevance
     distribution and its score distribution,
 
@@ -388,8 +457,10 @@ def listnet_loss(scores: Array, relevance: Array, *, where: Array | None = None,
     check_floating(xp, "scores", scores)
     check_floating(xp, "relevance", relevance)
     if scores.ndim < 1 or tuple(relevance.shape) != tuple(scores.shape):
-        raise ValueError(f"relevance must have scores' shape {tuple(scores.shape)} (..., L); got "
-                         f"{tuple(relevance.shape)}")
+        raise ValueError(
+            f"relevance must have scores' shape {tuple(scores.shape)} (..., L); got "
+            f"{tuple(relevance.shape)}"
+        )
     if weight is not None:
         check_weight(xp, weight, tuple(scores.shape[:-1]))
     s, r = as_dtype(xp, scores, dtype), as_dtype(xp, relevance, dtype)
@@ -397,8 +468,10 @@ def listnet_loss(scores: Array, relevance: Array, *, where: Array | None = None,
         loss = -xp.sum(softmax(xp, r, axis=-1) * log_softmax(xp, s, axis=-1), axis=-1)
         return reduce_loss(xp, loss, reduction=reduction, weight=weight, out_dtype=out_dtype)
     if where.dtype != xp.bool or tuple(where.shape) != tuple(scores.shape):
-        raise ValueError(f"where must be a boolean array of scores' shape {tuple(scores.shape)}; "
-                         f"got dtype {where.dtype}, shape {tuple(where.shape)}")
+        raise ValueError(
+            f"where must be a boolean array of scores' shape {tuple(scores.shape)}; "
+            f"got dtype {where.dtype}, shape {tuple(where.shape)}"
+        )
     minus_inf = xp.full_like(s, -float("inf"))
     zeros = xp.zeros_like(s)
     valid = xp.any(where, axis=-1, keepdims=True)
@@ -409,5 +482,11 @@ def listnet_loss(scores: Array, relevance: Array, *, where: Array | None = None,
     loss = -xp.sum(xp.where(keep, p * xp.where(keep, log_q, zeros), zeros), axis=-1)
     has_items = valid[..., 0]
     loss = xp.where(has_items, loss, xp.zeros_like(loss))
-    return reduce_loss(xp, loss, reduction=reduction, weight=weight, out_dtype=out_dtype,
-                       norm=xp.astype(has_items, loss.dtype))
+    return reduce_loss(
+        xp,
+        loss,
+        reduction=reduction,
+        weight=weight,
+        out_dtype=out_dtype,
+        norm=xp.astype(has_items, loss.dtype),
+    )

@@ -59,7 +59,6 @@ __all__ = [
 ]
 
 
-
 def _prepare(
     pred: Array, target: Array, weight: Array | None, reduction: str, **hyper: Any
 ) -> tuple[Namespace, Array, Array, Any]:
@@ -288,15 +287,18 @@ def poisson_nll_loss(
     if eps is not None:
         eps = positive_float("eps", eps)
         if log_input:
-            raise ValueError("eps applies to rates (log_input=False) only; with log_input=True "
-                             "it has no effect: leave it out")
+            raise ValueError(
+                "eps applies to rates (log_input=False) only; with log_input=True "
+                "it has no effect: leave it out"
+            )
     if log_input:
         loss = xp.exp(p) - t * p
     else:
         eps = 1e-8 if eps is None else eps
         if not eager_all(xp, ~(p < 0)):  # NaN passes: it propagates, as any NaN input
-            raise ValueError("pred must hold non-negative rates when log_input=False; it has "
-                             "negative entries")
+            raise ValueError(
+                "pred must hold non-negative rates when log_input=False; it has negative entries"
+            )
         loss = p - t * xp.log(p + eps)
     if full:
         large = t > 1

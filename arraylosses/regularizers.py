@@ -77,10 +77,13 @@ def orthogonal_loss(vectors: Array, *, mode: str = "l1") -> Array:
     return finalize(xp, xp.sum(terms) / (n * (n - 1)), out_dtype)
 
 
-def global_orthogonal_regularization(*embeddings: Array, mean_weight: float = 1.0,
-                                     second_moment_weight: float = 1.0,
-                                     aggregation: str = "mean",
-                                     return_terms: bool = False) -> Any:
+def global_orthogonal_regularization(
+    *embeddings: Array,
+    mean_weight: float = 1.0,
+    second_moment_weight: float = 1.0,
+    aggregation: str = "mean",
+    return_terms: bool = False,
+) -> Any:
     r"""Global orthogonal regularisation (Zhang et al. 2017, "Learning Spread-out Local Feature
     Descriptors"), as sentence-transformers' ``GlobalOrthogonalRegularizationLoss`` (the peer):
     for each embedding column (``anchors``, ``negatives``, ...), over the :math:`N(N-1)` pairs of
@@ -110,16 +113,20 @@ def global_orthogonal_regularization(*embeddings: Array, mean_weight: float = 1.
     for name, x in names.items():
         check_ndim(name, x, 2, "(N, D)")
         if x.shape[1] != embeddings[0].shape[1]:
-            raise ValueError(f"{name} must have the embedding width D={embeddings[0].shape[1]} "
-                             f"of embeddings[0]; got shape {tuple(x.shape)}")
+            raise ValueError(
+                f"{name} must have the embedding width D={embeddings[0].shape[1]} "
+                f"of embeddings[0]; got shape {tuple(x.shape)}"
+            )
     check_option("aggregation", aggregation, ("mean", "sum"))
     mean_weight = number("mean_weight", mean_weight, low=0.0)
     second_moment_weight = number("second_moment_weight", second_moment_weight, low=0.0)
     return_terms = flag("return_terms", return_terms)
     width = embeddings[0].shape[1]
     if width == 0:
-        raise ValueError("embeddings must have an embedding width D >= 1 (the second moment "
-                         "is compared with 1/D); got D = 0")
+        raise ValueError(
+            "embeddings must have an embedding width D >= 1 (the second moment "
+            "is compared with 1/D); got D = 0"
+        )
     means, seconds = [], []
     for x in embeddings:
         n = x.shape[0]
@@ -155,13 +162,16 @@ def _assignments(probs: Array, axis: int) -> tuple[Namespace, Array, int, Any]:
         raise ValueError("probs must have an anchor axis; got shape ()")
     axis = check_axis("axis", axis, probs)
     if probs.shape[axis] == 0:
-        raise ValueError(f"probs must have at least one anchor (K >= 1) on axis {axis}; got "
-                         f"shape {tuple(probs.shape)}")
+        raise ValueError(
+            f"probs must have at least one anchor (K >= 1) on axis {axis}; got "
+            f"shape {tuple(probs.shape)}"
+        )
     return xp, as_dtype(xp, probs, dtype), axis, out_dtype
 
 
-def exclusiveness_loss(probs: Array, *, axis: int = -1, weight: Array | None = None,
-                       reduction: str = "mean") -> Array:
+def exclusiveness_loss(
+    probs: Array, *, axis: int = -1, weight: Array | None = None, reduction: str = "mean"
+) -> Array:
     r"""Exclusiveness: the mean row entropy :math:`\frac1N \sum_i H(p_i)`, 0 when every row
     commits to a single anchor. By definition (SPEC.md). ``reduction="none"`` gives the row
     entropies; a NaN probability makes its row NaN (``0 log 0`` stays 0).

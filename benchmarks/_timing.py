@@ -12,8 +12,9 @@ def median_seconds(fn: Callable[[], object], repeat: int, warmup: int = 3) -> fl
     return interleaved({"fn": fn}, repeat, warmup)["fn"]
 
 
-def interleaved(fns: dict[str, Callable[[], object]], repeat: int, warmup: int = 3
-                ) -> dict[str, float]:
+def interleaved(
+    fns: dict[str, Callable[[], object]], repeat: int, warmup: int = 3
+) -> dict[str, float]:
     """Median seconds of each function, measured in rounds (one call of each per round)."""
     for _ in range(warmup):
         for fn in fns.values():

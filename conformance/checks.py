@@ -25,8 +25,14 @@ from arraylosses.testing import (
 )
 from arraylosses.testing.cases import Case
 
-__all__ = ["check_gradients", "check_jit", "check_torch_compile", "check_values", "check_vmap",
-           "finite_difference_gradient"]
+__all__ = [
+    "check_gradients",
+    "check_jit",
+    "check_torch_compile",
+    "check_values",
+    "check_vmap",
+    "finite_difference_gradient",
+]
 
 SEED = 20261123
 GRAD_RTOL, GRAD_ATOL = FINITE_DIFFERENCES  # central differences in float64, step 1e-6
@@ -42,19 +48,22 @@ def _split(kwargs: dict[str, Any]) -> tuple[dict[str, np.ndarray], dict[str, Any
 def check_values(case: Case, backend: Backend, dtype: str) -> float:
     """Every parameter set on ``backend`` in ``dtype`` against NumPy float64."""
     worst = 0.0
-    for (label, args, kwargs) in case.variants(np.random.default_rng(SEED)):
+    for label, args, kwargs in case.variants(np.random.default_rng(SEED)):
         try:
-            report = assert_backends_agree(case.fn, *args, backends=[backend.name],
-                                           dtypes=[dtype], **kwargs)
+            report = assert_backends_agree(
+                case.fn, *args, backends=[backend.name], dtypes=[dtype], **kwargs
+            )
         except AssertionError as err:
             raise AssertionError(f"{case.name}({label}): {err}") from None
         worst = max([worst, *report.values()])
     return worst
 
 
-def _float64(backend: Backend, args: tuple, kwargs: dict[str, Any]
-             ) -> tuple[list[Any], dict[str, Any]]:
+def _float64(
+    backend: Backend, args: tuple, kwargs: dict[str, Any]
+) -> tuple[list[Any], dict[str, Any]]:
     """The NumPy arguments on ``backend``, floating ones in float64 (inside its context)."""
+
     def conv(x: Any) -> Any:
         return backend.asarray(x, "float64") if isinstance(x, np.ndarray) else x
 
@@ -74,8 +83,7 @@ def check_gradients(case: Case, backend: Backend) -> float:
         with backend.context("float64"):
             a, k = _float64(backend, args, kwargs)
             actual = value_and_grads(case.fn, backend, a, k, wrt=where, cotangent=SEED + 1)
-        expected = finite_differences(case.fn, args, kwargs, wrt=where,
-                                      cotangent=actual.cotangent)
+        expected = finite_differences(case.fn, args, kwargs, wrt=where, cotangent=actual.cotangent)
         for (name, _), g, e in zip(targets, actual.grads, expected, strict=True):
             msg = f"{case.name}({label}): d/d{name} on {backend.name}"
             if g is None:
@@ -88,7 +96,7 @@ def check_gradients(case: Case, backend: Backend) -> float:
 def _eager_and(case: Case, backend: Backend, transform: Callable[..., Any]) -> float:
     """Each parameter set through ``transform(fn, static)`` against the eager call, float64."""
     worst = 0.0
-    for (label, args, kwargs) in case.variants(np.random.default_rng(SEED)):
+    for label, args, kwargs in case.variants(np.random.default_rng(SEED)):
         arrays, static = _split(kwargs)
         with backend.context("float64"):
             a = [backend.asarray(x, "float64") for x in args]
@@ -96,10 +104,16 @@ def _eager_and(case: Case, backend: Backend, transform: Callable[..., Any]) -> f
             eager = parts(case.fn(*a, **k, **static))
             transformed = parts(transform(case.fn, static)(*a, **k))
             for t_part, e_part in zip(transformed, eager, strict=True):
-                assert_close(t_part, e_part, rtol=TRANSFORM_RTOL, atol=TRANSFORM_ATOL,
-                             err_msg=f"{case.name}({label})")
-                worst = max(worst, max_errors(backend.to_numpy(t_part),
-                                              backend.to_numpy(e_part))[1])
+                assert_close(
+                    t_part,
+                    e_part,
+                    rtol=TRANSFORM_RTOL,
+                    atol=TRANSFORM_ATOL,
+                    err_msg=f"{case.name}({label})",
+                )
+                worst = max(
+                    worst, max_errors(backend.to_numpy(t_part), backend.to_numpy(e_part))[1]
+                )
     return worst
 
 
@@ -107,8 +121,9 @@ def check_jit(case: Case, backend: Backend) -> float:
     """``jax.jit`` gives the eager result (value checks are skipped on tracers)."""
     import jax
 
-    return _eager_and(case, backend, lambda fn, static: jax.jit(
-        lambda *a, **k: fn(*a, **k, **static)))
+    return _eager_and(
+        case, backend, lambda fn, static: jax.jit(lambda *a, **k: fn(*a, **k, **static))
+    )
 
 
 def check_torch_compile(case: Case, backend: Backend) -> float:
@@ -119,8 +134,7 @@ def check_torch_compile(case: Case, backend: Backend) -> float:
 
     def compiled(fn: Callable[..., Any], static: dict[str, Any]) -> Callable[..., Any]:
         torch._dynamo.reset()  # each parameter set compiles afresh (no recompile limit)
-        return torch.compile(lambda *a, **k: fn(*a, **k, **static), fullgraph=True,
-                             dynamic=False)
+        return torch.compile(lambda *a, **k: fn(*a, **k, **static), fullgraph=True, dynamic=False)
 
     with warnings.catch_warnings():
         # array-api-compat's lru_cache'd helpers are traced through, which dynamo mentions
@@ -144,21 +158,31 @@ def _vmap(case: Case, backend: Backend, batch: int) -> float:
     for v, (label, _, kwargs0) in enumerate(per_example[0]):
         _, static = _split(kwargs0)
         array_keys = list(_split(kwargs0)[0])
-        stacked_args = [jnp.stack([backend.asarray(ex[v][1][i], "float64")
-                                   for ex in per_example])
-                        for i in range(len(per_example[0][v][1]))]
-        stacked_kw = {k: jnp.stack([backend.asarray(ex[v][2][k], "float64")
-                                    for ex in per_example]) for k in array_keys}
+        stacked_args = [
+            jnp.stack([backend.asarray(ex[v][1][i], "float64") for ex in per_example])
+            for i in range(len(per_example[0][v][1]))
+        ]
+        stacked_kw = {
+            k: jnp.stack([backend.asarray(ex[v][2][k], "float64") for ex in per_example])
+            for k in array_keys
+        }
 
         def single(args: list[Any], kw: dict[str, Any], static: dict[str, Any] = static) -> Any:
             return case.fn(*args, **kw, **static)
 
         batched = parts(jax.vmap(single)(stacked_args, stacked_kw))
-        loop = [parts(single([a[i] for a in stacked_args],
-                              {k: x[i] for k, x in stacked_kw.items()})) for i in range(batch)]
+        loop = [
+            parts(single([a[i] for a in stacked_args], {k: x[i] for k, x in stacked_kw.items()}))
+            for i in range(batch)
+        ]
         for j, part in enumerate(batched):
             looped = jnp.stack([one[j] for one in loop])
-            assert_close(part, looped, rtol=TRANSFORM_RTOL, atol=TRANSFORM_ATOL,
-                         err_msg=f"{case.name}({label}) under vmap")
+            assert_close(
+                part,
+                looped,
+                rtol=TRANSFORM_RTOL,
+                atol=TRANSFORM_ATOL,
+                err_msg=f"{case.name}({label}) under vmap",
+            )
             worst = max(worst, max_errors(backend.to_numpy(part), backend.to_numpy(looped))[1])
     return worst

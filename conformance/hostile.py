@@ -99,10 +99,12 @@ class Call:
         params = dict(case.params[0] if params is None else params)
         params.update(extra)
         arrays = case.make(np.random.default_rng(SEED))
-        by_name = {k: v[1:] for k, v in params.items()
-                   if isinstance(v, str) and v.startswith("@")}
-        static = {k: v for k, v in params.items()
-                  if k != "args" and not k.startswith("_") and k not in by_name}
+        by_name = {k: v[1:] for k, v in params.items() if isinstance(v, str) and v.startswith("@")}
+        static = {
+            k: v
+            for k, v in params.items()
+            if k != "args" and not k.startswith("_") and k not in by_name
+        }
         return cls(case, arrays, list(params.get("args", case.args)), by_name, static)
 
     def used(self) -> list[str]:
@@ -112,8 +114,9 @@ class Call:
         return [n for n in names if self.arrays[n].dtype.kind == "f" and self.arrays[n].ndim]
 
     def with_arrays(self, **arrays: np.ndarray) -> Call:
-        return Call(self.case, {**self.arrays, **arrays}, self.positional, self.by_name,
-                    self.static)
+        return Call(
+            self.case, {**self.arrays, **arrays}, self.positional, self.by_name, self.static
+        )
 
     def run(self, backend: Backend, dtype: str, *, jit: bool = False) -> list[Any]:
         """The result's parts on ``backend`` (arrays cast to ``dtype``), as backend arrays."""
@@ -121,8 +124,11 @@ class Call:
 
         def call(*values: Any) -> Any:
             named = dict(zip(self.used(), values, strict=True))
-            out = self.case.fn(*[named[n] for n in self.positional],
-                               **{k: named[n] for k, n in self.by_name.items()}, **self.static)
+            out = self.case.fn(
+                *[named[n] for n in self.positional],
+                **{k: named[n] for k, n in self.by_name.items()},
+                **self.static,
+            )
             return tuple(parts(out))
 
         values = [conv[n] for n in self.used()]
@@ -139,10 +145,16 @@ class Call:
         keyword = {n: k for k, n in self.by_name.items()}
         wrt = [self.positional.index(n) if n in self.positional else keyword[n] for n in names]
         result = value_and_grads(
-            self.case.fn, backend, [conv[n] for n in self.positional],
-            {**{k: conv[n] for k, n in self.by_name.items()}, **self.static}, wrt=wrt)
-        return {n: np.zeros(1) if g is None else np.asarray(g)
-                for n, g in zip(names, result.grads, strict=True)}
+            self.case.fn,
+            backend,
+            [conv[n] for n in self.positional],
+            {**{k: conv[n] for k, n in self.by_name.items()}, **self.static},
+            wrt=wrt,
+        )
+        return {
+            n: np.zeros(1) if g is None else np.asarray(g)
+            for n, g in zip(names, result.grads, strict=True)
+        }
 
 
 def _accepts(case: Case, name: str) -> bool:
@@ -183,8 +195,12 @@ def _nan_calls(case: Case, h: Hostile) -> list[tuple[str, Call]]:
         for n in names:
             poisoned = call.arrays[n].copy()
             poisoned[(0,) * poisoned.ndim] = np.nan
-            calls.append((f"NaN in {n}" + (", reduction='none'" if reduction else ""),
-                          call.with_arrays(**{n: poisoned})))
+            calls.append(
+                (
+                    f"NaN in {n}" + (", reduction='none'" if reduction else ""),
+                    call.with_arrays(**{n: poisoned}),
+                )
+            )
     weight = _weight_name(case)
     if weight is not None and h.nan is None:
         call = Call.of(case, weight="@" + weight)
@@ -214,8 +230,10 @@ def _nan_everywhere(case: Case, h: Hostile, backend: Backend) -> str:
             got = _numpy(backend, call.run(backend, "float64", jit=jit))
             for g, e in zip(got, expected, strict=True):
                 if g.shape != e.shape or not np.array_equal(np.isnan(g), np.isnan(e)):
-                    raise AssertionError(f"{where}: NaN at {np.argwhere(np.isnan(g)).tolist()}"
-                                         f", NumPy has NaN at {np.argwhere(np.isnan(e)).tolist()}")
+                    raise AssertionError(
+                        f"{where}: NaN at {np.argwhere(np.isnan(g)).tolist()}"
+                        f", NumPy has NaN at {np.argwhere(np.isnan(e)).tolist()}"
+                    )
         tried.append(label)
     return f"{len(tried)} NaN placements"
 
@@ -231,8 +249,11 @@ def _empty_call(case: Case, h: Hostile, **extra: Any) -> Call:
         specs = [(s, (0,)) if isinstance(s, str) else s for s in h.batch]
     else:
         n = call.arrays[call.positional[0]].shape[0]
-        specs = [(name, (0,)) for name in call.used()
-                 if call.arrays[name].ndim and call.arrays[name].shape[0] == n]
+        specs = [
+            (name, (0,))
+            for name in call.used()
+            if call.arrays[name].ndim and call.arrays[name].shape[0] == n
+        ]
     return call.with_arrays(**{name: _cut(call.arrays[name], axes) for name, axes in specs})
 
 
@@ -257,15 +278,17 @@ def _check_empty(case: Case, h: Hostile, backend: Backend) -> str:
         ]
         weight = _weight_name(case)
         if weight is not None:
-            runs.append(("weighted mean", _empty_call(case, h, reduction="mean",
-                                                      weight="@" + weight),
-                         lambda r: bool(np.isnan(r[0]))))
+            runs.append(
+                (
+                    "weighted mean",
+                    _empty_call(case, h, reduction="mean", weight="@" + weight),
+                    lambda r: bool(np.isnan(r[0])),
+                )
+            )
     elif rule == "nan":
-        runs.append(("defaults", _empty_call(case, h), lambda r: all(np.isnan(x).all()
-                                                                     for x in r)))
+        runs.append(("defaults", _empty_call(case, h), lambda r: all(np.isnan(x).all() for x in r)))
         if _accepts(case, "reduction"):
-            runs.append(("none", _empty_call(case, h, reduction="none"),
-                         lambda r: r[0].size == 0))
+            runs.append(("none", _empty_call(case, h, reduction="none"), lambda r: r[0].size == 0))
     elif rule == "zero":
         runs.append(("defaults", _empty_call(case, h), lambda r: all((x == 0).all() for x in r)))
     else:
@@ -273,7 +296,8 @@ def _check_empty(case: Case, h: Hostile, backend: Backend) -> str:
     for label, call, ok in runs:
         for jit in (False, True) if backend.name.startswith("jax") else (False,):
             where = f"{case.name}, empty batch, {label}, {backend.name}" + (
-                " under jax.jit" if jit else "")
+                " under jax.jit" if jit else ""
+            )
             if isinstance(rule, type):
                 try:
                     call.run(backend, "float64", jit=jit)
@@ -299,8 +323,10 @@ def _finite(case: Case, label: str, call: Call, backend: Backend, dtype: str) ->
         return
     for name, g in call.grads(backend, dtype, names).items():
         if not np.isfinite(g).all():
-            raise AssertionError(f"{where}: gradient with respect to {name} not finite at "
-                                 f"{np.argwhere(~np.isfinite(g)).tolist()[:5]}")
+            raise AssertionError(
+                f"{where}: gradient with respect to {name} not finite at "
+                f"{np.argwhere(~np.isfinite(g)).tolist()[:5]}"
+            )
 
 
 def _model_inputs(case: Case, call: Call) -> list[str]:
@@ -315,8 +341,7 @@ def _check_zero(case: Case, h: Hostile, backend: Backend) -> str:
     for n in names:
         zeroed = call.arrays[n].copy()
         zeroed[0] = 0.0
-        _finite(case, f"zero first row of {n}", call.with_arrays(**{n: zeroed}), backend,
-                "float64")
+        _finite(case, f"zero first row of {n}", call.with_arrays(**{n: zeroed}), backend, "float64")
     return f"zero rows of {', '.join(names)}"
 
 
@@ -332,9 +357,14 @@ def _low_precision(case: Case, label: str, call: Call, backend: Backend) -> None
     """float32 and half precision against float64 on the same rounded inputs; finite grads."""
     numpy = BACKENDS["numpy"]
     for dtype in [d for d in backend.dtypes if d != "float64"]:
-        rounded = {n: np.asarray(backend.to_numpy(backend.asarray(call.arrays[n], dtype)),
-                                 dtype=np.float64) if call.arrays[n].dtype.kind == "f"
-                   else call.arrays[n] for n in call.used()}
+        rounded = {
+            n: np.asarray(
+                backend.to_numpy(backend.asarray(call.arrays[n], dtype)), dtype=np.float64
+            )
+            if call.arrays[n].dtype.kind == "f"
+            else call.arrays[n]
+            for n in call.used()
+        }
         expected = _numpy(numpy, call.with_arrays(**rounded).run(numpy, "float64"))
         got = _numpy(backend, call.run(backend, dtype))
         rtol, atol = tolerance(dtype)
@@ -345,7 +375,8 @@ def _low_precision(case: Case, label: str, call: Call, backend: Backend) -> None
                 raise AssertionError(
                     f"{case.name}, {label}, {backend.name}/{dtype}: {g.tolist()} against "
                     f"float64 {e.tolist()} (max rel error {max_errors(g, e)[1]:.3g}, rtol "
-                    f"{rtol:g})")
+                    f"{rtol:g})"
+                )
         if dtype == "float32":
             _finite(case, label, call, backend, dtype)
     _finite(case, label, call, backend, "float64")
@@ -355,23 +386,29 @@ def _check_scale(case: Case, h: Hostile, backend: Backend) -> str:
     call = Call.of(case)
     for name, factor in h.scale:
         label = f"{name} × {factor:g}"
-        _low_precision(case, label, call.with_arrays(**{name: call.arrays[name] * factor}),
-                       backend)
+        _low_precision(case, label, call.with_arrays(**{name: call.arrays[name] * factor}), backend)
     return "scaled " + ", ".join(f"{n} × {f:g}" for n, f in h.scale)
 
 
 def _check_extreme(case: Case, h: Hostile, backend: Backend) -> str:
     for params in h.extreme:
         full = {**case.params[0], **params}
-        _low_precision(case, ", ".join(f"{k}={v}" for k, v in params.items()),
-                       Call.of(case, full), backend)
+        _low_precision(
+            case, ", ".join(f"{k}={v}" for k, v in params.items()), Call.of(case, full), backend
+        )
     return "; ".join(", ".join(f"{k}={v}" for k, v in p.items()) for p in h.extreme)
 
 
 def _zero_one_targets(case: Case, call: Call) -> list[str]:
-    return [n for n in call.used()
-            if n not in case.grad and "label" not in n and call.arrays[n].dtype.kind in "iuf"
-            and call.arrays[n].size and np.isin(call.arrays[n], (0, 1)).all()]
+    return [
+        n
+        for n in call.used()
+        if n not in case.grad
+        and "label" not in n
+        and call.arrays[n].dtype.kind in "iuf"
+        and call.arrays[n].size
+        and np.isin(call.arrays[n], (0, 1)).all()
+    ]
 
 
 def _check_boolean(case: Case, h: Hostile, backend: Backend) -> str:
@@ -396,8 +433,12 @@ def _check_boolean(case: Case, h: Hostile, backend: Backend) -> str:
 
 
 CHECKS: dict[str, Callable[[Case, Hostile, Backend], str]] = {
-    "nan": _check_nan, "empty": _check_empty, "zero": _check_zero,
-    "constant": _check_constant, "scale": _check_scale, "extreme": _check_extreme,
+    "nan": _check_nan,
+    "empty": _check_empty,
+    "zero": _check_zero,
+    "constant": _check_constant,
+    "scale": _check_scale,
+    "extreme": _check_extreme,
     "boolean": _check_boolean,
 }
 
@@ -412,8 +453,9 @@ def applies(case: Case, kind: str) -> str | None:
         return "no scaled input declared"
     if kind == "extreme" and not h.extreme:
         return "no edge parameter set declared"
-    if kind == "boolean" and not any(_zero_one_targets(case, Call.of(case, p))
-                                     for p in case.params):
+    if kind == "boolean" and not any(
+        _zero_one_targets(case, Call.of(case, p)) for p in case.params
+    ):
         return "no 0/1 target"
     return None
 
@@ -454,15 +496,17 @@ HOSTILE: dict[str, Hostile] = {
     "angle_loss": Hostile(empty="zero", extreme=({"scale": 100.0}, {"scale": 1000.0})),
     "info_nce": Hostile(extreme=_TEMPERATURES),
     "nt_xent_loss": Hostile(extreme=_TEMPERATURES),
-    "supcon_loss": Hostile(extreme=(*_TEMPERATURES, {"temperature": 1e-3,
-                                                    "base_temperature": 1e-3})),
+    "supcon_loss": Hostile(
+        extreme=(*_TEMPERATURES, {"temperature": 1e-3, "base_temperature": 1e-3})
+    ),
     "clip_loss": Hostile(extreme=({"logit_scale": 1e3},)),
     "siglip_loss": Hostile(extreme=({"logit_scale": 1e3, "logit_bias": -1e3},)),
     "multiple_negatives_ranking_loss": Hostile(extreme=({"scale": 1e3},)),
     "multiple_negatives_symmetric_ranking_loss": Hostile(extreme=({"scale": 1e3},)),
     "matryoshka": Hostile(extreme=({"scale": 1e3},)),
-    "entropy_adaptive_info_nce": Hostile(extreme=({"min_temperature": 1e-3,
-                                                   "max_temperature": 1e-3},)),
+    "entropy_adaptive_info_nce": Hostile(
+        extreme=({"min_temperature": 1e-3, "max_temperature": 1e-3},)
+    ),
     "metrics.r2_score": Hostile(empty=ValueError),  # needs two samples (documented)
     "orthogonal_loss": Hostile(empty=ValueError),  # needs two rows (documented)
     # mean over the N(N-1) pairs of every column; no pair gives 0, as sentence-transformers
@@ -496,9 +540,15 @@ def matrix_cell(case: Case, backends: list[Backend]) -> list[dict[str, Any]]:
         if errors:
             results.append({"check": kind, "status": "fail", "error": "; ".join(errors)})
         else:
-            results.append({"check": kind, "status": "pass", "tried": tried,
-                            "backends": [b.name for b in backends],
-                            "seconds": round(time.perf_counter() - start, 3)})
+            results.append(
+                {
+                    "check": kind,
+                    "status": "pass",
+                    "tried": tried,
+                    "backends": [b.name for b in backends],
+                    "seconds": round(time.perf_counter() - start, 3),
+                }
+            )
     return results
 
 

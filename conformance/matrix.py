@@ -37,15 +37,25 @@ def _run(label: str, fn: Callable[[], float]) -> dict[str, Any]:
     try:
         worst = fn()
     except Exception as err:  # a failing check is a cell, not a crash
-        return {"check": label, "status": "fail", "error": f"{type(err).__name__}: {err}",
-                "trace": traceback.format_exc(limit=3)}
-    return {"check": label, "status": "pass", "worst_rel_error": worst,
-            "seconds": round(time.perf_counter() - start, 3)}
+        return {
+            "check": label,
+            "status": "fail",
+            "error": f"{type(err).__name__}: {err}",
+            "trace": traceback.format_exc(limit=3),
+        }
+    return {
+        "check": label,
+        "status": "pass",
+        "worst_rel_error": worst,
+        "seconds": round(time.perf_counter() - start, 3),
+    }
 
 
 def backend_cell(case: Case, backend: Backend, compile_torch: bool) -> list[dict[str, Any]]:
-    results = [_run(f"values/{d}", lambda d=d: checks.check_values(case, backend, d))
-               for d in backend.dtypes]
+    results = [
+        _run(f"values/{d}", lambda d=d: checks.check_values(case, backend, d))
+        for d in backend.dtypes
+    ]
     if backend.differentiable:
         results.append(_run("gradients/float64", lambda: checks.check_gradients(case, backend)))
     if backend.name.startswith("jax"):
@@ -103,9 +113,20 @@ def versions() -> dict[str, str]:
     import importlib.metadata as md
 
     out = {"python": platform.python_version(), "platform": platform.platform()}
-    for dist in ("numpy", "array-api-compat", "array-api-strict", "array-api-extra", "torch",
-                 "jax", "jaxlib", "cupy-cuda12x", "cupy-cuda13x", "optax", "scikit-learn",
-                 "torchmetrics"):
+    for dist in (
+        "numpy",
+        "array-api-compat",
+        "array-api-strict",
+        "array-api-extra",
+        "torch",
+        "jax",
+        "jaxlib",
+        "cupy-cuda12x",
+        "cupy-cuda13x",
+        "optax",
+        "scikit-learn",
+        "torchmetrics",
+    ):
         try:
             out[dist] = md.version(dist)
         except md.PackageNotFoundError:
@@ -145,13 +166,15 @@ def build(backend_names: list[str], compile_torch: bool) -> dict[str, Any]:
             results = peer_cell(case, library)
             row[f"peer:{library}"] = {**summarize(results), "checks": results}
         rows[case.name] = row
-        print(f"  {case.name:<40} " + " ".join(f"{c['text']:>12}" for c in row.values()),
-              flush=True)
+        print(
+            f"  {case.name:<40} " + " ".join(f"{c['text']:>12}" for c in row.values()), flush=True
+        )
     return {
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "machine": {"gpu": gpu_name(), "processor": platform.processor() or platform.machine()},
         "versions": versions(),
-        "columns": [b.name for b in backends] + ["adversarial"]
+        "columns": [b.name for b in backends]
+        + ["adversarial"]
         + [f"peer:{lib}" for lib in libraries],
         "unavailable_backends": unavailable,
         "torch_compile_checked": compile_torch,
@@ -166,7 +189,8 @@ def markdown(report: dict[str, Any]) -> str:
         "",
         f"Run {report['date']} on {report['machine']['gpu'] or 'CPU only'} "
         f"({report['machine']['processor']}); "
-        + ", ".join(f"{k} {v}" for k, v in report["versions"].items() if k != "platform") + ".",
+        + ", ".join(f"{k} {v}" for k, v in report["versions"].items() if k != "platform")
+        + ".",
         "",
         "Each backend cell passes only if all its checks pass: values in every dtype the backend "
         "has (float16/bfloat16 where it has them) against NumPy float64, gradients against "
@@ -185,11 +209,16 @@ def markdown(report: dict[str, Any]) -> str:
     for name, row in report["rows"].items():
         lines.append(f"| `{name}` | " + " | ".join(row[c]["text"] for c in cols) + " |")
     if report["unavailable_backends"]:
-        lines += ["", "Not run here: " + "; ".join(
-            report["unavailable_backends"].values()) + "."]
-    deviations = sorted({(name, r["check"], r["deviation"])
-                         for name, row in report["rows"].items() for cell in row.values()
-                         for r in cell["checks"] if "deviation" in r})
+        lines += ["", "Not run here: " + "; ".join(report["unavailable_backends"].values()) + "."]
+    deviations = sorted(
+        {
+            (name, r["check"], r["deviation"])
+            for name, row in report["rows"].items()
+            for cell in row.values()
+            for r in cell["checks"]
+            if "deviation" in r
+        }
+    )
     if deviations:
         lines += ["", "## Documented deviations from peers", ""]
         lines += [f"- `{n}` vs `{p}`: {d}" for n, p, d in deviations]
@@ -197,10 +226,16 @@ def markdown(report: dict[str, Any]) -> str:
     for name, row in report["rows"].items():
         tried = "; ".join(
             f"{r['check']}: " + (r.get("tried") or f"skipped ({r.get('reason', r['status'])})")
-            for r in row["adversarial"]["checks"])
+            for r in row["adversarial"]["checks"]
+        )
         lines.append(f"- `{name}`: {tried}")
-    failures = [(name, c, r) for name, row in report["rows"].items()
-                for c, cell in row.items() for r in cell["checks"] if r["status"] == "fail"]
+    failures = [
+        (name, c, r)
+        for name, row in report["rows"].items()
+        for c, cell in row.items()
+        for r in cell["checks"]
+        if r["status"] == "fail"
+    ]
     if failures:
         lines += ["", "## Failures", ""]
         lines += [f"- `{n}` on {c}, {r['check']}: {r['error'][:500]}" for n, c, r in failures]
@@ -221,8 +256,11 @@ def _configure_jax() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--backends", default=",".join(BACKENDS),
-                        help="comma-separated backend names (default: all that load)")
+    parser.add_argument(
+        "--backends",
+        default=",".join(BACKENDS),
+        help="comma-separated backend names (default: all that load)",
+    )
     parser.add_argument("--compile", action="store_true", help="also check torch.compile")
     parser.add_argument("--out", default=".", help="directory for the JSON and Markdown reports")
     args = parser.parse_args(argv)
@@ -240,8 +278,9 @@ def main(argv: list[str] | None = None) -> int:
     (out / "conformance-report.md").write_text(md)
     print()
     print(md)
-    failed = any(cell["status"] == "fail" for row in report["rows"].values()
-                 for cell in row.values())
+    failed = any(
+        cell["status"] == "fail" for row in report["rows"].values() for cell in row.values()
+    )
     return 1 if failed else 0
 
 

@@ -23,8 +23,14 @@ class Interactions:
     item_frequency: np.ndarray  # (I,) share of the training interactions per item
 
 
-def generate(seed: int = 0, users: int = 600, items: int = 400, rank: int = 8,
-             per_user: int = 24, held_out: int = 6) -> Interactions:
+def generate(
+    seed: int = 0,
+    users: int = 600,
+    items: int = 400,
+    rank: int = 8,
+    per_user: int = 24,
+    held_out: int = 6,
+) -> Interactions:
     rng = np.random.default_rng(seed)
     taste = rng.normal(size=(users, rank))
     item = rng.normal(size=(items, rank))
@@ -40,14 +46,17 @@ def generate(seed: int = 0, users: int = 600, items: int = 400, rank: int = 8,
     np.put_along_axis(test_relevance, test, 1, axis=1)
     train_users = np.repeat(np.arange(users), train.shape[1])
     counts = np.bincount(train.ravel(), minlength=items) + 1.0  # +1: every item samplable
-    return Interactions(users, items, train_users, train.ravel(), train_mask, test_relevance,
-                        counts / counts.sum())
+    return Interactions(
+        users, items, train_users, train.ravel(), train_mask, test_relevance, counts / counts.sum()
+    )
 
 
 def print_results(results: dict[str, tuple[float, ...]], data: Interactions, steps: int) -> None:
     """The examples' table: recall@10 and nDCG@10 on the held-out items, per loss."""
-    print(f"\nheld-out items of {data.num_users} users among {data.num_items} items "
-          f"(seen items excluded), after {steps} steps")
+    print(
+        f"\nheld-out items of {data.num_users} users among {data.num_items} items "
+        f"(seen items excluded), after {steps} steps"
+    )
     print("| loss | recall@10 | ndcg@10 |")
     print("|---|---|---|")
     for name, (recall, ndcg) in results.items():

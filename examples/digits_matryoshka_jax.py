@@ -23,8 +23,12 @@ DIMS = (64, 32, 16, 8)
 
 def init(key: jax.Array) -> dict[str, jax.Array]:
     k1, k2 = jax.random.split(key)
-    return {"w1": jax.random.normal(k1, (64, 256)) / 8.0, "b1": jnp.zeros(256),
-            "w2": jax.random.normal(k2, (256, DIMS[0])) / 16.0, "b2": jnp.zeros(DIMS[0])}
+    return {
+        "w1": jax.random.normal(k1, (64, 256)) / 8.0,
+        "b1": jnp.zeros(256),
+        "w2": jax.random.normal(k2, (256, DIMS[0])) / 16.0,
+        "b2": jnp.zeros(DIMS[0]),
+    }
 
 
 def embed(params: dict[str, jax.Array], x: jax.Array) -> jax.Array:
@@ -37,9 +41,11 @@ def evaluate(params, x_query, y_query, x_base, y_base) -> dict[int, tuple]:
     out = {}
     for d in DIMS:
         scores = al.pairwise_cosine_similarity(q[:, :d], b[:, :d])
-        out[d] = (float(al.metrics.recall_at_k(scores, relevance, k=10)),
-                  float(al.metrics.ndcg_at_k(scores, relevance, k=10)),
-                  float(al.metrics.precision_at_k(scores, relevance, k=10)))
+        out[d] = (
+            float(al.metrics.recall_at_k(scores, relevance, k=10)),
+            float(al.metrics.ndcg_at_k(scores, relevance, k=10)),
+            float(al.metrics.precision_at_k(scores, relevance, k=10)),
+        )
     return out
 
 
@@ -51,8 +57,9 @@ def main() -> None:
     rng = np.random.default_rng(0)
     digits = load_digits()
     x = (digits.data / 16.0).astype(np.float32)
-    x_train, x_test, y_train, y_test = train_test_split(x, digits.target, test_size=0.3,
-                                                        random_state=0, stratify=digits.target)
+    x_train, x_test, y_train, y_test = train_test_split(
+        x, digits.target, test_size=0.3, random_state=0, stratify=digits.target
+    )
     by_class = [np.flatnonzero(y_train == c) for c in range(10)]
     loss_fn = al.matryoshka(al.multiple_negatives_ranking_loss, DIMS)
     optimizer = optax.adam(1e-3)
@@ -61,8 +68,7 @@ def main() -> None:
 
     @jax.jit
     def step(params, state, a, p):
-        loss, grads = jax.value_and_grad(
-            lambda prm: loss_fn(embed(prm, a), embed(prm, p)))(params)
+        loss, grads = jax.value_and_grad(lambda prm: loss_fn(embed(prm, a), embed(prm, p)))(params)
         updates, state = optimizer.update(grads, state)
         return optax.apply_updates(params, updates), state, loss
 

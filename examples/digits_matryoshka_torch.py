@@ -41,9 +41,11 @@ def evaluate(model: torch.nn.Module, x_query, y_query, x_base, y_base) -> dict[i
     out = {}
     for d in DIMS:
         scores = al.pairwise_cosine_similarity(q[:, :d], b[:, :d])
-        out[d] = (float(al.metrics.recall_at_k(scores, relevance, k=10)),
-                  float(al.metrics.ndcg_at_k(scores, relevance, k=10)),
-                  float(al.metrics.precision_at_k(scores, relevance, k=10)))
+        out[d] = (
+            float(al.metrics.recall_at_k(scores, relevance, k=10)),
+            float(al.metrics.ndcg_at_k(scores, relevance, k=10)),
+            float(al.metrics.precision_at_k(scores, relevance, k=10)),
+        )
     return out
 
 
@@ -56,10 +58,12 @@ def main() -> None:
     rng = np.random.default_rng(0)
     digits = load_digits()
     x = (digits.data / 16.0).astype(np.float32)
-    x_train, x_test, y_train, y_test = train_test_split(x, digits.target, test_size=0.3,
-                                                        random_state=0, stratify=digits.target)
-    model = torch.nn.Sequential(torch.nn.Linear(64, 256), torch.nn.ReLU(),
-                                torch.nn.Linear(256, DIMS[0]))
+    x_train, x_test, y_train, y_test = train_test_split(
+        x, digits.target, test_size=0.3, random_state=0, stratify=digits.target
+    )
+    model = torch.nn.Sequential(
+        torch.nn.Linear(64, 256), torch.nn.ReLU(), torch.nn.Linear(256, DIMS[0])
+    )
     loss_fn = al.matryoshka(al.multiple_negatives_ranking_loss, DIMS)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
 

@@ -42,19 +42,22 @@ def sharded_loss(mesh: Mesh, symmetric: bool):
         every_p = jax.lax.all_gather(p, "batch", tiled=True)
         if symmetric:
             every_a = jax.lax.all_gather(a, "batch", tiled=True)
-            loss = al.multiple_negatives_symmetric_ranking_loss(a, every_p, offset=offset,
-                                                                all_anchors=every_a)
+            loss = al.multiple_negatives_symmetric_ranking_loss(
+                a, every_p, offset=offset, all_anchors=every_a
+            )
         else:
             loss = al.multiple_negatives_ranking_loss(a, every_p, offset=offset)
         return jax.lax.pmean(loss, "batch")
 
-    return jax.shard_map(per_device, mesh=mesh, in_specs=(P("batch"), P("batch")),
-                         out_specs=P())
+    return jax.shard_map(per_device, mesh=mesh, in_specs=(P("batch"), P("batch")), out_specs=P())
 
 
 def global_loss(symmetric: bool):
-    return (al.multiple_negatives_symmetric_ranking_loss if symmetric
-            else al.multiple_negatives_ranking_loss)
+    return (
+        al.multiple_negatives_symmetric_ranking_loss
+        if symmetric
+        else al.multiple_negatives_ranking_loss
+    )
 
 
 def check(mesh: Mesh) -> None:
@@ -67,16 +70,21 @@ def check(mesh: Mesh) -> None:
     for symmetric in (False, True):
         fn = global_loss(symmetric)
         value, grads = jax.value_and_grad(fn, argnums=(0, 1))(
-            jax.device_put(a, one_device), jax.device_put(p, one_device))
+            jax.device_put(a, one_device), jax.device_put(p, one_device)
+        )
         for label, candidate in (
-                (f"jit on a mesh of {DEVICES} devices", jax.jit(fn)),
-                (f"shard_map + all_gather on {DEVICES} devices",
-                 jax.jit(sharded_loss(mesh, symmetric)))):
+            (f"jit on a mesh of {DEVICES} devices", jax.jit(fn)),
+            (
+                f"shard_map + all_gather on {DEVICES} devices",
+                jax.jit(sharded_loss(mesh, symmetric)),
+            ),
+        ):
             v, g = jax.value_and_grad(candidate, argnums=(0, 1))(a_sharded, p_sharded)
             np.testing.assert_allclose(float(v), float(value), rtol=1e-12)
             for ours, theirs in zip(g, grads, strict=True):
-                np.testing.assert_allclose(np.asarray(ours), np.asarray(theirs), rtol=1e-10,
-                                           atol=1e-15)
+                np.testing.assert_allclose(
+                    np.asarray(ours), np.asarray(theirs), rtol=1e-10, atol=1e-15
+                )
             if symmetric:
                 print(f"{label} == single device (MNRL and its symmetric preset, float64)")
 
@@ -86,15 +94,19 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=50)
     args = parser.parse_args()
     if len(jax.devices()) < DEVICES:
-        raise SystemExit(f"needs {DEVICES} devices; got {len(jax.devices())} (set XLA_FLAGS="
-                         f"--xla_force_host_platform_device_count={DEVICES} before JAX starts)")
+        raise SystemExit(
+            f"needs {DEVICES} devices; got {len(jax.devices())} (set XLA_FLAGS="
+            f"--xla_force_host_platform_device_count={DEVICES} before JAX starts)"
+        )
     mesh = Mesh(np.array(jax.devices()[:DEVICES]), ("batch",))
     check(mesh)
 
     rng = np.random.default_rng(0)
     key1, key2 = jax.random.split(jax.random.PRNGKey(0))
-    params = {"w1": jax.random.normal(key1, (FEATURES, 32)) / 4,
-              "w2": jax.random.normal(key2, (32, DIM)) / 6}
+    params = {
+        "w1": jax.random.normal(key1, (FEATURES, 32)) / 4,
+        "w2": jax.random.normal(key2, (32, DIM)) / 6,
+    }
     loss_fn = sharded_loss(mesh, symmetric=False)
     rows = NamedSharding(mesh, P("batch"))
 

@@ -29,8 +29,9 @@ import arraylosses as al
 WORLD, LOCAL, FEATURES, DIM = 2, 8, 16, 8
 # torch 2.13 marks this autograd-aware all_gather deprecated in favour of the private
 # torch.distributed._functional_collectives; it is still the public, documented one
-warnings.filterwarnings("ignore", "torch.distributed.nn.functional.all_gather is deprecated",
-                        FutureWarning)
+warnings.filterwarnings(
+    "ignore", "torch.distributed.nn.functional.all_gather is deprecated", FutureWarning
+)
 
 
 def gather(x: torch.Tensor) -> torch.Tensor:
@@ -45,15 +46,17 @@ def make_batch(seed: int) -> tuple[torch.Tensor, torch.Tensor]:
     return torch.from_numpy(anchors), torch.from_numpy(positives)
 
 
-def sharded_loss(model: torch.nn.Module, xa: torch.Tensor, xp: torch.Tensor, rank: int,
-                 symmetric: bool) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def sharded_loss(
+    model: torch.nn.Module, xa: torch.Tensor, xp: torch.Tensor, rank: int, symmetric: bool
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     rows = slice(rank * LOCAL, (rank + 1) * LOCAL)
     a, p = model(xa[rows]), model(xp[rows])
     a.retain_grad()
     p.retain_grad()
     if symmetric:
         loss = al.multiple_negatives_symmetric_ranking_loss(
-            a, gather(p), offset=rank * LOCAL, all_anchors=gather(a))
+            a, gather(p), offset=rank * LOCAL, all_anchors=gather(a)
+        )
     else:
         loss = al.multiple_negatives_ranking_loss(a, gather(p), offset=rank * LOCAL)
     return loss, a, p
@@ -77,8 +80,11 @@ def check(model: torch.nn.Module, rank: int, symmetric: bool) -> None:
     ga, gp = model(xa), model(xp)
     ga.retain_grad()
     gp.retain_grad()
-    fn = (al.multiple_negatives_symmetric_ranking_loss if symmetric
-          else al.multiple_negatives_ranking_loss)
+    fn = (
+        al.multiple_negatives_symmetric_ranking_loss
+        if symmetric
+        else al.multiple_negatives_ranking_loss
+    )
     full = fn(ga, gp)
     full.backward()
     rows = slice(rank * LOCAL, (rank + 1) * LOCAL)
@@ -92,11 +98,11 @@ def check(model: torch.nn.Module, rank: int, symmetric: bool) -> None:
 
 
 def worker(rank: int, init_file: str, steps: int) -> None:
-    dist.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank,
-                            world_size=WORLD)
+    dist.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank, world_size=WORLD)
     torch.manual_seed(0)  # the same initial weights on every rank
-    model = torch.nn.Sequential(torch.nn.Linear(FEATURES, 32), torch.nn.Tanh(),
-                                torch.nn.Linear(32, DIM)).double()
+    model = torch.nn.Sequential(
+        torch.nn.Linear(FEATURES, 32), torch.nn.Tanh(), torch.nn.Linear(32, DIM)
+    ).double()
     for symmetric in (False, True):
         check(model, rank, symmetric)
     if rank == 0:

@@ -24,35 +24,47 @@ NO_LOG_Q = "sampled_softmax_loss without logQ"  # the same negatives, uncorrecte
 def evaluate(users: jax.Array, items: jax.Array, data: Interactions) -> tuple[float, ...]:
     scores = jnp.where(jnp.asarray(data.train_mask), -1e9, users @ items.T)  # seen items out
     relevance = jnp.asarray(data.held_out)
-    return (float(al.metrics.recall_at_k(scores, relevance, k=10)),
-            float(al.metrics.ndcg_at_k(scores, relevance, k=10)))
+    return (
+        float(al.metrics.recall_at_k(scores, relevance, k=10)),
+        float(al.metrics.ndcg_at_k(scores, relevance, k=10)),
+    )
 
 
-def objective(params: dict[str, jax.Array], loss_name: str, user_ids: jax.Array,
-              pos_ids: jax.Array, neg_ids: jax.Array, log_q: jax.Array) -> jax.Array:
+def objective(
+    params: dict[str, jax.Array],
+    loss_name: str,
+    user_ids: jax.Array,
+    pos_ids: jax.Array,
+    neg_ids: jax.Array,
+    log_q: jax.Array,
+) -> jax.Array:
     u, items = params["users"][user_ids], params["items"]
     pos = jnp.sum(u * items[pos_ids], axis=1)
     if loss_name == "bpr_loss":
         loss = al.bpr_loss(pos, jnp.sum(u[:, None, :] * items[neg_ids], axis=-1))
     else:
-        loss = al.sampled_softmax_loss(pos, u @ items[neg_ids].T, log_q=log_q, pos_ids=pos_ids,
-                                       neg_ids=neg_ids)
+        loss = al.sampled_softmax_loss(
+            pos, u @ items[neg_ids].T, log_q=log_q, pos_ids=pos_ids, neg_ids=neg_ids
+        )
     return loss + 1e-4 * (jnp.sum(u**2) + jnp.sum(items[pos_ids] ** 2)) / BATCH
 
 
 def train(loss_name: str, data: Interactions, steps: int, seed: int = 0) -> tuple[float, ...]:
     rng = np.random.default_rng(seed)
     k1, k2 = jax.random.split(jax.random.PRNGKey(seed))
-    params = {"users": 0.1 * jax.random.normal(k1, (data.num_users, DIM)),
-              "items": 0.1 * jax.random.normal(k2, (data.num_items, DIM))}
+    params = {
+        "users": 0.1 * jax.random.normal(k1, (data.num_users, DIM)),
+        "items": 0.1 * jax.random.normal(k2, (data.num_items, DIM)),
+    }
     optimizer = optax.adam(0.02)
     state = optimizer.init(params)
     log_frequency = np.log(data.item_frequency)
 
     @jax.jit
     def step(params, state, user_ids, pos_ids, neg_ids, log_q):
-        loss, grads = jax.value_and_grad(objective)(params, loss_name, user_ids, pos_ids,
-                                                    neg_ids, log_q)
+        loss, grads = jax.value_and_grad(objective)(
+            params, loss_name, user_ids, pos_ids, neg_ids, log_q
+        )
         updates, state = optimizer.update(grads, state)
         return optax.apply_updates(params, updates), state, loss
 
@@ -66,9 +78,14 @@ def train(loss_name: str, data: Interactions, steps: int, seed: int = 0) -> tupl
             log_q = np.log(SAMPLED) + log_frequency[neg_ids]  # Q: expected count in the draw
             if loss_name == NO_LOG_Q:
                 log_q = np.zeros_like(log_q)
-        params, state, loss = step(params, state, jnp.asarray(data.train_users[batch]),
-                                   jnp.asarray(data.train_items[batch]), jnp.asarray(neg_ids),
-                                   jnp.asarray(log_q, dtype=jnp.float32))
+        params, state, loss = step(
+            params,
+            state,
+            jnp.asarray(data.train_users[batch]),
+            jnp.asarray(data.train_items[batch]),
+            jnp.asarray(neg_ids),
+            jnp.asarray(log_q, dtype=jnp.float32),
+        )
         if i % 200 == 0 or i == steps - 1:
             print(f"{loss_name:>34}  step {i:4d}  loss {float(loss):.4f}")
     return evaluate(params["users"], params["items"], data)
@@ -79,10 +96,17 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=600)
     args = parser.parse_args()
     data = generate()
-    results = {"popularity (no training)": evaluate(
-        jnp.ones((data.num_users, 1)), jnp.asarray(data.item_frequency)[:, None], data)}
-    results.update({name: train(name, data, args.steps)
-                    for name in ("bpr_loss", "sampled_softmax_loss", NO_LOG_Q)})
+    results = {
+        "popularity (no training)": evaluate(
+            jnp.ones((data.num_users, 1)), jnp.asarray(data.item_frequency)[:, None], data
+        )
+    }
+    results.update(
+        {
+            name: train(name, data, args.steps)
+            for name in ("bpr_loss", "sampled_softmax_loss", NO_LOG_Q)
+        }
+    )
     print_results(results, data, args.steps)
 
 

@@ -26,8 +26,10 @@ def evaluate(users: torch.Tensor, items: torch.Tensor, data: Interactions) -> tu
         scores = users @ items.T
         scores = torch.where(torch.from_numpy(data.train_mask), -1e9, scores)  # seen items out
         relevance = torch.from_numpy(data.held_out)
-        return (float(al.metrics.recall_at_k(scores, relevance, k=10)),
-                float(al.metrics.ndcg_at_k(scores, relevance, k=10)))
+        return (
+            float(al.metrics.recall_at_k(scores, relevance, k=10)),
+            float(al.metrics.ndcg_at_k(scores, relevance, k=10)),
+        )
 
 
 def train(loss_name: str, data: Interactions, steps: int, seed: int = 0) -> tuple[float, ...]:
@@ -43,8 +45,7 @@ def train(loss_name: str, data: Interactions, steps: int, seed: int = 0) -> tupl
         pos_ids = torch.from_numpy(data.train_items[batch])
         pos = (u * items[pos_ids]).sum(dim=1)
         if loss_name == "bpr_loss":
-            neg_ids = torch.from_numpy(rng.integers(0, data.num_items, size=(BATCH,
-                                                                             BPR_NEGATIVES)))
+            neg_ids = torch.from_numpy(rng.integers(0, data.num_items, size=(BATCH, BPR_NEGATIVES)))
             neg = (u[:, None, :] * items[neg_ids]).sum(dim=-1)
             loss = al.bpr_loss(pos, neg)
         else:
@@ -54,8 +55,9 @@ def train(loss_name: str, data: Interactions, steps: int, seed: int = 0) -> tupl
             log_q = torch.from_numpy(np.log(SAMPLED) + log_frequency[drawn])
             if loss_name == NO_LOG_Q:
                 log_q = torch.zeros_like(log_q)
-            loss = al.sampled_softmax_loss(pos, u @ items[neg_ids].T, log_q=log_q,
-                                           pos_ids=pos_ids, neg_ids=neg_ids)
+            loss = al.sampled_softmax_loss(
+                pos, u @ items[neg_ids].T, log_q=log_q, pos_ids=pos_ids, neg_ids=neg_ids
+            )
         loss = loss + 1e-4 * (u.pow(2).sum() + items[pos_ids].pow(2).sum()) / BATCH
         optimizer.zero_grad()
         loss.backward()
@@ -70,11 +72,19 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=600)
     args = parser.parse_args()
     data = generate()
-    results = {"popularity (no training)": evaluate(
-        torch.ones(data.num_users, 1, dtype=torch.float64),
-        torch.from_numpy(data.item_frequency)[:, None], data)}
-    results.update({name: train(name, data, args.steps)
-                    for name in ("bpr_loss", "sampled_softmax_loss", NO_LOG_Q)})
+    results = {
+        "popularity (no training)": evaluate(
+            torch.ones(data.num_users, 1, dtype=torch.float64),
+            torch.from_numpy(data.item_frequency)[:, None],
+            data,
+        )
+    }
+    results.update(
+        {
+            name: train(name, data, args.steps)
+            for name in ("bpr_loss", "sampled_softmax_loss", NO_LOG_Q)
+        }
+    )
     print_results(results, data, args.steps)
 
 

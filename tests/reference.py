@@ -43,6 +43,7 @@ def huber(delta):
     def f(p, t):
         r = abs(p - t)
         return 0.5 * r * r if r <= delta else delta * (r - 0.5 * delta)
+
     return f
 
 
@@ -50,6 +51,7 @@ def smooth_l1(beta):
     def f(p, t):
         r = abs(p - t)
         return 0.5 * r * r / beta if r < beta else r - 0.5 * beta
+
     return f
 
 
@@ -61,6 +63,7 @@ def pinball(q):
     def f(p, t):
         r = t - p
         return q * r if r >= 0 else (q - 1) * r
+
     return f
 
 
@@ -70,6 +73,7 @@ def poisson_nll(log_input, full, eps=1e-8):
         if full and t > 1:
             loss += t * math.log(t) - t + 0.5 * math.log(2 * math.pi * t)
         return loss
+
     return f
 
 
@@ -164,8 +168,9 @@ def log_softmax_row(z):
     return [v - lse for v in z]
 
 
-def cross_entropy_rows(logits, target, *, smoothing=0.0, class_weight=None, ignore=None,
-                       reduction="mean", weight=None):
+def cross_entropy_rows(
+    logits, target, *, smoothing=0.0, class_weight=None, ignore=None, reduction="mean", weight=None
+):
     """torch's definition, row by row: see SPEC.md and torch's cross_entropy docs."""
     n, c = len(logits), len(logits[0])
     cw = [1.0] * c if class_weight is None else [float(x) for x in class_weight]

@@ -58,8 +58,11 @@ def test_sigmoid_family_by_definition(backend, value):
     softplus = max(value, 0.0) + math.log1p(math.exp(-abs(value)))
     sigmoid = math.exp(-(max(-value, 0.0) + math.log1p(math.exp(-abs(value)))))
     close(backend.to_numpy(B.softplus(xp, x)), [softplus], "float64")
-    close(backend.to_numpy(B.log_sigmoid(xp, x)),
-          [-(max(-value, 0.0) + math.log1p(math.exp(-abs(value))))], "float64")
+    close(
+        backend.to_numpy(B.log_sigmoid(xp, x)),
+        [-(max(-value, 0.0) + math.log1p(math.exp(-abs(value))))],
+        "float64",
+    )
     # full relative accuracy in the lower tail (σ(-50) ≈ 1.9e-22, not 0)
     close(backend.to_numpy(B.sigmoid(xp, x)), [sigmoid], "float64", atol=0.0)
 
@@ -75,12 +78,17 @@ def test_reduce_loss(backend, reduction):
     xp = backend.xp
     loss = _on(backend, [1.0, 2.0, 6.0])
     w = _on(backend, [1.0, 0.0, 2.0])
-    plain = backend.to_numpy(B.reduce_loss(xp, loss, reduction=reduction, weight=None,
-                                           out_dtype=loss.dtype))
-    weighted = backend.to_numpy(B.reduce_loss(xp, loss, reduction=reduction, weight=w,
-                                              out_dtype=loss.dtype))
-    expected = {"mean": (3.0, 13.0 / 3.0), "sum": (9.0, 13.0),
-                "none": ([1.0, 2.0, 6.0], [1.0, 0.0, 12.0])}[reduction]
+    plain = backend.to_numpy(
+        B.reduce_loss(xp, loss, reduction=reduction, weight=None, out_dtype=loss.dtype)
+    )
+    weighted = backend.to_numpy(
+        B.reduce_loss(xp, loss, reduction=reduction, weight=w, out_dtype=loss.dtype)
+    )
+    expected = {
+        "mean": (3.0, 13.0 / 3.0),
+        "sum": (9.0, 13.0),
+        "none": ([1.0, 2.0, 6.0], [1.0, 0.0, 12.0]),
+    }[reduction]
     close(plain, expected[0], "float64")
     close(weighted, expected[1], "float64")
     assert np.ndim(plain) == (1 if reduction == "none" else 0)
@@ -173,11 +181,15 @@ def test_native_and_generic_logsumexp_agree(backend, rng, axis):
         np.testing.assert_allclose(routed, generic, rtol=1e-14, atol=1e-11)
     # and against the definition, on the finite rows (axis 1: rows 0..3 are not all -inf)
     if axis != 0:
-        expected = [np.log(np.sum(np.exp(row[np.isfinite(row)] - 1e4))) + 1e4 if i == 1
-                    else np.log(np.sum(np.exp(row[np.isfinite(row)]))) for i, row in
-                    enumerate(x[:4])]
-        np.testing.assert_allclose(backend.to_numpy(B.logsumexp(xp, a, axis=axis))[:4],
-                                   expected, rtol=1e-13)
+        expected = [
+            np.log(np.sum(np.exp(row[np.isfinite(row)] - 1e4))) + 1e4
+            if i == 1
+            else np.log(np.sum(np.exp(row[np.isfinite(row)])))
+            for i, row in enumerate(x[:4])
+        ]
+        np.testing.assert_allclose(
+            backend.to_numpy(B.logsumexp(xp, a, axis=axis))[:4], expected, rtol=1e-13
+        )
 
 
 def test_native_and_generic_log_softmax_at_agree(backend, rng):
@@ -192,8 +204,9 @@ def test_native_and_generic_log_softmax_at_agree(backend, rng):
     routed, generic = both(lambda: B.log_softmax_at(xp, a, i, axis=1))
     np.testing.assert_allclose(routed, generic, rtol=1e-14, atol=1e-11)
     full = backend.to_numpy(B.log_softmax(xp, a, axis=1))
-    np.testing.assert_allclose(routed, np.take_along_axis(full, idx, axis=1), rtol=1e-14,
-                               atol=1e-11)
+    np.testing.assert_allclose(
+        routed, np.take_along_axis(full, idx, axis=1), rtol=1e-14, atol=1e-11
+    )
     routed, generic = both(lambda: B.take_along_axis(xp, a, i, axis=1))
     np.testing.assert_array_equal(routed, generic)
 
@@ -209,11 +222,16 @@ def test_native_and_generic_gradients_agree(ad_backend, rng):
     def grads():
         xp = ad_backend.xp
         out = []
-        for f in (lambda a: xp.sum(B.logsumexp(xp, a, axis=1) * xp.asarray(c[:, 0])),
-                  lambda a: xp.sum(xp.where(xp.isfinite(B.log_softmax(xp, a, axis=1)),
-                                            B.log_softmax(xp, a, axis=1), 0.0)
-                                   * xp.asarray(c)),
-                  lambda a: xp.sum(B.log_softmax_at(xp, a, xp.asarray(idx), axis=1))):
+        for f in (
+            lambda a: xp.sum(B.logsumexp(xp, a, axis=1) * xp.asarray(c[:, 0])),
+            lambda a: xp.sum(
+                xp.where(
+                    xp.isfinite(B.log_softmax(xp, a, axis=1)), B.log_softmax(xp, a, axis=1), 0.0
+                )
+                * xp.asarray(c)
+            ),
+            lambda a: xp.sum(B.log_softmax_at(xp, a, xp.asarray(idx), axis=1)),
+        ):
             if ad_backend.name.startswith("torch"):
                 import torch
 

@@ -23,16 +23,34 @@ def _problem(rng, n=6, c=4):
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 @pytest.mark.parametrize("smoothing", [0.0, 0.15])
 @pytest.mark.parametrize("weighted_classes", [False, True])
-def test_cross_entropy_indices_by_definition(backend, dtype, rng, reduction, smoothing,
-                                             weighted_classes):
+def test_cross_entropy_indices_by_definition(
+    backend, dtype, rng, reduction, smoothing, weighted_classes
+):
     logits, labels, _ = _problem(rng)
     labels[[0, 3]] = -100
     cw = rng.uniform(0.5, 2.0, size=4) if weighted_classes else None
     w = rng.uniform(0.5, 2.0, size=6)
-    expected = ref.cross_entropy_rows(logits, labels, smoothing=smoothing, class_weight=cw,
-                                      ignore=-100, reduction=reduction, weight=w)
-    got = call(backend, dtype, al.cross_entropy, logits, labels, label_smoothing=smoothing,
-               class_weight=cw, ignore_index=-100, weight=w, reduction=reduction)
+    expected = ref.cross_entropy_rows(
+        logits,
+        labels,
+        smoothing=smoothing,
+        class_weight=cw,
+        ignore=-100,
+        reduction=reduction,
+        weight=w,
+    )
+    got = call(
+        backend,
+        dtype,
+        al.cross_entropy,
+        logits,
+        labels,
+        label_smoothing=smoothing,
+        class_weight=cw,
+        ignore_index=-100,
+        weight=w,
+        reduction=reduction,
+    )
     close(got, expected, dtype)
 
 
@@ -40,10 +58,19 @@ def test_cross_entropy_indices_by_definition(backend, dtype, rng, reduction, smo
 def test_cross_entropy_probabilities_by_definition(backend, dtype, rng, reduction):
     logits, _, probs = _problem(rng)
     cw = rng.uniform(0.5, 2.0, size=4)
-    expected = ref.cross_entropy_rows(logits, probs, smoothing=0.1, class_weight=cw,
-                                      reduction=reduction)
-    got = call(backend, dtype, al.cross_entropy, logits, probs, label_smoothing=0.1,
-               class_weight=cw, reduction=reduction)
+    expected = ref.cross_entropy_rows(
+        logits, probs, smoothing=0.1, class_weight=cw, reduction=reduction
+    )
+    got = call(
+        backend,
+        dtype,
+        al.cross_entropy,
+        logits,
+        probs,
+        label_smoothing=0.1,
+        class_weight=cw,
+        reduction=reduction,
+    )
     close(got, expected, dtype)
 
 
@@ -52,18 +79,27 @@ def test_cross_entropy_class_axis(backend, dtype, rng):
     labels = rng.integers(0, 4, size=(3, 2))
     moved = np.moveaxis(logits, 1, -1).reshape(-1, 4)
     expected = ref.cross_entropy_rows(moved, labels.reshape(-1), reduction="none").reshape(3, 2)
-    close(call(backend, dtype, al.cross_entropy, logits, labels, axis=1, reduction="none"),
-          expected, dtype)
+    close(
+        call(backend, dtype, al.cross_entropy, logits, labels, axis=1, reduction="none"),
+        expected,
+        dtype,
+    )
 
 
 def test_cross_entropy_golden(backend, dtype):
     # softmax([0, log 3]) = (1/4, 3/4)
     z = np.array([[0.0, math.log(3.0)], [0.0, math.log(3.0)]])
-    close(call(backend, dtype, al.cross_entropy, z, np.array([1, 0]), reduction="none"),
-          [math.log(4 / 3), math.log(4)], dtype)
+    close(
+        call(backend, dtype, al.cross_entropy, z, np.array([1, 0]), reduction="none"),
+        [math.log(4 / 3), math.log(4)],
+        dtype,
+    )
     # smoothing 0.2 over 2 classes: q = (0.1, 0.9) for label 1
-    close(call(backend, dtype, al.cross_entropy, z[:1], np.array([1]), label_smoothing=0.2),
-          -(0.1 * math.log(0.25) + 0.9 * math.log(0.75)), dtype)
+    close(
+        call(backend, dtype, al.cross_entropy, z[:1], np.array([1]), label_smoothing=0.2),
+        -(0.1 * math.log(0.25) + 0.9 * math.log(0.75)),
+        dtype,
+    )
 
 
 def test_every_row_ignored_gives_zero_and_zero_gradient(backend):
@@ -76,8 +112,14 @@ def test_extreme_logits_are_exact(backend):
     z = np.array([[1e4, -1e4, 0.0], [-1e4, 1e4, 0.0]])
     got = call(backend, "float32", al.cross_entropy, z, np.array([0, 0]), reduction="none")
     close(got, [0.0, 2e4], "float32")
-    got = call(backend, "float32", al.binary_cross_entropy_with_logits, z,
-               np.ones_like(z), reduction="none")
+    got = call(
+        backend,
+        "float32",
+        al.binary_cross_entropy_with_logits,
+        z,
+        np.ones_like(z),
+        reduction="none",
+    )
     close(got, [[0.0, 1e4, math.log(2)], [1e4, 0.0, math.log(2)]], "float32")
 
 
@@ -99,10 +141,19 @@ def test_nll_loss_by_definition(backend, dtype, rng):
     cw = rng.uniform(0.5, 2.0, size=4)
     log_probs = np.array([ref.log_softmax_row(r) for r in logits])
     for reduction in ("mean", "sum", "none"):
-        expected = ref.cross_entropy_rows(logits, labels, class_weight=cw, ignore=-1,
-                                          reduction=reduction)
-        got = call(backend, dtype, al.nll_loss, log_probs, labels, class_weight=cw,
-                   ignore_index=-1, reduction=reduction)
+        expected = ref.cross_entropy_rows(
+            logits, labels, class_weight=cw, ignore=-1, reduction=reduction
+        )
+        got = call(
+            backend,
+            dtype,
+            al.nll_loss,
+            log_probs,
+            labels,
+            class_weight=cw,
+            ignore_index=-1,
+            reduction=reduction,
+        )
         close(got, expected, dtype)
 
 
@@ -119,8 +170,16 @@ def test_poly1_by_definition(backend, dtype, rng, epsilon, smoothing):
             ce = -math.fsum(qk * lk for qk, lk in zip(q, lp))
             pt = math.fsum(qk * math.exp(lk) for qk, lk in zip(q, lp))
             rows.append(ce + epsilon * (1 - pt))
-        got = call(backend, dtype, al.poly1_cross_entropy, logits, target, epsilon=epsilon,
-                   label_smoothing=smoothing, reduction="none")
+        got = call(
+            backend,
+            dtype,
+            al.poly1_cross_entropy,
+            logits,
+            target,
+            epsilon=epsilon,
+            label_smoothing=smoothing,
+            reduction="none",
+        )
         close(got, rows, dtype)
 
 
@@ -132,21 +191,46 @@ def test_softmax_focal_by_definition(backend, dtype, rng, gamma):
     for z, y in zip(logits, labels):
         lp = ref.log_softmax_row(z)
         rows.append(-alpha[y] * (1 - math.exp(lp[y])) ** gamma * lp[y])
-    got = call(backend, dtype, al.softmax_focal_loss, logits, labels, gamma=gamma, alpha=alpha,
-               reduction="none")
+    got = call(
+        backend,
+        dtype,
+        al.softmax_focal_loss,
+        logits,
+        labels,
+        gamma=gamma,
+        alpha=alpha,
+        reduction="none",
+    )
     close(got, rows, dtype)
-    soft = [-math.fsum(q * 0.25 * (1 - math.exp(lk)) ** gamma * lk
-                       for q, lk in zip(t, ref.log_softmax_row(z)))
-            for z, t in zip(logits, probs)]
-    close(call(backend, dtype, al.softmax_focal_loss, logits, probs, gamma=gamma, alpha=0.25,
-               reduction="none"), soft, dtype)
+    soft = [
+        -math.fsum(
+            q * 0.25 * (1 - math.exp(lk)) ** gamma * lk for q, lk in zip(t, ref.log_softmax_row(z))
+        )
+        for z, t in zip(logits, probs)
+    ]
+    close(
+        call(
+            backend,
+            dtype,
+            al.softmax_focal_loss,
+            logits,
+            probs,
+            gamma=gamma,
+            alpha=0.25,
+            reduction="none",
+        ),
+        soft,
+        dtype,
+    )
 
 
 def test_kl_divergence_by_definition(backend, dtype, rng):
     logits, _, probs = _problem(rng)
     probs[0] = [0.0, 0.5, 0.5, 0.0]  # 0·log 0 = 0
-    rows = [math.fsum(t * (math.log(t) - lp) for t, lp in zip(ts, ref.log_softmax_row(z))
-                      if t > 0) for z, ts in zip(logits, probs)]
+    rows = [
+        math.fsum(t * (math.log(t) - lp) for t, lp in zip(ts, ref.log_softmax_row(z)) if t > 0)
+        for z, ts in zip(logits, probs)
+    ]
     close(call(backend, dtype, al.kl_divergence, logits, probs, reduction="none"), rows, dtype)
     close(call(backend, dtype, al.kl_divergence, logits, probs), np.mean(rows), dtype)
 
@@ -160,25 +244,53 @@ def test_binary_cross_entropy_by_definition(backend, dtype, rng):
     p = rng.uniform(0.02, 0.98, size=(5, 3))
     for t in (soft, bits):
         expected = ref.elementwise(
-            lambda a, b: -(b * math.log(a) + (1 - b) * math.log(1 - a)), p, t)
-        close(call(backend, dtype, al.binary_cross_entropy, p, t, reduction="none"), expected,
-              dtype)
+            lambda a, b: -(b * math.log(a) + (1 - b) * math.log(1 - a)), p, t
+        )
+        close(
+            call(backend, dtype, al.binary_cross_entropy, p, t, reduction="none"), expected, dtype
+        )
     # saturated probabilities are clipped at eps: at most -log(1e-7) per element (Keras)
-    got = call(backend, "float64", al.binary_cross_entropy, np.array([0.0, 1.0]),
-               np.array([1.0, 0.0]), reduction="none")
+    got = call(
+        backend,
+        "float64",
+        al.binary_cross_entropy,
+        np.array([0.0, 1.0]),
+        np.array([1.0, 0.0]),
+        reduction="none",
+    )
     close(got, [-math.log(1e-7)] * 2, "float64")
 
 
 def test_bce_with_logits_by_definition(backend, dtype, rng):
     z, soft, _ = _binary(rng)
     pw = rng.uniform(0.5, 3.0, size=3)
-    expected = np.array([[(1 - t) * zz + (1 + (pw[j] - 1) * t) * ref.softplus(-zz)
-                          for j, (zz, t) in enumerate(zip(zr, tr))]
-                         for zr, tr in zip(z, soft)])
-    close(call(backend, dtype, al.binary_cross_entropy_with_logits, z, soft, pos_weight=pw,
-               reduction="none"), expected, dtype)
-    plain = ref.elementwise(lambda a, b: -(b * math.log(ref.sigmoid(a))
-                                           + (1 - b) * math.log(1 - ref.sigmoid(a))), z, soft)
+    expected = np.array(
+        [
+            [
+                (1 - t) * zz + (1 + (pw[j] - 1) * t) * ref.softplus(-zz)
+                for j, (zz, t) in enumerate(zip(zr, tr))
+            ]
+            for zr, tr in zip(z, soft)
+        ]
+    )
+    close(
+        call(
+            backend,
+            dtype,
+            al.binary_cross_entropy_with_logits,
+            z,
+            soft,
+            pos_weight=pw,
+            reduction="none",
+        ),
+        expected,
+        dtype,
+    )
+    plain = ref.elementwise(
+        lambda a, b: -(b * math.log(ref.sigmoid(a)) + (1 - b) * math.log(1 - ref.sigmoid(a))),
+        z,
+        soft,
+    )
     close(call(backend, dtype, al.binary_cross_entropy_with_logits, z, soft), plain.mean(), dtype)
 
 
@@ -187,14 +299,17 @@ def test_bce_with_logits_by_definition(backend, dtype, rng):
 def test_sigmoid_focal_by_definition(backend, dtype, rng, alpha, gamma):
     z, soft, bits = _binary(rng)
     for t in (bits, soft):
+
         def focal(a, b):
             p = ref.sigmoid(a)
             ce = -(b * math.log(p) + (1 - b) * math.log(1 - p))
             pt = p * b + (1 - p) * (1 - b)
             at = 1.0 if alpha is None else alpha * b + (1 - alpha) * (1 - b)
             return at * (1 - pt) ** gamma * ce
-        got = call(backend, dtype, al.sigmoid_focal_loss, z, t, alpha=alpha, gamma=gamma,
-                   reduction="none")
+
+        got = call(
+            backend, dtype, al.sigmoid_focal_loss, z, t, alpha=alpha, gamma=gamma, reduction="none"
+        )
         close(got, ref.elementwise(focal, z, t), dtype)
 
 
@@ -213,8 +328,11 @@ def test_margin_ranking_by_definition(backend, dtype, rng):
     y = rng.choice([-1, 1], size=8)
     for m in (0.0, 0.5):
         expected = [max(0.0, -yy * (a - b) + m) for a, b, yy in zip(x1, x2, y)]
-        close(call(backend, dtype, al.margin_ranking_loss, x1, x2, y, margin=m,
-                   reduction="none"), expected, dtype)
+        close(
+            call(backend, dtype, al.margin_ranking_loss, x1, x2, y, margin=m, reduction="none"),
+            expected,
+            dtype,
+        )
 
 
 def test_integer_label_cross_entropy_builds_no_one_hot():
@@ -225,8 +343,12 @@ def test_integer_label_cross_entropy_builds_no_one_hot():
 
     def comparisons(fn):
         jaxpr = jax.make_jaxpr(fn)(z)
-        return [tuple(v.aval.shape) for eqn in jaxpr.jaxpr.eqns if eqn.primitive.name == "eq"
-                for v in eqn.outvars]
+        return [
+            tuple(v.aval.shape)
+            for eqn in jaxpr.jaxpr.eqns
+            if eqn.primitive.name == "eq"
+            for v in eqn.outvars
+        ]
 
     assert (8, 5) not in comparisons(lambda z: al.cross_entropy(z, y))
     # the check can fail: a hand-made one-hot target shows up as an (N, C) comparison
@@ -243,10 +365,13 @@ def test_extreme_and_half_precision_gradients_are_finite_and_right(ad_backend, d
     z = np.array([[big, -big, 0.0], [-big, big, 0.0], [0.5, -0.5, 0.0]])
     y = np.array([0, 0, 2])
     grads = {}
-    for fn, target in ((al.cross_entropy, y), (al.softmax_focal_loss, y),
-                       (al.poly1_cross_entropy, y), (al.binary_cross_entropy_with_logits,
-                                                     np.eye(3)[y]),
-                       (al.sigmoid_focal_loss, np.eye(3)[y])):
+    for fn, target in (
+        (al.cross_entropy, y),
+        (al.softmax_focal_loss, y),
+        (al.poly1_cross_entropy, y),
+        (al.binary_cross_entropy_with_logits, np.eye(3)[y]),
+        (al.sigmoid_focal_loss, np.eye(3)[y]),
+    ):
         grads[fn.__name__] = _grad(ad_backend, fn, z, target, dtype)
         assert np.all(np.isfinite(grads[fn.__name__])), (fn.__name__, grads[fn.__name__])
     rounded = z.astype(dtype).astype(np.float64)

@@ -31,16 +31,28 @@ def test_contrastive_by_definition(backend, dtype, rng, distance, margin):
     for x, z, t in zip(a, b, y):
         d = _dist(x, z, distance)
         rows.append(0.5 * t * d * d + 0.5 * (1 - t) * max(0.0, margin - d) ** 2)
-    got = call(backend, dtype, al.contrastive_loss, a, b, y, margin=margin, distance=distance,
-               reduction="none")
+    got = call(
+        backend,
+        dtype,
+        al.contrastive_loss,
+        a,
+        b,
+        y,
+        margin=margin,
+        distance=distance,
+        reduction="none",
+    )
     close(got, rows, dtype)
 
 
 def test_contrastive_golden(backend, dtype):
     a, b = np.zeros((2, 2)), np.array([[3.0, 4.0], [0.3, 0.4]])
     # similar pair at distance 5: ½·25; dissimilar at 0.5 with margin 1: ½·0.25
-    close(call(backend, dtype, al.contrastive_loss, a, b, np.array([1, 0]), reduction="none"),
-          [12.5, 0.125], dtype)
+    close(
+        call(backend, dtype, al.contrastive_loss, a, b, np.array([1, 0]), reduction="none"),
+        [12.5, 0.125],
+        dtype,
+    )
 
 
 @pytest.mark.parametrize("labels", ["mixed", "all_positive", "all_negative"])
@@ -54,7 +66,8 @@ def test_online_contrastive_by_definition(backend, dtype, rng, labels):
     neg_threshold = max(poss) if poss else np.mean(negs)
     pos_threshold = min(negs) if negs else np.mean(poss)
     total = math.fsum(v * v for v in poss if v > pos_threshold) + math.fsum(
-        max(0.0, 0.5 - v) ** 2 for v in negs if v < neg_threshold)
+        max(0.0, 0.5 - v) ** 2 for v in negs if v < neg_threshold
+    )
     close(call(backend, dtype, al.online_contrastive_loss, a, b, y), total, dtype)
 
 
@@ -72,32 +85,54 @@ def test_triplet_by_definition(backend, dtype, rng, swap, p):
     for x, pos, neg in zip(a, b, c):
         d_an = min(dist(x, neg), dist(pos, neg)) if swap else dist(x, neg)
         rows.append(max(0.0, dist(x, pos) - d_an + 1.0))
-    got = call(backend, dtype, al.triplet_margin_loss, a, b, c, p=p, swap=swap,
-               reduction="none")
+    got = call(backend, dtype, al.triplet_margin_loss, a, b, c, p=p, swap=swap, reduction="none")
     close(got, rows, dtype)
 
 
 def test_triplet_cosine_by_definition(backend, dtype, rng):
     a, b, _ = _pairs(rng)
     c = rng.normal(size=a.shape)
-    rows = [max(0.0, (1 - ref.cosine(x, p)) - (1 - ref.cosine(x, n)) + 0.3)
-            for x, p, n in zip(a, b, c)]
-    close(call(backend, dtype, al.triplet_margin_loss, a, b, c, distance="cosine", margin=0.3,
-               reduction="none"), rows, dtype)
+    rows = [
+        max(0.0, (1 - ref.cosine(x, p)) - (1 - ref.cosine(x, n)) + 0.3) for x, p, n in zip(a, b, c)
+    ]
+    close(
+        call(
+            backend,
+            dtype,
+            al.triplet_margin_loss,
+            a,
+            b,
+            c,
+            distance="cosine",
+            margin=0.3,
+            reduction="none",
+        ),
+        rows,
+        dtype,
+    )
 
 
 def test_cosine_embedding_by_definition(backend, dtype, rng):
     a, b, bits = _pairs(rng)
     y = 2 * bits - 1
-    rows = [1 - ref.cosine(x, z) if t == 1 else max(0.0, ref.cosine(x, z) - 0.1)
-            for x, z, t in zip(a, b, y)]
-    close(call(backend, dtype, al.cosine_embedding_loss, a, b, y, margin=0.1, reduction="none"),
-          rows, dtype)
+    rows = [
+        1 - ref.cosine(x, z) if t == 1 else max(0.0, ref.cosine(x, z) - 0.1)
+        for x, z, t in zip(a, b, y)
+    ]
+    close(
+        call(backend, dtype, al.cosine_embedding_loss, a, b, y, margin=0.1, reduction="none"),
+        rows,
+        dtype,
+    )
 
 
 def _cosent_reference(sims, scores, scale):
-    terms = [0.0] + [scale * (sims[j] - sims[i]) for i in range(len(sims))
-                     for j in range(len(sims)) if scores[i] > scores[j]]
+    terms = [0.0] + [
+        scale * (sims[j] - sims[i])
+        for i in range(len(sims))
+        for j in range(len(sims))
+        if scores[i] > scores[j]
+    ]
     m = max(terms)
     return m + math.log(math.fsum(math.exp(t - m) for t in terms))
 
@@ -118,11 +153,17 @@ def test_cosent_and_angle_by_definition(backend, dtype, rng, scale, width):
     a, b, _ = _pairs(rng, n=10, d=width)
     scores = rng.integers(0, 4, size=10).astype(np.float64)  # with ties
     cos = [ref.cosine(x, z) for x, z in zip(a, b)]
-    close(call(backend, dtype, al.cosent_loss, a, b, scores, scale=scale),
-          _cosent_reference(cos, scores, scale), dtype)
+    close(
+        call(backend, dtype, al.cosent_loss, a, b, scores, scale=scale),
+        _cosent_reference(cos, scores, scale),
+        dtype,
+    )
     ang = [_angle_sim(x, z) for x, z in zip(a, b)]
-    close(call(backend, dtype, al.angle_loss, a, b, scores, scale=scale),
-          _cosent_reference(ang, scores, scale), dtype)
+    close(
+        call(backend, dtype, al.angle_loss, a, b, scores, scale=scale),
+        _cosent_reference(ang, scores, scale),
+        dtype,
+    )
 
 
 def test_cosent_is_n_log_n_and_exact_at_4096(backend):
@@ -147,11 +188,13 @@ def test_cosent_is_n_log_n_and_exact_at_4096(backend):
 def test_errors(backend):
     x = backend.asarray(np.ones((4, 3)), "float64")
     y = backend.asarray(np.array([1, 0, 1, 0]))
-    with pytest.raises(ValueError, match="distance must be one of 'euclidean', 'cosine'; got "
-                                         "'l1'"):
+    with pytest.raises(ValueError, match="distance must be one of 'euclidean', 'cosine'; got 'l1'"):
         al.contrastive_loss(x, x, y, distance="l1")
-    with pytest.raises(ValueError, match=r"label must have the batch shape \(4,\) of a; got "
-                                         r"\(4, 1\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"label must have the batch shape \(4,\) of a; got "
+        r"\(4, 1\)",
+    ):
         al.contrastive_loss(x, x, backend.asarray(np.ones((4, 1), dtype=np.int64)))
     with pytest.raises(ValueError, match=r"positive must have the same shape as anchor \(4, 3\)"):
         al.triplet_margin_loss(x, x[:2, ...], x)
@@ -162,8 +205,10 @@ def test_errors(backend):
     with pytest.raises(ValueError, match=r"scale must be in \(0.0, inf\); got 0.0"):
         al.cosent_loss(x, x, y, scale=0.0)
     with pytest.raises(ValueError, match=r"a must have shape \(N, D\); got \(2, 4, 3\)"):
-        al.angle_loss(backend.asarray(np.ones((2, 4, 3)), "float64"),
-                      backend.asarray(np.ones((2, 4, 3)), "float64"),
-                      backend.asarray(np.ones((2, 4)), "float64"))
+        al.angle_loss(
+            backend.asarray(np.ones((2, 4, 3)), "float64"),
+            backend.asarray(np.ones((2, 4, 3)), "float64"),
+            backend.asarray(np.ones((2, 4)), "float64"),
+        )
     with pytest.raises(TypeError, match="b must be a real floating array"):
         al.contrastive_loss(x, backend.asarray(np.ones((4, 3), dtype=np.int64)), y)

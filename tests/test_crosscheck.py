@@ -41,8 +41,10 @@ def jax_focal(bug: float = 0.0):
 
 def _focal_inputs():
     rng = np.random.default_rng(0)
-    return [((rng.normal(scale=2.0, size=(6, 3)), rng.integers(0, 2, (6, 3)) * 1.0), {})
-            for _ in range(2)]
+    return [
+        ((rng.normal(scale=2.0, size=(6, 3)), rng.integers(0, 2, (6, 3)) * 1.0), {})
+        for _ in range(2)
+    ]
 
 
 def test_correct_torch_info_nce_passes_against_both_references():
@@ -61,9 +63,12 @@ def test_correct_torch_info_nce_passes_against_both_references():
 
 def test_planted_bug_in_torch_info_nce_is_caught():
     pytest.importorskip("torch")
-    with pytest.raises(AssertionError, match=r"candidate differs from arraylosses.info_nce on "
-                                             r"registry inputs, seed 0, torch/float64 \(vs ours "
-                                             r"on torch/float64\), value"):
+    with pytest.raises(
+        AssertionError,
+        match=r"candidate differs from arraylosses.info_nce on "
+        r"registry inputs, seed 0, torch/float64 \(vs ours "
+        r"on torch/float64\), value",
+    ):
         crosscheck(torch_info_nce(bug=1e-3), "info_nce")
 
 
@@ -73,8 +78,11 @@ def test_correct_jax_focal_passes_and_a_bug_is_caught():
     report = crosscheck(jax_focal(), "sigmoid_focal_loss", inputs=inputs, backends=["jax"])
     assert {r.inputs for r in report} == {"inputs[0]", "inputs[1]"}
     assert all({"d/d logits", "d/d target"} <= set(r.errors) for r in report)
-    with pytest.raises(AssertionError, match=r"on inputs\[0\], jax/float64 \(vs ours on "
-                                             r"jax/float64\), value: max abs error"):
+    with pytest.raises(
+        AssertionError,
+        match=r"on inputs\[0\], jax/float64 \(vs ours on "
+        r"jax/float64\), value: max abs error",
+    ):
         crosscheck(jax_focal(bug=1e-3), "sigmoid_focal_loss", inputs=inputs, backends=["jax"])
 
 
@@ -86,8 +94,11 @@ def test_a_gradient_only_bug_is_caught():
         return torch.cat([d[:1], d[1:].detach()]).pow(2).mean()
 
     x, y = np.array([[1.0, 2.0], [0.5, -1.0]]), np.array([[0.0, 2.5], [1.0, 1.0]])
-    with pytest.raises(AssertionError, match=r"torch/float64 \(vs ours on torch/float64\), "
-                                             r"d/d pred:"):
+    with pytest.raises(
+        AssertionError,
+        match=r"torch/float64 \(vs ours on torch/float64\), "
+        r"d/d pred:",
+    ):
         crosscheck(detached_mse, "mse_loss", inputs=[((x, y), {})], backends=["torch"])
 
 
@@ -100,8 +111,11 @@ def test_a_detached_input_is_a_failure_naming_it():
     def detached(query, positive, temperature=0.1):
         return info_nce(query, positive.detach(), temperature)
 
-    with pytest.raises(AssertionError, match=r"torch/float64 \(vs ours on torch/float64\), "
-                                             r"d/d positive: the candidate has no gradient"):
+    with pytest.raises(
+        AssertionError,
+        match=r"torch/float64 \(vs ours on torch/float64\), "
+        r"d/d positive: the candidate has no gradient",
+    ):
         crosscheck(detached, "info_nce", backends=["torch"])
 
 
@@ -139,8 +153,11 @@ def test_the_candidates_exception_is_chained_with_where_it_was_raised():
     def wrong_keyword(query, positive):
         return info_nce(query, positive, tau=0.1)
 
-    with pytest.raises(CandidateError, match=r"the candidate raised TypeError on torch/float64, "
-                                             r"registry inputs, seed 0: .*tau") as info:
+    with pytest.raises(
+        CandidateError,
+        match=r"the candidate raised TypeError on torch/float64, "
+        r"registry inputs, seed 0: .*tau",
+    ) as info:
         crosscheck(wrong_keyword, "info_nce", backends=["torch"])
     assert isinstance(info.value.__cause__, TypeError)
 
@@ -149,9 +166,12 @@ def test_a_candidate_that_runs_nowhere_shows_every_reason():
     def broken(query, positive):
         raise RuntimeError("boom")
 
-    with pytest.raises(AssertionError, match=r"ran on none of the backends:[\s\S]*numpy/\* "
-                                             r"\[\*\]: skipped: the candidate raised "
-                                             r"RuntimeError on numpy/float64.*boom") as info:
+    with pytest.raises(
+        AssertionError,
+        match=r"ran on none of the backends:[\s\S]*numpy/\* "
+        r"\[\*\]: skipped: the candidate raised "
+        r"RuntimeError on numpy/float64.*boom",
+    ) as info:
         crosscheck(broken, "info_nce")
     assert isinstance(info.value.__cause__, CandidateError)
     assert isinstance(info.value.__cause__.__cause__, RuntimeError)
@@ -166,8 +186,12 @@ def test_an_unavailable_backend_is_named_with_its_reason():
 
 
 def test_skipped_dtypes_say_why():
-    report = crosscheck(lambda p, t: ((p - t) ** 2).mean(), "mse_loss", backends=["numpy"],
-                        dtypes=["float64", "bfloat16"])
+    report = crosscheck(
+        lambda p, t: ((p - t) ** 2).mean(),
+        "mse_loss",
+        backends=["numpy"],
+        dtypes=["float64", "bfloat16"],
+    )
     assert [r.skipped for r in report.skipped()] == ["numpy has no bfloat16"]
 
 
@@ -179,13 +203,15 @@ def test_float64_rows_are_float64_and_jax_settings_are_left_alone():
     seen = []
 
     def recording(logits, target):
-        seen.append((str(logits.dtype), jax.config.jax_enable_x64,
-                     jax.config.jax_default_matmul_precision))
+        seen.append(
+            (str(logits.dtype), jax.config.jax_enable_x64, jax.config.jax_default_matmul_precision)
+        )
         return focal(logits, target)
 
     with jax.enable_x64(False), jax.default_matmul_precision("float32"):
-        report = crosscheck(recording, "sigmoid_focal_loss", inputs=_focal_inputs(),
-                            backends=["jax"])
+        report = crosscheck(
+            recording, "sigmoid_focal_loss", inputs=_focal_inputs(), backends=["jax"]
+        )
         assert jax.config.jax_enable_x64 is False
         assert jax.config.jax_default_matmul_precision == "float32"
     assert {r.dtype for r in report} == {"float64", "float32"}
@@ -205,14 +231,20 @@ def test_adapt_maps_order_names_one_hot_and_reduction():
         return scale * w * ((pred - target) ** 2).sum(axis=-1)
 
     p, t = np.array([[1.0, 2.0], [0.0, 1.0]]), np.array([[0.0, 0.0], [0.0, 0.0]])
-    f = adapt(peer, args=(1, 0), kwargs_map={"weight": "sample_weight", "reduction": None},
-              extra_kwargs={"scale": 2.0}, reduction="sum")
+    f = adapt(
+        peer,
+        args=(1, 0),
+        kwargs_map={"weight": "sample_weight", "reduction": None},
+        extra_kwargs={"scale": 2.0},
+        reduction="sum",
+    )
     assert float(f(p, t, weight=np.array([1.0, 3.0]), reduction="mean")) == 2 * (5 + 3)
     assert f.__name__ == "adapt(test_adapt_maps_order_names_one_hot_and_reduction.<locals>.peer)"
     hot = adapt(lambda z, y: y, one_hot=1)(np.zeros((3, 4), dtype=np.float32), np.array([2, 0, 3]))
     assert hot.dtype == np.float32 and hot.tolist() == np.eye(4)[[2, 0, 3]].tolist()
-    packed = adapt(lambda embeddings, labels: (embeddings, labels),
-                   args=lambda q, p: ([q, p], None))
+    packed = adapt(
+        lambda embeddings, labels: (embeddings, labels), args=lambda q, p: ([q, p], None)
+    )
     assert packed(1, 2) == ([1, 2], None)
     with pytest.raises(ValueError, match="reduction must be one of"):
         adapt(peer, reduction="average")
@@ -220,8 +252,11 @@ def test_adapt_maps_order_names_one_hot_and_reduction():
 
 def test_adapted_optax_with_one_hot_labels():
     optax = pytest.importorskip("optax")
-    report = crosscheck(adapt(optax.softmax_cross_entropy, one_hot=1, reduction="mean"),
-                        "cross_entropy", backends=["jax"])
+    report = crosscheck(
+        adapt(optax.softmax_cross_entropy, one_hot=1, reduction="mean"),
+        "cross_entropy",
+        backends=["jax"],
+    )
     assert len(report.ran()) == 12
 
 
@@ -242,8 +277,10 @@ def test_readme_crosscheck_examples_run(capsys):
         exec(compile(block, "README.md", "exec"), namespace)
     out = capsys.readouterr().out
     assert "my_info_nce vs arraylosses.info_nce" in out
-    for name in ("cross_entropy vs arraylosses.cross_entropy",
-                 "adapt(softmax_cross_entropy_with_integer_labels)",
-                 "adapt(log_loss) vs arraylosses.metrics.log_loss",
-                 "adapt(MultipleNegativesRankingLoss.compute_loss_from_embeddings)"):
+    for name in (
+        "cross_entropy vs arraylosses.cross_entropy",
+        "adapt(softmax_cross_entropy_with_integer_labels)",
+        "adapt(log_loss) vs arraylosses.metrics.log_loss",
+        "adapt(MultipleNegativesRankingLoss.compute_loss_from_embeddings)",
+    ):
         assert name in out

@@ -28,48 +28,66 @@ EXAMPLES = pathlib.Path(__file__).parent.parent / "examples"
 
 
 def _sl(x, s):
-    return x[s * ROWS:(s + 1) * ROWS, ...]
+    return x[s * ROWS : (s + 1) * ROWS, ...]
 
 
 # name -> (global call, local call on device s with gathered arrays, offset)
 LOSSES = {
-    "info_nce": (lambda q, p, n: al.info_nce(q, p, reduction="none"),
-                 lambda q, p, n, s, o: al.info_nce(_sl(q, s), p, offset=o, reduction="none")),
+    "info_nce": (
+        lambda q, p, n: al.info_nce(q, p, reduction="none"),
+        lambda q, p, n, s, o: al.info_nce(_sl(q, s), p, offset=o, reduction="none"),
+    ),
     "info_nce symmetric": (
         lambda q, p, n: al.info_nce(q, p, symmetric=True, reduction="none"),
-        lambda q, p, n, s, o: al.info_nce(_sl(q, s), p, symmetric=True, all_query=q, offset=o,
-                                          reduction="none")),
+        lambda q, p, n, s, o: al.info_nce(
+            _sl(q, s), p, symmetric=True, all_query=q, offset=o, reduction="none"
+        ),
+    ),
     "multiple_negatives_ranking_loss, every direction": (
-        lambda q, p, n: al.multiple_negatives_ranking_loss(q, p, n, directions=ALL_DIRECTIONS,
-                                                           reduction="none"),
+        lambda q, p, n: al.multiple_negatives_ranking_loss(
+            q, p, n, directions=ALL_DIRECTIONS, reduction="none"
+        ),
         lambda q, p, n, s, o: al.multiple_negatives_ranking_loss(
-            _sl(q, s), p, n, directions=ALL_DIRECTIONS, all_anchors=q, offset=o,
-            reduction="none")),
+            _sl(q, s), p, n, directions=ALL_DIRECTIONS, all_anchors=q, offset=o, reduction="none"
+        ),
+    ),
     "multiple_negatives_symmetric_ranking_loss": (
         lambda q, p, n: al.multiple_negatives_symmetric_ranking_loss(q, p, n, reduction="none"),
         lambda q, p, n, s, o: al.multiple_negatives_symmetric_ranking_loss(
-            _sl(q, s), p, n, all_anchors=q, offset=o, reduction="none")),
+            _sl(q, s), p, n, all_anchors=q, offset=o, reduction="none"
+        ),
+    ),
     "matryoshka(multiple_negatives_ranking_loss)": (
         lambda q, p, n: al.matryoshka(al.multiple_negatives_ranking_loss, (4, 2))(
-            q, p, n, directions=ALL_DIRECTIONS, reduction="none"),
+            q, p, n, directions=ALL_DIRECTIONS, reduction="none"
+        ),
         lambda q, p, n, s, o: al.matryoshka(al.multiple_negatives_ranking_loss, (4, 2))(
-            _sl(q, s), p, n, directions=ALL_DIRECTIONS, all_anchors=q, offset=o,
-            reduction="none")),
-    "clip_loss": (lambda q, p, n: al.clip_loss(q, p, reduction="none"),
-                  lambda q, p, n, s, o: al.clip_loss(_sl(q, s), p, all_image_emb=q, offset=o,
-                                                     reduction="none")),
-    "siglip_loss": (lambda q, p, n: al.siglip_loss(q, p, reduction="none"),
-                    lambda q, p, n, s, o: al.siglip_loss(_sl(q, s), p, offset=o,
-                                                         reduction="none")),
-    "nt_xent_loss": (lambda q, p, n: al.nt_xent_loss(q, p, reduction="none"),
-                     lambda q, p, n, s, o: al.nt_xent_loss(_sl(q, s), p, all_z1=q, offset=o,
-                                                           reduction="none")),
+            _sl(q, s), p, n, directions=ALL_DIRECTIONS, all_anchors=q, offset=o, reduction="none"
+        ),
+    ),
+    "clip_loss": (
+        lambda q, p, n: al.clip_loss(q, p, reduction="none"),
+        lambda q, p, n, s, o: al.clip_loss(
+            _sl(q, s), p, all_image_emb=q, offset=o, reduction="none"
+        ),
+    ),
+    "siglip_loss": (
+        lambda q, p, n: al.siglip_loss(q, p, reduction="none"),
+        lambda q, p, n, s, o: al.siglip_loss(_sl(q, s), p, offset=o, reduction="none"),
+    ),
+    "nt_xent_loss": (
+        lambda q, p, n: al.nt_xent_loss(q, p, reduction="none"),
+        lambda q, p, n, s, o: al.nt_xent_loss(_sl(q, s), p, all_z1=q, offset=o, reduction="none"),
+    ),
 }
 
 
 def _inputs(rng):
-    return (rng.normal(size=(SHARDS * ROWS, 4)), rng.normal(size=(SHARDS * ROWS, 4)),
-            rng.normal(size=(SHARDS * ROWS, 2, 4)))
+    return (
+        rng.normal(size=(SHARDS * ROWS, 4)),
+        rng.normal(size=(SHARDS * ROWS, 4)),
+        rng.normal(size=(SHARDS * ROWS, 2, 4)),
+    )
 
 
 def _offset(backend, s, as_array):
@@ -84,8 +102,9 @@ def test_sharded_rows_equal_global_rows(backend, rng, name, as_array):
     whole, local = LOSSES[name]
     q, p, n = (backend.asarray(x, "float64") for x in _inputs(rng))
     expected = backend.to_numpy(whole(q, p, n))
-    parts = [backend.to_numpy(local(q, p, n, s, _offset(backend, s, as_array)))
-             for s in range(SHARDS)]
+    parts = [
+        backend.to_numpy(local(q, p, n, s, _offset(backend, s, as_array))) for s in range(SHARDS)
+    ]
     close(np.concatenate(parts), expected, "float64", rtol=1e-12, atol=1e-14)
 
 
@@ -96,8 +115,10 @@ def _value_and_grads(backend, fn, arrays):
         leaves = [torch.tensor(a, requires_grad=True) for a in arrays]
         out = fn(*leaves)
         grads = torch.autograd.grad(out, leaves, allow_unused=True)  # n: MNRL's only
-        return out.item(), [np.zeros(a.shape) if g is None else g.numpy()
-                            for a, g in zip(arrays, grads, strict=True)]
+        return out.item(), [
+            np.zeros(a.shape) if g is None else g.numpy()
+            for a, g in zip(arrays, grads, strict=True)
+        ]
     import jax
 
     values = [backend.asarray(a, "float64") for a in arrays]
@@ -137,21 +158,28 @@ def test_traced_offset_under_jit(rng):
     q, p, n = (jnp.asarray(x) for x in _inputs(rng))
     _, local = LOSSES["multiple_negatives_ranking_loss, every direction"]
     jitted = jax.jit(lambda o: local(q, p, n, 1, o))
-    close(np.asarray(jitted(jnp.asarray(2))), np.asarray(local(q, p, n, 1, 2)), "float64",
-          rtol=1e-13)
+    close(
+        np.asarray(jitted(jnp.asarray(2))), np.asarray(local(q, p, n, 1, 2)), "float64", rtol=1e-13
+    )
 
 
 def test_sharding_errors(backend):
     x = backend.asarray(np.ones((4, 3)), "float64")
     gathered = backend.asarray(np.ones((8, 3)), "float64")
-    with pytest.raises(ValueError, match=r"text_emb holds 8 rows \(every device's\) for 4 "
-                                         r"image_emb rows: the symmetric direction needs "
-                                         r"all_image_emb"):
+    with pytest.raises(
+        ValueError,
+        match=r"text_emb holds 8 rows \(every device's\) for 4 "
+        r"image_emb rows: the symmetric direction needs "
+        r"all_image_emb",
+    ):
         al.clip_loss(x, gathered, offset=4)
     with pytest.raises(ValueError, match="symmetric direction needs all_z1"):
         al.nt_xent_loss(x, gathered)
-    with pytest.raises(ValueError, match=r"all_image_emb must have as many rows as text_emb "
-                                         r"\(8\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"all_image_emb must have as many rows as text_emb "
+        r"\(8\)",
+    ):
         al.clip_loss(x, gathered, all_image_emb=gathered[:6, ...])
     with pytest.raises(ValueError, match=r"offset must be in \[0, 4\]"):
         al.clip_loss(x, gathered, all_image_emb=gathered, offset=5)
@@ -166,9 +194,13 @@ def test_sharding_errors(backend):
 
 
 def _run_example(script: str, env: dict[str, str] | None = None) -> str:
-    done = subprocess.run([sys.executable, str(EXAMPLES / script), "--steps", "2"],
-                          capture_output=True, text=True, timeout=300,
-                          env={**os.environ, **(env or {})})
+    done = subprocess.run(
+        [sys.executable, str(EXAMPLES / script), "--steps", "2"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, **(env or {})},
+    )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
     return done.stdout
 

@@ -11,11 +11,24 @@ from arraylosses import metrics
 
 from .conftest import use_backend
 
-LOSSES = [al.mse_loss, al.l1_loss, al.huber_loss, al.smooth_l1_loss, al.log_cosh_loss,
-          al.quantile_loss, al.poisson_nll_loss, al.cosine_distance_loss]
-METRICS = [metrics.mean_squared_error, metrics.root_mean_squared_error,
-           metrics.mean_absolute_error, metrics.mean_absolute_percentage_error, metrics.r2_score,
-           metrics.explained_variance_score]
+LOSSES = [
+    al.mse_loss,
+    al.l1_loss,
+    al.huber_loss,
+    al.smooth_l1_loss,
+    al.log_cosh_loss,
+    al.quantile_loss,
+    al.poisson_nll_loss,
+    al.cosine_distance_loss,
+]
+METRICS = [
+    metrics.mean_squared_error,
+    metrics.root_mean_squared_error,
+    metrics.mean_absolute_error,
+    metrics.mean_absolute_percentage_error,
+    metrics.r2_score,
+    metrics.explained_variance_score,
+]
 
 
 def _a(backend, x, dtype="float64"):
@@ -24,8 +37,11 @@ def _a(backend, x, dtype="float64"):
 
 @pytest.mark.parametrize("fn", LOSSES + METRICS, ids=lambda f: f.__name__)
 def test_no_silent_broadcasting(backend, fn):
-    with pytest.raises(ValueError, match=r"target must have the same shape as pred \(4,\); "
-                                         r"got \(4, 1\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"target must have the same shape as pred \(4,\); "
+        r"got \(4, 1\)",
+    ):
         fn(_a(backend, np.ones(4)), _a(backend, np.ones((4, 1))))
 
 
@@ -37,8 +53,11 @@ def test_integer_predictions_raise(backend, fn):
 
 @pytest.mark.parametrize("fn", LOSSES, ids=lambda f: f.__name__)
 def test_unknown_reduction(backend, fn):
-    with pytest.raises(ValueError, match=r"reduction must be one of 'mean', 'sum', 'none'; "
-                                         r"got 'avg'"):
+    with pytest.raises(
+        ValueError,
+        match=r"reduction must be one of 'mean', 'sum', 'none'; "
+        r"got 'avg'",
+    ):
         fn(_a(backend, np.ones((2, 2))), _a(backend, np.ones((2, 2))), reduction="avg")
 
 
@@ -50,8 +69,11 @@ def test_non_arrays_are_rejected(fn):
 
 def test_two_libraries_are_rejected():
     torch = pytest.importorskip("torch")
-    with pytest.raises(TypeError, match=r"one array library; pred is numpy\.ndarray, "
-                                        r"target is torch\.Tensor"):
+    with pytest.raises(
+        TypeError,
+        match=r"one array library; pred is numpy\.ndarray, "
+        r"target is torch\.Tensor",
+    ):
         al.mse_loss(np.ones(3), torch.ones(3))
 
 
@@ -59,8 +81,9 @@ def test_two_devices_are_rejected():
     strict = use_backend("array_api_strict").xp
     a = strict.ones(3, device=strict.Device("CPU_DEVICE"))
     b = strict.ones(3, device=strict.Device("device1"))
-    with pytest.raises(ValueError, match="one device; pred is on .*CPU_DEVICE.*target is on "
-                                         ".*device1"):
+    with pytest.raises(
+        ValueError, match="one device; pred is on .*CPU_DEVICE.*target is on .*device1"
+    ):
         al.mse_loss(a, b)
     with pytest.raises(ValueError, match="one device; pred is on .*weight is on .*device1"):
         al.mse_loss(a, a, weight=b)
@@ -73,18 +96,24 @@ def test_integer_targets_are_fine_but_booleans_are_not(backend):
         al.mse_loss(x, backend.asarray(np.array([True, False, True])))
 
 
-@pytest.mark.parametrize(("fn", "name", "value", "expected"), [
-    (al.huber_loss, "delta", 0.0, r"\(0.0, inf\)"),
-    (al.huber_loss, "delta", -1.0, r"\(0.0, inf\)"),
-    (al.smooth_l1_loss, "beta", -0.5, r"\[0.0, inf\)"),
-    (al.quantile_loss, "quantile", 1.5, r"\[0.0, 1.0\]"),
-    (al.quantile_loss, "quantile", -0.1, r"\[0.0, 1.0\]"),
-    (al.huber_loss, "delta", float("nan"), None),
-])
+@pytest.mark.parametrize(
+    ("fn", "name", "value", "expected"),
+    [
+        (al.huber_loss, "delta", 0.0, r"\(0.0, inf\)"),
+        (al.huber_loss, "delta", -1.0, r"\(0.0, inf\)"),
+        (al.smooth_l1_loss, "beta", -0.5, r"\[0.0, inf\)"),
+        (al.quantile_loss, "quantile", 1.5, r"\[0.0, 1.0\]"),
+        (al.quantile_loss, "quantile", -0.1, r"\[0.0, 1.0\]"),
+        (al.huber_loss, "delta", float("nan"), None),
+    ],
+)
 def test_hyperparameter_ranges(backend, fn, name, value, expected):
     x = _a(backend, np.ones(3))
-    message = f"{name} must not be NaN" if expected is None else \
-        f"{name} must be in {expected}; got {value}"
+    message = (
+        f"{name} must not be NaN"
+        if expected is None
+        else f"{name} must be in {expected}; got {value}"
+    )
     with pytest.raises(ValueError, match=message):
         fn(x, x, **{name: value})
 
@@ -99,11 +128,16 @@ def test_hyperparameter_arrays_must_be_0d(backend):
         al.huber_loss(x, x, delta="1")
 
 
-@pytest.mark.parametrize(("fn", "kw"), [
-    (al.poisson_nll_loss, {"eps": 0.0}), (al.gaussian_nll_loss, {"eps": -1.0}),
-    (al.cosine_distance_loss, {"eps": 0.0}), (al.cosine_similarity, {"eps": 0.0}),
-    (al.l2_normalize, {"eps": -1e-12}),
-])
+@pytest.mark.parametrize(
+    ("fn", "kw"),
+    [
+        (al.poisson_nll_loss, {"eps": 0.0}),
+        (al.gaussian_nll_loss, {"eps": -1.0}),
+        (al.cosine_distance_loss, {"eps": 0.0}),
+        (al.cosine_similarity, {"eps": 0.0}),
+        (al.l2_normalize, {"eps": -1e-12}),
+    ],
+)
 def test_eps_must_be_positive(backend, fn, kw):
     x = _a(backend, np.ones((2, 3)))
     args = (x,) if fn is al.l2_normalize else (x, x, x) if fn is al.gaussian_nll_loss else (x, x)
@@ -113,8 +147,11 @@ def test_eps_must_be_positive(backend, fn, kw):
 
 def test_weight_shape(backend):
     x = _a(backend, np.ones((4, 3)))
-    with pytest.raises(ValueError, match=r"weight must be broadcastable to the per-sample loss "
-                                         r"shape \(4, 3\) without changing it; got shape \(4,\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"weight must be broadcastable to the per-sample loss "
+        r"shape \(4, 3\) without changing it; got shape \(4,\)",
+    ):
         al.mse_loss(x, x, weight=_a(backend, np.ones(4)))
     with pytest.raises(ValueError, match=r"per-sample loss shape \(4,\) .* got shape \(4, 3\)"):
         al.cosine_distance_loss(x, x, weight=x)
@@ -138,11 +175,17 @@ def test_axis_out_of_range(backend):
 
 def test_pairwise_shapes(backend):
     a = _a(backend, np.ones((4, 3)))
-    with pytest.raises(ValueError, match=r"b must have the embedding width D=3 of a; got shape "
-                                         r"\(5, 2\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"b must have the embedding width D=3 of a; got shape "
+        r"\(5, 2\)",
+    ):
         al.pairwise_dot(a, _a(backend, np.ones((5, 2))))
-    with pytest.raises(ValueError, match=r"a must have 2 dimension\(s\) \(\(N, D\)\); got shape "
-                                         r"\(3,\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"a must have 2 dimension\(s\) \(\(N, D\)\); got shape "
+        r"\(3,\)",
+    ):
         al.pairwise_cosine_similarity(_a(backend, np.ones(3)), a)
 
 
@@ -163,8 +206,9 @@ def test_metric_rules(backend, fn):
         fn(x, x, multioutput=_a(backend, np.ones(3)))
     with pytest.raises(ValueError, match=r"weight must have shape \(3,\); got \(3, 1\)"):
         fn(x, x, weight=_a(backend, np.ones((3, 1))))
-    with pytest.raises(ValueError,
-                       match=r"pred must have shape \(N,\) or \(N, K\); got \(1, 3, 2\)"):
+    with pytest.raises(
+        ValueError, match=r"pred must have shape \(N,\) or \(N, K\); got \(1, 3, 2\)"
+    ):
         fn(x[None, ...], x[None, ...])
     if fn is metrics.r2_score:  # the others give NaN on an empty batch
         with pytest.raises(ValueError, match="r2_score needs at least 2 samples"):
@@ -174,15 +218,20 @@ def test_metric_rules(backend, fn):
 @pytest.mark.parametrize("fn", METRICS[:4], ids=lambda f: f.__name__)
 def test_variance_weighting_only_where_defined(backend, fn):
     x = _a(backend, np.ones((3, 2)))
-    with pytest.raises(ValueError, match="multioutput must be one of 'uniform_average', "
-                                         "'raw_values'; got 'variance_weighted'"):
+    with pytest.raises(
+        ValueError,
+        match="multioutput must be one of 'uniform_average', 'raw_values'; got 'variance_weighted'",
+    ):
         fn(x, x, multioutput="variance_weighted")
 
 
 def test_r2_needs_two_samples(backend):
     x = _a(backend, np.ones(1))
-    with pytest.raises(ValueError, match=r"r2_score needs at least 2 samples; pred has shape "
-                                         r"\(1,\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"r2_score needs at least 2 samples; pred has shape "
+        r"\(1,\)",
+    ):
         metrics.r2_score(x, x)
 
 
@@ -191,8 +240,11 @@ def test_r2_needs_two_samples(backend):
 
 def test_class_indices_out_of_range(backend):
     z = _a(backend, np.zeros((3, 4)))
-    with pytest.raises(ValueError, match=r"target holds class indices outside \[0, 4\); found "
-                                         r"min 0, max 4"):
+    with pytest.raises(
+        ValueError,
+        match=r"target holds class indices outside \[0, 4\); found "
+        r"min 0, max 4",
+    ):
         al.cross_entropy(z, backend.asarray(np.array([0, 4, 1])))
     with pytest.raises(ValueError, match="outside .* that are not ignore_index=-100; found min -1"):
         al.cross_entropy(z, backend.asarray(np.array([0, -1, 1])), ignore_index=-100)
@@ -202,11 +254,17 @@ def test_class_indices_out_of_range(backend):
 
 def test_probability_target_shape(backend):
     z = _a(backend, np.zeros((3, 4)))
-    with pytest.raises(ValueError, match=r"target of probabilities must have logits's shape "
-                                         r"\(3, 4\); got \(3, 3\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"target of probabilities must have logits's shape "
+        r"\(3, 4\); got \(3, 3\)",
+    ):
         al.cross_entropy(z, _a(backend, np.ones((3, 3))))
-    with pytest.raises(ValueError, match=r"target of class indices must have logits's shape "
-                                         r"without the class axis \(3,\); got \(3, 1\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"target of class indices must have logits's shape "
+        r"without the class axis \(3,\); got \(3, 1\)",
+    ):
         al.cross_entropy(z, backend.asarray(np.zeros((3, 1), dtype=np.int64)))
     with pytest.raises(ValueError, match="ignore_index applies to class-index targets only"):
         al.cross_entropy(z, _a(backend, np.ones((3, 4)) / 4), ignore_index=-100)
@@ -245,28 +303,37 @@ def test_classification_argument_rules(backend):
 def test_classification_metric_rules(backend):
     s = _a(backend, np.zeros((3, 4)))
     y = backend.asarray(np.array([0, 1, 2]))
-    with pytest.raises(ValueError, match=r"k must be in \[1, 4\] \(the number of classes\); "
-                                         r"got 5"):
+    with pytest.raises(
+        ValueError,
+        match=r"k must be in \[1, 4\] \(the number of classes\); "
+        r"got 5",
+    ):
         al.metrics.top_k_accuracy(s, y, k=5)
-    with pytest.raises(ValueError, match="average must be one of 'micro', 'macro', 'weighted'; "
-                                         "got 'binary'"):
+    with pytest.raises(
+        ValueError, match="average must be one of 'micro', 'macro', 'weighted'; got 'binary'"
+    ):
         al.metrics.precision_recall_f1(s, y, num_classes=4, average="binary")
     with pytest.raises(ValueError, match="pred scores have 4 classes; num_classes is 3"):
         al.metrics.precision_recall_f1(s, y, num_classes=3)
     with pytest.raises(TypeError, match="pred of the target's shape must hold labels"):
         al.metrics.accuracy(_a(backend, np.zeros(3)), y)
     with pytest.raises(ValueError, match=r"probs must lie in \[0, 1\]"):
-        al.metrics.log_loss(_a(backend, np.array([0.5, 1.5, 0.2])), backend.asarray(
-            np.array([0, 1, 1])))
+        al.metrics.log_loss(
+            _a(backend, np.array([0.5, 1.5, 0.2])), backend.asarray(np.array([0, 1, 1]))
+        )
     with pytest.raises(ValueError, match="target must hold binary labels 0/1"):
-        al.metrics.roc_auc(_a(backend, np.array([0.5, 0.2, 0.1])),
-                           backend.asarray(np.array([0, 1, 2])))
+        al.metrics.roc_auc(
+            _a(backend, np.array([0.5, 0.2, 0.1])), backend.asarray(np.array([0, 1, 2]))
+        )
 
 
 def test_hyperparameter_arrays_must_share_the_library():
     torch = pytest.importorskip("torch")
-    with pytest.raises(TypeError, match=r"pred is numpy\.ndarray, target is numpy\.ndarray, "
-                                        r"delta is torch\.Tensor"):
+    with pytest.raises(
+        TypeError,
+        match=r"pred is numpy\.ndarray, target is numpy\.ndarray, "
+        r"delta is torch\.Tensor",
+    ):
         al.huber_loss(np.ones(3), np.zeros(3), delta=torch.tensor(0.5))
     with pytest.raises(TypeError, match="margin is torch.Tensor"):
         al.margin_ranking_loss(np.ones(3), np.zeros(3), np.ones(3), margin=torch.tensor(0.5))

@@ -8,19 +8,26 @@ import sys
 
 import pytest
 
-EXAMPLES = sorted(p for p in (pathlib.Path(__file__).parent.parent / "examples").glob("*.py")
-                  # _*.py: helpers the examples import; distributed_*.py: tests/test_distributed.py
-                  if not p.name.startswith(("_", "distributed_")))
+EXAMPLES = sorted(
+    p
+    for p in (pathlib.Path(__file__).parent.parent / "examples").glob("*.py")
+    # _*.py: helpers the examples import; distributed_*.py: tests/test_distributed.py
+    if not p.name.startswith(("_", "distributed_"))
+)
 
 
 @pytest.mark.parametrize("script", EXAMPLES, ids=lambda p: p.name)
 def test_example_runs(script):
     pytest.importorskip("sklearn")
-    for module in ("torch", "optax") if "crosscheck" in script.name else (
-            ("torch",) if "torch" in script.name else ("optax",)):
+    for module in (
+        ("torch", "optax")
+        if "crosscheck" in script.name
+        else (("torch",) if "torch" in script.name else ("optax",))
+    ):
         pytest.importorskip(module)
-    done = subprocess.run([sys.executable, str(script), "--steps", "3"], capture_output=True,
-                          text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, str(script), "--steps", "3"], capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     if script.name.startswith("crosscheck"):
         assert done.stdout.count("planted 1e-3 bug caught") == 2

@@ -40,12 +40,12 @@ def _info_nce_matryoshka(*args, **kwargs):
 
 
 def _supcon(q, p, n, **kw):
-    labels = np.array([0, 0, 1, 2, 1, 3, 4, 4])[:q.shape[0]]
+    labels = np.array([0, 0, 1, 2, 1, 3, 4, 4])[: q.shape[0]]
     return al.supcon_loss, (q, labels), kw
 
 
 def _supcon_views(q, p, n, **kw):
-    labels = np.array([0, 0, 1, 2, 1, 3, 4, 4])[:q.shape[0]]
+    labels = np.array([0, 0, 1, 2, 1, 3, 4, 4])[: q.shape[0]]
     return al.supcon_loss, (np.stack([q, p], axis=1), labels), kw
 
 
@@ -55,8 +55,11 @@ CASES = {
     "info_nce_symmetric": lambda q, p, n, **kw: (al.info_nce, (q, p), {"symmetric": True, **kw}),
     "info_nce_dot": lambda q, p, n, **kw: (al.info_nce, (q, p), {"similarity": "dot", **kw}),
     "info_nce_unpaired": lambda q, p, n, **kw: (al.info_nce, (q, p, n[:, 0, :]), kw),
-    "info_nce_paired": lambda q, p, n, **kw: (al.info_nce, (q, p, n),
-                                              {"negative_mode": "paired", **kw}),
+    "info_nce_paired": lambda q, p, n, **kw: (
+        al.info_nce,
+        (q, p, n),
+        {"negative_mode": "paired", **kw},
+    ),
     "clip": lambda q, p, n, **kw: (al.clip_loss, (q, p), kw),
     "siglip": lambda q, p, n, **kw: (al.siglip_loss, (q, p), kw),
     "nt_xent": lambda q, p, n, **kw: (al.nt_xent_loss, (q, p), kw),
@@ -64,13 +67,21 @@ CASES = {
     "supcon_views": _supcon_views,
     "entropy_adaptive": lambda q, p, n, **kw: (al.entropy_adaptive_info_nce, (q, p), kw),
     "mnrl": lambda q, p, n, **kw: (al.multiple_negatives_ranking_loss, (q, p, n), kw),
-    "mnrl_all_directions": lambda q, p, n, **kw: (al.multiple_negatives_ranking_loss, (q, p, n),
-                                                  {"directions": ALL_DIRECTIONS, **kw}),
+    "mnrl_all_directions": lambda q, p, n, **kw: (
+        al.multiple_negatives_ranking_loss,
+        (q, p, n),
+        {"directions": ALL_DIRECTIONS, **kw},
+    ),
     "mnrl_hardness": lambda q, p, n, **kw: (
-        al.multiple_negatives_ranking_loss, (q, p, n),
-        {"hardness_mode": "all_negatives", "hardness_strength": 5.0, **kw}),
-    "mnrl_symmetric": lambda q, p, n, **kw: (al.multiple_negatives_symmetric_ranking_loss,
-                                             (q, p, n), kw),
+        al.multiple_negatives_ranking_loss,
+        (q, p, n),
+        {"hardness_mode": "all_negatives", "hardness_strength": 5.0, **kw},
+    ),
+    "mnrl_symmetric": lambda q, p, n, **kw: (
+        al.multiple_negatives_symmetric_ranking_loss,
+        (q, p, n),
+        kw,
+    ),
     "matryoshka_mnrl_blocks": lambda q, p, n, **kw: (_mnrl_matryoshka, (q, p, n), kw),
     "matryoshka_mnrl_slices": lambda q, p, n, **kw: (_mnrl_matryoshka_slices, (q, p, n), kw),
     "matryoshka_info_nce": lambda q, p, n, **kw: (_info_nce_matryoshka, (q, p), kw),
@@ -109,7 +120,8 @@ def test_empty_batch_gradient_of_learnable_temperature(ad_backend):
     gradient exists (0: nothing depends on it)."""
     e = np.zeros((0, 3))
     value, grads = _value_and_grads(
-        ad_backend, lambda q, p, t: al.info_nce(q, p, temperature=t), [e, e, np.asarray(0.1)])
+        ad_backend, lambda q, p, t: al.info_nce(q, p, temperature=t), [e, e, np.asarray(0.1)]
+    )
     assert np.isnan(value)
     assert grads[2] == 0
 
@@ -127,33 +139,53 @@ def test_empty_candidates_with_queries(backend):
         al.clip_loss(q, none)
     assert float(backend.to_numpy(al.info_nce(q, q, none, reduction="sum"))) == 0.0
     k0 = backend.asarray(np.zeros((3, 0, 4)), "float64")
-    assert float(backend.to_numpy(al.info_nce(q, q, k0, negative_mode="paired",
-                                              reduction="sum"))) == 0.0
+    assert (
+        float(backend.to_numpy(al.info_nce(q, q, k0, negative_mode="paired", reduction="sum")))
+        == 0.0
+    )
 
 
 # --- offset: NumPy integers, 0-d arrays, rejected types ------------------------------------
 
 
 def _info_nce_gathered_reference(q, p, offset, tau):
-    return [-ref.log_softmax_row([ref.cosine(q[i], p[j]) / tau for j in range(len(p))])[offset + i]
-            for i in range(len(q))]
+    return [
+        -ref.log_softmax_row([ref.cosine(q[i], p[j]) / tau for j in range(len(p))])[offset + i]
+        for i in range(len(q))
+    ]
 
 
 @pytest.mark.parametrize("make", [np.int64, np.int32, np.uint8, "0-d array"])
 def test_offset_numpy_integers_and_0d_arrays(backend, rng, make):
     q, p = rng.normal(size=(2, 4)), rng.normal(size=(5, 4))
-    offset = (backend.asarray(np.asarray(2, dtype=np.int64)) if make == "0-d array"
-              else make(2))
+    offset = backend.asarray(np.asarray(2, dtype=np.int64)) if make == "0-d array" else make(2)
     expected = _info_nce_gathered_reference(q, p, 2, 0.1)
-    close(call(backend, "float64", al.info_nce, q, p, offset=offset, reduction="none"),
-          expected, "float64")
-    mnrl = call(backend, "float64", al.multiple_negatives_ranking_loss, q, p, scale=10.0,
-                offset=offset, reduction="none")
+    close(
+        call(backend, "float64", al.info_nce, q, p, offset=offset, reduction="none"),
+        expected,
+        "float64",
+    )
+    mnrl = call(
+        backend,
+        "float64",
+        al.multiple_negatives_ranking_loss,
+        q,
+        p,
+        scale=10.0,
+        offset=offset,
+        reduction="none",
+    )
     close(mnrl, expected, "float64")
     sig = call(backend, "float64", al.siglip_loss, q, p, offset=offset, reduction="none")
-    sig_expected = [-sum(math.log(ref.sigmoid((1 if j == 2 + i else -1)
-                                              * (10.0 * ref.cosine(q[i], p[j]) - 10.0)))
-                         for j in range(5)) for i in range(2)]
+    sig_expected = [
+        -sum(
+            math.log(
+                ref.sigmoid((1 if j == 2 + i else -1) * (10.0 * ref.cosine(q[i], p[j]) - 10.0))
+            )
+            for j in range(5)
+        )
+        for i in range(2)
+    ]
     close(sig, sig_expected, "float64")
 
 
@@ -161,11 +193,13 @@ def test_offset_numpy_integers_and_0d_arrays(backend, rng, make):
 def test_offset_bad_python_types(backend, bad):
     x = backend.asarray(np.ones((2, 3)), "float64")
     y = backend.asarray(np.ones((4, 3)), "float64")
-    for call_ in (lambda: al.info_nce(x, y, offset=bad),
-                  lambda: al.multiple_negatives_ranking_loss(x, y, offset=bad),
-                  lambda: al.siglip_loss(x, y, offset=bad),
-                  lambda: al.clip_loss(x, y, offset=bad, all_image_emb=y),
-                  lambda: al.nt_xent_loss(x, y, offset=bad, all_z1=y)):
+    for call_ in (
+        lambda: al.info_nce(x, y, offset=bad),
+        lambda: al.multiple_negatives_ranking_loss(x, y, offset=bad),
+        lambda: al.siglip_loss(x, y, offset=bad),
+        lambda: al.clip_loss(x, y, offset=bad, all_image_emb=y),
+        lambda: al.nt_xent_loss(x, y, offset=bad, all_z1=y),
+    ):
         # (np.bool_ passes _validate.is_array under NumPy 2, whose type is named "bool": it is
         # then refused as an array of another library or of dtype bool, still a TypeError)
         with pytest.raises(TypeError, match="offset"):
@@ -175,9 +209,11 @@ def test_offset_bad_python_types(backend, bad):
 def test_offset_bad_arrays(backend):
     x = backend.asarray(np.ones((2, 3)), "float64")
     y = backend.asarray(np.ones((4, 3)), "float64")
-    for bad in (backend.asarray(np.asarray(1.0), "float64"),
-                backend.asarray(np.asarray(True)),
-                backend.asarray(np.asarray([1], dtype=np.int64))):
+    for bad in (
+        backend.asarray(np.asarray(1.0), "float64"),
+        backend.asarray(np.asarray(True)),
+        backend.asarray(np.asarray([1], dtype=np.int64)),
+    ):
         with pytest.raises(TypeError, match="offset must be an int or a 0-d integer array"):
             al.info_nce(x, y, offset=bad)
         with pytest.raises(TypeError, match="offset must be an int or a 0-d integer array"):
@@ -204,11 +240,16 @@ def test_offset_traced_under_jit(ad_backend, rng):
     f = jax.jit(lambda q, p, o: al.info_nce(q, p, offset=o, reduction="none"))
     out = f(jnp.asarray(q), jnp.asarray(p), jnp.asarray(3, dtype=jnp.int32))
     close(np.asarray(out), _info_nce_gathered_reference(q, p, 3, 0.1), "float64")
-    g = jax.jit(lambda q, p: al.multiple_negatives_ranking_loss(q, p, scale=10.0,
-                                                                offset=np.int64(3),
-                                                                reduction="none"))
-    close(np.asarray(g(jnp.asarray(q), jnp.asarray(p))),
-          _info_nce_gathered_reference(q, p, 3, 0.1), "float64")
+    g = jax.jit(
+        lambda q, p: al.multiple_negatives_ranking_loss(
+            q, p, scale=10.0, offset=np.int64(3), reduction="none"
+        )
+    )
+    close(
+        np.asarray(g(jnp.asarray(q), jnp.asarray(p))),
+        _info_nce_gathered_reference(q, p, 3, 0.1),
+        "float64",
+    )
 
 
 # --- arguments a mode ignores ---------------------------------------------------------------
@@ -228,17 +269,21 @@ def test_arguments_a_mode_ignores_are_rejected(backend):
         al.info_nce(x, x, negative_mode="paired")
     with pytest.raises(ValueError, match="hardness_strength=2.0 needs a hardness_mode"):
         al.multiple_negatives_ranking_loss(x, x, hardness_strength=2.0)
-    with pytest.raises(ValueError, match="all_anchors is used by the query_to_query and "
-                                         "doc_to_query directions only"):
+    with pytest.raises(
+        ValueError,
+        match="all_anchors is used by the query_to_query and doc_to_query directions only",
+    ):
         al.multiple_negatives_ranking_loss(x, x, all_anchors=x)
     with pytest.raises(ValueError, match="all_anchors is used by"):
         x4 = backend.asarray(np.eye(4), "float64")
         _mnrl_matryoshka(x4, x4, all_anchors=x4)
     # the defaults and the arguments each mode uses still pass
-    for value in (al.info_nce(x, x, x, offset=0), al.info_nce(x, x, x, offset=np.int64(0)),
-                  al.multiple_negatives_ranking_loss(x, x, hardness_strength=0.0),
-                  al.multiple_negatives_ranking_loss(x, x, directions=ALL_DIRECTIONS,
-                                                     all_anchors=x)):
+    for value in (
+        al.info_nce(x, x, x, offset=0),
+        al.info_nce(x, x, x, offset=np.int64(0)),
+        al.multiple_negatives_ranking_loss(x, x, hardness_strength=0.0),
+        al.multiple_negatives_ranking_loss(x, x, directions=ALL_DIRECTIONS, all_anchors=x),
+    ):
         assert np.isfinite(backend.to_numpy(value))
 
 
@@ -255,11 +300,13 @@ def test_python_hyperparameters_validated(backend):
     with pytest.raises(ValueError, match=r"min_temperature must be in \(0.0, inf\)"):
         al.entropy_adaptive_info_nce(x, x, min_temperature=0.0)
     with pytest.raises(TypeError, match="hardness_strength must be a real number"):
-        al.multiple_negatives_ranking_loss(x, x, hardness_mode="all_negatives",
-                                           hardness_strength="5")
+        al.multiple_negatives_ranking_loss(
+            x, x, hardness_mode="all_negatives", hardness_strength="5"
+        )
     with pytest.raises(ValueError, match="hardness_strength must not be NaN"):
-        al.multiple_negatives_ranking_loss(x, x, hardness_mode="all_negatives",
-                                           hardness_strength=float("nan"))
+        al.multiple_negatives_ranking_loss(
+            x, x, hardness_mode="all_negatives", hardness_strength=float("nan")
+        )
     with pytest.raises(TypeError, match="dims must be positive ints"):
         al.matryoshka(al.info_nce, dims=(3.0, 2))
     with pytest.raises(TypeError, match="dims must be positive ints"):
@@ -269,9 +316,13 @@ def test_python_hyperparameters_validated(backend):
     with pytest.raises(ValueError, match=r"weights entry must be in \[0.0, inf\)"):
         al.matryoshka(al.info_nce, dims=(3, 2), weights=(1.0, -1.0))
     # NumPy scalars are the numbers they stand for
-    _, tau = al.entropy_adaptive_info_nce(x, x, min_temperature=np.float32(0.25),
-                                          max_temperature=np.float64(0.25),
-                                          return_temperature=True)
+    _, tau = al.entropy_adaptive_info_nce(
+        x,
+        x,
+        min_temperature=np.float32(0.25),
+        max_temperature=np.float64(0.25),
+        return_temperature=True,
+    )
     assert float(backend.to_numpy(tau)) == 0.25
     value = al.matryoshka(al.info_nce, dims=np.array([3, 2]), weights=[np.float32(1.0), 1])(x, x)
     assert np.isfinite(backend.to_numpy(value))
@@ -283,26 +334,40 @@ N = 4
 # (case, where the NaN goes, the rows whose loss must be NaN); supcon's labels are [0, 0, 1, 2]
 # (rows 2 and 3 have no positive, and still see every score of their row)
 NAN_CASES = [
-    ("info_nce", "q0", [0]), ("info_nce", "p1", "all"),
+    ("info_nce", "q0", [0]),
+    ("info_nce", "p1", "all"),
     ("info_nce_symmetric", "q0", "all"),
-    ("info_nce_dot", "q0", [0]), ("info_nce_dot", "p1", "all"),
-    ("info_nce_unpaired", "q0", [0]), ("info_nce_unpaired", "p1", [1]),
+    ("info_nce_dot", "q0", [0]),
+    ("info_nce_dot", "p1", "all"),
+    ("info_nce_unpaired", "q0", [0]),
+    ("info_nce_unpaired", "p1", [1]),
     ("info_nce_unpaired", "n2", "all"),
-    ("info_nce_paired", "n2", [2]), ("info_nce_paired", "p1", [1]),
-    ("clip", "q0", "all"), ("siglip", "q0", [0]), ("siglip", "p1", "all"),
-    ("nt_xent", "q0", "all"), ("supcon", "q0", "all"), ("supcon_views", "p1", "all"),
+    ("info_nce_paired", "n2", [2]),
+    ("info_nce_paired", "p1", [1]),
+    ("clip", "q0", "all"),
+    ("siglip", "q0", [0]),
+    ("siglip", "p1", "all"),
+    ("nt_xent", "q0", "all"),
+    ("supcon", "q0", "all"),
+    ("supcon_views", "p1", "all"),
     ("entropy_adaptive", "q0", "all"),
-    ("mnrl", "q0", [0]), ("mnrl", "p1", "all"), ("mnrl", "n2", "all"),
-    ("mnrl_all_directions", "q0", "all"), ("mnrl_hardness", "n2", "all"),
+    ("mnrl", "q0", [0]),
+    ("mnrl", "p1", "all"),
+    ("mnrl", "n2", "all"),
+    ("mnrl_all_directions", "q0", "all"),
+    ("mnrl_hardness", "n2", "all"),
     ("mnrl_symmetric", "q0", "all"),
-    ("matryoshka_mnrl_blocks", "q0", [0]), ("matryoshka_mnrl_blocks", "p1", "all"),
-    ("matryoshka_mnrl_slices", "q0_tail", [0]), ("matryoshka_mnrl_slices", "p1", "all"),
+    ("matryoshka_mnrl_blocks", "q0", [0]),
+    ("matryoshka_mnrl_blocks", "p1", "all"),
+    ("matryoshka_mnrl_slices", "q0_tail", [0]),
+    ("matryoshka_mnrl_slices", "p1", "all"),
     ("matryoshka_info_nce", "q0_tail", [0]),
 ]
 
 
-@pytest.mark.parametrize(("name", "where", "rows"), NAN_CASES,
-                         ids=[f"{c}-{w}" for c, w, _ in NAN_CASES])
+@pytest.mark.parametrize(
+    ("name", "where", "rows"), NAN_CASES, ids=[f"{c}-{w}" for c, w, _ in NAN_CASES]
+)
 def test_nan_propagates_to_the_rows_that_see_it(backend, rng, name, where, rows):
     q, p, n = rng.normal(size=(N, 4)), rng.normal(size=(N, 4)), rng.normal(size=(N, 2, 4))
     if where == "q0":
@@ -315,7 +380,8 @@ def test_nan_propagates_to_the_rows_that_see_it(backend, rng, name, where, rows)
         n[2, 0, 1] = np.nan
     expected = np.ones(N, bool) if rows == "all" else np.isin(np.arange(N), rows)
     np.testing.assert_array_equal(
-        np.isnan(_run(backend, "float64", name, q, p, n, reduction="none")), expected)
+        np.isnan(_run(backend, "float64", name, q, p, n, reduction="none")), expected
+    )
     assert np.isnan(_run(backend, "float64", name, q, p, n, reduction="mean"))
     assert np.isnan(_run(backend, "float64", name, q, p, n, reduction="sum"))
 
@@ -323,9 +389,13 @@ def test_nan_propagates_to_the_rows_that_see_it(backend, rng, name, where, rows)
 def test_nan_hyperparameter_arrays(backend, rng):
     x = rng.normal(size=(3, 4))
     nan = backend.asarray(np.asarray(np.nan), "float64")
-    for fn, kw in ((al.info_nce, {"temperature": nan}), (al.clip_loss, {"logit_scale": nan}),
-                   (al.siglip_loss, {"logit_bias": nan}), (al.nt_xent_loss, {"temperature": nan}),
-                   (al.multiple_negatives_ranking_loss, {"scale": nan})):
+    for fn, kw in (
+        (al.info_nce, {"temperature": nan}),
+        (al.clip_loss, {"logit_scale": nan}),
+        (al.siglip_loss, {"logit_bias": nan}),
+        (al.nt_xent_loss, {"temperature": nan}),
+        (al.multiple_negatives_ranking_loss, {"scale": nan}),
+    ):
         assert np.all(np.isnan(call(backend, "float64", fn, x, x, reduction="none", **kw)))
 
 
@@ -362,19 +432,38 @@ def test_exact_ties_at_large_logits(backend, scale):
         (al.info_nce, (x, x), {"temperature": tau}, [LOG2, LOG2, 0, 0]),
         (al.info_nce, (x, x), {"temperature": tau, "symmetric": True}, [LOG2, LOG2, 0, 0]),
         (al.info_nce, (x, x, np.array([U, V])), {"temperature": tau}, [LOG2, LOG2, LOG2, 0]),
-        (al.info_nce, (x, x, np.array([[U], [V], [U], [V]])),
-         {"temperature": tau, "negative_mode": "paired"}, [LOG2, 0, 0, 0]),
+        (
+            al.info_nce,
+            (x, x, np.array([[U], [V], [U], [V]])),
+            {"temperature": tau, "negative_mode": "paired"},
+            [LOG2, 0, 0, 0],
+        ),
         (al.info_nce, (x2, y2), {"temperature": tau}, [LOG2, LOG2, LOG2, scale + LOG2]),
         (al.clip_loss, (x, x), {"logit_scale": scale}, [LOG2, LOG2, 0, 0]),
         (al.nt_xent_loss, (x, x), {"temperature": tau}, [LOG3, LOG3, 0, 0]),
-        (al.supcon_loss, (np.array([U, U, U, V]), np.array([0, 0, 1, 2])),
-         {"temperature": tau, "base_temperature": tau}, [LOG2, LOG2, 0, 0]),
+        (
+            al.supcon_loss,
+            (np.array([U, U, U, V]), np.array([0, 0, 1, 2])),
+            {"temperature": tau, "base_temperature": tau},
+            [LOG2, LOG2, 0, 0],
+        ),
         (al.multiple_negatives_ranking_loss, (x, x), {"scale": scale}, [LOG2, LOG2, 0, 0]),
-        (al.multiple_negatives_ranking_loss, (x, x), {"scale": scale, "directions": (
-            "query_to_doc", "doc_to_query"), "partition_mode": "per_direction"},
-         [LOG2, LOG2, 0, 0]),
-        (al.multiple_negatives_symmetric_ranking_loss, (x2, y2), {"scale": scale},
-         [(LOG2 + LOG3) / 2, (LOG2 + LOG3) / 2, LOG2 / 2, scale + LOG2 / 2]),
+        (
+            al.multiple_negatives_ranking_loss,
+            (x, x),
+            {
+                "scale": scale,
+                "directions": ("query_to_doc", "doc_to_query"),
+                "partition_mode": "per_direction",
+            },
+            [LOG2, LOG2, 0, 0],
+        ),
+        (
+            al.multiple_negatives_symmetric_ranking_loss,
+            (x2, y2),
+            {"scale": scale},
+            [(LOG2 + LOG3) / 2, (LOG2 + LOG3) / 2, LOG2 / 2, scale + LOG2 / 2],
+        ),
         # at dim 2 w's prefix (1, 1) ties with u's
         (_mnrl_matryoshka, (x, x), {"scale": scale}, [LOG2 + LOG3, LOG2 + LOG3, 0, LOG3]),
         (_mnrl_matryoshka_slices, (x, x), {"scale": scale}, [LOG2 + LOG3, LOG2 + LOG3, 0, LOG3]),
@@ -399,30 +488,108 @@ def test_dot_logits_of_1e4(backend, sign):
     forward = [nll(logits[i], i) for i in range(4)]
     backward = [nll(logits[:, i], i) for i in range(4)]
     for dtype in ["float64", "float32"]:
-        close(call(backend, dtype, al.info_nce, q, p, similarity="dot", temperature=1.0,
-                   reduction="none"), forward, dtype)
-        close(call(backend, dtype, al.info_nce, q, p, similarity="dot", temperature=1.0,
-                   symmetric=True, reduction="none"),
-              (np.array(forward) + backward) / 2, dtype)
-        close(call(backend, dtype, al.multiple_negatives_ranking_loss, q, p, similarity="dot",
-                   scale=1.0, reduction="none"), forward, dtype)
-        close(call(backend, dtype, al.multiple_negatives_symmetric_ranking_loss, q, p,
-                   similarity="dot", scale=1.0, reduction="none"),
-              (np.array(forward) + backward) / 2, dtype)
+        close(
+            call(
+                backend,
+                dtype,
+                al.info_nce,
+                q,
+                p,
+                similarity="dot",
+                temperature=1.0,
+                reduction="none",
+            ),
+            forward,
+            dtype,
+        )
+        close(
+            call(
+                backend,
+                dtype,
+                al.info_nce,
+                q,
+                p,
+                similarity="dot",
+                temperature=1.0,
+                symmetric=True,
+                reduction="none",
+            ),
+            (np.array(forward) + backward) / 2,
+            dtype,
+        )
+        close(
+            call(
+                backend,
+                dtype,
+                al.multiple_negatives_ranking_loss,
+                q,
+                p,
+                similarity="dot",
+                scale=1.0,
+                reduction="none",
+            ),
+            forward,
+            dtype,
+        )
+        close(
+            call(
+                backend,
+                dtype,
+                al.multiple_negatives_symmetric_ranking_loss,
+                q,
+                p,
+                similarity="dot",
+                scale=1.0,
+                reduction="none",
+            ),
+            (np.array(forward) + backward) / 2,
+            dtype,
+        )
         # explicit negatives: the other rows' positives, as (N, K, D) and as (M, D)
         others = np.stack([np.delete(p, i, axis=0) for i in range(4)])
-        close(call(backend, dtype, al.info_nce, q, p, others, negative_mode="paired",
-                   similarity="dot", temperature=1.0, reduction="none"), forward, dtype)
+        close(
+            call(
+                backend,
+                dtype,
+                al.info_nce,
+                q,
+                p,
+                others,
+                negative_mode="paired",
+                similarity="dot",
+                temperature=1.0,
+                reduction="none",
+            ),
+            forward,
+            dtype,
+        )
 
 
 @pytest.mark.parametrize("bias", [1e4, -1e4])
 def test_siglip_extreme_bias(backend, bias):
     x = np.array([U, U, V, W])
-    expected = [sum(ref.softplus(-(1 if i == j else -1) * (10.0 * ref.cosine(x[i], x[j]) + bias))
-                    for j in range(4)) for i in range(4)]
+    expected = [
+        sum(
+            ref.softplus(-(1 if i == j else -1) * (10.0 * ref.cosine(x[i], x[j]) + bias))
+            for j in range(4)
+        )
+        for i in range(4)
+    ]
     for dtype in ["float64", "float32"]:
-        close(call(backend, dtype, al.siglip_loss, x, x, logit_scale=10.0, logit_bias=bias,
-                   reduction="none"), expected, dtype)
+        close(
+            call(
+                backend,
+                dtype,
+                al.siglip_loss,
+                x,
+                x,
+                logit_scale=10.0,
+                logit_bias=bias,
+                reduction="none",
+            ),
+            expected,
+            dtype,
+        )
 
 
 # --- gradients ------------------------------------------------------------------------------
@@ -435,13 +602,15 @@ def _value_and_grads(backend, fn, arrays, dtype="float64"):
         out = fn(*ts).sum()
         out.backward()
         return float(out.detach()), [
-            np.zeros(t.shape) if t.grad is None
-            else np.asarray(backend.to_numpy(t.grad), dtype=np.float64) for t in ts]
+            np.zeros(t.shape)
+            if t.grad is None
+            else np.asarray(backend.to_numpy(t.grad), dtype=np.float64)
+            for t in ts
+        ]
     import jax
 
     js = [backend.asarray(a, dtype) for a in arrays]
-    value, grads = jax.value_and_grad(lambda *xs: fn(*xs).sum(),
-                                      argnums=tuple(range(len(js))))(*js)
+    value, grads = jax.value_and_grad(lambda *xs: fn(*xs).sum(), argnums=tuple(range(len(js))))(*js)
     return float(value), [np.asarray(backend.to_numpy(g), dtype=np.float64) for g in grads]
 
 
@@ -480,7 +649,7 @@ def test_supcon_finite_gradients(ad_backend, dtype):
     f[1] = [1.0, 2.0, 0.0]
     labels = np.array([0, 0, 1, 2])  # rows 2 and 3 without positives
     for features in (f, np.zeros((4, 3)), np.ones((1, 3))):
-        lab = labels[:features.shape[0]]
+        lab = labels[: features.shape[0]]
 
         def fn(x, t, lab=lab):
             return al.supcon_loss(x, ad_backend.asarray(lab), temperature=t)
@@ -538,8 +707,14 @@ def test_matryoshka_zero_prefix_matches_plain_mnrl_semantics(ad_backend, rng):
 
 # --- the generic kernels (torch and JAX without their fused logsumexp) and jax.jit ----------
 
-JIT_CASES = ["info_nce", "info_nce_paired", "nt_xent", "supcon", "mnrl_symmetric",
-             "matryoshka_mnrl_blocks"]
+JIT_CASES = [
+    "info_nce",
+    "info_nce_paired",
+    "nt_xent",
+    "supcon",
+    "mnrl_symmetric",
+    "matryoshka_mnrl_blocks",
+]
 
 
 def _tie_inputs():
@@ -560,10 +735,14 @@ TIE_EXPECTED = {
     # at dim 2, w's prefix is u's: 9 documents of that prefix, 3 of v's
     "matryoshka_mnrl_blocks": [math.log(6 * 9), math.log(6 * 9), 2 * LOG3, LOG3 + math.log(9)],
 }
-TIE_KWARGS = {"info_nce": {"temperature": 1e-4}, "info_nce_paired": {"temperature": 1e-4},
-              "nt_xent": {"temperature": 1e-4},
-              "supcon": {"temperature": 1e-4, "base_temperature": 1e-4},
-              "mnrl_symmetric": {"scale": 1e4}, "matryoshka_mnrl_blocks": {"scale": 1e4}}
+TIE_KWARGS = {
+    "info_nce": {"temperature": 1e-4},
+    "info_nce_paired": {"temperature": 1e-4},
+    "nt_xent": {"temperature": 1e-4},
+    "supcon": {"temperature": 1e-4, "base_temperature": 1e-4},
+    "mnrl_symmetric": {"scale": 1e4},
+    "matryoshka_mnrl_blocks": {"scale": 1e4},
+}
 
 
 @pytest.mark.parametrize("name", JIT_CASES)
@@ -577,8 +756,11 @@ def test_generic_kernels(ad_backend, name):
         e = np.zeros((0, 4))
         assert np.isnan(_run(ad_backend, "float32", name, e, e, np.zeros((0, 2, 4))))
         q, p, n = _tie_inputs()
-        close(_run(ad_backend, "float32", name, q, p, n, reduction="none", **TIE_KWARGS[name]),
-              TIE_EXPECTED[name], "float32")
+        close(
+            _run(ad_backend, "float32", name, q, p, n, reduction="none", **TIE_KWARGS[name]),
+            TIE_EXPECTED[name],
+            "float32",
+        )
     finally:
         use_native_kernels(previous)
 
@@ -591,16 +773,23 @@ def test_under_jax_jit(ad_backend, name):
 
     def jitted(q, p, n, **kw):
         fn, arrays, kwargs = CASES[name](q, p, n, **kw)
-        return jax.jit(lambda *xs: fn(*xs, **kwargs))(*[
-            ad_backend.asarray(a, "float32" if a.dtype.kind == "f" else None) for a in arrays])
+        return jax.jit(lambda *xs: fn(*xs, **kwargs))(
+            *[ad_backend.asarray(a, "float32" if a.dtype.kind == "f" else None) for a in arrays]
+        )
 
     e = np.zeros((0, 4))
-    for reduction, check in (("mean", np.isnan), ("sum", lambda v: v == 0),
-                             ("none", lambda v: v.shape == (0,))):
+    for reduction, check in (
+        ("mean", np.isnan),
+        ("sum", lambda v: v == 0),
+        ("none", lambda v: v.shape == (0,)),
+    ):
         assert check(np.asarray(jitted(e, e, np.zeros((0, 2, 4)), reduction=reduction)))
     q, p, n = _tie_inputs()
-    close(np.asarray(jitted(q, p, n, reduction="none", **TIE_KWARGS[name])),
-          TIE_EXPECTED[name], "float32")
+    close(
+        np.asarray(jitted(q, p, n, reduction="none", **TIE_KWARGS[name])),
+        TIE_EXPECTED[name],
+        "float32",
+    )
     q = q.copy()
     q[0, 0] = np.nan
     assert np.isnan(np.asarray(jitted(q, p, n, reduction="mean", **TIE_KWARGS[name])))

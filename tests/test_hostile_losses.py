@@ -34,9 +34,14 @@ N, C, K = 4, 3, 5
 
 
 class Case:
-    def __init__(self, name: str, make: Callable[[np.random.Generator, int], dict],
-                 fn: Callable[..., Any], elementwise: bool = False,
-                 untouchable: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        name: str,
+        make: Callable[[np.random.Generator, int], dict],
+        fn: Callable[..., Any],
+        elementwise: bool = False,
+        untouchable: tuple[str, ...] = (),
+    ) -> None:
         self.name = name
         self.make = make
         self.fn = fn
@@ -52,8 +57,10 @@ def _reg(rng, n):
 
 
 def _rates(rng, n):
-    return {"pred": rng.uniform(0.1, 3.0, size=(n, C)),
-            "target": rng.integers(0, 5, size=(n, C)).astype(np.float64)}
+    return {
+        "pred": rng.uniform(0.1, 3.0, size=(n, C)),
+        "target": rng.integers(0, 5, size=(n, C)).astype(np.float64),
+    }
 
 
 def _gauss(rng, n):
@@ -79,8 +86,10 @@ def _probs(rng, n):
 
 
 def _log_probs(rng, n):
-    return {"logits": np.log(rng.dirichlet(np.ones(C), size=n)),
-            "target": rng.integers(0, C, size=n)}
+    return {
+        "logits": np.log(rng.dirichlet(np.ones(C), size=n)),
+        "target": rng.integers(0, C, size=n),
+    }
 
 
 def _alpha_vector(rng, n):
@@ -88,13 +97,17 @@ def _alpha_vector(rng, n):
 
 
 def _bits(rng, n):
-    return {"logits": rng.normal(size=(n, C)),
-            "target": rng.integers(0, 2, size=(n, C)).astype(np.float64)}
+    return {
+        "logits": rng.normal(size=(n, C)),
+        "target": rng.integers(0, 2, size=(n, C)).astype(np.float64),
+    }
 
 
 def _probs_bits(rng, n):
-    return {"logits": rng.uniform(0.05, 0.95, size=(n, C)),
-            "target": rng.integers(0, 2, size=(n, C)).astype(np.float64)}
+    return {
+        "logits": rng.uniform(0.05, 0.95, size=(n, C)),
+        "target": rng.integers(0, 2, size=(n, C)).astype(np.float64),
+    }
 
 
 def _pos_weighted(rng, n):
@@ -102,13 +115,15 @@ def _pos_weighted(rng, n):
 
 
 def _signs(rng, n):
-    return {"logits": rng.normal(size=(n, C)),
-            "target": rng.choice([-1.0, 1.0], size=(n, C))}
+    return {"logits": rng.normal(size=(n, C)), "target": rng.choice([-1.0, 1.0], size=(n, C))}
 
 
 def _pairs(rng, n):
-    return {"x1": rng.normal(size=(n, C)), "x2": rng.normal(size=(n, C)),
-            "target": rng.choice([-1.0, 1.0], size=(n, C))}
+    return {
+        "x1": rng.normal(size=(n, C)),
+        "x2": rng.normal(size=(n, C)),
+        "target": rng.choice([-1.0, 1.0], size=(n, C)),
+    }
 
 
 def _pos_neg(rng, n):
@@ -120,8 +135,11 @@ def _pos_neg_1(rng, n):
 
 
 def _log_q(rng, n):
-    return {**_pos_neg(rng, n), "log_q": np.log(rng.uniform(0.01, 0.5, size=(n, K))),
-            "pos_log_q": np.log(rng.uniform(0.01, 0.5, size=n))}
+    return {
+        **_pos_neg(rng, n),
+        "log_q": np.log(rng.uniform(0.01, 0.5, size=(n, K))),
+        "pos_log_q": np.log(rng.uniform(0.01, 0.5, size=n)),
+    }
 
 
 def _ids(rng, n):
@@ -141,8 +159,10 @@ def _energies(rng, n):
 
 
 def _energies_probs(rng, n):
-    return {"energies": rng.uniform(0.0, 3.0, size=(n, C)),
-            "target": rng.dirichlet(np.ones(C), size=n)}
+    return {
+        "energies": rng.uniform(0.0, 3.0, size=(n, C)),
+        "target": rng.dirichlet(np.ones(C), size=n),
+    }
 
 
 def _lists(rng, n):
@@ -158,98 +178,222 @@ def _padded_lists(rng, n):
 CASES = [
     Case("mse_loss", _reg, lambda a, **kw: al.mse_loss(a["pred"], a["target"], **kw), True),
     Case("l1_loss", _reg, lambda a, **kw: al.l1_loss(a["pred"], a["target"], **kw), True),
-    Case("huber_loss", _reg, lambda a, **kw: al.huber_loss(a["pred"], a["target"], delta=0.5,
-                                                           **kw), True),
-    Case("smooth_l1_loss", _reg, lambda a, **kw: al.smooth_l1_loss(a["pred"], a["target"],
-                                                                   **kw), True),
-    Case("smooth_l1_loss-beta0", _reg, lambda a, **kw: al.smooth_l1_loss(
-        a["pred"], a["target"], beta=0.0, **kw), True),
-    Case("log_cosh_loss", _reg, lambda a, **kw: al.log_cosh_loss(a["pred"], a["target"], **kw),
-         True),
-    Case("quantile_loss", _reg, lambda a, **kw: al.quantile_loss(a["pred"], a["target"],
-                                                                 quantile=0.3, **kw), True),
-    Case("poisson_nll_loss", _reg, lambda a, **kw: al.poisson_nll_loss(a["pred"], a["target"],
-                                                                       **kw), True),
-    Case("poisson_nll_loss-rates-full", _rates, lambda a, **kw: al.poisson_nll_loss(
-        a["pred"], a["target"], log_input=False, full=True, **kw), True),
-    Case("gaussian_nll_loss", _gauss, lambda a, **kw: al.gaussian_nll_loss(
-        a["pred"], a["target"], a["var"], **kw), True),
-    Case("cosine_distance_loss", _reg, lambda a, **kw: al.cosine_distance_loss(
-        a["pred"], a["target"], **kw)),
-    Case("cross_entropy", _labels, lambda a, **kw: al.cross_entropy(a["logits"], a["target"],
-                                                                    **kw)),
-    Case("cross_entropy-smoothing", _labels, lambda a, **kw: al.cross_entropy(
-        a["logits"], a["target"], label_smoothing=0.1, **kw)),
-    Case("cross_entropy-class_weight", _class_weighted, lambda a, **kw: al.cross_entropy(
-        a["logits"], a["target"], class_weight=a["class_weight"], **kw),
-         untouchable=("class_weight",)),
-    Case("cross_entropy-ignore_index", _ignored, lambda a, **kw: al.cross_entropy(
-        a["logits"], a["target"], ignore_index=-100, **kw)),
-    Case("cross_entropy-probs", _probs, lambda a, **kw: al.cross_entropy(
-        a["logits"], a["target"], **kw)),
+    Case(
+        "huber_loss",
+        _reg,
+        lambda a, **kw: al.huber_loss(a["pred"], a["target"], delta=0.5, **kw),
+        True,
+    ),
+    Case(
+        "smooth_l1_loss",
+        _reg,
+        lambda a, **kw: al.smooth_l1_loss(a["pred"], a["target"], **kw),
+        True,
+    ),
+    Case(
+        "smooth_l1_loss-beta0",
+        _reg,
+        lambda a, **kw: al.smooth_l1_loss(a["pred"], a["target"], beta=0.0, **kw),
+        True,
+    ),
+    Case(
+        "log_cosh_loss", _reg, lambda a, **kw: al.log_cosh_loss(a["pred"], a["target"], **kw), True
+    ),
+    Case(
+        "quantile_loss",
+        _reg,
+        lambda a, **kw: al.quantile_loss(a["pred"], a["target"], quantile=0.3, **kw),
+        True,
+    ),
+    Case(
+        "poisson_nll_loss",
+        _reg,
+        lambda a, **kw: al.poisson_nll_loss(a["pred"], a["target"], **kw),
+        True,
+    ),
+    Case(
+        "poisson_nll_loss-rates-full",
+        _rates,
+        lambda a, **kw: al.poisson_nll_loss(
+            a["pred"], a["target"], log_input=False, full=True, **kw
+        ),
+        True,
+    ),
+    Case(
+        "gaussian_nll_loss",
+        _gauss,
+        lambda a, **kw: al.gaussian_nll_loss(a["pred"], a["target"], a["var"], **kw),
+        True,
+    ),
+    Case(
+        "cosine_distance_loss",
+        _reg,
+        lambda a, **kw: al.cosine_distance_loss(a["pred"], a["target"], **kw),
+    ),
+    Case(
+        "cross_entropy", _labels, lambda a, **kw: al.cross_entropy(a["logits"], a["target"], **kw)
+    ),
+    Case(
+        "cross_entropy-smoothing",
+        _labels,
+        lambda a, **kw: al.cross_entropy(a["logits"], a["target"], label_smoothing=0.1, **kw),
+    ),
+    Case(
+        "cross_entropy-class_weight",
+        _class_weighted,
+        lambda a, **kw: al.cross_entropy(
+            a["logits"], a["target"], class_weight=a["class_weight"], **kw
+        ),
+        untouchable=("class_weight",),
+    ),
+    Case(
+        "cross_entropy-ignore_index",
+        _ignored,
+        lambda a, **kw: al.cross_entropy(a["logits"], a["target"], ignore_index=-100, **kw),
+    ),
+    Case(
+        "cross_entropy-probs",
+        _probs,
+        lambda a, **kw: al.cross_entropy(a["logits"], a["target"], **kw),
+    ),
     Case("nll_loss", _log_probs, lambda a, **kw: al.nll_loss(a["logits"], a["target"], **kw)),
     Case("nll_loss-probs", _probs, lambda a, **kw: al.nll_loss(a["logits"], a["target"], **kw)),
-    Case("poly1_cross_entropy", _labels, lambda a, **kw: al.poly1_cross_entropy(
-        a["logits"], a["target"], **kw)),
-    Case("poly1_cross_entropy-probs", _probs, lambda a, **kw: al.poly1_cross_entropy(
-        a["logits"], a["target"], label_smoothing=0.1, **kw)),
-    Case("softmax_focal_loss", _labels, lambda a, **kw: al.softmax_focal_loss(
-        a["logits"], a["target"], **kw)),
-    Case("softmax_focal_loss-probs", _probs, lambda a, **kw: al.softmax_focal_loss(
-        a["logits"], a["target"], gamma=0.5, **kw)),
-    Case("softmax_focal_loss-alpha", _alpha_vector, lambda a, **kw: al.softmax_focal_loss(
-        a["logits"], a["target"], alpha=a["alpha"], **kw), untouchable=("alpha",)),
-    Case("kl_divergence", _probs, lambda a, **kw: al.kl_divergence(a["logits"], a["target"],
-                                                                   **kw)),
-    Case("binary_cross_entropy", _probs_bits, lambda a, **kw: al.binary_cross_entropy(
-        a["logits"], a["target"], **kw), True),
-    Case("binary_cross_entropy_with_logits", _bits,
-         lambda a, **kw: al.binary_cross_entropy_with_logits(a["logits"], a["target"], **kw),
-         True),
-    Case("binary_cross_entropy_with_logits-pos_weight", _pos_weighted,
-         lambda a, **kw: al.binary_cross_entropy_with_logits(
-             a["logits"], a["target"], pos_weight=a["pos_weight"], **kw), True,
-         untouchable=("pos_weight",)),
-    Case("sigmoid_focal_loss", _bits, lambda a, **kw: al.sigmoid_focal_loss(
-        a["logits"], a["target"], **kw), True),
-    Case("sigmoid_focal_loss-gamma0.5", _bits, lambda a, **kw: al.sigmoid_focal_loss(
-        a["logits"], a["target"], alpha=None, gamma=0.5, **kw), True),
-    Case("hinge_loss", _signs, lambda a, **kw: al.hinge_loss(a["logits"], a["target"], **kw),
-         True),
-    Case("squared_hinge_loss", _signs, lambda a, **kw: al.squared_hinge_loss(
-        a["logits"], a["target"], **kw), True),
-    Case("margin_ranking_loss", _pairs, lambda a, **kw: al.margin_ranking_loss(
-        a["x1"], a["x2"], a["target"], margin=0.1, **kw), True),
+    Case(
+        "poly1_cross_entropy",
+        _labels,
+        lambda a, **kw: al.poly1_cross_entropy(a["logits"], a["target"], **kw),
+    ),
+    Case(
+        "poly1_cross_entropy-probs",
+        _probs,
+        lambda a, **kw: al.poly1_cross_entropy(a["logits"], a["target"], label_smoothing=0.1, **kw),
+    ),
+    Case(
+        "softmax_focal_loss",
+        _labels,
+        lambda a, **kw: al.softmax_focal_loss(a["logits"], a["target"], **kw),
+    ),
+    Case(
+        "softmax_focal_loss-probs",
+        _probs,
+        lambda a, **kw: al.softmax_focal_loss(a["logits"], a["target"], gamma=0.5, **kw),
+    ),
+    Case(
+        "softmax_focal_loss-alpha",
+        _alpha_vector,
+        lambda a, **kw: al.softmax_focal_loss(a["logits"], a["target"], alpha=a["alpha"], **kw),
+        untouchable=("alpha",),
+    ),
+    Case("kl_divergence", _probs, lambda a, **kw: al.kl_divergence(a["logits"], a["target"], **kw)),
+    Case(
+        "binary_cross_entropy",
+        _probs_bits,
+        lambda a, **kw: al.binary_cross_entropy(a["logits"], a["target"], **kw),
+        True,
+    ),
+    Case(
+        "binary_cross_entropy_with_logits",
+        _bits,
+        lambda a, **kw: al.binary_cross_entropy_with_logits(a["logits"], a["target"], **kw),
+        True,
+    ),
+    Case(
+        "binary_cross_entropy_with_logits-pos_weight",
+        _pos_weighted,
+        lambda a, **kw: al.binary_cross_entropy_with_logits(
+            a["logits"], a["target"], pos_weight=a["pos_weight"], **kw
+        ),
+        True,
+        untouchable=("pos_weight",),
+    ),
+    Case(
+        "sigmoid_focal_loss",
+        _bits,
+        lambda a, **kw: al.sigmoid_focal_loss(a["logits"], a["target"], **kw),
+        True,
+    ),
+    Case(
+        "sigmoid_focal_loss-gamma0.5",
+        _bits,
+        lambda a, **kw: al.sigmoid_focal_loss(
+            a["logits"], a["target"], alpha=None, gamma=0.5, **kw
+        ),
+        True,
+    ),
+    Case("hinge_loss", _signs, lambda a, **kw: al.hinge_loss(a["logits"], a["target"], **kw), True),
+    Case(
+        "squared_hinge_loss",
+        _signs,
+        lambda a, **kw: al.squared_hinge_loss(a["logits"], a["target"], **kw),
+        True,
+    ),
+    Case(
+        "margin_ranking_loss",
+        _pairs,
+        lambda a, **kw: al.margin_ranking_loss(a["x1"], a["x2"], a["target"], margin=0.1, **kw),
+        True,
+    ),
     Case("bpr_loss", _pos_neg, lambda a, **kw: al.bpr_loss(a["pos"], a["neg"], **kw)),
-    Case("bpr_loss-one-negative", _pos_neg_1, lambda a, **kw: al.bpr_loss(a["pos"], a["neg"],
-                                                                          **kw)),
-    Case("dynamic_margin_bpr_loss", _pos_neg, lambda a, **kw: al.dynamic_margin_bpr_loss(
-        a["pos"], a["neg"], **kw)),
-    Case("sampled_softmax_loss", _pos_neg, lambda a, **kw: al.sampled_softmax_loss(
-        a["pos"], a["neg"], **kw)),
-    Case("sampled_softmax_loss-num_items", _pos_neg, lambda a, **kw: al.sampled_softmax_loss(
-        a["pos"], a["neg"], num_items=100, **kw)),
-    Case("sampled_softmax_loss-log_q", _log_q, lambda a, **kw: al.sampled_softmax_loss(
-        a["pos"], a["neg"], log_q=a["log_q"], pos_log_q=a["pos_log_q"], **kw)),
-    Case("sampled_softmax_loss-ids", _ids, lambda a, **kw: al.sampled_softmax_loss(
-        a["pos"], a["neg"], pos_ids=a["pos_ids"], neg_ids=a["neg_ids"], **kw)),
-    Case("normalized_sampled_softmax_loss", _square,
-         lambda a, **kw: al.normalized_sampled_softmax_loss(a["scores"], num_items=100, **kw)),
+    Case(
+        "bpr_loss-one-negative", _pos_neg_1, lambda a, **kw: al.bpr_loss(a["pos"], a["neg"], **kw)
+    ),
+    Case(
+        "dynamic_margin_bpr_loss",
+        _pos_neg,
+        lambda a, **kw: al.dynamic_margin_bpr_loss(a["pos"], a["neg"], **kw),
+    ),
+    Case(
+        "sampled_softmax_loss",
+        _pos_neg,
+        lambda a, **kw: al.sampled_softmax_loss(a["pos"], a["neg"], **kw),
+    ),
+    Case(
+        "sampled_softmax_loss-num_items",
+        _pos_neg,
+        lambda a, **kw: al.sampled_softmax_loss(a["pos"], a["neg"], num_items=100, **kw),
+    ),
+    Case(
+        "sampled_softmax_loss-log_q",
+        _log_q,
+        lambda a, **kw: al.sampled_softmax_loss(
+            a["pos"], a["neg"], log_q=a["log_q"], pos_log_q=a["pos_log_q"], **kw
+        ),
+    ),
+    Case(
+        "sampled_softmax_loss-ids",
+        _ids,
+        lambda a, **kw: al.sampled_softmax_loss(
+            a["pos"], a["neg"], pos_ids=a["pos_ids"], neg_ids=a["neg_ids"], **kw
+        ),
+    ),
+    Case(
+        "normalized_sampled_softmax_loss",
+        _square,
+        lambda a, **kw: al.normalized_sampled_softmax_loss(a["scores"], num_items=100, **kw),
+    ),
     Case("csar_loss", _energies, lambda a, **kw: al.csar_loss(a["energies"], a["target"], **kw)),
-    Case("csar_loss-probs", _energies_probs, lambda a, **kw: al.csar_loss(
-        a["energies"], a["target"], **kw)),
-    Case("listnet_loss", _lists, lambda a, **kw: al.listnet_loss(a["scores"], a["relevance"],
-                                                                 **kw)),
-    Case("listnet_loss-where", _padded_lists, lambda a, **kw: al.listnet_loss(
-        a["scores"], a["relevance"], where=a["where"], **kw)),
+    Case(
+        "csar_loss-probs",
+        _energies_probs,
+        lambda a, **kw: al.csar_loss(a["energies"], a["target"], **kw),
+    ),
+    Case(
+        "listnet_loss", _lists, lambda a, **kw: al.listnet_loss(a["scores"], a["relevance"], **kw)
+    ),
+    Case(
+        "listnet_loss-where",
+        _padded_lists,
+        lambda a, **kw: al.listnet_loss(a["scores"], a["relevance"], where=a["where"], **kw),
+    ),
 ]
 IDS = [c.name for c in CASES]
 
 
 def _on(backend, arrays: dict, dtype: str) -> dict:
     """NumPy inputs on ``backend``: floating ones in ``dtype``, integer and boolean kept."""
-    return {k: backend.asarray(v, dtype if v.dtype.kind == "f" else None)
-            for k, v in arrays.items()}
+    return {
+        k: backend.asarray(v, dtype if v.dtype.kind == "f" else None) for k, v in arrays.items()
+    }
 
 
 def _np(backend, x) -> np.ndarray:
@@ -302,8 +446,7 @@ def test_nan_label_reaches_the_loss_instead_of_the_label_check(backend):
     out = _np(backend, al.margin_ranking_loss(s, s, y, reduction="none"))
     assert np.isnan(out[0]) and out[1] == 0.0
     energies = backend.asarray(np.array([[np.nan, 1.0], [1.0, 1.0]]), "float64")
-    out = _np(backend, al.csar_loss(energies, backend.asarray(np.array([1, 0])),
-                                    reduction="none"))
+    out = _np(backend, al.csar_loss(energies, backend.asarray(np.array([1, 0])), reduction="none"))
     assert np.isnan(out[0]) and out[1] == pytest.approx(math.log(2))
     rates = backend.asarray(np.array([np.nan, 1.0]), "float64")
     out = _np(backend, al.poisson_nll_loss(rates, s, log_input=False, reduction="none"))
@@ -313,17 +456,20 @@ def test_nan_label_reaches_the_loss_instead_of_the_label_check(backend):
 def test_nll_loss_nan_off_the_label_still_propagates(backend):
     # the label's entry alone is read, but the row holds NaN: its loss is NaN
     log_p = backend.asarray(np.log(np.array([[0.25, 0.75], [0.5, 0.5]])), "float64")
-    log_p_nan = backend.asarray(np.array([[np.nan, math.log(0.75)], [-math.log(2)] * 2]),
-                                "float64")
+    log_p_nan = backend.asarray(np.array([[np.nan, math.log(0.75)], [-math.log(2)] * 2]), "float64")
     y = backend.asarray(np.array([1, 0]))
-    close(_np(backend, al.nll_loss(log_p, y, reduction="none")),
-          [-math.log(0.75), math.log(2)], "float64")
+    close(
+        _np(backend, al.nll_loss(log_p, y, reduction="none")),
+        [-math.log(0.75), math.log(2)],
+        "float64",
+    )
     out = _np(backend, al.nll_loss(log_p_nan, y, reduction="none"))
     assert np.isnan(out[0]) and out[1] == pytest.approx(math.log(2))
     # rows left out by ignore_index are not input: their NaN does not reach the mean
     y_ignored = backend.asarray(np.array([-1, 0]))
     assert _np(backend, al.nll_loss(log_p_nan, y_ignored, ignore_index=-1)) == pytest.approx(
-        math.log(2))
+        math.log(2)
+    )
 
 
 def test_logsumexp_rows_with_nan_and_huge_logits_do_not_overflow(backend):
@@ -366,8 +512,7 @@ def test_empty_batch_and_nan_under_jit(name, case):
     import jax
 
     backend = use_backend(name)
-    keys_int = {k for k, v in case.make(np.random.default_rng(3), 1).items()
-                if v.dtype.kind != "f"}
+    keys_int = {k for k, v in case.make(np.random.default_rng(3), 1).items() if v.dtype.kind != "f"}
 
     def jitted(a, reduction, weighted=False):
         a = dict(a)
@@ -377,8 +522,9 @@ def test_empty_batch_and_nan_under_jit(name, case):
         traced = {k: v for k, v in a.items() if k not in keys_int}
 
         def f(traced, w):
-            return case.fn({**static, **traced}, reduction=reduction,
-                           **({"weight": w} if weighted else {}))
+            return case.fn(
+                {**static, **traced}, reduction=reduction, **({"weight": w} if weighted else {})
+            )
 
         return jax.jit(f)(traced, w)
 
@@ -415,8 +561,7 @@ def test_all_ignored_or_all_padded_non_empty_batch_stays_zero(ad_backend):
 # Finite values and gradients at the edges
 
 
-def _value_and_grad(be, fn: Callable, *xs: np.ndarray, dtype: str = "float64"
-                    ) -> tuple[float, Any]:
+def _value_and_grad(be, fn: Callable, *xs: np.ndarray, dtype: str = "float64") -> tuple[float, Any]:
     """``fn(*xs)`` (a scalar) and its gradients, on torch or JAX; gradients as float64 NumPy
     (one array for one input, else a list)."""
     if be.name.startswith("torch"):
@@ -432,9 +577,11 @@ def _value_and_grad(be, fn: Callable, *xs: np.ndarray, dtype: str = "float64"
             return fn(*a).astype("float32") if dtype in ("float16", "bfloat16") else fn(*a)
 
         value, g = jax.value_and_grad(f, argnums=tuple(range(len(xs))))(
-            *[be.asarray(x, dtype) for x in xs])
-        grads = [np.asarray(gg.astype("float32") if dtype == "bfloat16" else gg, np.float64)
-                 for gg in g]
+            *[be.asarray(x, dtype) for x in xs]
+        )
+        grads = [
+            np.asarray(gg.astype("float32") if dtype == "bfloat16" else gg, np.float64) for gg in g
+        ]
         value = float(value)
     return value, grads[0] if len(grads) == 1 else grads
 
@@ -449,10 +596,16 @@ def _bce_by_definition(p: float, t: float, eps: float = 1e-7) -> float:
 def test_bce_probabilities_exactly_zero_and_one(backend, dtype):
     p = np.array([[0.0, 1.0, 0.5], [1.0, 0.0, 1e-30]])
     t = np.array([[0.0, 1.0, 1.0], [0.0, 1.0, 0.0]])
-    expected = [[_bce_by_definition(pi, ti) for pi, ti in zip(pr, tr, strict=True)]
-                for pr, tr in zip(p, t, strict=True)]
-    got = _np(backend, al.binary_cross_entropy(backend.asarray(p, dtype), backend.asarray(t, dtype),
-                                               reduction="none"))
+    expected = [
+        [_bce_by_definition(pi, ti) for pi, ti in zip(pr, tr, strict=True)]
+        for pr, tr in zip(p, t, strict=True)
+    ]
+    got = _np(
+        backend,
+        al.binary_cross_entropy(
+            backend.asarray(p, dtype), backend.asarray(t, dtype), reduction="none"
+        ),
+    )
     # float32 used to clip at fl(1 - 1e-7) = 1 - 1.19e-7: 15.94 instead of -log(1e-7) = 16.12
     close(got, expected, dtype)
 
@@ -461,8 +614,12 @@ def test_bce_saturated_half_precision(backend):
     p, t = np.array([1.0, 0.0, 1.0]), np.array([0.0, 1.0, 1.0])
     expected = [_bce_by_definition(*pt) for pt in zip(p, t, strict=True)]
     for dtype in (d for d in ("float16", "bfloat16") if d in backend.dtypes):
-        got = _np(backend, al.binary_cross_entropy(backend.asarray(p, dtype),
-                                                   backend.asarray(t, dtype), reduction="none"))
+        got = _np(
+            backend,
+            al.binary_cross_entropy(
+                backend.asarray(p, dtype), backend.asarray(t, dtype), reduction="none"
+            ),
+        )
         close(got, expected, dtype)
 
 
@@ -477,10 +634,11 @@ def test_gradients_at_probabilities_zero_and_one(ad_backend):
     logits = np.array([[0.0, 2.0, -1.0], [1.0, 1.0, 0.0]])
     probs = np.array([[0.0, 1.0, 0.0], [0.5, 0.5, 0.0]])
     log_sm = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
-    kl_rows = [sum(q * (math.log(q) - lq) for q, lq in zip(qr, lr, strict=True) if q > 0)
-               for qr, lr in zip(probs, log_sm, strict=True)]
-    for fn in (al.kl_divergence, al.cross_entropy, al.softmax_focal_loss,
-               al.poly1_cross_entropy):
+    kl_rows = [
+        sum(q * (math.log(q) - lq) for q, lq in zip(qr, lr, strict=True) if q > 0)
+        for qr, lr in zip(probs, log_sm, strict=True)
+    ]
+    for fn in (al.kl_divergence, al.cross_entropy, al.softmax_focal_loss, al.poly1_cross_entropy):
         value, (gz, gq) = _value_and_grad(be, fn, logits, probs)
         assert np.isfinite(value) and np.isfinite(gz).all() and np.isfinite(gq).all(), fn
     value, _ = _value_and_grad(be, al.kl_divergence, logits, probs)
@@ -537,7 +695,8 @@ def test_logits_of_1e4(ad_backend, dtype):
         "poly1": lambda x: al.poly1_cross_entropy(x, labels, reduction="sum"),
         "focal": lambda x: al.softmax_focal_loss(x, labels, gamma=0.0, reduction="sum"),
         "bce_logits": lambda x: al.binary_cross_entropy_with_logits(
-            x, be.asarray(ones, dtype), reduction="sum"),
+            x, be.asarray(ones, dtype), reduction="sum"
+        ),
         "bpr": lambda x: al.bpr_loss(x[:, 0], x[:, 1:], reduction="sum"),
         "sampled_softmax": lambda x: al.sampled_softmax_loss(x[:, 0], x[:, 1:], reduction="sum"),
     }
@@ -553,7 +712,8 @@ def test_constant_score_matrix_normalized_sampled_softmax(ad_backend, dtype):
     for value in (0.0, 0.7):
         s = np.full((3, 3), value)
         loss, grad = _value_and_grad(
-            be, lambda x: al.normalized_sampled_softmax_loss(x, num_items=10), s, dtype=dtype)
+            be, lambda x: al.normalized_sampled_softmax_loss(x, num_items=10), s, dtype=dtype
+        )
         close(loss, math.log(10), dtype)
         assert np.isfinite(grad).all()
 
@@ -562,8 +722,8 @@ def test_csar_zero_energies(ad_backend, dtype):
     # all energies 0: logits log(eps) are equal, the softmax is uniform, the loss log C
     be = ad_backend
     loss, grad = _value_and_grad(
-        be, lambda e: al.csar_loss(e, be.asarray(np.array([0, 2]))), np.zeros((2, 3)),
-        dtype=dtype)
+        be, lambda e: al.csar_loss(e, be.asarray(np.array([0, 2]))), np.zeros((2, 3)), dtype=dtype
+    )
     close(loss, math.log(3), dtype)
     assert np.isfinite(grad).all()
 
@@ -579,11 +739,19 @@ def test_listnet_fully_padded_lists(ad_backend):
         p = np.exp(r[i][keep]) / np.exp(r[i][keep]).sum()
         return -float((p * (s[i][keep] - np.log(np.exp(s[i][keep]).sum()))).sum())
 
-    rows = _np(be, al.listnet_loss(be.asarray(s, "float64"), be.asarray(r, "float64"),
-                                   where=be.asarray(where), reduction="none"))
+    rows = _np(
+        be,
+        al.listnet_loss(
+            be.asarray(s, "float64"),
+            be.asarray(r, "float64"),
+            where=be.asarray(where),
+            reduction="none",
+        ),
+    )
     close(rows, [by_definition(0), 0.0, by_definition(2)], "float64")
     loss, (gs, gr) = _value_and_grad(
-        be, lambda a, b: al.listnet_loss(a, b, where=be.asarray(where)), s, r)
+        be, lambda a, b: al.listnet_loss(a, b, where=be.asarray(where)), s, r
+    )
     close(loss, (by_definition(0) + by_definition(2)) / 2, "float64")  # padded list left out
     assert np.isfinite(gs).all() and np.isfinite(gr).all()
     np.testing.assert_array_equal(gs[1], 0.0)
@@ -601,16 +769,30 @@ def test_lists_of_length_zero(backend):
 # Boolean targets
 
 
-@pytest.mark.parametrize("fn", [al.binary_cross_entropy, al.binary_cross_entropy_with_logits,
-                                al.sigmoid_focal_loss, al.hinge_loss, al.squared_hinge_loss],
-                         ids=lambda f: f.__name__)
+@pytest.mark.parametrize(
+    "fn",
+    [
+        al.binary_cross_entropy,
+        al.binary_cross_entropy_with_logits,
+        al.sigmoid_focal_loss,
+        al.hinge_loss,
+        al.squared_hinge_loss,
+    ],
+    ids=lambda f: f.__name__,
+)
 def test_boolean_targets_equal_zero_one_targets(backend, dtype, fn):
     rng = np.random.default_rng(6)
     x = rng.uniform(0.05, 0.95, size=(4, 3))
     bits = rng.uniform(size=(4, 3)) > 0.5
     got = _np(backend, fn(backend.asarray(x, dtype), backend.asarray(bits), reduction="none"))
-    ref = _np(backend, fn(backend.asarray(x, dtype), backend.asarray(bits.astype(np.float64),
-                                                                     dtype), reduction="none"))
+    ref = _np(
+        backend,
+        fn(
+            backend.asarray(x, dtype),
+            backend.asarray(bits.astype(np.float64), dtype),
+            reduction="none",
+        ),
+    )
     np.testing.assert_array_equal(got, ref)
 
 
@@ -619,14 +801,23 @@ def test_margin_ranking_reads_zero_and_false_as_minus_one(backend, dtype):
     # y = +1, -1, -1 by definition: max(0, -y (x1 - x2) + 0.1)
     expected = [0.0, 0.6, 0.0]
     for y in (np.array([1.0, -1.0, -1.0]), np.array([1, 0, 0]), np.array([True, False, False])):
-        got = _np(backend, al.margin_ranking_loss(
-            backend.asarray(x1, dtype), backend.asarray(x2, dtype),
-            backend.asarray(y, dtype if y.dtype.kind == "f" else None), margin=0.1,
-            reduction="none"))
+        got = _np(
+            backend,
+            al.margin_ranking_loss(
+                backend.asarray(x1, dtype),
+                backend.asarray(x2, dtype),
+                backend.asarray(y, dtype if y.dtype.kind == "f" else None),
+                margin=0.1,
+                reduction="none",
+            ),
+        )
         close(got, expected, dtype)
     with pytest.raises(ValueError, match=r"target must hold labels in \{-1, 1\} or \{0, 1\}"):
-        al.margin_ranking_loss(backend.asarray(x1, dtype), backend.asarray(x2, dtype),
-                               backend.asarray(np.array([2.0, 1.0, 1.0]), dtype))
+        al.margin_ranking_loss(
+            backend.asarray(x1, dtype),
+            backend.asarray(x2, dtype),
+            backend.asarray(np.array([2.0, 1.0, 1.0]), dtype),
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -686,8 +877,9 @@ def test_numpy_scalars_are_numbers(backend):
     for value in (np.int64(0), np.int32(2)):  # integers where floats are expected are numbers
         assert np.isfinite(_np(backend, al.softmax_focal_loss(x, y, gamma=value)))
     assert np.isfinite(_np(backend, al.sampled_softmax_loss(pos, neg, num_items=np.int64(50))))
-    assert np.isfinite(_np(backend, al.normalized_sampled_softmax_loss(
-        _x(backend, (4, 4)), num_items=np.int32(9))))
+    assert np.isfinite(
+        _np(backend, al.normalized_sampled_softmax_loss(_x(backend, (4, 4)), num_items=np.int32(9)))
+    )
     assert np.isfinite(_np(backend, al.cross_entropy(x, y, ignore_index=np.int64(-1))))
 
 
@@ -714,8 +906,12 @@ def test_out_of_range_and_wrong_type_hyperparameters(backend):
         al.cross_entropy(x, y, class_weight=backend.asarray(np.ones(3, bool)))
     # a Python pos_weight is a number like any other (it used to fail inside check_weight)
     got = _np(backend, al.binary_cross_entropy_with_logits(x, x, pos_weight=2.0))
-    ref = _np(backend, al.binary_cross_entropy_with_logits(
-        x, x, pos_weight=backend.asarray(np.full(3, 2.0), "float64")))
+    ref = _np(
+        backend,
+        al.binary_cross_entropy_with_logits(
+            x, x, pos_weight=backend.asarray(np.full(3, 2.0), "float64")
+        ),
+    )
     close(got, ref, "float64")
 
 
@@ -726,8 +922,9 @@ def test_arguments_the_mode_ignores_are_rejected(backend):
     with pytest.raises(ValueError, match="eps applies to rates .* log_input=True"):
         al.poisson_nll_loss(x, x, eps=1e-6)
     with pytest.raises(ValueError, match="remove_accidental_hits=False they have no effect"):
-        al.sampled_softmax_loss(pos, neg, pos_ids=ids, neg_ids=neg_ids,
-                                remove_accidental_hits=False)
+        al.sampled_softmax_loss(
+            pos, neg, pos_ids=ids, neg_ids=neg_ids, remove_accidental_hits=False
+        )
     with pytest.raises(ValueError, match="remove_accidental_hits=True needs pos_ids and neg_ids"):
         al.sampled_softmax_loss(pos, neg, remove_accidental_hits=True)
     no_negatives = backend.asarray(np.ones((4, 0)), "float64")

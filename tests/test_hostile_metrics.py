@@ -18,11 +18,22 @@ import pytest
 from arraylosses import metrics
 
 NAN = math.nan
-REGRESSION = [metrics.mean_squared_error, metrics.root_mean_squared_error,
-              metrics.mean_absolute_error, metrics.mean_absolute_percentage_error,
-              metrics.r2_score, metrics.explained_variance_score]
-RETRIEVAL = [metrics.recall_at_k, metrics.precision_at_k, metrics.hit_rate_at_k, metrics.mrr,
-             metrics.ndcg_at_k, metrics.map_at_k]
+REGRESSION = [
+    metrics.mean_squared_error,
+    metrics.root_mean_squared_error,
+    metrics.mean_absolute_error,
+    metrics.mean_absolute_percentage_error,
+    metrics.r2_score,
+    metrics.explained_variance_score,
+]
+RETRIEVAL = [
+    metrics.recall_at_k,
+    metrics.precision_at_k,
+    metrics.hit_rate_at_k,
+    metrics.mrr,
+    metrics.ndcg_at_k,
+    metrics.map_at_k,
+]
 
 
 def _modes(backend):
@@ -33,6 +44,7 @@ def _modes(backend):
 def _run(backend, fn, *arrays, dtype="float64", jit=False, **params):
     """``fn`` on ``backend`` (floating NumPy inputs cast to ``dtype``; integer and boolean
     ones kept), optionally under ``jax.jit``; the result(s) as NumPy float64."""
+
     def conv(a):
         return backend.asarray(a, dtype) if isinstance(a, np.ndarray) else a
 
@@ -83,37 +95,57 @@ def test_regression_nan_propagates_to_its_output_only(backend, fn):
         assert _nan(_run(backend, fn, p, target, jit=jit, multioutput=np.array([0.5, 0.5])))
 
 
-@pytest.mark.parametrize("fn", [metrics.r2_score, metrics.explained_variance_score],
-                         ids=lambda f: f.__name__)
+@pytest.mark.parametrize(
+    "fn", [metrics.r2_score, metrics.explained_variance_score], ids=lambda f: f.__name__
+)
 @pytest.mark.parametrize("force_finite", [True, False])
 def test_constant_target_rule_does_not_hide_nan(backend, fn, force_finite):
     # output 0 constant: force_finite would say 0 (imperfect) or 1 (perfect); NaN must win
     target = np.array([[1.0, 1.0], [1.0, 2.0], [1.0, 3.0]])
     pred = np.array([[1.0, 1.5], [NAN, 2.0], [1.0, 3.0]])
     for jit in _modes(backend):
-        raw = _run(backend, fn, pred, target, jit=jit, multioutput="raw_values",
-                   force_finite=force_finite)
+        raw = _run(
+            backend, fn, pred, target, jit=jit, multioutput="raw_values", force_finite=force_finite
+        )
         assert np.isnan(raw[0]), raw
         assert np.isfinite(raw[1]), raw
-        assert _nan(_run(backend, fn, pred, target, jit=jit, multioutput="variance_weighted",
-                         force_finite=force_finite))
+        assert _nan(
+            _run(
+                backend,
+                fn,
+                pred,
+                target,
+                jit=jit,
+                multioutput="variance_weighted",
+                force_finite=force_finite,
+            )
+        )
 
 
-@pytest.mark.parametrize("fn", [metrics.r2_score, metrics.explained_variance_score],
-                         ids=lambda f: f.__name__)
+@pytest.mark.parametrize(
+    "fn", [metrics.r2_score, metrics.explained_variance_score], ids=lambda f: f.__name__
+)
 def test_constant_target_without_force_finite(backend, fn):
     # sklearn: 0/0 -> NaN (perfect), c/0 -> -inf; here without a division warning
     target = np.array([[1.0, 5.0, 1.0], [1.0, 5.0, 2.0], [1.0, 5.0, 3.0]])
     pred = np.array([[1.0, 5.0, 1.0], [1.0, 6.0, 2.0], [1.0, 5.0, 4.0]])
     for jit in _modes(backend):
-        raw = _run(backend, fn, pred, target, jit=jit, multioutput="raw_values",
-                   force_finite=False)
+        raw = _run(backend, fn, pred, target, jit=jit, multioutput="raw_values", force_finite=False)
         assert np.isnan(raw[0]) and raw[1] == -np.inf and np.isfinite(raw[2]), raw
         forced = _run(backend, fn, pred, target, jit=jit, multioutput="raw_values")
         np.testing.assert_array_equal(forced[:2], [1.0, 0.0])
         # variance weighting gives the constant outputs weight 0, but 0 * -inf is NaN (sklearn)
-        assert _nan(_run(backend, fn, pred, target, jit=jit, multioutput="variance_weighted",
-                         force_finite=False))
+        assert _nan(
+            _run(
+                backend,
+                fn,
+                pred,
+                target,
+                jit=jit,
+                multioutput="variance_weighted",
+                force_finite=False,
+            )
+        )
 
 
 @pytest.mark.parametrize("fn", REGRESSION, ids=lambda f: f.__name__)
@@ -165,8 +197,14 @@ def test_regression_boolean_targets(backend, fn):
 def test_mape_zero_target_follows_the_float64_epsilon_rule(backend, dtype):
     # sklearn: |p - t| / max(|t|, finfo(float64).eps), whatever the dtype: huge, not inf
     for jit in _modes(backend):
-        got = _run(backend, metrics.mean_absolute_percentage_error, np.array([0.5, 1.0]),
-                   np.array([0.0, 1.0]), dtype=dtype, jit=jit)
+        got = _run(
+            backend,
+            metrics.mean_absolute_percentage_error,
+            np.array([0.5, 1.0]),
+            np.array([0.0, 1.0]),
+            dtype=dtype,
+            jit=jit,
+        )
         np.testing.assert_allclose(got, (0.5 / 2.0**-52 + 0.0) / 2, rtol=2e-5)
 
 
@@ -174,8 +212,14 @@ def test_mape_zero_target_in_float16_overflows_quietly(backend):
     if "float16" not in backend.dtypes:
         pytest.skip(f"{backend.name} has no float16")
     for jit in _modes(backend):  # 2.25e15 > 65504: inf, with no NumPy overflow warning
-        got = _run(backend, metrics.mean_absolute_percentage_error, np.array([0.5, 1.0]),
-                   np.array([0.0, 1.0]), dtype="float16", jit=jit)
+        got = _run(
+            backend,
+            metrics.mean_absolute_percentage_error,
+            np.array([0.5, 1.0]),
+            np.array([0.0, 1.0]),
+            dtype="float16",
+            jit=jit,
+        )
         assert got == np.inf
 
 
@@ -201,8 +245,17 @@ def test_accuracy_nan_score_is_nan_not_argmax(backend, dtype):
     s[3, 1] = NAN  # argmax would still pick some class for this row
     for jit in _modes(backend):
         assert _nan(_run(backend, metrics.accuracy, s, y, dtype=dtype, jit=jit))
-        assert _nan(_run(backend, metrics.accuracy, s, y, dtype=dtype, jit=jit,
-                         weight=np.array([1.0, 1.0, 1.0, 0.0])))
+        assert _nan(
+            _run(
+                backend,
+                metrics.accuracy,
+                s,
+                y,
+                dtype=dtype,
+                jit=jit,
+                weight=np.array([1.0, 1.0, 1.0, 0.0]),
+            )
+        )
 
 
 def test_top_k_nan_score_is_nan(backend, dtype):
@@ -219,8 +272,9 @@ def test_precision_recall_f1_nan_score_is_nan(backend, average):
     s, y = _scores()
     s[2, 0] = NAN
     for jit in _modes(backend):
-        got = _run(backend, metrics.precision_recall_f1, s, y, jit=jit, num_classes=3,
-                   average=average)
+        got = _run(
+            backend, metrics.precision_recall_f1, s, y, jit=jit, num_classes=3, average=average
+        )
         assert all(_nan(v) for v in got), got
 
 
@@ -230,8 +284,7 @@ def test_log_loss_nan_anywhere_in_the_row_is_nan(backend, dtype):
     probs[0, 2] = NAN  # not the label's column
     for jit in _modes(backend):
         assert _nan(_run(backend, metrics.log_loss, probs, y, dtype=dtype, jit=jit))
-        assert _nan(_run(backend, metrics.log_loss, np.array([NAN, 0.4]), y, dtype=dtype,
-                         jit=jit))
+        assert _nan(_run(backend, metrics.log_loss, np.array([NAN, 0.4]), y, dtype=dtype, jit=jit))
 
 
 def test_roc_auc_nan_is_nan(backend):
@@ -250,9 +303,11 @@ def test_classification_nan_weight(backend, weighted):
     w = np.array([1.0, NAN, 1.0, 1.0])
     probs = s / s.sum(1, keepdims=True)
     for jit in _modes(backend):
-        for fn, args, kw in [(metrics.accuracy, (s, y), {}),
-                             (metrics.top_k_accuracy, (s, y), {"k": 2}),
-                             (metrics.log_loss, (probs, y), {})]:
+        for fn, args, kw in [
+            (metrics.accuracy, (s, y), {}),
+            (metrics.top_k_accuracy, (s, y), {"k": 2}),
+            (metrics.log_loss, (probs, y), {}),
+        ]:
             assert _nan(_run(backend, fn, *args, jit=jit, weight=w, **kw)), fn.__name__
         got = _run(backend, metrics.precision_recall_f1, s, y, jit=jit, num_classes=3, weight=w)
         assert all(_nan(v) for v in got)
@@ -269,8 +324,9 @@ def test_classification_empty_batch(backend):
         assert _nan(_run(backend, metrics.log_loss, np.zeros(0), y, jit=jit))
         assert _nan(_run(backend, metrics.roc_auc, np.zeros(0), y, jit=jit))
         for average in ("micro", "macro", "weighted"):
-            got = _run(backend, metrics.precision_recall_f1, s, y, jit=jit, num_classes=3,
-                       average=average)
+            got = _run(
+                backend, metrics.precision_recall_f1, s, y, jit=jit, num_classes=3, average=average
+            )
             assert all(_nan(v) for v in got), (average, got)
 
 
@@ -283,8 +339,7 @@ def test_classification_weights_summing_to_zero(backend):
         assert _nan(_run(backend, metrics.top_k_accuracy, s, y, jit=jit, k=2, weight=zero))
         assert _nan(_run(backend, metrics.log_loss, probs, y, jit=jit, weight=zero))
         # precision/recall/F1 keep sklearn's zero_division=0 for an empty denominator
-        got = _run(backend, metrics.precision_recall_f1, s, y, jit=jit, num_classes=3,
-                   weight=zero)
+        got = _run(backend, metrics.precision_recall_f1, s, y, jit=jit, num_classes=3, weight=zero)
         assert [float(v) for v in got] == [0.0, 0.0, 0.0]
 
 
@@ -296,8 +351,14 @@ def test_log_loss_probabilities_exactly_zero_and_one(backend):
         # losses -log(eps) (p=0 for the label), -log(1-eps) (p=1 for the label)
         expected = (-math.log(eps) - math.log1p(-eps)) / 2
         for jit in _modes(backend):
-            got = _run(backend, metrics.log_loss, np.array([[1.0, 0.0], [0.0, 1.0]]),
-                       np.array([1, 1]), dtype=dtype, jit=jit)
+            got = _run(
+                backend,
+                metrics.log_loss,
+                np.array([[1.0, 0.0], [0.0, 1.0]]),
+                np.array([1, 1]),
+                dtype=dtype,
+                jit=jit,
+            )
             assert np.isfinite(got)
             np.testing.assert_allclose(got, expected, rtol=1e-3 if dtype == "float16" else 1e-6)
 
@@ -315,8 +376,7 @@ def test_log_loss_out_of_range_under_jit_is_nan(backend):
 def test_roc_auc_single_class_and_non_binary(backend):
     s = np.array([0.3, 0.1, 0.2])
     for jit in _modes(backend):
-        for y in (np.ones(3, dtype=np.int64), np.zeros(3, dtype=np.int64),
-                  np.ones(3, dtype=bool)):
+        for y in (np.ones(3, dtype=np.int64), np.zeros(3, dtype=np.int64), np.ones(3, dtype=bool)):
             assert _nan(_run(backend, metrics.roc_auc, s, y, jit=jit))
     if backend.name.startswith("jax"):  # cannot be checked under jit: NaN, not a number
         assert _nan(_run(backend, metrics.roc_auc, s, np.array([0, 1, 2]), jit=True))
@@ -350,11 +410,19 @@ def test_classification_boolean_targets(backend):
         assert _run(backend, metrics.accuracy, s, y, jit=jit) == 0.75
         assert _run(backend, metrics.accuracy, s[:, 1] > 0.5, y, jit=jit) == 0.75
         assert _run(backend, metrics.top_k_accuracy, s, y, jit=jit, k=1) == 0.75
-        p, r, f = _run(backend, metrics.precision_recall_f1, s[:, 1] > 0.5, y, jit=jit,
-                       num_classes=2, average="macro")
+        p, r, f = _run(
+            backend,
+            metrics.precision_recall_f1,
+            s[:, 1] > 0.5,
+            y,
+            jit=jit,
+            num_classes=2,
+            average="macro",
+        )
         # class 0: predicted {0,3}, true {0,2,3}, TP 2; class 1: predicted {1,2}, true {1}, TP 1
-        np.testing.assert_allclose([p, r, f], [(1.0 + 0.5) / 2, (2 / 3 + 1.0) / 2,
-                                               (4 / 5 + 2 / 3) / 2], rtol=1e-6)
+        np.testing.assert_allclose(
+            [p, r, f], [(1.0 + 0.5) / 2, (2 / 3 + 1.0) / 2, (4 / 5 + 2 / 3) / 2], rtol=1e-6
+        )
         nll = -(math.log(0.8) + math.log(0.7) + math.log(0.4) + math.log(0.9)) / 4
         np.testing.assert_allclose(_run(backend, metrics.log_loss, probs1, y, jit=jit), nll)
 
@@ -363,8 +431,14 @@ def test_classification_argument_validation(backend):
     s = backend.asarray(np.zeros((3, 4)), "float64")
     y = backend.asarray(np.array([0, 1, 2]))
     assert np.isfinite(backend.to_numpy(metrics.top_k_accuracy(s, y, k=np.int64(2))))
-    for bad, err in [(2.0, TypeError), (True, TypeError), ("2", TypeError), (None, TypeError),
-                     (0, ValueError), (5, ValueError)]:
+    for bad, err in [
+        (2.0, TypeError),
+        (True, TypeError),
+        ("2", TypeError),
+        (None, TypeError),
+        (0, ValueError),
+        (5, ValueError),
+    ]:
         with pytest.raises(err, match="k must be"):
             metrics.top_k_accuracy(s, y, k=bad)
     got = metrics.precision_recall_f1(s, y, num_classes=np.int64(4))
@@ -398,8 +472,9 @@ def test_retrieval_nan_score_makes_its_query_nan(backend, fn, action):
         bad = s.copy()
         bad[row, 1] = NAN
         for jit in _modes(backend):
-            per = _run(backend, fn, bad, rel, jit=jit, k=2, empty_target_action=action,
-                       reduction="none")
+            per = _run(
+                backend, fn, bad, rel, jit=jit, k=2, empty_target_action=action, reduction="none"
+            )
             assert np.isnan(per[row]), per
             others = np.delete(per, row)
             if action == "skip" and row == 0:  # query 2 is empty: skipped as NaN
@@ -429,8 +504,7 @@ def test_retrieval_empty_batch(backend, fn, action):
     rel = np.zeros((0, 4), dtype=np.int64)
     for jit in _modes(backend):
         assert _nan(_run(backend, fn, s, rel, jit=jit, k=2, empty_target_action=action))
-        per = _run(backend, fn, s, rel, jit=jit, k=2, empty_target_action=action,
-                   reduction="none")
+        per = _run(backend, fn, s, rel, jit=jit, k=2, empty_target_action=action, reduction="none")
         assert per.shape == (0,)
 
 
@@ -440,21 +514,28 @@ def test_retrieval_empty_rows_and_ties(backend, fn):
     tied = np.zeros_like(s)  # ties by candidate index: ranking 0, 1, 2, 3
     # query 0 relevant at ranks 1 and 4, query 1 at rank 3: top 2 hold one / no relevant
     expected = {
-        "recall_at_k": [0.5, 0.0], "precision_at_k": [0.5, 0.0], "hit_rate_at_k": [1.0, 0.0],
-        "mrr": [1.0, 0.0], "ndcg_at_k": [1.0 / (1.0 + 1.0 / math.log2(3)), 0.0],
+        "recall_at_k": [0.5, 0.0],
+        "precision_at_k": [0.5, 0.0],
+        "hit_rate_at_k": [1.0, 0.0],
+        "mrr": [1.0, 0.0],
+        "ndcg_at_k": [1.0 / (1.0 + 1.0 / math.log2(3)), 0.0],
         "map_at_k": [1.0, 0.0],
     }[fn.__name__]
     for jit in _modes(backend):
         for action, fill in [("neg", 0.0), ("pos", 1.0)]:
-            per = _run(backend, fn, tied, rel, jit=jit, k=2, empty_target_action=action,
-                       reduction="none")
+            per = _run(
+                backend, fn, tied, rel, jit=jit, k=2, empty_target_action=action, reduction="none"
+            )
             np.testing.assert_allclose(per, [*expected, fill], rtol=1e-12)
-        per = _run(backend, fn, tied, rel, jit=jit, k=2, empty_target_action="skip",
-                   reduction="none")
+        per = _run(
+            backend, fn, tied, rel, jit=jit, k=2, empty_target_action="skip", reduction="none"
+        )
         assert np.isnan(per[2])
         np.testing.assert_allclose(
             _run(backend, fn, tied, rel, jit=jit, k=2, empty_target_action="skip"),
-            np.mean(expected), rtol=1e-12)
+            np.mean(expected),
+            rtol=1e-12,
+        )
         # every query empty and skipped: the mean of nothing
         assert _nan(_run(backend, fn, tied, 0 * rel, jit=jit, k=2, empty_target_action="skip"))
 
@@ -465,11 +546,13 @@ def test_retrieval_boolean_relevance(backend, fn):
     for jit in _modes(backend):
         np.testing.assert_array_equal(
             _run(backend, fn, s, rel > 0, jit=jit, k=2, reduction="none"),
-            _run(backend, fn, s, rel, jit=jit, k=2, reduction="none"))
+            _run(backend, fn, s, rel, jit=jit, k=2, reduction="none"),
+        )
     # and by definition for one: query 0 ranks candidates 0, 2, 3, 1; relevant 0 and 3
     if fn is metrics.recall_at_k:
         np.testing.assert_allclose(
-            _run(backend, fn, s, rel > 0, k=3, reduction="none"), [1.0, 1.0, 0.0])
+            _run(backend, fn, s, rel > 0, k=3, reduction="none"), [1.0, 1.0, 0.0]
+        )
 
 
 @pytest.mark.parametrize("fn", RETRIEVAL, ids=lambda f: f.__name__)
@@ -477,11 +560,19 @@ def test_retrieval_k_validation(backend, fn):
     s, rel = _retrieval()
     xs, xr = backend.asarray(s, "float64"), backend.asarray(rel)
     assert np.isfinite(backend.to_numpy(fn(xs, xr, k=np.int64(2))))
-    with pytest.raises(ValueError, match=r"k must be in \[1, 4\] \(the number of candidates\); "
-                                         r"got 5"):
+    with pytest.raises(
+        ValueError,
+        match=r"k must be in \[1, 4\] \(the number of candidates\); "
+        r"got 5",
+    ):
         fn(xs, xr, k=5)
-    for bad, err in [(0, ValueError), (-1, ValueError), (2.0, TypeError), (True, TypeError),
-                     ("2", TypeError)]:
+    for bad, err in [
+        (0, ValueError),
+        (-1, ValueError),
+        (2.0, TypeError),
+        (True, TypeError),
+        ("2", TypeError),
+    ]:
         with pytest.raises(err, match="k must be"):
             fn(xs, xr, k=bad)
     with pytest.raises(ValueError, match="at least one candidate"):
@@ -498,8 +589,16 @@ def test_ndcg_exponential_gain_with_large_relevance(backend, dtype):
     dcg0 = 1.0 + 1.0 / math.log2(4)
     expected = [dcg0 / (1.0 + 1.0 / math.log2(3)), (1.0 / math.log2(4)) / 1.0, 0.0]
     for jit in _modes(backend):
-        got = _run(backend, metrics.ndcg_at_k, s, rel * big, dtype=dtype, jit=jit,
-                   gain="exponential", reduction="none")
+        got = _run(
+            backend,
+            metrics.ndcg_at_k,
+            s,
+            rel * big,
+            dtype=dtype,
+            jit=jit,
+            gain="exponential",
+            reduction="none",
+        )
         np.testing.assert_allclose(got, expected, rtol=2e-5)
 
 
@@ -509,6 +608,5 @@ def test_ndcg_infinite_relevance_is_nan(backend):
     rel[0, 0] = np.inf  # DCG / IDCG = inf / inf
     for jit in _modes(backend):
         for gain in ("linear", "exponential"):
-            per = _run(backend, metrics.ndcg_at_k, s, rel, jit=jit, gain=gain,
-                       reduction="none")
+            per = _run(backend, metrics.ndcg_at_k, s, rel, jit=jit, gain=gain, reduction="none")
             assert np.isnan(per[0]) and np.isfinite(per[1:]).all(), per

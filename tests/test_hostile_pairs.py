@@ -37,14 +37,17 @@ def _angle(a, b):
     a = a / np.maximum(np.linalg.norm(a, axis=1, keepdims=True), 1e-12)
     b = b / np.maximum(np.linalg.norm(b, axis=1, keepdims=True), 1e-12)
     h = a.shape[1] // 2
-    return np.abs(np.sum(a * b, axis=1)
-                  + np.sum(a[:, h:] * b[:, :h] - a[:, :h] * b[:, h:], axis=1))
+    return np.abs(np.sum(a * b, axis=1) + np.sum(a[:, h:] * b[:, :h] - a[:, :h] * b[:, h:], axis=1))
 
 
 def _cosent_ref(sims, scores, scale):
     """log(1 + Σ_{s_i > s_j} e^{scale (sim_j - sim_i)}), the O(N²) loop, in float64."""
-    terms = [0.0] + [scale * (sims[j] - sims[i]) for i in range(len(sims))
-                     for j in range(len(sims)) if scores[i] > scores[j]]
+    terms = [0.0] + [
+        scale * (sims[j] - sims[i])
+        for i in range(len(sims))
+        for j in range(len(sims))
+        if scores[i] > scores[j]
+    ]
     m = max(terms)
     return m + math.log(math.fsum(math.exp(t - m) for t in terms))
 
@@ -63,7 +66,7 @@ def test_cosent_issue_example_at_scale_100(backend, dtype):
     # e^{100·0.4}; the concordant pairs e^{-150}, e^{-190}. Old float32: 0.0.
     cos = np.array([0.5, 0.9, -1.0])
     a = np.stack([np.ones(3), np.zeros(3)], axis=1)
-    b = np.stack([cos, np.sqrt(1 - cos ** 2)], axis=1)
+    b = np.stack([cos, np.sqrt(1 - cos**2)], axis=1)
     expected = 40.0 + math.log1p(math.exp(-40.0) + math.exp(-190.0) + math.exp(-230.0))
     got = call(backend, dtype, al.cosent_loss, a, b, np.array([2.0, 1.0, 0.0]), scale=100.0)
     close(got, expected, dtype)
@@ -83,8 +86,9 @@ def test_cosent_angle_low_precision_match_float64(backend, fn, scale):
     for dtype in backend.dtypes:
         if dtype == "float64":
             continue
-        expected = _cosent_ref(sim(_rounded(backend, a, dtype), _rounded(backend, b, dtype)),
-                               scores, scale)
+        expected = _cosent_ref(
+            sim(_rounded(backend, a, dtype), _rounded(backend, b, dtype)), scores, scale
+        )
         assert expected > 1.0  # a real loss, not only the log 1 floor
         got = call(backend, dtype, fn, a, b, scores.astype(np.int64), scale=scale)
         close(got, expected, dtype)
@@ -101,12 +105,16 @@ def test_cosent_generic_scan_matches_native(ad_backend, scale):
     for native in (True, False):
         previous = use_native_kernels(native)
         try:
-            results.append(_value_and_grads(ad_backend, al.cosent_loss, (a, b, scores), (0, 1),
-                                            "float32", scale=scale))
+            results.append(
+                _value_and_grads(
+                    ad_backend, al.cosent_loss, (a, b, scores), (0, 1), "float32", scale=scale
+                )
+            )
         finally:
             use_native_kernels(previous)
-    expected = _cosent_ref(_cos(_rounded(ad_backend, a, "float32"),
-                                _rounded(ad_backend, b, "float32")), scores, scale)
+    expected = _cosent_ref(
+        _cos(_rounded(ad_backend, a, "float32"), _rounded(ad_backend, b, "float32")), scores, scale
+    )
     for value, grads in results:
         close(value, expected, "float32")
         for g, g_native in zip(grads, results[0][1], strict=True):
@@ -141,19 +149,24 @@ def test_triplet_p_matches_torch(backend, dtype, p, swap):
     F = torch.nn.functional
     rng = np.random.default_rng(11)
     a, pos, neg = (rng.normal(size=(9, 5)) for _ in range(3))
-    expected = F.triplet_margin_loss(*(torch.tensor(_rounded(backend, x, dtype))
-                                       for x in (a, pos, neg)),
-                                     p=p, swap=swap, reduction="none").numpy()
-    got = call(backend, dtype, al.triplet_margin_loss, a, pos, neg, p=p, swap=swap,
-               reduction="none")
+    expected = F.triplet_margin_loss(
+        *(torch.tensor(_rounded(backend, x, dtype)) for x in (a, pos, neg)),
+        p=p,
+        swap=swap,
+        reduction="none",
+    ).numpy()
+    got = call(
+        backend, dtype, al.triplet_margin_loss, a, pos, neg, p=p, swap=swap, reduction="none"
+    )
     close(got, expected, dtype)
 
 
 def test_triplet_p_inf_by_hand(backend, dtype):
     a, pos, neg = np.array([[0.0, 0.0]]), np.array([[3.0, -4.0]]), np.array([[1.0, 0.5]])
     # max |a - p| = 4, max |a - n| = 1: 4 - 1 + 1
-    close(call(backend, dtype, al.triplet_margin_loss, a, pos, neg, p=math.inf, eps=0.0), 4.0,
-          dtype)
+    close(
+        call(backend, dtype, al.triplet_margin_loss, a, pos, neg, p=math.inf, eps=0.0), 4.0, dtype
+    )
 
 
 @pytest.mark.parametrize("p", [20.0, 50.0, 100.0])
@@ -161,9 +174,10 @@ def test_triplet_large_p_no_overflow(backend, dtype, p):
     # |x|^p overflows float32 at 6^50 and underflows at 1e-3^20; the norm is finite
     for v in (6.0, 1e-3):
         x = np.array([[v, v / 2, v / 3]])
-        norm = v * math.fsum((1.0, 0.5 ** p, (1 / 3) ** p)) ** (1 / p)
-        got = call(backend, dtype, al.triplet_margin_loss, x, np.zeros((1, 3)), x, p=p,
-                   eps=0.0, margin=1.0)
+        norm = v * math.fsum((1.0, 0.5**p, (1 / 3) ** p)) ** (1 / p)
+        got = call(
+            backend, dtype, al.triplet_margin_loss, x, np.zeros((1, 3)), x, p=p, eps=0.0, margin=1.0
+        )
         close(got, norm + 1.0, dtype)  # d(a, n) = 0
 
 
@@ -209,8 +223,9 @@ def _pair_args(fn, n=4):
     return [a, b, np.resize([1.0, 0.0], n)]
 
 
-@pytest.mark.parametrize(("fn", "params"), PAIR_LOSSES,
-                         ids=[f"{f.__name__}-{p}" for f, p in PAIR_LOSSES])
+@pytest.mark.parametrize(
+    ("fn", "params"), PAIR_LOSSES, ids=[f"{f.__name__}-{p}" for f, p in PAIR_LOSSES]
+)
 @pytest.mark.parametrize("where", [0, 1, 2])
 def test_pair_losses_propagate_nan(backend, fn, params, where):
     args = _pair_args(fn)
@@ -231,25 +246,45 @@ def test_online_contrastive_nan(backend, distance):
     rows = call(backend, "float64", al.online_contrastive_loss, a, b, _nan_at(label, 3), **kw)
     assert np.isnan(rows[3]) and np.all(np.isfinite(np.delete(rows, 3)))
     # a NaN positive distance: max_pos is NaN, so every negative is unknown, positives are not
-    rows = call(backend, "float64", al.online_contrastive_loss, _nan_at(a, (0, 1)), b, label,
-                **kw)
+    rows = call(backend, "float64", al.online_contrastive_loss, _nan_at(a, (0, 1)), b, label, **kw)
     assert np.all(np.isnan(rows[[0, 1, 3, 5]])) and np.all(np.isfinite(rows[[2, 4]]))
     for reduction in ("mean", "sum"):
-        assert np.isnan(call(backend, "float64", al.online_contrastive_loss, _nan_at(a, (1, 0)),
-                             b, label, distance=distance, reduction=reduction))
+        assert np.isnan(
+            call(
+                backend,
+                "float64",
+                al.online_contrastive_loss,
+                _nan_at(a, (1, 0)),
+                b,
+                label,
+                distance=distance,
+                reduction=reduction,
+            )
+        )
 
 
 def test_nan_weight_propagates(backend):
     for fn, params in [*PAIR_LOSSES[:3], (al.online_contrastive_loss, {})]:
-        args = _pair_args(fn) if fn is not al.online_contrastive_loss else _pair_args(
-            al.contrastive_loss)
+        args = (
+            _pair_args(fn)
+            if fn is not al.online_contrastive_loss
+            else _pair_args(al.contrastive_loss)
+        )
         w = _nan_at(np.ones(4), 1)
         for reduction in ("mean", "sum"):
-            assert np.isnan(call(backend, "float64", fn, *args, weight=w, reduction=reduction,
-                                 **params)), fn.__name__
+            assert np.isnan(
+                call(backend, "float64", fn, *args, weight=w, reduction=reduction, **params)
+            ), fn.__name__
     p = _nan_at(np.full((3, 2), 0.5), (0, 0))
-    assert np.isnan(call(backend, "float64", al.exclusiveness_loss, np.full((3, 2), 0.5),
-                         weight=_nan_at(np.ones(3), 0)))
+    assert np.isnan(
+        call(
+            backend,
+            "float64",
+            al.exclusiveness_loss,
+            np.full((3, 2), 0.5),
+            weight=_nan_at(np.ones(3), 0),
+        )
+    )
     assert np.isnan(call(backend, "float64", al.exclusiveness_loss, p))
 
 
@@ -272,8 +307,9 @@ def test_similarities_and_regularizers_propagate_nan(backend, dtype):
 def test_entropy_zero_probabilities_stay_exact(backend, dtype):
     # 0 log 0 = 0: one-hot rows have entropy 0, a (½, ½, 0) row log 2
     p = np.array([[1.0, 0.0, 0.0], [0.5, 0.5, 0.0]])
-    close(call(backend, dtype, al.exclusiveness_loss, p, reduction="none"), [0.0, math.log(2)],
-          dtype)
+    close(
+        call(backend, dtype, al.exclusiveness_loss, p, reduction="none"), [0.0, math.log(2)], dtype
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -281,19 +317,25 @@ def test_entropy_zero_probabilities_stay_exact(backend, dtype):
 
 
 EMPTY = [
-    (al.contrastive_loss, {}), (al.contrastive_loss, {"distance": "cosine"}),
-    (al.online_contrastive_loss, {}), (al.online_contrastive_loss, {"distance": "euclidean"}),
-    (al.triplet_margin_loss, {}), (al.triplet_margin_loss, {"p": math.inf}),
-    (al.triplet_margin_loss, {"p": 1.5}), (al.cosine_embedding_loss, {}),
+    (al.contrastive_loss, {}),
+    (al.contrastive_loss, {"distance": "cosine"}),
+    (al.online_contrastive_loss, {}),
+    (al.online_contrastive_loss, {"distance": "euclidean"}),
+    (al.triplet_margin_loss, {}),
+    (al.triplet_margin_loss, {"p": math.inf}),
+    (al.triplet_margin_loss, {"p": 1.5}),
+    (al.cosine_embedding_loss, {}),
 ]
 
 
-@pytest.mark.parametrize(("fn", "params"), EMPTY,
-                         ids=[f"{f.__name__}-{p}" for f, p in EMPTY])
+@pytest.mark.parametrize(("fn", "params"), EMPTY, ids=[f"{f.__name__}-{p}" for f, p in EMPTY])
 @pytest.mark.parametrize("weighted", [False, True])
 def test_pair_losses_empty_batch(backend, fn, params, weighted):
-    args = [np.zeros((0, 3)), np.zeros((0, 3)),
-            np.zeros((0, 3)) if fn is al.triplet_margin_loss else np.zeros(0)]
+    args = [
+        np.zeros((0, 3)),
+        np.zeros((0, 3)),
+        np.zeros((0, 3)) if fn is al.triplet_margin_loss else np.zeros(0),
+    ]
     if weighted:
         params = {**params, "weight": np.zeros(0)}
     assert np.isnan(call(backend, "float64", fn, *args, reduction="mean", **params))
@@ -310,8 +352,10 @@ def test_other_functions_empty_batch(backend):
     # no pair of rows: 0, as sentence-transformers (documented)
     assert call(backend, "float64", al.global_orthogonal_regularization, e) == 0.0
     assert call(backend, "float64", al.cosine_similarity, e, e).shape == (0,)
-    assert call(backend, "float64", al.pairwise_euclidean_distance, e, np.ones((2, 3))).shape \
-        == (0, 2)
+    assert call(backend, "float64", al.pairwise_euclidean_distance, e, np.ones((2, 3))).shape == (
+        0,
+        2,
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -321,8 +365,7 @@ def test_other_functions_empty_batch(backend):
 def _value_and_grads(backend, fn, args, wrt, dtype, **kw):
     """(value, [gradient of Σ fn(...) w.r.t. args[i] for i in wrt]) on torch or under
     jax.jit(jax.value_and_grad); float64 NumPy out."""
-    conv = [backend.asarray(x, dtype) if x.dtype.kind == "f" else backend.asarray(x)
-            for x in args]
+    conv = [backend.asarray(x, dtype) if x.dtype.kind == "f" else backend.asarray(x) for x in args]
     if backend.name.startswith("torch"):
         import torch
 
@@ -343,7 +386,8 @@ def _value_and_grads(backend, fn, args, wrt, dtype, **kw):
         return jnp.sum(fn(*full, **kw))
 
     value, grads = jax.jit(jax.value_and_grad(objective, argnums=tuple(range(len(wrt)))))(
-        *[conv[i] for i in wrt])
+        *[conv[i] for i in wrt]
+    )
     return float(value), [np.asarray(g, dtype=np.float64) for g in grads]
 
 
@@ -356,25 +400,43 @@ SCORES = np.array([0.2, 0.5, 0.9])
 GRADIENT_CASES = [
     ("contrastive identical", al.contrastive_loss, (ONES, ONES.copy(), LAB), {}),
     ("contrastive cosine zero", al.contrastive_loss, (Z, R, LAB), {"distance": "cosine"}),
-    ("contrastive cosine both zero", al.contrastive_loss, (Z, Z.copy(), LAB),
-     {"distance": "cosine"}),
-    ("online identical", al.online_contrastive_loss, (ONES, ONES.copy(), LAB),
-     {"distance": "euclidean"}),
+    (
+        "contrastive cosine both zero",
+        al.contrastive_loss,
+        (Z, Z.copy(), LAB),
+        {"distance": "cosine"},
+    ),
+    (
+        "online identical",
+        al.online_contrastive_loss,
+        (ONES, ONES.copy(), LAB),
+        {"distance": "euclidean"},
+    ),
     ("online cosine zero", al.online_contrastive_loss, (Z, R, LAB), {}),
     ("triplet identical eps 0", al.triplet_margin_loss, (ONES, ONES.copy(), R), {"eps": 0.0}),
-    ("triplet identical p 1.5", al.triplet_margin_loss, (ONES, ONES.copy(), R),
-     {"eps": 0.0, "p": 1.5}),
-    ("triplet zero coordinates p 0.5", al.triplet_margin_loss,
-     (R, R * np.array([1.0, 1.0, 0.0, 0.0]), -R), {"eps": 0.0, "p": 0.5}),
-    ("triplet identical p inf", al.triplet_margin_loss, (ONES, ONES.copy(), R),
-     {"eps": 0.0, "p": math.inf}),
-    ("triplet cosine zero", al.triplet_margin_loss, (Z, R, R[::-1].copy()),
-     {"distance": "cosine"}),
+    (
+        "triplet identical p 1.5",
+        al.triplet_margin_loss,
+        (ONES, ONES.copy(), R),
+        {"eps": 0.0, "p": 1.5},
+    ),
+    (
+        "triplet zero coordinates p 0.5",
+        al.triplet_margin_loss,
+        (R, R * np.array([1.0, 1.0, 0.0, 0.0]), -R),
+        {"eps": 0.0, "p": 0.5},
+    ),
+    (
+        "triplet identical p inf",
+        al.triplet_margin_loss,
+        (ONES, ONES.copy(), R),
+        {"eps": 0.0, "p": math.inf},
+    ),
+    ("triplet cosine zero", al.triplet_margin_loss, (Z, R, R[::-1].copy()), {"distance": "cosine"}),
     ("cosine embedding zero", al.cosine_embedding_loss, (Z, R, np.array([1, -1, 1])), {}),
     ("cosent zero", al.cosent_loss, (Z, R, SCORES), {}),
     ("cosent both zero", al.cosent_loss, (Z, Z.copy(), SCORES), {}),
-    ("cosent constant scale 1000", al.cosent_loss, (ONES, ONES.copy(), SCORES),
-     {"scale": 1000.0}),
+    ("cosent constant scale 1000", al.cosent_loss, (ONES, ONES.copy(), SCORES), {"scale": 1000.0}),
     ("angle zero odd width", al.angle_loss, (Z[:, :3], R[:, :3], SCORES), {}),
     ("cosine_similarity zero", al.cosine_similarity, (Z, R), {}),
     ("cosine_similarity zero tiny eps", al.cosine_similarity, (Z, R * 1e-3), {"eps": 1e-200}),
@@ -389,8 +451,9 @@ GRADIENT_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("name", "fn", "args", "kw"), GRADIENT_CASES,
-                         ids=[c[0] for c in GRADIENT_CASES])
+@pytest.mark.parametrize(
+    ("name", "fn", "args", "kw"), GRADIENT_CASES, ids=[c[0] for c in GRADIENT_CASES]
+)
 def test_finite_gradients(ad_backend, dtype, name, fn, args, kw):
     wrt = [i for i, x in enumerate(args) if x.dtype.kind == "f" and x.ndim == 2]
     value, grads = _value_and_grads(ad_backend, fn, args, wrt, dtype, **kw)
@@ -420,8 +483,11 @@ def test_tiny_eps_keeps_zero_vectors_finite(backend):
 # boolean labels
 
 
-@pytest.mark.parametrize("fn", [al.contrastive_loss, al.online_contrastive_loss,
-                                al.cosent_loss, al.angle_loss], ids=lambda f: f.__name__)
+@pytest.mark.parametrize(
+    "fn",
+    [al.contrastive_loss, al.online_contrastive_loss, al.cosent_loss, al.angle_loss],
+    ids=lambda f: f.__name__,
+)
 def test_boolean_labels_equal_0_1(backend, fn):
     rng = np.random.default_rng(8)
     a, b = rng.normal(size=(6, 4)), rng.normal(size=(6, 4))
@@ -476,12 +542,18 @@ BAD_HYPERPARAMETERS = [
 ]
 
 
-@pytest.mark.parametrize(("fn", "kind", "kw", "error"), BAD_HYPERPARAMETERS,
-                         ids=[f"{f.__name__}-{kw}" for f, _, kw, _ in BAD_HYPERPARAMETERS])
+@pytest.mark.parametrize(
+    ("fn", "kind", "kw", "error"),
+    BAD_HYPERPARAMETERS,
+    ids=[f"{f.__name__}-{kw}" for f, _, kw, _ in BAD_HYPERPARAMETERS],
+)
 def test_bad_hyperparameters(backend, fn, kind, kw, error):
     x = backend.asarray(X, "float64")
-    labels = {"label": np.array([1, 0, 1]), "target": np.array([1, -1, 1]),
-              "scores": np.array([0.1, 0.2, 0.3])}
+    labels = {
+        "label": np.array([1, 0, 1]),
+        "target": np.array([1, -1, 1]),
+        "scores": np.array([0.1, 0.2, 0.3]),
+    }
     args = {"triplet": (x, x, x), "pair": (x, x), "one": (x,)}.get(kind)
     if args is None:
         args = (x, x, backend.asarray(labels[kind]))
@@ -506,4 +578,3 @@ def test_degenerate_widths_raise_named_errors(backend):
     for fn in (al.exclusiveness_loss, al.inclusiveness_loss):
         with pytest.raises(ValueError, match="at least one anchor"):
             fn(backend.asarray(np.ones((3, 0)), "float64"))
-

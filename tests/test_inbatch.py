@@ -27,18 +27,35 @@ def _sim(x, y, kind="cosine"):
 def test_info_nce_in_batch_by_definition(backend, dtype, rng, similarity, offset):
     q, p = rng.normal(size=(4, 5)), rng.normal(size=(7, 5))
     tau = 0.3
-    rows = [_nll([_sim(q[i], p[j], similarity) / tau for j in range(7)], offset + i)
-            for i in range(4)]
-    close(call(backend, dtype, al.info_nce, q, p, temperature=tau, similarity=similarity,
-               offset=offset, reduction="none"), rows, dtype)
+    rows = [
+        _nll([_sim(q[i], p[j], similarity) / tau for j in range(7)], offset + i) for i in range(4)
+    ]
+    close(
+        call(
+            backend,
+            dtype,
+            al.info_nce,
+            q,
+            p,
+            temperature=tau,
+            similarity=similarity,
+            offset=offset,
+            reduction="none",
+        ),
+        rows,
+        dtype,
+    )
 
 
 def test_info_nce_symmetric_by_definition(backend, dtype, rng):
     q, p = rng.normal(size=(4, 5)), rng.normal(size=(4, 5))
     fwd = [_nll([ref.cosine(q[i], p[j]) / 0.1 for j in range(4)], i) for i in range(4)]
     bwd = [_nll([ref.cosine(p[i], q[j]) / 0.1 for j in range(4)], i) for i in range(4)]
-    close(call(backend, dtype, al.info_nce, q, p, symmetric=True, reduction="none"),
-          (np.array(fwd) + np.array(bwd)) / 2, dtype)
+    close(
+        call(backend, dtype, al.info_nce, q, p, symmetric=True, reduction="none"),
+        (np.array(fwd) + np.array(bwd)) / 2,
+        dtype,
+    )
 
 
 @pytest.mark.parametrize("mode", ["unpaired", "paired"])
@@ -50,24 +67,37 @@ def test_info_nce_explicit_negatives_by_definition(backend, dtype, rng, mode):
         own = negs if mode == "unpaired" else negs[i]
         logits = [ref.cosine(q[i], p[i]) / 0.1] + [ref.cosine(q[i], n) / 0.1 for n in own]
         rows.append(_nll(logits, 0))
-    close(call(backend, dtype, al.info_nce, q, p, negs, negative_mode=mode, reduction="none"),
-          rows, dtype)
+    close(
+        call(backend, dtype, al.info_nce, q, p, negs, negative_mode=mode, reduction="none"),
+        rows,
+        dtype,
+    )
 
 
 def test_clip_by_definition(backend, dtype, rng):
     x, y = rng.normal(size=(5, 4)), rng.normal(size=(5, 4))
     t = 1 / 0.07
-    rows = [(_nll([t * ref.cosine(x[i], y[j]) for j in range(5)], i)
-             + _nll([t * ref.cosine(x[j], y[i]) for j in range(5)], i)) / 2 for i in range(5)]
+    rows = [
+        (
+            _nll([t * ref.cosine(x[i], y[j]) for j in range(5)], i)
+            + _nll([t * ref.cosine(x[j], y[i]) for j in range(5)], i)
+        )
+        / 2
+        for i in range(5)
+    ]
     close(call(backend, dtype, al.clip_loss, x, y, reduction="none"), rows, dtype)
 
 
 def test_siglip_by_definition(backend, dtype, rng):
     x, y = rng.normal(size=(5, 4)), rng.normal(size=(5, 4))
     t, b = 10.0, -10.0
-    rows = [-math.fsum(math.log(ref.sigmoid((1 if i == j else -1)
-                                            * (t * ref.cosine(x[i], y[j]) + b)))
-                       for j in range(5)) for i in range(5)]
+    rows = [
+        -math.fsum(
+            math.log(ref.sigmoid((1 if i == j else -1) * (t * ref.cosine(x[i], y[j]) + b)))
+            for j in range(5)
+        )
+        for i in range(5)
+    ]
     close(call(backend, dtype, al.siglip_loss, x, y, reduction="none"), rows, dtype)
     close(call(backend, dtype, al.siglip_loss, x, y), np.sum(rows) / 5, dtype)
 
@@ -81,8 +111,11 @@ def test_nt_xent_by_definition(backend, dtype, rng):
         others = [b for b in range(8) if b != a]
         logits = [ref.cosine(z[a], z[b]) / tau for b in others]
         views.append(_nll(logits, others.index((a + 4) % 8)))
-    close(call(backend, dtype, al.nt_xent_loss, z1, z2, reduction="none"),
-          (np.array(views[:4]) + np.array(views[4:])) / 2, dtype)
+    close(
+        call(backend, dtype, al.nt_xent_loss, z1, z2, reduction="none"),
+        (np.array(views[:4]) + np.array(views[4:])) / 2,
+        dtype,
+    )
     close(call(backend, dtype, al.nt_xent_loss, z1, z2), np.mean(views), dtype)
 
 
@@ -102,8 +135,7 @@ def test_supcon_by_definition(backend, dtype, rng, views):
         pos = [k for k, b in enumerate(others) if lab[b] == lab[a]]
         if pos:
             anchor_losses.append(-(tau / tau_b) * np.mean([lp[k] for k in pos]))
-    got = call(backend, dtype, al.supcon_loss, f, labels, temperature=tau,
-               base_temperature=tau_b)
+    got = call(backend, dtype, al.supcon_loss, f, labels, temperature=tau, base_temperature=tau_b)
     close(got, np.mean(anchor_losses), dtype)
 
 
@@ -133,8 +165,11 @@ def test_errors(backend):
     x = backend.asarray(np.ones((4, 3)), "float64")
     with pytest.raises(ValueError, match=r"offset must be in \[0, 0\]"):
         al.info_nce(x, x, offset=1)
-    with pytest.raises(ValueError, match=r"symmetric=True with gathered positives \(4 rows for "
-                                         r"2 queries\) needs all_query"):
+    with pytest.raises(
+        ValueError,
+        match=r"symmetric=True with gathered positives \(4 rows for "
+        r"2 queries\) needs all_query",
+    ):
         al.info_nce(x[:2, ...], x, symmetric=True)
     with pytest.raises(ValueError, match=r"all_query must have as many rows as positive \(4\)"):
         al.info_nce(x[:2, ...], x, symmetric=True, all_query=x[:3, ...])
@@ -172,10 +207,10 @@ def _entropy_adaptive_reference(q, p, t_min=0.02, t_max=0.2):
 def test_entropy_adaptive_by_definition(backend, dtype, rng):
     q, p = rng.normal(size=(5, 4)), rng.normal(size=(5, 4))
     rows, tau = _entropy_adaptive_reference(q, p)
-    close(call(backend, dtype, al.entropy_adaptive_info_nce, q, p, reduction="none"), rows,
-          dtype)
-    loss, t = al.entropy_adaptive_info_nce(backend.asarray(q, dtype), backend.asarray(p, dtype),
-                                           return_temperature=True)
+    close(call(backend, dtype, al.entropy_adaptive_info_nce, q, p, reduction="none"), rows, dtype)
+    loss, t = al.entropy_adaptive_info_nce(
+        backend.asarray(q, dtype), backend.asarray(p, dtype), return_temperature=True
+    )
     close(backend.to_numpy(t), tau, dtype)
     close(backend.to_numpy(loss), np.mean(rows), dtype)
 
@@ -192,8 +227,11 @@ def test_entropy_adaptive_gradient_holds_the_temperature_fixed(ad_backend, rng):
     else:
         import jax
 
-        g = np.asarray(jax.grad(lambda x: al.entropy_adaptive_info_nce(
-            x, ad_backend.asarray(p, "float64")))(ad_backend.asarray(q, "float64")))
+        g = np.asarray(
+            jax.grad(lambda x: al.entropy_adaptive_info_nce(x, ad_backend.asarray(p, "float64")))(
+                ad_backend.asarray(q, "float64")
+            )
+        )
 
     def frozen(x):  # the same loss at the fixed temperature: InfoNCE, by its own reference
         return np.mean([_nll([ref.cosine(x[i], b) / tau for b in p], i) for i in range(4)])
@@ -206,6 +244,9 @@ def test_entropy_adaptive_errors(backend):
     x = backend.asarray(np.ones((4, 3)), "float64")
     with pytest.raises(ValueError, match="needs at least 2 rows"):
         al.entropy_adaptive_info_nce(x[:1, ...], x[:1, ...])
-    with pytest.raises(ValueError, match=r"min_temperature \(0.5\) must not exceed "
-                                         r"max_temperature \(0.2\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"min_temperature \(0.5\) must not exceed "
+        r"max_temperature \(0.2\)",
+    ):
         al.entropy_adaptive_info_nce(x, x, min_temperature=0.5)

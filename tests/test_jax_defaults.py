@@ -29,8 +29,9 @@ print("ok")
 
 def test_jax_default_config_is_warning_free():
     pytest.importorskip("jax")
-    done = subprocess.run([sys.executable, "-W", "error", "-c", SCRIPT], capture_output=True,
-                          text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-W", "error", "-c", SCRIPT], capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-3000:]
 
 
@@ -68,6 +69,10 @@ def test_crosscheck_leaves_jax_settings_alone_and_float64_is_float64():
     assert_backends_agree change neither setting, with x64 turned on or back off by the
     caller, and their float64 rows run on float64 arrays either way."""
     pytest.importorskip("jax")
-    done = subprocess.run([sys.executable, "-W", "error", "-c", CROSSCHECK], capture_output=True,
-                          text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-W", "error", "-c", CROSSCHECK],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-3000:]

@@ -22,16 +22,27 @@ def _per_dim_reference(loss, q, p, n, dims, weights, **kw):
     return total
 
 
-@pytest.mark.parametrize("directions", [("query_to_doc",), ("query_to_doc", "query_to_query",
-                                                            "doc_to_query", "doc_to_doc")])
+@pytest.mark.parametrize(
+    "directions",
+    [("query_to_doc",), ("query_to_doc", "query_to_query", "doc_to_query", "doc_to_doc")],
+)
 def test_fast_path_equals_per_dim_calls(backend, dtype, rng, directions):
     q, p, n = rng.normal(size=(6, 8)), rng.normal(size=(6, 8)), rng.normal(size=(6, 2, 8))
     weights = (1.0, 0.5, 0.3)
-    expected = _per_dim_reference(al.multiple_negatives_ranking_loss, q, p, n, DIMS, weights,
-                                  directions=directions, reduction="none")
+    expected = _per_dim_reference(
+        al.multiple_negatives_ranking_loss,
+        q,
+        p,
+        n,
+        DIMS,
+        weights,
+        directions=directions,
+        reduction="none",
+    )
     fn = al.matryoshka(al.multiple_negatives_ranking_loss, dims=[2, 8, 5], weights=[0.3, 1.0, 0.5])
-    close(call(backend, dtype, fn, q, p, n, directions=directions, reduction="none"), expected,
-          dtype)
+    close(
+        call(backend, dtype, fn, q, p, n, directions=directions, reduction="none"), expected, dtype
+    )
 
 
 @pytest.mark.parametrize("max_blocks", [64, 0], ids=["blocks of gcd(dims)", "slices"])
@@ -43,12 +54,31 @@ def test_both_fast_paths_equal_per_dim_calls(backend, rng, monkeypatch, max_bloc
 
     monkeypatch.setattr(_SliceSimilarities, "MAX_BLOCKS", max_blocks)
     q, p, n = rng.normal(size=(5, 10)), rng.normal(size=(5, 10)), rng.normal(size=(5, 2, 10))
-    expected = _per_dim_reference(al.multiple_negatives_ranking_loss, q, p, n, dims,
-                                  [1.0] * len(dims), directions=("query_to_doc", "doc_to_doc"),
-                                  reduction="none")
+    expected = _per_dim_reference(
+        al.multiple_negatives_ranking_loss,
+        q,
+        p,
+        n,
+        dims,
+        [1.0] * len(dims),
+        directions=("query_to_doc", "doc_to_doc"),
+        reduction="none",
+    )
     fn = al.matryoshka(al.multiple_negatives_ranking_loss, dims=dims)
-    close(call(backend, "float64", fn, q, p, n, directions=("query_to_doc", "doc_to_doc"),
-               reduction="none"), expected, "float64")
+    close(
+        call(
+            backend,
+            "float64",
+            fn,
+            q,
+            p,
+            n,
+            directions=("query_to_doc", "doc_to_doc"),
+            reduction="none",
+        ),
+        expected,
+        "float64",
+    )
 
 
 def test_generic_path_by_definition(backend, dtype, rng):
@@ -62,15 +92,17 @@ def test_symmetric_preset_fast_path(backend, rng):
     q, p = rng.normal(size=(5, 8)), rng.normal(size=(5, 8))
     fn = al.matryoshka(al.multiple_negatives_symmetric_ranking_loss, dims=DIMS)
     n = rng.normal(size=(5, 1, 8))
-    expected = _per_dim_reference(al.multiple_negatives_symmetric_ranking_loss, q, p, n, DIMS,
-                                  (1.0, 1.0, 1.0))
+    expected = _per_dim_reference(
+        al.multiple_negatives_symmetric_ranking_loss, q, p, n, DIMS, (1.0, 1.0, 1.0)
+    )
     close(call(backend, "float64", fn, q, p, n), expected, "float64")
 
 
 def test_errors():
     x = np.ones((3, 4))
-    with pytest.raises(ValueError, match="Matryoshka dims must not exceed the embedding width "
-                                         "D=4; got 8"):
+    with pytest.raises(
+        ValueError, match="Matryoshka dims must not exceed the embedding width D=4; got 8"
+    ):
         al.matryoshka(al.info_nce, dims=(8, 2))(x, x)
     with pytest.raises(ValueError, match=r"weights must be a sequence of 2 floats"):
         al.matryoshka(al.info_nce, dims=(4, 2), weights=(1.0,))

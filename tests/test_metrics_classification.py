@@ -20,8 +20,11 @@ def test_accuracy_by_definition(backend, dtype, rng):
     scores, labels, w = _data(rng)
     hits = [float(np.argmax(s) == y) for s, y in zip(scores, labels)]
     close(call(backend, dtype, metrics.accuracy, scores, labels), np.mean(hits), dtype)
-    close(call(backend, dtype, metrics.accuracy, scores, labels, weight=w),
-          np.dot(hits, w) / w.sum(), dtype)
+    close(
+        call(backend, dtype, metrics.accuracy, scores, labels, weight=w),
+        np.dot(hits, w) / w.sum(),
+        dtype,
+    )
 
 
 def test_accuracy_of_labels(backend, rng):
@@ -40,8 +43,11 @@ def test_top_k_by_definition_with_ties(backend, dtype, rng, k):
     for s, y in zip(scores, labels):
         order = sorted(range(4), key=lambda c: (-s[c], -c))
         hits.append(float(y in order[:k]))
-    close(call(backend, dtype, metrics.top_k_accuracy, scores, labels, k=k, weight=w),
-          np.dot(hits, w) / w.sum(), dtype)
+    close(
+        call(backend, dtype, metrics.top_k_accuracy, scores, labels, k=k, weight=w),
+        np.dot(hits, w) / w.sum(),
+        dtype,
+    )
 
 
 @pytest.mark.parametrize("average", ["micro", "macro", "weighted"])
@@ -57,17 +63,24 @@ def test_precision_recall_f1_by_definition(backend, dtype, rng, average):
         return a / b if b else 0.0
 
     if average == "micro":
-        expected = (div(sum(tp), sum(npred)), div(sum(tp), sum(ntrue)),
-                    div(2 * sum(tp), sum(npred) + sum(ntrue)))
+        expected = (
+            div(sum(tp), sum(npred)),
+            div(sum(tp), sum(ntrue)),
+            div(2 * sum(tp), sum(npred) + sum(ntrue)),
+        )
     else:
-        per = [(div(tp[k], npred[k]), div(tp[k], ntrue[k]), div(2 * tp[k], npred[k] + ntrue[k]))
-               for k in range(c)]
+        per = [
+            (div(tp[k], npred[k]), div(tp[k], ntrue[k]), div(2 * tp[k], npred[k] + ntrue[k]))
+            for k in range(c)
+        ]
         wk = [1.0] * c if average == "macro" else ntrue
-        expected = tuple(math.fsum(wk[k] * per[k][j] for k in range(c)) / math.fsum(wk)
-                         for j in range(3))
+        expected = tuple(
+            math.fsum(wk[k] * per[k][j] for k in range(c)) / math.fsum(wk) for j in range(3)
+        )
     args = [backend.asarray(pred), backend.asarray(labels)]
-    got = metrics.precision_recall_f1(*args, num_classes=c, average=average,
-                                      weight=backend.asarray(w, dtype))
+    got = metrics.precision_recall_f1(
+        *args, num_classes=c, average=average, weight=backend.asarray(w, dtype)
+    )
     for g, e in zip(got, expected):
         close(backend.to_numpy(g), e, "float32")
 
@@ -76,8 +89,11 @@ def test_log_loss_by_definition(backend, dtype, rng):
     scores, labels, w = _data(rng)
     probs = np.exp(scores) / np.exp(scores).sum(1, keepdims=True)
     nll = [-math.log(p[y]) for p, y in zip(probs, labels)]
-    close(call(backend, dtype, metrics.log_loss, probs, labels, weight=w),
-          np.dot(nll, w) / w.sum(), dtype)
+    close(
+        call(backend, dtype, metrics.log_loss, probs, labels, weight=w),
+        np.dot(nll, w) / w.sum(),
+        dtype,
+    )
     p1 = rng.uniform(0.05, 0.95, size=15)
     y1 = rng.integers(0, 2, size=15)
     nll1 = [-math.log(p if y else 1 - p) for p, y in zip(p1, y1)]
@@ -100,6 +116,7 @@ def test_roc_auc_by_definition_with_ties(backend, dtype, rng):
 
 def test_roc_auc_single_class_is_nan(backend):
     # scikit-learn 1.9 returns NaN (and warns); so do we, eagerly and under jit alike
-    got = metrics.roc_auc(backend.asarray(np.array([0.1, 0.2]), "float64"),
-                          backend.asarray(np.array([1, 1])))
+    got = metrics.roc_auc(
+        backend.asarray(np.array([0.1, 0.2]), "float64"), backend.asarray(np.array([1, 1]))
+    )
     assert np.isnan(backend.to_numpy(got))

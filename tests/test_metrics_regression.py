@@ -51,8 +51,11 @@ def test_metrics_by_definition(backend, dtype, rng, fn, column, weighted):
     close(call(backend, dtype, fn, pred, target, multioutput="raw_values", **kw), scores, dtype)
     close(call(backend, dtype, fn, pred, target, **kw), scores.mean(), dtype)
     output_weights = np.array([0.5, 0.2, 0.3])
-    close(call(backend, dtype, fn, pred, target, multioutput=output_weights, **kw),
-          (scores * output_weights).sum() / output_weights.sum(), dtype)
+    close(
+        call(backend, dtype, fn, pred, target, multioutput=output_weights, **kw),
+        (scores * output_weights).sum() / output_weights.sum(),
+        dtype,
+    )
     # 1-D inputs are one output; raw_values has shape (1,) as in scikit-learn
     one = call(backend, dtype, fn, pred[:, 0], target[:, 0], multioutput="raw_values", **kw)
     assert one.shape == (1,)
@@ -67,8 +70,11 @@ def test_variance_weighted(backend, dtype, rng, fn):
     per = [parts(pred[:, k], target[:, k], None) for k in range(3)]
     scores = np.array([ref.fraction_explained(n, d) for n, d in per])
     dens = np.array([d for _, d in per])
-    close(call(backend, dtype, fn, pred, target, multioutput="variance_weighted"),
-          (scores * dens).sum() / dens.sum(), dtype)
+    close(
+        call(backend, dtype, fn, pred, target, multioutput="variance_weighted"),
+        (scores * dens).sum() / dens.sum(),
+        dtype,
+    )
 
 
 def test_golden_values(backend, dtype):
@@ -80,10 +86,16 @@ def test_golden_values(backend, dtype):
     ss_tot = sum((x - 2.875) ** 2 for x in t)  # 29.1875
     close(call(backend, dtype, metrics.r2_score, p, t), 1 - 1.5 / ss_tot, dtype)
     # residual mean -0.25: Var = (0.75² + 0.25² + 0.25² + 0.75²)/4 = 0.3125; Var t = 29.1875/4
-    close(call(backend, dtype, metrics.explained_variance_score, p, t), 1 - 0.3125 / (ss_tot / 4),
-          dtype)
-    close(call(backend, dtype, metrics.mean_absolute_percentage_error, p, t),
-          (0.5 / 3 + 0.5 / 0.5 + 0 + 1 / 7) / 4, dtype)
+    close(
+        call(backend, dtype, metrics.explained_variance_score, p, t),
+        1 - 0.3125 / (ss_tot / 4),
+        dtype,
+    )
+    close(
+        call(backend, dtype, metrics.mean_absolute_percentage_error, p, t),
+        (0.5 / 3 + 0.5 / 0.5 + 0 + 1 / 7) / 4,
+        dtype,
+    )
 
 
 @pytest.mark.parametrize("fn", [metrics.r2_score, metrics.explained_variance_score])
@@ -102,19 +114,27 @@ def test_force_finite_false_gives_minus_inf(backend):
     else:
         ctx = np.errstate()
     with ctx:
-        got = call(backend, "float64", metrics.r2_score, np.array([1.0, 2.0]),
-                   np.array([1.0, 1.0]), force_finite=False)
+        got = call(
+            backend,
+            "float64",
+            metrics.r2_score,
+            np.array([1.0, 2.0]),
+            np.array([1.0, 1.0]),
+            force_finite=False,
+        )
     assert got == -np.inf
 
 
 def test_mape_zero_target_is_huge_not_infinite(backend):
-    got = call(backend, "float64", metrics.mean_absolute_percentage_error, np.array([1.0]),
-               np.array([0.0]))
+    got = call(
+        backend, "float64", metrics.mean_absolute_percentage_error, np.array([1.0]), np.array([0.0])
+    )
     close(got, 1.0 / np.finfo(np.float64).eps, "float64")
 
 
 def test_integer_targets_do_not_set_the_dtype(backend):
-    got = metrics.mean_squared_error(backend.asarray(np.array([1.0, 2.0]), "float32"),
-                                     backend.asarray(np.array([1, 4])))
+    got = metrics.mean_squared_error(
+        backend.asarray(np.array([1.0, 2.0]), "float32"), backend.asarray(np.array([1, 4]))
+    )
     assert got.dtype == backend.xp.float32
     close(backend.to_numpy(got), 2.0, "float32")

@@ -25,8 +25,13 @@ def test_matches_peer(check) -> None:
     assert len(ours) == len(theirs) > 0
     for i, (a, b) in enumerate(zip(ours, theirs, strict=True)):
         what = "value" if i == 0 else f"gradient {i}"
-        np.testing.assert_allclose(a, b, rtol=check.rtol, atol=check.atol,
-                                   err_msg=f"{check.function} vs {check.peer}: {what}")
+        np.testing.assert_allclose(
+            a,
+            b,
+            rtol=check.rtol,
+            atol=check.atol,
+            err_msg=f"{check.function} vs {check.peer}: {what}",
+        )
 
 
 def test_every_case_with_a_peer_has_a_check() -> None:

@@ -38,18 +38,27 @@ def test_bpr_by_definition(backend, dtype, rng, k):
     pos = rng.normal(size=5)
     neg = rng.normal(size=5) if k is None else rng.normal(size=(5, k))
     negs = neg[:, None] if k is None else neg
-    rows = _rows(lambda i: math.fsum(_softplus(negs[i, j] - pos[i]) for j in
-                                     range(negs.shape[1])) / negs.shape[1], 5)
+    rows = _rows(
+        lambda i: (
+            math.fsum(_softplus(negs[i, j] - pos[i]) for j in range(negs.shape[1])) / negs.shape[1]
+        ),
+        5,
+    )
     close(call(backend, dtype, al.bpr_loss, pos, neg), rows.mean(), dtype)
     close(call(backend, dtype, al.bpr_loss, pos, neg, reduction="none"), rows, dtype)
     w = rng.uniform(0.5, 2, size=5)
-    close(call(backend, dtype, al.bpr_loss, pos, neg, weight=w), (rows * w).sum() / w.sum(),
-          dtype)
+    close(call(backend, dtype, al.bpr_loss, pos, neg, weight=w), (rows * w).sum() / w.sum(), dtype)
 
 
 def test_bpr_is_finite_for_huge_gaps(backend):
-    out = call(backend, "float64", al.bpr_loss, np.array([-800.0, 800.0]),
-               np.array([800.0, -800.0]), reduction="none")
+    out = call(
+        backend,
+        "float64",
+        al.bpr_loss,
+        np.array([-800.0, 800.0]),
+        np.array([800.0, -800.0]),
+        reduction="none",
+    )
     np.testing.assert_allclose(out, [1600.0, 0.0], atol=1e-300)
 
 
@@ -64,8 +73,11 @@ def test_dynamic_margin_bpr_by_definition(backend, dtype, rng, alpha):
             terms.append(_softplus(alpha * _sigmoid(gap) - gap))
         return math.fsum(terms) / 3
 
-    close(call(backend, dtype, al.dynamic_margin_bpr_loss, pos, neg, alpha=alpha,
-               reduction="none"), _rows(row, 4), dtype)
+    close(
+        call(backend, dtype, al.dynamic_margin_bpr_loss, pos, neg, alpha=alpha, reduction="none"),
+        _rows(row, 4),
+        dtype,
+    )
 
 
 def _grads(backend, fn, *arrays):
@@ -88,10 +100,10 @@ def test_dynamic_margin_gradient_is_bpr_with_a_constant_margin(ad_backend, rng, 
     shifted by the margin's value, held constant. Same on torch and JAX."""
     pos, neg = rng.normal(size=6), rng.normal(size=(6, 2))
     margin = alpha / (1 + np.exp(-(pos[:, None] - neg)))  # the margin's value, in NumPy
-    ours = _grads(ad_backend, lambda p, n: al.dynamic_margin_bpr_loss(p, n, alpha=alpha), pos,
-                  neg)
-    constant = _grads(ad_backend, lambda p, n: al.bpr_loss(p, n + ad_backend.asarray(
-        margin, "float64")), pos, neg)
+    ours = _grads(ad_backend, lambda p, n: al.dynamic_margin_bpr_loss(p, n, alpha=alpha), pos, neg)
+    constant = _grads(
+        ad_backend, lambda p, n: al.bpr_loss(p, n + ad_backend.asarray(margin, "float64")), pos, neg
+    )
     for a, b in zip(ours, constant, strict=True):
         close(a, b, "float64", rtol=1e-12, atol=1e-15)
     # and it is not the derivative of the value (the margin does depend on the scores)
@@ -105,6 +117,7 @@ def _sampled_rows(pos, neg, correction_neg, correction_pos, hits):
         for j in range(neg.shape[1]):
             logits.append(-math.inf if hits[i, j] else neg[i, j] - correction_neg[i, j])
         return _nll(logits, 0)
+
     return _rows(row, pos.shape[0])
 
 
@@ -116,18 +129,36 @@ def test_sampled_softmax_by_definition(backend, dtype, rng):
     close(call(backend, dtype, al.sampled_softmax_loss, pos, neg), plain.mean(), dtype)
     # logQ on the negatives (shared (K,) and per row (N, K)), and on the positives
     log_q = np.log(rng.uniform(0.01, 0.5, size=k))
-    close(call(backend, dtype, al.sampled_softmax_loss, pos, neg, log_q=log_q,
-               reduction="none"),
-          _sampled_rows(pos, neg, np.broadcast_to(log_q, (n, k)), zeros_n, no_hits), dtype)
-    log_q_nk, pos_log_q = np.log(rng.uniform(0.01, 0.5, size=(n, k))), np.log(
-        rng.uniform(0.01, 0.5, size=n))
-    close(call(backend, dtype, al.sampled_softmax_loss, pos, neg, log_q=log_q_nk,
-               pos_log_q=pos_log_q, reduction="none"),
-          _sampled_rows(pos, neg, log_q_nk, pos_log_q, no_hits), dtype)
+    close(
+        call(backend, dtype, al.sampled_softmax_loss, pos, neg, log_q=log_q, reduction="none"),
+        _sampled_rows(pos, neg, np.broadcast_to(log_q, (n, k)), zeros_n, no_hits),
+        dtype,
+    )
+    log_q_nk, pos_log_q = (
+        np.log(rng.uniform(0.01, 0.5, size=(n, k))),
+        np.log(rng.uniform(0.01, 0.5, size=n)),
+    )
+    close(
+        call(
+            backend,
+            dtype,
+            al.sampled_softmax_loss,
+            pos,
+            neg,
+            log_q=log_q_nk,
+            pos_log_q=pos_log_q,
+            reduction="none",
+        ),
+        _sampled_rows(pos, neg, log_q_nk, pos_log_q, no_hits),
+        dtype,
+    )
     # uniform sampling of K out of num_items - 1: log Q = log(K / (num_items - 1))
     uniform = np.full((n, k), math.log(k / 99))
-    close(call(backend, dtype, al.sampled_softmax_loss, pos, neg, num_items=100,
-               reduction="none"), _sampled_rows(pos, neg, uniform, zeros_n, no_hits), dtype)
+    close(
+        call(backend, dtype, al.sampled_softmax_loss, pos, neg, num_items=100, reduction="none"),
+        _sampled_rows(pos, neg, uniform, zeros_n, no_hits),
+        dtype,
+    )
 
 
 def test_sampled_softmax_removes_accidental_hits(backend, dtype, rng):
@@ -138,21 +169,65 @@ def test_sampled_softmax_removes_accidental_hits(backend, dtype, rng):
     hits = neg_ids == pos_ids[:, None]
     assert hits.sum() == 4
     expected = _sampled_rows(pos, neg, np.zeros((n, k)), np.zeros(n), hits)
-    close(call(backend, dtype, al.sampled_softmax_loss, pos, neg, pos_ids=pos_ids,
-               neg_ids=neg_ids, reduction="none"), expected, dtype)
+    close(
+        call(
+            backend,
+            dtype,
+            al.sampled_softmax_loss,
+            pos,
+            neg,
+            pos_ids=pos_ids,
+            neg_ids=neg_ids,
+            reduction="none",
+        ),
+        expected,
+        dtype,
+    )
     kept = _sampled_rows(pos, neg, np.zeros((n, k)), np.zeros(n), np.zeros((n, k), bool))
-    close(call(backend, dtype, al.sampled_softmax_loss, pos, neg,
-               remove_accidental_hits=False, reduction="none"), kept, dtype)
+    close(
+        call(
+            backend,
+            dtype,
+            al.sampled_softmax_loss,
+            pos,
+            neg,
+            remove_accidental_hits=False,
+            reduction="none",
+        ),
+        kept,
+        dtype,
+    )
     # ids with remove_accidental_hits=False would do nothing: rejected (tests/test_hostile_losses)
     with pytest.raises(ValueError, match="remove_accidental_hits=False they have no effect"):
-        call(backend, dtype, al.sampled_softmax_loss, pos, neg, pos_ids=pos_ids,
-             neg_ids=neg_ids, remove_accidental_hits=False)
+        call(
+            backend,
+            dtype,
+            al.sampled_softmax_loss,
+            pos,
+            neg,
+            pos_ids=pos_ids,
+            neg_ids=neg_ids,
+            remove_accidental_hits=False,
+        )
     # shared negative ids (K,): the hits are wherever a row's positive id was drawn
     shared = np.array([9, 3, 4])
-    expected = _sampled_rows(pos, neg, np.zeros((n, k)), np.zeros(n),
-                             shared[None, :] == pos_ids[:, None])
-    close(call(backend, dtype, al.sampled_softmax_loss, pos, neg, pos_ids=pos_ids,
-               neg_ids=shared, reduction="none"), expected, dtype)
+    expected = _sampled_rows(
+        pos, neg, np.zeros((n, k)), np.zeros(n), shared[None, :] == pos_ids[:, None]
+    )
+    close(
+        call(
+            backend,
+            dtype,
+            al.sampled_softmax_loss,
+            pos,
+            neg,
+            pos_ids=pos_ids,
+            neg_ids=shared,
+            reduction="none",
+        ),
+        expected,
+        dtype,
+    )
 
 
 def _zscore(s, eps):
@@ -168,12 +243,21 @@ def test_normalized_sampled_softmax_by_definition(backend, dtype, rng, num_items
     z = _zscore(s, 1e-6)
     c = math.log((num_items - 1) / 3)
     rows = _rows(lambda i: _nll([z[i, j] + (c if j != i else 0.0) for j in range(4)], i), 4)
-    close(call(backend, dtype, al.normalized_sampled_softmax_loss, s, num_items=num_items,
-               reduction="none"), rows, dtype)
+    close(
+        call(
+            backend,
+            dtype,
+            al.normalized_sampled_softmax_loss,
+            s,
+            num_items=num_items,
+            reduction="none",
+        ),
+        rows,
+        dtype,
+    )
 
 
-def test_normalized_sampled_softmax_with_all_items_in_the_batch_is_in_batch_ce(backend, dtype,
-                                                                               rng):
+def test_normalized_sampled_softmax_with_all_items_in_the_batch_is_in_batch_ce(backend, dtype, rng):
     """``num_items == B``: no correction; plain in-batch cross entropy (against the diagonal)
     on the z-scored matrix, computed here by :func:`arraylosses.cross_entropy`."""
     s = rng.normal(size=(6, 6)) * 2
@@ -220,8 +304,9 @@ def _listnet_row(s, r, valid):
         return 0.0
     top = max(r[j] for j in idx)
     z = math.fsum(math.exp(r[j] - top) for j in idx)
-    return math.fsum(math.exp(r[j] - top) / z * _nll([s[m] for m in idx], idx.index(j))
-                     for j in idx)
+    return math.fsum(
+        math.exp(r[j] - top) / z * _nll([s[m] for m in idx], idx.index(j)) for j in idx
+    )
 
 
 def test_listnet_by_definition(backend, dtype, rng):

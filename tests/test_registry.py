@@ -23,9 +23,13 @@ def test_case_names_are_unique() -> None:
 
 def test_all_lists_every_public_function() -> None:
     for module in (al, metrics, al.regression, al.similarity):
-        defined = {n for n, f in vars(module).items()
-                   if inspect.isfunction(f) and not n.startswith("_")
-                   and f.__module__.startswith(module.__name__)}
+        defined = {
+            n
+            for n, f in vars(module).items()
+            if inspect.isfunction(f)
+            and not n.startswith("_")
+            and f.__module__.startswith(module.__name__)
+        }
         assert defined <= set(module.__all__), (module.__name__, defined - set(module.__all__))
         assert all(hasattr(module, n) for n in module.__all__)
 

@@ -34,9 +34,20 @@ def test_global_orthogonal_by_definition(backend, dtype, rng, aggregation):
     parts = [_gor_column(a), _gor_column(n)]
     agg = np.mean if aggregation == "mean" else np.sum
     expected = 0.5 * agg([m for m, _ in parts]) + 2.0 * agg([s for _, s in parts])
-    close(call(backend, dtype, al.global_orthogonal_regularization, a, n,
-               aggregation=aggregation, mean_weight=0.5, second_moment_weight=2.0),
-          expected, dtype)
+    close(
+        call(
+            backend,
+            dtype,
+            al.global_orthogonal_regularization,
+            a,
+            n,
+            aggregation=aggregation,
+            mean_weight=0.5,
+            second_moment_weight=2.0,
+        ),
+        expected,
+        dtype,
+    )
 
 
 def test_assignment_regularizers_by_definition(backend, dtype, rng):
@@ -46,10 +57,16 @@ def test_assignment_regularizers_by_definition(backend, dtype, rng):
     close(call(backend, dtype, al.exclusiveness_loss, p, reduction="none"), rows, dtype)
     close(call(backend, dtype, al.exclusiveness_loss, p), np.mean(rows), dtype)
     mean = p.mean(axis=0)
-    close(call(backend, dtype, al.inclusiveness_loss, p),
-          math.log(4) + math.fsum(x * math.log(x) for x in mean if x > 0), dtype)
-    close(call(backend, dtype, al.inclusiveness_loss, p.T.copy(), axis=0),
-          math.log(4) + math.fsum(x * math.log(x) for x in mean if x > 0), dtype)
+    close(
+        call(backend, dtype, al.inclusiveness_loss, p),
+        math.log(4) + math.fsum(x * math.log(x) for x in mean if x > 0),
+        dtype,
+    )
+    close(
+        call(backend, dtype, al.inclusiveness_loss, p.T.copy(), axis=0),
+        math.log(4) + math.fsum(x * math.log(x) for x in mean if x > 0),
+        dtype,
+    )
 
 
 def test_extremes(backend):

@@ -16,8 +16,11 @@ from .helpers import call, close
 @pytest.mark.parametrize("axis", [-1, 0])
 def test_cosine_similarity_by_definition(backend, dtype, rng, axis):
     a, b = rng.normal(size=(4, 6)), rng.normal(size=(4, 6))
-    close(call(backend, dtype, al.cosine_similarity, a, b, axis=axis),
-          ref.rows(ref.cosine, a, b, axis=axis), dtype)
+    close(
+        call(backend, dtype, al.cosine_similarity, a, b, axis=axis),
+        ref.rows(ref.cosine, a, b, axis=axis),
+        dtype,
+    )
 
 
 def test_cosine_similarity_golden(backend, dtype):
@@ -28,8 +31,11 @@ def test_cosine_similarity_golden(backend, dtype):
 
 def test_pairwise_cosine_by_definition(backend, dtype, rng):
     a, b = rng.normal(size=(4, 6)), rng.normal(size=(7, 6))
-    close(call(backend, dtype, al.pairwise_cosine_similarity, a, b), ref.pairs(ref.cosine, a, b),
-          dtype)
+    close(
+        call(backend, dtype, al.pairwise_cosine_similarity, a, b),
+        ref.pairs(ref.cosine, a, b),
+        dtype,
+    )
 
 
 def test_pairwise_dot_by_definition(backend, dtype, rng):
@@ -73,9 +79,11 @@ def test_zero_vector_gradients_are_finite(ad_backend):
     """norm(0) has a NaN gradient on JAX; the clamped norm must not (double-where)."""
     from arraylosses.testing import value_and_grads
 
-    for fn, args in ((al.l2_normalize, (np.zeros((2, 3)),)),
-                     (al.cosine_similarity, (np.zeros((2, 3)), np.ones((2, 3)))),
-                     (al.pairwise_euclidean_distance, (np.ones((2, 3)), np.ones((2, 3))))):
+    for fn, args in (
+        (al.l2_normalize, (np.zeros((2, 3)),)),
+        (al.cosine_similarity, (np.zeros((2, 3)), np.ones((2, 3)))),
+        (al.pairwise_euclidean_distance, (np.ones((2, 3)), np.ones((2, 3)))),
+    ):
         arrays = [ad_backend.asarray(a, "float64") for a in args]
         grads = value_and_grads(fn, ad_backend, arrays, wrt=[0]).grads
         assert np.all(np.isfinite(grads[0])), (fn.__name__, grads)

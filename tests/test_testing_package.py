@@ -28,8 +28,12 @@ def _imports(path: pathlib.Path) -> list[tuple[str, list[str]]]:
 
 
 def test_the_package_imports_neither_conformance_nor_tests():
-    bad = [(str(p.relative_to(ROOT)), m) for p in PACKAGE.rglob("*.py")
-           for m, _ in _imports(p) if m.split(".")[0] in ("conformance", "tests")]
+    bad = [
+        (str(p.relative_to(ROOT)), m)
+        for p in PACKAGE.rglob("*.py")
+        for m, _ in _imports(p)
+        if m.split(".")[0] in ("conformance", "tests")
+    ]
     assert not bad, bad
 
 
@@ -38,14 +42,25 @@ def test_no_private_testing_name_crosses_into_conformance_or_tests():
     for p in [*(ROOT / "conformance").rglob("*.py"), *(ROOT / "tests").rglob("*.py")]:
         for module, names in _imports(p):
             if module.startswith("arraylosses.testing") and (
-                    "._" in module or any(n.startswith("_") for n in names)):
+                "._" in module or any(n.startswith("_") for n in names)
+            ):
                 bad.append((str(p.relative_to(ROOT)), module, names))
     assert not bad, bad
 
 
 def test_public_names_are_exported():
-    for name in ("Backend", "BACKENDS", "max_errors", "crosscheck", "adapt", "value_and_grads",
-                 "finite_differences", "assert_backends_agree", "tolerance", "generic_kernels"):
+    for name in (
+        "Backend",
+        "BACKENDS",
+        "max_errors",
+        "crosscheck",
+        "adapt",
+        "value_and_grads",
+        "finite_differences",
+        "assert_backends_agree",
+        "tolerance",
+        "generic_kernels",
+    ):
         assert name in testing.__all__ and hasattr(testing, name), name
 
 
@@ -68,7 +83,18 @@ print("ok")
 def test_crosscheck_registry_inputs_work_from_the_package_alone(tmp_path):
     site = tmp_path / "site"
     shutil.copytree(PACKAGE, site / "arraylosses", ignore=shutil.ignore_patterns("__pycache__"))
-    done = subprocess.run([sys.executable, "-I", "-W", "error", "-c",
-                           SCRIPT.format(site=str(site), root=str(ROOT.resolve()))],
-                          capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-I",
+            "-W",
+            "error",
+            "-c",
+            SCRIPT.format(site=str(site), root=str(ROOT.resolve())),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+    )
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-3000:]

@@ -82,8 +82,10 @@ def _same_width(first: tuple[str, Array], *others: tuple[str, Array]) -> None:
     name, x = first
     for other_name, y in others:
         if y.shape[-1] != x.shape[-1]:
-            raise ValueError(f"{other_name} must have the embedding width D={x.shape[-1]} of "
-                             f"{name}; got shape {tuple(y.shape)}")
+            raise ValueError(
+                f"{other_name} must have the embedding width D={x.shape[-1]} of "
+                f"{name}; got shape {tuple(y.shape)}"
+            )
 
 
 def _floating(xp: Namespace, dtype: Any, **arrays: Array | None) -> list[Any]:
@@ -135,27 +137,38 @@ def _check_offset(xp: Namespace, offset: Any, n: int, m: int) -> Offset:
     if not is_array(offset):
         value = _offset_int(offset)
         if not 0 <= value <= m - n:
-            raise ValueError(f"offset must be in [0, {m - n}] (the gathered candidates hold {m} "
-                             f"rows for {n} local rows); got {value}")
+            raise ValueError(
+                f"offset must be in [0, {m - n}] (the gathered candidates hold {m} "
+                f"rows for {n} local rows); got {value}"
+            )
         return value
     if offset.ndim != 0 or not xp.isdtype(offset.dtype, "integral"):
-        raise TypeError(f"{_OFFSET_TYPE}; got an array of shape {tuple(offset.shape)} and "
-                        f"dtype {offset.dtype}")
+        raise TypeError(
+            f"{_OFFSET_TYPE}; got an array of shape {tuple(offset.shape)} and dtype {offset.dtype}"
+        )
     if not eager_all(xp, (offset >= 0) & (offset <= m - n)):
-        raise ValueError(f"offset must be in [0, {m - n}] (the gathered candidates hold {m} "
-                         f"rows for {n} local rows)")
+        raise ValueError(
+            f"offset must be in [0, {m - n}] (the gathered candidates hold {m} "
+            f"rows for {n} local rows)"
+        )
     return offset
 
 
 def _local_rows(xp: Namespace, x: Array, offset: Offset, n: int) -> Array:
     """Rows ``[offset, offset + n)`` of ``x`` (a dynamic slice when ``offset`` is an array)."""
     if isinstance(offset, int):
-        return x[offset:offset + n, ...]
+        return x[offset : offset + n, ...]
     return xp.take(x, _diagonal_targets(xp, x, n, offset), axis=0)
 
 
-def _gathered(xp: Namespace, dtype: Any, name: str, gathered: Array | None,
-              local: tuple[str, Array], default: Array) -> Array:
+def _gathered(
+    xp: Namespace,
+    dtype: Any,
+    name: str,
+    gathered: Array | None,
+    local: tuple[str, Array],
+    default: Array,
+) -> Array:
     """``gathered`` (``all_<local>``: the local argument gathered from every device), checked
     against the local argument's width, or ``default`` when it is not given."""
     if gathered is None:
@@ -163,18 +176,29 @@ def _gathered(xp: Namespace, dtype: Any, name: str, gathered: Array | None,
     local_name, x = local
     check_ndim(name, gathered, 2, "(W, D)")
     if gathered.shape[1] != x.shape[1] or gathered.shape[0] < x.shape[0]:
-        raise ValueError(f"{name} ({local_name} gathered from every device) must have shape "
-                         f"(W >= {x.shape[0]}, D={x.shape[1]}); got {tuple(gathered.shape)}")
+        raise ValueError(
+            f"{name} ({local_name} gathered from every device) must have shape "
+            f"(W >= {x.shape[0]}, D={x.shape[1]}); got {tuple(gathered.shape)}"
+        )
     if not xp.isdtype(gathered.dtype, "real floating"):
         raise TypeError(f"{name} must be a real floating array; got dtype {gathered.dtype}")
     return as_dtype(xp, gathered, dtype)
 
 
-def info_nce(query: Array, positive: Array, negatives: Array | None = None, *,
-             temperature: Any = 0.1, negative_mode: str = "unpaired",
-             similarity: str = "cosine", symmetric: bool = False, offset: Offset = 0,
-             all_query: Array | None = None, weight: Array | None = None,
-             reduction: str = "mean") -> Array:
+def info_nce(
+    query: Array,
+    positive: Array,
+    negatives: Array | None = None,
+    *,
+    temperature: Any = 0.1,
+    negative_mode: str = "unpaired",
+    similarity: str = "cosine",
+    symmetric: bool = False,
+    offset: Offset = 0,
+    all_query: Array | None = None,
+    weight: Array | None = None,
+    reduction: str = "mean",
+) -> Array:
     r"""InfoNCE (van den Oord et al. 2018; the ``info-nce-pytorch`` package's ``InfoNCE``):
 
     .. math:: \ell_i = -\log \frac{e^{s(q_i, p_i)/\tau}}{e^{s(q_i, p_i)/\tau}
@@ -210,8 +234,14 @@ def info_nce(query: Array, positive: Array, negatives: Array | None = None, *,
         ...     -math.log(math.e / (math.e + 1)), 6)
         True
     """
-    xp = namespace(query=query, positive=positive, negatives=negatives, all_query=all_query,
-                   weight=weight, **array_hyperparameters(temperature=temperature, offset=offset))
+    xp = namespace(
+        query=query,
+        positive=positive,
+        negatives=negatives,
+        all_query=all_query,
+        weight=weight,
+        **array_hyperparameters(temperature=temperature, offset=offset),
+    )
     check_reduction(reduction)
     check_option("similarity", similarity, SIMILARITIES)
     check_option("negative_mode", negative_mode, ("unpaired", "paired"))
@@ -226,52 +256,66 @@ def info_nce(query: Array, positive: Array, negatives: Array | None = None, *,
         check_weight(xp, weight, (n,))
     if negatives is None:
         if negative_mode != "unpaired":
-            raise ValueError(f"negative_mode={negative_mode!r} applies to explicit negatives; "
-                             "with negatives=None the other rows' positives are the negatives")
+            raise ValueError(
+                f"negative_mode={negative_mode!r} applies to explicit negatives; "
+                "with negatives=None the other rows' positives are the negatives"
+            )
         m = positive.shape[0]
         if m < n:
-            raise ValueError(f"positive must have at least query's {n} rows (one positive per "
-                             f"query, or every device's); got shape {tuple(positive.shape)}")
+            raise ValueError(
+                f"positive must have at least query's {n} rows (one positive per "
+                f"query, or every device's); got shape {tuple(positive.shape)}"
+            )
         offset = _check_offset(xp, offset, n, m)
         logits = _scores(xp, q, p, similarity) / tau
         target = _diagonal_targets(xp, logits, n, offset)
         loss = _ce_rows(xp, logits, target)
         if symmetric:
             if m != n and all_query is None:
-                raise ValueError(f"symmetric=True with gathered positives ({m} rows for {n} "
-                                 f"queries) needs all_query, the queries gathered the same way")
+                raise ValueError(
+                    f"symmetric=True with gathered positives ({m} rows for {n} "
+                    f"queries) needs all_query, the queries gathered the same way"
+                )
             if all_query is None:
                 back_logits = xp.permute_dims(logits, (1, 0))
             else:
                 every_q = _gathered(xp, dtype, "all_query", all_query, ("query", query), q)
                 if every_q.shape[0] != m:
-                    raise ValueError(f"all_query must have as many rows as positive ({m}); got "
-                                     f"{tuple(all_query.shape)}")
-                back_logits = _scores(xp, _local_rows(xp, p, offset, n), every_q,
-                                      similarity) / tau
+                    raise ValueError(
+                        f"all_query must have as many rows as positive ({m}); got "
+                        f"{tuple(all_query.shape)}"
+                    )
+                back_logits = _scores(xp, _local_rows(xp, p, offset, n), every_q, similarity) / tau
             loss = (loss + _ce_rows(xp, back_logits, target)) / 2
         elif all_query is not None:
-            raise ValueError("all_query is used by the symmetric direction only: pass "
-                             "symmetric=True")
+            raise ValueError(
+                "all_query is used by the symmetric direction only: pass symmetric=True"
+            )
     else:
         if all_query is not None:
             raise ValueError("all_query applies to in-batch negatives (negatives=None)")
         if symmetric:
             raise ValueError("symmetric=True applies to in-batch negatives (negatives=None)")
         if is_array(offset) or _offset_int(offset) != 0:
-            raise ValueError("offset applies to in-batch negatives (negatives=None), where "
-                             "positive may hold every device's rows; it must stay 0 with "
-                             f"explicit negatives, got {offset!r}")
+            raise ValueError(
+                "offset applies to in-batch negatives (negatives=None), where "
+                "positive may hold every device's rows; it must stay 0 with "
+                f"explicit negatives, got {offset!r}"
+            )
         if tuple(positive.shape) != tuple(query.shape):
-            raise ValueError(f"positive must have query's shape {tuple(query.shape)} when "
-                             f"negatives are given; got {tuple(positive.shape)}")
+            raise ValueError(
+                f"positive must have query's shape {tuple(query.shape)} when "
+                f"negatives are given; got {tuple(positive.shape)}"
+            )
         if negative_mode == "unpaired":
             check_ndim("negatives", negatives, 2, "(M, D) with negative_mode='unpaired'")
         else:
             check_ndim("negatives", negatives, 3, "(N, K, D) with negative_mode='paired'")
             if negatives.shape[0] != n:
-                raise ValueError(f"negatives must have {n} rows (one per query) with "
-                                 f"negative_mode='paired'; got shape {tuple(negatives.shape)}")
+                raise ValueError(
+                    f"negatives must have {n} rows (one per query) with "
+                    f"negative_mode='paired'; got shape {tuple(negatives.shape)}"
+                )
         _same_width(("query", query), ("negatives", negatives))
         if similarity == "cosine":
             q, p, neg = _normalize(xp, q), _normalize(xp, p), _normalize(xp, neg)
@@ -285,16 +329,22 @@ def info_nce(query: Array, positive: Array, negatives: Array | None = None, *,
     return reduce_loss(xp, loss, reduction=reduction, weight=weight, out_dtype=out_dtype)
 
 
-def _paired_batch(xp: Namespace, first: tuple[str, Array], second: tuple[str, Array],
-                  weight: Array | None, reduction: str) -> tuple[Any, Array, Array]:
+def _paired_batch(
+    xp: Namespace,
+    first: tuple[str, Array],
+    second: tuple[str, Array],
+    weight: Array | None,
+    reduction: str,
+) -> tuple[Any, Array, Array]:
     """Validate two ``(N, D)`` embedding arrays of one shape (row i of each is a pair)."""
     (name_a, a), (name_b, b) = first, second
     check_reduction(reduction)
     out_dtype, dtype = compute_dtype(xp, a, name_a)
     _rows(**{name_a: a, name_b: b})
     if tuple(b.shape) != tuple(a.shape):
-        raise ValueError(f"{name_b} must have {name_a}'s shape {tuple(a.shape)}; got "
-                         f"{tuple(b.shape)}")
+        raise ValueError(
+            f"{name_b} must have {name_a}'s shape {tuple(a.shape)}; got {tuple(b.shape)}"
+        )
     a_c, b_c = _floating(xp, dtype, **{name_a: a, name_b: b})
     if weight is not None:
         check_weight(xp, weight, (a.shape[0],))
@@ -310,9 +360,17 @@ class _Sharded(NamedTuple):
     offset: Offset
 
 
-def _sharded_pair(xp: Namespace, first: tuple[str, Array], second: tuple[str, Array],
-                  all_first: Array | None, offset: Any, weight: Array | None, reduction: str,
-                  *, symmetric: bool = True) -> _Sharded:
+def _sharded_pair(
+    xp: Namespace,
+    first: tuple[str, Array],
+    second: tuple[str, Array],
+    all_first: Array | None,
+    offset: Any,
+    weight: Array | None,
+    reduction: str,
+    *,
+    symmetric: bool = True,
+) -> _Sharded:
     """Validate a pair loss whose second argument may hold every device's rows (W >= N, this
     device's at ``offset``). A symmetric loss also scores this device's second-side rows
     against every first-side row: ``all_<first>`` when the second side is gathered."""
@@ -323,29 +381,42 @@ def _sharded_pair(xp: Namespace, first: tuple[str, Array], second: tuple[str, Ar
     _same_width((name_a, a), (name_b, b))
     n, w = a.shape[0], b.shape[0]
     if w < n:
-        raise ValueError(f"{name_b} must have at least {name_a}'s {n} rows (all of this "
-                         f"device's, or every device's); got shape {tuple(b.shape)}")
+        raise ValueError(
+            f"{name_b} must have at least {name_a}'s {n} rows (all of this "
+            f"device's, or every device's); got shape {tuple(b.shape)}"
+        )
     a_c, b_c = _floating(xp, dtype, **{name_a: a, name_b: b})
     offset = _check_offset(xp, offset, n, w)
     if weight is not None:
         check_weight(xp, weight, (n,))
     name_all = f"all_{name_a}"
     if not symmetric or (all_first is None and w == n):
-        return _Sharded(out_dtype, a_c, a_c, b_c if w == n else _local_rows(xp, b_c, offset, n),
-                        b_c, offset)
+        return _Sharded(
+            out_dtype, a_c, a_c, b_c if w == n else _local_rows(xp, b_c, offset, n), b_c, offset
+        )
     if all_first is None:
-        raise ValueError(f"{name_b} holds {w} rows (every device's) for {n} {name_a} rows: the "
-                         f"symmetric direction needs {name_all}, {name_a} gathered the same way")
+        raise ValueError(
+            f"{name_b} holds {w} rows (every device's) for {n} {name_a} rows: the "
+            f"symmetric direction needs {name_all}, {name_a} gathered the same way"
+        )
     every_a = _gathered(xp, dtype, name_all, all_first, (name_a, a), a_c)
     if every_a.shape[0] != w:
-        raise ValueError(f"{name_all} must have as many rows as {name_b} ({w}); got "
-                         f"{tuple(all_first.shape)}")
+        raise ValueError(
+            f"{name_all} must have as many rows as {name_b} ({w}); got {tuple(all_first.shape)}"
+        )
     return _Sharded(out_dtype, a_c, every_a, _local_rows(xp, b_c, offset, n), b_c, offset)
 
 
-def clip_loss(image_emb: Array, text_emb: Array, *, logit_scale: Any = 1 / 0.07,
-              offset: Offset = 0, all_image_emb: Array | None = None,
-              weight: Array | None = None, reduction: str = "mean") -> Array:
+def clip_loss(
+    image_emb: Array,
+    text_emb: Array,
+    *,
+    logit_scale: Any = 1 / 0.07,
+    offset: Offset = 0,
+    all_image_emb: Array | None = None,
+    weight: Array | None = None,
+    reduction: str = "mean",
+) -> Array:
     r"""CLIP's symmetric contrastive loss (Radford et al. 2021): with
     :math:`L_{ij} = t\cos(x_i, y_j)`,
 
@@ -368,10 +439,22 @@ def clip_loss(image_emb: Array, text_emb: Array, *, logit_scale: Any = 1 / 0.07,
         >>> math.isclose(clip_loss(e, e, logit_scale=1.0), math.log1p(1 / math.e))
         True
     """
-    xp = namespace(image_emb=image_emb, text_emb=text_emb, all_image_emb=all_image_emb,
-                   weight=weight, **array_hyperparameters(logit_scale=logit_scale, offset=offset))
-    sh = _sharded_pair(xp, ("image_emb", image_emb), ("text_emb", text_emb), all_image_emb,
-                       offset, weight, reduction)
+    xp = namespace(
+        image_emb=image_emb,
+        text_emb=text_emb,
+        all_image_emb=all_image_emb,
+        weight=weight,
+        **array_hyperparameters(logit_scale=logit_scale, offset=offset),
+    )
+    sh = _sharded_pair(
+        xp,
+        ("image_emb", image_emb),
+        ("text_emb", text_emb),
+        all_image_emb,
+        offset,
+        weight,
+        reduction,
+    )
     t = hyperparameter(xp, "logit_scale", logit_scale, sh.local_a, low=0.0, low_inclusive=False)
     target = _diagonal_targets(xp, sh.local_a, sh.local_a.shape[0], sh.offset)
     image_to_text = _ce_rows(xp, t * _scores(xp, sh.local_a, sh.every_b, "cosine"), target)
@@ -380,9 +463,16 @@ def clip_loss(image_emb: Array, text_emb: Array, *, logit_scale: Any = 1 / 0.07,
     return reduce_loss(xp, loss, reduction=reduction, weight=weight, out_dtype=sh.out_dtype)
 
 
-def siglip_loss(image_emb: Array, text_emb: Array, *, logit_scale: Any = 10.0,
-                logit_bias: Any = -10.0, offset: Offset = 0, weight: Array | None = None,
-                reduction: str = "mean") -> Array:
+def siglip_loss(
+    image_emb: Array,
+    text_emb: Array,
+    *,
+    logit_scale: Any = 10.0,
+    logit_bias: Any = -10.0,
+    offset: Offset = 0,
+    weight: Array | None = None,
+    reduction: str = "mean",
+) -> Array:
     r"""SigLIP's pairwise sigmoid loss (Zhai et al. 2023):
 
     .. math:: \ell_i = -\sum_j \log \sigma\big(z_{ij}\,(t \cos(x_i, y_j) + b)\big),
@@ -405,11 +495,22 @@ def siglip_loss(image_emb: Array, text_emb: Array, *, logit_scale: Any = 10.0,
         >>> abs(float(siglip_loss(e, e)) - expected) < 1e-12
         True
     """
-    xp = namespace(image_emb=image_emb, text_emb=text_emb, weight=weight,
-                   **array_hyperparameters(logit_scale=logit_scale, logit_bias=logit_bias,
-                                           offset=offset))
-    sh = _sharded_pair(xp, ("image_emb", image_emb), ("text_emb", text_emb), None, offset,
-                       weight, reduction, symmetric=False)
+    xp = namespace(
+        image_emb=image_emb,
+        text_emb=text_emb,
+        weight=weight,
+        **array_hyperparameters(logit_scale=logit_scale, logit_bias=logit_bias, offset=offset),
+    )
+    sh = _sharded_pair(
+        xp,
+        ("image_emb", image_emb),
+        ("text_emb", text_emb),
+        None,
+        offset,
+        weight,
+        reduction,
+        symmetric=False,
+    )
     img, every_txt, offset, out_dtype = sh.local_a, sh.every_b, sh.offset, sh.out_dtype
     n = img.shape[0]
     t = hyperparameter(xp, "logit_scale", logit_scale, img, low=0.0, low_inclusive=False)
@@ -422,9 +523,16 @@ def siglip_loss(image_emb: Array, text_emb: Array, *, logit_scale: Any = 10.0,
     return reduce_loss(xp, loss, reduction=reduction, weight=weight, out_dtype=out_dtype)
 
 
-def nt_xent_loss(z1: Array, z2: Array, *, temperature: Any = 0.5, offset: Offset = 0,
-                 all_z1: Array | None = None, weight: Array | None = None,
-                 reduction: str = "mean") -> Array:
+def nt_xent_loss(
+    z1: Array,
+    z2: Array,
+    *,
+    temperature: Any = 0.5,
+    offset: Offset = 0,
+    all_z1: Array | None = None,
+    weight: Array | None = None,
+    reduction: str = "mean",
+) -> Array:
     r"""NT-Xent, SimCLR's loss (Chen et al. 2020), over the :math:`2N` views
     :math:`z = [z_1; z_2]` with :math:`s_{ab} = \cos(z_a, z_b)/\tau`:
 
@@ -447,27 +555,46 @@ def nt_xent_loss(z1: Array, z2: Array, *, temperature: Any = 0.5, offset: Offset
         >>> math.isclose(nt_xent_loss(z, z, temperature=1.0), math.log1p(2 / math.e))
         True
     """
-    xp = namespace(z1=z1, z2=z2, all_z1=all_z1, weight=weight,
-                   **array_hyperparameters(temperature=temperature, offset=offset))
+    xp = namespace(
+        z1=z1,
+        z2=z2,
+        all_z1=all_z1,
+        weight=weight,
+        **array_hyperparameters(temperature=temperature, offset=offset),
+    )
     sh = _sharded_pair(xp, ("z1", z1), ("z2", z2), all_z1, offset, weight, reduction)
     n, w = sh.local_a.shape[0], sh.every_b.shape[0]
     tau = _temperature(xp, temperature, sh.local_a)
-    logits = _scores(xp, xp.concat([sh.local_a, sh.local_b], axis=0),
-                     xp.concat([sh.every_a, sh.every_b], axis=0), "cosine") / tau
+    logits = (
+        _scores(
+            xp,
+            xp.concat([sh.local_a, sh.local_b], axis=0),
+            xp.concat([sh.every_a, sh.every_b], axis=0),
+            "cosine",
+        )
+        / tau
+    )
     own = _diagonal_targets(xp, logits, n, sh.offset)  # global row of each local sample
     self_index = xp.concat([own, own + w])  # (2N,): view 1 rows, then view 2 rows
     partner = xp.concat([own + w, own])
     cols = xp.arange(2 * w, dtype=self_index.dtype, device=device_of(logits))
-    logits = xp.where(cols[None, :] == self_index[:, None], xp.full_like(logits, -float("inf")),
-                      logits)
+    logits = xp.where(
+        cols[None, :] == self_index[:, None], xp.full_like(logits, -float("inf")), logits
+    )
     per_view = _ce_rows(xp, logits, partner)
     loss = (per_view[:n] + per_view[n:]) / 2
     return reduce_loss(xp, loss, reduction=reduction, weight=weight, out_dtype=sh.out_dtype)
 
 
-def supcon_loss(features: Array, labels: Array, *, temperature: Any = 0.07,
-                base_temperature: Any = 0.07, weight: Array | None = None,
-                reduction: str = "mean") -> Array:
+def supcon_loss(
+    features: Array,
+    labels: Array,
+    *,
+    temperature: Any = 0.07,
+    base_temperature: Any = 0.07,
+    weight: Array | None = None,
+    reduction: str = "mean",
+) -> Array:
     r"""Supervised contrastive loss (Khosla et al. 2020), :math:`\mathcal L^{sup}_{out}`: over
     all anchors :math:`a` (every view of every sample), with :math:`P(a)` the other views with
     the same label and :math:`s_{ab} = \cos/\tau`,
@@ -491,14 +618,18 @@ def supcon_loss(features: Array, labels: Array, *, temperature: Any = 0.07,
         ...                          base_temperature=1.0), math.log1p(1 / math.e))
         True
     """
-    xp = namespace(features=features, labels=labels, weight=weight,
-                   **array_hyperparameters(temperature=temperature,
-                                           base_temperature=base_temperature))
+    xp = namespace(
+        features=features,
+        labels=labels,
+        weight=weight,
+        **array_hyperparameters(temperature=temperature, base_temperature=base_temperature),
+    )
     check_reduction(reduction)
     out_dtype, dtype = compute_dtype(xp, features, "features")
     if features.ndim not in (2, 3):
-        raise ValueError(f"features must have shape (N, D) or (N, V, D); got "
-                         f"{tuple(features.shape)}")
+        raise ValueError(
+            f"features must have shape (N, D) or (N, V, D); got {tuple(features.shape)}"
+        )
     n = features.shape[0]
     if tuple(labels.shape) != (n,):
         raise ValueError(f"labels must have shape ({n},); got {tuple(labels.shape)}")
@@ -531,13 +662,26 @@ def supcon_loss(features: Array, labels: Array, *, temperature: Any = 0.07,
     # anchors with positives, so "mean" is the mean over those anchors
     per_sample = xp.sum(xp.reshape(anchor_loss, (views, n)), axis=0) / views
     with_positives = xp.sum(xp.reshape(xp.astype(has, per_sample.dtype), (views, n)), axis=0)
-    return reduce_loss(xp, per_sample, reduction=reduction, weight=weight, out_dtype=out_dtype,
-                       norm=with_positives / views)
+    return reduce_loss(
+        xp,
+        per_sample,
+        reduction=reduction,
+        weight=weight,
+        out_dtype=out_dtype,
+        norm=with_positives / views,
+    )
 
 
-def entropy_adaptive_info_nce(query: Array, positive: Array, *, min_temperature: float = 0.02,
-                              max_temperature: float = 0.2, return_temperature: bool = False,
-                              weight: Array | None = None, reduction: str = "mean") -> Any:
+def entropy_adaptive_info_nce(
+    query: Array,
+    positive: Array,
+    *,
+    min_temperature: float = 0.02,
+    max_temperature: float = 0.2,
+    return_temperature: bool = False,
+    weight: Array | None = None,
+    reduction: str = "mean",
+) -> Any:
     r"""InfoNCE with in-batch negatives whose temperature is set by the batch itself, under
     ``stop_gradient`` (a loss of this library; no peer implements it):
 
@@ -563,18 +707,21 @@ def entropy_adaptive_info_nce(query: Array, positive: Array, *, min_temperature:
         True
     """
     xp = namespace(query=query, positive=positive, weight=weight)
-    out_dtype, q, p = _paired_batch(xp, ("query", query), ("positive", positive), weight,
-                                    reduction)
+    out_dtype, q, p = _paired_batch(xp, ("query", query), ("positive", positive), weight, reduction)
     n = query.shape[0]
     if n == 1:
-        raise ValueError(f"entropy_adaptive_info_nce needs at least 2 rows (the entropy is "
-                         f"normalised by log N); got {n}")
+        raise ValueError(
+            f"entropy_adaptive_info_nce needs at least 2 rows (the entropy is "
+            f"normalised by log N); got {n}"
+        )
     min_temperature = number("min_temperature", min_temperature, low=0.0, low_inclusive=False)
     max_temperature = number("max_temperature", max_temperature, low=0.0, low_inclusive=False)
     return_temperature = flag("return_temperature", return_temperature)
     if not min_temperature <= max_temperature:
-        raise ValueError(f"min_temperature ({min_temperature}) must not exceed max_temperature "
-                         f"({max_temperature})")
+        raise ValueError(
+            f"min_temperature ({min_temperature}) must not exceed max_temperature "
+            f"({max_temperature})"
+        )
     cos = _scores(xp, q, p, "cosine")
     if n == 0:  # nothing sets the temperature: NaN (an empty batch's mean is NaN too)
         tau = const(xp, float("nan"), cos)

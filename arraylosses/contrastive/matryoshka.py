@@ -38,22 +38,32 @@ def _check_dims(dims: Any, weights: Any) -> tuple[list[int], list[float]]:
         raise ValueError(f"dims must not repeat; got {list(dims)}")
     if weights is None:
         weights = [1.0] * len(dims)
-    if isinstance(weights, (str, bytes)) or not isinstance(weights, Sequence) or \
-            len(weights) != len(dims):
-        raise ValueError(f"weights must be a sequence of {len(dims)} floats (one per dim); got "
-                         f"{weights!r}")
+    if (
+        isinstance(weights, (str, bytes))
+        or not isinstance(weights, Sequence)
+        or len(weights) != len(dims)
+    ):
+        raise ValueError(
+            f"weights must be a sequence of {len(dims)} floats (one per dim); got {weights!r}"
+        )
     weights = [number("weights entry", w, low=0.0) for w in weights]
     pairs = sorted(zip(dims, weights, strict=True), key=lambda dw: -dw[0])  # largest first
     return [d for d, _ in pairs], [w for _, w in pairs]
 
 
 def _is_embedding(x: Any, width: int) -> bool:
-    return (hasattr(x, "shape") and hasattr(x, "dtype") and x.ndim >= 2
-            and x.shape[-1] == width and namespace(x=x).isdtype(x.dtype, "real floating"))
+    return (
+        hasattr(x, "shape")
+        and hasattr(x, "dtype")
+        and x.ndim >= 2
+        and x.shape[-1] == width
+        and namespace(x=x).isdtype(x.dtype, "real floating")
+    )
 
 
-def matryoshka(loss_fn: Callable[..., Any], dims: Sequence[int], *,
-               weights: Sequence[float] | None = None) -> Callable[..., Any]:
+def matryoshka(
+    loss_fn: Callable[..., Any], dims: Sequence[int], *, weights: Sequence[float] | None = None
+) -> Callable[..., Any]:
     r"""Wrap an embedding loss so that it trains every prefix of the embedding:
 
     .. math:: \mathcal L = \sum_k w_k\, \mathcal L\big(\mathrm{normalize}(x_{[:d_k]}), \dots\big)
@@ -90,14 +100,16 @@ def matryoshka(loss_fn: Callable[..., Any], dims: Sequence[int], *,
             raise TypeError("the first argument must be an embedding array (..., D)")
         width = args[0].shape[-1]
         if dims_desc[0] > width:
-            raise ValueError(f"Matryoshka dims must not exceed the embedding width D={width}; "
-                             f"got {dims_desc[0]}")
+            raise ValueError(
+                f"Matryoshka dims must not exceed the embedding width D={width}; got {dims_desc[0]}"
+            )
         if loss_fn in _FAST:
             bound = signature.bind(*args, **kwargs)
             bound.apply_defaults()
             return _FAST[loss_fn](dict(bound.arguments), dims_desc, weights_desc)
         total = None
         for d, w in zip(dims_desc, weights_desc, strict=True):
+
             def cut(x: Any, d: int = d) -> Any:
                 if not _is_embedding(x, width):
                     return x
@@ -146,17 +158,17 @@ class _SliceSimilarities:
         if self._selector is None:
             xp = self.xp
             j = xp.arange(self.blocks, dtype=like.dtype, device=device_of(like))
-            ends = xp.asarray([d // self.block for d in self.dims], dtype=like.dtype,
-                              device=device_of(like))
+            ends = xp.asarray(
+                [d // self.block for d in self.dims], dtype=like.dtype, device=device_of(like)
+            )
             self._selector = xp.astype(j[None, :] < ends[:, None], like.dtype)
         return self._selector
 
     def _split(self, x: Array) -> Array:
         """``(N, D) → (blocks, N, g)``: the columns below the largest dim, as blocks."""
         xp = self.xp
-        head = x if x.shape[1] == self.dims[0] else x[:, :self.dims[0]]
-        return xp.permute_dims(xp.reshape(head, (x.shape[0], self.blocks, self.block)),
-                               (1, 0, 2))
+        head = x if x.shape[1] == self.dims[0] else x[:, : self.dims[0]]
+        return xp.permute_dims(xp.reshape(head, (x.shape[0], self.blocks, self.block)), (1, 0, 2))
 
     def inverse_norms(self, name: str) -> Array:
         """``(K, N)``: ``1 / max(‖x‖, eps)`` for every row at every dim."""
@@ -164,17 +176,17 @@ class _SliceSimilarities:
             xp, x = self.xp, self.embeddings[name]
             if self.by_blocks:
                 blocks = self._split(x)
-                squares = xp.tensordot(self.selector(x), xp.sum(blocks * blocks, axis=2),
-                                       axes=1)
+                squares = xp.tensordot(self.selector(x), xp.sum(blocks * blocks, axis=2), axes=1)
             else:
-                parts = self._running([xp.sum(x[:, lo:hi] * x[:, lo:hi], axis=1)
-                                       for lo, hi in self.slices])
+                parts = self._running(
+                    [xp.sum(x[:, lo:hi] * x[:, lo:hi], axis=1) for lo, hi in self.slices]
+                )
                 squares = xp.stack(parts[::-1])  # largest dim first
             # max(‖x‖, eps) as sqrt(max(‖x‖², eps²)), as similarity._clamped_norm: sqrt never
             # sees 0, so a zero prefix gets a zero gradient, not sqrt'(0)·0 = NaN. Inverted here
             # so that cosine multiplies: dividing by the product of two clamped norms (1e-24)
             # has a backward through its square (1e-48), 0 in float32: 0/0 = NaN on JAX.
-            norm = xp.sqrt(xp.maximum(squares, const(xp, _NORM_EPS ** 2, squares)))
+            norm = xp.sqrt(xp.maximum(squares, const(xp, _NORM_EPS**2, squares)))
             self._norms[name] = 1 / norm
         return self._norms[name]
 
@@ -184,13 +196,15 @@ class _SliceSimilarities:
             xp = self.xp
             a, b = self.embeddings[x], self.embeddings[y]
             if self.by_blocks:
-                per_block = xp.matmul(self._split(a), xp.permute_dims(self._split(b),
-                                                                      (0, 2, 1)))
+                per_block = xp.matmul(self._split(a), xp.permute_dims(self._split(b), (0, 2, 1)))
                 self._dots[(x, y)] = xp.tensordot(self.selector(a), per_block, axes=1)
             else:
-                parts = self._running([
-                    xp.matmul(a[:, lo:hi], xp.permute_dims(b[:, lo:hi], (1, 0)))
-                    for lo, hi in self.slices])
+                parts = self._running(
+                    [
+                        xp.matmul(a[:, lo:hi], xp.permute_dims(b[:, lo:hi], (1, 0)))
+                        for lo, hi in self.slices
+                    ]
+                )
                 self._dots[(x, y)] = xp.stack(parts[::-1])
         return self._dots[(x, y)]
 
@@ -204,18 +218,32 @@ class _SliceSimilarities:
 
     def cosine(self, x: str, y: str, d: int) -> Array:
         k = self.order[d]
-        return (self.dots(x, y)[k, ...] * self.inverse_norms(x)[k, :, None]
-                * self.inverse_norms(y)[k, None, :])
+        return (
+            self.dots(x, y)[k, ...]
+            * self.inverse_norms(x)[k, :, None]
+            * self.inverse_norms(y)[k, None, :]
+        )
 
 
 def _cosine_at(sims: _SliceSimilarities, x: str, y: str, *, d: int) -> Array:
     return sims.cosine(x, y, d)
 
 
-def _mnrl_matryoshka(arguments: dict[str, Any], dims_desc: list[int], weights: list[float],
-                     preset: dict[str, Any] | None = None) -> Array:
-    names = ("scale", "similarity", "directions", "partition_mode", "hardness_mode",
-             "hardness_strength", "offset")
+def _mnrl_matryoshka(
+    arguments: dict[str, Any],
+    dims_desc: list[int],
+    weights: list[float],
+    preset: dict[str, Any] | None = None,
+) -> Array:
+    names = (
+        "scale",
+        "similarity",
+        "directions",
+        "partition_mode",
+        "hardness_mode",
+        "hardness_strength",
+        "offset",
+    )
     options: dict[str, Any] = {k: arguments[k] for k in names if k in arguments}
     options.setdefault("directions", ("query_to_doc",))
     options.setdefault("partition_mode", "joint")
@@ -223,24 +251,37 @@ def _mnrl_matryoshka(arguments: dict[str, Any], dims_desc: list[int], weights: l
     options.setdefault("hardness_strength", 0.0)
     options.setdefault("offset", 0)
     options.update(preset or {})
-    m = _prepare(arguments["anchors"], arguments["positives"], arguments["negatives"],
-                 all_anchors=arguments.get("all_anchors"),
-                 weight=arguments["weight"], reduction=arguments["reduction"], **options)
+    m = _prepare(
+        arguments["anchors"],
+        arguments["positives"],
+        arguments["negatives"],
+        all_anchors=arguments.get("all_anchors"),
+        weight=arguments["weight"],
+        reduction=arguments["reduction"],
+        **options,
+    )
     xp = m.xp
     # on L2-normalised truncations, "dot" and "cosine" are the same score: the cosine
     sims = _SliceSimilarities(xp, m.embeddings, dims_desc)
     total = None
     for d, w in zip(dims_desc, weights, strict=True):
-        rows = _mnrl_rows(xp, functools.partial(_cosine_at, sims, d=d), m.embeddings["query"],
-                          **m.options)
+        rows = _mnrl_rows(
+            xp, functools.partial(_cosine_at, sims, d=d), m.embeddings["query"], **m.options
+        )
         total = w * rows if total is None else total + w * rows
-    return reduce_loss(xp, total, reduction=arguments["reduction"],
-                       weight=arguments["weight"], out_dtype=m.out_dtype)
+    return reduce_loss(
+        xp,
+        total,
+        reduction=arguments["reduction"],
+        weight=arguments["weight"],
+        out_dtype=m.out_dtype,
+    )
 
 
 _FAST: dict[Callable[..., Any], Callable[..., Any]] = {
     multiple_negatives_ranking_loss: _mnrl_matryoshka,
     multiple_negatives_symmetric_ranking_loss: functools.partial(
-        _mnrl_matryoshka, preset={"directions": ("query_to_doc", "doc_to_query"),
-                                  "partition_mode": "per_direction"}),
+        _mnrl_matryoshka,
+        preset={"directions": ("query_to_doc", "doc_to_query"), "partition_mode": "per_direction"},
+    ),
 }

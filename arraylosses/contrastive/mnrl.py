@@ -39,8 +39,7 @@ HARDNESS = ("in_batch_negatives", "hard_negatives", "all_negatives")
 
 def _check_directions(directions: Any) -> tuple[str, ...]:
     if isinstance(directions, str) or not isinstance(directions, (tuple, list)) or not directions:
-        raise TypeError(f"directions must be a non-empty tuple of {DIRECTIONS}; got "
-                        f"{directions!r}")
+        raise TypeError(f"directions must be a non-empty tuple of {DIRECTIONS}; got {directions!r}")
     for d in directions:
         check_option("directions entry", d, DIRECTIONS)
     if "query_to_doc" not in directions:
@@ -51,11 +50,20 @@ def _check_directions(directions: Any) -> tuple[str, ...]:
 
 
 def multiple_negatives_ranking_loss(
-    anchors: Array, positives: Array, negatives: Array | None = None, *, scale: Any = 20.0,
-    similarity: str = "cosine", directions: tuple[str, ...] = ("query_to_doc",),
-    partition_mode: str = "joint", hardness_mode: str | None = None,
-    hardness_strength: float = 0.0, offset: Offset = 0, all_anchors: Array | None = None,
-    weight: Array | None = None, reduction: str = "mean",
+    anchors: Array,
+    positives: Array,
+    negatives: Array | None = None,
+    *,
+    scale: Any = 20.0,
+    similarity: str = "cosine",
+    directions: tuple[str, ...] = ("query_to_doc",),
+    partition_mode: str = "joint",
+    hardness_mode: str | None = None,
+    hardness_strength: float = 0.0,
+    offset: Offset = 0,
+    all_anchors: Array | None = None,
+    weight: Array | None = None,
+    reduction: str = "mean",
 ) -> Array:
     r"""Multiple negatives ranking loss, sentence-transformers 6.x ``MultipleNegativesRankingLoss``
     (the peer) with all its options. For anchor (query) :math:`q_i` and its positive
@@ -103,10 +111,21 @@ def multiple_negatives_ranking_loss(
         >>> math.isclose(multiple_negatives_ranking_loss(e, e, scale=1.0), math.log1p(1 / math.e))
         True
     """
-    m = _prepare(anchors, positives, negatives, scale=scale, similarity=similarity,
-                 directions=directions, partition_mode=partition_mode,
-                 hardness_mode=hardness_mode, hardness_strength=hardness_strength, offset=offset,
-                 all_anchors=all_anchors, weight=weight, reduction=reduction)
+    m = _prepare(
+        anchors,
+        positives,
+        negatives,
+        scale=scale,
+        similarity=similarity,
+        directions=directions,
+        partition_mode=partition_mode,
+        hardness_mode=hardness_mode,
+        hardness_strength=hardness_strength,
+        offset=offset,
+        all_anchors=all_anchors,
+        weight=weight,
+        reduction=reduction,
+    )
     xp = m.xp
 
     def similarity_of(x: str, y: str) -> Array:
@@ -124,77 +143,131 @@ class _Prepared(NamedTuple):
     out_dtype: Any
 
 
-def _prepare(anchors: Array, positives: Array, negatives: Array | None, *, scale: Any,
-             similarity: str, directions: Any, partition_mode: str, hardness_mode: str | None,
-             hardness_strength: float, offset: Any, all_anchors: Array | None,
-             weight: Array | None, reduction: str) -> _Prepared:
+def _prepare(
+    anchors: Array,
+    positives: Array,
+    negatives: Array | None,
+    *,
+    scale: Any,
+    similarity: str,
+    directions: Any,
+    partition_mode: str,
+    hardness_mode: str | None,
+    hardness_strength: float,
+    offset: Any,
+    all_anchors: Array | None,
+    weight: Array | None,
+    reduction: str,
+) -> _Prepared:
     """Validate MNRL's arguments (shared with :func:`arraylosses.matryoshka`)."""
-    xp = namespace(anchors=anchors, positives=positives, negatives=negatives,
-                   all_anchors=all_anchors, weight=weight,
-                   **array_hyperparameters(scale=scale, offset=offset))
+    xp = namespace(
+        anchors=anchors,
+        positives=positives,
+        negatives=negatives,
+        all_anchors=all_anchors,
+        weight=weight,
+        **array_hyperparameters(scale=scale, offset=offset),
+    )
     check_reduction(reduction)
     check_option("similarity", similarity, SIMILARITIES)
     check_option("partition_mode", partition_mode, ("joint", "per_direction"))
     directions = _check_directions(directions)
     if partition_mode == "per_direction" and {"query_to_query", "doc_to_doc"} & set(directions):
-        raise ValueError("partition_mode='per_direction' needs every direction to hold the "
-                         "positive; query_to_query and doc_to_doc do not (their per-direction "
-                         "term would be negative): use partition_mode='joint'")
+        raise ValueError(
+            "partition_mode='per_direction' needs every direction to hold the "
+            "positive; query_to_query and doc_to_doc do not (their per-direction "
+            "term would be negative): use partition_mode='joint'"
+        )
     if hardness_mode is not None:
         check_option("hardness_mode", hardness_mode, HARDNESS)
     hardness_strength = number("hardness_strength", hardness_strength, low=0.0)
     if hardness_mode is None and hardness_strength != 0:
-        raise ValueError(f"hardness_strength={hardness_strength} needs a hardness_mode (one of "
-                         f"{', '.join(repr(h) for h in HARDNESS)}); with hardness_mode=None it "
-                         "would be ignored")
+        raise ValueError(
+            f"hardness_strength={hardness_strength} needs a hardness_mode (one of "
+            f"{', '.join(repr(h) for h in HARDNESS)}); with hardness_mode=None it "
+            "would be ignored"
+        )
     out_dtype, dtype = compute_dtype(xp, anchors, "anchors")
     check_ndim("anchors", anchors, 2, "(B, D)")
     check_ndim("positives", positives, 2, "(W, D)")
     b, width = anchors.shape
     w = positives.shape[0]
     if positives.shape[1] != width:
-        raise ValueError(f"positives must have the embedding width D={width} of anchors; got "
-                         f"shape {tuple(positives.shape)}")
+        raise ValueError(
+            f"positives must have the embedding width D={width} of anchors; got "
+            f"shape {tuple(positives.shape)}"
+        )
     if w < b:
-        raise ValueError(f"positives must have at least anchors' {b} rows (one positive per "
-                         f"anchor, or every device's); got shape {tuple(positives.shape)}")
+        raise ValueError(
+            f"positives must have at least anchors' {b} rows (one positive per "
+            f"anchor, or every device's); got shape {tuple(positives.shape)}"
+        )
     offset = _check_offset(xp, offset, b, w)
     docs = [as_dtype(xp, positives, dtype)]
     if negatives is not None:
         if negatives.ndim == 2:
             negatives = negatives[:, None, :]
         if negatives.ndim != 3 or negatives.shape[0] != w or negatives.shape[2] != width:
-            raise ValueError(f"negatives must have shape ({w}, D={width}) or ({w}, K, "
-                             f"D={width}); got {tuple(negatives.shape)}")
+            raise ValueError(
+                f"negatives must have shape ({w}, D={width}) or ({w}, K, "
+                f"D={width}); got {tuple(negatives.shape)}"
+            )
         neg = as_dtype(xp, negatives, dtype)
         docs += [neg[:, k, :] for k in range(neg.shape[1])]
     scores_queries = "query_to_query" in directions or "doc_to_query" in directions
     if all_anchors is not None and not scores_queries:
-        raise ValueError(f"all_anchors is used by the query_to_query and doc_to_query directions "
-                         f"only; directions={directions!r} would ignore it")
+        raise ValueError(
+            f"all_anchors is used by the query_to_query and doc_to_query directions "
+            f"only; directions={directions!r} would ignore it"
+        )
     if w != b and all_anchors is None and scores_queries:
-        raise ValueError("query_to_query and doc_to_query score against every device's anchors: "
-                         f"with gathered positives ({w} rows for {b} anchors) pass all_anchors, "
-                         "the anchors gathered the same way")
+        raise ValueError(
+            "query_to_query and doc_to_query score against every device's anchors: "
+            f"with gathered positives ({w} rows for {b} anchors) pass all_anchors, "
+            "the anchors gathered the same way"
+        )
     if weight is not None:
         check_weight(xp, weight, (b,))
     lam = hyperparameter(xp, "scale", scale, docs[0], low=0.0, low_inclusive=False)
     q = as_dtype(xp, anchors, dtype)
     every_q = _gathered(xp, dtype, "all_anchors", all_anchors, ("anchors", anchors), q)
     if all_anchors is not None and every_q.shape[0] != w:
-        raise ValueError(f"all_anchors must have as many rows as positives ({w}); got "
-                         f"{tuple(every_q.shape)}")
-    embeddings = {"query": q, "all_queries": every_q, "docs": xp.concat(docs, axis=0),
-                  "local_docs": _local_rows(xp, docs[0], offset, b)}
-    options = {"b": b, "w": w, "offset": offset, "lam": lam, "directions": directions,
-               "partition_mode": partition_mode, "hardness_mode": hardness_mode,
-               "hardness_strength": hardness_strength}
+        raise ValueError(
+            f"all_anchors must have as many rows as positives ({w}); got {tuple(every_q.shape)}"
+        )
+    embeddings = {
+        "query": q,
+        "all_queries": every_q,
+        "docs": xp.concat(docs, axis=0),
+        "local_docs": _local_rows(xp, docs[0], offset, b),
+    }
+    options = {
+        "b": b,
+        "w": w,
+        "offset": offset,
+        "lam": lam,
+        "directions": directions,
+        "partition_mode": partition_mode,
+        "hardness_mode": hardness_mode,
+        "hardness_strength": hardness_strength,
+    }
     return _Prepared(xp, embeddings, options, out_dtype)
 
 
-def _mnrl_rows(xp: Namespace, similarity_of: Callable[[str, str], Array], like: Array, *, b: int,
-               w: int, offset: Offset, lam: Any, directions: tuple[str, ...], partition_mode: str,
-               hardness_mode: str | None, hardness_strength: float) -> Array:
+def _mnrl_rows(
+    xp: Namespace,
+    similarity_of: Callable[[str, str], Array],
+    like: Array,
+    *,
+    b: int,
+    w: int,
+    offset: Offset,
+    lam: Any,
+    directions: tuple[str, ...],
+    partition_mode: str,
+    hardness_mode: str | None,
+    hardness_strength: float,
+) -> Array:
     """The per-anchor MNRL from the similarity matrices of ``"query"`` (B local anchors),
     ``"all_queries"`` (every device's anchors, W rows), ``"docs"`` (every positive, then every
     negative column: n_docs rows) and ``"local_docs"`` (this device's positives). Shared by
@@ -219,11 +292,13 @@ def _mnrl_rows(xp: Namespace, similarity_of: Callable[[str, str], Array], like: 
             penalised = ~(own_doc & (cols < w))
         penalty = hardness_strength * stop_gradient(xp, q2d)
         sims["query_to_doc"] = sims["query_to_doc"] + xp.where(
-            penalised, penalty, xp.zeros_like(penalty))
+            penalised, penalty, xp.zeros_like(penalty)
+        )
     if "query_to_query" in directions:
         qq = lam * similarity_of("query", "all_queries")
-        sims["query_to_query"] = xp.where(cols[:, :w] == rows + offset,
-                                          xp.full_like(qq, minus_inf), qq)
+        sims["query_to_query"] = xp.where(
+            cols[:, :w] == rows + offset, xp.full_like(qq, minus_inf), qq
+        )
     if "doc_to_query" in directions:
         sims["doc_to_query"] = lam * similarity_of("local_docs", "all_queries")
     if "doc_to_doc" in directions:
@@ -241,9 +316,16 @@ def _mnrl_rows(xp: Namespace, similarity_of: Callable[[str, str], Array], like: 
 
 
 def multiple_negatives_symmetric_ranking_loss(
-    anchors: Array, positives: Array, negatives: Array | None = None, *, scale: Any = 20.0,
-    similarity: str = "cosine", offset: Offset = 0, all_anchors: Array | None = None,
-    weight: Array | None = None, reduction: str = "mean",
+    anchors: Array,
+    positives: Array,
+    negatives: Array | None = None,
+    *,
+    scale: Any = 20.0,
+    similarity: str = "cosine",
+    offset: Offset = 0,
+    all_anchors: Array | None = None,
+    weight: Array | None = None,
+    reduction: str = "mean",
 ) -> Array:
     r""":func:`multiple_negatives_ranking_loss` with ``directions=("query_to_doc",
     "doc_to_query")`` and ``partition_mode="per_direction"``: the mean of the query→document and
@@ -262,6 +344,15 @@ def multiple_negatives_symmetric_ranking_loss(
         True
     """
     return multiple_negatives_ranking_loss(
-        anchors, positives, negatives, scale=scale, similarity=similarity,
-        directions=("query_to_doc", "doc_to_query"), partition_mode="per_direction",
-        offset=offset, all_anchors=all_anchors, weight=weight, reduction=reduction)
+        anchors,
+        positives,
+        negatives,
+        scale=scale,
+        similarity=similarity,
+        directions=("query_to_doc", "doc_to_query"),
+        partition_mode="per_direction",
+        offset=offset,
+        all_anchors=all_anchors,
+        weight=weight,
+        reduction=reduction,
+    )

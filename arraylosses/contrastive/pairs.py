@@ -51,9 +51,14 @@ __all__ = [
 DISTANCES = ("euclidean", "cosine")
 
 
-def _embeddings(names: dict[str, Array], label_name: str | None, label: Array | None,
-                weight: Array | None, reduction: str | None, **hyper: Any
-                ) -> tuple[Namespace, list[Array], Any, Any]:
+def _embeddings(
+    names: dict[str, Array],
+    label_name: str | None,
+    label: Array | None,
+    weight: Array | None,
+    reduction: str | None,
+    **hyper: Any,
+) -> tuple[Namespace, list[Array], Any, Any]:
     """Validate embeddings of one shape ``(..., D)`` and a label of the batch shape."""
     arrays = dict(names)
     if label_name is not None:
@@ -75,8 +80,10 @@ def _embeddings(names: dict[str, Array], label_name: str | None, label: Array | 
         if not xp.isdtype(label.dtype, ("real floating", "integral", "bool")):
             raise TypeError(f"{label_name} must be real or boolean; got dtype {label.dtype}")
         if tuple(label.shape) != batch:
-            raise ValueError(f"{label_name} must have the batch shape {batch} of {first_name}; "
-                             f"got {tuple(label.shape)}")
+            raise ValueError(
+                f"{label_name} must have the batch shape {batch} of {first_name}; "
+                f"got {tuple(label.shape)}"
+            )
         y = as_dtype(xp, label, dtype)
     if weight is not None:
         check_weight(xp, weight, batch)
@@ -95,9 +102,16 @@ def _distance(xp: Namespace, a: Array, b: Array, distance: str) -> Array:
     return 1 - _rowwise_cosine(xp, a, b, axis=-1, eps=1e-8)
 
 
-def contrastive_loss(a: Array, b: Array, label: Array, *, margin: Any = 1.0,
-                     distance: str = "euclidean", weight: Array | None = None,
-                     reduction: str = "mean") -> Array:
+def contrastive_loss(
+    a: Array,
+    b: Array,
+    label: Array,
+    *,
+    margin: Any = 1.0,
+    distance: str = "euclidean",
+    weight: Array | None = None,
+    reduction: str = "mean",
+) -> Array:
     r"""Contrastive loss of Hadsell, Chopra & LeCun (2006), ``label = 1`` for a similar pair:
 
     .. math:: \ell = \tfrac12\,y\,d^2 + \tfrac12\,(1-y)\,\max(0, m - d)^2
@@ -122,8 +136,9 @@ def contrastive_loss(a: Array, b: Array, label: Array, *, margin: Any = 1.0,
         >>> contrastive_loss(a, b, np.array([1, 0]), reduction="none").tolist()
         [12.5, 0.125]
     """
-    xp, (ea, eb), y, out_dtype = _embeddings({"a": a, "b": b}, "label", label, weight,
-                                              reduction, margin=margin)
+    xp, (ea, eb), y, out_dtype = _embeddings(
+        {"a": a, "b": b}, "label", label, weight, reduction, margin=margin
+    )
     check_option("distance", distance, DISTANCES)
     m = hyperparameter(xp, "margin", margin, ea, low=0.0)
     d = _distance(xp, ea, eb, distance)
@@ -132,9 +147,16 @@ def contrastive_loss(a: Array, b: Array, label: Array, *, margin: Any = 1.0,
     return reduce_loss(xp, loss, reduction=reduction, weight=weight, out_dtype=out_dtype)
 
 
-def online_contrastive_loss(a: Array, b: Array, label: Array, *, margin: Any = 0.5,
-                            distance: str = "cosine", weight: Array | None = None,
-                            reduction: str = "sum") -> Array:
+def online_contrastive_loss(
+    a: Array,
+    b: Array,
+    label: Array,
+    *,
+    margin: Any = 0.5,
+    distance: str = "cosine",
+    weight: Array | None = None,
+    reduction: str = "sum",
+) -> Array:
     r"""Online contrastive loss (sentence-transformers ``OnlineContrastiveLoss``, the peer):
     only hard pairs count, and their losses are **summed** (the default ``reduction="sum"``).
 
@@ -160,8 +182,9 @@ def online_contrastive_loss(a: Array, b: Array, label: Array, *, margin: Any = 0
         >>> round(float(online_contrastive_loss(a, b, np.array([1, 0, 0]))), 6)  # all three hard
         1.287955
     """
-    xp, (ea, eb), y, out_dtype = _embeddings({"a": a, "b": b}, "label", label, weight,
-                                              reduction, margin=margin)
+    xp, (ea, eb), y, out_dtype = _embeddings(
+        {"a": a, "b": b}, "label", label, weight, reduction, margin=margin
+    )
     check_option("distance", distance, DISTANCES)
     m = hyperparameter(xp, "margin", margin, ea, low=0.0)
     d = _distance(xp, ea, eb, distance)
@@ -184,8 +207,12 @@ def online_contrastive_loss(a: Array, b: Array, label: Array, *, margin: Any = 0
     hinge = xp.maximum(m - d, zero)
     loss = xp.where(hard_pos, d * d, zero) + xp.where(hard_neg, hinge * hinge, zero)
     # comparisons with NaN are False, which would call such a pair "not hard" (loss 0)
-    unknown = (xp.isnan(y) | ((pos | neg) & xp.isnan(dd)) | (pos & xp.isnan(min_neg))
-               | (neg & xp.isnan(max_pos)))
+    unknown = (
+        xp.isnan(y)
+        | ((pos | neg) & xp.isnan(dd))
+        | (pos & xp.isnan(min_neg))
+        | (neg & xp.isnan(max_pos))
+    )
     loss = xp.where(unknown, const(xp, math.nan, loss), loss)
     return reduce_loss(xp, loss, reduction=reduction, weight=weight, out_dtype=out_dtype)
 
@@ -211,17 +238,28 @@ def _p_norm(xp: Namespace, diff: Array, p: float) -> Array:
     nonzero_m = m != 0
     r = a / xp.where(nonzero_m, m, xp.ones_like(m))
     nonzero = r != 0
-    s = xp.sum(xp.where(nonzero, xp.where(nonzero, r, xp.ones_like(r)) ** p, xp.zeros_like(r)),
-               axis=-1, keepdims=True)
-    root = xp.where(nonzero_m, xp.where(nonzero_m, s, xp.ones_like(s)) ** (1 / p),
-                    xp.zeros_like(s))
+    s = xp.sum(
+        xp.where(nonzero, xp.where(nonzero, r, xp.ones_like(r)) ** p, xp.zeros_like(r)),
+        axis=-1,
+        keepdims=True,
+    )
+    root = xp.where(nonzero_m, xp.where(nonzero_m, s, xp.ones_like(s)) ** (1 / p), xp.zeros_like(s))
     return xp.squeeze(m * root, axis=-1)
 
 
-def triplet_margin_loss(anchor: Array, positive: Array, negative: Array, *, margin: Any = 1.0,
-                        p: float = 2.0, eps: float = 1e-6, swap: bool = False,
-                        distance: str = "euclidean", weight: Array | None = None,
-                        reduction: str = "mean") -> Array:
+def triplet_margin_loss(
+    anchor: Array,
+    positive: Array,
+    negative: Array,
+    *,
+    margin: Any = 1.0,
+    p: float = 2.0,
+    eps: float = 1e-6,
+    swap: bool = False,
+    distance: str = "euclidean",
+    weight: Array | None = None,
+    reduction: str = "mean",
+) -> Array:
     r"""Triplet margin loss, :math:`\ell = \max(d(a, p) - d(a, n) + m, 0)`.
 
     ``distance="euclidean"`` follows ``torch.nn.functional.triplet_margin_loss`` exactly (the
@@ -245,22 +283,32 @@ def triplet_margin_loss(anchor: Array, positive: Array, negative: Array, *, marg
         5.0
     """
     xp, (ea, ep, en), _, out_dtype = _embeddings(
-        {"anchor": anchor, "positive": positive, "negative": negative}, None, None, weight,
-        reduction, margin=margin)
+        {"anchor": anchor, "positive": positive, "negative": negative},
+        None,
+        None,
+        weight,
+        reduction,
+        margin=margin,
+    )
     check_option("distance", distance, DISTANCES)
     m = hyperparameter(xp, "margin", margin, ea, low=0.0, low_inclusive=False)
     eps = number("eps", eps, low=0.0)
     p = number("p", p, low=0.0, low_inclusive=False, allow_inf=True)
     swap = flag("swap", swap)
     if distance == "cosine" and (p != 2.0 or eps != 1e-6):
-        raise ValueError(f"p and eps apply to distance='euclidean' only; got p={p}, eps={eps} "
-                         "with distance='cosine'")
+        raise ValueError(
+            f"p and eps apply to distance='euclidean' only; got p={p}, eps={eps} "
+            "with distance='cosine'"
+        )
     if distance == "euclidean":
+
         def dist(x: Array, z: Array) -> Array:
             return _p_norm(xp, x - z + eps, p)
     else:
+
         def dist(x: Array, z: Array) -> Array:
             return _distance(xp, x, z, "cosine")
+
     d_ap, d_an = dist(ea, ep), dist(ea, en)
     if swap:
         d_an = xp.minimum(d_an, dist(ep, en))
@@ -268,8 +316,15 @@ def triplet_margin_loss(anchor: Array, positive: Array, negative: Array, *, marg
     return reduce_loss(xp, loss, reduction=reduction, weight=weight, out_dtype=out_dtype)
 
 
-def cosine_embedding_loss(a: Array, b: Array, target: Array, *, margin: Any = 0.0,
-                          weight: Array | None = None, reduction: str = "mean") -> Array:
+def cosine_embedding_loss(
+    a: Array,
+    b: Array,
+    target: Array,
+    *,
+    margin: Any = 0.0,
+    weight: Array | None = None,
+    reduction: str = "mean",
+) -> Array:
     r"""Cosine embedding loss (torch semantics, the peer
     ``torch.nn.functional.cosine_embedding_loss``):
 
@@ -286,8 +341,9 @@ def cosine_embedding_loss(a: Array, b: Array, target: Array, *, margin: Any = 0.
         >>> cosine_embedding_loss(a, b, np.array([1, -1]), reduction="none").round(6).tolist()
         [0.292893, 0.707107]
     """
-    xp, (ea, eb), y, out_dtype = _embeddings({"a": a, "b": b}, "target", target, weight,
-                                              reduction, margin=margin)
+    xp, (ea, eb), y, out_dtype = _embeddings(
+        {"a": a, "b": b}, "target", target, weight, reduction, margin=margin
+    )
     m = hyperparameter(xp, "margin", margin, ea, low=-1.0, high=1.0)
     if not eager_all(xp, (y == 1) | (y == -1) | xp.isnan(y)):
         raise ValueError("target must hold 1 (similar) or -1 (dissimilar)")
@@ -320,7 +376,7 @@ def _suffix_logsumexp(xp: Namespace, x: Array) -> Array:
     n = x.shape[0]
     step = 1
     while step < n:
-        x = xp.concat([xp.logaddexp(x[:n - step], x[step:]), x[n - step:]])
+        x = xp.concat([xp.logaddexp(x[: n - step], x[step:]), x[n - step :]])
         step *= 2
     return x
 
@@ -351,10 +407,12 @@ def _ranked_logsumexp_loss(xp: Namespace, scaled: Array, scores: Array) -> Array
     return xp.where(undefined, const(xp, math.nan, loss), loss)
 
 
-def _cosent_inputs(a: Array, b: Array, scores: Array, scale: Any
-                   ) -> tuple[Namespace, Array, Array, Any, Any]:
-    xp, (ea, eb), _, out_dtype = _embeddings({"a": a, "b": b}, "scores", scores, None, None,
-                                             scale=scale)
+def _cosent_inputs(
+    a: Array, b: Array, scores: Array, scale: Any
+) -> tuple[Namespace, Array, Array, Any, Any]:
+    xp, (ea, eb), _, out_dtype = _embeddings(
+        {"a": a, "b": b}, "scores", scores, None, None, scale=scale
+    )
     if ea.ndim != 2:
         raise ValueError(f"a must have shape (N, D); got {tuple(a.shape)}")
     k = hyperparameter(xp, "scale", scale, ea, low=0.0, low_inclusive=False)
@@ -419,4 +477,3 @@ def angle_loss(a: Array, b: Array, scores: Array, *, scale: Any = 20.0) -> Array
     sin = xp.sum(na[:, half:] * nb[:, :half] - na[:, :half] * nb[:, half:], axis=1)
     sim = xp.abs(cos + sin)
     return finalize(xp, _ranked_logsumexp_loss(xp, k * sim, scores), out_dtype)
-

@@ -57,19 +57,25 @@ def _labels(xp: Namespace, pred: Array, target: Array) -> tuple[Array, Array, Ar
     if pred.ndim == target.ndim + 1:
         out_dtype, _ = compute_dtype(xp, pred, "pred")
         if tuple(pred.shape[:-1]) != tuple(target.shape):
-            raise ValueError(f"pred scores must have shape target.shape + (C,) = "
-                             f"{(*target.shape, '...')}; got {tuple(pred.shape)}")
+            raise ValueError(
+                f"pred scores must have shape target.shape + (C,) = "
+                f"{(*target.shape, '...')}; got {tuple(pred.shape)}"
+            )
         if pred.shape[-1] == 0:
-            raise ValueError(f"pred scores must have at least one class; got shape "
-                             f"{tuple(pred.shape)}")
+            raise ValueError(
+                f"pred scores must have at least one class; got shape {tuple(pred.shape)}"
+            )
         labels = as_dtype(xp, xp.argmax(pred, axis=-1), target.dtype)
         return labels, target, _nan_rows(xp, pred), out_dtype
     if tuple(pred.shape) != tuple(target.shape):
-        raise ValueError(f"pred must have the target's shape {tuple(target.shape)} (labels) or "
-                         f"that shape plus a class axis (scores); got {tuple(pred.shape)}")
+        raise ValueError(
+            f"pred must have the target's shape {tuple(target.shape)} (labels) or "
+            f"that shape plus a class axis (scores); got {tuple(pred.shape)}"
+        )
     if not xp.isdtype(pred.dtype, ("integral", "bool")):
-        raise TypeError(f"pred of the target's shape must hold labels (integer); got dtype "
-                        f"{pred.dtype}")
+        raise TypeError(
+            f"pred of the target's shape must hold labels (integer); got dtype {pred.dtype}"
+        )
     return as_dtype(xp, pred, target.dtype), target, None, default_float(xp, pred)
 
 
@@ -116,8 +122,7 @@ def accuracy(pred: Array, target: Array, *, weight: Array | None = None) -> Arra
     return _mean(xp, correct, weight, out_dtype)
 
 
-def top_k_accuracy(scores: Array, target: Array, *, k: int, weight: Array | None = None
-                   ) -> Array:
+def top_k_accuracy(scores: Array, target: Array, *, k: int, weight: Array | None = None) -> Array:
     r"""Fraction of rows whose label is among the ``k`` highest scores.
 
     Ties follow ``sklearn.metrics.top_k_accuracy_score`` (the peer), which sorts stably and
@@ -140,8 +145,10 @@ def top_k_accuracy(scores: Array, target: Array, *, k: int, weight: Array | None
     out_dtype, dtype = compute_dtype(xp, scores, "scores")
     target = _integer_target(xp, target)
     if scores.ndim != 2 or tuple(target.shape) != (scores.shape[0],):
-        raise ValueError(f"scores must have shape (N, C) and target (N,); got "
-                         f"{tuple(scores.shape)} and {tuple(target.shape)}")
+        raise ValueError(
+            f"scores must have shape (N, C) and target (N,); got "
+            f"{tuple(scores.shape)} and {tuple(target.shape)}"
+        )
     C = scores.shape[1]
     k = integer("k", k)
     if not 1 <= k <= C:
@@ -157,9 +164,14 @@ def top_k_accuracy(scores: Array, target: Array, *, k: int, weight: Array | None
     return _mean(xp, hit, weight, out_dtype)
 
 
-def precision_recall_f1(pred: Array, target: Array, *, num_classes: int,
-                        average: str = "micro", weight: Array | None = None
-                        ) -> tuple[Array, Array, Array]:
+def precision_recall_f1(
+    pred: Array,
+    target: Array,
+    *,
+    num_classes: int,
+    average: str = "micro",
+    weight: Array | None = None,
+) -> tuple[Array, Array, Array]:
     r"""``(precision, recall, f1)`` over ``num_classes`` single-label classes.
 
     Per class :math:`c`: :math:`P_c = TP_c / \#\{\hat y = c\}`, :math:`R_c = TP_c / \#\{y = c\}`,
@@ -183,8 +195,7 @@ def precision_recall_f1(pred: Array, target: Array, *, num_classes: int,
     check_option("average", average, ("micro", "macro", "weighted"))
     num_classes = integer("num_classes", num_classes, low=1)
     if pred.ndim == target.ndim + 1 and pred.shape[-1] != num_classes:
-        raise ValueError(f"pred scores have {pred.shape[-1]} classes; num_classes is "
-                         f"{num_classes}")
+        raise ValueError(f"pred scores have {pred.shape[-1]} classes; num_classes is {num_classes}")
     _sample_weight(xp, weight, tuple(target.shape))
     _check_labels(xp, target, num_classes, None)
     _check_labels(xp, labels, num_classes, None)
@@ -216,9 +227,9 @@ def precision_recall_f1(pred: Array, target: Array, *, num_classes: int,
     undefined = None if nan is None else xp.any(nan)
     if math.prod(target.shape) == 0:
         undefined = xp.asarray(True, device=device_of(labels))
-    return tuple(finalize(xp, _with_nan(xp, v, undefined), out_dtype)
-                 for v in (precision, recall, f1))
-
+    return tuple(
+        finalize(xp, _with_nan(xp, v, undefined), out_dtype) for v in (precision, recall, f1)
+    )
 
 
 def log_loss(probs: Array, target: Array, *, weight: Array | None = None) -> Array:
@@ -245,8 +256,10 @@ def log_loss(probs: Array, target: Array, *, weight: Array | None = None) -> Arr
     target = _integer_target(xp, target)
     n = tuple(target.shape)
     if target.ndim != 1 or tuple(probs.shape[:1]) != n or probs.ndim not in (1, 2):
-        raise ValueError(f"probs must have shape (N,) or (N, C) and target (N,); got "
-                         f"{tuple(probs.shape)} and {n}")
+        raise ValueError(
+            f"probs must have shape (N,) or (N, C) and target (N,); got "
+            f"{tuple(probs.shape)} and {n}"
+        )
     _sample_weight(xp, weight, n)
     p = as_dtype(xp, probs, dtype)
     outside = (p < 0) | (p > 1)
@@ -289,8 +302,10 @@ def roc_auc(scores: Array, target: Array) -> Array:
     if not xp.isdtype(target.dtype, ("integral", "bool", "real floating")):
         raise TypeError(f"target must hold binary labels; got dtype {target.dtype}")
     if scores.ndim != 1 or tuple(target.shape) != tuple(scores.shape):
-        raise ValueError(f"scores and target must have the same shape (N,); got "
-                         f"{tuple(scores.shape)} and {tuple(target.shape)}")
+        raise ValueError(
+            f"scores and target must have the same shape (N,); got "
+            f"{tuple(scores.shape)} and {tuple(target.shape)}"
+        )
     s = as_dtype(xp, scores, dtype)
     y = as_dtype(xp, target, dtype)
     binary = (y == 0) | (y == 1)

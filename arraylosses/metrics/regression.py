@@ -55,8 +55,9 @@ class _Columns(NamedTuple):
     out_dtype: Any
 
 
-def _columns(pred: Array, target: Array, weight: Array | None, multioutput: Any,
-             options: tuple[str, ...]) -> _Columns:
+def _columns(
+    pred: Array, target: Array, weight: Array | None, multioutput: Any, options: tuple[str, ...]
+) -> _Columns:
     arrays = {"multioutput": multioutput} if hasattr(multioutput, "shape") else {}
     xp = namespace(pred=pred, target=target, weight=weight, **arrays)
     out_dtype, dtype = compute_dtype(xp, pred, "pred")
@@ -79,8 +80,9 @@ def _columns(pred: Array, target: Array, weight: Array | None, multioutput: Any,
     if arrays:
         k = p.shape[1]
         if multioutput.ndim != 1 or multioutput.shape[0] != k:
-            raise ValueError(f"multioutput weights must have shape ({k},); got "
-                             f"{tuple(multioutput.shape)}")
+            raise ValueError(
+                f"multioutput weights must have shape ({k},); got {tuple(multioutput.shape)}"
+            )
     else:
         check_option("multioutput", multioutput, options)
     return _Columns(xp, p, t, w, out_dtype)
@@ -107,8 +109,9 @@ def _combine(c: _Columns, scores: Array, multioutput: Any) -> Array:
     return finalize(xp, out, c.out_dtype)
 
 
-def mean_squared_error(pred: Array, target: Array, *, weight: Array | None = None,
-                       multioutput: Any = "uniform_average") -> Array:
+def mean_squared_error(
+    pred: Array, target: Array, *, weight: Array | None = None, multioutput: Any = "uniform_average"
+) -> Array:
     r"""MSE, :math:`\frac{\sum_i w_i (p_i - t_i)^2}{\sum_i w_i}` per output.
 
     Peer: ``sklearn.metrics.mean_squared_error(target, pred)``.
@@ -124,8 +127,9 @@ def mean_squared_error(pred: Array, target: Array, *, weight: Array | None = Non
     return _combine(c, _average(c.xp, r * r, c.weight), multioutput)
 
 
-def root_mean_squared_error(pred: Array, target: Array, *, weight: Array | None = None,
-                            multioutput: Any = "uniform_average") -> Array:
+def root_mean_squared_error(
+    pred: Array, target: Array, *, weight: Array | None = None, multioutput: Any = "uniform_average"
+) -> Array:
     r"""RMSE: the square root of each output's MSE, then averaged over outputs (as sklearn).
 
     Peer: ``sklearn.metrics.root_mean_squared_error(target, pred)``.
@@ -141,8 +145,9 @@ def root_mean_squared_error(pred: Array, target: Array, *, weight: Array | None 
     return _combine(c, c.xp.sqrt(_average(c.xp, r * r, c.weight)), multioutput)
 
 
-def mean_absolute_error(pred: Array, target: Array, *, weight: Array | None = None,
-                        multioutput: Any = "uniform_average") -> Array:
+def mean_absolute_error(
+    pred: Array, target: Array, *, weight: Array | None = None, multioutput: Any = "uniform_average"
+) -> Array:
     r"""MAE, :math:`\frac{\sum_i w_i |p_i - t_i|}{\sum_i w_i}` per output.
 
     Peer: ``sklearn.metrics.mean_absolute_error(target, pred)``.
@@ -157,8 +162,9 @@ def mean_absolute_error(pred: Array, target: Array, *, weight: Array | None = No
     return _combine(c, _average(c.xp, c.xp.abs(c.pred - c.target), c.weight), multioutput)
 
 
-def mean_absolute_percentage_error(pred: Array, target: Array, *, weight: Array | None = None,
-                                   multioutput: Any = "uniform_average") -> Array:
+def mean_absolute_percentage_error(
+    pred: Array, target: Array, *, weight: Array | None = None, multioutput: Any = "uniform_average"
+) -> Array:
     r"""MAPE, :math:`|p - t| / \max(|t|, \epsilon)` averaged, with sklearn's
     :math:`\epsilon` = float64 machine epsilon (whatever the dtype). A fraction, not a percent.
 
@@ -178,8 +184,9 @@ def mean_absolute_percentage_error(pred: Array, target: Array, *, weight: Array 
     return _combine(c, _average(xp, ape, c.weight), multioutput)
 
 
-def _explained_fraction(c: _Columns, numerator: Array, denominator: Array, multioutput: Any,
-                        force_finite: bool) -> Array:
+def _explained_fraction(
+    c: _Columns, numerator: Array, denominator: Array, multioutput: Any, force_finite: bool
+) -> Array:
     """``1 - num/den`` per output, sklearn's ``force_finite`` rule, then ``multioutput``.
 
     A constant target (``den = 0``): with force_finite, a perfect prediction (``num = 0``)
@@ -194,8 +201,9 @@ def _explained_fraction(c: _Columns, numerator: Array, denominator: Array, multi
     if force_finite:
         constant = xp.where(numerator == 0, xp.ones_like(fraction), xp.zeros_like(fraction))
     else:
-        constant = xp.where(numerator == 0, xp.full_like(fraction, math.nan),
-                            xp.full_like(fraction, -math.inf))
+        constant = xp.where(
+            numerator == 0, xp.full_like(fraction, math.nan), xp.full_like(fraction, -math.inf)
+        )
     scores = xp.where(nonzero_den, fraction, constant)
     nan = xp.isnan(numerator) | xp.isnan(denominator)
     scores = xp.where(nan, xp.full_like(scores, math.nan), scores)
@@ -214,8 +222,14 @@ def _explained_fraction(c: _Columns, numerator: Array, denominator: Array, multi
     return _combine(c, scores, multioutput)
 
 
-def r2_score(pred: Array, target: Array, *, weight: Array | None = None,
-             multioutput: Any = "uniform_average", force_finite: bool = True) -> Array:
+def r2_score(
+    pred: Array,
+    target: Array,
+    *,
+    weight: Array | None = None,
+    multioutput: Any = "uniform_average",
+    force_finite: bool = True,
+) -> Array:
     r"""Coefficient of determination per output,
 
     .. math:: R^2 = 1 - \frac{\sum_i w_i (t_i - p_i)^2}{\sum_i w_i (t_i - \bar t_w)^2}
@@ -244,9 +258,14 @@ def r2_score(pred: Array, target: Array, *, weight: Array | None = None,
     return _explained_fraction(c, numerator, denominator, multioutput, force_finite)
 
 
-def explained_variance_score(pred: Array, target: Array, *, weight: Array | None = None,
-                             multioutput: Any = "uniform_average",
-                             force_finite: bool = True) -> Array:
+def explained_variance_score(
+    pred: Array,
+    target: Array,
+    *,
+    weight: Array | None = None,
+    multioutput: Any = "uniform_average",
+    force_finite: bool = True,
+) -> Array:
     r"""Explained variance per output, :math:`1 - \mathrm{Var}_w[t - p] / \mathrm{Var}_w[t]`.
 
     Differs from :func:`r2_score` only in centring the residuals (a constant bias is not

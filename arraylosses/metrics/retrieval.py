@@ -58,8 +58,14 @@ class _Ranked(NamedTuple):
     out_dtype: Any
 
 
-def _rank(scores: Array, relevance: Array, k: Any, empty_target_action: str,
-          reduction: str, finite_relevance: bool = False) -> _Ranked:
+def _rank(
+    scores: Array,
+    relevance: Array,
+    k: Any,
+    empty_target_action: str,
+    reduction: str,
+    finite_relevance: bool = False,
+) -> _Ranked:
     """Validate, then rank each query's relevance by descending score.
 
     Queries whose scores or relevance hold NaN (or, with ``finite_relevance``, an infinite
@@ -71,14 +77,17 @@ def _rank(scores: Array, relevance: Array, k: Any, empty_target_action: str,
     if scores.ndim != 2:
         raise ValueError(f"scores must have shape (Q, M); got {tuple(scores.shape)}")
     if tuple(relevance.shape) != tuple(scores.shape):
-        raise ValueError(f"relevance must have the shape of scores {tuple(scores.shape)}; got "
-                         f"{tuple(relevance.shape)}")
+        raise ValueError(
+            f"relevance must have the shape of scores {tuple(scores.shape)}; got "
+            f"{tuple(relevance.shape)}"
+        )
     if not xp.isdtype(relevance.dtype, ("real floating", "integral", "bool")):
         raise TypeError(f"relevance must be real or boolean; got dtype {relevance.dtype}")
     m = scores.shape[1]
     if m == 0:
-        raise ValueError(f"scores must hold at least one candidate; got shape "
-                         f"{tuple(scores.shape)}")
+        raise ValueError(
+            f"scores must hold at least one candidate; got shape {tuple(scores.shape)}"
+        )
     if k is None:
         k = m
     k = integer("k", k)
@@ -126,9 +135,14 @@ def _hits(r: _Ranked) -> Array:
     return xp.astype(top > 0, top.dtype)
 
 
-
-def recall_at_k(scores: Array, relevance: Array, *, k: int | None = None,
-                empty_target_action: str = "neg", reduction: str = "mean") -> Array:
+def recall_at_k(
+    scores: Array,
+    relevance: Array,
+    *,
+    k: int | None = None,
+    empty_target_action: str = "neg",
+    reduction: str = "mean",
+) -> Array:
     r"""Recall@k: the fraction of a query's relevant candidates ranked in its top k.
 
     Peer: ``torchmetrics.functional.retrieval.retrieval_recall(top_k=k)`` per query.
@@ -141,12 +155,19 @@ def recall_at_k(scores: Array, relevance: Array, *, k: int | None = None,
     r = _rank(scores, relevance, k, empty_target_action, reduction)
     xp = r.xp
     total = xp.sum(xp.astype(r.ideal > 0, r.ideal.dtype), axis=1)
-    return _finish(r, safe_divide(xp, xp.sum(_hits(r), axis=1), total), empty_target_action,
-                   reduction)
+    return _finish(
+        r, safe_divide(xp, xp.sum(_hits(r), axis=1), total), empty_target_action, reduction
+    )
 
 
-def precision_at_k(scores: Array, relevance: Array, *, k: int | None = None,
-                   empty_target_action: str = "neg", reduction: str = "mean") -> Array:
+def precision_at_k(
+    scores: Array,
+    relevance: Array,
+    *,
+    k: int | None = None,
+    empty_target_action: str = "neg",
+    reduction: str = "mean",
+) -> Array:
     r"""Precision@k: the fraction of a query's top k candidates that are relevant.
 
     Peer: ``torchmetrics.functional.retrieval.retrieval_precision(top_k=k)`` per query.
@@ -160,8 +181,14 @@ def precision_at_k(scores: Array, relevance: Array, *, k: int | None = None,
     return _finish(r, r.xp.sum(_hits(r), axis=1) / r.k, empty_target_action, reduction)
 
 
-def hit_rate_at_k(scores: Array, relevance: Array, *, k: int | None = None,
-                  empty_target_action: str = "neg", reduction: str = "mean") -> Array:
+def hit_rate_at_k(
+    scores: Array,
+    relevance: Array,
+    *,
+    k: int | None = None,
+    empty_target_action: str = "neg",
+    reduction: str = "mean",
+) -> Array:
     r"""Hit rate@k: 1 if any relevant candidate is ranked in the top k, else 0.
 
     Peer: ``torchmetrics.functional.retrieval.retrieval_hit_rate(top_k=k)`` per query.
@@ -177,8 +204,14 @@ def hit_rate_at_k(scores: Array, relevance: Array, *, k: int | None = None,
     return _finish(r, hit, empty_target_action, reduction)
 
 
-def mrr(scores: Array, relevance: Array, *, k: int | None = None,
-        empty_target_action: str = "neg", reduction: str = "mean") -> Array:
+def mrr(
+    scores: Array,
+    relevance: Array,
+    *,
+    k: int | None = None,
+    empty_target_action: str = "neg",
+    reduction: str = "mean",
+) -> Array:
     r"""Mean reciprocal rank: :math:`1 / \mathrm{rank}` of the first relevant candidate
     (1-based), 0 if none is ranked in the top k (``k=None``: all candidates).
 
@@ -205,9 +238,15 @@ def _discounts(xp: Namespace, like: Array, k: int) -> Array:
     return LOG_2 / xp.log(ranks + 1)
 
 
-def ndcg_at_k(scores: Array, relevance: Array, *, k: int | None = None,
-              gain: str = "linear", empty_target_action: str = "neg",
-              reduction: str = "mean") -> Array:
+def ndcg_at_k(
+    scores: Array,
+    relevance: Array,
+    *,
+    k: int | None = None,
+    gain: str = "linear",
+    empty_target_action: str = "neg",
+    reduction: str = "mean",
+) -> Array:
     r"""Normalised DCG@k: :math:`\mathrm{DCG}_k / \mathrm{IDCG}_k` with
     :math:`\mathrm{DCG}_k = \sum_{r=1}^{k} g(\mathrm{rel}_r) / \log_2(r + 1)` and IDCG the DCG of
     the ideal ordering. ``gain="linear"``: :math:`g(x) = x` (scikit-learn, torchmetrics, the
@@ -241,8 +280,14 @@ def ndcg_at_k(scores: Array, relevance: Array, *, k: int | None = None,
     return _finish(r, safe_divide(xp, dcg, idcg), empty_target_action, reduction)
 
 
-def map_at_k(scores: Array, relevance: Array, *, k: int | None = None,
-             empty_target_action: str = "neg", reduction: str = "mean") -> Array:
+def map_at_k(
+    scores: Array,
+    relevance: Array,
+    *,
+    k: int | None = None,
+    empty_target_action: str = "neg",
+    reduction: str = "mean",
+) -> Array:
     r"""Mean average precision@k, torchmetrics' definition: the mean, over the relevant
     candidates ranked in the top k, of the precision at each one's rank (0 if none is there).
 
@@ -259,5 +304,6 @@ def map_at_k(scores: Array, relevance: Array, *, k: int | None = None,
     ranks = xp.arange(1, r.k + 1, dtype=hits.dtype, device=device_of(hits))
     found = xp.cumulative_sum(hits, axis=1)
     precision_at_hits = xp.sum(hits * found / ranks, axis=1)
-    return _finish(r, safe_divide(xp, precision_at_hits, xp.sum(hits, axis=1)),
-                   empty_target_action, reduction)
+    return _finish(
+        r, safe_divide(xp, precision_at_hits, xp.sum(hits, axis=1)), empty_target_action, reduction
+    )

@@ -9,8 +9,9 @@ from ..similarity import _rowwise_cosine
 __all__ = ["mean_cosine_similarity"]
 
 
-def mean_cosine_similarity(pred: Array, target: Array, *, axis: int = -1, eps: float = 1e-8,
-                           weight: Array | None = None) -> Array:
+def mean_cosine_similarity(
+    pred: Array, target: Array, *, axis: int = -1, eps: float = 1e-8, weight: Array | None = None
+) -> Array:
     r"""Mean over rows of :math:`\cos(p_i, t_i)`, the norms clamped at ``eps``.
 
     Peer: ``torchmetrics.CosineSimilarity(reduction="mean")`` (its default ``"sum"`` adds the

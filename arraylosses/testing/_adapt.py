@@ -13,11 +13,16 @@ __all__ = ["adapt"]
 _REDUCTIONS = ("mean", "sum")
 
 
-def adapt(fn: Callable[..., Any], *, args: Sequence[int] | Callable[..., Any] | None = None,
-          kwargs_map: Mapping[str, str | None] | None = None,
-          extra_kwargs: Mapping[str, Any] | None = None, one_hot: int | None = None,
-          num_classes: int | None = None, reduction: str | Callable[[Any], Any] | None = None,
-          ) -> Callable[..., Any]:
+def adapt(
+    fn: Callable[..., Any],
+    *,
+    args: Sequence[int] | Callable[..., Any] | None = None,
+    kwargs_map: Mapping[str, str | None] | None = None,
+    extra_kwargs: Mapping[str, Any] | None = None,
+    one_hot: int | None = None,
+    num_classes: int | None = None,
+    reduction: str | Callable[[Any], Any] | None = None,
+) -> Callable[..., Any]:
     """``fn`` (a peer's loss) wrapped to take our arguments, for :func:`crosscheck`.
 
     Args:
@@ -47,8 +52,9 @@ def adapt(fn: Callable[..., Any], *, args: Sequence[int] | Callable[..., Any] | 
         5.0
     """
     if isinstance(reduction, str) and reduction not in _REDUCTIONS:
-        raise ValueError(f"reduction must be one of {_REDUCTIONS}, a callable or None; "
-                         f"got {reduction!r}")
+        raise ValueError(
+            f"reduction must be one of {_REDUCTIONS}, a callable or None; got {reduction!r}"
+        )
     if args is not None and not callable(args) and not all(isinstance(i, int) for i in args):
         raise TypeError(f"args must be a sequence of positions or a callable; got {args!r}")
     renames = dict(kwargs_map or {})

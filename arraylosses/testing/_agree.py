@@ -14,20 +14,26 @@ from ._compare import assert_close, max_errors
 __all__ = ["assert_backends_agree"]
 
 
-def _on(backend: Backend, dtype: str, arrays: Sequence[Any], params: dict[str, Any]
-        ) -> tuple[list[Any], dict[str, Any]]:
+def _on(
+    backend: Backend, dtype: str, arrays: Sequence[Any], params: dict[str, Any]
+) -> tuple[list[Any], dict[str, Any]]:
     """The NumPy ``arrays`` and array ``params`` on ``backend``, floating ones in ``dtype``."""
     args = [backend.asarray(a, dtype) for a in arrays]
-    kwargs = {k: backend.asarray(v, dtype) if isinstance(v, np.ndarray) else v
-              for k, v in params.items()}
+    kwargs = {
+        k: backend.asarray(v, dtype) if isinstance(v, np.ndarray) else v for k, v in params.items()
+    }
     return args, kwargs
 
 
-def assert_backends_agree(fn: Callable[..., Any], *arrays: Any,
-                          backends: Sequence[str] | None = None,
-                          dtypes: Sequence[str] = ("float32", "float64"),
-                          rtol: float | None = None, atol: float | None = None,
-                          **params: Any) -> dict[str, float]:
+def assert_backends_agree(
+    fn: Callable[..., Any],
+    *arrays: Any,
+    backends: Sequence[str] | None = None,
+    dtypes: Sequence[str] = ("float32", "float64"),
+    rtol: float | None = None,
+    atol: float | None = None,
+    **params: Any,
+) -> dict[str, float]:
     """Run ``fn(*arrays, **params)`` on every available backend and dtype and compare each
     result with the NumPy float64 result.
 
@@ -61,8 +67,17 @@ def assert_backends_agree(fn: Callable[..., Any], *arrays: Any,
             cell = f"{backend.name}/{dtype}"
             try:
                 with backend.context(dtype):
-                    report[cell] = _agree(fn, backend, dtype, arrays, params, expected,
-                                          rtol=rtol, atol=atol, err_msg=cell)
+                    report[cell] = _agree(
+                        fn,
+                        backend,
+                        dtype,
+                        arrays,
+                        params,
+                        expected,
+                        rtol=rtol,
+                        atol=atol,
+                        err_msg=cell,
+                    )
             except Exception as err:  # every cell is reported, not just the first failure
                 failures.append(f"{cell}: {type(err).__name__}: {err}")
     if failures:
@@ -70,9 +85,18 @@ def assert_backends_agree(fn: Callable[..., Any], *arrays: Any,
     return report
 
 
-def _agree(fn: Callable[..., Any], backend: Backend, dtype: str, arrays: Sequence[Any],
-           params: dict[str, Any], expected: list[np.ndarray], *, rtol: float | None,
-           atol: float | None, err_msg: str) -> float:
+def _agree(
+    fn: Callable[..., Any],
+    backend: Backend,
+    dtype: str,
+    arrays: Sequence[Any],
+    params: dict[str, Any],
+    expected: list[np.ndarray],
+    *,
+    rtol: float | None,
+    atol: float | None,
+    err_msg: str,
+) -> float:
     """One cell of :func:`assert_backends_agree`: its worst relative error, or raises."""
     args, kwargs = _on(backend, dtype, arrays, params)
     floating = [x for x in args if backend.xp.isdtype(x.dtype, "real floating")]
@@ -80,7 +104,14 @@ def _agree(fn: Callable[..., Any], backend: Backend, dtype: str, arrays: Sequenc
     if len(results) != len(expected):
         raise AssertionError(f"{len(results)} results, expected {len(expected)}")
     for part, e in zip(results, expected, strict=True):
-        assert_close(part, e, rtol=rtol, atol=atol, xp=backend.xp,
-                     dtype=floating[0].dtype if floating else None,
-                     device=backend.device if backend.device_checked else None, err_msg=err_msg)
+        assert_close(
+            part,
+            e,
+            rtol=rtol,
+            atol=atol,
+            xp=backend.xp,
+            dtype=floating[0].dtype if floating else None,
+            device=backend.device if backend.device_checked else None,
+            err_msg=err_msg,
+        )
     return max(max_errors(to_numpy(r), e)[1] for r, e in zip(results, expected, strict=True))

@@ -14,8 +14,13 @@ import numpy as np
 
 from ._backends import Backend, dtype_name, to_numpy
 
-__all__ = ["ValueAndGrads", "finite_difference_gradient", "finite_differences", "parts",
-           "value_and_grads"]
+__all__ = [
+    "ValueAndGrads",
+    "finite_difference_gradient",
+    "finite_differences",
+    "parts",
+    "value_and_grads",
+]
 
 Where = int | str  # a positional index or a keyword name
 
@@ -34,13 +39,16 @@ def _cotangents(cotangent: int | Sequence[Any], outs: list[Any]) -> list[np.ndar
         return [rng.uniform(0.5, 1.5, size=s) for s in shapes]
     cots = [np.asarray(c, dtype=np.float64) for c in cotangent]
     if [c.shape for c in cots] != shapes:
-        raise ValueError(f"cotangent shapes {[c.shape for c in cots]} do not match the result "
-                         f"parts' shapes {shapes}")
+        raise ValueError(
+            f"cotangent shapes {[c.shape for c in cots]} do not match the result "
+            f"parts' shapes {shapes}"
+        )
     return cots
 
 
-def _substitute(args: Sequence[Any], kwargs: dict[str, Any], wrt: Sequence[Where],
-                values: Sequence[Any]) -> tuple[list[Any], dict[str, Any]]:
+def _substitute(
+    args: Sequence[Any], kwargs: dict[str, Any], wrt: Sequence[Where], values: Sequence[Any]
+) -> tuple[list[Any], dict[str, Any]]:
     args_l, kwargs_d = list(args), dict(kwargs)
     for w, v in zip(wrt, values, strict=True):
         if isinstance(w, int):
@@ -66,9 +74,15 @@ class ValueAndGrads(NamedTuple):
     dtypes: list[str]
 
 
-def value_and_grads(fn: Callable[..., Any], backend: Backend, args: Sequence[Any],
-                    kwargs: dict[str, Any] | None = None, *, wrt: Sequence[Where] = (),
-                    cotangent: int | Sequence[Any] = 0) -> ValueAndGrads:
+def value_and_grads(
+    fn: Callable[..., Any],
+    backend: Backend,
+    args: Sequence[Any],
+    kwargs: dict[str, Any] | None = None,
+    *,
+    wrt: Sequence[Where] = (),
+    cotangent: int | Sequence[Any] = 0,
+) -> ValueAndGrads:
     """Call ``fn(*args, **kwargs)`` (arrays already on ``backend``) once, and differentiate
     ``Σ_k Σ out_k·c_k`` with respect to the inputs ``wrt`` (positions or keyword names) by
     the backend's autodiff: ``torch.autograd.grad`` or ``jax.vjp``.
@@ -99,34 +113,52 @@ def value_and_grads(fn: Callable[..., Any], backend: Backend, args: Sequence[Any
     raise ValueError(f"{backend.name} does not differentiate; pass wrt=()")
 
 
-def _result(outs: list[Any], grads: list[np.ndarray | None], cots: list[np.ndarray]
-            ) -> ValueAndGrads:
-    return ValueAndGrads([to_numpy(o) for o in outs], grads, cots,
-                         [dtype_name(to_numpy(o)) if isinstance(o, (int, float)) else
-                          dtype_name(o) for o in outs])
+def _result(
+    outs: list[Any], grads: list[np.ndarray | None], cots: list[np.ndarray]
+) -> ValueAndGrads:
+    return ValueAndGrads(
+        [to_numpy(o) for o in outs],
+        grads,
+        cots,
+        [dtype_name(to_numpy(o)) if isinstance(o, (int, float)) else dtype_name(o) for o in outs],
+    )
 
 
-def _torch(fn: Callable[..., Any], backend: Backend, args: Sequence[Any],
-           kwargs: dict[str, Any], wrt: Sequence[Where], cotangent: int | Sequence[Any]
-           ) -> ValueAndGrads:
+def _torch(
+    fn: Callable[..., Any],
+    backend: Backend,
+    args: Sequence[Any],
+    kwargs: dict[str, Any],
+    wrt: Sequence[Where],
+    cotangent: int | Sequence[Any],
+) -> ValueAndGrads:
     import torch
 
     leaves = [_pick(args, kwargs, w).detach().clone().requires_grad_(True) for w in wrt]
     a, k = _substitute(args, kwargs, wrt, leaves)
     outs = parts(fn(*a, **k))
     cots = _cotangents(cotangent, outs)
-    tracked = [(o, backend.asarray(c, dtype_name(o))) for o, c in zip(outs, cots, strict=True)
-               if isinstance(o, torch.Tensor) and o.requires_grad]
+    tracked = [
+        (o, backend.asarray(c, dtype_name(o)))
+        for o, c in zip(outs, cots, strict=True)
+        if isinstance(o, torch.Tensor) and o.requires_grad
+    ]
     grads: Sequence[Any] = [None] * len(leaves)
     if tracked:
-        grads = torch.autograd.grad([o for o, _ in tracked], leaves,
-                                    grad_outputs=[c for _, c in tracked], allow_unused=True)
+        grads = torch.autograd.grad(
+            [o for o, _ in tracked], leaves, grad_outputs=[c for _, c in tracked], allow_unused=True
+        )
     return _result(outs, [None if g is None else to_numpy(g) for g in grads], cots)
 
 
-def _jax(fn: Callable[..., Any], backend: Backend, args: Sequence[Any],
-         kwargs: dict[str, Any], wrt: Sequence[Where], cotangent: int | Sequence[Any]
-         ) -> ValueAndGrads:
+def _jax(
+    fn: Callable[..., Any],
+    backend: Backend,
+    args: Sequence[Any],
+    kwargs: dict[str, Any],
+    wrt: Sequence[Where],
+    cotangent: int | Sequence[Any],
+) -> ValueAndGrads:
     import jax
     import jax.numpy as jnp
 
@@ -137,15 +169,19 @@ def _jax(fn: Callable[..., Any], backend: Backend, args: Sequence[Any],
     result, vjp = jax.vjp(of_inputs, *(_pick(args, kwargs, w) for w in wrt))
     outs, tree = jax.tree_util.tree_flatten(result)
     cots = _cotangents(cotangent, outs)
-    seeds = [backend.asarray(c, dtype_name(o)) if jnp.issubdtype(o.dtype, jnp.inexact)
-             else np.zeros(o.shape, dtype=jax.dtypes.float0) for o, c in zip(outs, cots,
-                                                                             strict=True)]
+    seeds = [
+        backend.asarray(c, dtype_name(o))
+        if jnp.issubdtype(o.dtype, jnp.inexact)
+        else np.zeros(o.shape, dtype=jax.dtypes.float0)
+        for o, c in zip(outs, cots, strict=True)
+    ]
     grads = vjp(jax.tree_util.tree_unflatten(tree, seeds))
     return _result(outs, [to_numpy(g) for g in grads], cots)
 
 
-def finite_difference_gradient(f: Callable[[list[np.ndarray]], float],
-                               values: list[np.ndarray], step: float = 1e-6) -> list[np.ndarray]:
+def finite_difference_gradient(
+    f: Callable[[list[np.ndarray]], float], values: list[np.ndarray], step: float = 1e-6
+) -> list[np.ndarray]:
     """Central differences of the scalar ``f(values)`` with respect to each array in
     ``values``, with step ``step·max(1, |x|)`` per element."""
     grads = []
@@ -162,9 +198,15 @@ def finite_difference_gradient(f: Callable[[list[np.ndarray]], float],
     return grads
 
 
-def finite_differences(fn: Callable[..., Any], args: Sequence[Any],
-                       kwargs: dict[str, Any] | None = None, *, wrt: Sequence[Where],
-                       cotangent: Sequence[Any], step: float = 1e-6) -> list[np.ndarray]:
+def finite_differences(
+    fn: Callable[..., Any],
+    args: Sequence[Any],
+    kwargs: dict[str, Any] | None = None,
+    *,
+    wrt: Sequence[Where],
+    cotangent: Sequence[Any],
+    step: float = 1e-6,
+) -> list[np.ndarray]:
     """:func:`value_and_grads`' gradients by central differences instead of autodiff:
     ``fn`` is called on NumPy arrays (floating ones in float64), the backend-independent
     reference for the gradients of ``Σ_k Σ out_k·c_k``."""
@@ -180,8 +222,12 @@ def finite_differences(fn: Callable[..., Any], args: Sequence[Any],
     def objective(values: list[np.ndarray]) -> float:
         a, k = _substitute(args64, kwargs64, wrt, values)
         outs = parts(fn(*a, **k))
-        return float(sum(np.sum(np.asarray(o, dtype=np.float64) * c)
-                         for o, c in zip(outs, cots, strict=True)))
+        return float(
+            sum(
+                np.sum(np.asarray(o, dtype=np.float64) * c) for o, c in zip(outs, cots, strict=True)
+            )
+        )
 
     return finite_difference_gradient(
-        objective, [np.array(_pick(args64, kwargs64, w), dtype=np.float64) for w in wrt], step)
+        objective, [np.array(_pick(args64, kwargs64, w), dtype=np.float64) for w in wrt], step
+    )

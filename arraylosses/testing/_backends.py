@@ -18,8 +18,15 @@ import numpy as np
 
 from .._backend import use_native_kernels
 
-__all__ = ["BACKENDS", "Backend", "BackendUnavailable", "available_backends", "generic_kernels",
-           "jax_context", "to_numpy"]
+__all__ = [
+    "BACKENDS",
+    "Backend",
+    "BackendUnavailable",
+    "available_backends",
+    "generic_kernels",
+    "jax_context",
+    "to_numpy",
+]
 
 
 class BackendUnavailable(RuntimeError):
@@ -169,8 +176,10 @@ class Backend:
         else:
             out = xp.asarray(x, dtype=target, device=dev)
         if out.dtype != target:
-            raise RuntimeError(f"{self.name}: asked for {dtype}, got {dtype_name(out)} (for "
-                               f"JAX float64, make the array inside backend.context('float64'))")
+            raise RuntimeError(
+                f"{self.name}: asked for {dtype}, got {dtype_name(out)} (for "
+                f"JAX float64, make the array inside backend.context('float64'))"
+            )
         return out
 
     def to_numpy(self, x: Any) -> np.ndarray:
@@ -236,25 +245,58 @@ _HALF = ("float16", "bfloat16")
 BACKENDS: dict[str, Backend] = {
     b.name: b
     for b in (
-        Backend(name="numpy", loader=_load_numpy, dtypes=("float16", "float32", "float64"),
-                differentiable=False),
-        Backend(name="array_api_strict", loader=_load_strict("CPU_DEVICE"),
-                dtypes=("float32", "float64"), differentiable=False),
+        Backend(
+            name="numpy",
+            loader=_load_numpy,
+            dtypes=("float16", "float32", "float64"),
+            differentiable=False,
+        ),
+        Backend(
+            name="array_api_strict",
+            loader=_load_strict("CPU_DEVICE"),
+            dtypes=("float32", "float64"),
+            differentiable=False,
+        ),
         # a non-default device (results must stay there) and no boolean indexing or
         # data-dependent shapes: what passes here also traces under jax.jit
-        Backend(name="array_api_strict-device1", loader=_load_strict("device1"),
-                dtypes=("float32", "float64"), differentiable=False,
-                strict_flags={"boolean_indexing": False, "data_dependent_shapes": False}),
-        Backend(name="torch", loader=_load_torch("cpu"), dtypes=(*_HALF, "float32", "float64"),
-                differentiable=True),
-        Backend(name="jax", loader=_load_jax("cpu"), dtypes=(*_HALF, "float32", "float64"),
-                differentiable=True),
-        Backend(name="cupy", loader=_load_cupy, dtypes=("float16", "float32", "float64"),
-                differentiable=False, device_checked=False),
-        Backend(name="torch-cuda", loader=_load_torch("cuda"),
-                dtypes=(*_HALF, "float32", "float64"), differentiable=True),
-        Backend(name="jax-gpu", loader=_load_jax("gpu"), dtypes=(*_HALF, "float32", "float64"),
-                differentiable=True),
+        Backend(
+            name="array_api_strict-device1",
+            loader=_load_strict("device1"),
+            dtypes=("float32", "float64"),
+            differentiable=False,
+            strict_flags={"boolean_indexing": False, "data_dependent_shapes": False},
+        ),
+        Backend(
+            name="torch",
+            loader=_load_torch("cpu"),
+            dtypes=(*_HALF, "float32", "float64"),
+            differentiable=True,
+        ),
+        Backend(
+            name="jax",
+            loader=_load_jax("cpu"),
+            dtypes=(*_HALF, "float32", "float64"),
+            differentiable=True,
+        ),
+        Backend(
+            name="cupy",
+            loader=_load_cupy,
+            dtypes=("float16", "float32", "float64"),
+            differentiable=False,
+            device_checked=False,
+        ),
+        Backend(
+            name="torch-cuda",
+            loader=_load_torch("cuda"),
+            dtypes=(*_HALF, "float32", "float64"),
+            differentiable=True,
+        ),
+        Backend(
+            name="jax-gpu",
+            loader=_load_jax("gpu"),
+            dtypes=(*_HALF, "float32", "float64"),
+            differentiable=True,
+        ),
     )
 }
 

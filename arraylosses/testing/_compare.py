@@ -55,9 +55,17 @@ def max_errors(actual: Any, expected: Any) -> tuple[float, float]:
     return float(np.max(diff)), float(np.max(np.where(diff == 0, 0.0, diff / scale)))
 
 
-def assert_close(actual: Any, expected: Any, *, rtol: float | None = None,
-                 atol: float | None = None, xp: Any = None, dtype: Any = None,
-                 device: Any = None, err_msg: str = "") -> None:
+def assert_close(
+    actual: Any,
+    expected: Any,
+    *,
+    rtol: float | None = None,
+    atol: float | None = None,
+    xp: Any = None,
+    dtype: Any = None,
+    device: Any = None,
+    err_msg: str = "",
+) -> None:
     """Assert values (``|a - e| <= atol + rtol·|e|``, NaN equal to NaN), shape and, when given,
     the namespace, dtype and device of ``actual``. Tolerances default to ``actual``'s dtype.
     """
@@ -74,8 +82,7 @@ def assert_close(actual: Any, expected: Any, *, rtol: float | None = None,
     rtol = default_rtol if rtol is None else rtol
     atol = default_atol if atol is None else atol
     a = np.asarray(to_numpy(actual), dtype=np.float64)
-    e = np.asarray(to_numpy(expected) if hasattr(expected, "dtype") else expected,
-                   dtype=np.float64)
+    e = np.asarray(to_numpy(expected) if hasattr(expected, "dtype") else expected, dtype=np.float64)
     if a.shape != e.shape:
         raise AssertionError(f"{prefix}shape {a.shape}, expected {e.shape}")
     ok = np.isclose(a, e, rtol=rtol, atol=atol, equal_nan=True)

@@ -107,8 +107,10 @@ class CrosscheckReport:
             if kinds:
                 worst.append(f"{comparison} {', '.join(kinds)}")
         name = self.title.split(":", 1)[0]
-        return (f"{name}: {len(ran)} comparisons passed on {', '.join(cells)}; worst rel error: "
-                f"{'; '.join(worst) or '-'}; {len(self.skipped())} skipped")
+        return (
+            f"{name}: {len(ran)} comparisons passed on {', '.join(cells)}; worst rel error: "
+            f"{'; '.join(worst) or '-'}; {len(self.skipped())} skipped"
+        )
 
     def __repr__(self) -> str:
         return f"<CrosscheckReport: {len(self.ran())} rows compared, {len(self.skipped())} skipped>"
@@ -125,11 +127,13 @@ class _Input:
 
     @property
     def floating(self) -> list[int]:
-        return [i for i, a in enumerate(self.args)
-                if isinstance(a, np.ndarray) and a.dtype.kind == "f"]
+        return [
+            i for i, a in enumerate(self.args) if isinstance(a, np.ndarray) and a.dtype.kind == "f"
+        ]
 
     def on(self, backend: Backend, dtype: str) -> tuple[list[Any], dict[str, Any]]:
         """The arrays on ``backend``, floating ones in ``dtype`` (call inside its context)."""
+
         def conv(x: Any) -> Any:
             return backend.asarray(x, dtype) if isinstance(x, np.ndarray) else x
 
@@ -146,8 +150,9 @@ class _Reference:
             params = list(inspect.signature(fn).parameters.values())
         except (TypeError, ValueError):  # pragma: no cover (builtins)
             params = []
-        self._positional = [p.name for p in params
-                            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        self._positional = [
+            p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        ]
         self._values: dict[str, ValueAndGrads] = {}
         self._grads: dict[str, list[np.ndarray] | str] = {}
 
@@ -161,8 +166,9 @@ class _Reference:
             numpy = BACKENDS["numpy"]
             args, kwargs = case.on(numpy, "float64")
             with generic_kernels():
-                self._values[case.label] = value_and_grads(self.fn, numpy, args, kwargs,
-                                                           cotangent=COTANGENT_SEED)
+                self._values[case.label] = value_and_grads(
+                    self.fn, numpy, args, kwargs, cotangent=COTANGENT_SEED
+                )
         return self._values[case.label]
 
     def independent_grads(self, case: _Input) -> list[np.ndarray] | str:
@@ -172,12 +178,17 @@ class _Reference:
             if size > MAX_FINITE_DIFFERENCE_ELEMENTS:
                 self._grads[case.label] = (
                     f"gradients not compared independently: {size} elements is more than "
-                    f"{MAX_FINITE_DIFFERENCE_ELEMENTS} for central differences")
+                    f"{MAX_FINITE_DIFFERENCE_ELEMENTS} for central differences"
+                )
             else:
                 with generic_kernels():
                     self._grads[case.label] = finite_differences(
-                        self.fn, case.args, case.kwargs, wrt=case.floating,
-                        cotangent=self.independent_values(case).cotangent)
+                        self.fn,
+                        case.args,
+                        case.kwargs,
+                        wrt=case.floating,
+                        cotangent=self.independent_values(case).cotangent,
+                    )
         return self._grads[case.label]
 
 
@@ -187,8 +198,9 @@ def _resolve_reference(reference: Any) -> tuple[str, Callable[..., Any]]:
     if callable(reference):
         return getattr(reference, "__name__", "reference"), reference
     if not isinstance(reference, str):
-        raise TypeError(f"reference must be one of our functions or its name; got "
-                        f"{type(reference).__name__}")
+        raise TypeError(
+            f"reference must be one of our functions or its name; got {type(reference).__name__}"
+        )
     owner, _, name = reference.rpartition(".")
     module = arraylosses.metrics if owner == "metrics" else arraylosses
     if owner not in ("", "metrics") or not hasattr(module, name):
@@ -196,8 +208,9 @@ def _resolve_reference(reference: Any) -> tuple[str, Callable[..., Any]]:
     return reference, getattr(module, name)
 
 
-def _inputs(name: str, inputs: Sequence[tuple[Sequence[Any], dict[str, Any]]] | None
-            ) -> list[_Input]:
+def _inputs(
+    name: str, inputs: Sequence[tuple[Sequence[Any], dict[str, Any]]] | None
+) -> list[_Input]:
     """The user's inputs, or three draws of the registry's default-parameter inputs."""
     if inputs is not None:
         return [_Input(f"inputs[{i}]", tuple(a), dict(k)) for i, (a, k) in enumerate(inputs)]
@@ -212,8 +225,9 @@ def _inputs(name: str, inputs: Sequence[tuple[Sequence[Any], dict[str, Any]]] | 
     return out
 
 
-def _cells(backends: Sequence[str] | None, dtypes: Sequence[str]
-           ) -> tuple[list[tuple[Backend, list[str]]], list[Row]]:
+def _cells(
+    backends: Sequence[str] | None, dtypes: Sequence[str]
+) -> tuple[list[tuple[Backend, list[str]]], list[Row]]:
     """The backends and dtypes to run, and a skipped row (with its reason) for each backend
     that cannot load here (default backends only: a named one raises) and each dtype a
     backend does not have."""
@@ -231,8 +245,11 @@ def _cells(backends: Sequence[str] | None, dtypes: Sequence[str]
     cells = []
     for backend in chosen:
         have = [d for d in dtypes if d in backend.dtypes]
-        skipped += [Row(backend.name, d, "*", skipped=f"{backend.name} has no {d}")
-                    for d in dtypes if d not in backend.dtypes]
+        skipped += [
+            Row(backend.name, d, "*", skipped=f"{backend.name} has no {d}")
+            for d in dtypes
+            if d not in backend.dtypes
+        ]
         if have:
             cells.append((backend, have))
     return cells, skipped
@@ -250,16 +267,18 @@ def _relative(theirs: np.ndarray, ours: np.ndarray) -> float:
     return worst / scale if scale > 0 else (0.0 if worst == 0 else float("inf"))
 
 
-def _compare(what: str, theirs: Any, ours: Any, *, rtol: float, atol: float, where: str
-             ) -> tuple[float, float]:
+def _compare(
+    what: str, theirs: Any, ours: Any, *, rtol: float, atol: float, where: str
+) -> tuple[float, float]:
     """``(max abs, max rel)`` error of ``theirs`` against ``ours``; raises past tolerance:
     ``|theirs - ours| > atol·max(1, max|ours|) + rtol·|ours|`` anywhere. The absolute
     tolerance grows with the array's scale: a gradient entry near 0 beside entries of 5 is
     as uncertain, in float32, as those entries are."""
     yours, mine = np.asarray(theirs, dtype=np.float64), np.asarray(ours, dtype=np.float64)
     if yours.shape != mine.shape:
-        raise AssertionError(f"{where}, {what}: the candidate's has shape {yours.shape}, "
-                             f"ours {mine.shape}")
+        raise AssertionError(
+            f"{where}, {what}: the candidate's has shape {yours.shape}, ours {mine.shape}"
+        )
     finite = np.abs(mine[np.isfinite(mine)])
     atol = atol * max(1.0, float(finite.max()) if finite.size else 0.0)
     errors = (max_errors(yours, mine)[0], _relative(yours, mine))
@@ -269,33 +288,49 @@ def _compare(what: str, theirs: Any, ours: Any, *, rtol: float, atol: float, whe
         raise AssertionError(
             f"{where}, {what}: max abs error {errors[0]:.3g}, max rel error {errors[1]:.3g} "
             f"(rtol {rtol:g}, atol {atol:g}); first at index {index}: candidate "
-            f"{yours[index]!r}, ours {mine[index]!r}")
+            f"{yours[index]!r}, ours {mine[index]!r}"
+        )
     return errors
 
 
-def _compare_all(theirs: ValueAndGrads, values: list[np.ndarray],
-                 grads: list[np.ndarray | None] | None, quantities: list[str], *,
-                 tol: tuple[float, float], grad_tol: tuple[float, float], where: str,
-                 notes: tuple[str, ...] = ()) -> dict[str, tuple[float, float]]:
+def _compare_all(
+    theirs: ValueAndGrads,
+    values: list[np.ndarray],
+    grads: list[np.ndarray | None] | None,
+    quantities: list[str],
+    *,
+    tol: tuple[float, float],
+    grad_tol: tuple[float, float],
+    where: str,
+    notes: tuple[str, ...] = (),
+) -> dict[str, tuple[float, float]]:
     """Values part by part, then each gradient we have. A gradient the candidate did not
     return (``None``: it detached or ignored that input) where ours has one fails. A failure
     message ends with ``notes`` (the candidate's result dtype, when it is not the row's)."""
     try:
-        return _compare_parts(theirs, values, grads, quantities, tol=tol, grad_tol=grad_tol,
-                              where=where)
+        return _compare_parts(
+            theirs, values, grads, quantities, tol=tol, grad_tol=grad_tol, where=where
+        )
     except AssertionError as err:
         if not notes:
             raise
         raise AssertionError(f"{err} ({'; '.join(notes)})") from None
 
 
-def _compare_parts(theirs: ValueAndGrads, values: list[np.ndarray],
-                   grads: list[np.ndarray | None] | None, quantities: list[str], *,
-                   tol: tuple[float, float], grad_tol: tuple[float, float], where: str
-                   ) -> dict[str, tuple[float, float]]:
+def _compare_parts(
+    theirs: ValueAndGrads,
+    values: list[np.ndarray],
+    grads: list[np.ndarray | None] | None,
+    quantities: list[str],
+    *,
+    tol: tuple[float, float],
+    grad_tol: tuple[float, float],
+    where: str,
+) -> dict[str, tuple[float, float]]:
     if len(theirs.values) != len(values):
-        raise AssertionError(f"{where}: the candidate returned {len(theirs.values)} results, "
-                             f"ours {len(values)}")
+        raise AssertionError(
+            f"{where}: the candidate returned {len(theirs.values)} results, ours {len(values)}"
+        )
     errors = {}
     for k, (value, expected) in enumerate(zip(theirs.values, values, strict=True)):
         what = "value" if len(values) == 1 else f"value[{k}]"
@@ -307,14 +342,24 @@ def _compare_parts(theirs: ValueAndGrads, values: list[np.ndarray],
             raise AssertionError(
                 f"{where}, {what}: the candidate has no gradient for this input (it was "
                 f"detached or not used); ours has one, max |{what[4:]}| "
-                f"{float(np.max(np.abs(o), initial=0.0)):.3g}")
+                f"{float(np.max(np.abs(o), initial=0.0)):.3g}"
+            )
         errors[what] = _compare(what, t, o, rtol=grad_tol[0], atol=grad_tol[1], where=where)
     return errors
 
 
-def _compare_cell(candidate: Callable[..., Any], ref: _Reference, backend: Backend,
-                  dtype: str, case: _Input, *, grad: bool, independent: bool,
-                  rtol: float | None, atol: float | None) -> list[Row]:
+def _compare_cell(
+    candidate: Callable[..., Any],
+    ref: _Reference,
+    backend: Backend,
+    dtype: str,
+    case: _Input,
+    *,
+    grad: bool,
+    independent: bool,
+    rtol: float | None,
+    atol: float | None,
+) -> list[Row]:
     """Run ours and the candidate on one backend, dtype and input; the same-backend row and
     the independent row. Raises :class:`CandidateError` (chained) if the candidate raises,
     ``AssertionError`` if a difference exceeds tolerance."""
@@ -329,20 +374,43 @@ def _compare_cell(candidate: Callable[..., Any], ref: _Reference, backend: Backe
         ours = value_and_grads(ref.fn, backend, args, kwargs, wrt=wrt, cotangent=COTANGENT_SEED)
         wrong = [d for d in ours.dtypes if d in _FLOATING and d != dtype]
         if wrong:  # a row is labelled float64 only when its arrays are float64
-            raise AssertionError(f"{cell}, {case.label}: arraylosses.{ref.name} returned "
-                                 f"{wrong[0]} for {dtype} inputs")
+            raise AssertionError(
+                f"{cell}, {case.label}: arraylosses.{ref.name} returned "
+                f"{wrong[0]} for {dtype} inputs"
+            )
         try:
-            theirs = value_and_grads(candidate, backend, args, kwargs, wrt=wrt,
-                                     cotangent=COTANGENT_SEED)
+            theirs = value_and_grads(
+                candidate, backend, args, kwargs, wrt=wrt, cotangent=COTANGENT_SEED
+            )
         except Exception as err:
-            raise CandidateError(f"the candidate raised {type(err).__name__} on {cell}, "
-                                 f"{case.label}: {err}") from err
-    notes = tuple(f"the candidate returned {d} for {dtype} inputs"
-                  for d in dict.fromkeys(theirs.dtypes)
-                  if d in _FLOATING and d != dtype)
-    rows = [Row(backend.name, dtype, case.label, SAME_BACKEND, f"ours on {cell}",
-                _compare_all(theirs, ours.values, ours.grads, quantities, tol=tol, grad_tol=tol,
-                             where=f"{where} (vs ours on {cell})", notes=notes), notes)]
+            raise CandidateError(
+                f"the candidate raised {type(err).__name__} on {cell}, {case.label}: {err}"
+            ) from err
+    notes = tuple(
+        f"the candidate returned {d} for {dtype} inputs"
+        for d in dict.fromkeys(theirs.dtypes)
+        if d in _FLOATING and d != dtype
+    )
+    rows = [
+        Row(
+            backend.name,
+            dtype,
+            case.label,
+            SAME_BACKEND,
+            f"ours on {cell}",
+            _compare_all(
+                theirs,
+                ours.values,
+                ours.grads,
+                quantities,
+                tol=tol,
+                grad_tol=tol,
+                where=f"{where} (vs ours on {cell})",
+                notes=notes,
+            ),
+            notes,
+        )
+    ]
     if not independent:
         return rows
     reference = ref.independent_values(case)
@@ -355,20 +423,44 @@ def _compare_cell(candidate: Callable[..., Any], ref: _Reference, backend: Backe
         else:
             grads = list(fd)
     label = "ours, generic array-API code, NumPy float64" + (
-        " (gradients by central differences)" if grads is not None else "")
+        " (gradients by central differences)" if grads is not None else ""
+    )
     grad_tol = (max(tol[0], FINITE_DIFFERENCES[0]), max(tol[1], FINITE_DIFFERENCES[1]))
-    rows.append(Row(backend.name, dtype, case.label, INDEPENDENT, label,
-                    _compare_all(theirs, reference.values, grads, quantities, tol=tol,
-                                 grad_tol=grad_tol, where=f"{where} (vs {label})", notes=notes),
-                    notes + extra))
+    rows.append(
+        Row(
+            backend.name,
+            dtype,
+            case.label,
+            INDEPENDENT,
+            label,
+            _compare_all(
+                theirs,
+                reference.values,
+                grads,
+                quantities,
+                tol=tol,
+                grad_tol=grad_tol,
+                where=f"{where} (vs {label})",
+                notes=notes,
+            ),
+            notes + extra,
+        )
+    )
     return rows
 
 
-def crosscheck(candidate: Callable[..., Any], reference: Any, *,
-               inputs: Sequence[tuple[Sequence[Any], dict[str, Any]]] | None = None,
-               backends: Sequence[str] | None = None, dtypes: Sequence[str] | None = None,
-               grad: bool = True, independent: bool = True, rtol: float | None = None,
-               atol: float | None = None) -> CrosscheckReport:
+def crosscheck(
+    candidate: Callable[..., Any],
+    reference: Any,
+    *,
+    inputs: Sequence[tuple[Sequence[Any], dict[str, Any]]] | None = None,
+    backends: Sequence[str] | None = None,
+    dtypes: Sequence[str] | None = None,
+    grad: bool = True,
+    independent: bool = True,
+    rtol: float | None = None,
+    atol: float | None = None,
+) -> CrosscheckReport:
     """Check a user's implementation of a loss against ours, on every backend it runs on.
 
     ``candidate`` is called exactly as ``reference`` (one of our functions, or its public
@@ -413,14 +505,24 @@ def crosscheck(candidate: Callable[..., Any], reference: Any, *,
     ref = _Reference(name, ref_fn)
     cases = _inputs(name, inputs)
     cells, skipped = _cells(backends, ("float64", "float32") if dtypes is None else dtypes)
-    title = (f"{getattr(candidate, '__qualname__', repr(candidate))} vs arraylosses.{name}: "
-             f"max abs and rel errors per backend/dtype [input]")
+    title = (
+        f"{getattr(candidate, '__qualname__', repr(candidate))} vs arraylosses.{name}: "
+        f"max abs and rel errors per backend/dtype [input]"
+    )
     report = CrosscheckReport(title)
     failures: list[CandidateError] = []
     for backend, backend_dtypes in cells:
         runs = [(dtype, case) for dtype in backend_dtypes for case in cases]
-        compare = functools.partial(_compare_cell, candidate, ref, backend, grad=grad,
-                                    independent=independent, rtol=rtol, atol=atol)
+        compare = functools.partial(
+            _compare_cell,
+            candidate,
+            ref,
+            backend,
+            grad=grad,
+            independent=independent,
+            rtol=rtol,
+            atol=atol,
+        )
         try:
             rows = compare(*runs[0])
         except CandidateError as err:
@@ -436,5 +538,6 @@ def crosscheck(candidate: Callable[..., Any], reference: Any, *,
     if not report.ran():
         reasons = "\n  ".join(str(r) for r in report.rows)
         raise AssertionError(f"the candidate ran on none of the backends:\n  {reasons}") from (
-            failures[-1] if failures else None)
+            failures[-1] if failures else None
+        )
     return report

@@ -14,9 +14,23 @@ import numpy as np
 Arrays = dict[str, np.ndarray]
 
 __all__ = [
-    "binary", "class_metrics", "classes", "embeddings", "gaussian", "inbatch", "matryoshka",
-    "metric", "mnrl", "pairs", "poisson", "ranking", "ranking_pairs", "regression",
-    "regularizers", "retrieval", "rowwise"
+    "binary",
+    "class_metrics",
+    "classes",
+    "embeddings",
+    "gaussian",
+    "inbatch",
+    "matryoshka",
+    "metric",
+    "mnrl",
+    "pairs",
+    "poisson",
+    "ranking",
+    "ranking_pairs",
+    "regression",
+    "regularizers",
+    "retrieval",
+    "rowwise",
 ]
 
 
@@ -73,8 +87,13 @@ def embeddings(rng: np.random.Generator) -> Arrays:
 
 def rowwise(rng: np.random.Generator) -> Arrays:
     e = embeddings(rng)
-    return {"pred": e["a"], "target": e["b"], "pred_t": e["a_t"], "target_t": e["b_t"],
-            "weight": e["row_weight"]}
+    return {
+        "pred": e["a"],
+        "target": e["b"],
+        "pred_t": e["a_t"],
+        "target_t": e["b_t"],
+        "weight": e["row_weight"],
+    }
 
 
 def metric(rng: np.random.Generator) -> Arrays:
@@ -254,8 +273,12 @@ def mnrl(rng: np.random.Generator) -> Arrays:
 
 def matryoshka(rng: np.random.Generator) -> Arrays:
     b, d = 5, 6
-    return {"q": rng.normal(size=(b, d)), "p": rng.normal(size=(b, d)),
-            "negatives": rng.normal(size=(b, 2, d)), "weight": rng.uniform(0.5, 2.0, size=b)}
+    return {
+        "q": rng.normal(size=(b, d)),
+        "p": rng.normal(size=(b, d)),
+        "negatives": rng.normal(size=(b, 2, d)),
+        "weight": rng.uniform(0.5, 2.0, size=b),
+    }
 
 
 def regularizers(rng: np.random.Generator) -> Arrays:

@@ -17,7 +17,15 @@ from .sklearn_metrics import CHECKS as SKLEARN
 from .torch_nn import CHECKS as TORCH
 from .torchmetrics_metrics import CHECKS as TORCHMETRICS
 
-ALL: tuple[PeerCheck, ...] = (*TORCH, *OPTAX, *KERAS, *SKLEARN, *TORCHMETRICS,
-                              *SENTENCE_TRANSFORMERS, *METRIC_LEARNING, *RAX)
+ALL: tuple[PeerCheck, ...] = (
+    *TORCH,
+    *OPTAX,
+    *KERAS,
+    *SKLEARN,
+    *TORCHMETRICS,
+    *SENTENCE_TRANSFORMERS,
+    *METRIC_LEARNING,
+    *RAX,
+)
 
 __all__ = ["ALL", "PeerCheck"]

@@ -15,8 +15,13 @@ from arraylosses.testing.cases import BY_NAME
 Run = Callable[[dict[str, np.ndarray]], tuple[list[Any], list[Any]]]
 
 
-def pair(ours: Callable[..., Any], theirs: Callable[..., Any], *names: str,
-         backend: str = "torch", grad: tuple[str, ...] | None = None) -> Run:
+def pair(
+    ours: Callable[..., Any],
+    theirs: Callable[..., Any],
+    *names: str,
+    backend: str = "torch",
+    grad: tuple[str, ...] | None = None,
+) -> Run:
     """A ``PeerCheck.run``: both functions called on the inputs ``names`` (float64 on
     ``backend``, integers kept), each returning its result parts then the gradients of
     ``Σ out·c`` (one fixed ``c`` per part, the same for both) with respect to the floating
@@ -25,15 +30,25 @@ def pair(ours: Callable[..., Any], theirs: Callable[..., Any], *names: str,
 
     def run(inputs: dict[str, np.ndarray]) -> tuple[list[Any], list[Any]]:
         b = BACKENDS[backend]
-        wrt = [i for i, n in enumerate(names)
-               if inputs[n].dtype.kind == "f" and (grad is None or n in grad)]
+        wrt = [
+            i
+            for i, n in enumerate(names)
+            if inputs[n].dtype.kind == "f" and (grad is None or n in grad)
+        ]
         results = []
         with b.context("float64"):
             arrays = [b.asarray(inputs[n], "float64") for n in names]
             for fn in (ours, theirs):
                 r = value_and_grads(fn, b, arrays, wrt=wrt)
-                results.append([*r.values, *(np.zeros(inputs[names[i]].shape) if g is None
-                                             else g for i, g in zip(wrt, r.grads, strict=True))])
+                results.append(
+                    [
+                        *r.values,
+                        *(
+                            np.zeros(inputs[names[i]].shape) if g is None else g
+                            for i, g in zip(wrt, r.grads, strict=True)
+                        ),
+                    ]
+                )
         return results[0], results[1]
 
     return run

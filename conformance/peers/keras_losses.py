@@ -39,6 +39,7 @@ def _hinge(squared: bool, target: str) -> Any:
         ours = np.asarray(fn(s, y, reduction="none")).mean(axis=-1)
         peer = keras.losses.squared_hinge if squared else keras.losses.hinge
         return [ours], [np.asarray(peer(y.astype(np.float64), s))]
+
     return run
 
 
@@ -47,9 +48,11 @@ def _categorical(smoothing: float) -> Any:
         keras = _keras()
         z, q = inputs["logits"], inputs["probs"]
         ours = np.asarray(al.cross_entropy(z, q, label_smoothing=smoothing, reduction="none"))
-        theirs = keras.losses.categorical_crossentropy(q, z, from_logits=True,
-                                                       label_smoothing=smoothing)
+        theirs = keras.losses.categorical_crossentropy(
+            q, z, from_logits=True, label_smoothing=smoothing
+        )
         return [ours], [np.asarray(theirs)]
+
     return run
 
 
@@ -60,12 +63,26 @@ MEAN_IN_FLOAT32 = (
 )
 
 CHECKS = (
-    *(PeerCheck(f"{name}_loss", f"keras.losses.{name} (labels {labels}), mean over last axis",
-                "keras", _hinge(name == "squared_hinge", target), rtol=1e-6,
-                deviation=MEAN_IN_FLOAT32)
-      for name in ("hinge", "squared_hinge")
-      for labels, target in (("-1/1", "signs"), ("0/1", "bits"))),
-    *(PeerCheck("cross_entropy", f"keras.losses.categorical_crossentropy(from_logits=True, "
-                                 f"label_smoothing={ls})", "keras", _categorical(ls), rtol=1e-12)
-      for ls in (0.0, 0.2)),
+    *(
+        PeerCheck(
+            f"{name}_loss",
+            f"keras.losses.{name} (labels {labels}), mean over last axis",
+            "keras",
+            _hinge(name == "squared_hinge", target),
+            rtol=1e-6,
+            deviation=MEAN_IN_FLOAT32,
+        )
+        for name in ("hinge", "squared_hinge")
+        for labels, target in (("-1/1", "signs"), ("0/1", "bits"))
+    ),
+    *(
+        PeerCheck(
+            "cross_entropy",
+            f"keras.losses.categorical_crossentropy(from_logits=True, label_smoothing={ls})",
+            "keras",
+            _categorical(ls),
+            rtol=1e-12,
+        )
+        for ls in (0.0, 0.2)
+    ),
 )

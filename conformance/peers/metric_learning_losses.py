@@ -28,8 +28,9 @@ def _ntxent(tau: float) -> Callable[..., Any]:
         from pytorch_metric_learning.losses import NTXentLoss
 
         n = x["q"].shape[0]
-        return NTXentLoss(temperature=tau)(torch.cat([x["q"], x["p"]]),
-                                           torch.cat([torch.arange(n)] * 2))
+        return NTXentLoss(temperature=tau)(
+            torch.cat([x["q"], x["p"]]), torch.cat([torch.arange(n)] * 2)
+        )
 
     return _pml(lambda x: al.nt_xent_loss(x["q"], x["p"], temperature=tau), theirs)
 
@@ -53,11 +54,27 @@ def _supcon(tau: float, views: bool) -> Callable[..., Any]:
 
 
 CHECKS = (
-    *(PeerCheck("nt_xent_loss", f"pytorch_metric_learning NTXentLoss(temperature={t})",
-                LIBRARY, _ntxent(t), rtol=1e-12) for t in (0.07, 0.5)),
-    *(PeerCheck("supcon_loss", f"pytorch_metric_learning SupConLoss(temperature={t}"
-                               f"{', 2 views' if v else ''})", LIBRARY, _supcon(t, v),
-                rtol=1e-12, deviation="pytorch-metric-learning has no base temperature: "
-                                      "compared with base_temperature=temperature")
-      for t in (0.1, 0.5) for v in (False, True)),
+    *(
+        PeerCheck(
+            "nt_xent_loss",
+            f"pytorch_metric_learning NTXentLoss(temperature={t})",
+            LIBRARY,
+            _ntxent(t),
+            rtol=1e-12,
+        )
+        for t in (0.07, 0.5)
+    ),
+    *(
+        PeerCheck(
+            "supcon_loss",
+            f"pytorch_metric_learning SupConLoss(temperature={t}{', 2 views' if v else ''})",
+            LIBRARY,
+            _supcon(t, v),
+            rtol=1e-12,
+            deviation="pytorch-metric-learning has no base temperature: "
+            "compared with base_temperature=temperature",
+        )
+        for t in (0.1, 0.5)
+        for v in (False, True)
+    ),
 )

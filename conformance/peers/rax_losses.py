@@ -16,8 +16,10 @@ def _checks() -> list[PeerCheck]:
     import importlib.util
 
     if importlib.util.find_spec("rax") is None:
-        return [PeerCheck(n, "rax", "rax", lambda inputs: ([], []))
-                for n in ("bpr_loss", "listnet_loss")]
+        return [
+            PeerCheck(n, "rax", "rax", lambda inputs: ([], []))
+            for n in ("bpr_loss", "listnet_loss")
+        ]
     import jax
     import jax.numpy as jnp
     import rax
@@ -29,11 +31,13 @@ def _checks() -> list[PeerCheck]:
         scores = jnp.concatenate([pos[:, None], neg], axis=1)
         labels = jnp.zeros_like(scores).at[:, 0].set(1.0)
         return jax.vmap(lambda s, y: rax.pairwise_logistic_loss(s, y, reduce_fn=jnp.mean))(
-            scores, labels)
+            scores, labels
+        )
 
     def softmax_of_labels(scores: Any, relevance: Any, where: Any = None) -> Any:
-        target = jax.nn.softmax(jnp.where(where, relevance, -jnp.inf) if where is not None
-                                else relevance, axis=-1)
+        target = jax.nn.softmax(
+            jnp.where(where, relevance, -jnp.inf) if where is not None else relevance, axis=-1
+        )
         if where is not None:
             target = jnp.where(where, target, 0.0)
         return rax.softmax_loss(scores, target, where=where, reduce_fn=None)
@@ -42,15 +46,32 @@ def _checks() -> list[PeerCheck]:
         return al.listnet_loss(scores, relevance, where=where, reduction="none")
 
     return [
-        *(PeerCheck("bpr_loss", "rax.pairwise_logistic_loss([s⁺, s⁻...], [1, 0...])", "rax",
-                    _jax_pair(lambda p, n: al.bpr_loss(p, n, reduction="none"),
-                              pairwise_logistic, "pos", negatives))
-          for negatives in ("neg_1", "neg_k")),
-        PeerCheck("listnet_loss", "rax.softmax_loss(scores, softmax(relevance))", "rax",
-                  _jax_pair(listnet, softmax_of_labels, "list_scores", "relevance")),
-        PeerCheck("listnet_loss", "rax.softmax_loss(scores, softmax(relevance), where=where)",
-                  "rax", _jax_pair(listnet, softmax_of_labels, "list_scores", "relevance",
-                                   "where")),
+        *(
+            PeerCheck(
+                "bpr_loss",
+                "rax.pairwise_logistic_loss([s⁺, s⁻...], [1, 0...])",
+                "rax",
+                _jax_pair(
+                    lambda p, n: al.bpr_loss(p, n, reduction="none"),
+                    pairwise_logistic,
+                    "pos",
+                    negatives,
+                ),
+            )
+            for negatives in ("neg_1", "neg_k")
+        ),
+        PeerCheck(
+            "listnet_loss",
+            "rax.softmax_loss(scores, softmax(relevance))",
+            "rax",
+            _jax_pair(listnet, softmax_of_labels, "list_scores", "relevance"),
+        ),
+        PeerCheck(
+            "listnet_loss",
+            "rax.softmax_loss(scores, softmax(relevance), where=where)",
+            "rax",
+            _jax_pair(listnet, softmax_of_labels, "list_scores", "relevance", "where"),
+        ),
     ]
 
 

@@ -18,8 +18,13 @@ from ._base import PeerCheck, Run, pair
 LIBRARY = "sentence_transformers"
 
 
-def _st(loss_name: str, ours: Callable[..., Any], embeddings: tuple[str, ...],
-        labels: str | None, **peer_kwargs: Any) -> Run:
+def _st(
+    loss_name: str,
+    ours: Callable[..., Any],
+    embeddings: tuple[str, ...],
+    labels: str | None,
+    **peer_kwargs: Any,
+) -> Run:
     """Ours as ``ours(*embeddings, labels)`` against ``compute_loss_from_embeddings``;
     gradients with respect to the embeddings."""
     n = len(embeddings)
@@ -32,8 +37,9 @@ def _st(loss_name: str, ours: Callable[..., Any], embeddings: tuple[str, ...],
         from sentence_transformers.sentence_transformer import losses
 
         emb, y = split(arrays)
-        resolved = {k: v() if callable(v) and k == "distance_metric" else v
-                    for k, v in peer_kwargs.items()}
+        resolved = {
+            k: v() if callable(v) and k == "distance_metric" else v for k, v in peer_kwargs.items()
+        }
         loss = getattr(losses, loss_name)(torch.nn.Module(), **resolved)
         with warnings.catch_warnings():  # it warns once about soft (non-0/1) labels
             warnings.filterwarnings("ignore", message=".*expects binary labels.*")
@@ -54,55 +60,119 @@ def _euclidean_siamese() -> Any:
     return SiameseDistanceMetric.EUCLIDEAN
 
 
-PAIRWISE_DISTANCE_EPS = ("sentence-transformers' Euclidean distance is torch's pairwise_distance, "
-                         "which adds eps=1e-6 to the difference; ours is exact: agreement to "
-                         "~1e-6 relative")
+PAIRWISE_DISTANCE_EPS = (
+    "sentence-transformers' Euclidean distance is torch's pairwise_distance, "
+    "which adds eps=1e-6 to the difference; ours is exact: agreement to "
+    "~1e-6 relative"
+)
 
 CHECKS = (
-    PeerCheck("contrastive_loss", "sentence_transformers ContrastiveLoss (cosine, margin 0.5)",
-              LIBRARY, _st("ContrastiveLoss",
-                           lambda a, b, y: al.contrastive_loss(a, b, y, margin=0.5,
-                                                               distance="cosine"),
-                           ("a", "b"), "bits")),
-    PeerCheck("contrastive_loss", "sentence_transformers ContrastiveLoss (soft labels)", LIBRARY,
-              _st("ContrastiveLoss",
-                  lambda a, b, y: al.contrastive_loss(a, b, y, margin=0.5, distance="cosine"),
-                  ("a", "b"), "soft"),
-              rtol=1e-7, deviation="sentence-transformers casts the labels to float32 "
-                                   "(labels.float()): soft labels agree to float32 rounding"),
-    PeerCheck("contrastive_loss", "sentence_transformers ContrastiveLoss (Euclidean, margin 3)",
-              LIBRARY, _st("ContrastiveLoss",
-                           lambda a, b, y: al.contrastive_loss(a, b, y, margin=3.0),
-                           ("a", "b"), "bits", distance_metric=_euclidean_siamese, margin=3.0),
-              rtol=1e-5, atol=1e-5, deviation=PAIRWISE_DISTANCE_EPS),
-    PeerCheck("online_contrastive_loss", "sentence_transformers OnlineContrastiveLoss", LIBRARY,
-              _st("OnlineContrastiveLoss", al.online_contrastive_loss, ("a", "b"), "bits")),
-    PeerCheck("online_contrastive_loss",
-              "sentence_transformers OnlineContrastiveLoss (no negatives in the batch)", LIBRARY,
-              _st("OnlineContrastiveLoss", al.online_contrastive_loss, ("a", "b"),
-                  "all_positive")),
-    PeerCheck("online_contrastive_loss",
-              "sentence_transformers OnlineContrastiveLoss (Euclidean, margin 3)", LIBRARY,
-              _st("OnlineContrastiveLoss",
-                  lambda a, b, y: al.online_contrastive_loss(a, b, y, margin=3.0,
-                                                             distance="euclidean"),
-                  ("a", "b"), "bits", distance_metric=_euclidean_siamese, margin=3.0),
-              rtol=1e-5, atol=1e-5, deviation=PAIRWISE_DISTANCE_EPS),
-    PeerCheck("triplet_margin_loss", "sentence_transformers TripletLoss (Euclidean, margin 5)",
-              LIBRARY, _st("TripletLoss",
-                           lambda a, p, n, _: al.triplet_margin_loss(a, p, n, margin=5.0,
-                                                                     eps=0.0),
-                           ("a", "b", "c"), None),
-              deviation="sentence-transformers' Euclidean distance has no eps: ours with "
-                        "eps=0.0 (torch's default 1e-6 differs by ~1e-6)"),
-    PeerCheck("cosent_loss", "sentence_transformers CoSENTLoss(scale=20)", LIBRARY,
-              _st("CoSENTLoss", al.cosent_loss, ("a", "b"), "scores")),
-    PeerCheck("cosent_loss", "sentence_transformers CoSENTLoss(scale=20), binary scores", LIBRARY,
-              _st("CoSENTLoss", al.cosent_loss, ("a", "b"), "bits")),
-    PeerCheck("angle_loss", "sentence_transformers AnglELoss(scale=20)", LIBRARY,
-              _st("AnglELoss", al.angle_loss, ("a", "b"), "scores")),
-    PeerCheck("angle_loss", "sentence_transformers AnglELoss(scale=20), odd width", LIBRARY,
-              _st("AnglELoss", al.angle_loss, ("a_odd", "b_odd"), "scores")),
+    PeerCheck(
+        "contrastive_loss",
+        "sentence_transformers ContrastiveLoss (cosine, margin 0.5)",
+        LIBRARY,
+        _st(
+            "ContrastiveLoss",
+            lambda a, b, y: al.contrastive_loss(a, b, y, margin=0.5, distance="cosine"),
+            ("a", "b"),
+            "bits",
+        ),
+    ),
+    PeerCheck(
+        "contrastive_loss",
+        "sentence_transformers ContrastiveLoss (soft labels)",
+        LIBRARY,
+        _st(
+            "ContrastiveLoss",
+            lambda a, b, y: al.contrastive_loss(a, b, y, margin=0.5, distance="cosine"),
+            ("a", "b"),
+            "soft",
+        ),
+        rtol=1e-7,
+        deviation="sentence-transformers casts the labels to float32 "
+        "(labels.float()): soft labels agree to float32 rounding",
+    ),
+    PeerCheck(
+        "contrastive_loss",
+        "sentence_transformers ContrastiveLoss (Euclidean, margin 3)",
+        LIBRARY,
+        _st(
+            "ContrastiveLoss",
+            lambda a, b, y: al.contrastive_loss(a, b, y, margin=3.0),
+            ("a", "b"),
+            "bits",
+            distance_metric=_euclidean_siamese,
+            margin=3.0,
+        ),
+        rtol=1e-5,
+        atol=1e-5,
+        deviation=PAIRWISE_DISTANCE_EPS,
+    ),
+    PeerCheck(
+        "online_contrastive_loss",
+        "sentence_transformers OnlineContrastiveLoss",
+        LIBRARY,
+        _st("OnlineContrastiveLoss", al.online_contrastive_loss, ("a", "b"), "bits"),
+    ),
+    PeerCheck(
+        "online_contrastive_loss",
+        "sentence_transformers OnlineContrastiveLoss (no negatives in the batch)",
+        LIBRARY,
+        _st("OnlineContrastiveLoss", al.online_contrastive_loss, ("a", "b"), "all_positive"),
+    ),
+    PeerCheck(
+        "online_contrastive_loss",
+        "sentence_transformers OnlineContrastiveLoss (Euclidean, margin 3)",
+        LIBRARY,
+        _st(
+            "OnlineContrastiveLoss",
+            lambda a, b, y: al.online_contrastive_loss(a, b, y, margin=3.0, distance="euclidean"),
+            ("a", "b"),
+            "bits",
+            distance_metric=_euclidean_siamese,
+            margin=3.0,
+        ),
+        rtol=1e-5,
+        atol=1e-5,
+        deviation=PAIRWISE_DISTANCE_EPS,
+    ),
+    PeerCheck(
+        "triplet_margin_loss",
+        "sentence_transformers TripletLoss (Euclidean, margin 5)",
+        LIBRARY,
+        _st(
+            "TripletLoss",
+            lambda a, p, n, _: al.triplet_margin_loss(a, p, n, margin=5.0, eps=0.0),
+            ("a", "b", "c"),
+            None,
+        ),
+        deviation="sentence-transformers' Euclidean distance has no eps: ours with "
+        "eps=0.0 (torch's default 1e-6 differs by ~1e-6)",
+    ),
+    PeerCheck(
+        "cosent_loss",
+        "sentence_transformers CoSENTLoss(scale=20)",
+        LIBRARY,
+        _st("CoSENTLoss", al.cosent_loss, ("a", "b"), "scores"),
+    ),
+    PeerCheck(
+        "cosent_loss",
+        "sentence_transformers CoSENTLoss(scale=20), binary scores",
+        LIBRARY,
+        _st("CoSENTLoss", al.cosent_loss, ("a", "b"), "bits"),
+    ),
+    PeerCheck(
+        "angle_loss",
+        "sentence_transformers AnglELoss(scale=20)",
+        LIBRARY,
+        _st("AnglELoss", al.angle_loss, ("a", "b"), "scores"),
+    ),
+    PeerCheck(
+        "angle_loss",
+        "sentence_transformers AnglELoss(scale=20), odd width",
+        LIBRARY,
+        _st("AnglELoss", al.angle_loss, ("a_odd", "b_odd"), "scores"),
+    ),
 )
 
 
@@ -127,8 +197,7 @@ def _mnrl(negatives: str | None, **kw: Any) -> Run:
 
         fct = util.cos_sim if similarity == "cosine" else util.dot_score
         loss = losses.MultipleNegativesRankingLoss(torch.nn.Module(), similarity_fct=fct, **peer_kw)
-        return loss.compute_loss_from_embeddings([q, p, *([] if n is None else _columns(n))],
-                                                 None)
+        return loss.compute_loss_from_embeddings([q, p, *([] if n is None else _columns(n))], None)
 
     return pair(ours, theirs, "q", "p", *([negatives] if negatives else []))
 
@@ -139,25 +208,40 @@ def _mnrl_checks() -> list[PeerCheck]:
     import itertools
 
     extra = ("query_to_query", "doc_to_query", "doc_to_doc")
-    direction_sets = [("query_to_doc", *c) for r in range(4) for c in itertools.combinations(
-        extra, r)]
+    direction_sets = [
+        ("query_to_doc", *c) for r in range(4) for c in itertools.combinations(extra, r)
+    ]
     checks = []
     for directions in direction_sets:
-        modes = ("joint",) if {"query_to_query", "doc_to_doc"} & set(directions) else (
-            "joint", "per_direction")
+        modes = (
+            ("joint",)
+            if {"query_to_query", "doc_to_doc"} & set(directions)
+            else ("joint", "per_direction")
+        )
         for mode, hardness, negatives, similarity in itertools.product(
-                modes, (None, "in_batch_negatives", "hard_negatives", "all_negatives"),
-                (None, "negatives_1", "negatives_k"), ("cosine", "dot")):
-            kw: dict[str, Any] = {"directions": directions, "partition_mode": mode,
-                                  "similarity": similarity}
+            modes,
+            (None, "in_batch_negatives", "hard_negatives", "all_negatives"),
+            (None, "negatives_1", "negatives_k"),
+            ("cosine", "dot"),
+        ):
+            kw: dict[str, Any] = {
+                "directions": directions,
+                "partition_mode": mode,
+                "similarity": similarity,
+            }
             if similarity == "dot":
                 kw["scale"] = 1.0
             if hardness is not None:
                 kw.update(hardness_mode=hardness, hardness_strength=0.5)
-            checks.append(PeerCheck(
-                "multiple_negatives_ranking_loss",
-                f"sentence_transformers MultipleNegativesRankingLoss({kw}, "
-                f"negatives={negatives})", LIBRARY, _mnrl(negatives, **kw)))
+            checks.append(
+                PeerCheck(
+                    "multiple_negatives_ranking_loss",
+                    f"sentence_transformers MultipleNegativesRankingLoss({kw}, "
+                    f"negatives={negatives})",
+                    LIBRARY,
+                    _mnrl(negatives, **kw),
+                )
+            )
 
     def symmetric(q: Any, p: Any, n: Any) -> Any:
         import torch
@@ -168,10 +252,14 @@ def _mnrl_checks() -> list[PeerCheck]:
             loss = losses.MultipleNegativesSymmetricRankingLoss(torch.nn.Module())
         return loss.compute_loss_from_embeddings([q, p, *_columns(n)], None)
 
-    checks.append(PeerCheck("multiple_negatives_symmetric_ranking_loss",
-                            "sentence_transformers MultipleNegativesSymmetricRankingLoss",
-                            LIBRARY, pair(al.multiple_negatives_symmetric_ranking_loss,
-                                          symmetric, "q", "p", "negatives_k")))
+    checks.append(
+        PeerCheck(
+            "multiple_negatives_symmetric_ranking_loss",
+            "sentence_transformers MultipleNegativesSymmetricRankingLoss",
+            LIBRARY,
+            pair(al.multiple_negatives_symmetric_ranking_loss, symmetric, "q", "p", "negatives_k"),
+        )
+    )
     return checks
 
 
@@ -193,23 +281,35 @@ def _matryoshka(negatives: bool, weights: tuple[float, ...] | None) -> Run:
 
         inner = losses.MultipleNegativesRankingLoss(torch.nn.Module())
         cols = [q, p, *([] if n is None else _columns(n))]
-        return sum(wk * inner.compute_loss_from_embeddings([shrink(c, d) for c in cols], None)
-                   for d, wk in zip(dims, weights or (1.0,) * len(dims), strict=True))
+        return sum(
+            wk * inner.compute_loss_from_embeddings([shrink(c, d) for c in cols], None)
+            for d, wk in zip(dims, weights or (1.0,) * len(dims), strict=True)
+        )
 
     return pair(ours, theirs, "q", "p", *(["negatives"] if negatives else []))
 
 
 CHECKS = CHECKS + tuple(
-    PeerCheck("matryoshka", f"sentence_transformers MatryoshkaLoss(MNRL, dims=(6, 4, 2), "
-                            f"weights={w}), negatives={neg}", LIBRARY, _matryoshka(neg, w),
-              rtol=1e-10, atol=1e-12)
-    for neg in (False, True) for w in (None, (1.0, 0.5, 0.25)))
+    PeerCheck(
+        "matryoshka",
+        f"sentence_transformers MatryoshkaLoss(MNRL, dims=(6, 4, 2), weights={w}), negatives={neg}",
+        LIBRARY,
+        _matryoshka(neg, w),
+        rtol=1e-10,
+        atol=1e-12,
+    )
+    for neg in (False, True)
+    for w in (None, (1.0, 0.5, 0.25))
+)
 
 
 def _gor(aggregation: str, mean_weight: float, second_weight: float) -> Run:
     """Both terms (mean, second moment) and the gradients of their weighted sum."""
-    kw = {"aggregation": aggregation, "mean_weight": mean_weight,
-          "second_moment_weight": second_weight}
+    kw = {
+        "aggregation": aggregation,
+        "mean_weight": mean_weight,
+        "second_moment_weight": second_weight,
+    }
 
     def ours(a: Any, n: Any) -> Any:
         return al.global_orthogonal_regularization(a, n, return_terms=True, **kw)
@@ -226,7 +326,13 @@ def _gor(aggregation: str, mean_weight: float, second_weight: float) -> Run:
 
 
 CHECKS = CHECKS + tuple(
-    PeerCheck("global_orthogonal_regularization",
-              f"sentence_transformers GlobalOrthogonalRegularizationLoss(aggregation={agg!r}, "
-              f"mean_weight={mw}, second_moment_weight={sw})", LIBRARY, _gor(agg, mw, sw))
-    for agg in ("mean", "sum") for mw, sw in ((1.0, 1.0), (0.5, 2.0)))
+    PeerCheck(
+        "global_orthogonal_regularization",
+        f"sentence_transformers GlobalOrthogonalRegularizationLoss(aggregation={agg!r}, "
+        f"mean_weight={mw}, second_moment_weight={sw})",
+        LIBRARY,
+        _gor(agg, mw, sw),
+    )
+    for agg in ("mean", "sum")
+    for mw, sw in ((1.0, 1.0), (0.5, 2.0))
+)

@@ -16,17 +16,23 @@ def _cosine(inputs: dict[str, np.ndarray]) -> tuple[list[Any], list[Any]]:
     from torchmetrics.functional import cosine_similarity
 
     p, t = (torch.tensor(inputs[n], dtype=torch.float64) for n in ("pred", "target"))
-    return ([metrics.mean_cosine_similarity(p, t).numpy()],
-            [cosine_similarity(p, t, reduction="mean").numpy()])
+    return (
+        [metrics.mean_cosine_similarity(p, t).numpy()],
+        [cosine_similarity(p, t, reduction="mean").numpy()],
+    )
 
 
 CHECKS = (
-    PeerCheck("metrics.mean_cosine_similarity",
-              "torchmetrics.functional.cosine_similarity(reduction='mean')", "torchmetrics",
-              _cosine, rtol=1e-6,
-              deviation="torchmetrics computes in float32 whatever the input dtype "
-                        "(preds.float()) and does not clamp the norms; its default reduction is "
-                        "'sum'. Agreement is to float32 rounding (~2e-8 relative here)."),
+    PeerCheck(
+        "metrics.mean_cosine_similarity",
+        "torchmetrics.functional.cosine_similarity(reduction='mean')",
+        "torchmetrics",
+        _cosine,
+        rtol=1e-6,
+        deviation="torchmetrics computes in float32 whatever the input dtype "
+        "(preds.float()) and does not clamp the norms; its default reduction is "
+        "'sum'. Agreement is to float32 rounding (~2e-8 relative here).",
+    ),
 )
 
 
@@ -52,18 +58,25 @@ def _retrieval(ours_name: str, peer_name: str, k: int, relevance: str) -> Any:
         s, rel = inputs["scores"], inputs[relevance]
         ours = getattr(metrics, ours_name)(s, rel, k=k, reduction="none")
         peer = getattr(tmr, peer_name)
-        theirs = [float(peer(torch.tensor(s[i]), torch.tensor(rel[i]), top_k=k))
-                  for i in range(s.shape[0])]
+        theirs = [
+            float(peer(torch.tensor(s[i]), torch.tensor(rel[i]), top_k=k))
+            for i in range(s.shape[0])
+        ]
         return [np.asarray(ours)], [np.asarray(theirs)]
 
     return run
 
 
 CHECKS = CHECKS + tuple(
-    PeerCheck(f"metrics.{ours}", f"torchmetrics.functional.retrieval.{peer}(top_k={k})"
-              + (", graded relevance" if rel == "graded" else ""), "torchmetrics",
-              _retrieval(ours, peer, k, rel), rtol=1e-6,
-              deviation="torchmetrics computes in float32: agreement to float32 rounding")
+    PeerCheck(
+        f"metrics.{ours}",
+        f"torchmetrics.functional.retrieval.{peer}(top_k={k})"
+        + (", graded relevance" if rel == "graded" else ""),
+        "torchmetrics",
+        _retrieval(ours, peer, k, rel),
+        rtol=1e-6,
+        deviation="torchmetrics computes in float32: agreement to float32 rounding",
+    )
     for ours, peer in _RETRIEVAL_PEERS.items()
     for k in (1, 3, 8)
     for rel in (("relevance", "graded") if ours == "ndcg_at_k" else ("relevance",))
