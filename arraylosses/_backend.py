@@ -196,11 +196,11 @@ def reduce_loss(
     loss: Array,
     *,
     reduction: str,
-    weight: Array | None,
+    sample_weight: Array | None,
     out_dtype: Any,
     norm: Array | None = None,
 ) -> Array:
-    """Apply per-sample ``weight`` and the ``reduction`` to the per-sample ``loss``.
+    """Apply per-sample ``sample_weight`` and the ``reduction`` to the per-sample ``loss``.
 
     ``"none"``: ``w·l`` (``l`` without weights); ``"sum"``: ``Σ w·l``; ``"mean"``: ``Σ w·l / Σ w``
     (``Σ l / n`` without weights). ``norm`` (per-sample, e.g. torch's class weight of each
@@ -210,8 +210,8 @@ def reduce_loss(
     an empty batch is NaN, weighted or not, as in torch and NumPy (without NumPy's warning).
     The result is cast to ``out_dtype``.
     """
-    if weight is not None:
-        w = as_dtype(xp, weight, loss.dtype)
+    if sample_weight is not None:
+        w = as_dtype(xp, sample_weight, loss.dtype)
         loss = loss * w
     n = math.prod(loss.shape)  # static under jit: shapes are known when tracing
     if reduction == "none":
@@ -221,7 +221,7 @@ def reduce_loss(
     elif n == 0:
         # NaN still tied to the inputs (a backward pass works); xp.mean would warn on NumPy
         out = xp.sum(loss) * const(xp, math.nan, loss)
-    elif weight is None and norm is None:
+    elif sample_weight is None and norm is None:
         # sum / n, not mean: torch's mean backward writes a full array of grad / n, sum's
         # backward is a broadcast view (MSE 1.5x -> 1.2x F.mse_loss, benchmarks/run.py)
         out = xp.sum(loss) / n
@@ -229,7 +229,7 @@ def reduce_loss(
         if norm is None:
             counts = xp.broadcast_to(w, loss.shape)
         else:
-            counts = norm if weight is None else norm * w
+            counts = norm if sample_weight is None else norm * w
         total = xp.sum(xp.broadcast_to(counts, loss.shape))
         nonzero = total != 0
         safe_total = xp.where(nonzero, total, xp.ones_like(total))

@@ -7,15 +7,60 @@ the function that needs them and run only when :func:`arraylosses._backend.is_ea
 
 from __future__ import annotations
 
+import functools
+import inspect
 import math
 import numbers
 import operator
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from ._backend import Array, Namespace, as_dtype, const
 
 REDUCTIONS = ("mean", "sum", "none")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _rename_hint(fn: Callable[..., Any], old: str, new: str) -> str:
+    if old == "weight":
+        if "class_weight" in inspect.signature(fn).parameters:
+            return (
+                f"{fn.__name__}() takes per-sample weights as sample_weight= and per-class "
+                f"weights as class_weight= (torch's weight=); weight= is not an argument"
+            )
+        return (
+            f"{fn.__name__}() takes per-sample weights as sample_weight=; weight= is not an "
+            f"argument (it has no per-class weights)"
+        )
+    return f"{fn.__name__}() argument {old}= is now {new}="
+
+
+def renamed(**old_to_new: str) -> Callable[[F], F]:
+    """Reject arguments renamed before 1.0 with a TypeError that names the argument to use.
+
+    ``weight=`` in particular: torch's ``weight=`` is per class, ours was per sample, so a
+    torch user passing class weights must get an error, not a different loss.
+    """
+
+    def decorate(fn: F) -> F:
+        hints = {old: _rename_hint(fn, old, new) for old, new in old_to_new.items()}
+
+        @functools.wraps(fn)
+        def checked(*args: Any, **kwargs: Any) -> Any:
+            if kwargs:
+                for old in hints.keys() & kwargs.keys():
+                    raise TypeError(hints[old])
+            return fn(*args, **kwargs)
+
+        return checked  # type: ignore[return-value]
+
+    return decorate
+
+
+def sample_weighted(fn: F) -> F:
+    """:func:`renamed` for the per-sample weight, ``weight=`` → ``sample_weight=``."""
+    return renamed(weight="sample_weight")(fn)
 
 
 def check_option(name: str, value: Any, options: Sequence[str]) -> str:
@@ -207,11 +252,11 @@ def as_array(xp: Namespace, value: Any, like: Array) -> Array:
 
 
 def check_weight(
-    xp: Namespace, weight: Array, loss_shape: tuple[int, ...], name: str = "weight"
+    xp: Namespace, sample_weight: Array, loss_shape: tuple[int, ...], name: str = "sample_weight"
 ) -> None:
     """Per-sample weights must broadcast to the per-sample loss without changing its shape."""
-    check_real(xp, name, weight)
-    shape = tuple(weight.shape)
+    check_real(xp, name, sample_weight)
+    shape = tuple(sample_weight.shape)
     loss_shape = tuple(loss_shape)
     ok = len(shape) <= len(loss_shape) and all(
         w in (1, s) for w, s in zip(shape[::-1], loss_shape[::-1], strict=False)

@@ -2,7 +2,7 @@
 hinge and margin ranking.
 
 Conventions as in :mod:`arraylosses.regression`: ``(prediction, target)`` positional,
-hyperparameters keyword-only, ``weight=None`` (per-sample), ``reduction="mean"``. The
+hyperparameters keyword-only, ``sample_weight=None`` (per-sample), ``reduction="mean"``. The
 per-sample loss of a softmax loss is one value per row (the class axis, ``axis``, is summed
 out); binary losses are elementwise (multi-label: one independent sigmoid per class, averaged
 over all elements).
@@ -44,6 +44,7 @@ from ._validate import (
     integer,
     is_array,
     number,
+    sample_weighted,
 )
 
 __all__ = [
@@ -97,7 +98,7 @@ class _Classes:
         axis: int,
         pred_name: str,
         class_weight: Array | None,
-        weight: Array | None,
+        sample_weight: Array | None,
         ignore_index: int | None,
         label_smoothing: float,
     ) -> None:
@@ -149,8 +150,8 @@ class _Classes:
             check_real(xp, "class_weight", class_weight)
             class_weight = as_dtype(xp, class_weight, dtype)
         self.class_weight = class_weight
-        if weight is not None:
-            check_weight(xp, weight, rows)
+        if sample_weight is not None:
+            check_weight(xp, sample_weight, rows)
         self.label_smoothing = number(
             "label_smoothing", label_smoothing, low=0.0, high=1.0, expected="a float"
         )
@@ -189,7 +190,7 @@ class _Classes:
         return q
 
     def finish(
-        self, loss: Array, reduction: str, weight: Array | None, norm: Array | None = None
+        self, loss: Array, reduction: str, sample_weight: Array | None, norm: Array | None = None
     ) -> Array:
         xp = self.xp
         mask = self.mask() if self.indices else None
@@ -199,17 +200,22 @@ class _Classes:
             keep = xp.astype(mask, loss.dtype)
             norm = keep if norm is None else norm * keep
         return reduce_loss(
-            xp, loss, reduction=reduction, weight=weight, out_dtype=self.out_dtype, norm=norm
+            xp,
+            loss,
+            reduction=reduction,
+            sample_weight=sample_weight,
+            out_dtype=self.out_dtype,
+            norm=norm,
         )
 
 
-def _nll_finish(c: _Classes, nll: Array, reduction: str, weight: Array | None) -> Array:
+def _nll_finish(c: _Classes, nll: Array, reduction: str, sample_weight: Array | None) -> Array:
     """Class-weighted negative log-likelihood of class indices, torch's normaliser."""
     lw = c.label_weight()
-    return c.finish(nll if lw is None else lw * nll, reduction, weight, norm=lw)
+    return c.finish(nll if lw is None else lw * nll, reduction, sample_weight, norm=lw)
 
 
-def _softmax_ce(c: _Classes, log_p: Array, reduction: str, weight: Array | None) -> Array:
+def _softmax_ce(c: _Classes, log_p: Array, reduction: str, sample_weight: Array | None) -> Array:
     """torch's ``cross_entropy``/``nll_loss`` on log-probabilities, label smoothing included."""
     xp = c.xp
     cw = c.class_weight
@@ -217,20 +223,21 @@ def _softmax_ce(c: _Classes, log_p: Array, reduction: str, weight: Array | None)
     if c.indices:
         nll = -c.pick(log_p)
         if not eps:
-            return _nll_finish(c, nll, reduction, weight)
+            return _nll_finish(c, nll, reduction, sample_weight)
         lw = c.label_weight()
         if lw is not None:
             nll = lw * nll
         weighted = log_p if cw is None else log_p * cw
         smooth = -xp.sum(weighted, axis=-1)
         loss = (1 - eps) * nll + (eps / c.num_classes) * smooth
-        return c.finish(loss, reduction, weight, norm=lw)
+        return c.finish(loss, reduction, sample_weight, norm=lw)
     q = c.smoothed()
     if cw is not None:
         q = q * cw
-    return c.finish(-xp.sum(q * log_p, axis=-1), reduction, weight)
+    return c.finish(-xp.sum(q * log_p, axis=-1), reduction, sample_weight)
 
 
+@sample_weighted
 def cross_entropy(
     logits: Array,
     target: Array,
@@ -239,7 +246,7 @@ def cross_entropy(
     label_smoothing: float = 0.0,
     class_weight: Array | None = None,
     ignore_index: int | None = None,
-    weight: Array | None = None,
+    sample_weight: Array | None = None,
     reduction: str = "mean",
 ) -> Array:
     r"""Softmax cross entropy, :math:`\ell = -\sum_c q_c \log \mathrm{softmax}(z)_c`.
@@ -257,7 +264,7 @@ def cross_entropy(
     * ``ignore_index`` rows contribute 0 and do not count in the mean. If every row of a
       non-empty batch is ignored the mean is **0** (torch returns NaN), with a zero gradient;
       the mean over an empty batch is NaN.
-    * ``weight`` (per-sample, ours): ``"mean"`` is :math:`\sum_i w_i\ell_i / \sum_i w_i n_i`
+    * ``sample_weight`` (per-sample, ours): ``"mean"`` is :math:`\sum_i w_i\ell_i / \sum_i w_i n_i`
       with :math:`n_i` the torch normaliser above.
 
     The softmax is shifted by a gradient-detached maximum: logits of ±1e4 are exact, and
@@ -273,17 +280,28 @@ def cross_entropy(
         >>> round(float(cross_entropy(z, np.array([1]))), 12) == round(-math.log(0.75), 12)
         True
     """
-    xp = namespace(logits=logits, target=target, class_weight=class_weight, weight=weight)
+    xp = namespace(
+        logits=logits, target=target, class_weight=class_weight, sample_weight=sample_weight
+    )
     check_reduction(reduction)
     c = _Classes(
-        xp, logits, target, axis, "logits", class_weight, weight, ignore_index, label_smoothing
+        xp,
+        logits,
+        target,
+        axis,
+        "logits",
+        class_weight,
+        sample_weight,
+        ignore_index,
+        label_smoothing,
     )
     if c.indices and not c.label_smoothing:  # the common case: no full log-probabilities
         nll = -log_softmax_at(xp, c.scores, c.safe_target()[..., None], axis=-1)[..., 0]
-        return _nll_finish(c, nll, reduction, weight)
-    return _softmax_ce(c, log_softmax(xp, c.scores), reduction, weight)
+        return _nll_finish(c, nll, reduction, sample_weight)
+    return _softmax_ce(c, log_softmax(xp, c.scores), reduction, sample_weight)
 
 
+@sample_weighted
 def nll_loss(
     log_probs: Array,
     target: Array,
@@ -291,7 +309,7 @@ def nll_loss(
     axis: int = -1,
     class_weight: Array | None = None,
     ignore_index: int | None = None,
-    weight: Array | None = None,
+    sample_weight: Array | None = None,
     reduction: str = "mean",
 ) -> Array:
     r"""Negative log-likelihood of class indices, :math:`\ell = -w_y\, \log p_y`, from
@@ -306,19 +324,24 @@ def nll_loss(
         >>> float(nll_loss(np.log(np.array([[0.25, 0.75]])), np.array([0]))) == math.log(4)
         True
     """
-    xp = namespace(log_probs=log_probs, target=target, class_weight=class_weight, weight=weight)
+    xp = namespace(
+        log_probs=log_probs, target=target, class_weight=class_weight, sample_weight=sample_weight
+    )
     check_reduction(reduction)
-    c = _Classes(xp, log_probs, target, axis, "log_probs", class_weight, weight, ignore_index, 0.0)
+    c = _Classes(
+        xp, log_probs, target, axis, "log_probs", class_weight, sample_weight, ignore_index, 0.0
+    )
     if c.indices:
         nll = -c.pick(c.scores)
         # the pick reads one entry per row; a NaN elsewhere in the row must show too (torch's
         # nll_loss hides it): NaN in, NaN out for the row
         row_nan = xp.any(xp.isnan(c.scores), axis=-1)
         nll = xp.where(row_nan, xp.full_like(nll, math.nan), nll)
-        return _nll_finish(c, nll, reduction, weight)
-    return _softmax_ce(c, c.scores, reduction, weight)
+        return _nll_finish(c, nll, reduction, sample_weight)
+    return _softmax_ce(c, c.scores, reduction, sample_weight)
 
 
+@sample_weighted
 def poly1_cross_entropy(
     logits: Array,
     target: Array,
@@ -326,7 +349,7 @@ def poly1_cross_entropy(
     axis: int = -1,
     epsilon: Any = 1.0,
     label_smoothing: float = 0.0,
-    weight: Array | None = None,
+    sample_weight: Array | None = None,
     reduction: str = "mean",
 ) -> Array:
     r"""Poly-1 loss (Leng et al. 2022, PolyLoss): :math:`\ell = CE + ε\,(1 - p_t)` with
@@ -344,10 +367,13 @@ def poly1_cross_entropy(
         True
     """
     xp = namespace(
-        logits=logits, target=target, weight=weight, **array_hyperparameters(epsilon=epsilon)
+        logits=logits,
+        target=target,
+        sample_weight=sample_weight,
+        **array_hyperparameters(epsilon=epsilon),
     )
     check_reduction(reduction)
-    c = _Classes(xp, logits, target, axis, "logits", None, weight, None, label_smoothing)
+    c = _Classes(xp, logits, target, axis, "logits", None, sample_weight, None, label_smoothing)
     eps = hyperparameter(xp, "epsilon", epsilon, c.scores)
     log_p = log_softmax(xp, c.scores)
     q = c.smoothed() if not c.indices else None
@@ -361,9 +387,10 @@ def poly1_cross_entropy(
     else:
         ce = -xp.sum(q * log_p, axis=-1)
         pt = xp.sum(q * xp.exp(log_p), axis=-1)
-    return c.finish(ce + eps * (1 - pt), reduction, weight)
+    return c.finish(ce + eps * (1 - pt), reduction, sample_weight)
 
 
+@sample_weighted
 def softmax_focal_loss(
     logits: Array,
     target: Array,
@@ -371,7 +398,7 @@ def softmax_focal_loss(
     axis: int = -1,
     gamma: float = 2.0,
     alpha: Any = None,
-    weight: Array | None = None,
+    sample_weight: Array | None = None,
     reduction: str = "mean",
 ) -> Array:
     r"""Softmax focal loss (Lin et al. 2017, multi-class form):
@@ -390,10 +417,13 @@ def softmax_focal_loss(
         True
     """
     xp = namespace(
-        logits=logits, target=target, weight=weight, **array_hyperparameters(alpha=alpha)
+        logits=logits,
+        target=target,
+        sample_weight=sample_weight,
+        **array_hyperparameters(alpha=alpha),
     )
     check_reduction(reduction)
-    c = _Classes(xp, logits, target, axis, "logits", None, weight, None, 0.0)
+    c = _Classes(xp, logits, target, axis, "logits", None, sample_weight, None, 0.0)
     g = _gamma(gamma)
     if alpha is not None and is_array(alpha) and alpha.ndim == 1:
         if tuple(alpha.shape) != (c.num_classes,):
@@ -421,7 +451,7 @@ def softmax_focal_loss(
         if alpha_c is not None:
             terms = alpha_c * terms
         loss = xp.sum(terms, axis=-1)
-    return c.finish(loss, reduction, weight)
+    return c.finish(loss, reduction, sample_weight)
 
 
 def _gamma(gamma: Any) -> float:
@@ -442,12 +472,13 @@ def _focal_factor(xp: Namespace, one_minus_p: Array, gamma: float) -> Array:
     return xp.where(zero, xp.zeros_like(one_minus_p), safe**gamma)
 
 
+@sample_weighted
 def kl_divergence(
     logits: Array,
     target: Array,
     *,
     axis: int = -1,
-    weight: Array | None = None,
+    sample_weight: Array | None = None,
     reduction: str = "mean",
 ) -> Array:
     r"""KL divergence of the softmax of ``logits`` from the target distribution, per row:
@@ -464,19 +495,19 @@ def kl_divergence(
         >>> float(kl_divergence(np.zeros((1, 2)), np.array([[0.5, 0.5]])))
         0.0
     """
-    xp = namespace(logits=logits, target=target, weight=weight)
+    xp = namespace(logits=logits, target=target, sample_weight=sample_weight)
     check_reduction(reduction)
     if not xp.isdtype(target.dtype, "real floating"):
         raise TypeError(
             f"target must be a floating array of probabilities; got dtype {target.dtype}"
         )
-    c = _Classes(xp, logits, target, axis, "logits", None, weight, None, 0.0)
+    c = _Classes(xp, logits, target, axis, "logits", None, sample_weight, None, 0.0)
     t = c.target
     positive = t > 0
     safe = xp.where(positive, t, xp.ones_like(t))
     t_log_t = xp.where(positive, t * xp.log(safe), xp.zeros_like(t))
     loss = xp.sum(t_log_t - t * log_softmax(xp, c.scores), axis=-1)
-    return c.finish(loss, reduction, weight)
+    return c.finish(loss, reduction, sample_weight)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -484,26 +515,35 @@ def kl_divergence(
 
 
 def _binary(
-    pred: Array, target: Array, weight: Array | None, reduction: str, pred_name: str, **arrays: Any
+    pred: Array,
+    target: Array,
+    sample_weight: Array | None,
+    reduction: str,
+    pred_name: str,
+    **arrays: Any,
 ) -> tuple[Namespace, Array, Array, Any]:
     xp = namespace(
-        **{pred_name: pred}, target=target, weight=weight, **array_hyperparameters(**arrays)
+        **{pred_name: pred},
+        target=target,
+        sample_weight=sample_weight,
+        **array_hyperparameters(**arrays),
     )
     check_reduction(reduction)
     out_dtype, dtype = compute_dtype(xp, pred, pred_name)
     _check_binary_target(xp, "target", target)
     check_same_shape(pred_name, pred, "target", target)
-    if weight is not None:
-        check_weight(xp, weight, tuple(pred.shape))
+    if sample_weight is not None:
+        check_weight(xp, sample_weight, tuple(pred.shape))
     return xp, as_dtype(xp, pred, dtype), as_dtype(xp, target, dtype), out_dtype
 
 
+@sample_weighted
 def binary_cross_entropy(
     probs: Array,
     target: Array,
     *,
     eps: float = 1e-7,
-    weight: Array | None = None,
+    sample_weight: Array | None = None,
     reduction: str = "mean",
 ) -> Array:
     r"""Binary cross entropy on probabilities,
@@ -524,22 +564,25 @@ def binary_cross_entropy(
         >>> float(binary_cross_entropy(np.array([0.75]), np.array([1.0]))) == -math.log(0.75)
         True
     """
-    xp, p, t, out_dtype = _binary(probs, target, weight, reduction, "probs")
+    xp, p, t, out_dtype = _binary(probs, target, sample_weight, reduction, "probs")
     eps = number("eps", eps, low=0.0, low_inclusive=False, high=0.5, high_inclusive=False)
     log_p = xp.log(xp.clip(p, eps, 1 - eps))
     # log(1 - p̂): log1p(-p) below 1/2; above, clip 1 - p (exact there) at eps, since 1 - eps
     # rounds in float32. clip propagates NaN on every backend, and both branches are finite.
     log_1mp = xp.where(p > 0.5, xp.log(xp.clip(1 - p, eps, 0.5)), xp.log1p(-xp.clip(p, eps, 0.5)))
     loss = -(t * log_p + (1 - t) * log_1mp)
-    return reduce_loss(xp, loss, reduction=reduction, weight=weight, out_dtype=out_dtype)
+    return reduce_loss(
+        xp, loss, reduction=reduction, sample_weight=sample_weight, out_dtype=out_dtype
+    )
 
 
+@sample_weighted
 def binary_cross_entropy_with_logits(
     logits: Array,
     target: Array,
     *,
     pos_weight: Array | None = None,
-    weight: Array | None = None,
+    sample_weight: Array | None = None,
     reduction: str = "mean",
 ) -> Array:
     r"""Sigmoid cross entropy in the stable form
@@ -557,7 +600,7 @@ def binary_cross_entropy_with_logits(
         True
     """
     xp, z, t, out_dtype = _binary(
-        logits, target, weight, reduction, "logits", pos_weight=pos_weight
+        logits, target, sample_weight, reduction, "logits", pos_weight=pos_weight
     )
     if pos_weight is None:
         loss = softplus(xp, z) - t * z
@@ -568,16 +611,19 @@ def binary_cross_entropy_with_logits(
         else:
             pw = number("pos_weight", pos_weight, low=0.0, expected="an array or a number")
         loss = (1 - t) * z + (1 + (pw - 1) * t) * softplus(xp, -z)
-    return reduce_loss(xp, loss, reduction=reduction, weight=weight, out_dtype=out_dtype)
+    return reduce_loss(
+        xp, loss, reduction=reduction, sample_weight=sample_weight, out_dtype=out_dtype
+    )
 
 
+@sample_weighted
 def sigmoid_focal_loss(
     logits: Array,
     target: Array,
     *,
     alpha: Any = 0.25,
     gamma: float = 2.0,
-    weight: Array | None = None,
+    sample_weight: Array | None = None,
     reduction: str = "mean",
 ) -> Array:
     r"""Sigmoid focal loss (Lin et al. 2017, RetinaNet):
@@ -595,7 +641,7 @@ def sigmoid_focal_loss(
         >>> float(l) == 0.25 * math.log(2)
         True
     """
-    xp, z, t, out_dtype = _binary(logits, target, weight, reduction, "logits", alpha=alpha)
+    xp, z, t, out_dtype = _binary(logits, target, sample_weight, reduction, "logits", alpha=alpha)
     g = _gamma(gamma)
     a = None if alpha is None else hyperparameter(xp, "alpha", alpha, z, low=0.0, high=1.0)
     ce = softplus(xp, z) - t * z
@@ -603,7 +649,9 @@ def sigmoid_focal_loss(
     loss = _focal_factor(xp, one_minus_pt, g) * ce
     if a is not None:
         loss = (a * t + (1 - a) * (1 - t)) * loss
-    return reduce_loss(xp, loss, reduction=reduction, weight=weight, out_dtype=out_dtype)
+    return reduce_loss(
+        xp, loss, reduction=reduction, sample_weight=sample_weight, out_dtype=out_dtype
+    )
 
 
 def _signed_target(xp: Namespace, t: Array) -> Array:
@@ -623,8 +671,9 @@ def _check_signs(xp: Namespace, target: Array) -> None:
         raise ValueError("target must hold labels in {-1, 1} or {0, 1}")
 
 
+@sample_weighted
 def hinge_loss(
-    scores: Array, target: Array, *, weight: Array | None = None, reduction: str = "mean"
+    scores: Array, target: Array, *, sample_weight: Array | None = None, reduction: str = "mean"
 ) -> Array:
     r"""Hinge loss, :math:`\ell = \max(0, 1 - y\,s)` elementwise, for labels :math:`y` in
     {-1, 1} or {0, 1} (0 is read as -1, as Keras ``hinge`` does; checked in eager mode) or
@@ -637,14 +686,17 @@ def hinge_loss(
         >>> hinge_loss(np.array([0.3, 2.0, 0.5]), np.array([1, 1, 0]), reduction="none").tolist()
         [0.7, 0.0, 1.5]
     """
-    xp, s, t, out_dtype = _binary(scores, target, weight, reduction, "scores")
+    xp, s, t, out_dtype = _binary(scores, target, sample_weight, reduction, "scores")
     _check_signs(xp, target)
     loss = xp.maximum(1 - _signed_target(xp, t) * s, xp.zeros_like(s))
-    return reduce_loss(xp, loss, reduction=reduction, weight=weight, out_dtype=out_dtype)
+    return reduce_loss(
+        xp, loss, reduction=reduction, sample_weight=sample_weight, out_dtype=out_dtype
+    )
 
 
+@sample_weighted
 def squared_hinge_loss(
-    scores: Array, target: Array, *, weight: Array | None = None, reduction: str = "mean"
+    scores: Array, target: Array, *, sample_weight: Array | None = None, reduction: str = "mean"
 ) -> Array:
     r"""Squared hinge, :math:`\ell = \max(0, 1 - y\,s)^2`; labels as :func:`hinge_loss`.
     Peer: Keras ``squared_hinge``.
@@ -654,19 +706,22 @@ def squared_hinge_loss(
         >>> squared_hinge_loss(np.array([0.5, -1.0]), np.array([1, -1]), reduction="none").tolist()
         [0.25, 0.0]
     """
-    xp, s, t, out_dtype = _binary(scores, target, weight, reduction, "scores")
+    xp, s, t, out_dtype = _binary(scores, target, sample_weight, reduction, "scores")
     _check_signs(xp, target)
     h = xp.maximum(1 - _signed_target(xp, t) * s, xp.zeros_like(s))
-    return reduce_loss(xp, h * h, reduction=reduction, weight=weight, out_dtype=out_dtype)
+    return reduce_loss(
+        xp, h * h, reduction=reduction, sample_weight=sample_weight, out_dtype=out_dtype
+    )
 
 
+@sample_weighted
 def margin_ranking_loss(
     x1: Array,
     x2: Array,
     target: Array,
     *,
     margin: Any = 0.0,
-    weight: Array | None = None,
+    sample_weight: Array | None = None,
     reduction: str = "mean",
 ) -> Array:
     r"""Margin ranking loss, :math:`\ell = \max(0, -y\,(x_1 - x_2) + m)` with :math:`y = 1`
@@ -682,18 +737,24 @@ def margin_ranking_loss(
         [0.0, 0.6]
     """
     xp = namespace(
-        x1=x1, x2=x2, target=target, weight=weight, **array_hyperparameters(margin=margin)
+        x1=x1,
+        x2=x2,
+        target=target,
+        sample_weight=sample_weight,
+        **array_hyperparameters(margin=margin),
     )
     check_reduction(reduction)
     out_dtype, dtype = compute_dtype(xp, x1, "x1")
     check_same_shape("x1", x1, "x2", x2)
     check_same_shape("x1", x1, "target", target)
     _check_binary_target(xp, "target", target)
-    if weight is not None:
-        check_weight(xp, weight, tuple(x1.shape))
+    if sample_weight is not None:
+        check_weight(xp, sample_weight, tuple(x1.shape))
     _check_signs(xp, target)
     a, b, y = (as_dtype(xp, v, dtype) for v in (x1, x2, target))
     y = _signed_target(xp, y)
     m = hyperparameter(xp, "margin", margin, a)
     loss = xp.maximum(-y * (a - b) + m, xp.zeros_like(a))
-    return reduce_loss(xp, loss, reduction=reduction, weight=weight, out_dtype=out_dtype)
+    return reduce_loss(
+        xp, loss, reduction=reduction, sample_weight=sample_weight, out_dtype=out_dtype
+    )

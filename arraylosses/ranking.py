@@ -1,7 +1,7 @@
 """Recommendation and ranking losses.
 
 Scores are model outputs (a user-item dot product, a cross-encoder logit...); larger means
-more relevant. Per-sample losses are one value per user/query row; ``weight`` and
+more relevant. Per-sample losses are one value per user/query row; ``sample_weight`` and
 ``reduction`` as everywhere.
 
 * :func:`bpr_loss`, :func:`dynamic_margin_bpr_loss`: pairwise, one positive against sampled
@@ -43,6 +43,7 @@ from ._validate import (
     hyperparameter,
     integer,
     positive_float,
+    sample_weighted,
 )
 from .classification import cross_entropy
 
@@ -89,8 +90,13 @@ def _mean_over_negatives(xp: Namespace, pair_losses: Array) -> Array:
     return total / k if k else total
 
 
+@sample_weighted
 def bpr_loss(
-    pos_scores: Array, neg_scores: Array, *, weight: Array | None = None, reduction: str = "mean"
+    pos_scores: Array,
+    neg_scores: Array,
+    *,
+    sample_weight: Array | None = None,
+    reduction: str = "mean",
 ) -> Array:
     r"""Bayesian personalised ranking (Rendle et al. 2009):
 
@@ -112,21 +118,24 @@ def bpr_loss(
         >>> float(bpr_loss(np.array([2.0]), np.array([1.0]))) == math.log(1 + math.exp(-1))
         True
     """
-    xp = namespace(pos_scores=pos_scores, neg_scores=neg_scores, weight=weight)
+    xp = namespace(pos_scores=pos_scores, neg_scores=neg_scores, sample_weight=sample_weight)
     check_reduction(reduction)
     out_dtype, pos, neg = _pos_neg(xp, pos_scores, neg_scores)
-    if weight is not None:
-        check_weight(xp, weight, (pos.shape[0],))
+    if sample_weight is not None:
+        check_weight(xp, sample_weight, (pos.shape[0],))
     loss = _mean_over_negatives(xp, softplus(xp, neg - pos[:, None]))
-    return reduce_loss(xp, loss, reduction=reduction, weight=weight, out_dtype=out_dtype)
+    return reduce_loss(
+        xp, loss, reduction=reduction, sample_weight=sample_weight, out_dtype=out_dtype
+    )
 
 
+@sample_weighted
 def dynamic_margin_bpr_loss(
     pos_scores: Array,
     neg_scores: Array,
     *,
     alpha: Any = 1.0,
-    weight: Array | None = None,
+    sample_weight: Array | None = None,
     reduction: str = "mean",
 ) -> Array:
     r"""BPR with a margin that grows with the current score gap :math:`d = s^+ - s^-`:
@@ -153,18 +162,20 @@ def dynamic_margin_bpr_loss(
     xp = namespace(
         pos_scores=pos_scores,
         neg_scores=neg_scores,
-        weight=weight,
+        sample_weight=sample_weight,
         **array_hyperparameters(alpha=alpha),
     )
     check_reduction(reduction)
     out_dtype, pos, neg = _pos_neg(xp, pos_scores, neg_scores)
     a = hyperparameter(xp, "alpha", alpha, pos, low=0.0)
-    if weight is not None:
-        check_weight(xp, weight, (pos.shape[0],))
+    if sample_weight is not None:
+        check_weight(xp, sample_weight, (pos.shape[0],))
     gap = pos[:, None] - neg
     margin = stop_gradient(xp, a * sigmoid(xp, gap))
     loss = _mean_over_negatives(xp, softplus(xp, margin - gap))
-    return reduce_loss(xp, loss, reduction=reduction, weight=weight, out_dtype=out_dtype)
+    return reduce_loss(
+        xp, loss, reduction=reduction, sample_weight=sample_weight, out_dtype=out_dtype
+    )
 
 
 def _check_num_items(num_items: Any, smallest: int) -> int:
@@ -185,6 +196,7 @@ def _integer_ids(xp: Namespace, name: str, ids: Array, shapes: tuple[tuple[int, 
         )
 
 
+@sample_weighted
 def sampled_softmax_loss(
     pos_scores: Array,
     neg_scores: Array,
@@ -195,7 +207,7 @@ def sampled_softmax_loss(
     pos_ids: Array | None = None,
     neg_ids: Array | None = None,
     remove_accidental_hits: bool | None = None,
-    weight: Array | None = None,
+    sample_weight: Array | None = None,
     reduction: str = "mean",
 ) -> Array:
     r"""Softmax cross entropy of each row's positive against K sampled negatives, corrected
@@ -243,15 +255,15 @@ def sampled_softmax_loss(
         pos_log_q=pos_log_q,
         pos_ids=pos_ids,
         neg_ids=neg_ids,
-        weight=weight,
+        sample_weight=sample_weight,
     )
     check_reduction(reduction)
     if remove_accidental_hits is not None:
         remove_accidental_hits = flag("remove_accidental_hits", remove_accidental_hits)
     out_dtype, pos, neg = _pos_neg(xp, pos_scores, neg_scores, paired_only=True)
     n, k = neg.shape
-    if weight is not None:
-        check_weight(xp, weight, (n,))
+    if sample_weight is not None:
+        check_weight(xp, sample_weight, (n,))
     if num_items is not None:
         if log_q is not None or pos_log_q is not None:
             raise ValueError(
@@ -301,15 +313,18 @@ def sampled_softmax_loss(
         neg = xp.where(hits, xp.full_like(neg, -float("inf")), neg)
     logits = xp.concat([pos[:, None], neg], axis=1)
     loss = logsumexp(xp, logits, axis=1) - pos
-    return reduce_loss(xp, loss, reduction=reduction, weight=weight, out_dtype=out_dtype)
+    return reduce_loss(
+        xp, loss, reduction=reduction, sample_weight=sample_weight, out_dtype=out_dtype
+    )
 
 
+@sample_weighted
 def normalized_sampled_softmax_loss(
     scores: Array,
     *,
     num_items: int,
     eps: float = 1e-6,
-    weight: Array | None = None,
+    sample_weight: Array | None = None,
     reduction: str = "mean",
 ) -> Array:
     r"""In-batch sampled softmax on z-scored scores, corrected for uniform sampling. For the
@@ -337,7 +352,7 @@ def normalized_sampled_softmax_loss(
         >>> abs(float(normalized_sampled_softmax_loss(s, num_items=10)) - expected) < 1e-5
         True
     """
-    xp = namespace(scores=scores, weight=weight)
+    xp = namespace(scores=scores, sample_weight=sample_weight)
     check_reduction(reduction)
     out_dtype, dtype = compute_dtype(xp, scores, "scores")
     check_floating(xp, "scores", scores)
@@ -350,12 +365,14 @@ def normalized_sampled_softmax_loss(
         )
     num_items = _check_num_items(num_items, max(b, 2))
     eps = positive_float("eps", eps)
-    if weight is not None:
-        check_weight(xp, weight, (b,))
+    if sample_weight is not None:
+        check_weight(xp, sample_weight, (b,))
     s = as_dtype(xp, scores, dtype)
     if b == 0:  # the empty batch: no rows (xp.mean of nothing would warn on NumPy)
         loss = xp.sum(s, axis=1)
-        return reduce_loss(xp, loss, reduction=reduction, weight=weight, out_dtype=out_dtype)
+        return reduce_loss(
+            xp, loss, reduction=reduction, sample_weight=sample_weight, out_dtype=out_dtype
+        )
     centred = s - xp.mean(s)
     var = xp.mean(centred * centred)
     # std = sqrt(var) with a zero gradient at var = 0 (a constant matrix, e.g. zero-initialised
@@ -368,9 +385,12 @@ def normalized_sampled_softmax_loss(
     logits = xp.where(eye, z, z + correction)
     diagonal = xp.sum(xp.where(eye, z, xp.zeros_like(z)), axis=1)
     loss = logsumexp(xp, logits, axis=1) - diagonal
-    return reduce_loss(xp, loss, reduction=reduction, weight=weight, out_dtype=out_dtype)
+    return reduce_loss(
+        xp, loss, reduction=reduction, sample_weight=sample_weight, out_dtype=out_dtype
+    )
 
 
+@sample_weighted
 def csar_loss(
     energies: Array,
     target: Array,
@@ -379,7 +399,7 @@ def csar_loss(
     axis: int = -1,
     class_weight: Array | None = None,
     ignore_index: int | None = None,
-    weight: Array | None = None,
+    sample_weight: Array | None = None,
     reduction: str = "mean",
 ) -> Array:
     r"""Cross entropy over non-negative energies (CSAR): the logits are
@@ -389,9 +409,9 @@ def csar_loss(
 
     and a model whose energy is a product of factors (each a ``softplus`` output) has logits
     that are the sum of the factors' logs. Then :func:`arraylosses.cross_entropy` with
-    ``target`` (class indices or probabilities), ``class_weight``, ``ignore_index``, ``weight``
-    and ``reduction``. Negative energies raise (checked eagerly; under ``jit`` they give NaN);
-    NaN energies propagate.
+    ``target`` (class indices or probabilities), ``class_weight``, ``ignore_index``,
+    ``sample_weight`` and ``reduction``. Negative energies raise (checked eagerly; under
+    ``jit`` they give NaN); NaN energies propagate.
     Defined in SPEC.md (no peer).
 
     Args:
@@ -402,7 +422,9 @@ def csar_loss(
         >>> round(float(csar_loss(np.array([[3.0, 1.0]]), np.array([0]))), 6)  # -log(3/4)
         0.287682
     """
-    xp = namespace(energies=energies, target=target, class_weight=class_weight, weight=weight)
+    xp = namespace(
+        energies=energies, target=target, class_weight=class_weight, sample_weight=sample_weight
+    )
     check_floating(xp, "energies", energies)
     eps = positive_float("eps", eps)
     if not eager_all(xp, ~(energies < 0)):  # NaN passes: it propagates, as any NaN input
@@ -417,18 +439,19 @@ def csar_loss(
         axis=axis,
         class_weight=class_weight,
         ignore_index=ignore_index,
-        weight=weight,
+        sample_weight=sample_weight,
         reduction=reduction,
     )
     return as_dtype(xp, loss, out_dtype)
 
 
+@sample_weighted
 def listnet_loss(
     scores: Array,
     relevance: Array,
     *,
     where: Array | None = None,
-    weight: Array | None = None,
+    sample_weight: Array | None = None,
     reduction: str = "mean",
 ) -> Array:
     r"""Top-one ListNet (Cao et al. 2007): the cross entropy between the list's relevance
@@ -444,14 +467,14 @@ def listnet_loss(
     as the target distribution as they are, not their softmax).
 
     Args:
-        scores, relevance: ``(..., L)``; weight: per list, ``scores.shape[:-1]``.
+        scores, relevance: ``(..., L)``; sample_weight: per list, ``scores.shape[:-1]``.
 
     Example:
         >>> import numpy as np
         >>> round(float(listnet_loss(np.zeros((1, 4)), np.arange(4.0)[None])), 12)  # log 4
         1.386294361120
     """
-    xp = namespace(scores=scores, relevance=relevance, where=where, weight=weight)
+    xp = namespace(scores=scores, relevance=relevance, where=where, sample_weight=sample_weight)
     check_reduction(reduction)
     out_dtype, dtype = compute_dtype(xp, scores, "scores")
     check_floating(xp, "scores", scores)
@@ -461,12 +484,14 @@ def listnet_loss(
             f"relevance must have scores' shape {tuple(scores.shape)} (..., L); got "
             f"{tuple(relevance.shape)}"
         )
-    if weight is not None:
-        check_weight(xp, weight, tuple(scores.shape[:-1]))
+    if sample_weight is not None:
+        check_weight(xp, sample_weight, tuple(scores.shape[:-1]))
     s, r = as_dtype(xp, scores, dtype), as_dtype(xp, relevance, dtype)
     if where is None:
         loss = -xp.sum(softmax(xp, r, axis=-1) * log_softmax(xp, s, axis=-1), axis=-1)
-        return reduce_loss(xp, loss, reduction=reduction, weight=weight, out_dtype=out_dtype)
+        return reduce_loss(
+            xp, loss, reduction=reduction, sample_weight=sample_weight, out_dtype=out_dtype
+        )
     if where.dtype != xp.bool or tuple(where.shape) != tuple(scores.shape):
         raise ValueError(
             f"where must be a boolean array of scores' shape {tuple(scores.shape)}; "
@@ -486,7 +511,7 @@ def listnet_loss(
         xp,
         loss,
         reduction=reduction,
-        weight=weight,
+        sample_weight=sample_weight,
         out_dtype=out_dtype,
         norm=xp.astype(has_items, loss.dtype),
     )

@@ -1,16 +1,17 @@
 """Regression losses: each is an elementwise (or row-wise) loss, then a reduction.
 
 Every loss takes ``(pred, target)`` positionally, hyperparameters keyword-only, and
-``weight=None, reduction="mean"``:
+``sample_weight=None, reduction="mean"``:
 
 * ``reduction="none"`` returns the per-sample losses (the elementwise loss, of ``pred``'s
-  shape; for :func:`cosine_distance_loss` one loss per row), multiplied by ``weight`` if given;
+  shape; for :func:`cosine_distance_loss` one loss per row), multiplied by ``sample_weight``
+  if given;
 * ``"sum"`` returns ``Σ w·l``;
 * ``"mean"`` returns ``Σ l / n``, or ``Σ w·l / Σ w`` with weights (0 if the weights sum to 0);
   NaN for an empty batch, weighted or not (``"sum"`` is then 0, ``"none"`` empty).
 
-``weight`` must broadcast to the per-sample loss without changing its shape. The result has
-``pred``'s floating dtype (float16/bfloat16 are computed in float32) and lives on ``pred``'s
+``sample_weight`` must broadcast to the per-sample loss without changing its shape. The result
+has ``pred``'s floating dtype (float16/bfloat16 are computed in float32) and lives on ``pred``'s
 device; ``target`` may be integer.
 """
 
@@ -42,6 +43,7 @@ from ._validate import (
     flag,
     hyperparameter,
     positive_float,
+    sample_weighted,
 )
 from .similarity import _rowwise_cosine
 
@@ -60,37 +62,40 @@ __all__ = [
 
 
 def _prepare(
-    pred: Array, target: Array, weight: Array | None, reduction: str, **hyper: Any
+    pred: Array, target: Array, sample_weight: Array | None, reduction: str, **hyper: Any
 ) -> tuple[Namespace, Array, Array, Any]:
     """Validate an elementwise ``(pred, target)`` pair; return them in the compute dtype."""
-    xp = namespace(pred=pred, target=target, weight=weight, **array_hyperparameters(**hyper))
+    xp = namespace(
+        pred=pred, target=target, sample_weight=sample_weight, **array_hyperparameters(**hyper)
+    )
     check_reduction(reduction)
     out_dtype, dtype = compute_dtype(xp, pred, "pred")
     check_real(xp, "target", target)
     check_same_shape("pred", pred, "target", target)
-    if weight is not None:
-        check_weight(xp, weight, tuple(pred.shape))
+    if sample_weight is not None:
+        check_weight(xp, sample_weight, tuple(pred.shape))
     return xp, as_dtype(xp, pred, dtype), as_dtype(xp, target, dtype), out_dtype
 
 
 def _prepare_rows(
-    pred: Array, target: Array, axis: int, eps: float, weight: Array | None, reduction: str
+    pred: Array, target: Array, axis: int, eps: float, sample_weight: Array | None, reduction: str
 ) -> tuple[Namespace, Array, Array, int, float, Any]:
     """Validate a row-wise ``(pred, target)`` pair whose per-sample loss drops ``axis``."""
-    xp = namespace(pred=pred, target=target, weight=weight)
+    xp = namespace(pred=pred, target=target, sample_weight=sample_weight)
     check_reduction(reduction)
     out_dtype, dtype = compute_dtype(xp, pred, "pred")
     check_real(xp, "target", target)
     check_same_shape("pred", pred, "target", target)
     axis = check_axis("axis", axis, pred)
     eps = positive_float("eps", eps)
-    if weight is not None:
-        check_weight(xp, weight, tuple(s for i, s in enumerate(pred.shape) if i != axis))
+    if sample_weight is not None:
+        check_weight(xp, sample_weight, tuple(s for i, s in enumerate(pred.shape) if i != axis))
     return xp, as_dtype(xp, pred, dtype), as_dtype(xp, target, dtype), axis, eps, out_dtype
 
 
+@sample_weighted
 def mse_loss(
-    pred: Array, target: Array, *, weight: Array | None = None, reduction: str = "mean"
+    pred: Array, target: Array, *, sample_weight: Array | None = None, reduction: str = "mean"
 ) -> Array:
     r"""Mean squared error, :math:`\ell = (p - t)^2` per element.
 
@@ -100,7 +105,7 @@ def mse_loss(
     Args:
         pred: floating array of any shape.
         target: same shape as ``pred``.
-        weight: per-element weights broadcastable to ``pred``'s shape.
+        sample_weight: per-element weights broadcastable to ``pred``'s shape.
         reduction: ``"mean"``, ``"sum"`` or ``"none"``.
 
     Example:
@@ -108,13 +113,16 @@ def mse_loss(
         >>> float(mse_loss(np.array([1.0, 2.0]), np.array([3.0, 2.0])))
         2.0
     """
-    xp, p, t, out_dtype = _prepare(pred, target, weight, reduction)
+    xp, p, t, out_dtype = _prepare(pred, target, sample_weight, reduction)
     r = p - t
-    return reduce_loss(xp, r * r, reduction=reduction, weight=weight, out_dtype=out_dtype)
+    return reduce_loss(
+        xp, r * r, reduction=reduction, sample_weight=sample_weight, out_dtype=out_dtype
+    )
 
 
+@sample_weighted
 def l1_loss(
-    pred: Array, target: Array, *, weight: Array | None = None, reduction: str = "mean"
+    pred: Array, target: Array, *, sample_weight: Array | None = None, reduction: str = "mean"
 ) -> Array:
     r"""Mean absolute error, :math:`\ell = |p - t|` per element. Alias: :func:`mae_loss`.
 
@@ -126,19 +134,22 @@ def l1_loss(
         >>> float(l1_loss(np.array([1.0, 2.0]), np.array([3.0, 2.5])))
         1.25
     """
-    xp, p, t, out_dtype = _prepare(pred, target, weight, reduction)
-    return reduce_loss(xp, xp.abs(p - t), reduction=reduction, weight=weight, out_dtype=out_dtype)
+    xp, p, t, out_dtype = _prepare(pred, target, sample_weight, reduction)
+    return reduce_loss(
+        xp, xp.abs(p - t), reduction=reduction, sample_weight=sample_weight, out_dtype=out_dtype
+    )
 
 
 mae_loss = l1_loss
 
 
+@sample_weighted
 def huber_loss(
     pred: Array,
     target: Array,
     *,
     delta: Any = 1.0,
-    weight: Array | None = None,
+    sample_weight: Array | None = None,
     reduction: str = "mean",
 ) -> Array:
     r"""Huber loss with threshold :math:`\delta > 0`, :math:`r = p - t`:
@@ -158,20 +169,23 @@ def huber_loss(
         >>> huber_loss(np.array([0.5, 3.0]), np.zeros(2), reduction="none").tolist()
         [0.125, 2.5]
     """
-    xp, p, t, out_dtype = _prepare(pred, target, weight, reduction, delta=delta)
+    xp, p, t, out_dtype = _prepare(pred, target, sample_weight, reduction, delta=delta)
     delta = hyperparameter(xp, "delta", delta, p, low=0.0, low_inclusive=False)
     r = p - t
     a = xp.abs(r)
     loss = xp.where(a <= delta, 0.5 * r * r, delta * (a - 0.5 * delta))
-    return reduce_loss(xp, loss, reduction=reduction, weight=weight, out_dtype=out_dtype)
+    return reduce_loss(
+        xp, loss, reduction=reduction, sample_weight=sample_weight, out_dtype=out_dtype
+    )
 
 
+@sample_weighted
 def smooth_l1_loss(
     pred: Array,
     target: Array,
     *,
     beta: Any = 1.0,
-    weight: Array | None = None,
+    sample_weight: Array | None = None,
     reduction: str = "mean",
 ) -> Array:
     r"""Smooth L1 loss with threshold :math:`\beta \ge 0`, :math:`r = p - t`:
@@ -187,7 +201,7 @@ def smooth_l1_loss(
         >>> smooth_l1_loss(np.array([0.5, 3.0]), np.zeros(2), reduction="none").tolist()
         [0.125, 2.5]
     """
-    xp, p, t, out_dtype = _prepare(pred, target, weight, reduction, beta=beta)
+    xp, p, t, out_dtype = _prepare(pred, target, sample_weight, reduction, beta=beta)
     beta = hyperparameter(xp, "beta", beta, p, low=0.0)
     r = p - t
     a = xp.abs(r)
@@ -197,11 +211,14 @@ def smooth_l1_loss(
     else:
         safe_beta = beta if beta > 0 else 1.0
     loss = xp.where(a < beta, 0.5 * r * r / safe_beta, a - 0.5 * beta)
-    return reduce_loss(xp, loss, reduction=reduction, weight=weight, out_dtype=out_dtype)
+    return reduce_loss(
+        xp, loss, reduction=reduction, sample_weight=sample_weight, out_dtype=out_dtype
+    )
 
 
+@sample_weighted
 def log_cosh_loss(
-    pred: Array, target: Array, *, weight: Array | None = None, reduction: str = "mean"
+    pred: Array, target: Array, *, sample_weight: Array | None = None, reduction: str = "mean"
 ) -> Array:
     r""":math:`\ell = \log\cosh(p - t)`, computed as :math:`\mathrm{logaddexp}(r, -r) - \log 2`.
 
@@ -215,18 +232,21 @@ def log_cosh_loss(
         >>> abs(float(log_cosh_loss(np.array([1.0]), np.array([0.0]))) - math.log(math.cosh(1)))
         0.0
     """
-    xp, p, t, out_dtype = _prepare(pred, target, weight, reduction)
+    xp, p, t, out_dtype = _prepare(pred, target, sample_weight, reduction)
     r = p - t
     loss = logaddexp(xp, r, -r) - LOG_2
-    return reduce_loss(xp, loss, reduction=reduction, weight=weight, out_dtype=out_dtype)
+    return reduce_loss(
+        xp, loss, reduction=reduction, sample_weight=sample_weight, out_dtype=out_dtype
+    )
 
 
+@sample_weighted
 def quantile_loss(
     pred: Array,
     target: Array,
     *,
     quantile: Any = 0.5,
-    weight: Array | None = None,
+    sample_weight: Array | None = None,
     reduction: str = "mean",
 ) -> Array:
     r"""Pinball loss for quantile :math:`q \in [0, 1]`, with :math:`r = t - p`:
@@ -242,13 +262,16 @@ def quantile_loss(
         ...               reduction="none").round(6).tolist()
         [0.9, 0.1]
     """
-    xp, p, t, out_dtype = _prepare(pred, target, weight, reduction, quantile=quantile)
+    xp, p, t, out_dtype = _prepare(pred, target, sample_weight, reduction, quantile=quantile)
     q = hyperparameter(xp, "quantile", quantile, p, low=0.0, high=1.0)
     r = t - p
     loss = xp.maximum(q * r, (q - 1) * r)
-    return reduce_loss(xp, loss, reduction=reduction, weight=weight, out_dtype=out_dtype)
+    return reduce_loss(
+        xp, loss, reduction=reduction, sample_weight=sample_weight, out_dtype=out_dtype
+    )
 
 
+@sample_weighted
 def poisson_nll_loss(
     pred: Array,
     target: Array,
@@ -256,7 +279,7 @@ def poisson_nll_loss(
     log_input: bool = True,
     full: bool = False,
     eps: float | None = None,
-    weight: Array | None = None,
+    sample_weight: Array | None = None,
     reduction: str = "mean",
 ) -> Array:
     r"""Poisson negative log-likelihood of counts ``target`` given the rate ``pred``.
@@ -281,7 +304,7 @@ def poisson_nll_loss(
         >>> float(poisson_nll_loss(np.array([0.0]), np.array([2.0])))
         1.0
     """
-    xp, p, t, out_dtype = _prepare(pred, target, weight, reduction)
+    xp, p, t, out_dtype = _prepare(pred, target, sample_weight, reduction)
     log_input = flag("log_input", log_input)
     full = flag("full", full)
     if eps is not None:
@@ -306,7 +329,9 @@ def poisson_nll_loss(
         log_t = xp.log(t_safe)
         stirling = t_safe * log_t - t_safe + 0.5 * (LOG_2PI + log_t)
         loss = loss + xp.where(large, stirling, xp.zeros_like(t))
-    return reduce_loss(xp, loss, reduction=reduction, weight=weight, out_dtype=out_dtype)
+    return reduce_loss(
+        xp, loss, reduction=reduction, sample_weight=sample_weight, out_dtype=out_dtype
+    )
 
 
 def _variance_shape(pred: Array, var: Array) -> bool:
@@ -328,6 +353,7 @@ def _variance_shape(pred: Array, var: Array) -> bool:
     )
 
 
+@sample_weighted
 def gaussian_nll_loss(
     pred: Array,
     target: Array,
@@ -335,7 +361,7 @@ def gaussian_nll_loss(
     *,
     full: bool = False,
     eps: float = 1e-6,
-    weight: Array | None = None,
+    sample_weight: Array | None = None,
     reduction: str = "mean",
 ) -> Array:
     r"""Gaussian negative log-likelihood of ``target`` under :math:`\mathcal N(p, v)`:
@@ -359,7 +385,7 @@ def gaussian_nll_loss(
         >>> float(gaussian_nll_loss(np.array([0.0]), np.array([2.0]), np.array([1.0])))
         2.0
     """
-    xp, p, t, out_dtype = _prepare(pred, target, weight, reduction)
+    xp, p, t, out_dtype = _prepare(pred, target, sample_weight, reduction)
     namespace(pred=pred, var=var)
     check_real(xp, "var", var)
     eps = positive_float("eps", eps)
@@ -375,16 +401,19 @@ def gaussian_nll_loss(
     loss = 0.5 * (xp.log(v) + r * r / v)
     if full:
         loss = loss + 0.5 * LOG_2PI
-    return reduce_loss(xp, loss, reduction=reduction, weight=weight, out_dtype=out_dtype)
+    return reduce_loss(
+        xp, loss, reduction=reduction, sample_weight=sample_weight, out_dtype=out_dtype
+    )
 
 
+@sample_weighted
 def cosine_distance_loss(
     pred: Array,
     target: Array,
     *,
     axis: int = -1,
     eps: float = 1e-8,
-    weight: Array | None = None,
+    sample_weight: Array | None = None,
     reduction: str = "mean",
 ) -> Array:
     r"""Cosine distance per row, :math:`\ell = 1 - \cos(p, t)` with
@@ -397,13 +426,17 @@ def cosine_distance_loss(
         pred: ``(..., D)`` floating (``D`` on ``axis``).
         target: same shape as ``pred``.
         axis: the embedding axis.
-        weight: broadcastable to the per-row loss (``pred``'s shape without ``axis``).
+        sample_weight: broadcastable to the per-row loss (``pred``'s shape without ``axis``).
 
     Example:
         >>> import numpy as np
         >>> float(cosine_distance_loss(np.array([[1.0, 0.0]]), np.array([[0.0, 2.0]])))
         1.0
     """
-    xp, p, t, axis, eps, out_dtype = _prepare_rows(pred, target, axis, eps, weight, reduction)
+    xp, p, t, axis, eps, out_dtype = _prepare_rows(
+        pred, target, axis, eps, sample_weight, reduction
+    )
     loss = 1 - _rowwise_cosine(xp, p, t, axis=axis, eps=eps)
-    return reduce_loss(xp, loss, reduction=reduction, weight=weight, out_dtype=out_dtype)
+    return reduce_loss(
+        xp, loss, reduction=reduction, sample_weight=sample_weight, out_dtype=out_dtype
+    )

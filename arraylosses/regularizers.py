@@ -29,6 +29,7 @@ from ._validate import (
     check_weight,
     flag,
     number,
+    sample_weighted,
 )
 from .similarity import _clamped_norm
 
@@ -169,8 +170,9 @@ def _assignments(probs: Array, axis: int) -> tuple[Namespace, Array, int, Any]:
     return xp, as_dtype(xp, probs, dtype), axis, out_dtype
 
 
+@sample_weighted
 def exclusiveness_loss(
-    probs: Array, *, axis: int = -1, weight: Array | None = None, reduction: str = "mean"
+    probs: Array, *, axis: int = -1, sample_weight: Array | None = None, reduction: str = "mean"
 ) -> Array:
     r"""Exclusiveness: the mean row entropy :math:`\frac1N \sum_i H(p_i)`, 0 when every row
     commits to a single anchor. By definition (SPEC.md). ``reduction="none"`` gives the row
@@ -187,10 +189,12 @@ def exclusiveness_loss(
     xp, p, axis, out_dtype = _assignments(probs, axis)
     check_reduction(reduction)
     entropy = _entropy(xp, p, axis)
-    if weight is not None:
-        namespace(probs=probs, weight=weight)
-        check_weight(xp, weight, tuple(entropy.shape))
-    return reduce_loss(xp, entropy, reduction=reduction, weight=weight, out_dtype=out_dtype)
+    if sample_weight is not None:
+        namespace(probs=probs, sample_weight=sample_weight)
+        check_weight(xp, sample_weight, tuple(entropy.shape))
+    return reduce_loss(
+        xp, entropy, reduction=reduction, sample_weight=sample_weight, out_dtype=out_dtype
+    )
 
 
 def inclusiveness_loss(probs: Array, *, axis: int = -1) -> Array:

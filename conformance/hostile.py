@@ -174,10 +174,10 @@ def _numpy(backend: Backend, results: list[Any]) -> list[np.ndarray]:
 
 
 def _weight_name(case: Case) -> str | None:
-    """The array a parameter set passes as the per-sample ``weight``, if any."""
+    """The array a parameter set passes as the per-sample ``sample_weight``, if any."""
     for params in case.params:
-        if isinstance(params.get("weight"), str) and "args" not in params:
-            return params["weight"][1:]
+        if isinstance(params.get("sample_weight"), str) and "args" not in params:
+            return params["sample_weight"][1:]
     return None
 
 
@@ -203,7 +203,7 @@ def _nan_calls(case: Case, h: Hostile) -> list[tuple[str, Call]]:
             )
     weight = _weight_name(case)
     if weight is not None and h.nan is None:
-        call = Call.of(case, weight="@" + weight)
+        call = Call.of(case, sample_weight="@" + weight)
         poisoned = call.arrays[weight].copy()
         poisoned[(0,) * poisoned.ndim] = np.nan
         calls.append((f"NaN in the weight {weight}", call.with_arrays(**{weight: poisoned})))
@@ -281,7 +281,7 @@ def _check_empty(case: Case, h: Hostile, backend: Backend) -> str:
             runs.append(
                 (
                     "weighted mean",
-                    _empty_call(case, h, reduction="mean", weight="@" + weight),
+                    _empty_call(case, h, reduction="mean", sample_weight="@" + weight),
                     lambda r: bool(np.isnan(r[0])),
                 )
             )

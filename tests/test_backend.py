@@ -79,10 +79,10 @@ def test_reduce_loss(backend, reduction):
     loss = _on(backend, [1.0, 2.0, 6.0])
     w = _on(backend, [1.0, 0.0, 2.0])
     plain = backend.to_numpy(
-        B.reduce_loss(xp, loss, reduction=reduction, weight=None, out_dtype=loss.dtype)
+        B.reduce_loss(xp, loss, reduction=reduction, sample_weight=None, out_dtype=loss.dtype)
     )
     weighted = backend.to_numpy(
-        B.reduce_loss(xp, loss, reduction=reduction, weight=w, out_dtype=loss.dtype)
+        B.reduce_loss(xp, loss, reduction=reduction, sample_weight=w, out_dtype=loss.dtype)
     )
     expected = {
         "mean": (3.0, 13.0 / 3.0),

@@ -48,7 +48,7 @@ def test_cross_entropy_indices_by_definition(
         label_smoothing=smoothing,
         class_weight=cw,
         ignore_index=-100,
-        weight=w,
+        sample_weight=w,
         reduction=reduction,
     )
     close(got, expected, dtype)

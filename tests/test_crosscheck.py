@@ -226,19 +226,19 @@ def test_reference_by_name_errors():
 
 
 def test_adapt_maps_order_names_one_hot_and_reduction():
-    def peer(target, pred, *, sample_weight=None, scale=1.0):  # per-row, other order
-        w = np.ones(len(pred)) if sample_weight is None else sample_weight
+    def peer(target, pred, *, weights=None, scale=1.0):  # per-row, other order
+        w = np.ones(len(pred)) if weights is None else weights
         return scale * w * ((pred - target) ** 2).sum(axis=-1)
 
     p, t = np.array([[1.0, 2.0], [0.0, 1.0]]), np.array([[0.0, 0.0], [0.0, 0.0]])
     f = adapt(
         peer,
         args=(1, 0),
-        kwargs_map={"weight": "sample_weight", "reduction": None},
+        kwargs_map={"sample_weight": "weights", "reduction": None},
         extra_kwargs={"scale": 2.0},
         reduction="sum",
     )
-    assert float(f(p, t, weight=np.array([1.0, 3.0]), reduction="mean")) == 2 * (5 + 3)
+    assert float(f(p, t, sample_weight=np.array([1.0, 3.0]), reduction="mean")) == 2 * (5 + 3)
     assert f.__name__ == "adapt(test_adapt_maps_order_names_one_hot_and_reduction.<locals>.peer)"
     hot = adapt(lambda z, y: y, one_hot=1)(np.zeros((3, 4), dtype=np.float32), np.array([2, 0, 3]))
     assert hot.dtype == np.float32 and hot.tolist() == np.eye(4)[[2, 0, 3]].tolist()

@@ -86,7 +86,7 @@ def test_two_devices_are_rejected():
     ):
         al.mse_loss(a, b)
     with pytest.raises(ValueError, match="one device; pred is on .*weight is on .*device1"):
-        al.mse_loss(a, a, weight=b)
+        al.mse_loss(a, a, sample_weight=b)
 
 
 def test_integer_targets_are_fine_but_booleans_are_not(backend):
@@ -152,9 +152,9 @@ def test_weight_shape(backend):
         match=r"weight must be broadcastable to the per-sample loss "
         r"shape \(4, 3\) without changing it; got shape \(4,\)",
     ):
-        al.mse_loss(x, x, weight=_a(backend, np.ones(4)))
+        al.mse_loss(x, x, sample_weight=_a(backend, np.ones(4)))
     with pytest.raises(ValueError, match=r"per-sample loss shape \(4,\) .* got shape \(4, 3\)"):
-        al.cosine_distance_loss(x, x, weight=x)
+        al.cosine_distance_loss(x, x, sample_weight=x)
 
 
 def test_gaussian_variance_rules(backend):
@@ -205,7 +205,7 @@ def test_metric_rules(backend, fn):
     with pytest.raises(ValueError, match=r"multioutput weights must have shape \(2,\); got \(3,\)"):
         fn(x, x, multioutput=_a(backend, np.ones(3)))
     with pytest.raises(ValueError, match=r"weight must have shape \(3,\); got \(3, 1\)"):
-        fn(x, x, weight=_a(backend, np.ones((3, 1))))
+        fn(x, x, sample_weight=_a(backend, np.ones((3, 1))))
     with pytest.raises(
         ValueError, match=r"pred must have shape \(N,\) or \(N, K\); got \(1, 3, 2\)"
     ):

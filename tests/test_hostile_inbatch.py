@@ -109,8 +109,8 @@ def test_empty_batch(backend, dtype, name):
 def test_empty_batch_weighted_and_temperature(backend):
     e = backend.asarray(np.zeros((0, 3)), "float64")
     w = backend.asarray(np.zeros((0,)), "float64")
-    assert np.isnan(backend.to_numpy(al.info_nce(e, e, weight=w)))
-    assert np.isnan(backend.to_numpy(al.multiple_negatives_ranking_loss(e, e, weight=w)))
+    assert np.isnan(backend.to_numpy(al.info_nce(e, e, sample_weight=w)))
+    assert np.isnan(backend.to_numpy(al.multiple_negatives_ranking_loss(e, e, sample_weight=w)))
     loss, tau = al.entropy_adaptive_info_nce(e, e, return_temperature=True)
     assert np.isnan(backend.to_numpy(loss)) and np.isnan(backend.to_numpy(tau))
 
@@ -312,9 +312,9 @@ def test_python_hyperparameters_validated(backend):
     with pytest.raises(TypeError, match="dims must be positive ints"):
         al.matryoshka(al.info_nce, dims=(True, 2))
     with pytest.raises(ValueError, match="weights entry must not be NaN"):
-        al.matryoshka(al.info_nce, dims=(3, 2), weights=(1.0, float("nan")))
+        al.matryoshka(al.info_nce, dims=(3, 2), dim_weights=(1.0, float("nan")))
     with pytest.raises(ValueError, match=r"weights entry must be in \[0.0, inf\)"):
-        al.matryoshka(al.info_nce, dims=(3, 2), weights=(1.0, -1.0))
+        al.matryoshka(al.info_nce, dims=(3, 2), dim_weights=(1.0, -1.0))
     # NumPy scalars are the numbers they stand for
     _, tau = al.entropy_adaptive_info_nce(
         x,
@@ -324,7 +324,9 @@ def test_python_hyperparameters_validated(backend):
         return_temperature=True,
     )
     assert float(backend.to_numpy(tau)) == 0.25
-    value = al.matryoshka(al.info_nce, dims=np.array([3, 2]), weights=[np.float32(1.0), 1])(x, x)
+    value = al.matryoshka(al.info_nce, dims=np.array([3, 2]), dim_weights=[np.float32(1.0), 1])(
+        x, x
+    )
     assert np.isfinite(backend.to_numpy(value))
 
 

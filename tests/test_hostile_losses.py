@@ -433,7 +433,7 @@ def test_nan_weight_propagates(backend, case):
     a = _on(backend, {**arrays, "weight": weight}, "float64")
     w = a.pop("weight")
     for reduction in ("mean", "sum"):
-        assert np.isnan(_np(backend, case.fn(a, weight=w, reduction=reduction)))
+        assert np.isnan(_np(backend, case.fn(a, sample_weight=w, reduction=reduction)))
 
 
 def test_nan_label_reaches_the_loss_instead_of_the_label_check(backend):
@@ -501,7 +501,7 @@ def test_empty_batch(backend, dtype, case):
     def call(a, reduction, weighted=False):
         a = dict(a)
         w = a.pop("weight")
-        return case.fn(a, reduction=reduction, **({"weight": w} if weighted else {}))
+        return case.fn(a, reduction=reduction, **({"sample_weight": w} if weighted else {}))
 
     _check_empty(backend, case, a, call)
 
@@ -523,7 +523,9 @@ def test_empty_batch_and_nan_under_jit(name, case):
 
         def f(traced, w):
             return case.fn(
-                {**static, **traced}, reduction=reduction, **({"weight": w} if weighted else {})
+                {**static, **traced},
+                reduction=reduction,
+                **({"sample_weight": w} if weighted else {}),
             )
 
         return jax.jit(f)(traced, w)
@@ -549,7 +551,7 @@ def test_all_ignored_or_all_padded_non_empty_batch_stays_zero(ad_backend):
         return al.listnet_loss(s, s * 2, where=be.asarray(np.zeros((3, 4), bool)))
 
     def zero_weights(p):
-        return al.mse_loss(p, p * 0 + 1, weight=be.asarray(np.zeros(4), "float64"))
+        return al.mse_loss(p, p * 0 + 1, sample_weight=be.asarray(np.zeros(4), "float64"))
 
     for fn in (ce, listnet, zero_weights):
         value, grad = _value_and_grad(be, fn, logits)

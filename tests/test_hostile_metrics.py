@@ -84,9 +84,9 @@ def test_regression_nan_propagates_to_its_output_only(backend, fn):
         for where in ("pred", "target", "weight"):  # row 2: both outputs see the NaN
             p, t, w = pred.copy(), target.copy(), weight.copy()
             {"pred": p, "target": t, "weight": w}[where][2, ...] = NAN
-            raw = _run(backend, fn, p, t, jit=jit, multioutput="raw_values", weight=w)
+            raw = _run(backend, fn, p, t, jit=jit, multioutput="raw_values", sample_weight=w)
             assert raw.shape == (2,) and np.isnan(raw).all(), (where, raw)
-            assert _nan(_run(backend, fn, p, t, jit=jit, weight=w)), where
+            assert _nan(_run(backend, fn, p, t, jit=jit, sample_weight=w)), where
         # NaN in one column only: the other output stays finite
         p = pred.copy()
         p[3, 0] = NAN
@@ -162,14 +162,14 @@ def test_regression_empty_batch(backend, fn):
         assert raw.shape == (3,) and _nan(raw)
         one_d = _run(backend, fn, empty[:, 0], empty[:, 0], jit=jit, multioutput="raw_values")
         assert one_d.shape == (1,) and _nan(one_d)
-        assert _nan(_run(backend, fn, empty, empty, jit=jit, weight=np.zeros(0)))
+        assert _nan(_run(backend, fn, empty, empty, jit=jit, sample_weight=np.zeros(0)))
 
 
 @pytest.mark.parametrize("fn", REGRESSION, ids=lambda f: f.__name__)
 def test_regression_weights_summing_to_zero(backend, fn):
     pred, target = _regression_data()
     for jit in _modes(backend):
-        assert _nan(_run(backend, fn, pred, target, jit=jit, weight=np.zeros(6)))
+        assert _nan(_run(backend, fn, pred, target, jit=jit, sample_weight=np.zeros(6)))
         assert _nan(_run(backend, fn, pred, target, jit=jit, multioutput=np.zeros(2)))
 
 
@@ -253,7 +253,7 @@ def test_accuracy_nan_score_is_nan_not_argmax(backend, dtype):
                 y,
                 dtype=dtype,
                 jit=jit,
-                weight=np.array([1.0, 1.0, 1.0, 0.0]),
+                sample_weight=np.array([1.0, 1.0, 1.0, 0.0]),
             )
         )
 
@@ -308,8 +308,10 @@ def test_classification_nan_weight(backend, weighted):
             (metrics.top_k_accuracy, (s, y), {"k": 2}),
             (metrics.log_loss, (probs, y), {}),
         ]:
-            assert _nan(_run(backend, fn, *args, jit=jit, weight=w, **kw)), fn.__name__
-        got = _run(backend, metrics.precision_recall_f1, s, y, jit=jit, num_classes=3, weight=w)
+            assert _nan(_run(backend, fn, *args, jit=jit, sample_weight=w, **kw)), fn.__name__
+        got = _run(
+            backend, metrics.precision_recall_f1, s, y, jit=jit, num_classes=3, sample_weight=w
+        )
         assert all(_nan(v) for v in got)
 
 
@@ -335,11 +337,13 @@ def test_classification_weights_summing_to_zero(backend):
     probs = s / s.sum(1, keepdims=True)
     zero = np.zeros(4)
     for jit in _modes(backend):
-        assert _nan(_run(backend, metrics.accuracy, s, y, jit=jit, weight=zero))
-        assert _nan(_run(backend, metrics.top_k_accuracy, s, y, jit=jit, k=2, weight=zero))
-        assert _nan(_run(backend, metrics.log_loss, probs, y, jit=jit, weight=zero))
+        assert _nan(_run(backend, metrics.accuracy, s, y, jit=jit, sample_weight=zero))
+        assert _nan(_run(backend, metrics.top_k_accuracy, s, y, jit=jit, k=2, sample_weight=zero))
+        assert _nan(_run(backend, metrics.log_loss, probs, y, jit=jit, sample_weight=zero))
         # precision/recall/F1 keep sklearn's zero_division=0 for an empty denominator
-        got = _run(backend, metrics.precision_recall_f1, s, y, jit=jit, num_classes=3, weight=zero)
+        got = _run(
+            backend, metrics.precision_recall_f1, s, y, jit=jit, num_classes=3, sample_weight=zero
+        )
         assert [float(v) for v in got] == [0.0, 0.0, 0.0]
 
 

@@ -273,7 +273,7 @@ def test_nan_weight_propagates(backend):
         w = _nan_at(np.ones(4), 1)
         for reduction in ("mean", "sum"):
             assert np.isnan(
-                call(backend, "float64", fn, *args, weight=w, reduction=reduction, **params)
+                call(backend, "float64", fn, *args, sample_weight=w, reduction=reduction, **params)
             ), fn.__name__
     p = _nan_at(np.full((3, 2), 0.5), (0, 0))
     assert np.isnan(
@@ -282,7 +282,7 @@ def test_nan_weight_propagates(backend):
             "float64",
             al.exclusiveness_loss,
             np.full((3, 2), 0.5),
-            weight=_nan_at(np.ones(3), 0),
+            sample_weight=_nan_at(np.ones(3), 0),
         )
     )
     assert np.isnan(call(backend, "float64", al.exclusiveness_loss, p))
@@ -337,7 +337,7 @@ def test_pair_losses_empty_batch(backend, fn, params, weighted):
         np.zeros((0, 3)) if fn is al.triplet_margin_loss else np.zeros(0),
     ]
     if weighted:
-        params = {**params, "weight": np.zeros(0)}
+        params = {**params, "sample_weight": np.zeros(0)}
     assert np.isnan(call(backend, "float64", fn, *args, reduction="mean", **params))
     assert call(backend, "float64", fn, *args, reduction="sum", **params) == 0.0
     assert call(backend, "float64", fn, *args, reduction="none", **params).shape == (0,)

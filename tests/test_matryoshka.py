@@ -39,7 +39,9 @@ def test_fast_path_equals_per_dim_calls(backend, dtype, rng, directions):
         directions=directions,
         reduction="none",
     )
-    fn = al.matryoshka(al.multiple_negatives_ranking_loss, dims=[2, 8, 5], weights=[0.3, 1.0, 0.5])
+    fn = al.matryoshka(
+        al.multiple_negatives_ranking_loss, dims=[2, 8, 5], dim_weights=[0.3, 1.0, 0.5]
+    )
     close(
         call(backend, dtype, fn, q, p, n, directions=directions, reduction="none"), expected, dtype
     )
@@ -105,7 +107,7 @@ def test_errors():
     ):
         al.matryoshka(al.info_nce, dims=(8, 2))(x, x)
     with pytest.raises(ValueError, match=r"weights must be a sequence of 2 floats"):
-        al.matryoshka(al.info_nce, dims=(4, 2), weights=(1.0,))
+        al.matryoshka(al.info_nce, dims=(4, 2), dim_weights=(1.0,))
     with pytest.raises(ValueError, match="dims must be positive ints"):
         al.matryoshka(al.info_nce, dims=(4, 0))
     with pytest.raises(ValueError, match="dims must not repeat"):

@@ -21,7 +21,7 @@ def test_accuracy_by_definition(backend, dtype, rng):
     hits = [float(np.argmax(s) == y) for s, y in zip(scores, labels)]
     close(call(backend, dtype, metrics.accuracy, scores, labels), np.mean(hits), dtype)
     close(
-        call(backend, dtype, metrics.accuracy, scores, labels, weight=w),
+        call(backend, dtype, metrics.accuracy, scores, labels, sample_weight=w),
         np.dot(hits, w) / w.sum(),
         dtype,
     )
@@ -44,7 +44,7 @@ def test_top_k_by_definition_with_ties(backend, dtype, rng, k):
         order = sorted(range(4), key=lambda c: (-s[c], -c))
         hits.append(float(y in order[:k]))
     close(
-        call(backend, dtype, metrics.top_k_accuracy, scores, labels, k=k, weight=w),
+        call(backend, dtype, metrics.top_k_accuracy, scores, labels, k=k, sample_weight=w),
         np.dot(hits, w) / w.sum(),
         dtype,
     )
@@ -79,7 +79,7 @@ def test_precision_recall_f1_by_definition(backend, dtype, rng, average):
         )
     args = [backend.asarray(pred), backend.asarray(labels)]
     got = metrics.precision_recall_f1(
-        *args, num_classes=c, average=average, weight=backend.asarray(w, dtype)
+        *args, num_classes=c, average=average, sample_weight=backend.asarray(w, dtype)
     )
     for g, e in zip(got, expected):
         close(backend.to_numpy(g), e, "float32")
@@ -90,7 +90,7 @@ def test_log_loss_by_definition(backend, dtype, rng):
     probs = np.exp(scores) / np.exp(scores).sum(1, keepdims=True)
     nll = [-math.log(p[y]) for p, y in zip(probs, labels)]
     close(
-        call(backend, dtype, metrics.log_loss, probs, labels, weight=w),
+        call(backend, dtype, metrics.log_loss, probs, labels, sample_weight=w),
         np.dot(nll, w) / w.sum(),
         dtype,
     )

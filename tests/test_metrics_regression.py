@@ -47,7 +47,7 @@ def test_metrics_by_definition(backend, dtype, rng, fn, column, weighted):
     pred, target = _data(rng)
     weight = rng.uniform(0.2, 2.0, size=9) if weighted else None
     scores = ref.columns(column, pred, target, weight)
-    kw = {"weight": weight} if weighted else {}
+    kw = {"sample_weight": weight} if weighted else {}
     close(call(backend, dtype, fn, pred, target, multioutput="raw_values", **kw), scores, dtype)
     close(call(backend, dtype, fn, pred, target, **kw), scores.mean(), dtype)
     output_weights = np.array([0.5, 0.2, 0.3])

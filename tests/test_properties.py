@@ -64,11 +64,14 @@ def test_reductions_are_consistent(be, fn):
         np.testing.assert_allclose(be.to_numpy(fn(p, t)), none.mean(), rtol=1e-9, atol=1e-9)
         wb = be.asarray(w, "float64")
         np.testing.assert_allclose(
-            be.to_numpy(fn(p, t, weight=wb)), (none * w).sum() / w.sum(), rtol=1e-9, atol=1e-9
+            be.to_numpy(fn(p, t, sample_weight=wb)),
+            (none * w).sum() / w.sum(),
+            rtol=1e-9,
+            atol=1e-9,
         )
         ones = be.asarray(np.ones_like(w), "float64")
         np.testing.assert_allclose(
-            be.to_numpy(fn(p, t, weight=ones)), none.mean(), rtol=1e-9, atol=1e-9
+            be.to_numpy(fn(p, t, sample_weight=ones)), none.mean(), rtol=1e-9, atol=1e-9
         )
 
     check()

@@ -47,7 +47,11 @@ def test_bpr_by_definition(backend, dtype, rng, k):
     close(call(backend, dtype, al.bpr_loss, pos, neg), rows.mean(), dtype)
     close(call(backend, dtype, al.bpr_loss, pos, neg, reduction="none"), rows, dtype)
     w = rng.uniform(0.5, 2, size=5)
-    close(call(backend, dtype, al.bpr_loss, pos, neg, weight=w), (rows * w).sum() / w.sum(), dtype)
+    close(
+        call(backend, dtype, al.bpr_loss, pos, neg, sample_weight=w),
+        (rows * w).sum() / w.sum(),
+        dtype,
+    )
 
 
 def test_bpr_is_finite_for_huge_gaps(backend):

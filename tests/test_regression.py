@@ -55,12 +55,14 @@ def test_weights_by_definition(backend, dtype, rng, reduction):
         rng.uniform(0.1, 2.0, size=(3,)),
     ):
         expected = ref.reduce(ref.elementwise(ref.huber(1.0), pred, target), reduction, weight)
-        got = call(backend, dtype, al.huber_loss, pred, target, weight=weight, reduction=reduction)
+        got = call(
+            backend, dtype, al.huber_loss, pred, target, sample_weight=weight, reduction=reduction
+        )
         close(got, expected, dtype)
 
 
 def test_weights_summing_to_zero_give_zero_not_nan(backend, dtype):
-    got = call(backend, dtype, al.mse_loss, np.ones(3), np.zeros(3), weight=np.zeros(3))
+    got = call(backend, dtype, al.mse_loss, np.ones(3), np.zeros(3), sample_weight=np.zeros(3))
     assert got == 0.0
 
 

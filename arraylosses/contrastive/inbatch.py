@@ -5,7 +5,7 @@ Every row of the batch is scored against every candidate with ``similarity`` (``
 the dot product of L2-normalised rows, each norm clamped at ``1e-8``; ``"dot"``: the raw dot
 product), then a softmax (or sigmoid) cross entropy is taken per row. ``temperature`` /
 ``logit_scale`` / ``logit_bias`` accept a Python float or a 0-d array (learnable: the
-gradient flows into it). Per-sample losses are one value per anchor row; ``weight`` and
+gradient flows into it). Per-sample losses are one value per anchor row; ``sample_weight`` and
 ``reduction`` as everywhere.
 
 Hostile input, on every backend: an empty batch gives NaN for ``"mean"`` (weighted too), 0 for
@@ -47,6 +47,7 @@ from .._validate import (
     integer,
     is_array,
     number,
+    sample_weighted,
 )
 from ..similarity import _clamped_norm
 
@@ -185,6 +186,7 @@ def _gathered(
     return as_dtype(xp, gathered, dtype)
 
 
+@sample_weighted
 def info_nce(
     query: Array,
     positive: Array,
@@ -196,7 +198,7 @@ def info_nce(
     symmetric: bool = False,
     offset: Offset = 0,
     all_query: Array | None = None,
-    weight: Array | None = None,
+    sample_weight: Array | None = None,
     reduction: str = "mean",
 ) -> Array:
     r"""InfoNCE (van den Oord et al. 2018; the ``info-nce-pytorch`` package's ``InfoNCE``):
@@ -239,7 +241,7 @@ def info_nce(
         positive=positive,
         negatives=negatives,
         all_query=all_query,
-        weight=weight,
+        sample_weight=sample_weight,
         **array_hyperparameters(temperature=temperature, offset=offset),
     )
     check_reduction(reduction)
@@ -252,8 +254,8 @@ def info_nce(
     q, p, neg = _floating(xp, dtype, query=query, positive=positive, negatives=negatives)
     n = query.shape[0]
     tau = _temperature(xp, temperature, q)
-    if weight is not None:
-        check_weight(xp, weight, (n,))
+    if sample_weight is not None:
+        check_weight(xp, sample_weight, (n,))
     if negatives is None:
         if negative_mode != "unpaired":
             raise ValueError(
@@ -326,14 +328,16 @@ def info_nce(
             neg_logits = xp.sum(q[:, None, :] * neg, axis=-1)
         logits = xp.concat([pos_logit, neg_logits], axis=1) / tau
         loss = -log_softmax(xp, logits, axis=1)[:, 0]
-    return reduce_loss(xp, loss, reduction=reduction, weight=weight, out_dtype=out_dtype)
+    return reduce_loss(
+        xp, loss, reduction=reduction, sample_weight=sample_weight, out_dtype=out_dtype
+    )
 
 
 def _paired_batch(
     xp: Namespace,
     first: tuple[str, Array],
     second: tuple[str, Array],
-    weight: Array | None,
+    sample_weight: Array | None,
     reduction: str,
 ) -> tuple[Any, Array, Array]:
     """Validate two ``(N, D)`` embedding arrays of one shape (row i of each is a pair)."""
@@ -346,8 +350,8 @@ def _paired_batch(
             f"{name_b} must have {name_a}'s shape {tuple(a.shape)}; got {tuple(b.shape)}"
         )
     a_c, b_c = _floating(xp, dtype, **{name_a: a, name_b: b})
-    if weight is not None:
-        check_weight(xp, weight, (a.shape[0],))
+    if sample_weight is not None:
+        check_weight(xp, sample_weight, (a.shape[0],))
     return out_dtype, a_c, b_c
 
 
@@ -366,7 +370,7 @@ def _sharded_pair(
     second: tuple[str, Array],
     all_first: Array | None,
     offset: Any,
-    weight: Array | None,
+    sample_weight: Array | None,
     reduction: str,
     *,
     symmetric: bool = True,
@@ -387,8 +391,8 @@ def _sharded_pair(
         )
     a_c, b_c = _floating(xp, dtype, **{name_a: a, name_b: b})
     offset = _check_offset(xp, offset, n, w)
-    if weight is not None:
-        check_weight(xp, weight, (n,))
+    if sample_weight is not None:
+        check_weight(xp, sample_weight, (n,))
     name_all = f"all_{name_a}"
     if not symmetric or (all_first is None and w == n):
         return _Sharded(
@@ -407,6 +411,7 @@ def _sharded_pair(
     return _Sharded(out_dtype, a_c, every_a, _local_rows(xp, b_c, offset, n), b_c, offset)
 
 
+@sample_weighted
 def clip_loss(
     image_emb: Array,
     text_emb: Array,
@@ -414,7 +419,7 @@ def clip_loss(
     logit_scale: Any = 1 / 0.07,
     offset: Offset = 0,
     all_image_emb: Array | None = None,
-    weight: Array | None = None,
+    sample_weight: Array | None = None,
     reduction: str = "mean",
 ) -> Array:
     r"""CLIP's symmetric contrastive loss (Radford et al. 2021): with
@@ -443,7 +448,7 @@ def clip_loss(
         image_emb=image_emb,
         text_emb=text_emb,
         all_image_emb=all_image_emb,
-        weight=weight,
+        sample_weight=sample_weight,
         **array_hyperparameters(logit_scale=logit_scale, offset=offset),
     )
     sh = _sharded_pair(
@@ -452,7 +457,7 @@ def clip_loss(
         ("text_emb", text_emb),
         all_image_emb,
         offset,
-        weight,
+        sample_weight,
         reduction,
     )
     t = hyperparameter(xp, "logit_scale", logit_scale, sh.local_a, low=0.0, low_inclusive=False)
@@ -460,9 +465,12 @@ def clip_loss(
     image_to_text = _ce_rows(xp, t * _scores(xp, sh.local_a, sh.every_b, "cosine"), target)
     text_to_image = _ce_rows(xp, t * _scores(xp, sh.local_b, sh.every_a, "cosine"), target)
     loss = (image_to_text + text_to_image) / 2
-    return reduce_loss(xp, loss, reduction=reduction, weight=weight, out_dtype=sh.out_dtype)
+    return reduce_loss(
+        xp, loss, reduction=reduction, sample_weight=sample_weight, out_dtype=sh.out_dtype
+    )
 
 
+@sample_weighted
 def siglip_loss(
     image_emb: Array,
     text_emb: Array,
@@ -470,7 +478,7 @@ def siglip_loss(
     logit_scale: Any = 10.0,
     logit_bias: Any = -10.0,
     offset: Offset = 0,
-    weight: Array | None = None,
+    sample_weight: Array | None = None,
     reduction: str = "mean",
 ) -> Array:
     r"""SigLIP's pairwise sigmoid loss (Zhai et al. 2023):
@@ -498,7 +506,7 @@ def siglip_loss(
     xp = namespace(
         image_emb=image_emb,
         text_emb=text_emb,
-        weight=weight,
+        sample_weight=sample_weight,
         **array_hyperparameters(logit_scale=logit_scale, logit_bias=logit_bias, offset=offset),
     )
     sh = _sharded_pair(
@@ -507,7 +515,7 @@ def siglip_loss(
         ("text_emb", text_emb),
         None,
         offset,
-        weight,
+        sample_weight,
         reduction,
         symmetric=False,
     )
@@ -520,9 +528,12 @@ def siglip_loss(
     own = cols[None, :] == _diagonal_targets(xp, img, n, offset)[:, None]
     signs = 2 * xp.astype(own, logits.dtype) - 1
     loss = -xp.sum(log_sigmoid(xp, signs * logits), axis=1)
-    return reduce_loss(xp, loss, reduction=reduction, weight=weight, out_dtype=out_dtype)
+    return reduce_loss(
+        xp, loss, reduction=reduction, sample_weight=sample_weight, out_dtype=out_dtype
+    )
 
 
+@sample_weighted
 def nt_xent_loss(
     z1: Array,
     z2: Array,
@@ -530,7 +541,7 @@ def nt_xent_loss(
     temperature: Any = 0.5,
     offset: Offset = 0,
     all_z1: Array | None = None,
-    weight: Array | None = None,
+    sample_weight: Array | None = None,
     reduction: str = "mean",
 ) -> Array:
     r"""NT-Xent, SimCLR's loss (Chen et al. 2020), over the :math:`2N` views
@@ -559,10 +570,10 @@ def nt_xent_loss(
         z1=z1,
         z2=z2,
         all_z1=all_z1,
-        weight=weight,
+        sample_weight=sample_weight,
         **array_hyperparameters(temperature=temperature, offset=offset),
     )
-    sh = _sharded_pair(xp, ("z1", z1), ("z2", z2), all_z1, offset, weight, reduction)
+    sh = _sharded_pair(xp, ("z1", z1), ("z2", z2), all_z1, offset, sample_weight, reduction)
     n, w = sh.local_a.shape[0], sh.every_b.shape[0]
     tau = _temperature(xp, temperature, sh.local_a)
     logits = (
@@ -583,16 +594,19 @@ def nt_xent_loss(
     )
     per_view = _ce_rows(xp, logits, partner)
     loss = (per_view[:n] + per_view[n:]) / 2
-    return reduce_loss(xp, loss, reduction=reduction, weight=weight, out_dtype=sh.out_dtype)
+    return reduce_loss(
+        xp, loss, reduction=reduction, sample_weight=sample_weight, out_dtype=sh.out_dtype
+    )
 
 
+@sample_weighted
 def supcon_loss(
     features: Array,
     labels: Array,
     *,
     temperature: Any = 0.07,
     base_temperature: Any = 0.07,
-    weight: Array | None = None,
+    sample_weight: Array | None = None,
     reduction: str = "mean",
 ) -> Array:
     r"""Supervised contrastive loss (Khosla et al. 2020), :math:`\mathcal L^{sup}_{out}`: over
@@ -621,7 +635,7 @@ def supcon_loss(
     xp = namespace(
         features=features,
         labels=labels,
-        weight=weight,
+        sample_weight=sample_weight,
         **array_hyperparameters(temperature=temperature, base_temperature=base_temperature),
     )
     check_reduction(reduction)
@@ -635,8 +649,8 @@ def supcon_loss(
         raise ValueError(f"labels must have shape ({n},); got {tuple(labels.shape)}")
     if not xp.isdtype(labels.dtype, ("integral", "bool")):
         raise TypeError(f"labels must be integer class labels; got dtype {labels.dtype}")
-    if weight is not None:
-        check_weight(xp, weight, (n,))
+    if sample_weight is not None:
+        check_weight(xp, sample_weight, (n,))
     f = as_dtype(xp, features, dtype)
     views = 1 if f.ndim == 2 else f.shape[1]
     if f.ndim == 3:  # view-major, as the paper's code: [view 0 of all; view 1 of all; ...]
@@ -666,12 +680,13 @@ def supcon_loss(
         xp,
         per_sample,
         reduction=reduction,
-        weight=weight,
+        sample_weight=sample_weight,
         out_dtype=out_dtype,
         norm=with_positives / views,
     )
 
 
+@sample_weighted
 def entropy_adaptive_info_nce(
     query: Array,
     positive: Array,
@@ -679,7 +694,7 @@ def entropy_adaptive_info_nce(
     min_temperature: float = 0.02,
     max_temperature: float = 0.2,
     return_temperature: bool = False,
-    weight: Array | None = None,
+    sample_weight: Array | None = None,
     reduction: str = "mean",
 ) -> Any:
     r"""InfoNCE with in-batch negatives whose temperature is set by the batch itself, under
@@ -706,8 +721,10 @@ def entropy_adaptive_info_nce(
         >>> bool(0.02 <= float(tau) <= 0.2)
         True
     """
-    xp = namespace(query=query, positive=positive, weight=weight)
-    out_dtype, q, p = _paired_batch(xp, ("query", query), ("positive", positive), weight, reduction)
+    xp = namespace(query=query, positive=positive, sample_weight=sample_weight)
+    out_dtype, q, p = _paired_batch(
+        xp, ("query", query), ("positive", positive), sample_weight, reduction
+    )
     n = query.shape[0]
     if n == 1:
         raise ValueError(
@@ -726,7 +743,9 @@ def entropy_adaptive_info_nce(
     if n == 0:  # nothing sets the temperature: NaN (an empty batch's mean is NaN too)
         tau = const(xp, float("nan"), cos)
         loss = _ce_rows(xp, cos, _diagonal_targets(xp, cos, n, 0))
-        result = reduce_loss(xp, loss, reduction=reduction, weight=weight, out_dtype=out_dtype)
+        result = reduce_loss(
+            xp, loss, reduction=reduction, sample_weight=sample_weight, out_dtype=out_dtype
+        )
         return (result, finalize(xp, tau, out_dtype)) if return_temperature else result
     fixed = stop_gradient(xp, cos)
     log_p = log_softmax(xp, fixed / max_temperature, axis=1)
@@ -737,7 +756,9 @@ def entropy_adaptive_info_nce(
     o = xp.sum(xp.where(off_diagonal, xp.abs(pp), xp.zeros_like(pp))) / (n * (n - 1))
     tau = min_temperature + (max_temperature - min_temperature) * (h + o) / 2
     loss = _ce_rows(xp, cos / tau, _diagonal_targets(xp, cos, n, 0))
-    result = reduce_loss(xp, loss, reduction=reduction, weight=weight, out_dtype=out_dtype)
+    result = reduce_loss(
+        xp, loss, reduction=reduction, sample_weight=sample_weight, out_dtype=out_dtype
+    )
     if return_temperature:
         return result, finalize(xp, tau, out_dtype)
     return result

@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from .._backend import Array, Namespace, const, device_of, namespace, reduce_loss
-from .._validate import integer, number
+from .._validate import integer, number, renamed
 from ..similarity import l2_normalize
 from .mnrl import (
     _mnrl_rows,
@@ -24,7 +24,7 @@ __all__ = ["matryoshka"]
 _NORM_EPS = 1e-12  # sentence-transformers' shrink: torch.nn.functional.normalize's eps
 
 
-def _check_dims(dims: Any, weights: Any) -> tuple[list[int], list[float]]:
+def _check_dims(dims: Any, dim_weights: Any) -> tuple[list[int], list[float]]:
     if isinstance(dims, (str, bytes)) or not isinstance(dims, Sequence) or not dims:
         raise TypeError(f"dims must be a non-empty sequence of positive ints; got {dims!r}")
     try:  # NumPy integers count as ints; a bool or a float is a TypeError
@@ -36,18 +36,19 @@ def _check_dims(dims: Any, weights: Any) -> tuple[list[int], list[float]]:
     dims = checked
     if len(set(dims)) != len(dims):
         raise ValueError(f"dims must not repeat; got {list(dims)}")
-    if weights is None:
-        weights = [1.0] * len(dims)
+    if dim_weights is None:
+        dim_weights = [1.0] * len(dims)
     if (
-        isinstance(weights, (str, bytes))
-        or not isinstance(weights, Sequence)
-        or len(weights) != len(dims)
+        isinstance(dim_weights, (str, bytes))
+        or not isinstance(dim_weights, Sequence)
+        or len(dim_weights) != len(dims)
     ):
         raise ValueError(
-            f"weights must be a sequence of {len(dims)} floats (one per dim); got {weights!r}"
+            f"dim_weights must be a sequence of {len(dims)} floats (one per dim); got "
+            f"{dim_weights!r}"
         )
-    weights = [number("weights entry", w, low=0.0) for w in weights]
-    pairs = sorted(zip(dims, weights, strict=True), key=lambda dw: -dw[0])  # largest first
+    dim_weights = [number("dim_weights entry", w, low=0.0) for w in dim_weights]
+    pairs = sorted(zip(dims, dim_weights, strict=True), key=lambda dw: -dw[0])  # largest first
     return [d for d, _ in pairs], [w for _, w in pairs]
 
 
@@ -61,8 +62,9 @@ def _is_embedding(x: Any, width: int) -> bool:
     )
 
 
+@renamed(weights="dim_weights")
 def matryoshka(
-    loss_fn: Callable[..., Any], dims: Sequence[int], *, weights: Sequence[float] | None = None
+    loss_fn: Callable[..., Any], dims: Sequence[int], *, dim_weights: Sequence[float] | None = None
 ) -> Callable[..., Any]:
     r"""Wrap an embedding loss so that it trains every prefix of the embedding:
 
@@ -71,7 +73,7 @@ def matryoshka(
     The returned function has ``loss_fn``'s signature. Its embedding arguments (the floating
     arrays of at least 2 dimensions whose last axis has the first argument's width ``D``) are
     truncated to each of ``dims``, L2-normalised (as sentence-transformers' ``shrink``) and
-    scored; other arguments pass through unchanged. ``weights`` default to 1 per dim (summed,
+    scored; other arguments pass through unchanged. ``dim_weights`` default to 1 per dim (summed,
     not averaged, as sentence-transformers' ``MatryoshkaLoss``, the peer); they must be finite
     and ``>= 0``. Dims (ints, NumPy integers too) larger than ``D`` raise when called.
 
@@ -91,7 +93,9 @@ def matryoshka(
     """
     if not callable(loss_fn):
         raise TypeError(f"loss_fn must be callable; got {type(loss_fn).__name__}")
-    dims_desc, weights_desc = _check_dims(list(dims), None if weights is None else list(weights))
+    dims_desc, weights_desc = _check_dims(
+        list(dims), None if dim_weights is None else list(dim_weights)
+    )
     signature = inspect.signature(loss_fn)
 
     @functools.wraps(loss_fn)
@@ -232,7 +236,7 @@ def _cosine_at(sims: _SliceSimilarities, x: str, y: str, *, d: int) -> Array:
 def _mnrl_matryoshka(
     arguments: dict[str, Any],
     dims_desc: list[int],
-    weights: list[float],
+    dim_weights: list[float],
     preset: dict[str, Any] | None = None,
 ) -> Array:
     names = (
@@ -256,7 +260,7 @@ def _mnrl_matryoshka(
         arguments["positives"],
         arguments["negatives"],
         all_anchors=arguments.get("all_anchors"),
-        weight=arguments["weight"],
+        sample_weight=arguments["sample_weight"],
         reduction=arguments["reduction"],
         **options,
     )
@@ -264,7 +268,7 @@ def _mnrl_matryoshka(
     # on L2-normalised truncations, "dot" and "cosine" are the same score: the cosine
     sims = _SliceSimilarities(xp, m.embeddings, dims_desc)
     total = None
-    for d, w in zip(dims_desc, weights, strict=True):
+    for d, w in zip(dims_desc, dim_weights, strict=True):
         rows = _mnrl_rows(
             xp, functools.partial(_cosine_at, sims, d=d), m.embeddings["query"], **m.options
         )
@@ -273,7 +277,7 @@ def _mnrl_matryoshka(
         xp,
         total,
         reduction=arguments["reduction"],
-        weight=arguments["weight"],
+        sample_weight=arguments["sample_weight"],
         out_dtype=m.out_dtype,
     )
 

@@ -28,6 +28,7 @@ from .._validate import (
     check_weight,
     hyperparameter,
     number,
+    sample_weighted,
 )
 from .inbatch import SIMILARITIES, Offset, _check_offset, _gathered, _local_rows, _scores
 
@@ -49,6 +50,7 @@ def _check_directions(directions: Any) -> tuple[str, ...]:
     return tuple(directions)
 
 
+@sample_weighted
 def multiple_negatives_ranking_loss(
     anchors: Array,
     positives: Array,
@@ -62,7 +64,7 @@ def multiple_negatives_ranking_loss(
     hardness_strength: float = 0.0,
     offset: Offset = 0,
     all_anchors: Array | None = None,
-    weight: Array | None = None,
+    sample_weight: Array | None = None,
     reduction: str = "mean",
 ) -> Array:
     r"""Multiple negatives ranking loss, sentence-transformers 6.x ``MultipleNegativesRankingLoss``
@@ -123,7 +125,7 @@ def multiple_negatives_ranking_loss(
         hardness_strength=hardness_strength,
         offset=offset,
         all_anchors=all_anchors,
-        weight=weight,
+        sample_weight=sample_weight,
         reduction=reduction,
     )
     xp = m.xp
@@ -132,7 +134,9 @@ def multiple_negatives_ranking_loss(
         return _scores(xp, m.embeddings[x], m.embeddings[y], similarity)
 
     loss = _mnrl_rows(xp, similarity_of, m.embeddings["query"], **m.options)
-    return reduce_loss(xp, loss, reduction=reduction, weight=weight, out_dtype=m.out_dtype)
+    return reduce_loss(
+        xp, loss, reduction=reduction, sample_weight=sample_weight, out_dtype=m.out_dtype
+    )
 
 
 class _Prepared(NamedTuple):
@@ -156,7 +160,7 @@ def _prepare(
     hardness_strength: float,
     offset: Any,
     all_anchors: Array | None,
-    weight: Array | None,
+    sample_weight: Array | None,
     reduction: str,
 ) -> _Prepared:
     """Validate MNRL's arguments (shared with :func:`arraylosses.matryoshka`)."""
@@ -165,7 +169,7 @@ def _prepare(
         positives=positives,
         negatives=negatives,
         all_anchors=all_anchors,
-        weight=weight,
+        sample_weight=sample_weight,
         **array_hyperparameters(scale=scale, offset=offset),
     )
     check_reduction(reduction)
@@ -226,8 +230,8 @@ def _prepare(
             f"with gathered positives ({w} rows for {b} anchors) pass all_anchors, "
             "the anchors gathered the same way"
         )
-    if weight is not None:
-        check_weight(xp, weight, (b,))
+    if sample_weight is not None:
+        check_weight(xp, sample_weight, (b,))
     lam = hyperparameter(xp, "scale", scale, docs[0], low=0.0, low_inclusive=False)
     q = as_dtype(xp, anchors, dtype)
     every_q = _gathered(xp, dtype, "all_anchors", all_anchors, ("anchors", anchors), q)
@@ -315,6 +319,7 @@ def _mnrl_rows(
     return sum(logsumexp(xp, s - positive, axis=1) for s in ordered) / len(ordered)
 
 
+@sample_weighted
 def multiple_negatives_symmetric_ranking_loss(
     anchors: Array,
     positives: Array,
@@ -324,7 +329,7 @@ def multiple_negatives_symmetric_ranking_loss(
     similarity: str = "cosine",
     offset: Offset = 0,
     all_anchors: Array | None = None,
-    weight: Array | None = None,
+    sample_weight: Array | None = None,
     reduction: str = "mean",
 ) -> Array:
     r""":func:`multiple_negatives_ranking_loss` with ``directions=("query_to_doc",
@@ -353,6 +358,6 @@ def multiple_negatives_symmetric_ranking_loss(
         partition_mode="per_direction",
         offset=offset,
         all_anchors=all_anchors,
-        weight=weight,
+        sample_weight=sample_weight,
         reduction=reduction,
     )

@@ -3,7 +3,7 @@ triplet margin, cosine embedding, CoSENT and AnglE.
 
 Embeddings are ``(..., D)`` arrays with the embedding on the last axis; labels and per-sample
 losses have the batch shape ``(...)``. Conventions as everywhere (prediction first,
-hyperparameters keyword-only, ``weight``/``reduction`` where a per-sample loss exists).
+hyperparameters keyword-only, ``sample_weight``/``reduction`` where a per-sample loss exists).
 """
 
 from __future__ import annotations
@@ -36,6 +36,8 @@ from .._validate import (
     flag,
     hyperparameter,
     number,
+    renamed,
+    sample_weighted,
 )
 from ..similarity import _clamped_norm, _rowwise_cosine, _sqrt_at_zero
 
@@ -55,7 +57,7 @@ def _embeddings(
     names: dict[str, Array],
     label_name: str | None,
     label: Array | None,
-    weight: Array | None,
+    sample_weight: Array | None,
     reduction: str | None,
     **hyper: Any,
 ) -> tuple[Namespace, list[Array], Any, Any]:
@@ -63,7 +65,7 @@ def _embeddings(
     arrays = dict(names)
     if label_name is not None:
         arrays[label_name] = label
-    xp = namespace(**arrays, weight=weight, **array_hyperparameters(**hyper))
+    xp = namespace(**arrays, sample_weight=sample_weight, **array_hyperparameters(**hyper))
     if reduction is not None:
         check_reduction(reduction)
     (first_name, first), *rest = names.items()
@@ -85,8 +87,8 @@ def _embeddings(
                 f"got {tuple(label.shape)}"
             )
         y = as_dtype(xp, label, dtype)
-    if weight is not None:
-        check_weight(xp, weight, batch)
+    if sample_weight is not None:
+        check_weight(xp, sample_weight, batch)
     return xp, [as_dtype(xp, x, dtype) for x in names.values()], y, out_dtype
 
 
@@ -102,6 +104,7 @@ def _distance(xp: Namespace, a: Array, b: Array, distance: str) -> Array:
     return 1 - _rowwise_cosine(xp, a, b, axis=-1, eps=1e-8)
 
 
+@sample_weighted
 def contrastive_loss(
     a: Array,
     b: Array,
@@ -109,7 +112,7 @@ def contrastive_loss(
     *,
     margin: Any = 1.0,
     distance: str = "euclidean",
-    weight: Array | None = None,
+    sample_weight: Array | None = None,
     reduction: str = "mean",
 ) -> Array:
     r"""Contrastive loss of Hadsell, Chopra & LeCun (2006), ``label = 1`` for a similar pair:
@@ -137,16 +140,19 @@ def contrastive_loss(
         [12.5, 0.125]
     """
     xp, (ea, eb), y, out_dtype = _embeddings(
-        {"a": a, "b": b}, "label", label, weight, reduction, margin=margin
+        {"a": a, "b": b}, "label", label, sample_weight, reduction, margin=margin
     )
     check_option("distance", distance, DISTANCES)
     m = hyperparameter(xp, "margin", margin, ea, low=0.0)
     d = _distance(xp, ea, eb, distance)
     hinge = xp.maximum(m - d, xp.zeros_like(d))
     loss = 0.5 * (y * d * d + (1 - y) * hinge * hinge)
-    return reduce_loss(xp, loss, reduction=reduction, weight=weight, out_dtype=out_dtype)
+    return reduce_loss(
+        xp, loss, reduction=reduction, sample_weight=sample_weight, out_dtype=out_dtype
+    )
 
 
+@sample_weighted
 def online_contrastive_loss(
     a: Array,
     b: Array,
@@ -154,7 +160,7 @@ def online_contrastive_loss(
     *,
     margin: Any = 0.5,
     distance: str = "cosine",
-    weight: Array | None = None,
+    sample_weight: Array | None = None,
     reduction: str = "sum",
 ) -> Array:
     r"""Online contrastive loss (sentence-transformers ``OnlineContrastiveLoss``, the peer):
@@ -183,7 +189,7 @@ def online_contrastive_loss(
         1.287955
     """
     xp, (ea, eb), y, out_dtype = _embeddings(
-        {"a": a, "b": b}, "label", label, weight, reduction, margin=margin
+        {"a": a, "b": b}, "label", label, sample_weight, reduction, margin=margin
     )
     check_option("distance", distance, DISTANCES)
     m = hyperparameter(xp, "margin", margin, ea, low=0.0)
@@ -214,7 +220,9 @@ def online_contrastive_loss(
         | (neg & xp.isnan(max_pos))
     )
     loss = xp.where(unknown, const(xp, math.nan, loss), loss)
-    return reduce_loss(xp, loss, reduction=reduction, weight=weight, out_dtype=out_dtype)
+    return reduce_loss(
+        xp, loss, reduction=reduction, sample_weight=sample_weight, out_dtype=out_dtype
+    )
 
 
 def _p_norm(xp: Namespace, diff: Array, p: float) -> Array:
@@ -247,6 +255,7 @@ def _p_norm(xp: Namespace, diff: Array, p: float) -> Array:
     return xp.squeeze(m * root, axis=-1)
 
 
+@sample_weighted
 def triplet_margin_loss(
     anchor: Array,
     positive: Array,
@@ -257,7 +266,7 @@ def triplet_margin_loss(
     eps: float = 1e-6,
     swap: bool = False,
     distance: str = "euclidean",
-    weight: Array | None = None,
+    sample_weight: Array | None = None,
     reduction: str = "mean",
 ) -> Array:
     r"""Triplet margin loss, :math:`\ell = \max(d(a, p) - d(a, n) + m, 0)`.
@@ -286,7 +295,7 @@ def triplet_margin_loss(
         {"anchor": anchor, "positive": positive, "negative": negative},
         None,
         None,
-        weight,
+        sample_weight,
         reduction,
         margin=margin,
     )
@@ -313,16 +322,19 @@ def triplet_margin_loss(
     if swap:
         d_an = xp.minimum(d_an, dist(ep, en))
     loss = xp.maximum(d_ap - d_an + m, xp.zeros_like(d_ap))
-    return reduce_loss(xp, loss, reduction=reduction, weight=weight, out_dtype=out_dtype)
+    return reduce_loss(
+        xp, loss, reduction=reduction, sample_weight=sample_weight, out_dtype=out_dtype
+    )
 
 
+@sample_weighted
 def cosine_embedding_loss(
     a: Array,
     b: Array,
     target: Array,
     *,
     margin: Any = 0.0,
-    weight: Array | None = None,
+    sample_weight: Array | None = None,
     reduction: str = "mean",
 ) -> Array:
     r"""Cosine embedding loss (torch semantics, the peer
@@ -342,7 +354,7 @@ def cosine_embedding_loss(
         [0.292893, 0.707107]
     """
     xp, (ea, eb), y, out_dtype = _embeddings(
-        {"a": a, "b": b}, "target", target, weight, reduction, margin=margin
+        {"a": a, "b": b}, "target", target, sample_weight, reduction, margin=margin
     )
     m = hyperparameter(xp, "margin", margin, ea, low=-1.0, high=1.0)
     if not eager_all(xp, (y == 1) | (y == -1) | xp.isnan(y)):
@@ -350,7 +362,9 @@ def cosine_embedding_loss(
     cos = _rowwise_cosine(xp, ea, eb, axis=-1, eps=1e-8)
     loss = xp.where(y == 1, 1 - cos, xp.maximum(cos - m, xp.zeros_like(cos)))
     loss = xp.where(xp.isnan(y), y, loss)  # a NaN target is neither 1 nor -1
-    return reduce_loss(xp, loss, reduction=reduction, weight=weight, out_dtype=out_dtype)
+    return reduce_loss(
+        xp, loss, reduction=reduction, sample_weight=sample_weight, out_dtype=out_dtype
+    )
 
 
 def _suffix_logsumexp(xp: Namespace, x: Array) -> Array:
@@ -381,17 +395,17 @@ def _suffix_logsumexp(xp: Namespace, x: Array) -> Array:
     return x
 
 
-def _ranked_logsumexp_loss(xp: Namespace, scaled: Array, scores: Array) -> Array:
+def _ranked_logsumexp_loss(xp: Namespace, scaled: Array, target: Array) -> Array:
     r""":math:`\log(1 + \sum_{i,j:\ t_i > t_j} e^{c_j - c_i})` in :math:`O(N \log N)`.
 
     Sort by the label ``t``; for each j, the items with a strictly greater label form a suffix
     of the sorted order (found by ``searchsorted``), and :math:`\log \sum_i e^{-c_i}` over
     that suffix is a suffix log-sum-exp (:func:`_suffix_logsumexp`), so every term
     :math:`c_j + \log \sum_i e^{-c_i}` is formed in log space. Scores are sorted in their own
-    dtype (float64 or integer gold scores are not rounded to float32 ties; booleans as 0/1);
+    dtype (float64 or integer gold similarities are not rounded to float32 ties; booleans as 0/1);
     a NaN score makes the order undefined, so the loss is NaN. An empty batch gives ``log 1 = 0``.
     """
-    t = as_dtype(xp, scores, scaled.dtype) if xp.isdtype(scores.dtype, "bool") else scores
+    t = as_dtype(xp, target, scaled.dtype) if xp.isdtype(target.dtype, "bool") else target
     order = xp.argsort(t, stable=True)
     t_sorted = xp.take(t, order, axis=0)
     c = xp.take(scaled, order, axis=0)
@@ -408,10 +422,10 @@ def _ranked_logsumexp_loss(xp: Namespace, scaled: Array, scores: Array) -> Array
 
 
 def _cosent_inputs(
-    a: Array, b: Array, scores: Array, scale: Any
+    a: Array, b: Array, target: Array, scale: Any
 ) -> tuple[Namespace, Array, Array, Any, Any]:
     xp, (ea, eb), _, out_dtype = _embeddings(
-        {"a": a, "b": b}, "scores", scores, None, None, scale=scale
+        {"a": a, "b": b}, "target", target, None, None, scale=scale
     )
     if ea.ndim != 2:
         raise ValueError(f"a must have shape (N, D); got {tuple(a.shape)}")
@@ -419,21 +433,22 @@ def _cosent_inputs(
     return xp, ea, eb, k, out_dtype
 
 
-def cosent_loss(a: Array, b: Array, scores: Array, *, scale: Any = 20.0) -> Array:
-    r"""CoSENT (Huang et al. 2024): for pairs ``(a_i, b_i)`` with gold similarity ``scores``,
+@renamed(scores="target")
+def cosent_loss(a: Array, b: Array, target: Array, *, scale: Any = 20.0) -> Array:
+    r"""CoSENT (Huang et al. 2024): for pairs ``(a_i, b_i)`` with gold similarity ``target``,
 
-    .. math:: \ell = \log\Big(1 + \sum_{i,j:\ s_i > s_j} e^{\lambda(\cos_j - \cos_i)}\Big)
+    .. math:: \ell = \log\Big(1 + \sum_{i,j:\ t_i > t_j} e^{\lambda(\cos_j - \cos_i)}\Big)
 
     with :math:`\lambda` = ``scale`` and :math:`\cos_i = \cos(a_i, b_i)`. Computed in
     :math:`O(N \log N)` (sort, ``searchsorted``, suffix log-sum-exp), never the
     :math:`N \times N` matrix. A single value for the batch: the pairs are coupled in one
-    log-sum-exp, so there is no per-sample loss, ``weight`` or ``reduction``. Peer:
+    log-sum-exp, so there is no per-sample loss, ``sample_weight`` or ``reduction``. Peer:
     sentence-transformers ``CoSENTLoss`` (``scale=20``; the same algorithm since 6.x). Every
     term stays in log space, so float32 keeps float64's accuracy at any ``scale > 0`` (100,
-    1000). A NaN in an embedding or a score gives NaN; an empty batch gives 0 (as the peer).
+    1000). A NaN in an embedding or a target gives NaN; an empty batch gives 0 (as the peer).
 
     Args:
-        a, b: ``(N, D)``; scores: ``(N,)`` gold similarities (any real or boolean values).
+        a, b: ``(N, D)``; target: ``(N,)`` gold similarities (any real or boolean values).
 
     Example:
         >>> import numpy as np, math
@@ -442,12 +457,13 @@ def cosent_loss(a: Array, b: Array, scores: Array, *, scale: Any = 20.0) -> Arra
         >>> float(cosent_loss(a, b, np.array([1.0, 0.0]), scale=1.0)) == math.log1p(math.exp(-1))
         True
     """
-    xp, ea, eb, k, out_dtype = _cosent_inputs(a, b, scores, scale)
+    xp, ea, eb, k, out_dtype = _cosent_inputs(a, b, target, scale)
     cos = _rowwise_cosine(xp, ea, eb, axis=-1, eps=1e-8)
-    return finalize(xp, _ranked_logsumexp_loss(xp, k * cos, scores), out_dtype)
+    return finalize(xp, _ranked_logsumexp_loss(xp, k * cos, target), out_dtype)
 
 
-def angle_loss(a: Array, b: Array, scores: Array, *, scale: Any = 20.0) -> Array:
+@renamed(scores="target")
+def angle_loss(a: Array, b: Array, target: Array, *, scale: Any = 20.0) -> Array:
     r"""AnglE (Li & Li 2023): :func:`cosent_loss` with the angle similarity in place of the
     cosine. With :math:`\hat a, \hat b` L2-normalised (clamped at ``1e-12``, as
     ``torch.nn.functional.normalize``) and split into halves :math:`(u, v)` (a zero column is
@@ -466,7 +482,7 @@ def angle_loss(a: Array, b: Array, scores: Array, *, scale: Any = 20.0) -> Array
         >>> float(angle_loss(a, b, np.array([1.0, 0.0]), scale=1.0)) == math.log(2)
         True
     """
-    xp, ea, eb, k, out_dtype = _cosent_inputs(a, b, scores, scale)
+    xp, ea, eb, k, out_dtype = _cosent_inputs(a, b, target, scale)
     if ea.shape[1] % 2:
         ea = xp.concat([ea, xp.zeros_like(ea[:, :1])], axis=1)
         eb = xp.concat([eb, xp.zeros_like(eb[:, :1])], axis=1)
@@ -476,4 +492,4 @@ def angle_loss(a: Array, b: Array, scores: Array, *, scale: Any = 20.0) -> Array
     cos = xp.sum(na * nb, axis=1)
     sin = xp.sum(na[:, half:] * nb[:, :half] - na[:, :half] * nb[:, half:], axis=1)
     sim = xp.abs(cos + sin)
-    return finalize(xp, _ranked_logsumexp_loss(xp, k * sim, scores), out_dtype)
+    return finalize(xp, _ranked_logsumexp_loss(xp, k * sim, target), out_dtype)

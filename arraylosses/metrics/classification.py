@@ -30,7 +30,7 @@ from .._backend import (
     namespace,
     safe_divide,
 )
-from .._validate import check_option, check_weight, integer
+from .._validate import check_option, check_weight, integer, sample_weighted
 from ..classification import _check_labels
 
 __all__ = ["accuracy", "log_loss", "precision_recall_f1", "roc_auc", "top_k_accuracy"]
@@ -86,23 +86,24 @@ def _with_nan(xp: Namespace, values: Array, nan: Array | None) -> Array:
     return xp.where(nan, xp.full_like(values, math.nan), values)
 
 
-def _mean(xp: Namespace, values: Array, weight: Array | None, out_dtype: Any) -> Array:
+def _mean(xp: Namespace, values: Array, sample_weight: Array | None, out_dtype: Any) -> Array:
     """The (weighted) mean of ``values``; NaN for an empty batch or weights that sum to 0."""
-    if weight is None:
+    if sample_weight is None:
         count = const(xp, math.prod(values.shape), values)
         return finalize(xp, divide_or_nan(xp, xp.sum(values), count), out_dtype)
-    w = as_dtype(xp, weight, values.dtype)
+    w = as_dtype(xp, sample_weight, values.dtype)
     return finalize(xp, divide_or_nan(xp, xp.sum(w * values), xp.sum(w)), out_dtype)
 
 
-def _sample_weight(xp: Namespace, weight: Array | None, n: tuple[int, ...]) -> None:
-    if weight is not None:
-        check_weight(xp, weight, n)
-        if tuple(weight.shape) != n:
-            raise ValueError(f"weight must have shape {n}; got {tuple(weight.shape)}")
+def _sample_weight(xp: Namespace, sample_weight: Array | None, n: tuple[int, ...]) -> None:
+    if sample_weight is not None:
+        check_weight(xp, sample_weight, n)
+        if tuple(sample_weight.shape) != n:
+            raise ValueError(f"sample_weight must have shape {n}; got {tuple(sample_weight.shape)}")
 
 
-def accuracy(pred: Array, target: Array, *, weight: Array | None = None) -> Array:
+@sample_weighted
+def accuracy(pred: Array, target: Array, *, sample_weight: Array | None = None) -> Array:
     r"""Fraction of correct labels, :math:`\sum_i w_i [\hat y_i = y_i] / \sum_i w_i`.
 
     Peer: ``sklearn.metrics.accuracy_score(target, pred, sample_weight=weight)``.
@@ -114,15 +115,18 @@ def accuracy(pred: Array, target: Array, *, weight: Array | None = None) -> Arra
 
     A row of scores holding NaN counts as NaN (so the mean is NaN), not as its ``argmax``.
     """
-    xp = namespace(pred=pred, target=target, weight=weight)
+    xp = namespace(pred=pred, target=target, sample_weight=sample_weight)
     labels, target, nan, out_dtype = _labels(xp, pred, target)
-    _sample_weight(xp, weight, tuple(target.shape))
+    _sample_weight(xp, sample_weight, tuple(target.shape))
     dtype = xp.float32 if xp.finfo(out_dtype).bits < 32 else out_dtype
     correct = _with_nan(xp, xp.astype(labels == target, dtype), nan)
-    return _mean(xp, correct, weight, out_dtype)
+    return _mean(xp, correct, sample_weight, out_dtype)
 
 
-def top_k_accuracy(scores: Array, target: Array, *, k: int, weight: Array | None = None) -> Array:
+@sample_weighted
+def top_k_accuracy(
+    scores: Array, target: Array, *, k: int, sample_weight: Array | None = None
+) -> Array:
     r"""Fraction of rows whose label is among the ``k`` highest scores.
 
     Ties follow ``sklearn.metrics.top_k_accuracy_score`` (the peer), which sorts stably and
@@ -141,7 +145,7 @@ def top_k_accuracy(scores: Array, target: Array, *, k: int, weight: Array | None
         >>> float(top_k_accuracy(s, np.array([2, 0]), k=2))
         0.5
     """
-    xp = namespace(scores=scores, target=target, weight=weight)
+    xp = namespace(scores=scores, target=target, sample_weight=sample_weight)
     out_dtype, dtype = compute_dtype(xp, scores, "scores")
     target = _integer_target(xp, target)
     if scores.ndim != 2 or tuple(target.shape) != (scores.shape[0],):
@@ -153,7 +157,7 @@ def top_k_accuracy(scores: Array, target: Array, *, k: int, weight: Array | None
     k = integer("k", k)
     if not 1 <= k <= C:
         raise ValueError(f"k must be in [1, {C}] (the number of classes); got {k}")
-    _sample_weight(xp, weight, (scores.shape[0],))
+    _sample_weight(xp, sample_weight, (scores.shape[0],))
     _check_labels(xp, target, C, None)
     s = as_dtype(xp, scores, dtype)
     t = target[:, None]
@@ -161,16 +165,17 @@ def top_k_accuracy(scores: Array, target: Array, *, k: int, weight: Array | None
     classes = xp.arange(C, dtype=t.dtype, device=device_of(s))[None, :]
     ahead = xp.sum(xp.astype((s > s_y) | ((s == s_y) & (classes > t)), t.dtype), axis=1)
     hit = _with_nan(xp, xp.astype(ahead < k, dtype), _nan_rows(xp, s))
-    return _mean(xp, hit, weight, out_dtype)
+    return _mean(xp, hit, sample_weight, out_dtype)
 
 
+@sample_weighted
 def precision_recall_f1(
     pred: Array,
     target: Array,
     *,
     num_classes: int,
     average: str = "micro",
-    weight: Array | None = None,
+    sample_weight: Array | None = None,
 ) -> tuple[Array, Array, Array]:
     r"""``(precision, recall, f1)`` over ``num_classes`` single-label classes.
 
@@ -190,21 +195,21 @@ def precision_recall_f1(
         >>> float(p), float(r), round(float(f), 6)
         (0.75, 0.75, 0.666667)
     """
-    xp = namespace(pred=pred, target=target, weight=weight)
+    xp = namespace(pred=pred, target=target, sample_weight=sample_weight)
     labels, target, nan, out_dtype = _labels(xp, pred, target)
     check_option("average", average, ("micro", "macro", "weighted"))
     num_classes = integer("num_classes", num_classes, low=1)
     if pred.ndim == target.ndim + 1 and pred.shape[-1] != num_classes:
         raise ValueError(f"pred scores have {pred.shape[-1]} classes; num_classes is {num_classes}")
-    _sample_weight(xp, weight, tuple(target.shape))
+    _sample_weight(xp, sample_weight, tuple(target.shape))
     _check_labels(xp, target, num_classes, None)
     _check_labels(xp, labels, num_classes, None)
     dtype = xp.float32 if xp.finfo(out_dtype).bits < 32 else out_dtype
     classes = xp.arange(num_classes, dtype=labels.dtype, device=device_of(labels))
     y_hat = xp.astype(xp.reshape(labels, (-1, 1)) == classes, dtype)
     y = xp.astype(xp.reshape(target, (-1, 1)) == classes, dtype)
-    if weight is not None:
-        w = xp.reshape(as_dtype(xp, weight, dtype), (-1, 1))
+    if sample_weight is not None:
+        w = xp.reshape(as_dtype(xp, sample_weight, dtype), (-1, 1))
         y_hat, y_w = y_hat * w, y * w
     else:
         y_w = y
@@ -232,7 +237,8 @@ def precision_recall_f1(
     )
 
 
-def log_loss(probs: Array, target: Array, *, weight: Array | None = None) -> Array:
+@sample_weighted
+def log_loss(probs: Array, target: Array, *, sample_weight: Array | None = None) -> Array:
     r"""Mean negative log-likelihood of the labels, :math:`-\log \mathrm{clip}(p_{y_i})`,
     the probabilities clipped to :math:`[ε, 1-ε]` with :math:`ε` = the machine epsilon of
     ``probs``' dtype (as scikit-learn, the peer: ≈36.0 at most per sample in float64, ≈15.9
@@ -251,7 +257,7 @@ def log_loss(probs: Array, target: Array, *, weight: Array | None = None) -> Arr
         ...     math.log(0.8) + math.log(0.6)) / 2
         True
     """
-    xp = namespace(probs=probs, target=target, weight=weight)
+    xp = namespace(probs=probs, target=target, sample_weight=sample_weight)
     out_dtype, dtype = compute_dtype(xp, probs, "probs")
     target = _integer_target(xp, target)
     n = tuple(target.shape)
@@ -260,7 +266,7 @@ def log_loss(probs: Array, target: Array, *, weight: Array | None = None) -> Arr
             f"probs must have shape (N,) or (N, C) and target (N,); got "
             f"{tuple(probs.shape)} and {n}"
         )
-    _sample_weight(xp, weight, n)
+    _sample_weight(xp, sample_weight, n)
     p = as_dtype(xp, probs, dtype)
     outside = (p < 0) | (p > 1)
     if not eager_all(xp, ~outside):  # NaN passes (it propagates)
@@ -277,7 +283,7 @@ def log_loss(probs: Array, target: Array, *, weight: Array | None = None) -> Arr
         picked = xp.take_along_axis(p, target[:, None], axis=1)[:, 0]
         invalid = xp.any(invalid, axis=1)
     nll = _with_nan(xp, -xp.log(xp.clip(picked, eps, 1 - eps)), invalid)
-    return _mean(xp, nll, weight, out_dtype)
+    return _mean(xp, nll, sample_weight, out_dtype)
 
 
 def roc_auc(scores: Array, target: Array) -> Array:

@@ -1,7 +1,7 @@
 """Regression metrics, matching scikit-learn (whose argument order is ``(y_true, y_pred)``).
 
 Inputs are ``pred`` and ``target`` of shape ``(N,)`` or ``(N, K)`` (``K`` outputs), an
-optional per-sample ``weight`` of shape ``(N,)``, and ``multioutput``:
+optional per-sample ``sample_weight`` of shape ``(N,)``, and ``multioutput``:
 
 * ``"uniform_average"`` (default): the mean of the ``K`` per-output scores, a 0-d array;
 * ``"raw_values"``: the ``(K,)`` per-output scores (``K = 1`` for 1-D inputs, as sklearn);
@@ -10,7 +10,7 @@ optional per-sample ``weight`` of shape ``(N,)``, and ``multioutput``:
   by each output's target variance.
 
 Results have ``pred``'s floating dtype, on ``pred``'s device. ``target`` may be floating,
-integer or boolean. NaN in ``pred``, ``target`` or ``weight`` gives NaN for the outputs it
+integer or boolean. NaN in ``pred``, ``target`` or ``sample_weight`` gives NaN for the outputs it
 touches (never a finite value, whatever ``force_finite``). A mean over nothing is NaN: an
 empty batch (``N = 0``; :func:`r2_score` raises instead, it needs two samples), per-sample
 weights that sum to 0, or ``multioutput`` weights that sum to 0.
@@ -31,7 +31,7 @@ from .._backend import (
     finalize,
     namespace,
 )
-from .._validate import check_option, check_real, check_same_shape, flag
+from .._validate import check_option, check_real, check_same_shape, flag, sample_weighted
 
 __all__ = [
     "explained_variance_score",
@@ -51,15 +51,19 @@ class _Columns(NamedTuple):
     xp: Namespace
     pred: Array  # (N, K), compute dtype
     target: Array  # (N, K), compute dtype
-    weight: Array | None  # (N, 1), compute dtype
+    sample_weight: Array | None  # (N, 1), compute dtype
     out_dtype: Any
 
 
 def _columns(
-    pred: Array, target: Array, weight: Array | None, multioutput: Any, options: tuple[str, ...]
+    pred: Array,
+    target: Array,
+    sample_weight: Array | None,
+    multioutput: Any,
+    options: tuple[str, ...],
 ) -> _Columns:
     arrays = {"multioutput": multioutput} if hasattr(multioutput, "shape") else {}
-    xp = namespace(pred=pred, target=target, weight=weight, **arrays)
+    xp = namespace(pred=pred, target=target, sample_weight=sample_weight, **arrays)
     out_dtype, dtype = compute_dtype(xp, pred, "pred")
     if not xp.isdtype(target.dtype, "bool"):  # booleans are 0/1 targets
         check_real(xp, "target", target)
@@ -70,13 +74,14 @@ def _columns(
     if pred.ndim == 1:
         p, t = p[:, None], t[:, None]
     w = None
-    if weight is not None:
-        check_real(xp, "weight", weight)
-        if weight.ndim != 1 or weight.shape[0] != pred.shape[0]:
+    if sample_weight is not None:
+        check_real(xp, "sample_weight", sample_weight)
+        if sample_weight.ndim != 1 or sample_weight.shape[0] != pred.shape[0]:
             raise ValueError(
-                f"weight must have shape ({pred.shape[0]},); got {tuple(weight.shape)}"
+                f"sample_weight must have shape ({pred.shape[0]},); "
+                f"got {tuple(sample_weight.shape)}"
             )
-        w = as_dtype(xp, weight, dtype)[:, None]
+        w = as_dtype(xp, sample_weight, dtype)[:, None]
     if arrays:
         k = p.shape[1]
         if multioutput.ndim != 1 or multioutput.shape[0] != k:
@@ -109,8 +114,13 @@ def _combine(c: _Columns, scores: Array, multioutput: Any) -> Array:
     return finalize(xp, out, c.out_dtype)
 
 
+@sample_weighted
 def mean_squared_error(
-    pred: Array, target: Array, *, weight: Array | None = None, multioutput: Any = "uniform_average"
+    pred: Array,
+    target: Array,
+    *,
+    sample_weight: Array | None = None,
+    multioutput: Any = "uniform_average",
 ) -> Array:
     r"""MSE, :math:`\frac{\sum_i w_i (p_i - t_i)^2}{\sum_i w_i}` per output.
 
@@ -122,13 +132,18 @@ def mean_squared_error(
         >>> float(mean_squared_error(np.array([2.5, 0.0, 2, 8]), np.array([3, -0.5, 2, 7.0])))
         0.375
     """
-    c = _columns(pred, target, weight, multioutput, _AVERAGES)
+    c = _columns(pred, target, sample_weight, multioutput, _AVERAGES)
     r = c.pred - c.target
-    return _combine(c, _average(c.xp, r * r, c.weight), multioutput)
+    return _combine(c, _average(c.xp, r * r, c.sample_weight), multioutput)
 
 
+@sample_weighted
 def root_mean_squared_error(
-    pred: Array, target: Array, *, weight: Array | None = None, multioutput: Any = "uniform_average"
+    pred: Array,
+    target: Array,
+    *,
+    sample_weight: Array | None = None,
+    multioutput: Any = "uniform_average",
 ) -> Array:
     r"""RMSE: the square root of each output's MSE, then averaged over outputs (as sklearn).
 
@@ -140,13 +155,18 @@ def root_mean_squared_error(
         >>> float(root_mean_squared_error(np.array([1.0, 1.0]), np.array([4.0, -3.0])))
         3.5355339059327378
     """
-    c = _columns(pred, target, weight, multioutput, _AVERAGES)
+    c = _columns(pred, target, sample_weight, multioutput, _AVERAGES)
     r = c.pred - c.target
-    return _combine(c, c.xp.sqrt(_average(c.xp, r * r, c.weight)), multioutput)
+    return _combine(c, c.xp.sqrt(_average(c.xp, r * r, c.sample_weight)), multioutput)
 
 
+@sample_weighted
 def mean_absolute_error(
-    pred: Array, target: Array, *, weight: Array | None = None, multioutput: Any = "uniform_average"
+    pred: Array,
+    target: Array,
+    *,
+    sample_weight: Array | None = None,
+    multioutput: Any = "uniform_average",
 ) -> Array:
     r"""MAE, :math:`\frac{\sum_i w_i |p_i - t_i|}{\sum_i w_i}` per output.
 
@@ -158,12 +178,17 @@ def mean_absolute_error(
         >>> float(mean_absolute_error(np.array([2.5, 0.0, 2, 8]), np.array([3, -0.5, 2, 7.0])))
         0.5
     """
-    c = _columns(pred, target, weight, multioutput, _AVERAGES)
-    return _combine(c, _average(c.xp, c.xp.abs(c.pred - c.target), c.weight), multioutput)
+    c = _columns(pred, target, sample_weight, multioutput, _AVERAGES)
+    return _combine(c, _average(c.xp, c.xp.abs(c.pred - c.target), c.sample_weight), multioutput)
 
 
+@sample_weighted
 def mean_absolute_percentage_error(
-    pred: Array, target: Array, *, weight: Array | None = None, multioutput: Any = "uniform_average"
+    pred: Array,
+    target: Array,
+    *,
+    sample_weight: Array | None = None,
+    multioutput: Any = "uniform_average",
 ) -> Array:
     r"""MAPE, :math:`|p - t| / \max(|t|, \epsilon)` averaged, with sklearn's
     :math:`\epsilon` = float64 machine epsilon (whatever the dtype). A fraction, not a percent.
@@ -177,11 +202,11 @@ def mean_absolute_percentage_error(
         >>> float(mean_absolute_percentage_error(np.array([1.1, 2.0]), np.array([1.0, 4.0])))
         0.3
     """
-    c = _columns(pred, target, weight, multioutput, _AVERAGES)
+    c = _columns(pred, target, sample_weight, multioutput, _AVERAGES)
     xp = c.xp
     floor = const(xp, _FLOAT64_EPS, c.target)
     ape = xp.abs(c.pred - c.target) / xp.maximum(xp.abs(c.target), floor)
-    return _combine(c, _average(xp, ape, c.weight), multioutput)
+    return _combine(c, _average(xp, ape, c.sample_weight), multioutput)
 
 
 def _explained_fraction(
@@ -222,11 +247,12 @@ def _explained_fraction(
     return _combine(c, scores, multioutput)
 
 
+@sample_weighted
 def r2_score(
     pred: Array,
     target: Array,
     *,
-    weight: Array | None = None,
+    sample_weight: Array | None = None,
     multioutput: Any = "uniform_average",
     force_finite: bool = True,
 ) -> Array:
@@ -246,23 +272,24 @@ def r2_score(
         >>> float(r2_score(np.array([2.5, 0.0, 2, 8]), np.array([3, -0.5, 2, 7.0])))
         0.9486081370449679
     """
-    c = _columns(pred, target, weight, multioutput, _VARIANCE_AVERAGES)
+    c = _columns(pred, target, sample_weight, multioutput, _VARIANCE_AVERAGES)
     if c.pred.shape[0] < 2:
         raise ValueError(f"r2_score needs at least 2 samples; pred has shape {tuple(pred.shape)}")
     xp = c.xp
-    w = c.weight if c.weight is not None else xp.ones_like(c.target[:, :1])
+    w = c.sample_weight if c.sample_weight is not None else xp.ones_like(c.target[:, :1])
     r = c.target - c.pred
     numerator = xp.sum(w * r * r, axis=0)
-    d = c.target - _average(xp, c.target, c.weight)
+    d = c.target - _average(xp, c.target, c.sample_weight)
     denominator = xp.sum(w * d * d, axis=0)
     return _explained_fraction(c, numerator, denominator, multioutput, force_finite)
 
 
+@sample_weighted
 def explained_variance_score(
     pred: Array,
     target: Array,
     *,
-    weight: Array | None = None,
+    sample_weight: Array | None = None,
     multioutput: Any = "uniform_average",
     force_finite: bool = True,
 ) -> Array:
@@ -277,11 +304,11 @@ def explained_variance_score(
         >>> float(explained_variance_score(np.array([2.5, 0.0, 2, 8]), np.array([3, -0.5, 2, 7.0])))
         0.9571734475374732
     """
-    c = _columns(pred, target, weight, multioutput, _VARIANCE_AVERAGES)
+    c = _columns(pred, target, sample_weight, multioutput, _VARIANCE_AVERAGES)
     xp = c.xp
     r = c.target - c.pred
-    rc = r - _average(xp, r, c.weight)
-    numerator = _average(xp, rc * rc, c.weight)
-    d = c.target - _average(xp, c.target, c.weight)
-    denominator = _average(xp, d * d, c.weight)
+    rc = r - _average(xp, r, c.sample_weight)
+    numerator = _average(xp, rc * rc, c.sample_weight)
+    d = c.target - _average(xp, c.target, c.sample_weight)
+    denominator = _average(xp, d * d, c.sample_weight)
     return _explained_fraction(c, numerator, denominator, multioutput, force_finite)

@@ -31,7 +31,7 @@ def adapt(
             (``(1, 0)`` for scikit-learn's ``(y_true, y_pred)``), or a callable taking ours
             and returning its tuple (``lambda q, p: ([q, p], None)`` for sentence-transformers'
             ``compute_loss_from_embeddings(embeddings, labels)``). Default: ours, unchanged.
-        kwargs_map: our keyword name to its name (``{"weight": "sample_weight"}``), or to
+        kwargs_map: our keyword name to its name (``{"sample_weight": "weights"}``), or to
             ``None`` to drop that keyword. Keywords not listed pass unchanged.
         extra_kwargs: keywords always passed to it (``{"labels": [0, 1, 2]}``).
         one_hot: our position of an argument of class indices that it wants one-hot (optax's

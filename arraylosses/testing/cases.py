@@ -85,7 +85,7 @@ CE_PARAMS: tuple[dict[str, Any], ...] = (
     {"reduction": "sum"},
     {"label_smoothing": 0.1},
     {"class_weight": "@class_weight"},
-    {"weight": "@weight"},
+    {"sample_weight": "@weight"},
     {
         "args": ("LOGITS", "labels_ignored"),
         "ignore_index": -100,
@@ -130,28 +130,28 @@ def _matryoshka_case(
     truncate-and-call path), dims (6, 4, 2) of D = 6."""
     weights = kwargs.pop("dim_weights", None)
     if inner == "mnrl":
-        fn = al.matryoshka(al.multiple_negatives_ranking_loss, (6, 4, 2), weights=weights)
+        fn = al.matryoshka(al.multiple_negatives_ranking_loss, (6, 4, 2), dim_weights=weights)
         return fn(q, p, negatives, **kwargs)
-    return al.matryoshka(al.info_nce, (6, 3), weights=weights)(q, p, **kwargs)
+    return al.matryoshka(al.info_nce, (6, 3), dim_weights=weights)(q, p, **kwargs)
 
 
 REDUCTIONS: tuple[dict[str, Any], ...] = (
     {},
     {"reduction": "sum"},
     {"reduction": "none"},
-    {"weight": "@weight"},
-    {"weight": "@row_weight", "reduction": "sum"},
-    {"weight": "@weight", "reduction": "none"},
+    {"sample_weight": "@weight"},
+    {"sample_weight": "@row_weight", "reduction": "sum"},
+    {"sample_weight": "@weight", "reduction": "none"},
 )
 
 METRIC_PARAMS: tuple[dict[str, Any], ...] = (
     {},
     {"multioutput": "raw_values"},
-    {"weight": "@weight"},
+    {"sample_weight": "@weight"},
     {"multioutput": "@output_weights"},
     {"args": ("pred_1d", "target_1d")},
 )
-VARIANCE_PARAMS = (*METRIC_PARAMS, {"multioutput": "variance_weighted", "weight": "@weight"})
+VARIANCE_PARAMS = (*METRIC_PARAMS, {"multioutput": "variance_weighted", "sample_weight": "@weight"})
 
 
 def _elementwise(
@@ -244,7 +244,7 @@ CASES: tuple[Case, ...] = (
         (
             {},
             {"reduction": "none"},
-            {"weight": "@weight"},
+            {"sample_weight": "@weight"},
             {"reduction": "sum"},
             {"args": ("pred_t", "target_t"), "axis": 0, "reduction": "none"},
         ),
@@ -281,7 +281,7 @@ CASES: tuple[Case, ...] = (
             {"label_smoothing": 0.1},
             {"epsilon": "@scalar"},
             {"args": ("logits", "probs"), "epsilon": 2.0},
-            {"weight": "@weight"},
+            {"sample_weight": "@weight"},
         ),
         grad=("logits", "probs", "scalar"),
         peers=("optax",),
@@ -297,7 +297,7 @@ CASES: tuple[Case, ...] = (
             {"gamma": 1.5, "reduction": "none"},
             {"alpha": "@class_weight"},
             {"alpha": 0.25, "args": ("logits", "probs")},
-            {"weight": "@weight", "alpha": "@scalar"},
+            {"sample_weight": "@weight", "alpha": "@scalar"},
         ),
         grad=("logits", "scalar"),
         notes="no peer has the multi-class softmax focal loss with class indices; checked by "
@@ -312,7 +312,7 @@ CASES: tuple[Case, ...] = (
             {},
             {"reduction": "none"},
             {"args": ("logits", "probs_with_zero")},
-            {"weight": "@weight", "reduction": "sum"},
+            {"sample_weight": "@weight", "reduction": "sum"},
         ),
         grad=("logits", "probs"),
         peers=("torch", "optax"),
@@ -357,7 +357,7 @@ CASES: tuple[Case, ...] = (
             {"gamma": 0.0},
             {"alpha": "@scalar"},
             {"args": ("logits", "soft_targets"), "gamma": 1.5},
-            {"weight": "@weight"},
+            {"sample_weight": "@weight"},
         ),
         grad=("logits", "scalar"),
         peers=("optax",),
@@ -367,7 +367,7 @@ CASES: tuple[Case, ...] = (
         al.hinge_loss,
         inputs.binary,
         ("scores", "signs"),
-        ({}, {"reduction": "none"}, {"args": ("scores", "bits")}, {"weight": "@weight"}),
+        ({}, {"reduction": "none"}, {"args": ("scores", "bits")}, {"sample_weight": "@weight"}),
         grad=("scores",),
         peers=("keras",),
     ),
@@ -376,7 +376,7 @@ CASES: tuple[Case, ...] = (
         al.squared_hinge_loss,
         inputs.binary,
         ("scores", "signs"),
-        ({}, {"reduction": "none"}, {"args": ("scores", "bits")}, {"weight": "@weight"}),
+        ({}, {"reduction": "none"}, {"args": ("scores", "bits")}, {"sample_weight": "@weight"}),
         grad=("scores",),
         peers=("keras",),
     ),
@@ -395,7 +395,7 @@ CASES: tuple[Case, ...] = (
         metrics.accuracy,
         inputs.class_metrics,
         ("scores", "labels"),
-        ({}, {"args": ("pred_labels", "labels")}, {"weight": "@weight"}),
+        ({}, {"args": ("pred_labels", "labels")}, {"sample_weight": "@weight"}),
         no_grad="piecewise constant",
         peers=("scikit-learn",),
     ),
@@ -407,7 +407,7 @@ CASES: tuple[Case, ...] = (
         (
             {"k": 1},
             {"k": 2},
-            {"k": 3, "weight": "@weight"},
+            {"k": 3, "sample_weight": "@weight"},
             {"args": ("scores_tied", "labels"), "k": 2},
         ),
         no_grad="piecewise constant",
@@ -421,7 +421,7 @@ CASES: tuple[Case, ...] = (
         (
             {"num_classes": 4},
             {"num_classes": 4, "average": "macro"},
-            {"num_classes": 4, "average": "weighted", "weight": "@weight"},
+            {"num_classes": 4, "average": "weighted", "sample_weight": "@weight"},
             {"args": ("pred_labels", "labels"), "num_classes": 5, "average": "macro"},
         ),
         no_grad="piecewise constant",
@@ -432,7 +432,7 @@ CASES: tuple[Case, ...] = (
         metrics.log_loss,
         inputs.class_metrics,
         ("probs", "labels"),
-        ({}, {"args": ("probs_1d", "binary")}, {"weight": "@weight"}),
+        ({}, {"args": ("probs_1d", "binary")}, {"sample_weight": "@weight"}),
         grad=("probs", "probs_1d"),
         peers=("scikit-learn",),
     ),
@@ -457,7 +457,7 @@ CASES: tuple[Case, ...] = (
             {"distance": "cosine", "margin": 0.5},
             {"margin": "@margin", "reduction": "none"},
             {"args": ("a", "b", "soft")},
-            {"weight": "@weight", "margin": 3.0},
+            {"sample_weight": "@weight", "margin": 3.0},
         ),
         grad=("a", "b", "margin"),
         peers=("sentence-transformers",),
@@ -489,7 +489,7 @@ CASES: tuple[Case, ...] = (
             {"distance": "cosine", "margin": 0.5},
             {"margin": "@margin", "reduction": "none"},
             {"eps": 0.0, "margin": 5.0},
-            {"weight": "@weight", "margin": 3.0},
+            {"sample_weight": "@weight", "margin": 3.0},
         ),
         grad=("a", "b", "c", "margin"),
         peers=("torch", "optax", "sentence-transformers"),
@@ -499,7 +499,12 @@ CASES: tuple[Case, ...] = (
         al.cosine_embedding_loss,
         inputs.pairs,
         ("a", "b", "signs"),
-        ({}, {"margin": 0.2, "reduction": "none"}, {"weight": "@weight"}, {"margin": "@margin"}),
+        (
+            {},
+            {"margin": 0.2, "reduction": "none"},
+            {"sample_weight": "@weight"},
+            {"margin": "@margin"},
+        ),
         grad=("a", "b"),
         peers=("torch",),
     ),
@@ -532,7 +537,7 @@ CASES: tuple[Case, ...] = (
             {"reduction": "none", "temperature": "@temperature"},
             {"symmetric": True},
             {"similarity": "dot", "temperature": 2.0},
-            {"args": ("q", "p_gathered"), "offset": 3, "weight": "@weight"},
+            {"args": ("q", "p_gathered"), "offset": 3, "sample_weight": "@weight"},
             {"args": ("q", "p", "negatives")},
             {"args": ("q", "p", "paired_negatives"), "negative_mode": "paired", "reduction": "sum"},
             {
@@ -566,7 +571,7 @@ CASES: tuple[Case, ...] = (
                 {},
                 {"reduction": "none"},
                 {"min_temperature": 0.05, "max_temperature": 0.5},
-                {"weight": "@weight"},
+                {"sample_weight": "@weight"},
                 {"return_temperature": True},
             )
         ),
@@ -584,7 +589,7 @@ CASES: tuple[Case, ...] = (
         (
             {},
             {"logit_scale": "@scale", "reduction": "none"},
-            {"weight": "@weight"},
+            {"sample_weight": "@weight"},
             {"args": ("q", "p_all"), "all_image_emb": "@q_all", "offset": 2, "reduction": "none"},
         ),
         grad=("q", "p", "scale", "q_all", "p_all"),
@@ -598,7 +603,7 @@ CASES: tuple[Case, ...] = (
         (
             {},
             {"logit_scale": "@scale", "logit_bias": "@bias", "reduction": "none"},
-            {"weight": "@weight", "reduction": "sum"},
+            {"sample_weight": "@weight", "reduction": "sum"},
             {"args": ("q", "p_all"), "offset": 2, "reduction": "none"},
         ),
         grad=("q", "p", "scale", "bias", "p_all"),
@@ -612,7 +617,7 @@ CASES: tuple[Case, ...] = (
         (
             {},
             {"temperature": "@temperature", "reduction": "none"},
-            {"weight": "@weight"},
+            {"sample_weight": "@weight"},
             {"args": ("q", "p_all"), "all_z1": "@q_all", "offset": 2, "reduction": "none"},
         ),
         grad=("q", "p", "temperature", "q_all", "p_all"),
@@ -627,7 +632,7 @@ CASES: tuple[Case, ...] = (
             {},
             {"temperature": 0.2, "base_temperature": 0.1, "reduction": "none"},
             {"args": ("views", "labels"), "temperature": "@temperature"},
-            {"weight": "@weight"},
+            {"sample_weight": "@weight"},
         ),
         grad=("q", "views", "temperature"),
         peers=("pytorch-metric-learning",),
@@ -648,7 +653,7 @@ CASES: tuple[Case, ...] = (
                 "args": ("q", "p", "negatives_k"),
                 "directions": ("query_to_doc", "doc_to_query"),
                 "partition_mode": "per_direction",
-                "weight": "@weight",
+                "sample_weight": "@weight",
             },
             *(
                 {
@@ -697,7 +702,7 @@ CASES: tuple[Case, ...] = (
                 "reduction": "none",
                 "directions": ("query_to_doc", "query_to_query", "doc_to_query", "doc_to_doc"),
             },
-            {"weight": "@weight", "scale": 5.0},
+            {"sample_weight": "@weight", "scale": 5.0},
             {"inner": "info_nce"},
             {"inner": "info_nce", "reduction": "none", "dim_weights": (2.0, 1.0)},
         ),
@@ -715,7 +720,7 @@ CASES: tuple[Case, ...] = (
             {},
             {"args": ("pos", "neg_1")},
             {"reduction": "none"},
-            {"weight": "@weight", "reduction": "sum"},
+            {"sample_weight": "@weight", "reduction": "sum"},
         ),
         grad=("pos", "neg_1", "neg_k"),
         peers=("torch", "rax"),
@@ -731,7 +736,7 @@ CASES: tuple[Case, ...] = (
                 {},
                 {"args": ("pos", "neg_1"), "alpha": 0.3},
                 {"alpha": "@alpha", "reduction": "none"},
-                {"weight": "@weight"},
+                {"sample_weight": "@weight"},
             )
         ),
         grad=("pos", "neg_1", "neg_k"),
@@ -748,7 +753,7 @@ CASES: tuple[Case, ...] = (
             {},
             {"log_q": "@log_q"},
             {"log_q": "@log_q_nk", "pos_log_q": "@pos_log_q", "reduction": "none"},
-            {"num_items": 50, "weight": "@weight"},
+            {"num_items": 50, "sample_weight": "@weight"},
             {"pos_ids": "@pos_ids", "neg_ids": "@neg_ids", "log_q": "@log_q"},
             {
                 "pos_ids": "@pos_ids",
@@ -770,7 +775,7 @@ CASES: tuple[Case, ...] = (
             {"num_items": 5},
             {"num_items": 1000},
             {"num_items": 40, "reduction": "none"},
-            {"num_items": 40, "weight": "@square_weight", "eps": 1e-3},
+            {"num_items": 40, "sample_weight": "@square_weight", "eps": 1e-3},
         ),
         grad=("square",),
         notes="defined in SPEC.md (no peer); checked by definition",
@@ -784,7 +789,7 @@ CASES: tuple[Case, ...] = (
             {},
             {"reduction": "none", "eps": 1e-3},
             {"args": ("energies", "label_probs")},
-            {"weight": "@weight", "ignore_index": 2},
+            {"sample_weight": "@weight", "ignore_index": 2},
         ),
         grad=("energies", "label_probs"),
         notes="defined in SPEC.md (no peer); checked by definition",
@@ -798,8 +803,8 @@ CASES: tuple[Case, ...] = (
             {},
             {"reduction": "none"},
             {"where": "@where"},
-            {"where": "@where", "weight": "@list_weight", "reduction": "none"},
-            {"weight": "@list_weight"},
+            {"where": "@where", "sample_weight": "@list_weight", "reduction": "none"},
+            {"sample_weight": "@list_weight"},
         ),
         grad=("list_scores", "relevance"),
         peers=("rax",),
@@ -836,7 +841,7 @@ CASES: tuple[Case, ...] = (
         (
             {},
             {"reduction": "none"},
-            {"weight": "@weight"},
+            {"sample_weight": "@weight"},
             {"args": ("probs_t",), "axis": 0, "reduction": "sum"},
         ),
         grad=("probs", "probs_t"),
@@ -937,7 +942,7 @@ CASES: tuple[Case, ...] = (
         metrics.mean_cosine_similarity,
         inputs.rowwise,
         ("pred", "target"),
-        ({}, {"weight": "@weight"}),
+        ({}, {"sample_weight": "@weight"}),
         grad=("pred", "target"),
         peers=("torchmetrics",),
     ),

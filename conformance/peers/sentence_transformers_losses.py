@@ -272,7 +272,7 @@ def _matryoshka(negatives: bool, weights: tuple[float, ...] | None) -> Run:
     dims = (6, 4, 2)
 
     def ours(q: Any, p: Any, n: Any = None) -> Any:
-        return al.matryoshka(al.multiple_negatives_ranking_loss, dims, weights=weights)(q, p, n)
+        return al.matryoshka(al.multiple_negatives_ranking_loss, dims, dim_weights=weights)(q, p, n)
 
     def theirs(q: Any, p: Any, n: Any = None) -> Any:
         import torch
@@ -292,7 +292,8 @@ def _matryoshka(negatives: bool, weights: tuple[float, ...] | None) -> Run:
 CHECKS = CHECKS + tuple(
     PeerCheck(
         "matryoshka",
-        f"sentence_transformers MatryoshkaLoss(MNRL, dims=(6, 4, 2), weights={w}), negatives={neg}",
+        f"sentence_transformers MatryoshkaLoss(MNRL, dims=(6, 4, 2), "
+        f"dim_weights={w}), negatives={neg}",
         LIBRARY,
         _matryoshka(neg, w),
         rtol=1e-10,

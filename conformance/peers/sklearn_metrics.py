@@ -43,7 +43,7 @@ def _metric(
         w = inputs["weight"] if weighted else None
         with np.errstate(divide="ignore", invalid="ignore"):  # force_finite=False: x/0, 0·inf
             return (
-                [np.asarray(ours(p, t, weight=w, **kw))],
+                [np.asarray(ours(p, t, sample_weight=w, **kw))],
                 [np.asarray(theirs(t, p, sample_weight=w, **kw))],
             )
 
@@ -102,7 +102,7 @@ def _checks() -> list[PeerCheck]:
             from sklearn.metrics import mean_pinball_loss
 
             p, t, w = inputs["pred"], inputs["target"], inputs["row_weight"]
-            ours = al.quantile_loss(p, t, quantile=q, weight=w if weighted else None)
+            ours = al.quantile_loss(p, t, quantile=q, sample_weight=w if weighted else None)
             theirs = mean_pinball_loss(t, p, alpha=q, sample_weight=w[:, 0] if weighted else None)
             return [np.asarray(ours)], [np.asarray(theirs)]
 
@@ -179,7 +179,7 @@ def _classification() -> list[PeerCheck]:
                 f"sklearn.metrics.accuracy_score(argmax, weighted={weighted})",
                 "sklearn",
                 run(
-                    lambda i, w=w: metrics.accuracy(i["scores"], i["labels"], weight=w(i)),
+                    lambda i, w=w: metrics.accuracy(i["scores"], i["labels"], sample_weight=w(i)),
                     lambda i, w=w: sk("accuracy_score")(
                         i["labels"], i["scores"].argmax(1), sample_weight=w(i)
                     ),
@@ -190,7 +190,7 @@ def _classification() -> list[PeerCheck]:
                 f"sklearn.metrics.log_loss(labels=range(C), weighted={weighted})",
                 "sklearn",
                 run(
-                    lambda i, w=w: metrics.log_loss(i["probs"], i["labels"], weight=w(i)),
+                    lambda i, w=w: metrics.log_loss(i["probs"], i["labels"], sample_weight=w(i)),
                     lambda i, w=w: sk("log_loss")(
                         i["labels"], i["probs"], labels=range(4), sample_weight=w(i)
                     ),
@@ -202,7 +202,7 @@ def _classification() -> list[PeerCheck]:
                 f"sklearn.metrics.log_loss(binary, weighted={weighted})",
                 "sklearn",
                 run(
-                    lambda i, w=w: metrics.log_loss(i["probs_1d"], i["binary"], weight=w(i)),
+                    lambda i, w=w: metrics.log_loss(i["probs_1d"], i["binary"], sample_weight=w(i)),
                     lambda i, w=w: sk("log_loss")(i["binary"], i["probs_1d"], sample_weight=w(i)),
                 ),
                 rtol=1e-12,
@@ -218,7 +218,7 @@ def _classification() -> list[PeerCheck]:
                         "sklearn",
                         run(
                             lambda i, k=k, s=scores, w=w: metrics.top_k_accuracy(
-                                i[s], i["labels"], k=k, weight=w(i)
+                                i[s], i["labels"], k=k, sample_weight=w(i)
                             ),
                             lambda i, k=k, s=scores, w=w: sk("top_k_accuracy_score")(
                                 i["labels"], i[s], k=k, labels=range(4), sample_weight=w(i)
@@ -231,7 +231,7 @@ def _classification() -> list[PeerCheck]:
 
                 def ours(i, average=average, pred=pred, c=c, w=w):
                     return metrics.precision_recall_f1(
-                        i[pred], i["labels"], num_classes=c, average=average, weight=w(i)
+                        i[pred], i["labels"], num_classes=c, average=average, sample_weight=w(i)
                     )
 
                 def theirs(i, average=average, pred=pred, c=c, w=w):
