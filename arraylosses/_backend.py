@@ -35,7 +35,6 @@ __all__ = [
     "const",
     "default_float",
     "device_of",
-    "divide_or_nan",
     "eager_all",
     "finalize",
     "generic_log_softmax",
@@ -50,8 +49,6 @@ __all__ = [
     "namespace",
     "native_kernels",
     "one_hot",
-    "reduce_loss",
-    "safe_divide",
     "sigmoid",
     "softmax",
     "softplus",
@@ -191,69 +188,6 @@ def is_eager(xp: Namespace, x: Array) -> bool:
     return True
 
 
-def reduce_loss(
-    xp: Namespace,
-    loss: Array,
-    *,
-    reduction: str,
-    sample_weight: Array | None,
-    out_dtype: Any,
-    norm: Array | None = None,
-) -> Array:
-    """Apply per-sample ``sample_weight`` and the ``reduction`` to the per-sample ``loss``.
-
-    ``"none"``: ``w·l`` (``l`` without weights); ``"sum"``: ``Σ w·l``; ``"mean"``: ``Σ w·l / Σ w``
-    (``Σ l / n`` without weights). ``norm`` (per-sample, e.g. torch's class weight of each
-    sample's label, 0 for ignored samples) replaces the count in the mean's denominator:
-    ``Σ w·l / Σ w·norm``. A mean whose denominator is 0 over a non-empty batch is 0 (there is
-    nothing to average; the gradient is 0, not NaN), or NaN when a loss is NaN. The mean over
-    an empty batch is NaN, weighted or not, as in torch and NumPy (without NumPy's warning).
-    The result is cast to ``out_dtype``.
-    """
-    if sample_weight is not None:
-        w = as_dtype(xp, sample_weight, loss.dtype)
-        loss = loss * w
-    n = math.prod(loss.shape)  # static under jit: shapes are known when tracing
-    if reduction == "none":
-        out = loss
-    elif reduction == "sum":
-        out = xp.sum(loss)
-    elif n == 0:
-        # NaN still tied to the inputs (a backward pass works); xp.mean would warn on NumPy
-        out = xp.sum(loss) * const(xp, math.nan, loss)
-    elif sample_weight is None and norm is None:
-        # sum / n, not mean: torch's mean backward writes a full array of grad / n, sum's
-        # backward is a broadcast view (MSE 1.5x -> 1.2x F.mse_loss, benchmarks/run.py)
-        out = xp.sum(loss) / n
-    else:
-        if norm is None:
-            counts = xp.broadcast_to(w, loss.shape)
-        else:
-            counts = norm if sample_weight is None else norm * w
-        total = xp.sum(xp.broadcast_to(counts, loss.shape))
-        nonzero = total != 0
-        safe_total = xp.where(nonzero, total, xp.ones_like(total))
-        total_loss = xp.sum(loss)
-        # 0·Σ rather than 0 where nothing is averaged: a NaN loss still shows
-        out = xp.where(nonzero, total_loss / safe_total, 0 * total_loss)
-    return finalize(xp, out, out_dtype)
-
-
-def safe_divide(xp: Namespace, num: Array, den: Array) -> Array:
-    """``num / den``, and 0 where ``den == 0`` (with a zero gradient, not NaN)."""
-    nonzero = den != 0
-    return xp.where(nonzero, num / xp.where(nonzero, den, xp.ones_like(den)), xp.zeros_like(num))
-
-
-def divide_or_nan(xp: Namespace, num: Array, den: Array) -> Array:
-    """``num / den``, and NaN where ``den == 0`` (the mean of nothing: an empty batch, weights
-    that sum to 0), with no division warning and a zero gradient there. NaN in ``den``
-    propagates."""
-    nonzero = den != 0
-    quotient = num / xp.where(nonzero, den, xp.ones_like(den))
-    return xp.where(nonzero, quotient, xp.full_like(quotient, math.nan))
-
-
 def eager_all(xp: Namespace, condition: Array) -> bool:
     """Whether every element of ``condition`` holds, for value checks that run eagerly only.
 
@@ -269,7 +203,7 @@ def eager_all(xp: Namespace, condition: Array) -> bool:
 
 # ---------------------------------------------------------------------------------------------
 # Functions the standard lacks. Each is written so that its value and its gradient are finite
-# wherever the mathematical function is (notes/array-api-gotchas.md, section 2).
+# wherever the mathematical function is (docs/notes/array-api-gotchas.md, section 2).
 
 
 def logsumexp(xp: Namespace, x: Array, *, axis: int = -1, keepdims: bool = False) -> Array:
@@ -330,7 +264,7 @@ def generic_logsumexp(xp: Namespace, x: Array, *, axis: int = -1, keepdims: bool
     """``log Σ exp(x)`` in array-API operations, shifted by the (gradient-detached) maximum.
 
     The shift is gradient-neutral, so detaching it changes no gradient but spares autograd the
-    tie-mask VJP of ``max`` (3x faster backward on torch, 10x under ``jax.jit``; DESIGN.md).
+    tie-mask VJP of ``max`` (3x faster backward on torch, 10x under ``jax.jit``; docs/design.md).
     Rows whose maximum is infinite (all ``-inf``, or a ``+inf``) are not shifted, so they
     give ``-inf`` (``+inf``); a row holding NaN gives NaN.
     """

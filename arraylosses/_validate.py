@@ -13,11 +13,12 @@ import math
 import numbers
 import operator
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar, get_args
 
-from ._backend import Array, Namespace, as_dtype, const
+from ._backend import Array, Namespace, as_dtype, compute_dtype, const, namespace
+from .typing import Reduction
 
-REDUCTIONS = ("mean", "sum", "none")
+REDUCTIONS: tuple[str, ...] = get_args(Reduction)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -73,6 +74,11 @@ def check_option(name: str, value: Any, options: Sequence[str]) -> str:
 
 def check_reduction(reduction: Any) -> str:
     return check_option("reduction", reduction, REDUCTIONS)
+
+
+def options(literal: Any) -> tuple[str, ...]:
+    """The strings a ``Literal[...]`` option type allows (for :func:`check_option`)."""
+    return get_args(literal)
 
 
 def check_same_shape(name_a: str, a: Array, name_b: str, b: Array) -> None:
@@ -266,3 +272,43 @@ def check_weight(
             f"{name} must be broadcastable to the per-sample loss shape {loss_shape} without "
             f"changing it; got shape {shape}"
         )
+
+
+def check_sample_weight(
+    xp: Namespace, sample_weight: Array | None, loss_shape: tuple[int, ...]
+) -> None:
+    """:func:`check_weight` for the ``sample_weight`` argument; ``None`` passes."""
+    if sample_weight is not None:
+        check_weight(xp, sample_weight, tuple(loss_shape))
+
+
+class Prepared(NamedTuple):
+    """What every function learns from its arguments before computing."""
+
+    xp: Namespace  #: the arrays' namespace
+    out_dtype: Any  #: the result's dtype (the prediction's floating dtype)
+    dtype: Any  #: the dtype to compute in (float32 for float16/bfloat16 predictions)
+
+
+def prepare(
+    pred_name: str,
+    pred: Array,
+    *,
+    reduction: Any = "mean",
+    hyper: dict[str, Any] | None = None,
+    **arrays: Array | None,
+) -> Prepared:
+    """The shared start of every loss and metric.
+
+    One namespace for ``pred``, the other ``arrays`` (``None`` skipped; ``sample_weight`` among
+    them) and the hyperparameters in ``hyper`` that are arrays; ``reduction`` checked (pass
+    ``None`` for functions without one); the compute dtype from ``pred``, which must be real
+    floating (:func:`arraylosses._backend.compute_dtype`, the one floating-dtype check).
+    Shape checks stay with the family, since only it knows the per-sample shape.
+    """
+    given = {k: v for k, v in arrays.items() if v is not None}
+    xp = namespace(**{pred_name: pred}, **given, **array_hyperparameters(**(hyper or {})))
+    if reduction is not None:
+        check_reduction(reduction)
+    out_dtype, dtype = compute_dtype(xp, pred, pred_name)
+    return Prepared(xp, out_dtype, dtype)

@@ -28,11 +28,11 @@ from ._backend import (
     log_softmax,
     log_softmax_at,
     namespace,
-    reduce_loss,
     sigmoid,
     softplus,
     take_along_axis,
 )
+from ._ops import reduce_loss
 from ._validate import (
     array_hyperparameters,
     check_axis,

@@ -27,12 +27,12 @@ from ._backend import (
     log_softmax,
     logsumexp,
     namespace,
-    reduce_loss,
     sigmoid,
     softmax,
     softplus,
     stop_gradient,
 )
+from ._ops import reduce_loss
 from ._validate import (
     array_hyperparameters,
     check_floating,
@@ -146,7 +146,7 @@ def dynamic_margin_bpr_loss(
     Pairs already ranked correctly must clear a larger margin (up to ``alpha``). No gradient
     flows through :math:`m` (nor into ``alpha``): the gradient is that of :func:`bpr_loss`
     evaluated at :math:`d - m` with :math:`m` a constant. Averaged over K as :func:`bpr_loss`;
-    ``alpha=0`` is :func:`bpr_loss`. Defined in SPEC.md (no peer).
+    ``alpha=0`` is :func:`bpr_loss`. Defined in docs/spec.md (no peer).
 
     Args:
         pos_scores: ``(N,)``; neg_scores: ``(N,)`` or ``(N, K)``, ``K >= 1``; alpha: float
@@ -340,7 +340,7 @@ def normalized_sampled_softmax_loss(
     as 0 there). The B - 1 in-batch negatives stand for the ``num_items - 1`` other
     items (the correction of :func:`sampled_softmax_loss` with ``num_items``). There is no
     temperature: the z-scoring fixes the logits' scale. ``num_items == B`` is plain in-batch
-    cross entropy on the z-scored matrix. Defined in SPEC.md (no peer).
+    cross entropy on the z-scored matrix. Defined in docs/spec.md (no peer).
 
     Args:
         scores: ``(B, B)``, ``B >= 2`` (or ``B = 0``, the empty batch); num_items: ``>= B``.
@@ -412,7 +412,7 @@ def csar_loss(
     ``target`` (class indices or probabilities), ``class_weight``, ``ignore_index``,
     ``sample_weight`` and ``reduction``. Negative energies raise (checked eagerly; under
     ``jit`` they give NaN); NaN energies propagate.
-    Defined in SPEC.md (no peer).
+    Defined in docs/spec.md (no peer).
 
     Args:
         energies: ``(N, C)`` (classes on ``axis``), ``>= 0``.

@@ -30,9 +30,9 @@ from ._backend import (
     eager_all,
     logaddexp,
     namespace,
-    reduce_loss,
     stop_gradient,
 )
+from ._ops import reduce_loss, rowwise_cosine
 from ._validate import (
     array_hyperparameters,
     check_axis,
@@ -45,7 +45,6 @@ from ._validate import (
     positive_float,
     sample_weighted,
 )
-from .similarity import _rowwise_cosine
 
 __all__ = [
     "cosine_distance_loss",
@@ -436,7 +435,7 @@ def cosine_distance_loss(
     xp, p, t, axis, eps, out_dtype = _prepare_rows(
         pred, target, axis, eps, sample_weight, reduction
     )
-    loss = 1 - _rowwise_cosine(xp, p, t, axis=axis, eps=eps)
+    loss = 1 - rowwise_cosine(xp, p, t, axis=axis, eps=eps)
     return reduce_loss(
         xp, loss, reduction=reduction, sample_weight=sample_weight, out_dtype=out_dtype
     )

@@ -19,8 +19,8 @@ from ._backend import (
     device_of,
     finalize,
     namespace,
-    reduce_loss,
 )
+from ._ops import clamped_norm, reduce_loss
 from ._validate import (
     check_axis,
     check_ndim,
@@ -31,7 +31,6 @@ from ._validate import (
     number,
     sample_weighted,
 )
-from .similarity import _clamped_norm
 
 __all__ = [
     "exclusiveness_loss",
@@ -42,7 +41,7 @@ __all__ = [
 
 
 def _cosine_matrix(xp: Namespace, x: Array) -> Array:
-    unit = x / _clamped_norm(xp, x, axis=1, eps=1e-8, keepdims=True)
+    unit = x / clamped_norm(xp, x, axis=1, eps=1e-8, keepdims=True)
     return xp.matmul(unit, xp.permute_dims(unit, (1, 0)))
 
 
@@ -55,7 +54,7 @@ def _off_diagonal(xp: Namespace, m: Array) -> Array:
 def orthogonal_loss(vectors: Array, *, mode: str = "l1") -> Array:
     r"""Mean over ordered pairs :math:`i \ne j` of :math:`|\cos(v_i, v_j)|` (``mode="l1"``) or
     :math:`\cos^2(v_i, v_j)` (``"l2"``): 0 when the rows are mutually orthogonal. By definition
-    (SPEC.md; no peer). The ``l1`` form has a kink at :math:`\cos = 0` (zero gradient there on
+    (docs/spec.md; no peer). The ``l1`` form has a kink at :math:`\cos = 0` (zero gradient there on
     torch, a unit subgradient on JAX).
 
     Args:
@@ -175,7 +174,7 @@ def exclusiveness_loss(
     probs: Array, *, axis: int = -1, sample_weight: Array | None = None, reduction: str = "mean"
 ) -> Array:
     r"""Exclusiveness: the mean row entropy :math:`\frac1N \sum_i H(p_i)`, 0 when every row
-    commits to a single anchor. By definition (SPEC.md). ``reduction="none"`` gives the row
+    commits to a single anchor. By definition (docs/spec.md). ``reduction="none"`` gives the row
     entropies; a NaN probability makes its row NaN (``0 log 0`` stays 0).
 
     Args:
@@ -200,7 +199,7 @@ def exclusiveness_loss(
 def inclusiveness_loss(probs: Array, *, axis: int = -1) -> Array:
     r"""Inclusiveness: :math:`\log K - H\big(\frac1N \sum_i p_i\big)`, 0 when the anchors are
     used evenly on average and :math:`\log K` when one anchor takes everything. By definition
-    (SPEC.md). An empty batch (no row) gives NaN, a mean over nothing.
+    (docs/spec.md). An empty batch (no row) gives NaN, a mean over nothing.
 
     Example:
         >>> import numpy as np

@@ -8,6 +8,7 @@ Norms are clamped (``max(‖x‖, eps)``) with a gradient that stays finite at t
 from __future__ import annotations
 
 from ._backend import Array, Namespace, as_dtype, compute_dtype, const, finalize, namespace
+from ._ops import clamped_norm, rowwise_cosine, sqrt_at_zero
 from ._validate import (
     check_axis,
     check_floating,
@@ -24,40 +25,6 @@ __all__ = [
     "pairwise_dot",
     "pairwise_euclidean_distance",
 ]
-
-
-_FLOAT32_TINY = 1.1754943508222875e-38  # float32's smallest normal number
-
-
-def _clamped_norm(xp: Namespace, x: Array, *, axis: int, eps: float, keepdims: bool) -> Array:
-    """``max(‖x‖₂, eps)`` along ``axis``, with a zero (not NaN) gradient at ``x = 0``.
-
-    Computed as ``sqrt(maximum(‖x‖², eps²))``: ``sqrt`` never sees a value below ``eps²``, and
-    where the clamp holds ``maximum`` passes no gradient, so a zero vector gets a zero
-    gradient. Four operations (the double-``where`` form took six). ``maximum`` propagates NaN,
-    so a NaN row stays NaN. ``eps²`` is raised to the dtype's smallest normal number when it
-    would underflow (``eps`` below ~1e-19 in float32, ~1e-154 in float64): a zero clamp would
-    give ``0/0`` and an infinite gradient at the zero vector.
-    """
-    sq = xp.sum(x * x, axis=axis, keepdims=keepdims)
-    eps2 = eps * eps
-    if eps2 < _FLOAT32_TINY:  # rare: only then is finfo (a few µs) worth asking
-        eps2 = max(eps2, float(xp.finfo(sq.dtype).smallest_normal))
-    return xp.sqrt(xp.maximum(sq, const(xp, eps2, sq)))
-
-
-def _rowwise_cosine(xp: Namespace, a: Array, b: Array, *, axis: int, eps: float) -> Array:
-    """``a·b / (max(‖a‖, eps)·max(‖b‖, eps))`` along ``axis`` (validated inputs).
-
-    Multiplied by the reciprocal norms, not divided by their product: JAX's gradient of
-    ``x / y`` forms ``(g / ‖b‖)·y⁻²`` before multiplying by ``x``, which overflows to ``inf``
-    (then ``inf·0 = NaN``) at a zero vector when ``eps`` is tiny (1e-200). The gradient of
-    ``1 / na`` meets ``na⁻²`` only through a cotangent ``dot·(1/nb) = 0`` there.
-    """
-    dot = xp.sum(a * b, axis=axis)
-    na = _clamped_norm(xp, a, axis=axis, eps=eps, keepdims=False)
-    nb = _clamped_norm(xp, b, axis=axis, eps=eps, keepdims=False)
-    return dot * (1 / na) * (1 / nb)
 
 
 def _two_embeddings(a: Array, b: Array) -> tuple[Namespace, Array, Array, object]:
@@ -106,7 +73,7 @@ def cosine_similarity(a: Array, b: Array, *, axis: int = -1, eps: float = 1e-8) 
     check_same_shape("a", a, "b", b)
     axis = check_axis("axis", axis, a)
     eps = positive_float("eps", eps)
-    return finalize(xp, _rowwise_cosine(xp, a_c, b_c, axis=axis, eps=eps), out_dtype)
+    return finalize(xp, rowwise_cosine(xp, a_c, b_c, axis=axis, eps=eps), out_dtype)
 
 
 def l2_normalize(x: Array, *, axis: int = -1, eps: float = 1e-12) -> Array:
@@ -128,7 +95,7 @@ def l2_normalize(x: Array, *, axis: int = -1, eps: float = 1e-12) -> Array:
     axis = check_axis("axis", axis, x)
     eps = positive_float("eps", eps)
     x_c = as_dtype(xp, x, dtype)
-    return finalize(xp, x_c / _clamped_norm(xp, x_c, axis=axis, eps=eps, keepdims=True), out_dtype)
+    return finalize(xp, x_c / clamped_norm(xp, x_c, axis=axis, eps=eps, keepdims=True), out_dtype)
 
 
 def pairwise_cosine_similarity(a: Array, b: Array, *, eps: float = 1e-8) -> Array:
@@ -145,8 +112,8 @@ def pairwise_cosine_similarity(a: Array, b: Array, *, eps: float = 1e-8) -> Arra
     """
     xp, a_c, b_c, out_dtype = _pairwise_embeddings(a, b)
     eps = positive_float("eps", eps)
-    a_n = a_c / _clamped_norm(xp, a_c, axis=1, eps=eps, keepdims=True)
-    b_n = b_c / _clamped_norm(xp, b_c, axis=1, eps=eps, keepdims=True)
+    a_n = a_c / clamped_norm(xp, a_c, axis=1, eps=eps, keepdims=True)
+    b_n = b_c / clamped_norm(xp, b_c, axis=1, eps=eps, keepdims=True)
     return finalize(xp, xp.matmul(a_n, xp.permute_dims(b_n, (1, 0))), out_dtype)
 
 
@@ -160,16 +127,6 @@ def pairwise_dot(a: Array, b: Array) -> Array:
     """
     xp, a_c, b_c, out_dtype = _pairwise_embeddings(a, b)
     return finalize(xp, xp.matmul(a_c, xp.permute_dims(b_c, (1, 0))), out_dtype)
-
-
-def _sqrt_at_zero(xp: Namespace, sq: Array) -> Array:
-    """``sqrt(sq)`` for ``sq >= 0`` with a zero (not infinite) gradient at ``sq = 0``.
-
-    The double ``where`` tests ``sq != 0``, not ``sq > 0``: NaN is not 0, so a NaN goes through
-    ``sqrt`` and stays NaN (``sq > 0`` mapped it to the distance 0).
-    """
-    nonzero = sq != 0
-    return xp.where(nonzero, xp.sqrt(xp.where(nonzero, sq, xp.ones_like(sq))), xp.zeros_like(sq))
 
 
 def pairwise_euclidean_distance(a: Array, b: Array, *, squared: bool = False) -> Array:
@@ -201,4 +158,4 @@ def pairwise_euclidean_distance(a: Array, b: Array, *, squared: bool = False) ->
     d2 = xp.maximum(d2, const(xp, 0.0, d2))
     if squared:
         return finalize(xp, d2, out_dtype)
-    return finalize(xp, _sqrt_at_zero(xp, d2), out_dtype)
+    return finalize(xp, sqrt_at_zero(xp, d2), out_dtype)

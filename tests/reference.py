@@ -20,7 +20,7 @@ def elementwise(fn, pred, target):
 
 
 def reduce(per_sample, reduction="mean", weight=None):
-    """SPEC.md: none -> w·l, sum -> Σ w·l, mean -> Σ w·l / Σ w (Σ l / n unweighted)."""
+    """docs/spec.md: none -> w·l, sum -> Σ w·l, mean -> Σ w·l / Σ w (Σ l / n unweighted)."""
     per_sample = np.asarray(per_sample, float)
     w = np.ones_like(per_sample) if weight is None else np.broadcast_to(weight, per_sample.shape)
     weighted = [float(w[i]) * float(per_sample[i]) for i in np.ndindex(per_sample.shape)]
@@ -171,7 +171,7 @@ def log_softmax_row(z):
 def cross_entropy_rows(
     logits, target, *, smoothing=0.0, class_weight=None, ignore=None, reduction="mean", weight=None
 ):
-    """torch's definition, row by row: see SPEC.md and torch's cross_entropy docs."""
+    """torch's definition, row by row: see docs/spec.md and torch's cross_entropy docs."""
     n, c = len(logits), len(logits[0])
     cw = [1.0] * c if class_weight is None else [float(x) for x in class_weight]
     w = [1.0] * n if weight is None else [float(x) for x in weight]

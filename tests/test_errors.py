@@ -1,4 +1,4 @@
-"""Every bad-input rule of SPEC.md raises at once, naming the argument, what was expected and
+"""Every bad-input rule of docs/spec.md raises at once, naming the argument, what was expected and
 what was found."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Our functions against the peer libraries of SPEC.md, on the same float64 inputs: values and,
+"""Our functions against the peer libraries of docs/spec.md, on the same float64 inputs: values and,
 for torch and optax, gradients. ``ARRAYLOSSES_REQUIRE_PEERS=1`` (set by CI) turns a missing
 peer library into a failure instead of a skip."""
 

@@ -1,4 +1,4 @@
-"""The registry covers the public API exactly (SPEC.md: every public name has a case)."""
+"""The registry covers the public API exactly (docs/spec.md: every public name has a case)."""
 
 import inspect
 

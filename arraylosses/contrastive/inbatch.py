@@ -33,9 +33,9 @@ from .._backend import (
     log_softmax,
     log_softmax_at,
     namespace,
-    reduce_loss,
     stop_gradient,
 )
+from .._ops import normalize, reduce_loss
 from .._validate import (
     array_hyperparameters,
     check_ndim,
@@ -49,7 +49,6 @@ from .._validate import (
     number,
     sample_weighted,
 )
-from ..similarity import _clamped_norm
 
 __all__ = [
     "clip_loss",
@@ -63,14 +62,10 @@ __all__ = [
 SIMILARITIES = ("cosine", "dot")
 
 
-def _normalize(xp: Namespace, x: Array) -> Array:
-    return x / _clamped_norm(xp, x, axis=-1, eps=1e-8, keepdims=True)
-
-
 def _scores(xp: Namespace, a: Array, b: Array, similarity: str) -> Array:
     """``(N, D), (M, D) → (N, M)`` similarities."""
     if similarity == "cosine":
-        a, b = _normalize(xp, a), _normalize(xp, b)
+        a, b = normalize(xp, a), normalize(xp, b)
     return xp.matmul(a, xp.permute_dims(b, (1, 0)))
 
 
@@ -320,7 +315,7 @@ def info_nce(
                 )
         _same_width(("query", query), ("negatives", negatives))
         if similarity == "cosine":
-            q, p, neg = _normalize(xp, q), _normalize(xp, p), _normalize(xp, neg)
+            q, p, neg = normalize(xp, q), normalize(xp, p), normalize(xp, neg)
         pos_logit = xp.sum(q * p, axis=1)[:, None]
         if negative_mode == "unpaired":
             neg_logits = xp.matmul(q, xp.permute_dims(neg, (1, 0)))

@@ -9,7 +9,8 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from .._backend import Array, Namespace, const, device_of, namespace, reduce_loss
+from .._backend import Array, Namespace, const, device_of, namespace
+from .._ops import reduce_loss
 from .._validate import integer, number, renamed
 from ..similarity import l2_normalize
 from .mnrl import (
@@ -186,7 +187,7 @@ class _SliceSimilarities:
                     [xp.sum(x[:, lo:hi] * x[:, lo:hi], axis=1) for lo, hi in self.slices]
                 )
                 squares = xp.stack(parts[::-1])  # largest dim first
-            # max(‖x‖, eps) as sqrt(max(‖x‖², eps²)), as similarity._clamped_norm: sqrt never
+            # max(‖x‖, eps) as sqrt(max(‖x‖², eps²)), as similarity.clamped_norm: sqrt never
             # sees 0, so a zero prefix gets a zero gradient, not sqrt'(0)·0 = NaN. Inverted here
             # so that cosine multiplies: dividing by the product of two clamped norms (1e-24)
             # has a backward through its square (1e-48), 0 in float32: 0/0 = NaN on JAX.

@@ -16,10 +16,10 @@ from .._backend import (
     log_softmax_at,
     logsumexp,
     namespace,
-    reduce_loss,
     stop_gradient,
     take_along_axis,
 )
+from .._ops import reduce_loss
 from .._validate import (
     array_hyperparameters,
     check_ndim,

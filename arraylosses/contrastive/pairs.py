@@ -24,8 +24,14 @@ from .._backend import (
     logsumexp,
     namespace,
     native_kernels,
-    reduce_loss,
     stop_gradient,
+)
+from .._ops import (
+    clamped_norm,
+    euclidean_norm,
+    p_norm,
+    reduce_loss,
+    rowwise_cosine,
 )
 from .._validate import (
     array_hyperparameters,
@@ -39,7 +45,6 @@ from .._validate import (
     renamed,
     sample_weighted,
 )
-from ..similarity import _clamped_norm, _rowwise_cosine, _sqrt_at_zero
 
 __all__ = [
     "angle_loss",
@@ -92,16 +97,10 @@ def _embeddings(
     return xp, [as_dtype(xp, x, dtype) for x in names.values()], y, out_dtype
 
 
-def _euclidean(xp: Namespace, diff: Array) -> Array:
-    """``‖diff‖₂`` over the last axis, with a zero (not NaN) gradient at ``diff = 0``; NaN
-    stays NaN."""
-    return _sqrt_at_zero(xp, xp.sum(diff * diff, axis=-1))
-
-
 def _distance(xp: Namespace, a: Array, b: Array, distance: str) -> Array:
     if distance == "euclidean":
-        return _euclidean(xp, a - b)
-    return 1 - _rowwise_cosine(xp, a, b, axis=-1, eps=1e-8)
+        return euclidean_norm(xp, a - b)
+    return 1 - rowwise_cosine(xp, a, b, axis=-1, eps=1e-8)
 
 
 @sample_weighted
@@ -225,36 +224,6 @@ def online_contrastive_loss(
     )
 
 
-def _p_norm(xp: Namespace, diff: Array, p: float) -> Array:
-    """``‖diff‖_p`` over the last axis (``max |diff|`` for ``p = inf``, as torch's
-    ``pairwise_distance``), finite with a finite gradient at zeros, NaN kept.
-
-    For other ``p`` than 1, 2 and inf the entries are divided by their (gradient-detached)
-    maximum ``m`` first, ``m·(Σ (|x|/m)^p)^{1/p}``: exact, gradient-neutral, and ``|x|^p``
-    neither overflows (``6^50`` in float32) nor underflows for large ``p``. The inner sum is
-    then ``>= 1``, so its root is smooth; zeros of ``|x|`` (infinite slope of ``|x|^p`` for
-    ``p < 1``) and the all-zero row are masked with ``!= 0`` tests, which NaN passes.
-    """
-    if p == 2.0:
-        return _euclidean(xp, diff)
-    a = xp.abs(diff)
-    if p == 1.0 or diff.shape[-1] == 0:
-        return xp.sum(a, axis=-1)
-    if p == math.inf:
-        return xp.max(a, axis=-1)
-    m = stop_gradient(xp, xp.max(a, axis=-1, keepdims=True))
-    nonzero_m = m != 0
-    r = a / xp.where(nonzero_m, m, xp.ones_like(m))
-    nonzero = r != 0
-    s = xp.sum(
-        xp.where(nonzero, xp.where(nonzero, r, xp.ones_like(r)) ** p, xp.zeros_like(r)),
-        axis=-1,
-        keepdims=True,
-    )
-    root = xp.where(nonzero_m, xp.where(nonzero_m, s, xp.ones_like(s)) ** (1 / p), xp.zeros_like(s))
-    return xp.squeeze(m * root, axis=-1)
-
-
 @sample_weighted
 def triplet_margin_loss(
     anchor: Array,
@@ -312,7 +281,7 @@ def triplet_margin_loss(
     if distance == "euclidean":
 
         def dist(x: Array, z: Array) -> Array:
-            return _p_norm(xp, x - z + eps, p)
+            return p_norm(xp, x - z + eps, p)
     else:
 
         def dist(x: Array, z: Array) -> Array:
@@ -359,7 +328,7 @@ def cosine_embedding_loss(
     m = hyperparameter(xp, "margin", margin, ea, low=-1.0, high=1.0)
     if not eager_all(xp, (y == 1) | (y == -1) | xp.isnan(y)):
         raise ValueError("target must hold 1 (similar) or -1 (dissimilar)")
-    cos = _rowwise_cosine(xp, ea, eb, axis=-1, eps=1e-8)
+    cos = rowwise_cosine(xp, ea, eb, axis=-1, eps=1e-8)
     loss = xp.where(y == 1, 1 - cos, xp.maximum(cos - m, xp.zeros_like(cos)))
     loss = xp.where(xp.isnan(y), y, loss)  # a NaN target is neither 1 nor -1
     return reduce_loss(
@@ -458,7 +427,7 @@ def cosent_loss(a: Array, b: Array, target: Array, *, scale: Any = 20.0) -> Arra
         True
     """
     xp, ea, eb, k, out_dtype = _cosent_inputs(a, b, target, scale)
-    cos = _rowwise_cosine(xp, ea, eb, axis=-1, eps=1e-8)
+    cos = rowwise_cosine(xp, ea, eb, axis=-1, eps=1e-8)
     return finalize(xp, _ranked_logsumexp_loss(xp, k * cos, target), out_dtype)
 
 
@@ -486,8 +455,8 @@ def angle_loss(a: Array, b: Array, target: Array, *, scale: Any = 20.0) -> Array
     if ea.shape[1] % 2:
         ea = xp.concat([ea, xp.zeros_like(ea[:, :1])], axis=1)
         eb = xp.concat([eb, xp.zeros_like(eb[:, :1])], axis=1)
-    na = ea / _clamped_norm(xp, ea, axis=1, eps=1e-12, keepdims=True)
-    nb = eb / _clamped_norm(xp, eb, axis=1, eps=1e-12, keepdims=True)
+    na = ea / clamped_norm(xp, ea, axis=1, eps=1e-12, keepdims=True)
+    nb = eb / clamped_norm(xp, eb, axis=1, eps=1e-12, keepdims=True)
     half = ea.shape[1] // 2
     cos = xp.sum(na * nb, axis=1)
     sin = xp.sum(na[:, half:] * nb[:, :half] - na[:, :half] * nb[:, half:], axis=1)

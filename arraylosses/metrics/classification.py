@@ -23,13 +23,12 @@ from .._backend import (
     const,
     default_float,
     device_of,
-    divide_or_nan,
     eager_all,
     finalize,
     index_dtype,
     namespace,
-    safe_divide,
 )
+from .._ops import divide_or_nan, safe_divide
 from .._validate import check_option, check_weight, integer, sample_weighted
 from ..classification import _check_labels
 

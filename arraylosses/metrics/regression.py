@@ -21,16 +21,8 @@ from __future__ import annotations
 import math
 from typing import Any, NamedTuple
 
-from .._backend import (
-    Array,
-    Namespace,
-    as_dtype,
-    compute_dtype,
-    const,
-    divide_or_nan,
-    finalize,
-    namespace,
-)
+from .._backend import Array, Namespace, as_dtype, compute_dtype, const, finalize, namespace
+from .._ops import divide_or_nan
 from .._validate import check_option, check_real, check_same_shape, flag, sample_weighted
 
 __all__ = [

@@ -36,12 +36,11 @@ from .._backend import (
     compute_dtype,
     const,
     device_of,
-    divide_or_nan,
     eager_all,
     finalize,
     namespace,
-    safe_divide,
 )
+from .._ops import divide_or_nan, safe_divide
 from .._validate import check_option, integer
 
 __all__ = ["hit_rate_at_k", "map_at_k", "mrr", "ndcg_at_k", "precision_at_k", "recall_at_k"]

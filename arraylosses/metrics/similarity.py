@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from .._backend import Array, reduce_loss
+from .._backend import Array
+from .._ops import reduce_loss, rowwise_cosine
 from .._validate import sample_weighted
 from ..regression import _prepare_rows
-from ..similarity import _rowwise_cosine
 
 __all__ = ["mean_cosine_similarity"]
 
@@ -34,5 +34,5 @@ def mean_cosine_similarity(
         1.0
     """
     xp, p, t, axis, eps, out_dtype = _prepare_rows(pred, target, axis, eps, sample_weight, "mean")
-    cos = _rowwise_cosine(xp, p, t, axis=axis, eps=eps)
+    cos = rowwise_cosine(xp, p, t, axis=axis, eps=eps)
     return reduce_loss(xp, cos, reduction="mean", sample_weight=sample_weight, out_dtype=out_dtype)

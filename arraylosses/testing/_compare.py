@@ -11,7 +11,7 @@ from ._backends import dtype_name, to_numpy
 
 __all__ = ["FINITE_DIFFERENCES", "TOLERANCES", "assert_close", "max_errors", "tolerance"]
 
-#: ``dtype name -> (rtol, atol)``: the one tolerance table (DESIGN.md, Tests). float16 and
+#: ``dtype name -> (rtol, atol)``: the one tolerance table (docs/design.md, Tests). float16 and
 #: bfloat16 inputs are computed in float32 but rounded on the way in and out.
 TOLERANCES: dict[str, tuple[float, float]] = {
     "float64": (1e-10, 1e-12),

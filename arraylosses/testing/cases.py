@@ -576,7 +576,7 @@ CASES: tuple[Case, ...] = (
             )
         ),
         grad=("q", "p"),
-        notes="defined in SPEC.md (no peer); checked by definition. Its temperature is under "
+        notes="defined in docs/spec.md (no peer); checked by definition. Its temperature is under "
         "stop_gradient, so finite differences of the value are not its gradient: "
         "tests/test_inbatch.py checks the gradient against finite differences with the "
         "temperature frozen",
@@ -740,7 +740,7 @@ CASES: tuple[Case, ...] = (
             )
         ),
         grad=("pos", "neg_1", "neg_k"),
-        notes="defined in SPEC.md (no peer); checked by definition. Its margin is under "
+        notes="defined in docs/spec.md (no peer); checked by definition. Its margin is under "
         "stop_gradient, so finite differences of the value are not its gradient: "
         "tests/test_ranking.py checks that its gradient is BPR's with a constant margin",
     ),
@@ -778,7 +778,7 @@ CASES: tuple[Case, ...] = (
             {"num_items": 40, "sample_weight": "@square_weight", "eps": 1e-3},
         ),
         grad=("square",),
-        notes="defined in SPEC.md (no peer); checked by definition",
+        notes="defined in docs/spec.md (no peer); checked by definition",
     ),
     Case(
         "csar_loss",
@@ -792,7 +792,7 @@ CASES: tuple[Case, ...] = (
             {"sample_weight": "@weight", "ignore_index": 2},
         ),
         grad=("energies", "label_probs"),
-        notes="defined in SPEC.md (no peer); checked by definition",
+        notes="defined in docs/spec.md (no peer); checked by definition",
     ),
     Case(
         "listnet_loss",
@@ -817,7 +817,7 @@ CASES: tuple[Case, ...] = (
         ("a",),
         ({}, {"mode": "l2"}, {"args": ("n",), "mode": "l2"}),
         grad=("a", "n"),
-        notes="defined in SPEC.md (no peer); checked by definition",
+        notes="defined in docs/spec.md (no peer); checked by definition",
     ),
     Case(
         "global_orthogonal_regularization",
@@ -845,7 +845,7 @@ CASES: tuple[Case, ...] = (
             {"args": ("probs_t",), "axis": 0, "reduction": "sum"},
         ),
         grad=("probs", "probs_t"),
-        notes="defined in SPEC.md (no peer); checked by definition",
+        notes="defined in docs/spec.md (no peer); checked by definition",
     ),
     Case(
         "inclusiveness_loss",
@@ -854,7 +854,7 @@ CASES: tuple[Case, ...] = (
         ("probs",),
         ({}, {"args": ("probs_t",), "axis": 0}),
         grad=("probs", "probs_t"),
-        notes="defined in SPEC.md (no peer); checked by definition",
+        notes="defined in docs/spec.md (no peer); checked by definition",
     ),
     # -- retrieval metrics
     *(

@@ -1,4 +1,4 @@
-"""Cross-checks against the peer libraries named in SPEC.md.
+"""Cross-checks against the peer libraries named in docs/spec.md.
 
 Each module lists :class:`PeerCheck` entries: one of our functions, the peer it must match,
 the parameter translation, and (where a peer differs by design) the documented deviation.
