@@ -24,7 +24,8 @@ from array_api_compat import (
     is_torch_namespace,
 )
 
-Array = Any
+from .typing import Array  # the documented alias, re-exported for the families
+
 Namespace = Any
 
 __all__ = [
