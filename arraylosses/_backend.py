@@ -11,7 +11,9 @@ No framework is imported unless the caller's arrays already come from it.
 
 from __future__ import annotations
 
+import contextlib
 import math
+from collections.abc import Iterator
 from typing import Any
 
 import array_api_compat
@@ -38,6 +40,7 @@ __all__ = [
     "device_of",
     "eager_all",
     "finalize",
+    "generic_kernels",
     "generic_log_softmax",
     "generic_logsumexp",
     "index_dtype",
@@ -55,7 +58,6 @@ __all__ = [
     "softplus",
     "stop_gradient",
     "take_along_axis",
-    "use_native_kernels",
 ]
 
 
@@ -313,22 +315,30 @@ class NativeKernels:
 
 
 _NATIVE: dict[str, NativeKernels | None] = {}
-_USE_NATIVE = True
+_USE_NATIVE = True  # changed only by generic_kernels(), which restores it on exit
 
 
-def use_native_kernels(enabled: bool) -> bool:
-    """Route ``logsumexp``/``log_softmax`` to native kernels (default) or run the generic
-    array-API code everywhere (for tests and benchmarks); returns the previous setting."""
+@contextlib.contextmanager
+def generic_kernels() -> Iterator[None]:
+    """Inside the ``with`` block, arraylosses runs its generic array-API code everywhere
+    instead of torch's and ``jax.nn``'s fused ``logsumexp``/``log_softmax``/gather (and
+    scans): how the tests and benchmarks compare the two. The previous setting is restored on
+    exit, also when the block raises, so a failing test cannot leave the native kernels off;
+    blocks nest. The switch is process-wide while the block runs: another thread calling
+    arraylosses meanwhile gets the generic code too (the same results, slower)."""
     global _USE_NATIVE
-    previous, _USE_NATIVE = _USE_NATIVE, bool(enabled)
-    return previous
+    previous, _USE_NATIVE = _USE_NATIVE, False
+    try:
+        yield
+    finally:
+        _USE_NATIVE = previous
 
 
 def native_kernels(xp: Namespace) -> NativeKernels | None:
     """torch's ``logsumexp``/``log_softmax`` and ``jax.nn``'s for their namespaces; ``None``
     (the generic code) for every other namespace, or when routing is off. Cached per
     namespace module, never per value."""
-    if not _USE_NATIVE:
+    if not _USE_NATIVE:  # inside generic_kernels()
         return None
     key = getattr(xp, "__name__", "")
     if key not in _NATIVE:

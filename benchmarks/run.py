@@ -53,6 +53,23 @@ class Row:
         return self.ours_bytes / self.native_bytes
 
 
+@dataclass(frozen=True, kw_only=True)
+class Case:
+    """One benchmark: ours against the native implementation on the same arguments.
+
+    ``args`` are differentiated (torch leaves; every JAX argument); ``extra`` are passed
+    after them and not differentiated. For NumPy and the overhead rows ``ours`` and ``native``
+    take no arguments. ``compile`` puts a torch case in the ``--compile`` subset."""
+
+    name: str  # the table's "case" column
+    native_name: str  # the table's "native" column
+    ours: Callable[..., Any]
+    native: Callable[..., Any]
+    args: tuple[Any, ...] = ()
+    extra: tuple[Any, ...] = ()
+    compile: bool = False
+
+
 # ---------------------------------------------------------------------------------------------
 # torch
 
@@ -88,10 +105,8 @@ def _torch_step(fn: Callable[..., Any], leaves: list[Any], *args: Any) -> Callab
     return run
 
 
-def torch_cases(
-    rng: np.random.Generator, device: str
-) -> list[tuple[str, str, Any, Any, list, tuple]]:
-    """``(case, native name, ours, native, leaves, extra args)``."""
+def torch_cases(rng: np.random.Generator, device: str) -> list[Case]:
+    """The torch cases; ``args`` are the leaves (``requires_grad``)."""
     import torch
     import torch.nn.functional as F
 
@@ -108,53 +123,56 @@ def torch_cases(
         return F.cross_entropy(logits, torch.arange(q.shape[0], device=q.device))
 
     cases = [
-        (
-            "cross_entropy 4096x1000",
-            "F.cross_entropy",
-            al.cross_entropy,
-            F.cross_entropy,
-            [leaf(4096, 1000)],
-            (labels(4096, 1000),),
+        Case(
+            name="cross_entropy 4096x1000",
+            native_name="F.cross_entropy",
+            ours=al.cross_entropy,
+            native=F.cross_entropy,
+            args=(leaf(4096, 1000),),
+            extra=(labels(4096, 1000),),
+            compile=True,
         ),
-        (
-            "cross_entropy 65536x32",
-            "F.cross_entropy",
-            al.cross_entropy,
-            F.cross_entropy,
-            [leaf(65536, 32)],
-            (labels(65536, 32),),
+        Case(
+            name="cross_entropy 65536x32",
+            native_name="F.cross_entropy",
+            ours=al.cross_entropy,
+            native=F.cross_entropy,
+            args=(leaf(65536, 32),),
+            extra=(labels(65536, 32),),
         ),
-        (
-            "binary_cross_entropy_with_logits 4096x1000",
-            "F.binary_cross_entropy_with_logits",
-            al.binary_cross_entropy_with_logits,
-            F.binary_cross_entropy_with_logits,
-            [leaf(4096, 1000)],
-            (torch.tensor(rng.uniform(size=(4096, 1000)), dtype=torch.float32, device=device),),
+        Case(
+            name="binary_cross_entropy_with_logits 4096x1000",
+            native_name="F.binary_cross_entropy_with_logits",
+            ours=al.binary_cross_entropy_with_logits,
+            native=F.binary_cross_entropy_with_logits,
+            args=(leaf(4096, 1000),),
+            extra=(
+                torch.tensor(rng.uniform(size=(4096, 1000)), dtype=torch.float32, device=device),
+            ),
+            compile=True,
         ),
-        (
-            "mse_loss 4096x1000",
-            "F.mse_loss",
-            al.mse_loss,
-            F.mse_loss,
-            [leaf(4096, 1000), leaf(4096, 1000)],
-            (),
+        Case(
+            name="mse_loss 4096x1000",
+            native_name="F.mse_loss",
+            ours=al.mse_loss,
+            native=F.mse_loss,
+            args=(leaf(4096, 1000), leaf(4096, 1000)),
+            compile=True,
         ),
-        (
-            "triplet_margin_loss 4096x128",
-            "F.triplet_margin_loss",
-            al.triplet_margin_loss,
-            F.triplet_margin_loss,
-            [leaf(4096, 128), leaf(4096, 128), leaf(4096, 128)],
-            (),
+        Case(
+            name="triplet_margin_loss 4096x128",
+            native_name="F.triplet_margin_loss",
+            ours=al.triplet_margin_loss,
+            native=F.triplet_margin_loss,
+            args=(leaf(4096, 128), leaf(4096, 128), leaf(4096, 128)),
         ),
-        (
-            "info_nce 1024x768",
-            "normalize + matmul + F.cross_entropy",
-            al.info_nce,
-            info_nce_native,
-            [leaf(1024, 768), leaf(1024, 768)],
-            (),
+        Case(
+            name="info_nce 1024x768",
+            native_name="normalize + matmul + F.cross_entropy",
+            ours=al.info_nce,
+            native=info_nce_native,
+            args=(leaf(1024, 768), leaf(1024, 768)),
+            compile=True,
         ),
     ]
     try:
@@ -165,61 +183,65 @@ def torch_cases(
     cosent = st.CoSENTLoss(torch.nn.Module())
     gold = torch.tensor(rng.uniform(size=4096), dtype=torch.float32, device=device)
     cases += [
-        (
-            "multiple_negatives_ranking_loss 1024x768",
-            "sentence-transformers MNRL",
-            al.multiple_negatives_ranking_loss,
-            lambda q, p: mnrl.compute_loss_from_embeddings([q, p], None),
-            [leaf(1024, 768), leaf(1024, 768)],
-            (),
+        Case(
+            name="multiple_negatives_ranking_loss 1024x768",
+            native_name="sentence-transformers MNRL",
+            ours=al.multiple_negatives_ranking_loss,
+            native=lambda q, p: mnrl.compute_loss_from_embeddings([q, p], None),
+            args=(leaf(1024, 768), leaf(1024, 768)),
         ),
-        (
-            "multiple_negatives_ranking_loss 1024x768, 1 hard negative",
-            "sentence-transformers MNRL",
-            al.multiple_negatives_ranking_loss,
-            lambda q, p, n: mnrl.compute_loss_from_embeddings([q, p, n], None),
-            [leaf(1024, 768), leaf(1024, 768), leaf(1024, 768)],
-            (),
+        Case(
+            name="multiple_negatives_ranking_loss 1024x768, 1 hard negative",
+            native_name="sentence-transformers MNRL",
+            ours=al.multiple_negatives_ranking_loss,
+            native=lambda q, p, n: mnrl.compute_loss_from_embeddings([q, p, n], None),
+            args=(leaf(1024, 768), leaf(1024, 768), leaf(1024, 768)),
         ),
-        (
-            "cosent_loss N=4096, D=768",
-            "sentence-transformers CoSENT (O(N log N))",
-            al.cosent_loss,
-            lambda a, b, s: cosent.compute_loss_from_embeddings([a, b], s),
-            [leaf(4096, 768), leaf(4096, 768)],
-            (gold,),
+        Case(
+            name="cosent_loss N=4096, D=768",
+            native_name="sentence-transformers CoSENT (O(N log N))",
+            ours=al.cosent_loss,
+            native=lambda a, b, s: cosent.compute_loss_from_embeddings([a, b], s),
+            args=(leaf(4096, 768), leaf(4096, 768)),
+            extra=(gold,),
         ),
     ]
     return cases
+
+
+def _torch_times(
+    ours: Callable[..., Any], native: Callable[..., Any], case: Case, repeat: int
+) -> dict[str, float]:
+    """Forward+backward of ``ours`` and ``native`` on ``case``'s arguments, interleaved."""
+    leaves = list(case.args)
+    return interleaved(
+        {
+            "ours": _torch_step(ours, leaves, *case.extra),
+            "native": _torch_step(native, leaves, *case.extra),
+        },
+        repeat,
+    )
 
 
 def torch_rows(rng: np.random.Generator, repeat: int, device: str, compile_: bool) -> list[Row]:
     import torch
 
     rows = []
-    for case, native_name, ours, native, leaves, extra in torch_cases(rng, device):
-        t = interleaved(
-            {
-                "ours": _torch_step(ours, leaves, *extra),
-                "native": _torch_step(native, leaves, *extra),
-            },
-            repeat,
+    group = "torch eager" if device == "cpu" else f"torch eager ({device})"
+    for case in torch_cases(rng, device):
+        t = _torch_times(case.ours, case.native, case, repeat)
+        every = (*case.args, *case.extra)
+        mem = [_saved_bytes(lambda f=f, a=every: f(*a)) for f in (case.ours, case.native)]
+        rows.append(
+            Row(group, case.name, case.native_name, t["ours"], t["native"], *mem, target=1.1)
         )
-        mem = [_saved_bytes(lambda f=f, a=(*leaves, *extra): f(*a)) for f in (ours, native)]
-        group = "torch eager" if device == "cpu" else f"torch eager ({device})"
-        rows.append(Row(group, case, native_name, t["ours"], t["native"], *mem, target=1.1))
-        if compile_ and case.startswith(
-            ("cross_entropy 4096", "info_nce", "mse_loss", "binary_cross_entropy")
-        ):
-            c_ours, c_native = torch.compile(ours), torch.compile(native)
-            t = interleaved(
-                {
-                    "ours": _torch_step(c_ours, leaves, *extra),
-                    "native": _torch_step(c_native, leaves, *extra),
-                },
-                repeat,
+        if compile_ and case.compile:
+            t = _torch_times(torch.compile(case.ours), torch.compile(case.native), case, repeat)
+            rows.append(
+                Row(
+                    "torch.compile", case.name, case.native_name, t["ours"], t["native"], target=1.1
+                )
             )
-            rows.append(Row("torch.compile", case, native_name, t["ours"], t["native"], target=1.1))
     return rows
 
 
@@ -292,54 +314,56 @@ def jax_rows(rng: np.random.Generator, repeat: int) -> list[Row]:
     a, b = arr(4096, 1000), arr(4096, 1000)
     ta, tp, tn = arr(4096, 128), arr(4096, 128), arr(4096, 128)
     cases = [
-        (
-            "cross_entropy 4096x1000",
-            "optax softmax_cross_entropy_with_integer_labels",
-            lambda z: al.cross_entropy(z, y),
-            lambda z: optax.losses.softmax_cross_entropy_with_integer_labels(z, y).mean(),
-            (z,),
+        Case(
+            name="cross_entropy 4096x1000",
+            native_name="optax softmax_cross_entropy_with_integer_labels",
+            ours=lambda z: al.cross_entropy(z, y),
+            native=lambda z: optax.losses.softmax_cross_entropy_with_integer_labels(z, y).mean(),
+            args=(z,),
         ),
-        (
-            "cross_entropy 65536x32",
-            "optax softmax_cross_entropy_with_integer_labels",
-            lambda z: al.cross_entropy(z, y2),
-            lambda z: optax.losses.softmax_cross_entropy_with_integer_labels(z, y2).mean(),
-            (z2,),
+        Case(
+            name="cross_entropy 65536x32",
+            native_name="optax softmax_cross_entropy_with_integer_labels",
+            ours=lambda z: al.cross_entropy(z, y2),
+            native=lambda z: optax.losses.softmax_cross_entropy_with_integer_labels(z, y2).mean(),
+            args=(z2,),
         ),
-        (
-            "binary_cross_entropy_with_logits 4096x1000",
-            "optax sigmoid_binary_cross_entropy",
-            lambda z: al.binary_cross_entropy_with_logits(z, t01),
-            lambda z: optax.losses.sigmoid_binary_cross_entropy(z, t01).mean(),
-            (z,),
+        Case(
+            name="binary_cross_entropy_with_logits 4096x1000",
+            native_name="optax sigmoid_binary_cross_entropy",
+            ours=lambda z: al.binary_cross_entropy_with_logits(z, t01),
+            native=lambda z: optax.losses.sigmoid_binary_cross_entropy(z, t01).mean(),
+            args=(z,),
         ),
-        (
-            "mse_loss 4096x1000",
-            "optax squared_error",
-            al.mse_loss,
-            lambda p, t: optax.losses.squared_error(p, t).mean(),
-            (a, b),
+        Case(
+            name="mse_loss 4096x1000",
+            native_name="optax squared_error",
+            ours=al.mse_loss,
+            native=lambda p, t: optax.losses.squared_error(p, t).mean(),
+            args=(a, b),
         ),
-        (
-            "triplet_margin_loss 4096x128",
-            "optax triplet_margin_loss",
-            lambda a, p, n: al.triplet_margin_loss(a, p, n, eps=1e-6),
-            lambda a, p, n: optax.losses.triplet_margin_loss(a, p, n, eps=1e-6).mean(),
-            (ta, tp, tn),
+        Case(
+            name="triplet_margin_loss 4096x128",
+            native_name="optax triplet_margin_loss",
+            ours=lambda a, p, n: al.triplet_margin_loss(a, p, n, eps=1e-6),
+            native=lambda a, p, n: optax.losses.triplet_margin_loss(a, p, n, eps=1e-6).mean(),
+            args=(ta, tp, tn),
         ),
     ]
     rows = []
-    for case, native_name, ours, native, args in cases:
-        argnums = tuple(range(len(args)))
+    for case in cases:
+        argnums = tuple(range(len(case.args)))
         steps, mem = {}, []
-        for name, fn in (("ours", ours), ("native", native)):
+        for name, fn in (("ours", case.ours), ("native", case.native)):
             step = jax.jit(jax.value_and_grad(fn, argnums=argnums))
-            compiled = step.lower(*args).compile()
+            compiled = step.lower(*case.args).compile()
             analysis = compiled.memory_analysis()
             mem.append(getattr(analysis, "temp_size_in_bytes", None) if analysis else None)
-            steps[name] = lambda step=step, a=args: jax.block_until_ready(step(*a))
+            steps[name] = lambda step=step, a=case.args: jax.block_until_ready(step(*a))
         t = interleaved(steps, repeat)
-        rows.append(Row("JAX jit", case, native_name, t["ours"], t["native"], *mem, target=1.1))
+        rows.append(
+            Row("JAX jit", case.name, case.native_name, t["ours"], t["native"], *mem, target=1.1)
+        )
     return rows
 
 
@@ -353,35 +377,35 @@ def numpy_rows(rng: np.random.Generator, repeat: int) -> list[Row]:
     pred, true = rng.normal(size=(100_000, 8)), rng.normal(size=(100_000, 8))
     scores, rel = rng.normal(size=(512, 1000)), rng.integers(0, 4, size=(512, 1000))
     cases = [
-        (
-            "mean_squared_error 100000x8",
-            "sklearn mean_squared_error",
-            lambda: al.metrics.mean_squared_error(pred, true),
-            lambda: sk.mean_squared_error(true, pred),
+        Case(
+            name="mean_squared_error 100000x8",
+            native_name="sklearn mean_squared_error",
+            ours=lambda: al.metrics.mean_squared_error(pred, true),
+            native=lambda: sk.mean_squared_error(true, pred),
         ),
-        (
-            "mean_absolute_error 100000x8",
-            "sklearn mean_absolute_error",
-            lambda: al.metrics.mean_absolute_error(pred, true),
-            lambda: sk.mean_absolute_error(true, pred),
+        Case(
+            name="mean_absolute_error 100000x8",
+            native_name="sklearn mean_absolute_error",
+            ours=lambda: al.metrics.mean_absolute_error(pred, true),
+            native=lambda: sk.mean_absolute_error(true, pred),
         ),
-        (
-            "r2_score 100000x8",
-            "sklearn r2_score",
-            lambda: al.metrics.r2_score(pred, true),
-            lambda: sk.r2_score(true, pred),
+        Case(
+            name="r2_score 100000x8",
+            native_name="sklearn r2_score",
+            ours=lambda: al.metrics.r2_score(pred, true),
+            native=lambda: sk.r2_score(true, pred),
         ),
-        (
-            "ndcg_at_k 512x1000, k=10",
-            "sklearn ndcg_score (ties averaged)",
-            lambda: al.metrics.ndcg_at_k(scores, rel, k=10),
-            lambda: sk.ndcg_score(rel, scores, k=10),
+        Case(
+            name="ndcg_at_k 512x1000, k=10",
+            native_name="sklearn ndcg_score (ties averaged)",
+            ours=lambda: al.metrics.ndcg_at_k(scores, rel, k=10),
+            native=lambda: sk.ndcg_score(rel, scores, k=10),
         ),
     ]
     rows = []
-    for case, native_name, ours, native in cases:
-        t = interleaved({"ours": ours, "native": native}, repeat)
-        rows.append(Row("NumPy", case, native_name, t["ours"], t["native"], target=1.2))
+    for case in cases:
+        t = interleaved({"ours": case.ours, "native": case.native}, repeat)
+        rows.append(Row("NumPy", case.name, case.native_name, t["ours"], t["native"], target=1.2))
     return rows
 
 
@@ -404,27 +428,28 @@ def overhead_rows(repeat: int) -> list[Row]:
 
         return run
 
+    cases = [
+        Case(
+            name="cross_entropy 4x3, forward",
+            native_name="F.cross_entropy",
+            ours=lambda: al.cross_entropy(z, y),
+            native=lambda: F.cross_entropy(z, y),
+        ),
+        Case(
+            name="mse_loss 4x3, forward",
+            native_name="F.mse_loss",
+            ours=lambda: al.mse_loss(a, b),
+            native=lambda: F.mse_loss(a, b),
+        ),
+    ]
     rows = []
-    for case, native_name, ours, native in (
-        (
-            "cross_entropy 4x3, forward",
-            "F.cross_entropy",
-            lambda: al.cross_entropy(z, y),
-            lambda: F.cross_entropy(z, y),
-        ),
-        (
-            "mse_loss 4x3, forward",
-            "F.mse_loss",
-            lambda: al.mse_loss(a, b),
-            lambda: F.mse_loss(a, b),
-        ),
-    ):
-        t = interleaved({"ours": per_call(ours), "native": per_call(native)}, repeat)
+    for case in cases:
+        t = interleaved({"ours": per_call(case.ours), "native": per_call(case.native)}, repeat)
         rows.append(
             Row(
                 "overhead (torch, per call)",
-                case,
-                native_name,
+                case.name,
+                case.native_name,
                 t["ours"] / calls,
                 t["native"] / calls,
             )

@@ -11,7 +11,7 @@ import pytest
 import arraylosses as al
 from arraylosses import _backend as B
 from arraylosses import _ops as ops
-from arraylosses.testing import generic_kernels
+from arraylosses.testing import generic_kernels, value_and_grads
 
 from .helpers import close
 
@@ -233,16 +233,10 @@ def test_native_and_generic_gradients_agree(ad_backend, rng):
             ),
             lambda a: xp.sum(B.log_softmax_at(xp, a, xp.asarray(idx), axis=1)),
         ):
-            if ad_backend.name.startswith("torch"):
-                import torch
-
-                leaf = torch.tensor(x, requires_grad=True)
-                (g,) = torch.autograd.grad(f(leaf), leaf)
-                out.append(g.numpy())
-            else:
-                import jax
-
-                out.append(np.asarray(jax.grad(f)(ad_backend.asarray(x, "float64"))))
+            with ad_backend.context("float64"):
+                a = ad_backend.asarray(x, "float64")
+                r = value_and_grads(f, ad_backend, [a], wrt=[0], cotangent=[np.ones(())])
+            out.append(r.grads[0])
         return out
 
     routed, generic = _routed_and_generic(ad_backend, grads)
@@ -255,3 +249,28 @@ def test_routing_is_per_namespace():
     assert B.native_kernels(pytest.importorskip("numpy")) is None
     strict = pytest.importorskip("array_api_strict")
     assert B.native_kernels(strict) is None
+
+
+def test_generic_kernels_is_a_scoped_switch():
+    """``generic_kernels()`` turns routing off for its block only: restored on exit, also when
+    the block raises (a failing test cannot leave it off), and nested blocks restore the outer
+    one's setting."""
+    torch = pytest.importorskip("torch")
+    xp = pytest.importorskip("array_api_compat.torch")
+    assert generic_kernels is B.generic_kernels  # one switch, re-exported by the test kit
+    assert B.native_kernels(xp) is not None
+    with generic_kernels():
+        assert B.native_kernels(xp) is None
+        with generic_kernels():
+            assert B.native_kernels(xp) is None
+        assert B.native_kernels(xp) is None  # the inner block restored "off", not the default
+    assert B.native_kernels(xp) is not None
+    with pytest.raises(ZeroDivisionError), generic_kernels():
+        assert B.native_kernels(xp) is None
+        _ = 1 / 0
+    assert B.native_kernels(xp) is not None
+    assert not hasattr(B, "use_native_kernels")  # no bare setter that outlives a test
+    x = torch.tensor([[1.0, 2.0, 3.0]], dtype=torch.float64)
+    with generic_kernels():
+        generic = B.logsumexp(xp, x, axis=1)
+    assert float(generic) == pytest.approx(_lse([1.0, 2.0, 3.0]), rel=1e-15)

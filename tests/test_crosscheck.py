@@ -177,6 +177,22 @@ def test_a_candidate_that_runs_nowhere_shows_every_reason():
     assert isinstance(info.value.__cause__.__cause__, RuntimeError)
 
 
+def test_a_candidate_that_ran_once_and_then_raises_is_not_skipped():
+    """Only a first-call failure means "does not run on this backend": a candidate that ran on
+    numpy/float64 and raises on numpy/float32 is a failure, even with the default backends."""
+
+    def float64_only(p, t):
+        if p.dtype != np.float64:
+            raise RuntimeError(f"no {p.dtype}")
+        return np.mean((p - t) ** 2)
+
+    x, y = np.array([[1.0, 2.0]]), np.array([[0.0, 2.5]])
+    with pytest.raises(
+        CandidateError, match=r"the candidate raised RuntimeError on numpy/float32, inputs\[0\]"
+    ):
+        crosscheck(float64_only, "mse_loss", inputs=[((x, y), {})])
+
+
 def test_an_unavailable_backend_is_named_with_its_reason():
     torch = pytest.importorskip("torch")
     if torch.cuda.is_available():

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import arraylosses as al
+from arraylosses.testing import value_and_grads
 
 from . import reference as ref
 from .helpers import call, close
@@ -77,8 +78,6 @@ def test_zero_vectors_stay_finite(backend):
 
 def test_zero_vector_gradients_are_finite(ad_backend):
     """norm(0) has a NaN gradient on JAX; the clamped norm must not (double-where)."""
-    from arraylosses.testing import value_and_grads
-
     for fn, args in (
         (al.l2_normalize, (np.zeros((2, 3)),)),
         (al.cosine_similarity, (np.zeros((2, 3)), np.ones((2, 3)))),

@@ -66,8 +66,13 @@ def test_public_names_are_exported():
 
 SCRIPT = """
 import importlib.util, os, sys
-# an editable install (as nox's) puts the source tree on sys.path through a .pth file: drop it
-sys.path = [p for p in sys.path if os.path.realpath(p or ".") != {root!r}]
+# an editable install (as nox's) puts a source tree on sys.path through a .pth file (this one,
+# or another checkout's when the suite runs in a git worktree): drop every source tree
+sys.path = [
+    p for p in sys.path
+    if os.path.realpath(p or ".") != {root!r}
+    and not os.path.isfile(os.path.join(p or ".", "arraylosses", "__init__.py"))
+]
 sys.path.insert(0, {site!r})
 import numpy as np
 import arraylosses

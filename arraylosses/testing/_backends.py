@@ -9,14 +9,14 @@ context managers) around the work that needs them, never written to ``jax.config
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 import array_api_compat
 import numpy as np
 
-from .._backend import use_native_kernels
+from .._backend import generic_kernels  # the switch lives beside the kernels it turns off
 
 __all__ = [
     "BACKENDS",
@@ -55,20 +55,6 @@ def _enable_x64() -> contextlib.AbstractContextManager[Any]:
     from jax.experimental import enable_x64  # type: ignore[attr-defined,unused-ignore]  # older JAX
 
     return enable_x64(True)  # pragma: no cover
-
-
-@contextlib.contextmanager
-def generic_kernels() -> Iterator[None]:
-    """Inside the block, arraylosses runs its generic array-API code everywhere instead of
-    torch's and ``jax.nn``'s fused ``logsumexp``/``log_softmax``/gather; the previous setting
-    is restored on exit, also when the block raises. The switch is process-wide while the
-    block runs: another thread calling arraylosses meanwhile gets the generic code too (the
-    same results, slower)."""
-    previous = use_native_kernels(False)
-    try:
-        yield
-    finally:
-        use_native_kernels(previous)
 
 
 def to_numpy(x: Any) -> np.ndarray:

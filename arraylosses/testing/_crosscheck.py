@@ -449,6 +449,28 @@ def _compare_cell(
     return rows
 
 
+def _backend_rows(
+    compare: Callable[[str, _Input], list[Row]],
+    runs: list[tuple[str, _Input]],
+    *,
+    skip_if_first_raises: bool,
+) -> list[Row] | CandidateError:
+    """Every ``(dtype, input)`` cell of one backend, compared in order. With
+    ``skip_if_first_raises`` (the default backends), the candidate raising at its first call
+    means it does not run on this backend (a torch function given NumPy arrays): that
+    :class:`CandidateError` is returned instead of rows. A backend the caller named, or a
+    candidate that ran once and then raised, raises it."""
+    try:
+        rows = compare(*runs[0])
+    except CandidateError as err:
+        if not skip_if_first_raises:
+            raise
+        return err
+    for dtype, case in runs[1:]:
+        rows += compare(dtype, case)
+    return rows
+
+
 def crosscheck(
     candidate: Callable[..., Any],
     reference: Any,
@@ -512,7 +534,6 @@ def crosscheck(
     report = CrosscheckReport(title)
     failures: list[CandidateError] = []
     for backend, backend_dtypes in cells:
-        runs = [(dtype, case) for dtype in backend_dtypes for case in cases]
         compare = functools.partial(
             _compare_cell,
             candidate,
@@ -523,17 +544,13 @@ def crosscheck(
             rtol=rtol,
             atol=atol,
         )
-        try:
-            rows = compare(*runs[0])
-        except CandidateError as err:
-            if backends is not None:  # a backend the caller asked for: show why it failed
-                raise
-            failures.append(err)  # with the default backends, one it does not run on
-            report.rows.append(Row(backend.name, "*", "*", skipped=str(err)))
-            continue
-        for dtype, case in runs[1:]:
-            rows += compare(dtype, case)
-        report.rows += rows
+        runs = [(dtype, case) for dtype in backend_dtypes for case in cases]
+        outcome = _backend_rows(compare, runs, skip_if_first_raises=backends is None)
+        if isinstance(outcome, CandidateError):  # a default backend the candidate does not run on
+            failures.append(outcome)
+            report.rows.append(Row(backend.name, "*", "*", skipped=str(outcome)))
+        else:
+            report.rows += outcome
     report.rows += skipped
     if not report.ran():
         reasons = "\n  ".join(str(r) for r in report.rows)

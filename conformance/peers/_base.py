@@ -54,6 +54,16 @@ def pair(
     return run
 
 
+def jax_pair(
+    ours: Callable[..., Any],
+    theirs: Callable[..., Any],
+    *names: str,
+    grad: tuple[str, ...] | None = None,
+) -> Run:
+    """:func:`pair` on JAX (the optax and rax peers)."""
+    return pair(ours, theirs, *names, backend="jax", grad=grad)
+
+
 @dataclass(frozen=True)
 class PeerCheck:
     """``run(inputs)`` returns ``(ours, theirs)``: lists of NumPy arrays (values, gradients)

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import functools
-
 import arraylosses as al
 
-from ._base import PeerCheck, pair
-
-_jax_pair = functools.partial(pair, backend="jax")
+from ._base import PeerCheck, jax_pair
 
 
 def _checks() -> list[PeerCheck]:
@@ -24,7 +20,7 @@ def _checks() -> list[PeerCheck]:
             "mse_loss",
             "optax.losses.squared_error",
             "optax",
-            _jax_pair(
+            jax_pair(
                 lambda p, t: al.mse_loss(p, t, **none), optax.losses.squared_error, "pred", "target"
             ),
         ),
@@ -32,7 +28,7 @@ def _checks() -> list[PeerCheck]:
             "huber_loss",
             "optax.losses.huber_loss(delta=1.0)",
             "optax",
-            _jax_pair(
+            jax_pair(
                 lambda p, t: al.huber_loss(p, t, **none),
                 lambda p, t: optax.losses.huber_loss(p, t, delta=1.0),
                 "pred",
@@ -43,7 +39,7 @@ def _checks() -> list[PeerCheck]:
             "huber_loss",
             "optax.losses.huber_loss(delta=0.5)",
             "optax",
-            _jax_pair(
+            jax_pair(
                 lambda p, t: al.huber_loss(p, t, delta=0.5, **none),
                 lambda p, t: optax.losses.huber_loss(p, t, delta=0.5),
                 "pred",
@@ -54,7 +50,7 @@ def _checks() -> list[PeerCheck]:
             "log_cosh_loss",
             "optax.losses.log_cosh",
             "optax",
-            _jax_pair(
+            jax_pair(
                 lambda p, t: al.log_cosh_loss(p, t, **none), optax.losses.log_cosh, "pred", "target"
             ),
         ),
@@ -62,7 +58,7 @@ def _checks() -> list[PeerCheck]:
             "cosine_distance_loss",
             "optax.losses.cosine_distance(epsilon=1e-16)",
             "optax",
-            _jax_pair(
+            jax_pair(
                 lambda p, t: al.cosine_distance_loss(p, t, **none),
                 lambda p, t: optax.losses.cosine_distance(p, t, epsilon=1e-16),
                 "pred",
@@ -96,7 +92,7 @@ def _classification() -> list[PeerCheck]:
             "cross_entropy",
             "optax.losses.softmax_cross_entropy_with_integer_labels",
             "optax",
-            _jax_pair(
+            jax_pair(
                 lambda z, y: al.cross_entropy(z, y, **none),
                 optax.losses.softmax_cross_entropy_with_integer_labels,
                 "logits",
@@ -107,7 +103,7 @@ def _classification() -> list[PeerCheck]:
             "cross_entropy",
             "optax.losses.softmax_cross_entropy",
             "optax",
-            _jax_pair(
+            jax_pair(
                 lambda z, q: al.cross_entropy(z, q, **none),
                 optax.losses.softmax_cross_entropy,
                 "logits",
@@ -118,7 +114,7 @@ def _classification() -> list[PeerCheck]:
             "poly1_cross_entropy",
             "optax.losses.poly_loss_cross_entropy(epsilon=2.0)",
             "optax",
-            _jax_pair(
+            jax_pair(
                 lambda z, q: al.poly1_cross_entropy(z, q, epsilon=2.0, **none),
                 lambda z, q: optax.losses.poly_loss_cross_entropy(z, q, epsilon=2.0),
                 "logits",
@@ -130,7 +126,7 @@ def _classification() -> list[PeerCheck]:
             "kl_divergence",
             "optax.losses.kl_divergence(log_softmax(z), t)",
             "optax",
-            _jax_pair(
+            jax_pair(
                 lambda z, q: al.kl_divergence(z, q, **none),
                 log_softmax_kl,
                 "logits",
@@ -142,7 +138,7 @@ def _classification() -> list[PeerCheck]:
             "binary_cross_entropy_with_logits",
             "optax.losses.sigmoid_binary_cross_entropy",
             "optax",
-            _jax_pair(
+            jax_pair(
                 lambda z, t: al.binary_cross_entropy_with_logits(z, t, **none),
                 optax.losses.sigmoid_binary_cross_entropy,
                 "logits",
@@ -153,7 +149,7 @@ def _classification() -> list[PeerCheck]:
             "sigmoid_focal_loss",
             "optax.losses.sigmoid_focal_loss(alpha=0.25, gamma=2)",
             "optax",
-            _jax_pair(
+            jax_pair(
                 lambda z, t: al.sigmoid_focal_loss(z, t, **none),
                 lambda z, t: optax.losses.sigmoid_focal_loss(z, t, alpha=0.25, gamma=2.0),
                 "logits",
@@ -165,7 +161,7 @@ def _classification() -> list[PeerCheck]:
             "sigmoid_focal_loss",
             "optax.losses.sigmoid_focal_loss(alpha=None, gamma=1.5)",
             "optax",
-            _jax_pair(
+            jax_pair(
                 lambda z, t: al.sigmoid_focal_loss(z, t, alpha=None, gamma=1.5, **none),
                 lambda z, t: optax.losses.sigmoid_focal_loss(z, t, gamma=1.5),
                 "logits",
@@ -192,7 +188,7 @@ def _embedding() -> list[PeerCheck]:
             "triplet_margin_loss",
             f"optax.losses.triplet_margin_loss(norm_degree={p}, eps=0)",
             "optax",
-            _jax_pair(
+            jax_pair(
                 lambda a, b, c, p=p: al.triplet_margin_loss(
                     a, b, c, p=p, eps=0.0, reduction="none"
                 ),
@@ -214,7 +210,7 @@ def _embedding() -> list[PeerCheck]:
             "triplet_margin_loss",
             "optax.losses.triplet_margin_loss(margin=3, eps=0)",
             "optax",
-            _jax_pair(
+            jax_pair(
                 lambda a, b, c: al.triplet_margin_loss(
                     a, b, c, margin=3.0, eps=0.0, reduction="none"
                 ),
@@ -250,7 +246,7 @@ def _ntxent() -> list[PeerCheck]:
             "nt_xent_loss",
             f"optax.losses.ntxent(pair labels, temperature={t})",
             "optax",
-            _jax_pair(
+            jax_pair(
                 lambda q, p, t=t: al.nt_xent_loss(q, p, temperature=t),
                 lambda q, p, t=t: theirs(q, p, t),
                 "q",

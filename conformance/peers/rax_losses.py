@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 import arraylosses as al
 
-from ._base import PeerCheck, pair
-
-_jax_pair = functools.partial(pair, backend="jax")
+from ._base import PeerCheck, jax_pair
 
 
 def _checks() -> list[PeerCheck]:
@@ -51,7 +48,7 @@ def _checks() -> list[PeerCheck]:
                 "bpr_loss",
                 "rax.pairwise_logistic_loss([s⁺, s⁻...], [1, 0...])",
                 "rax",
-                _jax_pair(
+                jax_pair(
                     lambda p, n: al.bpr_loss(p, n, reduction="none"),
                     pairwise_logistic,
                     "pos",
@@ -64,13 +61,13 @@ def _checks() -> list[PeerCheck]:
             "listnet_loss",
             "rax.softmax_loss(scores, softmax(relevance))",
             "rax",
-            _jax_pair(listnet, softmax_of_labels, "list_scores", "relevance"),
+            jax_pair(listnet, softmax_of_labels, "list_scores", "relevance"),
         ),
         PeerCheck(
             "listnet_loss",
             "rax.softmax_loss(scores, softmax(relevance), where=where)",
             "rax",
-            _jax_pair(listnet, softmax_of_labels, "list_scores", "relevance", "where"),
+            jax_pair(listnet, softmax_of_labels, "list_scores", "relevance", "where"),
         ),
     ]
 
