@@ -56,7 +56,7 @@ from arraylosses.testing import (
     tolerance,
     value_and_grads,
 )
-from arraylosses.testing.cases import BY_NAME, Case
+from arraylosses.testing.cases import BY_NAME, Case, Params, Ref
 
 SEED = 20261124
 KINDS = ("nan", "empty", "zero", "constant", "scale", "extreme", "boolean")
@@ -95,17 +95,10 @@ class Call:
     static: dict[str, Any]
 
     @classmethod
-    def of(cls, case: Case, params: dict[str, Any] | None = None, **extra: Any) -> Call:
-        params = dict(case.params[0] if params is None else params)
-        params.update(extra)
-        arrays = case.make(np.random.default_rng(SEED))
-        by_name = {k: v[1:] for k, v in params.items() if isinstance(v, str) and v.startswith("@")}
-        static = {
-            k: v
-            for k, v in params.items()
-            if k != "args" and not k.startswith("_") and k not in by_name
-        }
-        return cls(case, arrays, list(params.get("args", case.args)), by_name, static)
+    def of(cls, case: Case, params: Params | None = None, **extra: Any) -> Call:
+        params = (case.params[0] if params is None else params).with_(**extra)
+        arrays = case.inputs(np.random.default_rng(SEED))
+        return cls(case, arrays, list(case.positional(params)), params.refs(), params.static())
 
     def used(self) -> list[str]:
         return [*self.positional, *self.by_name.values()]
@@ -176,8 +169,9 @@ def _numpy(backend: Backend, results: list[Any]) -> list[np.ndarray]:
 def _weight_name(case: Case) -> str | None:
     """The array a parameter set passes as the per-sample ``sample_weight``, if any."""
     for params in case.params:
-        if isinstance(params.get("sample_weight"), str) and "args" not in params:
-            return params["sample_weight"][1:]
+        weight = params.kwargs.get("sample_weight")
+        if isinstance(weight, Ref) and params.args is None:
+            return weight.name
     return None
 
 
@@ -203,7 +197,7 @@ def _nan_calls(case: Case, h: Hostile) -> list[tuple[str, Call]]:
             )
     weight = _weight_name(case)
     if weight is not None and h.nan is None:
-        call = Call.of(case, sample_weight="@" + weight)
+        call = Call.of(case, sample_weight=Ref(weight))
         poisoned = call.arrays[weight].copy()
         poisoned[(0,) * poisoned.ndim] = np.nan
         calls.append((f"NaN in the weight {weight}", call.with_arrays(**{weight: poisoned})))
@@ -281,7 +275,7 @@ def _check_empty(case: Case, h: Hostile, backend: Backend) -> str:
             runs.append(
                 (
                     "weighted mean",
-                    _empty_call(case, h, reduction="mean", sample_weight="@" + weight),
+                    _empty_call(case, h, reduction="mean", sample_weight=Ref(weight)),
                     lambda r: bool(np.isnan(r[0])),
                 )
             )
@@ -392,9 +386,8 @@ def _check_scale(case: Case, h: Hostile, backend: Backend) -> str:
 
 def _check_extreme(case: Case, h: Hostile, backend: Backend) -> str:
     for params in h.extreme:
-        full = {**case.params[0], **params}
         _low_precision(
-            case, ", ".join(f"{k}={v}" for k, v in params.items()), Call.of(case, full), backend
+            case, ", ".join(f"{k}={v}" for k, v in params.items()), Call.of(case, **params), backend
         )
     return "; ".join(", ".join(f"{k}={v}" for k, v in p.items()) for p in h.extreme)
 
@@ -419,7 +412,7 @@ def _check_boolean(case: Case, h: Hostile, backend: Backend) -> str:
         if not names:
             continue
         as_bool = call.with_arrays(**{n: call.arrays[n].astype(bool) for n in names})
-        where = f"{case.name}({params}), {', '.join(names)} as bool, {backend.name}"
+        where = f"{case.name}({params.label}), {', '.join(names)} as bool, {backend.name}"
         expected = _numpy(backend, call.run(backend, "float64"))
         try:
             got = _numpy(backend, as_bool.run(backend, "float64"))
