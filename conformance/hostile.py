@@ -41,7 +41,6 @@ A kind that cannot apply to a case is skipped with the reason the declaration gi
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -150,18 +149,6 @@ class Call:
         }
 
 
-def _accepts(case: Case, name: str) -> bool:
-    fn = case.public or case.fn
-    try:
-        parameters = inspect.signature(case.fn).parameters
-    except (TypeError, ValueError):  # pragma: no cover
-        return False
-    if name in parameters:
-        return True
-    has_var_kw = any(p.kind is p.VAR_KEYWORD for p in parameters.values())
-    return has_var_kw and fn is not case.fn  # a registry wrapper passes keywords through
-
-
 def _numpy(backend: Backend, results: list[Any]) -> list[np.ndarray]:
     return [np.asarray(backend.to_numpy(r), dtype=np.float64) for r in results]
 
@@ -183,7 +170,7 @@ def _nan_calls(case: Case, h: Hostile) -> list[tuple[str, Call]]:
     base = Call.of(case)
     names = list(h.nan) if h.nan is not None else base.floating(base.positional)
     calls = []
-    reductions = [None] + (["none"] if _accepts(case, "reduction") else [])
+    reductions = [None] + (["none"] if case.accepts("reduction") else [])
     for reduction in reductions:
         call = Call.of(case, reduction=reduction) if reduction else base
         for n in names:
@@ -256,7 +243,7 @@ def _empty_rule(case: Case, h: Hostile) -> Any:
         return h.empty
     if case.name.startswith("metrics."):
         return "nan"
-    return "loss" if _accepts(case, "reduction") else "array"
+    return "loss" if case.accepts("reduction") else "array"
 
 
 def _check_empty(case: Case, h: Hostile, backend: Backend) -> str:
@@ -281,7 +268,7 @@ def _check_empty(case: Case, h: Hostile, backend: Backend) -> str:
             )
     elif rule == "nan":
         runs.append(("defaults", _empty_call(case, h), lambda r: all(np.isnan(x).all() for x in r)))
-        if _accepts(case, "reduction"):
+        if case.accepts("reduction"):
             runs.append(("none", _empty_call(case, h, reduction="none"), lambda r: r[0].size == 0))
     elif rule == "zero":
         runs.append(("defaults", _empty_call(case, h), lambda r: all((x == 0).all() for x in r)))

@@ -20,10 +20,26 @@ from arraylosses import metrics as _metrics
 
 from . import classification, contrastive, ranking, regression, regularizers, similarity
 from . import metrics as metric_cases
-from ._case import Case, Params, Ref
-from .contrastive import ALL_DIRECTIONS
+from ._case import (
+    ALL_DIRECTIONS,
+    BROADCAST_WEIGHT_PARAMS,
+    REDUCTION_PARAMS,
+    Case,
+    Params,
+    Ref,
+)
 
-__all__ = ["ALL_DIRECTIONS", "BY_NAME", "CASES", "Case", "Params", "Ref", "public_names"]
+__all__ = [
+    "ALL_DIRECTIONS",
+    "BROADCAST_WEIGHT_PARAMS",
+    "BY_NAME",
+    "CASES",
+    "REDUCTION_PARAMS",
+    "Case",
+    "Params",
+    "Ref",
+    "public_names",
+]
 
 CASES: tuple[Case, ...] = (
     *regression.CASES,

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -11,7 +12,7 @@ import numpy as np
 
 from ..inputs import Arrays
 
-__all__ = ["BROADCAST_WEIGHT_PARAMS", "REDUCTION_PARAMS", "Case", "Params", "Ref"]
+__all__ = ["ALL_DIRECTIONS", "BROADCAST_WEIGHT_PARAMS", "REDUCTION_PARAMS", "Case", "Params", "Ref"]
 
 
 @dataclass(frozen=True)
@@ -132,14 +133,26 @@ class Case:
         """The builder arrays ``params`` passes positionally."""
         return self.args if params.args is None else params.args
 
+    def arguments(self, params: Params, arrays: Arrays) -> tuple[tuple, dict[str, Any]]:
+        """``(positional arrays, keyword arguments)`` of ``params`` over the builder's
+        ``arrays`` (each :class:`Ref` replaced by its array)."""
+        kwargs = {k: arrays[v.name] if isinstance(v, Ref) else v for k, v in params.kwargs.items()}
+        return tuple(arrays[n] for n in self.positional(params)), kwargs
+
     def variants(self, rng: np.random.Generator) -> Iterator[tuple[str, tuple, dict]]:
         """``(label, positional arrays, keyword arguments)`` per parameter set, NumPy float64."""
         arrays = self.inputs(rng)
         for params in self.params:
-            kwargs = {
-                k: arrays[v.name] if isinstance(v, Ref) else v for k, v in params.kwargs.items()
-            }
-            yield params.label, tuple(arrays[n] for n in self.positional(params)), kwargs
+            yield (params.label, *self.arguments(params, arrays))
+
+    def accepts(self, keyword: str) -> bool:
+        """Whether ``fn`` takes the keyword argument ``keyword``. A registry wrapper around the
+        public object (``public`` set) passes its ``**kwargs`` through to the wrapped loss."""
+        parameters = inspect.signature(self.fn).parameters
+        if keyword in parameters:
+            return True
+        var_keyword = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
+        return var_keyword and self.public is not None
 
     def grad_names(self, params: Params) -> list[tuple[str, int | str]]:
         """``(array name, position or keyword)`` of each input of ``params`` to check against
@@ -165,3 +178,6 @@ BROADCAST_WEIGHT_PARAMS: tuple[Params, ...] = (
 )
 """A weight broadcast along the rows, and a weight with ``reduction="none"`` (the builder has
 ``weight`` and ``row_weight``)."""
+
+ALL_DIRECTIONS = ("query_to_doc", "query_to_query", "doc_to_query", "doc_to_doc")
+"""Every direction of :func:`arraylosses.multiple_negatives_ranking_loss`."""

@@ -8,11 +8,9 @@ from typing import Any
 import arraylosses as al
 
 from .. import inputs
-from ._case import Case, Params, Ref
+from ._case import ALL_DIRECTIONS, Case, Params, Ref
 
-__all__ = ["ALL_DIRECTIONS", "CASES"]
-
-ALL_DIRECTIONS = ("query_to_doc", "query_to_query", "doc_to_query", "doc_to_doc")
+__all__ = ["CASES"]
 
 
 def _matryoshka_case(
@@ -22,15 +20,18 @@ def _matryoshka_case(
     *,
     inner: str = "mnrl",
     dim_weights: tuple[float, ...] | None = None,
-    **kwargs: Any,
+    sample_weight: Any = None,
+    reduction: str = "mean",
+    **options: Any,
 ) -> Any:
     """``matryoshka`` around MNRL (``inner="mnrl"``: the partial-dot-product path, dims
     (6, 4, 2) of D = 6) or InfoNCE (``inner="info_nce"``: the generic truncate-and-call path,
-    dims (6, 3)); ``kwargs`` go to the wrapped loss."""
+    dims (6, 3)); ``options`` are the wrapped loss's other keywords."""
     if inner == "mnrl":
-        fn = al.matryoshka(al.multiple_negatives_ranking_loss, (6, 4, 2), dim_weights=dim_weights)
-        return fn(q, p, negatives, **kwargs)
-    return al.matryoshka(al.info_nce, (6, 3), dim_weights=dim_weights)(q, p, **kwargs)
+        loss = al.matryoshka(al.multiple_negatives_ranking_loss, (6, 4, 2), dim_weights=dim_weights)
+        return loss(q, p, negatives, sample_weight=sample_weight, reduction=reduction, **options)
+    loss = al.matryoshka(al.info_nce, (6, 3), dim_weights=dim_weights)
+    return loss(q, p, sample_weight=sample_weight, reduction=reduction, **options)
 
 
 CASES: tuple[Case, ...] = (
