@@ -41,7 +41,6 @@ A kind that cannot apply to a case is skipped with the reason the declaration gi
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -56,7 +55,7 @@ from arraylosses.testing import (
     tolerance,
     value_and_grads,
 )
-from arraylosses.testing.cases import BY_NAME, Case
+from arraylosses.testing.cases import BY_NAME, Case, Params, Ref
 
 SEED = 20261124
 KINDS = ("nan", "empty", "zero", "constant", "scale", "extreme", "boolean")
@@ -95,17 +94,10 @@ class Call:
     static: dict[str, Any]
 
     @classmethod
-    def of(cls, case: Case, params: dict[str, Any] | None = None, **extra: Any) -> Call:
-        params = dict(case.params[0] if params is None else params)
-        params.update(extra)
-        arrays = case.make(np.random.default_rng(SEED))
-        by_name = {k: v[1:] for k, v in params.items() if isinstance(v, str) and v.startswith("@")}
-        static = {
-            k: v
-            for k, v in params.items()
-            if k != "args" and not k.startswith("_") and k not in by_name
-        }
-        return cls(case, arrays, list(params.get("args", case.args)), by_name, static)
+    def of(cls, case: Case, params: Params | None = None, **extra: Any) -> Call:
+        params = (case.params[0] if params is None else params).with_(**extra)
+        arrays = case.inputs(np.random.default_rng(SEED))
+        return cls(case, arrays, list(case.positional(params)), params.refs(), params.static())
 
     def used(self) -> list[str]:
         return [*self.positional, *self.by_name.values()]
@@ -157,18 +149,6 @@ class Call:
         }
 
 
-def _accepts(case: Case, name: str) -> bool:
-    fn = case.public or case.fn
-    try:
-        parameters = inspect.signature(case.fn).parameters
-    except (TypeError, ValueError):  # pragma: no cover
-        return False
-    if name in parameters:
-        return True
-    has_var_kw = any(p.kind is p.VAR_KEYWORD for p in parameters.values())
-    return has_var_kw and fn is not case.fn  # a registry wrapper passes keywords through
-
-
 def _numpy(backend: Backend, results: list[Any]) -> list[np.ndarray]:
     return [np.asarray(backend.to_numpy(r), dtype=np.float64) for r in results]
 
@@ -176,8 +156,9 @@ def _numpy(backend: Backend, results: list[Any]) -> list[np.ndarray]:
 def _weight_name(case: Case) -> str | None:
     """The array a parameter set passes as the per-sample ``sample_weight``, if any."""
     for params in case.params:
-        if isinstance(params.get("sample_weight"), str) and "args" not in params:
-            return params["sample_weight"][1:]
+        weight = params.kwargs.get("sample_weight")
+        if isinstance(weight, Ref) and params.args is None:
+            return weight.name
     return None
 
 
@@ -189,7 +170,7 @@ def _nan_calls(case: Case, h: Hostile) -> list[tuple[str, Call]]:
     base = Call.of(case)
     names = list(h.nan) if h.nan is not None else base.floating(base.positional)
     calls = []
-    reductions = [None] + (["none"] if _accepts(case, "reduction") else [])
+    reductions = [None] + (["none"] if case.accepts("reduction") else [])
     for reduction in reductions:
         call = Call.of(case, reduction=reduction) if reduction else base
         for n in names:
@@ -203,7 +184,7 @@ def _nan_calls(case: Case, h: Hostile) -> list[tuple[str, Call]]:
             )
     weight = _weight_name(case)
     if weight is not None and h.nan is None:
-        call = Call.of(case, sample_weight="@" + weight)
+        call = Call.of(case, sample_weight=Ref(weight))
         poisoned = call.arrays[weight].copy()
         poisoned[(0,) * poisoned.ndim] = np.nan
         calls.append((f"NaN in the weight {weight}", call.with_arrays(**{weight: poisoned})))
@@ -262,7 +243,7 @@ def _empty_rule(case: Case, h: Hostile) -> Any:
         return h.empty
     if case.name.startswith("metrics."):
         return "nan"
-    return "loss" if _accepts(case, "reduction") else "array"
+    return "loss" if case.accepts("reduction") else "array"
 
 
 def _check_empty(case: Case, h: Hostile, backend: Backend) -> str:
@@ -281,13 +262,13 @@ def _check_empty(case: Case, h: Hostile, backend: Backend) -> str:
             runs.append(
                 (
                     "weighted mean",
-                    _empty_call(case, h, reduction="mean", sample_weight="@" + weight),
+                    _empty_call(case, h, reduction="mean", sample_weight=Ref(weight)),
                     lambda r: bool(np.isnan(r[0])),
                 )
             )
     elif rule == "nan":
         runs.append(("defaults", _empty_call(case, h), lambda r: all(np.isnan(x).all() for x in r)))
-        if _accepts(case, "reduction"):
+        if case.accepts("reduction"):
             runs.append(("none", _empty_call(case, h, reduction="none"), lambda r: r[0].size == 0))
     elif rule == "zero":
         runs.append(("defaults", _empty_call(case, h), lambda r: all((x == 0).all() for x in r)))
@@ -392,9 +373,8 @@ def _check_scale(case: Case, h: Hostile, backend: Backend) -> str:
 
 def _check_extreme(case: Case, h: Hostile, backend: Backend) -> str:
     for params in h.extreme:
-        full = {**case.params[0], **params}
         _low_precision(
-            case, ", ".join(f"{k}={v}" for k, v in params.items()), Call.of(case, full), backend
+            case, ", ".join(f"{k}={v}" for k, v in params.items()), Call.of(case, **params), backend
         )
     return "; ".join(", ".join(f"{k}={v}" for k, v in p.items()) for p in h.extreme)
 
@@ -419,7 +399,7 @@ def _check_boolean(case: Case, h: Hostile, backend: Backend) -> str:
         if not names:
             continue
         as_bool = call.with_arrays(**{n: call.arrays[n].astype(bool) for n in names})
-        where = f"{case.name}({params}), {', '.join(names)} as bool, {backend.name}"
+        where = f"{case.name}({params.label}), {', '.join(names)} as bool, {backend.name}"
         expected = _numpy(backend, call.run(backend, "float64"))
         try:
             got = _numpy(backend, as_bool.run(backend, "float64"))

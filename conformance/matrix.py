@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from arraylosses.testing import BACKENDS, Backend, max_errors
-from arraylosses.testing.cases import CASES, Case
+from arraylosses.testing.cases import BY_NAME, CASES, Case
 
 from . import checks, hostile
 from .peers import ALL as PEER_CHECKS
@@ -145,7 +145,9 @@ def gpu_name() -> str | None:
     return None
 
 
-def build(backend_names: list[str], compile_torch: bool) -> dict[str, Any]:
+def build(
+    backend_names: list[str], compile_torch: bool, case_names: list[str] | None = None
+) -> dict[str, Any]:
     backends, unavailable = [], {}
     for name in backend_names:
         reason = BACKENDS[name].available()
@@ -155,7 +157,8 @@ def build(backend_names: list[str], compile_torch: bool) -> dict[str, Any]:
             unavailable[name] = reason
     libraries = sorted({c.column for c in PEER_CHECKS})
     rows: dict[str, Any] = {}
-    for case in CASES:
+    cases = CASES if case_names is None else [BY_NAME[n] for n in case_names]
+    for case in cases:
         row: dict[str, Any] = {}
         for backend in backends:
             results = backend_cell(case, backend, compile_torch)
@@ -262,15 +265,24 @@ def main(argv: list[str] | None = None) -> int:
         help="comma-separated backend names (default: all that load)",
     )
     parser.add_argument("--compile", action="store_true", help="also check torch.compile")
+    parser.add_argument(
+        "--cases",
+        default="",
+        help="comma-separated registry case names (default: every case)",
+    )
     parser.add_argument("--out", default=".", help="directory for the JSON and Markdown reports")
     args = parser.parse_args(argv)
     names = [n.strip() for n in args.backends.split(",") if n.strip()]
     unknown = [n for n in names if n not in BACKENDS]
     if unknown:
         parser.error(f"unknown backend(s) {unknown}; known: {', '.join(BACKENDS)}")
+    cases = [n.strip() for n in args.cases.split(",") if n.strip()] or None
+    unknown = [n for n in cases or () if n not in BY_NAME]
+    if unknown:
+        parser.error(f"unknown case(s) {unknown}; see arraylosses.testing.cases.BY_NAME")
     _configure_jax()
     print("arraylosses conformance matrix", flush=True)
-    report = build(names, args.compile)
+    report = build(names, args.compile, cases)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "conformance-report.json").write_text(json.dumps(report, indent=1, default=str))

@@ -8,27 +8,29 @@ import pytest
 
 import arraylosses as al
 from arraylosses import metrics
+from arraylosses.testing import inputs
+from arraylosses.testing.cases import CASES, Case
 
 from .conftest import use_backend
 
-LOSSES = [
-    al.mse_loss,
-    al.l1_loss,
-    al.huber_loss,
-    al.smooth_l1_loss,
-    al.log_cosh_loss,
-    al.quantile_loss,
-    al.poisson_nll_loss,
-    al.cosine_distance_loss,
+# the lists come from the registry, so a new case inherits the rules of its kind
+# losses of (pred, target) of one shape
+LOSSES = [c.fn for c in CASES if c.args == ("pred", "target") and not c.name.startswith("metrics.")]
+# regression metrics of (pred, target), (N,) or (N, K)
+REGRESSION_METRICS = [c for c in CASES if c.inputs is inputs.metric]
+METRICS = [c.fn for c in REGRESSION_METRICS]
+# the metrics that also weight outputs by their variance
+VARIANCE_WEIGHTED = [
+    c.fn
+    for c in REGRESSION_METRICS
+    if any(p.kwargs.get("multioutput") == "variance_weighted" for p in c.params)
 ]
-METRICS = [
-    metrics.mean_squared_error,
-    metrics.root_mean_squared_error,
-    metrics.mean_absolute_error,
-    metrics.mean_absolute_percentage_error,
-    metrics.r2_score,
-    metrics.explained_variance_score,
-]
+REDUCED = [c for c in CASES if c.accepts("reduction")]
+
+
+def test_the_lists_are_not_empty():
+    assert len(LOSSES) >= 8 and len(METRICS) >= 6 and 0 < len(VARIANCE_WEIGHTED) < len(METRICS)
+    assert len(REDUCED) >= 40
 
 
 def _a(backend, x, dtype="float64"):
@@ -52,13 +54,24 @@ def test_integer_predictions_raise(backend, fn):
 
 
 @pytest.mark.parametrize("fn", LOSSES, ids=lambda f: f.__name__)
-def test_unknown_reduction(backend, fn):
+def test_unknown_reduction_lists_the_reductions(backend, fn):
     with pytest.raises(
         ValueError,
         match=r"reduction must be one of 'mean', 'sum', 'none'; "
         r"got 'avg'",
     ):
         fn(_a(backend, np.ones((2, 2))), _a(backend, np.ones((2, 2))), reduction="avg")
+
+
+@pytest.mark.parametrize("case", REDUCED, ids=lambda c: c.name)
+@pytest.mark.parametrize("value", ["avg", "Mean"])
+def test_unknown_reduction(case: Case, value: str):
+    """Every function with a ``reduction`` rejects an unknown one, on its registry inputs."""
+    args, kwargs = case.arguments(
+        case.params[0].with_(reduction=value), case.inputs(np.random.default_rng(0))
+    )
+    with pytest.raises(ValueError, match=rf"reduction must be one of .*; got '{value}'"):
+        case.fn(*args, **kwargs)
 
 
 @pytest.mark.parametrize("fn", LOSSES + METRICS, ids=lambda f: f.__name__)
@@ -215,7 +228,9 @@ def test_metric_rules(backend, fn):
             fn(x[:0, ...], x[:0, ...])
 
 
-@pytest.mark.parametrize("fn", METRICS[:4], ids=lambda f: f.__name__)
+@pytest.mark.parametrize(
+    "fn", [f for f in METRICS if f not in VARIANCE_WEIGHTED], ids=lambda f: f.__name__
+)
 def test_variance_weighting_only_where_defined(backend, fn):
     x = _a(backend, np.ones((3, 2)))
     with pytest.raises(

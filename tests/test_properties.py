@@ -1,4 +1,7 @@
-"""Invariants that hold for any input (hypothesis), on NumPy and torch."""
+"""Invariants that hold for any input (hypothesis), on NumPy and torch. The functions come from
+the registry (:mod:`arraylosses.testing.cases`), so a new case inherits the properties of its
+kind: every function with a ``reduction`` gets the reduction-consistency property on its
+registry inputs."""
 
 from __future__ import annotations
 
@@ -10,19 +13,28 @@ from hypothesis.extra.numpy import arrays
 
 import arraylosses as al
 from arraylosses import metrics
+from arraylosses.testing import inputs
+from arraylosses.testing.cases import CASES, Case
 
 from .conftest import SELECTED, use_backend
 
 finite = st.floats(-1e3, 1e3, allow_nan=False, allow_infinity=False)
 shapes = st.tuples(st.integers(1, 6), st.integers(1, 4))
-NONNEGATIVE = [
-    al.mse_loss,
-    al.l1_loss,
-    al.huber_loss,
-    al.smooth_l1_loss,
-    al.log_cosh_loss,
-    al.quantile_loss,
-]
+
+# elementwise losses of (pred, target): |residual|-shaped, so >= 0 and 0 at the target
+ELEMENTWISE = [c for c in CASES if c.inputs is inputs.regression]
+# softmax losses of (logits, class indices): invariant under a shift of the logits
+SOFTMAX = [c for c in CASES if c.inputs is inputs.classes and c.args == ("logits", "labels")]
+# binary losses of one logit or margin score per element and 0/1 targets
+BINARY = [c for c in CASES if c.inputs is inputs.binary and c.args[0] in ("logits", "scores")]
+REDUCED = [c for c in CASES if c.accepts("reduction")]
+# "mean" is over the rows that count, documented: supcon_loss's anchors without positives count
+# 0 under "none" and are left out of "mean" (and of the weighted mean)
+MEAN_OVER_NONZERO = {"supcon_loss"}
+
+
+def _ids(case: Case) -> str:
+    return case.name
 
 
 def pairs(shape=shapes):
@@ -38,8 +50,14 @@ def be(request):
     return use_backend(request.param)
 
 
-@pytest.mark.parametrize("fn", NONNEGATIVE, ids=lambda f: f.__name__)
-def test_losses_are_nonnegative_and_zero_at_target(be, fn):
+def test_the_kinds_are_not_empty():
+    assert len(ELEMENTWISE) >= 6 and len(SOFTMAX) >= 3 and len(BINARY) >= 4 and len(REDUCED) >= 40
+
+
+@pytest.mark.parametrize("case", ELEMENTWISE, ids=_ids)
+def test_losses_are_nonnegative_and_zero_at_target(be, case):
+    fn = case.fn
+
     @settings(max_examples=30, deadline=None)
     @given(pairs())
     def check(pt):
@@ -50,31 +68,63 @@ def test_losses_are_nonnegative_and_zero_at_target(be, fn):
     check()
 
 
-@pytest.mark.parametrize("fn", [*NONNEGATIVE, al.poisson_nll_loss], ids=lambda f: f.__name__)
-def test_reductions_are_consistent(be, fn):
-    @settings(max_examples=30, deadline=None)
-    @given(pairs(), st.data())
-    def check(pt, data):
-        p, t = (be.asarray(np.clip(a, -20, 20), "float64") for a in pt)
-        w = data.draw(arrays(np.float64, pt[0].shape, elements=st.floats(0.1, 10.0)))
-        none = be.to_numpy(fn(p, t, reduction="none"))
-        np.testing.assert_allclose(
-            be.to_numpy(fn(p, t, reduction="sum")), none.sum(), rtol=1e-9, atol=1e-9
-        )
-        np.testing.assert_allclose(be.to_numpy(fn(p, t)), none.mean(), rtol=1e-9, atol=1e-9)
-        wb = be.asarray(w, "float64")
-        np.testing.assert_allclose(
-            be.to_numpy(fn(p, t, sample_weight=wb)),
-            (none * w).sum() / w.sum(),
-            rtol=1e-9,
-            atol=1e-9,
-        )
-        ones = be.asarray(np.ones_like(w), "float64")
-        np.testing.assert_allclose(
-            be.to_numpy(fn(p, t, sample_weight=ones)), none.mean(), rtol=1e-9, atol=1e-9
-        )
+def _reduced(case: Case, be, arrays, **kwargs) -> np.ndarray:
+    """The case's first parameter set with ``kwargs``, on ``be`` in float64, as NumPy."""
+    args, kw = case.arguments(case.params[0].with_(**kwargs), arrays)
 
-    check()
+    def conv(x):
+        return be.asarray(x, "float64") if isinstance(x, np.ndarray) else x
+
+    out = case.fn(*[conv(a) for a in args], **{k: conv(v) for k, v in kw.items()})
+    return np.asarray(be.to_numpy(out), dtype=np.float64)
+
+
+@pytest.mark.parametrize("case", REDUCED, ids=_ids)
+def test_reductions_are_consistent(be, case):
+    """``"mean"`` is the mean of ``"none"``, ``"sum"`` its sum; with ``sample_weight``, the
+    weighted mean, the weighted sum and the weighted ``"none"``; a weight of ones is no weight.
+    On three draws of the case's registry inputs."""
+    weighted = case.accepts("sample_weight")
+    has_sum = not case.name.startswith("metrics.")  # metrics average; they have no "sum"
+    for seed in range(3):
+        arrays = case.inputs(np.random.default_rng(seed))
+        none = _reduced(case, be, arrays, reduction="none")
+        counted = none != 0 if case.name in MEAN_OVER_NONZERO else np.ones(none.shape, bool)
+        assert none.ndim >= 1 and counted.any(), (case.name, none)
+        mean = _reduced(case, be, arrays, reduction="mean")
+        np.testing.assert_allclose(mean, none[counted].mean(), rtol=1e-9, atol=1e-12)
+        if has_sum:
+            total = _reduced(case, be, arrays, reduction="sum")
+            np.testing.assert_allclose(total, none.sum(), rtol=1e-9, atol=1e-12)
+        if not weighted:
+            continue
+        w = np.random.default_rng(100 + seed).uniform(0.1, 10.0, size=none.shape)
+        np.testing.assert_allclose(
+            _reduced(case, be, arrays, sample_weight=w, reduction="none"),
+            none * w,
+            rtol=1e-9,
+            atol=1e-12,
+        )
+        np.testing.assert_allclose(
+            _reduced(case, be, arrays, sample_weight=w, reduction="mean"),
+            (none * w)[counted].sum() / w[counted].sum(),
+            rtol=1e-9,
+            atol=1e-12,
+        )
+        if has_sum:
+            np.testing.assert_allclose(
+                _reduced(case, be, arrays, sample_weight=w, reduction="sum"),
+                (none * w).sum(),
+                rtol=1e-9,
+                atol=1e-12,
+            )
+        ones = np.ones(none.shape)
+        np.testing.assert_allclose(
+            _reduced(case, be, arrays, sample_weight=ones, reduction="mean"),
+            mean,
+            rtol=1e-12,
+            atol=1e-12,
+        )
 
 
 def test_cosine_is_scale_invariant(be):
@@ -130,12 +180,10 @@ def _logits_and_labels():
     )
 
 
-@pytest.mark.parametrize(
-    "fn",
-    [al.cross_entropy, al.poly1_cross_entropy, al.softmax_focal_loss],
-    ids=lambda f: f.__name__,
-)
-def test_softmax_losses_nonnegative_and_shift_invariant(be, fn):
+@pytest.mark.parametrize("case", SOFTMAX, ids=_ids)
+def test_softmax_losses_nonnegative_and_shift_invariant(be, case):
+    fn = case.fn
+
     @settings(max_examples=30, deadline=None)
     @given(_logits_and_labels(), st.floats(-100, 100))
     def check(zy, shift):
@@ -148,17 +196,10 @@ def test_softmax_losses_nonnegative_and_shift_invariant(be, fn):
     check()
 
 
-@pytest.mark.parametrize(
-    "fn",
-    [
-        al.binary_cross_entropy_with_logits,
-        al.sigmoid_focal_loss,
-        al.hinge_loss,
-        al.squared_hinge_loss,
-    ],
-    ids=lambda f: f.__name__,
-)
-def test_binary_losses_nonnegative_and_reductions_consistent(be, fn):
+@pytest.mark.parametrize("case", BINARY, ids=_ids)
+def test_binary_losses_nonnegative_and_reductions_consistent(be, case):
+    fn = case.fn
+
     @settings(max_examples=30, deadline=None)
     @given(
         shapes.flatmap(

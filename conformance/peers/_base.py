@@ -89,4 +89,4 @@ class PeerCheck:
         return None
 
     def inputs(self, seed: int = 7) -> dict[str, np.ndarray]:
-        return BY_NAME[self.function].make(np.random.default_rng(seed))
+        return BY_NAME[self.function].inputs(np.random.default_rng(seed))

@@ -1,0 +1,60 @@
+"""The case registry: one entry per public function of arraylosses.
+
+A :class:`Case` says how to build inputs for a function (a builder of
+:mod:`arraylosses.testing.inputs`: NumPy float64, from a seeded generator, away from the kinks
+where autodiff conventions differ), which parameter sets (:class:`Params`, with :class:`Ref`
+for an input array passed by keyword) to run, and which inputs to differentiate. The
+conformance matrix, the backend-agreement tests, the gradient tests, the jit/vmap tests, the
+property and error tests and :func:`arraylosses.testing.crosscheck`'s default inputs all read
+this registry, so a function added here is checked everywhere; ``tests/test_registry.py`` fails
+when a public name has no case. The cases live in one module per family, mirroring the package
+(``regression``, ``classification``, ``similarity``, ``contrastive``, ``ranking``,
+``regularizers``, ``metrics``), and are concatenated here in that order. It ships in the wheel
+(the conformance matrix in the source tree imports it from here).
+"""
+
+from __future__ import annotations
+
+import arraylosses as al
+from arraylosses import metrics as _metrics
+
+from . import classification, contrastive, ranking, regression, regularizers, similarity
+from . import metrics as metric_cases
+from ._case import (
+    ALL_DIRECTIONS,
+    BROADCAST_WEIGHT_PARAMS,
+    REDUCTION_PARAMS,
+    Case,
+    Params,
+    Ref,
+)
+
+__all__ = [
+    "ALL_DIRECTIONS",
+    "BROADCAST_WEIGHT_PARAMS",
+    "BY_NAME",
+    "CASES",
+    "REDUCTION_PARAMS",
+    "Case",
+    "Params",
+    "Ref",
+    "public_names",
+]
+
+CASES: tuple[Case, ...] = (
+    *regression.CASES,
+    *classification.CASES,
+    *similarity.CASES,
+    *contrastive.CASES,
+    *ranking.CASES,
+    *regularizers.CASES,
+    *metric_cases.CASES,
+)
+
+BY_NAME: dict[str, Case] = {case.name: case for case in CASES}
+
+
+def public_names() -> list[str]:
+    """Every public function: ``arraylosses.__all__`` and ``metrics.__all__`` (prefixed)."""
+    top = [n for n in al.__all__ if callable(getattr(al, n))]
+    return top + [f"metrics.{n}" for n in _metrics.__all__]

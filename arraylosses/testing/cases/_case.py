@@ -1,0 +1,183 @@
+"""What a registry entry is: :class:`Case`, its parameter sets (:class:`Params`) and the marker
+:class:`Ref` for an input array passed by keyword."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..inputs import Arrays
+
+__all__ = ["ALL_DIRECTIONS", "BROADCAST_WEIGHT_PARAMS", "REDUCTION_PARAMS", "Case", "Params", "Ref"]
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A keyword argument that is the builder's array ``name`` (``sample_weight=Ref("weight")``)."""
+
+    name: str
+
+    def __repr__(self) -> str:
+        return f"Ref({self.name!r})"
+
+
+class Params:
+    """One parameter set: the keyword arguments (a :class:`Ref` stands for a builder array), the
+    builder arrays passed positionally when they are not the case's ``args``, and whether the
+    gradient is checked against finite differences.
+
+    ``finite_differences=False`` marks a set that holds a ``stop_gradient`` by design: its
+    gradient is not the derivative of its value, so it is checked against the peer's (or by the
+    function's own tests) instead.
+    """
+
+    __slots__ = ("args", "finite_differences", "kwargs")
+
+    args: tuple[str, ...] | None
+    finite_differences: bool
+    kwargs: Mapping[str, Any]
+
+    def __init__(
+        self,
+        *,
+        args: tuple[str, ...] | None = None,
+        finite_differences: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        self.args = args
+        self.finite_differences = finite_differences
+        self.kwargs = dict(kwargs)
+
+    def with_(self, **kwargs: Any) -> Params:
+        """These parameters with ``kwargs`` added (replacing the same keywords)."""
+        return Params(
+            args=self.args,
+            finite_differences=self.finite_differences,
+            **{**self.kwargs, **kwargs},
+        )
+
+    def refs(self) -> dict[str, str]:
+        """``{keyword: builder array name}`` of the keywords that are arrays."""
+        return {k: v.name for k, v in self.kwargs.items() if isinstance(v, Ref)}
+
+    def static(self) -> dict[str, Any]:
+        """The keywords that are not arrays (Python values, passed as they are)."""
+        return {k: v for k, v in self.kwargs.items() if not isinstance(v, Ref)}
+
+    @property
+    def label(self) -> str:
+        parts = [f"args={self.args}"] if self.args is not None else []
+        parts += [f"{k}={v}" for k, v in self.kwargs.items()]
+        if not self.finite_differences:
+            parts.append("finite_differences=False")
+        return ", ".join(parts) or "defaults"
+
+    def __repr__(self) -> str:
+        return f"Params({self.label})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Params):
+            return NotImplemented
+        return (self.args, self.finite_differences, self.kwargs) == (
+            other.args,
+            other.finite_differences,
+            other.kwargs,
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def _public_name(fn: Callable[..., Any]) -> str:
+    """``"huber_loss"``, or ``"metrics.r2_score"`` for a function of :mod:`arraylosses.metrics`."""
+    module = getattr(fn, "__module__", "") or ""
+    prefix = "metrics." if module.startswith("arraylosses.metrics") else ""
+    return prefix + fn.__name__
+
+
+@dataclass(frozen=True, kw_only=True)
+class Case:
+    """How to exercise one public function.
+
+    ``inputs(rng)`` returns named NumPy arrays (a builder of :mod:`arraylosses.testing.inputs`);
+    the arrays named in ``args`` are passed positionally unless a parameter set names its own.
+    ``grad`` lists the arrays to differentiate (those a parameter set does not use are skipped).
+    ``public`` is the public object when ``fn`` is a registry wrapper around it (matryoshka,
+    which builds a loss). The case's ``name`` is the public object's ``__name__``,
+    ``"metrics."``-prefixed for :mod:`arraylosses.metrics`; pass ``name`` only for an alias
+    (``mae_loss = l1_loss``).
+    """
+
+    fn: Callable[..., Any]
+    inputs: Callable[[np.random.Generator], Arrays]
+    args: tuple[str, ...]
+    params: tuple[Params, ...] = (Params(),)
+    grad: tuple[str, ...] = ()
+    public: Callable[..., Any] | None = None
+    no_grad: str = ""  # why there is no gradient to check (piecewise-constant metrics)
+    notes: str = ""
+    peers: tuple[str, ...] = ()
+    name: str = ""  # only for an alias, whose function object carries the other name
+
+    def __post_init__(self) -> None:
+        if not self.name:
+            object.__setattr__(self, "name", _public_name(self.public or self.fn))
+        for params in self.params:
+            if not isinstance(params, Params):
+                raise TypeError(f"{self.name}: parameter sets must be Params; got {params!r}")
+
+    def positional(self, params: Params) -> tuple[str, ...]:
+        """The builder arrays ``params`` passes positionally."""
+        return self.args if params.args is None else params.args
+
+    def arguments(self, params: Params, arrays: Arrays) -> tuple[tuple, dict[str, Any]]:
+        """``(positional arrays, keyword arguments)`` of ``params`` over the builder's
+        ``arrays`` (each :class:`Ref` replaced by its array)."""
+        kwargs = {k: arrays[v.name] if isinstance(v, Ref) else v for k, v in params.kwargs.items()}
+        return tuple(arrays[n] for n in self.positional(params)), kwargs
+
+    def variants(self, rng: np.random.Generator) -> Iterator[tuple[str, tuple, dict]]:
+        """``(label, positional arrays, keyword arguments)`` per parameter set, NumPy float64."""
+        arrays = self.inputs(rng)
+        for params in self.params:
+            yield (params.label, *self.arguments(params, arrays))
+
+    def accepts(self, keyword: str) -> bool:
+        """Whether ``fn`` takes the keyword argument ``keyword``. A registry wrapper around the
+        public object (``public`` set) passes its ``**kwargs`` through to the wrapped loss."""
+        parameters = inspect.signature(self.fn).parameters
+        if keyword in parameters:
+            return True
+        var_keyword = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
+        return var_keyword and self.public is not None
+
+    def grad_names(self, params: Params) -> list[tuple[str, int | str]]:
+        """``(array name, position or keyword)`` of each input of ``params`` to check against
+        finite differences (none where ``params.finite_differences`` is False)."""
+        if not params.finite_differences:
+            return []
+        used: dict[str, int | str] = {n: i for i, n in enumerate(self.positional(params))}
+        used.update({name: k for k, name in params.refs().items()})
+        return [(n, used[n]) for n in self.grad if n in used]
+
+
+REDUCTION_PARAMS: tuple[Params, ...] = (
+    Params(),
+    Params(reduction="sum"),
+    Params(reduction="none"),
+    Params(sample_weight=Ref("weight")),
+)
+"""Each reduction, and a per-sample weight (the builder has ``weight``)."""
+
+BROADCAST_WEIGHT_PARAMS: tuple[Params, ...] = (
+    Params(sample_weight=Ref("row_weight"), reduction="sum"),
+    Params(sample_weight=Ref("weight"), reduction="none"),
+)
+"""A weight broadcast along the rows, and a weight with ``reduction="none"`` (the builder has
+``weight`` and ``row_weight``)."""
+
+ALL_DIRECTIONS = ("query_to_doc", "query_to_query", "doc_to_query", "doc_to_doc")
+"""Every direction of :func:`arraylosses.multiple_negatives_ranking_loss`."""

@@ -1,0 +1,296 @@
+"""Registry cases of :mod:`arraylosses.contrastive`: pair and triplet losses (``pairs``),
+in-batch losses (``inbatch``), multiple negatives ranking (``mnrl``) and ``matryoshka``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import arraylosses as al
+
+from .. import inputs
+from ._case import ALL_DIRECTIONS, Case, Params, Ref
+
+__all__ = ["CASES"]
+
+
+def _matryoshka_case(
+    q: Any,
+    p: Any,
+    negatives: Any = None,
+    *,
+    inner: str = "mnrl",
+    dim_weights: tuple[float, ...] | None = None,
+    sample_weight: Any = None,
+    reduction: str = "mean",
+    **options: Any,
+) -> Any:
+    """``matryoshka`` around MNRL (``inner="mnrl"``: the partial-dot-product path, dims
+    (6, 4, 2) of D = 6) or InfoNCE (``inner="info_nce"``: the generic truncate-and-call path,
+    dims (6, 3)); ``options`` are the wrapped loss's other keywords."""
+    if inner == "mnrl":
+        loss = al.matryoshka(al.multiple_negatives_ranking_loss, (6, 4, 2), dim_weights=dim_weights)
+        return loss(q, p, negatives, sample_weight=sample_weight, reduction=reduction, **options)
+    loss = al.matryoshka(al.info_nce, (6, 3), dim_weights=dim_weights)
+    return loss(q, p, sample_weight=sample_weight, reduction=reduction, **options)
+
+
+CASES: tuple[Case, ...] = (
+    # arraylosses.contrastive.pairs
+    Case(
+        fn=al.contrastive_loss,
+        inputs=inputs.pairs,
+        args=("a", "b", "bits"),
+        params=(
+            Params(),
+            Params(margin=3.0),
+            Params(distance="cosine", margin=0.5),
+            Params(margin=Ref("margin"), reduction="none"),
+            Params(args=("a", "b", "soft")),
+            Params(sample_weight=Ref("weight"), margin=3.0),
+        ),
+        grad=("a", "b", "margin"),
+        peers=("sentence-transformers",),
+    ),
+    Case(
+        fn=al.online_contrastive_loss,
+        inputs=inputs.pairs,
+        args=("a", "b", "bits"),
+        params=(
+            Params(),
+            Params(distance="euclidean", margin=3.0),
+            Params(reduction="none"),
+            Params(reduction="mean", margin=Ref("margin")),
+            Params(args=("a", "b", "all_positive")),
+        ),
+        grad=("a", "b", "margin"),
+        peers=("sentence-transformers",),
+    ),
+    Case(
+        fn=al.triplet_margin_loss,
+        inputs=inputs.pairs,
+        args=("a", "b", "c"),
+        params=(
+            Params(),
+            Params(swap=True),
+            Params(p=1.5),
+            Params(distance="cosine", margin=0.5),
+            Params(margin=Ref("margin"), reduction="none"),
+            Params(eps=0.0, margin=5.0),
+            Params(sample_weight=Ref("weight"), margin=3.0),
+        ),
+        grad=("a", "b", "c", "margin"),
+        peers=("torch", "optax", "sentence-transformers"),
+    ),
+    Case(
+        fn=al.cosine_embedding_loss,
+        inputs=inputs.pairs,
+        args=("a", "b", "signs"),
+        params=(
+            Params(),
+            Params(margin=0.2, reduction="none"),
+            Params(sample_weight=Ref("weight")),
+            Params(margin=Ref("margin")),
+        ),
+        grad=("a", "b"),
+        peers=("torch",),
+    ),
+    Case(
+        fn=al.cosent_loss,
+        inputs=inputs.pairs,
+        args=("a", "b", "scores"),
+        params=(
+            Params(),
+            Params(scale=5.0),
+            Params(scale=Ref("scale")),
+            Params(args=("a", "b", "bits")),
+        ),
+        grad=("a", "b", "scale"),
+        peers=("sentence-transformers",),
+    ),
+    Case(
+        fn=al.angle_loss,
+        inputs=inputs.pairs,
+        args=("a", "b", "scores"),
+        params=(Params(), Params(scale=Ref("scale")), Params(args=("a_odd", "b_odd", "scores"))),
+        grad=("a", "b", "a_odd", "b_odd", "scale"),
+        peers=("sentence-transformers",),
+    ),
+    # arraylosses.contrastive.inbatch
+    Case(
+        fn=al.info_nce,
+        inputs=inputs.inbatch,
+        args=("q", "p"),
+        params=(
+            Params(),
+            Params(reduction="none", temperature=Ref("temperature")),
+            Params(symmetric=True),
+            Params(similarity="dot", temperature=2.0),
+            Params(args=("q", "p_gathered"), offset=3, sample_weight=Ref("weight")),
+            Params(args=("q", "p", "negatives")),
+            Params(args=("q", "p", "paired_negatives"), negative_mode="paired", reduction="sum"),
+            Params(
+                args=("q", "p_all"),
+                symmetric=True,
+                all_query=Ref("q_all"),
+                offset=2,
+                reduction="none",
+            ),
+        ),
+        grad=(
+            "q",
+            "p",
+            "p_gathered",
+            "negatives",
+            "paired_negatives",
+            "temperature",
+            "q_all",
+            "p_all",
+        ),
+        notes="peer: the info-nce-pytorch package (not installed here); by definition",
+    ),
+    Case(
+        fn=al.entropy_adaptive_info_nce,
+        inputs=inputs.inbatch,
+        args=("q", "p"),
+        params=(
+            Params(finite_differences=False),
+            Params(reduction="none", finite_differences=False),
+            Params(min_temperature=0.05, max_temperature=0.5, finite_differences=False),
+            Params(sample_weight=Ref("weight"), finite_differences=False),
+            Params(return_temperature=True, finite_differences=False),
+        ),
+        grad=("q", "p"),
+        notes="defined in docs/spec.md (no peer); checked by definition. Its temperature is under "
+        "stop_gradient, so finite differences of the value are not its gradient: "
+        "tests/test_inbatch.py checks the gradient against finite differences with the "
+        "temperature frozen",
+    ),
+    Case(
+        fn=al.clip_loss,
+        inputs=inputs.inbatch,
+        args=("q", "p"),
+        params=(
+            Params(),
+            Params(logit_scale=Ref("scale"), reduction="none"),
+            Params(sample_weight=Ref("weight")),
+            Params(args=("q", "p_all"), all_image_emb=Ref("q_all"), offset=2, reduction="none"),
+        ),
+        grad=("q", "p", "scale", "q_all", "p_all"),
+        notes="peer: open_clip ClipLoss (not installed); by definition",
+    ),
+    Case(
+        fn=al.siglip_loss,
+        inputs=inputs.inbatch,
+        args=("q", "p"),
+        params=(
+            Params(),
+            Params(logit_scale=Ref("scale"), logit_bias=Ref("bias"), reduction="none"),
+            Params(sample_weight=Ref("weight"), reduction="sum"),
+            Params(args=("q", "p_all"), offset=2, reduction="none"),
+        ),
+        grad=("q", "p", "scale", "bias", "p_all"),
+        notes="peer: open_clip SigLipLoss (not installed); by definition",
+    ),
+    Case(
+        fn=al.nt_xent_loss,
+        inputs=inputs.inbatch,
+        args=("q", "p"),
+        params=(
+            Params(),
+            Params(temperature=Ref("temperature"), reduction="none"),
+            Params(sample_weight=Ref("weight")),
+            Params(args=("q", "p_all"), all_z1=Ref("q_all"), offset=2, reduction="none"),
+        ),
+        grad=("q", "p", "temperature", "q_all", "p_all"),
+        peers=("pytorch-metric-learning", "optax"),
+    ),
+    Case(
+        fn=al.supcon_loss,
+        inputs=inputs.inbatch,
+        args=("q", "labels"),
+        params=(
+            Params(),
+            Params(temperature=0.2, base_temperature=0.1, reduction="none"),
+            Params(args=("views", "labels"), temperature=Ref("temperature")),
+            Params(sample_weight=Ref("weight")),
+        ),
+        grad=("q", "views", "temperature"),
+        peers=("pytorch-metric-learning",),
+    ),
+    # arraylosses.contrastive.mnrl
+    Case(
+        fn=al.multiple_negatives_ranking_loss,
+        inputs=inputs.mnrl,
+        args=("q", "p"),
+        params=(
+            Params(),
+            Params(args=("q", "p", "negatives_1")),
+            Params(args=("q", "p", "negatives_k")),
+            Params(args=("q", "p", "negatives_k"), scale=Ref("scale"), reduction="none"),
+            Params(args=("q", "p", "negatives_k"), similarity="dot", scale=1.0),
+            Params(args=("q", "p", "negatives_k"), directions=ALL_DIRECTIONS),
+            Params(
+                args=("q", "p", "negatives_k"),
+                directions=("query_to_doc", "doc_to_query"),
+                partition_mode="per_direction",
+                sample_weight=Ref("weight"),
+            ),
+            *(
+                Params(
+                    args=("q", "p", "negatives_k"),
+                    hardness_mode=mode,
+                    hardness_strength=0.5,
+                    finite_differences=False,
+                )
+                for mode in ("in_batch_negatives", "hard_negatives", "all_negatives")
+            ),
+            Params(
+                args=("q_local", "p", "negatives_k"),
+                offset=2,
+                directions=("query_to_doc", "doc_to_doc"),
+            ),
+            Params(
+                args=("q_local", "p", "negatives_k"),
+                offset=2,
+                all_anchors=Ref("q"),
+                directions=ALL_DIRECTIONS,
+                reduction="none",
+            ),
+        ),
+        grad=("q", "q_local", "p", "negatives_1", "negatives_k", "scale"),
+        peers=("sentence-transformers",),
+    ),
+    Case(
+        fn=al.multiple_negatives_symmetric_ranking_loss,
+        inputs=inputs.mnrl,
+        args=("q", "p"),
+        params=(
+            Params(),
+            Params(args=("q", "p", "negatives_k"), reduction="none"),
+            Params(scale=Ref("scale")),
+        ),
+        grad=("q", "p", "negatives_k", "scale"),
+        peers=("sentence-transformers",),
+    ),
+    # arraylosses.contrastive.matryoshka
+    Case(
+        fn=_matryoshka_case,
+        inputs=inputs.matryoshka,
+        args=("q", "p"),
+        params=(
+            Params(),
+            Params(args=("q", "p", "negatives"), dim_weights=(1.0, 0.5, 0.25)),
+            Params(
+                args=("q", "p", "negatives"),
+                reduction="none",
+                directions=("query_to_doc", "query_to_query", "doc_to_query", "doc_to_doc"),
+            ),
+            Params(sample_weight=Ref("weight"), scale=5.0),
+            Params(inner="info_nce"),
+            Params(inner="info_nce", reduction="none", dim_weights=(2.0, 1.0)),
+        ),
+        grad=("q", "p", "negatives"),
+        public=al.matryoshka,
+        peers=("sentence-transformers",),
+    ),
+)

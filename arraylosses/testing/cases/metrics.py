@@ -1,0 +1,149 @@
+"""Registry cases of :mod:`arraylosses.metrics`: regression, classification, retrieval and
+similarity metrics."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from arraylosses import metrics
+
+from .. import inputs
+from ._case import Case, Params, Ref
+
+__all__ = ["CASES"]
+
+REGRESSION_METRIC_PARAMS: tuple[Params, ...] = (
+    Params(),
+    Params(multioutput="raw_values"),
+    Params(sample_weight=Ref("weight")),
+    Params(multioutput=Ref("output_weights")),
+    Params(args=("pred_1d", "target_1d")),
+)
+VARIANCE_METRIC_PARAMS: tuple[Params, ...] = (
+    *REGRESSION_METRIC_PARAMS,
+    Params(multioutput="variance_weighted", sample_weight=Ref("weight")),
+)
+"""r2_score and explained_variance_score also weight the outputs by their variance."""
+
+RETRIEVAL_PARAMS: tuple[Params, ...] = (
+    Params(k=3),
+    Params(),
+    Params(k=5, empty_target_action="pos"),
+    Params(k=4, empty_target_action="skip"),
+    Params(k=4, empty_target_action="skip", reduction="none"),
+    Params(args=("scores_tied", "relevance"), k=3, reduction="none"),
+    Params(args=("scores_signed", "relevance"), k=2),
+)
+
+
+def _regression_metric(fn: Callable[..., Any], *, params: tuple[Params, ...]) -> Case:
+    return Case(
+        fn=fn,
+        inputs=inputs.metric,
+        args=("pred", "target"),
+        params=params,
+        grad=("pred",),
+        peers=("scikit-learn",),
+    )
+
+
+def _retrieval_metric(fn: Callable[..., Any], *, extra: tuple[Params, ...] = ()) -> Case:
+    """A metric over a score matrix and binary (or graded) relevance: :data:`RETRIEVAL_PARAMS`,
+    then ``extra``."""
+    return Case(
+        fn=fn,
+        inputs=inputs.retrieval,
+        args=("scores", "relevance"),
+        params=(*RETRIEVAL_PARAMS, *extra),
+        no_grad="piecewise constant in the scores",
+        peers=("torchmetrics",),
+    )
+
+
+CASES: tuple[Case, ...] = (
+    # arraylosses.metrics.regression
+    _regression_metric(metrics.mean_squared_error, params=REGRESSION_METRIC_PARAMS),
+    _regression_metric(metrics.root_mean_squared_error, params=REGRESSION_METRIC_PARAMS),
+    _regression_metric(metrics.mean_absolute_error, params=REGRESSION_METRIC_PARAMS),
+    _regression_metric(metrics.mean_absolute_percentage_error, params=REGRESSION_METRIC_PARAMS),
+    _regression_metric(metrics.r2_score, params=VARIANCE_METRIC_PARAMS),
+    _regression_metric(metrics.explained_variance_score, params=VARIANCE_METRIC_PARAMS),
+    # arraylosses.metrics.classification
+    Case(
+        fn=metrics.accuracy,
+        inputs=inputs.class_metrics,
+        args=("scores", "labels"),
+        params=(
+            Params(),
+            Params(args=("pred_labels", "labels")),
+            Params(sample_weight=Ref("weight")),
+        ),
+        no_grad="piecewise constant",
+        peers=("scikit-learn",),
+    ),
+    Case(
+        fn=metrics.top_k_accuracy,
+        inputs=inputs.class_metrics,
+        args=("scores", "labels"),
+        params=(
+            Params(k=1),
+            Params(k=2),
+            Params(k=3, sample_weight=Ref("weight")),
+            Params(args=("scores_tied", "labels"), k=2),
+        ),
+        no_grad="piecewise constant",
+        peers=("scikit-learn",),
+    ),
+    Case(
+        fn=metrics.precision_recall_f1,
+        inputs=inputs.class_metrics,
+        args=("scores", "labels"),
+        params=(
+            Params(num_classes=4),
+            Params(num_classes=4, average="macro"),
+            Params(num_classes=4, average="weighted", sample_weight=Ref("weight")),
+            Params(args=("pred_labels", "labels"), num_classes=5, average="macro"),
+        ),
+        no_grad="piecewise constant",
+        peers=("scikit-learn",),
+    ),
+    Case(
+        fn=metrics.log_loss,
+        inputs=inputs.class_metrics,
+        args=("probs", "labels"),
+        params=(Params(), Params(args=("probs_1d", "binary")), Params(sample_weight=Ref("weight"))),
+        grad=("probs", "probs_1d"),
+        peers=("scikit-learn",),
+    ),
+    Case(
+        fn=metrics.roc_auc,
+        inputs=inputs.class_metrics,
+        args=("scores_1d", "binary"),
+        params=(Params(), Params(args=("scores_1d_tied", "binary"))),
+        no_grad="piecewise constant",
+        peers=("scikit-learn",),
+    ),
+    # arraylosses.metrics.retrieval
+    _retrieval_metric(metrics.recall_at_k),
+    _retrieval_metric(metrics.precision_at_k),
+    _retrieval_metric(metrics.hit_rate_at_k),
+    _retrieval_metric(metrics.mrr),
+    _retrieval_metric(
+        metrics.ndcg_at_k,
+        extra=(
+            Params(args=("scores", "graded"), k=4),
+            Params(args=("scores_tied", "graded"), gain="exponential"),
+        ),
+    ),
+    _retrieval_metric(metrics.map_at_k),
+    # arraylosses.metrics.similarity
+    Case(
+        fn=metrics.mean_cosine_similarity,
+        inputs=inputs.rowwise,
+        args=("pred", "target"),
+        params=(Params(), Params(sample_weight=Ref("weight"))),
+        grad=("pred", "target"),
+        peers=("torchmetrics",),
+    ),
+)

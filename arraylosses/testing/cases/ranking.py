@@ -1,0 +1,103 @@
+"""Registry cases of :mod:`arraylosses.ranking` (recommendation and ranking losses)."""
+
+from __future__ import annotations
+
+import arraylosses as al
+
+from .. import inputs
+from ._case import Case, Params, Ref
+
+__all__ = ["CASES"]
+
+
+CASES: tuple[Case, ...] = (
+    Case(
+        fn=al.bpr_loss,
+        inputs=inputs.ranking,
+        args=("pos", "neg_k"),
+        params=(
+            Params(),
+            Params(args=("pos", "neg_1")),
+            Params(reduction="none"),
+            Params(sample_weight=Ref("weight"), reduction="sum"),
+        ),
+        grad=("pos", "neg_1", "neg_k"),
+        peers=("torch", "rax"),
+    ),
+    Case(
+        fn=al.dynamic_margin_bpr_loss,
+        inputs=inputs.ranking,
+        args=("pos", "neg_k"),
+        params=(
+            Params(finite_differences=False),
+            Params(args=("pos", "neg_1"), alpha=0.3, finite_differences=False),
+            Params(alpha=Ref("alpha"), reduction="none", finite_differences=False),
+            Params(sample_weight=Ref("weight"), finite_differences=False),
+        ),
+        grad=("pos", "neg_1", "neg_k"),
+        notes="defined in docs/spec.md (no peer); checked by definition. Its margin is under "
+        "stop_gradient, so finite differences of the value are not its gradient: "
+        "tests/test_ranking.py checks that its gradient is BPR's with a constant margin",
+    ),
+    Case(
+        fn=al.sampled_softmax_loss,
+        inputs=inputs.ranking,
+        args=("pos", "neg_k"),
+        params=(
+            Params(),
+            Params(log_q=Ref("log_q")),
+            Params(log_q=Ref("log_q_nk"), pos_log_q=Ref("pos_log_q"), reduction="none"),
+            Params(num_items=50, sample_weight=Ref("weight")),
+            Params(pos_ids=Ref("pos_ids"), neg_ids=Ref("neg_ids"), log_q=Ref("log_q")),
+            Params(
+                pos_ids=Ref("pos_ids"),
+                neg_ids=Ref("shared_neg_ids"),
+                num_items=9,
+                reduction="sum",
+            ),
+        ),
+        grad=("pos", "neg_k"),
+        notes="peers TensorFlow sampled_softmax_loss / KerasRS (not installed: TensorFlow); "
+        "by definition",
+    ),
+    Case(
+        fn=al.normalized_sampled_softmax_loss,
+        inputs=inputs.ranking,
+        args=("square",),
+        params=(
+            Params(num_items=5),
+            Params(num_items=1000),
+            Params(num_items=40, reduction="none"),
+            Params(num_items=40, sample_weight=Ref("square_weight"), eps=1e-3),
+        ),
+        grad=("square",),
+        notes="defined in docs/spec.md (no peer); checked by definition",
+    ),
+    Case(
+        fn=al.csar_loss,
+        inputs=inputs.ranking,
+        args=("energies", "labels"),
+        params=(
+            Params(),
+            Params(reduction="none", eps=1e-3),
+            Params(args=("energies", "label_probs")),
+            Params(sample_weight=Ref("weight"), ignore_index=2),
+        ),
+        grad=("energies", "label_probs"),
+        notes="defined in docs/spec.md (no peer); checked by definition",
+    ),
+    Case(
+        fn=al.listnet_loss,
+        inputs=inputs.ranking,
+        args=("list_scores", "relevance"),
+        params=(
+            Params(),
+            Params(reduction="none"),
+            Params(where=Ref("where")),
+            Params(where=Ref("where"), sample_weight=Ref("list_weight"), reduction="none"),
+            Params(sample_weight=Ref("list_weight")),
+        ),
+        grad=("list_scores", "relevance"),
+        peers=("rax",),
+    ),
+)

@@ -1,0 +1,56 @@
+"""Registry cases of :mod:`arraylosses.regularizers`."""
+
+from __future__ import annotations
+
+import arraylosses as al
+
+from .. import inputs
+from ._case import Case, Params, Ref
+
+__all__ = ["CASES"]
+
+
+CASES: tuple[Case, ...] = (
+    Case(
+        fn=al.orthogonal_loss,
+        inputs=inputs.regularizers,
+        args=("a",),
+        params=(Params(), Params(mode="l2"), Params(args=("n",), mode="l2")),
+        grad=("a", "n"),
+        notes="defined in docs/spec.md (no peer); checked by definition",
+    ),
+    Case(
+        fn=al.global_orthogonal_regularization,
+        inputs=inputs.regularizers,
+        args=("a", "n"),
+        params=(
+            Params(),
+            Params(aggregation="sum", mean_weight=0.5),
+            Params(return_terms=True),
+            Params(args=("a",), second_moment_weight=2.0),
+        ),
+        grad=("a", "n"),
+        peers=("sentence-transformers",),
+    ),
+    Case(
+        fn=al.exclusiveness_loss,
+        inputs=inputs.regularizers,
+        args=("probs",),
+        params=(
+            Params(),
+            Params(reduction="none"),
+            Params(sample_weight=Ref("weight")),
+            Params(args=("probs_t",), axis=0, reduction="sum"),
+        ),
+        grad=("probs", "probs_t"),
+        notes="defined in docs/spec.md (no peer); checked by definition",
+    ),
+    Case(
+        fn=al.inclusiveness_loss,
+        inputs=inputs.regularizers,
+        args=("probs",),
+        params=(Params(), Params(args=("probs_t",), axis=0)),
+        grad=("probs", "probs_t"),
+        notes="defined in docs/spec.md (no peer); checked by definition",
+    ),
+)

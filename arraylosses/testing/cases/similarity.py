@@ -1,0 +1,52 @@
+"""Registry cases of :mod:`arraylosses.similarity`."""
+
+from __future__ import annotations
+
+import arraylosses as al
+
+from .. import inputs
+from ._case import Case, Params
+
+__all__ = ["CASES"]
+
+
+CASES: tuple[Case, ...] = (
+    Case(
+        fn=al.cosine_similarity,
+        inputs=inputs.embeddings,
+        args=("a", "b"),
+        params=(Params(), Params(args=("a_t", "b_t"), axis=0)),
+        grad=("a", "b", "a_t", "b_t"),
+        peers=("torch",),
+    ),
+    Case(
+        fn=al.pairwise_cosine_similarity,
+        inputs=inputs.embeddings,
+        args=("a", "c"),
+        grad=("a", "c"),
+        peers=("torch",),
+    ),
+    Case(
+        fn=al.pairwise_dot,
+        inputs=inputs.embeddings,
+        args=("a", "c"),
+        grad=("a", "c"),
+        peers=("torch",),
+    ),
+    Case(
+        fn=al.pairwise_euclidean_distance,
+        inputs=inputs.embeddings,
+        args=("a", "c"),
+        params=(Params(), Params(squared=True)),
+        grad=("a", "c"),
+        peers=("torch", "scikit-learn"),
+    ),
+    Case(
+        fn=al.l2_normalize,
+        inputs=inputs.embeddings,
+        args=("a",),
+        params=(Params(), Params(axis=0)),
+        grad=("a",),
+        peers=("torch",),
+    ),
+)
