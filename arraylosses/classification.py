@@ -81,10 +81,10 @@ class _Classes:
         class_weight: Array | None = None,
         ignore_index: Any = None,
         label_smoothing: Any = 0.0,
-        indices: bool = True,
+        allow_indices: bool = True,
         hyper: dict[str, Any] | None = None,
     ) -> None:
-        """``indices=False``: the target must hold probabilities (floating)."""
+        """``allow_indices=False``: the target must hold probabilities (floating)."""
         xp, self.out_dtype, dtype = prepare(
             pred_name,
             pred,
@@ -95,7 +95,15 @@ class _Classes:
             sample_weight=sample_weight,
         )
         self.xp, self.reduction, self.sample_weight = xp, reduction, sample_weight
-        if not indices:
+        if allow_indices:
+            check_kind(
+                xp,
+                "target",
+                target,
+                ("integral", "real floating"),
+                must="hold class indices (integer) or probabilities (floating)",
+            )
+        else:
             check_kind(
                 xp,
                 "target",
@@ -122,7 +130,7 @@ class _Classes:
                 ignore_index = integer("ignore_index", ignore_index)
             check_labels(xp, "target", target, num_classes=C, ignore_index=ignore_index)
             self.target = as_dtype(xp, target, index_dtype(xp, target))
-        elif xp.isdtype(target.dtype, "real floating"):
+        else:  # probabilities
             if tuple(target.shape) != tuple(pred.shape):
                 raise ValueError(
                     f"target of probabilities must have {pred_name}'s shape "
@@ -135,11 +143,6 @@ class _Classes:
             self.target = as_dtype(xp, target, dtype)
             if axis != pred.ndim - 1:
                 self.target = xp.moveaxis(self.target, axis, -1)
-        else:
-            raise TypeError(
-                f"target must hold class indices (integer) or probabilities "
-                f"(floating); got dtype {target.dtype}"
-            )
         self.ignore_index = ignore_index
         if class_weight is not None:
             if tuple(class_weight.shape) != (C,):
@@ -506,7 +509,7 @@ def kl_divergence(
         axis=axis,
         reduction=reduction,
         sample_weight=sample_weight,
-        indices=False,
+        allow_indices=False,
     )
     xp, t = c.xp, c.target
     # t log t with 0 log 0 = 0 and a finite gradient at t = 0 (a NaN target stays NaN)

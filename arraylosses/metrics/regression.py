@@ -249,7 +249,7 @@ def _explained_fraction(
     scores = xp.where(nonzero_den, fraction, constant)
     nan = xp.isnan(numerator) | xp.isnan(denominator)
     scores = xp.where(nan, xp.full_like(scores, math.nan), scores)
-    if isinstance(multioutput, str) and multioutput == "variance_weighted":
+    if not is_array(multioutput) and multioutput == "variance_weighted":
         total = xp.sum(denominator)
         some = total != 0  # all-constant targets: uniform weights, as sklearn
         # weight 0 for the constant outputs: 0 * score, and IEEE's 0 * inf = NaN (sklearn's
