@@ -312,3 +312,70 @@ def prepare(
         check_reduction(reduction)
     out_dtype, dtype = compute_dtype(xp, pred, pred_name)
     return Prepared(xp, out_dtype, dtype)
+
+
+# ---------------------------------------------------------------------------------------------
+# Checks shared by the classification, regression, ranking and metric families
+
+
+def check_kind(xp: Namespace, name: str, x: Array, kinds: tuple[str, ...], *, must: str) -> None:
+    """``x``'s dtype must be of one of the array API ``kinds`` (``"integral"``, ``"bool"``,
+    ``"real floating"``...); otherwise a TypeError: "``name`` must ``must``; got dtype ..."."""
+    if not xp.isdtype(x.dtype, kinds):
+        raise TypeError(f"{name} must {must}; got dtype {x.dtype}")
+
+
+def bounded_integer(name: str, value: Any, *, low: int, high: int | None = None, bound: str) -> int:
+    """:func:`integer` in ``[low, high]`` where a bound comes from the inputs; the ValueError
+    says which (``bound``, e.g. ``"the number of classes"``)."""
+    v = integer(name, value)
+    if v < low or (high is not None and v > high):
+        where = f"at least {low}" if high is None else f"in [{low}, {high}]"
+        raise ValueError(f"{name} must be {where} ({bound}); got {v}")
+    return v
+
+
+def check_labels(
+    xp: Namespace,
+    name: str,
+    labels: Array,
+    *,
+    num_classes: int,
+    ignore_index: int | None = None,
+) -> None:
+    """Eager-only: class indices must lie in ``[0, num_classes)`` (or equal ``ignore_index``).
+
+    It reads values, so it runs only when :func:`arraylosses._backend.is_eager`: under
+    ``jax.jit`` an out-of-range index is not detected.
+    """
+    from ._backend import is_eager  # here, not at the top: the one value-reading check
+
+    if math.prod(labels.shape) == 0:
+        return
+    lo, hi = xp.min(labels), xp.max(labels)
+    if not is_eager(xp, lo):
+        return
+    if ignore_index is None:
+        bad = int(lo) < 0 or int(hi) >= num_classes
+    else:
+        valid = (labels >= 0) & (labels < num_classes) | (labels == ignore_index)
+        bad = not bool(xp.all(valid))
+    if bad:
+        raise ValueError(
+            f"{name} holds class indices outside [0, {num_classes})"
+            + ("" if ignore_index is None else f" that are not ignore_index={ignore_index}")
+            + f"; found min {int(lo)}, max {int(hi)}"
+        )
+
+
+def check_sample_weight_shape(
+    xp: Namespace, sample_weight: Array | None, shape: tuple[int, ...]
+) -> None:
+    """The metrics' rule (scikit-learn's): ``sample_weight`` is ``None`` or a real array of
+    exactly the samples' ``shape``, one weight per sample (no broadcasting)."""
+    if sample_weight is not None:
+        check_real(xp, "sample_weight", sample_weight)
+        if tuple(sample_weight.shape) != tuple(shape):
+            raise ValueError(
+                f"sample_weight must have shape {tuple(shape)}; got {tuple(sample_weight.shape)}"
+            )

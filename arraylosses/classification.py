@@ -15,37 +15,37 @@ wrap around. Class-index losses never build a one-hot array.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, NamedTuple
 
 from ._backend import (
     Array,
     Namespace,
     as_dtype,
-    compute_dtype,
     eager_all,
     index_dtype,
-    is_eager,
     log_softmax,
     log_softmax_at,
-    namespace,
     sigmoid,
     softplus,
     take_along_axis,
 )
-from ._ops import reduce_loss
+from ._ops import reduce_loss, xlogx
 from ._validate import (
-    array_hyperparameters,
     check_axis,
+    check_kind,
+    check_labels,
     check_real,
-    check_reduction,
     check_same_shape,
+    check_sample_weight,
     check_weight,
     hyperparameter,
     integer,
     is_array,
     number,
+    prepare,
     sample_weighted,
 )
+from .typing import Reduction
 
 __all__ = [
     "binary_cross_entropy",
@@ -61,49 +61,56 @@ __all__ = [
     "squared_hinge_loss",
 ]
 
-
-def _check_binary_target(xp: Namespace, name: str, target: Array) -> None:
-    if not xp.isdtype(target.dtype, ("real floating", "integral", "bool")):
-        raise TypeError(f"{name} must be a real or boolean array; got dtype {target.dtype}")
-
-
-def _check_labels(xp: Namespace, target: Array, num_classes: int, ignore_index: int | None) -> None:
-    """Eager-only: class indices must lie in ``[0, C)`` (or equal ``ignore_index``)."""
-    if math.prod(target.shape) == 0:
-        return
-    lo, hi = xp.min(target), xp.max(target)
-    if not is_eager(xp, lo):
-        return
-    if ignore_index is None:
-        bad = int(lo) < 0 or int(hi) >= num_classes
-    else:
-        valid = (target >= 0) & (target < num_classes) | (target == ignore_index)
-        bad = not bool(xp.all(valid))
-    if bad:
-        raise ValueError(
-            f"target holds class indices outside [0, {num_classes})"
-            + ("" if ignore_index is None else f" that are not ignore_index={ignore_index}")
-            + f"; found min {int(lo)}, max {int(hi)}"
-        )
+_BINARY_KINDS = ("real floating", "integral", "bool")  # binary targets: 0/1, ±1 or booleans
 
 
 class _Classes:
-    """A validated softmax problem: log-probabilities ``(..., C)`` and the target."""
+    """A validated softmax problem: scores ``(..., C)`` (classes moved last, compute dtype),
+    the target (class indices, or probabilities moved like the scores), and what
+    :meth:`finish` needs to reduce the per-row loss."""
 
     def __init__(
         self,
-        xp: Namespace,
+        pred_name: str,
         pred: Array,
         target: Array,
-        axis: int,
-        pred_name: str,
-        class_weight: Array | None,
+        *,
+        axis: Any,
+        reduction: Any,
         sample_weight: Array | None,
-        ignore_index: int | None,
-        label_smoothing: float,
+        class_weight: Array | None = None,
+        ignore_index: Any = None,
+        label_smoothing: Any = 0.0,
+        allow_indices: bool = True,
+        hyper: dict[str, Any] | None = None,
     ) -> None:
-        self.xp = xp
-        self.out_dtype, dtype = compute_dtype(xp, pred, pred_name)
+        """``allow_indices=False``: the target must hold probabilities (floating)."""
+        xp, self.out_dtype, dtype = prepare(
+            pred_name,
+            pred,
+            reduction=reduction,
+            hyper=hyper,
+            target=target,
+            class_weight=class_weight,
+            sample_weight=sample_weight,
+        )
+        self.xp, self.reduction, self.sample_weight = xp, reduction, sample_weight
+        if allow_indices:
+            check_kind(
+                xp,
+                "target",
+                target,
+                ("integral", "real floating"),
+                must="hold class indices (integer) or probabilities (floating)",
+            )
+        else:
+            check_kind(
+                xp,
+                "target",
+                target,
+                ("real floating",),
+                must="be a floating array of probabilities",
+            )
         if pred.ndim < 1:
             raise ValueError(f"{pred_name} must have a class axis; got shape ()")
         axis = check_axis("axis", axis, pred)
@@ -121,9 +128,9 @@ class _Classes:
                 )
             if ignore_index is not None:
                 ignore_index = integer("ignore_index", ignore_index)
-            _check_labels(xp, target, C, ignore_index)
+            check_labels(xp, "target", target, num_classes=C, ignore_index=ignore_index)
             self.target = as_dtype(xp, target, index_dtype(xp, target))
-        elif xp.isdtype(target.dtype, "real floating"):
+        else:  # probabilities
             if tuple(target.shape) != tuple(pred.shape):
                 raise ValueError(
                     f"target of probabilities must have {pred_name}'s shape "
@@ -136,11 +143,6 @@ class _Classes:
             self.target = as_dtype(xp, target, dtype)
             if axis != pred.ndim - 1:
                 self.target = xp.moveaxis(self.target, axis, -1)
-        else:
-            raise TypeError(
-                f"target must hold class indices (integer) or probabilities "
-                f"(floating); got dtype {target.dtype}"
-            )
         self.ignore_index = ignore_index
         if class_weight is not None:
             if tuple(class_weight.shape) != (C,):
@@ -150,8 +152,7 @@ class _Classes:
             check_real(xp, "class_weight", class_weight)
             class_weight = as_dtype(xp, class_weight, dtype)
         self.class_weight = class_weight
-        if sample_weight is not None:
-            check_weight(xp, sample_weight, rows)
+        check_sample_weight(xp, sample_weight, rows)
         self.label_smoothing = number(
             "label_smoothing", label_smoothing, low=0.0, high=1.0, expected="a float"
         )
@@ -189,9 +190,9 @@ class _Classes:
             q = (1 - self.label_smoothing) * q + self.label_smoothing / self.num_classes
         return q
 
-    def finish(
-        self, loss: Array, reduction: str, sample_weight: Array | None, norm: Array | None = None
-    ) -> Array:
+    def finish(self, loss: Array, *, norm: Array | None = None) -> Array:
+        """Zero the ignored rows, then apply ``sample_weight`` and the reduction (``norm``:
+        the per-row count in the mean, torch's class weight of the label)."""
         xp = self.xp
         mask = self.mask() if self.indices else None
         if mask is not None:
@@ -202,20 +203,20 @@ class _Classes:
         return reduce_loss(
             xp,
             loss,
-            reduction=reduction,
-            sample_weight=sample_weight,
+            reduction=self.reduction,
+            sample_weight=self.sample_weight,
             out_dtype=self.out_dtype,
             norm=norm,
         )
 
 
-def _nll_finish(c: _Classes, nll: Array, reduction: str, sample_weight: Array | None) -> Array:
+def _nll_finish(c: _Classes, nll: Array) -> Array:
     """Class-weighted negative log-likelihood of class indices, torch's normaliser."""
     lw = c.label_weight()
-    return c.finish(nll if lw is None else lw * nll, reduction, sample_weight, norm=lw)
+    return c.finish(nll if lw is None else lw * nll, norm=lw)
 
 
-def _softmax_ce(c: _Classes, log_p: Array, reduction: str, sample_weight: Array | None) -> Array:
+def _softmax_ce(c: _Classes, log_p: Array) -> Array:
     """torch's ``cross_entropy``/``nll_loss`` on log-probabilities, label smoothing included."""
     xp = c.xp
     cw = c.class_weight
@@ -223,18 +224,18 @@ def _softmax_ce(c: _Classes, log_p: Array, reduction: str, sample_weight: Array 
     if c.indices:
         nll = -c.pick(log_p)
         if not eps:
-            return _nll_finish(c, nll, reduction, sample_weight)
+            return _nll_finish(c, nll)
         lw = c.label_weight()
         if lw is not None:
             nll = lw * nll
         weighted = log_p if cw is None else log_p * cw
         smooth = -xp.sum(weighted, axis=-1)
         loss = (1 - eps) * nll + (eps / c.num_classes) * smooth
-        return c.finish(loss, reduction, sample_weight, norm=lw)
+        return c.finish(loss, norm=lw)
     q = c.smoothed()
     if cw is not None:
         q = q * cw
-    return c.finish(-xp.sum(q * log_p, axis=-1), reduction, sample_weight)
+    return c.finish(-xp.sum(q * log_p, axis=-1))
 
 
 @sample_weighted
@@ -247,7 +248,7 @@ def cross_entropy(
     class_weight: Array | None = None,
     ignore_index: int | None = None,
     sample_weight: Array | None = None,
-    reduction: str = "mean",
+    reduction: Reduction = "mean",
 ) -> Array:
     r"""Softmax cross entropy, :math:`\ell = -\sum_c q_c \log \mathrm{softmax}(z)_c`.
 
@@ -280,25 +281,22 @@ def cross_entropy(
         >>> round(float(cross_entropy(z, np.array([1]))), 12) == round(-math.log(0.75), 12)
         True
     """
-    xp = namespace(
-        logits=logits, target=target, class_weight=class_weight, sample_weight=sample_weight
-    )
-    check_reduction(reduction)
     c = _Classes(
-        xp,
+        "logits",
         logits,
         target,
-        axis,
-        "logits",
-        class_weight,
-        sample_weight,
-        ignore_index,
-        label_smoothing,
+        axis=axis,
+        reduction=reduction,
+        sample_weight=sample_weight,
+        class_weight=class_weight,
+        ignore_index=ignore_index,
+        label_smoothing=label_smoothing,
     )
+    xp = c.xp
     if c.indices and not c.label_smoothing:  # the common case: no full log-probabilities
         nll = -log_softmax_at(xp, c.scores, c.safe_target()[..., None], axis=-1)[..., 0]
-        return _nll_finish(c, nll, reduction, sample_weight)
-    return _softmax_ce(c, log_softmax(xp, c.scores), reduction, sample_weight)
+        return _nll_finish(c, nll)
+    return _softmax_ce(c, log_softmax(xp, c.scores))
 
 
 @sample_weighted
@@ -310,7 +308,7 @@ def nll_loss(
     class_weight: Array | None = None,
     ignore_index: int | None = None,
     sample_weight: Array | None = None,
-    reduction: str = "mean",
+    reduction: Reduction = "mean",
 ) -> Array:
     r"""Negative log-likelihood of class indices, :math:`\ell = -w_y\, \log p_y`, from
     log-probabilities (``torch.nn.functional.nll_loss`` semantics, the peer; note that torch's
@@ -324,21 +322,25 @@ def nll_loss(
         >>> float(nll_loss(np.log(np.array([[0.25, 0.75]])), np.array([0]))) == math.log(4)
         True
     """
-    xp = namespace(
-        log_probs=log_probs, target=target, class_weight=class_weight, sample_weight=sample_weight
-    )
-    check_reduction(reduction)
     c = _Classes(
-        xp, log_probs, target, axis, "log_probs", class_weight, sample_weight, ignore_index, 0.0
+        "log_probs",
+        log_probs,
+        target,
+        axis=axis,
+        reduction=reduction,
+        sample_weight=sample_weight,
+        class_weight=class_weight,
+        ignore_index=ignore_index,
     )
+    xp = c.xp
     if c.indices:
         nll = -c.pick(c.scores)
         # the pick reads one entry per row; a NaN elsewhere in the row must show too (torch's
         # nll_loss hides it): NaN in, NaN out for the row
         row_nan = xp.any(xp.isnan(c.scores), axis=-1)
         nll = xp.where(row_nan, xp.full_like(nll, math.nan), nll)
-        return _nll_finish(c, nll, reduction, sample_weight)
-    return _softmax_ce(c, c.scores, reduction, sample_weight)
+        return _nll_finish(c, nll)
+    return _softmax_ce(c, c.scores)
 
 
 @sample_weighted
@@ -350,7 +352,7 @@ def poly1_cross_entropy(
     epsilon: Any = 1.0,
     label_smoothing: float = 0.0,
     sample_weight: Array | None = None,
-    reduction: str = "mean",
+    reduction: Reduction = "mean",
 ) -> Array:
     r"""Poly-1 loss (Leng et al. 2022, PolyLoss): :math:`\ell = CE + ε\,(1 - p_t)` with
     :math:`p_t = \sum_c q_c\,\mathrm{softmax}(z)_c` for the (label-smoothed) target ``q``.
@@ -366,14 +368,17 @@ def poly1_cross_entropy(
         ...     -math.log(0.75) + 0.25, 12)
         True
     """
-    xp = namespace(
-        logits=logits,
-        target=target,
+    c = _Classes(
+        "logits",
+        logits,
+        target,
+        axis=axis,
+        reduction=reduction,
         sample_weight=sample_weight,
-        **array_hyperparameters(epsilon=epsilon),
+        label_smoothing=label_smoothing,
+        hyper={"epsilon": epsilon},
     )
-    check_reduction(reduction)
-    c = _Classes(xp, logits, target, axis, "logits", None, sample_weight, None, label_smoothing)
+    xp = c.xp
     eps = hyperparameter(xp, "epsilon", epsilon, c.scores)
     log_p = log_softmax(xp, c.scores)
     q = c.smoothed() if not c.indices else None
@@ -387,7 +392,7 @@ def poly1_cross_entropy(
     else:
         ce = -xp.sum(q * log_p, axis=-1)
         pt = xp.sum(q * xp.exp(log_p), axis=-1)
-    return c.finish(ce + eps * (1 - pt), reduction, sample_weight)
+    return c.finish(ce + eps * (1 - pt))
 
 
 @sample_weighted
@@ -399,7 +404,7 @@ def softmax_focal_loss(
     gamma: float = 2.0,
     alpha: Any = None,
     sample_weight: Array | None = None,
-    reduction: str = "mean",
+    reduction: Reduction = "mean",
 ) -> Array:
     r"""Softmax focal loss (Lin et al. 2017, multi-class form):
     :math:`\ell = -\alpha_y\,(1 - p_y)^\gamma \log p_y`.
@@ -416,14 +421,16 @@ def softmax_focal_loss(
         ...     -(0.25 ** 2) * math.log(0.75), 12)
         True
     """
-    xp = namespace(
-        logits=logits,
-        target=target,
+    c = _Classes(
+        "logits",
+        logits,
+        target,
+        axis=axis,
+        reduction=reduction,
         sample_weight=sample_weight,
-        **array_hyperparameters(alpha=alpha),
+        hyper={"alpha": alpha},
     )
-    check_reduction(reduction)
-    c = _Classes(xp, logits, target, axis, "logits", None, sample_weight, None, 0.0)
+    xp = c.xp
     g = _gamma(gamma)
     if alpha is not None and is_array(alpha) and alpha.ndim == 1:
         if tuple(alpha.shape) != (c.num_classes,):
@@ -442,7 +449,7 @@ def softmax_focal_loss(
         lp = c.pick(log_p)
         loss = -_focal_factor(xp, -xp.expm1(lp), g) * lp
         if alpha_c is not None:
-            if hasattr(alpha_c, "shape") and alpha_c.ndim == 1:
+            if is_array(alpha_c) and alpha_c.ndim == 1:
                 flat = xp.take(alpha_c, xp.reshape(c.safe_target(), (-1,)), axis=0)
                 alpha_c = xp.reshape(flat, lp.shape)
             loss = alpha_c * loss
@@ -451,7 +458,7 @@ def softmax_focal_loss(
         if alpha_c is not None:
             terms = alpha_c * terms
         loss = xp.sum(terms, axis=-1)
-    return c.finish(loss, reduction, sample_weight)
+    return c.finish(loss)
 
 
 def _gamma(gamma: Any) -> float:
@@ -479,7 +486,7 @@ def kl_divergence(
     *,
     axis: int = -1,
     sample_weight: Array | None = None,
-    reduction: str = "mean",
+    reduction: Reduction = "mean",
 ) -> Array:
     r"""KL divergence of the softmax of ``logits`` from the target distribution, per row:
     :math:`\ell = \sum_c t_c (\log t_c - \log\mathrm{softmax}(z)_c)`, with :math:`0 \log 0 = 0`.
@@ -495,46 +502,57 @@ def kl_divergence(
         >>> float(kl_divergence(np.zeros((1, 2)), np.array([[0.5, 0.5]])))
         0.0
     """
-    xp = namespace(logits=logits, target=target, sample_weight=sample_weight)
-    check_reduction(reduction)
-    if not xp.isdtype(target.dtype, "real floating"):
-        raise TypeError(
-            f"target must be a floating array of probabilities; got dtype {target.dtype}"
-        )
-    c = _Classes(xp, logits, target, axis, "logits", None, sample_weight, None, 0.0)
-    t = c.target
-    positive = t > 0
-    safe = xp.where(positive, t, xp.ones_like(t))
-    t_log_t = xp.where(positive, t * xp.log(safe), xp.zeros_like(t))
-    loss = xp.sum(t_log_t - t * log_softmax(xp, c.scores), axis=-1)
-    return c.finish(loss, reduction, sample_weight)
+    c = _Classes(
+        "logits",
+        logits,
+        target,
+        axis=axis,
+        reduction=reduction,
+        sample_weight=sample_weight,
+        allow_indices=False,
+    )
+    xp, t = c.xp, c.target
+    # t log t with 0 log 0 = 0 and a finite gradient at t = 0 (a NaN target stays NaN)
+    loss = xp.sum(xlogx(xp, t) - t * log_softmax(xp, c.scores), axis=-1)
+    return c.finish(loss)
 
 
 # ---------------------------------------------------------------------------------------------
 # Elementwise binary losses
 
 
+class _Binary(NamedTuple):
+    """A validated elementwise binary problem: prediction and target of one shape."""
+
+    xp: Namespace
+    pred: Array  # compute dtype
+    target: Array  # compute dtype
+    out_dtype: Any
+
+
 def _binary(
+    pred_name: str,
     pred: Array,
     target: Array,
+    *,
     sample_weight: Array | None,
-    reduction: str,
-    pred_name: str,
-    **arrays: Any,
-) -> tuple[Namespace, Array, Array, Any]:
-    xp = namespace(
-        **{pred_name: pred},
+    reduction: Any,
+    hyper: dict[str, Any] | None = None,
+) -> _Binary:
+    """:func:`~arraylosses._validate.prepare`, then the elementwise shape checks: ``target``
+    real or boolean and of the prediction's shape, ``sample_weight`` broadcastable to it."""
+    xp, out_dtype, dtype = prepare(
+        pred_name,
+        pred,
+        reduction=reduction,
+        hyper=hyper,
         target=target,
         sample_weight=sample_weight,
-        **array_hyperparameters(**arrays),
     )
-    check_reduction(reduction)
-    out_dtype, dtype = compute_dtype(xp, pred, pred_name)
-    _check_binary_target(xp, "target", target)
+    check_kind(xp, "target", target, _BINARY_KINDS, must="be a real or boolean array")
     check_same_shape(pred_name, pred, "target", target)
-    if sample_weight is not None:
-        check_weight(xp, sample_weight, tuple(pred.shape))
-    return xp, as_dtype(xp, pred, dtype), as_dtype(xp, target, dtype), out_dtype
+    check_sample_weight(xp, sample_weight, tuple(pred.shape))
+    return _Binary(xp, as_dtype(xp, pred, dtype), as_dtype(xp, target, dtype), out_dtype)
 
 
 @sample_weighted
@@ -544,7 +562,7 @@ def binary_cross_entropy(
     *,
     eps: float = 1e-7,
     sample_weight: Array | None = None,
-    reduction: str = "mean",
+    reduction: Reduction = "mean",
 ) -> Array:
     r"""Binary cross entropy on probabilities,
     :math:`\ell = -(t \log \hat p + (1-t) \log(1-\hat p))` with
@@ -564,7 +582,9 @@ def binary_cross_entropy(
         >>> float(binary_cross_entropy(np.array([0.75]), np.array([1.0]))) == -math.log(0.75)
         True
     """
-    xp, p, t, out_dtype = _binary(probs, target, sample_weight, reduction, "probs")
+    xp, p, t, out_dtype = _binary(
+        "probs", probs, target, sample_weight=sample_weight, reduction=reduction
+    )
     eps = number("eps", eps, low=0.0, low_inclusive=False, high=0.5, high_inclusive=False)
     log_p = xp.log(xp.clip(p, eps, 1 - eps))
     # log(1 - p̂): log1p(-p) below 1/2; above, clip 1 - p (exact there) at eps, since 1 - eps
@@ -583,7 +603,7 @@ def binary_cross_entropy_with_logits(
     *,
     pos_weight: Array | None = None,
     sample_weight: Array | None = None,
-    reduction: str = "mean",
+    reduction: Reduction = "mean",
 ) -> Array:
     r"""Sigmoid cross entropy in the stable form
     :math:`\ell = (1 - t)\,z + (1 + (w_+ - 1)\,t)\,\mathrm{softplus}(-z)`
@@ -600,7 +620,12 @@ def binary_cross_entropy_with_logits(
         True
     """
     xp, z, t, out_dtype = _binary(
-        logits, target, sample_weight, reduction, "logits", pos_weight=pos_weight
+        "logits",
+        logits,
+        target,
+        sample_weight=sample_weight,
+        reduction=reduction,
+        hyper={"pos_weight": pos_weight},
     )
     if pos_weight is None:
         loss = softplus(xp, z) - t * z
@@ -624,7 +649,7 @@ def sigmoid_focal_loss(
     alpha: Any = 0.25,
     gamma: float = 2.0,
     sample_weight: Array | None = None,
-    reduction: str = "mean",
+    reduction: Reduction = "mean",
 ) -> Array:
     r"""Sigmoid focal loss (Lin et al. 2017, RetinaNet):
     :math:`\ell = \alpha_t\,(1 - p_t)^\gamma\,\mathrm{BCE}(z, t)`, with :math:`p = σ(z)`,
@@ -641,7 +666,14 @@ def sigmoid_focal_loss(
         >>> float(l) == 0.25 * math.log(2)
         True
     """
-    xp, z, t, out_dtype = _binary(logits, target, sample_weight, reduction, "logits", alpha=alpha)
+    xp, z, t, out_dtype = _binary(
+        "logits",
+        logits,
+        target,
+        sample_weight=sample_weight,
+        reduction=reduction,
+        hyper={"alpha": alpha},
+    )
     g = _gamma(gamma)
     a = None if alpha is None else hyperparameter(xp, "alpha", alpha, z, low=0.0, high=1.0)
     ce = softplus(xp, z) - t * z
@@ -673,7 +705,11 @@ def _check_signs(xp: Namespace, target: Array) -> None:
 
 @sample_weighted
 def hinge_loss(
-    scores: Array, target: Array, *, sample_weight: Array | None = None, reduction: str = "mean"
+    scores: Array,
+    target: Array,
+    *,
+    sample_weight: Array | None = None,
+    reduction: Reduction = "mean",
 ) -> Array:
     r"""Hinge loss, :math:`\ell = \max(0, 1 - y\,s)` elementwise, for labels :math:`y` in
     {-1, 1} or {0, 1} (0 is read as -1, as Keras ``hinge`` does; checked in eager mode) or
@@ -686,7 +722,9 @@ def hinge_loss(
         >>> hinge_loss(np.array([0.3, 2.0, 0.5]), np.array([1, 1, 0]), reduction="none").tolist()
         [0.7, 0.0, 1.5]
     """
-    xp, s, t, out_dtype = _binary(scores, target, sample_weight, reduction, "scores")
+    xp, s, t, out_dtype = _binary(
+        "scores", scores, target, sample_weight=sample_weight, reduction=reduction
+    )
     _check_signs(xp, target)
     loss = xp.maximum(1 - _signed_target(xp, t) * s, xp.zeros_like(s))
     return reduce_loss(
@@ -696,7 +734,11 @@ def hinge_loss(
 
 @sample_weighted
 def squared_hinge_loss(
-    scores: Array, target: Array, *, sample_weight: Array | None = None, reduction: str = "mean"
+    scores: Array,
+    target: Array,
+    *,
+    sample_weight: Array | None = None,
+    reduction: Reduction = "mean",
 ) -> Array:
     r"""Squared hinge, :math:`\ell = \max(0, 1 - y\,s)^2`; labels as :func:`hinge_loss`.
     Peer: Keras ``squared_hinge``.
@@ -706,7 +748,9 @@ def squared_hinge_loss(
         >>> squared_hinge_loss(np.array([0.5, -1.0]), np.array([1, -1]), reduction="none").tolist()
         [0.25, 0.0]
     """
-    xp, s, t, out_dtype = _binary(scores, target, sample_weight, reduction, "scores")
+    xp, s, t, out_dtype = _binary(
+        "scores", scores, target, sample_weight=sample_weight, reduction=reduction
+    )
     _check_signs(xp, target)
     h = xp.maximum(1 - _signed_target(xp, t) * s, xp.zeros_like(s))
     return reduce_loss(
@@ -722,7 +766,7 @@ def margin_ranking_loss(
     *,
     margin: Any = 0.0,
     sample_weight: Array | None = None,
-    reduction: str = "mean",
+    reduction: Reduction = "mean",
 ) -> Array:
     r"""Margin ranking loss, :math:`\ell = \max(0, -y\,(x_1 - x_2) + m)` with :math:`y = 1`
     when ``x1`` should rank higher, -1 otherwise. Peer:
@@ -736,20 +780,19 @@ def margin_ranking_loss(
         ...                     margin=0.1, reduction="none").tolist()
         [0.0, 0.6]
     """
-    xp = namespace(
-        x1=x1,
+    xp, out_dtype, dtype = prepare(
+        "x1",
+        x1,
+        reduction=reduction,
+        hyper={"margin": margin},
         x2=x2,
         target=target,
         sample_weight=sample_weight,
-        **array_hyperparameters(margin=margin),
     )
-    check_reduction(reduction)
-    out_dtype, dtype = compute_dtype(xp, x1, "x1")
     check_same_shape("x1", x1, "x2", x2)
     check_same_shape("x1", x1, "target", target)
-    _check_binary_target(xp, "target", target)
-    if sample_weight is not None:
-        check_weight(xp, sample_weight, tuple(x1.shape))
+    check_kind(xp, "target", target, _BINARY_KINDS, must="be a real or boolean array")
+    check_sample_weight(xp, sample_weight, tuple(x1.shape))
     _check_signs(xp, target)
     a, b, y = (as_dtype(xp, v, dtype) for v in (x1, x2, target))
     y = _signed_target(xp, y)

@@ -15,37 +15,36 @@ more relevant. Per-sample losses are one value per user/query row; ``sample_weig
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, NamedTuple
 
 from ._backend import (
     Array,
     Namespace,
     as_dtype,
-    compute_dtype,
     device_of,
     eager_all,
     log_softmax,
     logsumexp,
-    namespace,
     sigmoid,
     softmax,
     softplus,
     stop_gradient,
 )
-from ._ops import reduce_loss
+from ._ops import reduce_loss, sqrt_at_zero
 from ._validate import (
-    array_hyperparameters,
+    bounded_integer,
     check_floating,
+    check_kind,
     check_ndim,
-    check_reduction,
-    check_weight,
+    check_sample_weight,
     flag,
     hyperparameter,
-    integer,
     positive_float,
+    prepare,
     sample_weighted,
 )
 from .classification import cross_entropy
+from .typing import Reduction
 
 __all__ = [
     "bpr_loss",
@@ -57,13 +56,37 @@ __all__ = [
 ]
 
 
+class _PosNeg(NamedTuple):
+    """Validated positive and negative scores, in the compute dtype."""
+
+    xp: Namespace
+    pos: Array  # (N,)
+    neg: Array  # (N, K)
+    out_dtype: Any
+
+
 def _pos_neg(
-    xp: Namespace, pos_scores: Array, neg_scores: Array, *, paired_only: bool = False
-) -> tuple[Any, Array, Array]:
-    """Validate ``(N,)`` positives against ``(N,)`` or ``(N, K)`` negatives; return
-    ``(out_dtype, pos (N,), neg (N, K))`` in the compute dtype."""
-    out_dtype, dtype = compute_dtype(xp, pos_scores, "pos_scores")
-    check_floating(xp, "pos_scores", pos_scores)
+    pos_scores: Array,
+    neg_scores: Array,
+    *,
+    sample_weight: Array | None,
+    reduction: Any,
+    paired_only: bool = False,
+    hyper: dict[str, Any] | None = None,
+    **arrays: Array | None,
+) -> _PosNeg:
+    """:func:`~arraylosses._validate.prepare`, then the shape checks: ``(N,)`` positives
+    against ``(N, K)`` negatives (or ``(N,)``, one per row, unless ``paired_only``),
+    ``sample_weight`` broadcastable to ``(N,)``. ``arrays`` only join the namespace check."""
+    xp, out_dtype, dtype = prepare(
+        "pos_scores",
+        pos_scores,
+        reduction=reduction,
+        hyper=hyper,
+        neg_scores=neg_scores,
+        sample_weight=sample_weight,
+        **arrays,
+    )
     check_floating(xp, "neg_scores", neg_scores)
     check_ndim("pos_scores", pos_scores, 1, "(N,)")
     n = pos_scores.shape[0]
@@ -74,10 +97,11 @@ def _pos_neg(
             f"neg_scores must have shape {shapes} for pos_scores of shape ({n},); "
             f"got {tuple(neg_scores.shape)}"
         )
+    check_sample_weight(xp, sample_weight, (n,))
     neg = as_dtype(xp, neg_scores, dtype)
     if neg.ndim == 1:
         neg = neg[:, None]
-    return out_dtype, as_dtype(xp, pos_scores, dtype), neg
+    return _PosNeg(xp, as_dtype(xp, pos_scores, dtype), neg, out_dtype)
 
 
 def _mean_over_negatives(xp: Namespace, pair_losses: Array) -> Array:
@@ -96,7 +120,7 @@ def bpr_loss(
     neg_scores: Array,
     *,
     sample_weight: Array | None = None,
-    reduction: str = "mean",
+    reduction: Reduction = "mean",
 ) -> Array:
     r"""Bayesian personalised ranking (Rendle et al. 2009):
 
@@ -118,11 +142,9 @@ def bpr_loss(
         >>> float(bpr_loss(np.array([2.0]), np.array([1.0]))) == math.log(1 + math.exp(-1))
         True
     """
-    xp = namespace(pos_scores=pos_scores, neg_scores=neg_scores, sample_weight=sample_weight)
-    check_reduction(reduction)
-    out_dtype, pos, neg = _pos_neg(xp, pos_scores, neg_scores)
-    if sample_weight is not None:
-        check_weight(xp, sample_weight, (pos.shape[0],))
+    xp, pos, neg, out_dtype = _pos_neg(
+        pos_scores, neg_scores, sample_weight=sample_weight, reduction=reduction
+    )
     loss = _mean_over_negatives(xp, softplus(xp, neg - pos[:, None]))
     return reduce_loss(
         xp, loss, reduction=reduction, sample_weight=sample_weight, out_dtype=out_dtype
@@ -136,7 +158,7 @@ def dynamic_margin_bpr_loss(
     *,
     alpha: Any = 1.0,
     sample_weight: Array | None = None,
-    reduction: str = "mean",
+    reduction: Reduction = "mean",
 ) -> Array:
     r"""BPR with a margin that grows with the current score gap :math:`d = s^+ - s^-`:
 
@@ -159,17 +181,14 @@ def dynamic_margin_bpr_loss(
         >>> abs(float(out) - math.log(1 + math.exp(-(1.0 - m)))) < 1e-15
         True
     """
-    xp = namespace(
-        pos_scores=pos_scores,
-        neg_scores=neg_scores,
+    xp, pos, neg, out_dtype = _pos_neg(
+        pos_scores,
+        neg_scores,
         sample_weight=sample_weight,
-        **array_hyperparameters(alpha=alpha),
+        reduction=reduction,
+        hyper={"alpha": alpha},
     )
-    check_reduction(reduction)
-    out_dtype, pos, neg = _pos_neg(xp, pos_scores, neg_scores)
     a = hyperparameter(xp, "alpha", alpha, pos, low=0.0)
-    if sample_weight is not None:
-        check_weight(xp, sample_weight, (pos.shape[0],))
     gap = pos[:, None] - neg
     margin = stop_gradient(xp, a * sigmoid(xp, gap))
     loss = _mean_over_negatives(xp, softplus(xp, margin - gap))
@@ -178,18 +197,13 @@ def dynamic_margin_bpr_loss(
     )
 
 
-def _check_num_items(num_items: Any, smallest: int) -> int:
-    num_items = integer("num_items", num_items)  # TypeError for a bool, a float, None...
-    if num_items < smallest:
-        raise ValueError(
-            f"num_items must be at least {smallest} (the candidates scored here); got {num_items}"
-        )
-    return num_items
+def _num_items(num_items: Any, smallest: int) -> int:
+    """The catalogue size: an int of at least ``smallest``, the candidates scored here."""
+    return bounded_integer("num_items", num_items, low=smallest, bound="the candidates scored here")
 
 
 def _integer_ids(xp: Namespace, name: str, ids: Array, shapes: tuple[tuple[int, ...], ...]) -> None:
-    if not xp.isdtype(ids.dtype, "integral"):
-        raise TypeError(f"{name} must be an integer array of item ids; got dtype {ids.dtype}")
+    check_kind(xp, name, ids, ("integral",), must="be an integer array of item ids")
     if tuple(ids.shape) not in shapes:
         raise ValueError(
             f"{name} must have shape {' or '.join(map(str, shapes))}; got {tuple(ids.shape)}"
@@ -208,7 +222,7 @@ def sampled_softmax_loss(
     neg_ids: Array | None = None,
     remove_accidental_hits: bool | None = None,
     sample_weight: Array | None = None,
-    reduction: str = "mean",
+    reduction: Reduction = "mean",
 ) -> Array:
     r"""Softmax cross entropy of each row's positive against K sampled negatives, corrected
     for the sampling (Bengio & Senécal 2008; Jean et al. 2015; Yi et al. 2019):
@@ -248,29 +262,27 @@ def sampled_softmax_loss(
         >>> abs(float(sampled_softmax_loss(pos, neg, num_items=10)) - expected) < 1e-15
         True
     """
-    xp = namespace(
-        pos_scores=pos_scores,
-        neg_scores=neg_scores,
+    xp, pos, neg, out_dtype = _pos_neg(
+        pos_scores,
+        neg_scores,
+        sample_weight=sample_weight,
+        reduction=reduction,
+        paired_only=True,
         log_q=log_q,
         pos_log_q=pos_log_q,
         pos_ids=pos_ids,
         neg_ids=neg_ids,
-        sample_weight=sample_weight,
     )
-    check_reduction(reduction)
     if remove_accidental_hits is not None:
         remove_accidental_hits = flag("remove_accidental_hits", remove_accidental_hits)
-    out_dtype, pos, neg = _pos_neg(xp, pos_scores, neg_scores, paired_only=True)
     n, k = neg.shape
-    if sample_weight is not None:
-        check_weight(xp, sample_weight, (n,))
     if num_items is not None:
         if log_q is not None or pos_log_q is not None:
             raise ValueError(
                 "num_items (uniform sampling) and log_q/pos_log_q (given sampling "
                 "probabilities) are two corrections: pass one"
             )
-        num_items = _check_num_items(num_items, k + 1)
+        num_items = _num_items(num_items, k + 1)
         if k == 0:
             raise ValueError(
                 "num_items corrects the sampled negatives; neg_scores has none "
@@ -325,7 +337,7 @@ def normalized_sampled_softmax_loss(
     num_items: int,
     eps: float = 1e-6,
     sample_weight: Array | None = None,
-    reduction: str = "mean",
+    reduction: Reduction = "mean",
 ) -> Array:
     r"""In-batch sampled softmax on z-scored scores, corrected for uniform sampling. For the
     ``(B, B)`` matrix ``scores`` (row i: user i against every item of the batch, its positive
@@ -352,10 +364,9 @@ def normalized_sampled_softmax_loss(
         >>> abs(float(normalized_sampled_softmax_loss(s, num_items=10)) - expected) < 1e-5
         True
     """
-    xp = namespace(scores=scores, sample_weight=sample_weight)
-    check_reduction(reduction)
-    out_dtype, dtype = compute_dtype(xp, scores, "scores")
-    check_floating(xp, "scores", scores)
+    xp, out_dtype, dtype = prepare(
+        "scores", scores, reduction=reduction, sample_weight=sample_weight
+    )
     check_ndim("scores", scores, 2, "(B, B)")
     b = scores.shape[0]
     if scores.shape[1] != b or b == 1:
@@ -363,10 +374,9 @@ def normalized_sampled_softmax_loss(
             f"scores must be a square (B, B) matrix with B >= 2 (positives on the "
             f"diagonal) or B = 0; got shape {tuple(scores.shape)}"
         )
-    num_items = _check_num_items(num_items, max(b, 2))
+    num_items = _num_items(num_items, max(b, 2))
     eps = positive_float("eps", eps)
-    if sample_weight is not None:
-        check_weight(xp, sample_weight, (b,))
+    check_sample_weight(xp, sample_weight, (b,))
     s = as_dtype(xp, scores, dtype)
     if b == 0:  # the empty batch: no rows (xp.mean of nothing would warn on NumPy)
         loss = xp.sum(s, axis=1)
@@ -377,8 +387,7 @@ def normalized_sampled_softmax_loss(
     var = xp.mean(centred * centred)
     # std = sqrt(var) with a zero gradient at var = 0 (a constant matrix, e.g. zero-initialised
     # embeddings), where sqrt's is infinite and JAX's std gives NaN; NaN var stays NaN
-    flat = var == 0
-    std = xp.where(flat, xp.zeros_like(var), xp.sqrt(xp.where(flat, xp.ones_like(var), var)))
+    std = sqrt_at_zero(xp, var)
     z = centred / (std + eps)
     correction = math.log((num_items - 1) / (b - 1))
     eye = xp.eye(b, dtype=xp.bool, device=device_of(z))
@@ -400,7 +409,7 @@ def csar_loss(
     class_weight: Array | None = None,
     ignore_index: int | None = None,
     sample_weight: Array | None = None,
-    reduction: str = "mean",
+    reduction: Reduction = "mean",
 ) -> Array:
     r"""Cross entropy over non-negative energies (CSAR): the logits are
     :math:`\log(e + \epsilon)`, so
@@ -422,16 +431,20 @@ def csar_loss(
         >>> round(float(csar_loss(np.array([[3.0, 1.0]]), np.array([0]))), 6)  # -log(3/4)
         0.287682
     """
-    xp = namespace(
-        energies=energies, target=target, class_weight=class_weight, sample_weight=sample_weight
+    # target, class_weight, sample_weight and the reduction are checked by cross_entropy
+    xp, out_dtype, dtype = prepare(
+        "energies",
+        energies,
+        reduction=reduction,
+        target=target,
+        class_weight=class_weight,
+        sample_weight=sample_weight,
     )
-    check_floating(xp, "energies", energies)
     eps = positive_float("eps", eps)
     if not eager_all(xp, ~(energies < 0)):  # NaN passes: it propagates, as any NaN input
         raise ValueError(
             "energies must be non-negative (softplus or exp outputs); got a negative value"
         )
-    out_dtype, dtype = compute_dtype(xp, energies, "energies")
     logits = xp.log(as_dtype(xp, energies, dtype) + eps)  # eps would vanish in float16
     loss = cross_entropy(
         logits,
@@ -452,7 +465,7 @@ def listnet_loss(
     *,
     where: Array | None = None,
     sample_weight: Array | None = None,
-    reduction: str = "mean",
+    reduction: Reduction = "mean",
 ) -> Array:
     r"""Top-one ListNet (Cao et al. 2007): the cross entropy between the list's relevance
     distribution and its score distribution,
@@ -474,28 +487,39 @@ def listnet_loss(
         >>> round(float(listnet_loss(np.zeros((1, 4)), np.arange(4.0)[None])), 12)  # log 4
         1.386294361120
     """
-    xp = namespace(scores=scores, relevance=relevance, where=where, sample_weight=sample_weight)
-    check_reduction(reduction)
-    out_dtype, dtype = compute_dtype(xp, scores, "scores")
-    check_floating(xp, "scores", scores)
+    xp, out_dtype, dtype = prepare(
+        "scores",
+        scores,
+        reduction=reduction,
+        relevance=relevance,
+        where=where,
+        sample_weight=sample_weight,
+    )
     check_floating(xp, "relevance", relevance)
     if scores.ndim < 1 or tuple(relevance.shape) != tuple(scores.shape):
         raise ValueError(
             f"relevance must have scores' shape {tuple(scores.shape)} (..., L); got "
             f"{tuple(relevance.shape)}"
         )
-    if sample_weight is not None:
-        check_weight(xp, sample_weight, tuple(scores.shape[:-1]))
+    if where is not None:
+        check_kind(
+            xp,
+            "where",
+            where,
+            ("bool",),
+            must=f"be a boolean array of scores' shape {tuple(scores.shape)}",
+        )
+        if tuple(where.shape) != tuple(scores.shape):
+            raise ValueError(
+                f"where must be a boolean array of scores' shape {tuple(scores.shape)}; "
+                f"got shape {tuple(where.shape)}"
+            )
+    check_sample_weight(xp, sample_weight, tuple(scores.shape[:-1]))
     s, r = as_dtype(xp, scores, dtype), as_dtype(xp, relevance, dtype)
     if where is None:
         loss = -xp.sum(softmax(xp, r, axis=-1) * log_softmax(xp, s, axis=-1), axis=-1)
         return reduce_loss(
             xp, loss, reduction=reduction, sample_weight=sample_weight, out_dtype=out_dtype
-        )
-    if where.dtype != xp.bool or tuple(where.shape) != tuple(scores.shape):
-        raise ValueError(
-            f"where must be a boolean array of scores' shape {tuple(scores.shape)}; "
-            f"got dtype {where.dtype}, shape {tuple(where.shape)}"
         )
     minus_inf = xp.full_like(s, -float("inf"))
     zeros = xp.zeros_like(s)

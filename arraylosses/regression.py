@@ -17,7 +17,7 @@ device; ``target`` may be integer.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from ._backend import (
     LOG_2,
@@ -25,26 +25,25 @@ from ._backend import (
     Array,
     Namespace,
     as_dtype,
-    compute_dtype,
     const,
     eager_all,
     logaddexp,
-    namespace,
     stop_gradient,
 )
 from ._ops import reduce_loss, rowwise_cosine
 from ._validate import (
-    array_hyperparameters,
     check_axis,
     check_real,
-    check_reduction,
     check_same_shape,
-    check_weight,
+    check_sample_weight,
     flag,
     hyperparameter,
+    is_array,
     positive_float,
+    prepare,
     sample_weighted,
 )
+from .typing import Reduction
 
 __all__ = [
     "cosine_distance_loss",
@@ -60,41 +59,72 @@ __all__ = [
 ]
 
 
-def _prepare(
-    pred: Array, target: Array, sample_weight: Array | None, reduction: str, **hyper: Any
-) -> tuple[Namespace, Array, Array, Any]:
-    """Validate an elementwise ``(pred, target)`` pair; return them in the compute dtype."""
-    xp = namespace(
-        pred=pred, target=target, sample_weight=sample_weight, **array_hyperparameters(**hyper)
+class _Elementwise(NamedTuple):
+    """A validated ``(pred, target)`` pair whose per-sample loss has ``pred``'s shape."""
+
+    xp: Namespace
+    pred: Array  # compute dtype
+    target: Array  # compute dtype
+    out_dtype: Any
+
+
+def _elementwise(
+    pred: Array,
+    target: Array,
+    *,
+    sample_weight: Array | None,
+    reduction: Any,
+    hyper: dict[str, Any] | None = None,
+    **arrays: Array | None,
+) -> _Elementwise:
+    """:func:`~arraylosses._validate.prepare`, then the elementwise shape checks: ``target``
+    real and of ``pred``'s shape, ``sample_weight`` broadcastable to it. ``arrays`` (such as
+    ``var``) only join the namespace check."""
+    xp, out_dtype, dtype = prepare(
+        "pred",
+        pred,
+        reduction=reduction,
+        hyper=hyper,
+        target=target,
+        sample_weight=sample_weight,
+        **arrays,
     )
-    check_reduction(reduction)
-    out_dtype, dtype = compute_dtype(xp, pred, "pred")
     check_real(xp, "target", target)
     check_same_shape("pred", pred, "target", target)
-    if sample_weight is not None:
-        check_weight(xp, sample_weight, tuple(pred.shape))
-    return xp, as_dtype(xp, pred, dtype), as_dtype(xp, target, dtype), out_dtype
+    check_sample_weight(xp, sample_weight, tuple(pred.shape))
+    return _Elementwise(xp, as_dtype(xp, pred, dtype), as_dtype(xp, target, dtype), out_dtype)
 
 
-def _prepare_rows(
-    pred: Array, target: Array, axis: int, eps: float, sample_weight: Array | None, reduction: str
-) -> tuple[Namespace, Array, Array, int, float, Any]:
-    """Validate a row-wise ``(pred, target)`` pair whose per-sample loss drops ``axis``."""
-    xp = namespace(pred=pred, target=target, sample_weight=sample_weight)
-    check_reduction(reduction)
-    out_dtype, dtype = compute_dtype(xp, pred, "pred")
+class _Rows(NamedTuple):
+    """A validated ``(pred, target)`` pair whose per-sample loss drops ``axis``."""
+
+    xp: Namespace
+    pred: Array  # compute dtype
+    target: Array  # compute dtype
+    axis: int  # non-negative
+    out_dtype: Any
+
+
+def _rows(
+    pred: Array, target: Array, *, axis: Any, sample_weight: Array | None, reduction: Any
+) -> _Rows:
+    """:func:`~arraylosses._validate.prepare`, then the row-wise shape checks: ``target`` real
+    and of ``pred``'s shape, ``axis`` one of its axes, ``sample_weight`` broadcastable to the
+    per-row loss (``pred``'s shape without ``axis``)."""
+    xp, out_dtype, dtype = prepare(
+        "pred", pred, reduction=reduction, target=target, sample_weight=sample_weight
+    )
     check_real(xp, "target", target)
     check_same_shape("pred", pred, "target", target)
     axis = check_axis("axis", axis, pred)
-    eps = positive_float("eps", eps)
-    if sample_weight is not None:
-        check_weight(xp, sample_weight, tuple(s for i, s in enumerate(pred.shape) if i != axis))
-    return xp, as_dtype(xp, pred, dtype), as_dtype(xp, target, dtype), axis, eps, out_dtype
+    rows = tuple(s for i, s in enumerate(pred.shape) if i != axis)
+    check_sample_weight(xp, sample_weight, rows)
+    return _Rows(xp, as_dtype(xp, pred, dtype), as_dtype(xp, target, dtype), axis, out_dtype)
 
 
 @sample_weighted
 def mse_loss(
-    pred: Array, target: Array, *, sample_weight: Array | None = None, reduction: str = "mean"
+    pred: Array, target: Array, *, sample_weight: Array | None = None, reduction: Reduction = "mean"
 ) -> Array:
     r"""Mean squared error, :math:`\ell = (p - t)^2` per element.
 
@@ -112,7 +142,9 @@ def mse_loss(
         >>> float(mse_loss(np.array([1.0, 2.0]), np.array([3.0, 2.0])))
         2.0
     """
-    xp, p, t, out_dtype = _prepare(pred, target, sample_weight, reduction)
+    xp, p, t, out_dtype = _elementwise(
+        pred, target, sample_weight=sample_weight, reduction=reduction
+    )
     r = p - t
     return reduce_loss(
         xp, r * r, reduction=reduction, sample_weight=sample_weight, out_dtype=out_dtype
@@ -121,7 +153,7 @@ def mse_loss(
 
 @sample_weighted
 def l1_loss(
-    pred: Array, target: Array, *, sample_weight: Array | None = None, reduction: str = "mean"
+    pred: Array, target: Array, *, sample_weight: Array | None = None, reduction: Reduction = "mean"
 ) -> Array:
     r"""Mean absolute error, :math:`\ell = |p - t|` per element. Alias: :func:`mae_loss`.
 
@@ -133,7 +165,9 @@ def l1_loss(
         >>> float(l1_loss(np.array([1.0, 2.0]), np.array([3.0, 2.5])))
         1.25
     """
-    xp, p, t, out_dtype = _prepare(pred, target, sample_weight, reduction)
+    xp, p, t, out_dtype = _elementwise(
+        pred, target, sample_weight=sample_weight, reduction=reduction
+    )
     return reduce_loss(
         xp, xp.abs(p - t), reduction=reduction, sample_weight=sample_weight, out_dtype=out_dtype
     )
@@ -149,7 +183,7 @@ def huber_loss(
     *,
     delta: Any = 1.0,
     sample_weight: Array | None = None,
-    reduction: str = "mean",
+    reduction: Reduction = "mean",
 ) -> Array:
     r"""Huber loss with threshold :math:`\delta > 0`, :math:`r = p - t`:
 
@@ -168,7 +202,13 @@ def huber_loss(
         >>> huber_loss(np.array([0.5, 3.0]), np.zeros(2), reduction="none").tolist()
         [0.125, 2.5]
     """
-    xp, p, t, out_dtype = _prepare(pred, target, sample_weight, reduction, delta=delta)
+    xp, p, t, out_dtype = _elementwise(
+        pred,
+        target,
+        sample_weight=sample_weight,
+        reduction=reduction,
+        hyper={"delta": delta},
+    )
     delta = hyperparameter(xp, "delta", delta, p, low=0.0, low_inclusive=False)
     r = p - t
     a = xp.abs(r)
@@ -185,7 +225,7 @@ def smooth_l1_loss(
     *,
     beta: Any = 1.0,
     sample_weight: Array | None = None,
-    reduction: str = "mean",
+    reduction: Reduction = "mean",
 ) -> Array:
     r"""Smooth L1 loss with threshold :math:`\beta \ge 0`, :math:`r = p - t`:
 
@@ -200,12 +240,18 @@ def smooth_l1_loss(
         >>> smooth_l1_loss(np.array([0.5, 3.0]), np.zeros(2), reduction="none").tolist()
         [0.125, 2.5]
     """
-    xp, p, t, out_dtype = _prepare(pred, target, sample_weight, reduction, beta=beta)
+    xp, p, t, out_dtype = _elementwise(
+        pred,
+        target,
+        sample_weight=sample_weight,
+        reduction=reduction,
+        hyper={"beta": beta},
+    )
     beta = hyperparameter(xp, "beta", beta, p, low=0.0)
     r = p - t
     a = xp.abs(r)
     # beta = 0 never takes the quadratic branch; divide by 1 there so its gradient is not NaN.
-    if hasattr(beta, "shape"):
+    if is_array(beta):
         safe_beta = xp.where(beta > 0, beta, xp.ones_like(beta))
     else:
         safe_beta = beta if beta > 0 else 1.0
@@ -217,7 +263,7 @@ def smooth_l1_loss(
 
 @sample_weighted
 def log_cosh_loss(
-    pred: Array, target: Array, *, sample_weight: Array | None = None, reduction: str = "mean"
+    pred: Array, target: Array, *, sample_weight: Array | None = None, reduction: Reduction = "mean"
 ) -> Array:
     r""":math:`\ell = \log\cosh(p - t)`, computed as :math:`\mathrm{logaddexp}(r, -r) - \log 2`.
 
@@ -231,7 +277,9 @@ def log_cosh_loss(
         >>> abs(float(log_cosh_loss(np.array([1.0]), np.array([0.0]))) - math.log(math.cosh(1)))
         0.0
     """
-    xp, p, t, out_dtype = _prepare(pred, target, sample_weight, reduction)
+    xp, p, t, out_dtype = _elementwise(
+        pred, target, sample_weight=sample_weight, reduction=reduction
+    )
     r = p - t
     loss = logaddexp(xp, r, -r) - LOG_2
     return reduce_loss(
@@ -246,7 +294,7 @@ def quantile_loss(
     *,
     quantile: Any = 0.5,
     sample_weight: Array | None = None,
-    reduction: str = "mean",
+    reduction: Reduction = "mean",
 ) -> Array:
     r"""Pinball loss for quantile :math:`q \in [0, 1]`, with :math:`r = t - p`:
 
@@ -261,7 +309,13 @@ def quantile_loss(
         ...               reduction="none").round(6).tolist()
         [0.9, 0.1]
     """
-    xp, p, t, out_dtype = _prepare(pred, target, sample_weight, reduction, quantile=quantile)
+    xp, p, t, out_dtype = _elementwise(
+        pred,
+        target,
+        sample_weight=sample_weight,
+        reduction=reduction,
+        hyper={"quantile": quantile},
+    )
     q = hyperparameter(xp, "quantile", quantile, p, low=0.0, high=1.0)
     r = t - p
     loss = xp.maximum(q * r, (q - 1) * r)
@@ -279,7 +333,7 @@ def poisson_nll_loss(
     full: bool = False,
     eps: float | None = None,
     sample_weight: Array | None = None,
-    reduction: str = "mean",
+    reduction: Reduction = "mean",
 ) -> Array:
     r"""Poisson negative log-likelihood of counts ``target`` given the rate ``pred``.
 
@@ -303,7 +357,9 @@ def poisson_nll_loss(
         >>> float(poisson_nll_loss(np.array([0.0]), np.array([2.0])))
         1.0
     """
-    xp, p, t, out_dtype = _prepare(pred, target, sample_weight, reduction)
+    xp, p, t, out_dtype = _elementwise(
+        pred, target, sample_weight=sample_weight, reduction=reduction
+    )
     log_input = flag("log_input", log_input)
     full = flag("full", full)
     if eps is not None:
@@ -361,7 +417,7 @@ def gaussian_nll_loss(
     full: bool = False,
     eps: float = 1e-6,
     sample_weight: Array | None = None,
-    reduction: str = "mean",
+    reduction: Reduction = "mean",
 ) -> Array:
     r"""Gaussian negative log-likelihood of ``target`` under :math:`\mathcal N(p, v)`:
 
@@ -384,8 +440,9 @@ def gaussian_nll_loss(
         >>> float(gaussian_nll_loss(np.array([0.0]), np.array([2.0]), np.array([1.0])))
         2.0
     """
-    xp, p, t, out_dtype = _prepare(pred, target, sample_weight, reduction)
-    namespace(pred=pred, var=var)
+    xp, p, t, out_dtype = _elementwise(
+        pred, target, sample_weight=sample_weight, reduction=reduction, var=var
+    )
     check_real(xp, "var", var)
     eps = positive_float("eps", eps)
     full = flag("full", full)
@@ -413,7 +470,7 @@ def cosine_distance_loss(
     axis: int = -1,
     eps: float = 1e-8,
     sample_weight: Array | None = None,
-    reduction: str = "mean",
+    reduction: Reduction = "mean",
 ) -> Array:
     r"""Cosine distance per row, :math:`\ell = 1 - \cos(p, t)` with
     :math:`\cos(p, t) = p\cdot t / (\max(\lVert p\rVert, \epsilon)\max(\lVert t\rVert, \epsilon))`.
@@ -432,9 +489,10 @@ def cosine_distance_loss(
         >>> float(cosine_distance_loss(np.array([[1.0, 0.0]]), np.array([[0.0, 2.0]])))
         1.0
     """
-    xp, p, t, axis, eps, out_dtype = _prepare_rows(
-        pred, target, axis, eps, sample_weight, reduction
+    xp, p, t, axis, out_dtype = _rows(
+        pred, target, axis=axis, sample_weight=sample_weight, reduction=reduction
     )
+    eps = positive_float("eps", eps)
     loss = 1 - rowwise_cosine(xp, p, t, axis=axis, eps=eps)
     return reduce_loss(
         xp, loss, reduction=reduction, sample_weight=sample_weight, out_dtype=out_dtype

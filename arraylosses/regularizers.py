@@ -8,29 +8,29 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, NamedTuple
 
 from ._backend import (
     Array,
     Namespace,
     as_dtype,
-    compute_dtype,
     const,
     device_of,
     finalize,
-    namespace,
 )
-from ._ops import clamped_norm, reduce_loss
+from ._ops import clamped_norm, reduce_loss, xlogx
 from ._validate import (
     check_axis,
     check_ndim,
     check_option,
-    check_reduction,
-    check_weight,
+    check_sample_weight,
     flag,
     number,
+    options,
+    prepare,
     sample_weighted,
 )
+from .typing import Aggregation, OrthogonalMode, Reduction
 
 __all__ = [
     "exclusiveness_loss",
@@ -51,7 +51,7 @@ def _off_diagonal(xp: Namespace, m: Array) -> Array:
     return xp.where(eye, xp.zeros_like(m), m)
 
 
-def orthogonal_loss(vectors: Array, *, mode: str = "l1") -> Array:
+def orthogonal_loss(vectors: Array, *, mode: OrthogonalMode = "l1") -> Array:
     r"""Mean over ordered pairs :math:`i \ne j` of :math:`|\cos(v_i, v_j)|` (``mode="l1"``) or
     :math:`\cos^2(v_i, v_j)` (``"l2"``): 0 when the rows are mutually orthogonal. By definition
     (docs/spec.md; no peer). The ``l1`` form has a kink at :math:`\cos = 0` (zero gradient there on
@@ -65,10 +65,9 @@ def orthogonal_loss(vectors: Array, *, mode: str = "l1") -> Array:
         >>> float(orthogonal_loss(np.array([[1.0, 0.0], [1.0, 1.0]])))
         0.7071067811865475
     """
-    xp = namespace(vectors=vectors)
-    out_dtype, dtype = compute_dtype(xp, vectors, "vectors")
+    xp, out_dtype, dtype = prepare("vectors", vectors, reduction=None)
     check_ndim("vectors", vectors, 2, "(N, D)")
-    check_option("mode", mode, ("l1", "l2"))
+    check_option("mode", mode, options(OrthogonalMode))
     n = vectors.shape[0]
     if n < 2:
         raise ValueError(f"vectors must hold at least 2 rows; got shape {tuple(vectors.shape)}")
@@ -81,7 +80,7 @@ def global_orthogonal_regularization(
     *embeddings: Array,
     mean_weight: float = 1.0,
     second_moment_weight: float = 1.0,
-    aggregation: str = "mean",
+    aggregation: Aggregation = "mean",
     return_terms: bool = False,
 ) -> Any:
     r"""Global orthogonal regularisation (Zhang et al. 2017, "Learning Spread-out Local Feature
@@ -108,8 +107,8 @@ def global_orthogonal_regularization(
     if not embeddings:
         raise TypeError("global_orthogonal_regularization needs at least one embedding array")
     names = {f"embeddings[{i}]": x for i, x in enumerate(embeddings)}
-    xp = namespace(**names)
-    out_dtype, dtype = compute_dtype(xp, embeddings[0], "embeddings[0]")
+    rest = {name: x for name, x in names.items() if name != "embeddings[0]"}
+    xp, out_dtype, dtype = prepare("embeddings[0]", embeddings[0], reduction=None, **rest)
     for name, x in names.items():
         check_ndim(name, x, 2, "(N, D)")
         if x.shape[1] != embeddings[0].shape[1]:
@@ -117,7 +116,7 @@ def global_orthogonal_regularization(
                 f"{name} must have the embedding width D={embeddings[0].shape[1]} "
                 f"of embeddings[0]; got shape {tuple(x.shape)}"
             )
-    check_option("aggregation", aggregation, ("mean", "sum"))
+    check_option("aggregation", aggregation, options(Aggregation))
     mean_weight = number("mean_weight", mean_weight, low=0.0)
     second_moment_weight = number("second_moment_weight", second_moment_weight, low=0.0)
     return_terms = flag("return_terms", return_terms)
@@ -148,16 +147,27 @@ def global_orthogonal_regularization(
 def _entropy(xp: Namespace, p: Array, axis: int) -> Array:
     """:math:`-\\sum p \\log p` along ``axis`` with :math:`0 \\log 0 = 0` (finite gradient).
 
-    The outer mask is ``p == 0``, not ``p > 0``: a NaN is not 0, so it reaches ``p·log(1)``
-    and stays NaN. A negative entry (not a probability) contributes 0, as before.
+    :func:`~arraylosses._ops.xlogx` masks ``p == 0``, not ``p > 0``: a NaN is not 0, so it
+    stays NaN. A negative entry (not a probability) contributes 0.
     """
-    safe = xp.where(p > 0, p, xp.ones_like(p))
-    return -xp.sum(xp.where(p == 0, xp.zeros_like(p), p * xp.log(safe)), axis=axis)
+    return -xp.sum(xlogx(xp, p), axis=axis)
 
 
-def _assignments(probs: Array, axis: int) -> tuple[Namespace, Array, int, Any]:
-    xp = namespace(probs=probs)
-    out_dtype, dtype = compute_dtype(xp, probs, "probs")
+class _Assignments(NamedTuple):
+    """Validated soft assignments, the K anchors on ``axis``."""
+
+    xp: Namespace
+    probs: Array  # compute dtype
+    axis: int  # non-negative
+    out_dtype: Any
+
+
+def _assignments(
+    probs: Array, *, axis: Any, reduction: Any = None, sample_weight: Array | None = None
+) -> _Assignments:
+    """:func:`~arraylosses._validate.prepare`, then the shape checks: an anchor ``axis`` with
+    K >= 1, ``sample_weight`` broadcastable to the per-row loss (``probs`` without ``axis``)."""
+    xp, out_dtype, dtype = prepare("probs", probs, reduction=reduction, sample_weight=sample_weight)
     if probs.ndim < 1:
         raise ValueError("probs must have an anchor axis; got shape ()")
     axis = check_axis("axis", axis, probs)
@@ -166,12 +176,18 @@ def _assignments(probs: Array, axis: int) -> tuple[Namespace, Array, int, Any]:
             f"probs must have at least one anchor (K >= 1) on axis {axis}; got "
             f"shape {tuple(probs.shape)}"
         )
-    return xp, as_dtype(xp, probs, dtype), axis, out_dtype
+    rows = tuple(s for i, s in enumerate(probs.shape) if i != axis)
+    check_sample_weight(xp, sample_weight, rows)
+    return _Assignments(xp, as_dtype(xp, probs, dtype), axis, out_dtype)
 
 
 @sample_weighted
 def exclusiveness_loss(
-    probs: Array, *, axis: int = -1, sample_weight: Array | None = None, reduction: str = "mean"
+    probs: Array,
+    *,
+    axis: int = -1,
+    sample_weight: Array | None = None,
+    reduction: Reduction = "mean",
 ) -> Array:
     r"""Exclusiveness: the mean row entropy :math:`\frac1N \sum_i H(p_i)`, 0 when every row
     commits to a single anchor. By definition (docs/spec.md). ``reduction="none"`` gives the row
@@ -185,12 +201,10 @@ def exclusiveness_loss(
         >>> float(exclusiveness_loss(np.array([[0.5, 0.5], [1.0, 0.0]]))) == math.log(2) / 2
         True
     """
-    xp, p, axis, out_dtype = _assignments(probs, axis)
-    check_reduction(reduction)
+    xp, p, axis, out_dtype = _assignments(
+        probs, axis=axis, reduction=reduction, sample_weight=sample_weight
+    )
     entropy = _entropy(xp, p, axis)
-    if sample_weight is not None:
-        namespace(probs=probs, sample_weight=sample_weight)
-        check_weight(xp, sample_weight, tuple(entropy.shape))
     return reduce_loss(
         xp, entropy, reduction=reduction, sample_weight=sample_weight, out_dtype=out_dtype
     )
@@ -206,7 +220,7 @@ def inclusiveness_loss(probs: Array, *, axis: int = -1) -> Array:
         >>> float(inclusiveness_loss(np.array([[1.0, 0.0], [0.0, 1.0]])))
         0.0
     """
-    xp, p, axis, out_dtype = _assignments(probs, axis)
+    xp, p, axis, out_dtype = _assignments(probs, axis=axis)
     k = p.shape[axis]
     rows = xp.reshape(xp.moveaxis(p, axis, -1), (-1, k))
     if rows.shape[0] == 0:  # xp.mean would warn on NumPy; the sum keeps the graph

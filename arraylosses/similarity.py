@@ -7,7 +7,9 @@ Norms are clamped (``max(‖x‖, eps)``) with a gradient that stays finite at t
 
 from __future__ import annotations
 
-from ._backend import Array, Namespace, as_dtype, compute_dtype, const, finalize, namespace
+from typing import Any, NamedTuple
+
+from ._backend import Array, Namespace, as_dtype, const, finalize
 from ._ops import clamped_norm, rowwise_cosine, sqrt_at_zero
 from ._validate import (
     check_axis,
@@ -16,6 +18,7 @@ from ._validate import (
     check_same_shape,
     flag,
     positive_float,
+    prepare,
 )
 
 __all__ = [
@@ -27,22 +30,27 @@ __all__ = [
 ]
 
 
-def _two_embeddings(a: Array, b: Array) -> tuple[Namespace, Array, Array, object]:
-    xp = namespace(a=a, b=b)
-    out_dtype, dtype = compute_dtype(xp, a, "a")
+class _Pairwise(NamedTuple):
+    """Validated ``(N, D)`` and ``(M, D)`` embeddings, in the compute dtype."""
+
+    xp: Namespace
+    a: Array
+    b: Array
+    out_dtype: Any
+
+
+def _pairwise(a: Array, b: Array) -> _Pairwise:
+    """:func:`~arraylosses._validate.prepare`, then the shape checks: two matrices of one
+    embedding width."""
+    xp, out_dtype, dtype = prepare("a", a, reduction=None, b=b)
     check_floating(xp, "b", b)
-    return xp, as_dtype(xp, a, dtype), as_dtype(xp, b, dtype), out_dtype
-
-
-def _pairwise_embeddings(a: Array, b: Array) -> tuple[Namespace, Array, Array, object]:
-    xp, a_c, b_c, out_dtype = _two_embeddings(a, b)
     check_ndim("a", a, 2, "(N, D)")
     check_ndim("b", b, 2, "(M, D)")
     if a.shape[1] != b.shape[1]:
         raise ValueError(
             f"b must have the embedding width D={a.shape[1]} of a; got shape {tuple(b.shape)}"
         )
-    return xp, a_c, b_c, out_dtype
+    return _Pairwise(xp, as_dtype(xp, a, dtype), as_dtype(xp, b, dtype), out_dtype)
 
 
 def cosine_similarity(a: Array, b: Array, *, axis: int = -1, eps: float = 1e-8) -> Array:
@@ -69,10 +77,12 @@ def cosine_similarity(a: Array, b: Array, *, axis: int = -1, eps: float = 1e-8) 
         >>> float(cosine_similarity(np.array([1.0, 0.0]), np.array([1.0, 1.0])))
         0.7071067811865475
     """
-    xp, a_c, b_c, out_dtype = _two_embeddings(a, b)
+    xp, out_dtype, dtype = prepare("a", a, reduction=None, b=b)
+    check_floating(xp, "b", b)
     check_same_shape("a", a, "b", b)
     axis = check_axis("axis", axis, a)
     eps = positive_float("eps", eps)
+    a_c, b_c = as_dtype(xp, a, dtype), as_dtype(xp, b, dtype)
     return finalize(xp, rowwise_cosine(xp, a_c, b_c, axis=axis, eps=eps), out_dtype)
 
 
@@ -90,8 +100,7 @@ def l2_normalize(x: Array, *, axis: int = -1, eps: float = 1e-12) -> Array:
         >>> l2_normalize(np.array([3.0, 4.0])).tolist()
         [0.6, 0.8]
     """
-    xp = namespace(x=x)
-    out_dtype, dtype = compute_dtype(xp, x, "x")
+    xp, out_dtype, dtype = prepare("x", x, reduction=None)
     axis = check_axis("axis", axis, x)
     eps = positive_float("eps", eps)
     x_c = as_dtype(xp, x, dtype)
@@ -110,7 +119,7 @@ def pairwise_cosine_similarity(a: Array, b: Array, *, eps: float = 1e-8) -> Arra
         >>> pairwise_cosine_similarity(np.eye(2), np.array([[1.0, 1.0]])).round(4).tolist()
         [[0.7071], [0.7071]]
     """
-    xp, a_c, b_c, out_dtype = _pairwise_embeddings(a, b)
+    xp, a_c, b_c, out_dtype = _pairwise(a, b)
     eps = positive_float("eps", eps)
     a_n = a_c / clamped_norm(xp, a_c, axis=1, eps=eps, keepdims=True)
     b_n = b_c / clamped_norm(xp, b_c, axis=1, eps=eps, keepdims=True)
@@ -125,7 +134,7 @@ def pairwise_dot(a: Array, b: Array) -> Array:
         >>> pairwise_dot(np.array([[1.0, 2.0]]), np.array([[3.0, 4.0], [1.0, 0.0]])).tolist()
         [[11.0, 1.0]]
     """
-    xp, a_c, b_c, out_dtype = _pairwise_embeddings(a, b)
+    xp, a_c, b_c, out_dtype = _pairwise(a, b)
     return finalize(xp, xp.matmul(a_c, xp.permute_dims(b_c, (1, 0))), out_dtype)
 
 
@@ -149,7 +158,7 @@ def pairwise_euclidean_distance(a: Array, b: Array, *, squared: bool = False) ->
         >>> pairwise_euclidean_distance(np.array([[0.0, 0.0]]), np.array([[3.0, 4.0]])).tolist()
         [[5.0]]
     """
-    xp, a_c, b_c, out_dtype = _pairwise_embeddings(a, b)
+    xp, a_c, b_c, out_dtype = _pairwise(a, b)
     squared = flag("squared", squared)
     aa = xp.sum(a_c * a_c, axis=1)[:, None]
     bb = xp.sum(b_c * b_c, axis=1)[None, :]

@@ -13,8 +13,16 @@ from __future__ import annotations
 from typing import Any, Literal
 
 __all__ = [
+    "Aggregation",
     "Array",
+    "Average",
+    "EmptyTargetAction",
+    "Gain",
+    "MultiOutput",
+    "OrthogonalMode",
     "Reduction",
+    "RetrievalReduction",
+    "VarianceMultiOutput",
 ]
 
 Array = Any
@@ -25,6 +33,34 @@ Reduction = Literal["mean", "sum", "none"]
 
 # ---------------------------------------------------------------------------------------------
 # Options of the classification, regression, ranking and metric functions
+
+MultiOutput = Literal["uniform_average", "raw_values"]
+"""How a regression metric combines its per-output scores (or an array of output weights):
+their mean, or the ``(K,)`` scores themselves."""
+
+VarianceMultiOutput = Literal["uniform_average", "raw_values", "variance_weighted"]
+""":data:`MultiOutput`, plus the mean weighted by each output's target variance (``r2_score``,
+``explained_variance_score``)."""
+
+Average = Literal["micro", "macro", "weighted"]
+"""How ``precision_recall_f1`` averages over classes: global counts, the mean over classes, or
+the mean weighted by each class's support."""
+
+EmptyTargetAction = Literal["neg", "pos", "skip", "error"]
+"""What a retrieval metric gives a query without a relevant candidate: 0, 1, nothing (left out
+of the mean) or an error."""
+
+RetrievalReduction = Literal["mean", "none"]
+"""How retrieval metrics reduce over queries: the mean, or none (per query)."""
+
+Gain = Literal["linear", "exponential"]
+"""The gain of a relevance grade in ``ndcg_at_k``: ``x`` or ``2^x - 1``."""
+
+OrthogonalMode = Literal["l1", "l2"]
+"""The penalty of ``orthogonal_loss`` on each pair's cosine: ``|cos|`` or ``cos²``."""
+
+Aggregation = Literal["mean", "sum"]
+"""How ``global_orthogonal_regularization`` combines its embedding columns."""
 
 
 # ---------------------------------------------------------------------------------------------

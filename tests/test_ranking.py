@@ -392,5 +392,5 @@ def test_ranking_errors(backend):
         al.csar_loss(_f(backend, [[1.0, -0.5]]), backend.asarray(np.array([0])))
     with pytest.raises(ValueError, match=r"relevance must have scores' shape \(4, 3\)"):
         al.listnet_loss(neg, pos)
-    with pytest.raises(ValueError, match="where must be a boolean array"):
+    with pytest.raises(TypeError, match="where must be a boolean array"):
         al.listnet_loss(neg, neg, where=neg)

@@ -13,14 +13,13 @@ over nothing (an empty batch, or per-sample weights that sum to 0), with no warn
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, NamedTuple
 
 from .._backend import (
     Array,
     Namespace,
     as_dtype,
     compute_dtype,
-    const,
     default_float,
     device_of,
     eager_all,
@@ -28,9 +27,19 @@ from .._backend import (
     index_dtype,
     namespace,
 )
-from .._ops import divide_or_nan, safe_divide
-from .._validate import check_option, check_weight, integer, sample_weighted
-from ..classification import _check_labels
+from .._ops import divide_or_nan, mean_or_nan, safe_divide
+from .._validate import (
+    bounded_integer,
+    check_kind,
+    check_labels,
+    check_option,
+    check_sample_weight_shape,
+    integer,
+    options,
+    prepare,
+    sample_weighted,
+)
+from ..typing import Average
 
 __all__ = ["accuracy", "log_loss", "precision_recall_f1", "roc_auc", "top_k_accuracy"]
 
@@ -38,8 +47,7 @@ __all__ = ["accuracy", "log_loss", "precision_recall_f1", "roc_auc", "top_k_accu
 def _integer_target(xp: Namespace, target: Array) -> Array:
     """The class labels as the index dtype (booleans are labels 0/1; array_api_strict has no
     ``min`` of booleans, which the eager range check needs)."""
-    if not xp.isdtype(target.dtype, ("integral", "bool")):
-        raise TypeError(f"target must hold class labels (integer); got dtype {target.dtype}")
+    check_kind(xp, "target", target, ("integral", "bool"), must="hold class labels (integer)")
     return as_dtype(xp, target, index_dtype(xp, target))
 
 
@@ -49,9 +57,21 @@ def _nan_rows(xp: Namespace, scores: Array) -> Array:
     return xp.any(xp.isnan(scores), axis=-1)
 
 
-def _labels(xp: Namespace, pred: Array, target: Array) -> tuple[Array, Array, Array | None, Any]:
-    """``(predicted labels, target labels, NaN rows or None, result dtype)``, from labels or
-    from scores (argmax), both label arrays in the index dtype."""
+class _Labels(NamedTuple):
+    """Validated predicted and target labels, both in the index dtype."""
+
+    xp: Namespace
+    pred: Array  # predicted labels (the argmax of scores)
+    target: Array
+    nan: Array | None  # the rows whose scores hold NaN (None for label predictions)
+    out_dtype: Any
+
+
+def _labels(pred: Array, target: Array, *, sample_weight: Array | None) -> _Labels:
+    """Labels from labels or from scores (argmax); ``sample_weight`` of the target's shape.
+    ``pred`` may hold labels, so the floating check (``compute_dtype``) applies to scores only,
+    not through :func:`~arraylosses._validate.prepare`."""
+    xp = namespace(pred=pred, target=target, sample_weight=sample_weight)
     target = _integer_target(xp, target)
     if pred.ndim == target.ndim + 1:
         out_dtype, _ = compute_dtype(xp, pred, "pred")
@@ -65,17 +85,23 @@ def _labels(xp: Namespace, pred: Array, target: Array) -> tuple[Array, Array, Ar
                 f"pred scores must have at least one class; got shape {tuple(pred.shape)}"
             )
         labels = as_dtype(xp, xp.argmax(pred, axis=-1), target.dtype)
-        return labels, target, _nan_rows(xp, pred), out_dtype
-    if tuple(pred.shape) != tuple(target.shape):
-        raise ValueError(
-            f"pred must have the target's shape {tuple(target.shape)} (labels) or "
-            f"that shape plus a class axis (scores); got {tuple(pred.shape)}"
+        nan = _nan_rows(xp, pred)
+    else:
+        if tuple(pred.shape) != tuple(target.shape):
+            raise ValueError(
+                f"pred must have the target's shape {tuple(target.shape)} (labels) or "
+                f"that shape plus a class axis (scores); got {tuple(pred.shape)}"
+            )
+        check_kind(
+            xp,
+            "pred of the target's shape",
+            pred,
+            ("integral", "bool"),
+            must="hold labels (integer)",
         )
-    if not xp.isdtype(pred.dtype, ("integral", "bool")):
-        raise TypeError(
-            f"pred of the target's shape must hold labels (integer); got dtype {pred.dtype}"
-        )
-    return as_dtype(xp, pred, target.dtype), target, None, default_float(xp, pred)
+        labels, nan, out_dtype = as_dtype(xp, pred, target.dtype), None, default_float(xp, pred)
+    check_sample_weight_shape(xp, sample_weight, tuple(target.shape))
+    return _Labels(xp, labels, target, nan, out_dtype)
 
 
 def _with_nan(xp: Namespace, values: Array, nan: Array | None) -> Array:
@@ -87,18 +113,7 @@ def _with_nan(xp: Namespace, values: Array, nan: Array | None) -> Array:
 
 def _mean(xp: Namespace, values: Array, sample_weight: Array | None, out_dtype: Any) -> Array:
     """The (weighted) mean of ``values``; NaN for an empty batch or weights that sum to 0."""
-    if sample_weight is None:
-        count = const(xp, math.prod(values.shape), values)
-        return finalize(xp, divide_or_nan(xp, xp.sum(values), count), out_dtype)
-    w = as_dtype(xp, sample_weight, values.dtype)
-    return finalize(xp, divide_or_nan(xp, xp.sum(w * values), xp.sum(w)), out_dtype)
-
-
-def _sample_weight(xp: Namespace, sample_weight: Array | None, n: tuple[int, ...]) -> None:
-    if sample_weight is not None:
-        check_weight(xp, sample_weight, n)
-        if tuple(sample_weight.shape) != n:
-            raise ValueError(f"sample_weight must have shape {n}; got {tuple(sample_weight.shape)}")
+    return finalize(xp, mean_or_nan(xp, values, sample_weight), out_dtype)
 
 
 @sample_weighted
@@ -114,9 +129,7 @@ def accuracy(pred: Array, target: Array, *, sample_weight: Array | None = None) 
 
     A row of scores holding NaN counts as NaN (so the mean is NaN), not as its ``argmax``.
     """
-    xp = namespace(pred=pred, target=target, sample_weight=sample_weight)
-    labels, target, nan, out_dtype = _labels(xp, pred, target)
-    _sample_weight(xp, sample_weight, tuple(target.shape))
+    xp, labels, target, nan, out_dtype = _labels(pred, target, sample_weight=sample_weight)
     dtype = xp.float32 if xp.finfo(out_dtype).bits < 32 else out_dtype
     correct = _with_nan(xp, xp.astype(labels == target, dtype), nan)
     return _mean(xp, correct, sample_weight, out_dtype)
@@ -144,8 +157,9 @@ def top_k_accuracy(
         >>> float(top_k_accuracy(s, np.array([2, 0]), k=2))
         0.5
     """
-    xp = namespace(scores=scores, target=target, sample_weight=sample_weight)
-    out_dtype, dtype = compute_dtype(xp, scores, "scores")
+    xp, out_dtype, dtype = prepare(
+        "scores", scores, reduction=None, target=target, sample_weight=sample_weight
+    )
     target = _integer_target(xp, target)
     if scores.ndim != 2 or tuple(target.shape) != (scores.shape[0],):
         raise ValueError(
@@ -153,11 +167,9 @@ def top_k_accuracy(
             f"{tuple(scores.shape)} and {tuple(target.shape)}"
         )
     C = scores.shape[1]
-    k = integer("k", k)
-    if not 1 <= k <= C:
-        raise ValueError(f"k must be in [1, {C}] (the number of classes); got {k}")
-    _sample_weight(xp, sample_weight, (scores.shape[0],))
-    _check_labels(xp, target, C, None)
+    k = bounded_integer("k", k, low=1, high=C, bound="the number of classes")
+    check_sample_weight_shape(xp, sample_weight, (scores.shape[0],))
+    check_labels(xp, "target", target, num_classes=C)
     s = as_dtype(xp, scores, dtype)
     t = target[:, None]
     s_y = xp.take_along_axis(s, t, axis=1)
@@ -173,7 +185,7 @@ def precision_recall_f1(
     target: Array,
     *,
     num_classes: int,
-    average: str = "micro",
+    average: Average = "micro",
     sample_weight: Array | None = None,
 ) -> tuple[Array, Array, Array]:
     r"""``(precision, recall, f1)`` over ``num_classes`` single-label classes.
@@ -194,15 +206,13 @@ def precision_recall_f1(
         >>> float(p), float(r), round(float(f), 6)
         (0.75, 0.75, 0.666667)
     """
-    xp = namespace(pred=pred, target=target, sample_weight=sample_weight)
-    labels, target, nan, out_dtype = _labels(xp, pred, target)
-    check_option("average", average, ("micro", "macro", "weighted"))
+    xp, labels, target, nan, out_dtype = _labels(pred, target, sample_weight=sample_weight)
+    check_option("average", average, options(Average))
     num_classes = integer("num_classes", num_classes, low=1)
     if pred.ndim == target.ndim + 1 and pred.shape[-1] != num_classes:
         raise ValueError(f"pred scores have {pred.shape[-1]} classes; num_classes is {num_classes}")
-    _sample_weight(xp, sample_weight, tuple(target.shape))
-    _check_labels(xp, target, num_classes, None)
-    _check_labels(xp, labels, num_classes, None)
+    check_labels(xp, "target", target, num_classes=num_classes)
+    check_labels(xp, "pred", labels, num_classes=num_classes)
     dtype = xp.float32 if xp.finfo(out_dtype).bits < 32 else out_dtype
     classes = xp.arange(num_classes, dtype=labels.dtype, device=device_of(labels))
     y_hat = xp.astype(xp.reshape(labels, (-1, 1)) == classes, dtype)
@@ -256,8 +266,9 @@ def log_loss(probs: Array, target: Array, *, sample_weight: Array | None = None)
         ...     math.log(0.8) + math.log(0.6)) / 2
         True
     """
-    xp = namespace(probs=probs, target=target, sample_weight=sample_weight)
-    out_dtype, dtype = compute_dtype(xp, probs, "probs")
+    xp, out_dtype, dtype = prepare(
+        "probs", probs, reduction=None, target=target, sample_weight=sample_weight
+    )
     target = _integer_target(xp, target)
     n = tuple(target.shape)
     if target.ndim != 1 or tuple(probs.shape[:1]) != n or probs.ndim not in (1, 2):
@@ -265,7 +276,7 @@ def log_loss(probs: Array, target: Array, *, sample_weight: Array | None = None)
             f"probs must have shape (N,) or (N, C) and target (N,); got "
             f"{tuple(probs.shape)} and {n}"
         )
-    _sample_weight(xp, sample_weight, n)
+    check_sample_weight_shape(xp, sample_weight, n)
     p = as_dtype(xp, probs, dtype)
     outside = (p < 0) | (p > 1)
     if not eager_all(xp, ~outside):  # NaN passes (it propagates)
@@ -273,7 +284,7 @@ def log_loss(probs: Array, target: Array, *, sample_weight: Array | None = None)
     C = 2 if probs.ndim == 1 else probs.shape[1]
     if C == 0:
         raise ValueError(f"probs must have at least one class; got shape {tuple(probs.shape)}")
-    _check_labels(xp, target, C, None)
+    check_labels(xp, "target", target, num_classes=C)
     eps = float(xp.finfo(out_dtype).eps)
     invalid = xp.isnan(p) | outside  # outside [0, 1]: only reachable under jit
     if probs.ndim == 1:
@@ -302,10 +313,10 @@ def roc_auc(scores: Array, target: Array) -> Array:
         >>> float(roc_auc(np.array([0.1, 0.4, 0.35, 0.8]), np.array([0, 0, 1, 1])))
         0.75
     """
-    xp = namespace(scores=scores, target=target)
-    out_dtype, dtype = compute_dtype(xp, scores, "scores")
-    if not xp.isdtype(target.dtype, ("integral", "bool", "real floating")):
-        raise TypeError(f"target must hold binary labels; got dtype {target.dtype}")
+    xp, out_dtype, dtype = prepare("scores", scores, reduction=None, target=target)
+    check_kind(
+        xp, "target", target, ("integral", "bool", "real floating"), must="hold binary labels"
+    )
     if scores.ndim != 1 or tuple(target.shape) != tuple(scores.shape):
         raise ValueError(
             f"scores and target must have the same shape (N,); got "

@@ -21,9 +21,20 @@ from __future__ import annotations
 import math
 from typing import Any, NamedTuple
 
-from .._backend import Array, Namespace, as_dtype, compute_dtype, const, finalize, namespace
-from .._ops import divide_or_nan
-from .._validate import check_option, check_real, check_same_shape, flag, sample_weighted
+from .._backend import Array, Namespace, as_dtype, const, finalize
+from .._ops import mean_or_nan, safe_divide
+from .._validate import (
+    check_kind,
+    check_option,
+    check_same_shape,
+    check_sample_weight_shape,
+    flag,
+    is_array,
+    options,
+    prepare,
+    sample_weighted,
+)
+from ..typing import MultiOutput, VarianceMultiOutput
 
 __all__ = [
     "explained_variance_score",
@@ -34,8 +45,8 @@ __all__ = [
     "root_mean_squared_error",
 ]
 
-_AVERAGES = ("uniform_average", "raw_values")
-_VARIANCE_AVERAGES = ("uniform_average", "raw_values", "variance_weighted")
+_AVERAGES = options(MultiOutput)
+_VARIANCE_AVERAGES = options(VarianceMultiOutput)
 _FLOAT64_EPS = 2.220446049250313e-16  # sklearn's MAPE floor, finfo(float64).eps, any dtype
 
 
@@ -50,59 +61,65 @@ class _Columns(NamedTuple):
 def _columns(
     pred: Array,
     target: Array,
+    *,
     sample_weight: Array | None,
     multioutput: Any,
-    options: tuple[str, ...],
+    allowed: tuple[str, ...],
 ) -> _Columns:
-    arrays = {"multioutput": multioutput} if hasattr(multioutput, "shape") else {}
-    xp = namespace(pred=pred, target=target, sample_weight=sample_weight, **arrays)
-    out_dtype, dtype = compute_dtype(xp, pred, "pred")
-    if not xp.isdtype(target.dtype, "bool"):  # booleans are 0/1 targets
-        check_real(xp, "target", target)
+    """:func:`~arraylosses._validate.prepare`, then the shape checks: ``(N,)`` or ``(N, K)``
+    inputs (returned as ``(N, K)``), ``(N,)`` weights, ``multioutput`` one of ``allowed`` or
+    ``K`` output weights."""
+    weights = multioutput if is_array(multioutput) else None
+    xp, out_dtype, dtype = prepare(
+        "pred",
+        pred,
+        reduction=None,
+        target=target,
+        sample_weight=sample_weight,
+        multioutput=weights,
+    )
+    # booleans are 0/1 targets
+    check_kind(
+        xp,
+        "target",
+        target,
+        ("real floating", "integral", "bool"),
+        must="be a real (floating, integer or boolean) array",
+    )
     check_same_shape("pred", pred, "target", target)
     if pred.ndim not in (1, 2):
         raise ValueError(f"pred must have shape (N,) or (N, K); got {tuple(pred.shape)}")
     p, t = as_dtype(xp, pred, dtype), as_dtype(xp, target, dtype)
     if pred.ndim == 1:
         p, t = p[:, None], t[:, None]
-    w = None
-    if sample_weight is not None:
-        check_real(xp, "sample_weight", sample_weight)
-        if sample_weight.ndim != 1 or sample_weight.shape[0] != pred.shape[0]:
-            raise ValueError(
-                f"sample_weight must have shape ({pred.shape[0]},); "
-                f"got {tuple(sample_weight.shape)}"
-            )
-        w = as_dtype(xp, sample_weight, dtype)[:, None]
-    if arrays:
+    check_sample_weight_shape(xp, sample_weight, (pred.shape[0],))
+    w = None if sample_weight is None else as_dtype(xp, sample_weight, dtype)[:, None]
+    if weights is not None:
         k = p.shape[1]
-        if multioutput.ndim != 1 or multioutput.shape[0] != k:
+        if weights.ndim != 1 or weights.shape[0] != k:
             raise ValueError(
-                f"multioutput weights must have shape ({k},); got {tuple(multioutput.shape)}"
+                f"multioutput weights must have shape ({k},); got {tuple(weights.shape)}"
             )
     else:
-        check_option("multioutput", multioutput, options)
+        check_option("multioutput", multioutput, allowed)
     return _Columns(xp, p, t, w, out_dtype)
 
 
 def _average(xp: Namespace, x: Array, w: Array | None) -> Array:
     """Per-column (weighted) mean of an ``(N, K)`` array; NaN for ``N = 0`` or weights that
     sum to 0 (``xp.mean`` of nothing would warn on NumPy)."""
-    if w is None:
-        return divide_or_nan(xp, xp.sum(x, axis=0), const(xp, x.shape[0], x))
-    return divide_or_nan(xp, xp.sum(w * x, axis=0), xp.sum(w, axis=0))
+    return mean_or_nan(xp, x, w, axis=0)
 
 
 def _combine(c: _Columns, scores: Array, multioutput: Any) -> Array:
     """Reduce the ``(K,)`` per-output scores as ``multioutput`` asks."""
     xp = c.xp
-    if hasattr(multioutput, "shape"):
-        m = as_dtype(xp, multioutput, scores.dtype)
-        out = divide_or_nan(xp, xp.sum(m * scores), xp.sum(m))
+    if is_array(multioutput):
+        out = mean_or_nan(xp, scores, multioutput)
     elif multioutput == "raw_values":
         out = scores
     else:
-        out = divide_or_nan(xp, xp.sum(scores), const(xp, scores.shape[0], scores))
+        out = mean_or_nan(xp, scores, None)
     return finalize(xp, out, c.out_dtype)
 
 
@@ -112,7 +129,7 @@ def mean_squared_error(
     target: Array,
     *,
     sample_weight: Array | None = None,
-    multioutput: Any = "uniform_average",
+    multioutput: MultiOutput | Array = "uniform_average",
 ) -> Array:
     r"""MSE, :math:`\frac{\sum_i w_i (p_i - t_i)^2}{\sum_i w_i}` per output.
 
@@ -124,7 +141,9 @@ def mean_squared_error(
         >>> float(mean_squared_error(np.array([2.5, 0.0, 2, 8]), np.array([3, -0.5, 2, 7.0])))
         0.375
     """
-    c = _columns(pred, target, sample_weight, multioutput, _AVERAGES)
+    c = _columns(
+        pred, target, sample_weight=sample_weight, multioutput=multioutput, allowed=_AVERAGES
+    )
     r = c.pred - c.target
     return _combine(c, _average(c.xp, r * r, c.sample_weight), multioutput)
 
@@ -135,7 +154,7 @@ def root_mean_squared_error(
     target: Array,
     *,
     sample_weight: Array | None = None,
-    multioutput: Any = "uniform_average",
+    multioutput: MultiOutput | Array = "uniform_average",
 ) -> Array:
     r"""RMSE: the square root of each output's MSE, then averaged over outputs (as sklearn).
 
@@ -147,7 +166,9 @@ def root_mean_squared_error(
         >>> float(root_mean_squared_error(np.array([1.0, 1.0]), np.array([4.0, -3.0])))
         3.5355339059327378
     """
-    c = _columns(pred, target, sample_weight, multioutput, _AVERAGES)
+    c = _columns(
+        pred, target, sample_weight=sample_weight, multioutput=multioutput, allowed=_AVERAGES
+    )
     r = c.pred - c.target
     return _combine(c, c.xp.sqrt(_average(c.xp, r * r, c.sample_weight)), multioutput)
 
@@ -158,7 +179,7 @@ def mean_absolute_error(
     target: Array,
     *,
     sample_weight: Array | None = None,
-    multioutput: Any = "uniform_average",
+    multioutput: MultiOutput | Array = "uniform_average",
 ) -> Array:
     r"""MAE, :math:`\frac{\sum_i w_i |p_i - t_i|}{\sum_i w_i}` per output.
 
@@ -170,7 +191,9 @@ def mean_absolute_error(
         >>> float(mean_absolute_error(np.array([2.5, 0.0, 2, 8]), np.array([3, -0.5, 2, 7.0])))
         0.5
     """
-    c = _columns(pred, target, sample_weight, multioutput, _AVERAGES)
+    c = _columns(
+        pred, target, sample_weight=sample_weight, multioutput=multioutput, allowed=_AVERAGES
+    )
     return _combine(c, _average(c.xp, c.xp.abs(c.pred - c.target), c.sample_weight), multioutput)
 
 
@@ -180,7 +203,7 @@ def mean_absolute_percentage_error(
     target: Array,
     *,
     sample_weight: Array | None = None,
-    multioutput: Any = "uniform_average",
+    multioutput: MultiOutput | Array = "uniform_average",
 ) -> Array:
     r"""MAPE, :math:`|p - t| / \max(|t|, \epsilon)` averaged, with sklearn's
     :math:`\epsilon` = float64 machine epsilon (whatever the dtype). A fraction, not a percent.
@@ -194,7 +217,9 @@ def mean_absolute_percentage_error(
         >>> float(mean_absolute_percentage_error(np.array([1.1, 2.0]), np.array([1.0, 4.0])))
         0.3
     """
-    c = _columns(pred, target, sample_weight, multioutput, _AVERAGES)
+    c = _columns(
+        pred, target, sample_weight=sample_weight, multioutput=multioutput, allowed=_AVERAGES
+    )
     xp = c.xp
     floor = const(xp, _FLOAT64_EPS, c.target)
     ape = xp.abs(c.pred - c.target) / xp.maximum(xp.abs(c.target), floor)
@@ -214,7 +239,7 @@ def _explained_fraction(
     xp = c.xp
     force_finite = flag("force_finite", force_finite)
     nonzero_den = denominator != 0
-    fraction = 1 - numerator / xp.where(nonzero_den, denominator, xp.ones_like(denominator))
+    fraction = 1 - safe_divide(xp, numerator, denominator)  # den = 0: replaced just below
     if force_finite:
         constant = xp.where(numerator == 0, xp.ones_like(fraction), xp.zeros_like(fraction))
     else:
@@ -224,17 +249,18 @@ def _explained_fraction(
     scores = xp.where(nonzero_den, fraction, constant)
     nan = xp.isnan(numerator) | xp.isnan(denominator)
     scores = xp.where(nan, xp.full_like(scores, math.nan), scores)
-    if isinstance(multioutput, str) and multioutput == "variance_weighted":
+    if not is_array(multioutput) and multioutput == "variance_weighted":
         total = xp.sum(denominator)
         some = total != 0  # all-constant targets: uniform weights, as sklearn
-        safe_total = xp.where(some, total, xp.ones_like(total))
         # weight 0 for the constant outputs: 0 * score, and IEEE's 0 * inf = NaN (sklearn's
         # result), without NumPy's warning
         zero = xp.zeros_like(scores)
         zero_weight = xp.where(xp.isfinite(scores), zero, xp.full_like(scores, math.nan))
         weighted_scores = denominator * xp.where(nonzero_den, scores, zero)
-        weighted = xp.sum(xp.where(nonzero_den, weighted_scores, zero_weight)) / safe_total
-        uniform = divide_or_nan(xp, xp.sum(scores), const(xp, scores.shape[0], scores))
+        weighted = safe_divide(
+            xp, xp.sum(xp.where(nonzero_den, weighted_scores, zero_weight)), total
+        )
+        uniform = mean_or_nan(xp, scores, None)
         return finalize(xp, xp.where(some, weighted, uniform), c.out_dtype)
     return _combine(c, scores, multioutput)
 
@@ -245,7 +271,7 @@ def r2_score(
     target: Array,
     *,
     sample_weight: Array | None = None,
-    multioutput: Any = "uniform_average",
+    multioutput: VarianceMultiOutput | Array = "uniform_average",
     force_finite: bool = True,
 ) -> Array:
     r"""Coefficient of determination per output,
@@ -264,7 +290,13 @@ def r2_score(
         >>> float(r2_score(np.array([2.5, 0.0, 2, 8]), np.array([3, -0.5, 2, 7.0])))
         0.9486081370449679
     """
-    c = _columns(pred, target, sample_weight, multioutput, _VARIANCE_AVERAGES)
+    c = _columns(
+        pred,
+        target,
+        sample_weight=sample_weight,
+        multioutput=multioutput,
+        allowed=_VARIANCE_AVERAGES,
+    )
     if c.pred.shape[0] < 2:
         raise ValueError(f"r2_score needs at least 2 samples; pred has shape {tuple(pred.shape)}")
     xp = c.xp
@@ -282,7 +314,7 @@ def explained_variance_score(
     target: Array,
     *,
     sample_weight: Array | None = None,
-    multioutput: Any = "uniform_average",
+    multioutput: VarianceMultiOutput | Array = "uniform_average",
     force_finite: bool = True,
 ) -> Array:
     r"""Explained variance per output, :math:`1 - \mathrm{Var}_w[t - p] / \mathrm{Var}_w[t]`.
@@ -296,7 +328,13 @@ def explained_variance_score(
         >>> float(explained_variance_score(np.array([2.5, 0.0, 2, 8]), np.array([3, -0.5, 2, 7.0])))
         0.9571734475374732
     """
-    c = _columns(pred, target, sample_weight, multioutput, _VARIANCE_AVERAGES)
+    c = _columns(
+        pred,
+        target,
+        sample_weight=sample_weight,
+        multioutput=multioutput,
+        allowed=_VARIANCE_AVERAGES,
+    )
     xp = c.xp
     r = c.target - c.pred
     rc = r - _average(xp, r, c.sample_weight)

@@ -33,19 +33,18 @@ from .._backend import (
     Array,
     Namespace,
     as_dtype,
-    compute_dtype,
     const,
     device_of,
     eager_all,
     finalize,
-    namespace,
 )
-from .._ops import divide_or_nan, safe_divide
-from .._validate import check_option, integer
+from .._ops import mean_or_nan, safe_divide
+from .._validate import bounded_integer, check_kind, check_option, options, prepare
+from ..typing import EmptyTargetAction, Gain, RetrievalReduction
 
 __all__ = ["hit_rate_at_k", "map_at_k", "mrr", "ndcg_at_k", "precision_at_k", "recall_at_k"]
 
-EMPTY_ACTIONS = ("neg", "pos", "skip", "error")
+EMPTY_ACTIONS = options(EmptyTargetAction)
 
 
 class _Ranked(NamedTuple):
@@ -60,9 +59,10 @@ class _Ranked(NamedTuple):
 def _rank(
     scores: Array,
     relevance: Array,
+    *,
     k: Any,
-    empty_target_action: str,
-    reduction: str,
+    empty_target_action: Any,
+    reduction: Any,
     finite_relevance: bool = False,
 ) -> _Ranked:
     """Validate, then rank each query's relevance by descending score.
@@ -71,8 +71,7 @@ def _rank(
     relevance, whose gain ratio is inf/inf) are marked ``invalid`` and their relevance zeroed,
     so nothing downstream computes with (or warns about) them; :func:`_finish` makes them NaN.
     """
-    xp = namespace(scores=scores, relevance=relevance)
-    out_dtype, dtype = compute_dtype(xp, scores, "scores")
+    xp, out_dtype, dtype = prepare("scores", scores, reduction=None, relevance=relevance)
     if scores.ndim != 2:
         raise ValueError(f"scores must have shape (Q, M); got {tuple(scores.shape)}")
     if tuple(relevance.shape) != tuple(scores.shape):
@@ -80,20 +79,17 @@ def _rank(
             f"relevance must have the shape of scores {tuple(scores.shape)}; got "
             f"{tuple(relevance.shape)}"
         )
-    if not xp.isdtype(relevance.dtype, ("real floating", "integral", "bool")):
-        raise TypeError(f"relevance must be real or boolean; got dtype {relevance.dtype}")
+    check_kind(
+        xp, "relevance", relevance, ("real floating", "integral", "bool"), must="be real or boolean"
+    )
     m = scores.shape[1]
     if m == 0:
         raise ValueError(
             f"scores must hold at least one candidate; got shape {tuple(scores.shape)}"
         )
-    if k is None:
-        k = m
-    k = integer("k", k)
-    if not 1 <= k <= m:
-        raise ValueError(f"k must be in [1, {m}] (the number of candidates); got {k}")
+    k = m if k is None else bounded_integer("k", k, low=1, high=m, bound="the number of candidates")
     check_option("empty_target_action", empty_target_action, EMPTY_ACTIONS)
-    check_option("reduction", reduction, ("mean", "none"))
+    check_option("reduction", reduction, options(RetrievalReduction))
     s = as_dtype(xp, scores, dtype)
     rel = as_dtype(xp, relevance, dtype)
     unknown = xp.any(xp.isnan(rel), axis=1)  # NaN relevance: relevant or not is unknown
@@ -109,7 +105,7 @@ def _rank(
     return _Ranked(xp, ranked, ideal, invalid, k, out_dtype)
 
 
-def _finish(r: _Ranked, per_query: Array, empty_target_action: str, reduction: str) -> Array:
+def _finish(r: _Ranked, per_query: Array, *, empty_target_action: Any, reduction: Any) -> Array:
     """Apply the empty-query rule, then the reduction over queries."""
     xp = r.xp
     has_relevant = xp.any(r.ideal > 0, axis=1)
@@ -121,10 +117,10 @@ def _finish(r: _Ranked, per_query: Array, empty_target_action: str, reduction: s
     if empty_target_action == "skip":  # NaN queries are counted: their NaN reaches the mean
         counted = has_relevant | r.invalid
         safe = xp.where(counted, per_query, xp.zeros_like(per_query))
-        mean = divide_or_nan(xp, xp.sum(safe), xp.sum(xp.astype(counted, per_query.dtype)))
+        mean = mean_or_nan(xp, safe, xp.astype(counted, per_query.dtype))
         return finalize(xp, mean, r.out_dtype)
-    count = const(xp, per_query.shape[0], per_query)  # Q = 0: NaN (xp.mean would warn)
-    return finalize(xp, divide_or_nan(xp, xp.sum(per_query), count), r.out_dtype)
+    # Q = 0: NaN (xp.mean would warn)
+    return finalize(xp, mean_or_nan(xp, per_query, None), r.out_dtype)
 
 
 def _hits(r: _Ranked) -> Array:
@@ -139,8 +135,8 @@ def recall_at_k(
     relevance: Array,
     *,
     k: int | None = None,
-    empty_target_action: str = "neg",
-    reduction: str = "mean",
+    empty_target_action: EmptyTargetAction = "neg",
+    reduction: RetrievalReduction = "mean",
 ) -> Array:
     r"""Recall@k: the fraction of a query's relevant candidates ranked in its top k.
 
@@ -151,11 +147,14 @@ def recall_at_k(
         >>> float(recall_at_k(np.array([[0.9, 0.8, 0.1, 0.5]]), np.array([[1, 0, 1, 0]]), k=2))
         0.5
     """
-    r = _rank(scores, relevance, k, empty_target_action, reduction)
+    r = _rank(scores, relevance, k=k, empty_target_action=empty_target_action, reduction=reduction)
     xp = r.xp
     total = xp.sum(xp.astype(r.ideal > 0, r.ideal.dtype), axis=1)
     return _finish(
-        r, safe_divide(xp, xp.sum(_hits(r), axis=1), total), empty_target_action, reduction
+        r,
+        safe_divide(xp, xp.sum(_hits(r), axis=1), total),
+        empty_target_action=empty_target_action,
+        reduction=reduction,
     )
 
 
@@ -164,8 +163,8 @@ def precision_at_k(
     relevance: Array,
     *,
     k: int | None = None,
-    empty_target_action: str = "neg",
-    reduction: str = "mean",
+    empty_target_action: EmptyTargetAction = "neg",
+    reduction: RetrievalReduction = "mean",
 ) -> Array:
     r"""Precision@k: the fraction of a query's top k candidates that are relevant.
 
@@ -176,8 +175,13 @@ def precision_at_k(
         >>> float(precision_at_k(np.array([[0.9, 0.8, 0.1, 0.5]]), np.array([[1, 0, 1, 0]]), k=2))
         0.5
     """
-    r = _rank(scores, relevance, k, empty_target_action, reduction)
-    return _finish(r, r.xp.sum(_hits(r), axis=1) / r.k, empty_target_action, reduction)
+    r = _rank(scores, relevance, k=k, empty_target_action=empty_target_action, reduction=reduction)
+    return _finish(
+        r,
+        r.xp.sum(_hits(r), axis=1) / r.k,
+        empty_target_action=empty_target_action,
+        reduction=reduction,
+    )
 
 
 def hit_rate_at_k(
@@ -185,8 +189,8 @@ def hit_rate_at_k(
     relevance: Array,
     *,
     k: int | None = None,
-    empty_target_action: str = "neg",
-    reduction: str = "mean",
+    empty_target_action: EmptyTargetAction = "neg",
+    reduction: RetrievalReduction = "mean",
 ) -> Array:
     r"""Hit rate@k: 1 if any relevant candidate is ranked in the top k, else 0.
 
@@ -197,10 +201,15 @@ def hit_rate_at_k(
         >>> float(hit_rate_at_k(np.array([[0.9, 0.8, 0.1]]), np.array([[0, 0, 1]]), k=2))
         0.0
     """
-    r = _rank(scores, relevance, k, empty_target_action, reduction)
+    r = _rank(scores, relevance, k=k, empty_target_action=empty_target_action, reduction=reduction)
     xp = r.xp
     hit = xp.astype(xp.sum(_hits(r), axis=1) > 0, r.relevance.dtype)
-    return _finish(r, hit, empty_target_action, reduction)
+    return _finish(
+        r,
+        hit,
+        empty_target_action=empty_target_action,
+        reduction=reduction,
+    )
 
 
 def mrr(
@@ -208,8 +217,8 @@ def mrr(
     relevance: Array,
     *,
     k: int | None = None,
-    empty_target_action: str = "neg",
-    reduction: str = "mean",
+    empty_target_action: EmptyTargetAction = "neg",
+    reduction: RetrievalReduction = "mean",
 ) -> Array:
     r"""Mean reciprocal rank: :math:`1 / \mathrm{rank}` of the first relevant candidate
     (1-based), 0 if none is ranked in the top k (``k=None``: all candidates).
@@ -222,13 +231,18 @@ def mrr(
         >>> float(mrr(s, np.array([[0, 1, 0], [0, 0, 1]])))
         0.75
     """
-    r = _rank(scores, relevance, k, empty_target_action, reduction)
+    r = _rank(scores, relevance, k=k, empty_target_action=empty_target_action, reduction=reduction)
     xp = r.xp
     hits = _hits(r)
     ranks = xp.arange(1, r.k + 1, dtype=hits.dtype, device=device_of(hits))
     # the first hit has the largest hit/rank: 1/rank of the first relevant position
     rr = xp.max(hits / ranks, axis=1)
-    return _finish(r, rr, empty_target_action, reduction)
+    return _finish(
+        r,
+        rr,
+        empty_target_action=empty_target_action,
+        reduction=reduction,
+    )
 
 
 def _discounts(xp: Namespace, like: Array, k: int) -> Array:
@@ -242,9 +256,9 @@ def ndcg_at_k(
     relevance: Array,
     *,
     k: int | None = None,
-    gain: str = "linear",
-    empty_target_action: str = "neg",
-    reduction: str = "mean",
+    gain: Gain = "linear",
+    empty_target_action: EmptyTargetAction = "neg",
+    reduction: RetrievalReduction = "mean",
 ) -> Array:
     r"""Normalised DCG@k: :math:`\mathrm{DCG}_k / \mathrm{IDCG}_k` with
     :math:`\mathrm{DCG}_k = \sum_{r=1}^{k} g(\mathrm{rel}_r) / \log_2(r + 1)` and IDCG the DCG of
@@ -261,8 +275,15 @@ def ndcg_at_k(
         >>> round(float(ndcg_at_k(np.array([[0.9, 0.8, 0.1]]), np.array([[0, 1, 1]]))), 6)
         0.693426
     """
-    check_option("gain", gain, ("linear", "exponential"))
-    r = _rank(scores, relevance, k, empty_target_action, reduction, finite_relevance=True)
+    check_option("gain", gain, options(Gain))
+    r = _rank(
+        scores,
+        relevance,
+        k=k,
+        empty_target_action=empty_target_action,
+        reduction=reduction,
+        finite_relevance=True,
+    )
     xp = r.xp
     top, best = r.relevance[:, : r.k], r.ideal[:, : r.k]
     if gain == "exponential":
@@ -276,7 +297,12 @@ def ndcg_at_k(
     d = _discounts(xp, top, r.k)
     dcg = xp.sum(top * d, axis=1)
     idcg = xp.sum(best * d, axis=1)
-    return _finish(r, safe_divide(xp, dcg, idcg), empty_target_action, reduction)
+    return _finish(
+        r,
+        safe_divide(xp, dcg, idcg),
+        empty_target_action=empty_target_action,
+        reduction=reduction,
+    )
 
 
 def map_at_k(
@@ -284,8 +310,8 @@ def map_at_k(
     relevance: Array,
     *,
     k: int | None = None,
-    empty_target_action: str = "neg",
-    reduction: str = "mean",
+    empty_target_action: EmptyTargetAction = "neg",
+    reduction: RetrievalReduction = "mean",
 ) -> Array:
     r"""Mean average precision@k, torchmetrics' definition: the mean, over the relevant
     candidates ranked in the top k, of the precision at each one's rank (0 if none is there).
@@ -297,12 +323,15 @@ def map_at_k(
         >>> round(float(map_at_k(np.array([[0.9, 0.8, 0.7, 0.1]]), np.array([[1, 0, 1, 0]]))), 12)
         0.833333333333
     """
-    r = _rank(scores, relevance, k, empty_target_action, reduction)
+    r = _rank(scores, relevance, k=k, empty_target_action=empty_target_action, reduction=reduction)
     xp = r.xp
     hits = _hits(r)
     ranks = xp.arange(1, r.k + 1, dtype=hits.dtype, device=device_of(hits))
     found = xp.cumulative_sum(hits, axis=1)
     precision_at_hits = xp.sum(hits * found / ranks, axis=1)
     return _finish(
-        r, safe_divide(xp, precision_at_hits, xp.sum(hits, axis=1)), empty_target_action, reduction
+        r,
+        safe_divide(xp, precision_at_hits, xp.sum(hits, axis=1)),
+        empty_target_action=empty_target_action,
+        reduction=reduction,
     )

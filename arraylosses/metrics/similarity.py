@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-from .._backend import Array
+from .._backend import Array, as_dtype
 from .._ops import reduce_loss, rowwise_cosine
-from .._validate import sample_weighted
-from ..regression import _prepare_rows
+from .._validate import (
+    check_axis,
+    check_real,
+    check_same_shape,
+    check_sample_weight,
+    positive_float,
+    prepare,
+    sample_weighted,
+)
 
 __all__ = ["mean_cosine_similarity"]
 
@@ -33,6 +40,14 @@ def mean_cosine_similarity(
         >>> float(mean_cosine_similarity(np.array([[1.0, 0.0], [0.0, 1.0]]), np.eye(2)))
         1.0
     """
-    xp, p, t, axis, eps, out_dtype = _prepare_rows(pred, target, axis, eps, sample_weight, "mean")
+    xp, out_dtype, dtype = prepare(
+        "pred", pred, reduction=None, target=target, sample_weight=sample_weight
+    )
+    check_real(xp, "target", target)
+    check_same_shape("pred", pred, "target", target)
+    axis = check_axis("axis", axis, pred)
+    eps = positive_float("eps", eps)
+    check_sample_weight(xp, sample_weight, tuple(s for i, s in enumerate(pred.shape) if i != axis))
+    p, t = as_dtype(xp, pred, dtype), as_dtype(xp, target, dtype)
     cos = rowwise_cosine(xp, p, t, axis=axis, eps=eps)
     return reduce_loss(xp, cos, reduction="mean", sample_weight=sample_weight, out_dtype=out_dtype)
