@@ -14,7 +14,13 @@ from typing import Any, Literal
 
 __all__ = [
     "Array",
+    "Direction",
+    "Distance",
+    "HardnessMode",
+    "NegativeMode",
+    "PartitionMode",
     "Reduction",
+    "Similarity",
 ]
 
 Array = Any
@@ -29,3 +35,23 @@ Reduction = Literal["mean", "sum", "none"]
 
 # ---------------------------------------------------------------------------------------------
 # Options of the contrastive (pair and in-batch) losses
+
+Similarity = Literal["cosine", "dot"]
+"""How in-batch losses score two embeddings: cosine (L2-normalised rows, each norm clamped at
+``1e-8``) or the raw dot product."""
+
+Distance = Literal["euclidean", "cosine"]
+"""The distance of the pair and triplet losses: Euclidean, or ``1 - cos``."""
+
+NegativeMode = Literal["unpaired", "paired"]
+"""``info_nce``'s explicit negatives: ``(M, D)`` shared by every query, or ``(N, K, D)`` per
+query."""
+
+Direction = Literal["query_to_doc", "query_to_query", "doc_to_query", "doc_to_doc"]
+"""An entry of MNRL's ``directions``: which similarities enter the partition function."""
+
+PartitionMode = Literal["joint", "per_direction"]
+"""MNRL: one log-sum-exp over every direction, or the mean of one per direction."""
+
+HardnessMode = Literal["in_batch_negatives", "hard_negatives", "all_negatives"]
+"""MNRL: which query-to-document logits get the hardness term."""

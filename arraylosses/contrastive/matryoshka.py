@@ -13,11 +13,12 @@ from .._backend import Array, Namespace, const, device_of, namespace
 from .._ops import reduce_loss
 from .._validate import integer, number, renamed
 from ..similarity import l2_normalize
+from . import mnrl
 from .mnrl import (
-    _mnrl_rows,
-    _prepare,
+    mnrl_rows,
     multiple_negatives_ranking_loss,
     multiple_negatives_symmetric_ranking_loss,
+    prepare_mnrl,
 )
 
 __all__ = ["matryoshka"]
@@ -234,59 +235,62 @@ def _cosine_at(sims: _SliceSimilarities, x: str, y: str, *, d: int) -> Array:
     return sims.cosine(x, y, d)
 
 
+_MNRL_DEFAULTS: dict[str, Any] = {
+    name: parameter.default
+    for name, parameter in inspect.signature(multiple_negatives_ranking_loss).parameters.items()
+    if parameter.default is not inspect.Parameter.empty
+}
+"""The defaults of :func:`multiple_negatives_ranking_loss`, read from its signature: they fill
+the options a preset's signature lacks (``hardness_mode``, ...)."""
+
+
 def _mnrl_matryoshka(
     arguments: dict[str, Any],
     dims_desc: list[int],
     dim_weights: list[float],
-    preset: dict[str, Any] | None = None,
+    *,
+    symmetric: bool = False,
 ) -> Array:
-    names = (
-        "scale",
-        "similarity",
-        "directions",
-        "partition_mode",
-        "hardness_mode",
-        "hardness_strength",
-        "offset",
-    )
-    options: dict[str, Any] = {k: arguments[k] for k in names if k in arguments}
-    options.setdefault("directions", ("query_to_doc",))
-    options.setdefault("partition_mode", "joint")
-    options.setdefault("hardness_mode", None)
-    options.setdefault("hardness_strength", 0.0)
-    options.setdefault("offset", 0)
-    options.update(preset or {})
-    m = _prepare(
-        arguments["anchors"],
-        arguments["positives"],
-        arguments["negatives"],
-        all_anchors=arguments.get("all_anchors"),
-        sample_weight=arguments["sample_weight"],
-        reduction=arguments["reduction"],
-        **options,
+    """The fast path for MNRL and, with ``symmetric``, its symmetric preset, whose options are
+    :data:`arraylosses.contrastive.mnrl.SYMMETRIC` (read at each call, as the loss reads it)."""
+    given = {**_MNRL_DEFAULTS, **arguments, **(mnrl.SYMMETRIC._asdict() if symmetric else {})}
+    m = prepare_mnrl(
+        given["anchors"],
+        given["positives"],
+        given["negatives"],
+        scale=given["scale"],
+        similarity=given["similarity"],
+        directions=given["directions"],
+        partition_mode=given["partition_mode"],
+        hardness_mode=given["hardness_mode"],
+        hardness_strength=given["hardness_strength"],
+        offset=given["offset"],
+        all_anchors=given["all_anchors"],
+        sample_weight=given["sample_weight"],
+        reduction=given["reduction"],
     )
     xp = m.xp
     # on L2-normalised truncations, "dot" and "cosine" are the same score: the cosine
     sims = _SliceSimilarities(xp, m.embeddings, dims_desc)
     total = None
     for d, w in zip(dims_desc, dim_weights, strict=True):
-        rows = _mnrl_rows(
-            xp, functools.partial(_cosine_at, sims, d=d), m.embeddings["query"], **m.options
+        rows = mnrl_rows(
+            xp,
+            similarity_of=functools.partial(_cosine_at, sims, d=d),
+            like=m.embeddings["query"],
+            chosen=m.options,
         )
         total = w * rows if total is None else total + w * rows
     return reduce_loss(
         xp,
         total,
-        reduction=arguments["reduction"],
-        sample_weight=arguments["sample_weight"],
+        reduction=given["reduction"],
+        sample_weight=given["sample_weight"],
         out_dtype=m.out_dtype,
     )
 
 
 _FAST: dict[Callable[..., Any], Callable[..., Any]] = {
     multiple_negatives_ranking_loss: _mnrl_matryoshka,
-    multiple_negatives_symmetric_ranking_loss: functools.partial(
-        _mnrl_matryoshka,
-        preset={"directions": ("query_to_doc", "doc_to_query"), "partition_mode": "per_direction"},
-    ),
+    multiple_negatives_symmetric_ranking_loss: functools.partial(_mnrl_matryoshka, symmetric=True),
 }
