@@ -6,7 +6,7 @@ import functools
 import inspect
 import itertools
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from .._backend import Array, Namespace, const, device_of, namespace
@@ -26,29 +26,33 @@ __all__ = ["matryoshka"]
 _NORM_EPS = 1e-12  # sentence-transformers' shrink: torch.nn.functional.normalize's eps
 
 
+def _as_list(name: str, value: Any, what: str) -> list[Any]:
+    """A sequence argument (list, tuple, 1-d NumPy array, ...) as a list; a string or anything
+    not iterable is a TypeError."""
+    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+        raise TypeError(f"{name} must be a sequence of {what}; got {type(value).__name__}")
+    return list(value)
+
+
 def _check_dims(dims: Any, dim_weights: Any) -> tuple[list[int], list[float]]:
-    if isinstance(dims, (str, bytes)) or not isinstance(dims, Sequence) or not dims:
-        raise TypeError(f"dims must be a non-empty sequence of positive ints; got {dims!r}")
+    dims = _as_list("dims", dims, "positive ints")
+    if not dims:
+        raise ValueError("dims must be a non-empty sequence of positive ints; got none")
     try:  # NumPy integers count as ints; a bool or a float is a TypeError
         checked = [integer("dims entry", d) for d in dims]
     except TypeError:
-        raise TypeError(f"dims must be positive ints; got {list(dims)}") from None
+        raise TypeError(f"dims must be positive ints; got {dims}") from None
     if any(d < 1 for d in checked):
-        raise ValueError(f"dims must be positive ints; got {list(dims)}")
+        raise ValueError(f"dims must be positive ints; got {dims}")
     dims = checked
     if len(set(dims)) != len(dims):
-        raise ValueError(f"dims must not repeat; got {list(dims)}")
+        raise ValueError(f"dims must not repeat; got {dims}")
+    expected = f"{len(dims)} floats (one per dim)"
     if dim_weights is None:
         dim_weights = [1.0] * len(dims)
-    if (
-        isinstance(dim_weights, (str, bytes))
-        or not isinstance(dim_weights, Sequence)
-        or len(dim_weights) != len(dims)
-    ):
-        raise ValueError(
-            f"dim_weights must be a sequence of {len(dims)} floats (one per dim); got "
-            f"{dim_weights!r}"
-        )
+    dim_weights = _as_list("dim_weights", dim_weights, expected)
+    if len(dim_weights) != len(dims):
+        raise ValueError(f"dim_weights must be a sequence of {expected}; got {dim_weights!r}")
     dim_weights = [number("dim_weights entry", w, low=0.0) for w in dim_weights]
     pairs = sorted(zip(dims, dim_weights, strict=True), key=lambda dw: -dw[0])  # largest first
     return [d for d, _ in pairs], [w for _, w in pairs]
@@ -95,9 +99,7 @@ def matryoshka(
     """
     if not callable(loss_fn):
         raise TypeError(f"loss_fn must be callable; got {type(loss_fn).__name__}")
-    dims_desc, weights_desc = _check_dims(
-        list(dims), None if dim_weights is None else list(dim_weights)
-    )
+    dims_desc, weights_desc = _check_dims(dims, dim_weights)
     signature = inspect.signature(loss_fn)
 
     @functools.wraps(loss_fn)
@@ -235,13 +237,15 @@ def _cosine_at(sims: _SliceSimilarities, x: str, y: str, *, d: int) -> Array:
     return sims.cosine(x, y, d)
 
 
-_MNRL_DEFAULTS: dict[str, Any] = {
-    name: parameter.default
-    for name, parameter in inspect.signature(multiple_negatives_ranking_loss).parameters.items()
-    if parameter.default is not inspect.Parameter.empty
-}
-"""The defaults of :func:`multiple_negatives_ranking_loss`, read from its signature: they fill
-the options a preset's signature lacks (``hardness_mode``, ...)."""
+def _mnrl_defaults() -> dict[str, Any]:
+    """The defaults of :func:`multiple_negatives_ranking_loss`, read from its signature at each
+    call: they fill the options a preset's signature lacks (``hardness_mode``, ...), as the
+    preset's call to the loss does."""
+    return {
+        name: parameter.default
+        for name, parameter in inspect.signature(multiple_negatives_ranking_loss).parameters.items()
+        if parameter.default is not inspect.Parameter.empty
+    }
 
 
 def _mnrl_matryoshka(
@@ -253,7 +257,7 @@ def _mnrl_matryoshka(
 ) -> Array:
     """The fast path for MNRL and, with ``symmetric``, its symmetric preset, whose options are
     :data:`arraylosses.contrastive.mnrl.SYMMETRIC` (read at each call, as the loss reads it)."""
-    given = {**_MNRL_DEFAULTS, **arguments, **(mnrl.SYMMETRIC._asdict() if symmetric else {})}
+    given = {**_mnrl_defaults(), **arguments, **(mnrl.SYMMETRIC._asdict() if symmetric else {})}
     m = prepare_mnrl(
         given["anchors"],
         given["positives"],
