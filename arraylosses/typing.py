@@ -16,12 +16,18 @@ __all__ = [
     "Aggregation",
     "Array",
     "Average",
+    "Direction",
+    "Distance",
     "EmptyTargetAction",
     "Gain",
+    "HardnessMode",
     "MultiOutput",
+    "NegativeMode",
     "OrthogonalMode",
+    "PartitionMode",
     "Reduction",
     "RetrievalReduction",
+    "Similarity",
     "VarianceMultiOutput",
 ]
 
@@ -65,3 +71,23 @@ Aggregation = Literal["mean", "sum"]
 
 # ---------------------------------------------------------------------------------------------
 # Options of the contrastive (pair and in-batch) losses
+
+Similarity = Literal["cosine", "dot"]
+"""How in-batch losses score two embeddings: cosine (L2-normalised rows, each norm clamped at
+``1e-8``) or the raw dot product."""
+
+Distance = Literal["euclidean", "cosine"]
+"""The distance of the pair and triplet losses: Euclidean, or ``1 - cos``."""
+
+NegativeMode = Literal["unpaired", "paired"]
+"""``info_nce``'s explicit negatives: ``(M, D)`` shared by every query, or ``(N, K, D)`` per
+query."""
+
+Direction = Literal["query_to_doc", "query_to_query", "doc_to_query", "doc_to_doc"]
+"""An entry of MNRL's ``directions``: which similarities enter the partition function."""
+
+PartitionMode = Literal["joint", "per_direction"]
+"""MNRL: one log-sum-exp over every direction, or the mean of one per direction."""
+
+HardnessMode = Literal["in_batch_negatives", "hard_negatives", "all_negatives"]
+"""MNRL: which query-to-document logits get the hardness term."""

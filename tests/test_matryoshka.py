@@ -114,3 +114,78 @@ def test_errors():
         al.matryoshka(al.info_nce, dims=(4, 4))
     with pytest.raises(TypeError, match="loss_fn must be callable"):
         al.matryoshka("mnrl", dims=(4,))
+
+
+def test_symmetric_preset_is_read_from_mnrl(rng, monkeypatch):
+    """The symmetric loss and Matryoshka's fast path read its options from one place,
+    ``mnrl.SYMMETRIC``: change it, and both follow (a copy in either would not)."""
+    from arraylosses.contrastive import mnrl
+
+    q, p, n = rng.normal(size=(5, 8)), rng.normal(size=(5, 8)), rng.normal(size=(5, 1, 8))
+    sym = al.multiple_negatives_symmetric_ranking_loss
+    # the preset as documented
+    np.testing.assert_allclose(
+        sym(q, p, n, reduction="none"),
+        al.multiple_negatives_ranking_loss(
+            q,
+            p,
+            n,
+            directions=("query_to_doc", "doc_to_query"),
+            partition_mode="per_direction",
+            reduction="none",
+        ),
+        rtol=1e-12,
+    )
+    changed = {"directions": ("query_to_doc", "query_to_query"), "partition_mode": "joint"}
+    monkeypatch.setattr(mnrl, "SYMMETRIC", mnrl.Preset(**changed))
+    direct = al.multiple_negatives_ranking_loss(q, p, n, reduction="none", **changed)
+    assert not np.allclose(direct, mnrl.multiple_negatives_ranking_loss(q, p, n, reduction="none"))
+    np.testing.assert_allclose(sym(q, p, n, reduction="none"), direct, rtol=1e-12)
+    expected = _per_dim_reference(
+        al.multiple_negatives_ranking_loss,
+        q,
+        p,
+        n,
+        DIMS,
+        (1.0, 1.0, 1.0),
+        reduction="none",
+        **changed,
+    )
+    fast = al.matryoshka(sym, dims=DIMS)(q, p, n, reduction="none")
+    np.testing.assert_allclose(fast, expected, rtol=1e-10)
+
+
+def test_symmetric_fast_path_follows_mnrl_defaults(rng, monkeypatch):
+    """The options the symmetric preset leaves to MNRL's defaults (the hardness) come from
+    MNRL's signature in the fast path too: change a default, and the fast path follows."""
+    q, p, n = rng.normal(size=(5, 8)), rng.normal(size=(5, 8)), rng.normal(size=(5, 1, 8))
+    sym = al.multiple_negatives_symmetric_ranking_loss
+    before = _per_dim_reference(sym, q, p, n, DIMS, (1.0, 1.0, 1.0), reduction="none")
+    defaults = al.multiple_negatives_ranking_loss.__wrapped__.__kwdefaults__
+    monkeypatch.setitem(defaults, "hardness_mode", "all_negatives")
+    monkeypatch.setitem(defaults, "hardness_strength", 0.5)
+    expected = _per_dim_reference(
+        al.multiple_negatives_ranking_loss,
+        q,
+        p,
+        n,
+        DIMS,
+        (1.0, 1.0, 1.0),
+        directions=("query_to_doc", "doc_to_query"),
+        partition_mode="per_direction",
+        hardness_mode="all_negatives",
+        hardness_strength=0.5,
+        reduction="none",
+    )
+    assert not np.allclose(expected, before)
+    fast = al.matryoshka(sym, dims=DIMS)(q, p, n, reduction="none")
+    np.testing.assert_allclose(fast, expected, rtol=1e-10)
+
+
+def test_sequence_arguments_wrong_type():
+    with pytest.raises(TypeError, match="dim_weights must be a sequence of 2 floats"):
+        al.matryoshka(al.info_nce, dims=(4, 2), dim_weights=1.0)
+    with pytest.raises(TypeError, match="dims must be a sequence of positive ints; got str"):
+        al.matryoshka(al.info_nce, dims="42")
+    with pytest.raises(ValueError, match="dims must be a non-empty sequence"):
+        al.matryoshka(al.info_nce, dims=[])

@@ -23,31 +23,41 @@ from .._backend import (
     Array,
     Namespace,
     as_dtype,
-    compute_dtype,
     const,
     device_of,
-    eager_all,
     finalize,
     index_dtype,
     log_sigmoid,
     log_softmax,
     log_softmax_at,
-    namespace,
     stop_gradient,
 )
 from .._ops import normalize, reduce_loss
 from .._validate import (
-    array_hyperparameters,
     check_ndim,
     check_option,
-    check_reduction,
-    check_weight,
+    check_sample_weight,
     flag,
     hyperparameter,
-    integer,
     is_array,
     number,
+    options,
+    prepare,
     sample_weighted,
+)
+from ..typing import NegativeMode, Reduction, Similarity
+from ._common import (
+    Offset,
+    check_offset,
+    check_rows,
+    check_same_width,
+    check_similarity,
+    diagonal_targets,
+    floating,
+    gathered,
+    local_rows,
+    offset_int,
+    scores,
 )
 
 __all__ = [
@@ -59,47 +69,7 @@ __all__ = [
     "supcon_loss",
 ]
 
-SIMILARITIES = ("cosine", "dot")
-
-
-def _scores(xp: Namespace, a: Array, b: Array, similarity: str) -> Array:
-    """``(N, D), (M, D) → (N, M)`` similarities."""
-    if similarity == "cosine":
-        a, b = normalize(xp, a), normalize(xp, b)
-    return xp.matmul(a, xp.permute_dims(b, (1, 0)))
-
-
-def _rows(**arrays: Array) -> None:
-    for name, x in arrays.items():
-        check_ndim(name, x, 2, "(N, D)")
-
-
-def _same_width(first: tuple[str, Array], *others: tuple[str, Array]) -> None:
-    name, x = first
-    for other_name, y in others:
-        if y.shape[-1] != x.shape[-1]:
-            raise ValueError(
-                f"{other_name} must have the embedding width D={x.shape[-1]} of "
-                f"{name}; got shape {tuple(y.shape)}"
-            )
-
-
-def _floating(xp: Namespace, dtype: Any, **arrays: Array | None) -> list[Any]:
-    out: list[Any] = []
-    for name, x in arrays.items():
-        if x is None:
-            out.append(None)
-            continue
-        if not xp.isdtype(x.dtype, "real floating"):
-            raise TypeError(f"{name} must be a real floating array; got dtype {x.dtype}")
-        out.append(as_dtype(xp, x, dtype))
-    return out
-
-
-def _diagonal_targets(xp: Namespace, like: Array, n: int, offset: Offset) -> Array:
-    """``offset + [0, n)``: the global index of each local row's positive."""
-    idx = xp.arange(n, dtype=index_dtype(xp, like), device=device_of(like))
-    return idx + offset if isinstance(offset, int) else idx + xp.astype(offset, idx.dtype)
+NEGATIVE_MODES: tuple[str, ...] = options(NegativeMode)
 
 
 def _ce_rows(xp: Namespace, logits: Array, target: Array) -> Array:
@@ -107,78 +77,8 @@ def _ce_rows(xp: Namespace, logits: Array, target: Array) -> Array:
     return -log_softmax_at(xp, logits, target[:, None], axis=1)[:, 0]
 
 
-def _temperature(xp: Namespace, temperature: Any, like: Array, name: str = "temperature") -> Any:
+def _temperature(xp: Namespace, temperature: Any, like: Array, *, name: str = "temperature") -> Any:
     return hyperparameter(xp, name, temperature, like, low=0.0, low_inclusive=False)
-
-
-Offset = Any  # a Python int, or a 0-d integer array (traced under shard_map / pmap)
-
-_OFFSET_TYPE = "offset must be an int or a 0-d integer array"
-
-
-def _offset_int(offset: Any) -> int:
-    """A Python or NumPy integer offset as an int; a bool, a float or anything else is a
-    TypeError."""
-    try:
-        return integer("offset", offset)
-    except TypeError:
-        raise TypeError(f"{_OFFSET_TYPE}; got {type(offset).__name__}") from None
-
-
-def _check_offset(xp: Namespace, offset: Any, n: int, m: int) -> Offset:
-    """The global index of this device's first row among ``m`` gathered rows, for ``n`` local
-    rows: a Python int or NumPy integer (range-checked, returned as an int) or a 0-d integer
-    array of the inputs' library (``jax.lax.axis_index(...) * n`` inside ``shard_map``; its
-    range is checked when its value can be read). A bool or a float is a TypeError."""
-    if not is_array(offset):
-        value = _offset_int(offset)
-        if not 0 <= value <= m - n:
-            raise ValueError(
-                f"offset must be in [0, {m - n}] (the gathered candidates hold {m} "
-                f"rows for {n} local rows); got {value}"
-            )
-        return value
-    if offset.ndim != 0 or not xp.isdtype(offset.dtype, "integral"):
-        raise TypeError(
-            f"{_OFFSET_TYPE}; got an array of shape {tuple(offset.shape)} and dtype {offset.dtype}"
-        )
-    if not eager_all(xp, (offset >= 0) & (offset <= m - n)):
-        raise ValueError(
-            f"offset must be in [0, {m - n}] (the gathered candidates hold {m} "
-            f"rows for {n} local rows)"
-        )
-    return offset
-
-
-def _local_rows(xp: Namespace, x: Array, offset: Offset, n: int) -> Array:
-    """Rows ``[offset, offset + n)`` of ``x`` (a dynamic slice when ``offset`` is an array)."""
-    if isinstance(offset, int):
-        return x[offset : offset + n, ...]
-    return xp.take(x, _diagonal_targets(xp, x, n, offset), axis=0)
-
-
-def _gathered(
-    xp: Namespace,
-    dtype: Any,
-    name: str,
-    gathered: Array | None,
-    local: tuple[str, Array],
-    default: Array,
-) -> Array:
-    """``gathered`` (``all_<local>``: the local argument gathered from every device), checked
-    against the local argument's width, or ``default`` when it is not given."""
-    if gathered is None:
-        return default
-    local_name, x = local
-    check_ndim(name, gathered, 2, "(W, D)")
-    if gathered.shape[1] != x.shape[1] or gathered.shape[0] < x.shape[0]:
-        raise ValueError(
-            f"{name} ({local_name} gathered from every device) must have shape "
-            f"(W >= {x.shape[0]}, D={x.shape[1]}); got {tuple(gathered.shape)}"
-        )
-    if not xp.isdtype(gathered.dtype, "real floating"):
-        raise TypeError(f"{name} must be a real floating array; got dtype {gathered.dtype}")
-    return as_dtype(xp, gathered, dtype)
 
 
 @sample_weighted
@@ -188,13 +88,13 @@ def info_nce(
     negatives: Array | None = None,
     *,
     temperature: Any = 0.1,
-    negative_mode: str = "unpaired",
-    similarity: str = "cosine",
+    negative_mode: NegativeMode = "unpaired",
+    similarity: Similarity = "cosine",
     symmetric: bool = False,
     offset: Offset = 0,
     all_query: Array | None = None,
     sample_weight: Array | None = None,
-    reduction: str = "mean",
+    reduction: Reduction = "mean",
 ) -> Array:
     r"""InfoNCE (van den Oord et al. 2018; the ``info-nce-pytorch`` package's ``InfoNCE``):
 
@@ -231,126 +131,186 @@ def info_nce(
         ...     -math.log(math.e / (math.e + 1)), 6)
         True
     """
-    xp = namespace(
-        query=query,
+    xp, out_dtype, dtype = prepare(
+        "query",
+        query,
+        reduction=reduction,
+        hyper={"temperature": temperature, "offset": offset},
         positive=positive,
         negatives=negatives,
         all_query=all_query,
         sample_weight=sample_weight,
-        **array_hyperparameters(temperature=temperature, offset=offset),
     )
-    check_reduction(reduction)
-    check_option("similarity", similarity, SIMILARITIES)
-    check_option("negative_mode", negative_mode, ("unpaired", "paired"))
+    check_similarity(similarity)
+    check_option("negative_mode", negative_mode, NEGATIVE_MODES)
     symmetric = flag("symmetric", symmetric)
-    out_dtype, dtype = compute_dtype(xp, query, "query")
-    _rows(query=query, positive=positive)
-    _same_width(("query", query), ("positive", positive))
-    q, p, neg = _floating(xp, dtype, query=query, positive=positive, negatives=negatives)
-    n = query.shape[0]
+    check_rows(query=query, positive=positive)
+    check_same_width(("query", query), ("positive", positive))
+    check_sample_weight(xp, sample_weight, (query.shape[0],))
+    q = as_dtype(xp, query, dtype)
+    p = floating(xp, dtype, "positive", positive)
     tau = _temperature(xp, temperature, q)
-    if sample_weight is not None:
-        check_weight(xp, sample_weight, (n,))
     if negatives is None:
         if negative_mode != "unpaired":
             raise ValueError(
                 f"negative_mode={negative_mode!r} applies to explicit negatives; "
                 "with negatives=None the other rows' positives are the negatives"
             )
-        m = positive.shape[0]
-        if m < n:
-            raise ValueError(
-                f"positive must have at least query's {n} rows (one positive per "
-                f"query, or every device's); got shape {tuple(positive.shape)}"
-            )
-        offset = _check_offset(xp, offset, n, m)
-        logits = _scores(xp, q, p, similarity) / tau
-        target = _diagonal_targets(xp, logits, n, offset)
-        loss = _ce_rows(xp, logits, target)
-        if symmetric:
-            if m != n and all_query is None:
-                raise ValueError(
-                    f"symmetric=True with gathered positives ({m} rows for {n} "
-                    f"queries) needs all_query, the queries gathered the same way"
-                )
-            if all_query is None:
-                back_logits = xp.permute_dims(logits, (1, 0))
-            else:
-                every_q = _gathered(xp, dtype, "all_query", all_query, ("query", query), q)
-                if every_q.shape[0] != m:
-                    raise ValueError(
-                        f"all_query must have as many rows as positive ({m}); got "
-                        f"{tuple(all_query.shape)}"
-                    )
-                back_logits = _scores(xp, _local_rows(xp, p, offset, n), every_q, similarity) / tau
-            loss = (loss + _ce_rows(xp, back_logits, target)) / 2
-        elif all_query is not None:
-            raise ValueError(
-                "all_query is used by the symmetric direction only: pass symmetric=True"
-            )
+        loss = _info_nce_in_batch(
+            xp,
+            q,
+            p,
+            tau=tau,
+            similarity=similarity,
+            symmetric=symmetric,
+            offset=offset,
+            all_query=all_query,
+        )
     else:
         if all_query is not None:
             raise ValueError("all_query applies to in-batch negatives (negatives=None)")
         if symmetric:
             raise ValueError("symmetric=True applies to in-batch negatives (negatives=None)")
-        if is_array(offset) or _offset_int(offset) != 0:
+        if is_array(offset) or offset_int(offset) != 0:
             raise ValueError(
                 "offset applies to in-batch negatives (negatives=None), where "
                 "positive may hold every device's rows; it must stay 0 with "
                 f"explicit negatives, got {offset!r}"
             )
-        if tuple(positive.shape) != tuple(query.shape):
-            raise ValueError(
-                f"positive must have query's shape {tuple(query.shape)} when "
-                f"negatives are given; got {tuple(positive.shape)}"
-            )
-        if negative_mode == "unpaired":
-            check_ndim("negatives", negatives, 2, "(M, D) with negative_mode='unpaired'")
-        else:
-            check_ndim("negatives", negatives, 3, "(N, K, D) with negative_mode='paired'")
-            if negatives.shape[0] != n:
-                raise ValueError(
-                    f"negatives must have {n} rows (one per query) with "
-                    f"negative_mode='paired'; got shape {tuple(negatives.shape)}"
-                )
-        _same_width(("query", query), ("negatives", negatives))
-        if similarity == "cosine":
-            q, p, neg = normalize(xp, q), normalize(xp, p), normalize(xp, neg)
-        pos_logit = xp.sum(q * p, axis=1)[:, None]
-        if negative_mode == "unpaired":
-            neg_logits = xp.matmul(q, xp.permute_dims(neg, (1, 0)))
-        else:
-            neg_logits = xp.sum(q[:, None, :] * neg, axis=-1)
-        logits = xp.concat([pos_logit, neg_logits], axis=1) / tau
-        loss = -log_softmax(xp, logits, axis=1)[:, 0]
+        loss = _info_nce_with_negatives(
+            xp,
+            q,
+            p,
+            floating(xp, dtype, "negatives", negatives),
+            tau=tau,
+            similarity=similarity,
+            negative_mode=negative_mode,
+        )
     return reduce_loss(
         xp, loss, reduction=reduction, sample_weight=sample_weight, out_dtype=out_dtype
     )
 
 
-def _paired_batch(
+def _info_nce_in_batch(
     xp: Namespace,
+    q: Array,
+    p: Array,
+    *,
+    tau: Any,
+    similarity: Similarity,
+    symmetric: bool,
+    offset: Any,
+    all_query: Array | None,
+) -> Array:
+    """Per-query InfoNCE with the other rows' positives as negatives: ``q`` ``(N, D)`` pairs
+    with row ``offset + i`` of ``p`` ``(M >= N, D)`` (every device's positives when M > N);
+    ``symmetric`` averages the positive→query direction, against ``all_query`` when ``p`` is
+    gathered. ``q`` and ``p`` are checked and cast; ``all_query`` is the argument as given."""
+    n, m = q.shape[0], p.shape[0]
+    if m < n:
+        raise ValueError(
+            f"positive must have at least query's {n} rows (one positive per "
+            f"query, or every device's); got shape {tuple(p.shape)}"
+        )
+    if all_query is not None and not symmetric:
+        raise ValueError("all_query is used by the symmetric direction only: pass symmetric=True")
+    if symmetric and m != n and all_query is None:
+        raise ValueError(
+            f"symmetric=True with gathered positives ({m} rows for {n} "
+            f"queries) needs all_query, the queries gathered the same way"
+        )
+    offset = check_offset(xp, offset, n=n, m=m)
+    logits = scores(xp, q, p, similarity=similarity) / tau
+    target = diagonal_targets(xp, logits, n=n, offset=offset)
+    loss = _ce_rows(xp, logits, target)
+    if not symmetric:
+        return loss
+    if all_query is None:
+        back_logits = xp.permute_dims(logits, (1, 0))
+    else:
+        every_q = gathered(
+            xp, q.dtype, name="all_query", every=all_query, local=("query", q), default=q
+        )
+        if every_q.shape[0] != m:
+            raise ValueError(
+                f"all_query must have as many rows as positive ({m}); got {tuple(all_query.shape)}"
+            )
+        mine = local_rows(xp, p, offset=offset, n=n)
+        back_logits = scores(xp, mine, every_q, similarity=similarity) / tau
+    return (loss + _ce_rows(xp, back_logits, target)) / 2
+
+
+def _info_nce_with_negatives(
+    xp: Namespace,
+    q: Array,
+    p: Array,
+    neg: Array,
+    *,
+    tau: Any,
+    similarity: Similarity,
+    negative_mode: NegativeMode,
+) -> Array:
+    """Per-query InfoNCE against explicit negatives ``neg``: ``(M, D)`` shared
+    (``"unpaired"``) or ``(N, K, D)`` per query (``"paired"``); the positive ``p`` is
+    ``(N, D)``, row i for query i. Arrays checked and cast."""
+    n = q.shape[0]
+    if tuple(p.shape) != tuple(q.shape):
+        raise ValueError(
+            f"positive must have query's shape {tuple(q.shape)} when "
+            f"negatives are given; got {tuple(p.shape)}"
+        )
+    if negative_mode == "unpaired":
+        check_ndim("negatives", neg, 2, "(M, D) with negative_mode='unpaired'")
+    else:
+        check_ndim("negatives", neg, 3, "(N, K, D) with negative_mode='paired'")
+        if neg.shape[0] != n:
+            raise ValueError(
+                f"negatives must have {n} rows (one per query) with "
+                f"negative_mode='paired'; got shape {tuple(neg.shape)}"
+            )
+    check_same_width(("query", q), ("negatives", neg))
+    if similarity == "cosine":
+        q, p, neg = normalize(xp, q), normalize(xp, p), normalize(xp, neg)
+    pos_logit = xp.sum(q * p, axis=1)[:, None]
+    if negative_mode == "unpaired":
+        neg_logits = xp.matmul(q, xp.permute_dims(neg, (1, 0)))
+    else:
+        neg_logits = xp.sum(q[:, None, :] * neg, axis=-1)
+    logits = xp.concat([pos_logit, neg_logits], axis=1) / tau
+    return -log_softmax(xp, logits, axis=1)[:, 0]
+
+
+class _Pair(NamedTuple):
+    xp: Namespace
+    out_dtype: Any
+    a: Array  # the first argument, (N, D), cast to the compute dtype
+    b: Array  # the second, (N, D)
+
+
+def _paired_batch(
+    *,
     first: tuple[str, Array],
     second: tuple[str, Array],
     sample_weight: Array | None,
-    reduction: str,
-) -> tuple[Any, Array, Array]:
+    reduction: Any,
+) -> _Pair:
     """Validate two ``(N, D)`` embedding arrays of one shape (row i of each is a pair)."""
     (name_a, a), (name_b, b) = first, second
-    check_reduction(reduction)
-    out_dtype, dtype = compute_dtype(xp, a, name_a)
-    _rows(**{name_a: a, name_b: b})
+    xp, out_dtype, dtype = prepare(
+        name_a, a, reduction=reduction, **{name_b: b}, sample_weight=sample_weight
+    )
+    check_rows(**{name_a: a, name_b: b})
     if tuple(b.shape) != tuple(a.shape):
         raise ValueError(
             f"{name_b} must have {name_a}'s shape {tuple(a.shape)}; got {tuple(b.shape)}"
         )
-    a_c, b_c = _floating(xp, dtype, **{name_a: a, name_b: b})
-    if sample_weight is not None:
-        check_weight(xp, sample_weight, (a.shape[0],))
-    return out_dtype, a_c, b_c
+    b_c = floating(xp, dtype, name_b, b)
+    check_sample_weight(xp, sample_weight, (a.shape[0],))
+    return _Pair(xp, out_dtype, as_dtype(xp, a, dtype), b_c)
 
 
 class _Sharded(NamedTuple):
+    xp: Namespace
     out_dtype: Any
     local_a: Array  # this device's rows of the first argument, (N, D)
     every_a: Array  # the first argument gathered from every device, (W, D)
@@ -360,50 +320,56 @@ class _Sharded(NamedTuple):
 
 
 def _sharded_pair(
-    xp: Namespace,
+    *,
     first: tuple[str, Array],
     second: tuple[str, Array],
     all_first: Array | None,
     offset: Any,
+    hyper: dict[str, Any],
     sample_weight: Array | None,
-    reduction: str,
-    *,
+    reduction: Any,
     symmetric: bool = True,
 ) -> _Sharded:
     """Validate a pair loss whose second argument may hold every device's rows (W >= N, this
     device's at ``offset``). A symmetric loss also scores this device's second-side rows
-    against every first-side row: ``all_<first>`` when the second side is gathered."""
+    against every first-side row: ``all_<first>`` when the second side is gathered. ``hyper``:
+    the loss's hyperparameters, which may be arrays of the inputs' library."""
     (name_a, a), (name_b, b) = first, second
-    check_reduction(reduction)
-    out_dtype, dtype = compute_dtype(xp, a, name_a)
-    _rows(**{name_a: a, name_b: b})
-    _same_width((name_a, a), (name_b, b))
+    name_all = f"all_{name_a}"
+    xp, out_dtype, dtype = prepare(
+        name_a,
+        a,
+        reduction=reduction,
+        hyper={**hyper, "offset": offset},
+        **{name_b: b, name_all: all_first},
+        sample_weight=sample_weight,
+    )
+    check_rows(**{name_a: a, name_b: b})
+    check_same_width((name_a, a), (name_b, b))
     n, w = a.shape[0], b.shape[0]
     if w < n:
         raise ValueError(
             f"{name_b} must have at least {name_a}'s {n} rows (all of this "
             f"device's, or every device's); got shape {tuple(b.shape)}"
         )
-    a_c, b_c = _floating(xp, dtype, **{name_a: a, name_b: b})
-    offset = _check_offset(xp, offset, n, w)
-    if sample_weight is not None:
-        check_weight(xp, sample_weight, (n,))
-    name_all = f"all_{name_a}"
+    a_c, b_c = as_dtype(xp, a, dtype), floating(xp, dtype, name_b, b)
+    offset = check_offset(xp, offset, n=n, m=w)
+    check_sample_weight(xp, sample_weight, (n,))
     if not symmetric or (all_first is None and w == n):
-        return _Sharded(
-            out_dtype, a_c, a_c, b_c if w == n else _local_rows(xp, b_c, offset, n), b_c, offset
-        )
+        local_b = b_c if w == n else local_rows(xp, b_c, offset=offset, n=n)
+        return _Sharded(xp, out_dtype, a_c, a_c, local_b, b_c, offset)
     if all_first is None:
         raise ValueError(
             f"{name_b} holds {w} rows (every device's) for {n} {name_a} rows: the "
             f"symmetric direction needs {name_all}, {name_a} gathered the same way"
         )
-    every_a = _gathered(xp, dtype, name_all, all_first, (name_a, a), a_c)
+    every_a = gathered(xp, dtype, name=name_all, every=all_first, local=(name_a, a), default=a_c)
     if every_a.shape[0] != w:
         raise ValueError(
             f"{name_all} must have as many rows as {name_b} ({w}); got {tuple(all_first.shape)}"
         )
-    return _Sharded(out_dtype, a_c, every_a, _local_rows(xp, b_c, offset, n), b_c, offset)
+    local_b = local_rows(xp, b_c, offset=offset, n=n)
+    return _Sharded(xp, out_dtype, a_c, every_a, local_b, b_c, offset)
 
 
 @sample_weighted
@@ -415,7 +381,7 @@ def clip_loss(
     offset: Offset = 0,
     all_image_emb: Array | None = None,
     sample_weight: Array | None = None,
-    reduction: str = "mean",
+    reduction: Reduction = "mean",
 ) -> Array:
     r"""CLIP's symmetric contrastive loss (Radford et al. 2021): with
     :math:`L_{ij} = t\cos(x_i, y_j)`,
@@ -439,26 +405,24 @@ def clip_loss(
         >>> math.isclose(clip_loss(e, e, logit_scale=1.0), math.log1p(1 / math.e))
         True
     """
-    xp = namespace(
-        image_emb=image_emb,
-        text_emb=text_emb,
-        all_image_emb=all_image_emb,
-        sample_weight=sample_weight,
-        **array_hyperparameters(logit_scale=logit_scale, offset=offset),
-    )
     sh = _sharded_pair(
-        xp,
-        ("image_emb", image_emb),
-        ("text_emb", text_emb),
-        all_image_emb,
-        offset,
-        sample_weight,
-        reduction,
+        first=("image_emb", image_emb),
+        second=("text_emb", text_emb),
+        all_first=all_image_emb,
+        offset=offset,
+        hyper={"logit_scale": logit_scale},
+        sample_weight=sample_weight,
+        reduction=reduction,
     )
+    xp = sh.xp
     t = hyperparameter(xp, "logit_scale", logit_scale, sh.local_a, low=0.0, low_inclusive=False)
-    target = _diagonal_targets(xp, sh.local_a, sh.local_a.shape[0], sh.offset)
-    image_to_text = _ce_rows(xp, t * _scores(xp, sh.local_a, sh.every_b, "cosine"), target)
-    text_to_image = _ce_rows(xp, t * _scores(xp, sh.local_b, sh.every_a, "cosine"), target)
+    target = diagonal_targets(xp, sh.local_a, n=sh.local_a.shape[0], offset=sh.offset)
+    image_to_text = _ce_rows(
+        xp, t * scores(xp, sh.local_a, sh.every_b, similarity="cosine"), target
+    )
+    text_to_image = _ce_rows(
+        xp, t * scores(xp, sh.local_b, sh.every_a, similarity="cosine"), target
+    )
     loss = (image_to_text + text_to_image) / 2
     return reduce_loss(
         xp, loss, reduction=reduction, sample_weight=sample_weight, out_dtype=sh.out_dtype
@@ -474,7 +438,7 @@ def siglip_loss(
     logit_bias: Any = -10.0,
     offset: Offset = 0,
     sample_weight: Array | None = None,
-    reduction: str = "mean",
+    reduction: Reduction = "mean",
 ) -> Array:
     r"""SigLIP's pairwise sigmoid loss (Zhai et al. 2023):
 
@@ -498,29 +462,23 @@ def siglip_loss(
         >>> abs(float(siglip_loss(e, e)) - expected) < 1e-12
         True
     """
-    xp = namespace(
-        image_emb=image_emb,
-        text_emb=text_emb,
-        sample_weight=sample_weight,
-        **array_hyperparameters(logit_scale=logit_scale, logit_bias=logit_bias, offset=offset),
-    )
     sh = _sharded_pair(
-        xp,
-        ("image_emb", image_emb),
-        ("text_emb", text_emb),
-        None,
-        offset,
-        sample_weight,
-        reduction,
+        first=("image_emb", image_emb),
+        second=("text_emb", text_emb),
+        all_first=None,
+        offset=offset,
+        hyper={"logit_scale": logit_scale, "logit_bias": logit_bias},
+        sample_weight=sample_weight,
+        reduction=reduction,
         symmetric=False,
     )
-    img, every_txt, offset, out_dtype = sh.local_a, sh.every_b, sh.offset, sh.out_dtype
+    xp, img, every_txt, offset, out_dtype = sh.xp, sh.local_a, sh.every_b, sh.offset, sh.out_dtype
     n = img.shape[0]
     t = hyperparameter(xp, "logit_scale", logit_scale, img, low=0.0, low_inclusive=False)
     b = hyperparameter(xp, "logit_bias", logit_bias, img)
-    logits = t * _scores(xp, img, every_txt, "cosine") + b
+    logits = t * scores(xp, img, every_txt, similarity="cosine") + b
     cols = xp.arange(every_txt.shape[0], dtype=index_dtype(xp, img), device=device_of(img))
-    own = cols[None, :] == _diagonal_targets(xp, img, n, offset)[:, None]
+    own = cols[None, :] == diagonal_targets(xp, img, n=n, offset=offset)[:, None]
     signs = 2 * xp.astype(own, logits.dtype) - 1
     loss = -xp.sum(log_sigmoid(xp, signs * logits), axis=1)
     return reduce_loss(
@@ -537,7 +495,7 @@ def nt_xent_loss(
     offset: Offset = 0,
     all_z1: Array | None = None,
     sample_weight: Array | None = None,
-    reduction: str = "mean",
+    reduction: Reduction = "mean",
 ) -> Array:
     r"""NT-Xent, SimCLR's loss (Chen et al. 2020), over the :math:`2N` views
     :math:`z = [z_1; z_2]` with :math:`s_{ab} = \cos(z_a, z_b)/\tau`:
@@ -561,26 +519,28 @@ def nt_xent_loss(
         >>> math.isclose(nt_xent_loss(z, z, temperature=1.0), math.log1p(2 / math.e))
         True
     """
-    xp = namespace(
-        z1=z1,
-        z2=z2,
-        all_z1=all_z1,
+    sh = _sharded_pair(
+        first=("z1", z1),
+        second=("z2", z2),
+        all_first=all_z1,
+        offset=offset,
+        hyper={"temperature": temperature},
         sample_weight=sample_weight,
-        **array_hyperparameters(temperature=temperature, offset=offset),
+        reduction=reduction,
     )
-    sh = _sharded_pair(xp, ("z1", z1), ("z2", z2), all_z1, offset, sample_weight, reduction)
+    xp = sh.xp
     n, w = sh.local_a.shape[0], sh.every_b.shape[0]
     tau = _temperature(xp, temperature, sh.local_a)
     logits = (
-        _scores(
+        scores(
             xp,
             xp.concat([sh.local_a, sh.local_b], axis=0),
             xp.concat([sh.every_a, sh.every_b], axis=0),
-            "cosine",
+            similarity="cosine",
         )
         / tau
     )
-    own = _diagonal_targets(xp, logits, n, sh.offset)  # global row of each local sample
+    own = diagonal_targets(xp, logits, n=n, offset=sh.offset)  # global row of each local sample
     self_index = xp.concat([own, own + w])  # (2N,): view 1 rows, then view 2 rows
     partner = xp.concat([own + w, own])
     cols = xp.arange(2 * w, dtype=self_index.dtype, device=device_of(logits))
@@ -602,7 +562,7 @@ def supcon_loss(
     temperature: Any = 0.07,
     base_temperature: Any = 0.07,
     sample_weight: Array | None = None,
-    reduction: str = "mean",
+    reduction: Reduction = "mean",
 ) -> Array:
     r"""Supervised contrastive loss (Khosla et al. 2020), :math:`\mathcal L^{sup}_{out}`: over
     all anchors :math:`a` (every view of every sample), with :math:`P(a)` the other views with
@@ -627,14 +587,14 @@ def supcon_loss(
         ...                          base_temperature=1.0), math.log1p(1 / math.e))
         True
     """
-    xp = namespace(
-        features=features,
+    xp, out_dtype, dtype = prepare(
+        "features",
+        features,
+        reduction=reduction,
+        hyper={"temperature": temperature, "base_temperature": base_temperature},
         labels=labels,
         sample_weight=sample_weight,
-        **array_hyperparameters(temperature=temperature, base_temperature=base_temperature),
     )
-    check_reduction(reduction)
-    out_dtype, dtype = compute_dtype(xp, features, "features")
     if features.ndim not in (2, 3):
         raise ValueError(
             f"features must have shape (N, D) or (N, V, D); got {tuple(features.shape)}"
@@ -644,16 +604,15 @@ def supcon_loss(
         raise ValueError(f"labels must have shape ({n},); got {tuple(labels.shape)}")
     if not xp.isdtype(labels.dtype, ("integral", "bool")):
         raise TypeError(f"labels must be integer class labels; got dtype {labels.dtype}")
-    if sample_weight is not None:
-        check_weight(xp, sample_weight, (n,))
+    check_sample_weight(xp, sample_weight, (n,))
     f = as_dtype(xp, features, dtype)
     views = 1 if f.ndim == 2 else f.shape[1]
     if f.ndim == 3:  # view-major, as the paper's code: [view 0 of all; view 1 of all; ...]
         f = xp.reshape(xp.permute_dims(f, (1, 0, 2)), (n * views, f.shape[2]))
     tau = _temperature(xp, temperature, f)
-    tau_b = _temperature(xp, base_temperature, f, "base_temperature")
+    tau_b = _temperature(xp, base_temperature, f, name="base_temperature")
     lab = xp.concat([labels] * views) if views > 1 else labels
-    logits = _scores(xp, f, f, "cosine") / tau
+    logits = scores(xp, f, f, similarity="cosine") / tau
     m = n * views
     self_mask = xp.eye(m, dtype=xp.bool, device=device_of(logits))
     logits = xp.where(self_mask, xp.full_like(logits, -float("inf")), logits)
@@ -690,7 +649,7 @@ def entropy_adaptive_info_nce(
     max_temperature: float = 0.2,
     return_temperature: bool = False,
     sample_weight: Array | None = None,
-    reduction: str = "mean",
+    reduction: Reduction = "mean",
 ) -> Any:
     r"""InfoNCE with in-batch negatives whose temperature is set by the batch itself, under
     ``stop_gradient`` (a loss of this library; no peer implements it):
@@ -716,9 +675,11 @@ def entropy_adaptive_info_nce(
         >>> bool(0.02 <= float(tau) <= 0.2)
         True
     """
-    xp = namespace(query=query, positive=positive, sample_weight=sample_weight)
-    out_dtype, q, p = _paired_batch(
-        xp, ("query", query), ("positive", positive), sample_weight, reduction
+    xp, out_dtype, q, p = _paired_batch(
+        first=("query", query),
+        second=("positive", positive),
+        sample_weight=sample_weight,
+        reduction=reduction,
     )
     n = query.shape[0]
     if n == 1:
@@ -734,10 +695,10 @@ def entropy_adaptive_info_nce(
             f"min_temperature ({min_temperature}) must not exceed max_temperature "
             f"({max_temperature})"
         )
-    cos = _scores(xp, q, p, "cosine")
+    cos = scores(xp, q, p, similarity="cosine")
     if n == 0:  # nothing sets the temperature: NaN (an empty batch's mean is NaN too)
         tau = const(xp, float("nan"), cos)
-        loss = _ce_rows(xp, cos, _diagonal_targets(xp, cos, n, 0))
+        loss = _ce_rows(xp, cos, diagonal_targets(xp, cos, n=n, offset=0))
         result = reduce_loss(
             xp, loss, reduction=reduction, sample_weight=sample_weight, out_dtype=out_dtype
         )
@@ -746,11 +707,11 @@ def entropy_adaptive_info_nce(
     log_p = log_softmax(xp, fixed / max_temperature, axis=1)
     entropy = -xp.sum(xp.exp(log_p) * log_p, axis=1)
     h = xp.mean(entropy) / math.log(n)
-    pp = stop_gradient(xp, _scores(xp, p, p, "cosine"))
+    pp = stop_gradient(xp, scores(xp, p, p, similarity="cosine"))
     off_diagonal = ~xp.eye(n, dtype=xp.bool, device=device_of(pp))
     o = xp.sum(xp.where(off_diagonal, xp.abs(pp), xp.zeros_like(pp))) / (n * (n - 1))
     tau = min_temperature + (max_temperature - min_temperature) * (h + o) / 2
-    loss = _ce_rows(xp, cos / tau, _diagonal_targets(xp, cos, n, 0))
+    loss = _ce_rows(xp, cos / tau, diagonal_targets(xp, cos, n=n, offset=0))
     result = reduce_loss(
         xp, loss, reduction=reduction, sample_weight=sample_weight, out_dtype=out_dtype
     )

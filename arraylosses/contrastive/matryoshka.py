@@ -6,18 +6,19 @@ import functools
 import inspect
 import itertools
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from .._backend import Array, Namespace, const, device_of, namespace
 from .._ops import reduce_loss
 from .._validate import integer, number, renamed
 from ..similarity import l2_normalize
+from . import mnrl
 from .mnrl import (
-    _mnrl_rows,
-    _prepare,
+    mnrl_rows,
     multiple_negatives_ranking_loss,
     multiple_negatives_symmetric_ranking_loss,
+    prepare_mnrl,
 )
 
 __all__ = ["matryoshka"]
@@ -25,29 +26,33 @@ __all__ = ["matryoshka"]
 _NORM_EPS = 1e-12  # sentence-transformers' shrink: torch.nn.functional.normalize's eps
 
 
+def _as_list(name: str, value: Any, what: str) -> list[Any]:
+    """A sequence argument (list, tuple, 1-d NumPy array, ...) as a list; a string or anything
+    not iterable is a TypeError."""
+    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+        raise TypeError(f"{name} must be a sequence of {what}; got {type(value).__name__}")
+    return list(value)
+
+
 def _check_dims(dims: Any, dim_weights: Any) -> tuple[list[int], list[float]]:
-    if isinstance(dims, (str, bytes)) or not isinstance(dims, Sequence) or not dims:
-        raise TypeError(f"dims must be a non-empty sequence of positive ints; got {dims!r}")
+    dims = _as_list("dims", dims, "positive ints")
+    if not dims:
+        raise ValueError("dims must be a non-empty sequence of positive ints; got none")
     try:  # NumPy integers count as ints; a bool or a float is a TypeError
         checked = [integer("dims entry", d) for d in dims]
     except TypeError:
-        raise TypeError(f"dims must be positive ints; got {list(dims)}") from None
+        raise TypeError(f"dims must be positive ints; got {dims}") from None
     if any(d < 1 for d in checked):
-        raise ValueError(f"dims must be positive ints; got {list(dims)}")
+        raise ValueError(f"dims must be positive ints; got {dims}")
     dims = checked
     if len(set(dims)) != len(dims):
-        raise ValueError(f"dims must not repeat; got {list(dims)}")
+        raise ValueError(f"dims must not repeat; got {dims}")
+    expected = f"{len(dims)} floats (one per dim)"
     if dim_weights is None:
         dim_weights = [1.0] * len(dims)
-    if (
-        isinstance(dim_weights, (str, bytes))
-        or not isinstance(dim_weights, Sequence)
-        or len(dim_weights) != len(dims)
-    ):
-        raise ValueError(
-            f"dim_weights must be a sequence of {len(dims)} floats (one per dim); got "
-            f"{dim_weights!r}"
-        )
+    dim_weights = _as_list("dim_weights", dim_weights, expected)
+    if len(dim_weights) != len(dims):
+        raise ValueError(f"dim_weights must be a sequence of {expected}; got {dim_weights!r}")
     dim_weights = [number("dim_weights entry", w, low=0.0) for w in dim_weights]
     pairs = sorted(zip(dims, dim_weights, strict=True), key=lambda dw: -dw[0])  # largest first
     return [d for d, _ in pairs], [w for _, w in pairs]
@@ -94,9 +99,7 @@ def matryoshka(
     """
     if not callable(loss_fn):
         raise TypeError(f"loss_fn must be callable; got {type(loss_fn).__name__}")
-    dims_desc, weights_desc = _check_dims(
-        list(dims), None if dim_weights is None else list(dim_weights)
-    )
+    dims_desc, weights_desc = _check_dims(dims, dim_weights)
     signature = inspect.signature(loss_fn)
 
     @functools.wraps(loss_fn)
@@ -234,59 +237,64 @@ def _cosine_at(sims: _SliceSimilarities, x: str, y: str, *, d: int) -> Array:
     return sims.cosine(x, y, d)
 
 
+def _mnrl_defaults() -> dict[str, Any]:
+    """The defaults of :func:`multiple_negatives_ranking_loss`, read from its signature at each
+    call: they fill the options a preset's signature lacks (``hardness_mode``, ...), as the
+    preset's call to the loss does."""
+    return {
+        name: parameter.default
+        for name, parameter in inspect.signature(multiple_negatives_ranking_loss).parameters.items()
+        if parameter.default is not inspect.Parameter.empty
+    }
+
+
 def _mnrl_matryoshka(
     arguments: dict[str, Any],
     dims_desc: list[int],
     dim_weights: list[float],
-    preset: dict[str, Any] | None = None,
+    *,
+    symmetric: bool = False,
 ) -> Array:
-    names = (
-        "scale",
-        "similarity",
-        "directions",
-        "partition_mode",
-        "hardness_mode",
-        "hardness_strength",
-        "offset",
-    )
-    options: dict[str, Any] = {k: arguments[k] for k in names if k in arguments}
-    options.setdefault("directions", ("query_to_doc",))
-    options.setdefault("partition_mode", "joint")
-    options.setdefault("hardness_mode", None)
-    options.setdefault("hardness_strength", 0.0)
-    options.setdefault("offset", 0)
-    options.update(preset or {})
-    m = _prepare(
-        arguments["anchors"],
-        arguments["positives"],
-        arguments["negatives"],
-        all_anchors=arguments.get("all_anchors"),
-        sample_weight=arguments["sample_weight"],
-        reduction=arguments["reduction"],
-        **options,
+    """The fast path for MNRL and, with ``symmetric``, its symmetric preset, whose options are
+    :data:`arraylosses.contrastive.mnrl.SYMMETRIC` (read at each call, as the loss reads it)."""
+    given = {**_mnrl_defaults(), **arguments, **(mnrl.SYMMETRIC._asdict() if symmetric else {})}
+    m = prepare_mnrl(
+        given["anchors"],
+        given["positives"],
+        given["negatives"],
+        scale=given["scale"],
+        similarity=given["similarity"],
+        directions=given["directions"],
+        partition_mode=given["partition_mode"],
+        hardness_mode=given["hardness_mode"],
+        hardness_strength=given["hardness_strength"],
+        offset=given["offset"],
+        all_anchors=given["all_anchors"],
+        sample_weight=given["sample_weight"],
+        reduction=given["reduction"],
     )
     xp = m.xp
     # on L2-normalised truncations, "dot" and "cosine" are the same score: the cosine
     sims = _SliceSimilarities(xp, m.embeddings, dims_desc)
     total = None
     for d, w in zip(dims_desc, dim_weights, strict=True):
-        rows = _mnrl_rows(
-            xp, functools.partial(_cosine_at, sims, d=d), m.embeddings["query"], **m.options
+        rows = mnrl_rows(
+            xp,
+            similarity_of=functools.partial(_cosine_at, sims, d=d),
+            like=m.embeddings["query"],
+            chosen=m.options,
         )
         total = w * rows if total is None else total + w * rows
     return reduce_loss(
         xp,
         total,
-        reduction=arguments["reduction"],
-        sample_weight=arguments["sample_weight"],
+        reduction=given["reduction"],
+        sample_weight=given["sample_weight"],
         out_dtype=m.out_dtype,
     )
 
 
 _FAST: dict[Callable[..., Any], Callable[..., Any]] = {
     multiple_negatives_ranking_loss: _mnrl_matryoshka,
-    multiple_negatives_symmetric_ranking_loss: functools.partial(
-        _mnrl_matryoshka,
-        preset={"directions": ("query_to_doc", "doc_to_query"), "partition_mode": "per_direction"},
-    ),
+    multiple_negatives_symmetric_ranking_loss: functools.partial(_mnrl_matryoshka, symmetric=True),
 }

@@ -10,35 +10,54 @@ from .._backend import (
     Array,
     Namespace,
     as_dtype,
-    compute_dtype,
     device_of,
     index_dtype,
     log_softmax_at,
     logsumexp,
-    namespace,
     stop_gradient,
     take_along_axis,
 )
 from .._ops import reduce_loss
 from .._validate import (
-    array_hyperparameters,
     check_ndim,
     check_option,
-    check_reduction,
-    check_weight,
+    check_sample_weight,
     hyperparameter,
     number,
+    options,
+    prepare,
     sample_weighted,
 )
-from .inbatch import SIMILARITIES, Offset, _check_offset, _gathered, _local_rows, _scores
+from ..typing import Direction, HardnessMode, PartitionMode, Reduction, Similarity
+from ._common import (
+    Offset,
+    check_offset,
+    check_similarity,
+    gathered,
+    local_rows,
+    scores,
+)
 
 __all__ = ["multiple_negatives_ranking_loss", "multiple_negatives_symmetric_ranking_loss"]
 
-DIRECTIONS = ("query_to_doc", "query_to_query", "doc_to_query", "doc_to_doc")
-HARDNESS = ("in_batch_negatives", "hard_negatives", "all_negatives")
+DIRECTIONS: tuple[str, ...] = options(Direction)
+PARTITION_MODES: tuple[str, ...] = options(PartitionMode)
+HARDNESS: tuple[str, ...] = options(HardnessMode)
 
 
-def _check_directions(directions: Any) -> tuple[str, ...]:
+class Preset(NamedTuple):
+    """The options a preset of :func:`multiple_negatives_ranking_loss` fixes."""
+
+    directions: tuple[Direction, ...]
+    partition_mode: PartitionMode
+
+
+SYMMETRIC = Preset(directions=("query_to_doc", "doc_to_query"), partition_mode="per_direction")
+""":func:`multiple_negatives_symmetric_ranking_loss`'s options, read by that loss (at each
+call) and by :func:`arraylosses.matryoshka`'s fast path."""
+
+
+def _check_directions(directions: Any) -> tuple[Direction, ...]:
     if isinstance(directions, str) or not isinstance(directions, (tuple, list)) or not directions:
         raise TypeError(f"directions must be a non-empty tuple of {DIRECTIONS}; got {directions!r}")
     for d in directions:
@@ -57,15 +76,15 @@ def multiple_negatives_ranking_loss(
     negatives: Array | None = None,
     *,
     scale: Any = 20.0,
-    similarity: str = "cosine",
-    directions: tuple[str, ...] = ("query_to_doc",),
-    partition_mode: str = "joint",
-    hardness_mode: str | None = None,
+    similarity: Similarity = "cosine",
+    directions: tuple[Direction, ...] = ("query_to_doc",),
+    partition_mode: PartitionMode = "joint",
+    hardness_mode: HardnessMode | None = None,
     hardness_strength: float = 0.0,
     offset: Offset = 0,
     all_anchors: Array | None = None,
     sample_weight: Array | None = None,
-    reduction: str = "mean",
+    reduction: Reduction = "mean",
 ) -> Array:
     r"""Multiple negatives ranking loss, sentence-transformers 6.x ``MultipleNegativesRankingLoss``
     (the peer) with all its options. For anchor (query) :math:`q_i` and its positive
@@ -113,7 +132,7 @@ def multiple_negatives_ranking_loss(
         >>> math.isclose(multiple_negatives_ranking_loss(e, e, scale=1.0), math.log1p(1 / math.e))
         True
     """
-    m = _prepare(
+    m = prepare_mnrl(
         anchors,
         positives,
         negatives,
@@ -131,50 +150,64 @@ def multiple_negatives_ranking_loss(
     xp = m.xp
 
     def similarity_of(x: str, y: str) -> Array:
-        return _scores(xp, m.embeddings[x], m.embeddings[y], similarity)
+        return scores(xp, m.embeddings[x], m.embeddings[y], similarity=similarity)
 
-    loss = _mnrl_rows(xp, similarity_of, m.embeddings["query"], **m.options)
+    loss = mnrl_rows(xp, similarity_of=similarity_of, like=m.embeddings["query"], chosen=m.options)
     return reduce_loss(
         xp, loss, reduction=reduction, sample_weight=sample_weight, out_dtype=m.out_dtype
     )
 
 
-class _Prepared(NamedTuple):
+class Options(NamedTuple):
+    """MNRL's checked options, as :func:`mnrl_rows` takes them."""
+
+    b: int  # this device's anchors
+    w: int  # every device's anchors (= b on one device)
+    offset: Offset  # the global index of this device's first anchor
+    lam: Any  # the scale: a float or a 0-d array
+    directions: tuple[Direction, ...]
+    partition_mode: PartitionMode
+    hardness_mode: HardnessMode | None
+    hardness_strength: float
+
+
+class Prepared(NamedTuple):
     xp: Namespace
     # "query" (B, D), "all_queries" (W, D), "docs" (n_docs, D), "local_docs" (B, D)
     embeddings: dict[str, Array]
-    options: dict[str, Any]  # the keyword arguments of _mnrl_rows
+    options: Options
     out_dtype: Any
 
 
-def _prepare(
+def prepare_mnrl(
     anchors: Array,
     positives: Array,
     negatives: Array | None,
     *,
     scale: Any,
-    similarity: str,
+    similarity: Any,
     directions: Any,
-    partition_mode: str,
-    hardness_mode: str | None,
-    hardness_strength: float,
+    partition_mode: Any,
+    hardness_mode: Any,
+    hardness_strength: Any,
     offset: Any,
     all_anchors: Array | None,
     sample_weight: Array | None,
-    reduction: str,
-) -> _Prepared:
+    reduction: Any,
+) -> Prepared:
     """Validate MNRL's arguments (shared with :func:`arraylosses.matryoshka`)."""
-    xp = namespace(
-        anchors=anchors,
+    xp, out_dtype, dtype = prepare(
+        "anchors",
+        anchors,
+        reduction=reduction,
+        hyper={"scale": scale, "offset": offset},
         positives=positives,
         negatives=negatives,
         all_anchors=all_anchors,
         sample_weight=sample_weight,
-        **array_hyperparameters(scale=scale, offset=offset),
     )
-    check_reduction(reduction)
-    check_option("similarity", similarity, SIMILARITIES)
-    check_option("partition_mode", partition_mode, ("joint", "per_direction"))
+    check_similarity(similarity)
+    check_option("partition_mode", partition_mode, PARTITION_MODES)
     directions = _check_directions(directions)
     if partition_mode == "per_direction" and {"query_to_query", "doc_to_doc"} & set(directions):
         raise ValueError(
@@ -191,7 +224,6 @@ def _prepare(
             f"{', '.join(repr(h) for h in HARDNESS)}); with hardness_mode=None it "
             "would be ignored"
         )
-    out_dtype, dtype = compute_dtype(xp, anchors, "anchors")
     check_ndim("anchors", anchors, 2, "(B, D)")
     check_ndim("positives", positives, 2, "(W, D)")
     b, width = anchors.shape
@@ -206,7 +238,7 @@ def _prepare(
             f"positives must have at least anchors' {b} rows (one positive per "
             f"anchor, or every device's); got shape {tuple(positives.shape)}"
         )
-    offset = _check_offset(xp, offset, b, w)
+    offset = check_offset(xp, offset, n=b, m=w)
     docs = [as_dtype(xp, positives, dtype)]
     if negatives is not None:
         if negatives.ndim == 2:
@@ -230,11 +262,12 @@ def _prepare(
             f"with gathered positives ({w} rows for {b} anchors) pass all_anchors, "
             "the anchors gathered the same way"
         )
-    if sample_weight is not None:
-        check_weight(xp, sample_weight, (b,))
+    check_sample_weight(xp, sample_weight, (b,))
     lam = hyperparameter(xp, "scale", scale, docs[0], low=0.0, low_inclusive=False)
     q = as_dtype(xp, anchors, dtype)
-    every_q = _gathered(xp, dtype, "all_anchors", all_anchors, ("anchors", anchors), q)
+    every_q = gathered(
+        xp, dtype, name="all_anchors", every=all_anchors, local=("anchors", anchors), default=q
+    )
     if all_anchors is not None and every_q.shape[0] != w:
         raise ValueError(
             f"all_anchors must have as many rows as positives ({w}); got {tuple(every_q.shape)}"
@@ -243,40 +276,35 @@ def _prepare(
         "query": q,
         "all_queries": every_q,
         "docs": xp.concat(docs, axis=0),
-        "local_docs": _local_rows(xp, docs[0], offset, b),
+        "local_docs": local_rows(xp, docs[0], offset=offset, n=b),
     }
-    options = {
-        "b": b,
-        "w": w,
-        "offset": offset,
-        "lam": lam,
-        "directions": directions,
-        "partition_mode": partition_mode,
-        "hardness_mode": hardness_mode,
-        "hardness_strength": hardness_strength,
-    }
-    return _Prepared(xp, embeddings, options, out_dtype)
+    chosen = Options(
+        b=b,
+        w=w,
+        offset=offset,
+        lam=lam,
+        directions=directions,
+        partition_mode=partition_mode,
+        hardness_mode=hardness_mode,
+        hardness_strength=hardness_strength,
+    )
+    return Prepared(xp, embeddings, chosen, out_dtype)
 
 
-def _mnrl_rows(
+def mnrl_rows(
     xp: Namespace,
+    *,
     similarity_of: Callable[[str, str], Array],
     like: Array,
-    *,
-    b: int,
-    w: int,
-    offset: Offset,
-    lam: Any,
-    directions: tuple[str, ...],
-    partition_mode: str,
-    hardness_mode: str | None,
-    hardness_strength: float,
+    chosen: Options,
 ) -> Array:
     """The per-anchor MNRL from the similarity matrices of ``"query"`` (B local anchors),
     ``"all_queries"`` (every device's anchors, W rows), ``"docs"`` (every positive, then every
     negative column: n_docs rows) and ``"local_docs"`` (this device's positives). Shared by
     the loss and by :func:`arraylosses.matryoshka`, which supplies the similarities of
     truncated embeddings from partial dot products."""
+    b, w, offset, lam = chosen.b, chosen.w, chosen.offset, chosen.lam
+    hardness_mode, hardness_strength = chosen.hardness_mode, chosen.hardness_strength
     q2d = similarity_of("query", "docs")
     n_docs = q2d.shape[1]
     dev = device_of(like)
@@ -298,18 +326,18 @@ def _mnrl_rows(
         sims["query_to_doc"] = sims["query_to_doc"] + xp.where(
             penalised, penalty, xp.zeros_like(penalty)
         )
-    if "query_to_query" in directions:
+    if "query_to_query" in chosen.directions:
         qq = lam * similarity_of("query", "all_queries")
         sims["query_to_query"] = xp.where(
             cols[:, :w] == rows + offset, xp.full_like(qq, minus_inf), qq
         )
-    if "doc_to_query" in directions:
+    if "doc_to_query" in chosen.directions:
         sims["doc_to_query"] = lam * similarity_of("local_docs", "all_queries")
-    if "doc_to_doc" in directions:
+    if "doc_to_doc" in chosen.directions:
         dd = lam * similarity_of("local_docs", "docs")
         sims["doc_to_doc"] = xp.where(own_doc, xp.full_like(dd, minus_inf), dd)
     ordered = [sims[d] for d in DIRECTIONS if d in sims]
-    if partition_mode == "joint":  # query_to_doc comes first: the positive is column offset + i
+    if chosen.partition_mode == "joint":  # query_to_doc first: the positive is column offset + i
         logits = ordered[0] if len(ordered) == 1 else xp.concat(ordered, axis=1)
         return -log_softmax_at(xp, logits, rows + offset, axis=1)[:, 0]
     # mean_d logsumexp(s_d) - s⁺ as mean_d logsumexp(s_d - s⁺): logsumexp and s⁺ are both of
@@ -326,11 +354,11 @@ def multiple_negatives_symmetric_ranking_loss(
     negatives: Array | None = None,
     *,
     scale: Any = 20.0,
-    similarity: str = "cosine",
+    similarity: Similarity = "cosine",
     offset: Offset = 0,
     all_anchors: Array | None = None,
     sample_weight: Array | None = None,
-    reduction: str = "mean",
+    reduction: Reduction = "mean",
 ) -> Array:
     r""":func:`multiple_negatives_ranking_loss` with ``directions=("query_to_doc",
     "doc_to_query")`` and ``partition_mode="per_direction"``: the mean of the query→document and
@@ -354,8 +382,8 @@ def multiple_negatives_symmetric_ranking_loss(
         negatives,
         scale=scale,
         similarity=similarity,
-        directions=("query_to_doc", "doc_to_query"),
-        partition_mode="per_direction",
+        directions=SYMMETRIC.directions,
+        partition_mode=SYMMETRIC.partition_mode,
         offset=offset,
         all_anchors=all_anchors,
         sample_weight=sample_weight,

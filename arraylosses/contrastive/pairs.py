@@ -9,7 +9,7 @@ hyperparameters keyword-only, ``sample_weight``/``reduction`` where a per-sample
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, NamedTuple
 
 from array_api_compat import is_torch_namespace
 
@@ -17,12 +17,10 @@ from .._backend import (
     Array,
     Namespace,
     as_dtype,
-    compute_dtype,
     const,
     eager_all,
     finalize,
     logsumexp,
-    namespace,
     native_kernels,
     stop_gradient,
 )
@@ -34,17 +32,19 @@ from .._ops import (
     rowwise_cosine,
 )
 from .._validate import (
-    array_hyperparameters,
+    check_floating,
     check_option,
-    check_reduction,
     check_same_shape,
-    check_weight,
+    check_sample_weight,
     flag,
     hyperparameter,
     number,
+    options,
+    prepare,
     renamed,
     sample_weighted,
 )
+from ..typing import Distance, Reduction
 
 __all__ = [
     "angle_loss",
@@ -55,32 +55,43 @@ __all__ = [
     "triplet_margin_loss",
 ]
 
-DISTANCES = ("euclidean", "cosine")
+DISTANCES: tuple[str, ...] = options(Distance)
+
+
+class _Embeddings(NamedTuple):
+    xp: Namespace
+    embeddings: list[Array]  # cast to the compute dtype, in the order given
+    label: Any  # cast to the compute dtype; None without a label
+    out_dtype: Any
 
 
 def _embeddings(
     names: dict[str, Array],
-    label_name: str | None,
-    label: Array | None,
-    sample_weight: Array | None,
-    reduction: str | None,
-    **hyper: Any,
-) -> tuple[Namespace, list[Array], Any, Any]:
+    *,
+    label_name: str | None = None,
+    label: Array | None = None,
+    sample_weight: Array | None = None,
+    reduction: Any,
+    hyper: dict[str, Any] | None = None,
+) -> _Embeddings:
     """Validate embeddings of one shape ``(..., D)`` and a label of the batch shape."""
-    arrays = dict(names)
-    if label_name is not None:
-        arrays[label_name] = label
-    xp = namespace(**arrays, sample_weight=sample_weight, **array_hyperparameters(**hyper))
-    if reduction is not None:
-        check_reduction(reduction)
     (first_name, first), *rest = names.items()
-    out_dtype, dtype = compute_dtype(xp, first, first_name)
+    others = dict(rest)
+    if label_name is not None:
+        others[label_name] = label
+    xp, out_dtype, dtype = prepare(
+        first_name,
+        first,
+        reduction=reduction,
+        hyper=hyper,
+        **others,
+        sample_weight=sample_weight,
+    )
     if first.ndim < 1:
         raise ValueError(f"{first_name} must have an embedding axis (..., D); got shape ()")
     for name, x in rest:
         check_same_shape(first_name, first, name, x)
-        if not xp.isdtype(x.dtype, "real floating"):
-            raise TypeError(f"{name} must be a real floating array; got dtype {x.dtype}")
+        check_floating(xp, name, x)
     batch = tuple(first.shape[:-1])
     y = None
     if label is not None:
@@ -92,12 +103,11 @@ def _embeddings(
                 f"got {tuple(label.shape)}"
             )
         y = as_dtype(xp, label, dtype)
-    if sample_weight is not None:
-        check_weight(xp, sample_weight, batch)
-    return xp, [as_dtype(xp, x, dtype) for x in names.values()], y, out_dtype
+    check_sample_weight(xp, sample_weight, batch)
+    return _Embeddings(xp, [as_dtype(xp, x, dtype) for x in names.values()], y, out_dtype)
 
 
-def _distance(xp: Namespace, a: Array, b: Array, distance: str) -> Array:
+def _distance(xp: Namespace, a: Array, b: Array, *, distance: Distance) -> Array:
     if distance == "euclidean":
         return euclidean_norm(xp, a - b)
     return 1 - rowwise_cosine(xp, a, b, axis=-1, eps=1e-8)
@@ -110,9 +120,9 @@ def contrastive_loss(
     label: Array,
     *,
     margin: Any = 1.0,
-    distance: str = "euclidean",
+    distance: Distance = "euclidean",
     sample_weight: Array | None = None,
-    reduction: str = "mean",
+    reduction: Reduction = "mean",
 ) -> Array:
     r"""Contrastive loss of Hadsell, Chopra & LeCun (2006), ``label = 1`` for a similar pair:
 
@@ -139,11 +149,16 @@ def contrastive_loss(
         [12.5, 0.125]
     """
     xp, (ea, eb), y, out_dtype = _embeddings(
-        {"a": a, "b": b}, "label", label, sample_weight, reduction, margin=margin
+        {"a": a, "b": b},
+        label_name="label",
+        label=label,
+        sample_weight=sample_weight,
+        reduction=reduction,
+        hyper={"margin": margin},
     )
     check_option("distance", distance, DISTANCES)
     m = hyperparameter(xp, "margin", margin, ea, low=0.0)
-    d = _distance(xp, ea, eb, distance)
+    d = _distance(xp, ea, eb, distance=distance)
     hinge = xp.maximum(m - d, xp.zeros_like(d))
     loss = 0.5 * (y * d * d + (1 - y) * hinge * hinge)
     return reduce_loss(
@@ -158,9 +173,9 @@ def online_contrastive_loss(
     label: Array,
     *,
     margin: Any = 0.5,
-    distance: str = "cosine",
+    distance: Distance = "cosine",
     sample_weight: Array | None = None,
-    reduction: str = "sum",
+    reduction: Reduction = "sum",
 ) -> Array:
     r"""Online contrastive loss (sentence-transformers ``OnlineContrastiveLoss``, the peer):
     only hard pairs count, and their losses are **summed** (the default ``reduction="sum"``).
@@ -188,11 +203,16 @@ def online_contrastive_loss(
         1.287955
     """
     xp, (ea, eb), y, out_dtype = _embeddings(
-        {"a": a, "b": b}, "label", label, sample_weight, reduction, margin=margin
+        {"a": a, "b": b},
+        label_name="label",
+        label=label,
+        sample_weight=sample_weight,
+        reduction=reduction,
+        hyper={"margin": margin},
     )
     check_option("distance", distance, DISTANCES)
     m = hyperparameter(xp, "margin", margin, ea, low=0.0)
-    d = _distance(xp, ea, eb, distance)
+    d = _distance(xp, ea, eb, distance=distance)
     pos, neg = y == 1, y == 0
     dd = stop_gradient(xp, d)
     zero = xp.zeros_like(dd)
@@ -234,9 +254,9 @@ def triplet_margin_loss(
     p: float = 2.0,
     eps: float = 1e-6,
     swap: bool = False,
-    distance: str = "euclidean",
+    distance: Distance = "euclidean",
     sample_weight: Array | None = None,
-    reduction: str = "mean",
+    reduction: Reduction = "mean",
 ) -> Array:
     r"""Triplet margin loss, :math:`\ell = \max(d(a, p) - d(a, n) + m, 0)`.
 
@@ -262,11 +282,9 @@ def triplet_margin_loss(
     """
     xp, (ea, ep, en), _, out_dtype = _embeddings(
         {"anchor": anchor, "positive": positive, "negative": negative},
-        None,
-        None,
-        sample_weight,
-        reduction,
-        margin=margin,
+        sample_weight=sample_weight,
+        reduction=reduction,
+        hyper={"margin": margin},
     )
     check_option("distance", distance, DISTANCES)
     m = hyperparameter(xp, "margin", margin, ea, low=0.0, low_inclusive=False)
@@ -285,7 +303,7 @@ def triplet_margin_loss(
     else:
 
         def dist(x: Array, z: Array) -> Array:
-            return _distance(xp, x, z, "cosine")
+            return _distance(xp, x, z, distance="cosine")
 
     d_ap, d_an = dist(ea, ep), dist(ea, en)
     if swap:
@@ -304,7 +322,7 @@ def cosine_embedding_loss(
     *,
     margin: Any = 0.0,
     sample_weight: Array | None = None,
-    reduction: str = "mean",
+    reduction: Reduction = "mean",
 ) -> Array:
     r"""Cosine embedding loss (torch semantics, the peer
     ``torch.nn.functional.cosine_embedding_loss``):
@@ -323,7 +341,12 @@ def cosine_embedding_loss(
         [0.292893, 0.707107]
     """
     xp, (ea, eb), y, out_dtype = _embeddings(
-        {"a": a, "b": b}, "target", target, sample_weight, reduction, margin=margin
+        {"a": a, "b": b},
+        label_name="target",
+        label=target,
+        sample_weight=sample_weight,
+        reduction=reduction,
+        hyper={"margin": margin},
     )
     m = hyperparameter(xp, "margin", margin, ea, low=-1.0, high=1.0)
     if not eager_all(xp, (y == 1) | (y == -1) | xp.isnan(y)):
@@ -394,7 +417,7 @@ def _cosent_inputs(
     a: Array, b: Array, target: Array, scale: Any
 ) -> tuple[Namespace, Array, Array, Any, Any]:
     xp, (ea, eb), _, out_dtype = _embeddings(
-        {"a": a, "b": b}, "target", target, None, None, scale=scale
+        {"a": a, "b": b}, label_name="target", label=target, reduction=None, hyper={"scale": scale}
     )
     if ea.ndim != 2:
         raise ValueError(f"a must have shape (N, D); got {tuple(a.shape)}")

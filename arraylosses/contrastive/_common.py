@@ -1,0 +1,122 @@
+"""What the in-batch losses (:mod:`.inbatch`, :mod:`.mnrl`) share: the similarity matrix, the
+embedding checks and the rows of one device among every device's (``offset``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .._backend import Array, Namespace, as_dtype, device_of, eager_all, index_dtype
+from .._ops import normalize
+from .._validate import check_floating, check_ndim, check_option, integer, is_array, options
+from ..typing import Similarity
+
+SIMILARITIES: tuple[str, ...] = options(Similarity)
+
+Offset = Any  # a Python int, or a 0-d integer array (traced under shard_map / pmap)
+
+_OFFSET_TYPE = "offset must be an int or a 0-d integer array"
+
+
+def check_similarity(similarity: Any) -> str:
+    return check_option("similarity", similarity, SIMILARITIES)
+
+
+def scores(xp: Namespace, a: Array, b: Array, *, similarity: Similarity) -> Array:
+    """``(N, D), (M, D) → (N, M)`` similarities."""
+    if similarity == "cosine":
+        a, b = normalize(xp, a), normalize(xp, b)
+    return xp.matmul(a, xp.permute_dims(b, (1, 0)))
+
+
+def floating(xp: Namespace, dtype: Any, name: str, x: Array) -> Array:
+    """An embedding other than the prediction: real floating, cast to the compute ``dtype``."""
+    check_floating(xp, name, x)
+    return as_dtype(xp, x, dtype)
+
+
+def check_rows(**arrays: Array) -> None:
+    """Every array is ``(N, D)``: one embedding per row."""
+    for name, x in arrays.items():
+        check_ndim(name, x, 2, "(N, D)")
+
+
+def check_same_width(first: tuple[str, Array], *others: tuple[str, Array]) -> None:
+    """The ``others`` have the embedding width ``D`` (last axis) of ``first``."""
+    name, x = first
+    for other_name, y in others:
+        if y.shape[-1] != x.shape[-1]:
+            raise ValueError(
+                f"{other_name} must have the embedding width D={x.shape[-1]} of "
+                f"{name}; got shape {tuple(y.shape)}"
+            )
+
+
+def diagonal_targets(xp: Namespace, like: Array, *, n: int, offset: Offset) -> Array:
+    """``offset + [0, n)``: the global index of each local row's positive."""
+    idx = xp.arange(n, dtype=index_dtype(xp, like), device=device_of(like))
+    return idx + offset if isinstance(offset, int) else idx + xp.astype(offset, idx.dtype)
+
+
+def offset_int(offset: Any) -> int:
+    """A Python or NumPy integer offset as an int; a bool, a float or anything else is a
+    TypeError."""
+    try:
+        return integer("offset", offset)
+    except TypeError:
+        raise TypeError(f"{_OFFSET_TYPE}; got {type(offset).__name__}") from None
+
+
+def check_offset(xp: Namespace, offset: Any, *, n: int, m: int) -> Offset:
+    """The global index of this device's first row among ``m`` gathered rows, for ``n`` local
+    rows: a Python int or NumPy integer (range-checked, returned as an int) or a 0-d integer
+    array of the inputs' library (``jax.lax.axis_index(...) * n`` inside ``shard_map``; its
+    range is checked when its value can be read). A bool or a float is a TypeError."""
+    if not is_array(offset):
+        value = offset_int(offset)
+        if not 0 <= value <= m - n:
+            raise ValueError(
+                f"offset must be in [0, {m - n}] (the gathered candidates hold {m} "
+                f"rows for {n} local rows); got {value}"
+            )
+        return value
+    if offset.ndim != 0 or not xp.isdtype(offset.dtype, "integral"):
+        raise TypeError(
+            f"{_OFFSET_TYPE}; got an array of shape {tuple(offset.shape)} and dtype {offset.dtype}"
+        )
+    if not eager_all(xp, (offset >= 0) & (offset <= m - n)):
+        raise ValueError(
+            f"offset must be in [0, {m - n}] (the gathered candidates hold {m} "
+            f"rows for {n} local rows)"
+        )
+    return offset
+
+
+def local_rows(xp: Namespace, x: Array, *, offset: Offset, n: int) -> Array:
+    """Rows ``[offset, offset + n)`` of ``x`` (a dynamic slice when ``offset`` is an array)."""
+    if isinstance(offset, int):
+        return x[offset : offset + n, ...]
+    return xp.take(x, diagonal_targets(xp, x, n=n, offset=offset), axis=0)
+
+
+def gathered(
+    xp: Namespace,
+    dtype: Any,
+    *,
+    name: str,
+    every: Array | None,
+    local: tuple[str, Array],
+    default: Array,
+) -> Array:
+    """``every`` (the argument ``name``, ``all_<local>``: the local argument gathered from
+    every device), checked against the local argument's width and cast to ``dtype``, or
+    ``default`` when it is not given."""
+    if every is None:
+        return default
+    local_name, x = local
+    check_ndim(name, every, 2, "(W, D)")
+    if every.shape[1] != x.shape[1] or every.shape[0] < x.shape[0]:
+        raise ValueError(
+            f"{name} ({local_name} gathered from every device) must have shape "
+            f"(W >= {x.shape[0]}, D={x.shape[1]}); got {tuple(every.shape)}"
+        )
+    return floating(xp, dtype, name, every)
