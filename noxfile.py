@@ -139,6 +139,8 @@ def lint(session: nox.Session) -> None:
 def typecheck(session: nox.Session) -> None:
     session.install("mypy>=1.10", "-e", ".")
     session.run("mypy")
+    # option strings are Literal types: a wrong one is a type error (tests/typing/options.py)
+    session.run("mypy", "tests/typing/options.py")
 
 
 @nox.session

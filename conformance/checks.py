@@ -17,7 +17,6 @@ from arraylosses.testing import (
     Backend,
     assert_backends_agree,
     assert_close,
-    finite_difference_gradient,
     finite_differences,
     max_errors,
     parts,
@@ -31,7 +30,6 @@ __all__ = [
     "check_torch_compile",
     "check_values",
     "check_vmap",
-    "finite_difference_gradient",
 ]
 
 SEED = 20261123

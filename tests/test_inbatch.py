@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import arraylosses as al
-from conformance.checks import finite_difference_gradient
+from arraylosses.testing import finite_difference_gradient
 
 from . import reference as ref
 from .helpers import call, close

@@ -40,11 +40,6 @@ def test_weight_is_now_sample_weight(case: Case) -> None:
         assert "class_weight" in message
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="matryoshka's returned loss binds the wrapped loss's signature without its rename "
-    "rule: weight= gives Python's plain 'unexpected keyword argument' TypeError",
-)
 def test_matryoshka_loss_weight_is_now_sample_weight() -> None:
     args = next(BY_NAME["matryoshka"].variants(np.random.default_rng(0)))[1]
     loss = al.matryoshka(al.multiple_negatives_ranking_loss, (6, 4, 2))

@@ -112,6 +112,9 @@ def matryoshka(
                 f"Matryoshka dims must not exceed the embedding width D={width}; got {dims_desc[0]}"
             )
         if loss_fn in _FAST:
+            if kwargs.keys() - signature.parameters.keys():
+                # an unknown (or renamed, e.g. weight=) argument: the loss's own TypeError
+                return loss_fn(*args, **kwargs)
             bound = signature.bind(*args, **kwargs)
             bound.apply_defaults()
             return _FAST[loss_fn](dict(bound.arguments), dims_desc, weights_desc)

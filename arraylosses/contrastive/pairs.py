@@ -368,7 +368,7 @@ def _suffix_logsumexp(xp: Namespace, x: Array) -> Array:
     every suffix, and float32 lost every term from a CoSENT scale of about 45 up).
     ``logaddexp`` is exact-gradient and in the standard; the rounds cost ``O(N log N)``, as
     the sort does. torch (``logcumsumexp``) and JAX (``lax.cumlogsumexp``) run their native
-    scan, unless :func:`~arraylosses._backend.use_native_kernels` is off (eager JAX compiles
+    scan, unless :func:`~arraylosses._backend.generic_kernels` is in force (eager JAX compiles
     each round's shapes: 6 s at N = 4096).
     """
     if native_kernels(xp) is not None:  # torch and JAX have the scan as one kernel
