@@ -10,6 +10,21 @@ from .._ops import normalize
 from .._validate import check_floating, check_ndim, check_option, integer, is_array, options
 from ..typing import Similarity
 
+__all__ = [
+    "SIMILARITIES",
+    "Offset",
+    "check_offset",
+    "check_rows",
+    "check_same_width",
+    "check_similarity",
+    "diagonal_targets",
+    "floating",
+    "gathered",
+    "local_rows",
+    "offset_int",
+    "scores",
+]
+
 SIMILARITIES: tuple[str, ...] = options(Similarity)
 
 Offset = Any  # a Python int, or a 0-d integer array (traced under shard_map / pmap)
