@@ -205,7 +205,9 @@ def reduce_loss(
         else:
             counts = norm if sample_weight is None else norm * w
         total = xp.sum(xp.broadcast_to(counts, loss.shape))
+        nonzero = total != 0
         total_loss = xp.sum(loss)
+        quotient = total_loss / xp.where(nonzero, total, xp.ones_like(total))
         # 0·Σ rather than 0 where nothing is averaged: a NaN loss still shows
-        out = xp.where(total != 0, safe_divide(xp, total_loss, total), 0 * total_loss)
+        out = xp.where(nonzero, quotient, 0 * total_loss)
     return finalize(xp, out, out_dtype)

@@ -15,7 +15,7 @@ import operator
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple, TypeVar, get_args
 
-from ._backend import Array, Namespace, as_dtype, compute_dtype, const, namespace
+from ._backend import Array, Namespace, as_dtype, compute_dtype, const, is_eager, namespace
 from .typing import Reduction
 
 REDUCTIONS: tuple[str, ...] = get_args(Reduction)
@@ -306,8 +306,7 @@ def prepare(
     floating (:func:`arraylosses._backend.compute_dtype`, the one floating-dtype check).
     Shape checks stay with the family, since only it knows the per-sample shape.
     """
-    given = {k: v for k, v in arrays.items() if v is not None}
-    xp = namespace(**{pred_name: pred}, **given, **array_hyperparameters(**(hyper or {})))
+    xp = namespace(**{pred_name: pred}, **arrays, **array_hyperparameters(**(hyper or {})))
     if reduction is not None:
         check_reduction(reduction)
     out_dtype, dtype = compute_dtype(xp, pred, pred_name)
@@ -348,7 +347,6 @@ def check_labels(
     It reads values, so it runs only when :func:`arraylosses._backend.is_eager`: under
     ``jax.jit`` an out-of-range index is not detected.
     """
-    from ._backend import is_eager  # here, not at the top: the one value-reading check
 
     if math.prod(labels.shape) == 0:
         return
