@@ -424,3 +424,89 @@ def one_hot(xp: Namespace, labels: Array, num_classes: int, *, dtype: Any) -> Ar
 
 LOG_2 = math.log(2.0)
 LOG_2PI = math.log(2.0 * math.pi)
+
+
+# ---------------------------------------------------------------------------------------------
+# Hooks for the chunked losses: a loop that jit does not unroll, and a custom gradient. The
+# loop bodies and the forward/backward passes are written once against the array API
+# (arraylosses/_tiled.py); only their registration with each framework lives here.
+
+
+def scan(xp: Namespace, body: Any, carry: Any, xs: tuple[Array, ...]) -> tuple[Any, Any]:
+    """``carry, y = body(carry, x)`` for each slice ``x`` of the arrays ``xs`` along their
+    first axis; returns the final carry and the ``y`` stacked along a new first axis.
+
+    ``jax.lax.scan`` on JAX, so ``jit`` traces the body once instead of unrolling the loop;
+    a Python loop elsewhere. ``carry`` and ``y`` are arrays or tuples of arrays.
+    """
+    if is_jax_namespace(xp):
+        import jax
+
+        return jax.lax.scan(body, carry, xs)
+    ys = []
+    for k in range(xs[0].shape[0]):
+        carry, y = body(carry, tuple(x[k, ...] for x in xs))
+        ys.append(y)
+    if isinstance(ys[0], tuple):
+        return carry, tuple(xp.stack([y[m] for y in ys]) for m in range(len(ys[0])))
+    return carry, xp.stack(ys)
+
+
+def custom_gradient(xp: Namespace, forward: Any, backward: Any) -> Any:
+    """A function of arrays whose value is ``forward``'s and whose gradient is ``backward``'s.
+
+    ``forward(*arrays) -> (outputs, residuals)``, with ``outputs`` a tuple of arrays;
+    ``backward(residuals, cotangents) -> gradients``, one per input array (zeros where an
+    output is unused). torch: a ``torch.autograd.Function`` (only the residuals are saved,
+    never the intermediates of ``forward``); JAX: ``jax.custom_vjp``; NumPy, CuPy and
+    array_api_strict have no autodiff, so the function is ``forward``'s outputs.
+    """
+    if is_torch_namespace(xp):
+        return _torch_custom_gradient(forward, backward)
+    if is_jax_namespace(xp):
+        import jax
+
+        @jax.custom_vjp
+        def f(*arrays: Array) -> Any:
+            return forward(*arrays)[0]
+
+        def f_fwd(*arrays: Array) -> Any:
+            return forward(*arrays)
+
+        def f_bwd(residuals: Any, cotangents: Any) -> Any:
+            return tuple(backward(residuals, cotangents))
+
+        f.defvjp(f_fwd, f_bwd)
+        return f
+
+    def plain(*arrays: Array) -> Any:
+        return forward(*arrays)[0]
+
+    return plain
+
+
+def _torch_custom_gradient(forward: Any, backward: Any) -> Any:
+    import torch
+
+    class Chunked(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx: Any, *arrays: Any) -> Any:
+            outputs, residuals = forward(*arrays)
+            tensors = [r for r in residuals if isinstance(r, torch.Tensor)]
+            ctx.save_for_backward(*tensors)
+            ctx.layout = [isinstance(r, torch.Tensor) for r in residuals]
+            ctx.others = [r for r in residuals if not isinstance(r, torch.Tensor)]
+            ctx.shapes = [(o.shape, o.dtype, o.device) for o in outputs]
+            return outputs
+
+        @staticmethod
+        def backward(ctx: Any, *cotangents: Any) -> Any:
+            saved, others = iter(ctx.saved_tensors), iter(ctx.others)
+            residuals = tuple(next(saved) if t else next(others) for t in ctx.layout)
+            cots = tuple(
+                torch.zeros(s, dtype=d, device=v) if c is None else c
+                for c, (s, d, v) in zip(cotangents, ctx.shapes)
+            )
+            return tuple(backward(residuals, cots))
+
+    return Chunked.apply
