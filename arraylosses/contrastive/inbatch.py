@@ -46,6 +46,14 @@ from .._validate import (
     sample_weighted,
 )
 from ..typing import NegativeMode, Reduction, Similarity
+from ._chunked import (
+    check_chunk_size,
+    chunk_for,
+    cross_entropy_rows,
+    nt_xent_rows,
+    sigmoid_rows,
+    supcon_rows,
+)
 from ._common import (
     Offset,
     check_offset,
@@ -93,6 +101,7 @@ def info_nce(
     symmetric: bool = False,
     offset: Offset = 0,
     all_query: Array | None = None,
+    chunk_size: int | None = None,
     sample_weight: Array | None = None,
     reduction: Reduction = "mean",
 ) -> Array:
@@ -144,6 +153,7 @@ def info_nce(
     check_similarity(similarity)
     check_option("negative_mode", negative_mode, NEGATIVE_MODES)
     symmetric = flag("symmetric", symmetric)
+    chunk_size = check_chunk_size(chunk_size)
     check_rows(query=query, positive=positive)
     check_same_width(("query", query), ("positive", positive))
     check_sample_weight(xp, sample_weight, (query.shape[0],))
@@ -165,12 +175,18 @@ def info_nce(
             symmetric=symmetric,
             offset=offset,
             all_query=all_query,
+            chunk_size=chunk_size,
         )
     else:
         if all_query is not None:
             raise ValueError("all_query applies to in-batch negatives (negatives=None)")
         if symmetric:
             raise ValueError("symmetric=True applies to in-batch negatives (negatives=None)")
+        if chunk_size is not None:
+            raise ValueError(
+                "chunk_size applies to in-batch negatives (negatives=None), whose N×M "
+                "similarity matrix it walks in tiles"
+            )
         if is_array(offset) or offset_int(offset) != 0:
             raise ValueError(
                 "offset applies to in-batch negatives (negatives=None), where "
@@ -201,6 +217,7 @@ def _info_nce_in_batch(
     symmetric: bool,
     offset: Any,
     all_query: Array | None,
+    chunk_size: int | None,
 ) -> Array:
     """Per-query InfoNCE with the other rows' positives as negatives: ``q`` ``(N, D)`` pairs
     with row ``offset + i`` of ``p`` ``(M >= N, D)`` (every device's positives when M > N);
@@ -220,23 +237,40 @@ def _info_nce_in_batch(
             f"queries) needs all_query, the queries gathered the same way"
         )
     offset = check_offset(xp, offset, n=n, m=m)
+    back = None  # the positive→query direction: (this device's positives, every query)
+    if symmetric:
+        back = (p, q)
+        if all_query is not None:
+            every_q = gathered(
+                xp, q.dtype, name="all_query", every=all_query, local=("query", q), default=q
+            )
+            if every_q.shape[0] != m:
+                raise ValueError(
+                    f"all_query must have as many rows as positive ({m}); got "
+                    f"{tuple(all_query.shape)}"
+                )
+            back = (local_rows(xp, p, offset=offset, n=n), every_q)
+    chunk = chunk_for(chunk_size, n, m)
+    if chunk is not None:
+        return cross_entropy_rows(
+            xp,
+            q,
+            p,
+            scale=1 / tau,
+            offset=offset,
+            chunk=chunk,
+            cosine=similarity == "cosine",
+            back=back,
+        )
     logits = scores(xp, q, p, similarity=similarity) / tau
     target = diagonal_targets(xp, logits, n=n, offset=offset)
     loss = _ce_rows(xp, logits, target)
-    if not symmetric:
+    if back is None:
         return loss
-    if all_query is None:
+    if back[1] is q:
         back_logits = xp.permute_dims(logits, (1, 0))
     else:
-        every_q = gathered(
-            xp, q.dtype, name="all_query", every=all_query, local=("query", q), default=q
-        )
-        if every_q.shape[0] != m:
-            raise ValueError(
-                f"all_query must have as many rows as positive ({m}); got {tuple(all_query.shape)}"
-            )
-        mine = local_rows(xp, p, offset=offset, n=n)
-        back_logits = scores(xp, mine, every_q, similarity=similarity) / tau
+        back_logits = scores(xp, back[0], back[1], similarity=similarity) / tau
     return (loss + _ce_rows(xp, back_logits, target)) / 2
 
 
@@ -380,6 +414,7 @@ def clip_loss(
     logit_scale: Any = 1 / 0.07,
     offset: Offset = 0,
     all_image_emb: Array | None = None,
+    chunk_size: int | None = None,
     sample_weight: Array | None = None,
     reduction: Reduction = "mean",
 ) -> Array:
@@ -416,14 +451,27 @@ def clip_loss(
     )
     xp = sh.xp
     t = hyperparameter(xp, "logit_scale", logit_scale, sh.local_a, low=0.0, low_inclusive=False)
-    target = diagonal_targets(xp, sh.local_a, n=sh.local_a.shape[0], offset=sh.offset)
-    image_to_text = _ce_rows(
-        xp, t * scores(xp, sh.local_a, sh.every_b, similarity="cosine"), target
-    )
-    text_to_image = _ce_rows(
-        xp, t * scores(xp, sh.local_b, sh.every_a, similarity="cosine"), target
-    )
-    loss = (image_to_text + text_to_image) / 2
+    chunk = chunk_for(check_chunk_size(chunk_size), sh.local_a.shape[0])
+    if chunk is not None:
+        loss = cross_entropy_rows(
+            xp,
+            sh.local_a,
+            sh.every_b,
+            scale=t,
+            offset=sh.offset,
+            chunk=chunk,
+            cosine=True,
+            back=(sh.local_b, sh.every_a),
+        )
+    else:
+        target = diagonal_targets(xp, sh.local_a, n=sh.local_a.shape[0], offset=sh.offset)
+        image_to_text = _ce_rows(
+            xp, t * scores(xp, sh.local_a, sh.every_b, similarity="cosine"), target
+        )
+        text_to_image = _ce_rows(
+            xp, t * scores(xp, sh.local_b, sh.every_a, similarity="cosine"), target
+        )
+        loss = (image_to_text + text_to_image) / 2
     return reduce_loss(
         xp, loss, reduction=reduction, sample_weight=sample_weight, out_dtype=sh.out_dtype
     )
@@ -437,6 +485,7 @@ def siglip_loss(
     logit_scale: Any = 10.0,
     logit_bias: Any = -10.0,
     offset: Offset = 0,
+    chunk_size: int | None = None,
     sample_weight: Array | None = None,
     reduction: Reduction = "mean",
 ) -> Array:
@@ -476,11 +525,15 @@ def siglip_loss(
     n = img.shape[0]
     t = hyperparameter(xp, "logit_scale", logit_scale, img, low=0.0, low_inclusive=False)
     b = hyperparameter(xp, "logit_bias", logit_bias, img)
-    logits = t * scores(xp, img, every_txt, similarity="cosine") + b
-    cols = xp.arange(every_txt.shape[0], dtype=index_dtype(xp, img), device=device_of(img))
-    own = cols[None, :] == diagonal_targets(xp, img, n=n, offset=offset)[:, None]
-    signs = 2 * xp.astype(own, logits.dtype) - 1
-    loss = -xp.sum(log_sigmoid(xp, signs * logits), axis=1)
+    chunk = chunk_for(check_chunk_size(chunk_size), n)
+    if chunk is not None:
+        loss = sigmoid_rows(xp, img, every_txt, scale=t, bias=b, offset=offset, chunk=chunk)
+    else:
+        logits = t * scores(xp, img, every_txt, similarity="cosine") + b
+        cols = xp.arange(every_txt.shape[0], dtype=index_dtype(xp, img), device=device_of(img))
+        own = cols[None, :] == diagonal_targets(xp, img, n=n, offset=offset)[:, None]
+        signs = 2 * xp.astype(own, logits.dtype) - 1
+        loss = -xp.sum(log_sigmoid(xp, signs * logits), axis=1)
     return reduce_loss(
         xp, loss, reduction=reduction, sample_weight=sample_weight, out_dtype=out_dtype
     )
@@ -494,6 +547,7 @@ def nt_xent_loss(
     temperature: Any = 0.5,
     offset: Offset = 0,
     all_z1: Array | None = None,
+    chunk_size: int | None = None,
     sample_weight: Array | None = None,
     reduction: Reduction = "mean",
 ) -> Array:
@@ -531,23 +585,23 @@ def nt_xent_loss(
     xp = sh.xp
     n, w = sh.local_a.shape[0], sh.every_b.shape[0]
     tau = _temperature(xp, temperature, sh.local_a)
-    logits = (
-        scores(
-            xp,
-            xp.concat([sh.local_a, sh.local_b], axis=0),
-            xp.concat([sh.every_a, sh.every_b], axis=0),
-            similarity="cosine",
+    local = xp.concat([sh.local_a, sh.local_b], axis=0)
+    every = xp.concat([sh.every_a, sh.every_b], axis=0)
+    chunk = chunk_for(check_chunk_size(chunk_size), n)
+    if chunk is not None:
+        per_view = nt_xent_rows(
+            xp, local, every, n=n, w=w, scale=1 / tau, offset=sh.offset, chunk=chunk
         )
-        / tau
-    )
-    own = diagonal_targets(xp, logits, n=n, offset=sh.offset)  # global row of each local sample
-    self_index = xp.concat([own, own + w])  # (2N,): view 1 rows, then view 2 rows
-    partner = xp.concat([own + w, own])
-    cols = xp.arange(2 * w, dtype=self_index.dtype, device=device_of(logits))
-    logits = xp.where(
-        cols[None, :] == self_index[:, None], xp.full_like(logits, -float("inf")), logits
-    )
-    per_view = _ce_rows(xp, logits, partner)
+    else:
+        logits = scores(xp, local, every, similarity="cosine") / tau
+        own = diagonal_targets(xp, logits, n=n, offset=sh.offset)  # global row of local sample
+        self_index = xp.concat([own, own + w])  # (2N,): view 1 rows, then view 2 rows
+        partner = xp.concat([own + w, own])
+        cols = xp.arange(2 * w, dtype=self_index.dtype, device=device_of(logits))
+        logits = xp.where(
+            cols[None, :] == self_index[:, None], xp.full_like(logits, -float("inf")), logits
+        )
+        per_view = _ce_rows(xp, logits, partner)
     loss = (per_view[:n] + per_view[n:]) / 2
     return reduce_loss(
         xp, loss, reduction=reduction, sample_weight=sample_weight, out_dtype=sh.out_dtype
@@ -561,6 +615,7 @@ def supcon_loss(
     *,
     temperature: Any = 0.07,
     base_temperature: Any = 0.07,
+    chunk_size: int | None = None,
     sample_weight: Array | None = None,
     reduction: Reduction = "mean",
 ) -> Array:
@@ -612,19 +667,25 @@ def supcon_loss(
     tau = _temperature(xp, temperature, f)
     tau_b = _temperature(xp, base_temperature, f, name="base_temperature")
     lab = xp.concat([labels] * views) if views > 1 else labels
-    logits = scores(xp, f, f, similarity="cosine") / tau
-    m = n * views
-    self_mask = xp.eye(m, dtype=xp.bool, device=device_of(logits))
-    logits = xp.where(self_mask, xp.full_like(logits, -float("inf")), logits)
-    log_prob = log_softmax(xp, logits, axis=1)
-    positives = (lab[:, None] == lab[None, :]) & ~self_mask
-    pos = xp.astype(positives, log_prob.dtype)
-    count = xp.sum(pos, axis=1)
+    chunk = chunk_for(check_chunk_size(chunk_size), n)
+    if chunk is not None:
+        mean_pos, count, lse = supcon_rows(xp, f, lab, scale=1 / tau, chunk=chunk)
+        # an anchor without positives counts 0, or NaN when its row of scores holds NaN (its
+        # log-sum-exp is NaN then; -inf when the anchor is alone)
+        seen = xp.where(lse == -float("inf"), xp.zeros_like(lse), lse)
+    else:
+        logits = scores(xp, f, f, similarity="cosine") / tau
+        m = n * views
+        self_mask = xp.eye(m, dtype=xp.bool, device=device_of(logits))
+        logits = xp.where(self_mask, xp.full_like(logits, -float("inf")), logits)
+        log_prob = log_softmax(xp, logits, axis=1)
+        positives = (lab[:, None] == lab[None, :]) & ~self_mask
+        count = xp.sum(xp.astype(positives, log_prob.dtype), axis=1)
+        safe_log_prob = xp.where(positives, log_prob, xp.zeros_like(log_prob))
+        mean_pos = xp.sum(safe_log_prob, axis=1) / xp.where(count > 0, count, xp.ones_like(count))
+        # 0 where the anchor has no positive: 0·(its row of scores) there, so that NaN shows
+        seen = xp.sum(xp.where(self_mask, xp.zeros_like(logits), logits), axis=1)
     has = count > 0
-    safe_log_prob = xp.where(positives, log_prob, xp.zeros_like(log_prob))
-    mean_pos = xp.sum(safe_log_prob, axis=1) / xp.where(has, count, xp.ones_like(count))
-    # 0 where the anchor has no positive: 0·(its row of scores) there, so that NaN shows
-    seen = xp.sum(xp.where(self_mask, xp.zeros_like(logits), logits), axis=1)
     anchor_loss = -(tau / tau_b) * mean_pos + xp.where(has, xp.zeros_like(seen), 0 * seen)
     # per sample: the mean of its V anchors' losses; the mean's normaliser counts only the
     # anchors with positives, so "mean" is the mean over those anchors

@@ -87,7 +87,8 @@ def matryoshka(
     not recomputed per dim: the embedding is cut into consecutive slices
     ``[0, d_K), [d_K, d_{K-1}), ..., [d_2, d_1)``, each slice's dot products and squared norms
     are computed once, and their running sums give every dim's cosine. The matrix products
-    then cost one full-width similarity, whatever the number of dims.
+    then cost one full-width similarity, whatever the number of dims. With ``chunk_size``
+    (the in-batch losses' tiles), each dim's loss is called with it, as any other argument.
 
     Example:
         >>> import numpy as np
@@ -111,7 +112,8 @@ def matryoshka(
             raise ValueError(
                 f"Matryoshka dims must not exceed the embedding width D={width}; got {dims_desc[0]}"
             )
-        if loss_fn in _FAST:
+        if loss_fn in _FAST and kwargs.get("chunk_size") is None:
+            # (with chunk_size, each dim's loss walks its own tiles: the per-dim loop below)
             if kwargs.keys() - signature.parameters.keys():
                 # an unknown (or renamed, e.g. weight=) argument: the loss's own TypeError
                 return loss_fn(*args, **kwargs)

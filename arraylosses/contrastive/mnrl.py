@@ -29,6 +29,7 @@ from .._validate import (
     sample_weighted,
 )
 from ..typing import Direction, HardnessMode, PartitionMode, Reduction, Similarity
+from ._chunked import check_chunk_size, chunk_for, mnrl_rows_chunked
 from ._common import (
     Offset,
     check_offset,
@@ -83,6 +84,7 @@ def multiple_negatives_ranking_loss(
     hardness_strength: float = 0.0,
     offset: Offset = 0,
     all_anchors: Array | None = None,
+    chunk_size: int | None = None,
     sample_weight: Array | None = None,
     reduction: Reduction = "mean",
 ) -> Array:
@@ -148,11 +150,19 @@ def multiple_negatives_ranking_loss(
         reduction=reduction,
     )
     xp = m.xp
+    chunk = chunk_for(check_chunk_size(chunk_size), m.options.b)
+    if chunk is not None:
+        loss = mnrl_rows_chunked(
+            xp, m.embeddings, chosen=m.options, cosine=similarity == "cosine", chunk=chunk
+        )
+    else:
 
-    def similarity_of(x: str, y: str) -> Array:
-        return scores(xp, m.embeddings[x], m.embeddings[y], similarity=similarity)
+        def similarity_of(x: str, y: str) -> Array:
+            return scores(xp, m.embeddings[x], m.embeddings[y], similarity=similarity)
 
-    loss = mnrl_rows(xp, similarity_of=similarity_of, like=m.embeddings["query"], chosen=m.options)
+        loss = mnrl_rows(
+            xp, similarity_of=similarity_of, like=m.embeddings["query"], chosen=m.options
+        )
     return reduce_loss(
         xp, loss, reduction=reduction, sample_weight=sample_weight, out_dtype=m.out_dtype
     )
@@ -357,6 +367,7 @@ def multiple_negatives_symmetric_ranking_loss(
     similarity: Similarity = "cosine",
     offset: Offset = 0,
     all_anchors: Array | None = None,
+    chunk_size: int | None = None,
     sample_weight: Array | None = None,
     reduction: Reduction = "mean",
 ) -> Array:
@@ -386,6 +397,7 @@ def multiple_negatives_symmetric_ranking_loss(
         partition_mode=SYMMETRIC.partition_mode,
         offset=offset,
         all_anchors=all_anchors,
+        chunk_size=chunk_size,
         sample_weight=sample_weight,
         reduction=reduction,
     )

@@ -1,0 +1,229 @@
+"""The per-row in-batch losses with ``chunk_size``: the similarity matrix walked in tiles.
+
+Each function takes the arrays its loss has already checked and cast, and returns the same
+per-row losses as the loss's dense path, from :func:`arraylosses._tiled.tiled_logsumexp`
+(or :func:`~arraylosses._tiled.tiled_sigmoid_rows`): memory O((N + M)·D + chunk²).
+
+A softmax cross entropy row is ``lse_j(L_ij) - L_i⁺``. It is computed as
+``lse_j(L_ij - sg(L_i⁺)) + (sg(L_i⁺) - L_i⁺)`` (``sg``: stop_gradient): the same value and
+gradient, but the log-sum-exp is of the size of the loss rather than of the logits, as the dense
+path's ``log_softmax`` (``ulp(1e4) ~ 1e-3`` in float32 at a large scale).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from .._backend import Array, Namespace, device_of, index_dtype, logaddexp, stop_gradient
+from .._ops import normalize
+from .._tiled import IndexRule, tiled_logsumexp, tiled_sigmoid_rows
+from .._validate import integer
+from ._common import Offset, local_rows
+
+__all__ = [
+    "check_chunk_size",
+    "chunk_for",
+    "cross_entropy_rows",
+    "mnrl_rows_chunked",
+    "nt_xent_rows",
+    "sigmoid_rows",
+    "supcon_rows",
+]
+
+
+def check_chunk_size(chunk_size: Any) -> int | None:
+    """``None`` (the dense path) or a tile size: an int (a NumPy integer too) ``>= 1``."""
+    if chunk_size is None:
+        return None
+    value = integer("chunk_size", chunk_size)
+    if value < 1:
+        raise ValueError(f"chunk_size must be None or an int >= 1; got {value}")
+    return value
+
+
+def chunk_for(chunk_size: int | None, *sizes: int) -> int | None:
+    """The tile size to use: ``None`` (dense) when there is no chunk size or when a side of
+    the matrix is empty (an empty batch takes the dense path's empty-batch rule)."""
+    return None if chunk_size is None or 0 in sizes else chunk_size
+
+
+def _pair_logits(xp: Namespace, a: Array, b: Array, scale: Any) -> Array:
+    """``scale · ⟨a_i, b_i⟩`` per row: the positives' logits."""
+    return scale * xp.sum(a * b, axis=1)
+
+
+def _shift_back(xp: Namespace, positive: Array) -> tuple[Array, Array]:
+    """``(sg(L⁺), sg(L⁺) - L⁺)``: the shift passed to the tiles, and the term that restores
+    the positive's gradient (its value is 0)."""
+    fixed = stop_gradient(xp, positive)
+    return fixed, fixed - positive
+
+
+def cross_entropy_rows(
+    xp: Namespace,
+    a: Array,
+    every_b: Array,
+    *,
+    scale: Any,
+    offset: Offset,
+    chunk: int,
+    cosine: bool,
+    back: tuple[Array, Array] | None = None,
+) -> Array:
+    """Per-row ``CE(scale·s(a_i, every_b), offset + i)``; with ``back = (local_b, every_a)``
+    the mean with ``CE(scale·s(local_b_i, every_a), offset + i)``, the other direction
+    (InfoNCE's symmetric form, CLIP). On one device (``back == (every_b, a)``) both directions
+    are the rows and the columns of one matrix, walked once."""
+    one_pass = back is not None and back[0] is every_b and back[1] is a
+    if cosine:
+        a, every_b = normalize(xp, a), normalize(xp, every_b)
+        if back is not None and not one_pass:
+            back = (normalize(xp, back[0]), normalize(xp, back[1]))
+    n = a.shape[0]
+    fixed, restore = _shift_back(
+        xp, _pair_logits(xp, a, local_rows(xp, every_b, offset=offset, n=n), scale)
+    )
+    if one_pass:  # offset is 0: column j's positive is entry (j, j), as row j's
+        t = tiled_logsumexp(
+            xp, a, every_b, scale, chunk=chunk, columns=True, row_shift=fixed, col_shift=fixed
+        )
+        return (t.rows + t.columns) / 2 + restore
+    forward = (
+        tiled_logsumexp(xp, a, every_b, scale, chunk=chunk, offset=offset, row_shift=fixed).rows
+        + restore
+    )
+    if back is None:
+        return forward
+    local_b, every_a = back
+    fixed_b, restore_b = _shift_back(
+        xp, _pair_logits(xp, local_b, local_rows(xp, every_a, offset=offset, n=n), scale)
+    )
+    backward = tiled_logsumexp(
+        xp, local_b, every_a, scale, chunk=chunk, offset=offset, row_shift=fixed_b
+    ).rows
+    return (forward + backward + restore_b) / 2
+
+
+def sigmoid_rows(
+    xp: Namespace,
+    img: Array,
+    every_txt: Array,
+    *,
+    scale: Any,
+    bias: Any,
+    offset: Offset,
+    chunk: int,
+) -> Array:
+    """SigLIP's per-image ``Σ_j softplus(-z_ij (scale·cos + bias))``."""
+    return tiled_sigmoid_rows(
+        xp, normalize(xp, img), normalize(xp, every_txt), scale, bias, chunk=chunk, offset=offset
+    )
+
+
+def nt_xent_rows(
+    xp: Namespace,
+    local: Array,
+    every: Array,
+    *,
+    n: int,
+    w: int,
+    scale: Any,
+    offset: Offset,
+    chunk: int,
+) -> Array:
+    """NT-Xent per view: ``local`` = this device's ``[z1; z2]`` (2N rows), ``every`` = every
+    device's (2W rows); view ``k`` leaves out itself and has the other view of its sample as
+    the positive."""
+    local, every = normalize(xp, local), normalize(xp, every)
+
+    def own(k: Array) -> Array:  # the global column of local view k
+        return xp.where(k < n, k + offset, k - n + offset + w)
+
+    def partner(k: Array) -> Array:
+        return xp.where(k < n, own(k) + w, own(k) - w)
+
+    views = xp.arange(2 * n, dtype=index_dtype(xp, local), device=device_of(local))
+    positives = xp.take(every, partner(views), axis=0)
+    fixed, restore = _shift_back(xp, _pair_logits(xp, local, positives, scale))
+
+    def itself(k: Array, j: Array) -> Array:
+        return j == own(k)
+
+    t = tiled_logsumexp(xp, local, every, scale, chunk=chunk, exclude=itself, row_shift=fixed)
+    return t.rows + restore
+
+
+def supcon_rows(
+    xp: Namespace, f: Array, labels: Array, *, scale: Any, chunk: int
+) -> tuple[Array, Array, Array]:
+    """SupCon's ``(mean over positives of log p, number of positives, lse)`` per anchor, for
+    the anchors ``f`` (views flattened) and their ``labels``: the log-sum-exp leaves out the
+    anchor itself; the positives are the other anchors with its label."""
+    f = normalize(xp, f)
+
+    def itself(i: Array, j: Array) -> Array:
+        return i == j
+
+    def same_label(i: Array, j: Array) -> Array:
+        left = xp.take(labels, i[:, 0], axis=0)[:, None]
+        right = xp.take(labels, j[0, :], axis=0)[None, :]
+        return (left == right) & (i != j)
+
+    t = tiled_logsumexp(xp, f, f, scale, chunk=chunk, exclude=itself, select=same_label)
+    assert t.selected is not None and t.count is not None
+    has = t.count > 0
+    # an anchor with positives has a finite log-sum-exp; one alone (-inf) has no positives
+    lse = xp.where(t.rows == -math.inf, xp.zeros_like(t.rows), t.rows)
+    ones = xp.ones_like(t.count)
+    mean_pos = (scale * t.selected - t.count * lse) / xp.where(has, t.count, ones)
+    return mean_pos, t.count, t.rows
+
+
+def mnrl_rows_chunked(
+    xp: Namespace,
+    embeddings: dict[str, Array],
+    *,
+    chosen: Any,
+    cosine: bool,
+    chunk: int,
+) -> Array:
+    """MNRL's per-anchor loss (:func:`arraylosses.contrastive.mnrl.mnrl_rows`'s), one tiled
+    log-sum-exp per direction: ``"joint"`` adds them (``logaddexp``), ``"per_direction"``
+    averages them."""
+    e = {k: normalize(xp, v) for k, v in embeddings.items()} if cosine else dict(embeddings)
+    w, lam = chosen.w, chosen.lam
+    fixed, restore = _shift_back(xp, _pair_logits(xp, e["query"], e["local_docs"], lam))
+
+    def own_doc(i: Array, j: Array) -> Array:  # the anchor's positive and its own negatives
+        return (j % w) == i
+
+    penalize: IndexRule | None = None
+    if chosen.hardness_mode == "hard_negatives":
+        penalize = lambda i, j: own_doc(i, j) & (j >= w)  # noqa: E731
+    elif chosen.hardness_mode == "in_batch_negatives":
+        penalize = lambda i, j: ~own_doc(i, j)  # noqa: E731
+    elif chosen.hardness_mode == "all_negatives":
+        penalize = lambda i, j: ~(own_doc(i, j) & (j < w))  # noqa: E731
+
+    def lse(rows: str, cols: str, **rules: Any) -> Array:
+        return tiled_logsumexp(
+            xp, e[rows], e[cols], lam, chunk=chunk, offset=chosen.offset, row_shift=fixed, **rules
+        ).rows
+
+    segments = {
+        "query_to_doc": lambda: lse(
+            "query", "docs", penalize=penalize, strength=chosen.hardness_strength
+        ),
+        "query_to_query": lambda: lse("query", "all_queries", exclude=lambda i, j: i == j),
+        "doc_to_query": lambda: lse("local_docs", "all_queries"),
+        "doc_to_doc": lambda: lse("local_docs", "docs", exclude=own_doc),
+    }
+    parts = [segments[d]() for d in segments if d in chosen.directions]
+    if chosen.partition_mode == "joint":
+        total = parts[0]
+        for part in parts[1:]:
+            total = logaddexp(xp, total, part)
+    else:
+        total = sum(parts[1:], parts[0]) / len(parts)
+    return total + restore
