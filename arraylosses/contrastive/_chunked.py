@@ -5,19 +5,24 @@ per-row losses as the loss's dense path, from :func:`arraylosses._tiled.tiled_lo
 (or :func:`~arraylosses._tiled.tiled_sigmoid_rows`): memory O((N + M)·D + chunk²).
 
 A softmax cross entropy row is ``lse_j(L_ij) - L_i⁺``. It is computed as
-``lse_j(L_ij - sg(L_i⁺)) + (sg(L_i⁺) - L_i⁺)`` (``sg``: stop_gradient): the same value and
-gradient, but the log-sum-exp is of the size of the loss rather than of the logits, as the dense
-path's ``log_softmax`` (``ulp(1e4) ~ 1e-3`` in float32 at a large scale).
+``lse_j(L_ij - c_i) - (L_i⁺ - c_i)`` with the constant shift ``c_i = sg(L_i⁺)`` (``sg``:
+stop_gradient; ``L_i⁺`` from a row-wise product): the log-sum-exp is then of the size of the
+loss rather than of the logits, as in the dense path's ``log_softmax`` (``ulp(1e4) ~ 1e-3`` in
+float32 at a large scale). The ``L_i⁺`` subtracted is the tiles' own entry (``select`` picks
+it), not the row-wise product: the two round differently, and only the tiles' entry cancels
+the positive's term inside the log-sum-exp (a float32 loss of 5e-3 was off by 8e-6 with the
+row-wise one).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 from .._backend import Array, Namespace, device_of, index_dtype, logaddexp, stop_gradient
 from .._ops import normalize
-from .._tiled import IndexRule, tiled_logsumexp, tiled_sigmoid_rows
+from .._tiled import IndexRule, Tiled, tiled_logsumexp, tiled_sigmoid_rows
 from .._validate import integer
 from ._common import Offset, local_rows
 
@@ -48,16 +53,24 @@ def chunk_for(chunk_size: int | None, *sizes: int) -> int | None:
     return None if chunk_size is None or 0 in sizes else chunk_size
 
 
-def _pair_logits(xp: Namespace, a: Array, b: Array, scale: Any) -> Array:
-    """``scale · ⟨a_i, b_i⟩`` per row: the positives' logits."""
-    return scale * xp.sum(a * b, axis=1)
+def _shift(xp: Namespace, a: Array, b: Array, scale: Any) -> Array:
+    """``sg(scale · ⟨a_i, b_i⟩)``: the positives' logits, as the tiles' constant row shift."""
+    return stop_gradient(xp, scale * xp.sum(a * b, axis=1))
 
 
-def _shift_back(xp: Namespace, positive: Array) -> tuple[Array, Array]:
-    """``(sg(L⁺), sg(L⁺) - L⁺)``: the shift passed to the tiles, and the term that restores
-    the positive's gradient (its value is 0)."""
-    fixed = stop_gradient(xp, positive)
-    return fixed, fixed - positive
+def _at(target: Callable[[Array], Array]) -> IndexRule:
+    """The rule that picks, in row ``i``, the column ``target(i)``: the positive."""
+    return lambda i, j: j == target(i)
+
+
+def _diagonal(i: Array) -> Array:
+    return i
+
+
+def _cross_entropy(t: Tiled, scale: Any, shift: Array) -> Array:
+    """``lse(L - c) - (L⁺ - c)`` per row, ``L⁺ = scale · S⁺`` from the tiles' ``selected``."""
+    assert t.selected is not None
+    return t.rows - (scale * t.selected - shift)
 
 
 def cross_entropy_rows(
@@ -81,28 +94,40 @@ def cross_entropy_rows(
         if back is not None and not one_pass:
             back = (normalize(xp, back[0]), normalize(xp, back[1]))
     n = a.shape[0]
-    fixed, restore = _shift_back(
-        xp, _pair_logits(xp, a, local_rows(xp, every_b, offset=offset, n=n), scale)
-    )
+    shift = _shift(xp, a, local_rows(xp, every_b, offset=offset, n=n), scale)
     if one_pass:  # offset is 0: column j's positive is entry (j, j), as row j's
         t = tiled_logsumexp(
-            xp, a, every_b, scale, chunk=chunk, columns=True, row_shift=fixed, col_shift=fixed
+            xp,
+            a,
+            every_b,
+            scale,
+            chunk=chunk,
+            columns=True,
+            select=_at(_diagonal),
+            row_shift=shift,
+            col_shift=shift,
         )
-        return (t.rows + t.columns) / 2 + restore
-    forward = (
-        tiled_logsumexp(xp, a, every_b, scale, chunk=chunk, offset=offset, row_shift=fixed).rows
-        + restore
+        assert t.columns is not None
+        return (t.rows + t.columns) / 2 - (scale * t.selected - shift)
+    rows = tiled_logsumexp(
+        xp, a, every_b, scale, chunk=chunk, offset=offset, select=_at(_diagonal), row_shift=shift
     )
+    forward = _cross_entropy(rows, scale, shift)
     if back is None:
         return forward
     local_b, every_a = back
-    fixed_b, restore_b = _shift_back(
-        xp, _pair_logits(xp, local_b, local_rows(xp, every_a, offset=offset, n=n), scale)
+    shift_b = _shift(xp, local_b, local_rows(xp, every_a, offset=offset, n=n), scale)
+    back_rows = tiled_logsumexp(
+        xp,
+        local_b,
+        every_a,
+        scale,
+        chunk=chunk,
+        offset=offset,
+        select=_at(_diagonal),
+        row_shift=shift_b,
     )
-    backward = tiled_logsumexp(
-        xp, local_b, every_a, scale, chunk=chunk, offset=offset, row_shift=fixed_b
-    ).rows
-    return (forward + backward + restore_b) / 2
+    return (forward + _cross_entropy(back_rows, scale, shift_b)) / 2
 
 
 def sigmoid_rows(
@@ -144,14 +169,22 @@ def nt_xent_rows(
         return xp.where(k < n, own(k) + w, own(k) - w)
 
     views = xp.arange(2 * n, dtype=index_dtype(xp, local), device=device_of(local))
-    positives = xp.take(every, partner(views), axis=0)
-    fixed, restore = _shift_back(xp, _pair_logits(xp, local, positives, scale))
+    shift = _shift(xp, local, xp.take(every, partner(views), axis=0), scale)
 
     def itself(k: Array, j: Array) -> Array:
         return j == own(k)
 
-    t = tiled_logsumexp(xp, local, every, scale, chunk=chunk, exclude=itself, row_shift=fixed)
-    return t.rows + restore
+    t = tiled_logsumexp(
+        xp,
+        local,
+        every,
+        scale,
+        chunk=chunk,
+        exclude=itself,
+        select=_at(partner),
+        row_shift=shift,
+    )
+    return _cross_entropy(t, scale, shift)
 
 
 def supcon_rows(
@@ -193,7 +226,7 @@ def mnrl_rows_chunked(
     averages them."""
     e = {k: normalize(xp, v) for k, v in embeddings.items()} if cosine else dict(embeddings)
     w, lam = chosen.w, chosen.lam
-    fixed, restore = _shift_back(xp, _pair_logits(xp, e["query"], e["local_docs"], lam))
+    shift = _shift(xp, e["query"], e["local_docs"], lam)
 
     def own_doc(i: Array, j: Array) -> Array:  # the anchor's positive and its own negatives
         return (j % w) == i
@@ -208,13 +241,25 @@ def mnrl_rows_chunked(
 
     def lse(rows: str, cols: str, **rules: Any) -> Array:
         return tiled_logsumexp(
-            xp, e[rows], e[cols], lam, chunk=chunk, offset=chosen.offset, row_shift=fixed, **rules
+            xp, e[rows], e[cols], lam, chunk=chunk, offset=chosen.offset, row_shift=shift, **rules
         ).rows
 
+    # query_to_doc holds the positive (column offset + i): its entry comes from those tiles
+    q2d = tiled_logsumexp(
+        xp,
+        e["query"],
+        e["docs"],
+        lam,
+        chunk=chunk,
+        offset=chosen.offset,
+        row_shift=shift,
+        penalize=penalize,
+        strength=chosen.hardness_strength,
+        select=_at(_diagonal),
+    )
+    assert q2d.selected is not None
     segments = {
-        "query_to_doc": lambda: lse(
-            "query", "docs", penalize=penalize, strength=chosen.hardness_strength
-        ),
+        "query_to_doc": lambda: q2d.rows,
         "query_to_query": lambda: lse("query", "all_queries", exclude=lambda i, j: i == j),
         "doc_to_query": lambda: lse("local_docs", "all_queries"),
         "doc_to_doc": lambda: lse("local_docs", "docs", exclude=own_doc),
@@ -226,4 +271,4 @@ def mnrl_rows_chunked(
             total = logaddexp(xp, total, part)
     else:
         total = sum(parts[1:], parts[0]) / len(parts)
-    return total + restore
+    return total - (lam * q2d.selected - shift)

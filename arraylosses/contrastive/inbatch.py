@@ -133,6 +133,12 @@ def info_nce(
         query: ``(N, D)``; positive: ``(N, D)`` (or ``(M >= N, D)`` in-batch); all_query:
             ``(M, D)``.
 
+    With in-batch negatives (``negatives=None``), ``chunk_size`` (an int): the similarity
+    matrix is walked in ``chunk_size × chunk_size`` tiles with a running log-sum-exp, and the
+    backward pass recomputes each tile: memory O((N + M)·D + chunk_size²) instead of O(N·M),
+    with the dense path's value and gradients (README.md, "Large batches"). ``None`` (the
+    default): the dense matrix.
+
     Example:
         >>> import numpy as np, math
         >>> q = p = np.eye(2)
@@ -434,6 +440,11 @@ def clip_loss(
     every text and its texts (``text_emb[offset:offset + N]``) against every image; each
     per-sample loss is then the global one. An empty batch: NaN mean, 0 sum, empty "none".
 
+    ``chunk_size`` (an int): the similarity matrix is walked in ``chunk_size × chunk_size``
+    tiles with a running log-sum-exp, and the backward pass recomputes each tile: memory O((N +
+    M)·D + chunk_size²) instead of O(N·M), with the dense path's value and gradients
+    (README.md, "Large batches"). ``None`` (the default): the dense matrix.
+
     Example:
         >>> import numpy as np, math
         >>> e = np.eye(2)
@@ -503,6 +514,11 @@ def siglip_loss(
     neighbours): ``text_emb`` may hold every device's W texts, ``offset`` the global index of
     this device's first row. An empty batch: NaN mean, 0 sum, empty "none".
 
+    ``chunk_size`` (an int): the similarity matrix is walked in ``chunk_size × chunk_size``
+    tiles with a running sum of the sigmoid terms, and the backward pass recomputes each tile:
+    memory O((N + M)·D + chunk_size²) instead of O(N·M), with the dense path's value and
+    gradients (README.md, "Large batches"). ``None`` (the default): the dense matrix.
+
     Example:
         >>> import numpy as np, math
         >>> e = np.eye(2)
@@ -565,6 +581,11 @@ def nt_xent_loss(
     of every device's W samples, ``z1`` this device's N first views, ``offset`` the global
     index of its first sample; this device's 2N views are scored against all 2W views. An
     empty batch: NaN mean, 0 sum, empty "none".
+
+    ``chunk_size`` (an int): the similarity matrix is walked in ``chunk_size × chunk_size``
+    tiles with a running log-sum-exp, and the backward pass recomputes each tile: memory O((N +
+    M)·D + chunk_size²) instead of O(N·M), with the dense path's value and gradients
+    (README.md, "Large batches"). ``None`` (the default): the dense matrix.
 
     Example:
         >>> import numpy as np, math
@@ -633,6 +654,11 @@ def supcon_loss(
     have positives (0 when none has; NaN for an empty batch). Peer: pytorch-metric-learning
     ``SupConLoss`` (``temperature=0.1``, no base temperature: equal to ours with
     ``base_temperature=temperature``).
+
+    ``chunk_size`` (an int): the similarity matrix is walked in ``chunk_size × chunk_size``
+    tiles with a running log-sum-exp, and the backward pass recomputes each tile: memory O((N +
+    M)·D + chunk_size²) instead of O(N·M), with the dense path's value and gradients
+    (README.md, "Large batches"). ``None`` (the default): the dense matrix.
 
     Example:
         >>> import numpy as np, math

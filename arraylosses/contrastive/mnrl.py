@@ -128,6 +128,11 @@ def multiple_negatives_ranking_loss(
         anchors: ``(B, D)``; positives: ``(W, D)``, ``W >= B``; negatives: ``(W, D)`` or
             ``(W, K, D)``; all_anchors: ``(W, D)``.
 
+    ``chunk_size`` (an int): the similarity matrix is walked in ``chunk_size × chunk_size``
+    tiles with a running log-sum-exp, and the backward pass recomputes each tile: memory O((N +
+    M)·D + chunk_size²) instead of O(N·M), with the dense path's value and gradients
+    (README.md, "Large batches"). ``None`` (the default): the dense matrix.
+
     Example:
         >>> import numpy as np, math
         >>> e = np.eye(2)
@@ -379,6 +384,11 @@ def multiple_negatives_symmetric_ranking_loss(
     Several devices: ``positives`` (and ``negatives``) and ``all_anchors`` gathered from every
     device, ``offset`` the global index of this device's first anchor; this device's anchors
     are scored against every document and its positives against every anchor.
+
+    ``chunk_size`` (an int): the similarity matrix is walked in ``chunk_size × chunk_size``
+    tiles with a running log-sum-exp, and the backward pass recomputes each tile: memory O((N +
+    M)·D + chunk_size²) instead of O(N·M), with the dense path's value and gradients
+    (README.md, "Large batches"). ``None`` (the default): the dense matrix.
 
     Example:
         >>> import numpy as np, math

@@ -135,6 +135,18 @@ CASES: tuple[Case, ...] = (
                 offset=2,
                 reduction="none",
             ),
+            # chunk_size: the matrix in tiles (sizes that do not divide the batch)
+            Params(chunk_size=2),
+            Params(symmetric=True, temperature=Ref("temperature"), chunk_size=4),
+            Params(args=("q", "p_gathered"), offset=3, similarity="dot", chunk_size=2),
+            Params(
+                args=("q", "p_all"),
+                symmetric=True,
+                all_query=Ref("q_all"),
+                offset=2,
+                reduction="none",
+                chunk_size=4,
+            ),
         ),
         grad=(
             "q",
@@ -174,6 +186,14 @@ CASES: tuple[Case, ...] = (
             Params(logit_scale=Ref("scale"), reduction="none"),
             Params(sample_weight=Ref("weight")),
             Params(args=("q", "p_all"), all_image_emb=Ref("q_all"), offset=2, reduction="none"),
+            Params(logit_scale=Ref("scale"), chunk_size=2),
+            Params(
+                args=("q", "p_all"),
+                all_image_emb=Ref("q_all"),
+                offset=2,
+                reduction="none",
+                chunk_size=4,
+            ),
         ),
         grad=("q", "p", "scale", "q_all", "p_all"),
         notes="peer: open_clip ClipLoss (not installed); by definition",
@@ -187,6 +207,10 @@ CASES: tuple[Case, ...] = (
             Params(logit_scale=Ref("scale"), logit_bias=Ref("bias"), reduction="none"),
             Params(sample_weight=Ref("weight"), reduction="sum"),
             Params(args=("q", "p_all"), offset=2, reduction="none"),
+            Params(
+                logit_scale=Ref("scale"), logit_bias=Ref("bias"), reduction="none", chunk_size=2
+            ),
+            Params(args=("q", "p_all"), offset=2, chunk_size=4),
         ),
         grad=("q", "p", "scale", "bias", "p_all"),
         notes="peer: open_clip SigLipLoss (not installed); by definition",
@@ -200,6 +224,10 @@ CASES: tuple[Case, ...] = (
             Params(temperature=Ref("temperature"), reduction="none"),
             Params(sample_weight=Ref("weight")),
             Params(args=("q", "p_all"), all_z1=Ref("q_all"), offset=2, reduction="none"),
+            Params(temperature=Ref("temperature"), chunk_size=2),
+            Params(
+                args=("q", "p_all"), all_z1=Ref("q_all"), offset=2, reduction="none", chunk_size=4
+            ),
         ),
         grad=("q", "p", "temperature", "q_all", "p_all"),
         peers=("pytorch-metric-learning", "optax"),
@@ -213,6 +241,8 @@ CASES: tuple[Case, ...] = (
             Params(temperature=0.2, base_temperature=0.1, reduction="none"),
             Params(args=("views", "labels"), temperature=Ref("temperature")),
             Params(sample_weight=Ref("weight")),
+            Params(chunk_size=2, reduction="none"),
+            Params(args=("views", "labels"), temperature=Ref("temperature"), chunk_size=4),
         ),
         grad=("q", "views", "temperature"),
         peers=("pytorch-metric-learning",),
@@ -256,6 +286,36 @@ CASES: tuple[Case, ...] = (
                 directions=ALL_DIRECTIONS,
                 reduction="none",
             ),
+            Params(args=("q", "p", "negatives_k"), directions=ALL_DIRECTIONS, chunk_size=2),
+            Params(
+                args=("q", "p", "negatives_k"), scale=Ref("scale"), reduction="none", chunk_size=4
+            ),
+            Params(
+                args=("q", "p", "negatives_k"),
+                directions=("query_to_doc", "doc_to_query"),
+                partition_mode="per_direction",
+                similarity="dot",
+                scale=1.0,
+                chunk_size=2,
+            ),
+            *(
+                Params(
+                    args=("q", "p", "negatives_k"),
+                    hardness_mode=mode,
+                    hardness_strength=0.5,
+                    finite_differences=False,
+                    chunk_size=4,
+                )
+                for mode in ("in_batch_negatives", "hard_negatives", "all_negatives")
+            ),
+            Params(
+                args=("q_local", "p", "negatives_k"),
+                offset=2,
+                all_anchors=Ref("q"),
+                directions=ALL_DIRECTIONS,
+                reduction="none",
+                chunk_size=2,
+            ),
         ),
         grad=("q", "q_local", "p", "negatives_1", "negatives_k", "scale"),
         peers=("sentence-transformers",),
@@ -268,6 +328,7 @@ CASES: tuple[Case, ...] = (
             Params(),
             Params(args=("q", "p", "negatives_k"), reduction="none"),
             Params(scale=Ref("scale")),
+            Params(args=("q", "p", "negatives_k"), scale=Ref("scale"), chunk_size=2),
         ),
         grad=("q", "p", "negatives_k", "scale"),
         peers=("sentence-transformers",),
@@ -288,6 +349,8 @@ CASES: tuple[Case, ...] = (
             Params(sample_weight=Ref("weight"), scale=5.0),
             Params(inner="info_nce"),
             Params(inner="info_nce", reduction="none", dim_weights=(2.0, 1.0)),
+            Params(args=("q", "p", "negatives"), reduction="none", chunk_size=2),
+            Params(inner="info_nce", symmetric=True, chunk_size=4),
         ),
         grad=("q", "p", "negatives"),
         public=al.matryoshka,
