@@ -1,13 +1,15 @@
 """Peak memory and time of one loss step (forward + backward), dense against chunked.
 
-    python benchmarks/memory.py [--sizes 4096 8192 16384 32768 65536] [--chunks 1024]
+    python benchmarks/memory.py [--sizes 4096 8192 16384 32768 65536] [--chunk 2048]
+                                [--compare-chunks 1024] [--compare-max-n 16384]
                                 [--backends torch jax] [--losses info_nce_symmetric clip]
                                 [--device cpu|cuda] [--repeat 3] [--out benchmarks/results]
 
 (``python benchmarks/run.py --only memory`` runs the defaults.) The step is the loss and its
 gradient with respect to both embedding matrices (``(N, D)`` float32, D = 256):
 ``loss.backward()`` on torch, ``jax.jit(jax.value_and_grad(...))`` on JAX (compiled first; the
-compile time is reported apart). Dense is ``chunk_size=None``, chunked ``chunk_size=k``.
+compile time is reported apart). Dense is ``chunk_size=None``, chunked ``chunk_size=k``:
+``--chunk`` at every N, and each of ``--compare-chunks`` at N <= ``--compare-max-n``.
 
 Each measurement runs in a fresh process (``--worker``), so one run's allocator state and
 compiled programs cannot change another's. The dense and chunked processes of one N run one
@@ -25,7 +27,10 @@ after the other, and their time ratio is taken from this run.
   the ``--repeat`` - 1 steps after it (the first step alone when ``--repeat 1`` or when
   further steps would exceed ``--budget-s`` seconds, as at N = 65,536 on a small CPU). The
   process's CPU time (all its threads) is recorded too: other processes on a shared machine
-  disturb it less than the wall time, which the targets are judged on.
+  disturb it less than the wall time, which the targets are judged on. On a machine that
+  others share, ``--threads 1`` keeps torch's thread pool from waiting on descheduled
+  threads (the chunked path's many small operations suffer that most: a step measured 0.4 s
+  on one thread and 1.3 to 27 s on two, at a load average of 3).
 
 The dense path is not run where its projected need exceeds ``--dense-limit-gib``: the
 largest dense peak measured in this run for that backend and loss, scaled by N²
@@ -44,7 +49,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 LOSSES = ("info_nce_symmetric", "clip", "siglip")
@@ -116,16 +121,13 @@ def _peak_meter(
     return start
 
 
-def worker(
-    backend: str,
-    loss: str,
-    n: int,
-    d: int,
-    chunk: int | None,
-    device: str,
-    repeat: int,
-    budget_s: float,
-) -> dict[str, Any]:
+def worker(job: dict[str, Any]) -> dict[str, Any]:
+    """One measurement in this process. ``job``: backend, loss, n, d, chunk (None: dense),
+    device, repeat, budget_s, threads (None: the libraries' default)."""
+    backend, loss, n, d, chunk = (job[k] for k in ("backend", "loss", "n", "d", "chunk"))
+    device, threads = job["device"], job["threads"]
+    if threads is not None:  # before torch or jax starts its thread pools
+        os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[:threads])
     import numpy as np
 
     rng = np.random.default_rng(0)
@@ -136,6 +138,8 @@ def worker(
     if backend == "torch":
         import torch
 
+        if threads is not None:
+            torch.set_num_threads(threads)
         a = torch.tensor(a_np, device=device, requires_grad=True)
         b = torch.tensor(b_np, device=device, requires_grad=True)
         sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
@@ -146,7 +150,7 @@ def worker(
             value = fn(a, b)
             value.backward()
             sync()
-            return float(value)
+            return float(value.detach())
 
     else:
         import jax
@@ -170,18 +174,12 @@ def worker(
     value = step()
     times, cpu_times = [time.perf_counter() - start], [time.process_time() - cpu]
     peak = read_peak()
-    while len(times) < repeat and sum(times) + times[-1] <= budget_s:
+    while len(times) < job["repeat"] and sum(times) + times[-1] <= job["budget_s"]:
         start, cpu = time.perf_counter(), time.process_time()
         step()
         times.append(time.perf_counter() - start)
         cpu_times.append(time.process_time() - cpu)
-    return {
-        "backend": backend,
-        "loss": loss,
-        "n": n,
-        "d": d,
-        "chunk": chunk,
-        "device": device,
+    return job | {
         "value": value,
         "seconds": statistics.median(times[1:] or times),
         "cpu_seconds": statistics.median(cpu_times[1:] or cpu_times),
@@ -195,23 +193,14 @@ def worker(
 # the sweep: one process per measurement
 
 
-def measure(
-    backend: str,
-    loss: str,
-    n: int,
-    d: int,
-    chunk: int | None,
-    device: str,
-    repeat: int,
-    budget_s: float,
-) -> dict[str, Any]:
-    cmd = [sys.executable, str(pathlib.Path(__file__).resolve()), "--worker"]
-    cmd += [backend, loss, str(n), str(d), str(chunk or 0), device, str(repeat), str(budget_s)]
+def measure(job: dict[str, Any]) -> dict[str, Any]:
+    """:func:`worker` in a fresh process; a failure (an exception, the process killed) is a
+    row with ``error``."""
+    cmd = [sys.executable, str(pathlib.Path(__file__).resolve()), "--worker", json.dumps(job)]
     out = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    row = {"backend": backend, "loss": loss, "n": n, "d": d, "chunk": chunk, "device": device}
     if out.returncode != 0:
         tail = out.stderr.strip().splitlines()[-1:] or [f"exit status {out.returncode}"]
-        return row | {"error": tail[0]}
+        return job | {"error": tail[0]}
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -235,12 +224,15 @@ def sweep(
     backends: list[str],
     losses: list[str],
     sizes: list[int],
-    chunks: list[int],
+    chunk: int,
+    compare_chunks: Sequence[int] = (),
+    compare_max_n: int = 16384,
     d: int = 256,
     device: str = "cpu",
     dense_limit_gib: float = 12.0,
     repeat: int = 3,
-    budget_s: float = 60.0,
+    budget_s: float = 120.0,
+    threads: int | None = None,
     command: str = "",
     log: Callable[[str], None] = print,
 ) -> dict[str, Any]:
@@ -251,18 +243,21 @@ def sweep(
         for loss in losses:
             fit = (1, 16.0)  # (N, bytes at N): the dense need is fit[1]·(n/fit[0])²
             for n in sizes:
+                job: dict[str, Any] = {"backend": backend, "loss": loss, "n": n, "d": d}
+                job |= {"device": device, "repeat": repeat, "budget_s": budget_s}
+                job |= {"threads": threads}
                 projected = fit[1] * (n / fit[0]) ** 2
                 if projected > dense_limit_gib * GIB:
-                    row: dict[str, Any] = {"backend": backend, "loss": loss, "n": n, "d": d}
-                    row |= {"chunk": None, "device": device, "projected_bytes": projected}
+                    row = job | {"chunk": None, "projected_bytes": projected}
                 else:
-                    row = measure(backend, loss, n, d, None, device, repeat, budget_s)
+                    row = measure(job | {"chunk": None})
                     if "peak_bytes" in row:
                         fit = (n, float(row["peak_bytes"]))
                 rows.append(row)
                 log(json.dumps(row))
-                for chunk in chunks:
-                    row = measure(backend, loss, n, d, chunk, device, repeat, budget_s)
+                others = [k for k in compare_chunks if n <= compare_max_n and k != chunk]
+                for k in [chunk, *others]:
+                    row = measure(job | {"chunk": k})
                     rows.append(row)
                     log(json.dumps(row))
     return {
@@ -272,6 +267,8 @@ def sweep(
         "repeat": repeat,
         "budget_s": budget_s,
         "dense_limit_gib": dense_limit_gib,
+        "chunk": chunk,
+        "threads": threads,
         "load_average_before": load_before,
         "load_average_after": os.getloadavg(),
         "wall_s": time.perf_counter() - started,
@@ -335,9 +332,11 @@ def targets(result: dict[str, Any]) -> list[str]:
 
 def markdown(result: dict[str, Any]) -> str:
     load = "/".join(f"{x:.1f}" for x in result["load_average_before"])
+    count = result.get("threads")
+    threads = "every CPU" if count is None else f"{count} CPU{'s' * (count > 1)} per measurement"
     lines = [
         f"Machine: {result['machine']}; device {result['device']}; D = {result['d']}, float32; "
-        f"load average before the run {load}.",
+        f"{threads}; load average before the run {load}.",
         "",
         "Forward + backward with respect to both embedding matrices. Peak: the memory the loss "
         "step needs above its inputs (CPU: peak resident set; CUDA: peak allocated). "
@@ -425,17 +424,22 @@ def plot(result: dict[str, Any], path: pathlib.Path) -> None:
                     color=colors[backend],
                     label=f"{backend} chunk {chunk}",
                 )
-        ax.axhline(TARGET_PEAK_GIB, color="gray", lw=1, ls="-.")
+        ax.axhline(
+            TARGET_PEAK_GIB, color="gray", lw=1, ls="-.", label=f"{TARGET_PEAK_GIB} GiB target"
+        )
         ax.set_xscale("log", base=2)
         ax.set_yscale("log")
+        sizes = sorted({r["n"] for r in rows})
+        ax.set_xticks(sizes, [f"{n:,}" for n in sizes], fontsize=7)
+        ax.minorticks_off()
         ax.set_title(LABELS[loss], fontsize=9)
         ax.set_xlabel("batch N")
         ax.grid(True, which="both", lw=0.3)
-    axes[0].set_ylabel(f"peak memory of the loss step, GiB (gray: {TARGET_PEAK_GIB} GiB target)")
+    axes[0].set_ylabel("peak memory of the loss step (GiB)")
     axes[-1].legend(fontsize=7)
     fig.suptitle(
-        f"Forward + backward, D = {result['d']}, float32, {result['device']}: dense vs chunked\n"
-        + result["machine"],
+        f"Forward + backward, D = {result['d']}, float32, {result['device']}: dense vs chunked "
+        f"(dotted: projected, not run)\n" + result["machine"],
         fontsize=8,
     )
     fig.tight_layout()
@@ -454,10 +458,14 @@ def main(argv: list[str] | None = None, command: str = "") -> None:
     """``command``: how the run is to be repeated, as the report states it (default: this
     script with ``argv``)."""
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
-    parser.add_argument("--worker", nargs=8, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
     parser.add_argument("--d", type=int, default=256)
-    parser.add_argument("--chunks", type=int, nargs="+", default=[1024])
+    parser.add_argument("--chunk", type=int, default=2048, help="chunk_size at every N")
+    parser.add_argument(
+        "--compare-chunks", type=int, nargs="*", default=[1024], help="also, at small N"
+    )
+    parser.add_argument("--compare-max-n", type=int, default=16384)
     parser.add_argument("--backends", nargs="+", default=["torch", "jax"], choices=["torch", "jax"])
     parser.add_argument("--losses", nargs="+", default=list(TARGET_LOSSES), choices=LOSSES)
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
@@ -468,18 +476,20 @@ def main(argv: list[str] | None = None, command: str = "") -> None:
         help="skip dense runs projected above this (default: 12 on CPU, 80%% of the GPU)",
     )
     parser.add_argument("--repeat", type=int, default=3, help="steps per process (1 warm-up)")
-    parser.add_argument("--budget-s", type=float, default=60.0, help="time for the extra steps")
+    parser.add_argument("--budget-s", type=float, default=120.0, help="time for the extra steps")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="CPUs per measurement (affinity + torch threads; default: all)",
+    )
     parser.add_argument("--out", type=pathlib.Path, default=None)
     parser.add_argument(
         "--report", type=pathlib.Path, default=None, help="only redo memory.md/png from a json"
     )
     args = parser.parse_args(argv)
     if args.worker:
-        backend, loss, n, d, chunk, device, repeat, budget = args.worker
-        row = worker(
-            backend, loss, int(n), int(d), int(chunk) or None, device, int(repeat), float(budget)
-        )
-        print(json.dumps(row))
+        print(json.dumps(worker(json.loads(args.worker))))
         return
     if args.report:
         result = json.loads(args.report.read_text())
@@ -497,12 +507,15 @@ def main(argv: list[str] | None = None, command: str = "") -> None:
         backends=args.backends,
         losses=args.losses,
         sizes=args.sizes,
-        chunks=args.chunks,
+        chunk=args.chunk,
+        compare_chunks=args.compare_chunks,
+        compare_max_n=args.compare_max_n,
         d=args.d,
         device=args.device,
         dense_limit_gib=limit,
         repeat=args.repeat,
         budget_s=args.budget_s,
+        threads=args.threads,
         command=command
         or "python benchmarks/memory.py " + " ".join(sys.argv[1:] if argv is None else argv),
     )
