@@ -330,10 +330,14 @@ def targets(result: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _threads(result: dict[str, Any]) -> str:
+    count = result.get("threads")
+    return "every CPU" if count is None else f"{count} CPU{'s' * (count > 1)} per measurement"
+
+
 def markdown(result: dict[str, Any]) -> str:
     load = "/".join(f"{x:.1f}" for x in result["load_average_before"])
-    count = result.get("threads")
-    threads = "every CPU" if count is None else f"{count} CPU{'s' * (count > 1)} per measurement"
+    threads = _threads(result)
     lines = [
         f"Machine: {result['machine']}; device {result['device']}; D = {result['d']}, float32; "
         f"{threads}; load average before the run {load}.",
@@ -439,7 +443,7 @@ def plot(result: dict[str, Any], path: pathlib.Path) -> None:
     axes[-1].legend(fontsize=7)
     fig.suptitle(
         f"Forward + backward, D = {result['d']}, float32, {result['device']}: dense vs chunked "
-        f"(dotted: projected, not run)\n" + result["machine"],
+        f"(dotted: projected, not run)\n{result['machine']}; {_threads(result)}",
         fontsize=8,
     )
     fig.tight_layout()
