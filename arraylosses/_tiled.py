@@ -49,7 +49,7 @@ class Tiled(NamedTuple):
     rows: Array  # (N,) log Σ_j exp(L_ij - row_shift_i)
     columns: Array | None  # (M,) log Σ_i exp(L_ij - col_shift_j), when asked for
     selected: Array | None  # (N,) Σ_j∈select(i) S_ij (raw similarities), when select is given
-    count: Array | None  # (N,) |select(i)| (no gradient), when select is given
+    n_selected: Array | None  # (N,) |select(i)| (no gradient), when select is given
 
 
 class _Plan(NamedTuple):
@@ -123,7 +123,7 @@ def tiled_logsumexp(
         rows=out[0],
         columns=out[1] if columns else None,
         selected=out[2] if select is not None else None,
-        count=out[3] if select is not None else None,
+        n_selected=out[3] if select is not None else None,
     )
 
 

@@ -204,13 +204,13 @@ def supcon_rows(
         return (left == right) & (i != j)
 
     t = tiled_logsumexp(xp, f, f, scale, chunk=chunk, exclude=itself, select=same_label)
-    assert t.selected is not None and t.count is not None
-    has = t.count > 0
+    assert t.selected is not None and t.n_selected is not None
+    has = t.n_selected > 0
     # an anchor with positives has a finite log-sum-exp; one alone (-inf) has no positives
     lse = xp.where(t.rows == -math.inf, xp.zeros_like(t.rows), t.rows)
-    ones = xp.ones_like(t.count)
-    mean_pos = (scale * t.selected - t.count * lse) / xp.where(has, t.count, ones)
-    return mean_pos, t.count, t.rows
+    ones = xp.ones_like(t.n_selected)
+    mean_pos = (scale * t.selected - t.n_selected * lse) / xp.where(has, t.n_selected, ones)
+    return mean_pos, t.n_selected, t.rows
 
 
 def mnrl_rows_chunked(
