@@ -123,17 +123,19 @@ def _peak_meter(
 
 def worker(job: dict[str, Any]) -> dict[str, Any]:
     """One measurement in this process. ``job``: backend, loss, n, d, chunk (None: dense),
-    device, repeat, budget_s, threads (None: the libraries' default)."""
+    device, repeat, budget_s, threads (None: the libraries' default), and for JAX optionally
+    compile_only (compile for ``(n, d)`` inputs, run nothing)."""
     backend, loss, n, d, chunk = (job[k] for k in ("backend", "loss", "n", "d", "chunk"))
     device, threads = job["device"], job["threads"]
     if threads is not None:  # before torch or jax starts its thread pools
         os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[:threads])
     import numpy as np
 
-    rng = np.random.default_rng(0)
-    a_np = rng.normal(size=(n, d)).astype(np.float32)
-    b_np = (a_np + 0.5 * rng.normal(size=(n, d))).astype(np.float32)
     fn = _loss(loss, chunk)
+    if not job.get("compile_only"):
+        rng = np.random.default_rng(0)
+        a_np = rng.normal(size=(n, d)).astype(np.float32)
+        b_np = (a_np + 0.5 * rng.normal(size=(n, d))).astype(np.float32)
     extra: dict[str, Any] = {}
     if backend == "torch":
         import torch
@@ -156,12 +158,19 @@ def worker(job: dict[str, Any]) -> dict[str, Any]:
         import jax
 
         target = jax.devices("gpu" if device == "cuda" else "cpu")[0]
-        a, b = jax.device_put(a_np, target), jax.device_put(b_np, target)
+        if job.get("compile_only"):
+            a = b = jax.ShapeDtypeStruct(
+                (n, d), np.float32, sharding=jax.sharding.SingleDeviceSharding(target)
+            )
+        else:
+            a, b = jax.device_put(a_np, target), jax.device_put(b_np, target)
         start = time.perf_counter()
         compiled = jax.jit(jax.value_and_grad(fn, argnums=(0, 1))).lower(a, b).compile()
         extra["compile_s"] = time.perf_counter() - start
         analysis = compiled.memory_analysis()
         extra["xla_temp_bytes"] = getattr(analysis, "temp_size_in_bytes", None)
+        if job.get("compile_only"):
+            return job | extra
         meter = _peak_meter(backend, device, target)
 
         def step() -> float:
@@ -260,6 +269,14 @@ def sweep(
                     row = measure(job | {"chunk": k})
                     rows.append(row)
                     log(json.dumps(row))
+            if backend == "jax":  # the compile time at N / chunk = 64 tiles a side
+                for k in dict.fromkeys([chunk, *compare_chunks]):
+                    n = TARGET_COMPILE_TILES * k
+                    if n not in sizes:
+                        job = {"backend": backend, "loss": loss, "n": n, "d": d, "chunk": k}
+                        job |= {"device": device, "threads": threads, "compile_only": True}
+                        rows.append(measure(job))
+                        log(json.dumps(rows[-1]))
     return {
         "machine": machine_name(device),
         "device": device,
@@ -297,7 +314,11 @@ def _dense_for(result: dict[str, Any], row: dict[str, Any]) -> dict[str, Any] | 
 
 
 def _chunked(result: dict[str, Any]) -> list[tuple[dict[str, Any], dict[str, Any] | None]]:
-    return [(r, _dense_for(result, r)) for r in result["rows"] if r["chunk"] is not None]
+    return [
+        (r, _dense_for(result, r))
+        for r in result["rows"]
+        if r["chunk"] is not None and not r.get("compile_only")
+    ]
 
 
 def targets(result: dict[str, Any]) -> list[str]:
@@ -321,7 +342,11 @@ def targets(result: dict[str, Any]) -> list[str]:
                 f"time ≤ {TARGET_TIME_RATIO}× dense at N = {TARGET_TIME_N:,}, {name}: "
                 f"{ratio:.2f}× {'✓' if ok else '✗'} (CPU time {cpu:.2f}×)"
             )
-        if "compile_s" in row and row["n"] == TARGET_COMPILE_TILES * row["chunk"]:
+    for row in result["rows"]:
+        if row["loss"] not in TARGET_LOSSES or "compile_s" not in row or row["chunk"] is None:
+            continue
+        if row["n"] == TARGET_COMPILE_TILES * row["chunk"]:
+            name = f"{row['backend']} {LABELS[row['loss']]}, chunk {row['chunk']}"
             ok = row["compile_s"] <= TARGET_COMPILE_S
             lines.append(
                 f"JAX compile ≤ {TARGET_COMPILE_S:.0f} s at N/chunk = {TARGET_COMPILE_TILES} "
@@ -373,6 +398,17 @@ def markdown(result: dict[str, Any]) -> str:
             f"| {row['backend']} | {LABELS[row['loss']]} | {row['n']:,} | {row['chunk']} | "
             f"{peak_d} | {peak_c} | {time_d} | {time_c} | {ratio} | {cpu} | {compile_c} |"
         )
+    compiled = [r for r in result["rows"] if r.get("compile_only")]
+    if compiled:
+        lines += ["", "JAX, compiled only (not run), N = 64 × chunk:", ""]
+        for r in compiled:
+            what = (
+                f"failed: {r['error']}"
+                if "error" in r
+                else f"compile {r['compile_s']:.1f} s; XLA's temporary buffers "
+                f"{_gib(r['xla_temp_bytes'] or 0)}"
+            )
+            lines.append(f"- {LABELS[r['loss']]}, N = {r['n']:,}, chunk {r['chunk']}: {what}")
     found = targets(result)
     if found:
         lines += ["", "Targets (issue #15):", ""] + [f"- {line}" for line in found]
@@ -433,7 +469,7 @@ def plot(result: dict[str, Any], path: pathlib.Path) -> None:
         )
         ax.set_xscale("log", base=2)
         ax.set_yscale("log")
-        sizes = sorted({r["n"] for r in rows})
+        sizes = sorted({r["n"] for r in rows if "peak_bytes" in r or "projected_bytes" in r})
         ax.set_xticks(sizes, [f"{n:,}" for n in sizes], fontsize=7)
         ax.minorticks_off()
         ax.set_title(LABELS[loss], fontsize=9)
