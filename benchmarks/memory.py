@@ -1,7 +1,7 @@
 """Peak memory and time of one loss step (forward + backward), dense against chunked.
 
-    python benchmarks/memory.py [--sizes 4096 8192 16384 32768 65536] [--chunk 2048]
-                                [--compare-chunks 1024] [--compare-max-n 16384]
+    python benchmarks/memory.py [--sizes 4096 8192 16384 32768 65536] [--chunk 1024]
+                                [--compare-chunks 2048] [--compare-max-n 16384]
                                 [--backends torch jax] [--losses info_nce_symmetric clip]
                                 [--device cpu|cuda] [--repeat 3] [--out benchmarks/results]
 
@@ -476,7 +476,7 @@ def plot(result: dict[str, Any], path: pathlib.Path) -> None:
         ax.set_xlabel("batch N")
         ax.grid(True, which="both", lw=0.3)
     axes[0].set_ylabel("peak memory of the loss step (GiB)")
-    axes[-1].legend(fontsize=7)
+    axes[-1].legend(fontsize=7, loc="center left", bbox_to_anchor=(1.02, 0.5))
     fig.suptitle(
         f"Forward + backward, D = {result['d']}, float32, {result['device']}: dense vs chunked "
         f"(dotted: projected, not run)\n{result['machine']}; {_threads(result)}",
@@ -501,9 +501,9 @@ def main(argv: list[str] | None = None, command: str = "") -> None:
     parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
     parser.add_argument("--d", type=int, default=256)
-    parser.add_argument("--chunk", type=int, default=2048, help="chunk_size at every N")
+    parser.add_argument("--chunk", type=int, default=1024, help="chunk_size at every N")
     parser.add_argument(
-        "--compare-chunks", type=int, nargs="*", default=[1024], help="also, at small N"
+        "--compare-chunks", type=int, nargs="*", default=[2048], help="also, at small N"
     )
     parser.add_argument("--compare-max-n", type=int, default=16384)
     parser.add_argument("--backends", nargs="+", default=["torch", "jax"], choices=["torch", "jax"])
