@@ -26,11 +26,9 @@ after the other, and their time ratio is taken from this run.
 * Time: the first step, which the memory is read on, is a warm-up; the time is the median of
   the ``--repeat`` - 1 steps after it (the first step alone when ``--repeat 1`` or when
   further steps would exceed ``--budget-s`` seconds, as at N = 65,536 on a small CPU). The
-  process's CPU time (all its threads) is recorded too: other processes on a shared machine
-  disturb it less than the wall time, which the targets are judged on. On a machine that
-  others share, ``--threads 1`` keeps torch's thread pool from waiting on descheduled
-  threads (the chunked path's many small operations suffer that most: a step measured 0.4 s
-  on one thread and 1.3 to 27 s on two, at a load average of 3).
+  process's CPU time (all its threads) is recorded too; the targets are judged on the wall
+  time. On a machine that others share, ``--threads 1`` keeps torch's thread pool from
+  waiting on descheduled threads, which the chunked path's many small operations suffer most.
 
 The dense path is not run where its projected need exceeds ``--dense-limit-gib``: the
 largest dense peak measured in this run for that backend and loss, scaled by N²
