@@ -20,8 +20,8 @@ With dropout, record the RNG state of each mini-batch in phase 1 and restore it 
 
 The data is generated: each pair is two noisy linear views ("image", "text") of one latent
 vector. Two small MLP towers learn to map matching views together. One step at 65,536 takes
-a few minutes on 2 CPU cores, most of it in the loss. The peak resident memory is printed per
-phase.
+about 2 minutes on 2 CPU cores, nearly all of it in the loss. Each phase's time and peak
+resident memory (the whole process: libraries, data, model) are printed.
 
     python examples/large_batch_torch.py [--batch 65536] [--chunk-size 1024] [--steps 3]
     python examples/large_batch_torch.py --check [--batch 2048]
