@@ -211,7 +211,11 @@ def _summary(jobs: list[Job], gpu: str, report: dict[str, Any], wall: float) -> 
     lines = [f"GPU: {gpu}", f"wall: {wall:.1f} s", ""]
     for job in jobs:
         state = "TIMED OUT" if job.timed_out else f"exit {job.returncode}"
-        lines.append(f"{job.name:<20} {state:<10} {job.seconds:7.1f} s  {' '.join(job.command)}")
+        command = list(job.command)
+        if "--cases" in command:  # the whole list, once per job, would bury the rest
+            i = command.index("--cases") + 1
+            command[i] = f"<{len(command[i].split(','))} cases>"
+        lines.append(f"{job.name:<20} {state:<10} {job.seconds:7.1f} s  {' '.join(command)}")
     cells = [c for row in report["rows"].values() for c in row.values()]
     count = {s: sum(c["status"] == s for c in cells) for s in ("pass", "fail", "missing", "skip")}
     lines += ["", "cells: " + ", ".join(f"{v} {k}" for k, v in count.items())]

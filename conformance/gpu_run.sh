@@ -16,9 +16,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 shopt -s nullglob
 wheels=(.whl/*.whl)
-if ((${#wheels[@]})); then
+if ((${#wheels[@]})) && python3 -m pip --version >/dev/null 2>&1; then
     python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
         --target /tmp/site "${wheels[@]}"
+elif ((${#wheels[@]})); then  # no pip: these wheels are pure Python, a wheel is a zip
+    python3 -c 'import sys, zipfile; [zipfile.ZipFile(w).extractall("/tmp/site") for w in sys.argv[1:]]' \
+        "${wheels[@]}"
 else
     echo "gpu_run.sh: no wheels in .whl/ (using whatever python3 has installed)" >&2
 fi

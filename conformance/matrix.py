@@ -521,7 +521,14 @@ def _why_missing(
                 f"{source} planned it but stopped after {done} of {planned} cases "
                 "(timed out or crashed: see its log)"
             )
-    return "no report covers this column (its process wrote none: see its log)"
+    covering = [
+        source
+        for r, source in zip(reports, sources, strict=True)
+        if column in r["columns"] or column in r.get("required", ())
+    ]
+    if covering:
+        return f"no run of this column included it (the runs of it: {', '.join(covering)})"
+    return "no report covers this column (its processes wrote none: see their logs)"
 
 
 def failed(report: dict[str, Any]) -> bool:
