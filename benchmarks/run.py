@@ -2,6 +2,7 @@
 
     python benchmarks/run.py [--repeat 15] [--out benchmarks/results] [--device cpu|cuda]
                              [--compile] [--only NAME]
+    python benchmarks/run.py --only memory [--out benchmarks/results] [--device cpu|cuda]
 
 Forward + backward for losses (values only for NumPy metrics); the medians of interleaved
 runs (``_timing.interleaved``), and the ratio ours/native: lower is better, 1.00 is parity.
@@ -13,6 +14,11 @@ Per-call overhead: the time of one call on a tiny input, in µs. ``--out`` write
 The natives: ``torch.nn.functional`` (eager, and ``torch.compile`` with ``--compile``), optax
 (under ``jax.jit``), scikit-learn (NumPy), sentence-transformers (MNRL, CoSENT), and, for
 InfoNCE, the two-line PyTorch everyone writes (normalise, matmul, ``F.cross_entropy``).
+
+The ``memory`` group (only with ``--only memory``: it takes tens of minutes on a small CPU) is
+``benchmarks/memory.py`` with its defaults: peak memory and time of the in-batch losses' step,
+dense against ``chunk_size``, N = 4,096..65,536; it writes ``memory.md``, ``memory.json`` and
+``memory.png``. ``benchmarks/memory.py --help`` for other sizes, chunks and losses.
 """
 
 from __future__ import annotations
@@ -550,8 +556,18 @@ def main() -> None:
     parser.add_argument("--out", type=pathlib.Path, default=None)
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     parser.add_argument("--compile", action="store_true", help="also torch.compile rows")
-    parser.add_argument("--only", default=None, help="torch, matryoshka, jax, numpy or overhead")
+    parser.add_argument(
+        "--only", default=None, help="torch, matryoshka, jax, numpy, overhead or memory"
+    )
     args = parser.parse_args()
+    if args.only == "memory":
+        import memory
+
+        argv = ["--device", args.device]
+        if args.out is not None:
+            argv += ["--out", str(args.out)]
+        memory.main(argv, command="python benchmarks/run.py --only memory " + " ".join(argv))
+        return
     rng = np.random.default_rng(0)
     groups: dict[str, Callable[[], list[Row]]] = {
         "torch": lambda: torch_rows(rng, args.repeat, args.device, args.compile),

@@ -11,8 +11,9 @@ import pytest
 EXAMPLES = sorted(
     p
     for p in (pathlib.Path(__file__).parent.parent / "examples").glob("*.py")
-    # _*.py: helpers the examples import; distributed_*.py: tests/test_distributed.py
-    if not p.name.startswith(("_", "distributed_"))
+    # _*.py: helpers the examples import; distributed_*.py: tests/test_distributed.py;
+    # large_batch_*.py (minutes at its default batch): tests/test_large_batch_example.py
+    if not p.name.startswith(("_", "distributed_", "large_batch_"))
 )
 
 
