@@ -746,7 +746,9 @@ def test_jit_traces_a_scan_whose_size_does_not_grow_with_the_tiles(backend_name,
         assert "scan" in text
         sizes[tiles] = (_count_equations(jaxpr.jaxpr), len(text))
     (eqns_4, text_4), (eqns_32, text_32) = sizes[4], sizes[32]
-    assert eqns_32 == eqns_4, sizes
+    # the same program up to a constant or two (shapes change how XLA's front end folds a
+    # pad or a slice); an unrolled loop would have 8 times the tile work
+    assert abs(eqns_32 - eqns_4) <= 0.05 * eqns_4, sizes
     assert text_32 < 1.1 * text_4, sizes
 
 
