@@ -6,8 +6,12 @@ torch pulls a multi-GB CUDA build). Do not use uv here: it ignores that local wh
 
 from __future__ import annotations
 
+import datetime
+import importlib.util
+import os
 import pathlib
 import shutil
+import sys
 import tempfile
 
 import nox
@@ -37,9 +41,53 @@ BACKENDS = {
 }
 
 
-def _install_all(session: nox.Session) -> None:
-    session.install(TORCH)  # first, so nothing else resolves a CUDA torch
+def _install_all(session: nox.Session, torch: bool = True) -> None:
+    if torch:
+        session.install(TORCH)  # first, so nothing else resolves a CUDA torch
     session.install("-e", ".", *TEST_DEPS, "array-api-strict>=2.4", "jax>=0.4.35", *PEERS)
+
+
+# ---------------------------------------------------------------------------------------------
+# GPU (docs/gpu.md): CUDA builds of torch, JAX and CuPy. ARRAYLOSSES_CUDA=13 for the CUDA 13
+# wheels (default 12); ARRAYLOSSES_TORCH_INDEX for another PyTorch wheel index.
+
+
+def _require_gpu(session: nox.Session) -> None:
+    """Stop, before any multi-GB install, where no NVIDIA GPU is visible."""
+    path = pathlib.Path(__file__).parent / "conformance" / "gpu.py"
+    spec = importlib.util.spec_from_file_location("_arraylosses_gpu_run", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    seen, why = module.gpu_visible()
+    if not seen:
+        session.error(
+            f"{session.name} needs an NVIDIA GPU and none is visible here ({why}); "
+            "nothing was installed."
+        )
+    session.log(why)
+
+
+def _install_gpu(session: nox.Session) -> None:
+    """A CUDA torch (checked: a CPU build is an error), then CuPy and JAX with its CUDA
+    plugin, for the CUDA major version of ARRAYLOSSES_CUDA."""
+    cuda = os.environ.get("ARRAYLOSSES_CUDA", "12")
+    if cuda not in ("12", "13"):
+        session.error(f"ARRAYLOSSES_CUDA must be 12 or 13, not {cuda!r}")
+    index = os.environ.get(
+        "ARRAYLOSSES_TORCH_INDEX",
+        f"https://download.pytorch.org/whl/{'cu128' if cuda == '12' else 'cu130'}",
+    )
+    session.install("torch>=2.4", "--index-url", index)  # first: the peers must not pull another
+    session.run(
+        "python",
+        "-c",
+        "import sys, torch; sys.exit(None if torch.version.cuda else "
+        "f'torch {torch.__version__} is a CPU build: no CUDA torch from {sys.argv[1]}')",
+        index,
+    )
+    session.install(f"cupy-cuda{cuda}x>=13", f"jax[cuda{cuda}]>=0.4.35")
 
 
 @nox.session
@@ -86,6 +134,32 @@ def conformance(session: nox.Session) -> None:
     """The conformance matrix on every installed backend (+ torch.compile), with peers."""
     _install_all(session)
     session.run("python", "-m", "conformance.matrix", "--compile", *session.posargs)
+
+
+@nox.session(name="conformance-gpu")
+def conformance_gpu(session: nox.Session) -> None:
+    """The conformance matrix on the GPU: the cupy, torch-cuda and jax-gpu columns, required
+    (a column that cannot load, or a case that did not run, fails the session), with numpy
+    beside them as the reference, torch.compile on CUDA, and no peers (they run on the CPU).
+    Writes conformance/reports/gpu-<date>.md. Where no NVIDIA GPU is visible it stops before
+    installing anything. Extra arguments go to conformance/gpu.py (--workers, --timeout,
+    --cases)."""
+    _require_gpu(session)
+    _install_gpu(session)
+    session.install("-e", ".", "array-api-strict>=2.4")
+    date = datetime.datetime.now(datetime.timezone.utc).date().isoformat()
+    session.run(
+        "python",
+        "-m",
+        "conformance.gpu",
+        "--out",
+        str(pathlib.Path(session.create_tmp()) / "gpu-run"),
+        "--report",
+        f"conformance/reports/gpu-{date}.md",
+        "--timeout",
+        "1800",  # per process; the lent machine's gpu_run.sh keeps the default 330 s
+        *session.posargs,
+    )
 
 
 @nox.session
@@ -147,10 +221,22 @@ def typecheck(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """Benchmarks against the native implementations, ratios measured in the same run: prints
     the table, writes benchmarks/results/ (Markdown, JSON, PNG plot). Extra arguments go to
-    benchmarks/run.py (--compile, --device cuda, --repeat N, --only GROUP)."""
-    _install_all(session)
+    benchmarks/run.py (--compile, --device cuda, --repeat N, --only GROUP). With
+    ``--device cuda`` it needs an NVIDIA GPU (checked before installing anything), installs
+    the CUDA builds of torch, JAX and CuPy instead of the CPU ones, and writes
+    benchmarks/results/cuda/, leaving the CPU results as they are."""
+    args = list(session.posargs)
+    cuda = any(
+        a == "--device=cuda" or (a == "--device" and args[i + 1 : i + 2] == ["cuda"])
+        for i, a in enumerate(args)
+    )
+    if cuda:
+        _require_gpu(session)
+        _install_gpu(session)
+    _install_all(session, torch=not cuda)
     session.install("matplotlib>=3.7")
-    session.run("python", "benchmarks/run.py", "--out", "benchmarks/results", *session.posargs)
+    out = "benchmarks/results/cuda" if cuda else "benchmarks/results"
+    session.run("python", "benchmarks/run.py", "--out", out, *args)
 
 
 @nox.session

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -74,6 +75,26 @@ def _library(x: Any) -> str:
 _NAMESPACE_BY_TYPES: dict[frozenset[type], Namespace] = {}
 
 
+def _torch_compiling() -> bool:
+    """Whether torch.compile is tracing this call (False where torch was never imported)."""
+    torch = sys.modules.get("torch")
+    return torch is not None and bool(torch.compiler.is_compiling())
+
+
+def _compiled_torch_namespace(present: dict[str, Any]) -> Namespace:
+    """The namespace inside torch.compile: torch's when every array is a tensor on one device."""
+    import array_api_compat.torch as xp
+    import torch
+
+    for name, x in present.items():
+        if not isinstance(x, torch.Tensor):
+            raise TypeError(f"all arrays must come from one array library; {name} is not torch")
+    devices = {x.device for x in present.values()}
+    if len(devices) > 1:
+        raise ValueError(f"all arrays must be on one device; got {sorted(map(str, devices))}")
+    return xp
+
+
 def namespace(**arrays: Any) -> Namespace:
     """Array namespace shared by the named arguments; ``None`` entries are ignored.
 
@@ -81,6 +102,11 @@ def namespace(**arrays: Any) -> Namespace:
     different libraries, and ``ValueError`` when they live on different devices.
     """
     present = {name: x for name, x in arrays.items() if x is not None}
+    if _torch_compiling():
+        # no cache under torch.compile: Dynamo before torch 2.13 cannot hash its frozenset key
+        # (every function failed to compile with fullgraph=True on torch 2.11, seen on the GPU
+        # run), and tracing array_namespace warns about its lru_caches
+        return _compiled_torch_namespace(present)
     types = frozenset(type(x) for x in present.values())
     xp = _NAMESPACE_BY_TYPES.get(types)
     if xp is None:
@@ -488,27 +514,16 @@ def custom_gradient(xp: Namespace, forward: Any, backward: Any) -> Any:
 
 
 def _torch_custom_gradient(forward: Any, backward: Any) -> Any:
-    import torch
+    # the autograd.Function is defined once, at the import of _torch_gradient (a class built
+    # per call cannot be traced: torch.compile before 2.13 rejects __build_class__)
+    from ._torch_gradient import CustomGradient
 
-    class Chunked(torch.autograd.Function):
-        @staticmethod
-        def forward(ctx: Any, *arrays: Any) -> Any:
-            outputs, residuals = forward(*arrays)
-            tensors = [r for r in residuals if isinstance(r, torch.Tensor)]
-            ctx.save_for_backward(*tensors)
-            ctx.layout = [isinstance(r, torch.Tensor) for r in residuals]
-            ctx.others = [r for r in residuals if not isinstance(r, torch.Tensor)]
-            ctx.shapes = [(o.shape, o.dtype, o.device) for o in outputs]
-            return outputs
+    def apply(*arrays: Any) -> Any:
+        # one tensor passed twice (SupCon's R = C) is cloned: torch.compile rejects duplicate
+        # inputs to an autograd.Function; the clone's gradient flows back to the tensor
+        distinct = [
+            x.clone() if any(x is y for y in arrays[:k]) else x for k, x in enumerate(arrays)
+        ]
+        return CustomGradient.apply(forward, backward, *distinct)
 
-        @staticmethod
-        def backward(ctx: Any, *cotangents: Any) -> Any:
-            saved, others = iter(ctx.saved_tensors), iter(ctx.others)
-            residuals = tuple(next(saved) if t else next(others) for t in ctx.layout)
-            cots = tuple(
-                torch.zeros(s, dtype=d, device=v) if c is None else c
-                for c, (s, d, v) in zip(cotangents, ctx.shapes)
-            )
-            return tuple(backward(residuals, cots))
-
-    return Chunked.apply
+    return apply

@@ -160,8 +160,9 @@ def _tile(
     selected = None
     if plan.exclude is not None or plan.penalize is not None or plan.select is not None:
         # global indices; the padding's clipped into range so that a rule may index with them
-        global_rows = xp.minimum(rows, plan.n - 1) + plan.offset
-        cols = xp.minimum(cols, plan.m - 1)
+        # (array bounds: torch.compile cannot trace array_api_compat's scalar promotion)
+        global_rows = xp.minimum(rows, xp.full_like(rows, plan.n - 1)) + plan.offset
+        cols = xp.minimum(cols, xp.full_like(cols, plan.m - 1))
         if plan.penalize is not None and plan.strength > 0:
             # the penalty's gradient is cut (stop_gradient): the backward uses scale only
             hit = plan.penalize(global_rows, cols)

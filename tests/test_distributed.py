@@ -19,7 +19,9 @@ import numpy as np
 import pytest
 
 import arraylosses as al
+from arraylosses.testing import BACKENDS
 
+from .conftest import JAX, SELECTED, use_backend
 from .helpers import close
 
 SHARDS, ROWS = 4, 2  # 4 devices of 2 rows: W = 8
@@ -219,3 +221,253 @@ def test_jax_distributed_example_matches_the_global_batch():
     out = _run_example("distributed_jax.py")
     assert "jit on a mesh of 8 devices == single device" in out
     assert "shard_map + all_gather on 8 devices == single device" in out
+
+
+# --- chunk_size (issue #15): each device walks its rows against the gathered ones in tiles ---
+
+C_SHARDS, C_ROWS = 3, 3  # 3 devices of 3 rows: W = 9
+C_CHUNKS = (2, 4)  # 2 divides neither 3 nor 9 (nor 18, 27); 4 >= the local rows, < W
+
+
+@pytest.fixture
+def one_torch_thread():
+    """The tiles are many small ops: on a shared CPU, torch's OpenMP threads spin-waiting at
+    every op dominate; one intra-op thread for these tests, restored after."""
+    torch = pytest.importorskip("torch")
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def _csl(x, s):
+    return x[s * C_ROWS : (s + 1) * C_ROWS, ...]
+
+
+# name -> (global dense call, local chunked call: this device's rows ql, the gathered q, p, n,
+# offset o, chunk k)
+CHUNKED = {
+    "info_nce": (
+        lambda q, p, n: al.info_nce(q, p, reduction="none"),
+        lambda ql, q, p, n, o, k: al.info_nce(ql, p, offset=o, chunk_size=k, reduction="none"),
+    ),
+    "info_nce symmetric": (
+        lambda q, p, n: al.info_nce(q, p, symmetric=True, reduction="none"),
+        lambda ql, q, p, n, o, k: al.info_nce(
+            ql, p, symmetric=True, all_query=q, offset=o, chunk_size=k, reduction="none"
+        ),
+    ),
+    "clip_loss": (
+        lambda q, p, n: al.clip_loss(q, p, logit_scale=3.0, reduction="none"),
+        lambda ql, q, p, n, o, k: al.clip_loss(
+            ql, p, logit_scale=3.0, all_image_emb=q, offset=o, chunk_size=k, reduction="none"
+        ),
+    ),
+    "siglip_loss": (
+        lambda q, p, n: al.siglip_loss(q, p, reduction="none"),
+        lambda ql, q, p, n, o, k: al.siglip_loss(ql, p, offset=o, chunk_size=k, reduction="none"),
+    ),
+    "nt_xent_loss": (
+        lambda q, p, n: al.nt_xent_loss(q, p, reduction="none"),
+        lambda ql, q, p, n, o, k: al.nt_xent_loss(
+            ql, p, all_z1=q, offset=o, chunk_size=k, reduction="none"
+        ),
+    ),
+    "multiple_negatives_ranking_loss, every direction": (
+        lambda q, p, n: al.multiple_negatives_ranking_loss(
+            q, p, n, directions=ALL_DIRECTIONS, reduction="none"
+        ),
+        lambda ql, q, p, n, o, k: al.multiple_negatives_ranking_loss(
+            ql,
+            p,
+            n,
+            directions=ALL_DIRECTIONS,
+            all_anchors=q,
+            offset=o,
+            chunk_size=k,
+            reduction="none",
+        ),
+    ),
+    "multiple_negatives_ranking_loss, in_batch_negatives hardness, per_direction": (
+        lambda q, p, n: al.multiple_negatives_ranking_loss(
+            q,
+            p,
+            n,
+            directions=("query_to_doc", "doc_to_query"),
+            partition_mode="per_direction",
+            hardness_mode="in_batch_negatives",
+            hardness_strength=1.0,
+            reduction="none",
+        ),
+        lambda ql, q, p, n, o, k: al.multiple_negatives_ranking_loss(
+            ql,
+            p,
+            n,
+            directions=("query_to_doc", "doc_to_query"),
+            partition_mode="per_direction",
+            hardness_mode="in_batch_negatives",
+            hardness_strength=1.0,
+            all_anchors=q,
+            offset=o,
+            chunk_size=k,
+            reduction="none",
+        ),
+    ),
+    "multiple_negatives_ranking_loss, hard_negatives hardness": (
+        lambda q, p, n: al.multiple_negatives_ranking_loss(
+            q, p, n, hardness_mode="hard_negatives", hardness_strength=2.0, reduction="none"
+        ),
+        lambda ql, q, p, n, o, k: al.multiple_negatives_ranking_loss(
+            ql,
+            p,
+            n,
+            hardness_mode="hard_negatives",
+            hardness_strength=2.0,
+            offset=o,
+            chunk_size=k,
+            reduction="none",
+        ),
+    ),
+    "multiple_negatives_symmetric_ranking_loss": (
+        lambda q, p, n: al.multiple_negatives_symmetric_ranking_loss(q, p, n, reduction="none"),
+        lambda ql, q, p, n, o, k: al.multiple_negatives_symmetric_ranking_loss(
+            ql, p, n, all_anchors=q, offset=o, chunk_size=k, reduction="none"
+        ),
+    ),
+}
+
+
+def _chunked_inputs():
+    rng = np.random.default_rng(15)
+    w = C_SHARDS * C_ROWS
+    return rng.normal(size=(w, 4)), rng.normal(size=(w, 4)), rng.normal(size=(w, 2, 4))
+
+
+def _chunked_offset(backend, s, as_array):
+    if not as_array:
+        return s * C_ROWS
+    return backend.asarray(np.asarray(s * C_ROWS, dtype=np.int64))
+
+
+@pytest.mark.usefixtures("one_torch_thread")
+@pytest.mark.parametrize("as_array", [False, True], ids=["int offset", "array offset"])
+@pytest.mark.parametrize("chunk", C_CHUNKS, ids=lambda k: f"chunk={k}")
+@pytest.mark.parametrize("name", CHUNKED)
+@pytest.mark.parametrize("backend_name", [b for b in SELECTED if b not in JAX])
+def test_sharded_chunked_rows_equal_global_dense_rows(backend_name, name, chunk, as_array):
+    """Each device's chunked rows (its rows against the gathered ones, in tiles) are the
+    global dense loss's rows, float64. JAX: the next test, under jax.jit (one compile per
+    loss, the offset a traced array as under shard_map)."""
+    backend = use_backend(backend_name)
+    whole, local = CHUNKED[name]
+    q, p, n = (backend.asarray(x, "float64") for x in _chunked_inputs())
+    expected = backend.to_numpy(whole(q, p, n))
+    parts = [
+        backend.to_numpy(local(_csl(q, s), q, p, n, _chunked_offset(backend, s, as_array), chunk))
+        for s in range(C_SHARDS)
+    ]
+    close(np.concatenate(parts), expected, "float64", rtol=1e-12, atol=1e-14)
+
+
+def _torch_sharded(backend, name, chunk, as_array, cot):
+    import torch
+
+    whole, local = CHUNKED[name]
+    leaves = [backend.asarray(x, "float64").requires_grad_(True) for x in _chunked_inputs()]
+    c = backend.asarray(cot, "float64")
+    expected = whole(*leaves)
+    expected_grads = torch.autograd.grad(expected, leaves, grad_outputs=c, allow_unused=True)
+    q, p, n = leaves
+    parts = [
+        local(_csl(q, s), q, p, n, _chunked_offset(backend, s, as_array), chunk)
+        for s in range(C_SHARDS)
+    ]
+    rows = torch.cat(parts)
+    grads = torch.autograd.grad(rows, leaves, grad_outputs=c, allow_unused=True)
+    numpy = [backend.to_numpy(x.detach()) for x in (rows, expected)]
+    return numpy, [
+        [np.zeros(x.shape) if g is None else backend.to_numpy(g) for x, g in zip(leaves, gs)]
+        for gs in (grads, expected_grads)
+    ]
+
+
+def _jax_sharded(backend, name, chunk, cot):
+    """One jitted local step (this device's rows ql, the gathered q, p, n and a traced
+    offset), called per device; the gradient w.r.t. the global arrays is what the all-gather's
+    backward gives: ql's gradient into its rows plus the gathered copies' gradients, summed
+    over devices."""
+    import jax
+    import jax.numpy as jnp
+
+    whole, local = CHUNKED[name]
+    with backend.context("float64"):
+        q, p, n = (backend.asarray(x, "float64") for x in _chunked_inputs())
+        c = backend.asarray(cot, "float64")
+
+        def weighted(fn, c):
+            def f(*xs):
+                rows = fn(*xs)
+                return jnp.sum(c * rows), rows
+
+            return f
+
+        run_whole = jax.jit(jax.value_and_grad(weighted(whole, c), argnums=(0, 1, 2), has_aux=True))
+        (_, expected), expected_grads = run_whole(q, p, n)
+
+        def step(ql, q, p, n, o, c):
+            return weighted(lambda *xs: local(*xs, o, chunk), c)(ql, q, p, n)
+
+        run_local = jax.jit(jax.value_and_grad(step, argnums=(0, 1, 2, 3), has_aux=True))
+        parts, grads = [], [np.zeros(q.shape), np.zeros(p.shape), np.zeros(n.shape)]
+        for s in range(C_SHARDS):
+            offset = backend.asarray(np.asarray(s * C_ROWS, dtype=np.int64))
+            (_, rows), (g_ql, g_q, g_p, g_n) = run_local(_csl(q, s), q, p, n, offset, _csl(c, s))
+            parts.append(np.asarray(rows))
+            grads[0] += np.asarray(g_q)
+            grads[0][s * C_ROWS : (s + 1) * C_ROWS] += np.asarray(g_ql)
+            grads[1] += np.asarray(g_p)
+            grads[2] += np.asarray(g_n)
+    values = [np.concatenate(parts), np.asarray(expected)]
+    return values, [grads, [np.asarray(g) for g in expected_grads]]
+
+
+# under jax.jit (one compile each, seconds on a shared CPU): one loss per code path of the
+# chunked form (two directions with an offset, SigLIP, NT-Xent's views, MNRL's rules)
+C_JAX = [
+    "info_nce symmetric",
+    "siglip_loss",
+    "nt_xent_loss",
+    "multiple_negatives_ranking_loss, every direction",
+    "multiple_negatives_ranking_loss, in_batch_negatives hardness, per_direction",
+]
+
+
+@pytest.mark.usefixtures("one_torch_thread")
+@pytest.mark.parametrize(
+    ("backend_name", "name"),
+    [
+        pytest.param(b, name, id=f"{b}-{name}")
+        for b in SELECTED
+        if BACKENDS[b].differentiable
+        for name in CHUNKED
+        if b not in JAX or name in C_JAX
+    ],
+)
+def test_sharded_chunked_gradients_equal_global_dense_gradients(backend_name, name):
+    """The gradient of Σ c·rows over every device's chunked rows, w.r.t. the global arrays
+    (through the local slices and the gathered copies), is the global dense one. torch: both
+    chunk sizes, int and 0-d tensor offsets; JAX: chunk 2 under jax.jit, offset a traced
+    0-d array (C_JAX)."""
+    ad_backend = use_backend(backend_name)
+    cot = np.random.default_rng(1).uniform(0.5, 1.5, size=C_SHARDS * C_ROWS)
+    runs = []
+    if ad_backend.is_jax:
+        runs.append(_jax_sharded(ad_backend, name, 2, cot))
+    else:
+        for chunk in C_CHUNKS:
+            for as_array in (False, True):
+                runs.append(_torch_sharded(ad_backend, name, chunk, as_array, cot))
+    for (values, expected), (grads, expected_grads) in runs:
+        close(values, expected, "float64", rtol=1e-12, atol=1e-14)
+        for g, e in zip(grads, expected_grads, strict=True):
+            close(g, e, "float64", rtol=1e-11, atol=1e-14)

@@ -196,8 +196,11 @@ def _load_torch(kind: str) -> Callable[[], tuple[Any, Any]]:
         import array_api_compat.torch as xp
         import torch
 
-        if kind == "cuda" and not torch.cuda.is_available():
-            raise RuntimeError("no CUDA device")
+        if kind == "cuda":
+            if not torch.cuda.is_available():
+                raise RuntimeError("no CUDA device")
+            # with its index: results report cuda:0, which is not equal to device("cuda")
+            return xp, torch.device("cuda", torch.cuda.current_device())
         return xp, torch.device(kind)
 
     return load

@@ -1,0 +1,885 @@
+"""``chunk_size`` (issue #15): the in-batch losses walked in tiles equal the dense path.
+
+The reference is always the dense path (``chunk_size=None``), which builds the whole
+similarity matrix with its own code (``scores``, ``log_softmax_at``, masks): an independent
+implementation of every loss. Nothing here compares a chunked result with another chunked one.
+
+- values (``reduction="none"``) and the gradients of ``Σ c·loss`` (fixed random ``c``) w.r.t.
+  every embedding input, float64, within 1e-12 relative: torch (autograd, eager) at every
+  chunk size; NumPy and array_api_strict values at every chunk size; JAX under ``jax.jit``
+  (``jax.value_and_grad``, labels and hyperparameters traced too), where every call is an XLA
+  compile of seconds on a shared CPU: a subset of the cases (JAX_CASES, HYPER_JAX, ...) that
+  still holds every loss and every MNRL rule, one chunk size each in turn.
+  Chunk sizes: 1, 4 (divides none of 7, 14, 21) and 32 (larger than every side: one padded
+  tile). N = 7 rows, 3 views, 2 negatives per row.
+- float32 within the tolerance table; learnable hyperparameters (0-d arrays) get dense's
+  gradient; hostile input (NaN, empty batch, huge scale) as the dense path; argument errors;
+  JAX: the loop is a ``lax.scan`` whose jaxpr does not grow with N/chunk, ``jax.vmap``;
+  torch: the bytes saved for backward are O(N·D), not O(N²).
+"""
+
+from __future__ import annotations
+
+import functools
+import zlib
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+
+import arraylosses as al
+from arraylosses import _backend
+from arraylosses.testing import BACKENDS, TOLERANCES, assert_close
+
+from .conftest import DIFFERENTIABLE, JAX, SELECTED, TORCH, use_backend
+from .helpers import call
+
+N, D = 7, 5
+CHUNKS = (1, 4, 32)
+RTOL64 = 1e-12
+Q2D, Q2Q, D2Q, D2D = "query_to_doc", "query_to_query", "doc_to_query", "doc_to_doc"
+ALL_DIRECTIONS = (Q2D, Q2Q, D2Q, D2D)
+MNRL = al.multiple_negatives_ranking_loss
+MNRL_SYMMETRIC = al.multiple_negatives_symmetric_ranking_loss
+VALUE_BACKENDS = [n for n in SELECTED if not BACKENDS[n].differentiable]
+
+
+@pytest.fixture(autouse=True)
+def _one_torch_thread():
+    """The tiles are many small ops. On a shared CPU, torch's OpenMP threads spin-waiting for
+    each other at every op dominate (seconds for what one thread does in milliseconds): one
+    intra-op thread for these tests, restored after."""
+    try:
+        import torch
+    except ImportError:
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+# --- the cases -------------------------------------------------------------------------------
+
+
+def _labels(n: int) -> np.ndarray:
+    """Labels 2 and 3 occur once in 7: in (N, D) those anchors have no positive."""
+    return np.resize(np.array([0, 1, 0, 2, 1, 0, 3]), n)
+
+
+def _pair(rng, n):
+    return (rng.normal(size=(n, D)), rng.normal(size=(n, D)))
+
+
+def _with_negative(rng, n):  # negatives (W, D)
+    return (*_pair(rng, n), rng.normal(size=(n, D)))
+
+
+def _with_negatives(rng, n):  # negatives (W, K, D), K = 2
+    return (*_pair(rng, n), rng.normal(size=(n, 2, D)))
+
+
+def _features(rng, n):
+    return (rng.normal(size=(n, D)), _labels(n))
+
+
+def _views(rng, n):
+    return (rng.normal(size=(n, 3, D)), _labels(n))
+
+
+def _matryoshka_mnrl(*args, **kwargs):
+    return al.matryoshka(MNRL, dims=(5, 3))(*args, **kwargs)
+
+
+# name -> (loss, inputs(rng, n) -> NumPy arrays (floating ones are differentiated), kwargs)
+CASES: dict[str, tuple[Callable[..., Any], Callable[..., tuple[np.ndarray, ...]], dict]] = {
+    "info_nce": (al.info_nce, _pair, {"temperature": 0.3}),
+    "info_nce symmetric": (al.info_nce, _pair, {"symmetric": True}),
+    "info_nce dot": (al.info_nce, _pair, {"similarity": "dot", "temperature": 2.0}),
+    "info_nce dot symmetric": (
+        al.info_nce,
+        _pair,
+        {"similarity": "dot", "symmetric": True, "temperature": 2.0},
+    ),
+    "clip_loss": (al.clip_loss, _pair, {"logit_scale": 3.0}),
+    "siglip_loss": (al.siglip_loss, _pair, {}),
+    "nt_xent_loss": (al.nt_xent_loss, _pair, {}),
+    "supcon_loss (N,D)": (al.supcon_loss, _features, {"temperature": 0.2}),
+    "supcon_loss (N,V,D)": (al.supcon_loss, _views, {"temperature": 0.2}),
+    "mnrl": (MNRL, _pair, {}),
+    "mnrl every direction (W,K,D)": (MNRL, _with_negatives, {"directions": ALL_DIRECTIONS}),
+    "mnrl per_direction dot (W,D)": (
+        MNRL,
+        _with_negative,
+        {"directions": (Q2D, D2Q), "partition_mode": "per_direction", "similarity": "dot"},
+    ),
+    "mnrl joint query_to_doc+doc_to_doc dot": (
+        MNRL,
+        _with_negatives,
+        {"directions": (Q2D, D2D), "similarity": "dot", "scale": 1.5},
+    ),
+    "mnrl hard_negatives (W,K,D)": (
+        MNRL,
+        _with_negatives,
+        {"hardness_mode": "hard_negatives", "hardness_strength": 2.0},
+    ),
+    "mnrl in_batch_negatives per_direction (W,D)": (
+        MNRL,
+        _with_negative,
+        {
+            "hardness_mode": "in_batch_negatives",
+            "hardness_strength": 1.0,
+            "directions": (Q2D, D2Q),
+            "partition_mode": "per_direction",
+        },
+    ),
+    "mnrl all_negatives every direction (W,K,D) dot": (
+        MNRL,
+        _with_negatives,
+        {
+            "hardness_mode": "all_negatives",
+            "hardness_strength": 0.5,
+            "directions": ALL_DIRECTIONS,
+            "similarity": "dot",
+            "scale": 1.0,
+        },
+    ),
+    "mnrl symmetric (W,D)": (MNRL_SYMMETRIC, _with_negative, {}),
+    "matryoshka(mnrl) (W,K,D)": (_matryoshka_mnrl, _with_negatives, {}),
+    "matryoshka(mnrl) every direction (W,D)": (
+        _matryoshka_mnrl,
+        _with_negative,
+        {"directions": ALL_DIRECTIONS},
+    ),
+}
+
+
+def _inputs(name: str, n: int = N) -> tuple[np.ndarray, ...]:
+    return CASES[name][1](np.random.default_rng(zlib.crc32(name.encode())), n)
+
+
+def _cotangent(n: int) -> np.ndarray:
+    return np.random.default_rng(n).uniform(0.5, 1.5, size=n)
+
+
+# --- evaluation: values and gradients on one backend -----------------------------------------
+
+
+def _evaluate(
+    backend,
+    fn: Callable[..., Any],
+    arrays: tuple[np.ndarray, ...],
+    kwargs: dict[str, Any],
+    *,
+    dtype: str = "float64",
+    hyper: dict[str, float] | None = None,
+    grads: bool = True,
+    cotangent: np.ndarray | None = None,
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """``fn(*arrays, **kwargs, **hyper, reduction="none")`` on ``backend`` in ``dtype``: the
+    values and (``grads``) the gradients of ``Σ c·loss`` w.r.t. every floating array, then
+    every ``hyper`` entry (passed as 0-d arrays); ``c`` is ``cotangent`` or fixed random.
+    JAX runs it under ``jax.jit``, every array (the integer labels too) a traced argument."""
+    hyper = hyper or {}
+    names = list(hyper)
+    with backend.context(dtype):
+        conv = [backend.asarray(a, dtype) for a in arrays]
+        conv += [backend.asarray(np.asarray(v), dtype) for v in hyper.values()]
+        diff = [i for i, x in enumerate(conv) if backend.xp.isdtype(x.dtype, "real floating")]
+        if cotangent is None:
+            cotangent = _cotangent(arrays[0].shape[0])
+        cot = backend.asarray(cotangent, dtype)
+
+        def loss(*xs):
+            k = len(xs) - len(names)
+            return fn(*xs[:k], **kwargs, **dict(zip(names, xs[k:])), reduction="none")
+
+        if backend.is_torch:
+            import torch
+
+            leaves = [
+                x.detach().clone().requires_grad_(grads) if i in diff else x
+                for i, x in enumerate(conv)
+            ]
+            values = loss(*leaves)
+            if not grads:
+                return backend.to_numpy(values), []
+            wrt = [leaves[i] for i in diff]
+            g = torch.autograd.grad(values, wrt, grad_outputs=cot, allow_unused=True)
+            out = [
+                np.zeros(x.shape) if gi is None else backend.to_numpy(gi) for x, gi in zip(wrt, g)
+            ]
+            return backend.to_numpy(values.detach()), out
+        if not backend.is_jax:
+            assert not grads, backend.name
+            return backend.to_numpy(loss(*conv)), []
+        import jax
+        import jax.numpy as jnp
+
+        def weighted(*xs):
+            values = loss(*xs)
+            return jnp.sum(cot * values), values
+
+        if not grads:
+            return backend.to_numpy(jax.jit(loss)(*conv)), []
+        run = jax.jit(jax.value_and_grad(weighted, argnums=tuple(diff), has_aux=True))
+        (_, values), g = run(*conv)
+        return backend.to_numpy(values), [backend.to_numpy(x) for x in g]
+
+
+@functools.cache
+def _reference_backend():
+    """Where the dense reference gradients come from: torch (eager, cheap), else JAX."""
+    for name in ("torch", "jax"):
+        if BACKENDS[name].available() is None:
+            return BACKENDS[name]
+    pytest.fail("no differentiable backend for the dense reference")
+
+
+@functools.cache
+def _dense(name: str):
+    """The dense path's float64 values and gradients (cached per case)."""
+    fn, _, kwargs = CASES[name]
+    return _evaluate(_reference_backend(), fn, _inputs(name), kwargs)
+
+
+def _close64(actual, expected, what: str = "") -> None:
+    """Within 1e-12 relative, elementwise, plus 1e-12 of the array's scale (gradient entries
+    far below the others say nothing relative)."""
+    expected = np.asarray(expected, dtype=np.float64)
+    finite = np.abs(expected[np.isfinite(expected)])
+    scale = float(finite.max()) if finite.size else 0.0
+    np.testing.assert_allclose(
+        np.asarray(actual, dtype=np.float64),
+        expected,
+        rtol=RTOL64,
+        atol=RTOL64 * scale,
+        equal_nan=True,
+        err_msg=what,
+    )
+
+
+def _chunked(kwargs: dict, chunk: Any) -> dict:
+    return {**kwargs, "chunk_size": chunk}
+
+
+# --- 1. float64: chunked == dense ------------------------------------------------------------
+
+
+def _value_params() -> list[Any]:
+    """NumPy and array_api_strict at every chunk size; array_api_strict on its second device
+    (the tiles' arrays must follow the inputs' device) at chunk 4."""
+    return [
+        pytest.param(b, name, k, id=f"{b}-{name}-chunk={k}")
+        for b in VALUE_BACKENDS
+        for name in CASES
+        for k in (CHUNKS if not b.endswith("device1") else (4,))
+    ]
+
+
+@pytest.mark.parametrize(("backend_name", "name", "chunk"), _value_params())
+def test_values_match_dense(backend_name, name, chunk):
+    """NumPy and array_api_strict (no autodiff): the values, with namespace, dtype, device."""
+    backend = use_backend(backend_name)
+    fn, _, kwargs = CASES[name]
+    arrays = _inputs(name)
+    with backend.context("float64"):
+        expected = call(backend, "float64", fn, *arrays, **kwargs, reduction="none")
+        actual = call(backend, "float64", fn, *arrays, **_chunked(kwargs, chunk), reduction="none")
+    assert actual.shape == (N,)
+    _close64(actual, expected)
+    _close64(actual, _dense(name)[0])  # and the reference backend's dense values
+
+
+# JAX compiles each call (seconds for the heavier cases on a shared CPU): these run here, one
+# chunk size each, in turn; the other losses run on JAX in float64 in
+# test_learnable_hyperparameters_get_dense_gradients (HYPER_JAX), and some in float32 below.
+JAX_CASES = [
+    "info_nce symmetric",
+    "info_nce dot",
+    "supcon_loss (N,D)",
+    "mnrl every direction (W,K,D)",
+    "mnrl per_direction dot (W,D)",
+    "mnrl hard_negatives (W,K,D)",
+    "mnrl in_batch_negatives per_direction (W,D)",
+]
+
+
+def _ad_params() -> list[Any]:
+    """torch: every case at every chunk size; JAX: JAX_CASES, one chunk size each in turn."""
+    params = []
+    for b in DIFFERENTIABLE:
+        if b in JAX:
+            pairs = [(name, CHUNKS[i % len(CHUNKS)]) for i, name in enumerate(JAX_CASES)]
+        else:
+            pairs = [(name, k) for name in CASES for k in CHUNKS]
+        params += [pytest.param(b, name, k, id=f"{b}-{name}-chunk={k}") for name, k in pairs]
+    return params
+
+
+@pytest.mark.parametrize(("backend_name", "name", "chunk"), _ad_params())
+def test_values_and_gradients_match_dense(backend_name, name, chunk):
+    """torch autograd and JAX ``value_and_grad`` under ``jax.jit``: values and the gradient
+    w.r.t. every embedding input equal the dense path's, float64, 1e-12 relative."""
+    backend = use_backend(backend_name)
+    fn, _, kwargs = CASES[name]
+    values, grads = _evaluate(backend, fn, _inputs(name), _chunked(kwargs, chunk))
+    expected_values, expected_grads = _dense(name)
+    _close64(values, expected_values, "values")
+    assert len(grads) == len(expected_grads)
+    for k, (g, e) in enumerate(zip(grads, expected_grads, strict=True)):
+        assert np.any(e != 0)
+        _close64(g, e, f"gradient w.r.t. input {k}")
+
+
+# --- 2. float32 --------------------------------------------------------------------------------
+
+FLOAT32_CASES = [
+    "info_nce symmetric",
+    "clip_loss",
+    "siglip_loss",
+    "nt_xent_loss",
+    "supcon_loss (N,V,D)",
+    "mnrl every direction (W,K,D)",
+    "mnrl symmetric (W,D)",
+]
+
+
+def _close32(actual, expected, what: str = "") -> None:
+    """The float32 row of the tolerance table, its atol taken relative to the array's scale
+    (gradients of a scale-20 loss are of size 20, and so are their rounding errors)."""
+    rtol, atol = TOLERANCES["float32"]
+    expected = np.asarray(expected, dtype=np.float64)
+    scale = max(1.0, float(np.max(np.abs(expected), initial=0.0)))
+    assert_close(np.asarray(actual), expected, rtol=rtol, atol=atol * scale, err_msg=what)
+
+
+FLOAT32_JAX = ["info_nce symmetric", "mnrl symmetric (W,D)"]
+
+
+@pytest.mark.parametrize(
+    ("backend_name", "name"),
+    [
+        pytest.param(b, name, id=f"{b}-{name}")
+        for b in SELECTED
+        for name in FLOAT32_CASES
+        if b not in JAX or name in FLOAT32_JAX
+    ],
+)
+def test_float32_matches_dense(backend_name, name):
+    """float32 (chunk 4): values and (torch, JAX) gradients within the tolerance table."""
+    backend = use_backend(backend_name)
+    fn, _, kwargs = CASES[name]
+    arrays = _inputs(name)
+    ad = backend.differentiable
+    dense = _evaluate(backend, fn, arrays, kwargs, dtype="float32", grads=ad)
+    chunked = _evaluate(backend, fn, arrays, _chunked(kwargs, 4), dtype="float32", grads=ad)
+    assert chunked[0].dtype == np.float32
+    _close32(chunked[0], dense[0], "values")
+    for k, (g, e) in enumerate(zip(chunked[1], dense[1], strict=True)):
+        _close32(g, e, f"gradient w.r.t. input {k}")
+
+
+# --- 3. learnable hyperparameters ------------------------------------------------------------
+
+# case -> hyperparameters passed as 0-d arrays (differentiated)
+HYPER = {
+    "info_nce": {"temperature": 0.3},
+    "info_nce dot symmetric": {"temperature": 2.0},
+    "nt_xent_loss": {"temperature": 0.5},
+    "supcon_loss (N,V,D)": {"temperature": 0.2, "base_temperature": 0.1},
+    "clip_loss": {"logit_scale": 3.0},
+    "siglip_loss": {"logit_scale": 4.0, "logit_bias": -2.0},
+    "mnrl all_negatives every direction (W,K,D) dot": {"scale": 1.0},
+    "mnrl symmetric (W,D)": {"scale": 7.0},
+}
+
+
+# on JAX (a compile each): one case per hyperparameter and loss
+HYPER_JAX = [n for n in HYPER if n != "info_nce dot symmetric"]
+
+
+@pytest.mark.parametrize(
+    ("backend_name", "name"),
+    [
+        pytest.param(b, name, id=f"{b}-{name}")
+        for b in DIFFERENTIABLE
+        for name in HYPER
+        if b not in JAX or name in HYPER_JAX
+    ],
+)
+def test_learnable_hyperparameters_get_dense_gradients(backend_name, name):
+    """temperature / logit_scale / logit_bias / scale as 0-d arrays (torch leaves with
+    requires_grad, JAX arguments of ``jax.grad`` under ``jax.jit``): their gradients, and the
+    embeddings', equal the dense path's."""
+    backend = use_backend(backend_name)
+    fn, _, kwargs = CASES[name]
+    kwargs = {k: v for k, v in kwargs.items() if k not in HYPER[name]}
+    hyper = HYPER[name]
+    values, grads = _evaluate(backend, fn, _inputs(name), _chunked(kwargs, 4), hyper=hyper)
+    expected_values, expected_grads = _dense_hyper(name)
+    _close64(values, expected_values, "values")
+    labels = [f"input {k}" for k in range(len(grads) - len(hyper))] + list(hyper)
+    assert len(grads) == len(expected_grads) == len(labels)
+    for label, g, e in zip(labels, grads, expected_grads, strict=True):
+        assert np.any(e != 0), label
+        _close64(g, e, f"gradient w.r.t. {label}")
+
+
+@functools.cache
+def _dense_hyper(name: str):
+    fn, _, kwargs = CASES[name]
+    kwargs = {k: v for k, v in kwargs.items() if k not in HYPER[name]}
+    return _evaluate(_reference_backend(), fn, _inputs(name), kwargs, hyper=HYPER[name])
+
+
+# --- 5. hostile input ------------------------------------------------------------------------
+
+
+def _nan_inputs(name: str, which: int) -> tuple[np.ndarray, ...]:
+    arrays = [a.copy() for a in _inputs(name)]
+    arrays[which][2, ...] = np.nan  # every entry of row 2 (all its views / negatives)
+    return tuple(arrays)
+
+
+def _floating_positions(name: str) -> list[int]:
+    return [i for i, a in enumerate(_inputs(name)) if a.dtype.kind == "f"]
+
+
+NAN_CASES = [
+    pytest.param(name, which, id=f"{name}-NaN in input {which}")
+    for name in CASES
+    for which in _floating_positions(name)
+]
+
+
+@pytest.mark.parametrize(("name", "which"), NAN_CASES)
+@pytest.mark.parametrize(
+    "backend_name", [n for n in SELECTED if n not in JAX and not n.endswith("device1")]
+)
+def test_nan_row_gives_the_dense_nan_pattern(backend_name, name, which):
+    """NaN in row 2 of one input (chunk 4: row 2 in the first tile, the padding in the
+    last): NaN in exactly the rows whose scores see it, as dense; the others equal dense's.
+    torch: the gradient of the finite rows' weighted sum has dense's NaN entries (0·NaN from
+    the NaN rows' softmax) and dense's values elsewhere."""
+    backend = use_backend(backend_name)
+    fn, _, kwargs = CASES[name]
+    arrays = _nan_inputs(name, which)
+    dense, _ = _evaluate(backend, fn, arrays, kwargs, grads=False)
+    chunked, _ = _evaluate(backend, fn, arrays, _chunked(kwargs, 4), grads=False)
+    assert np.isnan(dense[2])  # row 2 sees its own NaN (the premise)
+    np.testing.assert_array_equal(np.isnan(chunked), np.isnan(dense))
+    _close64(chunked, dense)  # NaN where dense has NaN, equal elsewhere
+    if backend.is_torch:
+        cot = np.where(np.isnan(dense), 0.0, _cotangent(N))
+        _, dense_grads = _evaluate(backend, fn, arrays, kwargs, cotangent=cot)
+        _, grads = _evaluate(backend, fn, arrays, _chunked(kwargs, 4), cotangent=cot)
+        for k, (g, e) in enumerate(zip(grads, dense_grads, strict=True)):
+            np.testing.assert_array_equal(np.isnan(g), np.isnan(e), err_msg=f"input {k}")
+            _close64(g, e, f"gradient w.r.t. input {k}")
+
+
+def test_nan_row_patterns_by_hand():
+    """The patterns themselves (not only "as dense"): a NaN query row is seen by its own row
+    in the one-directional losses, by every row once the other direction scores it."""
+    backend = use_backend("numpy")
+    q, p = _inputs("info_nce")
+    q = q.copy()
+    q[2, 0] = np.nan
+    only_row_2 = np.arange(N) == 2
+    for fn, kw in (
+        (al.info_nce, {}),
+        (al.siglip_loss, {}),
+        (MNRL, {}),
+        (al.info_nce, {"symmetric": True}),
+        (al.clip_loss, {}),
+        (MNRL, {"directions": ALL_DIRECTIONS}),
+    ):
+        got = call(backend, "float64", fn, q, p, chunk_size=3, reduction="none", **kw)
+        one_way = fn is al.siglip_loss or (not kw and fn is not al.clip_loss)
+        expected = only_row_2 if one_way else np.ones(N, dtype=bool)
+        np.testing.assert_array_equal(np.isnan(got), expected, err_msg=f"{fn.__name__} {kw}")
+
+
+@pytest.mark.parametrize("name", ["siglip_loss", "mnrl every direction (W,K,D)"])
+@pytest.mark.parametrize("backend_name", JAX)
+def test_nan_row_under_jit(backend_name, name):
+    backend = use_backend(backend_name)
+    fn, _, kwargs = CASES[name]
+    arrays = _nan_inputs(name, 0)
+    dense, _ = _evaluate(backend, fn, arrays, kwargs, grads=False)
+    chunked, _ = _evaluate(backend, fn, arrays, _chunked(kwargs, 4), grads=False)
+    np.testing.assert_array_equal(np.isnan(chunked), np.isnan(dense))
+    assert np.any(np.isnan(dense))
+    _close64(chunked, dense)
+
+
+EMPTY_JAX = ["info_nce symmetric", "supcon_loss (N,V,D)", "mnrl every direction (W,K,D)"]
+
+
+@pytest.mark.parametrize(
+    ("backend_name", "name"),
+    [
+        pytest.param(b, name, id=f"{b}-{name}")
+        for b in SELECTED
+        for name in CASES
+        if b not in JAX or name in EMPTY_JAX
+    ],
+)
+def test_empty_batch(backend_name, name):
+    """N = 0: NaN mean, 0 sum, an empty "none", as the dense path."""
+    backend = use_backend(backend_name)
+    fn, _, kwargs = CASES[name]
+    arrays = _inputs(name, 0)
+    with backend.context("float64"):
+        for reduction, check in (
+            ("mean", np.isnan),
+            ("sum", lambda v: v == 0),
+            ("none", lambda v: v.shape == (0,)),
+        ):
+            for chunk in (None, 3):
+                got = call(
+                    backend, "float64", fn, *arrays, **_chunked(kwargs, chunk), reduction=reduction
+                )
+                assert check(got), (reduction, chunk, got)
+
+
+# name -> (loss, inputs, kwargs at a huge scale)
+LARGE_SCALE = {
+    "info_nce temperature=1e-4": ("info_nce", {"temperature": 1e-4}),
+    "info_nce symmetric temperature=1e-4": ("info_nce symmetric", {"temperature": 1e-4}),
+    "clip_loss logit_scale=1e4": ("clip_loss", {"logit_scale": 1e4}),
+    "siglip_loss logit_scale=1e4": ("siglip_loss", {"logit_scale": 1e4, "logit_bias": -1e4}),
+    "nt_xent_loss temperature=1e-4": ("nt_xent_loss", {"temperature": 1e-4}),
+    "supcon_loss temperature=1e-4": (
+        "supcon_loss (N,V,D)",
+        {"temperature": 1e-4, "base_temperature": 1e-4},
+    ),
+    "mnrl scale=1e4 every direction": ("mnrl every direction (W,K,D)", {"scale": 1e4}),
+    "mnrl scale=1e4 per_direction": ("mnrl in_batch_negatives per_direction (W,D)", {"scale": 1e4}),
+    "mnrl symmetric scale=1e4": ("mnrl symmetric (W,D)", {"scale": 1e4}),
+}
+
+
+def _near_ties(name: str) -> tuple[np.ndarray, ...]:
+    """The case's inputs with every positive a small perturbation of its anchor (and row 1's
+    positive row 0's): at scale 1e4 the losses are then O(1)-O(100) differences of logits
+    of size 1e4, where float32 rounding of the logits themselves shows."""
+    arrays = [a.copy() for a in _inputs(name)]
+    rng = np.random.default_rng(7)
+    if arrays[1].dtype.kind == "f":
+        arrays[1] = arrays[0] + 1e-3 * rng.normal(size=arrays[0].shape)
+        arrays[1][1] = arrays[0][0]
+    else:  # supcon: views of one sample nearly equal
+        arrays[0] = arrays[0][:, :1, :] + 1e-3 * rng.normal(size=arrays[0].shape)
+    return tuple(arrays)
+
+
+def _large_scale_params() -> list[Any]:
+    """Every case on the eager backends; three on JAX (each a jit compile)."""
+    on_jax = ("mnrl scale=1e4 every direction",)
+    return [
+        pytest.param(b, name, id=f"{b}-{name}")
+        for b in SELECTED
+        for name in LARGE_SCALE
+        if b not in JAX or name in on_jax
+    ]
+
+
+@pytest.mark.parametrize(("backend_name", "name"), _large_scale_params())
+def test_large_scale_float32_as_accurate_as_dense(backend_name, name):
+    """At scale 1e4 in float32 the logits carry rounding errors of ulp(1e4) ~ 1e-3, and so
+    does dense's loss. Chunked stays of that size: no row further from the float64 truth (the
+    dense path in float64 on the same float32-rounded inputs) than 3 times dense float32's
+    largest error (or the float32 tolerance); gradients are finite where the value is."""
+    backend = use_backend(backend_name)
+    case, hyper = LARGE_SCALE[name]
+    fn, _, kwargs = CASES[case]
+    kwargs = {**kwargs, **hyper}
+    arrays = tuple(a.astype(np.float32) if a.dtype.kind == "f" else a for a in _near_ties(case))
+    truth, _ = _dense64_numpy(case, name)
+    ad = backend.differentiable
+    dense, _ = _evaluate(backend, fn, arrays, kwargs, dtype="float32", grads=False)
+    chunked, grads = _evaluate(backend, fn, arrays, _chunked(kwargs, 4), dtype="float32", grads=ad)
+    assert np.all(np.isfinite(dense)) and np.all(np.isfinite(chunked))
+    rtol, atol = TOLERANCES["float32"]
+    dense_error = float(np.max(np.abs(dense - truth)))
+    allowed = np.maximum(3 * dense_error, atol + rtol * np.abs(truth))
+    assert np.all(np.abs(chunked - truth) <= allowed), (chunked - truth, dense - truth)
+    for g in grads:
+        assert np.all(np.isfinite(g))
+
+
+@pytest.mark.parametrize("chunk", CHUNKS, ids=lambda k: f"chunk={k}")
+@pytest.mark.parametrize("name", LARGE_SCALE)
+@pytest.mark.parametrize(
+    "backend_name", [b for b in SELECTED if b not in JAX and not b.endswith("device1")]
+)
+def test_large_scale_float32_losses_are_not_negative(backend_name, name, chunk):
+    """Every one of these losses is >= 0 (a cross entropy, a sum of softplus terms); the dense
+    path keeps that in float32 at scale 1e4 (a saturated row is 0). The chunked path must too:
+    a row whose positive dominates may not come out as -ulp(1e4)."""
+    backend = use_backend(backend_name)
+    case, hyper = LARGE_SCALE[name]
+    fn, _, kwargs = CASES[case]
+    kwargs = {**kwargs, **hyper}
+    arrays = tuple(a.astype(np.float32) if a.dtype.kind == "f" else a for a in _near_ties(case))
+    dense, _ = _evaluate(backend, fn, arrays, kwargs, dtype="float32", grads=False)
+    chunked, _ = _evaluate(
+        backend, fn, arrays, _chunked(kwargs, chunk), dtype="float32", grads=False
+    )
+    assert np.all(dense >= 0), dense  # the premise
+    assert np.all(chunked >= 0), (chunked, dense)
+
+
+@functools.cache
+def _dense64_numpy(case: str, name: str):
+    fn, _, kwargs = CASES[case]
+    _, hyper = LARGE_SCALE[name]
+    arrays = tuple(
+        a.astype(np.float32).astype(np.float64) if a.dtype.kind == "f" else a
+        for a in _near_ties(case)
+    )
+    return _evaluate(BACKENDS["numpy"], fn, arrays, {**kwargs, **hyper}, grads=False)
+
+
+# --- 6. argument errors ------------------------------------------------------------------------
+
+# every loss with chunk_size, called on (N, D) inputs
+LOSSES = {
+    "info_nce": lambda a, b, **kw: al.info_nce(a, b, **kw),
+    "clip_loss": lambda a, b, **kw: al.clip_loss(a, b, **kw),
+    "siglip_loss": lambda a, b, **kw: al.siglip_loss(a, b, **kw),
+    "nt_xent_loss": lambda a, b, **kw: al.nt_xent_loss(a, b, **kw),
+    "supcon_loss": lambda a, b, **kw: al.supcon_loss(a, _labels(a.shape[0]), **kw),
+    "mnrl": lambda a, b, **kw: MNRL(a, b, **kw),
+    "mnrl symmetric": lambda a, b, **kw: MNRL_SYMMETRIC(a, b, **kw),
+    "matryoshka(mnrl)": lambda a, b, **kw: _matryoshka_mnrl(a, b, **kw),
+}
+
+
+@pytest.mark.parametrize("bad", [True, False, np.True_, 2.0, np.float64(4.0), "4", [4]], ids=repr)
+@pytest.mark.parametrize("loss", LOSSES)
+def test_chunk_size_of_the_wrong_type(loss, bad):
+    a, b = _pair(np.random.default_rng(0), N)
+    with pytest.raises(TypeError, match="chunk_size"):
+        LOSSES[loss](a, b, chunk_size=bad)
+
+
+@pytest.mark.parametrize("bad", [0, -1, np.int64(0)], ids=repr)
+@pytest.mark.parametrize("loss", LOSSES)
+def test_chunk_size_below_one(loss, bad):
+    a, b = _pair(np.random.default_rng(0), N)
+    with pytest.raises(ValueError, match="chunk_size"):
+        LOSSES[loss](a, b, chunk_size=bad)
+
+
+@pytest.mark.parametrize("chunk", [np.int64(3), np.int32(3), np.uint8(3)], ids=repr)
+@pytest.mark.parametrize("loss", LOSSES)
+def test_numpy_integer_chunk_size(loss, chunk):
+    a, b = _pair(np.random.default_rng(0), N)
+    expected = LOSSES[loss](a, b, reduction="none")
+    _close64(LOSSES[loss](a, b, chunk_size=chunk, reduction="none"), expected)
+
+
+def test_chunk_size_with_explicit_negatives_is_an_error():
+    q, p, n = _with_negatives(np.random.default_rng(0), N)
+    with pytest.raises(ValueError, match="chunk_size applies to in-batch negatives"):
+        al.info_nce(q, p, n[:, 0, :], chunk_size=4)
+    with pytest.raises(ValueError, match="chunk_size applies to in-batch negatives"):
+        al.info_nce(q, p, n, negative_mode="paired", chunk_size=4)
+    al.info_nce(q, p, n[:, 0, :], chunk_size=None)  # None: the default, accepted
+
+
+# --- 7. JAX: a lax.scan, not an unrolled loop; vmap ------------------------------------------
+
+
+def _count_equations(jaxpr) -> int:
+    """Equations of a jaxpr and of every jaxpr nested in its equations' parameters."""
+    total = 0
+    for eqn in jaxpr.eqns:
+        total += 1
+        for value in eqn.params.values():
+            for sub in value if isinstance(value, (tuple, list)) else (value,):
+                inner = getattr(sub, "jaxpr", sub)  # ClosedJaxpr -> Jaxpr
+                if hasattr(inner, "eqns"):
+                    total += _count_equations(inner)
+    return total
+
+
+JAXPR_CASES = [
+    "info_nce symmetric",
+    "siglip_loss",
+    "supcon_loss (N,D)",
+    "mnrl every direction (W,K,D)",
+]
+
+
+@pytest.mark.parametrize("name", JAXPR_CASES)
+@pytest.mark.parametrize("backend_name", JAX)
+def test_jit_traces_a_scan_whose_size_does_not_grow_with_the_tiles(backend_name, name):
+    """The jaxpr of the jitted loss and gradient holds a ``scan``; at N/chunk = 4 and 32 it
+    has the same number of equations and nearly the same text (only the shapes differ). An
+    unrolled Python loop would grow 8-fold."""
+    backend = use_backend(backend_name)
+    import jax
+    import jax.numpy as jnp
+
+    fn, _, kwargs = CASES[name]
+    chunk = 2
+    sizes = {}
+    for tiles in (4, 32):
+        n = tiles * chunk
+        arrays = _inputs(name, n)
+        with backend.context("float64"):
+            conv = [backend.asarray(a, "float64") for a in arrays]
+
+            def step(x, conv=conv):
+                return jnp.sum(fn(x, *conv[1:], **_chunked(kwargs, chunk)))
+
+            jaxpr = jax.make_jaxpr(jax.jit(jax.value_and_grad(step)))(conv[0])
+        text = str(jaxpr)
+        assert "scan" in text
+        sizes[tiles] = (_count_equations(jaxpr.jaxpr), len(text))
+    (eqns_4, text_4), (eqns_32, text_32) = sizes[4], sizes[32]
+    # the same program up to a constant or two (shapes change how XLA's front end folds a
+    # pad or a slice); an unrolled loop would have 8 times the tile work
+    assert abs(eqns_32 - eqns_4) <= 0.05 * eqns_4, sizes
+    assert text_32 < 1.1 * text_4, sizes
+
+
+@pytest.mark.parametrize("backend_name", JAX)
+def test_vmap_over_independent_problems(backend_name):
+    """``jax.vmap`` of the jitted chunked loss and gradient over a leading axis of 3
+    problems (embeddings and the temperature batched) equals each problem's dense loss and
+    gradient."""
+    backend = use_backend(backend_name)
+    import jax
+    import jax.numpy as jnp
+
+    rng = np.random.default_rng(3)
+    q, p = rng.normal(size=(3, N, D)), rng.normal(size=(3, N, D))
+    temperatures = np.array([0.1, 0.5, 2.0])
+    cot = _cotangent(N)
+    with backend.context("float64"):
+
+        def weighted(q, p, t):
+            values = al.info_nce(
+                q, p, symmetric=True, temperature=t, chunk_size=3, reduction="none"
+            )
+            return jnp.sum(jnp.asarray(cot) * values), values
+
+        run = jax.jit(jax.vmap(jax.value_and_grad(weighted, argnums=(0, 1, 2), has_aux=True)))
+        (_, values), grads = run(*(backend.asarray(x, "float64") for x in (q, p, temperatures)))
+    reference = _reference_backend()
+    for k in range(3):
+        expected_values, expected_grads = _evaluate(
+            reference,
+            al.info_nce,
+            (q[k], p[k]),
+            {"symmetric": True},
+            hyper={"temperature": temperatures[k]},
+        )
+        _close64(np.asarray(values[k]), expected_values, f"problem {k}")
+        for g, e in zip(grads, expected_grads, strict=True):
+            _close64(np.asarray(g[k]), e, f"problem {k}")
+
+
+# --- 8. torch: memory saved for backward -----------------------------------------------------
+
+
+def _saved_bytes(fn: Callable[[], Any]) -> int:
+    """Bytes of the tensors autograd saves for backward while ``fn()`` runs (each storage
+    once), as benchmarks/run.py measures them."""
+    import torch
+
+    seen: dict[int, int] = {}
+
+    def pack(t):
+        storage = t.untyped_storage()
+        seen[storage.data_ptr()] = storage.nbytes()
+        return t
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        out = fn()
+    out.backward()
+    return sum(seen.values())
+
+
+MEMORY_CASES = {
+    "info_nce symmetric": lambda q, p, n, **kw: al.info_nce(q, p, symmetric=True, **kw),
+    "clip_loss": lambda q, p, n, **kw: al.clip_loss(q, p, **kw),
+    "siglip_loss": lambda q, p, n, **kw: al.siglip_loss(q, p, **kw),
+    "nt_xent_loss": lambda q, p, n, **kw: al.nt_xent_loss(q, p, **kw),
+    "supcon_loss (N,V,D)": lambda q, p, n, **kw: al.supcon_loss(
+        _torch().stack([q, p], dim=1),
+        _torch().as_tensor(_labels(q.shape[0]), device=q.device),
+        **kw,
+    ),
+    "mnrl every direction (W,K,D)": lambda q, p, n, **kw: MNRL(
+        q,
+        p,
+        n,
+        directions=ALL_DIRECTIONS,
+        hardness_mode="all_negatives",
+        hardness_strength=1.0,
+        **kw,
+    ),
+}
+
+
+def _torch():
+    import torch
+
+    return torch
+
+
+@pytest.mark.parametrize(
+    ("name", "n", "d", "chunk"),
+    [pytest.param("info_nce symmetric", 1024, 32, 128, id="info_nce symmetric N=1024 D=32")]
+    + [pytest.param(name, 256, 8, 64, id=f"{name} N=256 D=8") for name in MEMORY_CASES],
+)
+@pytest.mark.parametrize("backend_name", TORCH)
+def test_memory_saved_for_backward_is_linear(backend_name, name, n, d, chunk):
+    """What autograd keeps for backward: dense >= N² elements (the matrix); chunked only the
+    inputs, their normalised copies and per-row statistics, O((N + M)·D): below 8·(N·D + N)
+    elements per (N, D) input, and below dense / 8. A custom gradient that saved its tiles
+    would keep N² elements again and fail both."""
+    backend = use_backend(backend_name)
+    rng = np.random.default_rng(0)
+    q, p, neg = (
+        backend.asarray(rng.normal(size=s), "float64").requires_grad_(True)
+        for s in ((n, d), (n, d), (n, 1, d))
+    )
+    fn = MEMORY_CASES[name]
+    dense = _saved_bytes(lambda: fn(q, p, neg))
+    chunked = _saved_bytes(lambda: fn(q, p, neg, chunk_size=chunk))
+    inputs = 3 if name.startswith("mnrl") else 2
+    assert dense >= n * n * 8, (dense, n * n * 8)
+    assert chunked < inputs * 8 * (n * d + n) * 8, (chunked, n)
+    assert chunked < dense / 8, (chunked, dense)
+
+
+@pytest.mark.parametrize("backend_name", TORCH)
+def test_saved_bytes_sees_what_the_custom_gradient_saves(backend_name):
+    """The measurement above can fail: a custom gradient (``_backend.custom_gradient``, as
+    the tiles use) whose residuals hold an N×N array is counted in full."""
+    backend = use_backend(backend_name)
+    xp = backend.xp
+    n = 256
+    x = backend.asarray(np.ones((n, 4)), "float64").requires_grad_(True)
+
+    def forward(a):
+        big = a @ xp.matrix_transpose(a)  # an N×N intermediate, wrongly kept for backward
+        return (xp.sum(a, axis=1),), (a, big)
+
+    def backward(res, cots):
+        return (xp.ones_like(res[0]) * cots[0][:, None],)
+
+    f = _backend.custom_gradient(xp, forward, backward)
+    saved = _saved_bytes(lambda: xp.sum(f(x)[0]))
+    assert saved >= n * n * 8 + n * 4 * 8
