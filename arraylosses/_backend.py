@@ -464,13 +464,17 @@ def scan(xp: Namespace, body: Any, carry: Any, xs: tuple[Array, ...]) -> tuple[A
     """``carry, y = body(carry, x)`` for each slice ``x`` of the arrays ``xs`` along their
     first axis; returns the final carry and the ``y`` stacked along a new first axis.
 
-    ``jax.lax.scan`` on JAX, so ``jit`` traces the body once instead of unrolling the loop;
-    a Python loop elsewhere. ``carry`` and ``y`` are arrays or tuples of arrays.
+    ``jax.lax.scan`` on JAX while tracing (``jit``, ``grad``, ``vmap``), so the body is traced
+    once instead of the loop being unrolled; a Python loop elsewhere, JAX called eagerly included
+    (an eager ``lax.scan`` compiles its body at every call). ``carry`` and ``y`` are arrays or
+    tuples of arrays.
     """
     if is_jax_namespace(xp):
         import jax
 
-        return jax.lax.scan(body, carry, xs)
+        leaves = jax.tree_util.tree_leaves((carry, xs))
+        if any(isinstance(x, jax.core.Tracer) for x in leaves):
+            return jax.lax.scan(body, carry, xs)
     ys = []
     for k in range(xs[0].shape[0]):
         carry, y = body(carry, tuple(x[k, ...] for x in xs))

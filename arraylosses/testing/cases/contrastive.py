@@ -135,10 +135,9 @@ CASES: tuple[Case, ...] = (
                 offset=2,
                 reduction="none",
             ),
-            # chunk_size: the matrix in tiles (sizes that do not divide the batch)
-            Params(chunk_size=2),
-            Params(symmetric=True, temperature=Ref("temperature"), chunk_size=4),
-            Params(args=("q", "p_gathered"), offset=3, similarity="dot", chunk_size=2),
+            # chunk_size: the matrix in tiles (sizes that do not divide the batch); the chunked
+            # path against the dense one, in depth: tests/test_chunked.py
+            Params(symmetric=True, temperature=Ref("temperature"), similarity="dot", chunk_size=4),
             Params(
                 args=("q", "p_all"),
                 symmetric=True,
@@ -288,9 +287,6 @@ CASES: tuple[Case, ...] = (
             ),
             Params(args=("q", "p", "negatives_k"), directions=ALL_DIRECTIONS, chunk_size=2),
             Params(
-                args=("q", "p", "negatives_k"), scale=Ref("scale"), reduction="none", chunk_size=4
-            ),
-            Params(
                 args=("q", "p", "negatives_k"),
                 directions=("query_to_doc", "doc_to_query"),
                 partition_mode="per_direction",
@@ -298,15 +294,13 @@ CASES: tuple[Case, ...] = (
                 scale=1.0,
                 chunk_size=2,
             ),
-            *(
-                Params(
-                    args=("q", "p", "negatives_k"),
-                    hardness_mode=mode,
-                    hardness_strength=0.5,
-                    finite_differences=False,
-                    chunk_size=4,
-                )
-                for mode in ("in_batch_negatives", "hard_negatives", "all_negatives")
+            Params(
+                args=("q", "p", "negatives_k"),
+                hardness_mode="all_negatives",
+                hardness_strength=0.5,
+                scale=Ref("scale"),
+                finite_differences=False,
+                chunk_size=4,
             ),
             Params(
                 args=("q_local", "p", "negatives_k"),
@@ -350,7 +344,6 @@ CASES: tuple[Case, ...] = (
             Params(inner="info_nce"),
             Params(inner="info_nce", reduction="none", dim_weights=(2.0, 1.0)),
             Params(args=("q", "p", "negatives"), reduction="none", chunk_size=2),
-            Params(inner="info_nce", symmetric=True, chunk_size=4),
         ),
         grad=("q", "p", "negatives"),
         public=al.matryoshka,
