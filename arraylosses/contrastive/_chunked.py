@@ -24,7 +24,7 @@ from .._backend import Array, Namespace, device_of, index_dtype, logaddexp, stop
 from .._ops import normalize
 from .._tiled import IndexRule, Tiled, tiled_logsumexp, tiled_sigmoid_rows
 from .._validate import integer
-from ._common import Offset, local_rows
+from ._common import Offset, hardness_rule, local_rows, own_documents
 
 __all__ = [
     "check_chunk_size",
@@ -108,26 +108,27 @@ def cross_entropy_rows(
             col_shift=shift,
         )
         assert t.columns is not None
-        return (t.rows + t.columns) / 2 - (scale * t.selected - shift)
-    rows = tiled_logsumexp(
-        xp, a, every_b, scale, chunk=chunk, offset=offset, select=_at(_diagonal), row_shift=shift
-    )
-    forward = _cross_entropy(rows, scale, shift)
+        return _cross_entropy(t._replace(rows=(t.rows + t.columns) / 2), scale, shift)
+
+    def direction(rows: Array, cols: Array, shift: Array) -> Array:
+        t = tiled_logsumexp(
+            xp,
+            rows,
+            cols,
+            scale,
+            chunk=chunk,
+            offset=offset,
+            select=_at(_diagonal),
+            row_shift=shift,
+        )
+        return _cross_entropy(t, scale, shift)
+
+    forward = direction(a, every_b, shift)
     if back is None:
         return forward
     local_b, every_a = back
     shift_b = _shift(xp, local_b, local_rows(xp, every_a, offset=offset, n=n), scale)
-    back_rows = tiled_logsumexp(
-        xp,
-        local_b,
-        every_a,
-        scale,
-        chunk=chunk,
-        offset=offset,
-        select=_at(_diagonal),
-        row_shift=shift_b,
-    )
-    return (forward + _cross_entropy(back_rows, scale, shift_b)) / 2
+    return (forward + direction(local_b, every_a, shift_b)) / 2
 
 
 def sigmoid_rows(
@@ -228,16 +229,8 @@ def mnrl_rows_chunked(
     w, lam = chosen.w, chosen.lam
     shift = _shift(xp, e["query"], e["local_docs"], lam)
 
-    def own_doc(i: Array, j: Array) -> Array:  # the anchor's positive and its own negatives
-        return (j % w) == i
-
-    penalize: IndexRule | None = None
-    if chosen.hardness_mode == "hard_negatives":
-        penalize = lambda i, j: own_doc(i, j) & (j >= w)  # noqa: E731
-    elif chosen.hardness_mode == "in_batch_negatives":
-        penalize = lambda i, j: ~own_doc(i, j)  # noqa: E731
-    elif chosen.hardness_mode == "all_negatives":
-        penalize = lambda i, j: ~(own_doc(i, j) & (j < w))  # noqa: E731
+    def own_doc(i: Array, j: Array) -> Array:
+        return own_documents(i, j, w=w)
 
     def lse(rows: str, cols: str, **rules: Any) -> Array:
         return tiled_logsumexp(
@@ -253,7 +246,7 @@ def mnrl_rows_chunked(
         chunk=chunk,
         offset=chosen.offset,
         row_shift=shift,
-        penalize=penalize,
+        penalize=hardness_rule(chosen.hardness_mode, w=w),
         strength=chosen.hardness_strength,
         select=_at(_diagonal),
     )

@@ -20,8 +20,10 @@ __all__ = [
     "diagonal_targets",
     "floating",
     "gathered",
+    "hardness_rule",
     "local_rows",
     "offset_int",
+    "own_documents",
     "scores",
 ]
 
@@ -135,3 +137,21 @@ def gathered(
             f"(W >= {x.shape[0]}, D={x.shape[1]}); got {tuple(every.shape)}"
         )
     return floating(xp, dtype, name, every)
+
+
+def own_documents(i: Array, j: Array, *, w: int) -> Array:
+    """MNRL: whether document column ``j`` (``[positives; negatives[:, 0]; ...]``, ``w`` rows
+    each) is anchor ``i``'s own positive or one of its own negatives (``i``: global index)."""
+    return (j % w) == i
+
+
+def hardness_rule(mode: Any, *, w: int) -> Any:
+    """MNRL's ``hardness_mode`` as an index rule ``(i, j) -> bool``: the query-to-document
+    entries that get the penalty (``None`` for no mode). The positive is never penalised."""
+    if mode is None:
+        return None
+    if mode == "hard_negatives":
+        return lambda i, j: own_documents(i, j, w=w) & (j >= w)
+    if mode == "in_batch_negatives":
+        return lambda i, j: ~own_documents(i, j, w=w)
+    return lambda i, j: ~(own_documents(i, j, w=w) & (j < w))  # "all_negatives"

@@ -35,7 +35,9 @@ from ._common import (
     check_offset,
     check_similarity,
     gathered,
+    hardness_rule,
     local_rows,
+    own_documents,
     scores,
 )
 
@@ -326,17 +328,12 @@ def mnrl_rows(
     idx = index_dtype(xp, like)
     rows = xp.arange(b, dtype=idx, device=dev)[:, None]
     cols = xp.arange(n_docs, dtype=idx, device=dev)[None, :]
-    own_doc = (cols % w) == (rows + offset)  # own positive and own negatives, (B, n_docs)
+    own_doc = own_documents(rows + offset, cols, w=w)  # (B, n_docs)
     minus_inf = -float("inf")
 
     sims = {"query_to_doc": lam * q2d}
     if hardness_mode is not None and hardness_strength > 0:
-        if hardness_mode == "hard_negatives":
-            penalised = own_doc & (cols >= w)
-        elif hardness_mode == "in_batch_negatives":
-            penalised = ~own_doc
-        else:
-            penalised = ~(own_doc & (cols < w))
+        penalised = hardness_rule(hardness_mode, w=w)(rows + offset, cols)
         penalty = hardness_strength * stop_gradient(xp, q2d)
         sims["query_to_doc"] = sims["query_to_doc"] + xp.where(
             penalised, penalty, xp.zeros_like(penalty)
