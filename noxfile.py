@@ -31,6 +31,7 @@ PEERS = [
     "sentence-transformers>=6.1",
     "pytorch-metric-learning>=2.5",
     "rax>=0.4",
+    "pytrec-eval-terrier>=0.5.11",
 ]
 # one backend alone, proving the others are optional: what each needs beyond numpy
 BACKENDS = {

@@ -45,6 +45,7 @@ __all__ = [
     "generic_kernels",
     "generic_log_softmax",
     "generic_logsumexp",
+    "generic_top_k",
     "index_dtype",
     "is_eager",
     "log_sigmoid",
@@ -61,6 +62,7 @@ __all__ = [
     "softplus",
     "stop_gradient",
     "take_along_axis",
+    "top_k",
 ]
 
 
@@ -531,3 +533,79 @@ def _torch_custom_gradient(forward: Any, backward: Any) -> Any:
         return CustomGradient.apply(forward, backward, *distinct)
 
     return apply
+
+
+# ---------------------------------------------------------------------------------------------
+# Partial selection for the corpus search (arraylosses/metrics/search.py)
+
+
+def top_k(xp: Namespace, x: Array, k: int) -> tuple[Array, Array]:
+    """``(values, indices)``, each ``(Q, k)``: the ``k`` largest entries of each row of the
+    2-D ``x`` (``1 <= k <= x.shape[1]``), in descending order, **ties broken by ascending
+    index**: of equal values the lower index comes first, and at the k-th place the lower
+    indices are the ones kept. ``x`` must hold no NaN (the caller replaces it); ``-0.0`` and
+    ``0.0`` are equal. The indices have the backend's own index dtype (int32 on JAX).
+
+    * JAX: ``jax.lax.top_k``, whose documented rule is this one ("If two elements are equal,
+      the lower-index element appears first"), also under ``jit``;
+    * torch: ``torch.topk``; NumPy: ``np.argpartition``. Neither orders equal values, nor
+      says which of the values equal to the k-th one it keeps: ``k + 1`` entries are
+      selected in descending order, and the rows where two of them are equal are redone
+      with a stable sort (:func:`_exact_selection`; eager only, as the rows are found by
+      value);
+    * every other namespace (array_api_strict, CuPy), and torch inside ``torch.compile``: the
+      generic form, a stable descending ``argsort`` of each row, cut to ``k``.
+    """
+    width = x.shape[-1]
+    if not 1 <= k <= width:
+        raise ValueError(f"k must be in [1, {width}] (the row length); got {k}")
+    if _USE_NATIVE and is_jax_namespace(xp):
+        import jax
+
+        # -0.0 made 0.0: XLA's comparator orders -0.0 below 0.0 (x + 0.0 would do, but
+        # XLA simplifies it away under jit)
+        return jax.lax.top_k(xp.where(x == 0, xp.zeros_like(x), x), k)
+    if _USE_NATIVE and is_torch_namespace(xp) and is_eager(xp, x) and 0 < k < width:
+        import torch
+
+        top = torch.topk(x, k + 1, dim=-1, largest=True, sorted=True)
+        return _exact_selection(xp, x, top.values, top.indices)
+    if _USE_NATIVE and is_numpy_namespace(xp) and k < width:
+        import numpy as np
+
+        part = np.argpartition(x, width - k - 1, axis=-1)[:, width - k - 1 :]
+        order = np.argsort(-np.take_along_axis(x, part, axis=-1), axis=-1)  # descending; the
+        selected = np.take_along_axis(part, order, axis=-1)  # order of equal values is redone
+        return _exact_selection(xp, x, np.take_along_axis(x, selected, axis=-1), selected)
+    return generic_top_k(xp, x, k)
+
+
+def generic_top_k(xp: Namespace, x: Array, k: int) -> tuple[Array, Array]:
+    """:func:`top_k` in array-API operations: a stable descending sort of each row, cut to
+    ``k`` (``O(n log n)`` per row where the partial selections are ``O(n)``)."""
+    order = xp.argsort(x, axis=-1, descending=True, stable=True)[:, :k]
+    return xp.take_along_axis(x, order, axis=-1), order
+
+
+def _exact_selection(xp: Namespace, x: Array, values: Array, indices: Array) -> tuple[Array, Array]:
+    """:func:`top_k` from the ``k + 1`` largest entries of each row of ``x``, in descending
+    value order but with equal values in any order (torch's ``topk``, NumPy's
+    ``argpartition``). A row whose ``k + 1`` values are distinct is exact as it is (its top k
+    and their order are unique); the rows holding equal values (ties inside the top k, or
+    straddling the boundary, where the selection may have kept the wrong entries) are found
+    by value (eager only) and redone with the stable sort. Scores of real embeddings rarely
+    tie, so this is usually one comparison of the small ``(Q, k)`` selection."""
+    k = values.shape[-1] - 1
+    tied = xp.any(values[:, 1:] == values[:, :-1], axis=-1)
+    values, indices = values[:, :k], indices[:, :k]
+    if bool(xp.any(tied)):
+        rows = xp.nonzero(tied)[0]
+        fixed_values, fixed_indices = generic_top_k(xp, xp.take(x, rows, axis=0), k)
+        keep = tied[:, None]
+        spread = xp.cumulative_sum(xp.astype(tied, indices.dtype)) - 1  # row -> fixed row
+        spread = xp.where(tied, spread, xp.zeros_like(spread))
+        values = xp.where(keep, xp.take(fixed_values, spread, axis=0), values)
+        indices = xp.where(
+            keep, xp.take(xp.astype(fixed_indices, indices.dtype), spread, axis=0), indices
+        )
+    return values, indices

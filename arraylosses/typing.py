@@ -21,11 +21,13 @@ __all__ = [
     "EmptyTargetAction",
     "Gain",
     "HardnessMode",
+    "MapDenominator",
     "MultiOutput",
     "NegativeMode",
     "OrthogonalMode",
     "PartitionMode",
     "Reduction",
+    "RetrievalMetric",
     "RetrievalReduction",
     "Similarity",
     "VarianceMultiOutput",
@@ -58,6 +60,14 @@ of the mean) or an error."""
 
 RetrievalReduction = Literal["mean", "none"]
 """How retrieval metrics reduce over queries: the mean, or none (per query)."""
+
+MapDenominator = Literal["hits", "min_k_relevant", "relevant"]
+"""What ``map_at_k`` divides a query's summed precisions by: the number of relevant candidates
+in the top k (torchmetrics, the default), ``min(k, R)``, or ``R``, the query's number of
+relevant candidates (trec_eval's ``map_cut``)."""
+
+RetrievalMetric = Literal["recall", "precision", "hit_rate", "mrr", "ndcg", "map"]
+"""The metrics ``retrieval_metrics`` computes, by their keys in its result."""
 
 Gain = Literal["linear", "exponential"]
 """The gain of a relevance grade in ``ndcg_at_k``: ``x`` or ``2^x - 1``."""

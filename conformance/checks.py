@@ -27,6 +27,7 @@ from arraylosses.testing.cases import Case
 __all__ = [
     "check_gradients",
     "check_jit",
+    "check_merge_laws",
     "check_torch_compile",
     "check_values",
     "check_vmap",
@@ -184,3 +185,70 @@ def _vmap(case: Case, backend: Backend, batch: int) -> float:
             )
             worst = max(worst, max_errors(backend.to_numpy(part), backend.to_numpy(looped))[1])
     return worst
+
+
+# ---------------------------------------------------------------------------------------------
+# streaming forms: the merge laws, on each backend
+
+MERGE_RTOL = 1e-12  # float64 sums added in another order; integer counts are exact
+
+
+def is_streaming(case: Case) -> bool:
+    return case.name.startswith("metrics.streaming.")
+
+
+def _state_gap(backend: Backend, a: Any, b: Any, law: str) -> float:
+    """The largest relative difference of two states (0 where both are NaN); raises if an
+    integer field differs at all, or a floating one beyond ``MERGE_RTOL``."""
+    worst = 0.0
+    for name, x, y in zip(a._fields, a, b, strict=True):
+        x, y = np.asarray(backend.to_numpy(x)), np.asarray(backend.to_numpy(y))
+        if x.dtype.kind in "iub":
+            if not np.array_equal(x, y):
+                raise AssertionError(f"{law}: integer field {name} differs: {x} != {y}")
+            continue
+        x, y = x.astype(np.float64), y.astype(np.float64)
+        if not np.array_equal(np.isnan(x), np.isnan(y)):
+            raise AssertionError(f"{law}: field {name} has NaN at other places: {x} vs {y}")
+        gap = np.abs(np.where(np.isnan(x), 0.0, x - y))
+        scale = np.maximum(np.abs(np.where(np.isnan(x), 0.0, x)), 1.0)
+        worst = max(worst, float(np.max(gap / scale, initial=0.0)))
+        if worst > MERGE_RTOL:
+            raise AssertionError(f"{law}: field {name} differs by {worst:.3g} (relative)")
+    return worst
+
+
+def check_merge_laws(case: Case, backend: Backend) -> float:
+    """A streaming case's ``merge`` on ``backend`` in float64, three batch states
+    ``a, b, c``: commutative, associative, the empty state its identity, and
+    ``merge_stacked`` (the distributed merge) equal to the fold."""
+    from arraylosses.testing.cases.streaming import batch_states
+
+    worst = 0.0
+    for label, args, kwargs in case.variants(np.random.default_rng(SEED)):
+        arrays, static = _split(kwargs)
+        with backend.context():
+            converted, named = _float64(backend, args, arrays)
+            metric = case.public(**static)  # type: ignore[misc]
+            (a, b, c), like = batch_states(metric, *converted, **named)
+            merge, xp = metric.merge, backend.xp
+            stacked = type(a)(*(xp.stack(f) for f in zip(a, b, c, strict=True)))
+            laws = {
+                "merge(a, b) == merge(b, a)": (merge(a, b), merge(b, a)),
+                "merge(merge(a, b), c) == merge(a, merge(b, c))": (
+                    merge(merge(a, b), c),
+                    merge(a, merge(b, c)),
+                ),
+                "merge(a, init) == a": (merge(a, metric.init(like)), a),
+                "merge_stacked([a, b, c]) == the fold": (
+                    metric.merge_stacked(stacked),
+                    merge(merge(a, b), c),
+                ),
+            }
+            for law, (x, y) in laws.items():
+                try:
+                    worst = max(worst, _state_gap(backend, x, y, law))
+                except AssertionError as err:
+                    raise AssertionError(f"{case.name}({label}): {err}") from None
+    return worst
+

@@ -87,6 +87,8 @@ def backend_cell(case: Case, backend: Backend, compile_torch: bool) -> list[dict
         results.append(_run("jax.vmap", lambda: checks.check_vmap(case, backend)))
     if backend.name.startswith("torch") and compile_torch:
         results.append(_run("torch.compile", lambda: checks.check_torch_compile(case, backend)))
+    if checks.is_streaming(case):
+        results.append(_run("merge laws", lambda: checks.check_merge_laws(case, backend)))
     return results
 
 

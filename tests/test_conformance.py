@@ -1,6 +1,6 @@
 """Every registry case on every backend: values (float32/float64, plus half precision where the
 backend has it) against NumPy float64, autodiff gradients against finite differences, and
-``jax.jit``/``jax.vmap`` against eager calls."""
+``jax.jit``/``jax.vmap`` against eager calls; the streaming forms' merge laws."""
 
 from __future__ import annotations
 
@@ -38,3 +38,13 @@ def test_jax_jit_matches_eager(case, backend_name) -> None:
 @pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
 def test_jax_vmap_matches_loop(case, backend_name) -> None:
     checks.check_vmap(case, use_backend(backend_name))
+
+
+STREAMING = [c for c in CASES if checks.is_streaming(c)]
+
+
+@pytest.mark.parametrize("backend_name", SELECTED)
+@pytest.mark.parametrize("case", STREAMING, ids=[c.name for c in STREAMING])
+def test_streaming_merge_laws(case, backend_name) -> None:
+    checks.check_merge_laws(case, use_backend(backend_name))
+

@@ -12,8 +12,12 @@ EXAMPLES = sorted(
     p
     for p in (pathlib.Path(__file__).parent.parent / "examples").glob("*.py")
     # _*.py: helpers the examples import; distributed_*.py: tests/test_distributed.py;
-    # large_batch_*.py (minutes at its default batch): tests/test_large_batch_example.py
-    if not p.name.startswith(("_", "distributed_", "large_batch_"))
+    # large_batch_*.py (minutes at its default batch): tests/test_large_batch_example.py;
+    # corpus_retrieval_eval.py (1M documents by default): test_corpus_example_small below;
+    # streaming_metrics_*.py: tests/test_streaming_distributed.py
+    if not p.name.startswith(
+        ("_", "distributed_", "large_batch_", "corpus_retrieval_", "streaming_metrics_")
+    )
 )
 
 
@@ -37,3 +41,23 @@ def test_example_runs(script):
             assert row in done.stdout
     else:
         assert "| 8 |" in done.stdout  # the table reached its last width
+
+
+@pytest.mark.parametrize("backend", ["numpy", "torch", "jax"])
+def test_corpus_example_small(backend):
+    """The corpus example at a small size: the chunked search's metrics equal the dense ones
+    (the script exits non-zero otherwise) and the figures are printed."""
+    pytest.importorskip(backend)
+    script = pathlib.Path(__file__).parent.parent / "examples" / "corpus_retrieval_eval.py"
+    args = ["--queries", "120", "--docs", "3000", "--dim", "16", "--k", "10"]
+    args += ["--check-queries", "40", "--check-docs", "1000", "--chunk-size", "700"]
+    done = subprocess.run(
+        [sys.executable, str(script), *args, "--backend", backend],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "search metrics equal to the dense one-shot metrics" in done.stdout
+    for line in ("peak memory above the corpus:", "| ndcg |", "| recall |"):
+        assert line in done.stdout

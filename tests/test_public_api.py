@@ -46,6 +46,56 @@ UNLISTED = {
 }
 
 
+_STREAMING = "shared by the one-shot metric and its streaming form (one rule, one place)"
+_CORE = "the streaming metrics' internals (arraylosses.metrics.streaming re-exports the API)"
+UNLISTED.update(
+    {
+        **{
+            ("arraylosses.metrics.classification", n): _STREAMING
+            for n in (
+                "Bins",
+                "Counts",
+                "Rows",
+                "accuracy_rows",
+                "auc_from_bins",
+                "binned_roc_counts",
+                "confusion_counts",
+                "log_loss_rows",
+                "precision_recall_f1_from_counts",
+                "roc_thresholds",
+                "top_k_rows",
+            )
+        },
+        **{
+            ("arraylosses.metrics.regression", n): _STREAMING
+            for n in (
+                "Columns",
+                "absolute_error",
+                "absolute_percentage_error",
+                "columns",
+                "combine_outputs",
+                "explained_fraction",
+                "squared_error",
+            )
+        },
+        ("arraylosses.metrics.similarity", "cosine_rows"): _STREAMING,
+        **{
+            ("arraylosses.metrics.streaming._core", n): _CORE
+            for n in (
+                "StateSpace",
+                "along_rows",
+                "check_mask",
+                "masked",
+                "mean_of",
+                "row_weights",
+                "state_space",
+                "zeros",
+            )
+        },
+    }
+)
+
+
 def _defined(module: ModuleType) -> set[str]:
     """The public functions and classes ``module`` itself defines (not the ones it imports)."""
     return {

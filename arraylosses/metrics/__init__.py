@@ -1,5 +1,6 @@
 """Metrics: same conventions as the losses (prediction first), 0-d results by default."""
 
+from . import streaming
 from .classification import accuracy, log_loss, precision_recall_f1, roc_auc, top_k_accuracy
 from .regression import (
     explained_variance_score,
@@ -9,10 +10,20 @@ from .regression import (
     r2_score,
     root_mean_squared_error,
 )
-from .retrieval import hit_rate_at_k, map_at_k, mrr, ndcg_at_k, precision_at_k, recall_at_k
+from .retrieval import (
+    hit_rate_at_k,
+    map_at_k,
+    mrr,
+    ndcg_at_k,
+    precision_at_k,
+    recall_at_k,
+    retrieval_metrics,
+)
+from .search import TopK, top_k_init, top_k_merge, top_k_search, top_k_update
 from .similarity import mean_cosine_similarity
 
 __all__ = [
+    "TopK",
     "accuracy",
     "explained_variance_score",
     "hit_rate_at_k",
@@ -28,7 +39,13 @@ __all__ = [
     "precision_recall_f1",
     "r2_score",
     "recall_at_k",
+    "retrieval_metrics",
     "roc_auc",
     "root_mean_squared_error",
+    "streaming",
     "top_k_accuracy",
+    "top_k_init",
+    "top_k_merge",
+    "top_k_search",
+    "top_k_update",
 ]

@@ -12,6 +12,7 @@ over nothing (an empty batch, or per-sample weights that sum to 0), with no warn
 
 from __future__ import annotations
 
+import itertools
 import math
 from typing import Any, NamedTuple
 
@@ -35,6 +36,7 @@ from .._validate import (
     check_option,
     check_sample_weight_shape,
     integer,
+    is_array,
     options,
     prepare,
     sample_weighted,
@@ -104,6 +106,15 @@ def _labels(pred: Array, target: Array, *, sample_weight: Array | None) -> _Labe
     return _Labels(xp, labels, target, nan, out_dtype)
 
 
+class Rows(NamedTuple):
+    """A metric's per-sample values (its mean is the metric), with their namespace and the
+    result dtype: what the one-shot metric averages and the streaming form sums."""
+
+    xp: Namespace
+    values: Array
+    out_dtype: Any
+
+
 def _with_nan(xp: Namespace, values: Array, nan: Array | None) -> Array:
     """``values`` with NaN where ``nan`` holds."""
     if nan is None:
@@ -129,10 +140,15 @@ def accuracy(pred: Array, target: Array, *, sample_weight: Array | None = None) 
 
     A row of scores holding NaN counts as NaN (so the mean is NaN), not as its ``argmax``.
     """
+    r = accuracy_rows(pred, target, sample_weight=sample_weight)
+    return _mean(r.xp, r.values, sample_weight, r.out_dtype)
+
+
+def accuracy_rows(pred: Array, target: Array, *, sample_weight: Array | None) -> Rows:
+    """:func:`accuracy`'s per-sample 0/1 (NaN for a row of NaN scores), validated."""
     xp, labels, target, nan, out_dtype = _labels(pred, target, sample_weight=sample_weight)
     dtype = xp.float32 if xp.finfo(out_dtype).bits < 32 else out_dtype
-    correct = _with_nan(xp, xp.astype(labels == target, dtype), nan)
-    return _mean(xp, correct, sample_weight, out_dtype)
+    return Rows(xp, _with_nan(xp, xp.astype(labels == target, dtype), nan), out_dtype)
 
 
 @sample_weighted
@@ -157,6 +173,12 @@ def top_k_accuracy(
         >>> float(top_k_accuracy(s, np.array([2, 0]), k=2))
         0.5
     """
+    r = top_k_rows(scores, target, k=k, sample_weight=sample_weight)
+    return _mean(r.xp, r.values, sample_weight, r.out_dtype)
+
+
+def top_k_rows(scores: Array, target: Array, *, k: Any, sample_weight: Array | None) -> Rows:
+    """:func:`top_k_accuracy`'s per-row hit 0/1 (NaN for a row of NaN scores), validated."""
     xp, out_dtype, dtype = prepare(
         "scores", scores, reduction=None, target=target, sample_weight=sample_weight
     )
@@ -175,8 +197,7 @@ def top_k_accuracy(
     s_y = xp.take_along_axis(s, t, axis=1)
     classes = xp.arange(C, dtype=t.dtype, device=device_of(s))[None, :]
     ahead = xp.sum(xp.astype((s > s_y) | ((s == s_y) & (classes > t)), t.dtype), axis=1)
-    hit = _with_nan(xp, xp.astype(ahead < k, dtype), _nan_rows(xp, s))
-    return _mean(xp, hit, sample_weight, out_dtype)
+    return Rows(xp, _with_nan(xp, xp.astype(ahead < k, dtype), _nan_rows(xp, s)), out_dtype)
 
 
 @sample_weighted
@@ -206,8 +227,31 @@ def precision_recall_f1(
         >>> float(p), float(r), round(float(f), 6)
         (0.75, 0.75, 0.666667)
     """
-    xp, labels, target, nan, out_dtype = _labels(pred, target, sample_weight=sample_weight)
     check_option("average", average, options(Average))
+    c = confusion_counts(pred, target, num_classes=num_classes, sample_weight=sample_weight)
+    empty = c.xp.asarray(math.prod(target.shape) == 0, device=device_of(c.tp))
+    return precision_recall_f1_from_counts(
+        c.xp, c.tp, c.predicted, c.support, average=average, empty=empty, out_dtype=c.out_dtype
+    )
+
+
+class Counts(NamedTuple):
+    """Per-class (weighted) counts of :func:`precision_recall_f1`: true positives, predicted,
+    support (each ``(C,)``, NaN for every class when a row of scores held NaN)."""
+
+    xp: Namespace
+    tp: Array
+    predicted: Array
+    support: Array
+    out_dtype: Any
+
+
+def confusion_counts(
+    pred: Array, target: Array, *, num_classes: Any, sample_weight: Array | None
+) -> Counts:
+    """Validate, then count per class. A row of NaN scores (its argmax is arbitrary) makes
+    every true-positive and predicted count NaN, and so every score built from them."""
+    xp, labels, target, nan, out_dtype = _labels(pred, target, sample_weight=sample_weight)
     num_classes = integer("num_classes", num_classes, low=1)
     if pred.ndim == target.ndim + 1 and pred.shape[-1] != num_classes:
         raise ValueError(f"pred scores have {pred.shape[-1]} classes; num_classes is {num_classes}")
@@ -217,14 +261,36 @@ def precision_recall_f1(
     classes = xp.arange(num_classes, dtype=labels.dtype, device=device_of(labels))
     y_hat = xp.astype(xp.reshape(labels, (-1, 1)) == classes, dtype)
     y = xp.astype(xp.reshape(target, (-1, 1)) == classes, dtype)
+    weight_nan = None
     if sample_weight is not None:
         w = xp.reshape(as_dtype(xp, sample_weight, dtype), (-1, 1))
         y_hat, y_w = y_hat * w, y * w
+        weight_nan = xp.any(xp.isnan(w))
     else:
         y_w = y
-    tp = xp.sum(y_hat * y, axis=0)
-    predicted = xp.sum(y_hat, axis=0)
-    support = xp.sum(y_w, axis=0)
+    tp, predicted, support = xp.sum(y_hat * y, axis=0), xp.sum(y_hat, axis=0), xp.sum(y_w, axis=0)
+    # NaN is set after the sums, not carried by NaN * 0 in the one-hot products: under jax.jit
+    # XLA turns a product with a 0/1 array into a select, and NaN * 0 would give 0 there
+    if nan is not None:
+        poisoned = xp.any(nan)
+        tp, predicted = _with_nan(xp, tp, poisoned), _with_nan(xp, predicted, poisoned)
+    if weight_nan is not None:
+        tp, predicted, support = (_with_nan(xp, v, weight_nan) for v in (tp, predicted, support))
+    return Counts(xp, tp, predicted, support, out_dtype)
+
+
+def precision_recall_f1_from_counts(
+    xp: Namespace,
+    tp: Array,
+    predicted: Array,
+    support: Array,
+    *,
+    average: Any,
+    empty: Array,
+    out_dtype: Any,
+) -> tuple[Array, Array, Array]:
+    """``(precision, recall, f1)`` from the per-class counts; all NaN where ``empty`` (no
+    sample was counted: every ratio is meaningless)."""
     if average == "micro":
         tp, predicted, support = xp.sum(tp), xp.sum(predicted), xp.sum(support)
     precision = safe_divide(xp, tp, predicted)
@@ -237,13 +303,7 @@ def precision_recall_f1(
             total = xp.sum(support)
             scores = [safe_divide(xp, xp.sum(support * v), total) for v in (precision, recall, f1)]
         precision, recall, f1 = scores
-    # NaN scores (their argmax is arbitrary) or an empty batch: every count is meaningless
-    undefined = None if nan is None else xp.any(nan)
-    if math.prod(target.shape) == 0:
-        undefined = xp.asarray(True, device=device_of(labels))
-    return tuple(
-        finalize(xp, _with_nan(xp, v, undefined), out_dtype) for v in (precision, recall, f1)
-    )
+    return tuple(finalize(xp, _with_nan(xp, v, empty), out_dtype) for v in (precision, recall, f1))
 
 
 @sample_weighted
@@ -266,6 +326,12 @@ def log_loss(probs: Array, target: Array, *, sample_weight: Array | None = None)
         ...     math.log(0.8) + math.log(0.6)) / 2
         True
     """
+    r = log_loss_rows(probs, target, sample_weight=sample_weight)
+    return _mean(r.xp, r.values, sample_weight, r.out_dtype)
+
+
+def log_loss_rows(probs: Array, target: Array, *, sample_weight: Array | None) -> Rows:
+    """:func:`log_loss`'s per-sample clipped negative log-likelihood, validated."""
     xp, out_dtype, dtype = prepare(
         "probs", probs, reduction=None, target=target, sample_weight=sample_weight
     )
@@ -292,11 +358,10 @@ def log_loss(probs: Array, target: Array, *, sample_weight: Array | None = None)
     else:
         picked = xp.take_along_axis(p, target[:, None], axis=1)[:, 0]
         invalid = xp.any(invalid, axis=1)
-    nll = _with_nan(xp, -xp.log(xp.clip(picked, eps, 1 - eps)), invalid)
-    return _mean(xp, nll, sample_weight, out_dtype)
+    return Rows(xp, _with_nan(xp, -xp.log(xp.clip(picked, eps, 1 - eps)), invalid), out_dtype)
 
 
-def roc_auc(scores: Array, target: Array) -> Array:
+def roc_auc(scores: Array, target: Array, *, thresholds: Any = None) -> Array:
     r"""Area under the ROC curve of binary ``target`` (0/1 or bool) ranked by ``scores``:
 
     .. math:: \mathrm{AUC} = \frac{\sum_{i: y_i = 1} r_i - n_+(n_+ + 1)/2}{n_+\, n_-}
@@ -308,11 +373,47 @@ def roc_auc(scores: Array, target: Array) -> Array:
     not), the same in eager mode and under ``jax.jit``. NaN in ``scores`` or ``target`` gives
     NaN (sorting would place it somewhere and rank it).
 
+    ``thresholds`` (an int ``T >= 2``: ``T`` evenly spaced values ``j / (T - 1)`` in [0, 1], as
+    torchmetrics' ``thresholds=T``; or an increasing sequence of finite values) gives the
+    **binned** AUC instead, the form that streams in bounded memory
+    (:func:`arraylosses.metrics.streaming.roc_auc`): each score is replaced by its bin, the
+    number of thresholds ``<= s``, and the AUC above is taken over the bins (two scores in one
+    bin count as a tie). Its error against the exact AUC is at most half the fraction of
+    (positive, negative) pairs that share a bin, :math:`\frac{1}{2}\sum_b n_{+b} n_{-b} /
+    (n_+ n_-)`, which the streaming form reports. It equals torchmetrics'
+    ``binary_auroc(thresholds=T)`` when no score lies below the first threshold or at or above
+    the last (torchmetrics' curve then lacks its end point (0, 0) or (1, 1); ours always runs
+    from (0, 0) to (1, 1)). It does not apply a sigmoid to scores outside [0, 1] (torchmetrics
+    does). Memory ``O(N T)`` per call.
+
     Example:
         >>> import numpy as np
         >>> float(roc_auc(np.array([0.1, 0.4, 0.35, 0.8]), np.array([0, 0, 1, 1])))
         0.75
+        >>> s, y = np.array([0.1, 0.4, 0.35, 0.8]), np.array([0, 0, 1, 1])
+        >>> float(roc_auc(s, y, thresholds=[0.2, 0.5]))  # bins 0, 1, 1, 2
+        0.875
     """
+    if thresholds is not None:
+        b = binned_roc_counts(scores, target, thresholds=roc_thresholds(thresholds), include=None)
+        return auc_from_bins(b.xp, b.positive, b.negative, b.invalid, b.out_dtype)
+    xp, out_dtype, dtype, s, y, binary = _binary_scores(scores, target)
+    ordered = xp.sort(s)
+    left = xp.searchsorted(ordered, s, side="left")
+    right = xp.searchsorted(ordered, s, side="right")
+    rank = xp.astype(left + right + 1, dtype) / 2
+    n_pos = xp.sum(y)
+    n_neg = y.shape[0] - n_pos
+    # a single class: n_pos * n_neg = 0, NaN; NaN scores (ranked anywhere by the sort) and
+    # labels that are not 0/1 (NaN, or anything under jit) make the result NaN too
+    auc = divide_or_nan(xp, xp.sum(rank * y) - n_pos * (n_pos + 1) / 2, n_pos * n_neg)
+    invalid = xp.any(xp.isnan(s)) | ~xp.all(binary)
+    return finalize(xp, _with_nan(xp, auc, invalid), out_dtype)
+
+
+def _binary_scores(scores: Array, target: Array) -> tuple[Any, Any, Any, Array, Array, Array]:
+    """Validate :func:`roc_auc`'s inputs: ``(xp, out_dtype, dtype, scores, target, binary)``,
+    both cast to the compute dtype, ``binary`` whether each label is 0 or 1."""
     xp, out_dtype, dtype = prepare("scores", scores, reduction=None, target=target)
     check_kind(
         xp, "target", target, ("integral", "bool", "real floating"), must="hold binary labels"
@@ -327,14 +428,68 @@ def roc_auc(scores: Array, target: Array) -> Array:
     binary = (y == 0) | (y == 1)
     if not eager_all(xp, binary | xp.isnan(y)):  # NaN passes (it propagates)
         raise ValueError("target must hold binary labels 0/1")
-    ordered = xp.sort(s)
-    left = xp.searchsorted(ordered, s, side="left")
-    right = xp.searchsorted(ordered, s, side="right")
-    rank = xp.astype(left + right + 1, dtype) / 2
-    n_pos = xp.sum(y)
-    n_neg = y.shape[0] - n_pos
-    # a single class: n_pos * n_neg = 0, NaN; NaN scores (ranked anywhere by the sort) and
-    # labels that are not 0/1 (NaN, or anything under jit) make the result NaN too
-    auc = divide_or_nan(xp, xp.sum(rank * y) - n_pos * (n_pos + 1) / 2, n_pos * n_neg)
-    invalid = xp.any(xp.isnan(s)) | ~xp.all(binary)
+    return xp, out_dtype, dtype, s, y, binary
+
+
+def roc_thresholds(thresholds: Any) -> tuple[float, ...]:
+    """The binned ROC's thresholds as Python floats: an int ``T >= 2`` gives ``j / (T - 1)``
+    for ``j = 0..T-1``; a sequence (or 1-D array) must be finite and strictly increasing."""
+    if isinstance(thresholds, str):
+        raise TypeError("thresholds must be an int or a sequence of numbers; got str")
+    if isinstance(thresholds, int | float) or (is_array(thresholds) and thresholds.ndim == 0):
+        count = integer("thresholds", thresholds, low=2)
+        return tuple(j / (count - 1) for j in range(count))
+    try:
+        values = tuple(float(t) for t in thresholds)
+    except TypeError:
+        raise TypeError(
+            f"thresholds must be an int or a sequence of numbers; got {type(thresholds).__name__}"
+        ) from None
+    if not values or not all(math.isfinite(v) for v in values):
+        raise ValueError("thresholds must hold at least one value, all finite")
+    if any(b <= a for a, b in itertools.pairwise(values)):
+        raise ValueError("thresholds must be strictly increasing")
+    return values
+
+
+class Bins(NamedTuple):
+    """Per-bin label counts of the binned ROC: bin ``b`` holds the scores with exactly ``b``
+    thresholds ``<= s`` (``T + 1`` bins); ``invalid`` (0-d) whether a counted score or label
+    was NaN (or, under jit, a label not 0/1)."""
+
+    xp: Namespace
+    positive: Array
+    negative: Array
+    invalid: Array
+    out_dtype: Any
+
+
+def binned_roc_counts(
+    scores: Array, target: Array, *, thresholds: tuple[float, ...], include: Array | None
+) -> Bins:
+    """Count the positives and negatives per bin (``include``: the rows to count)."""
+    xp, out_dtype, dtype, s, y, binary = _binary_scores(scores, target)
+    index = index_dtype(xp, s)
+    t = xp.asarray(thresholds, dtype=dtype, device=device_of(s))
+    bins = xp.sum(xp.astype(s[:, None] >= t, index), axis=1)
+    one_hot = bins[:, None] == xp.arange(len(thresholds) + 1, dtype=index, device=device_of(s))
+    invalid = xp.isnan(s) | ~binary
+    if include is not None:
+        one_hot = one_hot & include[:, None]
+        invalid = invalid & include
+    positive = xp.sum(xp.astype(one_hot & (y == 1)[:, None], index), axis=0)
+    negative = xp.sum(xp.astype(one_hot & (y == 0)[:, None], index), axis=0)
+    return Bins(xp, positive, negative, xp.any(invalid), out_dtype)
+
+
+def auc_from_bins(
+    xp: Namespace, positive: Array, negative: Array, invalid: Array, out_dtype: Any
+) -> Array:
+    r"""The AUC over bins, ties within a bin counted half:
+    :math:`\sum_b n_{+b} (\sum_{b' < b} n_{-b'} + n_{-b}/2) / (n_+ n_-)`; NaN for a single
+    class (or nothing counted) and where ``invalid``."""
+    dtype = xp.float32 if xp.finfo(out_dtype).bits < 32 else out_dtype
+    pos, neg = as_dtype(xp, positive, dtype), as_dtype(xp, negative, dtype)
+    below = xp.cumulative_sum(neg) - neg
+    auc = divide_or_nan(xp, xp.sum(pos * (below + neg / 2)), xp.sum(pos) * xp.sum(neg))
     return finalize(xp, _with_nan(xp, auc, invalid), out_dtype)

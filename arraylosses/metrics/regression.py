@@ -50,7 +50,7 @@ _VARIANCE_AVERAGES = options(VarianceMultiOutput)
 _FLOAT64_EPS = 2.220446049250313e-16  # sklearn's MAPE floor, finfo(float64).eps, any dtype
 
 
-class _Columns(NamedTuple):
+class Columns(NamedTuple):
     xp: Namespace
     pred: Array  # (N, K), compute dtype
     target: Array  # (N, K), compute dtype
@@ -58,14 +58,14 @@ class _Columns(NamedTuple):
     out_dtype: Any
 
 
-def _columns(
+def columns(
     pred: Array,
     target: Array,
     *,
     sample_weight: Array | None,
     multioutput: Any,
     allowed: tuple[str, ...],
-) -> _Columns:
+) -> Columns:
     """:func:`~arraylosses._validate.prepare`, then the shape checks: ``(N,)`` or ``(N, K)``
     inputs (returned as ``(N, K)``), ``(N,)`` weights, ``multioutput`` one of ``allowed`` or
     ``K`` output weights."""
@@ -102,7 +102,24 @@ def _columns(
             )
     else:
         check_option("multioutput", multioutput, allowed)
-    return _Columns(xp, p, t, w, out_dtype)
+    return Columns(xp, p, t, w, out_dtype)
+
+
+def squared_error(xp: Namespace, pred: Array, target: Array) -> Array:
+    """``(p - t)²`` elementwise (the MSE and RMSE term)."""
+    r = pred - target
+    return r * r
+
+
+def absolute_error(xp: Namespace, pred: Array, target: Array) -> Array:
+    """``|p - t|`` elementwise (the MAE term)."""
+    return xp.abs(pred - target)
+
+
+def absolute_percentage_error(xp: Namespace, pred: Array, target: Array) -> Array:
+    """``|p - t| / max(|t|, ε)`` elementwise, ε = float64's machine epsilon (the MAPE term)."""
+    floor = const(xp, _FLOAT64_EPS, target)
+    return xp.abs(pred - target) / xp.maximum(xp.abs(target), floor)
 
 
 def _average(xp: Namespace, x: Array, w: Array | None) -> Array:
@@ -111,16 +128,16 @@ def _average(xp: Namespace, x: Array, w: Array | None) -> Array:
     return mean_or_nan(xp, x, w, axis=0)
 
 
-def _combine(c: _Columns, scores: Array, multioutput: Any) -> Array:
-    """Reduce the ``(K,)`` per-output scores as ``multioutput`` asks."""
-    xp = c.xp
+def combine_outputs(xp: Namespace, scores: Array, multioutput: Any, out_dtype: Any) -> Array:
+    """Reduce the ``(K,)`` per-output scores as ``multioutput`` asks (an array of output
+    weights, ``"raw_values"`` or the uniform mean), cast to ``out_dtype``."""
     if is_array(multioutput):
         out = mean_or_nan(xp, scores, multioutput)
     elif multioutput == "raw_values":
         out = scores
     else:
         out = mean_or_nan(xp, scores, None)
-    return finalize(xp, out, c.out_dtype)
+    return finalize(xp, out, out_dtype)
 
 
 @sample_weighted
@@ -141,11 +158,11 @@ def mean_squared_error(
         >>> float(mean_squared_error(np.array([2.5, 0.0, 2, 8]), np.array([3, -0.5, 2, 7.0])))
         0.375
     """
-    c = _columns(
+    c = columns(
         pred, target, sample_weight=sample_weight, multioutput=multioutput, allowed=_AVERAGES
     )
-    r = c.pred - c.target
-    return _combine(c, _average(c.xp, r * r, c.sample_weight), multioutput)
+    se = squared_error(c.xp, c.pred, c.target)
+    return combine_outputs(c.xp, _average(c.xp, se, c.sample_weight), multioutput, c.out_dtype)
 
 
 @sample_weighted
@@ -166,11 +183,11 @@ def root_mean_squared_error(
         >>> float(root_mean_squared_error(np.array([1.0, 1.0]), np.array([4.0, -3.0])))
         3.5355339059327378
     """
-    c = _columns(
+    c = columns(
         pred, target, sample_weight=sample_weight, multioutput=multioutput, allowed=_AVERAGES
     )
-    r = c.pred - c.target
-    return _combine(c, c.xp.sqrt(_average(c.xp, r * r, c.sample_weight)), multioutput)
+    mse = _average(c.xp, squared_error(c.xp, c.pred, c.target), c.sample_weight)
+    return combine_outputs(c.xp, c.xp.sqrt(mse), multioutput, c.out_dtype)
 
 
 @sample_weighted
@@ -191,10 +208,11 @@ def mean_absolute_error(
         >>> float(mean_absolute_error(np.array([2.5, 0.0, 2, 8]), np.array([3, -0.5, 2, 7.0])))
         0.5
     """
-    c = _columns(
+    c = columns(
         pred, target, sample_weight=sample_weight, multioutput=multioutput, allowed=_AVERAGES
     )
-    return _combine(c, _average(c.xp, c.xp.abs(c.pred - c.target), c.sample_weight), multioutput)
+    ae = absolute_error(c.xp, c.pred, c.target)
+    return combine_outputs(c.xp, _average(c.xp, ae, c.sample_weight), multioutput, c.out_dtype)
 
 
 @sample_weighted
@@ -217,17 +235,21 @@ def mean_absolute_percentage_error(
         >>> float(mean_absolute_percentage_error(np.array([1.1, 2.0]), np.array([1.0, 4.0])))
         0.3
     """
-    c = _columns(
+    c = columns(
         pred, target, sample_weight=sample_weight, multioutput=multioutput, allowed=_AVERAGES
     )
-    xp = c.xp
-    floor = const(xp, _FLOAT64_EPS, c.target)
-    ape = xp.abs(c.pred - c.target) / xp.maximum(xp.abs(c.target), floor)
-    return _combine(c, _average(xp, ape, c.sample_weight), multioutput)
+    ape = absolute_percentage_error(c.xp, c.pred, c.target)
+    return combine_outputs(c.xp, _average(c.xp, ape, c.sample_weight), multioutput, c.out_dtype)
 
 
-def _explained_fraction(
-    c: _Columns, numerator: Array, denominator: Array, multioutput: Any, force_finite: bool
+def explained_fraction(
+    xp: Namespace,
+    numerator: Array,
+    denominator: Array,
+    *,
+    multioutput: Any,
+    force_finite: bool,
+    out_dtype: Any,
 ) -> Array:
     """``1 - num/den`` per output, sklearn's ``force_finite`` rule, then ``multioutput``.
 
@@ -236,7 +258,6 @@ def _explained_fraction(
     division warning. NaN in either part (NaN input, weights summing to 0) stays NaN: the
     constant-target rule must not turn it into 0 or 1.
     """
-    xp = c.xp
     force_finite = flag("force_finite", force_finite)
     nonzero_den = denominator != 0
     fraction = 1 - safe_divide(xp, numerator, denominator)  # den = 0: replaced just below
@@ -261,8 +282,8 @@ def _explained_fraction(
             xp, xp.sum(xp.where(nonzero_den, weighted_scores, zero_weight)), total
         )
         uniform = mean_or_nan(xp, scores, None)
-        return finalize(xp, xp.where(some, weighted, uniform), c.out_dtype)
-    return _combine(c, scores, multioutput)
+        return finalize(xp, xp.where(some, weighted, uniform), out_dtype)
+    return combine_outputs(xp, scores, multioutput, out_dtype)
 
 
 @sample_weighted
@@ -290,7 +311,7 @@ def r2_score(
         >>> float(r2_score(np.array([2.5, 0.0, 2, 8]), np.array([3, -0.5, 2, 7.0])))
         0.9486081370449679
     """
-    c = _columns(
+    c = columns(
         pred,
         target,
         sample_weight=sample_weight,
@@ -305,7 +326,14 @@ def r2_score(
     numerator = xp.sum(w * r * r, axis=0)
     d = c.target - _average(xp, c.target, c.sample_weight)
     denominator = xp.sum(w * d * d, axis=0)
-    return _explained_fraction(c, numerator, denominator, multioutput, force_finite)
+    return explained_fraction(
+        xp,
+        numerator,
+        denominator,
+        multioutput=multioutput,
+        force_finite=force_finite,
+        out_dtype=c.out_dtype,
+    )
 
 
 @sample_weighted
@@ -328,7 +356,7 @@ def explained_variance_score(
         >>> float(explained_variance_score(np.array([2.5, 0.0, 2, 8]), np.array([3, -0.5, 2, 7.0])))
         0.9571734475374732
     """
-    c = _columns(
+    c = columns(
         pred,
         target,
         sample_weight=sample_weight,
@@ -341,4 +369,11 @@ def explained_variance_score(
     numerator = _average(xp, rc * rc, c.sample_weight)
     d = c.target - _average(xp, c.target, c.sample_weight)
     denominator = _average(xp, d * d, c.sample_weight)
-    return _explained_fraction(c, numerator, denominator, multioutput, force_finite)
+    return explained_fraction(
+        xp,
+        numerator,
+        denominator,
+        multioutput=multioutput,
+        force_finite=force_finite,
+        out_dtype=c.out_dtype,
+    )

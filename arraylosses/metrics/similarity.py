@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from .._backend import Array, as_dtype
+from typing import Any
+
+from .._backend import Array, Namespace, as_dtype
 from .._ops import reduce_loss, rowwise_cosine
 from .._validate import (
     check_axis,
@@ -40,6 +42,15 @@ def mean_cosine_similarity(
         >>> float(mean_cosine_similarity(np.array([[1.0, 0.0], [0.0, 1.0]]), np.eye(2)))
         1.0
     """
+    xp, cos, out_dtype = cosine_rows(pred, target, axis=axis, eps=eps, sample_weight=sample_weight)
+    return reduce_loss(xp, cos, reduction="mean", sample_weight=sample_weight, out_dtype=out_dtype)
+
+
+def cosine_rows(
+    pred: Array, target: Array, *, axis: Any, eps: Any, sample_weight: Array | None
+) -> tuple[Namespace, Array, Any]:
+    """Validate, then ``(xp, per-row cosine, result dtype)`` of :func:`mean_cosine_similarity`
+    (the rows: every index but ``axis``)."""
     xp, out_dtype, dtype = prepare(
         "pred", pred, reduction=None, target=target, sample_weight=sample_weight
     )
@@ -49,5 +60,4 @@ def mean_cosine_similarity(
     eps = positive_float("eps", eps)
     check_sample_weight(xp, sample_weight, tuple(s for i, s in enumerate(pred.shape) if i != axis))
     p, t = as_dtype(xp, pred, dtype), as_dtype(xp, target, dtype)
-    cos = rowwise_cosine(xp, p, t, axis=axis, eps=eps)
-    return reduce_loss(xp, cos, reduction="mean", sample_weight=sample_weight, out_dtype=out_dtype)
+    return xp, rowwise_cosine(xp, p, t, axis=axis, eps=eps), out_dtype

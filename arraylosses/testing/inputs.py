@@ -30,7 +30,10 @@ __all__ = [
     "regression",
     "regularizers",
     "retrieval",
+    "retrieval_flat",
+    "retrieval_ids",
     "rowwise",
+    "search",
 ]
 
 
@@ -213,6 +216,61 @@ def retrieval(rng: np.random.Generator) -> Arrays:
     }
 
 
+def retrieval_flat(rng: np.random.Generator) -> Arrays:
+    """The flat ragged form (``indexes=``): 20 items in 5 queries of sizes 6, 1, 5, 3, 5, ids
+    neither contiguous nor sorted, the items of the queries interleaved; query 7 has no
+    relevant item, query 3 one item. Scores positive and tie-free (the torchmetrics peer)."""
+    sizes = {12: 6, 3: 1, 40: 5, 7: 3, 25: 5}
+    indexes = np.concatenate([np.full(n, q) for q, n in sizes.items()])
+    indexes = indexes[rng.permutation(indexes.size)]
+    n = indexes.size
+    scores = rng.uniform(0.1, 1.0, size=n)
+    relevance = (rng.uniform(size=n) < 0.4).astype(np.int64)
+    relevance[indexes == 3] = 1
+    relevance[indexes == 7] = 0
+    relevance[np.flatnonzero(indexes == 12)[0]] = 1
+    return {
+        "scores": scores,
+        "scores_tied": np.round(scores * 4) / 4,
+        "relevance": relevance,
+        "graded": relevance * rng.integers(1, 4, size=n),
+        "indexes": indexes,
+    }
+
+
+def retrieval_ids(rng: np.random.Generator) -> Arrays:
+    """Rankings as ids and qrels (``retrieval_metrics``), from a :func:`retrieval` draw:
+    ``ranked_ids`` the full ranking of ``scores`` (descending, tie-free), ``top_ids`` a
+    top-5 with empty slots (-1) in two queries; ``qrel_ids`` each query's relevant candidates
+    (shuffled, padded with -1), plus a judged non-relevant one (grade 0) in query 1;
+    ``qrel_grades`` the graded relevance; ``invalid`` one query flagged."""
+    arrays = retrieval(rng)
+    scores, graded = arrays["scores"], arrays["graded"]
+    q, m = scores.shape
+    ranked = np.argsort(-scores, axis=1, kind="stable")
+    top = ranked[:, :5].copy()
+    top[1, 4] = -1
+    top[4, 3:] = -1
+    width = m + 1  # fixed shapes (the vmap check stacks draws): any relevant count, + 1
+    qrel_ids = np.full((q, width), -1)
+    qrel_grades = np.zeros((q, width))
+    for i in range(q):
+        where = rng.permutation(np.flatnonzero(graded[i] > 0))
+        qrel_ids[i, : where.size] = where
+        qrel_grades[i, : where.size] = graded[i, where]
+    # query 1 judges a retrieved non-relevant candidate (or, if none, an unretrieved id 99)
+    spare = next((j for j in range(m) if graded[1, j] <= 0), 99)
+    qrel_ids[1, -1], qrel_grades[1, -1] = spare, 0.0
+    return {
+        **arrays,
+        "ranked_ids": ranked,
+        "top_ids": top,
+        "qrel_ids": qrel_ids,
+        "qrel_grades": qrel_grades,
+        "invalid": np.arange(q) == 2,
+    }
+
+
 def pairs(rng: np.random.Generator) -> Arrays:
     n, d = 8, 5
     bits = rng.integers(0, 2, size=n)
@@ -323,3 +381,9 @@ def ranking(rng: np.random.Generator) -> Arrays:
         "where": where,
         "list_weight": rng.uniform(0.5, 2.0, size=lists),
     }
+
+
+def search(rng: np.random.Generator) -> Arrays:
+    """Queries ``(4, 6)`` and a corpus ``(13, 6)`` for the chunked top-k search: Gaussian, so
+    the scores are tie-free (ties are tests/test_search.py's)."""
+    return {"queries": rng.normal(size=(4, 6)), "corpus": rng.normal(size=(13, 6))}

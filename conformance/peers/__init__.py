@@ -16,6 +16,7 @@ from .sentence_transformers_losses import CHECKS as SENTENCE_TRANSFORMERS
 from .sklearn_metrics import CHECKS as SKLEARN
 from .torch_nn import CHECKS as TORCH
 from .torchmetrics_metrics import CHECKS as TORCHMETRICS
+from .trec_eval_metrics import CHECKS as TREC_EVAL
 
 ALL: tuple[PeerCheck, ...] = (
     *TORCH,
@@ -23,6 +24,7 @@ ALL: tuple[PeerCheck, ...] = (
     *KERAS,
     *SKLEARN,
     *TORCHMETRICS,
+    *TREC_EVAL,
     *SENTENCE_TRANSFORMERS,
     *METRIC_LEARNING,
     *RAX,

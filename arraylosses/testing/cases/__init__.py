@@ -9,17 +9,20 @@ property and error tests and :func:`arraylosses.testing.crosscheck`'s default in
 this registry, so a function added here is checked everywhere; ``tests/test_registry.py`` fails
 when a public name has no case. The cases live in one module per family, mirroring the package
 (``regression``, ``classification``, ``similarity``, ``contrastive``, ``ranking``,
-``regularizers``, ``metrics``), and are concatenated here in that order. It ships in the wheel
-(the conformance matrix in the source tree imports it from here).
+``regularizers``, ``metrics``, ``streaming``), and are concatenated here in that order. It
+ships in the wheel (the conformance matrix in the source tree imports it from here).
 """
 
 from __future__ import annotations
+
+import inspect
 
 import arraylosses as al
 from arraylosses import metrics as _metrics
 
 from . import classification, contrastive, ranking, regression, regularizers, similarity
 from . import metrics as metric_cases
+from . import streaming as streaming_cases
 from ._case import (
     ALL_DIRECTIONS,
     BROADCAST_WEIGHT_PARAMS,
@@ -49,12 +52,27 @@ CASES: tuple[Case, ...] = (
     *ranking.CASES,
     *regularizers.CASES,
     *metric_cases.CASES,
+    *streaming_cases.CASES,
 )
 
 BY_NAME: dict[str, Case] = {case.name: case for case in CASES}
 
 
+def _functions(module: object, names: list[str]) -> list[str]:
+    """The names that are functions (not classes such as state types, not modules)."""
+    return [n for n in names if inspect.isfunction(getattr(module, n))]
+
+
 def public_names() -> list[str]:
-    """Every public function: ``arraylosses.__all__`` and ``metrics.__all__`` (prefixed)."""
+    """Every public function: ``arraylosses.__all__``, ``metrics.__all__`` and
+    ``metrics.streaming.__all__`` (prefixed); classes (state types) and modules are not
+    functions."""
     top = [n for n in al.__all__ if callable(getattr(al, n))]
-    return top + [f"metrics.{n}" for n in _metrics.__all__]
+    return (
+        top
+        + [f"metrics.{n}" for n in _functions(_metrics, _metrics.__all__)]
+        + [
+            f"metrics.streaming.{n}"
+            for n in _functions(_metrics.streaming, _metrics.streaming.__all__)
+        ]
+    )

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from arraylosses import metrics
+from arraylosses.metrics.retrieval import retrieval_metrics
 
 from .. import inputs
 from ._case import Case, Params, Ref
@@ -37,6 +38,43 @@ RETRIEVAL_PARAMS: tuple[Params, ...] = (
 )
 
 
+MAP_DENOMINATOR_PARAMS: tuple[Params, ...] = (
+    Params(k=3, denominator="min_k_relevant"),
+    Params(k=4, denominator="relevant", reduction="none"),
+    Params(args=("scores_tied", "relevance"), denominator="relevant", empty_target_action="skip"),
+)
+"""map_at_k's other denominators: min(k, R) and R (trec_eval's map_cut)."""
+
+RETRIEVAL_IDS_PARAMS: tuple[Params, ...] = (
+    Params(qrel_grades=Ref("qrel_grades")),
+    Params(qrel_grades=Ref("qrel_grades"), k=3, map_denominator="relevant", reduction="none"),
+    Params(qrel_grades=Ref("qrel_grades"), k=4, gain="exponential", reduction="none"),
+    Params(
+        args=("top_ids", "qrel_ids"),
+        qrel_grades=Ref("qrel_grades"),
+        invalid=Ref("invalid"),
+        reduction="none",
+    ),
+    Params(
+        args=("top_ids", "qrel_ids"),
+        qrel_grades=Ref("qrel_grades"),
+        metrics=("ndcg", "map", "mrr"),
+        map_denominator="min_k_relevant",
+        empty_target_action="skip",
+    ),
+)
+"""retrieval_metrics on full rankings and on a top-5 with empty slots. Every set passes
+floating graded qrels: with integer (or boolean) inputs only, the result has the namespace's
+default floating dtype (float32 on torch), which the float64 comparisons (and the hostile
+``boolean`` kind, 0/1 grades passed as bool) would not expect; binary qrels and the default
+grades are tested in tests/test_retrieval_qrels.py."""
+
+
+def _retrieval_metrics_parts(ranked_ids: Any, qrel_ids: Any, **kwargs: Any) -> tuple[Any, ...]:
+    """retrieval_metrics' values as a tuple (the registry compares result parts)."""
+    return tuple(retrieval_metrics(ranked_ids, qrel_ids, **kwargs).values())
+
+
 def _regression_metric(fn: Callable[..., Any], *, params: tuple[Params, ...]) -> Case:
     return Case(
         fn=fn,
@@ -57,7 +95,7 @@ def _retrieval_metric(fn: Callable[..., Any], *, extra: tuple[Params, ...] = ())
         args=("scores", "relevance"),
         params=(*RETRIEVAL_PARAMS, *extra),
         no_grad="piecewise constant in the scores",
-        peers=("torchmetrics",),
+        peers=("torchmetrics", "pytrec_eval"),
     )
 
 
@@ -136,7 +174,16 @@ CASES: tuple[Case, ...] = (
             Params(args=("scores_tied", "graded"), gain="exponential"),
         ),
     ),
-    _retrieval_metric(metrics.map_at_k),
+    _retrieval_metric(metrics.map_at_k, extra=MAP_DENOMINATOR_PARAMS),
+    Case(
+        fn=_retrieval_metrics_parts,
+        public=retrieval_metrics,
+        inputs=inputs.retrieval_ids,
+        args=("ranked_ids", "qrel_ids"),
+        params=RETRIEVAL_IDS_PARAMS,
+        no_grad="piecewise constant (integer ids)",
+        peers=("pytrec_eval",),
+    ),
     # arraylosses.metrics.similarity
     Case(
         fn=metrics.mean_cosine_similarity,
