@@ -47,4 +47,3 @@ STREAMING = [c for c in CASES if checks.is_streaming(c)]
 @pytest.mark.parametrize("case", STREAMING, ids=[c.name for c in STREAMING])
 def test_streaming_merge_laws(case, backend_name) -> None:
     checks.check_merge_laws(case, use_backend(backend_name))
-

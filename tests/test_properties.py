@@ -13,7 +13,7 @@ from hypothesis.extra.numpy import arrays
 
 import arraylosses as al
 from arraylosses import metrics
-from arraylosses.testing import inputs
+from arraylosses.testing import inputs, parts
 from arraylosses.testing.cases import CASES, Case
 
 from .conftest import SELECTED, use_backend
@@ -68,63 +68,64 @@ def test_losses_are_nonnegative_and_zero_at_target(be, case):
     check()
 
 
-def _reduced(case: Case, be, arrays, **kwargs) -> np.ndarray:
-    """The case's first parameter set with ``kwargs``, on ``be`` in float64, as NumPy."""
+def _reduced_parts(case: Case, be, arrays, **kwargs) -> list[np.ndarray]:
+    """The case's first parameter set with ``kwargs``, on ``be`` in float64, as NumPy: one
+    array per output (``retrieval_metrics`` returns one per metric)."""
     args, kw = case.arguments(case.params[0].with_(**kwargs), arrays)
 
     def conv(x):
         return be.asarray(x, "float64") if isinstance(x, np.ndarray) else x
 
     out = case.fn(*[conv(a) for a in args], **{k: conv(v) for k, v in kw.items()})
-    return np.asarray(be.to_numpy(out), dtype=np.float64)
+    return [np.asarray(be.to_numpy(x), dtype=np.float64) for x in parts(out)]
 
 
 @pytest.mark.parametrize("case", REDUCED, ids=_ids)
 def test_reductions_are_consistent(be, case):
     """``"mean"`` is the mean of ``"none"``, ``"sum"`` its sum; with ``sample_weight``, the
     weighted mean, the weighted sum and the weighted ``"none"``; a weight of ones is no weight.
-    On three draws of the case's registry inputs."""
-    weighted = case.accepts("sample_weight")
-    has_sum = not case.name.startswith("metrics.")  # metrics average; they have no "sum"
+    On three draws of the case's registry inputs, for each of its outputs."""
     for seed in range(3):
         arrays = case.inputs(np.random.default_rng(seed))
-        none = _reduced(case, be, arrays, reduction="none")
-        counted = none != 0 if case.name in MEAN_OVER_NONZERO else np.ones(none.shape, bool)
-        assert none.ndim >= 1 and counted.any(), (case.name, none)
-        mean = _reduced(case, be, arrays, reduction="mean")
-        np.testing.assert_allclose(mean, none[counted].mean(), rtol=1e-9, atol=1e-12)
-        if has_sum:
-            total = _reduced(case, be, arrays, reduction="sum")
-            np.testing.assert_allclose(total, none.sum(), rtol=1e-9, atol=1e-12)
-        if not weighted:
-            continue
-        w = np.random.default_rng(100 + seed).uniform(0.1, 10.0, size=none.shape)
+        for part in range(len(_reduced_parts(case, be, arrays, reduction="none"))):
+            _check_reductions(case, be, arrays, seed, part)
+
+
+def _check_reductions(case: Case, be, arrays, seed: int, part: int) -> None:
+    weighted = case.accepts("sample_weight")
+    has_sum = not case.name.startswith("metrics.")  # metrics average; they have no "sum"
+
+    def reduced(**kwargs) -> np.ndarray:
+        return _reduced_parts(case, be, arrays, **kwargs)[part]
+
+    none = reduced(reduction="none")
+    counted = none != 0 if case.name in MEAN_OVER_NONZERO else np.ones(none.shape, bool)
+    assert none.ndim >= 1 and counted.any(), (case.name, none)
+    mean = reduced(reduction="mean")
+    np.testing.assert_allclose(mean, none[counted].mean(), rtol=1e-9, atol=1e-12)
+    if has_sum:
+        total = reduced(reduction="sum")
+        np.testing.assert_allclose(total, none.sum(), rtol=1e-9, atol=1e-12)
+    if not weighted:
+        return
+    w = np.random.default_rng(100 + seed).uniform(0.1, 10.0, size=none.shape)
+    np.testing.assert_allclose(
+        reduced(sample_weight=w, reduction="none"), none * w, rtol=1e-9, atol=1e-12
+    )
+    np.testing.assert_allclose(
+        reduced(sample_weight=w, reduction="mean"),
+        (none * w)[counted].sum() / w[counted].sum(),
+        rtol=1e-9,
+        atol=1e-12,
+    )
+    if has_sum:
         np.testing.assert_allclose(
-            _reduced(case, be, arrays, sample_weight=w, reduction="none"),
-            none * w,
-            rtol=1e-9,
-            atol=1e-12,
+            reduced(sample_weight=w, reduction="sum"), (none * w).sum(), rtol=1e-9, atol=1e-12
         )
-        np.testing.assert_allclose(
-            _reduced(case, be, arrays, sample_weight=w, reduction="mean"),
-            (none * w)[counted].sum() / w[counted].sum(),
-            rtol=1e-9,
-            atol=1e-12,
-        )
-        if has_sum:
-            np.testing.assert_allclose(
-                _reduced(case, be, arrays, sample_weight=w, reduction="sum"),
-                (none * w).sum(),
-                rtol=1e-9,
-                atol=1e-12,
-            )
-        ones = np.ones(none.shape)
-        np.testing.assert_allclose(
-            _reduced(case, be, arrays, sample_weight=ones, reduction="mean"),
-            mean,
-            rtol=1e-12,
-            atol=1e-12,
-        )
+    ones = np.ones(none.shape)
+    np.testing.assert_allclose(
+        reduced(sample_weight=ones, reduction="mean"), mean, rtol=1e-12, atol=1e-12
+    )
 
 
 def test_cosine_is_scale_invariant(be):

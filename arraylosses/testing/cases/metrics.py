@@ -3,6 +3,7 @@ similarity metrics."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -70,6 +71,7 @@ default floating dtype (float32 on torch), which the float64 comparisons (and th
 grades are tested in tests/test_retrieval_qrels.py."""
 
 
+@functools.wraps(retrieval_metrics)  # its signature: the keywords the registry may pass
 def _retrieval_metrics_parts(ranked_ids: Any, qrel_ids: Any, **kwargs: Any) -> tuple[Any, ...]:
     """retrieval_metrics' values as a tuple (the registry compares result parts)."""
     return tuple(retrieval_metrics(ranked_ids, qrel_ids, **kwargs).values())

@@ -117,10 +117,13 @@ _RETRIEVAL = (
 )
 
 
-def _search_parts(queries: Any, corpus: Any, *, k: int, **options: Any) -> tuple[Any, ...]:
+def _search_parts(
+    queries: Any, corpus: Any, *, k: int, similarity: Any = "dot", chunk_size: Any = None
+) -> tuple[Any, ...]:
     """:func:`arraylosses.metrics.top_k_search` as a tuple (scores, ids, invalid)."""
     xp = namespace(queries=queries)
-    return _in_dtype(xp, metrics.top_k_search(queries, corpus, k=k, **options), queries.dtype)
+    found = metrics.top_k_search(queries, corpus, k=k, similarity=similarity, chunk_size=chunk_size)
+    return _in_dtype(xp, found, queries.dtype)
 
 
 def _in_dtype(xp: Any, values: Any, dtype: Any) -> tuple[Any, ...]:
