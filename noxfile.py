@@ -22,7 +22,7 @@ nox.options.sessions = ["tests"]
 
 TORCH = "torch==2.13.0"
 CPU_BACKENDS = "numpy,array_api_strict,array_api_strict-device1,torch,jax"
-TEST_DEPS = ["pytest>=8", "hypothesis>=6.100"]
+TEST_DEPS = ["pytest>=8", "pytest-xdist>=3.5", "hypothesis>=6.100"]
 PEERS = [
     "optax>=0.2.4",
     "scikit-learn>=1.6",
@@ -98,6 +98,9 @@ def tests(session: nox.Session) -> None:
     session.run(
         "pytest",
         "-q",
+        # one worker per core, at most 4 (the subprocess examples start their own processes)
+        "--numprocesses=auto",
+        "--maxprocesses=4",
         *session.posargs,
         env={
             "ARRAYLOSSES_REQUIRE_BACKENDS": CPU_BACKENDS,
