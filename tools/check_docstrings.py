@@ -147,9 +147,8 @@ def _is_function(obj: object) -> bool:
 
 
 def _documented_params(rst: str) -> set[str]:
-    return {
-        m.group(1).lstrip("*") for m in re.finditer(r"^:param\s+(?:\S+\s+)?([*\w]+):", rst, re.M)
-    }
+    pattern = re.compile(r"^:param\s+(?:\S+\s+)?([\\*\w]+):", re.M)
+    return {m.group(1).lstrip("\\*") for m in pattern.finditer(rst)}
 
 
 def _signature_params(obj: object) -> set[str]:
