@@ -10,7 +10,8 @@ For every public function (the names in ``arraylosses.__all__``,
    about reST syntax, cross-references are Sphinx's ``-n`` job);
 2. every public function has ``Args:``, ``Returns:`` and ``References:`` sections, except
    where :data:`EXCEPTIONS` says why not;
-3. every parameter of the signature is documented in ``Args:`` and nothing else is.
+3. every parameter of the signature is documented in ``Args:`` and nothing else is;
+4. no docstring holds a control character (``\\beta`` in a non-raw docstring is a backspace).
 
 Usage: ``python tools/check_docstrings.py [MODULE_PREFIX ...]`` (only the objects defined
 in modules whose name starts with a prefix, e.g. ``arraylosses.regression``; default: all).
@@ -62,9 +63,13 @@ EXCEPTIONS: dict[tuple[str, str], str] = {
         )
     },
     ("arraylosses.testing.available_backends", "Args"): "takes no arguments",
+    ("arraylosses.metrics.streaming.accuracy", "Args"): "a factory without hyperparameters",
+    ("arraylosses.metrics.streaming.log_loss", "Args"): "a factory without hyperparameters",
     ("arraylosses.testing.assert_backends_agree", "Returns"): "returns None: it raises or passes",
     ("arraylosses.testing.assert_close", "Returns"): "returns None: it raises or passes",
 }
+
+_CONTROL = frozenset("\a\b\t\v\f\r")
 
 REQUIRED = {
     "Args": re.compile(r"^(Args|Arguments|Parameters|Keyword Args|Keyword Arguments):\s*$", re.M),
@@ -178,6 +183,12 @@ def check(only: tuple[str, ...] = ()) -> list[str]:
             if not doc:
                 problems.append(f"{full}: no docstring")
                 continue
+            bad = sorted({repr(c) for c in doc if c in _CONTROL})
+            if bad:
+                problems.append(
+                    f"{full}: control characters {', '.join(bad)} (a LaTeX backslash such as "
+                    "\\beta or \\frac in a docstring that is not a raw string?)"
+                )
             what = "class" if inspect.isclass(obj) else "function"
             rst = _napoleon(doc, what, full, obj)
             problems += _rst_problems(rst, full)
