@@ -309,6 +309,7 @@ def sampled_softmax_loss(
     References:
         - Y. Bengio and J.-S. Senécal (2008), "Adaptive Importance Sampling to Accelerate Training
           of a Neural Probabilistic Language Model", IEEE Transactions on Neural Networks 19(4).
+          DOI 10.1109/TNN.2007.912312.
         - S. Jean, K. Cho, R. Memisevic and Y. Bengio (2015), "On Using Very Large Target
           Vocabulary for Neural Machine Translation", ACL. arXiv:1412.2007.
         - X. Yi, J. Yang, L. Hong, D. Z. Cheng, L. Heldt, A. Kumthekar, Z. Zhao, L. Wei and E. Chi

@@ -567,6 +567,7 @@ def gaussian_nll_loss(
     References:
         - D. A. Nix and A. S. Weigend (1994), "Estimating the mean and variance of the target
           probability distribution", IEEE International Conference on Neural Networks (ICNN'94).
+          DOI 10.1109/ICNN.1994.374138.
         - Peer implementation followed: ``torch.nn.functional.gaussian_nll_loss``.
 
     Example:

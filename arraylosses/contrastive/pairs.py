@@ -332,6 +332,7 @@ def triplet_margin_loss(
           Recognition and Clustering", CVPR. arXiv:1503.03832.
         - ``swap``: V. Balntas, E. Riba, D. Ponsa and K. Mikolajczyk (2016), "Learning local feature
           descriptors with triplets and shallow convolutional neural networks", BMVC.
+          DOI 10.5244/C.30.119.
         - Peer implementation followed: ``torch.nn.functional.triplet_margin_loss``.
 
     Example:

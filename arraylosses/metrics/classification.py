@@ -248,7 +248,7 @@ def precision_recall_f1(
             scores with one more last axis, ``(N, C)`` floating, reduced by ``argmax``.
         target: ``(N,)`` integer or boolean class labels.
         num_classes: the number of classes C, an int ``>= 1`` (labels lie in ``[0, C)``).
-        average: ``"micro"`` (default, sklearn's for multi-class; equals the accuracy here),
+        average: ``"micro"`` (default; equals the accuracy for single-label classes),
             ``"macro"`` or ``"weighted"``.
         sample_weight: optional ``(N,)`` per-sample weights. Default ``None`` (all 1).
 
@@ -457,7 +457,7 @@ def roc_auc(scores: Array, target: Array, *, thresholds: Any = None) -> Array:
     References:
         - J. A. Hanley and B. J. McNeil (1982), "The meaning and use of the area under a receiver
           operating characteristic (ROC) curve", Radiology 143(1) (the AUC as the Mann-Whitney
-          statistic).
+          statistic). DOI 10.1148/radiology.143.1.7063747.
         - Peer implementations followed: ``sklearn.metrics.roc_auc_score`` (exact) and
           torchmetrics ``binary_auroc(thresholds=T)`` (binned).
 
