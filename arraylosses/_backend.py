@@ -358,7 +358,7 @@ def generic_kernels() -> Iterator[None]:
     arraylosses meanwhile gets the generic code too (the same results, slower).
 
     Returns:
-        contextlib.AbstractContextManager: a context manager (``with generic_kernels(): ...``).
+        A context manager (``with generic_kernels(): ...``).
 
     Example:
         >>> import numpy as np

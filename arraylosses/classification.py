@@ -286,7 +286,7 @@ def cross_entropy(
         reduction: ``"mean"`` (default, the peers' default), ``"sum"`` or ``"none"``.
 
     Returns:
-        Array: the loss in the logits' floating dtype: a 0-d array for ``"mean"``/``"sum"``, one
+        The loss in the logits' floating dtype, a 0-d array for ``"mean"``/``"sum"``, one
         loss per row (``logits``' shape without ``axis``) for ``reduction="none"``.
 
     References:
@@ -349,7 +349,7 @@ def nll_loss(
         reduction: ``"mean"`` (default, the peers' default), ``"sum"`` or ``"none"``.
 
     Returns:
-        Array: the loss in the log_probs' floating dtype: a 0-d array for ``"mean"``/``"sum"``, one
+        The loss in the log_probs' floating dtype, a 0-d array for ``"mean"``/``"sum"``, one
         loss per row (``log_probs``' shape without ``axis``) for ``reduction="none"``.
 
     References:
@@ -413,7 +413,7 @@ def poly1_cross_entropy(
         reduction: ``"mean"`` (default, the peers' default), ``"sum"`` or ``"none"``.
 
     Returns:
-        Array: the loss in the logits' floating dtype: a 0-d array for ``"mean"``/``"sum"``, one
+        The loss in the logits' floating dtype, a 0-d array for ``"mean"``/``"sum"``, one
         loss per row (``logits``' shape without ``axis``) for ``reduction="none"``.
 
     References:
@@ -489,7 +489,7 @@ def softmax_focal_loss(
         reduction: ``"mean"`` (default, the peers' default), ``"sum"`` or ``"none"``.
 
     Returns:
-        Array: the loss in the logits' floating dtype: a 0-d array for ``"mean"``/``"sum"``, one
+        The loss in the logits' floating dtype, a 0-d array for ``"mean"``/``"sum"``, one
         loss per row (``logits``' shape without ``axis``) for ``reduction="none"``.
 
     References:
@@ -590,7 +590,7 @@ def kl_divergence(
         reduction: ``"mean"`` (default, the peers' default), ``"sum"`` or ``"none"``.
 
     Returns:
-        Array: the loss in the logits' floating dtype: a 0-d array for ``"mean"``/``"sum"``, one
+        The loss in the logits' floating dtype, a 0-d array for ``"mean"``/``"sum"``, one
         loss per row (``logits``' shape without ``axis``) for ``reduction="none"``.
 
     References:
@@ -689,7 +689,7 @@ def binary_cross_entropy(
         reduction: ``"mean"`` (default, the peers' default), ``"sum"`` or ``"none"``.
 
     Returns:
-        Array: the loss in ``probs``'s floating dtype: a 0-d array for ``"mean"``/``"sum"``,
+        The loss in ``probs``'s floating dtype, a 0-d array for ``"mean"``/``"sum"``,
         ``probs``'s shape for ``reduction="none"``.
 
     References:
@@ -744,7 +744,7 @@ def binary_cross_entropy_with_logits(
         reduction: ``"mean"`` (default, the peers' default), ``"sum"`` or ``"none"``.
 
     Returns:
-        Array: the loss in ``logits``'s floating dtype: a 0-d array for ``"mean"``/``"sum"``,
+        The loss in ``logits``'s floating dtype, a 0-d array for ``"mean"``/``"sum"``,
         ``logits``'s shape for ``reduction="none"``.
 
     References:
@@ -808,7 +808,7 @@ def sigmoid_focal_loss(
         reduction: ``"mean"`` (default, the peers' default), ``"sum"`` or ``"none"``.
 
     Returns:
-        Array: the loss in ``logits``'s floating dtype: a 0-d array for ``"mean"``/``"sum"``,
+        The loss in ``logits``'s floating dtype, a 0-d array for ``"mean"``/``"sum"``,
         ``logits``'s shape for ``reduction="none"``.
 
     References:
@@ -881,7 +881,7 @@ def hinge_loss(
         reduction: ``"mean"`` (default, the peers' default), ``"sum"`` or ``"none"``.
 
     Returns:
-        Array: the loss in ``scores``'s floating dtype: a 0-d array for ``"mean"``/``"sum"``,
+        The loss in ``scores``'s floating dtype, a 0-d array for ``"mean"``/``"sum"``,
         ``scores``'s shape for ``reduction="none"``.
 
     References:
@@ -923,7 +923,7 @@ def squared_hinge_loss(
         reduction: ``"mean"`` (default, the peers' default), ``"sum"`` or ``"none"``.
 
     Returns:
-        Array: the loss in ``scores``'s floating dtype: a 0-d array for ``"mean"``/``"sum"``,
+        The loss in ``scores``'s floating dtype, a 0-d array for ``"mean"``/``"sum"``,
         ``scores``'s shape for ``reduction="none"``.
 
     References:
@@ -973,7 +973,7 @@ def margin_ranking_loss(
         reduction: ``"mean"`` (default, the peers' default), ``"sum"`` or ``"none"``.
 
     Returns:
-        Array: the loss in ``x1``'s floating dtype: a 0-d array for ``"mean"``/``"sum"``,
+        The loss in ``x1``'s floating dtype, a 0-d array for ``"mean"``/``"sum"``,
         ``x1``'s shape for ``reduction="none"``.
 
     References:

@@ -143,7 +143,7 @@ def bpr_loss(
         reduction: ``"mean"`` (default, the peers' default), ``"sum"`` or ``"none"``.
 
     Returns:
-        Array: in the scores' floating dtype: a 0-d array for ``"mean"``/``"sum"``, ``(N,)``
+        In the scores' floating dtype, a 0-d array for ``"mean"``/``"sum"``, ``(N,)``
         for ``reduction="none"``.
 
     References:
@@ -196,7 +196,7 @@ def dynamic_margin_bpr_loss(
         reduction: ``"mean"`` (default, the peers' default), ``"sum"`` or ``"none"``.
 
     Returns:
-        Array: in the scores' floating dtype: a 0-d array for ``"mean"``/``"sum"``, ``(N,)``
+        In the scores' floating dtype, a 0-d array for ``"mean"``/``"sum"``, ``(N,)``
         for ``reduction="none"``.
 
     References:
@@ -303,7 +303,7 @@ def sampled_softmax_loss(
         reduction: ``"mean"`` (default, the peers' default), ``"sum"`` or ``"none"``.
 
     Returns:
-        Array: in the scores' floating dtype: a 0-d array for ``"mean"``/``"sum"``, ``(N,)``
+        In the scores' floating dtype, a 0-d array for ``"mean"``/``"sum"``, ``(N,)``
         for ``reduction="none"``.
 
     References:
@@ -430,7 +430,7 @@ def normalized_sampled_softmax_loss(
         reduction: ``"mean"`` (default, the peers' default), ``"sum"`` or ``"none"``.
 
     Returns:
-        Array: in ``scores``' floating dtype: a 0-d array for ``"mean"``/``"sum"``, ``(B,)`` for
+        In ``scores``' floating dtype, a 0-d array for ``"mean"``/``"sum"``, ``(B,)`` for
         ``reduction="none"``.
 
     References:
@@ -518,7 +518,7 @@ def csar_loss(
         reduction: ``"mean"`` (default, the peers' default), ``"sum"`` or ``"none"``.
 
     Returns:
-        Array: in ``energies``' floating dtype: a 0-d array for ``"mean"``/``"sum"``, ``(N,)``
+        In ``energies``' floating dtype, a 0-d array for ``"mean"``/``"sum"``, ``(N,)``
         for ``reduction="none"``.
 
     References:
@@ -588,7 +588,7 @@ def listnet_loss(
         reduction: ``"mean"`` (default, the peers' default), ``"sum"`` or ``"none"``.
 
     Returns:
-        Array: in ``scores``' floating dtype: a 0-d array for ``"mean"``/``"sum"``, one loss
+        In ``scores``' floating dtype, a 0-d array for ``"mean"``/``"sum"``, one loss
         per list (``scores.shape[:-1]``) for ``reduction="none"``.
 
     References:

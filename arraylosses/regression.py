@@ -139,7 +139,7 @@ def mse_loss(
         reduction: ``"mean"`` (default, the peers' default), ``"sum"`` or ``"none"``.
 
     Returns:
-        Array: the loss in ``pred``'s floating dtype, on ``pred``'s device: a 0-d array for
+        The loss in ``pred``'s floating dtype, on ``pred``'s device, a 0-d array for
         ``"mean"``/``"sum"``, ``pred``'s shape for ``reduction="none"``.
 
     References:
@@ -177,7 +177,7 @@ def l1_loss(
         reduction: ``"mean"`` (default, the peers' default), ``"sum"`` or ``"none"``.
 
     Returns:
-        Array: the loss in ``pred``'s floating dtype, on ``pred``'s device: a 0-d array for
+        The loss in ``pred``'s floating dtype, on ``pred``'s device, a 0-d array for
         ``"mean"``/``"sum"``, ``pred``'s shape for ``reduction="none"``.
 
     References:
@@ -231,7 +231,7 @@ def huber_loss(
         reduction: ``"mean"`` (default, the peers' default), ``"sum"`` or ``"none"``.
 
     Returns:
-        Array: the loss in ``pred``'s floating dtype, on ``pred``'s device: a 0-d array for
+        The loss in ``pred``'s floating dtype, on ``pred``'s device, a 0-d array for
         ``"mean"``/``"sum"``, ``pred``'s shape for ``reduction="none"``.
 
     References:
@@ -289,7 +289,7 @@ def smooth_l1_loss(
         reduction: ``"mean"`` (default, the peers' default), ``"sum"`` or ``"none"``.
 
     Returns:
-        Array: the loss in ``pred``'s floating dtype, on ``pred``'s device: a 0-d array for
+        The loss in ``pred``'s floating dtype, on ``pred``'s device, a 0-d array for
         ``"mean"``/``"sum"``, ``pred``'s shape for ``reduction="none"``.
 
     References:
@@ -341,7 +341,7 @@ def log_cosh_loss(
         reduction: ``"mean"`` (default, the peers' default), ``"sum"`` or ``"none"``.
 
     Returns:
-        Array: the loss in ``pred``'s floating dtype, on ``pred``'s device: a 0-d array for
+        The loss in ``pred``'s floating dtype, on ``pred``'s device, a 0-d array for
         ``"mean"``/``"sum"``, ``pred``'s shape for ``reduction="none"``.
 
     References:
@@ -391,7 +391,7 @@ def quantile_loss(
         reduction: ``"mean"`` (default, the peers' default), ``"sum"`` or ``"none"``.
 
     Returns:
-        Array: the loss in ``pred``'s floating dtype, on ``pred``'s device: a 0-d array for
+        The loss in ``pred``'s floating dtype, on ``pred``'s device, a 0-d array for
         ``"mean"``/``"sum"``, ``pred``'s shape for ``reduction="none"``.
 
     References:
@@ -460,7 +460,7 @@ def poisson_nll_loss(
         reduction: ``"mean"`` (default, the peers' default), ``"sum"`` or ``"none"``.
 
     Returns:
-        Array: the loss in ``pred``'s floating dtype, on ``pred``'s device: a 0-d array for
+        The loss in ``pred``'s floating dtype, on ``pred``'s device, a 0-d array for
         ``"mean"``/``"sum"``, ``pred``'s shape for ``reduction="none"``.
 
     References:
@@ -561,7 +561,7 @@ def gaussian_nll_loss(
         reduction: ``"mean"`` (default, the peers' default), ``"sum"`` or ``"none"``.
 
     Returns:
-        Array: the loss in ``pred``'s floating dtype, on ``pred``'s device: a 0-d array for
+        The loss in ``pred``'s floating dtype, on ``pred``'s device, a 0-d array for
         ``"mean"``/``"sum"``, ``pred``'s shape for ``reduction="none"``.
 
     References:
@@ -624,7 +624,7 @@ def cosine_distance_loss(
         reduction: ``"mean"`` (default, the peers' default), ``"sum"`` or ``"none"``.
 
     Returns:
-        Array: the loss in ``pred``'s floating dtype: a 0-d array for ``"mean"``/``"sum"``, one
+        The loss in ``pred``'s floating dtype, a 0-d array for ``"mean"``/``"sum"``, one
         loss per row (``pred``'s shape without ``axis``) for ``reduction="none"``.
 
     References:

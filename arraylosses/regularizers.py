@@ -62,7 +62,7 @@ def orthogonal_loss(vectors: Array, *, mode: OrthogonalMode = "l1") -> Array:
         mode: ``"l1"`` (default: mean absolute cosine) or ``"l2"`` (mean squared cosine).
 
     Returns:
-        Array: a 0-d array in ``vectors``' floating dtype.
+        A 0-d array in ``vectors``' floating dtype.
 
     References:
         - No paper: defined by this library (docs/spec.md); no peer implementation.
@@ -116,7 +116,7 @@ def global_orthogonal_regularization(
         return_terms: return the two terms separately. Default ``False``.
 
     Returns:
-        Array or tuple: a 0-d array (the sum of both terms) in the embeddings' floating
+        A 0-d array (the sum of both terms) in the embeddings' floating
         dtype, or with ``return_terms=True`` the tuple ``(mean_term, second_moment_term)`` of
         0-d arrays.
 
@@ -228,7 +228,7 @@ def exclusiveness_loss(
         reduction: ``"mean"`` (default, the peers' default), ``"sum"`` or ``"none"``.
 
     Returns:
-        Array: in ``probs``' floating dtype: a 0-d array for ``"mean"``/``"sum"``, the row
+        In ``probs``' floating dtype, a 0-d array for ``"mean"``/``"sum"``, the row
         entropies (``probs``' shape without ``axis``) for ``reduction="none"``.
 
     References:
@@ -258,7 +258,7 @@ def inclusiveness_loss(probs: Array, *, axis: int = -1) -> Array:
         axis: the anchor axis. Default ``-1``.
 
     Returns:
-        Array: a 0-d array in ``probs``' floating dtype, in :math:`[0, \log K]`.
+        A 0-d array in ``probs``' floating dtype, in :math:`[0, \log K]`.
 
     References:
         - No paper: defined by this library (docs/spec.md); no peer implementation.

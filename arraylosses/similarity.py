@@ -73,7 +73,7 @@ def cosine_similarity(a: Array, b: Array, *, axis: int = -1, eps: float = 1e-8) 
             ``1e-8``, as ``torch.nn.functional.cosine_similarity``.
 
     Returns:
-        Array: ``a``'s shape without ``axis``, in ``a``'s dtype.
+        ``a``'s shape without ``axis``, in ``a``'s dtype.
 
     References:
         - Peer implementation followed: ``torch.nn.functional.cosine_similarity``.
@@ -102,7 +102,7 @@ def l2_normalize(x: Array, *, axis: int = -1, eps: float = 1e-12) -> Array:
             stays zero, with a finite gradient. Default ``1e-12``, as torch.
 
     Returns:
-        Array: ``x``'s shape and dtype, unit-norm along ``axis`` (zero rows stay zero).
+        ``x``'s shape and dtype, unit-norm along ``axis`` (zero rows stay zero).
 
     References:
         - Peer implementation followed: ``torch.nn.functional.normalize`` (``p=2``).
@@ -134,7 +134,7 @@ def pairwise_cosine_similarity(a: Array, b: Array, *, eps: float = 1e-8) -> Arra
             ``1e-8``, as ``torch.nn.functional.cosine_similarity``.
 
     Returns:
-        Array: ``(N, M)`` in the inputs' floating dtype, ``out[i, j] = cos(a_i, b_j)``.
+        ``(N, M)`` in the inputs' floating dtype, ``out[i, j] = cos(a_i, b_j)``.
 
     References:
         - Peer implementation followed: sentence-transformers ``util.cos_sim``.
@@ -159,7 +159,7 @@ def pairwise_dot(a: Array, b: Array) -> Array:
         b: ``(M, D)`` floating, the second set (same width ``D``, same namespace).
 
     Returns:
-        Array: ``(N, M)`` in the inputs' floating dtype, ``a @ b.T``.
+        ``(N, M)`` in the inputs' floating dtype, ``a @ b.T``.
 
     References:
         - Peer implementation followed: sentence-transformers ``util.dot_score``.
@@ -192,7 +192,7 @@ def pairwise_euclidean_distance(a: Array, b: Array, *, squared: bool = False) ->
         squared: return ``d²`` instead of ``d``. Default ``False``.
 
     Returns:
-        Array: ``(N, M)`` in the inputs' floating dtype, non-negative.
+        ``(N, M)`` in the inputs' floating dtype, non-negative.
 
     References:
         - Peer implementations followed: ``sklearn.metrics.pairwise.euclidean_distances`` and

@@ -11,7 +11,9 @@ For every public function (the names in ``arraylosses.__all__``,
 2. every public function has ``Args:``, ``Returns:`` and ``References:`` sections, except
    where :data:`EXCEPTIONS` says why not;
 3. every parameter of the signature is documented in ``Args:`` and nothing else is;
-4. no docstring holds a control character (``\\beta`` in a non-raw docstring is a backspace).
+4. no docstring holds a control character (``\\beta`` in a non-raw docstring is a backspace);
+5. no ``Returns:`` section starts with ``Type:`` (napoleon makes it an ``:rtype:`` cross-reference,
+   which ``sphinx-build -n`` must resolve: ``Array``, ``tuple``... would each need a target).
 
 Usage: ``python tools/check_docstrings.py [MODULE_PREFIX ...]`` (only the objects defined
 in modules whose name starts with a prefix, e.g. ``arraylosses.regression``; default: all).
@@ -193,6 +195,12 @@ def check(only: tuple[str, ...] = ()) -> list[str]:
             problems += _rst_problems(rst, full)
             if not _is_function(obj):
                 continue
+            if re.search(r"^:rtype:", rst, re.M):
+                problems.append(
+                    f"{full}: Returns: starts with a type ('Type: ...'), which napoleon turns into "
+                    "an :rtype: cross-reference that sphinx -n must resolve; describe the value "
+                    "in words (no colon on its first line), the annotation gives the type"
+                )
             for section, pattern in REQUIRED.items():
                 excepted = (full, section) in EXCEPTIONS
                 if not pattern.search(doc) and not excepted:

@@ -160,7 +160,7 @@ def info_nce(
         reduction: ``"mean"`` (default, the peers' default), ``"sum"`` or ``"none"``.
 
     Returns:
-        Array: in the embeddings' floating dtype: a 0-d array for ``"mean"``/``"sum"``, ``(N,)``
+        In the embeddings' floating dtype, a 0-d array for ``"mean"``/``"sum"``, ``(N,)``
         for ``reduction="none"``.
 
     References:
@@ -492,7 +492,7 @@ def clip_loss(
         reduction: ``"mean"`` (default, the peers' default), ``"sum"`` or ``"none"``.
 
     Returns:
-        Array: in the embeddings' floating dtype: a 0-d array for ``"mean"``/``"sum"``, ``(N,)``
+        In the embeddings' floating dtype, a 0-d array for ``"mean"``/``"sum"``, ``(N,)``
         for ``reduction="none"``.
 
     References:
@@ -594,7 +594,7 @@ def siglip_loss(
         reduction: ``"mean"`` (default, the peers' default), ``"sum"`` or ``"none"``.
 
     Returns:
-        Array: in the embeddings' floating dtype: a 0-d array for ``"mean"``/``"sum"``, ``(N,)``
+        In the embeddings' floating dtype, a 0-d array for ``"mean"``/``"sum"``, ``(N,)``
         for ``reduction="none"``.
 
     References:
@@ -687,7 +687,7 @@ def nt_xent_loss(
         reduction: ``"mean"`` (default, the peers' default), ``"sum"`` or ``"none"``.
 
     Returns:
-        Array: in the embeddings' floating dtype: a 0-d array for ``"mean"``/``"sum"``, ``(N,)``
+        In the embeddings' floating dtype, a 0-d array for ``"mean"``/``"sum"``, ``(N,)``
         for ``reduction="none"``.
 
     References:
@@ -785,7 +785,7 @@ def supcon_loss(
         reduction: ``"mean"`` (default, the peers' default), ``"sum"`` or ``"none"``.
 
     Returns:
-        Array: in the embeddings' floating dtype: a 0-d array for ``"mean"``/``"sum"``, ``(N,)``
+        In the embeddings' floating dtype, a 0-d array for ``"mean"``/``"sum"``, ``(N,)``
         for ``reduction="none"``.
 
     References:
@@ -902,7 +902,7 @@ def entropy_adaptive_info_nce(
         reduction: ``"mean"`` (default, the peers' default), ``"sum"`` or ``"none"``.
 
     Returns:
-        Array or tuple: the loss as :func:`info_nce` (a 0-d array, or ``(N,)`` for
+        The loss as :func:`info_nce` (a 0-d array, or ``(N,)`` for
         ``reduction="none"``); with ``return_temperature=True`` the tuple ``(loss, tau)``,
         ``tau`` a 0-d array.
 

@@ -101,7 +101,7 @@ def matryoshka(
             1 per dim (summed, as sentence-transformers).
 
     Returns:
-        Callable: a function with ``loss_fn``'s signature returning
+        A function with ``loss_fn``'s signature returning
         ``sum_k w_k * loss_fn(prefix_k, ...)``, an array of ``loss_fn``'s result shape and dtype.
 
     References:

@@ -158,7 +158,7 @@ def multiple_negatives_ranking_loss(
         reduction: ``"mean"`` (default, the peers' default), ``"sum"`` or ``"none"``.
 
     Returns:
-        Array: in the embeddings' floating dtype: a 0-d array for ``"mean"``/``"sum"``, ``(B,)``
+        In the embeddings' floating dtype, a 0-d array for ``"mean"``/``"sum"``, ``(B,)``
         for ``reduction="none"``.
 
     References:
@@ -438,7 +438,7 @@ def multiple_negatives_symmetric_ranking_loss(
         reduction: ``"mean"`` (default, the peers' default), ``"sum"`` or ``"none"``.
 
     Returns:
-        Array: in the embeddings' floating dtype: a 0-d array for ``"mean"``/``"sum"``, ``(B,)``
+        In the embeddings' floating dtype, a 0-d array for ``"mean"``/``"sum"``, ``(B,)``
         for ``reduction="none"``.
 
     References:

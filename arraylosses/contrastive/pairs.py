@@ -153,7 +153,7 @@ def contrastive_loss(
         reduction: ``"mean"`` (default, the peers' default), ``"sum"`` or ``"none"``.
 
     Returns:
-        Array: in the embeddings' floating dtype: a 0-d array for ``"mean"``/``"sum"``, one loss
+        In the embeddings' floating dtype, a 0-d array for ``"mean"``/``"sum"``, one loss
         per pair (``a.shape[:-1]``) for ``reduction="none"``.
 
     References:
@@ -225,7 +225,7 @@ def online_contrastive_loss(
         reduction: ``"sum"`` (default, as the peer), ``"mean"`` or ``"none"``.
 
     Returns:
-        Array: in the embeddings' floating dtype: a 0-d array for ``"mean"``/``"sum"``, one loss
+        In the embeddings' floating dtype, a 0-d array for ``"mean"``/``"sum"``, one loss
         per pair (``a.shape[:-1]``) for ``reduction="none"``.
 
     References:
@@ -324,7 +324,7 @@ def triplet_margin_loss(
         reduction: ``"mean"`` (default, the peers' default), ``"sum"`` or ``"none"``.
 
     Returns:
-        Array: in the embeddings' floating dtype: a 0-d array for ``"mean"``/``"sum"``, one loss
+        In the embeddings' floating dtype, a 0-d array for ``"mean"``/``"sum"``, one loss
         per triplet (``anchor.shape[:-1]``) for ``reduction="none"``.
 
     References:
@@ -407,7 +407,7 @@ def cosine_embedding_loss(
         reduction: ``"mean"`` (default, the peers' default), ``"sum"`` or ``"none"``.
 
     Returns:
-        Array: in the embeddings' floating dtype: a 0-d array for ``"mean"``/``"sum"``, one loss
+        In the embeddings' floating dtype, a 0-d array for ``"mean"``/``"sum"``, one loss
         per pair (``a.shape[:-1]``) for ``reduction="none"``.
 
     References:
@@ -529,7 +529,7 @@ def cosent_loss(a: Array, b: Array, target: Array, *, scale: Any = 20.0) -> Arra
             sentence-transformers.
 
     Returns:
-        Array: a 0-d array in the embeddings' floating dtype (one value for the batch).
+        A 0-d array in the embeddings' floating dtype (one value for the batch).
 
     References:
         - J. Su (2022), CoSENT blog post (in Chinese): https://kexue.fm/archives/8847
@@ -573,7 +573,7 @@ def angle_loss(a: Array, b: Array, target: Array, *, scale: Any = 20.0) -> Array
             sentence-transformers.
 
     Returns:
-        Array: a 0-d array in the embeddings' floating dtype (one value for the batch).
+        A 0-d array in the embeddings' floating dtype (one value for the batch).
 
     References:
         - X. Li and J. Li (2023), "AnglE-optimized Text Embeddings". arXiv:2309.12871.

@@ -140,7 +140,7 @@ def accuracy(pred: Array, target: Array, *, sample_weight: Array | None = None) 
         sample_weight: optional ``(N,)`` per-sample weights. Default ``None`` (all 1).
 
     Returns:
-        Array: a 0-d array of ``pred``'s floating dtype (the default floating dtype when ``pred``
+        A 0-d array of ``pred``'s floating dtype (the default floating dtype when ``pred``
         holds labels).
 
     References:
@@ -185,7 +185,7 @@ def top_k_accuracy(
         sample_weight: optional ``(N,)`` per-sample weights. Default ``None`` (all 1).
 
     Returns:
-        Array: a 0-d array of ``scores``' floating dtype, in [0, 1].
+        A 0-d array of ``scores``' floating dtype, in [0, 1].
 
     References:
         - No paper. Peer implementation followed: ``sklearn.metrics.top_k_accuracy_score``.
@@ -253,7 +253,7 @@ def precision_recall_f1(
         sample_weight: optional ``(N,)`` per-sample weights. Default ``None`` (all 1).
 
     Returns:
-        tuple: ``(precision, recall, f1)``, three 0-d arrays of ``pred``'s floating dtype (the
+        ``(precision, recall, f1)``, three 0-d arrays of ``pred``'s floating dtype (the
         default floating dtype when ``pred`` holds labels), each in [0, 1].
 
     References:
@@ -369,7 +369,7 @@ def log_loss(probs: Array, target: Array, *, sample_weight: Array | None = None)
         sample_weight: optional ``(N,)`` per-sample weights. Default ``None`` (all 1).
 
     Returns:
-        Array: a 0-d array of ``probs``' floating dtype, ``>= 0``.
+        A 0-d array of ``probs``' floating dtype, ``>= 0``.
 
     References:
         - No paper: the negative log-likelihood (cross entropy). Peer implementation followed:
@@ -452,7 +452,7 @@ def roc_auc(scores: Array, target: Array, *, thresholds: Any = None) -> Array:
             AUC).
 
     Returns:
-        Array: a 0-d array of ``scores``' floating dtype, in [0, 1] (NaN for a single class).
+        A 0-d array of ``scores``' floating dtype, in [0, 1] (NaN for a single class).
 
     References:
         - J. A. Hanley and B. J. McNeil (1982), "The meaning and use of the area under a receiver

@@ -161,7 +161,7 @@ def mean_squared_error(
             ``(K,)`` array of output weights.
 
     Returns:
-        Array: ``pred``'s floating dtype: a 0-d array, or ``(K,)`` with
+        In ``pred``'s floating dtype, a 0-d array, or ``(K,)`` with
         ``multioutput="raw_values"``.
 
     References:
@@ -201,7 +201,7 @@ def root_mean_squared_error(
             ``(K,)`` array of output weights.
 
     Returns:
-        Array: ``pred``'s floating dtype: a 0-d array, or ``(K,)`` with
+        In ``pred``'s floating dtype, a 0-d array, or ``(K,)`` with
         ``multioutput="raw_values"``.
 
     References:
@@ -241,7 +241,7 @@ def mean_absolute_error(
             ``(K,)`` array of output weights.
 
     Returns:
-        Array: ``pred``'s floating dtype: a 0-d array, or ``(K,)`` with
+        In ``pred``'s floating dtype, a 0-d array, or ``(K,)`` with
         ``multioutput="raw_values"``.
 
     References:
@@ -283,7 +283,7 @@ def mean_absolute_percentage_error(
             ``(K,)`` array of output weights.
 
     Returns:
-        Array: ``pred``'s floating dtype: a 0-d array, or ``(K,)`` with
+        In ``pred``'s floating dtype, a 0-d array, or ``(K,)`` with
         ``multioutput="raw_values"``.
 
     References:
@@ -378,7 +378,7 @@ def r2_score(
             Default ``True``, sklearn's.
 
     Returns:
-        Array: ``pred``'s floating dtype: a 0-d array, or ``(K,)`` with
+        In ``pred``'s floating dtype, a 0-d array, or ``(K,)`` with
         ``multioutput="raw_values"``.
 
     References:
@@ -440,7 +440,7 @@ def explained_variance_score(
             Default ``True``, sklearn's.
 
     Returns:
-        Array: ``pred``'s floating dtype: a 0-d array, or ``(K,)`` with
+        In ``pred``'s floating dtype, a 0-d array, or ``(K,)`` with
         ``multioutput="raw_values"``.
 
     References:

@@ -400,7 +400,7 @@ def recall_at_k(
         reduction: ``"mean"`` (default: the mean over queries) or ``"none"`` (per query).
 
     Returns:
-        Array: in ``scores``' floating dtype: a 0-d array for ``"mean"``, ``(Q,)`` per query (in
+        In ``scores``' floating dtype, a 0-d array for ``"mean"``, ``(Q,)`` per query (in
         ascending id order in the flat form) for ``reduction="none"``.
 
     References:
@@ -463,7 +463,7 @@ def precision_at_k(
         reduction: ``"mean"`` (default: the mean over queries) or ``"none"`` (per query).
 
     Returns:
-        Array: in ``scores``' floating dtype: a 0-d array for ``"mean"``, ``(Q,)`` per query (in
+        In ``scores``' floating dtype, a 0-d array for ``"mean"``, ``(Q,)`` per query (in
         ascending id order in the flat form) for ``reduction="none"``.
 
     References:
@@ -519,7 +519,7 @@ def hit_rate_at_k(
         reduction: ``"mean"`` (default: the mean over queries) or ``"none"`` (per query).
 
     Returns:
-        Array: in ``scores``' floating dtype: a 0-d array for ``"mean"``, ``(Q,)`` per query (in
+        In ``scores``' floating dtype, a 0-d array for ``"mean"``, ``(Q,)`` per query (in
         ascending id order in the flat form) for ``reduction="none"``.
 
     References:
@@ -576,7 +576,7 @@ def mrr(
         reduction: ``"mean"`` (default: the mean over queries) or ``"none"`` (per query).
 
     Returns:
-        Array: in ``scores``' floating dtype: a 0-d array for ``"mean"``, ``(Q,)`` per query (in
+        In ``scores``' floating dtype, a 0-d array for ``"mean"``, ``(Q,)`` per query (in
         ascending id order in the flat form) for ``reduction="none"``.
 
     References:
@@ -641,7 +641,7 @@ def ndcg_at_k(
         reduction: ``"mean"`` (default: the mean over queries) or ``"none"`` (per query).
 
     Returns:
-        Array: in ``scores``' floating dtype: a 0-d array for ``"mean"``, ``(Q,)`` per query (in
+        In ``scores``' floating dtype, a 0-d array for ``"mean"``, ``(Q,)`` per query (in
         ascending id order in the flat form) for ``reduction="none"``.
 
     References:
@@ -711,7 +711,7 @@ def map_at_k(
         reduction: ``"mean"`` (default: the mean over queries) or ``"none"`` (per query).
 
     Returns:
-        Array: in ``scores``' floating dtype: a 0-d array for ``"mean"``, ``(Q,)`` per query (in
+        In ``scores``' floating dtype, a 0-d array for ``"mean"``, ``(Q,)`` per query (in
         ascending id order in the flat form) for ``reduction="none"``.
 
     References:
@@ -894,7 +894,7 @@ def retrieval_metrics(
             Default ``None``.
 
     Returns:
-        dict: metric name to value, each a 0-d array (``"mean"``) or ``(Q,)`` (``"none"``) in
+        A dict from metric name to value, each a 0-d array (``"mean"``) or ``(Q,)`` (``"none"``) in
         ``qrel_grades``' floating dtype, else the namespace's default floating dtype.
 
     References:

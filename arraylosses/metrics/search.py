@@ -97,8 +97,8 @@ def top_k_init(queries: Array, *, k: int) -> TopK:
         k: the number of documents kept per query, ``>= 1``.
 
     Returns:
-        TopK: ``scores`` ``(Q, k)`` all ``-inf``, ``ids`` ``(Q, k)`` all ``-1``,
-        ``invalid`` ``(Q,)`` all ``False``.
+        The empty :class:`TopK` state, ``scores`` ``(Q, k)`` all ``-inf``, ``ids`` ``(Q, k)`` all
+        ``-1``, ``invalid`` ``(Q,)`` all ``False``.
 
     References:
         - No paper: exact top-k search in chunks with a running merge. Peer implementations
@@ -190,7 +190,7 @@ def top_k_update(state: TopK, scores_chunk: Array, *, offset: Any) -> TopK:
             array).
 
     Returns:
-        TopK: the new state, same shapes and dtypes as ``state``.
+        The new :class:`TopK` state, same shapes and dtypes as ``state``.
 
     References:
         - No paper: exact top-k search in chunks with a running merge. Peer implementations
@@ -255,7 +255,7 @@ def top_k_merge(a: TopK, b: TopK) -> TopK:
         b: a :class:`TopK` state of the same shapes over disjoint documents.
 
     Returns:
-        TopK: the merged state, same shapes and dtypes.
+        The merged :class:`TopK` state, same shapes and dtypes.
 
     References:
         - No paper: exact top-k search in chunks with a running merge. Peer implementations
@@ -340,8 +340,9 @@ def top_k_search(
             time and memory, never the result.
 
     Returns:
-        TopK: ``(scores, ids, invalid)``: ``scores`` ``(Q, k)`` in the queries' floating dtype
-        (float32 for float16/bfloat16), ``ids`` ``(Q, k)`` integer, ``invalid`` ``(Q,)`` boolean.
+        The :class:`TopK` state ``(scores, ids, invalid)``, ``scores`` ``(Q, k)`` in the queries'
+        floating dtype (float32 for float16/bfloat16), ``ids`` ``(Q, k)`` integer, ``invalid``
+        ``(Q,)`` boolean.
 
     References:
         - No paper: exact top-k search in chunks with a running merge. Peer implementations

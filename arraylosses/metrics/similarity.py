@@ -44,7 +44,7 @@ def mean_cosine_similarity(
             Default ``None``.
 
     Returns:
-        Array: a 0-d array of ``pred``'s floating dtype, in [-1, 1].
+        A 0-d array of ``pred``'s floating dtype, in [-1, 1].
 
     References:
         - No paper: the mean cosine similarity. Peer implementation followed: torchmetrics

@@ -43,7 +43,7 @@ def adapt(
             output as it is.
 
     Returns:
-        Callable: a function ``f(*our_args, **our_kwargs)`` named ``adapt(<fn name>)``.
+        A function ``f(*our_args, **our_kwargs)`` named ``adapt(<fn name>)``.
 
     Example:
         >>> import numpy as np

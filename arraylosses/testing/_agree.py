@@ -59,7 +59,7 @@ def assert_backends_agree(
         **params: keyword arguments of ``fn`` (NumPy arrays among them are converted too).
 
     Returns:
-        dict: ``{"backend/dtype": worst relative error}`` (floats).
+        A dict ``{"backend/dtype": worst relative error}`` (floats).
 
     Raises:
         AssertionError: listing every failing cell.

@@ -32,7 +32,7 @@ def parts(result: Any) -> list[Any]:
         result: a function's result: an array, or a tuple (or list) of arrays.
 
     Returns:
-        list: the arrays, in order (a one-element list for a single array).
+        The arrays, in a list, in order (a one-element list for a single array).
 
     Example:
         >>> import numpy as np
@@ -114,8 +114,8 @@ def value_and_grads(
             Default ``0``.
 
     Returns:
-        ValueAndGrads: ``values`` and ``grads`` as NumPy arrays, the ``cotangent`` used and
-        the result parts' ``dtypes``.
+        A :class:`ValueAndGrads` with ``values`` and ``grads`` as NumPy arrays, the ``cotangent``
+        used and the result parts' ``dtypes``.
 
     Example:
         >>> import numpy as np
@@ -216,7 +216,7 @@ def finite_difference_gradient(
         step: the relative step. Default ``1e-6``.
 
     Returns:
-        list: one NumPy gradient per array of ``values``.
+        A list of NumPy gradients, one per array of ``values``.
 
     Example:
         >>> import numpy as np
@@ -262,7 +262,7 @@ def finite_differences(
         step: the relative step. Default ``1e-6``.
 
     Returns:
-        list: one float64 NumPy gradient per ``wrt`` entry.
+        A list of float64 NumPy gradients, one per ``wrt`` entry.
 
     Example:
         >>> import numpy as np

@@ -43,7 +43,7 @@ def jax_context(dtype: str | None = None) -> contextlib.AbstractContextManager[A
         dtype: the dtype name the block computes in, or ``None`` (every dtype). Default ``None``.
 
     Returns:
-        AbstractContextManager: a context manager; JAX's settings are restored when it exits.
+        A context manager; JAX's settings are restored when it exits.
 
     Example:
         >>> with jax_context("float32"):
@@ -76,7 +76,7 @@ def to_numpy(x: Any) -> np.ndarray:
         x: an array of any backend (NumPy, torch, JAX, CuPy, array_api_strict).
 
     Returns:
-        numpy.ndarray: a copy on the host, bfloat16 widened to float32.
+        A NumPy array, a copy on the host, bfloat16 widened to float32.
 
     Example:
         >>> import numpy as np
@@ -323,7 +323,7 @@ def available_backends(names: Iterable[str] | None = None) -> list[Backend]:
             loads here.
 
     Returns:
-        list: the :class:`Backend` objects.
+        A list of the :class:`Backend` objects.
 
     Raises:
         ValueError: an unknown name.

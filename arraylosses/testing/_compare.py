@@ -32,7 +32,7 @@ def tolerance(dtype: Any) -> tuple[float, float]:
         dtype: a dtype object of any backend, or a name such as ``"float32"``.
 
     Returns:
-        tuple: ``(rtol, atol)``, two Python floats.
+        ``(rtol, atol)``, two Python floats.
 
     Example:
         >>> tolerance("float64")
@@ -57,7 +57,7 @@ def max_errors(actual: Any, expected: Any) -> tuple[float, float]:
         expected: the reference values, same shape.
 
     Returns:
-        tuple: ``(largest absolute error, largest relative error)``, two Python floats.
+        ``(largest absolute error, largest relative error)``, two Python floats.
 
     Example:
         >>> import numpy as np

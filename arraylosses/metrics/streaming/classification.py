@@ -82,8 +82,8 @@ def accuracy() -> StreamingMetric:
     """Streaming :func:`arraylosses.metrics.accuracy` (``MeanState`` of the per-sample 0/1).
 
     Returns:
-        StreamingMetric: ``init``/``update``/``merge``/``compute`` over a ``MeanState``;
-        ``compute`` gives a 0-d array in the state's floating dtype.
+        A :class:`StreamingMetric` with ``init``/``update``/``merge``/``compute`` over a
+        ``MeanState``; ``compute`` gives a 0-d array in the state's floating dtype.
 
     References:
         - The one-shot metric's references apply: :func:`arraylosses.metrics.accuracy`.
@@ -106,7 +106,7 @@ def top_k_accuracy(*, k: int) -> StreamingMetric:
             ``update``).
 
     Returns:
-        StreamingMetric: ``init``/``update``/``merge``/``compute`` over
+        A :class:`StreamingMetric` with ``init``/``update``/``merge``/``compute`` over
         a ``MeanState``; ``compute`` gives a 0-d array,
         in the state's floating dtype.
 
@@ -128,8 +128,8 @@ def log_loss() -> StreamingMetric:
     batch's dtype, as there).
 
     Returns:
-        StreamingMetric: ``init``/``update``/``merge``/``compute`` over a ``MeanState``;
-        ``compute`` gives a 0-d array in the state's floating dtype.
+        A :class:`StreamingMetric` with ``init``/``update``/``merge``/``compute`` over a
+        ``MeanState``; ``compute`` gives a 0-d array in the state's floating dtype.
 
     References:
         - The one-shot metric's references apply: :func:`arraylosses.metrics.log_loss`.
@@ -154,7 +154,7 @@ def mean_cosine_similarity(*, axis: int = -1, eps: float = 1e-8) -> StreamingMet
         eps: the floor of each norm, ``> 0``. Default ``1e-8``, as the one-shot metric.
 
     Returns:
-        StreamingMetric: ``init``/``update``/``merge``/``compute`` over
+        A :class:`StreamingMetric` with ``init``/``update``/``merge``/``compute`` over
         a ``MeanState``; ``compute`` gives a 0-d array,
         in the state's floating dtype.
 
@@ -244,8 +244,9 @@ def precision_recall_f1(*, num_classes: int, average: Average = "micro") -> Stre
         average: ``"micro"`` (default), ``"macro"`` or ``"weighted"``, as the one-shot metric.
 
     Returns:
-        StreamingMetric: ``init``/``update``/``merge``/``compute`` over a :class:`ConfusionState`;
-        ``compute`` gives the tuple ``(precision, recall, f1)`` of 0-d arrays.
+        A :class:`StreamingMetric` with ``init``/``update``/``merge``/``compute`` over a
+        :class:`ConfusionState`; ``compute`` gives the tuple ``(precision, recall, f1)`` of 0-d
+        arrays.
 
     References:
         - The one-shot metric's references apply:
@@ -342,8 +343,9 @@ def roc_auc(*, thresholds: Any) -> StreamingMetric:
             increasing sequence of finite thresholds. Required: the exact AUC cannot stream.
 
     Returns:
-        StreamingMetric: ``init``/``update``/``merge``/``compute`` over a :class:`ROCState`;
-        ``compute`` gives the binned AUC, a 0-d array; ``error_bound(state)`` its bound.
+        A :class:`StreamingMetric` with ``init``/``update``/``merge``/``compute`` over a
+        :class:`ROCState`; ``compute`` gives the binned AUC, a 0-d array; ``error_bound(state)`` its
+        bound.
 
     References:
         - The one-shot metric's references apply: :func:`arraylosses.metrics.roc_auc`.

@@ -157,7 +157,7 @@ def mean_squared_error(
             weights, as the one-shot metric.
 
     Returns:
-        StreamingMetric: ``init``/``update``/``merge``/``compute`` over
+        A :class:`StreamingMetric` with ``init``/``update``/``merge``/``compute`` over
         a ``MeanState``; ``compute`` gives a 0-d array
         (``(K,)`` with ``multioutput="raw_values"``),
         in the state's floating dtype.
@@ -190,7 +190,7 @@ def root_mean_squared_error(
             weights, as the one-shot metric.
 
     Returns:
-        StreamingMetric: ``init``/``update``/``merge``/``compute`` over
+        A :class:`StreamingMetric` with ``init``/``update``/``merge``/``compute`` over
         a ``MeanState``; ``compute`` gives a 0-d array
         (``(K,)`` with ``multioutput="raw_values"``),
         in the state's floating dtype.
@@ -220,7 +220,7 @@ def mean_absolute_error(
             weights, as the one-shot metric.
 
     Returns:
-        StreamingMetric: ``init``/``update``/``merge``/``compute`` over
+        A :class:`StreamingMetric` with ``init``/``update``/``merge``/``compute`` over
         a ``MeanState``; ``compute`` gives a 0-d array
         (``(K,)`` with ``multioutput="raw_values"``),
         in the state's floating dtype.
@@ -251,7 +251,7 @@ def mean_absolute_percentage_error(
             weights, as the one-shot metric.
 
     Returns:
-        StreamingMetric: ``init``/``update``/``merge``/``compute`` over
+        A :class:`StreamingMetric` with ``init``/``update``/``merge``/``compute`` over
         a ``MeanState``; ``compute`` gives a 0-d array
         (``(K,)`` with ``multioutput="raw_values"``),
         in the state's floating dtype.
@@ -419,7 +419,7 @@ def r2_score(
         force_finite: as the one-shot metric. Default ``True``.
 
     Returns:
-        StreamingMetric: ``init``/``update``/``merge``/``compute`` over
+        A :class:`StreamingMetric` with ``init``/``update``/``merge``/``compute`` over
         a :class:`R2State`; ``compute`` gives a 0-d array
         (``(K,)`` with ``multioutput="raw_values"``),
         in the state's floating dtype.
@@ -462,7 +462,7 @@ def explained_variance_score(
         force_finite: as the one-shot metric. Default ``True``.
 
     Returns:
-        StreamingMetric: ``init``/``update``/``merge``/``compute`` over
+        A :class:`StreamingMetric` with ``init``/``update``/``merge``/``compute`` over
         a :class:`ExplainedVarianceState`; ``compute`` gives a 0-d array
         (``(K,)`` with ``multioutput="raw_values"``),
         in the state's floating dtype.

@@ -100,8 +100,8 @@ def recall_at_k(
             one-shot metric.
 
     Returns:
-        StreamingMetric: ``init``/``update``/``merge``/``compute`` over a ``MeanState`` of the
-        per-query values; ``compute`` gives the mean over queries, a 0-d array.
+        A :class:`StreamingMetric` with ``init``/``update``/``merge``/``compute`` over a
+        ``MeanState`` of the per-query values; ``compute`` gives the mean over queries, a 0-d array.
 
     References:
         - The one-shot metric's references apply: :func:`arraylosses.metrics.recall_at_k`.
@@ -128,8 +128,8 @@ def precision_at_k(
             one-shot metric.
 
     Returns:
-        StreamingMetric: ``init``/``update``/``merge``/``compute`` over a ``MeanState`` of the
-        per-query values; ``compute`` gives the mean over queries, a 0-d array.
+        A :class:`StreamingMetric` with ``init``/``update``/``merge``/``compute`` over a
+        ``MeanState`` of the per-query values; ``compute`` gives the mean over queries, a 0-d array.
 
     References:
         - The one-shot metric's references apply: :func:`arraylosses.metrics.precision_at_k`.
@@ -156,8 +156,8 @@ def hit_rate_at_k(
             one-shot metric.
 
     Returns:
-        StreamingMetric: ``init``/``update``/``merge``/``compute`` over a ``MeanState`` of the
-        per-query values; ``compute`` gives the mean over queries, a 0-d array.
+        A :class:`StreamingMetric` with ``init``/``update``/``merge``/``compute`` over a
+        ``MeanState`` of the per-query values; ``compute`` gives the mean over queries, a 0-d array.
 
     References:
         - The one-shot metric's references apply: :func:`arraylosses.metrics.hit_rate_at_k`.
@@ -182,8 +182,8 @@ def mrr(*, k: int | None = None, empty_target_action: EmptyTargetAction = "neg")
             one-shot metric.
 
     Returns:
-        StreamingMetric: ``init``/``update``/``merge``/``compute`` over a ``MeanState`` of the
-        per-query values; ``compute`` gives the mean over queries, a 0-d array.
+        A :class:`StreamingMetric` with ``init``/``update``/``merge``/``compute`` over a
+        ``MeanState`` of the per-query values; ``compute`` gives the mean over queries, a 0-d array.
 
     References:
         - The one-shot metric's references apply: :func:`arraylosses.metrics.mrr`.
@@ -214,8 +214,8 @@ def ndcg_at_k(
             one-shot metric.
 
     Returns:
-        StreamingMetric: ``init``/``update``/``merge``/``compute`` over a ``MeanState`` of the
-        per-query values; ``compute`` gives the mean over queries, a 0-d array.
+        A :class:`StreamingMetric` with ``init``/``update``/``merge``/``compute`` over a
+        ``MeanState`` of the per-query values; ``compute`` gives the mean over queries, a 0-d array.
 
     References:
         - The one-shot metric's references apply: :func:`arraylosses.metrics.ndcg_at_k`.
@@ -248,8 +248,8 @@ def map_at_k(
             one-shot metric.
 
     Returns:
-        StreamingMetric: ``init``/``update``/``merge``/``compute`` over a ``MeanState`` of the
-        per-query values; ``compute`` gives the mean over queries, a 0-d array.
+        A :class:`StreamingMetric` with ``init``/``update``/``merge``/``compute`` over a
+        ``MeanState`` of the per-query values; ``compute`` gives the mean over queries, a 0-d array.
 
     References:
         - The one-shot metric's references apply: :func:`arraylosses.metrics.map_at_k`.
