@@ -106,9 +106,8 @@ def top_k_accuracy(*, k: int) -> StreamingMetric:
             ``update``).
 
     Returns:
-        A :class:`StreamingMetric` with ``init``/``update``/``merge``/``compute`` over
-        a ``MeanState``; ``compute`` gives a 0-d array,
-        in the state's floating dtype.
+        A :class:`StreamingMetric` with ``init``/``update``/``merge``/``compute`` over a
+        ``MeanState``; ``compute`` gives a 0-d array, in the state's floating dtype.
 
     References:
         - The one-shot metric's references apply: :func:`arraylosses.metrics.top_k_accuracy`.
@@ -154,9 +153,8 @@ def mean_cosine_similarity(*, axis: int = -1, eps: float = 1e-8) -> StreamingMet
         eps: the floor of each norm, ``> 0``. Default ``1e-8``, as the one-shot metric.
 
     Returns:
-        A :class:`StreamingMetric` with ``init``/``update``/``merge``/``compute`` over
-        a ``MeanState``; ``compute`` gives a 0-d array,
-        in the state's floating dtype.
+        A :class:`StreamingMetric` with ``init``/``update``/``merge``/``compute`` over a
+        ``MeanState``; ``compute`` gives a 0-d array, in the state's floating dtype.
 
     References:
         - The one-shot metric's references apply:
@@ -344,8 +342,8 @@ def roc_auc(*, thresholds: Any) -> StreamingMetric:
 
     Returns:
         A :class:`StreamingMetric` with ``init``/``update``/``merge``/``compute`` over a
-        :class:`ROCState`; ``compute`` gives the binned AUC, a 0-d array; ``error_bound(state)`` its
-        bound.
+        :class:`ROCState`; ``compute`` gives the binned AUC, a 0-d array; ``error_bound(state)``
+        its bound.
 
     References:
         - The one-shot metric's references apply: :func:`arraylosses.metrics.roc_auc`.

@@ -157,10 +157,9 @@ def mean_squared_error(
             weights, as the one-shot metric.
 
     Returns:
-        A :class:`StreamingMetric` with ``init``/``update``/``merge``/``compute`` over
-        a ``MeanState``; ``compute`` gives a 0-d array
-        (``(K,)`` with ``multioutput="raw_values"``),
-        in the state's floating dtype.
+        A :class:`StreamingMetric` with ``init``/``update``/``merge``/``compute`` over a
+        ``MeanState``; ``compute`` gives a 0-d array (``(K,)`` with
+        ``multioutput="raw_values"``), in the state's floating dtype.
 
     References:
         - The one-shot metric's references apply:
@@ -190,10 +189,9 @@ def root_mean_squared_error(
             weights, as the one-shot metric.
 
     Returns:
-        A :class:`StreamingMetric` with ``init``/``update``/``merge``/``compute`` over
-        a ``MeanState``; ``compute`` gives a 0-d array
-        (``(K,)`` with ``multioutput="raw_values"``),
-        in the state's floating dtype.
+        A :class:`StreamingMetric` with ``init``/``update``/``merge``/``compute`` over a
+        ``MeanState``; ``compute`` gives a 0-d array (``(K,)`` with
+        ``multioutput="raw_values"``), in the state's floating dtype.
 
     References:
         - The one-shot metric's references apply:
@@ -220,10 +218,9 @@ def mean_absolute_error(
             weights, as the one-shot metric.
 
     Returns:
-        A :class:`StreamingMetric` with ``init``/``update``/``merge``/``compute`` over
-        a ``MeanState``; ``compute`` gives a 0-d array
-        (``(K,)`` with ``multioutput="raw_values"``),
-        in the state's floating dtype.
+        A :class:`StreamingMetric` with ``init``/``update``/``merge``/``compute`` over a
+        ``MeanState``; ``compute`` gives a 0-d array (``(K,)`` with
+        ``multioutput="raw_values"``), in the state's floating dtype.
 
     References:
         - The one-shot metric's references apply:
@@ -251,10 +248,9 @@ def mean_absolute_percentage_error(
             weights, as the one-shot metric.
 
     Returns:
-        A :class:`StreamingMetric` with ``init``/``update``/``merge``/``compute`` over
-        a ``MeanState``; ``compute`` gives a 0-d array
-        (``(K,)`` with ``multioutput="raw_values"``),
-        in the state's floating dtype.
+        A :class:`StreamingMetric` with ``init``/``update``/``merge``/``compute`` over a
+        ``MeanState``; ``compute`` gives a 0-d array (``(K,)`` with
+        ``multioutput="raw_values"``), in the state's floating dtype.
 
     References:
         - The one-shot metric's references apply:
@@ -419,10 +415,9 @@ def r2_score(
         force_finite: as the one-shot metric. Default ``True``.
 
     Returns:
-        A :class:`StreamingMetric` with ``init``/``update``/``merge``/``compute`` over
-        a :class:`R2State`; ``compute`` gives a 0-d array
-        (``(K,)`` with ``multioutput="raw_values"``),
-        in the state's floating dtype.
+        A :class:`StreamingMetric` with ``init``/``update``/``merge``/``compute`` over a
+        :class:`R2State`; ``compute`` gives a 0-d array (``(K,)`` with
+        ``multioutput="raw_values"``), in the state's floating dtype.
 
     References:
         - The one-shot metric's references apply: :func:`arraylosses.metrics.r2_score`.
@@ -462,10 +457,9 @@ def explained_variance_score(
         force_finite: as the one-shot metric. Default ``True``.
 
     Returns:
-        A :class:`StreamingMetric` with ``init``/``update``/``merge``/``compute`` over
-        a :class:`ExplainedVarianceState`; ``compute`` gives a 0-d array
-        (``(K,)`` with ``multioutput="raw_values"``),
-        in the state's floating dtype.
+        A :class:`StreamingMetric` with ``init``/``update``/``merge``/``compute`` over a
+        :class:`ExplainedVarianceState`; ``compute`` gives a 0-d array (``(K,)`` with
+        ``multioutput="raw_values"``), in the state's floating dtype.
 
     References:
         - The one-shot metric's references apply:

@@ -101,7 +101,8 @@ def recall_at_k(
 
     Returns:
         A :class:`StreamingMetric` with ``init``/``update``/``merge``/``compute`` over a
-        ``MeanState`` of the per-query values; ``compute`` gives the mean over queries, a 0-d array.
+        ``MeanState`` of the per-query values; ``compute`` gives the mean over queries, a 0-d
+        array.
 
     References:
         - The one-shot metric's references apply: :func:`arraylosses.metrics.recall_at_k`.
@@ -129,7 +130,8 @@ def precision_at_k(
 
     Returns:
         A :class:`StreamingMetric` with ``init``/``update``/``merge``/``compute`` over a
-        ``MeanState`` of the per-query values; ``compute`` gives the mean over queries, a 0-d array.
+        ``MeanState`` of the per-query values; ``compute`` gives the mean over queries, a 0-d
+        array.
 
     References:
         - The one-shot metric's references apply: :func:`arraylosses.metrics.precision_at_k`.
@@ -157,7 +159,8 @@ def hit_rate_at_k(
 
     Returns:
         A :class:`StreamingMetric` with ``init``/``update``/``merge``/``compute`` over a
-        ``MeanState`` of the per-query values; ``compute`` gives the mean over queries, a 0-d array.
+        ``MeanState`` of the per-query values; ``compute`` gives the mean over queries, a 0-d
+        array.
 
     References:
         - The one-shot metric's references apply: :func:`arraylosses.metrics.hit_rate_at_k`.
@@ -183,7 +186,8 @@ def mrr(*, k: int | None = None, empty_target_action: EmptyTargetAction = "neg")
 
     Returns:
         A :class:`StreamingMetric` with ``init``/``update``/``merge``/``compute`` over a
-        ``MeanState`` of the per-query values; ``compute`` gives the mean over queries, a 0-d array.
+        ``MeanState`` of the per-query values; ``compute`` gives the mean over queries, a 0-d
+        array.
 
     References:
         - The one-shot metric's references apply: :func:`arraylosses.metrics.mrr`.
@@ -215,7 +219,8 @@ def ndcg_at_k(
 
     Returns:
         A :class:`StreamingMetric` with ``init``/``update``/``merge``/``compute`` over a
-        ``MeanState`` of the per-query values; ``compute`` gives the mean over queries, a 0-d array.
+        ``MeanState`` of the per-query values; ``compute`` gives the mean over queries, a 0-d
+        array.
 
     References:
         - The one-shot metric's references apply: :func:`arraylosses.metrics.ndcg_at_k`.
@@ -249,7 +254,8 @@ def map_at_k(
 
     Returns:
         A :class:`StreamingMetric` with ``init``/``update``/``merge``/``compute`` over a
-        ``MeanState`` of the per-query values; ``compute`` gives the mean over queries, a 0-d array.
+        ``MeanState`` of the per-query values; ``compute`` gives the mean over queries, a 0-d
+        array.
 
     References:
         - The one-shot metric's references apply: :func:`arraylosses.metrics.map_at_k`.
