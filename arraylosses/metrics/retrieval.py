@@ -900,7 +900,8 @@ def retrieval_metrics(
     References:
         - C. D. Manning, P. Raghavan and H. Schütze (2008), "Introduction to Information
           Retrieval", Cambridge University Press, ch. 8 (evaluation).
-        - K. Järvelin and J. Kekäläinen (2002), DOI 10.1145/582415.582418 (nDCG).
+        - nDCG: K. Järvelin and J. Kekäläinen (2002), "Cumulated gain-based evaluation of IR
+          techniques", ACM Transactions on Information Systems 20(4). DOI 10.1145/582415.582418.
         - Peer implementation followed: trec_eval (``pytrec_eval``) with ``-c``.
 
     Example:
