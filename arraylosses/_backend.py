@@ -355,7 +355,19 @@ def generic_kernels() -> Iterator[None]:
     scans): how the tests and benchmarks compare the two. The previous setting is restored on
     exit, also when the block raises, so a failing test cannot leave the native kernels off;
     blocks nest. The switch is process-wide while the block runs: another thread calling
-    arraylosses meanwhile gets the generic code too (the same results, slower)."""
+    arraylosses meanwhile gets the generic code too (the same results, slower).
+
+    Returns:
+        A context manager (``with generic_kernels(): ...``).
+
+    Example:
+        >>> import numpy as np
+        >>> from arraylosses import cross_entropy
+        >>> with generic_kernels():
+        ...     value = float(cross_entropy(np.zeros((1, 2)), np.array([0])))
+        >>> round(value, 6)
+        0.693147
+    """
     global _USE_NATIVE
     previous, _USE_NATIVE = _USE_NATIVE, False
     try:

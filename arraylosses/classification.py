@@ -272,8 +272,27 @@ def cross_entropy(
     float16 logits are computed in float32. No one-hot array is built for class indices.
 
     Args:
-        logits: ``(..., C, ...)`` floating, classes on ``axis``.
-        target: class indices or probabilities, see above.
+        logits: ``(..., C, ...)`` floating, the C classes on ``axis``.
+        target: class indices (integer, ``logits``' shape without ``axis``) or probabilities
+            (floating, ``logits``' shape).
+        axis: the class axis. Default ``-1`` (last, as optax and Keras; torch's is 1).
+        label_smoothing: :math:`ε \in [0, 1]`, the target becomes :math:`(1-ε)\,y + ε/C`.
+            Default ``0.0`` (no smoothing), as torch.
+        class_weight: optional ``(C,)`` floating per-class weights. Default ``None`` (all 1).
+        ignore_index: a class index whose rows contribute 0 and do not count in the mean
+            (class-index targets only). Default ``None``: no row is ignored.
+        sample_weight: optional per-row weights, broadcastable to the per-row loss
+            (``logits``' shape without ``axis``). Default ``None``.
+        reduction: ``"mean"`` (default, the peers' default), ``"sum"`` or ``"none"``.
+
+    Returns:
+        The loss in the logits' floating dtype, a 0-d array for ``"mean"``/``"sum"``, one
+        loss per row (``logits``' shape without ``axis``) for ``reduction="none"``.
+
+    References:
+        - Peer implementation followed: ``torch.nn.functional.cross_entropy``.
+        - Label smoothing: C. Szegedy, V. Vanhoucke, S. Ioffe, J. Shlens and Z. Wojna (2016),
+          "Rethinking the Inception Architecture for Computer Vision", CVPR. arXiv:1512.00567.
 
     Example:
         >>> import numpy as np, math
@@ -316,6 +335,25 @@ def nll_loss(
     mean as in :func:`cross_entropy`; floating targets (probabilities) give
     :math:`-\sum_c q_c \log p_c`. A NaN anywhere in a row makes its loss NaN, even off the
     label (torch reads the label's entry only).
+
+    Args:
+        log_probs: ``(..., C, ...)`` floating log-probabilities, the C classes on ``axis``.
+        target: class indices (integer, ``log_probs``' shape without ``axis``) or probabilities
+            (floating, ``log_probs``' shape).
+        axis: the class axis. Default ``-1`` (last, as optax and Keras; torch's is 1).
+        class_weight: optional ``(C,)`` floating per-class weights. Default ``None`` (all 1).
+        ignore_index: a class index whose rows contribute 0 and do not count in the mean
+            (class-index targets only). Default ``None``: no row is ignored.
+        sample_weight: optional per-row weights, broadcastable to the per-row loss
+            (``log_probs``' shape without ``axis``). Default ``None``.
+        reduction: ``"mean"`` (default, the peers' default), ``"sum"`` or ``"none"``.
+
+    Returns:
+        The loss in the log_probs' floating dtype, a 0-d array for ``"mean"``/``"sum"``, one
+        loss per row (``log_probs``' shape without ``axis``) for ``reduction="none"``.
+
+    References:
+        - Peer implementation followed: ``torch.nn.functional.nll_loss``.
 
     Example:
         >>> import numpy as np, math
@@ -360,6 +398,29 @@ def poly1_cross_entropy(
     For class indices :math:`p_t` is the probability of the label. Peer:
     ``optax.losses.poly_loss_cross_entropy`` (whose default is ``epsilon=2.0``; rax's
     ``poly1_softmax_loss`` and the paper use 1.0, as we do).
+
+    Args:
+        logits: ``(..., C, ...)`` floating, the C classes on ``axis``.
+        target: class indices (integer, ``logits``' shape without ``axis``) or probabilities
+            (floating, ``logits``' shape).
+        axis: the class axis. Default ``-1`` (last, as optax and Keras; torch's is 1).
+        epsilon: the weight :math:`ε` of the first polynomial term, a float or a 0-d array.
+            Default ``1.0``, the paper's Poly-1 choice.
+        label_smoothing: :math:`ε \in [0, 1]`, the target becomes :math:`(1-ε)\,y + ε/C`.
+            Default ``0.0`` (no smoothing), as torch.
+        sample_weight: optional per-row weights, broadcastable to the per-row loss
+            (``logits``' shape without ``axis``). Default ``None``.
+        reduction: ``"mean"`` (default, the peers' default), ``"sum"`` or ``"none"``.
+
+    Returns:
+        The loss in the logits' floating dtype, a 0-d array for ``"mean"``/``"sum"``, one
+        loss per row (``logits``' shape without ``axis``) for ``reduction="none"``.
+
+    References:
+        - Z. Leng, M. Tan, C. Liu, E. D. Cubuk, X. Shi, S. Cheng and D. Anguelov (2022),
+          "PolyLoss: A Polynomial Expansion Perspective of Classification Loss Functions", ICLR.
+          arXiv:2204.12511.
+        - Peer implementation followed: ``optax.losses.poly_loss_cross_entropy``.
 
     Example:
         >>> import numpy as np, math
@@ -413,6 +474,29 @@ def softmax_focal_loss(
     ``CategoricalFocalCrossentropy`` form). ``alpha``: ``None`` (no weighting), a float, or a
     ``(C,)`` array of per-class weights. :math:`1 - p` is computed as ``-expm1(log p)``, exact
     also when :math:`p \to 1`. ``gamma = 0`` is the cross entropy.
+
+    Args:
+        logits: ``(..., C, ...)`` floating, the C classes on ``axis``.
+        target: class indices (integer, ``logits``' shape without ``axis``) or probabilities
+            (floating, ``logits``' shape).
+        axis: the class axis. Default ``-1`` (last, as optax and Keras; torch's is 1).
+        gamma: the focusing exponent :math:`\gamma \ge 0`, a Python number. Default ``2.0``, the
+            paper's choice; ``0`` gives the cross entropy.
+        alpha: ``None`` (default: no class weighting), a float, or a ``(C,)`` array of per-class
+            weights.
+        sample_weight: optional per-row weights, broadcastable to the per-row loss
+            (``logits``' shape without ``axis``). Default ``None``.
+        reduction: ``"mean"`` (default, the peers' default), ``"sum"`` or ``"none"``.
+
+    Returns:
+        The loss in the logits' floating dtype, a 0-d array for ``"mean"``/``"sum"``, one
+        loss per row (``logits``' shape without ``axis``) for ``reduction="none"``.
+
+    References:
+        - T.-Y. Lin, P. Goyal, R. Girshick, K. He and P. Dollár (2017), "Focal Loss for Dense
+          Object Detection", ICCV. arXiv:1708.02002.
+        - Peer implementation followed (probability targets): Keras
+          ``CategoricalFocalCrossentropy``.
 
     Example:
         >>> import numpy as np, math
@@ -497,6 +581,24 @@ def kl_divergence(
     ``kl_div``, ``optax.losses.kl_divergence(log_softmax(z), t)`` (note: log-predictions
     first in both).
 
+    Args:
+        logits: ``(..., C, ...)`` floating, the C classes on ``axis``.
+        target: ``logits``' shape, floating target probabilities (each row sums to 1).
+        axis: the class axis. Default ``-1`` (last, as optax and Keras; torch's is 1).
+        sample_weight: optional per-row weights, broadcastable to the per-row loss
+            (``logits``' shape without ``axis``). Default ``None``.
+        reduction: ``"mean"`` (default, the peers' default), ``"sum"`` or ``"none"``.
+
+    Returns:
+        The loss in the logits' floating dtype, a 0-d array for ``"mean"``/``"sum"``, one
+        loss per row (``logits``' shape without ``axis``) for ``reduction="none"``.
+
+    References:
+        - S. Kullback and R. A. Leibler (1951), "On Information and Sufficiency", Annals of
+          Mathematical Statistics 22(1). DOI 10.1214/aoms/1177729694.
+        - Peer implementation followed: ``torch.nn.functional.kl_div`` with ``log_softmax``
+          inputs and ``reduction="batchmean"``.
+
     Example:
         >>> import numpy as np
         >>> float(kl_divergence(np.zeros((1, 2)), np.array([[0.5, 0.5]])))
@@ -577,6 +679,23 @@ def binary_cross_entropy(
     exactly whenever :math:`ε \le p \le 1-ε` and differ for saturated probabilities (torch's
     loss reaches 100). Prefer :func:`binary_cross_entropy_with_logits`, which needs no clip.
 
+    Args:
+        probs: ``(...)`` floating probabilities in [0, 1], any shape.
+        target: ``probs``' shape, real or boolean, in [0, 1] (soft labels allowed).
+        eps: the clip :math:`ε` of the probabilities. Default ``1e-7``, as Keras: each element's
+            loss is at most :math:`-\log ε ≈ 16.1`.
+        sample_weight: optional per-element weights, broadcastable to ``probs``'s shape.
+            Default ``None``.
+        reduction: ``"mean"`` (default, the peers' default), ``"sum"`` or ``"none"``.
+
+    Returns:
+        The loss in ``probs``'s floating dtype, a 0-d array for ``"mean"``/``"sum"``,
+        ``probs``'s shape for ``reduction="none"``.
+
+    References:
+        - Peer implementations followed: ``torch.nn.functional.binary_cross_entropy`` and Keras
+          ``binary_crossentropy`` (its clip).
+
     Example:
         >>> import numpy as np, math
         >>> float(binary_cross_entropy(np.array([0.75]), np.array([1.0]))) == -math.log(0.75)
@@ -613,6 +732,23 @@ def binary_cross_entropy_with_logits(
     or a Python number ``>= 0``) scales the positive term, as
     ``torch.nn.functional.binary_cross_entropy_with_logits`` (the peer; also
     ``optax.losses.sigmoid_binary_cross_entropy``). Exact for logits of ±1e4.
+
+    Args:
+        logits: ``(...)`` floating logits, any shape.
+        target: ``logits``' shape, real or boolean, in [0, 1] (soft labels allowed).
+        pos_weight: optional weight :math:`w_+ \ge 0` of the positive term, an array broadcastable
+            to ``logits`` (typically ``(C,)`` for multi-label) or a Python number. Default ``None``
+            (1).
+        sample_weight: optional per-element weights, broadcastable to ``logits``'s shape.
+            Default ``None``.
+        reduction: ``"mean"`` (default, the peers' default), ``"sum"`` or ``"none"``.
+
+    Returns:
+        The loss in ``logits``'s floating dtype, a 0-d array for ``"mean"``/``"sum"``,
+        ``logits``'s shape for ``reduction="none"``.
+
+    References:
+        - Peer implementation followed: ``torch.nn.functional.binary_cross_entropy_with_logits``.
 
     Example:
         >>> import numpy as np, math
@@ -659,6 +795,26 @@ def sigmoid_focal_loss(
     ``torchvision.ops.sigmoid_focal_loss`` (α=0.25 by default, disabled by α<0 there; its
     default reduction is ``"none"``) and ``optax.losses.sigmoid_focal_loss`` (α=None by
     default). :math:`1 - p_t` is computed as :math:`p(1-t) + σ(-z)\,t`, accurate in both tails.
+
+    Args:
+        logits: ``(...)`` floating logits, any shape.
+        target: ``logits``' shape, real or boolean, in [0, 1].
+        alpha: the positive-class weight :math:`\alpha \in [0, 1]`, a float or a 0-d array, or
+            ``None`` to disable it. Default ``0.25``, the paper's and torchvision's.
+        gamma: the focusing exponent :math:`\gamma \ge 0`, a Python number. Default ``2.0``, the
+            paper's.
+        sample_weight: optional per-element weights, broadcastable to ``logits``'s shape.
+            Default ``None``.
+        reduction: ``"mean"`` (default, the peers' default), ``"sum"`` or ``"none"``.
+
+    Returns:
+        The loss in ``logits``'s floating dtype, a 0-d array for ``"mean"``/``"sum"``,
+        ``logits``'s shape for ``reduction="none"``.
+
+    References:
+        - T.-Y. Lin, P. Goyal, R. Girshick, K. He and P. Dollár (2017), "Focal Loss for Dense
+          Object Detection", ICCV. arXiv:1708.02002.
+        - Peer implementation followed: ``torchvision.ops.sigmoid_focal_loss``.
 
     Example:
         >>> import numpy as np, math
@@ -717,6 +873,22 @@ def hinge_loss(
 
     Keras (the peer) averages over the last axis first; every element counts once here.
 
+    Args:
+        scores: ``(...)`` floating decision values, any shape.
+        target: ``scores``' shape: labels in {-1, 1}, {0, 1} (0 read as -1) or booleans.
+        sample_weight: optional per-element weights, broadcastable to ``scores``'s shape.
+            Default ``None``.
+        reduction: ``"mean"`` (default, the peers' default), ``"sum"`` or ``"none"``.
+
+    Returns:
+        The loss in ``scores``'s floating dtype, a 0-d array for ``"mean"``/``"sum"``,
+        ``scores``'s shape for ``reduction="none"``.
+
+    References:
+        - C. Cortes and V. Vapnik (1995), "Support-vector networks", Machine Learning 20.
+          DOI 10.1007/BF00994018.
+        - Peer implementation followed: Keras ``hinge``.
+
     Example:
         >>> import numpy as np
         >>> hinge_loss(np.array([0.3, 2.0, 0.5]), np.array([1, 1, 0]), reduction="none").tolist()
@@ -742,6 +914,22 @@ def squared_hinge_loss(
 ) -> Array:
     r"""Squared hinge, :math:`\ell = \max(0, 1 - y\,s)^2`; labels as :func:`hinge_loss`.
     Peer: Keras ``squared_hinge``.
+
+    Args:
+        scores: ``(...)`` floating decision values, any shape.
+        target: ``scores``' shape: labels in {-1, 1}, {0, 1} (0 read as -1) or booleans.
+        sample_weight: optional per-element weights, broadcastable to ``scores``'s shape.
+            Default ``None``.
+        reduction: ``"mean"`` (default, the peers' default), ``"sum"`` or ``"none"``.
+
+    Returns:
+        The loss in ``scores``'s floating dtype, a 0-d array for ``"mean"``/``"sum"``,
+        ``scores``'s shape for ``reduction="none"``.
+
+    References:
+        - C. Cortes and V. Vapnik (1995), "Support-vector networks", Machine Learning 20.
+          DOI 10.1007/BF00994018.
+        - Peer implementation followed: Keras ``squared_hinge``.
 
     Example:
         >>> import numpy as np
@@ -773,6 +961,23 @@ def margin_ranking_loss(
     ``torch.nn.functional.margin_ranking_loss`` (labels in {-1, 1}). Labels in {0, 1} and
     booleans work too: 0 (``False``) is read as -1, as in :func:`hinge_loss` (torch leaves
     :math:`y = 0` undefined); other values raise (checked in eager mode).
+
+    Args:
+        x1: ``(...)`` floating scores of the first items, any shape.
+        x2: ``x1``'s shape, floating scores of the second items.
+        target: ``x1``'s shape: 1 where ``x1`` should rank higher, -1 (or 0, or ``False``)
+            otherwise.
+        margin: the margin :math:`m`, a float or a 0-d array. Default ``0.0``, as torch.
+        sample_weight: optional per-element weights, broadcastable to ``x1``'s shape.
+            Default ``None``.
+        reduction: ``"mean"`` (default, the peers' default), ``"sum"`` or ``"none"``.
+
+    Returns:
+        The loss in ``x1``'s floating dtype, a 0-d array for ``"mean"``/``"sum"``,
+        ``x1``'s shape for ``reduction="none"``.
+
+    References:
+        - Peer implementation followed: ``torch.nn.functional.margin_ranking_loss``.
 
     Example:
         >>> import numpy as np

@@ -124,6 +124,8 @@ def bpr_loss(
 ) -> Array:
     r"""Bayesian personalised ranking (Rendle et al. 2009):
 
+    In plain text: ``l_n = mean_k softplus(s_neg[n, k] - s_pos[n])``.
+
     .. math:: \ell_n = \frac1K \sum_k -\log \sigma(s^+_n - s^-_{nk})
               = \frac1K \sum_k \mathrm{softplus}(s^-_{nk} - s^+_n)
 
@@ -134,8 +136,20 @@ def bpr_loss(
     cross-checks.
 
     Args:
-        pos_scores: ``(N,)``; neg_scores: ``(N,)`` or ``(N, K)`` with ``K >= 1`` (a row
+        pos_scores: ``(N,)`` floating scores of each row's positive item.
+        neg_scores: ``(N,)`` or ``(N, K)`` floating scores of the negatives, ``K >= 1`` (a row
             without negatives has no pair to average: ValueError).
+        sample_weight: optional ``(N,)`` per-row weights. Default ``None``.
+        reduction: ``"mean"`` (default, the peers' default), ``"sum"`` or ``"none"``.
+
+    Returns:
+        In the scores' floating dtype, a 0-d array for ``"mean"``/``"sum"``, ``(N,)``
+        for ``reduction="none"``.
+
+    References:
+        - S. Rendle, C. Freudenthaler, Z. Gantner and L. Schmidt-Thieme (2009), "BPR: Bayesian
+          Personalized Ranking from Implicit Feedback", UAI. arXiv:1205.2618.
+        - Peer implementation followed: RecBole ``BPRLoss`` (without its ``gamma``).
 
     Example:
         >>> import numpy as np, math
@@ -162,6 +176,8 @@ def dynamic_margin_bpr_loss(
 ) -> Array:
     r"""BPR with a margin that grows with the current score gap :math:`d = s^+ - s^-`:
 
+    In plain text: ``m = stop_gradient(alpha * sigmoid(d))``, ``l = softplus(m - d)``.
+
     .. math:: m = \mathrm{stop\_gradient}\big(\alpha\,\sigma(d)\big), \quad
               \ell = \mathrm{softplus}\big(-(d - m)\big)
 
@@ -171,8 +187,23 @@ def dynamic_margin_bpr_loss(
     ``alpha=0`` is :func:`bpr_loss`. Defined in docs/spec.md (no peer).
 
     Args:
-        pos_scores: ``(N,)``; neg_scores: ``(N,)`` or ``(N, K)``, ``K >= 1``; alpha: float
-            ``>= 0`` or a 0-d array.
+        pos_scores: ``(N,)`` floating scores of each row's positive item.
+        neg_scores: ``(N,)`` or ``(N, K)`` floating scores of the negatives, ``K >= 1`` (a row
+            without negatives has no pair to average: ValueError).
+        alpha: the largest margin, a float ``>= 0`` or a 0-d array (no gradient flows into it).
+            Default ``1.0``; ``0`` gives :func:`bpr_loss`.
+        sample_weight: optional ``(N,)`` per-row weights. Default ``None``.
+        reduction: ``"mean"`` (default, the peers' default), ``"sum"`` or ``"none"``.
+
+    Returns:
+        In the scores' floating dtype, a 0-d array for ``"mean"``/``"sum"``, ``(N,)``
+        for ``reduction="none"``.
+
+    References:
+        - The loss without margin: S. Rendle, C. Freudenthaler, Z. Gantner and
+          L. Schmidt-Thieme (2009), "BPR: Bayesian Personalized Ranking from Implicit Feedback",
+          UAI. arXiv:1205.2618.
+        - The margin: no paper: defined by this library (docs/spec.md); no peer implementation.
 
     Example:
         >>> import numpy as np, math
@@ -227,6 +258,9 @@ def sampled_softmax_loss(
     r"""Softmax cross entropy of each row's positive against K sampled negatives, corrected
     for the sampling (Bengio & Senécal 2008; Jean et al. 2015; Yi et al. 2019):
 
+    In plain text: ``l_n = -s'_pos + log(exp(s'_pos) + sum_k exp(s'_neg[k]))`` with
+    ``s' = s - log Q``.
+
     .. math:: \ell_n = -s'^{+}_n + \log\Big(e^{s'^{+}_n} + \sum_k e^{s'^{-}_{nk}}\Big),
               \quad s'^{-}_{nk} = s^-_{nk} - \log Q_{nk}, \quad s'^{+}_n = s^+_n - \log Q^+_n
 
@@ -253,7 +287,36 @@ def sampled_softmax_loss(
     and is a ValueError.
 
     Args:
-        pos_scores: ``(N,)``; neg_scores: ``(N, K)``.
+        pos_scores: ``(N,)`` floating scores of each row's positive item.
+        neg_scores: ``(N, K)`` floating scores of the K sampled negatives.
+        log_q: optional log sampling probabilities (or expected counts) of the negatives,
+            broadcastable to ``neg_scores`` (``(K,)`` or ``(N, K)``). Default ``None``.
+        pos_log_q: optional ``(N,)`` log sampling probabilities of the positives (with ``log_q``).
+            Default ``None``.
+        num_items: the catalogue size, for the uniform-sampling correction (exclusive with
+            ``log_q``). Default ``None``.
+        pos_ids: optional ``(N,)`` integer item ids of the positives, for removing accidental hits.
+        neg_ids: optional ``(K,)`` or ``(N, K)`` integer item ids of the negatives.
+        remove_accidental_hits: ``None`` (default: remove them when ids are given); ``True`` or
+            ``False`` must agree with whether ids are given.
+        sample_weight: optional ``(N,)`` per-row weights. Default ``None``.
+        reduction: ``"mean"`` (default, the peers' default), ``"sum"`` or ``"none"``.
+
+    Returns:
+        In the scores' floating dtype, a 0-d array for ``"mean"``/``"sum"``, ``(N,)``
+        for ``reduction="none"``.
+
+    References:
+        - Y. Bengio and J.-S. Senécal (2008), "Adaptive Importance Sampling to Accelerate Training
+          of a Neural Probabilistic Language Model", IEEE Transactions on Neural Networks 19(4).
+          DOI 10.1109/TNN.2007.912312.
+        - S. Jean, K. Cho, R. Memisevic and Y. Bengio (2015), "On Using Very Large Target
+          Vocabulary for Neural Machine Translation", ACL. arXiv:1412.2007.
+        - X. Yi, J. Yang, L. Hong, D. Z. Cheng, L. Heldt, A. Kumthekar, Z. Zhao, L. Wei and E. Chi
+          (2019), "Sampling-Bias-Corrected Neural Modeling for Large Corpus Item Recommendations",
+          RecSys. DOI 10.1145/3298689.3346996.
+        - Peer implementations followed: TensorFlow ``tf.nn.sampled_softmax_loss`` and KerasRS
+          ``SamplingProbabilityCorrection`` / ``RemoveAccidentalHits``.
 
     Example:
         >>> import numpy as np, math
@@ -343,6 +406,10 @@ def normalized_sampled_softmax_loss(
     ``(B, B)`` matrix ``scores`` (row i: user i against every item of the batch, its positive
     on the diagonal),
 
+    In plain text: z-score the matrix, ``s' = (s - mean(s)) / (std(s) + eps)``, add
+    ``log((num_items - 1) / (B - 1))`` off the diagonal, and take the cross entropy of each row
+    with its diagonal entry as the label.
+
     .. math:: s' = \frac{s - \mathrm{mean}(s)}{\mathrm{std}(s) + \epsilon}, \quad
               s''_{ij} = s'_{ij} + [i \ne j]\,\log\frac{\mathrm{num\_items} - 1}{B - 1}, \quad
               \ell_i = -\log \mathrm{softmax}(s''_{i,:})_i
@@ -355,7 +422,21 @@ def normalized_sampled_softmax_loss(
     cross entropy on the z-scored matrix. Defined in docs/spec.md (no peer).
 
     Args:
-        scores: ``(B, B)``, ``B >= 2`` (or ``B = 0``, the empty batch); num_items: ``>= B``.
+        scores: ``(B, B)`` floating, ``B >= 2`` (or ``B = 0``, the empty batch): row i is
+            user i against every item of the batch, its positive on the diagonal.
+        num_items: the catalogue size, an int ``>= B``.
+        eps: added to the standard deviation, :math:`\epsilon > 0`. Default ``1e-6``.
+        sample_weight: optional ``(B,)`` per-row weights. Default ``None``.
+        reduction: ``"mean"`` (default, the peers' default), ``"sum"`` or ``"none"``.
+
+    Returns:
+        In ``scores``' floating dtype, a 0-d array for ``"mean"``/``"sum"``, ``(B,)`` for
+        ``reduction="none"``.
+
+    References:
+        - No paper: defined by this library (docs/spec.md); no peer implementation.
+        - The uniform-sampling correction as :func:`sampled_softmax_loss` (Yi et al. 2019,
+          DOI 10.1145/3298689.3346996).
 
     Example:
         >>> import numpy as np, math
@@ -414,6 +495,8 @@ def csar_loss(
     r"""Cross entropy over non-negative energies (CSAR): the logits are
     :math:`\log(e + \epsilon)`, so
 
+    In plain text: ``l = -log((e_y + eps) / sum_c (e_c + eps))``.
+
     .. math:: \ell = -\log \frac{e_y + \epsilon}{\sum_c (e_c + \epsilon)}
 
     and a model whose energy is a product of factors (each a ``softplus`` output) has logits
@@ -424,7 +507,22 @@ def csar_loss(
     Defined in docs/spec.md (no peer).
 
     Args:
-        energies: ``(N, C)`` (classes on ``axis``), ``>= 0``.
+        energies: ``(N, C)`` floating, ``>= 0`` (classes on ``axis``).
+        target: class indices (integer, ``(N,)``) or probabilities (floating, ``(N, C)``).
+        eps: added to every energy before the log, :math:`\epsilon > 0`. Default ``1e-8``.
+        axis: the class axis. Default ``-1``.
+        class_weight: optional ``(C,)`` per-class weights, as :func:`arraylosses.cross_entropy`.
+        ignore_index: a class index whose rows are skipped, as :func:`arraylosses.cross_entropy`.
+            Default ``None``.
+        sample_weight: optional ``(N,)`` per-row weights. Default ``None``.
+        reduction: ``"mean"`` (default, the peers' default), ``"sum"`` or ``"none"``.
+
+    Returns:
+        In ``energies``' floating dtype, a 0-d array for ``"mean"``/``"sum"``, ``(N,)``
+        for ``reduction="none"``.
+
+    References:
+        - No paper: defined by this library (docs/spec.md); no peer implementation.
 
     Example:
         >>> import numpy as np
@@ -470,6 +568,8 @@ def listnet_loss(
     r"""Top-one ListNet (Cao et al. 2007): the cross entropy between the list's relevance
     distribution and its score distribution,
 
+    In plain text: ``l = -sum_i softmax(r)_i * log_softmax(s)_i``.
+
     .. math:: \ell = -\sum_i \mathrm{softmax}(r)_i \log \mathrm{softmax}(s)_i
 
     over the last axis (one list per row). ``where`` (boolean, ``scores``' shape) marks the
@@ -480,7 +580,22 @@ def listnet_loss(
     as the target distribution as they are, not their softmax).
 
     Args:
-        scores, relevance: ``(..., L)``; sample_weight: per list, ``scores.shape[:-1]``.
+        scores: ``(..., L)`` floating scores, one list of L items per row.
+        relevance: ``(..., L)`` real relevance labels, ``scores``' shape.
+        where: optional boolean mask, ``scores``' shape: the valid items of padded lists. Default
+            ``None`` (all valid).
+        sample_weight: optional per-list weights, ``scores.shape[:-1]``. Default ``None``.
+        reduction: ``"mean"`` (default, the peers' default), ``"sum"`` or ``"none"``.
+
+    Returns:
+        In ``scores``' floating dtype, a 0-d array for ``"mean"``/``"sum"``, one loss
+        per list (``scores.shape[:-1]``) for ``reduction="none"``.
+
+    References:
+        - Z. Cao, T. Qin, T.-Y. Liu, M.-F. Tsai and H. Li (2007), "Learning to Rank: From Pairwise
+          Approach to Listwise Approach", ICML. DOI 10.1145/1273496.1273513.
+        - Peer implementations followed: sentence-transformers ``ListNetLoss`` and rax
+          ``softmax_loss``.
 
     Example:
         >>> import numpy as np

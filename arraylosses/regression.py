@@ -132,10 +132,19 @@ def mse_loss(
     ``optax.l2_loss`` is half of it).
 
     Args:
-        pred: floating array of any shape.
-        target: same shape as ``pred``.
-        sample_weight: per-element weights broadcastable to ``pred``'s shape.
-        reduction: ``"mean"``, ``"sum"`` or ``"none"``.
+        pred: ``(...)`` floating predictions, any shape.
+        target: ``(...)`` real (floating or integer) targets, ``pred``'s shape.
+        sample_weight: optional per-sample weights, broadcastable to the per-sample loss
+            without changing its shape. Default ``None``: every sample counts once.
+        reduction: ``"mean"`` (default, the peers' default), ``"sum"`` or ``"none"``.
+
+    Returns:
+        The loss in ``pred``'s floating dtype, on ``pred``'s device, a 0-d array for
+        ``"mean"``/``"sum"``, ``pred``'s shape for ``reduction="none"``.
+
+    References:
+        - No paper: the textbook squared error. Peer implementation followed:
+          ``torch.nn.functional.mse_loss``.
 
     Example:
         >>> import numpy as np
@@ -159,6 +168,21 @@ def l1_loss(
 
     Peer: ``torch.nn.functional.l1_loss``. The gradient at ``p = t`` is 0 on torch and 1 on
     JAX (their ``abs`` conventions differ at the kink).
+
+    Args:
+        pred: ``(...)`` floating predictions, any shape.
+        target: ``(...)`` real (floating or integer) targets, ``pred``'s shape.
+        sample_weight: optional per-sample weights, broadcastable to the per-sample loss
+            without changing its shape. Default ``None``: every sample counts once.
+        reduction: ``"mean"`` (default, the peers' default), ``"sum"`` or ``"none"``.
+
+    Returns:
+        The loss in ``pred``'s floating dtype, on ``pred``'s device, a 0-d array for
+        ``"mean"``/``"sum"``, ``pred``'s shape for ``reduction="none"``.
+
+    References:
+        - No paper: the textbook absolute error. Peer implementation followed:
+          ``torch.nn.functional.l1_loss`` (https://pytorch.org/docs/stable/generated/torch.nn.functional.l1_loss.html).
 
     Example:
         >>> import numpy as np
@@ -187,6 +211,9 @@ def huber_loss(
 ) -> Array:
     r"""Huber loss with threshold :math:`\delta > 0`, :math:`r = p - t`:
 
+    In plain text: ``l = r**2 / 2`` where ``|r| <= delta``, else
+    ``delta * (|r| - delta / 2)``.
+
     .. math:: \ell = \begin{cases} \tfrac12 r^2 & |r| \le \delta \\
               \delta\,(|r| - \tfrac12\delta) & \text{otherwise} \end{cases}
 
@@ -195,7 +222,22 @@ def huber_loss(
     counts once, as in torch.
 
     Args:
-        delta: positive float or 0-d array (learnable).
+        pred: ``(...)`` floating predictions, any shape.
+        target: ``(...)`` real (floating or integer) targets, ``pred``'s shape.
+        delta: the threshold :math:`\delta` between the quadratic and linear parts, a positive
+            float or a 0-d array (learnable). Default ``1.0``, as torch and optax.
+        sample_weight: optional per-sample weights, broadcastable to the per-sample loss
+            without changing its shape. Default ``None``: every sample counts once.
+        reduction: ``"mean"`` (default, the peers' default), ``"sum"`` or ``"none"``.
+
+    Returns:
+        The loss in ``pred``'s floating dtype, on ``pred``'s device, a 0-d array for
+        ``"mean"``/``"sum"``, ``pred``'s shape for ``reduction="none"``.
+
+    References:
+        - P. J. Huber (1964), "Robust Estimation of a Location Parameter", Annals of
+          Mathematical Statistics 35(1). DOI 10.1214/aoms/1177703732.
+        - Peer implementation followed: ``torch.nn.functional.huber_loss``.
 
     Example:
         >>> import numpy as np
@@ -229,11 +271,30 @@ def smooth_l1_loss(
 ) -> Array:
     r"""Smooth L1 loss with threshold :math:`\beta \ge 0`, :math:`r = p - t`:
 
+    In plain text: ``l = r**2 / (2 * beta)`` where ``|r| < beta``, else ``|r| - beta / 2``.
+
     .. math:: \ell = \begin{cases} \tfrac12 r^2 / \beta & |r| < \beta \\
               |r| - \tfrac12\beta & \text{otherwise} \end{cases}
 
     Girshick (2015), Fast R-CNN. Peer: ``torch.nn.functional.smooth_l1_loss``. Equals
     ``huber_loss(delta=β) / β`` for ``β > 0`` and ``l1_loss`` for ``β = 0``.
+
+    Args:
+        pred: ``(...)`` floating predictions, any shape.
+        target: ``(...)`` real (floating or integer) targets, ``pred``'s shape.
+        beta: the threshold :math:`\beta \ge 0`, a float or a 0-d array. Default ``1.0``, as
+            torch; ``0`` gives the L1 loss.
+        sample_weight: optional per-sample weights, broadcastable to the per-sample loss
+            without changing its shape. Default ``None``: every sample counts once.
+        reduction: ``"mean"`` (default, the peers' default), ``"sum"`` or ``"none"``.
+
+    Returns:
+        The loss in ``pred``'s floating dtype, on ``pred``'s device, a 0-d array for
+        ``"mean"``/``"sum"``, ``pred``'s shape for ``reduction="none"``.
+
+    References:
+        - R. Girshick (2015), "Fast R-CNN", ICCV. arXiv:1504.08083.
+        - Peer implementation followed: ``torch.nn.functional.smooth_l1_loss``.
 
     Example:
         >>> import numpy as np
@@ -272,6 +333,21 @@ def log_cosh_loss(
     :math:`\tanh r`, with no kink at 0. Peers: ``optax.log_cosh`` (same form), Keras
     ``log_cosh`` (which averages over the last axis first).
 
+    Args:
+        pred: ``(...)`` floating predictions, any shape.
+        target: ``(...)`` real (floating or integer) targets, ``pred``'s shape.
+        sample_weight: optional per-sample weights, broadcastable to the per-sample loss
+            without changing its shape. Default ``None``: every sample counts once.
+        reduction: ``"mean"`` (default, the peers' default), ``"sum"`` or ``"none"``.
+
+    Returns:
+        The loss in ``pred``'s floating dtype, on ``pred``'s device, a 0-d array for
+        ``"mean"``/``"sum"``, ``pred``'s shape for ``reduction="none"``.
+
+    References:
+        - No paper: log-cosh is a classical smooth surrogate of the absolute error.
+          Peer implementation followed: ``optax.log_cosh``.
+
     Example:
         >>> import numpy as np, math
         >>> abs(float(log_cosh_loss(np.array([1.0]), np.array([0.0]))) - math.log(math.cosh(1)))
@@ -298,10 +374,30 @@ def quantile_loss(
 ) -> Array:
     r"""Pinball loss for quantile :math:`q \in [0, 1]`, with :math:`r = t - p`:
 
+    In plain text: ``l = max(q * r, (q - 1) * r)``.
+
     .. math:: \ell = \max(q\, r,\ (q - 1)\, r)
 
     Koenker & Bassett (1978). Peer: ``sklearn.metrics.mean_pinball_loss(y_true, y_pred,
     alpha=q)`` (note its ``(target, pred)`` order). ``q = 0.5`` is half the absolute error.
+
+    Args:
+        pred: ``(...)`` floating predictions, any shape.
+        target: ``(...)`` real (floating or integer) targets, ``pred``'s shape.
+        quantile: the quantile :math:`q \in [0, 1]`, a float or a 0-d array. Default ``0.5``
+            (the median; half the absolute error).
+        sample_weight: optional per-sample weights, broadcastable to the per-sample loss
+            without changing its shape. Default ``None``: every sample counts once.
+        reduction: ``"mean"`` (default, the peers' default), ``"sum"`` or ``"none"``.
+
+    Returns:
+        The loss in ``pred``'s floating dtype, on ``pred``'s device, a 0-d array for
+        ``"mean"``/``"sum"``, ``pred``'s shape for ``reduction="none"``.
+
+    References:
+        - R. Koenker and G. Bassett (1978), "Regression Quantiles", Econometrica 46(1).
+          DOI 10.2307/1913643.
+        - Peer implementation followed: ``sklearn.metrics.mean_pinball_loss``.
 
     Example:
         >>> import numpy as np
@@ -337,6 +433,10 @@ def poisson_nll_loss(
 ) -> Array:
     r"""Poisson negative log-likelihood of counts ``target`` given the rate ``pred``.
 
+    In plain text: ``l = exp(p) - t * p`` (``log_input=True``) or
+    ``l = p - t * log(p + eps)``, plus, with ``full=True`` and where ``t > 1``,
+    ``t * log(t) - t + log(2 * pi * t) / 2``.
+
     .. math:: \ell = \begin{cases} e^{p} - t\,p & \texttt{log\_input} \\
               p - t \log(p + \epsilon) & \text{otherwise} \end{cases}
               \;+\; [\texttt{full} \wedge t > 1]\,\big(t \log t - t + \tfrac12 \log(2\pi t)\big)
@@ -347,10 +447,24 @@ def poisson_nll_loss(
 
     Args:
         pred: log-rates (``log_input=True``) or rates (``>= 0``; a negative rate raises,
-            checked in eager mode only, since it reads values).
-        target: counts, same shape, floating or integer.
+            checked in eager mode only, since it reads values), floating, any shape.
+        target: counts, ``pred``'s shape, floating or integer.
+        log_input: whether ``pred`` holds log-rates (default ``True``, as torch: the
+            exponential keeps the rate positive without a clamp) or rates.
+        full: add Stirling's approximation of :math:`\log t!` where :math:`t > 1`. Default
+            ``False``, as torch (the term has no gradient with respect to ``pred``).
         eps: added to the rate inside the log, ``log_input=False`` only (default ``1e-8``, as
             torch); giving it with ``log_input=True``, where it has no effect, is a ValueError.
+        sample_weight: optional per-sample weights, broadcastable to the per-sample loss
+            without changing its shape. Default ``None``: every sample counts once.
+        reduction: ``"mean"`` (default, the peers' default), ``"sum"`` or ``"none"``.
+
+    Returns:
+        The loss in ``pred``'s floating dtype, on ``pred``'s device, a 0-d array for
+        ``"mean"``/``"sum"``, ``pred``'s shape for ``reduction="none"``.
+
+    References:
+        - Peer implementation followed: ``torch.nn.functional.poisson_nll_loss``.
 
     Example:
         >>> import numpy as np
@@ -421,6 +535,9 @@ def gaussian_nll_loss(
 ) -> Array:
     r"""Gaussian negative log-likelihood of ``target`` under :math:`\mathcal N(p, v)`:
 
+    In plain text: ``l = (log(max(v, eps)) + (p - t)**2 / max(v, eps)) / 2``, plus
+    ``log(2 * pi) / 2`` with ``full=True``.
+
     .. math:: \ell = \tfrac12\big(\log \max(v, \epsilon) + (p - t)^2 / \max(v, \epsilon)\big)
               \;+\; [\texttt{full}]\,\tfrac12 \log 2\pi
 
@@ -431,9 +548,27 @@ def gaussian_nll_loss(
     eager mode, since it reads values). Nix & Weigend (1994).
 
     Args:
-        pred: predicted means, floating.
-        target: same shape as ``pred``.
-        var: predicted variances, see above.
+        pred: ``(...)`` floating predicted means.
+        target: ``(...)`` real targets, ``pred``'s shape.
+        var: predicted variances, floating: ``pred``'s shape, that shape without its last axis, or
+            that shape with one axis of size 1 (homoscedastic); non-negative.
+        full: add the constant :math:`\tfrac12 \log 2\pi`. Default ``False``, as torch (it
+            changes no gradient).
+        eps: the clamp on ``var`` for the value (the gradient passes straight through). Default
+            ``1e-6``, as torch.
+        sample_weight: optional per-sample weights, broadcastable to the per-sample loss
+            without changing its shape. Default ``None``: every sample counts once.
+        reduction: ``"mean"`` (default, the peers' default), ``"sum"`` or ``"none"``.
+
+    Returns:
+        The loss in ``pred``'s floating dtype, on ``pred``'s device, a 0-d array for
+        ``"mean"``/``"sum"``, ``pred``'s shape for ``reduction="none"``.
+
+    References:
+        - D. A. Nix and A. S. Weigend (1994), "Estimating the mean and variance of the target
+          probability distribution", IEEE International Conference on Neural Networks (ICNN'94).
+          DOI 10.1109/ICNN.1994.374138.
+        - Peer implementation followed: ``torch.nn.functional.gaussian_nll_loss``.
 
     Example:
         >>> import numpy as np
@@ -479,10 +614,22 @@ def cosine_distance_loss(
     at ``epsilon=0`` by default; identical whenever no norm is below ``eps``).
 
     Args:
-        pred: ``(..., D)`` floating (``D`` on ``axis``).
-        target: same shape as ``pred``.
-        axis: the embedding axis.
-        sample_weight: broadcastable to the per-row loss (``pred``'s shape without ``axis``).
+        pred: ``(..., D)`` floating embeddings (``D`` on ``axis``).
+        target: ``(..., D)`` real, ``pred``'s shape.
+        axis: the embedding axis. Default ``-1``.
+        eps: the floor of each norm, :math:`\epsilon > 0`. Default ``1e-8``, as
+            ``torch.nn.functional.cosine_similarity``, so a zero row gives distance 1, not NaN.
+        sample_weight: optional weights broadcastable to the per-row loss (``pred``'s shape
+            without ``axis``). Default ``None``: every sample counts once.
+        reduction: ``"mean"`` (default, the peers' default), ``"sum"`` or ``"none"``.
+
+    Returns:
+        The loss in ``pred``'s floating dtype, a 0-d array for ``"mean"``/``"sum"``, one
+        loss per row (``pred``'s shape without ``axis``) for ``reduction="none"``.
+
+    References:
+        - No paper: one minus the cosine similarity. Peer implementation followed:
+          ``optax.cosine_distance``.
 
     Example:
         >>> import numpy as np

@@ -58,7 +58,14 @@ def orthogonal_loss(vectors: Array, *, mode: OrthogonalMode = "l1") -> Array:
     torch, a unit subgradient on JAX).
 
     Args:
-        vectors: ``(N, D)`` with ``N >= 2``.
+        vectors: ``(N, D)`` floating, ``N >= 2`` rows.
+        mode: ``"l1"`` (default: mean absolute cosine) or ``"l2"`` (mean squared cosine).
+
+    Returns:
+        A 0-d array in ``vectors``' floating dtype.
+
+    References:
+        - No paper: defined by this library (docs/spec.md); no peer implementation.
 
     Example:
         >>> import numpy as np
@@ -88,6 +95,9 @@ def global_orthogonal_regularization(
     for each embedding column (``anchors``, ``negatives``, ...), over the :math:`N(N-1)` pairs of
     different rows of that column,
 
+    In plain text: ``M1`` = mean cosine, ``M2`` = mean squared cosine of a column, and
+    ``L = w1 * agg(M1**2) + w2 * agg(max(0, M2 - 1/D))``. In LaTeX:
+
     .. math:: M_1 = \overline{\cos}, \quad M_2 = \overline{\cos^2}, \quad
               \mathcal L = w_1\,\mathrm{agg}(M_1^2) + w_2\,\mathrm{agg}(\max(0, M_2 - 1/D))
 
@@ -97,7 +107,24 @@ def global_orthogonal_regularization(
     ``D`` must be at least 1; the weights are floats ``>= 0``.
 
     Args:
-        embeddings: one or more ``(N, D)`` arrays (their N may differ; D must agree).
+        *embeddings: one or more ``(N, D)`` floating arrays, the embedding columns
+            (``anchors``, ``negatives``, ...; their N may differ, D must agree).
+        mean_weight: :math:`w_1 \ge 0`, the weight of the squared-mean term. Default ``1.0``.
+        second_moment_weight: :math:`w_2 \ge 0`, the weight of the second-moment term. Default
+            ``1.0``.
+        aggregation: ``"mean"`` (default) or ``"sum"`` over the columns.
+        return_terms: return the two terms separately. Default ``False``.
+
+    Returns:
+        A 0-d array (the sum of both terms) in the embeddings' floating
+        dtype, or with ``return_terms=True`` the tuple ``(mean_term, second_moment_term)`` of
+        0-d arrays.
+
+    References:
+        - X. Zhang, F. X. Yu, S. Kumar and S.-F. Chang (2017), "Learning Spread-out Local
+          Feature Descriptors", ICCV. arXiv:1708.06320.
+        - Peer implementation followed: sentence-transformers
+          ``GlobalOrthogonalRegularizationLoss``.
 
     Example:
         >>> import numpy as np
@@ -194,7 +221,18 @@ def exclusiveness_loss(
     entropies; a NaN probability makes its row NaN (``0 log 0`` stays 0).
 
     Args:
-        probs: ``(..., K, ...)`` probabilities, the K anchors on ``axis``.
+        probs: ``(..., K, ...)`` floating probabilities, the K anchors on ``axis``.
+        axis: the anchor axis. Default ``-1``.
+        sample_weight: optional per-row weights, broadcastable to the per-row loss (``probs``'
+            shape without ``axis``). Default ``None``.
+        reduction: ``"mean"`` (default, the peers' default), ``"sum"`` or ``"none"``.
+
+    Returns:
+        In ``probs``' floating dtype, a 0-d array for ``"mean"``/``"sum"``, the row
+        entropies (``probs``' shape without ``axis``) for ``reduction="none"``.
+
+    References:
+        - No paper: defined by this library (docs/spec.md); no peer implementation.
 
     Example:
         >>> import numpy as np, math
@@ -214,6 +252,16 @@ def inclusiveness_loss(probs: Array, *, axis: int = -1) -> Array:
     r"""Inclusiveness: :math:`\log K - H\big(\frac1N \sum_i p_i\big)`, 0 when the anchors are
     used evenly on average and :math:`\log K` when one anchor takes everything. By definition
     (docs/spec.md). An empty batch (no row) gives NaN, a mean over nothing.
+
+    Args:
+        probs: ``(..., K, ...)`` floating probabilities, the K anchors on ``axis``.
+        axis: the anchor axis. Default ``-1``.
+
+    Returns:
+        A 0-d array in ``probs``' floating dtype, in :math:`[0, \log K]`.
+
+    References:
+        - No paper: defined by this library (docs/spec.md); no peer implementation.
 
     Example:
         >>> import numpy as np

@@ -56,6 +56,8 @@ def _pairwise(a: Array, b: Array) -> _Pairwise:
 def cosine_similarity(a: Array, b: Array, *, axis: int = -1, eps: float = 1e-8) -> Array:
     r"""Cosine similarity of matching rows of ``a`` and ``b``.
 
+    In plain text: ``cos(a, b) = a . b / (max(|a|, eps) * max(|b|, eps))``.
+
     .. math:: \cos(a, b) = \frac{a \cdot b}{\max(\lVert a \rVert, \epsilon)\,
               \max(\lVert b \rVert, \epsilon)}
 
@@ -65,12 +67,16 @@ def cosine_similarity(a: Array, b: Array, *, axis: int = -1, eps: float = 1e-8) 
     Args:
         a: ``(..., D, ...)`` floating array.
         b: same shape as ``a``.
-        axis: the embedding axis ``D``.
+        axis: the embedding axis ``D``. Default ``-1``.
         eps: lower clamp of each norm (a Python float > 0; one whose square underflows, below
-            ~1e-19 in float32, clamps at the square root of the smallest normal number).
+            ~1e-19 in float32, clamps at the square root of the smallest normal number). Default
+            ``1e-8``, as ``torch.nn.functional.cosine_similarity``.
 
     Returns:
         ``a``'s shape without ``axis``, in ``a``'s dtype.
+
+    References:
+        - Peer implementation followed: ``torch.nn.functional.cosine_similarity``.
 
     Example:
         >>> import numpy as np
@@ -90,10 +96,16 @@ def l2_normalize(x: Array, *, axis: int = -1, eps: float = 1e-12) -> Array:
     r"""``x / max(‖x‖₂, eps)`` along ``axis`` (``torch.nn.functional.normalize`` semantics).
 
     Args:
-        x: floating array.
-        axis: the axis normalised.
+        x: ``(...)`` floating array.
+        axis: the axis normalised. Default ``-1``.
         eps: lower clamp of the norm (> 0, as in :func:`cosine_similarity`); the zero vector
-            stays zero, with a finite gradient.
+            stays zero, with a finite gradient. Default ``1e-12``, as torch.
+
+    Returns:
+        ``x``'s shape and dtype, unit-norm along ``axis`` (zero rows stay zero).
+
+    References:
+        - Peer implementation followed: ``torch.nn.functional.normalize`` (``p=2``).
 
     Example:
         >>> import numpy as np
@@ -114,6 +126,19 @@ def pairwise_cosine_similarity(a: Array, b: Array, *, eps: float = 1e-8) -> Arra
     :func:`cosine_similarity`; computed as one matrix product of the normalised rows (the
     sentence-transformers ``util.cos_sim`` layout, which clamps at ``1e-12`` instead).
 
+    Args:
+        a: ``(N, D)`` floating, the first set of rows.
+        b: ``(M, D)`` floating, the second set (same width ``D``, same namespace).
+        eps: lower clamp of each norm (a Python float > 0; one whose square underflows, below
+            ~1e-19 in float32, clamps at the square root of the smallest normal number). Default
+            ``1e-8``, as ``torch.nn.functional.cosine_similarity``.
+
+    Returns:
+        ``(N, M)`` in the inputs' floating dtype, ``out[i, j] = cos(a_i, b_j)``.
+
+    References:
+        - Peer implementation followed: sentence-transformers ``util.cos_sim``.
+
     Example:
         >>> import numpy as np
         >>> pairwise_cosine_similarity(np.eye(2), np.array([[1.0, 1.0]])).round(4).tolist()
@@ -129,6 +154,16 @@ def pairwise_cosine_similarity(a: Array, b: Array, *, eps: float = 1e-8) -> Arra
 def pairwise_dot(a: Array, b: Array) -> Array:
     r"""All-pairs dot products: ``(N, D), (M, D) → (N, M)``, ``out[i, j] = a_i · b_j``.
 
+    Args:
+        a: ``(N, D)`` floating, the first set of rows.
+        b: ``(M, D)`` floating, the second set (same width ``D``, same namespace).
+
+    Returns:
+        ``(N, M)`` in the inputs' floating dtype, ``a @ b.T``.
+
+    References:
+        - Peer implementation followed: sentence-transformers ``util.dot_score``.
+
     Example:
         >>> import numpy as np
         >>> pairwise_dot(np.array([[1.0, 2.0]]), np.array([[3.0, 4.0], [1.0, 0.0]])).tolist()
@@ -141,6 +176,8 @@ def pairwise_dot(a: Array, b: Array) -> Array:
 def pairwise_euclidean_distance(a: Array, b: Array, *, squared: bool = False) -> Array:
     r"""All-pairs Euclidean distances: ``(N, D), (M, D) → (N, M)``.
 
+    In plain text: ``d_ij**2 = |a_i|**2 + |b_j|**2 - 2 a_i . b_j``, in LaTeX:
+
     .. math:: d_{ij}^2 = \lVert a_i \rVert^2 + \lVert b_j \rVert^2 - 2\, a_i \cdot b_j
 
     computed with one matrix product (as scikit-learn's ``euclidean_distances`` and, for larger
@@ -150,8 +187,16 @@ def pairwise_euclidean_distance(a: Array, b: Array, *, squared: bool = False) ->
     accuracy. The square root has a zero gradient (not NaN) at ``d = 0``.
 
     Args:
-        a: ``(N, D)``; b: ``(M, D)``.
-        squared: return ``d²`` instead of ``d``.
+        a: ``(N, D)`` floating, the first set of rows.
+        b: ``(M, D)`` floating, the second set (same width ``D``, same namespace).
+        squared: return ``d²`` instead of ``d``. Default ``False``.
+
+    Returns:
+        ``(N, M)`` in the inputs' floating dtype, non-negative.
+
+    References:
+        - Peer implementations followed: ``sklearn.metrics.pairwise.euclidean_distances`` and
+          ``torch.cdist``.
 
     Example:
         >>> import numpy as np

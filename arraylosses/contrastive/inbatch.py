@@ -107,6 +107,9 @@ def info_nce(
 ) -> Array:
     r"""InfoNCE (van den Oord et al. 2018; the ``info-nce-pytorch`` package's ``InfoNCE``):
 
+    In plain text: ``l_i = -log(e(p_i) / (e(p_i) + sum_n e(n)))`` with
+    ``e(x) = exp(s(q_i, x) / tau)``.
+
     .. math:: \ell_i = -\log \frac{e^{s(q_i, p_i)/\tau}}{e^{s(q_i, p_i)/\tau}
               + \sum_{n} e^{s(q_i, n)/\tau}}
 
@@ -129,15 +132,43 @@ def info_nce(
     * An empty batch (N = 0) gives NaN for ``"mean"``, 0 for ``"sum"`` and an empty array
       for ``"none"``; NaN in an embedding gives NaN in every row whose logits see it.
 
-    Args:
-        query: ``(N, D)``; positive: ``(N, D)`` (or ``(M >= N, D)`` in-batch); all_query:
-            ``(M, D)``.
-
     With in-batch negatives (``negatives=None``), ``chunk_size`` (an int): the similarity
     matrix is walked in ``chunk_size × chunk_size`` tiles with a running log-sum-exp, and the
     backward pass recomputes each tile: memory O((N + M)·D + chunk_size²) instead of O(N·M),
     with the dense path's value and gradients (README.md, "Large batches"). ``None`` (the
     default): the dense matrix.
+
+    Args:
+        query: ``(N, D)`` floating query embeddings.
+        positive: ``(N, D)`` floating, each query's positive (in-batch: ``(M >= N, D)``, every
+            device's positives, gathered).
+        negatives: optional explicit negatives, floating: ``(M, D)`` (``"unpaired"``) or
+            ``(N, K, D)`` (``"paired"``). Default ``None``: in-batch negatives.
+        temperature: :math:`\tau > 0`, a float or a 0-d array (learnable). Default ``0.1``, as
+            ``info-nce-pytorch``.
+        negative_mode: ``"unpaired"`` (default) or ``"paired"``, the layout of ``negatives``.
+        similarity: ``"cosine"`` (default) or ``"dot"``.
+        symmetric: also average in the positive-to-query direction (in-batch only). Default
+            ``False``.
+        offset: global index of this device's first row, an int, a NumPy integer or a 0-d
+            integer array. Default ``0`` (one device).
+        all_query: optional ``(M, D)`` queries gathered from every device (``symmetric=True`` over
+            several devices). Default ``None``.
+        chunk_size: tile size of the chunked (memory-bounded) path, an int ``>= 1``. Default
+            ``None``: the dense similarity matrix (see above).
+        sample_weight: optional ``(N,)`` per-row weights. Default ``None``.
+        reduction: ``"mean"`` (default, the peers' default), ``"sum"`` or ``"none"``.
+
+    Returns:
+        In the embeddings' floating dtype, a 0-d array for ``"mean"``/``"sum"``, ``(N,)``
+        for ``reduction="none"``.
+
+    References:
+        - A. van den Oord, Y. Li and O. Vinyals (2018), "Representation Learning with Contrastive
+          Predictive Coding". arXiv:1807.03748.
+        - ``chunk_size``: Z. Cheng et al. (2024), "Breaking the Memory Barrier: Near Infinite Batch
+          Size Scaling for Contrastive Loss" (Inf-CL). arXiv:2410.17243.
+        - Peer implementation followed: the ``info-nce-pytorch`` package's ``InfoNCE``.
 
     Example:
         >>> import numpy as np, math
@@ -427,6 +458,8 @@ def clip_loss(
     r"""CLIP's symmetric contrastive loss (Radford et al. 2021): with
     :math:`L_{ij} = t\cos(x_i, y_j)`,
 
+    In plain text: ``l_i = (CE(L[i, :], i) + CE(L[:, i], i)) / 2`` with ``L = t * cos``.
+
     .. math:: \ell_i = \tfrac12\big(\mathrm{CE}(L_{i,:}, i) + \mathrm{CE}(L_{:,i}, i)\big)
 
     ``logit_scale`` :math:`t` is the multiplier (pass ``exp(log_scale)`` for a learnable one;
@@ -444,6 +477,30 @@ def clip_loss(
     tiles with a running log-sum-exp, and the backward pass recomputes each tile: memory O((N +
     M)·D + chunk_size²) instead of O(N·M), with the dense path's value and gradients
     (README.md, "Large batches"). ``None`` (the default): the dense matrix.
+
+    Args:
+        image_emb: ``(N, D)`` floating image embeddings (this device's).
+        text_emb: ``(N, D)`` floating text embeddings (or ``(W >= N, D)``, every device's).
+        logit_scale: the multiplier :math:`t > 0`, a float or a 0-d array. Default ``1 / 0.07``,
+            CLIP's initial value.
+        offset: global index of this device's first row, an int, a NumPy integer or a 0-d
+            integer array. Default ``0`` (one device).
+        all_image_emb: optional ``(W, D)`` images gathered from every device. Default ``None``.
+        chunk_size: tile size of the chunked (memory-bounded) path, an int ``>= 1``. Default
+            ``None``: the dense similarity matrix (see above).
+        sample_weight: optional ``(N,)`` per-row weights. Default ``None``.
+        reduction: ``"mean"`` (default, the peers' default), ``"sum"`` or ``"none"``.
+
+    Returns:
+        In the embeddings' floating dtype, a 0-d array for ``"mean"``/``"sum"``, ``(N,)``
+        for ``reduction="none"``.
+
+    References:
+        - A. Radford, J. W. Kim, C. Hallacy et al. (2021), "Learning Transferable Visual Models From
+          Natural Language Supervision" (CLIP), ICML. arXiv:2103.00020.
+        - ``chunk_size``: Z. Cheng et al. (2024), "Breaking the Memory Barrier: Near Infinite Batch
+          Size Scaling for Contrastive Loss" (Inf-CL). arXiv:2410.17243.
+        - Peer implementation followed: open_clip ``ClipLoss``.
 
     Example:
         >>> import numpy as np, math
@@ -502,6 +559,9 @@ def siglip_loss(
 ) -> Array:
     r"""SigLIP's pairwise sigmoid loss (Zhai et al. 2023):
 
+    In plain text: ``l_i = -sum_j log(sigmoid(z_ij * (t * cos(x_i, y_j) + b)))`` with
+    ``z_ii = 1`` and ``z_ij = -1`` for ``i != j``.
+
     .. math:: \ell_i = -\sum_j \log \sigma\big(z_{ij}\,(t \cos(x_i, y_j) + b)\big),
               \quad z_{ii} = 1,\ z_{ij} = -1\ (i \ne j)
 
@@ -518,6 +578,31 @@ def siglip_loss(
     tiles with a running sum of the sigmoid terms, and the backward pass recomputes each tile:
     memory O((N + M)·D + chunk_size²) instead of O(N·M), with the dense path's value and
     gradients (README.md, "Large batches"). ``None`` (the default): the dense matrix.
+
+    Args:
+        image_emb: ``(N, D)`` floating image embeddings (this device's).
+        text_emb: ``(N, D)`` floating text embeddings (or ``(W >= N, D)``, every device's).
+        logit_scale: the multiplier :math:`t > 0`, a float or a 0-d array. Default ``10.0``,
+            SigLIP's initial value (:math:`\log t = \log 10`).
+        logit_bias: the bias :math:`b`, a float or a 0-d array. Default ``-10.0``, SigLIP's initial
+            value.
+        offset: global index of this device's first row, an int, a NumPy integer or a 0-d
+            integer array. Default ``0`` (one device).
+        chunk_size: tile size of the chunked (memory-bounded) path, an int ``>= 1``. Default
+            ``None``: the dense similarity matrix (see above).
+        sample_weight: optional ``(N,)`` per-row weights. Default ``None``.
+        reduction: ``"mean"`` (default, the peers' default), ``"sum"`` or ``"none"``.
+
+    Returns:
+        In the embeddings' floating dtype, a 0-d array for ``"mean"``/``"sum"``, ``(N,)``
+        for ``reduction="none"``.
+
+    References:
+        - X. Zhai, B. Mustafa, A. Kolesnikov and L. Beyer (2023), "Sigmoid Loss for Language Image
+          Pre-Training" (SigLIP), ICCV. arXiv:2303.15343.
+        - ``chunk_size``: Z. Cheng et al. (2024), "Breaking the Memory Barrier: Near Infinite Batch
+          Size Scaling for Contrastive Loss" (Inf-CL). arXiv:2410.17243.
+        - Peer implementation followed: open_clip ``SigLipLoss``.
 
     Example:
         >>> import numpy as np, math
@@ -570,6 +655,8 @@ def nt_xent_loss(
     r"""NT-Xent, SimCLR's loss (Chen et al. 2020), over the :math:`2N` views
     :math:`z = [z_1; z_2]` with :math:`s_{ab} = \cos(z_a, z_b)/\tau`:
 
+    In plain text: ``l_a = -log(exp(s[a, p(a)]) / sum_(b != a) exp(s[a, b]))``.
+
     .. math:: \ell_a = -\log \frac{e^{s_{a,p(a)}}}{\sum_{b \ne a} e^{s_{ab}}}
 
     with :math:`p(a)` the other view of the same sample. The per-sample loss of pair i is the
@@ -586,6 +673,30 @@ def nt_xent_loss(
     tiles with a running log-sum-exp, and the backward pass recomputes each tile: memory O((N +
     M)·D + chunk_size²) instead of O(N·M), with the dense path's value and gradients
     (README.md, "Large batches"). ``None`` (the default): the dense matrix.
+
+    Args:
+        z1: ``(N, D)`` floating, the first view of each sample (this device's).
+        z2: ``(N, D)`` floating, the second views (or ``(W, D)``, every device's).
+        temperature: :math:`\tau > 0`, a float or a 0-d array. Default ``0.5``, SimCLR's.
+        offset: global index of this device's first row, an int, a NumPy integer or a 0-d
+            integer array. Default ``0`` (one device).
+        all_z1: optional ``(W, D)`` first views gathered from every device. Default ``None``.
+        chunk_size: tile size of the chunked (memory-bounded) path, an int ``>= 1``. Default
+            ``None``: the dense similarity matrix (see above).
+        sample_weight: optional ``(N,)`` per-row weights. Default ``None``.
+        reduction: ``"mean"`` (default, the peers' default), ``"sum"`` or ``"none"``.
+
+    Returns:
+        In the embeddings' floating dtype, a 0-d array for ``"mean"``/``"sum"``, ``(N,)``
+        for ``reduction="none"``.
+
+    References:
+        - T. Chen, S. Kornblith, M. Norouzi and G. Hinton (2020), "A Simple Framework for
+          Contrastive Learning of Visual Representations" (SimCLR), ICML. arXiv:2002.05709.
+        - ``chunk_size``: Z. Cheng et al. (2024), "Breaking the Memory Barrier: Near Infinite Batch
+          Size Scaling for Contrastive Loss" (Inf-CL). arXiv:2410.17243.
+        - Peer implementations followed: pytorch-metric-learning ``NTXentLoss``,
+          ``optax.losses.ntxent``.
 
     Example:
         >>> import numpy as np, math
@@ -644,6 +755,8 @@ def supcon_loss(
     all anchors :math:`a` (every view of every sample), with :math:`P(a)` the other views with
     the same label and :math:`s_{ab} = \cos/\tau`,
 
+    In plain text: ``l_a = -(tau / tau_b) * mean_(p in P(a)) log_softmax(s[a, b != a])[p]``.
+
     .. math:: \ell_a = -\frac{\tau}{\tau_b}\,\frac{1}{|P(a)|} \sum_{p \in P(a)}
               \log \frac{e^{s_{ap}}}{\sum_{b \ne a} e^{s_{ab}}}
 
@@ -659,6 +772,28 @@ def supcon_loss(
     tiles with a running log-sum-exp, and the backward pass recomputes each tile: memory O((N +
     M)·D + chunk_size²) instead of O(N·M), with the dense path's value and gradients
     (README.md, "Large batches"). ``None`` (the default): the dense matrix.
+
+    Args:
+        features: ``(N, D)`` or ``(N, V, D)`` floating embeddings (V views per sample).
+        labels: ``(N,)`` integer class labels.
+        temperature: :math:`\tau > 0`, a float or a 0-d array. Default ``0.07``, the paper's.
+        base_temperature: :math:`\tau_b > 0`, a float or a 0-d array. Default ``0.07``, the paper's
+            code (the loss is scaled by :math:`\tau / \tau_b`).
+        chunk_size: tile size of the chunked (memory-bounded) path, an int ``>= 1``. Default
+            ``None``: the dense similarity matrix (see above).
+        sample_weight: optional ``(N,)`` per-row weights. Default ``None``.
+        reduction: ``"mean"`` (default, the peers' default), ``"sum"`` or ``"none"``.
+
+    Returns:
+        In the embeddings' floating dtype, a 0-d array for ``"mean"``/``"sum"``, ``(N,)``
+        for ``reduction="none"``.
+
+    References:
+        - P. Khosla, P. Teterwak, C. Wang, A. Sarna, Y. Tian, P. Isola, A. Maschinot, C. Liu and
+          D. Krishnan (2020), "Supervised Contrastive Learning", NeurIPS. arXiv:2004.11362.
+        - ``chunk_size``: Z. Cheng et al. (2024), "Breaking the Memory Barrier: Near Infinite Batch
+          Size Scaling for Contrastive Loss" (Inf-CL). arXiv:2410.17243.
+        - Peer implementation followed: pytorch-metric-learning ``SupConLoss``.
 
     Example:
         >>> import numpy as np, math
@@ -741,6 +876,10 @@ def entropy_adaptive_info_nce(
     r"""InfoNCE with in-batch negatives whose temperature is set by the batch itself, under
     ``stop_gradient`` (a loss of this library; no peer implements it):
 
+    In plain text: ``h`` = mean row entropy of ``softmax(cos(q_i, P) / tau_max)`` over
+    ``log N``, ``o`` = mean ``|cos(p_i, p_j)|`` over ``i != j``, and
+    ``tau = tau_min + (tau_max - tau_min) * (h + o) / 2``.
+
     .. math:: h = \frac{1}{N \log N} \sum_i H\big(\mathrm{softmax}(\cos(q_i, P)/\tau_{max})\big),
               \quad o = \frac{1}{N(N-1)} \sum_{i \ne j} |\cos(p_i, p_j)|,
               \quad \tau = \tau_{min} + (\tau_{max} - \tau_{min})\,\frac{h + o}{2}
@@ -751,10 +890,26 @@ def entropy_adaptive_info_nce(
     ``return_temperature=True`` the result is ``(loss, tau)``, ``tau`` a 0-d array.
 
     Args:
-        query, positive: ``(N, D)`` with ``N >= 2`` (N = 1 is a ValueError; an empty batch,
-            N = 0, gives NaN for ``"mean"``, 0 for ``"sum"``, an empty ``"none"``, and a NaN
-            ``tau``: there is no batch to set it).
-        min_temperature, max_temperature: ``0 < min_temperature <= max_temperature``.
+        query: ``(N, D)`` floating, ``N >= 2`` (N = 1 is a ValueError; an empty batch, N = 0,
+            gives NaN for ``"mean"``, 0 for ``"sum"``, an empty ``"none"``, and a NaN ``tau``:
+            there is no batch to set it).
+        positive: ``(N, D)`` floating, each query's positive.
+        min_temperature: :math:`\tau_{min} > 0`, the sharpest temperature. Default ``0.02``.
+        max_temperature: :math:`\tau_{max} \ge \tau_{min}`, the softest temperature. Default
+            ``0.2``.
+        return_temperature: also return the temperature. Default ``False``.
+        sample_weight: optional ``(N,)`` per-row weights. Default ``None``.
+        reduction: ``"mean"`` (default, the peers' default), ``"sum"`` or ``"none"``.
+
+    Returns:
+        The loss as :func:`info_nce` (a 0-d array, or ``(N,)`` for
+        ``reduction="none"``); with ``return_temperature=True`` the tuple ``(loss, tau)``,
+        ``tau`` a 0-d array.
+
+    References:
+        - No paper: defined by this library (docs/spec.md); no peer implementation.
+        - A. van den Oord, Y. Li and O. Vinyals (2018), "Representation Learning with Contrastive
+          Predictive Coding". arXiv:1807.03748. (the loss at fixed temperature).
 
     Example:
         >>> import numpy as np

@@ -74,6 +74,8 @@ def matryoshka(
 ) -> Callable[..., Any]:
     r"""Wrap an embedding loss so that it trains every prefix of the embedding:
 
+    In plain text: ``L = sum_k w_k * loss_fn(normalize(x[..., :d_k]), ...)``.
+
     .. math:: \mathcal L = \sum_k w_k\, \mathcal L\big(\mathrm{normalize}(x_{[:d_k]}), \dots\big)
 
     The returned function has ``loss_fn``'s signature. Its embedding arguments (the floating
@@ -89,6 +91,24 @@ def matryoshka(
     are computed once, and their running sums give every dim's cosine. The matrix products
     then cost one full-width similarity, whatever the number of dims. With ``chunk_size``
     (the in-batch losses' tiles), each dim's loss is called with it, as any other argument.
+
+    Args:
+        loss_fn: the embedding loss to wrap (any function of this library taking embeddings,
+            or one with the same conventions).
+        dims: the prefix widths :math:`d_k`, ints (NumPy integers too), each at most the embedding
+            width ``D``.
+        dim_weights: optional weights :math:`w_k \ge 0`, one per dim, finite. Default ``None``:
+            1 per dim (summed, as sentence-transformers).
+
+    Returns:
+        A function with ``loss_fn``'s signature returning
+        ``sum_k w_k * loss_fn(prefix_k, ...)``, an array of ``loss_fn``'s result shape and dtype.
+
+    References:
+        - A. Kusupati, G. Bhatt, A. Rege, M. Wallingford, A. Sinha, V. Ramanujan,
+          W. Howard-Snyder, K. Chen, S. Kakade, P. Jain and A. Farhadi (2022), "Matryoshka
+          Representation Learning", NeurIPS. arXiv:2205.13147.
+        - Peer implementation followed: sentence-transformers ``MatryoshkaLoss``.
 
     Example:
         >>> import numpy as np

@@ -94,6 +94,8 @@ def multiple_negatives_ranking_loss(
     (the peer) with all its options. For anchor (query) :math:`q_i` and its positive
     :math:`d_i`, with :math:`\lambda` = ``scale`` and :math:`s` the similarity,
 
+    In plain text: ``l_i = -scale * s(q_i, d_i) + log Z_i``.
+
     .. math:: \ell_i = -\lambda s(q_i, d_i) + \log Z_i
 
     The documents are ``[positives; negatives[:, 0]; ...; negatives[:, K-1]]``: every positive
@@ -126,14 +128,46 @@ def multiple_negatives_ranking_loss(
     ``offset`` is an int, a NumPy integer or a 0-d integer array of the inputs' library. An
     empty batch (B = 0) gives NaN for ``"mean"``, 0 for ``"sum"``, an empty ``"none"``.
 
-    Args:
-        anchors: ``(B, D)``; positives: ``(W, D)``, ``W >= B``; negatives: ``(W, D)`` or
-            ``(W, K, D)``; all_anchors: ``(W, D)``.
-
     ``chunk_size`` (an int): the similarity matrix is walked in ``chunk_size × chunk_size``
     tiles with a running log-sum-exp, and the backward pass recomputes each tile: memory O((N +
     M)·D + chunk_size²) instead of O(N·M), with the dense path's value and gradients
     (README.md, "Large batches"). ``None`` (the default): the dense matrix.
+
+    Args:
+        anchors: ``(B, D)`` floating anchor (query) embeddings, this device's.
+        positives: ``(W, D)`` floating, ``W >= B`` (every device's positives; ``W = B`` on one
+            device).
+        negatives: optional hard negatives, floating: ``(W, D)`` or ``(W, K, D)``. Default ``None``.
+        scale: :math:`\lambda > 0`, a float or a 0-d array. Default ``20.0``, as
+            sentence-transformers (a temperature of 0.05).
+        similarity: ``"cosine"`` (default) or ``"dot"``.
+        directions: the partition's directions, a tuple of ``"query_to_doc"`` (always included),
+            ``"query_to_query"``, ``"doc_to_query"``, ``"doc_to_doc"``. Default
+            ``("query_to_doc",)``, the classic MNRL.
+        partition_mode: ``"joint"`` (default, one log-sum-exp) or ``"per_direction"``.
+        hardness_mode: ``None`` (default), ``"in_batch_negatives"``, ``"hard_negatives"`` or
+            ``"all_negatives"``: which logits get the hardness term.
+        hardness_strength: :math:`\alpha \ge 0`. Default ``0.0``.
+        offset: global index of this device's first anchor, an int, a NumPy integer or a 0-d
+            integer array. Default ``0`` (one device).
+        all_anchors: optional ``(W, D)`` anchors gathered from every device (``query_to_query`` and
+            ``doc_to_query`` over several devices). Default ``None``.
+        chunk_size: tile size of the chunked (memory-bounded) path, an int ``>= 1``. Default
+            ``None``: the dense similarity matrix (see above).
+        sample_weight: optional ``(B,)`` per-anchor weights. Default ``None``.
+        reduction: ``"mean"`` (default, the peers' default), ``"sum"`` or ``"none"``.
+
+    Returns:
+        In the embeddings' floating dtype, a 0-d array for ``"mean"``/``"sum"``, ``(B,)``
+        for ``reduction="none"``.
+
+    References:
+        - M. Henderson, R. Al-Rfou, B. Strope, Y.-H. Sung, L. Lukács, R. Guo, S. Kumar,
+          B. Miklos and R. Kurzweil (2017), "Efficient Natural Language Response Suggestion for
+          Smart Reply". arXiv:1705.00652.
+        - ``chunk_size``: Z. Cheng et al. (2024), "Breaking the Memory Barrier: Near Infinite Batch
+          Size Scaling for Contrastive Loss" (Inf-CL). arXiv:2410.17243.
+        - Peer implementation followed: sentence-transformers ``MultipleNegativesRankingLoss``.
 
     Example:
         >>> import numpy as np, math
@@ -386,6 +420,37 @@ def multiple_negatives_symmetric_ranking_loss(
     tiles with a running log-sum-exp, and the backward pass recomputes each tile: memory O((N +
     M)·D + chunk_size²) instead of O(N·M), with the dense path's value and gradients
     (README.md, "Large batches"). ``None`` (the default): the dense matrix.
+
+    Args:
+        anchors: ``(B, D)`` floating anchor (query) embeddings, this device's.
+        positives: ``(W, D)`` floating, ``W >= B`` (every device's positives; ``W = B`` on one
+            device).
+        negatives: optional hard negatives, floating: ``(W, D)`` or ``(W, K, D)``. Default ``None``.
+        scale: :math:`\lambda > 0`, a float or a 0-d array. Default ``20.0``, as
+            sentence-transformers (a temperature of 0.05).
+        similarity: ``"cosine"`` (default) or ``"dot"``.
+        offset: global index of this device's first anchor, an int, a NumPy integer or a 0-d
+            integer array. Default ``0`` (one device).
+        all_anchors: optional ``(W, D)`` anchors gathered from every device. Default ``None``.
+        chunk_size: tile size of the chunked (memory-bounded) path, an int ``>= 1``. Default
+            ``None``: the dense similarity matrix.
+        sample_weight: optional ``(B,)`` per-anchor weights. Default ``None``.
+        reduction: ``"mean"`` (default, the peers' default), ``"sum"`` or ``"none"``.
+
+    Returns:
+        In the embeddings' floating dtype, a 0-d array for ``"mean"``/``"sum"``, ``(B,)``
+        for ``reduction="none"``.
+
+    References:
+        - M. Henderson, R. Al-Rfou, B. Strope, Y.-H. Sung, L. Lukács, R. Guo, S. Kumar,
+          B. Miklos and R. Kurzweil (2017), "Efficient Natural Language Response Suggestion for
+          Smart Reply". arXiv:1705.00652.
+        - M. Günther, J. Ong, I. Mohr et al. (2023), "Jina Embeddings 2: 8192-Token
+          General-Purpose Text Embeddings for Long Documents". arXiv:2310.19923.
+        - ``chunk_size``: Z. Cheng et al. (2024), "Breaking the Memory Barrier: Near Infinite Batch
+          Size Scaling for Contrastive Loss" (Inf-CL). arXiv:2410.17243.
+        - Peer implementation followed: sentence-transformers
+          ``MultipleNegativesSymmetricRankingLoss``.
 
     Example:
         >>> import numpy as np, math

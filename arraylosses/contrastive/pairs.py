@@ -126,6 +126,8 @@ def contrastive_loss(
 ) -> Array:
     r"""Contrastive loss of Hadsell, Chopra & LeCun (2006), ``label = 1`` for a similar pair:
 
+    In plain text: ``l = y * d**2 / 2 + (1 - y) * max(0, m - d)**2 / 2``.
+
     .. math:: \ell = \tfrac12\,y\,d^2 + \tfrac12\,(1-y)\,\max(0, m - d)^2
 
     with :math:`d = \lVert a - b \rVert_2` (``distance="euclidean"``) or :math:`1 - \cos(a, b)`
@@ -135,12 +137,29 @@ def contrastive_loss(
     difference: we do not). pytorch-metric-learning's ``ContrastiveLoss`` is another loss
     (unsquared hinge terms with two margins).
 
-    Args:
-        a, b: ``(..., D)`` embeddings; label: ``(...)``, 1 similar / 0 dissimilar (or bool).
-        margin: ``>= 0``.
-
     NaN in an embedding or a label gives NaN for that pair; an empty batch gives NaN for
     ``"mean"``.
+
+    Args:
+        a: ``(..., D)`` floating embeddings, the first of each pair.
+        b: ``(..., D)`` floating, ``a``'s shape, the second of each pair.
+        label: ``a.shape[:-1]``, 1 similar / 0 dissimilar (or bool; soft labels in [0, 1] weight
+            the two terms).
+        margin: :math:`m \ge 0`, a float or a 0-d array. Default ``1.0``, a unit margin for the
+            Euclidean distance (sentence-transformers uses 0.5 with the cosine distance).
+        distance: ``"euclidean"`` (default, the paper's) or ``"cosine"``.
+        sample_weight: optional per-pair weights, broadcastable to ``a.shape[:-1]``. Default
+            ``None``.
+        reduction: ``"mean"`` (default, the peers' default), ``"sum"`` or ``"none"``.
+
+    Returns:
+        In the embeddings' floating dtype, a 0-d array for ``"mean"``/``"sum"``, one loss
+        per pair (``a.shape[:-1]``) for ``reduction="none"``.
+
+    References:
+        - R. Hadsell, S. Chopra and Y. LeCun (2006), "Dimensionality Reduction by Learning an
+          Invariant Mapping", CVPR. DOI 10.1109/CVPR.2006.100.
+        - Peer implementation followed: sentence-transformers ``ContrastiveLoss``.
 
     Example:
         >>> import numpy as np
@@ -194,6 +213,25 @@ def online_contrastive_loss(
     pair, and every pair compared with a NaN threshold (all negatives when a positive's
     distance is NaN, and the other way round). An empty batch gives NaN for ``"mean"``, 0 for
     ``"sum"``.
+
+    Args:
+        a: ``(..., D)`` floating embeddings, the first of each pair.
+        b: ``(..., D)`` floating, ``a``'s shape, the second of each pair.
+        label: ``a.shape[:-1]``, 1 similar / 0 dissimilar (or bool); other values are ignored.
+        margin: :math:`m \ge 0`, a float or a 0-d array. Default ``0.5``, as sentence-transformers.
+        distance: ``"cosine"`` (default, as sentence-transformers) or ``"euclidean"``.
+        sample_weight: optional per-pair weights, broadcastable to ``a.shape[:-1]``. Default
+            ``None``.
+        reduction: ``"sum"`` (default, as the peer), ``"mean"`` or ``"none"``.
+
+    Returns:
+        In the embeddings' floating dtype, a 0-d array for ``"mean"``/``"sum"``, one loss
+        per pair (``a.shape[:-1]``) for ``reduction="none"``.
+
+    References:
+        - R. Hadsell, S. Chopra and Y. LeCun (2006), "Dimensionality Reduction by Learning an
+          Invariant Mapping", CVPR. DOI 10.1109/CVPR.2006.100. (the loss of each pair).
+        - Peer implementation followed: sentence-transformers ``OnlineContrastiveLoss``.
 
     Example:
         >>> import numpy as np
@@ -272,7 +310,30 @@ def triplet_margin_loss(
     Schroff et al. (2015), FaceNet.
 
     Args:
-        anchor, positive, negative: ``(..., D)`` embeddings.
+        anchor: ``(..., D)`` floating embeddings.
+        positive: ``anchor``'s shape, floating.
+        negative: ``anchor``'s shape, floating.
+        margin: :math:`m > 0`, a float or a 0-d array. Default ``1.0``, as torch.
+        p: the norm's order (``inf`` allowed), ``"euclidean"`` only. Default ``2.0``, as torch.
+        eps: added to the difference before the norm, ``"euclidean"`` only. Default ``1e-6``, as
+            torch.
+        swap: use :math:`\min(d(a, n), d(p, n))` as the negative distance. Default ``False``.
+        distance: ``"euclidean"`` (default, as torch) or ``"cosine"``.
+        sample_weight: optional per-triplet weights, broadcastable to ``anchor.shape[:-1]``.
+            Default ``None``.
+        reduction: ``"mean"`` (default, the peers' default), ``"sum"`` or ``"none"``.
+
+    Returns:
+        In the embeddings' floating dtype, a 0-d array for ``"mean"``/``"sum"``, one loss
+        per triplet (``anchor.shape[:-1]``) for ``reduction="none"``.
+
+    References:
+        - F. Schroff, D. Kalenichenko and J. Philbin (2015), "FaceNet: A Unified Embedding for Face
+          Recognition and Clustering", CVPR. arXiv:1503.03832.
+        - ``swap``: V. Balntas, E. Riba, D. Ponsa and K. Mikolajczyk (2016), "Learning local feature
+          descriptors with triplets and shallow convolutional neural networks", BMVC.
+          DOI 10.5244/C.30.119.
+        - Peer implementation followed: ``torch.nn.functional.triplet_margin_loss``.
 
     Example:
         >>> import numpy as np
@@ -327,12 +388,30 @@ def cosine_embedding_loss(
     r"""Cosine embedding loss (torch semantics, the peer
     ``torch.nn.functional.cosine_embedding_loss``):
 
+    In plain text: ``l = 1 - cos(a, b)`` for ``y = 1``, ``max(0, cos(a, b) - m)`` for ``y = -1``.
+
     .. math:: \ell = \begin{cases} 1 - \cos(a, b) & y = 1 \\ \max(0, \cos(a, b) - m) & y = -1
               \end{cases}
 
     The cosine clamps each norm at ``1e-8`` (torch adds ``1e-12`` to each squared norm:
     identical unless a vector is almost zero). ``margin`` in ``[-1, 1]`` (torch's documented
     range). A NaN target gives NaN for its pair (other values than ±1 raise, eagerly).
+
+    Args:
+        a: ``(..., D)`` floating embeddings, the first of each pair.
+        b: ``(..., D)`` floating, ``a``'s shape, the second of each pair.
+        target: ``a.shape[:-1]``, 1 (similar) or -1 (dissimilar).
+        margin: :math:`m \in [-1, 1]`, a float or a 0-d array. Default ``0.0``, as torch.
+        sample_weight: optional per-pair weights, broadcastable to ``a.shape[:-1]``. Default
+            ``None``.
+        reduction: ``"mean"`` (default, the peers' default), ``"sum"`` or ``"none"``.
+
+    Returns:
+        In the embeddings' floating dtype, a 0-d array for ``"mean"``/``"sum"``, one loss
+        per pair (``a.shape[:-1]``) for ``reduction="none"``.
+
+    References:
+        - No paper. Peer implementation followed: ``torch.nn.functional.cosine_embedding_loss``.
 
     Example:
         >>> import numpy as np
@@ -429,6 +508,9 @@ def _cosent_inputs(
 def cosent_loss(a: Array, b: Array, target: Array, *, scale: Any = 20.0) -> Array:
     r"""CoSENT (Huang et al. 2024): for pairs ``(a_i, b_i)`` with gold similarity ``target``,
 
+    In plain text: ``l = log(1 + sum over pairs (i, j) with t_i > t_j of
+    exp(scale * (cos_j - cos_i)))``.
+
     .. math:: \ell = \log\Big(1 + \sum_{i,j:\ t_i > t_j} e^{\lambda(\cos_j - \cos_i)}\Big)
 
     with :math:`\lambda` = ``scale`` and :math:`\cos_i = \cos(a_i, b_i)`. Computed in
@@ -440,7 +522,21 @@ def cosent_loss(a: Array, b: Array, target: Array, *, scale: Any = 20.0) -> Arra
     1000). A NaN in an embedding or a target gives NaN; an empty batch gives 0 (as the peer).
 
     Args:
-        a, b: ``(N, D)``; target: ``(N,)`` gold similarities (any real or boolean values).
+        a: ``(N, D)`` floating embeddings, the first of each pair.
+        b: ``(N, D)`` floating, the second of each pair.
+        target: ``(N,)`` gold similarities (any real or boolean values; only their order counts).
+        scale: :math:`\lambda > 0`, a float or a 0-d array. Default ``20.0``, as
+            sentence-transformers.
+
+    Returns:
+        A 0-d array in the embeddings' floating dtype (one value for the batch).
+
+    References:
+        - J. Su (2022), CoSENT blog post (in Chinese): https://kexue.fm/archives/8847
+        - X. Huang, H. Peng, D. Zou, Z. Liu, J. Li, K. Liu, J. Wu, J. Su and P. S. Yu (2024),
+          "CoSENT: Consistent Sentence Embedding via Similarity Ranking", IEEE/ACM Transactions on
+          Audio, Speech and Language Processing 32, 2800-2813.
+        - Peer implementation followed: sentence-transformers ``CoSENTLoss``.
 
     Example:
         >>> import numpy as np, math
@@ -461,11 +557,28 @@ def angle_loss(a: Array, b: Array, target: Array, *, scale: Any = 20.0) -> Array
     ``torch.nn.functional.normalize``) and split into halves :math:`(u, v)` (a zero column is
     appended when ``D`` is odd),
 
+    In plain text: ``sim(a, b) = |a_hat . b_hat + sum(v_a * u_b - u_a * v_b)|``.
+
     .. math:: \mathrm{sim}(a, b) = \big|\hat a \cdot \hat b + \sum (v_a u_b - u_a v_b)\big|
 
     which is sentence-transformers' ``pairwise_angle_sim`` (the real form of AnglE's
     complex-division angle). Peer: sentence-transformers ``AnglELoss`` (``scale=20``). Large
     scales, NaN and the empty batch as :func:`cosent_loss`.
+
+    Args:
+        a: ``(N, D)`` floating embeddings, the first of each pair.
+        b: ``(N, D)`` floating, the second of each pair.
+        target: ``(N,)`` gold similarities (any real or boolean values; only their order counts).
+        scale: :math:`\lambda > 0`, a float or a 0-d array. Default ``20.0``, as
+            sentence-transformers.
+
+    Returns:
+        A 0-d array in the embeddings' floating dtype (one value for the batch).
+
+    References:
+        - X. Li and J. Li (2023), "AnglE-optimized Text Embeddings". arXiv:2309.12871.
+        - J. Su (2022), CoSENT blog post (in Chinese): https://kexue.fm/archives/8847
+        - Peer implementation followed: sentence-transformers ``AnglELoss``.
 
     Example:
         >>> import numpy as np, math

@@ -133,6 +133,20 @@ def accuracy(pred: Array, target: Array, *, sample_weight: Array | None = None) 
 
     Peer: ``sklearn.metrics.accuracy_score(target, pred, sample_weight=weight)``.
 
+    Args:
+        pred: predicted labels (integer or boolean, ``target``'s shape, typically ``(N,)``) or
+            scores with one more last axis, ``(N, C)`` floating, reduced by ``argmax``.
+        target: ``(N,)`` integer or boolean class labels.
+        sample_weight: optional ``(N,)`` per-sample weights. Default ``None`` (all 1).
+
+    Returns:
+        A 0-d array of ``pred``'s floating dtype (the default floating dtype when ``pred``
+        holds labels).
+
+    References:
+        - No paper: the textbook accuracy. Peer implementation followed:
+          ``sklearn.metrics.accuracy_score``.
+
     Example:
         >>> import numpy as np
         >>> float(accuracy(np.array([[0.1, 0.9], [0.8, 0.2]]), np.array([1, 1])))
@@ -161,11 +175,20 @@ def top_k_accuracy(
     reverses: among equal scores the higher class index ranks first. So the label :math:`y`
     is a hit when :math:`\#\{c : s_c > s_y\} + \#\{c > y : s_c = s_y\} < k`. No sort is done.
 
-    Args:
-        scores: ``(N, C)`` floating; target: ``(N,)`` class indices; k: ``1 <= k <= C``
-            (a larger ``k`` is a ``ValueError``; scikit-learn warns and scores 1).
-
     A row of scores holding NaN gives NaN, not a hit or a miss.
+
+    Args:
+        scores: ``(N, C)`` floating class scores.
+        target: ``(N,)`` integer class indices.
+        k: the number of top classes that count as a hit, ``1 <= k <= C`` (a larger ``k`` is a
+            ``ValueError``; scikit-learn warns and scores 1).
+        sample_weight: optional ``(N,)`` per-sample weights. Default ``None`` (all 1).
+
+    Returns:
+        A 0-d array of ``scores``' floating dtype, in [0, 1].
+
+    References:
+        - No paper. Peer implementation followed: ``sklearn.metrics.top_k_accuracy_score``.
 
     Example:
         >>> import numpy as np
@@ -219,6 +242,25 @@ def precision_recall_f1(
     scores or the weights makes all three NaN; so does an empty batch. Peer:
     ``sklearn.metrics.precision_recall_fscore_support(target, pred,
     labels=range(num_classes), average=..., zero_division=0)``.
+
+    Args:
+        pred: predicted labels (integer or boolean, ``target``'s shape, typically ``(N,)``) or
+            scores with one more last axis, ``(N, C)`` floating, reduced by ``argmax``.
+        target: ``(N,)`` integer or boolean class labels.
+        num_classes: the number of classes C, an int ``>= 1`` (labels lie in ``[0, C)``).
+        average: ``"micro"`` (default; equals the accuracy for single-label classes),
+            ``"macro"`` or ``"weighted"``.
+        sample_weight: optional ``(N,)`` per-sample weights. Default ``None`` (all 1).
+
+    Returns:
+        ``(precision, recall, f1)``, three 0-d arrays of ``pred``'s floating dtype (the
+        default floating dtype when ``pred`` holds labels), each in [0, 1].
+
+    References:
+        - The F-measure: C. J. van Rijsbergen (1979), "Information Retrieval", 2nd ed.,
+          Butterworths.
+        - Peer implementation followed: ``sklearn.metrics.precision_recall_fscore_support`` with
+          ``zero_division=0``.
 
     Example:
         >>> import numpy as np
@@ -320,6 +362,19 @@ def log_loss(probs: Array, target: Array, *, sample_weight: Array | None = None)
     even in a class other than the label. Peer:
     ``sklearn.metrics.log_loss(target, probs, labels=range(C))``.
 
+    Args:
+        probs: ``(N,)`` floating probabilities of class 1 (binary) or ``(N, C)`` class
+            probabilities, in [0, 1].
+        target: ``(N,)`` labels: {0, 1} for ``(N,)`` probabilities, class indices otherwise.
+        sample_weight: optional ``(N,)`` per-sample weights. Default ``None`` (all 1).
+
+    Returns:
+        A 0-d array of ``probs``' floating dtype, ``>= 0``.
+
+    References:
+        - No paper: the negative log-likelihood (cross entropy). Peer implementation followed:
+          ``sklearn.metrics.log_loss``.
+
     Example:
         >>> import numpy as np, math
         >>> float(log_loss(np.array([0.8, 0.4]), np.array([1, 0]))) == -(
@@ -364,6 +419,9 @@ def log_loss_rows(probs: Array, target: Array, *, sample_weight: Array | None) -
 def roc_auc(scores: Array, target: Array, *, thresholds: Any = None) -> Array:
     r"""Area under the ROC curve of binary ``target`` (0/1 or bool) ranked by ``scores``:
 
+    In plain text: ``AUC = (R_pos - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)``, ``R_pos`` the
+    sum of the positives' ranks.
+
     .. math:: \mathrm{AUC} = \frac{\sum_{i: y_i = 1} r_i - n_+(n_+ + 1)/2}{n_+\, n_-}
 
     with :math:`r_i` the 1-based rank of :math:`s_i`, ties given their average rank (the
@@ -385,6 +443,23 @@ def roc_auc(scores: Array, target: Array, *, thresholds: Any = None) -> Array:
     the last (torchmetrics' curve then lacks its end point (0, 0) or (1, 1); ours always runs
     from (0, 0) to (1, 1)). It does not apply a sigmoid to scores outside [0, 1] (torchmetrics
     does). Memory ``O(N T)`` per call.
+
+    Args:
+        scores: ``(N,)`` floating scores, higher meaning more likely positive.
+        target: ``(N,)`` binary labels, 0/1 or boolean.
+        thresholds: ``None`` (default: the exact AUC), an int ``T >= 2`` (``T`` evenly spaced
+            thresholds in [0, 1]) or a strictly increasing sequence of finite thresholds (the binned
+            AUC).
+
+    Returns:
+        A 0-d array of ``scores``' floating dtype, in [0, 1] (NaN for a single class).
+
+    References:
+        - J. A. Hanley and B. J. McNeil (1982), "The meaning and use of the area under a receiver
+          operating characteristic (ROC) curve", Radiology 143(1) (the AUC as the Mann-Whitney
+          statistic). DOI 10.1148/radiology.143.1.7063747.
+        - Peer implementations followed: ``sklearn.metrics.roc_auc_score`` (exact) and
+          torchmetrics ``binary_auroc(thresholds=T)`` (binned).
 
     Example:
         >>> import numpy as np

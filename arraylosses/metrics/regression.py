@@ -153,6 +153,21 @@ def mean_squared_error(
     Peer: ``sklearn.metrics.mean_squared_error(target, pred)``.
     An empty batch, or weights that sum to 0, give NaN (no exception, no warning).
 
+    Args:
+        pred: ``(N,)`` or ``(N, K)`` floating predictions (K outputs).
+        target: ``pred``'s shape, floating, integer or boolean.
+        sample_weight: optional ``(N,)`` per-sample weights. Default ``None`` (all 1).
+        multioutput: ``"uniform_average"`` (default, sklearn's), ``"raw_values"`` or a
+            ``(K,)`` array of output weights.
+
+    Returns:
+        In ``pred``'s floating dtype, a 0-d array, or ``(K,)`` with
+        ``multioutput="raw_values"``.
+
+    References:
+        - No paper: the textbook mean squared error.
+        - Peer implementation followed: ``sklearn.metrics.mean_squared_error``.
+
     Example:
         >>> import numpy as np
         >>> float(mean_squared_error(np.array([2.5, 0.0, 2, 8]), np.array([3, -0.5, 2, 7.0])))
@@ -178,6 +193,21 @@ def root_mean_squared_error(
     Peer: ``sklearn.metrics.root_mean_squared_error(target, pred)``.
     An empty batch, or weights that sum to 0, give NaN (no exception, no warning).
 
+    Args:
+        pred: ``(N,)`` or ``(N, K)`` floating predictions (K outputs).
+        target: ``pred``'s shape, floating, integer or boolean.
+        sample_weight: optional ``(N,)`` per-sample weights. Default ``None`` (all 1).
+        multioutput: ``"uniform_average"`` (default, sklearn's), ``"raw_values"`` or a
+            ``(K,)`` array of output weights.
+
+    Returns:
+        In ``pred``'s floating dtype, a 0-d array, or ``(K,)`` with
+        ``multioutput="raw_values"``.
+
+    References:
+        - No paper: the textbook root mean squared error.
+        - Peer implementation followed: ``sklearn.metrics.root_mean_squared_error``.
+
     Example:
         >>> import numpy as np
         >>> float(root_mean_squared_error(np.array([1.0, 1.0]), np.array([4.0, -3.0])))
@@ -202,6 +232,21 @@ def mean_absolute_error(
 
     Peer: ``sklearn.metrics.mean_absolute_error(target, pred)``.
     An empty batch, or weights that sum to 0, give NaN (no exception, no warning).
+
+    Args:
+        pred: ``(N,)`` or ``(N, K)`` floating predictions (K outputs).
+        target: ``pred``'s shape, floating, integer or boolean.
+        sample_weight: optional ``(N,)`` per-sample weights. Default ``None`` (all 1).
+        multioutput: ``"uniform_average"`` (default, sklearn's), ``"raw_values"`` or a
+            ``(K,)`` array of output weights.
+
+    Returns:
+        In ``pred``'s floating dtype, a 0-d array, or ``(K,)`` with
+        ``multioutput="raw_values"``.
+
+    References:
+        - No paper: the textbook mean absolute error.
+        - Peer implementation followed: ``sklearn.metrics.mean_absolute_error``.
 
     Example:
         >>> import numpy as np
@@ -229,6 +274,21 @@ def mean_absolute_percentage_error(
     Peer: ``sklearn.metrics.mean_absolute_percentage_error(target, pred)``. A zero target makes
     the score huge rather than infinite, as there (in float16, whose largest value is 65504, it
     overflows to ``inf``). An empty batch, or weights that sum to 0, give NaN.
+
+    Args:
+        pred: ``(N,)`` or ``(N, K)`` floating predictions (K outputs).
+        target: ``pred``'s shape, floating, integer or boolean.
+        sample_weight: optional ``(N,)`` per-sample weights. Default ``None`` (all 1).
+        multioutput: ``"uniform_average"`` (default, sklearn's), ``"raw_values"`` or a
+            ``(K,)`` array of output weights.
+
+    Returns:
+        In ``pred``'s floating dtype, a 0-d array, or ``(K,)`` with
+        ``multioutput="raw_values"``.
+
+    References:
+        - No paper: the textbook mean absolute percentage error.
+        - Peer implementation followed: ``sklearn.metrics.mean_absolute_percentage_error``.
 
     Example:
         >>> import numpy as np
@@ -297,6 +357,8 @@ def r2_score(
 ) -> Array:
     r"""Coefficient of determination per output,
 
+    In plain text: ``R2 = 1 - sum_i w_i (t_i - p_i)**2 / sum_i w_i (t_i - mean_w(t))**2``.
+
     .. math:: R^2 = 1 - \frac{\sum_i w_i (t_i - p_i)^2}{\sum_i w_i (t_i - \bar t_w)^2}
 
     1 is perfect, 0 is as good as predicting the (weighted) mean, negative is worse. With
@@ -305,6 +367,23 @@ def r2_score(
     Unlike sklearn (which warns and returns NaN), fewer than two samples raise ``ValueError``.
     NaN in an input gives NaN for its output, never the constant-target 0 or 1; without
     ``force_finite`` a constant target gives NaN (perfect) or ``-inf``, with no warning.
+
+    Args:
+        pred: ``(N,)`` or ``(N, K)`` floating predictions (K outputs).
+        target: ``pred``'s shape, floating, integer or boolean.
+        sample_weight: optional ``(N,)`` per-sample weights. Default ``None`` (all 1).
+        multioutput: ``"uniform_average"`` (default, sklearn's), ``"raw_values"``,
+            ``"variance_weighted"`` or a ``(K,)`` array of output weights.
+        force_finite: a constant target gives 1 (perfect prediction) or 0 instead of NaN/-inf.
+            Default ``True``, sklearn's.
+
+    Returns:
+        In ``pred``'s floating dtype, a 0-d array, or ``(K,)`` with
+        ``multioutput="raw_values"``.
+
+    References:
+        - No paper: the textbook coefficient of determination.
+        - Peer implementation followed: ``sklearn.metrics.r2_score``.
 
     Example:
         >>> import numpy as np
@@ -350,6 +429,23 @@ def explained_variance_score(
     Differs from :func:`r2_score` only in centring the residuals (a constant bias is not
     penalised). ``force_finite``, ``multioutput`` and NaN as there, but an empty batch gives
     NaN. Peer: ``sklearn.metrics.explained_variance_score(target, pred)``.
+
+    Args:
+        pred: ``(N,)`` or ``(N, K)`` floating predictions (K outputs).
+        target: ``pred``'s shape, floating, integer or boolean.
+        sample_weight: optional ``(N,)`` per-sample weights. Default ``None`` (all 1).
+        multioutput: ``"uniform_average"`` (default, sklearn's), ``"raw_values"``,
+            ``"variance_weighted"`` or a ``(K,)`` array of output weights.
+        force_finite: a constant target gives 1 (perfect prediction) or 0 instead of NaN/-inf.
+            Default ``True``, sklearn's.
+
+    Returns:
+        In ``pred``'s floating dtype, a 0-d array, or ``(K,)`` with
+        ``multioutput="raw_values"``.
+
+    References:
+        - No paper: the textbook explained variance.
+        - Peer implementation followed: ``sklearn.metrics.explained_variance_score``.
 
     Example:
         >>> import numpy as np

@@ -386,6 +386,29 @@ def recall_at_k(
     with ``indexes`` all three of shape ``(N,)``, ``indexes`` the integer query id of each item
     (eager only; ``(Q,)`` results in ascending id order; see the module docstring).
 
+    Args:
+        scores: ``(Q, M)`` floating scores of each query's M candidates, or ``(N,)`` with
+            ``indexes`` (the flat form).
+        relevance: ``scores``' shape: relevance labels (boolean, integer or floating; > 0 is
+            relevant).
+        k: the cutoff, in ``[1, M]`` in the dense form, any ``>= 1`` in the flat form. Default
+            ``None``: all candidates.
+        indexes: optional ``(N,)`` integer query id of each item (the flat form, eager only).
+            Default ``None``: the dense ``(Q, M)`` form.
+        empty_target_action: the value of a query with no relevant candidate: ``"neg"`` (default,
+            0, torchmetrics'), ``"pos"`` (1), ``"skip"`` (left out of the mean) or ``"error"``.
+        reduction: ``"mean"`` (default: the mean over queries) or ``"none"`` (per query).
+
+    Returns:
+        In ``scores``' floating dtype, a 0-d array for ``"mean"``, ``(Q,)`` per query (in
+        ascending id order in the flat form) for ``reduction="none"``.
+
+    References:
+        - C. D. Manning, P. Raghavan and H. Schütze (2008), "Introduction to Information
+          Retrieval", Cambridge University Press, ch. 8 (evaluation).
+        - Peer implementations followed: torchmetrics ``retrieval_recall`` and
+          trec_eval ``recall_k``.
+
     Example:
         >>> import numpy as np
         >>> float(recall_at_k(np.array([[0.9, 0.8, 0.1, 0.5]]), np.array([[1, 0, 1, 0]]), k=2))
@@ -426,6 +449,29 @@ def precision_at_k(
     with ``indexes`` all three of shape ``(N,)``, ``indexes`` the integer query id of each item
     (eager only; ``(Q,)`` results in ascending id order; see the module docstring).
 
+    Args:
+        scores: ``(Q, M)`` floating scores of each query's M candidates, or ``(N,)`` with
+            ``indexes`` (the flat form).
+        relevance: ``scores``' shape: relevance labels (boolean, integer or floating; > 0 is
+            relevant).
+        k: the cutoff, in ``[1, M]`` in the dense form, any ``>= 1`` in the flat form. Default
+            ``None``: all candidates.
+        indexes: optional ``(N,)`` integer query id of each item (the flat form, eager only).
+            Default ``None``: the dense ``(Q, M)`` form.
+        empty_target_action: the value of a query with no relevant candidate: ``"neg"`` (default,
+            0, torchmetrics'), ``"pos"`` (1), ``"skip"`` (left out of the mean) or ``"error"``.
+        reduction: ``"mean"`` (default: the mean over queries) or ``"none"`` (per query).
+
+    Returns:
+        In ``scores``' floating dtype, a 0-d array for ``"mean"``, ``(Q,)`` per query (in
+        ascending id order in the flat form) for ``reduction="none"``.
+
+    References:
+        - C. D. Manning, P. Raghavan and H. Schütze (2008), "Introduction to Information
+          Retrieval", Cambridge University Press, ch. 8 (evaluation).
+        - Peer implementations followed: torchmetrics ``retrieval_precision`` and
+          trec_eval ``P_k``.
+
     Example:
         >>> import numpy as np
         >>> float(precision_at_k(np.array([[0.9, 0.8, 0.1, 0.5]]), np.array([[1, 0, 1, 0]]), k=2))
@@ -458,6 +504,29 @@ def hit_rate_at_k(
     Forms: ``scores`` and ``relevance`` of shape ``(Q, M)`` (``k`` in ``[1, M]``, default M), or
     with ``indexes`` all three of shape ``(N,)``, ``indexes`` the integer query id of each item
     (eager only; ``(Q,)`` results in ascending id order; see the module docstring).
+
+    Args:
+        scores: ``(Q, M)`` floating scores of each query's M candidates, or ``(N,)`` with
+            ``indexes`` (the flat form).
+        relevance: ``scores``' shape: relevance labels (boolean, integer or floating; > 0 is
+            relevant).
+        k: the cutoff, in ``[1, M]`` in the dense form, any ``>= 1`` in the flat form. Default
+            ``None``: all candidates.
+        indexes: optional ``(N,)`` integer query id of each item (the flat form, eager only).
+            Default ``None``: the dense ``(Q, M)`` form.
+        empty_target_action: the value of a query with no relevant candidate: ``"neg"`` (default,
+            0, torchmetrics'), ``"pos"`` (1), ``"skip"`` (left out of the mean) or ``"error"``.
+        reduction: ``"mean"`` (default: the mean over queries) or ``"none"`` (per query).
+
+    Returns:
+        In ``scores``' floating dtype, a 0-d array for ``"mean"``, ``(Q,)`` per query (in
+        ascending id order in the flat form) for ``reduction="none"``.
+
+    References:
+        - C. D. Manning, P. Raghavan and H. Schütze (2008), "Introduction to Information
+          Retrieval", Cambridge University Press, ch. 8 (evaluation).
+        - Peer implementations followed: torchmetrics ``retrieval_hit_rate`` and
+          trec_eval ``success_k``.
 
     Example:
         >>> import numpy as np
@@ -492,6 +561,28 @@ def mrr(
     Forms: ``scores`` and ``relevance`` of shape ``(Q, M)`` (``k`` in ``[1, M]``, default M), or
     with ``indexes`` all three of shape ``(N,)``, ``indexes`` the integer query id of each item
     (eager only; ``(Q,)`` results in ascending id order; see the module docstring).
+
+    Args:
+        scores: ``(Q, M)`` floating scores of each query's M candidates, or ``(N,)`` with
+            ``indexes`` (the flat form).
+        relevance: ``scores``' shape: relevance labels (boolean, integer or floating; > 0 is
+            relevant).
+        k: the cutoff, in ``[1, M]`` in the dense form, any ``>= 1`` in the flat form. Default
+            ``None``: all candidates.
+        indexes: optional ``(N,)`` integer query id of each item (the flat form, eager only).
+            Default ``None``: the dense ``(Q, M)`` form.
+        empty_target_action: the value of a query with no relevant candidate: ``"neg"`` (default,
+            0, torchmetrics'), ``"pos"`` (1), ``"skip"`` (left out of the mean) or ``"error"``.
+        reduction: ``"mean"`` (default: the mean over queries) or ``"none"`` (per query).
+
+    Returns:
+        In ``scores``' floating dtype, a 0-d array for ``"mean"``, ``(Q,)`` per query (in
+        ascending id order in the flat form) for ``reduction="none"``.
+
+    References:
+        - E. M. Voorhees (1999), "The TREC-8 Question Answering Track Report", TREC-8.
+        - Peer implementations followed: torchmetrics ``retrieval_reciprocal_rank`` and
+          trec_eval ``recip_rank``.
 
     Example:
         >>> import numpy as np
@@ -534,6 +625,31 @@ def ndcg_at_k(
     with ``indexes`` all three of shape ``(N,)``, ``indexes`` the integer query id of each item
     (eager only; ``(Q,)`` results in ascending id order; see the module docstring).
 
+    Args:
+        scores: ``(Q, M)`` floating scores of each query's M candidates, or ``(N,)`` with
+            ``indexes`` (the flat form).
+        relevance: ``scores``' shape: relevance labels (boolean, integer or floating; > 0 is
+            relevant; graded for nDCG).
+        k: the cutoff, in ``[1, M]`` in the dense form, any ``>= 1`` in the flat form. Default
+            ``None``: all candidates.
+        indexes: optional ``(N,)`` integer query id of each item (the flat form, eager only).
+            Default ``None``: the dense ``(Q, M)`` form.
+        gain: ``"linear"`` (default, :math:`g(x) = x`, as scikit-learn, torchmetrics and
+            trec_eval) or ``"exponential"`` (:math:`g(x) = 2^x - 1`, as rax and TF-Ranking).
+        empty_target_action: the value of a query with no relevant candidate: ``"neg"`` (default,
+            0, torchmetrics'), ``"pos"`` (1), ``"skip"`` (left out of the mean) or ``"error"``.
+        reduction: ``"mean"`` (default: the mean over queries) or ``"none"`` (per query).
+
+    Returns:
+        In ``scores``' floating dtype, a 0-d array for ``"mean"``, ``(Q,)`` per query (in
+        ascending id order in the flat form) for ``reduction="none"``.
+
+    References:
+        - K. Järvelin and J. Kekäläinen (2002), "Cumulated gain-based evaluation of IR techniques",
+          ACM Transactions on Information Systems 20(4). DOI 10.1145/582415.582418.
+        - Peer implementations followed: torchmetrics ``retrieval_normalized_dcg`` and
+          trec_eval ``ndcg_cut_k``.
+
     Example:
         >>> import numpy as np
         >>> round(float(ndcg_at_k(np.array([[0.9, 0.8, 0.1]]), np.array([[0, 1, 1]]))), 6)
@@ -570,12 +686,39 @@ def map_at_k(
       (the AP@k of many recommender-system libraries: a perfect top k scores 1);
     * ``"relevant"``: R (trec_eval's ``map_cut_k``; ``k = M``: trec_eval's ``map``).
 
+    In plain text: ``AP@k = sum_(r <= k) rel_r * P@r / D``, ``D`` the denominator.
+
     .. math:: \mathrm{AP@k} = \frac{1}{D} \sum_{r=1}^{k} \mathrm{rel}_r\, \mathrm{P@r}
 
     Peers: torchmetrics (``"hits"``), trec_eval ``map_cut_k`` (``"relevant"``).
     Forms: ``scores`` and ``relevance`` of shape ``(Q, M)`` (``k`` in ``[1, M]``, default M), or
     with ``indexes`` all three of shape ``(N,)``, ``indexes`` the integer query id of each item
     (eager only; ``(Q,)`` results in ascending id order; see the module docstring).
+
+    Args:
+        scores: ``(Q, M)`` floating scores of each query's M candidates, or ``(N,)`` with
+            ``indexes`` (the flat form).
+        relevance: ``scores``' shape: relevance labels (boolean, integer or floating; > 0 is
+            relevant).
+        k: the cutoff, in ``[1, M]`` in the dense form, any ``>= 1`` in the flat form. Default
+            ``None``: all candidates.
+        indexes: optional ``(N,)`` integer query id of each item (the flat form, eager only).
+            Default ``None``: the dense ``(Q, M)`` form.
+        denominator: ``"hits"`` (default, torchmetrics'), ``"min_k_relevant"`` or ``"relevant"``
+            (trec_eval's), see above.
+        empty_target_action: the value of a query with no relevant candidate: ``"neg"`` (default,
+            0, torchmetrics'), ``"pos"`` (1), ``"skip"`` (left out of the mean) or ``"error"``.
+        reduction: ``"mean"`` (default: the mean over queries) or ``"none"`` (per query).
+
+    Returns:
+        In ``scores``' floating dtype, a 0-d array for ``"mean"``, ``(Q,)`` per query (in
+        ascending id order in the flat form) for ``reduction="none"``.
+
+    References:
+        - C. D. Manning, P. Raghavan and H. Schütze (2008), "Introduction to Information
+          Retrieval", Cambridge University Press, ch. 8 (evaluation).
+        - Peer implementations followed: torchmetrics ``retrieval_average_precision`` and
+          trec_eval ``map_cut_k``.
 
     Example:
         >>> import numpy as np
@@ -731,6 +874,35 @@ def retrieval_metrics(
     Peers: trec_eval (``pytrec_eval``) ``recall_k``, ``P_k``, ``success_k``, ``recip_rank``,
     ``ndcg_cut_k``, ``map_cut_k`` (``map_denominator="relevant"``); torchmetrics (see each
     metric).
+
+    Args:
+        ranked_ids: ``(Q, K)`` integer: each query's retrieved document ids, best first; an id
+            ``< 0`` is an empty slot.
+        qrel_ids: ``(Q, R)`` integer: each query's judged ids, padded with negative ids.
+        qrel_grades: optional ``(Q, R)`` graded relevance of the qrels (``<= 0``: non-relevant).
+            Default ``None``: 1 for every real qrel id.
+        k: the cutoff of every metric, at most K. Default ``None``: K.
+        metrics: the keys to compute among ``"recall"``, ``"precision"``, ``"hit_rate"``,
+            ``"mrr"``, ``"ndcg"``, ``"map"``. Default ``None``: all six.
+        gain: nDCG's gain, ``"linear"`` (default) or ``"exponential"``, as :func:`ndcg_at_k`.
+        map_denominator: MAP's denominator, ``"hits"`` (default), ``"min_k_relevant"`` or
+            ``"relevant"`` (trec_eval's), as :func:`map_at_k`.
+        empty_target_action: the value of a query with no relevant qrel: ``"neg"`` (default, 0),
+            ``"pos"`` (1), ``"skip"`` (left out of the mean) or ``"error"``.
+        reduction: ``"mean"`` (default: the mean over queries) or ``"none"`` (per query).
+        invalid: optional ``(Q,)`` boolean, queries whose results are NaN (``TopK.invalid``).
+            Default ``None``.
+
+    Returns:
+        A dict from metric name to value, each a 0-d array (``"mean"``) or ``(Q,)`` (``"none"``) in
+        ``qrel_grades``' floating dtype, else the namespace's default floating dtype.
+
+    References:
+        - C. D. Manning, P. Raghavan and H. Schütze (2008), "Introduction to Information
+          Retrieval", Cambridge University Press, ch. 8 (evaluation).
+        - nDCG: K. Järvelin and J. Kekäläinen (2002), "Cumulated gain-based evaluation of IR
+          techniques", ACM Transactions on Information Systems 20(4). DOI 10.1145/582415.582418.
+        - Peer implementation followed: trec_eval (``pytrec_eval``) with ``-c``.
 
     Example:
         >>> import numpy as np

@@ -96,6 +96,15 @@ def top_k_init(queries: Array, *, k: int) -> TopK:
         queries: ``(Q, D)`` floating array (only its shape, dtype and device are used).
         k: the number of documents kept per query, ``>= 1``.
 
+    Returns:
+        The empty :class:`TopK` state, ``scores`` ``(Q, k)`` all ``-inf``, ``ids`` ``(Q, k)`` all
+        ``-1``, ``invalid`` ``(Q,)`` all ``False``.
+
+    References:
+        - No paper: exact top-k search in chunks with a running merge. Peer implementations
+          followed: ``torch.topk`` and ``jax.lax.top_k`` (per chunk); the result is that of exact
+          (flat) search, as FAISS ``IndexFlatIP``.
+
     Example:
         >>> import numpy as np
         >>> top_k_init(np.zeros((1, 4)), k=2).ids.tolist()
@@ -177,7 +186,16 @@ def top_k_update(state: TopK, scores_chunk: Array, *, offset: Any) -> TopK:
     Args:
         state: the running :class:`TopK`.
         scores_chunk: ``(Q, c)`` floating scores, cast to the state's dtype.
-        offset: the global id of the chunk's first document, ``>= 0``.
+        offset: the global id of the chunk's first document, ``>= 0`` (an int or a 0-d integer
+            array).
+
+    Returns:
+        The new :class:`TopK` state, same shapes and dtypes as ``state``.
+
+    References:
+        - No paper: exact top-k search in chunks with a running merge. Peer implementations
+          followed: ``torch.topk`` and ``jax.lax.top_k`` (per chunk); the result is that of exact
+          (flat) search, as FAISS ``IndexFlatIP``.
 
     Example:
         >>> import numpy as np
@@ -231,6 +249,18 @@ def top_k_merge(a: TopK, b: TopK) -> TopK:
     Exact, associative and commutative: ``merge(a, b) == merge(b, a)`` and ``merge(merge(a,
     b), c) == merge(a, merge(b, c))`` element for element, and the merge of the states of the
     shards equals the state of the whole corpus (no rounding: entries are only moved).
+
+    Args:
+        a: a :class:`TopK` state.
+        b: a :class:`TopK` state of the same shapes over disjoint documents.
+
+    Returns:
+        The merged :class:`TopK` state, same shapes and dtypes.
+
+    References:
+        - No paper: exact top-k search in chunks with a running merge. Peer implementations
+          followed: ``torch.topk`` and ``jax.lax.top_k`` (per chunk); the result is that of exact
+          (flat) search, as FAISS ``IndexFlatIP``.
 
     Example:
         >>> import numpy as np
@@ -310,7 +340,14 @@ def top_k_search(
             time and memory, never the result.
 
     Returns:
-        :class:`TopK` ``(scores, ids, invalid)``.
+        The :class:`TopK` state ``(scores, ids, invalid)``, ``scores`` ``(Q, k)`` in the queries'
+        floating dtype (float32 for float16/bfloat16), ``ids`` ``(Q, k)`` integer, ``invalid``
+        ``(Q,)`` boolean.
+
+    References:
+        - No paper: exact top-k search in chunks with a running merge. Peer implementations
+          followed: ``torch.topk`` and ``jax.lax.top_k`` (per chunk); the result is that of exact
+          (flat) search, as FAISS ``IndexFlatIP``.
 
     Example:
         >>> import numpy as np

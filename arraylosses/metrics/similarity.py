@@ -35,7 +35,20 @@ def mean_cosine_similarity(
     batch gives NaN (no warning).
 
     Args:
-        pred: ``(..., D)`` floating (``D`` on ``axis``); target: same shape.
+        pred: ``(..., D)`` floating embeddings (``D`` on ``axis``).
+        target: ``pred``'s shape, real.
+        axis: the embedding axis. Default ``-1``.
+        eps: the floor of each norm, :math:`\epsilon > 0`. Default ``1e-8``, as
+            ``torch.nn.functional.cosine_similarity``.
+        sample_weight: optional per-row weights, broadcastable to ``pred``'s shape without ``axis``.
+            Default ``None``.
+
+    Returns:
+        A 0-d array of ``pred``'s floating dtype, in [-1, 1].
+
+    References:
+        - No paper: the mean cosine similarity. Peer implementation followed: torchmetrics
+          ``CosineSimilarity(reduction="mean")``.
 
     Example:
         >>> import numpy as np

@@ -35,10 +35,12 @@ def adapt(
             ``None`` to drop that keyword. Keywords not listed pass unchanged.
         extra_kwargs: keywords always passed to it (``{"labels": [0, 1, 2]}``).
         one_hot: our position of an argument of class indices that it wants one-hot (optax's
-            ``softmax_cross_entropy``), encoded in our first argument's dtype, with
-            ``num_classes`` classes (default: the size of our first argument's last axis).
+            ``softmax_cross_entropy``), encoded in our first argument's dtype. Default ``None``.
+        num_classes: the number of classes of the one-hot encoding. Default ``None``: the size
+            of our first argument's last axis.
         reduction: ``"mean"`` or ``"sum"`` of its per-sample output (optax returns one loss
-            per row; ours reduces), or a callable applied to its output.
+            per row; ours reduces), or a callable applied to its output. Default ``None``: its
+            output as it is.
 
     Returns:
         A function ``f(*our_args, **our_kwargs)`` named ``adapt(<fn name>)``.

@@ -47,6 +47,23 @@ def assert_backends_agree(
     call. Returns ``{"backend/dtype": worst relative error}``; raises ``AssertionError``
     listing every failing cell.
 
+    Args:
+        fn: the function under test (one of ours, or any array-API function).
+        *arrays: its positional arguments as NumPy arrays (floating ones are cast to each dtype,
+            integer ones kept).
+        backends: backend names (see :data:`BACKENDS`). Default ``None``: every backend that loads
+            here.
+        dtypes: the floating dtypes to run. Default ``("float32", "float64")``.
+        rtol: relative tolerance. Default ``None``: :func:`tolerance` of each dtype.
+        atol: absolute tolerance. Default ``None``: :func:`tolerance` of each dtype.
+        **params: keyword arguments of ``fn`` (NumPy arrays among them are converted too).
+
+    Returns:
+        A dict ``{"backend/dtype": worst relative error}`` (floats).
+
+    Raises:
+        AssertionError: listing every failing cell.
+
     Example:
         >>> import numpy as np
         >>> from arraylosses import mse_loss

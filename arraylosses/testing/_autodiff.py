@@ -26,7 +26,19 @@ Where = int | str  # a positional index or a keyword name
 
 
 def parts(result: Any) -> list[Any]:
-    """A function's result as a list of arrays (tuples such as ``(precision, recall, f1)``)."""
+    """A function's result as a list of arrays (tuples such as ``(precision, recall, f1)``).
+
+    Args:
+        result: a function's result: an array, or a tuple (or list) of arrays.
+
+    Returns:
+        The arrays, in a list, in order (a one-element list for a single array).
+
+    Example:
+        >>> import numpy as np
+        >>> len(parts((np.array(1.0), np.array(2.0))))
+        2
+    """
     return list(result) if isinstance(result, (tuple, list)) else [result]
 
 
@@ -91,6 +103,19 @@ def value_and_grads(
     uniform in [0.5, 1.5) (the same seed gives the same ``c`` for the same shapes, so two
     implementations differentiated with one seed are comparable). Integer result parts are
     not differentiated. With ``wrt`` empty nothing is differentiated, on any backend.
+
+    Args:
+        fn: the function to call.
+        backend: the :class:`Backend` the arrays are on (its autodiff is used).
+        args: positional arguments, arrays already on ``backend``.
+        kwargs: keyword arguments. Default ``None``: none.
+        wrt: positions or keyword names of the inputs to differentiate. Default ``()``: none.
+        cotangent: one NumPy array per result part, or an int seed from which they are drawn.
+            Default ``0``.
+
+    Returns:
+        A :class:`ValueAndGrads` with ``values`` and ``grads`` as NumPy arrays, the ``cotangent``
+        used and the result parts' ``dtypes``.
 
     Example:
         >>> import numpy as np
@@ -183,7 +208,24 @@ def finite_difference_gradient(
     f: Callable[[list[np.ndarray]], float], values: list[np.ndarray], step: float = 1e-6
 ) -> list[np.ndarray]:
     """Central differences of the scalar ``f(values)`` with respect to each array in
-    ``values``, with step ``step·max(1, |x|)`` per element."""
+    ``values``, with step ``step·max(1, |x|)`` per element.
+
+    Args:
+        f: a function of a list of NumPy arrays returning a Python float.
+        values: the point, a list of float64 NumPy arrays.
+        step: the relative step. Default ``1e-6``.
+
+    Returns:
+        A list of NumPy gradients, one per array of ``values``.
+
+    Example:
+        >>> import numpy as np
+        >>> def f(v):
+        ...     return float((v[0] ** 2).sum())
+        >>> g = finite_difference_gradient(f, [np.array([1.0, 2.0])])
+        >>> np.round(g[0], 6).tolist()
+        [2.0, 4.0]
+    """
     grads = []
     for i, x in enumerate(values):
         g = np.zeros_like(x, dtype=np.float64)
@@ -209,7 +251,27 @@ def finite_differences(
 ) -> list[np.ndarray]:
     """:func:`value_and_grads`' gradients by central differences instead of autodiff:
     ``fn`` is called on NumPy arrays (floating ones in float64), the backend-independent
-    reference for the gradients of ``Σ_k Σ out_k·c_k``."""
+    reference for the gradients of ``Σ_k Σ out_k·c_k``.
+
+    Args:
+        fn: the function to differentiate.
+        args: positional arguments as NumPy arrays.
+        kwargs: keyword arguments. Default ``None``: none.
+        wrt: positions or keyword names of the inputs to differentiate.
+        cotangent: one NumPy array :math:`c_k` per result part.
+        step: the relative step. Default ``1e-6``.
+
+    Returns:
+        A list of float64 NumPy gradients, one per ``wrt`` entry.
+
+    Example:
+        >>> import numpy as np
+        >>> from arraylosses import mse_loss
+        >>> g = finite_differences(mse_loss, [np.array([1.0, 2.0]), np.zeros(2)], wrt=[0],
+        ...                        cotangent=[np.array(1.0)])
+        >>> np.round(g[0], 6).tolist()
+        [1.0, 2.0]
+    """
 
     def f64(x: Any) -> Any:
         floating = isinstance(x, np.ndarray) and x.dtype.kind == "f"

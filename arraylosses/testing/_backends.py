@@ -37,7 +37,18 @@ def jax_context(dtype: str | None = None) -> contextlib.AbstractContextManager[A
     """The JAX settings a comparison needs, for the duration of a ``with`` block only:
     ``default_matmul_precision("highest")`` (no TF32 on GPUs), and ``enable_x64(True)`` when
     ``dtype`` is ``"float64"`` or ``None`` (every dtype). For another dtype the caller's x64
-    setting is kept, so a float32 row runs as the caller's own code would."""
+    setting is kept, so a float32 row runs as the caller's own code would.
+
+    Args:
+        dtype: the dtype name the block computes in, or ``None`` (every dtype). Default ``None``.
+
+    Returns:
+        A context manager; JAX's settings are restored when it exits.
+
+    Example:
+        >>> with jax_context("float32"):
+        ...     pass
+    """
     import jax
 
     stack = contextlib.ExitStack()
@@ -59,7 +70,19 @@ def _enable_x64() -> contextlib.AbstractContextManager[Any]:
 
 def to_numpy(x: Any) -> np.ndarray:
     """A NumPy copy of an array of any backend (torch detached and moved to the CPU, CuPy
-    and array_api_strict copied to the host, bfloat16 widened to float32)."""
+    and array_api_strict copied to the host, bfloat16 widened to float32).
+
+    Args:
+        x: an array of any backend (NumPy, torch, JAX, CuPy, array_api_strict).
+
+    Returns:
+        A NumPy array, a copy on the host, bfloat16 widened to float32.
+
+    Example:
+        >>> import numpy as np
+        >>> to_numpy(np.array([1.0])).tolist()
+        [1.0]
+    """
     if array_api_compat.is_torch_array(x):
         import torch
 
@@ -293,7 +316,23 @@ BACKENDS: dict[str, Backend] = {
 def available_backends(names: Iterable[str] | None = None) -> list[Backend]:
     """The backends to run on. ``None``: every backend of :data:`BACKENDS` that loads here.
     Named backends must all load: an unknown name raises ``ValueError``, one that cannot load
-    here raises :class:`BackendUnavailable` with the reason."""
+    here raises :class:`BackendUnavailable` with the reason.
+
+    Args:
+        names: backend names (keys of :data:`BACKENDS`). Default ``None``: every backend that
+            loads here.
+
+    Returns:
+        A list of the :class:`Backend` objects.
+
+    Raises:
+        ValueError: an unknown name.
+        BackendUnavailable: a named backend cannot load here.
+
+    Example:
+        >>> [b.name for b in available_backends(["numpy"])]
+        ['numpy']
+    """
     if names is None:
         return [b for b in BACKENDS.values() if b.available() is None]
     chosen = list(names)

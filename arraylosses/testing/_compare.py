@@ -26,7 +26,18 @@ FINITE_DIFFERENCES: tuple[float, float] = (1e-6, 1e-7)
 
 
 def tolerance(dtype: Any) -> tuple[float, float]:
-    """``(rtol, atol)`` for a dtype object or name."""
+    """``(rtol, atol)`` for a dtype object or name.
+
+    Args:
+        dtype: a dtype object of any backend, or a name such as ``"float32"``.
+
+    Returns:
+        ``(rtol, atol)``, two Python floats.
+
+    Example:
+        >>> tolerance("float64")
+        (1e-10, 1e-12)
+    """
     name = dtype_name(dtype) if not isinstance(dtype, str) else dtype.rsplit(".", 1)[-1]
     if name not in TOLERANCES:
         raise ValueError(f"no tolerance for dtype {name}; known: {', '.join(TOLERANCES)}")
@@ -40,6 +51,18 @@ def max_errors(actual: Any, expected: Any) -> tuple[float, float]:
     magnitude below the array's scale (a gradient entry of 1e-18 beside entries of 0.1) say
     nothing relative, and their absolute error is in the first number. NaN matches NaN and an
     infinity matches itself; a NaN on one side only makes both errors NaN.
+
+    Args:
+        actual: an array of any backend.
+        expected: the reference values, same shape.
+
+    Returns:
+        ``(largest absolute error, largest relative error)``, two Python floats.
+
+    Example:
+        >>> import numpy as np
+        >>> max_errors(np.array([1.0, 2.0]), np.array([1.0, 2.5]))
+        (0.5, 0.2)
     """
     a = np.asarray(actual, dtype=np.float64)
     e = np.asarray(expected, dtype=np.float64)
@@ -68,6 +91,24 @@ def assert_close(
 ) -> None:
     """Assert values (``|a - e| <= atol + rtol·|e|``, NaN equal to NaN), shape and, when given,
     the namespace, dtype and device of ``actual``. Tolerances default to ``actual``'s dtype.
+
+    Args:
+        actual: the array to check, of any backend (or a Python scalar).
+        expected: the expected values, a NumPy array or anything :func:`to_numpy` converts.
+        rtol: relative tolerance. Default ``None``: :func:`tolerance` of ``actual``'s dtype.
+        atol: absolute tolerance. Default ``None``: :func:`tolerance` of ``actual``'s dtype.
+        xp: the namespace ``actual`` must belong to. Default ``None``: not checked.
+        dtype: the dtype ``actual`` must have. Default ``None``: not checked.
+        device: the device ``actual`` must be on. Default ``None``: not checked.
+        err_msg: prefix of the assertion message. Default ``""``.
+
+    Raises:
+        AssertionError: on any difference beyond tolerance, or a wrong shape, namespace, dtype
+            or device.
+
+    Example:
+        >>> import numpy as np
+        >>> assert_close(np.array([1.0, 2.0]), np.array([1.0, 2.0 + 1e-12]))
     """
     prefix = f"{err_msg}: " if err_msg else ""
     if xp is not None:

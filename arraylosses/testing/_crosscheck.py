@@ -513,6 +513,29 @@ def crosscheck(
     argument), with the worst errors and the first differing element, when a difference
     exceeds tolerance or the candidate has no gradient for an input ours differentiates.
 
+    Args:
+        candidate: the user's implementation, called exactly as ``reference``.
+        reference: one of our functions, or its public name (``"info_nce"``,
+            ``"metrics.r2_score"``).
+        inputs: a list of ``(args, kwargs)`` with NumPy arrays. Default ``None``: three draws of the
+            registry's inputs for ``reference``.
+        backends: backend names. Default ``None``: every backend that loads here (one on which the
+            candidate raises at its first call is skipped).
+        dtypes: dtype names. Default ``None``: ``float64`` and ``float32``.
+        grad: also compare gradients (torch and JAX). Default ``True``.
+        independent: also compare with ours on NumPy float64, gradients by central differences.
+            Default ``True``.
+        rtol: relative tolerance. Default ``None``: :func:`tolerance` of each dtype.
+        atol: absolute tolerance. Default ``None``: :func:`tolerance` of each dtype.
+
+    Returns:
+        The :class:`CrosscheckReport`, one :class:`Row` per backend, dtype, input and comparison.
+
+    Raises:
+        AssertionError: a difference beyond tolerance, or a missing gradient.
+        CandidateError: the candidate raised on a named backend.
+        BackendUnavailable: a named backend cannot load here.
+
     Example:
         >>> import numpy as np
         >>> def my_mse(p, t):

@@ -81,6 +81,13 @@ class _RowMean(StreamingMetric):
 def accuracy() -> StreamingMetric:
     """Streaming :func:`arraylosses.metrics.accuracy` (``MeanState`` of the per-sample 0/1).
 
+    Returns:
+        A :class:`StreamingMetric` with ``init``/``update``/``merge``/``compute`` over a
+        ``MeanState``; ``compute`` gives a 0-d array in the state's floating dtype.
+
+    References:
+        - The one-shot metric's references apply: :func:`arraylosses.metrics.accuracy`.
+
     Example:
         >>> import numpy as np
         >>> m = accuracy()
@@ -93,6 +100,17 @@ def accuracy() -> StreamingMetric:
 
 def top_k_accuracy(*, k: int) -> StreamingMetric:
     """Streaming :func:`arraylosses.metrics.top_k_accuracy` (ties as there).
+
+    Args:
+        k: the number of top classes that count as a hit, ``>= 1`` (at most C, checked at
+            ``update``).
+
+    Returns:
+        A :class:`StreamingMetric` with ``init``/``update``/``merge``/``compute`` over a
+        ``MeanState``; ``compute`` gives a 0-d array, in the state's floating dtype.
+
+    References:
+        - The one-shot metric's references apply: :func:`arraylosses.metrics.top_k_accuracy`.
 
     Example:
         >>> import numpy as np
@@ -108,6 +126,13 @@ def log_loss() -> StreamingMetric:
     """Streaming :func:`arraylosses.metrics.log_loss` (clipping at the machine epsilon of each
     batch's dtype, as there).
 
+    Returns:
+        A :class:`StreamingMetric` with ``init``/``update``/``merge``/``compute`` over a
+        ``MeanState``; ``compute`` gives a 0-d array in the state's floating dtype.
+
+    References:
+        - The one-shot metric's references apply: :func:`arraylosses.metrics.log_loss`.
+
     Example:
         >>> import numpy as np, math
         >>> m = log_loss()
@@ -122,6 +147,18 @@ def log_loss() -> StreamingMetric:
 def mean_cosine_similarity(*, axis: int = -1, eps: float = 1e-8) -> StreamingMetric:
     """Streaming :func:`arraylosses.metrics.mean_cosine_similarity` (``mask`` flags the
     first axis).
+
+    Args:
+        axis: the embedding axis. Default ``-1``.
+        eps: the floor of each norm, ``> 0``. Default ``1e-8``, as the one-shot metric.
+
+    Returns:
+        A :class:`StreamingMetric` with ``init``/``update``/``merge``/``compute`` over a
+        ``MeanState``; ``compute`` gives a 0-d array, in the state's floating dtype.
+
+    References:
+        - The one-shot metric's references apply:
+          :func:`arraylosses.metrics.mean_cosine_similarity`.
 
     Example:
         >>> import numpy as np
@@ -199,6 +236,19 @@ class _PrecisionRecallF1(StreamingMetric):
 def precision_recall_f1(*, num_classes: int, average: Average = "micro") -> StreamingMetric:
     """Streaming :func:`arraylosses.metrics.precision_recall_f1`: state
     :class:`ConfusionState`; ``compute`` returns ``(precision, recall, f1)``.
+
+    Args:
+        num_classes: the number of classes C, an int ``>= 1``.
+        average: ``"micro"`` (default), ``"macro"`` or ``"weighted"``, as the one-shot metric.
+
+    Returns:
+        A :class:`StreamingMetric` with ``init``/``update``/``merge``/``compute`` over a
+        :class:`ConfusionState`; ``compute`` gives the tuple ``(precision, recall, f1)`` of 0-d
+        arrays.
+
+    References:
+        - The one-shot metric's references apply:
+          :func:`arraylosses.metrics.precision_recall_f1`.
 
     Example:
         >>> import numpy as np
@@ -285,6 +335,18 @@ def roc_auc(*, thresholds: Any) -> StreamingMetric:
     :class:`ROCState`: integer label counts per bin, ``O(T)`` memory whatever the stream's
     length. ``compute`` equals ``roc_auc(all_scores, all_target, thresholds=thresholds)``;
     ``error_bound(state)`` bounds its distance to the exact AUC from the counts alone.
+
+    Args:
+        thresholds: an int ``T >= 2`` (``T`` evenly spaced thresholds in [0, 1]) or a strictly
+            increasing sequence of finite thresholds. Required: the exact AUC cannot stream.
+
+    Returns:
+        A :class:`StreamingMetric` with ``init``/``update``/``merge``/``compute`` over a
+        :class:`ROCState`; ``compute`` gives the binned AUC, a 0-d array; ``error_bound(state)``
+        its bound.
+
+    References:
+        - The one-shot metric's references apply: :func:`arraylosses.metrics.roc_auc`.
 
     Example:
         >>> import numpy as np

@@ -150,6 +150,21 @@ def mean_squared_error(
     """Streaming :func:`arraylosses.metrics.mean_squared_error`: state ``MeanState`` with
     ``total = Σ w (p - t)²`` per output and ``weight = Σ w``.
 
+    Args:
+        num_outputs: ``None`` (default: ``(N,)`` inputs) or ``K`` for ``(N, K)`` inputs; fixes the
+            state's shape.
+        multioutput: ``"uniform_average"`` (default), ``"raw_values"`` or a ``(K,)`` array of output
+            weights, as the one-shot metric.
+
+    Returns:
+        A :class:`StreamingMetric` with ``init``/``update``/``merge``/``compute`` over a
+        ``MeanState``; ``compute`` gives a 0-d array (``(K,)`` with
+        ``multioutput="raw_values"``), in the state's floating dtype.
+
+    References:
+        - The one-shot metric's references apply:
+          :func:`arraylosses.metrics.mean_squared_error`.
+
     Example:
         >>> import numpy as np
         >>> m = mean_squared_error()
@@ -167,6 +182,21 @@ def root_mean_squared_error(
     """Streaming :func:`arraylosses.metrics.root_mean_squared_error`: the MSE's state, the
     square root taken per output in ``compute``.
 
+    Args:
+        num_outputs: ``None`` (default: ``(N,)`` inputs) or ``K`` for ``(N, K)`` inputs; fixes the
+            state's shape.
+        multioutput: ``"uniform_average"`` (default), ``"raw_values"`` or a ``(K,)`` array of output
+            weights, as the one-shot metric.
+
+    Returns:
+        A :class:`StreamingMetric` with ``init``/``update``/``merge``/``compute`` over a
+        ``MeanState``; ``compute`` gives a 0-d array (``(K,)`` with
+        ``multioutput="raw_values"``), in the state's floating dtype.
+
+    References:
+        - The one-shot metric's references apply:
+          :func:`arraylosses.metrics.root_mean_squared_error`.
+
     Example:
         >>> import numpy as np
         >>> m = root_mean_squared_error()
@@ -180,6 +210,21 @@ def mean_absolute_error(
     *, num_outputs: int | None = None, multioutput: MultiOutput | Any = "uniform_average"
 ) -> StreamingMetric:
     """Streaming :func:`arraylosses.metrics.mean_absolute_error` (``total = Σ w |p - t|``).
+
+    Args:
+        num_outputs: ``None`` (default: ``(N,)`` inputs) or ``K`` for ``(N, K)`` inputs; fixes the
+            state's shape.
+        multioutput: ``"uniform_average"`` (default), ``"raw_values"`` or a ``(K,)`` array of output
+            weights, as the one-shot metric.
+
+    Returns:
+        A :class:`StreamingMetric` with ``init``/``update``/``merge``/``compute`` over a
+        ``MeanState``; ``compute`` gives a 0-d array (``(K,)`` with
+        ``multioutput="raw_values"``), in the state's floating dtype.
+
+    References:
+        - The one-shot metric's references apply:
+          :func:`arraylosses.metrics.mean_absolute_error`.
 
     Example:
         >>> import numpy as np
@@ -195,6 +240,21 @@ def mean_absolute_percentage_error(
 ) -> StreamingMetric:
     """Streaming :func:`arraylosses.metrics.mean_absolute_percentage_error`
     (``total = Σ w |p - t| / max(|t|, ε)``).
+
+    Args:
+        num_outputs: ``None`` (default: ``(N,)`` inputs) or ``K`` for ``(N, K)`` inputs; fixes the
+            state's shape.
+        multioutput: ``"uniform_average"`` (default), ``"raw_values"`` or a ``(K,)`` array of output
+            weights, as the one-shot metric.
+
+    Returns:
+        A :class:`StreamingMetric` with ``init``/``update``/``merge``/``compute`` over a
+        ``MeanState``; ``compute`` gives a 0-d array (``(K,)`` with
+        ``multioutput="raw_values"``), in the state's floating dtype.
+
+    References:
+        - The one-shot metric's references apply:
+          :func:`arraylosses.metrics.mean_absolute_percentage_error`.
 
     Example:
         >>> import numpy as np
@@ -347,6 +407,27 @@ def r2_score(
     raises; a stream cannot raise under ``jax.jit``). Not summable: a distributed merge
     gathers the states.
 
+    Args:
+        num_outputs: ``None`` (default: ``(N,)`` inputs) or ``K`` for ``(N, K)`` inputs; fixes the
+            state's shape.
+        multioutput: ``"uniform_average"`` (default), ``"raw_values"``, ``"variance_weighted"``
+            or a ``(K,)`` array of output weights, as the one-shot metric.
+        force_finite: as the one-shot metric. Default ``True``.
+
+    Returns:
+        A :class:`StreamingMetric` with ``init``/``update``/``merge``/``compute`` over a
+        :class:`R2State`; ``compute`` gives a 0-d array (``(K,)`` with
+        ``multioutput="raw_values"``), in the state's floating dtype.
+
+    References:
+        - The one-shot metric's references apply: :func:`arraylosses.metrics.r2_score`.
+        - T. F. Chan, G. H. Golub and R. J. LeVeque (1979), "Updating Formulae and a Pairwise
+          Algorithm for Computing Sample Variances", Stanford report STAN-CS-79-773 (the pairwise
+          merge of weighted moments).
+        - T. F. Chan, G. H. Golub and R. J. LeVeque (1983), "Algorithms for Computing the Sample
+          Variance: Analysis and Recommendations", The American Statistician 37(3), 242-247.
+          https://www.jstor.org/stable/2683386
+
     Example:
         >>> import numpy as np
         >>> m = r2_score()
@@ -367,6 +448,28 @@ def explained_variance_score(
     """Streaming :func:`arraylosses.metrics.explained_variance_score`: state
     :class:`ExplainedVarianceState`, the weighted moments of the target and of the residual,
     merged pairwise (Chan et al.).
+
+    Args:
+        num_outputs: ``None`` (default: ``(N,)`` inputs) or ``K`` for ``(N, K)`` inputs; fixes the
+            state's shape.
+        multioutput: ``"uniform_average"`` (default), ``"raw_values"``, ``"variance_weighted"``
+            or a ``(K,)`` array of output weights, as the one-shot metric.
+        force_finite: as the one-shot metric. Default ``True``.
+
+    Returns:
+        A :class:`StreamingMetric` with ``init``/``update``/``merge``/``compute`` over a
+        :class:`ExplainedVarianceState`; ``compute`` gives a 0-d array (``(K,)`` with
+        ``multioutput="raw_values"``), in the state's floating dtype.
+
+    References:
+        - The one-shot metric's references apply:
+          :func:`arraylosses.metrics.explained_variance_score`.
+        - T. F. Chan, G. H. Golub and R. J. LeVeque (1979), "Updating Formulae and a Pairwise
+          Algorithm for Computing Sample Variances", Stanford report STAN-CS-79-773 (the pairwise
+          merge of weighted moments).
+        - T. F. Chan, G. H. Golub and R. J. LeVeque (1983), "Algorithms for Computing the Sample
+          Variance: Analysis and Recommendations", The American Statistician 37(3), 242-247.
+          https://www.jstor.org/stable/2683386
 
     Example:
         >>> import numpy as np

@@ -93,6 +93,20 @@ def recall_at_k(
 ) -> StreamingMetric:
     """Streaming :func:`arraylosses.metrics.recall_at_k` over batches of queries.
 
+    Args:
+        k: the cutoff, in ``[1, M]`` for batches of ``(Q, M)`` candidates. Default ``None``: all
+            candidates.
+        empty_target_action: ``"neg"`` (default), ``"pos"``, ``"skip"`` or ``"error"``, as the
+            one-shot metric.
+
+    Returns:
+        A :class:`StreamingMetric` with ``init``/``update``/``merge``/``compute`` over a
+        ``MeanState`` of the per-query values; ``compute`` gives the mean over queries, a 0-d
+        array.
+
+    References:
+        - The one-shot metric's references apply: :func:`arraylosses.metrics.recall_at_k`.
+
     Example:
         >>> import numpy as np
         >>> m = recall_at_k(k=2)
@@ -107,6 +121,20 @@ def precision_at_k(
     *, k: int | None = None, empty_target_action: EmptyTargetAction = "neg"
 ) -> StreamingMetric:
     """Streaming :func:`arraylosses.metrics.precision_at_k` over batches of queries.
+
+    Args:
+        k: the cutoff, in ``[1, M]`` for batches of ``(Q, M)`` candidates. Default ``None``: all
+            candidates.
+        empty_target_action: ``"neg"`` (default), ``"pos"``, ``"skip"`` or ``"error"``, as the
+            one-shot metric.
+
+    Returns:
+        A :class:`StreamingMetric` with ``init``/``update``/``merge``/``compute`` over a
+        ``MeanState`` of the per-query values; ``compute`` gives the mean over queries, a 0-d
+        array.
+
+    References:
+        - The one-shot metric's references apply: :func:`arraylosses.metrics.precision_at_k`.
 
     Example:
         >>> import numpy as np
@@ -123,6 +151,20 @@ def hit_rate_at_k(
 ) -> StreamingMetric:
     """Streaming :func:`arraylosses.metrics.hit_rate_at_k` over batches of queries.
 
+    Args:
+        k: the cutoff, in ``[1, M]`` for batches of ``(Q, M)`` candidates. Default ``None``: all
+            candidates.
+        empty_target_action: ``"neg"`` (default), ``"pos"``, ``"skip"`` or ``"error"``, as the
+            one-shot metric.
+
+    Returns:
+        A :class:`StreamingMetric` with ``init``/``update``/``merge``/``compute`` over a
+        ``MeanState`` of the per-query values; ``compute`` gives the mean over queries, a 0-d
+        array.
+
+    References:
+        - The one-shot metric's references apply: :func:`arraylosses.metrics.hit_rate_at_k`.
+
     Example:
         >>> import numpy as np
         >>> m = hit_rate_at_k(k=1)
@@ -135,6 +177,20 @@ def hit_rate_at_k(
 
 def mrr(*, k: int | None = None, empty_target_action: EmptyTargetAction = "neg") -> StreamingMetric:
     """Streaming :func:`arraylosses.metrics.mrr` over batches of queries.
+
+    Args:
+        k: the cutoff, in ``[1, M]`` for batches of ``(Q, M)`` candidates. Default ``None``: all
+            candidates.
+        empty_target_action: ``"neg"`` (default), ``"pos"``, ``"skip"`` or ``"error"``, as the
+            one-shot metric.
+
+    Returns:
+        A :class:`StreamingMetric` with ``init``/``update``/``merge``/``compute`` over a
+        ``MeanState`` of the per-query values; ``compute`` gives the mean over queries, a 0-d
+        array.
+
+    References:
+        - The one-shot metric's references apply: :func:`arraylosses.metrics.mrr`.
 
     Example:
         >>> import numpy as np
@@ -153,6 +209,21 @@ def ndcg_at_k(
     empty_target_action: EmptyTargetAction = "neg",
 ) -> StreamingMetric:
     """Streaming :func:`arraylosses.metrics.ndcg_at_k` over batches of queries.
+
+    Args:
+        k: the cutoff, in ``[1, M]`` for batches of ``(Q, M)`` candidates. Default ``None``: all
+            candidates.
+        gain: ``"linear"`` (default) or ``"exponential"``, as the one-shot metric.
+        empty_target_action: ``"neg"`` (default), ``"pos"``, ``"skip"`` or ``"error"``, as the
+            one-shot metric.
+
+    Returns:
+        A :class:`StreamingMetric` with ``init``/``update``/``merge``/``compute`` over a
+        ``MeanState`` of the per-query values; ``compute`` gives the mean over queries, a 0-d
+        array.
+
+    References:
+        - The one-shot metric's references apply: :func:`arraylosses.metrics.ndcg_at_k`.
 
     Example:
         >>> import numpy as np
@@ -173,6 +244,21 @@ def map_at_k(
     """Streaming :func:`arraylosses.metrics.map_at_k` over batches of queries; ``denominator``
     as there (``"hits"``, torchmetrics'; ``"min_k_relevant"``; ``"relevant"``, trec_eval's
     ``map_cut``).
+
+    Args:
+        k: the cutoff, in ``[1, M]`` for batches of ``(Q, M)`` candidates. Default ``None``: all
+            candidates.
+        denominator: ``"hits"`` (default), ``"min_k_relevant"`` or ``"relevant"``.
+        empty_target_action: ``"neg"`` (default), ``"pos"``, ``"skip"`` or ``"error"``, as the
+            one-shot metric.
+
+    Returns:
+        A :class:`StreamingMetric` with ``init``/``update``/``merge``/``compute`` over a
+        ``MeanState`` of the per-query values; ``compute`` gives the mean over queries, a 0-d
+        array.
+
+    References:
+        - The one-shot metric's references apply: :func:`arraylosses.metrics.map_at_k`.
 
     Example:
         >>> import numpy as np
