@@ -251,4 +251,3 @@ def check_merge_laws(case: Case, backend: Backend) -> float:
                 except AssertionError as err:
                     raise AssertionError(f"{case.name}({label}): {err}") from None
     return worst
-
