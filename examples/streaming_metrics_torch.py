@@ -138,7 +138,29 @@ def worker(rank: int, init_file: str) -> None:
                 f"({label}; {len(METRICS)} metrics and a top-{K} search)",
                 flush=True,
             )
+    check_float32_odd_sizes(rank)
+    if rank == 0:
+        print("float32 states of odd sizes (3 classes; a 5 x 3 top-k) merge too", flush=True)
     dist.destroy_process_group()
+
+
+def check_float32_odd_sizes(rank: int) -> None:
+    """float32 sums beside int64 counts, with an odd number of float32 values before them: the
+    packed buffer's int64 field starts at a byte offset that is not a multiple of 8."""
+    rng = np.random.default_rng(11)
+    logits = torch.from_numpy(rng.normal(size=(2 * BATCH, 3)).astype(np.float32))
+    labels = torch.from_numpy(rng.integers(0, 3, size=2 * BATCH))
+    metric = streaming.precision_recall_f1(num_classes=3, average="macro")
+    mine = slice(rank * BATCH, (rank + 1) * BATCH)
+    state = metric.update(metric.init(torch, dtype=torch.float32), logits[mine], labels[mine])
+    got = metric.compute(torch_merge(metric, state))
+    want = metrics.precision_recall_f1(logits, labels, num_classes=3, average="macro")
+    for g, w in zip(got, want, strict=True):
+        torch.testing.assert_close(g, w, rtol=1e-6, atol=1e-7)
+    queries = torch.from_numpy(rng.normal(size=(5, 8)).astype(np.float32))
+    corpus = torch.from_numpy(rng.normal(size=(40, 8)).astype(np.float32))
+    top = torch_merge(metrics.top_k_merge, search_my_half(queries, corpus, rank))
+    assert torch.equal(top.ids, metrics.top_k_search(queries, corpus, k=K).ids)
 
 
 def main() -> None:

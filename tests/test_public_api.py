@@ -85,9 +85,11 @@ UNLISTED.update(
                 "StateSpace",
                 "along_rows",
                 "check_mask",
+                "count_dtype",
                 "masked",
                 "mean_of",
                 "row_weights",
+                "rows_counted",
                 "state_space",
                 "zeros",
             )

@@ -231,3 +231,33 @@ def test_not_under_jit():
     s, rel, ids = jnp.array([0.1, 0.2, 0.3]), jnp.array([1, 0, 1]), jnp.array([0, 0, 1])
     with pytest.raises(ValueError, match="indexes= .* runs eagerly only"):
         jax.jit(lambda a, b, c: metrics.mrr(a, b, indexes=c))(s, rel, ids)
+
+
+@pytest.mark.parametrize("k", [2, None])
+def test_negative_grades_ignore_other_groups_padding(backend, k):
+    """A query's nDCG with a negative grade: its ideal ordering holds its own items only, so
+    adding a longer query beside it (whose length pads this one) changes nothing. By hand,
+    ranking [-1, 1] (scores 0.9 > 0.2): DCG = -1 + 1/log2(3), ideal [1, -1] gives
+    1 - 1/log2(3); nDCG = (1/log2(3) - 1) / (1 - 1/log2(3)) = -1."""
+    alone = call(
+        backend,
+        "float64",
+        metrics.ndcg_at_k,
+        np.array([0.2, 0.9, 0.5]),
+        np.array([1.0, -1.0, 1.0]),
+        k=k,
+        indexes=np.array([0, 0, 1]),
+        reduction="none",
+    )
+    beside = call(
+        backend,
+        "float64",
+        metrics.ndcg_at_k,
+        np.array([0.2, 0.9, 0.5, 0.1, 0.2, 0.3, 0.4]),
+        np.array([1.0, -1.0, 1.0, 0.0, 0.0, 0.0, 1.0]),
+        k=k,
+        indexes=np.array([0, 0, 1, 1, 1, 1, 1]),
+        reduction="none",
+    )
+    close(alone[0], -1.0, "float64")
+    close(beside[0], -1.0, "float64")

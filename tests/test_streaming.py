@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -407,6 +408,70 @@ def test_r2_of_a_large_mean_keeps_its_digits() -> None:
     np.testing.assert_allclose(float(m.compute(state)), expected, rtol=1e-9)
 
 
+@pytest.mark.parametrize("name", ["r2_score", "explained_variance_score"])
+def test_float32_moments_of_a_huge_mean_stay_finite(name: str) -> None:
+    """float32 targets near 3e19: the squared distance of the mean from the empty state's 0
+    (9e38) overflows float32. Merging into ``init`` and a masked row must not turn it into
+    inf * 0 = NaN; the result equals the one-shot metric's. By hand, pred = 1.01 t with
+    t = 3e19·(1, 1.0333, 0.9667): R² = 1 - Σ(0.01 t)² / Σ(t - t̄)² = 0.8649."""
+    t = np.array([3e19, 3.1e19, 2.9e19], dtype=np.float32)
+    p = (1.01 * t).astype(np.float32)
+    m = getattr(streaming, name)()
+    got = m.compute(m.update(m.init(t), p, t, mask=np.array([True, True, True])))
+    masked = m.compute(
+        m.update(m.init(t), np.append(p, 1e19), np.append(t, 4e19), mask=np.array([1, 1, 1, 0]) > 0)
+    )
+    want = getattr(metrics, name)(p, t)
+    for v in (got, masked):
+        assert np.isfinite(v)
+        np.testing.assert_allclose(float(v), float(want), rtol=1e-5)
+    if name == "r2_score":
+        np.testing.assert_allclose(float(got), 0.8649, rtol=1e-4)
+
+
+def test_roc_nan_score_counts_in_no_bin_and_has_no_bound() -> None:
+    m = streaming.roc_auc(thresholds=[0.2, 0.5])
+    s = m.update(m.init(np), np.array([0.1, np.nan, 0.3, 0.9]), np.array([0, 1, 1, 0]))
+    np.testing.assert_array_equal(np.asarray(s.positive), [0, 1, 0])  # 0.3 only
+    np.testing.assert_array_equal(np.asarray(s.negative), [1, 0, 1])
+    assert math.isnan(float(m.compute(s))) and math.isnan(float(m.error_bound(s)))
+
+
+def test_cosine_mask_on_the_embedding_axis_is_refused() -> None:
+    m = streaming.mean_cosine_similarity(axis=0)
+    with pytest.raises(ValueError, match="embedding axis"):
+        m.update(m.init(np), np.ones((4, 4)), np.ones((4, 4)), mask=np.array([1, 1, 1, 0]) > 0)
+
+
+@pytest.mark.skipif(not JAX, reason="JAX is not installed")
+def test_counts_do_not_wrap_on_jax_without_x64() -> None:
+    """JAX without x64 has int32 integers: counts are then kept in the floating dtype (2^31
+    rows would wrap an int32 count to 0, and compute would call the stream empty)."""
+    import subprocess
+    import sys
+
+    code = """
+import jax.numpy as jnp
+from arraylosses.metrics import streaming
+m = streaming.precision_recall_f1(num_classes=2)
+s = m.update(m.init(jnp.zeros(1)), jnp.zeros((4, 512, 512), int), jnp.zeros((4, 512, 512), int))
+for _ in range(12):
+    s = m.merge(s, s)
+assert s.count.dtype == jnp.float32, s.count.dtype
+assert float(s.count) == 4 * 512 * 512 * 4096, float(s.count)
+print([float(v) for v in m.compute(s)])
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={k: v for k, v in os.environ.items() if k != "JAX_ENABLE_X64"},
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "[1.0, 1.0, 1.0]"
+
+
 def test_binned_roc_by_hand() -> None:
     """Thresholds 0.2, 0.5: bins 0 (s < 0.2), 1, 2 (s >= 0.5). Negatives 0.1 (bin 0), 0.4, 0.45
     (bin 1); positives 0.3 (bin 1), 0.6, 0.9 (bin 2). AUC = (1·(1 + 2/2) + 2·3) / (3·3) = 8/9;
@@ -515,6 +580,9 @@ ERRORS = [
         ValueError,
         "multioutput",
     ),
+    (lambda: streaming.r2_score(multioutput=["a", 1]), ValueError, "multioutput"),
+    (lambda: streaming.r2_score(multioutput=None), ValueError, "multioutput"),
+    (lambda: streaming.map_at_k(denominator="all"), ValueError, "denominator"),
     (lambda: streaming.r2_score(force_finite="yes"), TypeError, "force_finite"),
     (lambda: streaming.top_k_accuracy(k=0), ValueError, "k"),
     (lambda: streaming.precision_recall_f1(num_classes=0), ValueError, "num_classes"),

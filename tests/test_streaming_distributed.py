@@ -32,6 +32,7 @@ def test_torch_merge_across_two_processes_with_uneven_batches():
     out = _run("streaming_metrics_torch.py")
     for label in ("3 and 1 batches", "3 and 0 batches"):
         assert f"merged across 2 processes == single-process ({label};" in out
+    assert "float32 states of odd sizes (3 classes; a 5 x 3 top-k) merge too" in out
 
 
 def test_jax_merge_psum_in_shard_map_on_eight_devices():

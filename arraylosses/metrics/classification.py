@@ -542,18 +542,29 @@ class Bins(NamedTuple):
 def binned_roc_counts(
     scores: Array, target: Array, *, thresholds: tuple[float, ...], include: Array | None
 ) -> Bins:
-    """Count the positives and negatives per bin (``include``: the rows to count)."""
+    """Count the positives and negatives per bin (``include``: the rows to count). A row's
+    bin is the number of thresholds at or below its score; a NaN score or a label other than
+    0/1 is counted in no bin and sets ``invalid``. O(N + T) memory: a sort of the bin indices,
+    then two searches, not an (N, T) comparison."""
     xp, out_dtype, dtype, s, y, binary = _binary_scores(scores, target)
     index = index_dtype(xp, s)
-    t = xp.asarray(thresholds, dtype=dtype, device=device_of(s))
-    bins = xp.sum(xp.astype(s[:, None] >= t, index), axis=1)
-    one_hot = bins[:, None] == xp.arange(len(thresholds) + 1, dtype=index, device=device_of(s))
+    dev = device_of(s)
+    t = xp.asarray(thresholds, dtype=dtype, device=dev)
+    bins = xp.astype(xp.searchsorted(t, s, side="right"), index)  # #{j: t_j <= s}
     invalid = xp.isnan(s) | ~binary
     if include is not None:
-        one_hot = one_hot & include[:, None]
         invalid = invalid & include
-    positive = xp.sum(xp.astype(one_hot & (y == 1)[:, None], index), axis=0)
-    negative = xp.sum(xp.astype(one_hot & (y == 0)[:, None], index), axis=0)
+    counted = ~invalid if include is None else include & ~invalid
+    edges = xp.arange(len(thresholds) + 1, dtype=index, device=dev)
+    outside = xp.full_like(bins, len(thresholds) + 1)  # past the last bin: not counted
+
+    def histogram(rows: Array) -> Array:
+        b = xp.sort(xp.where(rows, bins, outside))
+        above = xp.searchsorted(b, edges, side="right")
+        return xp.astype(above - xp.searchsorted(b, edges, side="left"), index)
+
+    positive = histogram(counted & (y == 1))
+    negative = histogram(counted & (y == 0))
     return Bins(xp, positive, negative, xp.any(invalid), out_dtype)
 
 

@@ -235,7 +235,13 @@ def _rank(
     rel, invalid, infinite = _mark(xp, rel, xp.any(xp.isnan(s), axis=1), empty_target_action)
     order = xp.argsort(s, axis=1, descending=True, stable=True)
     ranked = xp.take_along_axis(rel, order, axis=1)
-    ideal = xp.sort(rel, axis=1, descending=True)
+    if indexes is None:
+        ideal = xp.sort(rel, axis=1, descending=True)
+    else:  # the padding sorts after every real item (a negative grade included), gains 0
+        cols = xp.arange(rel.shape[1], dtype=counts.dtype, device=device_of(rel))
+        real = cols[None, :] < counts[:, None]
+        padded = xp.where(real, rel, xp.full_like(rel, -math.inf))
+        ideal = xp.where(real, xp.sort(padded, axis=1, descending=True), xp.zeros_like(rel))
     return _Ranked(xp, ranked, ideal, invalid, infinite, k, depth, out_dtype)
 
 

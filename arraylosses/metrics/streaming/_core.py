@@ -68,13 +68,32 @@ def state_space(like: Any, dtype: Any = None, device: Any = None) -> StateSpace:
         raise TypeError(f"dtype must be a real floating dtype; got {dtype}")
     if xp.finfo(dtype).bits < 32:
         dtype = xp.float32
-    return StateSpace(xp, dtype, index_dtype(xp, x), device_of(x) if device is None else device)
+    return StateSpace(
+        xp, dtype, count_dtype(xp, x, dtype), device_of(x) if device is None else device
+    )
+
+
+def count_dtype(xp: Namespace, x: Array, dtype: Any) -> Any:
+    """The dtype of a state's counts: the namespace's 64-bit index dtype, else (JAX without
+    x64, whose integers are int32 and would wrap past 2^31 rows, silently) the floating
+    ``dtype``, exact to 2^24 (float32) and rounded, never wrapped, beyond."""
+    index = index_dtype(xp, x)
+    return index if xp.iinfo(index).bits >= 64 else dtype
 
 
 def zeros(space: StateSpace, shape: tuple[int, ...] = (), *, integer: bool = False) -> Array:
     """An array of zeros of the state's floating (or integer) dtype, on its device."""
     dtype = space.int_dtype if integer else space.dtype
     return space.xp.zeros(shape, dtype=dtype, device=space.device)
+
+
+def rows_counted(space: StateSpace, rows: int, mask: Array | None) -> Array:
+    """How many of a batch's ``rows`` an update counts (all, or those ``mask`` flags), in
+    the state's count dtype."""
+    xp = space.xp
+    if mask is None:
+        return xp.asarray(rows, dtype=space.int_dtype, device=space.device)
+    return xp.sum(xp.astype(mask, space.int_dtype))
 
 
 def check_mask(xp: Namespace, mask: Array | None, rows: int) -> None:
@@ -192,7 +211,7 @@ class StreamingMetric(ABC):
         dtype = next(floating, None)
         if dtype is None:
             dtype = default_float(xp, state[0])
-        return StateSpace(xp, dtype, index_dtype(xp, state[0]), device_of(state[0]))
+        return StateSpace(xp, dtype, count_dtype(xp, state[0], dtype), device_of(state[0]))
 
     def _no_weight(self, sample_weight: Array | None) -> None:
         if sample_weight is not None:

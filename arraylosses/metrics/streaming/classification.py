@@ -22,6 +22,7 @@ from ._core import (
     masked,
     mean_of,
     row_weights,
+    rows_counted,
     state_space,
     zeros,
 )
@@ -67,6 +68,12 @@ class _RowMean(StreamingMetric):
         space = self._space_of(state)
         xp = space.xp
         check_mask(xp, mask, preds.shape[0] if preds.ndim else -1)
+        axis = dict(self.hyper).get("axis")
+        if mask is not None and axis is not None and preds.ndim > 1 and axis % preds.ndim == 0:
+            raise ValueError(
+                f"mask flags rows along the first axis, which is the embedding axis here "
+                f"(axis={axis}); put the embedding axis last to stream with a mask"
+            )
         preds, target = masked(xp, preds, mask), masked(xp, target, mask)
         r = self.rows(preds, target, sample_weight=sample_weight, **dict(self.hyper))
         values = as_dtype(xp, r.values, space.dtype)
@@ -145,8 +152,8 @@ def log_loss() -> StreamingMetric:
 
 
 def mean_cosine_similarity(*, axis: int = -1, eps: float = 1e-8) -> StreamingMetric:
-    """Streaming :func:`arraylosses.metrics.mean_cosine_similarity` (``mask`` flags the
-    first axis).
+    """Streaming :func:`arraylosses.metrics.mean_cosine_similarity` (``mask`` flags rows
+    along the first axis, so it needs the embedding ``axis`` to be another one).
 
     Args:
         axis: the embedding axis. Default ``-1``.
@@ -212,8 +219,7 @@ class _PrecisionRecallF1(StreamingMetric):
         w = row_weights(space, tuple(target.shape), sample_weight, mask)
         c = oneshot.confusion_counts(pred, target, num_classes=self.num_classes, sample_weight=w)
         per_row = math.prod(target.shape[1:])
-        rows = target.shape[0] if mask is None else xp.sum(xp.astype(mask, space.int_dtype))
-        count = xp.asarray(rows * per_row, dtype=space.int_dtype, device=space.device)
+        count = rows_counted(space, target.shape[0], mask) * per_row
         tp, predicted, support = (
             as_dtype(xp, v, space.dtype) for v in (c.tp, c.predicted, c.support)
         )
@@ -320,7 +326,9 @@ class _BinnedROC(StreamingMetric):
         xp, dtype = self._float_space(state)
         pos = xp.astype(state.positive, dtype)
         neg = xp.astype(state.negative, dtype)
-        return divide_or_nan(xp, xp.sum(pos * neg) / 2, xp.sum(pos) * xp.sum(neg))
+        bound = divide_or_nan(xp, xp.sum(pos * neg) / 2, xp.sum(pos) * xp.sum(neg))
+        # a stream that saw a NaN score has a NaN AUC: no bound either
+        return xp.where(state.invalid > 0, xp.full_like(bound, math.nan), bound)
 
     def _float_space(self, state: ROCState) -> tuple[Any, Any]:
         """The namespace and the floating dtype of results (the namespace's default)."""

@@ -44,7 +44,8 @@ def torch_merge(
 
     One ``torch.distributed.all_gather`` of the state packed into one byte tensor (its fields
     may have different dtypes: floating sums, integer counts), then a fold of ``merge`` in rank
-    order: the same result on every rank. Works on gloo (CPU) and NCCL (CUDA tensors).
+    order: the same result on every rank. Every rank must build its state with the same
+    ``dtype`` and ``device`` (an idle rank's ``init`` too), so the buffers have one size.
     """
     import torch
     import torch.distributed as dist
@@ -59,7 +60,11 @@ def torch_merge(
     for buffer in received:
         parts = torch.split(buffer, sizes)
         per_rank.append(
-            [part.view(x.dtype).reshape(x.shape) for part, x in zip(parts, state, strict=True)]
+            # clone: a field's byte offset in the buffer need not be a multiple of its size
+            [
+                part.clone().view(x.dtype).reshape(x.shape)
+                for part, x in zip(parts, state, strict=True)
+            ]
         )
     stacked = type(state)(*(torch.stack(column) for column in zip(*per_rank, strict=True)))
     return _fold(merge, stacked, world)

@@ -23,6 +23,7 @@ from ._core import (
     masked,
     mean_of,
     row_weights,
+    rows_counted,
     state_space,
     zeros,
 )
@@ -48,9 +49,15 @@ def _multioutput(multioutput: Any, allowed: tuple[str, ...], k: int | None) -> A
     a static argument under ``jax.jit``)."""
     if isinstance(multioutput, str):
         return check_option("multioutput", multioutput, allowed)
-    weights = tuple(
-        float(w) for w in (multioutput if not is_array(multioutput) else list(multioutput))
-    )
+    try:
+        weights = tuple(
+            float(w) for w in (multioutput if not is_array(multioutput) else list(multioutput))
+        )
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"multioutput must be one of {', '.join(map(repr, allowed))} or a sequence of "
+            f"output weights; got {multioutput!r}"
+        ) from None
     if len(weights) != (k or 1):
         raise ValueError(
             f"multioutput weights must have one weight per output ({k or 1}); got {len(weights)}"
@@ -273,7 +280,9 @@ def _merge_moments(
     w = wa + wb
     delta = mb - ma
     share = safe_divide(xp, wb, w)
-    return w, ma + delta * share, m2a + m2b + delta * delta * wa * share
+    # (δ·wa)(δ·share), not δ²·wa·share: δ² may overflow (a float32 mean of 3e19) where a side
+    # is empty, and inf * 0 would be NaN
+    return w, ma + delta * share, m2a + m2b + (delta * wa) * (delta * share)
 
 
 def _moments(xp: Namespace, w: Array, x: Array) -> tuple[Array, Array, Array]:
@@ -281,7 +290,7 @@ def _moments(xp: Namespace, w: Array, x: Array) -> tuple[Array, Array, Array]:
     total = xp.sum(w)
     mean = safe_divide(xp, xp.sum(w * x, axis=0), total)
     d = x - mean
-    return total, mean, xp.sum(w * d * d, axis=0)
+    return total, mean, xp.sum((w * d) * d, axis=0)  # a masked row: (0 * d) * d = 0
 
 
 class R2State(NamedTuple):
@@ -352,9 +361,8 @@ class _Explained(_RegressionMetric):
         if self.residual:
             _, r_mean, r_m2 = _moments(xp, w, r)
             return self.merge(state, ExplainedVarianceState(weight, mean, m2, r_mean, r_m2))
-        rows = pred.shape[0] if mask is None else xp.sum(xp.astype(mask, space.int_dtype))
-        count = xp.asarray(rows, dtype=space.int_dtype, device=space.device)
-        return self.merge(state, R2State(count, weight, mean, m2, xp.sum(w * r * r, axis=0)))
+        count = rows_counted(space, pred.shape[0], mask)
+        return self.merge(state, R2State(count, weight, mean, m2, xp.sum((w * r) * r, axis=0)))
 
     def merge(self, a: Any, b: Any) -> Any:
         xp = self._space_of(a).xp
