@@ -270,6 +270,8 @@ def test_errors(backend):
         rm(ranked, qrels, gain="exp")
     with pytest.raises(ValueError, match="qrel_ids must not repeat an id within a query"):
         rm(ranked, backend.asarray(np.array([[1, 1], [5, -1]])))
+    with pytest.raises(ValueError, match="ranked_ids must not repeat an id within a query"):
+        rm(backend.asarray(np.array([[5, 5, 1], [2, -1, -1]])), qrels)
     with pytest.raises(ValueError, match="a query has no relevant candidate"):
         rm(ranked, backend.asarray(np.array([[1, -1], [-1, -1]])), empty_target_action="error")
     # padding ids repeat freely; a placeholder -1 never matches a qrel -1

@@ -806,11 +806,12 @@ def _rank_ids(
             raise ValueError(f"invalid must have shape ({q},); got {tuple(invalid.shape)}")
         check_kind(xp, "invalid", invalid, ("bool",), must="be a boolean array")
     judged = qrel_ids >= 0
-    if qrel_ids.shape[1] > 1:
-        ordered = xp.sort(qrel_ids, axis=1)
-        duplicate = (ordered[:, 1:] == ordered[:, :-1]) & (ordered[:, 1:] >= 0)
-        if not eager_all(xp, ~duplicate):
-            raise ValueError("qrel_ids must not repeat an id within a query")
+    for name, ids in (("qrel_ids", qrel_ids), ("ranked_ids", ranked_ids)):
+        if ids.shape[1] > 1:  # eager only: a repeated id would count twice (recall > 1)
+            ordered = xp.sort(ids, axis=1)
+            duplicate = (ordered[:, 1:] == ordered[:, :-1]) & (ordered[:, 1:] >= 0)
+            if not eager_all(xp, ~duplicate):
+                raise ValueError(f"{name} must not repeat an id within a query")
     # a grade <= 0 (or a padding id) is judged non-relevant; NaN stays, to mark the query
     grades = xp.where(judged & ~(grades <= 0), grades, xp.zeros_like(grades))
     ideal = xp.sort(grades, axis=1, descending=True)
@@ -853,8 +854,9 @@ def retrieval_metrics(
     relevance of a ranked id is its grade in the query's qrels (0 if absent), and R (recall's
     and MAP's denominators, the ideal ordering of nDCG) comes from the qrels, whether or not the
     relevant ids were retrieved. An id repeated within a query's qrels is a ``ValueError``
-    (eager mode; under ``jax.jit`` its grades would add up). Each ranked slot is judged on its
-    own: ranked ids are assumed distinct, as a top-k search returns them.
+    (eager mode; under ``jax.jit`` its grades would add up), and so is an id repeated within
+    a query's ranked ids (eager mode; under ``jax.jit`` it would count twice), as a top-k
+    search never returns.
 
     Every row is a query: one with no ranked id (all slots empty) still counts, with its
     relevant qrels unretrieved (trec_eval's ``-c``; without it trec_eval leaves out the queries
