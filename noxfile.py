@@ -203,6 +203,33 @@ def wheel(session: nox.Session) -> None:
         session.chdir(root)
 
 
+DOCS_DEPS = ["sphinx>=8.1,<10", "sphinx-mathjax-offline==0.0.2", "matplotlib>=3.7"]
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """The documentation (docs/, Sphinx): ``sphinx-build -W -n`` (every warning an error,
+    nitpicky references) into docs/_build/html, then the doctest builder, which runs every
+    docstring example and every example of the pages. The API pages, tables and plots are
+    generated during the build (docs/_ext/arraylosses_docs.py), which fails if a public symbol
+    has no page. Nothing is downloaded during the build: MathJax comes from the installed
+    sphinx-mathjax-offline, intersphinx is off. Extra arguments go to both sphinx-build runs."""
+    session.install(TORCH)  # first, so nothing else resolves a CUDA torch (quickstart examples)
+    session.install("-e", ".", "jax>=0.4.35", *DOCS_DEPS)
+    for builder in ("html", "doctest"):
+        session.run(
+            "sphinx-build",
+            "-W",
+            "-n",
+            "--keep-going",
+            "-b",
+            builder,
+            "docs",
+            f"docs/_build/{builder}",
+            *session.posargs,
+        )
+
+
 @nox.session
 def lint(session: nox.Session) -> None:
     session.install("ruff>=0.6")
