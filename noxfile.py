@@ -219,6 +219,7 @@ def docs(session: nox.Session) -> None:
     for builder in ("html", "doctest"):
         session.run(
             "sphinx-build",
+            "-E",  # a fresh environment: an incremental build would not repeat old warnings
             "-W",
             "-n",
             "--keep-going",

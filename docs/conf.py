@@ -41,9 +41,12 @@ root_doc = "index"
 exclude_patterns = ["_build", "notes", "*.md"]
 templates_path: list[str] = []
 html_theme = "alabaster"
-html_static_path: list[str] = []
+html_static_path = ["_static"]  # custom.css (alabaster loads it)
 html_title = "arraylosses"
-html_theme_options = {"description": "Losses and metrics written once against the array API"}
+html_theme_options = {
+    "description": "Losses and metrics written once against the array API",
+    "page_width": "min(96%, 1400px)",
+}
 
 # --- autodoc / napoleon ------------------------------------------------------------------------
 napoleon_google_docstring = True

@@ -65,24 +65,28 @@ MODULES = ("arraylosses.metrics.streaming.distributed",)
 # Markdown tables (committed files) -> RST list-table
 
 
+def _md_text(part: str) -> str:
+    """Markdown text outside code spans, as RST: links become their text, RST-significant
+    characters are escaped."""
+    part = re.sub(r"\[([^\]]+)\]\([^)]+\)", r"\1", part)
+    part = part.replace("\\", "\\\\").replace("|", "\\|")
+    part = re.sub(r"(?<!\*)\*(?!\*)", r"\\*", part)  # a lone * (ok*); **bold** stays
+    part = re.sub(r"(?<=\w)_(?=\W|$)", r"\\_", part)  # word_ would be a reference
+    return part.replace("`", "\\`")
+
+
 def _md_inline(text: str) -> str:
-    text = re.sub(r"\[([^\]]+)\]\([^)]+\)", r"\1", text)  # links: their text
-    parts = re.split(r"(`[^`]+`)", text)
-    out = []
-    for part in parts:
-        if part.startswith("`") and part.endswith("`") and len(part) > 1:
-            out.append(f"``{part[1:-1]}``" if part[1:-1].strip() else part)
+    """One Markdown table cell or line as RST: code spans become literals, with an escaped
+    space where a literal touches a word character (RST inline markup needs a boundary)."""
+    out = ""
+    for i, part in enumerate(re.split(r"(`[^`]+`)", text)):
+        if i % 2 == 1:  # a code span
+            literal = f"``{part[1:-1]}``"
+            out += ("\\ " if out and out[-1].isalnum() else "") + literal
         else:
-            # RST-significant characters outside literals
-            part = part.replace("\\", "\\\\").replace("|", "\\|")
-            part = re.sub(r"(?<![*\w])\*(?![*\s])", r"\\*", part)  # lone * (ok*)
-            part = re.sub(r"(?<=\w)\*(?!\*)", r"\\*", part)
-            part = part.replace("_", "\\_") if re.search(r"\w_\s|\w_$", part) else part
-            out.append(part)
-    # literals directly followed by a word character need an escaped space
-    joined = "".join(out)
-    joined = re.sub(r"``(?=\w)", "``", joined)
-    return re.sub(r"(\S``)(?=[A-Za-z0-9(])", r"\1\\ ", joined)
+            piece = _md_text(part)
+            out += ("\\ " if out.endswith("``") and piece[:1].isalnum() else "") + piece
+    return out
 
 
 def md_table(lines: list[str]) -> list[list[str]]:
@@ -98,8 +102,9 @@ def md_table(lines: list[str]) -> list[list[str]]:
     return rows
 
 
-def list_table(rows: list[list[str]], title: str = "", widths: str = "auto") -> str:
-    out = [f".. list-table:: {title}".rstrip(), "   :header-rows: 1", f"   :widths: {widths}", ""]
+def list_table(rows: list[list[str]], title: str = "", widths: str = "auto", cls: str = "") -> str:
+    out = [f".. list-table:: {title}".rstrip(), "   :header-rows: 1", f"   :widths: {widths}"]
+    out += [f"   :class: {cls}", ""] if cls else [""]
     for row in rows:
         for i, cell in enumerate(row):
             lead = "   * - " if i == 0 else "     - "
@@ -134,8 +139,11 @@ def report_date() -> str:
 
 
 def report_matrix() -> list[list[str]]:
+    """The report's first table: the matrix."""
     lines = REPORT.read_text(encoding="utf-8").splitlines()
-    return md_table([line for line in lines if line.startswith("| ")][: 10**6])
+    start = next(i for i, line in enumerate(lines) if line.startswith("| function"))
+    end = next((i for i in range(start, len(lines)) if not lines[i].startswith("|")), len(lines))
+    return md_table(lines[start:end])
 
 
 def peer_errors() -> dict[str, dict[str, str]]:
@@ -331,8 +339,9 @@ def write_tables(srcdir: pathlib.Path) -> None:
     readme = ROOT / "README.md"
     _write(gen / "peers-disagree.inc", list_table(md_section_table(readme, "## Where peers disagree")))
     _write(gen / "peers-retrieval.inc", list_table(md_section_table(readme, "## Streaming metrics")))
+    _write(gen / "examples.inc", list_table(md_section_table(readme, "## Examples")))
     rows = report_matrix()
-    _write(gen / "conformance-matrix.inc", list_table(rows))
+    _write(gen / "conformance-matrix.inc", list_table(rows, cls="matrix"))
     results = ROOT / "benchmarks" / "results" / "results.md"
     lines = results.read_text(encoding="utf-8").splitlines()
     machine = next((line for line in lines if line.startswith("Machine:")), "")
