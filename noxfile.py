@@ -203,9 +203,6 @@ def wheel(session: nox.Session) -> None:
         session.chdir(root)
 
 
-DOCS_DEPS = ["sphinx>=8.1,<10", "sphinx-mathjax-offline==0.0.2", "matplotlib>=3.7"]
-
-
 @nox.session
 def docs(session: nox.Session) -> None:
     """The documentation (docs/, Sphinx): ``sphinx-build -W -n`` (every warning an error,
@@ -215,7 +212,7 @@ def docs(session: nox.Session) -> None:
     has no page. Nothing is downloaded during the build: MathJax comes from the installed
     sphinx-mathjax-offline, intersphinx is off. Extra arguments go to both sphinx-build runs."""
     session.install(TORCH)  # first, so nothing else resolves a CUDA torch (quickstart examples)
-    session.install("-e", ".", "jax>=0.4.35", *DOCS_DEPS)
+    session.install("-e", ".[docs]", "jax>=0.4.35")  # docs: Sphinx, offline MathJax, matplotlib
     for builder in ("html", "doctest"):
         session.run(
             "sphinx-build",
