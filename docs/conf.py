@@ -68,10 +68,13 @@ nitpick_ignore_regex = [
     (r"py:.*", r"(numpy|np|torch|jax|jnp|cupy|optax|typing|collections|abc)(\..*)?"),
     (r"py:class", r"(tuple|NamedTuple|int|float|str|bool|object|Callable|Any|Sequence)"),
     # arraylosses.typing: Array is Any, the others Literal option strings (no pages)
-    (r"py:.*", r"(arraylosses\.typing\.)?(Array|NDArray|Reduction|Similarity|Distance|"
-     r"Direction|PartitionMode|HardnessMode|Average|MultiOutput|VarianceMultiOutput|Gain|"
-     r"MapDenominator|EmptyTargetAction|NegativeMode|OrthogonalMode|Aggregation|"
-     r"RetrievalMetric|RetrievalReduction)"),
+    (
+        r"py:.*",
+        r"(arraylosses\.typing\.)?(Array|NDArray|Reduction|Similarity|Distance|"
+        r"Direction|PartitionMode|HardnessMode|Average|MultiOutput|VarianceMultiOutput|Gain|"
+        r"MapDenominator|EmptyTargetAction|NegativeMode|OrthogonalMode|Aggregation|"
+        r"RetrievalMetric|RetrievalReduction)",
+    ),
     # a private helper named in metrics.top_k_update's docstring (private: no page)
     (r"py:func", r"arraylosses\._backend\..*"),
     # unqualified in metrics.streaming.distributed.jax_merge's docstring, read in that module;

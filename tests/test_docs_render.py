@@ -28,6 +28,7 @@ import pathlib
 import shutil
 import subprocess
 import threading
+from typing import ClassVar
 
 import pytest
 
@@ -101,7 +102,7 @@ def site():
 class _VisibleText(html.parser.HTMLParser):
     """The text a reader sees: outside script/style and outside MathJax's output."""
 
-    HIDDEN = {"script", "style", "mjx-container", "noscript", "template"}
+    HIDDEN: ClassVar[set[str]] = {"script", "style", "mjx-container", "noscript", "template"}
 
     def __init__(self) -> None:
         super().__init__()

@@ -133,6 +133,12 @@ def md_section_table(path: pathlib.Path, heading: str) -> list[list[str]]:
 # the conformance report
 
 
+def report_versions() -> str:
+    """The report's run line: where and with which library versions it ran."""
+    match = re.search(r"^Run \S+ (.*?)\.?$", REPORT.read_text(encoding="utf-8"), re.M)
+    return match.group(1) if match else ""
+
+
 def report_date() -> str:
     match = re.search(r"^Run (\S+)", REPORT.read_text(encoding="utf-8"), re.M)
     return match.group(1) if match else "?"
@@ -176,10 +182,17 @@ def documented_symbols() -> list[tuple[str, str]]:
     out = [(_qualified(n), "autofunction") for n in public_names()]
     for modname in CLASS_MODULES:
         module = importlib.import_module(modname)
-        out += [(f"{modname}.{n}", "autoclass") for n in module.__all__ if inspect.isclass(getattr(module, n))]
+        out += [
+            (f"{modname}.{n}", "autoclass")
+            for n in module.__all__
+            if inspect.isclass(getattr(module, n))
+        ]
     testing = importlib.import_module("arraylosses.testing")
     out += [
-        (f"arraylosses.testing.{n}", "autoclass" if inspect.isclass(getattr(testing, n)) else "autofunction")
+        (
+            f"arraylosses.testing.{n}",
+            "autoclass" if inspect.isclass(getattr(testing, n)) else "autofunction",
+        )
         for n in TESTING
     ]
     for modname in MODULES:
@@ -198,7 +211,8 @@ def _peer_section(name: str, errors: dict[str, dict[str, str]], date: str) -> st
         lines += [
             f"Worst measured error per peer, from ``{rel}`` (run {date}): the worst relative "
             "error of the cross-checks against that library, values and gradients in "
-            "float64; ``ok*`` marks a documented deviation (listed in the report).",
+            "float64; ``ok*`` marks a documented deviation (listed in the report). "
+            f"That run: {_md_text(report_versions())}.",
             "",
             ".. list-table::",
             "   :header-rows: 1",
@@ -259,7 +273,10 @@ def write_api(srcdir: pathlib.Path) -> None:
             continue
         short = qualified.removeprefix("arraylosses.")
         module = _resolve(qualified).__module__
-        _write(api / f"{short}.rst", _simple_page(short, f".. autoclass:: {qualified}\n   :members:\n", module))
+        _write(
+            api / f"{short}.rst",
+            _simple_page(short, f".. autoclass:: {qualified}\n   :members:\n", module),
+        )
         classes.append(short)
     testing = []
     for qualified, directive in documented_symbols():
@@ -268,11 +285,17 @@ def write_api(srcdir: pathlib.Path) -> None:
         short = qualified.removeprefix("arraylosses.")
         extra = "   :members:\n" if directive == "autoclass" else ""
         module = inspect.unwrap(_resolve(qualified)).__module__
-        _write(api / f"{short}.rst", _simple_page(short, f".. {directive}:: {qualified}\n{extra}", module))
+        _write(
+            api / f"{short}.rst",
+            _simple_page(short, f".. {directive}:: {qualified}\n{extra}", module),
+        )
         testing.append(short)
     for modname in MODULES:
         short = modname.removeprefix("arraylosses.")
-        _write(api / f"{short}.rst", _simple_page(short, f".. automodule:: {modname}\n   :members:\n", modname))
+        _write(
+            api / f"{short}.rst",
+            _simple_page(short, f".. automodule:: {modname}\n   :members:\n", modname),
+        )
         classes.append(short)
 
     index = [
@@ -284,11 +307,23 @@ def write_api(srcdir: pathlib.Path) -> None:
         f"Peer errors come from ``{REPORT.relative_to(ROOT).as_posix()}`` (run {date}).",
         "",
     ]
-    for attr, title, module in FAMILIES:
-        index += [title, "-" * len(title), "", f"``{module}``", "", ".. toctree::", "   :maxdepth: 1", ""]
+    for _attr, title, module in FAMILIES:
+        index += [
+            title,
+            "-" * len(title),
+            "",
+            f"``{module}``",
+            "",
+            ".. toctree::",
+            "   :maxdepth: 1",
+            "",
+        ]
         index += [f"   {n}" for n in written[title]]
         index.append("")
-    for title, names in (("Result and state types, distributed merges", classes), ("Test kit (``arraylosses.testing``)", testing)):
+    for title, names in (
+        ("Result and state types, distributed merges", classes),
+        ("Test kit (``arraylosses.testing``)", testing),
+    ):
         index += [title, "-" * len(title), "", ".. toctree::", "   :maxdepth: 1", ""]
         index += [f"   {n}" for n in names]
         index.append("")
@@ -337,8 +372,12 @@ def write_tables(srcdir: pathlib.Path) -> None:
     gen = srcdir / "_generated"
     gen.mkdir(exist_ok=True)
     readme = ROOT / "README.md"
-    _write(gen / "peers-disagree.inc", list_table(md_section_table(readme, "## Where peers disagree")))
-    _write(gen / "peers-retrieval.inc", list_table(md_section_table(readme, "## Streaming metrics")))
+    _write(
+        gen / "peers-disagree.inc", list_table(md_section_table(readme, "## Where peers disagree"))
+    )
+    _write(
+        gen / "peers-retrieval.inc", list_table(md_section_table(readme, "## Streaming metrics"))
+    )
     _write(gen / "examples.inc", list_table(md_section_table(readme, "## Examples")))
     rows = report_matrix()
     _write(gen / "conformance-matrix.inc", list_table(rows, cls="matrix"))
@@ -347,7 +386,9 @@ def write_tables(srcdir: pathlib.Path) -> None:
     machine = next((line for line in lines if line.startswith("Machine:")), "")
     _write(gen / "benchmarks.inc", _md_inline(machine) + "\n\n" + list_table(md_table(lines)))
     memory = ROOT / "benchmarks" / "results" / "memory.md"
-    _write(gen / "memory.inc", list_table(md_table(memory.read_text(encoding="utf-8").splitlines())))
+    _write(
+        gen / "memory.inc", list_table(md_table(memory.read_text(encoding="utf-8").splitlines()))
+    )
 
 
 def write_plots(srcdir: pathlib.Path) -> None:
@@ -370,7 +411,9 @@ def write_plots(srcdir: pathlib.Path) -> None:
     fig, ax = plt.subplots(figsize=(6, 3.6))
     for noise in (0.1, 0.5, 2.0):
         p = q + noise * rng.standard_normal((n, d))
-        ax.plot(temps, [float(al.info_nce(q, p, temperature=t)) for t in temps], label=f"noise {noise}")
+        ax.plot(
+            temps, [float(al.info_nce(q, p, temperature=t)) for t in temps], label=f"noise {noise}"
+        )
     ax.axhline(np.log(n), color="grey", ls=":", label=f"log N (N = {n})")
     ax.set_xscale("log")
     ax.set_xlabel("temperature τ")
@@ -423,7 +466,7 @@ class NumberChecker(doctest.OutputChecker):
         pieces, last = [], 0
         for w, g in zip(wants, gots):
             digits = len(w.group(1) or "") - int(w.group(2) or 0)
-            if abs(float(w.group()) - float(g.group())) > 10.0 ** -digits / 2 * 1.0000001:
+            if abs(float(w.group()) - float(g.group())) > 10.0**-digits / 2 * 1.0000001:
                 return False
             pieces += [got[last : g.start()], w.group()]
             last = g.end()
