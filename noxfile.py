@@ -207,6 +207,31 @@ def wheel(session: nox.Session) -> None:
 
 
 @nox.session
+def docs(session: nox.Session) -> None:
+    """The documentation (docs/, Sphinx): ``sphinx-build -W -n`` (every warning an error,
+    nitpicky references) into docs/_build/html, then the doctest builder, which runs every
+    docstring example and every example of the pages. The API pages, tables and plots are
+    generated during the build (docs/_ext/arraylosses_docs.py), which fails if a public symbol
+    has no page. Nothing is downloaded during the build: MathJax comes from the installed
+    sphinx-mathjax-offline, intersphinx is off. Extra arguments go to both sphinx-build runs."""
+    session.install(TORCH)  # first, so nothing else resolves a CUDA torch (quickstart examples)
+    session.install("-e", ".[docs]", "jax>=0.4.35")  # docs: Sphinx, offline MathJax, matplotlib
+    for builder in ("html", "doctest"):
+        session.run(
+            "sphinx-build",
+            "-E",  # a fresh environment: an incremental build would not repeat old warnings
+            "-W",
+            "-n",
+            "--keep-going",
+            "-b",
+            builder,
+            "docs",
+            f"docs/_build/{builder}",
+            *session.posargs,
+        )
+
+
+@nox.session
 def lint(session: nox.Session) -> None:
     session.install("ruff>=0.6")
     session.run("ruff", "check", ".")
