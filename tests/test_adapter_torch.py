@@ -97,15 +97,29 @@ def test_learnable_hyperparameter_is_a_parameter_with_a_gradient(name, param):
     torch.testing.assert_close(out.detach(), fn(*args, **{**kwargs, param: init}).detach())
 
 
-@pytest.mark.parametrize("chunk_size", [None, 3], ids=["dense", "chunked"])
-def test_learnable_temperature_in_chunked_info_nce(chunk_size):
+CHUNKED = [
+    ("InfoNCE", ("temperature",), {"symmetric": True}),
+    ("NTXentLoss", ("temperature",), {}),
+    ("CLIPLoss", ("logit_scale",), {}),
+    ("SigLIPLoss", ("logit_scale", "logit_bias"), {}),
+    ("MultipleNegativesRankingLoss", ("scale",), {}),
+    ("MultipleNegativesSymmetricRankingLoss", ("scale",), {}),
+]
+
+
+@pytest.mark.parametrize(("name", "learnable", "options"), CHUNKED, ids=[c[0] for c in CHUNKED])
+def test_learnable_gradients_are_the_same_dense_and_chunked(name, learnable, options):
     g = torch.Generator().manual_seed(0)
-    q, p = torch.randn(8, 4, generator=g), torch.randn(8, 4, generator=g)
-    m = alt.InfoNCE(temperature=0.1, symmetric=True, chunk_size=chunk_size, learnable="temperature")
-    m(q, p).backward()
-    t = torch.tensor(0.1, requires_grad=True)
-    al.info_nce(q, p, temperature=t, symmetric=True).backward()
-    torch.testing.assert_close(m.temperature.grad, t.grad)
+    a = torch.randn(8, 4, generator=g, dtype=torch.float64)
+    b = torch.randn(8, 4, generator=g, dtype=torch.float64)
+    grads = []
+    for chunk_size in (None, 3):
+        m = getattr(alt, name)(chunk_size=chunk_size, learnable=learnable, **options)
+        m(a, b).backward()
+        grads.append([getattr(m, p).grad for p in learnable])
+        assert all(x is not None and torch.isfinite(x) for x in grads[-1])
+    for dense, chunked in zip(*grads, strict=True):
+        torch.testing.assert_close(dense, chunked)
 
 
 def test_bad_arguments_are_clear():
