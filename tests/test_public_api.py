@@ -7,18 +7,12 @@ from __future__ import annotations
 
 import importlib
 import inspect
-import os
 import pkgutil
 from types import ModuleType
 
 import pytest
 
 import arraylosses
-
-# arraylosses.keras imports keras, whose backend is fixed at its first import: its default,
-# TensorFlow, is the one backend arraylosses cannot run on (the module refuses it). The peers'
-# Keras checks use JAX too (conformance/peers/keras_losses.py).
-os.environ.setdefault("KERAS_BACKEND", "jax")
 
 
 def _modules() -> dict[str, ModuleType]:
