@@ -32,6 +32,8 @@ PEERS = [
     "pytorch-metric-learning>=2.5",
     "rax>=0.4",
     "pytrec-eval-terrier>=0.5.11",
+    "datasets>=2.19",  # SentenceTransformerTrainer in the adapter tests
+    "accelerate>=0.26",
 ]
 # one backend alone, proving the others are optional: what each needs beyond numpy
 BACKENDS = {

@@ -1,0 +1,329 @@
+"""``torch.nn.Module`` forms of arraylosses' losses and streaming metrics.
+
+Importing this module imports torch (importing :mod:`arraylosses` does not). The classes are
+generated from the catalogue, one per public loss function, by :func:`loss_module`: the
+constructor takes the function's keyword hyperparameters, ``forward(*arrays, **kw)`` calls
+the function (keywords given to ``forward`` override the constructor's)::
+
+    import torch, arraylosses.torch as alt
+
+    loss = alt.InfoNCE(temperature=0.05, symmetric=True, learnable=("temperature",))
+    loss(query, positive).backward()  # loss.temperature is an nn.Parameter
+
+Class names are the function names in CamelCase (``info_nce`` -> ``InfoNCE``,
+``multiple_negatives_ranking_loss`` -> ``MultipleNegativesRankingLoss``; :data:`LOSSES` maps
+each class name to its function). ``learnable=`` makes the named hyperparameters
+``nn.Parameter`` s (initialised at the given value, float32): allowed for the scalar
+hyperparameters the function accepts as a 0-d array and differentiates (``temperature``,
+``logit_scale``, ``logit_bias``, MNRL's ``scale``, margins, ...: :attr:`ArrayLoss.learnable_names`).
+Their range is not checked once learnable (reading the value would break ``torch.compile``):
+parametrise a positive one yourself if it may leave its range.
+
+Streaming metrics (:mod:`arraylosses.metrics.streaming`) are :class:`StreamingMetric`
+modules with ``update``, ``compute``, ``reset`` and ``sync`` (one collective across ranks
+with :func:`arraylosses.metrics.streaming.distributed.torch_merge` when torch.distributed is
+initialised); :data:`METRICS` maps each class name to its factory.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+import torch
+from torch import nn
+
+import arraylosses as _al
+from arraylosses.metrics import streaming as _streaming
+from arraylosses.metrics.streaming.distributed import torch_merge as _torch_merge
+
+__all__ = ["LOSSES", "METRICS", "ArrayLoss", "Matryoshka", "StreamingMetric", "loss_module"]
+
+# Keyword arguments that belong to one batch (or one rank), not to the loss: forward only.
+_PER_BATCH = frozenset(
+    {
+        "sample_weight",
+        "offset",
+        "all_anchors",
+        "all_query",
+        "all_image_emb",
+        "all_z1",
+        "where",
+        "log_q",
+        "pos_log_q",
+        "pos_ids",
+        "neg_ids",
+        "indexes",
+        "mask",
+    }
+)
+_ACRONYMS = {
+    "nce": "NCE",
+    "bpr": "BPR",
+    "nll": "NLL",
+    "mse": "MSE",
+    "mae": "MAE",
+    "clip": "CLIP",
+    "siglip": "SigLIP",
+    "kl": "KL",
+    "csar": "CSAR",
+    "nt": "NT",
+    "l1": "L1",
+    "f1": "F1",
+    "mrr": "MRR",
+    "ndcg": "NDCG",
+    "map": "MAP",
+    "r2": "R2",
+    "roc": "ROC",
+    "auc": "AUC",
+    "supcon": "SupCon",
+    "listnet": "ListNet",
+    "cosent": "CoSENT",
+    "angle": "AnglE",
+}
+_FAMILIES = ("regression", "classification", "contrastive", "ranking", "regularizers")
+_NOT_LOSSES = frozenset({"matryoshka"})  # a loss combinator: Matryoshka below
+# Array-accepting hyperparameters that the function holds under stop_gradient by design (a
+# Parameter would never move): not learnable.
+_NO_GRADIENT = frozenset({("dynamic_margin_bpr_loss", "alpha")})
+
+
+def _camel(name: str) -> str:
+    return "".join(_ACRONYMS.get(p, p.capitalize()) for p in name.split("_"))
+
+
+def _learnable_names(fn: Callable[..., Any]) -> tuple[str, ...]:
+    """The keyword hyperparameters ``fn`` accepts as a 0-d array and differentiates: those
+    annotated ``Any`` with a numeric default (they go through ``_validate.hyperparameter``)."""
+    names = []
+    for p in inspect.signature(fn).parameters.values():
+        if p.kind is not p.KEYWORD_ONLY or p.name in _PER_BATCH:
+            continue
+        numeric = isinstance(p.default, (int, float)) and not isinstance(p.default, bool)
+        if p.annotation in ("Any", Any) and (numeric or p.default is None):
+            if (fn.__name__, p.name) not in _NO_GRADIENT:
+                names.append(p.name)
+    return tuple(names)
+
+
+class ArrayLoss(nn.Module):
+    """Base class of the generated loss modules: ``fn`` with fixed keyword hyperparameters.
+
+    Tensors given as hyperparameters are buffers (they follow ``.to(device)``); the names in
+    ``learnable`` are ``nn.Parameter`` s.
+    """
+
+    fn: ClassVar[Callable[..., Any]]
+    hyperparameter_names: ClassVar[tuple[str, ...]] = ()
+    learnable_names: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, *, learnable: tuple[str, ...] | list[str] = (), **hyperparameters: Any):
+        super().__init__()
+        name = type(self).__name__
+        unknown = set(hyperparameters) - set(self.hyperparameter_names)
+        if unknown:
+            raise TypeError(
+                f"{name} takes the hyperparameters {list(self.hyperparameter_names)}; got "
+                f"{sorted(unknown)} (per-batch arrays such as sample_weight go to forward)"
+            )
+        if isinstance(learnable, str):
+            learnable = (learnable,)
+        bad = [n for n in learnable if n not in self.learnable_names]
+        if bad:
+            raise ValueError(
+                f"{name}: {bad} cannot be learnable; learnable hyperparameters of "
+                f"{self.fn.__name__}: {list(self.learnable_names) or 'none'}"
+            )
+        defaults = {
+            p.name: p.default
+            for p in inspect.signature(self.fn).parameters.values()
+            if p.name in self.hyperparameter_names
+        }
+        self._static: dict[str, Any] = {}
+        self._tensors: list[str] = []
+        self._learnable = tuple(learnable)
+        for key, value in hyperparameters.items():
+            if key in learnable:
+                continue
+            if isinstance(value, torch.Tensor):
+                self.register_buffer(key, value)
+                self._tensors.append(key)
+            else:
+                self._static[key] = value
+        for key in self._learnable:
+            value = hyperparameters.get(key, defaults[key])
+            if value is None:
+                raise ValueError(f"{name}: learnable {key!r} needs an initial value")
+            init = torch.as_tensor(value, dtype=torch.get_default_dtype()).detach().clone()
+            if init.ndim != 0:
+                raise ValueError(
+                    f"{name}: learnable {key!r} must be a scalar; got {tuple(init.shape)}"
+                )
+            setattr(self, key, nn.Parameter(init))
+
+    def hyperparameters(self) -> dict[str, Any]:
+        """The keyword arguments this module passes to ``fn`` (parameters and buffers too)."""
+        out = dict(self._static)
+        for key in (*self._tensors, *self._learnable):
+            out[key] = getattr(self, key)
+        return out
+
+    def forward(self, *arrays: Any, **kwargs: Any) -> Any:
+        return type(self).fn(*arrays, **{**self.hyperparameters(), **kwargs})
+
+    def extra_repr(self) -> str:
+        parts = [f"{k}={v!r}" for k, v in self._static.items()]
+        parts += [f"{k}=tensor{tuple(getattr(self, k).shape)}" for k in self._tensors]
+        parts += [
+            f"{k}={float(getattr(self, k).detach()):.6g} (learnable)" for k in self._learnable
+        ]
+        return ", ".join(parts)
+
+
+def loss_module(fn: Callable[..., Any], name: str | None = None) -> type[ArrayLoss]:
+    """An :class:`ArrayLoss` subclass for the loss function ``fn`` (how every class here is
+    made; works for your own array-API function too)."""
+    params = inspect.signature(fn).parameters.values()
+    hyper = tuple(p.name for p in params if p.kind is p.KEYWORD_ONLY and p.name not in _PER_BATCH)
+    cls_name = name or _camel(fn.__name__)
+    doc = (
+        f"``torch.nn.Module`` form of :func:`{fn.__module__}.{fn.__name__}`: keyword "
+        f"hyperparameters {list(hyper)} in the constructor (``learnable=`` any of "
+        f"{list(_learnable_names(fn))}), arrays in ``forward``."
+    )
+    return type(
+        cls_name,
+        (ArrayLoss,),
+        {
+            "fn": staticmethod(fn),
+            "hyperparameter_names": hyper,
+            "learnable_names": tuple(n for n in _learnable_names(fn) if n in hyper),
+            "__doc__": doc,
+            "__module__": __name__,
+            "__qualname__": cls_name,
+        },
+    )
+
+
+class Matryoshka(nn.Module):
+    """:func:`arraylosses.matryoshka` around a loss module: the inner loss (and its learnable
+    hyperparameters) at every dim of ``dims``, weighted by ``dim_weights`` and summed. MNRL
+    keeps :func:`~arraylosses.matryoshka`'s one-pass fast path."""
+
+    def __init__(self, loss: ArrayLoss, dims: Any, dim_weights: Any = None) -> None:
+        super().__init__()
+        if not isinstance(loss, ArrayLoss):
+            raise TypeError(f"loss must be an arraylosses.torch module; got {type(loss).__name__}")
+        self.loss = loss
+        self.dims = list(dims)
+        self.dim_weights = None if dim_weights is None else list(dim_weights)
+        self._fn = _al.matryoshka(type(loss).fn, self.dims, dim_weights=self.dim_weights)
+
+    def forward(self, *arrays: Any, **kwargs: Any) -> Any:
+        return self._fn(*arrays, **{**self.loss.hyperparameters(), **kwargs})
+
+    def extra_repr(self) -> str:
+        return f"dims={self.dims}, dim_weights={self.dim_weights}"
+
+
+class StreamingMetric(nn.Module):
+    """A streaming metric of :mod:`arraylosses.metrics.streaming` as a module.
+
+    ``update(preds, target, **kw)`` adds a batch (no gradient), ``compute()`` gives the metric
+    of everything counted on this rank, ``sync()`` replaces the state by the merge of every
+    rank's (one ``all_gather``; a no-op unless torch.distributed is initialised), ``reset()``
+    empties it; ``forward`` updates and returns the metric of that batch alone. ``dtype`` sets
+    the floating dtype of the state's sums (default: the first batch's); pass it where a rank
+    may see no batch before ``sync`` (its empty state is then made in ``dtype``, float32 if
+    None, on ``device``).
+    """
+
+    factory: ClassVar[Callable[..., Any]]
+
+    def __init__(self, *, dtype: Any = None, device: Any = None, **hyperparameters: Any):
+        super().__init__()
+        self.metric = type(self).factory(**hyperparameters)
+        self._hyper = hyperparameters
+        self.dtype = dtype
+        self.device = device
+        self.state: Any = None
+
+    def reset(self) -> None:
+        self.state = None
+
+    def _empty(self, like: Any = None) -> Any:
+        if like is not None:
+            return self.metric.init(like, dtype=self.dtype)
+        return self.metric.init(torch, dtype=self.dtype or torch.float32, device=self.device)
+
+    @torch.no_grad()
+    def update(self, preds: Any, target: Any, **kwargs: Any) -> None:
+        state = self._empty(preds) if self.state is None else self.state
+        self.state = self.metric.update(state, preds, target, **kwargs)
+
+    @torch.no_grad()
+    def compute(self) -> Any:
+        return self.metric.compute(self._empty() if self.state is None else self.state)
+
+    @torch.no_grad()
+    def sync(self, group: Any = None) -> StreamingMetric:
+        """Merge every rank's state into this one (all ranks must call it)."""
+        import torch.distributed as dist
+
+        if dist.is_available() and dist.is_initialized():
+            state = self._empty() if self.state is None else self.state
+            self.state = _torch_merge(self.metric, state, group=group)
+        return self
+
+    @torch.no_grad()
+    def forward(self, preds: Any, target: Any, **kwargs: Any) -> Any:
+        batch = self.metric.update(self._empty(preds), preds, target, **kwargs)
+        state = batch if self.state is None else self.metric.merge(self.state, batch)
+        self.state = state
+        return self.metric.compute(batch)
+
+    def extra_repr(self) -> str:
+        return ", ".join(f"{k}={v!r}" for k, v in self._hyper.items())
+
+
+def _metric_module(factory: Callable[..., Any]) -> type[StreamingMetric]:
+    cls_name = _camel(factory.__name__)
+    return type(
+        cls_name,
+        (StreamingMetric,),
+        {
+            "factory": staticmethod(factory),
+            "__doc__": f"Module form of :func:`arraylosses.metrics.streaming.{factory.__name__}`"
+            " (see :class:`StreamingMetric`).",
+            "__module__": __name__,
+            "__qualname__": cls_name,
+        },
+    )
+
+
+def _catalogue_losses() -> dict[str, Callable[..., Any]]:
+    out = {}
+    for family in _FAMILIES:
+        module = getattr(_al, family)
+        for fname in module.__all__:
+            fn = getattr(module, fname)
+            if inspect.isfunction(fn) and fname not in _NOT_LOSSES:
+                out[_camel(fname)] = fn
+    return out
+
+
+#: class name -> loss function, for every generated loss module
+LOSSES: dict[str, Callable[..., Any]] = _catalogue_losses()
+#: class name -> streaming metric factory, for every generated metric module
+METRICS: dict[str, Callable[..., Any]] = {
+    _camel(n): getattr(_streaming, n)
+    for n in _streaming.__all__
+    if inspect.isfunction(getattr(_streaming, n))
+}
+for _cls_name, _fn in LOSSES.items():
+    globals()[_cls_name] = loss_module(_fn, _cls_name)
+for _cls_name, _factory in METRICS.items():
+    globals()[_cls_name] = _metric_module(_factory)
+__all__ += sorted([*LOSSES, *METRICS])
+del _cls_name, _fn, _factory

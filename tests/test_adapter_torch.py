@@ -1,0 +1,269 @@
+"""arraylosses.torch: the generated loss modules equal their functions on the registry's inputs,
+learnable hyperparameters get gradients, a short training loop learns, one module compiles,
+the streaming metric modules stream and sync across two gloo processes; importing arraylosses
+imports none of the frameworks the adapters wrap."""
+
+from __future__ import annotations
+
+import inspect
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+import arraylosses as al  # noqa: E402
+import arraylosses.torch as alt  # noqa: E402
+from arraylosses.testing.cases import BY_NAME  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
+    return env
+
+
+def test_importing_arraylosses_imports_no_framework():
+    code = (
+        "import sys, arraylosses, arraylosses.metrics.streaming.distributed, arraylosses.testing\n"
+        "bad = [m for m in ('torch', 'keras', 'sentence_transformers', 'jax', 'tensorflow')"
+        " if m in sys.modules]\n"
+        "assert not bad, bad\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=_env(), timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+
+
+def _t(x):
+    return torch.from_numpy(np.asarray(x)) if isinstance(x, np.ndarray) else x
+
+
+def _inputs(fn):
+    case = BY_NAME[fn.__name__]
+    for label, args, kwargs in case.variants(np.random.default_rng(0)):
+        yield label, [_t(a) for a in args], {k: _t(v) for k, v in kwargs.items()}
+
+
+@pytest.mark.parametrize("name", sorted(alt.LOSSES))
+def test_generated_module_equals_its_function(name):
+    cls, fn = getattr(alt, name), alt.LOSSES[name]
+    assert issubclass(cls, torch.nn.Module) and cls.fn is fn
+    assert cls.__module__ == "arraylosses.torch"
+    for label, args, kwargs in _inputs(fn):
+        hyper = {k: v for k, v in kwargs.items() if k in cls.hyperparameter_names}
+        rest = {k: v for k, v in kwargs.items() if k not in hyper}
+        module = cls(**hyper)
+        got, want = module(*args, **rest), fn(*args, **kwargs)
+        for g, w in zip(
+            got if isinstance(got, tuple) else (got,),
+            want if isinstance(want, tuple) else (want,),
+            strict=True,
+        ):
+            torch.testing.assert_close(g, w, rtol=0, atol=0, msg=f"{name} [{label}]")
+        for k in hyper:
+            if not isinstance(hyper[k], torch.Tensor):
+                assert f"{k}=" in repr(module), (name, k)
+
+
+LEARNABLE = [(n, p) for n in sorted(alt.LOSSES) for p in getattr(alt, n).learnable_names]
+
+
+@pytest.mark.parametrize(("name", "param"), LEARNABLE)
+def test_learnable_hyperparameter_is_a_parameter_with_a_gradient(name, param):
+    cls, fn = getattr(alt, name), alt.LOSSES[name]
+    _, args, kwargs = next(_inputs(fn))
+    default = inspect.signature(fn).parameters[param].default
+    init = {"alpha": 0.3, "logit_bias": -1.0}.get(param, default if default is not None else 0.5)
+    hyper = {k: v for k, v in kwargs.items() if k in cls.hyperparameter_names}
+    hyper[param] = init
+    rest = {k: v for k, v in kwargs.items() if k not in hyper}
+    module = cls(learnable=(param,), **hyper)
+    assert [n for n, _ in module.named_parameters()] == [param]
+    assert "(learnable)" in repr(module)
+    args = [a.requires_grad_(True) if a.is_floating_point() else a for a in args]
+    out = module(*args, **rest)
+    out.sum().backward()
+    grad = getattr(module, param).grad
+    assert grad is not None and torch.isfinite(grad), (name, param, grad)
+    # the value equals the function with the plain number
+    torch.testing.assert_close(out.detach(), fn(*args, **{**kwargs, param: init}).detach())
+
+
+CHUNKED = [
+    ("InfoNCE", ("temperature",), {"symmetric": True}),
+    ("NTXentLoss", ("temperature",), {}),
+    ("CLIPLoss", ("logit_scale",), {}),
+    ("SigLIPLoss", ("logit_scale", "logit_bias"), {}),
+    ("MultipleNegativesRankingLoss", ("scale",), {}),
+    ("MultipleNegativesSymmetricRankingLoss", ("scale",), {}),
+]
+
+
+@pytest.mark.parametrize(("name", "learnable", "options"), CHUNKED, ids=[c[0] for c in CHUNKED])
+def test_learnable_gradients_are_the_same_dense_and_chunked(name, learnable, options):
+    g = torch.Generator().manual_seed(0)
+    a = torch.randn(8, 4, generator=g, dtype=torch.float64)
+    b = torch.randn(8, 4, generator=g, dtype=torch.float64)
+    grads = []
+    for chunk_size in (None, 3):
+        m = getattr(alt, name)(chunk_size=chunk_size, learnable=learnable, **options)
+        m(a, b).backward()
+        grads.append([getattr(m, p).grad for p in learnable])
+        assert all(x is not None and torch.isfinite(x) for x in grads[-1])
+    for dense, chunked in zip(*grads, strict=True):
+        torch.testing.assert_close(dense, chunked)
+
+
+def test_bad_arguments_are_clear():
+    with pytest.raises(TypeError, match="sample_weight go to forward"):
+        alt.MSELoss(sample_weight=torch.ones(2))
+    with pytest.raises(ValueError, match="cannot be learnable"):
+        alt.InfoNCE(learnable=("symmetric",))
+    with pytest.raises(ValueError, match="learnable hyperparameters of mse_loss: none"):
+        alt.MSELoss(learnable=("reduction",))
+
+
+def test_tensor_hyperparameters_are_buffers():
+    m = alt.CrossEntropy(class_weight=torch.tensor([1.0, 2.0, 3.0]))
+    assert "class_weight" in dict(m.named_buffers())
+    logits, y = torch.randn(5, 3, dtype=torch.float64), torch.tensor([0, 1, 2, 2, 1])
+    w = torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64)
+    torch.testing.assert_close(m(logits, y), al.cross_entropy(logits, y, class_weight=w))
+
+
+def test_training_loop_learns_with_a_learnable_temperature():
+    """Two towers on a synthetic paired task: symmetric InfoNCE with a learnable temperature;
+    the loss halves within 60 Adam steps and the temperature moves."""
+    torch.manual_seed(0)
+    x = torch.randn(64, 16)
+    y = x @ torch.randn(16, 16) + 0.1 * torch.randn(64, 16)
+    fq, fd = torch.nn.Linear(16, 8), torch.nn.Linear(16, 8)
+    loss_fn = alt.InfoNCE(temperature=0.2, symmetric=True, learnable=("temperature",))
+    opt = torch.optim.Adam([*fq.parameters(), *fd.parameters(), *loss_fn.parameters()], lr=0.02)
+    losses = []
+    for _ in range(60):
+        opt.zero_grad()
+        loss = loss_fn(fq(x), fd(y))
+        loss.backward()
+        opt.step()
+        losses.append(float(loss))
+    assert losses[-1] < 0.5 * losses[0], losses[::10]
+    assert float(loss_fn.temperature) != pytest.approx(0.2)
+
+
+def test_matryoshka_module_equals_the_function():
+    g = torch.Generator().manual_seed(1)
+    a, p = torch.randn(6, 8, generator=g), torch.randn(6, 8, generator=g)
+    inner = alt.MultipleNegativesRankingLoss(scale=10.0, learnable="scale")
+    m = alt.Matryoshka(inner, dims=[8, 4, 2], dim_weights=[1.0, 0.5, 0.25])
+    got = m(a, p)
+    want = al.matryoshka(al.multiple_negatives_ranking_loss, [8, 4, 2], dim_weights=[1, 0.5, 0.25])(
+        a, p, scale=10.0
+    )
+    torch.testing.assert_close(got, want)
+    got.backward()
+    assert inner.scale.grad is not None
+    assert list(dict(m.named_parameters())) == ["loss.scale"]
+
+
+@pytest.mark.slow  # ~30 s on 2 CPU cores (inductor)
+@pytest.mark.slow  # ~30 s on 2 CPU cores (inductor)
+@pytest.mark.filterwarnings("ignore:.*lru_cache.*:UserWarning")  # dynamo traces compat's caches
+def test_torch_compile_of_a_loss_module():
+    torch._dynamo.reset()
+    m = alt.InfoNCE(temperature=0.1, symmetric=True, learnable="temperature")
+    compiled = torch.compile(m, fullgraph=False)
+    g = torch.Generator().manual_seed(2)
+    q = torch.randn(8, 4, generator=g, requires_grad=True)
+    p = torch.randn(8, 4, generator=g)
+    out = compiled(q, p)
+    out.backward()
+    ref_q = q.detach().clone().requires_grad_(True)
+    t = torch.tensor(0.1, requires_grad=True)
+    ref = al.info_nce(ref_q, p, temperature=t, symmetric=True)
+    ref.backward()
+    torch.testing.assert_close(out, ref)
+    torch.testing.assert_close(q.grad, ref_q.grad)
+    torch.testing.assert_close(m.temperature.grad, t.grad)
+
+
+@pytest.mark.parametrize("name", sorted(alt.METRICS))
+def test_every_streaming_metric_has_a_module(name):
+    cls = getattr(alt, name)
+    assert issubclass(cls, alt.StreamingMetric) and cls.factory is alt.METRICS[name]
+
+
+def test_streaming_metric_module_streams_like_the_one_shot_metric():
+    g = torch.Generator().manual_seed(3)
+    pred, target = (
+        torch.randn(30, 3, generator=g, dtype=torch.float64),
+        torch.randn(30, 3, generator=g, dtype=torch.float64),
+    )
+    m = alt.R2Score(num_outputs=3)
+    for i in range(0, 30, 7):
+        m.update(pred[i : i + 7], target[i : i + 7])
+    torch.testing.assert_close(m.compute(), al.metrics.r2_score(pred, target))
+    m.reset()
+    assert m.state is None
+    batch = m(pred[:10], target[:10])
+    torch.testing.assert_close(batch, al.metrics.r2_score(pred[:10], target[:10]))
+    acc = alt.Accuracy()
+    logits = torch.randn(20, 4, generator=g)
+    labels = torch.randint(0, 4, (20,), generator=g)
+    acc.update(logits[:12], labels[:12])
+    acc.update(logits[12:], labels[12:])
+    torch.testing.assert_close(acc.compute(), al.metrics.accuracy(logits, labels))
+    assert acc.sync() is acc  # no process group: a no-op
+    assert "num_outputs=3" in repr(m)
+
+
+_DIST = textwrap.dedent(
+    """
+    import os, sys, torch, torch.distributed as dist, torch.multiprocessing as mp
+    import arraylosses as al, arraylosses.torch as alt
+
+    def worker(rank, path):
+        dist.init_process_group("gloo", init_method="file://" + path, rank=rank, world_size=2)
+        g = torch.Generator().manual_seed(0)
+        pred = torch.randn(40, generator=g, dtype=torch.float64)
+        target = torch.randn(40, generator=g, dtype=torch.float64)
+        m = alt.MeanSquaredError(dtype=torch.float64)
+        batches = [(0, 10), (10, 25), (25, 30)] if rank == 0 else [(30, 40)]
+        for a, b in batches:
+            m.update(pred[a:b], target[a:b])
+        m.sync()
+        want = al.metrics.mean_squared_error(pred, target)
+        assert torch.allclose(m.compute(), want, rtol=1e-12), (m.compute(), want)
+        empty = alt.Accuracy(dtype=torch.float64)  # rank 1 sees nothing
+        if rank == 0:
+            empty.update(torch.eye(3, dtype=torch.float64), torch.tensor([0, 1, 1]))
+        value = empty.sync().compute()
+        assert abs(float(value) - 2 / 3) < 1e-12, value
+        dist.destroy_process_group()
+
+    if __name__ == "__main__":
+        mp.spawn(worker, args=(sys.argv[1],), nprocs=2)
+        print("synced")
+    """
+)
+
+
+def test_sync_merges_two_gloo_processes(tmp_path):
+    script = tmp_path / "dist.py"
+    script.write_text(_DIST)
+    done = subprocess.run(
+        [sys.executable, str(script), str(tmp_path / "rendezvous")],
+        capture_output=True,
+        text=True,
+        env=_env(),
+        timeout=240,
+    )
+    assert done.returncode == 0 and "synced" in done.stdout, done.stderr[-3000:]
