@@ -166,7 +166,7 @@ class MultipleNegativesRankingLoss(ArrayLoss):
     ``gather_across_devices`` is not taken (pass ``offset``/``all_anchors`` to the function
     yourself)."""
 
-    loss_fn = staticmethod(_al.multiple_negatives_ranking_loss)
+    loss_fn: Callable[..., Any] = staticmethod(_al.multiple_negatives_ranking_loss)
 
     def __init__(
         self,
@@ -192,7 +192,7 @@ class MultipleNegativesRankingLoss(ArrayLoss):
 
     def arguments(self, embeddings: list[Any], labels: Any) -> tuple[tuple, dict[str, Any]]:
         anchors, positives, *negatives = embeddings
-        args = (anchors, positives)
+        args: tuple[Any, ...] = (anchors, positives)
         if negatives:
             args += (torch.stack(negatives, dim=1),)  # (B, K, D): column k is negatives[:, k]
         return args, dict(self.hyperparameters)
@@ -214,7 +214,7 @@ class MultipleNegativesSymmetricRankingLoss(MultipleNegativesRankingLoss):
     """sentence-transformers' ``MultipleNegativesSymmetricRankingLoss`` on
     :func:`arraylosses.multiple_negatives_symmetric_ranking_loss`."""
 
-    loss_fn = staticmethod(_al.multiple_negatives_symmetric_ranking_loss)
+    loss_fn: Callable[..., Any] = staticmethod(_al.multiple_negatives_symmetric_ranking_loss)
 
     def __init__(
         self,
@@ -236,7 +236,7 @@ class CoSENTLoss(ArrayLoss):
     """sentence-transformers' ``CoSENTLoss`` on :func:`arraylosses.cosent_loss`: columns
     (sentence_A, sentence_B), float similarity labels."""
 
-    loss_fn = staticmethod(_al.cosent_loss)
+    loss_fn: Callable[..., Any] = staticmethod(_al.cosent_loss)
 
     def __init__(self, model: nn.Module | None, scale: float = 20.0) -> None:
         super().__init__(model, scale=scale)
@@ -252,7 +252,7 @@ class AnglELoss(CoSENTLoss):
     float labels, or (anchor, positive, negative_1, ...) n-tuples, turned into pairs as
     sentence-transformers does (label, or 1, for the positive; 1 - label for each negative)."""
 
-    loss_fn = staticmethod(_al.angle_loss)
+    loss_fn: Callable[..., Any] = staticmethod(_al.angle_loss)
 
     def arguments(self, embeddings: list[Any], labels: Any) -> tuple[tuple, dict[str, Any]]:
         if len(embeddings) > 2:
@@ -272,7 +272,7 @@ class ContrastiveLoss(ArrayLoss):
     columns (anchor, other), labels 1 (similar) or 0; cosine distance and margin 0.5 by
     default, as sentence-transformers."""
 
-    loss_fn = staticmethod(_al.contrastive_loss)
+    loss_fn: Callable[..., Any] = staticmethod(_al.contrastive_loss)
 
     def __init__(
         self,
@@ -296,7 +296,7 @@ class OnlineContrastiveLoss(ContrastiveLoss):
     """sentence-transformers' ``OnlineContrastiveLoss`` on
     :func:`arraylosses.online_contrastive_loss` (hard pairs only; summed)."""
 
-    loss_fn = staticmethod(_al.online_contrastive_loss)
+    loss_fn: Callable[..., Any] = staticmethod(_al.online_contrastive_loss)
 
     def __init__(
         self, model: nn.Module | None, distance_metric: Any = "cosine", margin: float = 0.5
@@ -315,7 +315,7 @@ class TripletLoss(ArrayLoss):
     sentence-transformers; ``eps=0`` (its distance is the plain norm, not torch's
     ``triplet_margin_loss``'s ``‖a - b + eps‖``)."""
 
-    loss_fn = staticmethod(_al.triplet_margin_loss)
+    loss_fn: Callable[..., Any] = staticmethod(_al.triplet_margin_loss)
 
     def __init__(
         self,
@@ -324,7 +324,7 @@ class TripletLoss(ArrayLoss):
         triplet_margin: float = 5.0,
     ) -> None:
         distance = _distance(distance_metric, "TripletDistanceMetric")
-        extra = {"eps": 0.0} if distance == "euclidean" else {}
+        extra: dict[str, Any] = {"eps": 0.0} if distance == "euclidean" else {}
         super().__init__(model, distance=distance, margin=triplet_margin, **extra)
 
 

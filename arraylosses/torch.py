@@ -303,7 +303,7 @@ def _metric_module(factory: Callable[..., Any]) -> type[StreamingMetric]:
 
 
 def _catalogue_losses() -> dict[str, Callable[..., Any]]:
-    out = {}
+    out: dict[str, Callable[..., Any]] = {}
     for family in _FAMILIES:
         module = getattr(_al, family)
         for fname in module.__all__:

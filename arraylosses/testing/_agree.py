@@ -51,7 +51,7 @@ def assert_backends_agree(
         fn: the function under test (one of ours, or any array-API function).
         *arrays: its positional arguments as NumPy arrays (floating ones are cast to each dtype,
             integer ones kept).
-        backends: backend names (see :data:`BACKENDS`). Default ``None``: every backend that loads
+        backends: backend names (keys of ``BACKENDS``). Default ``None``: every backend that loads
             here.
         dtypes: the floating dtypes to run. Default ``("float32", "float64")``.
         rtol: relative tolerance. Default ``None``: :func:`tolerance` of each dtype.

@@ -314,12 +314,12 @@ BACKENDS: dict[str, Backend] = {
 
 
 def available_backends(names: Iterable[str] | None = None) -> list[Backend]:
-    """The backends to run on. ``None``: every backend of :data:`BACKENDS` that loads here.
+    """The backends to run on. ``None``: every backend of ``BACKENDS`` that loads here.
     Named backends must all load: an unknown name raises ``ValueError``, one that cannot load
     here raises :class:`BackendUnavailable` with the reason.
 
     Args:
-        names: backend names (keys of :data:`BACKENDS`). Default ``None``: every backend that
+        names: backend names (keys of ``BACKENDS``). Default ``None``: every backend that
             loads here.
 
     Returns:

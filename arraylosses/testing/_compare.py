@@ -94,7 +94,7 @@ def assert_close(
 
     Args:
         actual: the array to check, of any backend (or a Python scalar).
-        expected: the expected values, a NumPy array or anything :func:`to_numpy` converts.
+        expected: the expected values, a NumPy array or anything ``to_numpy`` converts.
         rtol: relative tolerance. Default ``None``: :func:`tolerance` of ``actual``'s dtype.
         atol: absolute tolerance. Default ``None``: :func:`tolerance` of ``actual``'s dtype.
         xp: the namespace ``actual`` must belong to. Default ``None``: not checked.

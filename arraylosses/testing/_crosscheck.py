@@ -529,7 +529,7 @@ def crosscheck(
         atol: absolute tolerance. Default ``None``: :func:`tolerance` of each dtype.
 
     Returns:
-        The :class:`CrosscheckReport`, one :class:`Row` per backend, dtype, input and comparison.
+        The :class:`CrosscheckReport`, one row per backend, dtype, input and comparison.
 
     Raises:
         AssertionError: a difference beyond tolerance, or a missing gradient.
