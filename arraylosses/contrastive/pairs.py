@@ -335,6 +335,14 @@ def triplet_margin_loss(
           DOI 10.5244/C.30.119.
         - Peer implementation followed: ``torch.nn.functional.triplet_margin_loss``.
 
+    .. rubric:: Paper settings
+
+    - FaceNet (Schroff et al. 2015, arXiv:1503.03832) sets the margin to 0.2 (Section 3.3) and
+      constrains the embeddings to the unit hypersphere, :math:`\lVert f(x) \rVert_2 = 1`, with
+      the squared Euclidean distance in the loss (Section 3.1); our default is ``margin=1.0`` (as
+      torch) with the unsquared distance and no normalisation: pass L2-normalised embeddings
+      and ``margin=0.2`` for the paper's margin.
+
     Example:
         >>> import numpy as np
         >>> a, p, n = np.array([[0.0, 0.0]]), np.array([[3.0, 4.0]]), np.array([[1.0, 0.0]])
