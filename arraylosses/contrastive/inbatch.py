@@ -170,6 +170,14 @@ def info_nce(
           Size Scaling for Contrastive Loss" (Inf-CL). arXiv:2410.17243.
         - Peer implementation followed: the ``info-nce-pytorch`` package's ``InfoNCE``.
 
+    .. rubric:: Paper settings
+
+    - van den Oord et al. (2018, arXiv:1807.03748) score with the log-bilinear model
+      :math:`f_k = \exp(z_{t+k}^\top W_k c_t)` (Section 2.2, Eq. 3): an unnormalised dot
+      product and no temperature. Our default is ``similarity="cosine"`` with
+      ``temperature=0.1`` (``info-nce-pytorch``'s): ``similarity="dot", temperature=1.0`` with
+      ``query`` set to :math:`W_k c_t` gives the paper's score.
+
     Example:
         >>> import numpy as np, math
         >>> q = p = np.eye(2)
