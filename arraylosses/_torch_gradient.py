@@ -20,7 +20,13 @@ class CustomGradient(torch.autograd.Function):
     saved (tensors through ``save_for_backward``), never ``forward``'s intermediates."""
 
     @staticmethod
-    def forward(ctx: Any, forward: Any, backward: Any, *arrays: Any) -> Any:
+    def forward(ctx: Any, *args: Any) -> Any:
+        # one starred parameter, not (ctx, forward, backward, *arrays): with no input requiring
+        # grad, Dynamo (torch 2.13, variables/misc.py ``call_apply``) drops ``ctx`` whenever the
+        # call has one argument fewer than the signature has parameters, which the four-parameter
+        # form matched for two arrays (SigLIP's chunked path: ``backward`` was called as
+        # ``forward``). ``(ctx, *args)`` has two parameters and the call at least three arguments.
+        forward, backward, *arrays = args
         outputs, residuals = forward(*arrays)
         ctx.save_for_backward(*[r for r in residuals if isinstance(r, torch.Tensor)])
         ctx.layout = [isinstance(r, torch.Tensor) for r in residuals]
