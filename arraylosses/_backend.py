@@ -45,6 +45,8 @@ __all__ = [
     "generic_kernels",
     "generic_log_softmax",
     "generic_logsumexp",
+    "generic_sigmoid",
+    "generic_softplus",
     "generic_top_k",
     "index_dtype",
     "is_eager",
@@ -335,13 +337,26 @@ def take_along_axis(xp: Namespace, x: Array, indices: Array, *, axis: int) -> Ar
 
 class NativeKernels:
     """A backend's fused ``logsumexp`` / ``log_softmax`` (one kernel forward, one backward,
-    where the generic form runs about eight passes over the array each way), and its gather
-    where array-api-compat wraps it."""
+    where the generic form runs about eight passes over the array each way), its gather where
+    array-api-compat wraps it, and its fused ``log_sigmoid`` / ``softplus`` / ``sigmoid``
+    (``None``: the generic form)."""
 
-    def __init__(self, logsumexp: Any, log_softmax: Any, take_along_axis: Any = None) -> None:
+    def __init__(
+        self,
+        logsumexp: Any,
+        log_softmax: Any,
+        take_along_axis: Any = None,
+        *,
+        log_sigmoid: Any = None,
+        softplus: Any = None,
+        sigmoid: Any = None,
+    ) -> None:
         self.logsumexp = logsumexp
         self.log_softmax = log_softmax
         self.take_along_axis = take_along_axis
+        self.log_sigmoid = log_sigmoid
+        self.softplus = softplus
+        self.sigmoid = sigmoid
 
 
 _NATIVE: dict[str, NativeKernels | None] = {}
@@ -351,11 +366,12 @@ _USE_NATIVE = True  # changed only by generic_kernels(), which restores it on ex
 @contextlib.contextmanager
 def generic_kernels() -> Iterator[None]:
     """Inside the ``with`` block, arraylosses runs its generic array-API code everywhere
-    instead of torch's and ``jax.nn``'s fused ``logsumexp``/``log_softmax``/gather (and
-    scans): how the tests and benchmarks compare the two. The previous setting is restored on
-    exit, also when the block raises, so a failing test cannot leave the native kernels off;
-    blocks nest. The switch is process-wide while the block runs: another thread calling
-    arraylosses meanwhile gets the generic code too (the same results, slower).
+    instead of torch's and ``jax.nn``'s fused ``logsumexp``/``log_softmax``/gather, torch's
+    ``logsigmoid``/``sigmoid`` (and the scans): how the tests and benchmarks compare the two.
+    The previous setting is restored on exit, also when the block raises, so a failing test
+    cannot leave the native kernels off; blocks nest. The switch is process-wide while the
+    block runs: another thread calling arraylosses meanwhile gets the generic code too (the
+    same results, slower).
 
     Returns:
         A context manager (``with generic_kernels(): ...``).
@@ -392,10 +408,19 @@ def _load_native(xp: Namespace) -> NativeKernels | None:
     if is_torch_namespace(xp):
         import torch
 
+        log_sigmoid = torch.nn.functional.logsigmoid
         return NativeKernels(
             lambda x, axis, keepdims: torch.logsumexp(x, dim=axis, keepdim=keepdims),
             lambda x, axis: torch.log_softmax(x, dim=axis),
             lambda x, indices, axis: torch.gather(x, axis, indices),
+            # logsigmoid is min(x, 0) - log1p(e^-|x|), one kernel each way, exact in both
+            # tails; F.softplus is not used: above its threshold (20) it returns x itself,
+            # which drops e^-x from softplus(x) - x (BCE at t = 1 would read 0 for 1e-9)
+            log_sigmoid=log_sigmoid,
+            softplus=lambda x: 0.0 - log_sigmoid(-x),  # 0 - 0.0, never -0.0, for x = -inf
+            # not torch.sigmoid: its backward y(1 - y) loses the relative accuracy of σ'(x)
+            # for x > 20 (1 - y cancels; 0 instead of 4e-44 at x = 100), exp(log σ) keeps it
+            sigmoid=lambda x: torch.exp(log_sigmoid(x)),
         )
     if is_jax_namespace(xp):
         import jax
@@ -426,6 +451,14 @@ def softplus(xp: Namespace, x: Array) -> Array:
     ``max(x, 0) + log1p(exp(-|x|))`` is avoided: its gradient at 0 is 0.5 on torch but 0 on
     JAX (different kink conventions); ``logaddexp`` has the exact gradient ``σ(x)`` everywhere.
     """
+    native = native_kernels(xp)
+    if native is not None and native.softplus is not None:
+        return native.softplus(x)
+    return generic_softplus(xp, x)
+
+
+def generic_softplus(xp: Namespace, x: Array) -> Array:
+    """:func:`softplus` in array-API operations: ``logaddexp(x, 0)``."""
     return logaddexp(xp, x, const(xp, 0.0, x))  # a 0-d zero: no full-size array to fill
 
 
@@ -443,8 +476,11 @@ def _quiet(xp: Namespace) -> Any:
 
 
 def log_sigmoid(xp: Namespace, x: Array) -> Array:
-    """``log σ(x) = -softplus(-x)``."""
-    return -softplus(xp, -x)
+    """``log σ(x) = -softplus(-x)`` (torch's fused ``logsigmoid`` on torch)."""
+    native = native_kernels(xp)
+    if native is not None and native.log_sigmoid is not None:
+        return native.log_sigmoid(x)
+    return -generic_softplus(xp, -x)
 
 
 def sigmoid(xp: Namespace, x: Array) -> Array:
@@ -452,9 +488,18 @@ def sigmoid(xp: Namespace, x: Array) -> Array:
 
     The naive ``1/(1+e^-x)`` has a NaN gradient at ``x = -200``. ``0.5·(tanh(x/2)+1)`` is
     finite but loses all relative accuracy below ``x ≈ -20`` (it rounds to exactly 0 there);
-    going through ``log σ`` keeps full relative accuracy in both tails and a finite gradient.
+    going through ``log σ`` keeps full relative accuracy in both tails and a finite gradient
+    (on torch through its fused ``logsigmoid``).
     """
-    return xp.exp(log_sigmoid(xp, x))
+    native = native_kernels(xp)
+    if native is not None and native.sigmoid is not None:
+        return native.sigmoid(x)
+    return generic_sigmoid(xp, x)
+
+
+def generic_sigmoid(xp: Namespace, x: Array) -> Array:
+    """:func:`sigmoid` in array-API operations: ``exp(log σ(x))``."""
+    return xp.exp(-generic_softplus(xp, -x))
 
 
 def one_hot(xp: Namespace, labels: Array, num_classes: int, *, dtype: Any) -> Array:
