@@ -166,7 +166,7 @@ def test_cosent_and_angle_by_definition(backend, dtype, rng, scale, width):
     )
 
 
-def test_cosent_is_n_log_n_and_exact_at_4096(backend):
+def test_cosent_is_exact_at_4096(backend):
     if backend.name.startswith("array_api_strict"):
         pytest.skip("array_api_strict is a slow reference namespace; the algorithm is shared")
     rng = np.random.default_rng(1)
@@ -178,11 +178,69 @@ def test_cosent_is_n_log_n_and_exact_at_4096(backend):
     terms = np.concatenate([[0.0], diff[scores[:, None] > scores[None, :]]])
     m = terms.max()
     expected = m + math.log(np.sum(np.exp(terms - m)))
-    start = time.perf_counter()
-    got = call(backend, "float64", al.cosent_loss, a, b, scores)
-    elapsed = time.perf_counter() - start
-    close(got, expected, "float64", rtol=1e-9)
-    assert elapsed < 5.0, elapsed  # the N x N form would build 16.7M pairs
+    close(call(backend, "float64", al.cosent_loss, a, b, scores), expected, "float64", rtol=1e-9)
+
+
+# Complexity by scaling, not by a time limit: the time at 2N over the time at N is about 2 for
+# O(N log N) and 4 for O(N^2); the limit is 3.4 (the N x N form reads 4.0-4.2 here, ours 1.2-2.8
+# on torch with both cores busy). Each time is the fastest of interleaved rounds (load on a
+# shared host only adds time, so the minimum is the steadiest estimate). The loss at
+# N = 8192 -> 16384; the N x N form there would build 67M -> 268M pairs, seconds per call, far
+# above the per-call overhead. The self-test below runs the N x N form at 2048 -> 4096 (memory)
+# and shows that the measurement sees its factor 4.
+_DOUBLING_LIMIT = 3.4
+
+
+def _doubling_ratio(run, n: int, rounds: int = 11) -> float:
+    """Fastest time of ``run(2n)`` over fastest time of ``run(n)``, interleaved round by round."""
+    run(n), run(2 * n)  # warm-up (allocations, JAX's op caches)
+    small, large = [], []
+    for _ in range(rounds):
+        for size, times in ((n, small), (2 * n, large)):
+            start = time.perf_counter()
+            run(size)
+            times.append(time.perf_counter() - start)
+    return min(large) / min(small)
+
+
+def _cosent_inputs(size: int):
+    rng = np.random.default_rng(size)
+    a, b = rng.normal(size=(size, 16)), rng.normal(size=(size, 16))
+    return a, b, rng.integers(0, 6, size=size).astype(np.float64)
+
+
+@pytest.mark.parametrize("fn", [al.cosent_loss, al.angle_loss], ids=["cosent", "angle"])
+def test_cosent_and_angle_scale_as_n_log_n(backend, fn):
+    if backend.name.startswith("array_api_strict"):
+        pytest.skip("array_api_strict is a slow reference namespace; the algorithm is shared")
+    n = 8192
+    with backend.context("float64"):
+        inputs = {
+            size: [backend.asarray(x, "float64") for x in _cosent_inputs(size)]
+            for size in (n, 2 * n)
+        }
+
+        def run(size):
+            backend.to_numpy(fn(*inputs[size]))  # to_numpy waits for the result (JAX, CUDA)
+
+        ratio = _doubling_ratio(run, n)
+    assert ratio < _DOUBLING_LIMIT, f"time(2N)/time(N) = {ratio:.2f}: not O(N log N)"
+
+
+def test_doubling_ratio_sees_an_n_squared_cosent():
+    """The scaling measurement can fail: CoSENT over all N x N pairs (NumPy) reads above the
+    limit at the same sizes."""
+
+    def dense(size):
+        a, b, s = _cosent_inputs(size)
+        cos = np.sum(a * b, 1) / np.linalg.norm(a, axis=1) / np.linalg.norm(b, axis=1)
+        diff = 20.0 * (cos[None, :] - cos[:, None])
+        terms = np.where(s[:, None] > s[None, :], diff, -np.inf)
+        m = max(terms.max(), 0.0)
+        return m + math.log(math.exp(-m) + np.sum(np.exp(terms - m)))
+
+    ratio = _doubling_ratio(dense, 2048)
+    assert ratio > _DOUBLING_LIMIT, f"time(2N)/time(N) = {ratio:.2f} for an N^2 form"
 
 
 def test_errors(backend):
