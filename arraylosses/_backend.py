@@ -443,16 +443,20 @@ def _torch_log_softmax_at(x: Any, indices: Any, axis: int) -> Any:
     to ``where(arange == label)``, which Inductor fuses with ``log_softmax``'s backward into
     one kernel and one ``N×C`` buffer; ``gather``'s backward (zeros + ``scatter_add``) is a
     kernel and a buffer of its own (3 kernels, 2 buffers: cross entropy 1.03-1.34× compiled
-    ``F.cross_entropy``, issue #19). ``nll_loss`` wants the classes on dim 1."""
+    ``F.cross_entropy``, issue #19)."""
     import torch
     import torch.nn.functional as F
 
     logp = torch.log_softmax(x, dim=axis)
-    if x.ndim < 2 or x.shape[axis] == 0:
+    if x.shape[axis] == 0:
         return torch.gather(logp, axis, indices)
-    labels = indices.movedim(axis, 1).squeeze(1)
-    picked = 0.0 - F.nll_loss(logp.movedim(axis, 1), labels, reduction="none")
-    return picked.unsqueeze(1).movedim(1, axis)
+    # classes last, every other axis flattened into nll_loss's batch: no copy when ``axis`` is
+    # already the last one (the losses' case), and one code path for every rank
+    last, labels = logp.movedim(axis, -1), indices.movedim(axis, -1)
+    picked = 0.0 - F.nll_loss(
+        last.reshape(-1, last.shape[-1]), labels.reshape(-1), reduction="none"
+    )
+    return picked.reshape(labels.shape).movedim(-1, axis)
 
 
 def softmax(xp: Namespace, x: Array, *, axis: int = -1) -> Array:

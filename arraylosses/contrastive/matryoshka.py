@@ -173,7 +173,6 @@ class _SliceSimilarities:
         self.xp = xp
         self.embeddings = embeddings
         self.dims = dims_desc
-        self.order = {d: i for i, d in enumerate(dims_desc)}  # d -> row of the prefixes
         self.block = functools.reduce(math.gcd, dims_desc)
         self.blocks = dims_desc[0] // self.block
         bounds = [0, *sorted(dims_desc)]  # ascending: [0, d_K, ..., d_1]
@@ -249,17 +248,11 @@ class _SliceSimilarities:
             out.append(running)
         return out
 
-    def cosine(self, x: str, y: str, d: int) -> Array:
-        k = self.order[d]
+    def cosines(self, x: str, y: str) -> Array:
+        """``(K, N, M)``: the cosine similarities at every dim, largest first."""
         return (
-            self.dots(x, y)[k, ...]
-            * self.inverse_norms(x)[k, :, None]
-            * self.inverse_norms(y)[k, None, :]
+            self.dots(x, y) * self.inverse_norms(x)[:, :, None] * self.inverse_norms(y)[:, None, :]
         )
-
-
-def _cosine_at(sims: _SliceSimilarities, x: str, y: str, *, d: int) -> Array:
-    return sims.cosine(x, y, d)
 
 
 def _mnrl_defaults() -> dict[str, Any]:
@@ -300,16 +293,14 @@ def _mnrl_matryoshka(
     )
     xp = m.xp
     # on L2-normalised truncations, "dot" and "cosine" are the same score: the cosine
+    # every dim in one pass: (K, B) per-anchor losses from the (K, B, n_docs) similarities, the
+    # K softmaxes batched (one kernel each way instead of K; issue #19)
     sims = _SliceSimilarities(xp, m.embeddings, dims_desc)
-    total = None
-    for d, w in zip(dims_desc, dim_weights, strict=True):
-        rows = mnrl_rows(
-            xp,
-            similarity_of=functools.partial(_cosine_at, sims, d=d),
-            like=m.embeddings["query"],
-            chosen=m.options,
-        )
-        total = w * rows if total is None else total + w * rows
+    per_dim = mnrl_rows(
+        xp, similarity_of=sims.cosines, like=m.embeddings["query"], chosen=m.options
+    )
+    weights = xp.asarray(dim_weights, dtype=per_dim.dtype, device=device_of(per_dim))
+    total = xp.sum(weights[:, None] * per_dim, axis=0)
     return reduce_loss(
         xp,
         total,

@@ -360,11 +360,13 @@ def mnrl_rows(
     ``"all_queries"`` (every device's anchors, W rows), ``"docs"`` (every positive, then every
     negative column: n_docs rows) and ``"local_docs"`` (this device's positives). Shared by
     the loss and by :func:`arraylosses.matryoshka`, which supplies the similarities of
-    truncated embeddings from partial dot products."""
+    truncated embeddings from partial dot products, every dim at once: the matrices may carry
+    leading axes (``(K, B, n_docs)``), and the result then has them too (``(K, B)``), all
+    dims' softmaxes in one pass each way."""
     b, w, offset, lam = chosen.b, chosen.w, chosen.offset, chosen.lam
     hardness_mode, hardness_strength = chosen.hardness_mode, chosen.hardness_strength
     q2d = similarity_of("query", "docs")
-    n_docs = q2d.shape[1]
+    n_docs = q2d.shape[-1]
     dev = device_of(like)
     idx = index_dtype(xp, like)
     rows = xp.arange(b, dtype=idx, device=dev)[:, None]
@@ -390,14 +392,16 @@ def mnrl_rows(
         dd = lam * similarity_of("local_docs", "docs")
         sims["doc_to_doc"] = xp.where(own_doc, xp.full_like(dd, minus_inf), dd)
     ordered = [sims[d] for d in DIRECTIONS if d in sims]
+    # the positive's column, offset + i, for every leading index (Matryoshka's dims)
+    positive_col = xp.broadcast_to(rows + offset, (*q2d.shape[:-1], 1))
     if chosen.partition_mode == "joint":  # query_to_doc first: the positive is column offset + i
-        logits = ordered[0] if len(ordered) == 1 else xp.concat(ordered, axis=1)
-        return -log_softmax_at(xp, logits, rows + offset, axis=1)[:, 0]
+        logits = ordered[0] if len(ordered) == 1 else xp.concat(ordered, axis=-1)
+        return -log_softmax_at(xp, logits, positive_col, axis=-1)[..., 0]
     # mean_d logsumexp(s_d) - s⁺ as mean_d logsumexp(s_d - s⁺): logsumexp and s⁺ are both of
     # the size of the logits, and their difference keeps ulp(1e4) ~ 1e-3 in float32 at scale
     # 1e4; shifted by the positive, each logsumexp is of the size of the loss
-    positive = take_along_axis(xp, sims["query_to_doc"], rows + offset, axis=1)
-    return sum(logsumexp(xp, s - positive, axis=1) for s in ordered) / len(ordered)
+    positive = take_along_axis(xp, sims["query_to_doc"], positive_col, axis=-1)
+    return sum(logsumexp(xp, s - positive, axis=-1) for s in ordered) / len(ordered)
 
 
 @sample_weighted
