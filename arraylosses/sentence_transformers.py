@@ -56,9 +56,14 @@ __all__ = [
 ]
 
 
-def _embed(model: nn.Module, sentence_features: Iterable[dict[str, Any]]) -> list[Any]:
+def _embed(model: nn.Module | None, sentence_features: Iterable[dict[str, Any]]) -> list[Any]:
     """One ``sentence_embedding`` per column, as sentence-transformers' losses compute them
     (its ``embed_columns`` where this version has it)."""
+    if model is None:
+        raise ValueError(
+            "this loss has no model to embed the inputs with: build it with the "
+            "SentenceTransformer as model, or call compute_loss_from_embeddings"
+        )
     try:
         from sentence_transformers.base.losses.merged_forward import embed_columns
     except ImportError:  # older sentence-transformers: one forward per column

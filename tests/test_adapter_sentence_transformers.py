@@ -193,6 +193,20 @@ def test_matryoshka_cosent_equals_sentence_transformers():
     _same(ours, theirs, _columns(2), _scores())
 
 
+def test_a_loss_without_a_model_says_so():
+    """Built with ``model=None`` (for ``compute_loss_from_embeddings`` only), a forward pass
+    names the missing model instead of failing inside sentence-transformers."""
+    cols = _columns(2)
+    for loss in (
+        als.ArrayLoss(None, al.info_nce),
+        als.MatryoshkaLoss(None, als.CoSENTLoss(None), [8, 3]),
+    ):
+        with pytest.raises(ValueError, match="this loss has no model"):
+            loss([{"x": c} for c in cols], torch.ones(B, dtype=torch.float64))
+    value = als.ArrayLoss(None, al.info_nce).compute_loss_from_embeddings(cols)
+    torch.testing.assert_close(value, al.info_nce(*cols))
+
+
 def test_array_loss_wraps_any_function():
     cols = _columns(2)
     loss = als.ArrayLoss(M, al.info_nce, temperature=0.05, symmetric=True)
