@@ -294,6 +294,13 @@ def cross_entropy(
         - Label smoothing: C. Szegedy, V. Vanhoucke, S. Ioffe, J. Shlens and Z. Wojna (2016),
           "Rethinking the Inception Architecture for Computer Vision", CVPR. arXiv:1512.00567.
 
+    .. rubric:: Paper settings
+
+    - Szegedy et al. (2016, arXiv:1512.00567) smooth towards the uniform prior
+      :math:`u(k) = 1/K` with :math:`ε = 0.1` in their ImageNet experiments (Section 7); our
+      default is ``label_smoothing=0.0`` (torch's, no smoothing): ``label_smoothing=0.1`` gives
+      the paper's target :math:`(1-ε)\,y + ε/C`.
+
     Example:
         >>> import numpy as np, math
         >>> z = np.array([[0.0, math.log(3.0)]])  # softmax = (1/4, 3/4)
@@ -497,6 +504,18 @@ def softmax_focal_loss(
           Object Detection", ICCV. arXiv:1708.02002.
         - Peer implementation followed (probability targets): Keras
           ``CategoricalFocalCrossentropy``.
+
+    .. rubric:: Paper settings
+
+    - Lin et al. (2017, arXiv:1708.02002) state the loss for binary classification with a
+      sigmoid, :math:`-\alpha_t (1 - p_t)^\gamma \log p_t` with :math:`\alpha_t = \alpha` for
+      the positive class and :math:`1 - \alpha` for the negative one (Section 3.2, Eq. 5; the
+      multi-class case is left to footnote 1), and use :math:`\gamma = 2` with
+      :math:`\alpha = 0.25` in all experiments (Section 5.1). Our ``gamma=2.0`` is the paper's;
+      ``alpha`` defaults to ``None`` (no weighting), and a float ``alpha`` scales every class
+      alike, which is not the paper's :math:`\alpha_t`. For the paper's setting use
+      :func:`sigmoid_focal_loss` (its defaults are the paper's) or, with two classes and class 1
+      the positive one, pass ``alpha`` as the ``(2,)`` array ``[0.75, 0.25]``.
 
     Example:
         >>> import numpy as np, math
@@ -815,6 +834,15 @@ def sigmoid_focal_loss(
         - T.-Y. Lin, P. Goyal, R. Girshick, K. He and P. Dollár (2017), "Focal Loss for Dense
           Object Detection", ICCV. arXiv:1708.02002.
         - Peer implementation followed: ``torchvision.ops.sigmoid_focal_loss``.
+
+    .. rubric:: Paper settings
+
+    - Lin et al. (2017, arXiv:1708.02002) sum the loss over all anchors of an image and divide
+      by the number of anchors assigned to a ground-truth box, not by the number of anchors
+      (Section 4.1, "Focal Loss"); our ``alpha=0.25`` and ``gamma=2.0`` are the paper's
+      (Section 5.1), but ``reduction="mean"`` divides by the number of elements:
+      ``reduction="sum"`` divided by the number of anchors assigned to a ground-truth box gives
+      the paper's normalisation.
 
     Example:
         >>> import numpy as np, math

@@ -296,6 +296,14 @@ def smooth_l1_loss(
         - R. Girshick (2015), "Fast R-CNN", ICCV. arXiv:1504.08083.
         - Peer implementation followed: ``torch.nn.functional.smooth_l1_loss``.
 
+    .. rubric:: Paper settings
+
+    - Fast R-CNN (Girshick 2015, arXiv:1504.08083) puts the threshold at 1 (Eq. 3, our default
+      ``beta=1.0``) and sums the loss over the four box coordinates of a RoI,
+      :math:`L_{loc} = \sum_{i \in \{x, y, w, h\}} \mathrm{smooth}_{L_1}(t_i - v_i)`
+      (Section 2.3, Eq. 2), whereas ``reduction="mean"`` averages over every element:
+      ``reduction="none"`` summed over the coordinate axis gives the paper's per-RoI term.
+
     Example:
         >>> import numpy as np
         >>> smooth_l1_loss(np.array([0.5, 3.0]), np.zeros(2), reduction="none").tolist()

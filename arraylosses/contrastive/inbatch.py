@@ -510,6 +510,16 @@ def clip_loss(
           Size Scaling for Contrastive Loss" (Inf-CL). arXiv:2410.17243.
         - Peer implementation followed: open_clip ``ClipLoss``.
 
+    .. rubric:: Paper settings
+
+    - Radford et al. (2021, arXiv:2103.00020) learn the temperature as a log-parameterised
+      multiplicative scalar (Section 2.3), initialised to the equivalent of 0.07 and clipped so
+      that the logits are not scaled by more than 100 (Section 2.5). Our default is that initial
+      value held fixed, ``logit_scale=1 / 0.07``: pass ``logit_scale=exp(s)`` with ``s`` a
+      learnable 0-d array initialised to :math:`\log(1/0.07)` and clamped to
+      :math:`[0, \log 100]` after each step (as open_clip's training loop does) for the paper's
+      learned scale.
+
     Example:
         >>> import numpy as np, math
         >>> e = np.eye(2)
@@ -612,6 +622,14 @@ def siglip_loss(
           Size Scaling for Contrastive Loss" (Inf-CL). arXiv:2410.17243.
         - Peer implementation followed: open_clip ``SigLipLoss``.
 
+    .. rubric:: Paper settings
+
+    - Zhai et al. (2023, arXiv:2303.15343) learn both :math:`t = \exp(t')` and :math:`b`,
+      initialised to :math:`t' = \log 10` and :math:`b = -10` (Section 3.2, Algorithm 1). Our
+      defaults are those initial values held fixed: pass ``logit_scale=exp(t_prime)`` and
+      ``logit_bias=b``, with ``t_prime`` and ``b`` learnable 0-d arrays initialised to
+      :math:`\log 10` and :math:`-10`, for the paper's learned scale and bias.
+
     Example:
         >>> import numpy as np, math
         >>> e = np.eye(2)
@@ -670,7 +688,8 @@ def nt_xent_loss(
     with :math:`p(a)` the other view of the same sample. The per-sample loss of pair i is the
     mean of its two views' losses (so ``"mean"`` is the mean over the 2N views). Peers:
     pytorch-metric-learning ``NTXentLoss`` and ``optax.losses.ntxent`` with the pair labels
-    (their default temperature is 0.07; SimCLR's and lightly's is 0.5, ours).
+    (their default temperature is 0.07; lightly's ``NTXentLoss`` and SimCLR's CIFAR-10 recipe
+    use 0.5, ours; SimCLR's ImageNet default is 0.1, see "Paper settings").
 
     Several devices (lightly's ``gather_distributed``): ``z2`` and ``all_z1`` hold both views
     of every device's W samples, ``z1`` this device's N first views, ``offset`` the global
@@ -685,7 +704,8 @@ def nt_xent_loss(
     Args:
         z1: ``(N, D)`` floating, the first view of each sample (this device's).
         z2: ``(N, D)`` floating, the second views (or ``(W, D)``, every device's).
-        temperature: :math:`\tau > 0`, a float or a 0-d array. Default ``0.5``, SimCLR's.
+        temperature: :math:`\tau > 0`, a float or a 0-d array. Default ``0.5``, lightly's and
+            SimCLR's CIFAR-10 value (its ImageNet default is ``0.1``).
         offset: global index of this device's first row, an int, a NumPy integer or a 0-d
             integer array. Default ``0`` (one device).
         all_z1: optional ``(W, D)`` first views gathered from every device. Default ``None``.
@@ -705,6 +725,14 @@ def nt_xent_loss(
           Size Scaling for Contrastive Loss" (Inf-CL). arXiv:2410.17243.
         - Peer implementations followed: pytorch-metric-learning ``NTXentLoss``,
           ``optax.losses.ntxent``.
+
+    .. rubric:: Paper settings
+
+    - Chen et al. (2020, arXiv:2002.05709): the authors' ImageNet pretraining command, which
+      reflects the default hyperparameters of the paper (google-research/simclr, README), uses
+      a temperature of 0.1 (batch size 4096, 100 epochs); their CIFAR-10 command uses 0.5. Our
+      default ``temperature=0.5`` (lightly's) is the CIFAR-10 value: ``temperature=0.1`` gives
+      the paper's ImageNet default.
 
     Example:
         >>> import numpy as np, math
@@ -784,9 +812,11 @@ def supcon_loss(
     Args:
         features: ``(N, D)`` or ``(N, V, D)`` floating embeddings (V views per sample).
         labels: ``(N,)`` integer class labels.
-        temperature: :math:`\tau > 0`, a float or a 0-d array. Default ``0.07``, the paper's.
-        base_temperature: :math:`\tau_b > 0`, a float or a 0-d array. Default ``0.07``, the paper's
-            code (the loss is scaled by :math:`\tau / \tau_b`).
+        temperature: :math:`\tau > 0`, a float or a 0-d array. Default ``0.07``, the default of
+            ``SupConLoss`` in the authors' PyTorch code (HobbitLong/SupContrast); the paper's runs
+            used ``0.1`` (see "Paper settings").
+        base_temperature: :math:`\tau_b > 0`, a float or a 0-d array. Default ``0.07``, as that
+            ``SupConLoss`` (the loss is scaled by :math:`\tau / \tau_b`).
         chunk_size: tile size of the chunked (memory-bounded) path, an int ``>= 1``. Default
             ``None``: the dense similarity matrix (see above).
         sample_weight: optional ``(N,)`` per-row weights. Default ``None``.
@@ -802,6 +832,21 @@ def supcon_loss(
         - ``chunk_size``: Z. Cheng et al. (2024), "Breaking the Memory Barrier: Near Infinite Batch
           Size Scaling for Contrastive Loss" (Inf-CL). arXiv:2410.17243.
         - Peer implementation followed: pytorch-metric-learning ``SupConLoss``.
+
+    .. rubric:: Paper settings
+
+    - Khosla et al. (2020, arXiv:2004.11362) train with :math:`\tau = 0.1`: the authors'
+      TensorFlow code, whose scripts hold "the values we used for the papers"
+      (google-research/google-research ``supcon/README.md``), sets ``--temperature=0.1`` for
+      ImageNet and CIFAR-10 (``supcon/scripts/supcon_*.sh``), and their PyTorch code
+      (HobbitLong/SupContrast) is run with ``--temp 0.1`` in its README. Eq. 2
+      (:math:`\mathcal L^{sup}_{out}`) has no :math:`\tau / \tau_b` factor
+      (:math:`\tau_b = \tau`), while the TensorFlow code multiplies the loss by :math:`\tau`
+      (``scale_by_temperature=True`` in ``supcon/scripts/configs.sh``), i.e.
+      :math:`\tau_b = 1`. Our default is ``temperature=0.07, base_temperature=0.07`` (the
+      PyTorch ``SupConLoss`` defaults): ``temperature=0.1, base_temperature=0.1`` gives Eq. 2 at
+      the paper's temperature, ``temperature=0.1, base_temperature=1.0`` the TensorFlow code's
+      scaled loss.
 
     Example:
         >>> import numpy as np, math

@@ -110,6 +110,17 @@ def matryoshka(
           Representation Learning", NeurIPS. arXiv:2205.13147.
         - Peer implementation followed: sentence-transformers ``MatryoshkaLoss``.
 
+    .. rubric:: Paper settings
+
+    - Kusupati et al. (2022, arXiv:2205.13147) nest the sizes 8, 16, 32, ..., 1024, 2048 of a
+      ResNet-50's 2048-dimensional representation, weight every size 1 and feed each prefix,
+      unnormalised, to its own linear classifier (the authors' code, RAIVNLab/MRL: ``README.md``,
+      ``MRL.py``). ``dims`` has no default here and ``dim_weights`` defaults to 1 per dim, as
+      theirs: ``dims=[2048, 1024, 512, 256, 128, 64, 32, 16, 8]`` gives the paper's nesting.
+      The prefixes are always L2-normalised here (as sentence-transformers'), which changes
+      nothing for a cosine-based loss but differs from the paper's unnormalised prefixes for a
+      loss that is not scale-invariant.
+
     Example:
         >>> import numpy as np
         >>> from arraylosses import mse_loss, cosine_distance_loss

@@ -463,6 +463,13 @@ def multiple_negatives_symmetric_ranking_loss(
         - Peer implementation followed: sentence-transformers
           ``MultipleNegativesSymmetricRankingLoss``.
 
+    .. rubric:: Paper settings
+
+    - Henderson et al. (2017, arXiv:1705.00652) score a message-response pair by the dot
+      product of the two encodings (Abstract); our default is ``similarity="cosine"`` with
+      ``scale=20.0`` (sentence-transformers'): ``similarity="dot", scale=1.0`` gives the
+      paper's score.
+
     Example:
         >>> import numpy as np, math
         >>> e = np.eye(2)
