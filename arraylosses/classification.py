@@ -403,8 +403,8 @@ def poly1_cross_entropy(
     :math:`p_t = \sum_c q_c\,\mathrm{softmax}(z)_c` for the (label-smoothed) target ``q``.
 
     For class indices :math:`p_t` is the probability of the label. Peer:
-    ``optax.losses.poly_loss_cross_entropy`` (whose default is ``epsilon=2.0``; rax's
-    ``poly1_softmax_loss`` and the paper use 1.0, as we do).
+    ``optax.losses.poly_loss_cross_entropy`` (whose default is ``epsilon=2.0``); rax's
+    ``poly1_softmax_loss`` uses 1.0, as we do.
 
     Args:
         logits: ``(..., C, ...)`` floating, the C classes on ``axis``.
@@ -412,7 +412,7 @@ def poly1_cross_entropy(
             (floating, ``logits``' shape).
         axis: the class axis. Default ``-1`` (last, as optax and Keras; torch's is 1).
         epsilon: the weight :math:`ε` of the first polynomial term, a float or a 0-d array.
-            Default ``1.0``, the paper's Poly-1 choice.
+            Default ``1.0``, rax's (the paper tunes it per task, see "Paper settings").
         label_smoothing: :math:`ε \in [0, 1]`, the target becomes :math:`(1-ε)\,y + ε/C`.
             Default ``0.0`` (no smoothing), as torch.
         sample_weight: optional per-row weights, broadcastable to the per-row loss
@@ -428,6 +428,14 @@ def poly1_cross_entropy(
           "PolyLoss: A Polynomial Expansion Perspective of Classification Loss Functions", ICLR.
           arXiv:2204.12511.
         - Peer implementation followed: ``optax.losses.poly_loss_cross_entropy``.
+
+    .. rubric:: Paper settings
+
+    - Leng et al. (2022, arXiv:2204.12511) give no single default: their code listing takes
+      ``epsilon`` as an argument (:math:`ε \ge -1`) and the best value depends on the task.
+      optax's docstring cites the paper for :math:`ε = 2` on ImageNet classification and
+      :math:`ε = -1` for instance segmentation and detection: pass ``epsilon=2.0`` or
+      ``epsilon=-1.0``.
 
     Example:
         >>> import numpy as np, math
