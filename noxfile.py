@@ -252,7 +252,7 @@ def typecheck(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """Benchmarks against the native implementations, ratios measured in the same run: prints
     the table, writes benchmarks/results/ (Markdown, JSON, PNG plot). Extra arguments go to
-    benchmarks/run.py (--compile, --device cuda, --repeat N, --only GROUP). With
+    benchmarks/run.py (--compile, --device cuda, --runs N, --repeat N, --only GROUP). With
     ``--device cuda`` it needs an NVIDIA GPU (checked before installing anything), installs
     the CUDA builds of torch, JAX and CuPy instead of the CPU ones, and writes
     benchmarks/results/cuda/, leaving the CPU results as they are."""

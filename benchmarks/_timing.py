@@ -26,3 +26,15 @@ def interleaved(
             fn()
             times[name].append(time.perf_counter() - start)
     return {name: statistics.median(t) for name, t in times.items()}
+
+
+def blocks(
+    fns: dict[str, Callable[[], object]], runs: int, repeat: int, warmup: int = 3
+) -> list[dict[str, float]]:
+    """``runs`` independent blocks of :func:`interleaved` (``repeat`` rounds each), one after
+    another: each block's medians, so that a ratio can be reported as a range over blocks
+    (min-median-max) rather than one number from one stretch of a shared machine."""
+    out = []
+    for k in range(runs):
+        out.append(interleaved(fns, repeat, warmup if k == 0 else 1))
+    return out
