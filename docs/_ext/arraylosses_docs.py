@@ -30,7 +30,7 @@ logger = logging.getLogger(__name__)
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 # the newest full CPU run with peer columns (the chunked and GPU reports have no peer cells)
-REPORT = ROOT / "conformance" / "reports" / "cpu-2026-12-04.md"
+REPORT = ROOT / "conformance" / "reports" / "cpu-2026-12-06.md"
 # registry peer name -> report column
 PEER_COLUMN = {"scikit-learn": "sklearn", "pytrec_eval": "trec_eval"}
 
