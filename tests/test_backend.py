@@ -372,3 +372,23 @@ def _nullcontext():
     import contextlib
 
     return contextlib.nullcontext()
+
+
+def test_torch_softplus_saves_nothing_new_for_backward():
+    """softplus (BCE-with-logits, BPR, SigLIP...) keeps no new full-size array for the backward
+    pass on torch: routing it as ``0 - logsigmoid(-x)`` kept ``-x`` and logsigmoid's CPU buffer,
+    two arrays of ``x``'s size (BCE's saved memory went from 1.00x to 1.50x ``F.*``'s)."""
+    torch = pytest.importorskip("torch")
+    x = torch.randn(1000, 100, dtype=torch.float64, requires_grad=True)
+    new = {}
+
+    def pack(t):
+        if t.data_ptr() != x.data_ptr():
+            new[t.data_ptr()] = t.numel() * t.element_size()
+        return t
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        y = B.softplus(torch, x)
+    assert sum(new.values()) <= 0.01 * x.numel() * x.element_size(), new
+    y.sum().backward()  # and the gradient is σ(x)
+    np.testing.assert_allclose(x.grad.numpy(), _sigma(x.detach().numpy()), rtol=1e-14)
