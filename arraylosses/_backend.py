@@ -46,7 +46,6 @@ __all__ = [
     "generic_log_softmax",
     "generic_logsumexp",
     "generic_sigmoid",
-    "generic_softplus",
     "generic_top_k",
     "index_dtype",
     "is_eager",
@@ -340,8 +339,8 @@ def take_along_axis(xp: Namespace, x: Array, indices: Array, *, axis: int) -> Ar
 class NativeKernels:
     """A backend's fused ``logsumexp`` / ``log_softmax`` (one kernel forward, one backward,
     where the generic form runs about eight passes over the array each way), its gather where
-    array-api-compat wraps it, and its fused ``log_sigmoid`` / ``softplus`` / ``sigmoid``
-    (``None``: the generic form)."""
+    array-api-compat wraps it, and its fused ``log_sigmoid`` / ``sigmoid`` (``None``: the
+    generic form). ``softplus`` has no routed form: see :func:`softplus`."""
 
     def __init__(
         self,
@@ -351,7 +350,6 @@ class NativeKernels:
         *,
         log_softmax_at: Any = None,
         log_sigmoid: Any = None,
-        softplus: Any = None,
         sigmoid: Any = None,
     ) -> None:
         self.log_softmax_at = log_softmax_at
@@ -359,7 +357,6 @@ class NativeKernels:
         self.log_softmax = log_softmax
         self.take_along_axis = take_along_axis
         self.log_sigmoid = log_sigmoid
-        self.softplus = softplus
         self.sigmoid = sigmoid
 
 
@@ -421,12 +418,6 @@ def _load_native(xp: Namespace) -> NativeKernels | None:
             # logsigmoid is min(x, 0) - log1p(e^-|x|), one kernel each way, exact in both
             # tails
             log_sigmoid=log_sigmoid,
-            # softplus stays generic (logaddexp(x, 0-d zero)): it saves nothing new for the
-            # backward, where 0 - logsigmoid(-x) saves -x and, on CPU, logsigmoid's buffer
-            # (2 arrays of x's size: BCE's saved memory 1.50x F.*'s, for no measured gain in
-            # time); F.softplus is not used: above its threshold (20) it returns x itself,
-            # which drops e^-x from softplus(x) - x (BCE at t = 1 would read 0 for 1e-9)
-            softplus=None,
             # not torch.sigmoid: its backward y(1 - y) loses the relative accuracy of σ'(x)
             # for x > 20 (1 - y cancels; 0 instead of 4e-44 at x = 100), exp(log σ) keeps it
             sigmoid=lambda x: torch.exp(log_sigmoid(x)),
@@ -481,15 +472,13 @@ def softplus(xp: Namespace, x: Array) -> Array:
 
     ``max(x, 0) + log1p(exp(-|x|))`` is avoided: its gradient at 0 is 0.5 on torch but 0 on
     JAX (different kink conventions); ``logaddexp`` has the exact gradient ``σ(x)`` everywhere.
+
+    Not routed on torch: ``0 - logsigmoid(-x)`` saves ``-x`` and, on CPU, logsigmoid's buffer
+    for the backward (2 arrays of ``x``'s size: BCE-with-logits' saved memory 1.50x ``F.*``'s,
+    for no measured gain in time), where this saves nothing new; ``F.softplus`` returns ``x``
+    itself above its threshold (20), which drops ``e^-x`` from ``softplus(x) - x`` (BCE at
+    ``t = 1`` would read 0 for 1e-9).
     """
-    native = native_kernels(xp)
-    if native is not None and native.softplus is not None:
-        return native.softplus(x)
-    return generic_softplus(xp, x)
-
-
-def generic_softplus(xp: Namespace, x: Array) -> Array:
-    """:func:`softplus` in array-API operations: ``logaddexp(x, 0)``."""
     return logaddexp(xp, x, const(xp, 0.0, x))  # a 0-d zero: no full-size array to fill
 
 
@@ -511,7 +500,7 @@ def log_sigmoid(xp: Namespace, x: Array) -> Array:
     native = native_kernels(xp)
     if native is not None and native.log_sigmoid is not None:
         return native.log_sigmoid(x)
-    return -generic_softplus(xp, -x)
+    return -softplus(xp, -x)
 
 
 def sigmoid(xp: Namespace, x: Array) -> Array:
@@ -530,7 +519,7 @@ def sigmoid(xp: Namespace, x: Array) -> Array:
 
 def generic_sigmoid(xp: Namespace, x: Array) -> Array:
     """:func:`sigmoid` in array-API operations: ``exp(log σ(x))``."""
-    return xp.exp(-generic_softplus(xp, -x))
+    return xp.exp(-softplus(xp, -x))
 
 
 def one_hot(xp: Namespace, labels: Array, num_classes: int, *, dtype: Any) -> Array:
