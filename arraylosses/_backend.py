@@ -46,19 +46,21 @@ __all__ = [
     "generic_log_softmax",
     "generic_logsumexp",
     "generic_sigmoid",
+    "generic_sigmoid_cross_entropy",
     "generic_top_k",
     "index_dtype",
     "is_eager",
     "log_sigmoid",
     "log_softmax",
-    "log_softmax_at",
     "logaddexp",
     "logsumexp",
     "namespace",
     "native_kernels",
+    "nll_at",
     "one_hot",
     "scan",
     "sigmoid",
+    "sigmoid_cross_entropy",
     "softmax",
     "softplus",
     "stop_gradient",
@@ -258,28 +260,28 @@ def log_softmax(xp: Namespace, x: Array, *, axis: int = -1) -> Array:
     return generic_log_softmax(xp, x, axis=axis)
 
 
-def log_softmax_at(xp: Namespace, x: Array, indices: Array, *, axis: int = -1) -> Array:
-    """``log_softmax(x)`` at the (non-negative) ``indices`` along ``axis`` (``indices`` has
-    ``x``'s shape with 1 on ``axis``): the log-likelihood of class labels.
+def nll_at(xp: Namespace, x: Array, labels: Array, *, axis: int = -1) -> Array:
+    """``-log_softmax(x)`` along ``axis`` at the (non-negative) ``labels`` (``x``'s shape
+    without ``axis``): the negative log-likelihood of class labels, which is what every
+    softmax cross entropy here sums.
 
     The fastest form differs by backend, so it is a primitive: torch picks from its fused
-    ``log_softmax`` (whose backward is one kernel); elsewhere ``z[idx] - log Σ exp(z)`` with
-    ``z = x - max(x)`` (optax's integer-label cross entropy, which XLA fuses), never
-    materialising the full log-probabilities. The shift comes first: ``x[idx] - logsumexp(x)``
-    subtracts two numbers of the size of the logits, which at ``|x| ~ 1e4`` leaves float32
-    with ``ulp(1e4) ~ 1e-3`` of the result."""
+    ``log_softmax`` with ``nll_loss`` (whose backward fuses with it under ``torch.compile``);
+    elsewhere ``log Σ exp(z) - z[label]`` with ``z = x - max(x)`` (optax's integer-label
+    cross entropy, which XLA fuses), never materialising the full log-probabilities. The
+    shift comes first: ``logsumexp(x) - x[label]`` subtracts two numbers of the size of the
+    logits, which at ``|x| ~ 1e4`` leaves float32 with ``ulp(1e4) ~ 1e-3`` of the result."""
     native = native_kernels(xp)
-    if native is not None and native.log_softmax_at is not None:
-        return native.log_softmax_at(x, indices, axis)
-    if native is not None and native.take_along_axis is not None:
-        return native.take_along_axis(native.log_softmax(x, axis), indices, axis)
+    if native is not None and native.nll_at is not None:
+        return native.nll_at(x, labels, axis)
+    axis = axis % x.ndim
+    indices = xp.expand_dims(labels, axis=axis)
     if x.shape[axis] == 0:  # nothing to take (xp.max of an empty axis raises)
-        return take_along_axis(xp, x, indices, axis=axis)
+        return -xp.squeeze(take_along_axis(xp, x, indices, axis=axis), axis=axis)
     with _quiet(xp):  # a row of -inf: log(0) = -inf, then -inf - -inf = NaN, as torch
         z = _shift(xp, x, axis)
-        return take_along_axis(xp, z, indices, axis=axis) - xp.log(
-            xp.sum(xp.exp(z), axis=axis, keepdims=True)
-        )
+        picked = xp.squeeze(take_along_axis(xp, z, indices, axis=axis), axis=axis)
+        return xp.log(xp.sum(xp.exp(z), axis=axis)) - picked
 
 
 def _row_max(xp: Namespace, x: Array, axis: int) -> Array:
@@ -339,8 +341,9 @@ def take_along_axis(xp: Namespace, x: Array, indices: Array, *, axis: int) -> Ar
 class NativeKernels:
     """A backend's fused ``logsumexp`` / ``log_softmax`` (one kernel forward, one backward,
     where the generic form runs about eight passes over the array each way), its gather where
-    array-api-compat wraps it, and its fused ``log_sigmoid`` / ``sigmoid`` (``None``: the
-    generic form). ``softplus`` has no routed form: see :func:`softplus`."""
+    array-api-compat wraps it, its fused ``log_sigmoid`` / ``sigmoid``, and its
+    ``sigmoid_cross_entropy`` (``None``: the generic form). ``softplus`` has no routed form:
+    see :func:`softplus`."""
 
     def __init__(
         self,
@@ -348,16 +351,18 @@ class NativeKernels:
         log_softmax: Any,
         take_along_axis: Any = None,
         *,
-        log_softmax_at: Any = None,
+        nll_at: Any = None,
         log_sigmoid: Any = None,
         sigmoid: Any = None,
+        sigmoid_cross_entropy: Any = None,
     ) -> None:
-        self.log_softmax_at = log_softmax_at
+        self.nll_at = nll_at
         self.logsumexp = logsumexp
         self.log_softmax = log_softmax
         self.take_along_axis = take_along_axis
         self.log_sigmoid = log_sigmoid
         self.sigmoid = sigmoid
+        self.sigmoid_cross_entropy = sigmoid_cross_entropy
 
 
 _NATIVE: dict[str, NativeKernels | None] = {}
@@ -414,13 +419,14 @@ def _load_native(xp: Namespace) -> NativeKernels | None:
             lambda x, axis, keepdims: torch.logsumexp(x, dim=axis, keepdim=keepdims),
             lambda x, axis: torch.log_softmax(x, dim=axis),
             lambda x, indices, axis: torch.gather(x, axis, indices),
-            log_softmax_at=_torch_log_softmax_at,
+            nll_at=_torch_nll_at,
             # logsigmoid is min(x, 0) - log1p(e^-|x|), one kernel each way, exact in both
             # tails
             log_sigmoid=log_sigmoid,
             # not torch.sigmoid: its backward y(1 - y) loses the relative accuracy of σ'(x)
             # for x > 20 (1 - y cancels; 0 instead of 4e-44 at x = 100), exp(log σ) keeps it
             sigmoid=lambda x: torch.exp(log_sigmoid(x)),
+            sigmoid_cross_entropy=_torch_sigmoid_cross_entropy,
         )
     if is_jax_namespace(xp):
         import jax
@@ -432,26 +438,25 @@ def _load_native(xp: Namespace) -> NativeKernels | None:
     return None
 
 
-def _torch_log_softmax_at(x: Any, indices: Any, axis: int) -> Any:
-    """torch's ``log_softmax`` picked at the labels by ``nll_loss`` (negated), not ``gather``:
-    the same values and gradients, but under ``torch.compile`` the pick's backward decomposes
-    to ``where(arange == label)``, which Inductor fuses with ``log_softmax``'s backward into
-    one kernel and one ``N×C`` buffer; ``gather``'s backward (zeros + ``scatter_add``) is a
-    kernel and a buffer of its own (3 kernels, 2 buffers: cross entropy 1.03-1.34× compiled
-    ``F.cross_entropy``, issue #19)."""
+def _torch_nll_at(x: Any, labels: Any, axis: int) -> Any:
+    """torch's ``log_softmax`` picked at the labels by ``nll_loss``, not ``gather``: the same
+    values and gradients, but under ``torch.compile`` the pick's backward decomposes to
+    ``where(arange == label)``, which Inductor fuses with ``log_softmax``'s backward into one
+    kernel and one ``N×C`` buffer; ``gather``'s backward (zeros + ``scatter_add``) is a kernel
+    and a buffer of its own (3 kernels, 2 buffers: cross entropy 1.03-1.34× compiled
+    ``F.cross_entropy``, issue #19). ``nll_loss`` returns the negative log-likelihood itself:
+    no negation pass, forward or backward."""
     import torch
     import torch.nn.functional as F
 
     logp = torch.log_softmax(x, dim=axis)
     if x.shape[axis] == 0:
-        return torch.gather(logp, axis, indices)
+        return -torch.gather(logp, axis, labels.unsqueeze(axis)).squeeze(axis)
     # classes last, every other axis flattened into nll_loss's batch: no copy when ``axis`` is
     # already the last one (the losses' case), and one code path for every rank
-    last, labels = logp.movedim(axis, -1), indices.movedim(axis, -1)
-    picked = 0.0 - F.nll_loss(
-        last.reshape(-1, last.shape[-1]), labels.reshape(-1), reduction="none"
-    )
-    return picked.reshape(labels.shape).movedim(-1, axis)
+    last = logp if axis in (-1, x.ndim - 1) else logp.movedim(axis, -1)
+    nll = F.nll_loss(last.reshape(-1, last.shape[-1]), labels.reshape(-1), reduction="none")
+    return nll.reshape(labels.shape)
 
 
 def softmax(xp: Namespace, x: Array, *, axis: int = -1) -> Array:
@@ -520,6 +525,40 @@ def sigmoid(xp: Namespace, x: Array) -> Array:
 def generic_sigmoid(xp: Namespace, x: Array) -> Array:
     """:func:`sigmoid` in array-API operations: ``exp(log σ(x))``."""
     return xp.exp(-softplus(xp, -x))
+
+
+def sigmoid_cross_entropy(xp: Namespace, z: Array, t: Array) -> Array:
+    """Elementwise ``t·softplus(-z) + (1 - t)·softplus(z)`` (logits ``z``, targets ``t`` of one
+    shape and floating dtype), computed as ``max(z, 0) - t·z + log1p(e^-|z|)``.
+
+    Exact in both tails for hard labels: at ``t = 1`` the first two terms cancel exactly for
+    ``z > 0``, at ``t = 0`` they are 0 for ``z < 0``, and the loss is ``log1p(e^-|z|)`` itself
+    (``2.06e-9`` at ``|z| = 20`` in float32). ``softplus(z) - t·z`` reads 0 there at ``t = 1``,
+    ``F.binary_cross_entropy_with_logits``' ``(1 - t)·z - log σ(z)`` at ``t = 0``. The gradient
+    is ``σ(z) - t`` (``-z`` for ``t``). On torch it is one ``autograd.Function`` that saves only
+    ``z`` and ``t`` (the generic form under autograd saves its intermediates and runs a
+    backward per operation: benchmarks/run.py's BCE case times both); elsewhere
+    :func:`generic_sigmoid_cross_entropy`.
+    """
+    native = native_kernels(xp)
+    if native is not None and native.sigmoid_cross_entropy is not None:
+        return native.sigmoid_cross_entropy(z, t)
+    return generic_sigmoid_cross_entropy(xp, z, t)
+
+
+def generic_sigmoid_cross_entropy(xp: Namespace, z: Array, t: Array) -> Array:
+    """:func:`sigmoid_cross_entropy` in array-API operations. ``-|z|`` is ``minimum(z, -z)``
+    and the kinks at 0 split ties: the gradient at ``z = 0`` is ``0.5 - t`` on torch and JAX
+    (JAX's ``abs`` has derivative 1 at 0, which would give ``-t``)."""
+    zero = const(xp, 0.0, z)
+    with _quiet(xp):
+        return xp.maximum(z, zero) - t * z + xp.log1p(xp.exp(xp.minimum(z, -z)))
+
+
+def _torch_sigmoid_cross_entropy(z: Any, t: Any) -> Any:
+    from ._torch_gradient import SigmoidCrossEntropy
+
+    return SigmoidCrossEntropy.apply(z, t)
 
 
 def one_hot(xp: Namespace, labels: Array, num_classes: int, *, dtype: Any) -> Array:

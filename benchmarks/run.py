@@ -142,6 +142,12 @@ def torch_cases(rng: np.random.Generator, device: str) -> list[Case]:
     def labels(n: int, c: int) -> Any:
         return torch.tensor(rng.integers(0, c, size=n), device=device)
 
+    from arraylosses.testing import generic_kernels
+
+    def bce_generic(z: Any, t: Any) -> Any:
+        with generic_kernels():
+            return al.binary_cross_entropy_with_logits(z, t)
+
     def info_nce_native(q: Any, p: Any) -> Any:
         logits = F.normalize(q, dim=1) @ F.normalize(p, dim=1).T / 0.1
         return F.cross_entropy(logits, torch.arange(q.shape[0], device=q.device))
@@ -175,6 +181,9 @@ def torch_cases(rng: np.random.Generator, device: str) -> list[Case]:
             ),
             compile=True,
             target=1.4,  # docs/design.md: eager elementwise losses <= 1.4x F.* (fused kernels)
+            # ours runs one autograd.Function on torch; the same formula in torch ops under
+            # autograd, for what that routing is worth
+            also=(("the same formula under autograd (ours, generic)", bce_generic, None),),
         ),
         Case(
             name="mse_loss 4096x1000",
@@ -271,24 +280,15 @@ def torch_rows(
             "ours": _torch_step(case.ours, leaves, *case.extra),
             "native": _torch_step(case.native, leaves, *case.extra),
         }
+        steps.update({name: _torch_step(fn, leaves, *case.extra) for name, fn, _ in case.also})
         compiled = compile_ and case.compile
         if compiled:
             steps["ours compiled"] = _torch_step(torch.compile(case.ours), leaves, *case.extra)
             steps["native compiled"] = _torch_step(torch.compile(case.native), leaves, *case.extra)
         measured = blocks(steps, runs, repeat)
         every = (*case.args, *case.extra)
-        mem = [_saved_bytes(lambda f=f, a=every: f(*a)) for f in (case.ours, case.native)]
-        rows.append(
-            row(
-                group,
-                case.name,
-                case.native_name,
-                measured,
-                ours_bytes=mem[0],
-                native_bytes=mem[1],
-                target=case.target,
-            )
-        )
+        mem = {name: _saved_bytes(lambda f=f, a=every: f(*a)) for name, f in _candidates(case)}
+        rows += _rows(group, case, measured, mem)  # eager: the native, then the ``also`` rows
         if compiled:
             compile_group = "torch.compile" if device == "cpu" else f"torch.compile ({device})"
             rows.append(

@@ -193,41 +193,43 @@ def test_native_and_generic_logsumexp_agree(backend, rng, axis):
         )
 
 
-def test_native_and_generic_log_softmax_at_agree(backend, rng):
+def test_native_and_generic_nll_at_agree(backend, rng):
     x = _logits(rng)
-    idx = np.array([[0], [3], [4], [6], [1]])
+    labels = np.array([0, 3, 4, 6, 1])
     xp, a = backend.xp, backend.asarray(x, "float64")
-    i = backend.asarray(idx)
+    i = backend.asarray(labels)
 
     def both(fn):
         return [backend.to_numpy(r) for r in _routed_and_generic(backend, fn)]
 
-    routed, generic = both(lambda: B.log_softmax_at(xp, a, i, axis=1))
+    routed, generic = both(lambda: B.nll_at(xp, a, i, axis=1))
     np.testing.assert_allclose(routed, generic, rtol=1e-14, atol=1e-11)
     full = backend.to_numpy(B.log_softmax(xp, a, axis=1))
     np.testing.assert_allclose(
-        routed, np.take_along_axis(full, idx, axis=1), rtol=1e-14, atol=1e-11
+        routed, -np.take_along_axis(full, labels[:, None], axis=1)[:, 0], rtol=1e-14, atol=1e-11
     )
-    routed, generic = both(lambda: B.take_along_axis(xp, a, i, axis=1))
+    routed, generic = both(lambda: B.take_along_axis(xp, a, i[:, None], axis=1))
     np.testing.assert_array_equal(routed, generic)
 
 
 @pytest.mark.parametrize(
     ("shape", "axis"), [((7,), 0), ((3, 7, 4), 1), ((3, 4, 7), -1), ((7, 3, 2), 0)]
 )
-def test_log_softmax_at_every_axis_and_rank(backend, rng, shape, axis):
+def test_nll_at_every_axis_and_rank(backend, rng, shape, axis):
     """Any rank and axis (torch picks with ``nll_loss``, which wants the classes on dim 1):
-    routed and generic equal ``log_softmax`` at the indices, computed here in NumPy."""
+    routed and generic equal ``-log_softmax`` at the labels (``x``'s shape without
+    ``axis``), computed here in NumPy."""
     x = rng.normal(size=shape) * 5
-    idx_shape = list(shape)
-    idx_shape[axis] = 1
-    idx = rng.integers(0, shape[axis], size=idx_shape)
+    label_shape = [n for k, n in enumerate(shape) if k != axis % len(shape)]
+    labels = rng.integers(0, shape[axis], size=label_shape)
     shifted = x - x.max(axis=axis, keepdims=True)
     full = shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
-    expected = np.take_along_axis(full, idx, axis=axis)
-    xp, a, i = backend.xp, backend.asarray(x, "float64"), backend.asarray(idx)
-    for r in _routed_and_generic(backend, lambda: B.log_softmax_at(xp, a, i, axis=axis)):
-        assert tuple(r.shape) == tuple(idx_shape)
+    expected = -np.squeeze(
+        np.take_along_axis(full, np.expand_dims(labels, axis), axis=axis), axis=axis
+    )
+    xp, a, i = backend.xp, backend.asarray(x, "float64"), backend.asarray(labels)
+    for r in _routed_and_generic(backend, lambda: B.nll_at(xp, a, i, axis=axis)):
+        assert tuple(r.shape) == tuple(label_shape)
         np.testing.assert_allclose(backend.to_numpy(r), expected, rtol=1e-14, atol=1e-15)
 
 
@@ -236,7 +238,7 @@ def test_native_and_generic_gradients_agree(ad_backend, rng):
     that is routed, including rows with -inf entries."""
     x = _logits(rng)
     x[1, 3] = 50.0
-    idx = np.array([[0], [3], [4], [6], [1]])
+    labels = np.array([0, 3, 4, 6, 1])
     c = rng.uniform(0.5, 1.5, size=(5, 7))
 
     def grads():
@@ -250,7 +252,7 @@ def test_native_and_generic_gradients_agree(ad_backend, rng):
                 )
                 * xp.asarray(c)
             ),
-            lambda a: xp.sum(B.log_softmax_at(xp, a, xp.asarray(idx), axis=1)),
+            lambda a: xp.sum(B.nll_at(xp, a, xp.asarray(labels), axis=1)),
         ):
             with ad_backend.context("float64"):
                 a = ad_backend.asarray(x, "float64")
@@ -392,3 +394,134 @@ def test_torch_softplus_saves_nothing_new_for_backward():
     assert sum(new.values()) <= 0.01 * x.numel() * x.element_size(), new
     y.sum().backward()  # and the gradient is σ(x)
     np.testing.assert_allclose(x.grad.numpy(), _sigma(x.detach().numpy()), rtol=1e-14)
+
+
+# -- sigmoid cross entropy (BCE with logits, sigmoid focal loss): exact in both tails
+
+_LOGITS = _TAILS[np.isfinite(_TAILS)]  # 13 finite logits, ±1e4 included
+
+
+def _sigmoid_ce_definition(z, t):
+    """``t·softplus(-z) + (1 - t)·softplus(z)`` in float64 NumPy (each softplus exact)."""
+    return t * np.logaddexp(0.0, -z) + (1 - t) * np.logaddexp(0.0, z)
+
+
+@pytest.mark.parametrize("label", [0.0, 1.0, 0.25])
+def test_sigmoid_cross_entropy_routed_and_generic_agree_with_the_definition(ad_backend, label):
+    """Routed (torch: one autograd.Function) and generic, float64, logits from -1e4 to 1e4 at
+    ``t`` = 0, 1 and a soft 0.25: the value to relative 1e-14 (the tails' ``log1p(e^-|z|)``
+    included), the gradient ``σ(z) - t`` in ``z`` (0.5 - t at 0: the kinks split ties) and
+    ``-z`` in ``t``."""
+    t = np.full(_LOGITS.shape, label)
+
+    def run():
+        with ad_backend.context("float64"):
+            z_ = ad_backend.asarray(_LOGITS, "float64")
+            t_ = ad_backend.asarray(t, "float64")
+            return value_and_grads(
+                lambda a, b: B.sigmoid_cross_entropy(ad_backend.xp, a, b),
+                ad_backend,
+                [z_, t_],
+                wrt=[0, 1],
+                cotangent=[np.ones(_LOGITS.shape)],
+            )
+
+    routed, generic = _routed_and_generic(ad_backend, run)
+    for got in (routed, generic):
+        np.testing.assert_allclose(
+            got.values[0], _sigmoid_ce_definition(_LOGITS, t), rtol=1e-14, atol=0
+        )
+        np.testing.assert_allclose(got.grads[0], _sigma(_LOGITS) - t, rtol=1e-12, atol=1e-15)
+        np.testing.assert_array_equal(got.grads[1], -_LOGITS)
+
+
+@pytest.mark.parametrize("label", [0.0, 1.0])
+def test_confident_correct_logits_lose_their_tail_in_float32(backend, label):
+    """A confident correct logit (``t = 1`` with ``z > 0``, ``t = 0`` with ``z < 0``) loses
+    ``log1p(e^-|z|)`` (2.06e-9 at 20) in float32, not 0, on the routed and the generic path:
+    ``softplus(z) - t·z`` read 0 at ``t = 1``, torch's ``(1 - t)·z - log σ(z)`` reads 0 at
+    ``t = 0``. The same for ``pos_weight`` (the two softplus terms) and the sigmoid focal loss
+    (α_t (1 - p_t)^γ times that loss, ``1 - p_t = σ(-|z|)``)."""
+    import contextlib
+
+    sign = 1.0 if label else -1.0
+    z = sign * np.array([20.0, 40.0, 80.0])
+    tail = np.log1p(np.exp(-np.abs(z)))  # float64
+    alpha_t = 0.25 if label else 0.75
+    zf = sign * np.array([10.0, 20.0])
+    focal = alpha_t * _sigma(-np.abs(zf)) ** 2 * np.log1p(np.exp(-np.abs(zf)))
+    for kernels in (contextlib.nullcontext, generic_kernels):
+        with kernels():
+            target = _on(backend, np.full(3, label), "float32")
+            got = al.binary_cross_entropy_with_logits(
+                _on(backend, z, "float32"), target, reduction="none"
+            )
+            np.testing.assert_allclose(backend.to_numpy(got), tail, rtol=2e-6)
+            got = al.binary_cross_entropy_with_logits(
+                _on(backend, z, "float32"), target, pos_weight=3.0, reduction="none"
+            )
+            np.testing.assert_allclose(backend.to_numpy(got), (1 + 2 * label) * tail, rtol=2e-6)
+            got = al.sigmoid_focal_loss(
+                _on(backend, zf, "float32"),
+                _on(backend, np.full(2, label), "float32"),
+                reduction="none",
+            )
+            np.testing.assert_allclose(backend.to_numpy(got), focal, rtol=1e-5)
+
+
+def test_sigmoid_cross_entropy_nan_in_nan_out(backend):
+    z, t = _on(backend, [np.nan, 0.0, 1.0]), _on(backend, [1.0, np.nan, 0.0])
+    for routing in (False, True):
+        with generic_kernels() if routing else _nullcontext():
+            got = backend.to_numpy(B.sigmoid_cross_entropy(backend.xp, z, t))
+        assert np.isnan(got[:2]).all() and np.isfinite(got[2]), got
+
+
+def test_torch_sigmoid_cross_entropy_saves_only_its_inputs():
+    """The routed form keeps ``z`` and ``t`` for the backward and nothing new (the same
+    operations under autograd keep their intermediates, full-size arrays)."""
+    torch = pytest.importorskip("torch")
+    z = torch.randn(1000, 100, dtype=torch.float64, requires_grad=True)
+    t = torch.rand(1000, 100, dtype=torch.float64)
+    new = {}
+
+    def pack(x):
+        if x.data_ptr() not in (z.data_ptr(), t.data_ptr()):
+            new[x.data_ptr()] = x.numel() * x.element_size()
+        return x
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda x: x):
+        y = B.sigmoid_cross_entropy(torch, z, t)
+    assert not new, new
+    y.sum().backward()
+    expected = _sigma(z.detach().numpy()) - t.numpy()
+    np.testing.assert_allclose(z.grad.numpy(), expected, rtol=1e-12, atol=1e-15)
+
+
+def test_torch_sigmoid_cross_entropy_under_torch_func_and_double_backward():
+    """The routed form under ``torch.func``: ``vmap(grad)`` over rows of ``z``, ``jacrev``
+    (a vmap over cotangents) and a ``vmap`` over targets only; and a second derivative by
+    ``create_graph=True``: ``σ(z)·σ(-z)``."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    z_np, t_np = rng.normal(size=(4, 3)) * 5, rng.uniform(size=(4, 3))
+    z, t = torch.tensor(z_np), torch.tensor(t_np)
+
+    def total(a, b):
+        return B.sigmoid_cross_entropy(torch, a, b).sum()
+
+    got = torch.func.vmap(torch.func.grad(total))(z, t)
+    np.testing.assert_allclose(got.numpy(), _sigma(z_np) - t_np, rtol=1e-12, atol=1e-15)
+    jac = torch.func.jacrev(lambda a: B.sigmoid_cross_entropy(torch, a, t))(z)
+    np.testing.assert_allclose(
+        jac.reshape(12, 12).numpy(), np.diag((_sigma(z_np) - t_np).ravel()), atol=1e-15
+    )
+    per_target = torch.func.vmap(lambda b: B.sigmoid_cross_entropy(torch, z[0], b))(t)
+    np.testing.assert_allclose(
+        per_target.numpy(), _sigmoid_ce_definition(z_np[0], t_np), rtol=1e-14
+    )
+    x = torch.tensor([-30.0, -1.0, 0.0, 2.0, 30.0], dtype=torch.float64, requires_grad=True)
+    (g,) = torch.autograd.grad(total(x, torch.full_like(x, 0.3)), x, create_graph=True)
+    (h,) = torch.autograd.grad(g.sum(), x)
+    xs = x.detach().numpy()
+    np.testing.assert_allclose(h.numpy(), _sigma(xs) * _sigma(-xs), rtol=1e-12)

@@ -1,7 +1,7 @@
 """``chunk_size`` (issue #15): the in-batch losses walked in tiles equal the dense path.
 
 The reference is always the dense path (``chunk_size=None``), which builds the whole
-similarity matrix with its own code (``scores``, ``log_softmax_at``, masks): an independent
+similarity matrix with its own code (``scores``, ``nll_at``, masks): an independent
 implementation of every loss. Nothing here compares a chunked result with another chunked one.
 
 - values (``reduction="none"``) and the gradients of ``Σ c·loss`` (fixed random ``c``) w.r.t.

@@ -14,7 +14,13 @@ from .conftest import TORCH, use_backend
 
 # siglip_loss: its chunked path is a custom gradient of two arrays, the arity at which Dynamo
 # (torch 2.13) once called its backward as its forward when no input required grad
-SMOKE = ["huber_loss", "cosine_distance_loss", "metrics.r2_score", "siglip_loss"]
+SMOKE = [
+    "huber_loss",
+    "cosine_distance_loss",
+    "metrics.r2_score",
+    "siglip_loss",
+    "binary_cross_entropy_with_logits",  # one autograd.Function on torch
+]
 
 
 @pytest.mark.slow

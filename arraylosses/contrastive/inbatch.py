@@ -29,7 +29,7 @@ from .._backend import (
     index_dtype,
     log_sigmoid,
     log_softmax,
-    log_softmax_at,
+    nll_at,
     stop_gradient,
 )
 from .._ops import normalize, reduce_loss
@@ -82,7 +82,7 @@ NEGATIVE_MODES: tuple[str, ...] = options(NegativeMode)
 
 def _ce_rows(xp: Namespace, logits: Array, target: Array) -> Array:
     """Per-row softmax cross entropy against class indices (no one-hot)."""
-    return -log_softmax_at(xp, logits, target[:, None], axis=1)[:, 0]
+    return nll_at(xp, logits, target, axis=1)
 
 
 def _temperature(xp: Namespace, temperature: Any, like: Array, *, name: str = "temperature") -> Any:

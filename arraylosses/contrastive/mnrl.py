@@ -12,8 +12,8 @@ from .._backend import (
     as_dtype,
     device_of,
     index_dtype,
-    log_softmax_at,
     logsumexp,
+    nll_at,
     stop_gradient,
     take_along_axis,
 )
@@ -393,14 +393,14 @@ def mnrl_rows(
         sims["doc_to_doc"] = xp.where(own_doc, xp.full_like(dd, minus_inf), dd)
     ordered = [sims[d] for d in DIRECTIONS if d in sims]
     # the positive's column, offset + i, for every leading index (Matryoshka's dims)
-    positive_col = xp.broadcast_to(rows + offset, (*q2d.shape[:-1], 1))
+    positive_col = xp.broadcast_to((rows + offset)[:, 0], tuple(q2d.shape[:-1]))
     if chosen.partition_mode == "joint":  # query_to_doc first: the positive is column offset + i
         logits = ordered[0] if len(ordered) == 1 else xp.concat(ordered, axis=-1)
-        return -log_softmax_at(xp, logits, positive_col, axis=-1)[..., 0]
+        return nll_at(xp, logits, positive_col, axis=-1)
     # mean_d logsumexp(s_d) - s⁺ as mean_d logsumexp(s_d - s⁺): logsumexp and s⁺ are both of
     # the size of the logits, and their difference keeps ulp(1e4) ~ 1e-3 in float32 at scale
     # 1e4; shifted by the positive, each logsumexp is of the size of the loss
-    positive = take_along_axis(xp, sims["query_to_doc"], positive_col, axis=-1)
+    positive = take_along_axis(xp, sims["query_to_doc"], positive_col[..., None], axis=-1)
     return sum(logsumexp(xp, s - positive, axis=-1) for s in ordered) / len(ordered)
 
 
