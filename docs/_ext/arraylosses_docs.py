@@ -90,14 +90,23 @@ def _md_inline(text: str) -> str:
 
 
 def md_table(lines: list[str]) -> list[list[str]]:
-    rows = []
+    """The cells of a Markdown table, row by row (the delimiter row dropped). A ``|`` inside a
+    cell, code included, must be written ``\\|`` (as GitHub reads it); a row whose cell count
+    differs from the header's is an error that quotes the row, not a table that silently gains
+    columns (a bare ``|`` in ``log1p(e^-|z|)`` once split a row in two)."""
+    rows: list[list[str]] = []
     for line in lines:
         line = line.strip()
         if not line.startswith("|"):
             continue
-        cells = [c.strip() for c in re.split(r"(?<!\\)\|", line.strip("|"))]
+        cells = [c.strip().replace("\\|", "|") for c in re.split(r"(?<!\\)\|", line.strip("|"))]
         if all(re.fullmatch(r":?-+:?", c) for c in cells if c):
             continue
+        if rows and len(cells) != len(rows[0]):
+            raise ExtensionError(
+                f"a Markdown table row has {len(cells)} cells, its header {len(rows[0])} "
+                f"(write a '|' inside a cell as '\\|'): {line[:120]}"
+            )
         rows.append(cells)
     return rows
 
