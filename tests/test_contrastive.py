@@ -191,16 +191,24 @@ def test_cosent_is_exact_at_4096(backend):
 _DOUBLING_LIMIT = 3.4
 
 
-def _doubling_ratio(run, n: int, rounds: int = 11) -> float:
-    """Fastest time of ``run(2n)`` over fastest time of ``run(n)``, interleaved round by round."""
+def _doubling_ratio(run, n: int, rounds: int = 11, tries: int = 3) -> float:
+    """Fastest time of ``run(2n)`` over fastest time of ``run(n)``, interleaved round by round;
+    up to ``tries`` measurements, the first under the limit or else the lowest. A burst of load
+    on the other xdist worker once read 3.76 for ours on torch in one measurement (CI replica,
+    2026-12-06); an N x N form stays above the limit in every try (the self-test below)."""
     run(n), run(2 * n)  # warm-up (allocations, JAX's op caches)
-    small, large = [], []
-    for _ in range(rounds):
-        for size, times in ((n, small), (2 * n, large)):
-            start = time.perf_counter()
-            run(size)
-            times.append(time.perf_counter() - start)
-    return min(large) / min(small)
+    ratios = []
+    for _ in range(tries):
+        small, large = [], []
+        for _ in range(rounds):
+            for size, times in ((n, small), (2 * n, large)):
+                start = time.perf_counter()
+                run(size)
+                times.append(time.perf_counter() - start)
+        ratios.append(min(large) / min(small))
+        if ratios[-1] < _DOUBLING_LIMIT:
+            break
+    return min(ratios)
 
 
 def _cosent_inputs(size: int):
