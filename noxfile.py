@@ -10,6 +10,7 @@ import datetime
 import importlib.util
 import os
 import pathlib
+import re
 import shutil
 import sys
 import tempfile
@@ -23,18 +24,23 @@ nox.options.sessions = ["tests"]
 TORCH = "torch==2.13.0"
 CPU_BACKENDS = "numpy,array_api_strict,array_api_strict-device1,torch,jax"
 TEST_DEPS = ["pytest>=8", "pytest-xdist>=3.5", "hypothesis>=6.100"]
-PEERS = [
-    "optax>=0.2.4",
-    "scikit-learn>=1.6",
-    "torchmetrics>=1.4",
-    "keras>=3.5",
-    "sentence-transformers>=6.1",
-    "pytorch-metric-learning>=2.5",
-    "rax>=0.4",
-    "pytrec-eval-terrier>=0.5.11",
-    "datasets>=2.19",  # SentenceTransformerTrainer in the adapter tests
-    "accelerate>=0.26",
-]
+
+
+def _extra(name: str) -> list[str]:
+    """The requirements of pyproject.toml's optional-dependency group ``name`` (one list, not
+    restated here)."""
+    import tomllib
+
+    with open(pathlib.Path(__file__).parent / "pyproject.toml", "rb") as f:
+        return list(tomllib.load(f)["project"]["optional-dependencies"][name])
+
+
+def _name(requirement: str) -> str:
+    return re.split(r"[<>=!~\[;\s]", requirement, maxsplit=1)[0]
+
+
+# the peers extra less torch and JAX (installed first, torch pinned: _install_all)
+PEERS = [r for r in _extra("peers") if _name(r) not in ("torch", "jax")]
 # one backend alone, proving the others are optional: what each needs beyond numpy
 BACKENDS = {
     "numpy": [],

@@ -1,7 +1,8 @@
 """Hostile inputs: how each registry case's inputs go degenerate, and the policy checks.
 
-Every case carries a :class:`Hostile` declaration (:data:`HOSTILE`; most cases use the default,
-derived from the case itself), and :func:`check` turns it into degenerate calls on one backend,
+Every case's record carries a :class:`~arraylosses.testing.cases.Hostile` declaration (its
+``hostile`` field; most cases use the default, derived from the case itself), and :func:`check`
+turns it into degenerate calls on one backend,
 eager and, on JAX, under ``jax.jit``. The kinds, and what the policy (README, "Hostile input")
 requires of each:
 
@@ -42,7 +43,7 @@ A kind that cannot apply to a case is skipped with the reason the declaration gi
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -55,31 +56,10 @@ from arraylosses.testing import (
     tolerance,
     value_and_grads,
 )
-from arraylosses.testing.cases import BY_NAME, Case, Params, Ref
+from arraylosses.testing.cases import Case, Hostile, Params, Ref
 
 SEED = 20261124
 KINDS = ("nan", "empty", "zero", "constant", "scale", "extreme", "boolean")
-BatchSpec = str | tuple[str, tuple[int, ...]]
-
-
-@dataclass(frozen=True)
-class Hostile:
-    """How one case's inputs go degenerate (``None``: derived from the case, see the module)."""
-
-    nan: tuple[str, ...] | None = None
-    batch: tuple[BatchSpec, ...] | None = None
-    empty: Any = "auto"  # "auto", "loss", "nan", "zero", "array" or an exception class
-    zero: tuple[str, ...] | None = None
-    constant: tuple[str, ...] | None = None
-    scale: tuple[tuple[str, float], ...] = ()
-    extreme: tuple[dict[str, Any], ...] = ()
-    skip: tuple[tuple[str, str], ...] = field(default=())
-    # the parts from this index on are a streaming state, not the metric's value: the NaN rule
-    # asks only that their NaN sit where NumPy's do, and an empty stream's state is all zeros
-    state_from: int | None = None
-
-    def skipped(self, kind: str) -> str | None:
-        return dict(self.skip).get(kind)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -456,69 +436,8 @@ def check(case: Case, kind: str, backend: Backend) -> str:
 
 
 def declaration(case: Case) -> Hostile:
-    return HOSTILE.get(case.name, Hostile())
-
-
-# ---------------------------------------------------------------------------------------------
-# The declarations. A case absent here uses the defaults derived from the case.
-
-_TEMPERATURES = ({"temperature": 1e-3},)
-HOSTILE: dict[str, Hostile] = {
-    "cross_entropy": Hostile(scale=(("logits", 1e4),)),
-    "nll_loss": Hostile(scale=(("log_probs", 1e3),)),
-    "poly1_cross_entropy": Hostile(scale=(("logits", 1e4),)),
-    "softmax_focal_loss": Hostile(scale=(("logits", 1e4),)),
-    "kl_divergence": Hostile(scale=(("logits", 1e4),)),
-    "binary_cross_entropy_with_logits": Hostile(scale=(("logits", 1e4),)),
-    "sigmoid_focal_loss": Hostile(scale=(("logits", 1e4),)),
-    "bpr_loss": Hostile(scale=(("pos", 1e4), ("neg_k", 1e4))),
-    "dynamic_margin_bpr_loss": Hostile(scale=(("pos", 1e4), ("neg_k", 1e4))),
-    "sampled_softmax_loss": Hostile(scale=(("pos", 1e4), ("neg_k", 1e4))),
-    "listnet_loss": Hostile(scale=(("list_scores", 1e4),)),
-    "normalized_sampled_softmax_loss": Hostile(batch=(("square", (0, 1)), "square_weight")),
-    # log(1 + Σ over the pairs): no pair gives 0, as sentence-transformers
-    "cosent_loss": Hostile(empty="zero", extreme=({"scale": 100.0}, {"scale": 1000.0})),
-    "angle_loss": Hostile(empty="zero", extreme=({"scale": 100.0}, {"scale": 1000.0})),
-    "info_nce": Hostile(extreme=_TEMPERATURES),
-    "nt_xent_loss": Hostile(extreme=_TEMPERATURES),
-    "supcon_loss": Hostile(
-        extreme=(*_TEMPERATURES, {"temperature": 1e-3, "base_temperature": 1e-3})
-    ),
-    "clip_loss": Hostile(extreme=({"logit_scale": 1e3},)),
-    "siglip_loss": Hostile(extreme=({"logit_scale": 1e3, "logit_bias": -1e3},)),
-    "multiple_negatives_ranking_loss": Hostile(extreme=({"scale": 1e3},)),
-    "multiple_negatives_symmetric_ranking_loss": Hostile(extreme=({"scale": 1e3},)),
-    "matryoshka": Hostile(extreme=({"scale": 1e3},)),
-    "entropy_adaptive_info_nce": Hostile(
-        extreme=({"min_temperature": 1e-3, "max_temperature": 1e-3},)
-    ),
-    "metrics.r2_score": Hostile(empty=ValueError),  # needs two samples (documented)
-    "orthogonal_loss": Hostile(empty=ValueError),  # needs two rows (documented)
-    # mean over the N(N-1) pairs of every column; no pair gives 0, as sentence-transformers
-    "global_orthogonal_regularization": Hostile(batch=("a", "n"), empty="zero"),
-    "inclusiveness_loss": Hostile(empty="nan"),  # the mean usage of each anchor over no row
-    # a streaming case returns (*compute(state), *state): precision, recall and F1, or one value
-    **{
-        case.name: Hostile(state_from=3 if case.name.endswith("precision_recall_f1") else 1)
-        for case in BY_NAME.values()
-        if case.name.startswith("metrics.streaming.")
-    },
-    # a selection, not a value: a NaN score ranks as -inf and flags its query in `invalid`
-    # (retrieval_metrics then gives that query NaN metrics: tests/test_search.py); the empty
-    # batch is zero queries, whose result is empty
-    **{
-        f"metrics.{name}": Hostile(
-            batch=("queries",),
-            empty="array",
-            skip=(("nan", "a NaN score flags its query in `invalid` (tests/test_search.py)"),),
-        )
-        for name in ("top_k_search", "top_k_init", "top_k_update", "top_k_merge")
-    },
-}
-
-
-def _unknown_declarations() -> list[str]:
-    return [name for name in HOSTILE if name not in BY_NAME]
+    """How the case's inputs go degenerate: its record's ``hostile`` field."""
+    return case.hostile
 
 
 def matrix_cell(case: Case, backends: list[Backend]) -> list[dict[str, Any]]:

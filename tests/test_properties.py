@@ -13,7 +13,7 @@ from hypothesis.extra.numpy import arrays
 
 import arraylosses as al
 from arraylosses import metrics
-from arraylosses.testing import inputs, parts
+from arraylosses.testing import parts
 from arraylosses.testing.cases import CASES, Case
 
 from .conftest import SELECTED, use_backend
@@ -21,16 +21,14 @@ from .conftest import SELECTED, use_backend
 finite = st.floats(-1e3, 1e3, allow_nan=False, allow_infinity=False)
 shapes = st.tuples(st.integers(1, 6), st.integers(1, 4))
 
-# elementwise losses of (pred, target): |residual|-shaped, so >= 0 and 0 at the target
-ELEMENTWISE = [c for c in CASES if c.inputs is inputs.regression]
-# softmax losses of (logits, class indices): invariant under a shift of the logits
-SOFTMAX = [c for c in CASES if c.inputs is inputs.classes and c.args == ("logits", "labels")]
-# binary losses of one logit or margin score per element and 0/1 targets
-BINARY = [c for c in CASES if c.inputs is inputs.binary and c.args[0] in ("logits", "scores")]
+# the traits each record declares (arraylosses.testing.cases.TRAITS says what each promises)
+ELEMENTWISE = [c for c in CASES if "elementwise" in c.traits]
+SOFTMAX = [c for c in CASES if "softmax" in c.traits]
+BINARY = [c for c in CASES if "binary" in c.traits]
 REDUCED = [c for c in CASES if c.accepts("reduction")]
-# "mean" is over the rows that count, documented: supcon_loss's anchors without positives count
-# 0 under "none" and are left out of "mean" (and of the weighted mean)
-MEAN_OVER_NONZERO = {"supcon_loss"}
+# "mean" is not the mean of "none" where the record declares why (supcon_loss: anchors
+# without positives count 0 under "none" and are left out of "mean")
+MEAN_OVER_NONZERO = {c.name for c in CASES if "mean_of_none" in c.exceptions}
 
 
 def _ids(case: Case) -> str:

@@ -34,15 +34,15 @@ REPORT = ROOT / "conformance" / "reports" / "cpu-2026-12-06.md"
 # registry peer name -> report column
 PEER_COLUMN = {"scikit-learn": "sklearn", "pytrec_eval": "trec_eval"}
 
-FAMILIES = (  # (registry module attribute, title, public module)
+FAMILIES = (  # (the records' family, title, public module), in the registry's order
     ("regression", "Regression losses", "arraylosses.regression"),
     ("classification", "Classification losses", "arraylosses.classification"),
     ("similarity", "Similarity", "arraylosses.similarity"),
     ("contrastive", "Embedding and contrastive losses", "arraylosses.contrastive"),
     ("ranking", "Recommendation and ranking losses", "arraylosses.ranking"),
     ("regularizers", "Regularisers", "arraylosses.regularizers"),
-    ("metric_cases", "Metrics", "arraylosses.metrics"),
-    ("streaming_cases", "Streaming metrics", "arraylosses.metrics.streaming"),
+    ("metrics", "Metrics", "arraylosses.metrics"),
+    ("streaming", "Streaming metrics", "arraylosses.metrics.streaming"),
 )
 # public classes documented beside the functions: (module, its __all__ filtered to classes)
 CLASS_MODULES = ("arraylosses.metrics", "arraylosses.metrics.streaming")
@@ -246,9 +246,16 @@ def _peer_section(name: str, errors: dict[str, dict[str, str]], date: str) -> st
 
 
 def _family_of() -> dict[str, str]:
-    import arraylosses.testing.cases as C
+    """Each public name's page title, from its record's ``family``."""
+    from arraylosses.testing.cases import CASES
+    from arraylosses.testing.cases import FAMILIES as REGISTRY_FAMILIES
 
-    return {case.name: title for attr, title, _ in FAMILIES for case in getattr(C, attr).CASES}
+    titles = {family: title for family, title, _ in FAMILIES}
+    if list(titles) != list(REGISTRY_FAMILIES):
+        raise ValueError(
+            f"docs FAMILIES {list(titles)} must title the registry's {list(REGISTRY_FAMILIES)}"
+        )
+    return {case.name: titles[case.family] for case in CASES}
 
 
 def write_api(srcdir: pathlib.Path) -> None:

@@ -15,6 +15,7 @@ ships in the wheel (the conformance matrix in the source tree imports it from he
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 
 import arraylosses as al
@@ -26,8 +27,13 @@ from . import streaming as streaming_cases
 from ._case import (
     ALL_DIRECTIONS,
     BROADCAST_WEIGHT_PARAMS,
+    EXCEPTIONS,
+    KINDS,
     REDUCTION_PARAMS,
+    TRAITS,
+    Adapter,
     Case,
+    Hostile,
     Params,
     Ref,
 )
@@ -37,22 +43,36 @@ __all__ = [
     "BROADCAST_WEIGHT_PARAMS",
     "BY_NAME",
     "CASES",
+    "EXCEPTIONS",
+    "FAMILIES",
+    "KINDS",
     "REDUCTION_PARAMS",
+    "TRAITS",
+    "Adapter",
     "Case",
+    "Hostile",
     "Params",
     "Ref",
     "public_names",
 ]
 
-CASES: tuple[Case, ...] = (
-    *regression.CASES,
-    *classification.CASES,
-    *similarity.CASES,
-    *contrastive.CASES,
-    *ranking.CASES,
-    *regularizers.CASES,
-    *metric_cases.CASES,
-    *streaming_cases.CASES,
+FAMILIES = {
+    "regression": regression,
+    "classification": classification,
+    "similarity": similarity,
+    "contrastive": contrastive,
+    "ranking": ranking,
+    "regularizers": regularizers,
+    "metrics": metric_cases,
+    "streaming": streaming_cases,
+}
+"""The families, in the docs' order: each registry module's name is the ``family`` of its
+cases (the docs page they are listed on)."""
+
+CASES: tuple[Case, ...] = tuple(
+    dataclasses.replace(case, family=family)
+    for family, module in FAMILIES.items()
+    for case in module.CASES
 )
 
 BY_NAME: dict[str, Case] = {case.name: case for case in CASES}

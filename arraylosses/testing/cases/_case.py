@@ -1,18 +1,113 @@
-"""What a registry entry is: :class:`Case`, its parameter sets (:class:`Params`) and the marker
-:class:`Ref` for an input array passed by keyword."""
+"""What a registry entry is: :class:`Case`, the one record of a public function. It holds the
+function's input builder and parameter sets (:class:`Params`, with the marker :class:`Ref` for an
+input array passed by keyword), its kind, the arguments it differentiates, how its inputs go
+degenerate (:class:`Hostile`), its peers, what the framework adapters need to know
+(:class:`Adapter`), its docs family and its declared exceptions, each with its reason. The
+checks, the docs and the adapters read these fields; nothing restates them in a side table."""
 
 from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from ..inputs import Arrays
 
-__all__ = ["ALL_DIRECTIONS", "BROADCAST_WEIGHT_PARAMS", "REDUCTION_PARAMS", "Case", "Params", "Ref"]
+__all__ = [
+    "ALL_DIRECTIONS",
+    "BROADCAST_WEIGHT_PARAMS",
+    "EXCEPTIONS",
+    "KINDS",
+    "REDUCTION_PARAMS",
+    "TRAITS",
+    "Adapter",
+    "Case",
+    "Hostile",
+    "Params",
+    "Ref",
+]
+
+KINDS = ("loss", "in_batch", "metric", "streaming", "function")
+"""What a case is. ``loss``: a loss with a ``reduction`` over its own rows (or one value of a
+batch: CoSENT, the regularisers); ``in_batch``: a loss over the batch's similarity matrix
+(its rows are each other's negatives: sharded with ``offset`` where it says so, tiled with
+``chunk_size``); ``metric``: an evaluation metric; ``streaming``: a streaming metric's
+``(init, update, merge, compute)`` driven as one call; ``function``: neither (similarities,
+``l2_normalize``, ``top_k_search`` and its streaming parts)."""
+
+TRAITS = ("elementwise", "softmax", "binary")
+"""Families of properties a case opts into (``tests/test_properties.py``): ``elementwise``, a
+loss of ``(pred, target)`` shaped like ``|residual|`` (nonnegative, zero at the target);
+``softmax``, a loss of ``(logits, class indices)`` (invariant under a shift of the logits);
+``binary``, one logit or margin score per element against 0/1 targets."""
+
+EXCEPTIONS = {
+    "mean_of_none": "``reduction='mean'`` is not the mean of ``reduction='none'``",
+}
+"""The declared departures from a rule that the checks otherwise apply to every case of its
+kind; a case names one with its reason (``exceptions={"mean_of_none": "why"}``)."""
+
+BatchSpec = str | tuple[str, tuple[int, ...]]
+
+
+@dataclass(frozen=True)
+class Hostile:
+    """How one case's inputs go degenerate for the hostile sweep (``conformance/hostile.py``,
+    which documents each kind); ``None`` means derived from the case.
+
+    ``nan``: the inputs that get a NaN; ``batch``: the inputs (and axes) cut to an empty batch;
+    ``empty``: the empty-batch rule (``"auto"``, ``"loss"``, ``"nan"``, ``"zero"``,
+    ``"array"``, or the exception class the function documents); ``zero`` and ``constant``:
+    the inputs zeroed; ``scale``: ``(input, factor)`` pairs for the low-precision check;
+    ``extreme``: parameter sets at the edge of the documented range; ``skip``: ``(kind,
+    reason)`` for a kind that cannot apply; ``state_from``: the result's parts from this
+    index on are a streaming state, not the metric's value.
+    """
+
+    nan: tuple[str, ...] | None = None
+    batch: tuple[BatchSpec, ...] | None = None
+    empty: Any = "auto"
+    zero: tuple[str, ...] | None = None
+    constant: tuple[str, ...] | None = None
+    scale: tuple[tuple[str, float], ...] = ()
+    extreme: tuple[dict[str, Any], ...] = ()
+    skip: tuple[tuple[str, str], ...] = field(default=())
+    state_from: int | None = None
+
+    def skipped(self, kind: str) -> str | None:
+        return dict(self.skip).get(kind)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Adapter:
+    """What the framework adapters (:mod:`arraylosses.torch`, :mod:`arraylosses.keras`) need
+    to know about a loss.
+
+    ``index_target``: Keras hands ``y_true`` as a float array; the loss takes class indices,
+    so the Keras adapter casts (and drops Keras' trailing axis of 1). ``always_int``: the
+    same cast even where ``y_true`` has the logits' rank (SupCon's labels). ``per_batch``:
+    keyword arguments that belong to one batch (or one rank), not to the loss: the torch
+    module takes them in ``forward`` only. ``learnable``: the scalar hyperparameters the
+    function accepts as a 0-d array and differentiates, which the torch module may make
+    ``nn.Parameter`` s. ``positive``: those of them that must stay positive (learned in log
+    space). ``module``: whether a torch module is generated at all (``matryoshka`` is a
+    combinator with its own class).
+    """
+
+    index_target: bool = False
+    always_int: bool = False
+    per_batch: tuple[str, ...] = ("sample_weight",)
+    learnable: tuple[str, ...] = ()
+    positive: tuple[str, ...] = ()
+    module: bool = True
+
+    def __post_init__(self) -> None:
+        stray = [n for n in self.positive if n not in self.learnable]
+        if stray:
+            raise ValueError(f"positive names {stray} that are not learnable {self.learnable}")
 
 
 @dataclass(frozen=True)
@@ -121,6 +216,12 @@ class Case:
     notes: str = ""
     peers: tuple[str, ...] = ()
     name: str = ""  # only for an alias, whose function object carries the other name
+    kind: str = "loss"
+    traits: tuple[str, ...] = ()
+    hostile: Hostile = Hostile()
+    adapter: Adapter = Adapter()
+    exceptions: Mapping[str, str] = field(default_factory=dict)
+    family: str = ""  # the registry module (the docs family): set by the registry
 
     def __post_init__(self) -> None:
         if not self.name:
@@ -128,6 +229,18 @@ class Case:
         for params in self.params:
             if not isinstance(params, Params):
                 raise TypeError(f"{self.name}: parameter sets must be Params; got {params!r}")
+        if self.kind not in KINDS:
+            raise ValueError(f"{self.name}: kind must be one of {KINDS}; got {self.kind!r}")
+        for what, names, known in (
+            ("traits", self.traits, TRAITS),
+            ("exceptions", tuple(self.exceptions), tuple(EXCEPTIONS)),
+        ):
+            unknown = [n for n in names if n not in known]
+            if unknown:
+                raise ValueError(f"{self.name}: unknown {what} {unknown}; known: {known}")
+        for name, why in self.exceptions.items():
+            if not why.strip():
+                raise ValueError(f"{self.name}: the exception {name!r} needs its reason")
 
     def positional(self, params: Params) -> tuple[str, ...]:
         """The builder arrays ``params`` passes positionally."""

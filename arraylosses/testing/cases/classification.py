@@ -5,7 +5,7 @@ from __future__ import annotations
 import arraylosses as al
 
 from .. import inputs
-from ._case import REDUCTION_PARAMS, Case, Params, Ref
+from ._case import REDUCTION_PARAMS, Adapter, Case, Hostile, Params, Ref
 
 __all__ = ["CASES"]
 
@@ -13,6 +13,9 @@ __all__ = ["CASES"]
 CASES: tuple[Case, ...] = (
     Case(
         fn=al.cross_entropy,
+        traits=("softmax",),
+        hostile=Hostile(scale=(("logits", 1e4),)),
+        adapter=Adapter(index_target=True),
         inputs=inputs.classes,
         args=("logits", "labels"),
         params=(
@@ -39,6 +42,8 @@ CASES: tuple[Case, ...] = (
     ),
     Case(
         fn=al.nll_loss,
+        hostile=Hostile(scale=(("log_probs", 1e3),)),
+        adapter=Adapter(index_target=True),
         inputs=inputs.classes,
         args=("log_probs", "labels"),
         params=(
@@ -56,6 +61,9 @@ CASES: tuple[Case, ...] = (
     ),
     Case(
         fn=al.poly1_cross_entropy,
+        traits=("softmax",),
+        hostile=Hostile(scale=(("logits", 1e4),)),
+        adapter=Adapter(index_target=True, learnable=("epsilon",)),
         inputs=inputs.classes,
         args=("logits", "labels"),
         params=(
@@ -71,6 +79,9 @@ CASES: tuple[Case, ...] = (
     ),
     Case(
         fn=al.softmax_focal_loss,
+        traits=("softmax",),
+        hostile=Hostile(scale=(("logits", 1e4),)),
+        adapter=Adapter(index_target=True, learnable=("alpha",)),
         inputs=inputs.classes,
         args=("logits", "labels"),
         params=(
@@ -87,6 +98,7 @@ CASES: tuple[Case, ...] = (
     ),
     Case(
         fn=al.kl_divergence,
+        hostile=Hostile(scale=(("logits", 1e4),)),
         inputs=inputs.classes,
         args=("logits", "probs"),
         params=(
@@ -113,6 +125,8 @@ CASES: tuple[Case, ...] = (
     ),
     Case(
         fn=al.binary_cross_entropy_with_logits,
+        traits=("binary",),
+        hostile=Hostile(scale=(("logits", 1e4),)),
         inputs=inputs.binary,
         args=("logits", "targets"),
         params=(
@@ -126,6 +140,9 @@ CASES: tuple[Case, ...] = (
     ),
     Case(
         fn=al.sigmoid_focal_loss,
+        traits=("binary",),
+        hostile=Hostile(scale=(("logits", 1e4),)),
+        adapter=Adapter(learnable=("alpha",)),
         inputs=inputs.binary,
         args=("logits", "targets"),
         params=(
@@ -142,6 +159,7 @@ CASES: tuple[Case, ...] = (
     ),
     Case(
         fn=al.hinge_loss,
+        traits=("binary",),
         inputs=inputs.binary,
         args=("scores", "signs"),
         params=(
@@ -155,6 +173,7 @@ CASES: tuple[Case, ...] = (
     ),
     Case(
         fn=al.squared_hinge_loss,
+        traits=("binary",),
         inputs=inputs.binary,
         args=("scores", "signs"),
         params=(
@@ -168,6 +187,7 @@ CASES: tuple[Case, ...] = (
     ),
     Case(
         fn=al.margin_ranking_loss,
+        adapter=Adapter(learnable=("margin",)),
         inputs=inputs.ranking_pairs,
         args=("x1", "x2", "rank_signs"),
         params=(Params(), Params(margin=0.5, reduction="none"), Params(margin=Ref("margin"))),

@@ -8,9 +8,17 @@ from typing import Any
 import arraylosses as al
 
 from .. import inputs
-from ._case import ALL_DIRECTIONS, Case, Params, Ref
+from ._case import ALL_DIRECTIONS, Adapter, Case, Hostile, Params, Ref
 
 __all__ = ["CASES"]
+
+_TEMPERATURES = ({"temperature": 1e-3},)
+
+
+def _sharded(all_name: str | None = None) -> tuple[str, ...]:
+    """The per-batch keywords of a sharded in-batch loss: ``offset``, its ``all_*`` array
+    (when the loss gathers one) and ``sample_weight``."""
+    return ("offset", *((all_name,) if all_name else ()), "sample_weight")
 
 
 def _matryoshka_case(
@@ -38,6 +46,7 @@ CASES: tuple[Case, ...] = (
     # arraylosses.contrastive.pairs
     Case(
         fn=al.contrastive_loss,
+        adapter=Adapter(learnable=("margin",)),
         inputs=inputs.pairs,
         args=("a", "b", "bits"),
         params=(
@@ -53,6 +62,7 @@ CASES: tuple[Case, ...] = (
     ),
     Case(
         fn=al.online_contrastive_loss,
+        adapter=Adapter(learnable=("margin",)),
         inputs=inputs.pairs,
         args=("a", "b", "bits"),
         params=(
@@ -67,6 +77,7 @@ CASES: tuple[Case, ...] = (
     ),
     Case(
         fn=al.triplet_margin_loss,
+        adapter=Adapter(learnable=("margin",)),
         inputs=inputs.pairs,
         args=("a", "b", "c"),
         params=(
@@ -83,6 +94,7 @@ CASES: tuple[Case, ...] = (
     ),
     Case(
         fn=al.cosine_embedding_loss,
+        adapter=Adapter(learnable=("margin",)),
         inputs=inputs.pairs,
         args=("a", "b", "signs"),
         params=(
@@ -96,6 +108,9 @@ CASES: tuple[Case, ...] = (
     ),
     Case(
         fn=al.cosent_loss,
+        # log(1 + Σ over the pairs): no pair gives 0, as sentence-transformers
+        hostile=Hostile(empty="zero", extreme=({"scale": 100.0}, {"scale": 1000.0})),
+        adapter=Adapter(per_batch=(), learnable=("scale",), positive=("scale",)),
         inputs=inputs.pairs,
         args=("a", "b", "scores"),
         params=(
@@ -109,6 +124,8 @@ CASES: tuple[Case, ...] = (
     ),
     Case(
         fn=al.angle_loss,
+        hostile=Hostile(empty="zero", extreme=({"scale": 100.0}, {"scale": 1000.0})),
+        adapter=Adapter(per_batch=(), learnable=("scale",), positive=("scale",)),
         inputs=inputs.pairs,
         args=("a", "b", "scores"),
         params=(Params(), Params(scale=Ref("scale")), Params(args=("a_odd", "b_odd", "scores"))),
@@ -118,6 +135,11 @@ CASES: tuple[Case, ...] = (
     # arraylosses.contrastive.inbatch
     Case(
         fn=al.info_nce,
+        kind="in_batch",
+        hostile=Hostile(extreme=_TEMPERATURES),
+        adapter=Adapter(
+            per_batch=_sharded("all_query"), learnable=("temperature",), positive=("temperature",)
+        ),
         inputs=inputs.inbatch,
         args=("q", "p"),
         params=(
@@ -161,6 +183,8 @@ CASES: tuple[Case, ...] = (
     ),
     Case(
         fn=al.entropy_adaptive_info_nce,
+        kind="in_batch",
+        hostile=Hostile(extreme=({"min_temperature": 1e-3, "max_temperature": 1e-3},)),
         inputs=inputs.inbatch,
         args=("q", "p"),
         params=(
@@ -178,6 +202,13 @@ CASES: tuple[Case, ...] = (
     ),
     Case(
         fn=al.clip_loss,
+        kind="in_batch",
+        hostile=Hostile(extreme=({"logit_scale": 1e3},)),
+        adapter=Adapter(
+            per_batch=_sharded("all_image_emb"),
+            learnable=("logit_scale",),
+            positive=("logit_scale",),
+        ),
         inputs=inputs.inbatch,
         args=("q", "p"),
         params=(
@@ -199,6 +230,11 @@ CASES: tuple[Case, ...] = (
     ),
     Case(
         fn=al.siglip_loss,
+        kind="in_batch",
+        hostile=Hostile(extreme=({"logit_scale": 1e3, "logit_bias": -1e3},)),
+        adapter=Adapter(
+            per_batch=_sharded(), learnable=("logit_scale", "logit_bias"), positive=("logit_scale",)
+        ),
         inputs=inputs.inbatch,
         args=("q", "p"),
         params=(
@@ -216,6 +252,11 @@ CASES: tuple[Case, ...] = (
     ),
     Case(
         fn=al.nt_xent_loss,
+        kind="in_batch",
+        hostile=Hostile(extreme=_TEMPERATURES),
+        adapter=Adapter(
+            per_batch=_sharded("all_z1"), learnable=("temperature",), positive=("temperature",)
+        ),
         inputs=inputs.inbatch,
         args=("q", "p"),
         params=(
@@ -233,6 +274,15 @@ CASES: tuple[Case, ...] = (
     ),
     Case(
         fn=al.supcon_loss,
+        kind="in_batch",
+        hostile=Hostile(extreme=(*_TEMPERATURES, {"temperature": 1e-3, "base_temperature": 1e-3})),
+        # no learnable temperature: the loss scales by temperature / base_temperature, whose
+        # gradient always pushes the temperature down (arraylosses.torch says so)
+        adapter=Adapter(always_int=True),
+        exceptions={
+            "mean_of_none": "anchors without positives count 0 under 'none' and are left out "
+            "of 'mean' (and of the weighted mean), documented"
+        },
         inputs=inputs.inbatch,
         args=("q", "labels"),
         params=(
@@ -249,6 +299,11 @@ CASES: tuple[Case, ...] = (
     # arraylosses.contrastive.mnrl
     Case(
         fn=al.multiple_negatives_ranking_loss,
+        kind="in_batch",
+        hostile=Hostile(extreme=({"scale": 1e3},)),
+        adapter=Adapter(
+            per_batch=_sharded("all_anchors"), learnable=("scale",), positive=("scale",)
+        ),
         inputs=inputs.mnrl,
         args=("q", "p"),
         params=(
@@ -316,6 +371,11 @@ CASES: tuple[Case, ...] = (
     ),
     Case(
         fn=al.multiple_negatives_symmetric_ranking_loss,
+        kind="in_batch",
+        hostile=Hostile(extreme=({"scale": 1e3},)),
+        adapter=Adapter(
+            per_batch=_sharded("all_anchors"), learnable=("scale",), positive=("scale",)
+        ),
         inputs=inputs.mnrl,
         args=("q", "p"),
         params=(
@@ -330,6 +390,9 @@ CASES: tuple[Case, ...] = (
     # arraylosses.contrastive.matryoshka
     Case(
         fn=_matryoshka_case,
+        kind="in_batch",
+        hostile=Hostile(extreme=({"scale": 1e3},)),
+        adapter=Adapter(module=False),  # a loss combinator: arraylosses.torch.Matryoshka
         inputs=inputs.matryoshka,
         args=("q", "p"),
         params=(

@@ -11,7 +11,7 @@ from arraylosses import metrics
 from arraylosses.metrics.retrieval import retrieval_metrics
 
 from .. import inputs
-from ._case import Case, Params, Ref
+from ._case import Case, Hostile, Params, Ref
 
 __all__ = ["CASES"]
 
@@ -77,14 +77,18 @@ def _retrieval_metrics_parts(ranked_ids: Any, qrel_ids: Any, **kwargs: Any) -> t
     return tuple(retrieval_metrics(ranked_ids, qrel_ids, **kwargs).values())
 
 
-def _regression_metric(fn: Callable[..., Any], *, params: tuple[Params, ...]) -> Case:
+def _regression_metric(
+    fn: Callable[..., Any], *, params: tuple[Params, ...], hostile: Hostile | None = None
+) -> Case:
     return Case(
         fn=fn,
+        kind="metric",
         inputs=inputs.metric,
         args=("pred", "target"),
         params=params,
         grad=("pred",),
         peers=("scikit-learn",),
+        hostile=hostile or Hostile(),
     )
 
 
@@ -93,6 +97,7 @@ def _retrieval_metric(fn: Callable[..., Any], *, extra: tuple[Params, ...] = ())
     then ``extra``."""
     return Case(
         fn=fn,
+        kind="metric",
         inputs=inputs.retrieval,
         args=("scores", "relevance"),
         params=(*RETRIEVAL_PARAMS, *extra),
@@ -107,11 +112,16 @@ CASES: tuple[Case, ...] = (
     _regression_metric(metrics.root_mean_squared_error, params=REGRESSION_METRIC_PARAMS),
     _regression_metric(metrics.mean_absolute_error, params=REGRESSION_METRIC_PARAMS),
     _regression_metric(metrics.mean_absolute_percentage_error, params=REGRESSION_METRIC_PARAMS),
-    _regression_metric(metrics.r2_score, params=VARIANCE_METRIC_PARAMS),
+    _regression_metric(
+        metrics.r2_score,
+        params=VARIANCE_METRIC_PARAMS,
+        hostile=Hostile(empty=ValueError),  # needs two samples (documented)
+    ),
     _regression_metric(metrics.explained_variance_score, params=VARIANCE_METRIC_PARAMS),
     # arraylosses.metrics.classification
     Case(
         fn=metrics.accuracy,
+        kind="metric",
         inputs=inputs.class_metrics,
         args=("scores", "labels"),
         params=(
@@ -124,6 +134,7 @@ CASES: tuple[Case, ...] = (
     ),
     Case(
         fn=metrics.top_k_accuracy,
+        kind="metric",
         inputs=inputs.class_metrics,
         args=("scores", "labels"),
         params=(
@@ -137,6 +148,7 @@ CASES: tuple[Case, ...] = (
     ),
     Case(
         fn=metrics.precision_recall_f1,
+        kind="metric",
         inputs=inputs.class_metrics,
         args=("scores", "labels"),
         params=(
@@ -150,6 +162,7 @@ CASES: tuple[Case, ...] = (
     ),
     Case(
         fn=metrics.log_loss,
+        kind="metric",
         inputs=inputs.class_metrics,
         args=("probs", "labels"),
         params=(Params(), Params(args=("probs_1d", "binary")), Params(sample_weight=Ref("weight"))),
@@ -158,6 +171,7 @@ CASES: tuple[Case, ...] = (
     ),
     Case(
         fn=metrics.roc_auc,
+        kind="metric",
         inputs=inputs.class_metrics,
         args=("scores_1d", "binary"),
         params=(Params(), Params(args=("scores_1d_tied", "binary"))),
@@ -179,6 +193,7 @@ CASES: tuple[Case, ...] = (
     _retrieval_metric(metrics.map_at_k, extra=MAP_DENOMINATOR_PARAMS),
     Case(
         fn=_retrieval_metrics_parts,
+        kind="metric",
         public=retrieval_metrics,
         inputs=inputs.retrieval_ids,
         args=("ranked_ids", "qrel_ids"),
@@ -189,6 +204,7 @@ CASES: tuple[Case, ...] = (
     # arraylosses.metrics.similarity
     Case(
         fn=metrics.mean_cosine_similarity,
+        kind="metric",
         inputs=inputs.rowwise,
         args=("pred", "target"),
         params=(Params(), Params(sample_weight=Ref("weight"))),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import arraylosses as al
 
 from .. import inputs
-from ._case import Case, Params, Ref
+from ._case import Adapter, Case, Hostile, Params, Ref
 
 __all__ = ["CASES"]
 
@@ -13,6 +13,7 @@ __all__ = ["CASES"]
 CASES: tuple[Case, ...] = (
     Case(
         fn=al.bpr_loss,
+        hostile=Hostile(scale=(("pos", 1e4), ("neg_k", 1e4))),
         inputs=inputs.ranking,
         args=("pos", "neg_k"),
         params=(
@@ -26,6 +27,7 @@ CASES: tuple[Case, ...] = (
     ),
     Case(
         fn=al.dynamic_margin_bpr_loss,
+        hostile=Hostile(scale=(("pos", 1e4), ("neg_k", 1e4))),
         inputs=inputs.ranking,
         args=("pos", "neg_k"),
         params=(
@@ -41,6 +43,8 @@ CASES: tuple[Case, ...] = (
     ),
     Case(
         fn=al.sampled_softmax_loss,
+        hostile=Hostile(scale=(("pos", 1e4), ("neg_k", 1e4))),
+        adapter=Adapter(per_batch=("log_q", "pos_log_q", "pos_ids", "neg_ids", "sample_weight")),
         inputs=inputs.ranking,
         args=("pos", "neg_k"),
         params=(
@@ -62,6 +66,7 @@ CASES: tuple[Case, ...] = (
     ),
     Case(
         fn=al.normalized_sampled_softmax_loss,
+        hostile=Hostile(batch=(("square", (0, 1)), "square_weight")),
         inputs=inputs.ranking,
         args=("square",),
         params=(
@@ -75,6 +80,7 @@ CASES: tuple[Case, ...] = (
     ),
     Case(
         fn=al.csar_loss,
+        adapter=Adapter(index_target=True),
         inputs=inputs.ranking,
         args=("energies", "labels"),
         params=(
@@ -88,6 +94,8 @@ CASES: tuple[Case, ...] = (
     ),
     Case(
         fn=al.listnet_loss,
+        hostile=Hostile(scale=(("list_scores", 1e4),)),
+        adapter=Adapter(per_batch=("where", "sample_weight")),
         inputs=inputs.ranking,
         args=("list_scores", "relevance"),
         params=(

@@ -8,7 +8,7 @@ from typing import Any
 import arraylosses as al
 
 from .. import inputs
-from ._case import BROADCAST_WEIGHT_PARAMS, REDUCTION_PARAMS, Case, Params, Ref
+from ._case import BROADCAST_WEIGHT_PARAMS, REDUCTION_PARAMS, Adapter, Case, Params, Ref
 
 __all__ = ["CASES"]
 
@@ -19,6 +19,7 @@ def _elementwise(
     extra: tuple[Params, ...] = (),
     peers: tuple[str, ...],
     name: str = "",
+    learnable: tuple[str, ...] = (),
 ) -> Case:
     """An elementwise loss of ``pred`` and ``target``: every reduction, weighted and not, then
     its own parameter sets ``extra``."""
@@ -30,6 +31,8 @@ def _elementwise(
         grad=("pred", "target", "delta"),
         peers=peers,
         name=name,
+        traits=("elementwise",),
+        adapter=Adapter(learnable=learnable),
     )
 
 
@@ -41,11 +44,13 @@ CASES: tuple[Case, ...] = (
         al.huber_loss,
         extra=(Params(delta=0.5), Params(delta=Ref("delta"), reduction="none")),
         peers=("torch", "optax"),
+        learnable=("delta",),
     ),
     _elementwise(
         al.smooth_l1_loss,
         extra=(Params(beta=0.5), Params(beta=0.0), Params(beta=Ref("delta"), reduction="none")),
         peers=("torch",),
+        learnable=("beta",),
     ),
     _elementwise(al.log_cosh_loss, peers=("optax",)),
     _elementwise(
@@ -56,6 +61,7 @@ CASES: tuple[Case, ...] = (
             Params(quantile=Ref("delta")),
         ),
         peers=("scikit-learn",),
+        learnable=("quantile",),
     ),
     Case(
         fn=al.poisson_nll_loss,

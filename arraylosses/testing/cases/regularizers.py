@@ -5,7 +5,7 @@ from __future__ import annotations
 import arraylosses as al
 
 from .. import inputs
-from ._case import Case, Params, Ref
+from ._case import Adapter, Case, Hostile, Params, Ref
 
 __all__ = ["CASES"]
 
@@ -13,6 +13,8 @@ __all__ = ["CASES"]
 CASES: tuple[Case, ...] = (
     Case(
         fn=al.orthogonal_loss,
+        hostile=Hostile(empty=ValueError),  # needs two rows (documented)
+        adapter=Adapter(per_batch=()),
         inputs=inputs.regularizers,
         args=("a",),
         params=(Params(), Params(mode="l2"), Params(args=("n",), mode="l2")),
@@ -21,6 +23,9 @@ CASES: tuple[Case, ...] = (
     ),
     Case(
         fn=al.global_orthogonal_regularization,
+        # mean over the N(N-1) pairs of every column; no pair gives 0, as sentence-transformers
+        hostile=Hostile(batch=("a", "n"), empty="zero"),
+        adapter=Adapter(per_batch=()),
         inputs=inputs.regularizers,
         args=("a", "n"),
         params=(
@@ -47,6 +52,8 @@ CASES: tuple[Case, ...] = (
     ),
     Case(
         fn=al.inclusiveness_loss,
+        hostile=Hostile(empty="nan"),  # the mean usage of each anchor over no row
+        adapter=Adapter(per_batch=()),
         inputs=inputs.regularizers,
         args=("probs",),
         params=(Params(), Params(args=("probs_t",), axis=0)),

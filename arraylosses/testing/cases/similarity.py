@@ -13,6 +13,7 @@ __all__ = ["CASES"]
 CASES: tuple[Case, ...] = (
     Case(
         fn=al.cosine_similarity,
+        kind="function",
         inputs=inputs.embeddings,
         args=("a", "b"),
         params=(Params(), Params(args=("a_t", "b_t"), axis=0)),
@@ -21,6 +22,7 @@ CASES: tuple[Case, ...] = (
     ),
     Case(
         fn=al.pairwise_cosine_similarity,
+        kind="function",
         inputs=inputs.embeddings,
         args=("a", "c"),
         grad=("a", "c"),
@@ -28,6 +30,7 @@ CASES: tuple[Case, ...] = (
     ),
     Case(
         fn=al.pairwise_dot,
+        kind="function",
         inputs=inputs.embeddings,
         args=("a", "c"),
         grad=("a", "c"),
@@ -35,6 +38,7 @@ CASES: tuple[Case, ...] = (
     ),
     Case(
         fn=al.pairwise_euclidean_distance,
+        kind="function",
         inputs=inputs.embeddings,
         args=("a", "c"),
         params=(Params(), Params(squared=True)),
@@ -43,6 +47,7 @@ CASES: tuple[Case, ...] = (
     ),
     Case(
         fn=al.l2_normalize,
+        kind="function",
         inputs=inputs.embeddings,
         args=("a",),
         params=(Params(), Params(axis=0)),

@@ -25,7 +25,7 @@ from arraylosses._backend import device_of, index_dtype, namespace
 from arraylosses.metrics import streaming
 
 from .. import inputs
-from ._case import Case, Params, Ref
+from ._case import Case, Hostile, Params, Ref
 
 __all__ = ["CASES", "batch_states", "streamed"]
 
@@ -102,6 +102,9 @@ def _case(name: str, builder: Any, args: tuple[str, str], params: tuple[Params, 
         params=params,
         no_grad="a state of sums and counts: metrics, not losses (no gradient is defined)",
         notes=_NOTES,
+        kind="streaming",
+        # the call returns (*compute(state), *state): precision, recall and F1, or one value
+        hostile=Hostile(state_from=3 if name == "precision_recall_f1" else 1),
     )
 
 
@@ -152,6 +155,15 @@ def _search_case(public: Callable[..., Any], fn: Callable[..., Any], params: Any
         params=params,
         no_grad="a selection: integer ids and the selected scores",
         notes="checked against a stable argsort of the dense scores (tests/test_search.py)",
+        kind="function",
+        # a selection, not a value: a NaN score ranks as -inf and flags its query in `invalid`
+        # (retrieval_metrics then gives that query NaN metrics: tests/test_search.py); the
+        # empty batch is zero queries, whose result is empty
+        hostile=Hostile(
+            batch=("queries",),
+            empty="array",
+            skip=(("nan", "a NaN score flags its query in `invalid` (tests/test_search.py)"),),
+        ),
     )
 
 
