@@ -143,6 +143,26 @@ def is_array(value: Any) -> bool:
     )
 
 
+def unused(name: str, value: Any, *, unless: bool, because: str, idle: Any = None) -> None:
+    """The idle-argument rule, written once: an argument given where the call would not use it
+    is a ValueError that says why, not silently ignored.
+
+    ``value`` counts as given unless it is ``idle`` (``None`` by default; ``0`` for an
+    ``offset``, ``False`` for a flag). An array is always given. ``unless``: whether this call
+    uses the argument. ``because``: what uses it, phrased to follow "it is used ..." (``"with
+    in-batch negatives (negatives=None)"``).
+    """
+    if unless:
+        return
+    if is_array(value):
+        shown = ""
+    elif value is idle or (idle is not None and not isinstance(value, bool) and value == idle):
+        return
+    else:
+        shown = f"={value!r}"
+    raise ValueError(f"{name}{shown} has no effect here: it is used {because}; leave it out")
+
+
 # ---------------------------------------------------------------------------------------------
 # Python values. One rule everywhere: the wrong type is a TypeError, a value out of range (NaN
 # and infinities included, unless allowed) is a ValueError. NumPy scalars count as the Python

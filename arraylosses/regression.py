@@ -42,6 +42,7 @@ from ._validate import (
     positive_float,
     prepare,
     sample_weighted,
+    unused,
 )
 from .typing import Reduction
 
@@ -486,11 +487,7 @@ def poisson_nll_loss(
     full = flag("full", full)
     if eps is not None:
         eps = positive_float("eps", eps)
-        if log_input:
-            raise ValueError(
-                "eps applies to rates (log_input=False) only; with log_input=True "
-                "it has no effect: leave it out"
-            )
+    unused("eps", eps, unless=not log_input, because="with rates (log_input=False) only")
     if log_input:
         loss = xp.exp(p) - t * p
     else:

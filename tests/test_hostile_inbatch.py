@@ -131,7 +131,7 @@ def test_empty_candidates_with_queries(backend):
     explicit negatives, none (M = 0 or K = 0) leaves the positive alone: the loss is 0."""
     q = backend.asarray(np.ones((3, 4)), "float64")
     none = backend.asarray(np.zeros((0, 4)), "float64")
-    with pytest.raises(ValueError, match=r"positive must have at least query's 3 rows"):
+    with pytest.raises(ValueError, match=r"positives must have at least query's 3 rows"):
         al.info_nce(q, none)
     with pytest.raises(ValueError, match=r"positives must have at least anchors' 3 rows"):
         al.multiple_negatives_ranking_loss(q, none)
@@ -257,24 +257,37 @@ def test_offset_traced_under_jit(ad_backend, rng):
 
 def test_arguments_a_mode_ignores_are_rejected(backend):
     x = backend.asarray(np.eye(3), "float64")
-    with pytest.raises(ValueError, match="offset applies to in-batch negatives"):
+    with pytest.raises(
+        ValueError, match="offset(=1|=2)? has no effect here: it is used with in-batch negatives"
+    ):
         al.info_nce(x, x, x, offset=1)
-    with pytest.raises(ValueError, match="offset applies to in-batch negatives"):
+    with pytest.raises(
+        ValueError, match="offset(=1|=2)? has no effect here: it is used with in-batch negatives"
+    ):
         al.info_nce(x, x, x, offset=np.int64(2))
-    with pytest.raises(ValueError, match="offset applies to in-batch negatives"):
+    with pytest.raises(
+        ValueError, match="offset(=1|=2)? has no effect here: it is used with in-batch negatives"
+    ):
         al.info_nce(x, x, x, offset=backend.asarray(np.asarray(0, dtype=np.int64)))
     with pytest.raises(TypeError, match="offset must be an int"):
         al.info_nce(x, x, x, offset=1.5)
-    with pytest.raises(ValueError, match="negative_mode='paired' applies to explicit negatives"):
+    with pytest.raises(
+        ValueError,
+        match="negative_mode='paired' has no effect here: it is used with explicit negatives",
+    ):
         al.info_nce(x, x, negative_mode="paired")
-    with pytest.raises(ValueError, match="hardness_strength=2.0 needs a hardness_mode"):
+    with pytest.raises(
+        ValueError,
+        match="hardness_strength=2.0 has no effect here: it is used with a hardness_mode",
+    ):
         al.multiple_negatives_ranking_loss(x, x, hardness_strength=2.0)
     with pytest.raises(
         ValueError,
-        match="all_anchors is used by the query_to_query and doc_to_query directions only",
+        match="all_anchors has no effect here: it is used by the query_to_query and "
+        "doc_to_query directions only",
     ):
         al.multiple_negatives_ranking_loss(x, x, all_anchors=x)
-    with pytest.raises(ValueError, match="all_anchors is used by"):
+    with pytest.raises(ValueError, match="all_anchors has no effect here: it is used by"):
         x4 = backend.asarray(np.eye(4), "float64")
         _mnrl_matryoshka(x4, x4, all_anchors=x4)
     # the defaults and the arguments each mode uses still pass

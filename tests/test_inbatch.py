@@ -167,13 +167,15 @@ def test_errors(backend):
         al.info_nce(x, x, offset=1)
     with pytest.raises(
         ValueError,
-        match=r"symmetric=True with gathered positives \(4 rows for "
-        r"2 queries\) needs all_query",
+        match=r"the symmetric direction \(symmetric=True\) with gathered positives \(4 rows "
+        r"for 2 rows of query\) needs all_query",
     ):
         al.info_nce(x[:2, ...], x, symmetric=True)
-    with pytest.raises(ValueError, match=r"all_query must have as many rows as positive \(4\)"):
+    with pytest.raises(ValueError, match=r"all_query must have as many rows as positives \(4\)"):
         al.info_nce(x[:2, ...], x, symmetric=True, all_query=x[:3, ...])
-    with pytest.raises(ValueError, match="all_query is used by the symmetric direction only"):
+    with pytest.raises(
+        ValueError, match="all_query has no effect here: it is used by the symmetric direction"
+    ):
         al.info_nce(x, x, all_query=x)
     with pytest.raises(TypeError, match="offset must be an int or a 0-d integer array"):
         al.info_nce(x, x, offset=backend.asarray(np.zeros(2, dtype=np.int64)))

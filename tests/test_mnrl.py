@@ -165,9 +165,8 @@ def test_errors(backend):
         al.multiple_negatives_ranking_loss(x, x, x[:2, ...])
     with pytest.raises(
         ValueError,
-        match=r"query_to_query and doc_to_query score against every "
-        r"device's anchors: with gathered positives \(4 rows "
-        r"for 2 anchors\) pass all_anchors",
+        match=r"the query_to_query and doc_to_query directions with gathered positives "
+        r"\(4 rows for 2 rows of anchors\) needs all_anchors",
     ):
         al.multiple_negatives_ranking_loss(
             x[:2, ...], x, directions=("query_to_doc", "doc_to_query")

@@ -67,3 +67,53 @@ def test_matryoshka_weights_is_now_dim_weights() -> None:
     with pytest.raises(TypeError, match=r"weights=.*dim_weights="):
         al.matryoshka(al.info_nce, (2,), weights=(1.0,))
     assert "dim_weights" in inspect.signature(al.matryoshka).parameters
+
+
+STREAMING = [c for c in CASES if c.kind == "streaming"]
+
+
+def _one_shot(case: Case):
+    from arraylosses import metrics
+
+    return getattr(metrics, case.name.removeprefix("metrics.streaming."))
+
+
+def _data_names(fn) -> list[str]:
+    """The positional data arguments (before the keyword-only ones), without self/state."""
+    kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    names = [p.name for p in inspect.signature(fn).parameters.values() if p.kind in kinds]
+    return [n for n in names if n not in ("self", "state")]
+
+
+@pytest.mark.parametrize("case", STREAMING, ids=lambda c: c.name)
+def test_streaming_update_takes_the_one_shot_names(case: Case) -> None:
+    """``update(state, ...)`` names its data arguments as the one-shot metric, in its order,
+    so one keyword call works for both forms."""
+    metric = case.public(**case.params[0].static())
+    assert _data_names(metric.update) == _data_names(_one_shot(case))[:2]
+
+
+@pytest.mark.parametrize(
+    ("factory", "old", "new"),
+    [
+        (lambda: __import__("arraylosses").metrics.streaming.accuracy(), "preds", "pred"),
+        (lambda: __import__("arraylosses").metrics.streaming.log_loss(), "preds", "probs"),
+        (
+            lambda: __import__("arraylosses").metrics.streaming.top_k_accuracy(k=1),
+            "preds",
+            "scores",
+        ),
+        (
+            lambda: __import__("arraylosses").metrics.streaming.mean_cosine_similarity(),
+            "preds",
+            "pred",
+        ),
+    ],
+    ids=["accuracy", "log_loss", "top_k_accuracy", "mean_cosine_similarity"],
+)
+def test_streaming_preds_is_now_the_one_shot_name(factory, old, new) -> None:
+    metric = factory()
+    state = metric.init(np)
+    with pytest.raises(TypeError, match=rf"{old}=.*{new}="):
+        metric.update(state, target=np.array([1]), **{old: np.array([[0.2, 0.8]])})
+    assert len(STREAMING) >= 18

@@ -163,7 +163,7 @@ def test_k_larger_than_every_group(backend, dtype):
         k=4,
         indexes=ids,
         reduction="none",
-        denominator="min_k_relevant",
+        map_denominator="min_k_relevant",
     )
     close(got, [0.5, 1.0], dtype)
 

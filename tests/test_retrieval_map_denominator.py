@@ -1,4 +1,4 @@
-"""``map_at_k(denominator=...)`` against by-definition loops: the summed precisions at the
+"""``map_at_k(map_denominator=...)`` against by-definition loops: the summed precisions at the
 relevant ranks within the top k, divided by the hits, min(k, R), or R."""
 
 from __future__ import annotations
@@ -38,11 +38,11 @@ def test_by_definition(backend, dtype, rng, denominator, k, ties):
     s, rel = _data(rng, ties)
     expected = [_ap(si, ri, k, denominator) for si, ri in zip(s, rel)]
     got = call(
-        backend, dtype, metrics.map_at_k, s, rel, k=k, denominator=denominator, reduction="none"
+        backend, dtype, metrics.map_at_k, s, rel, k=k, map_denominator=denominator, reduction="none"
     )
     close(got, expected, dtype)
     close(
-        call(backend, dtype, metrics.map_at_k, s, rel, k=k, denominator=denominator),
+        call(backend, dtype, metrics.map_at_k, s, rel, k=k, map_denominator=denominator),
         np.mean(expected),
         dtype,
     )
@@ -63,17 +63,17 @@ def test_hand_example(backend):
     s, rel = np.array([[0.9, 0.8, 0.7, 0.1]]), np.array([[1, 0, 1, 1]])
     for denominator, value in (("hits", 5 / 6), ("min_k_relevant", 5 / 9), ("relevant", 5 / 9)):
         close(
-            call(backend, "float64", metrics.map_at_k, s, rel, k=3, denominator=denominator),
+            call(backend, "float64", metrics.map_at_k, s, rel, k=3, map_denominator=denominator),
             value,
             "float64",
         )
     close(
-        call(backend, "float64", metrics.map_at_k, s, rel, k=2, denominator="min_k_relevant"),
+        call(backend, "float64", metrics.map_at_k, s, rel, k=2, map_denominator="min_k_relevant"),
         1 / 2,
         "float64",
     )
     close(
-        call(backend, "float64", metrics.map_at_k, s, rel, k=2, denominator="relevant"),
+        call(backend, "float64", metrics.map_at_k, s, rel, k=2, map_denominator="relevant"),
         1 / 3,
         "float64",
     )
@@ -90,7 +90,7 @@ def test_nan_query(backend, rng):
             s,
             rel,
             k=3,
-            denominator=denominator,
+            map_denominator=denominator,
             reduction="none",
         )
         assert np.isnan(got).tolist() == [i == 3 for i in range(7)]
@@ -99,5 +99,16 @@ def test_nan_query(backend, rng):
 def test_error_names_denominator(backend):
     s = backend.asarray(np.zeros((2, 3)), "float64")
     rel = backend.asarray(np.array([[1, 0, 0], [0, 1, 0]]))
-    with pytest.raises(ValueError, match="denominator must be one of .*'relevant'.*; got 'R'"):
-        metrics.map_at_k(s, rel, denominator="R")
+    with pytest.raises(ValueError, match="map_denominator must be one of .*'relevant'.*; got 'R'"):
+        metrics.map_at_k(s, rel, map_denominator="R")
+
+
+def test_denominator_is_now_map_denominator():
+    """One name for the MAP denominator: map_at_k's (both forms) is retrieval_metrics'."""
+    from arraylosses.metrics import streaming
+
+    s, rel = np.zeros((1, 3)), np.array([[1, 0, 0]])
+    with pytest.raises(TypeError, match=r"denominator=.*map_denominator="):
+        metrics.map_at_k(s, rel, denominator="relevant")
+    with pytest.raises(TypeError, match=r"denominator=.*map_denominator="):
+        streaming.map_at_k(denominator="relevant")

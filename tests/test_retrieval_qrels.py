@@ -80,7 +80,7 @@ def test_equals_dense(backend, rng, ties, graded, k, map_denominator):
         for key in KEYS:
             extra = {}
             if key == "map":
-                extra = {"denominator": map_denominator}
+                extra = {"map_denominator": map_denominator}
             if key == "ndcg":
                 extra = {"gain": "exponential" if graded else "linear"}
             dense = backend.to_numpy(DENSE[key](sb, rb, k=k, reduction="none", **extra))

@@ -582,7 +582,7 @@ ERRORS = [
     ),
     (lambda: streaming.r2_score(multioutput=["a", 1]), ValueError, "multioutput"),
     (lambda: streaming.r2_score(multioutput=None), ValueError, "multioutput"),
-    (lambda: streaming.map_at_k(denominator="all"), ValueError, "denominator"),
+    (lambda: streaming.map_at_k(map_denominator="all"), ValueError, "map_denominator"),
     (lambda: streaming.r2_score(force_finite="yes"), TypeError, "force_finite"),
     (lambda: streaming.top_k_accuracy(k=0), ValueError, "k"),
     (lambda: streaming.precision_recall_f1(num_classes=0), ValueError, "num_classes"),

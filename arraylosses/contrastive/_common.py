@@ -3,16 +3,25 @@ embedding checks and the rows of one device among every device's (``offset``).""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from .._backend import Array, Namespace, as_dtype, device_of, eager_all, index_dtype
 from .._ops import normalize
-from .._validate import check_floating, check_ndim, check_option, integer, is_array, options
+from .._validate import (
+    check_floating,
+    check_ndim,
+    check_option,
+    integer,
+    is_array,
+    options,
+    unused,
+)
 from ..typing import Similarity
 
 __all__ = [
     "SIMILARITIES",
     "Offset",
+    "Shards",
     "check_offset",
     "check_rows",
     "check_same_width",
@@ -25,6 +34,7 @@ __all__ = [
     "offset_int",
     "own_documents",
     "scores",
+    "sharded_rows",
 ]
 
 SIMILARITIES: tuple[str, ...] = options(Similarity)
@@ -155,3 +165,61 @@ def hardness_rule(mode: Any, *, w: int) -> Any:
     if mode == "in_batch_negatives":
         return lambda i, j: ~own_documents(i, j, w=w)
     return lambda i, j: ~(own_documents(i, j, w=w) & (j < w))  # "all_negatives"
+
+
+class Shards(NamedTuple):
+    """A sharded in-batch loss's rows (:func:`sharded_rows`)."""
+
+    offset: Offset  # the global index of this device's first row
+    local_b: Array  # this device's rows of the second side, (N, D)
+    every_a: Array  # the first side gathered from every device (W, D), or its local rows
+
+
+def _possessive(name: str) -> str:
+    return f"{name}'" if name.endswith("s") else f"{name}'s"
+
+
+def sharded_rows(
+    xp: Namespace,
+    dtype: Any,
+    *,
+    first: tuple[str, Array, Array],
+    second: tuple[str, Array, Array],
+    all_first: Array | None,
+    offset: Any,
+    back: str,
+    back_used: bool,
+) -> Shards:
+    """The sharded in-batch rule, written once (info_nce, clip_loss, siglip_loss,
+    nt_xent_loss, MNRL and MNSRL read it).
+
+    The second side may hold every device's rows (W >= N gathered rows, this device's N at
+    ``offset``); the first side holds this device's N rows. A direction that scores this
+    device's second-side rows against every first-side row (``back``: ``"the symmetric
+    direction"``, say; ``back_used``: whether this call has one) needs the first side
+    gathered the same way, ``all_<first>``, when the second side is gathered; without such a
+    direction ``all_<first>`` is an error, not ignored. ``first`` and ``second`` are ``(name,
+    array as given, array cast to dtype)``.
+    """
+    (name_a, a, a_cast), (name_b, b, b_cast) = first, second
+    name_all = f"all_{name_a}"
+    n, w = a.shape[0], b.shape[0]
+    if w < n:
+        raise ValueError(
+            f"{name_b} must have at least {_possessive(name_a)} {n} rows (one per {name_a} row, "
+            f"or every device's); got shape {tuple(b.shape)}"
+        )
+    unused(name_all, all_first, unless=back_used, because=f"by {back} only")
+    if back_used and w != n and all_first is None:
+        raise ValueError(
+            f"{back} with gathered {name_b} ({w} rows for {n} rows of {name_a}) needs "
+            f"{name_all}, {name_a} gathered the same way"
+        )
+    offset = check_offset(xp, offset, n=n, m=w)
+    local_b = b_cast if w == n else local_rows(xp, b_cast, offset=offset, n=n)
+    every_a = gathered(xp, dtype, name=name_all, every=all_first, local=(name_a, a), default=a_cast)
+    if all_first is not None and every_a.shape[0] != w:
+        raise ValueError(
+            f"{name_all} must have as many rows as {name_b} ({w}); got {tuple(all_first.shape)}"
+        )
+    return Shards(offset, local_b, every_a)

@@ -43,7 +43,9 @@ from .._validate import (
     number,
     options,
     prepare,
+    renamed,
     sample_weighted,
+    unused,
 )
 from ..typing import NegativeMode, Reduction, Similarity
 from ._chunked import (
@@ -56,16 +58,14 @@ from ._chunked import (
 )
 from ._common import (
     Offset,
-    check_offset,
     check_rows,
     check_same_width,
     check_similarity,
     diagonal_targets,
     floating,
-    gathered,
-    local_rows,
     offset_int,
     scores,
+    sharded_rows,
 )
 
 __all__ = [
@@ -89,10 +89,10 @@ def _temperature(xp: Namespace, temperature: Any, like: Array, *, name: str = "t
     return hyperparameter(xp, name, temperature, like, low=0.0, low_inclusive=False)
 
 
-@sample_weighted
+@renamed(weight="sample_weight", positive="positives")
 def info_nce(
     query: Array,
-    positive: Array,
+    positives: Array,
     negatives: Array | None = None,
     *,
     temperature: Any = 0.1,
@@ -115,7 +115,7 @@ def info_nce(
 
     * ``negatives=None``: in-batch negatives, the other rows' positives. ``symmetric=True``
       averages this with the positive→query direction.
-    * Several devices (``README.md``, "Scaling out"): ``positive`` may hold more rows than
+    * Several devices (``README.md``, "Scaling out"): ``positives`` may hold more rows than
       ``query`` (every device's positives, gathered): query row ``i`` then pairs with positive
       row ``offset + i`` and every other positive row is a negative. ``offset`` is the global
       index of this device's first row (an int, or a 0-d integer array under ``shard_map``).
@@ -140,7 +140,7 @@ def info_nce(
 
     Args:
         query: ``(N, D)`` floating query embeddings.
-        positive: ``(N, D)`` floating, each query's positive (in-batch: ``(M >= N, D)``, every
+        positives: ``(N, D)`` floating, each query's positive (in-batch: ``(M >= N, D)``, every
             device's positives, gathered).
         negatives: optional explicit negatives, floating: ``(M, D)`` (``"unpaired"``) or
             ``(N, K, D)`` (``"paired"``). Default ``None``: in-batch negatives.
@@ -190,7 +190,7 @@ def info_nce(
         query,
         reduction=reduction,
         hyper={"temperature": temperature, "offset": offset},
-        positive=positive,
+        positives=positives,
         negatives=negatives,
         all_query=all_query,
         sample_weight=sample_weight,
@@ -199,18 +199,21 @@ def info_nce(
     check_option("negative_mode", negative_mode, NEGATIVE_MODES)
     symmetric = flag("symmetric", symmetric)
     chunk_size = check_chunk_size(chunk_size)
-    check_rows(query=query, positive=positive)
-    check_same_width(("query", query), ("positive", positive))
+    check_rows(query=query, positives=positives)
+    check_same_width(("query", query), ("positives", positives))
     check_sample_weight(xp, sample_weight, (query.shape[0],))
     q = as_dtype(xp, query, dtype)
-    p = floating(xp, dtype, "positive", positive)
+    p = floating(xp, dtype, "positives", positives)
     tau = _temperature(xp, temperature, q)
     if negatives is None:
-        if negative_mode != "unpaired":
-            raise ValueError(
-                f"negative_mode={negative_mode!r} applies to explicit negatives; "
-                "with negatives=None the other rows' positives are the negatives"
-            )
+        unused(
+            "negative_mode",
+            negative_mode,
+            unless=False,
+            because="with explicit negatives (with negatives=None the other rows' positives "
+            "are the negatives)",
+            idle="unpaired",
+        )
         loss = _info_nce_in_batch(
             xp,
             q,
@@ -223,21 +226,19 @@ def info_nce(
             chunk_size=chunk_size,
         )
     else:
-        if all_query is not None:
-            raise ValueError("all_query applies to in-batch negatives (negatives=None)")
-        if symmetric:
-            raise ValueError("symmetric=True applies to in-batch negatives (negatives=None)")
-        if chunk_size is not None:
-            raise ValueError(
-                "chunk_size applies to in-batch negatives (negatives=None), whose N×M "
-                "similarity matrix it walks in tiles"
-            )
-        if is_array(offset) or offset_int(offset) != 0:
-            raise ValueError(
-                "offset applies to in-batch negatives (negatives=None), where "
-                "positive may hold every device's rows; it must stay 0 with "
-                f"explicit negatives, got {offset!r}"
-            )
+        in_batch = "with in-batch negatives (negatives=None)"
+        unused("all_query", all_query, unless=False, because=in_batch)
+        unused("symmetric", symmetric, unless=False, because=in_batch, idle=False)
+        unused(
+            "chunk_size", chunk_size, unless=False, because=f"{in_batch}, whose N×M matrix it tiles"
+        )
+        unused(
+            "offset",
+            offset if is_array(offset) else offset_int(offset),
+            unless=False,
+            because=f"{in_batch}, where positives may hold every device's rows",
+            idle=0,
+        )
         loss = _info_nce_with_negatives(
             xp,
             q,
@@ -269,32 +270,20 @@ def _info_nce_in_batch(
     ``symmetric`` averages the positive→query direction, against ``all_query`` when ``p`` is
     gathered. ``q`` and ``p`` are checked and cast; ``all_query`` is the argument as given."""
     n, m = q.shape[0], p.shape[0]
-    if m < n:
-        raise ValueError(
-            f"positive must have at least query's {n} rows (one positive per "
-            f"query, or every device's); got shape {tuple(p.shape)}"
-        )
-    if all_query is not None and not symmetric:
-        raise ValueError("all_query is used by the symmetric direction only: pass symmetric=True")
-    if symmetric and m != n and all_query is None:
-        raise ValueError(
-            f"symmetric=True with gathered positives ({m} rows for {n} "
-            f"queries) needs all_query, the queries gathered the same way"
-        )
-    offset = check_offset(xp, offset, n=n, m=m)
+    shards = sharded_rows(
+        xp,
+        q.dtype,
+        first=("query", q, q),
+        second=("positives", p, p),
+        all_first=all_query,
+        offset=offset,
+        back="the symmetric direction (symmetric=True)",
+        back_used=symmetric,
+    )
+    offset = shards.offset
     back = None  # the positive→query direction: (this device's positives, every query)
     if symmetric:
-        back = (p, q)
-        if all_query is not None:
-            every_q = gathered(
-                xp, q.dtype, name="all_query", every=all_query, local=("query", q), default=q
-            )
-            if every_q.shape[0] != m:
-                raise ValueError(
-                    f"all_query must have as many rows as positive ({m}); got "
-                    f"{tuple(all_query.shape)}"
-                )
-            back = (local_rows(xp, p, offset=offset, n=n), every_q)
+        back = (p, q) if all_query is None else (shards.local_b, shards.every_a)
     chunk = chunk_for(chunk_size, n, m)
     if chunk is not None:
         return cross_entropy_rows(
@@ -335,7 +324,7 @@ def _info_nce_with_negatives(
     n = q.shape[0]
     if tuple(p.shape) != tuple(q.shape):
         raise ValueError(
-            f"positive must have query's shape {tuple(q.shape)} when "
+            f"positives must have query's shape {tuple(q.shape)} when "
             f"negatives are given; got {tuple(p.shape)}"
         )
     if negative_mode == "unpaired":
@@ -425,30 +414,19 @@ def _sharded_pair(
     )
     check_rows(**{name_a: a, name_b: b})
     check_same_width((name_a, a), (name_b, b))
-    n, w = a.shape[0], b.shape[0]
-    if w < n:
-        raise ValueError(
-            f"{name_b} must have at least {name_a}'s {n} rows (all of this "
-            f"device's, or every device's); got shape {tuple(b.shape)}"
-        )
     a_c, b_c = as_dtype(xp, a, dtype), floating(xp, dtype, name_b, b)
-    offset = check_offset(xp, offset, n=n, m=w)
-    check_sample_weight(xp, sample_weight, (n,))
-    if not symmetric or (all_first is None and w == n):
-        local_b = b_c if w == n else local_rows(xp, b_c, offset=offset, n=n)
-        return _Sharded(xp, out_dtype, a_c, a_c, local_b, b_c, offset)
-    if all_first is None:
-        raise ValueError(
-            f"{name_b} holds {w} rows (every device's) for {n} {name_a} rows: the "
-            f"symmetric direction needs {name_all}, {name_a} gathered the same way"
-        )
-    every_a = gathered(xp, dtype, name=name_all, every=all_first, local=(name_a, a), default=a_c)
-    if every_a.shape[0] != w:
-        raise ValueError(
-            f"{name_all} must have as many rows as {name_b} ({w}); got {tuple(all_first.shape)}"
-        )
-    local_b = local_rows(xp, b_c, offset=offset, n=n)
-    return _Sharded(xp, out_dtype, a_c, every_a, local_b, b_c, offset)
+    shards = sharded_rows(
+        xp,
+        dtype,
+        first=(name_a, a, a_c),
+        second=(name_b, b, b_c),
+        all_first=all_first,
+        offset=offset,
+        back="the symmetric direction",
+        back_used=symmetric,
+    )
+    check_sample_weight(xp, sample_weight, (a.shape[0],))
+    return _Sharded(xp, out_dtype, a_c, shards.every_a, shards.local_b, b_c, shards.offset)
 
 
 @sample_weighted
@@ -915,10 +893,10 @@ def supcon_loss(
     )
 
 
-@sample_weighted
+@renamed(weight="sample_weight", positive="positives")
 def entropy_adaptive_info_nce(
     query: Array,
-    positive: Array,
+    positives: Array,
     *,
     min_temperature: float = 0.02,
     max_temperature: float = 0.2,
@@ -946,7 +924,7 @@ def entropy_adaptive_info_nce(
         query: ``(N, D)`` floating, ``N >= 2`` (N = 1 is a ValueError; an empty batch, N = 0,
             gives NaN for ``"mean"``, 0 for ``"sum"``, an empty ``"none"``, and a NaN ``tau``:
             there is no batch to set it).
-        positive: ``(N, D)`` floating, each query's positive.
+        positives: ``(N, D)`` floating, each query's positive.
         min_temperature: :math:`\tau_{min} > 0`, the sharpest temperature. Default ``0.02``.
         max_temperature: :math:`\tau_{max} \ge \tau_{min}`, the softest temperature. Default
             ``0.2``.
@@ -972,7 +950,7 @@ def entropy_adaptive_info_nce(
     """
     xp, out_dtype, q, p = _paired_batch(
         first=("query", query),
-        second=("positive", positive),
+        second=("positives", positives),
         sample_weight=sample_weight,
         reduction=reduction,
     )

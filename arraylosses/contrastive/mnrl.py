@@ -27,18 +27,17 @@ from .._validate import (
     options,
     prepare,
     sample_weighted,
+    unused,
 )
 from ..typing import Direction, HardnessMode, PartitionMode, Reduction, Similarity
 from ._chunked import check_chunk_size, chunk_for, mnrl_rows_chunked
 from ._common import (
     Offset,
-    check_offset,
     check_similarity,
-    gathered,
     hardness_rule,
-    local_rows,
     own_documents,
     scores,
+    sharded_rows,
 )
 
 __all__ = ["multiple_negatives_ranking_loss", "multiple_negatives_symmetric_ranking_loss"]
@@ -276,12 +275,13 @@ def prepare_mnrl(
     if hardness_mode is not None:
         check_option("hardness_mode", hardness_mode, HARDNESS)
     hardness_strength = number("hardness_strength", hardness_strength, low=0.0)
-    if hardness_mode is None and hardness_strength != 0:
-        raise ValueError(
-            f"hardness_strength={hardness_strength} needs a hardness_mode (one of "
-            f"{', '.join(repr(h) for h in HARDNESS)}); with hardness_mode=None it "
-            "would be ignored"
-        )
+    unused(
+        "hardness_strength",
+        hardness_strength,
+        unless=hardness_mode is not None,
+        because=f"with a hardness_mode (one of {', '.join(repr(h) for h in HARDNESS)})",
+        idle=0.0,
+    )
     check_ndim("anchors", anchors, 2, "(B, D)")
     check_ndim("positives", positives, 2, "(W, D)")
     b, width = anchors.shape
@@ -291,13 +291,20 @@ def prepare_mnrl(
             f"positives must have the embedding width D={width} of anchors; got "
             f"shape {tuple(positives.shape)}"
         )
-    if w < b:
-        raise ValueError(
-            f"positives must have at least anchors' {b} rows (one positive per "
-            f"anchor, or every device's); got shape {tuple(positives.shape)}"
-        )
-    offset = check_offset(xp, offset, n=b, m=w)
-    docs = [as_dtype(xp, positives, dtype)]
+    q = as_dtype(xp, anchors, dtype)
+    pos = as_dtype(xp, positives, dtype)
+    shards = sharded_rows(
+        xp,
+        dtype,
+        first=("anchors", anchors, q),
+        second=("positives", positives, pos),
+        all_first=all_anchors,
+        offset=offset,
+        back="the query_to_query and doc_to_query directions",
+        back_used="query_to_query" in directions or "doc_to_query" in directions,
+    )
+    offset = shards.offset
+    docs = [pos]
     if negatives is not None:
         if negatives.ndim == 2:
             negatives = negatives[:, None, :]
@@ -308,33 +315,13 @@ def prepare_mnrl(
             )
         neg = as_dtype(xp, negatives, dtype)
         docs += [neg[:, k, :] for k in range(neg.shape[1])]
-    scores_queries = "query_to_query" in directions or "doc_to_query" in directions
-    if all_anchors is not None and not scores_queries:
-        raise ValueError(
-            f"all_anchors is used by the query_to_query and doc_to_query directions "
-            f"only; directions={directions!r} would ignore it"
-        )
-    if w != b and all_anchors is None and scores_queries:
-        raise ValueError(
-            "query_to_query and doc_to_query score against every device's anchors: "
-            f"with gathered positives ({w} rows for {b} anchors) pass all_anchors, "
-            "the anchors gathered the same way"
-        )
     check_sample_weight(xp, sample_weight, (b,))
     lam = hyperparameter(xp, "scale", scale, docs[0], low=0.0, low_inclusive=False)
-    q = as_dtype(xp, anchors, dtype)
-    every_q = gathered(
-        xp, dtype, name="all_anchors", every=all_anchors, local=("anchors", anchors), default=q
-    )
-    if all_anchors is not None and every_q.shape[0] != w:
-        raise ValueError(
-            f"all_anchors must have as many rows as positives ({w}); got {tuple(every_q.shape)}"
-        )
     embeddings = {
         "query": q,
-        "all_queries": every_q,
+        "all_queries": shards.every_a,
         "docs": xp.concat(docs, axis=0),
-        "local_docs": local_rows(xp, docs[0], offset=offset, n=b),
+        "local_docs": shards.local_b,
     }
     chosen = Options(
         b=b,

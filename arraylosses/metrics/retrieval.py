@@ -77,7 +77,7 @@ from .._backend import (
     namespace,
 )
 from .._ops import mean_or_nan, safe_divide
-from .._validate import bounded_integer, check_kind, check_option, options, prepare
+from .._validate import bounded_integer, check_kind, check_option, options, prepare, renamed
 from ..typing import (
     EmptyTargetAction,
     Gain,
@@ -673,18 +673,20 @@ def ndcg_at_k(
     )
 
 
+@renamed(denominator="map_denominator")
 def map_at_k(
     scores: Array,
     relevance: Array,
     *,
     k: int | None = None,
     indexes: Array | None = None,
-    denominator: MapDenominator = "hits",
+    map_denominator: MapDenominator = "hits",
     empty_target_action: EmptyTargetAction = "neg",
     reduction: RetrievalReduction = "mean",
 ) -> Array:
     r"""Mean average precision@k: per query, the sum over the relevant candidates ranked in
-    the top k of the precision at each one's rank, divided by ``denominator``:
+    the top k of the precision at each one's rank, divided by ``map_denominator`` (the
+    name :func:`retrieval_metrics` gives it too):
 
     * ``"hits"`` (default): the number of relevant candidates in the top k
       (torchmetrics' ``retrieval_average_precision(top_k=k)``; 0 if none is there);
@@ -710,8 +712,8 @@ def map_at_k(
             ``None``: all candidates.
         indexes: optional ``(N,)`` integer query id of each item (the flat form, eager only).
             Default ``None``: the dense ``(Q, M)`` form.
-        denominator: ``"hits"`` (default, torchmetrics'), ``"min_k_relevant"`` or ``"relevant"``
-            (trec_eval's), see above.
+        map_denominator: ``"hits"`` (default, torchmetrics'), ``"min_k_relevant"`` or
+            ``"relevant"`` (trec_eval's), see above.
         empty_target_action: the value of a query with no relevant candidate: ``"neg"`` (default,
             0, torchmetrics'), ``"pos"`` (1), ``"skip"`` (left out of the mean) or ``"error"``.
         reduction: ``"mean"`` (default: the mean over queries) or ``"none"`` (per query).
@@ -731,12 +733,12 @@ def map_at_k(
         >>> s, rel = np.array([[0.9, 0.8, 0.7, 0.1]]), np.array([[1, 0, 1, 1]])
         >>> round(float(map_at_k(s, rel, k=3)), 6)
         0.833333
-        >>> round(float(map_at_k(s, rel, k=3, denominator="relevant")), 6)
+        >>> round(float(map_at_k(s, rel, k=3, map_denominator="relevant")), 6)
         0.555556
     """
-    check_option("denominator", denominator, options(MapDenominator))
+    check_option("map_denominator", map_denominator, options(MapDenominator))
     return _one(
-        _plain(lambda r: _average_precision(r, denominator)),
+        _plain(lambda r: _average_precision(r, map_denominator)),
         scores,
         relevance,
         k=k,

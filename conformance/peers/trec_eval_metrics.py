@@ -61,7 +61,7 @@ _MEASURES: dict[str, tuple[dict[str, Any], str]] = {
     "recall_at_k": ({}, "recall_{k}"),
     "hit_rate_at_k": ({}, "success_{k}"),
     "ndcg_at_k": ({}, "ndcg_cut_{k}"),
-    "map_at_k": ({"denominator": "relevant"}, "map_cut_{k}"),
+    "map_at_k": ({"map_denominator": "relevant"}, "map_cut_{k}"),
     "mrr": ({}, "recip_rank"),
 }
 
@@ -98,7 +98,7 @@ _DEVIATIONS = {
     "ndcg_at_k": "trec_eval's default ndcg gain is the grade (linear; our default); it has no "
     "exponential gain.",
     "map_at_k": "map_cut_k divides by R, the query's number of relevant documents: our "
-    "denominator='relevant'. Our default 'hits' (torchmetrics) differs whenever a relevant "
+    "map_denominator='relevant'. Our default 'hits' (torchmetrics) differs whenever a relevant "
     "document is missing from the top k.",
     "mrr": "recip_rank has no cutoff: our mrr with k=None (the whole ranking).",
 }

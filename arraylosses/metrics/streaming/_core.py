@@ -7,7 +7,8 @@ A streaming metric is an immutable, hashable object holding the metric's hyperpa
 * ``init(like, *, dtype=None, device=None)``: the empty state, a NamedTuple of fixed-shape
   arrays of ``like``'s library (an array, or an array namespace/module such as ``numpy``,
   ``torch``, ``jax.numpy``) on its device;
-* ``update(state, preds, target, *, mask=None, ...)``: the state after one more batch;
+* ``update(state, <the one-shot metric's data arguments>, *, mask=None, ...)``: the state
+  after one more batch;
 * ``merge(a, b)``: the state of the union of two streams (associative and commutative:
   exactly for integer counts, within rounding for floating sums);
 * ``compute(state)``: the metric.
@@ -175,15 +176,20 @@ class StreamingMetric(ABC):
     def update(
         self,
         state: Any,
-        preds: Array,
+        data: Array,
         target: Array,
+        /,
         *,
         sample_weight: Array | None = None,
         mask: Array | None = None,
     ) -> Any:
-        """The state after one more batch. ``mask`` ``(N,)`` bool: the rows to count (the
-        others may hold anything, NaN or padding, and are ignored), so a last, short batch can
-        be padded to a fixed shape under ``jax.jit``."""
+        """The state after one more batch. The data arguments are the one-shot metric's, by
+        the same names and in the same order (``accuracy``'s ``pred, target``,
+        ``top_k_accuracy``'s ``scores, target``, ``log_loss``'s ``probs, target``), so a
+        keyword call works for both forms and a positional call is one shape for every
+        metric. ``mask`` ``(N,)`` bool: the rows to count (the others may hold anything, NaN
+        or padding, and are ignored), so a last, short batch can be padded to a fixed shape
+        under ``jax.jit``."""
 
     def merge(self, a: Any, b: Any) -> Any:
         """The state of both streams."""

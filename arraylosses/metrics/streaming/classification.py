@@ -11,7 +11,7 @@ from typing import Any, NamedTuple
 
 from ..._backend import Array, as_dtype
 from ..._ops import divide_or_nan
-from ..._validate import check_option, integer, options
+from ..._validate import check_option, integer, options, renamed
 from ...typing import Average
 from .. import classification as oneshot
 from ..similarity import cosine_rows
@@ -46,8 +46,9 @@ def _cosine(pred: Array, target: Array, *, sample_weight: Any, **hyper: Any) -> 
 
 @dataclass(frozen=True)
 class _RowMean(StreamingMetric):
-    """A running weighted mean of a one-shot metric's per-sample values: ``rows(preds,
-    target, sample_weight=..., **hyper)`` returns them (:class:`~..classification.Rows`)."""
+    """A running weighted mean of a one-shot metric's per-sample values: ``rows(data,
+    target, sample_weight=..., **hyper)`` returns them (:class:`~..classification.Rows`).
+    The subclasses below name ``update``'s data argument as the one-shot metric does."""
 
     rows: Callable[..., Any]
     hyper: tuple[tuple[str, Any], ...] = ()
@@ -56,26 +57,20 @@ class _RowMean(StreamingMetric):
         space = state_space(like, dtype, device)
         return MeanState(zeros(space), zeros(space))
 
-    def update(
-        self,
-        state: MeanState,
-        preds: Array,
-        target: Array,
-        *,
-        sample_weight: Array | None = None,
-        mask: Array | None = None,
+    def _update(
+        self, state: MeanState, data: Array, target: Array, sample_weight: Any, mask: Any
     ) -> MeanState:
         space = self._space_of(state)
         xp = space.xp
-        check_mask(xp, mask, preds.shape[0] if preds.ndim else -1)
+        check_mask(xp, mask, data.shape[0] if data.ndim else -1)
         axis = dict(self.hyper).get("axis")
-        if mask is not None and axis is not None and preds.ndim > 1 and axis % preds.ndim == 0:
+        if mask is not None and axis is not None and data.ndim > 1 and axis % data.ndim == 0:
             raise ValueError(
                 f"mask flags rows along the first axis, which is the embedding axis here "
                 f"(axis={axis}); put the embedding axis last to stream with a mask"
             )
-        preds, target = masked(xp, preds, mask), masked(xp, target, mask)
-        r = self.rows(preds, target, sample_weight=sample_weight, **dict(self.hyper))
+        data, target = masked(xp, data, mask), masked(xp, target, mask)
+        r = self.rows(data, target, sample_weight=sample_weight, **dict(self.hyper))
         values = as_dtype(xp, r.values, space.dtype)
         w = row_weights(space, tuple(values.shape), sample_weight, mask)
         # masked-out rows were replaced by zeros: their values are finite, their weight is 0
@@ -83,6 +78,48 @@ class _RowMean(StreamingMetric):
 
     def compute(self, state: MeanState) -> Array:
         return mean_of(self._space_of(state).xp, state)
+
+
+class _PredRowMean(_RowMean):
+    @renamed(preds="pred")
+    def update(
+        self,
+        state: MeanState,
+        pred: Array,
+        target: Array,
+        *,
+        sample_weight: Array | None = None,
+        mask: Array | None = None,
+    ) -> MeanState:
+        return self._update(state, pred, target, sample_weight, mask)
+
+
+class _ScoresRowMean(_RowMean):
+    @renamed(preds="scores")
+    def update(
+        self,
+        state: MeanState,
+        scores: Array,
+        target: Array,
+        *,
+        sample_weight: Array | None = None,
+        mask: Array | None = None,
+    ) -> MeanState:
+        return self._update(state, scores, target, sample_weight, mask)
+
+
+class _ProbsRowMean(_RowMean):
+    @renamed(preds="probs")
+    def update(
+        self,
+        state: MeanState,
+        probs: Array,
+        target: Array,
+        *,
+        sample_weight: Array | None = None,
+        mask: Array | None = None,
+    ) -> MeanState:
+        return self._update(state, probs, target, sample_weight, mask)
 
 
 def accuracy() -> StreamingMetric:
@@ -102,7 +139,7 @@ def accuracy() -> StreamingMetric:
         >>> float(m.compute(m.update(s, np.array([[0.3, 0.7]]), np.array([1]))))
         0.6666666666666666
     """
-    return _RowMean(oneshot.accuracy_rows)
+    return _PredRowMean(oneshot.accuracy_rows)
 
 
 def top_k_accuracy(*, k: int) -> StreamingMetric:
@@ -126,7 +163,7 @@ def top_k_accuracy(*, k: int) -> StreamingMetric:
         >>> float(m.compute(m.update(s, np.array([[0.1, 0.2, 0.7]]), np.array([0]))))
         0.5
     """
-    return _RowMean(oneshot.top_k_rows, (("k", integer("k", k, low=1)),))
+    return _ScoresRowMean(oneshot.top_k_rows, (("k", integer("k", k, low=1)),))
 
 
 def log_loss() -> StreamingMetric:
@@ -148,7 +185,7 @@ def log_loss() -> StreamingMetric:
         >>> math.isclose(float(m.compute(s)), -(math.log(0.8) + math.log(0.6)) / 2)
         True
     """
-    return _RowMean(oneshot.log_loss_rows)
+    return _ProbsRowMean(oneshot.log_loss_rows)
 
 
 def mean_cosine_similarity(*, axis: int = -1, eps: float = 1e-8) -> StreamingMetric:
@@ -174,7 +211,7 @@ def mean_cosine_similarity(*, axis: int = -1, eps: float = 1e-8) -> StreamingMet
         >>> float(m.compute(m.update(s, np.array([[1.0, 0.0]]), np.array([[0.0, 1.0]]))))
         0.5
     """
-    return _RowMean(_cosine, (("axis", axis), ("eps", eps)))
+    return _PredRowMean(_cosine, (("axis", axis), ("eps", eps)))
 
 
 class ConfusionState(NamedTuple):

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..._backend import Array, as_dtype
-from ..._validate import check_option, integer, options
+from ..._validate import check_option, integer, options, renamed
 from ...typing import EmptyTargetAction, Gain, MapDenominator
 from .. import retrieval as oneshot
 from ._core import MeanState, StreamingMetric, check_mask, masked, mean_of, state_space, zeros
@@ -41,8 +41,8 @@ class _QueryMean(StreamingMetric):
             integer("k", hyper["k"], low=1)
         if "gain" in hyper:
             check_option("gain", hyper["gain"], options(Gain))
-        if "denominator" in hyper:
-            check_option("denominator", hyper["denominator"], options(MapDenominator))
+        if "map_denominator" in hyper:
+            check_option("map_denominator", hyper["map_denominator"], options(MapDenominator))
 
     def init(self, like: Any, *, dtype: Any = None, device: Any = None) -> MeanState:
         space = state_space(like, dtype, device)
@@ -235,20 +235,21 @@ def ndcg_at_k(
     return _QueryMean(oneshot.ndcg_at_k, empty_target_action, (("k", k), ("gain", gain)))
 
 
+@renamed(denominator="map_denominator")
 def map_at_k(
     *,
     k: int | None = None,
-    denominator: MapDenominator = "hits",
+    map_denominator: MapDenominator = "hits",
     empty_target_action: EmptyTargetAction = "neg",
 ) -> StreamingMetric:
-    """Streaming :func:`arraylosses.metrics.map_at_k` over batches of queries; ``denominator``
-    as there (``"hits"``, torchmetrics'; ``"min_k_relevant"``; ``"relevant"``, trec_eval's
-    ``map_cut``).
+    """Streaming :func:`arraylosses.metrics.map_at_k` over batches of queries;
+    ``map_denominator`` as there (``"hits"``, torchmetrics'; ``"min_k_relevant"``;
+    ``"relevant"``, trec_eval's ``map_cut``).
 
     Args:
         k: the cutoff, in ``[1, M]`` for batches of ``(Q, M)`` candidates. Default ``None``: all
             candidates.
-        denominator: ``"hits"`` (default), ``"min_k_relevant"`` or ``"relevant"``.
+        map_denominator: ``"hits"`` (default), ``"min_k_relevant"`` or ``"relevant"``.
         empty_target_action: ``"neg"`` (default), ``"pos"``, ``"skip"`` or ``"error"``, as the
             one-shot metric.
 
@@ -268,5 +269,5 @@ def map_at_k(
         0.833333333333
     """
     return _QueryMean(
-        oneshot.map_at_k, empty_target_action, (("k", k), ("denominator", denominator))
+        oneshot.map_at_k, empty_target_action, (("k", k), ("map_denominator", map_denominator))
     )

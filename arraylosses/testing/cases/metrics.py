@@ -40,9 +40,11 @@ RETRIEVAL_PARAMS: tuple[Params, ...] = (
 
 
 MAP_DENOMINATOR_PARAMS: tuple[Params, ...] = (
-    Params(k=3, denominator="min_k_relevant"),
-    Params(k=4, denominator="relevant", reduction="none"),
-    Params(args=("scores_tied", "relevance"), denominator="relevant", empty_target_action="skip"),
+    Params(k=3, map_denominator="min_k_relevant"),
+    Params(k=4, map_denominator="relevant", reduction="none"),
+    Params(
+        args=("scores_tied", "relevance"), map_denominator="relevant", empty_target_action="skip"
+    ),
 )
 """map_at_k's other denominators: min(k, R) and R (trec_eval's map_cut)."""
 

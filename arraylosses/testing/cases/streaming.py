@@ -230,7 +230,7 @@ CASES: tuple[Case, ...] = (
         "map_at_k",
         inputs.retrieval,
         ("scores", "relevance"),
-        (*_RETRIEVAL, Params(k=3, denominator="relevant")),
+        (*_RETRIEVAL, Params(k=3, map_denominator="relevant")),
     ),
     _search_case(
         metrics.top_k_search,
