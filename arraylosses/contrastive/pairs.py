@@ -11,8 +11,6 @@ from __future__ import annotations
 import math
 from typing import Any, NamedTuple
 
-from array_api_compat import is_torch_namespace
-
 from .._backend import (
     Array,
     Namespace,
@@ -21,8 +19,8 @@ from .._backend import (
     eager_all,
     finalize,
     logsumexp,
-    native_kernels,
     stop_gradient,
+    suffix_logsumexp,
 )
 from .._ops import (
     clamped_norm,
@@ -446,42 +444,15 @@ def cosine_embedding_loss(
     )
 
 
-def _suffix_logsumexp(xp: Namespace, x: Array) -> Array:
-    r"""``out[k] = log Σ_{i >= k} e^{x_i}`` for a 1-d ``x``, in log space throughout.
-
-    A Hillis-Steele scan: ``ceil(log2 N)`` rounds of ``logaddexp`` with the array shifted by
-    1, 2, 4, ... Each entry is a log-sum-exp of finite logs, so nothing over- or underflows
-    at any scale (a shifted ``cumulative_sum`` of ``exp`` underflows: one shift cannot suit
-    every suffix, and float32 lost every term from a CoSENT scale of about 45 up).
-    ``logaddexp`` is exact-gradient and in the standard; the rounds cost ``O(N log N)``, as
-    the sort does. torch (``logcumsumexp``) and JAX (``lax.cumlogsumexp``) run their native
-    scan, unless :func:`~arraylosses._backend.generic_kernels` is in force (eager JAX compiles
-    each round's shapes: 6 s at N = 4096).
-    """
-    if native_kernels(xp) is not None:  # torch and JAX have the scan as one kernel
-        if is_torch_namespace(xp):
-            import torch
-
-            return torch.flip(torch.logcumsumexp(torch.flip(x, (0,)), 0), (0,))
-        import jax
-
-        return jax.lax.cumlogsumexp(x, axis=0, reverse=True)
-    n = x.shape[0]
-    step = 1
-    while step < n:
-        x = xp.concat([xp.logaddexp(x[: n - step], x[step:]), x[n - step :]])
-        step *= 2
-    return x
-
-
 def _ranked_logsumexp_loss(xp: Namespace, scaled: Array, target: Array) -> Array:
     r""":math:`\log(1 + \sum_{i,j:\ t_i > t_j} e^{c_j - c_i})` in :math:`O(N \log N)`.
 
     Sort by the label ``t``; for each j, the items with a strictly greater label form a suffix
     of the sorted order (found by ``searchsorted``), and :math:`\log \sum_i e^{-c_i}` over
-    that suffix is a suffix log-sum-exp (:func:`_suffix_logsumexp`), so every term
-    :math:`c_j + \log \sum_i e^{-c_i}` is formed in log space. Scores are sorted in their own
-    dtype (float64 or integer gold similarities are not rounded to float32 ties; booleans as 0/1);
+    that suffix is a suffix log-sum-exp (``_backend.suffix_logsumexp``, the backends' native
+    scan), so every term :math:`c_j + \log \sum_i e^{-c_i}` is formed in log space. Scores are
+    sorted in their own dtype (float64 or integer gold similarities are not rounded to float32
+    ties; booleans as 0/1);
     a NaN score makes the order undefined, so the loss is NaN. An empty batch gives ``log 1 = 0``.
     """
     t = as_dtype(xp, target, scaled.dtype) if xp.isdtype(target.dtype, "bool") else target
@@ -494,7 +465,7 @@ def _ranked_logsumexp_loss(xp: Namespace, scaled: Array, target: Array) -> Array
     undefined = xp.any(xp.isnan(t)) | xp.any(xp.isnan(c))
     c = xp.where(xp.isnan(c), xp.zeros_like(c), c)
     one = (1,)
-    log_above = xp.concat([_suffix_logsumexp(xp, -c), xp.reshape(const(xp, -math.inf, c), one)])
+    log_above = xp.concat([suffix_logsumexp(xp, -c), xp.reshape(const(xp, -math.inf, c), one)])
     terms = xp.concat([xp.reshape(const(xp, 0.0, c), one), c + xp.take(log_above, start, axis=0)])
     loss = logsumexp(xp, terms, axis=0)
     return xp.where(undefined, const(xp, math.nan, loss), loss)
