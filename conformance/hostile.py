@@ -149,22 +149,41 @@ def _weight_name(case: Case) -> str | None:
 # The kinds
 
 
+def distinct_params(case: Case) -> list[Params]:
+    """The parameter sets that pass other arrays (another positional input, another array by
+    keyword: ``class_weight``, ``where``, ids, gathered rows): each is a code path of its own,
+    so the NaN and empty-batch kinds run on every one. Sets that differ only in Python values
+    (a margin, a reduction) share the first one's arrays and are left to the value checks."""
+    seen, out = set(), []
+    for params in case.params:
+        if params.unswept:
+            continue
+        key = (case.positional(params), tuple(sorted(params.refs().items())))
+        if key not in seen:
+            seen.add(key)
+            out.append(params)
+    return out
+
+
 def _nan_calls(case: Case, h: Hostile) -> list[tuple[str, Call]]:
-    base = Call.of(case)
-    names = list(h.nan) if h.nan is not None else base.floating(base.positional)
     calls = []
     reductions = [None] + (["none"] if case.accepts("reduction") else [])
-    for reduction in reductions:
-        call = Call.of(case, reduction=reduction) if reduction else base
-        for n in names:
-            poisoned = call.arrays[n].copy()
-            poisoned[(0,) * poisoned.ndim] = np.nan
-            calls.append(
-                (
-                    f"NaN in {n}" + (", reduction='none'" if reduction else ""),
-                    call.with_arrays(**{n: poisoned}),
+    for params in distinct_params(case):
+        base = Call.of(case, params)
+        names = list(h.nan) if h.nan is not None else base.floating(base.positional)
+        names = [n for n in names if n in base.used()]
+        where = "" if params is case.params[0] else f" ({params.label})"
+        for reduction in reductions:
+            call = Call.of(case, params, reduction=reduction) if reduction else base
+            for n in names:
+                poisoned = call.arrays[n].copy()
+                poisoned[(0,) * poisoned.ndim] = np.nan
+                calls.append(
+                    (
+                        f"NaN in {n}{where}" + (", reduction='none'" if reduction else ""),
+                        call.with_arrays(**{n: poisoned}),
+                    )
                 )
-            )
     weight = _weight_name(case)
     if weight is not None and h.nan is None:
         call = Call.of(case, sample_weight=Ref(weight))
@@ -208,8 +227,8 @@ def _cut(x: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
     return x[index]
 
 
-def _empty_call(case: Case, h: Hostile, **extra: Any) -> Call:
-    call = Call.of(case, **extra)
+def _empty_call(case: Case, h: Hostile, params: Params | None = None, **extra: Any) -> Call:
+    call = Call.of(case, params, **extra)
     if h.batch is not None:
         specs = [(s, (0,)) if isinstance(s, str) else s for s in h.batch]
     else:
@@ -230,34 +249,60 @@ def _empty_rule(case: Case, h: Hostile) -> Any:
     return "loss" if case.accepts("reduction") else "array"
 
 
-def _check_empty(case: Case, h: Hostile, backend: Backend) -> str:
-    rule = _empty_rule(case, h)
+def _empty_runs(
+    case: Case, h: Hostile, rule: Any, params: Params, first: bool
+) -> list[tuple[str, Call, Callable[[list[np.ndarray]], bool]]]:
+    """The empty-batch calls of one parameter set and what each must give."""
     runs: list[tuple[str, Call, Callable[[list[np.ndarray]], bool]]] = []
     if isinstance(rule, type):
-        runs.append(("defaults", _empty_call(case, h), lambda r: False))
+        runs.append(("defaults", _empty_call(case, h, params), lambda r: False))
     elif rule == "loss":
         runs += [
-            ("mean", _empty_call(case, h, reduction="mean"), lambda r: bool(np.isnan(r[0]))),
-            ("sum", _empty_call(case, h, reduction="sum"), lambda r: bool(r[0] == 0)),
-            ("none", _empty_call(case, h, reduction="none"), lambda r: r[0].size == 0),
+            (
+                "mean",
+                _empty_call(case, h, params, reduction="mean"),
+                lambda r: bool(np.isnan(r[0])),
+            ),
+            ("sum", _empty_call(case, h, params, reduction="sum"), lambda r: bool(r[0] == 0)),
+            ("none", _empty_call(case, h, params, reduction="none"), lambda r: r[0].size == 0),
         ]
         weight = _weight_name(case)
-        if weight is not None:
+        if weight is not None and first:
             runs.append(
                 (
                     "weighted mean",
-                    _empty_call(case, h, reduction="mean", sample_weight=Ref(weight)),
+                    _empty_call(case, h, params, reduction="mean", sample_weight=Ref(weight)),
                     lambda r: bool(np.isnan(r[0])),
                 )
             )
     elif rule == "nan":
-        runs.append(("defaults", _empty_call(case, h), lambda r: all(np.isnan(x).all() for x in r)))
+        runs.append(
+            ("defaults", _empty_call(case, h, params), lambda r: all(np.isnan(x).all() for x in r))
+        )
         if case.accepts("reduction"):
-            runs.append(("none", _empty_call(case, h, reduction="none"), lambda r: r[0].size == 0))
+            runs.append(
+                ("none", _empty_call(case, h, params, reduction="none"), lambda r: r[0].size == 0)
+            )
     elif rule == "zero":
-        runs.append(("defaults", _empty_call(case, h), lambda r: all((x == 0).all() for x in r)))
+        runs.append(
+            ("defaults", _empty_call(case, h, params), lambda r: all((x == 0).all() for x in r))
+        )
     else:
-        runs.append(("defaults", _empty_call(case, h), lambda r: all(x.size == 0 for x in r)))
+        runs.append(
+            ("defaults", _empty_call(case, h, params), lambda r: all(x.size == 0 for x in r))
+        )
+    if not first:
+        runs = [(f"{label}, {params.label}", call, ok) for label, call, ok in runs]
+    return runs
+
+
+def _check_empty(case: Case, h: Hostile, backend: Backend) -> str:
+    rule = _empty_rule(case, h)
+    runs = [
+        run
+        for i, params in enumerate(distinct_params(case))
+        for run in _empty_runs(case, h, rule, params, first=i == 0)
+    ]
     for label, call, ok in runs:
         for jit in (False, True) if backend.name.startswith("jax") else (False,):
             where = f"{case.name}, empty batch, {label}, {backend.name}" + (
@@ -274,7 +319,8 @@ def _check_empty(case: Case, h: Hostile, backend: Backend) -> str:
             if not ok(got[: h.state_from]) or not all((x == 0).all() for x in state):
                 raise AssertionError(f"{where}: got {got}")
     what = rule.__name__ if isinstance(rule, type) else rule
-    return f"empty batch ({what} rule)"
+    sets = len(distinct_params(case))
+    return f"empty batch ({what} rule, {sets} parameter set{'s' * (sets > 1)})"
 
 
 def _finite(case: Case, label: str, call: Call, backend: Backend, dtype: str) -> None:

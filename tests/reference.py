@@ -208,3 +208,47 @@ def sigmoid(x):
 
 def softplus(x):
     return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
+
+
+# ---------------------------------------------------------------------------------------------
+# CoSENT and AnglE (one definition, used by tests/test_contrastive.py, tests/test_hostile_pairs.py
+# and the registry's by-definition sweep)
+
+
+def cosent_terms(sims, scores, scale):
+    """``log(1 + Σ_{s_i > s_j} e^{scale·(sim_j - sim_i)})``, the O(N²) loop over the pairs in
+    float64 (CoSENT, Su 2022; sentence-transformers' CoSENTLoss)."""
+    terms = [0.0] + [
+        scale * (sims[j] - sims[i])
+        for i in range(len(sims))
+        for j in range(len(sims))
+        if scores[i] > scores[j]
+    ]
+    m = max(terms)
+    return m + math.log(math.fsum(math.exp(t - m) for t in terms))
+
+
+def angle_similarity(x, y):
+    """AnglE's similarity of two real vectors read as complex ones (first half real, second
+    half imaginary; an odd width padded with a 0): ``|Re(x̄ y) + Im(...)|`` of the normalised
+    vectors, as sentence-transformers' AnglELoss."""
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    if len(x) % 2:
+        x, y = np.append(x, 0.0), np.append(y, 0.0)
+    x, y = x / max(norm(x), 1e-12), y / max(norm(y), 1e-12)
+    h = len(x) // 2
+    cos = math.fsum(x * y)
+    sin = math.fsum(x[h:] * y[:h] - x[:h] * y[h:])
+    return abs(cos + sin)
+
+
+def cosent_loss(a, b, target, *, scale=20.0):
+    """The registry's reference for :func:`arraylosses.cosent_loss` (row cosines)."""
+    sims = [cosine(x, y) for x, y in zip(a, b)]
+    return np.float64(cosent_terms(sims, np.asarray(target, float), float(scale)))
+
+
+def angle_loss(a, b, target, *, scale=20.0):
+    """The registry's reference for :func:`arraylosses.angle_loss`."""
+    sims = [angle_similarity(x, y) for x, y in zip(a, b)]
+    return np.float64(cosent_terms(sims, np.asarray(target, float), float(scale)))

@@ -127,24 +127,30 @@ class Params:
 
     ``finite_differences=False`` marks a set that holds a ``stop_gradient`` by design: its
     gradient is not the derivative of its value, so it is checked against the peer's (or by the
-    function's own tests) instead.
+    function's own tests) instead. ``unswept`` (a reason) leaves the set out of the hostile
+    sweep's NaN and empty-batch kinds, which run on every parameter set that passes other
+    arrays: a set whose batch is not the leading axis, or whose NaN lands where the function
+    documents that it does not count (an ignored label, a removed accidental hit).
     """
 
-    __slots__ = ("args", "finite_differences", "kwargs")
+    __slots__ = ("args", "finite_differences", "kwargs", "unswept")
 
     args: tuple[str, ...] | None
     finite_differences: bool
     kwargs: Mapping[str, Any]
+    unswept: str
 
     def __init__(
         self,
         *,
         args: tuple[str, ...] | None = None,
         finite_differences: bool = True,
+        unswept: str = "",
         **kwargs: Any,
     ) -> None:
         self.args = args
         self.finite_differences = finite_differences
+        self.unswept = unswept
         self.kwargs = dict(kwargs)
 
     def with_(self, **kwargs: Any) -> Params:
@@ -152,6 +158,7 @@ class Params:
         return Params(
             args=self.args,
             finite_differences=self.finite_differences,
+            unswept=self.unswept,
             **{**self.kwargs, **kwargs},
         )
 
@@ -221,6 +228,10 @@ class Case:
     hostile: Hostile = Hostile()
     adapter: Adapter = Adapter()
     exceptions: Mapping[str, str] = field(default_factory=dict)
+    # the name of its by-definition NumPy float64 reference in the source tree's
+    # tests/reference.py, which takes the case's call (tests/test_by_definition.py runs it on
+    # every parameter set and backend): a function without a peer needs one
+    reference: str = ""
     family: str = ""  # the registry module (the docs family): set by the registry
 
     def __post_init__(self) -> None:

@@ -108,6 +108,7 @@ CASES: tuple[Case, ...] = (
     ),
     Case(
         fn=al.cosent_loss,
+        reference="cosent_loss",
         # log(1 + Σ over the pairs): no pair gives 0, as sentence-transformers
         hostile=Hostile(empty="zero", extreme=({"scale": 100.0}, {"scale": 1000.0})),
         adapter=Adapter(per_batch=(), learnable=("scale",), positive=("scale",)),
@@ -124,6 +125,7 @@ CASES: tuple[Case, ...] = (
     ),
     Case(
         fn=al.angle_loss,
+        reference="angle_loss",
         hostile=Hostile(empty="zero", extreme=({"scale": 100.0}, {"scale": 1000.0})),
         adapter=Adapter(per_batch=(), learnable=("scale",), positive=("scale",)),
         inputs=inputs.pairs,

@@ -52,7 +52,13 @@ CASES: tuple[Case, ...] = (
             Params(log_q=Ref("log_q")),
             Params(log_q=Ref("log_q_nk"), pos_log_q=Ref("pos_log_q"), reduction="none"),
             Params(num_items=50, sample_weight=Ref("weight")),
-            Params(pos_ids=Ref("pos_ids"), neg_ids=Ref("neg_ids"), log_q=Ref("log_q")),
+            Params(
+                pos_ids=Ref("pos_ids"),
+                neg_ids=Ref("neg_ids"),
+                log_q=Ref("log_q"),
+                unswept="the first negative is an accidental hit, removed (documented): "
+                "its NaN does not count",
+            ),
             Params(
                 pos_ids=Ref("pos_ids"),
                 neg_ids=Ref("shared_neg_ids"),

@@ -9,6 +9,8 @@ from ._case import Adapter, Case, Hostile, Params, Ref
 
 __all__ = ["CASES"]
 
+_AXIS0 = "the batch is not the leading axis (the anchors are on axis 0)"
+
 
 CASES: tuple[Case, ...] = (
     Case(
@@ -45,7 +47,7 @@ CASES: tuple[Case, ...] = (
             Params(),
             Params(reduction="none"),
             Params(sample_weight=Ref("weight")),
-            Params(args=("probs_t",), axis=0, reduction="sum"),
+            Params(args=("probs_t",), axis=0, reduction="sum", unswept=_AXIS0),
         ),
         grad=("probs", "probs_t"),
         notes="defined in docs/spec.md (no peer); checked by definition",
@@ -56,7 +58,7 @@ CASES: tuple[Case, ...] = (
         adapter=Adapter(per_batch=()),
         inputs=inputs.regularizers,
         args=("probs",),
-        params=(Params(), Params(args=("probs_t",), axis=0)),
+        params=(Params(), Params(args=("probs_t",), axis=0, unswept=_AXIS0)),
         grad=("probs", "probs_t"),
         notes="defined in docs/spec.md (no peer); checked by definition",
     ),

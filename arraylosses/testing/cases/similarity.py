@@ -9,6 +9,8 @@ from ._case import Case, Params
 
 __all__ = ["CASES"]
 
+_AXIS0 = "the batch is not the leading axis (axis=0 is the embedding axis)"
+
 
 CASES: tuple[Case, ...] = (
     Case(
@@ -16,7 +18,7 @@ CASES: tuple[Case, ...] = (
         kind="function",
         inputs=inputs.embeddings,
         args=("a", "b"),
-        params=(Params(), Params(args=("a_t", "b_t"), axis=0)),
+        params=(Params(), Params(args=("a_t", "b_t"), axis=0, unswept=_AXIS0)),
         grad=("a", "b", "a_t", "b_t"),
         peers=("torch",),
     ),
@@ -50,7 +52,7 @@ CASES: tuple[Case, ...] = (
         kind="function",
         inputs=inputs.embeddings,
         args=("a",),
-        params=(Params(), Params(axis=0)),
+        params=(Params(), Params(axis=0, unswept=_AXIS0)),
         grad=("a",),
         peers=("torch",),
     ),
