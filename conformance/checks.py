@@ -92,10 +92,21 @@ def check_gradients(case: Case, backend: Backend) -> float:
     return worst
 
 
-def _eager_and(case: Case, backend: Backend, transform: Callable[..., Any]) -> float:
-    """Each parameter set through ``transform(fn, static)`` against the eager call, float64."""
+def _transformed_variants(case: Case, rng: np.random.Generator, full: bool) -> list[Any]:
+    """The parameter sets a transform check runs: every one (``full``), or the function's
+    default case alone, its first parameter set (the matrix's default: compiling every set
+    is most of a full run's time; the test suite runs them all)."""
+    variants = list(case.variants(rng))
+    return variants if full else variants[:1]
+
+
+def _eager_and(
+    case: Case, backend: Backend, transform: Callable[..., Any], full: bool = True
+) -> float:
+    """Each parameter set (the first only unless ``full``) through ``transform(fn, static)``
+    against the eager call, float64."""
     worst = 0.0
-    for label, args, kwargs in case.variants(np.random.default_rng(SEED)):
+    for label, args, kwargs in _transformed_variants(case, np.random.default_rng(SEED), full):
         arrays, static = _split(kwargs)
         with backend.context("float64"):
             a = [backend.asarray(x, "float64") for x in args]
@@ -116,16 +127,16 @@ def _eager_and(case: Case, backend: Backend, transform: Callable[..., Any]) -> f
     return worst
 
 
-def check_jit(case: Case, backend: Backend) -> float:
+def check_jit(case: Case, backend: Backend, full: bool = True) -> float:
     """``jax.jit`` gives the eager result (value checks are skipped on tracers)."""
     import jax
 
     return _eager_and(
-        case, backend, lambda fn, static: jax.jit(lambda *a, **k: fn(*a, **k, **static))
+        case, backend, lambda fn, static: jax.jit(lambda *a, **k: fn(*a, **k, **static)), full
     )
 
 
-def check_torch_compile(case: Case, backend: Backend) -> float:
+def check_torch_compile(case: Case, backend: Backend, full: bool = True) -> float:
     """``torch.compile(fullgraph=True)`` gives the eager result: no graph breaks."""
     import warnings
 
@@ -138,22 +149,22 @@ def check_torch_compile(case: Case, backend: Backend) -> float:
     with warnings.catch_warnings():
         # array-api-compat's lru_cache'd helpers are traced through, which dynamo mentions
         warnings.filterwarnings("ignore", message=".*lru_cache.*", category=UserWarning)
-        return _eager_and(case, backend, compiled)
+        return _eager_and(case, backend, compiled, full)
 
 
-def check_vmap(case: Case, backend: Backend, batch: int = 3) -> float:
+def check_vmap(case: Case, backend: Backend, batch: int = 3, full: bool = True) -> float:
     """``jax.vmap`` over a leading batch of independent inputs equals a loop over them."""
     with backend.context("float64"):
-        return _vmap(case, backend, batch)
+        return _vmap(case, backend, batch, full)
 
 
-def _vmap(case: Case, backend: Backend, batch: int) -> float:
+def _vmap(case: Case, backend: Backend, batch: int, full: bool) -> float:
     import jax
     import jax.numpy as jnp
 
     worst = 0.0
     rngs = [np.random.default_rng(SEED + i) for i in range(batch)]
-    per_example = [list(case.variants(r)) for r in rngs]
+    per_example = [_transformed_variants(case, r, full) for r in rngs]
     for v, (label, _, kwargs0) in enumerate(per_example[0]):
         _, static = _split(kwargs0)
         array_keys = list(_split(kwargs0)[0])

@@ -151,7 +151,10 @@ def plan(
         n = workers[column]
         for k in range(1, n + 1):
             name = f"{column}-{k}of{n}"
+            # --full: every parameter set under torch.compile and jax.jit/vmap on the GPU (the
+            # chunked forms are not the default case, and they are what compiles differently)
             command = [python, "-m", "conformance.matrix", "--backends", column, "--no-peers"]
+            command.append("--full")
             if column in required:
                 command += ["--require", column]
             if compile_torch and column.startswith("torch"):

@@ -4,10 +4,12 @@ Rows are public functions; columns are backends (then peer libraries). A backend
 values in every dtype the backend has (against NumPy float64), the autodiff gradients against
 finite differences (torch, JAX), and ``jax.jit``/``jax.vmap`` (JAX) or, with ``--compile``,
 ``torch.compile(fullgraph=True)`` (torch); it shows the worst relative error seen, or ``FAIL``.
+The transforms run each function's default case (its first parameter set) unless ``--full``
+asks for every parameter set (the test suite and the GPU run do).
 A peer cell runs every cross-check of that function against that library.
 
     python -m conformance.matrix [--backends numpy,torch] [--require torch] [--compile]
-                                 [--no-peers] [--cases a,b] [--shard 2/4 | --claim DIR]
+                                 [--full] [--no-peers] [--cases a,b] [--shard 2/4 | --claim DIR]
                                  [--out DIR] [--report FILE]
     python -m conformance.matrix --merge DIR_OR_JSON ... [--require cupy,...] [--out DIR]
 
@@ -75,7 +77,11 @@ def _run(label: str, fn: Callable[[], float]) -> dict[str, Any]:
     }
 
 
-def backend_cell(case: Case, backend: Backend, compile_torch: bool) -> list[dict[str, Any]]:
+def backend_cell(
+    case: Case, backend: Backend, compile_torch: bool, full: bool = True
+) -> list[dict[str, Any]]:
+    """One backend's checks of one case. The transforms (``jax.jit``, ``jax.vmap``,
+    ``torch.compile``) run every parameter set when ``full``, else the default case alone."""
     results = [
         _run(f"values/{d}", lambda d=d: checks.check_values(case, backend, d))
         for d in backend.dtypes
@@ -83,10 +89,12 @@ def backend_cell(case: Case, backend: Backend, compile_torch: bool) -> list[dict
     if backend.differentiable:
         results.append(_run("gradients/float64", lambda: checks.check_gradients(case, backend)))
     if backend.name.startswith("jax"):
-        results.append(_run("jax.jit", lambda: checks.check_jit(case, backend)))
-        results.append(_run("jax.vmap", lambda: checks.check_vmap(case, backend)))
+        results.append(_run("jax.jit", lambda: checks.check_jit(case, backend, full=full)))
+        results.append(_run("jax.vmap", lambda: checks.check_vmap(case, backend, full=full)))
     if backend.name.startswith("torch") and compile_torch:
-        results.append(_run("torch.compile", lambda: checks.check_torch_compile(case, backend)))
+        results.append(
+            _run("torch.compile", lambda: checks.check_torch_compile(case, backend, full=full))
+        )
     if checks.is_streaming(case):
         results.append(_run("merge laws", lambda: checks.check_merge_laws(case, backend)))
     return results
@@ -276,6 +284,7 @@ def build(
     peers: bool = True,
     on_row: Callable[[dict[str, Any]], None] | None = None,
     claim: Callable[[str], bool] | None = None,
+    full: bool = True,
 ) -> dict[str, Any]:
     """The report of one run: ``case_names`` (default: every case) on the backends of
     ``backend_names`` that load here (the others are listed with the reason), plus the
@@ -303,6 +312,7 @@ def build(
         + [f"peer:{lib}" for lib in libraries],
         "unavailable_backends": unavailable,
         "torch_compile_checked": compile_torch,
+        "transforms": "every parameter set" if full else "the default case",
         "peers_checked": peers,
         "cases_planned": names if claim is None else [],
         "complete": False,
@@ -319,7 +329,7 @@ def build(
         case = BY_NAME[name]
         row: dict[str, Any] = {}
         for backend in backends:
-            results = backend_cell(case, backend, compile_torch)
+            results = backend_cell(case, backend, compile_torch, full)
             row[backend.name] = {**summarize(results), "checks": results}
         results = hostile.matrix_cell(case, backends)
         row["adversarial"] = {**hostile.summarize(results), "checks": results}
@@ -690,6 +700,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--compile", action="store_true", help="also check torch.compile")
     parser.add_argument(
+        "--full",
+        action="store_true",
+        help="run every parameter set under torch.compile, jax.jit and jax.vmap (default: "
+        "each function's default case, its first parameter set; the values, gradients, "
+        "hostile inputs and peers always run every set)",
+    )
+    parser.add_argument(
         "--no-peers", action="store_true", help="leave out the peer-library columns"
     )
     parser.add_argument(
@@ -778,6 +795,7 @@ def main(argv: list[str] | None = None) -> int:
         peers=not args.no_peers,
         on_row=save,
         claim=claimer(args.claim) if args.claim else None,
+        full=args.full,
     )
     report.update(precision=precision, required=required)
     md = _write(report, out, args.report)
