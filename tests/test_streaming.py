@@ -1,15 +1,15 @@
 """Streaming metrics: ``compute`` after any split into batches equals the one-shot metric on
-the concatenated data (the one-shot metrics are checked against their definitions and peers
-elsewhere); ``merge`` is associative and commutative; ``mask`` ignores rows whatever they
-hold; NaN in, NaN out; the empty stream; ``jax.jit``; errors."""
+the concatenated data, for every streaming case and parameter set of the registry (the
+one-shot metrics are checked against their definitions and peers elsewhere); float32 streams;
+``mask`` ignores rows whatever they hold; numerics of the moment states and binned ROC;
+``jax.jit`` and ``torch.compile`` of ``update``; errors. ``merge``'s laws, NaN in and the
+empty stream are the registry's sweeps (tests/test_conformance.py, tests/test_hostile.py)."""
 
 from __future__ import annotations
 
 import itertools
 import math
 import os
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -17,17 +17,12 @@ import pytest
 
 from arraylosses import metrics
 from arraylosses.metrics import streaming
+from arraylosses.testing.cases import CASES
 
 from .conftest import JAX, use_backend
 from .helpers import close
 
 N = 41
-SPLITS = (0, 5, 5, 17, 30, N)  # batches [0,5) [5,5) (empty) [5,17) [17,30) [30,41)
-
-
-def _softmax(x: np.ndarray) -> np.ndarray:
-    e = np.exp(x - x.max(axis=1, keepdims=True))
-    return e / e.sum(axis=1, keepdims=True)
 
 
 def regression_data(rng: np.random.Generator) -> dict[str, np.ndarray]:
@@ -41,293 +36,6 @@ def regression_data(rng: np.random.Generator) -> dict[str, np.ndarray]:
     }
 
 
-def class_data(rng: np.random.Generator) -> dict[str, np.ndarray]:
-    scores = rng.normal(size=(N, 4))
-    return {
-        "scores": scores,
-        "labels": rng.integers(0, 4, size=N),
-        "pred_labels": rng.integers(0, 4, size=N),
-        "probs": _softmax(scores),
-        "probs_1d": rng.uniform(0.02, 0.98, size=N),
-        "bits": rng.integers(0, 2, size=N),
-        "weight": rng.uniform(0.5, 2.0, size=N),
-        "emb_a": rng.normal(size=(N, 5)),
-        "emb_b": rng.normal(size=(N, 5)),
-        "roc_scores": rng.uniform(size=N),
-    }
-
-
-def retrieval_data(rng: np.random.Generator) -> dict[str, np.ndarray]:
-    relevance = (rng.uniform(size=(N, 7)) < 0.3).astype(np.int64)
-    relevance[::6] = 0  # some queries without a relevant candidate
-    return {
-        "scores": rng.normal(size=(N, 7)),
-        "relevance": relevance,
-        "graded": relevance * rng.integers(1, 4, size=(N, 7)),
-    }
-
-
-@dataclass(frozen=True)
-class Spec:
-    """A streaming metric, the one-shot metric it must equal, and its data."""
-
-    id: str
-    make: Callable[[], Any]
-    oneshot: Callable[..., Any]
-    data: Callable[[np.random.Generator], dict[str, np.ndarray]]
-    args: tuple[str, str]
-    weight: bool = False  # pass sample_weight (the builder's "weight")
-    kwargs: dict[str, Any] = field(default_factory=dict)  # the one-shot's hyperparameters
-
-
-def _regression_specs() -> list[Spec]:
-    out = []
-    for name in (
-        "mean_squared_error",
-        "root_mean_squared_error",
-        "mean_absolute_error",
-        "mean_absolute_percentage_error",
-        "r2_score",
-        "explained_variance_score",
-    ):
-        make, one = getattr(streaming, name), getattr(metrics, name)
-        out += [
-            Spec(name, lambda m=make: m(num_outputs=3), one, regression_data, ("pred", "target")),
-            Spec(
-                f"{name} 1-D weighted",
-                lambda m=make: m(),
-                one,
-                regression_data,
-                ("pred_1d", "target_1d"),
-                weight=True,
-            ),
-            Spec(
-                f"{name} raw_values",
-                lambda m=make: m(num_outputs=3, multioutput="raw_values"),
-                one,
-                regression_data,
-                ("pred", "target"),
-                kwargs={"multioutput": "raw_values"},
-            ),
-            Spec(
-                f"{name} output weights",
-                lambda m=make: m(num_outputs=3, multioutput=[0.2, 0.5, 0.3]),
-                one,
-                regression_data,
-                ("pred", "target"),
-                weight=True,
-                kwargs={"multioutput": np.array([0.2, 0.5, 0.3])},
-            ),
-        ]
-    for name in ("r2_score", "explained_variance_score"):
-        out.append(
-            Spec(
-                f"{name} variance_weighted",
-                lambda n=name: getattr(streaming, n)(
-                    num_outputs=3, multioutput="variance_weighted"
-                ),
-                getattr(metrics, name),
-                regression_data,
-                ("pred", "target"),
-                weight=True,
-                kwargs={"multioutput": "variance_weighted"},
-            )
-        )
-    return out
-
-
-SPECS = [
-    *_regression_specs(),
-    Spec("accuracy scores", streaming.accuracy, metrics.accuracy, class_data, ("scores", "labels")),
-    Spec(
-        "accuracy labels weighted",
-        streaming.accuracy,
-        metrics.accuracy,
-        class_data,
-        ("pred_labels", "labels"),
-        weight=True,
-    ),
-    Spec(
-        "top_k_accuracy",
-        lambda: streaming.top_k_accuracy(k=2),
-        metrics.top_k_accuracy,
-        class_data,
-        ("scores", "labels"),
-        weight=True,
-        kwargs={"k": 2},
-    ),
-    Spec("log_loss", streaming.log_loss, metrics.log_loss, class_data, ("probs", "labels")),
-    Spec(
-        "log_loss binary weighted",
-        streaming.log_loss,
-        metrics.log_loss,
-        class_data,
-        ("probs_1d", "bits"),
-        weight=True,
-    ),
-    Spec(
-        "mean_cosine_similarity",
-        streaming.mean_cosine_similarity,
-        metrics.mean_cosine_similarity,
-        class_data,
-        ("emb_a", "emb_b"),
-        weight=True,
-    ),
-    *(
-        Spec(
-            f"precision_recall_f1 {average}",
-            lambda a=average: streaming.precision_recall_f1(num_classes=4, average=a),
-            metrics.precision_recall_f1,
-            class_data,
-            ("scores", "labels"),
-            weight=average != "macro",
-            kwargs={"num_classes": 4, "average": average},
-        )
-        for average in ("micro", "macro", "weighted")
-    ),
-    Spec(
-        "roc_auc thresholds=20",
-        lambda: streaming.roc_auc(thresholds=20),
-        metrics.roc_auc,
-        class_data,
-        ("roc_scores", "bits"),
-        kwargs={"thresholds": 20},
-    ),
-    Spec(
-        "roc_auc given thresholds",
-        lambda: streaming.roc_auc(thresholds=[-0.5, 0.1, 0.5, 0.52, 2.0]),
-        metrics.roc_auc,
-        class_data,
-        ("roc_scores", "bits"),
-        kwargs={"thresholds": [-0.5, 0.1, 0.5, 0.52, 2.0]},
-    ),
-    *(
-        Spec(
-            f"{name} {action}",
-            lambda n=name, a=action: getattr(streaming, n)(k=3, empty_target_action=a),
-            getattr(metrics, name),
-            retrieval_data,
-            ("scores", "relevance"),
-            kwargs={"k": 3, "empty_target_action": action},
-        )
-        for name in ("recall_at_k", "precision_at_k", "hit_rate_at_k", "mrr", "map_at_k")
-        for action in ("neg", "pos", "skip")
-    ),
-    Spec(
-        "mrr k=None",
-        streaming.mrr,
-        metrics.mrr,
-        retrieval_data,
-        ("scores", "relevance"),
-    ),
-    *(
-        Spec(
-            f"ndcg_at_k {gain} {action}",
-            lambda g=gain, a=action: streaming.ndcg_at_k(k=4, gain=g, empty_target_action=a),
-            metrics.ndcg_at_k,
-            retrieval_data,
-            ("scores", "graded"),
-            kwargs={"k": 4, "gain": gain, "empty_target_action": action},
-        )
-        for gain in ("linear", "exponential")
-        for action in ("neg", "skip")
-    ),
-]
-IDS = [s.id for s in SPECS]
-
-
-def _oneshot(spec: Spec, arrays: dict[str, np.ndarray]) -> list[np.ndarray]:
-    kw = dict(spec.kwargs)
-    if spec.weight:
-        kw["sample_weight"] = arrays["weight"]
-    out = spec.oneshot(*(arrays[a] for a in spec.args), **kw)
-    return [np.asarray(v, dtype=np.float64) for v in (out if isinstance(out, tuple) else (out,))]
-
-
-def _values(backend: Any, out: Any) -> list[np.ndarray]:
-    return [
-        np.asarray(backend.to_numpy(v), dtype=np.float64)
-        for v in (out if isinstance(out, tuple) else (out,))
-    ]
-
-
-def _stream(backend: Any, spec: Spec, arrays: dict[str, np.ndarray], dtype: str, cuts: Any) -> Any:
-    """The state after streaming the batches ``[cuts[i], cuts[i+1])``."""
-    metric = spec.make()
-    state = metric.init(_like(backend, dtype))
-    for lo, hi in itertools.pairwise(cuts):
-        batch = [backend.asarray(arrays[a][lo:hi], dtype) for a in spec.args]
-        kw = (
-            {"sample_weight": backend.asarray(arrays["weight"][lo:hi], dtype)}
-            if spec.weight
-            else {}
-        )
-        state = metric.update(state, *batch, **kw)
-    return metric, state
-
-
-def _like(backend: Any, dtype: str) -> Any:
-    """A floating array of ``dtype`` on the backend: the state takes its library, device and
-    dtype (an integer ``like``, such as labels, would give the namespace's default float)."""
-    return backend.asarray(np.zeros(1), dtype)
-
-
-def _state_numpy(backend: Any, state: Any) -> list[np.ndarray]:
-    return [np.asarray(backend.to_numpy(x)) for x in state]
-
-
-@pytest.mark.parametrize("spec", SPECS, ids=IDS)
-def test_stream_equals_oneshot(backend: Any, spec: Spec) -> None:
-    arrays = spec.data(np.random.default_rng(7))
-    expected = _oneshot(spec, arrays)
-    metric, first = _stream(backend, spec, arrays, "float64", SPLITS[:3])
-    _, second = _stream(backend, spec, arrays, "float64", SPLITS[2:])
-    for got, want in zip(
-        _values(backend, metric.compute(metric.merge(first, second))), expected, strict=True
-    ):
-        close(got, want, "float64")
-    # one stream over every batch, in order
-    _, whole = _stream(backend, spec, arrays, "float64", SPLITS)
-    for got, want in zip(_values(backend, metric.compute(whole)), expected, strict=True):
-        close(got, want, "float64")
-
-
-@pytest.mark.parametrize("spec", SPECS, ids=IDS)
-def test_float32_stream(backend: Any, spec: Spec) -> None:
-    """A float32 stream (the default state dtype of float32 inputs) agrees to float32
-    rounding, and its results are float32."""
-    arrays = spec.data(np.random.default_rng(8))
-    expected = _oneshot(spec, arrays)
-    metric, state = _stream(backend, spec, arrays, "float32", SPLITS)
-    out = metric.compute(state)
-    for v in out if isinstance(out, tuple) else (out,):
-        assert backend.dtype_name(v) == "float32"
-    for got, want in zip(_values(backend, out), expected, strict=True):
-        close(got, want, "float32", rtol=2e-4, atol=2e-5)
-
-
-def _same_state(a: list[np.ndarray], b: list[np.ndarray]) -> None:
-    for x, y in zip(a, b, strict=True):
-        if x.dtype.kind in "iub":
-            np.testing.assert_array_equal(x, y)  # integer counts: exact
-        else:
-            np.testing.assert_allclose(x, y, rtol=1e-12, atol=1e-12)
-
-
-@pytest.mark.parametrize("spec", SPECS, ids=IDS)
-def test_merge_is_associative_and_commutative(backend: Any, spec: Spec) -> None:
-    arrays = spec.data(np.random.default_rng(9))
-    metric, a = _stream(backend, spec, arrays, "float64", (0, 9))
-    _, b = _stream(backend, spec, arrays, "float64", (9, 20))
-    _, c = _stream(backend, spec, arrays, "float64", (20, N))
-    empty = metric.init(_like(backend, "float64"))
-    s = lambda x: _state_numpy(backend, x)  # noqa: E731
-    _same_state(s(metric.merge(a, b)), s(metric.merge(b, a)))
-    _same_state(s(metric.merge(metric.merge(a, b), c)), s(metric.merge(a, metric.merge(b, c))))
-    _same_state(s(metric.merge(empty, a)), s(a))
-    _same_state(s(metric.merge(a, empty)), s(a))
-
-
 def _garbage_rows(x: np.ndarray, rows: int, rng: np.random.Generator) -> np.ndarray:
     """``rows`` extra rows of ``x``'s dtype that must not count: NaN for floats, out-of-range
     labels for integers."""
@@ -339,58 +47,118 @@ def _garbage_rows(x: np.ndarray, rows: int, rng: np.random.Generator) -> np.ndar
     return np.concatenate([x, np.full(shape, -7, dtype=x.dtype)])
 
 
-@pytest.mark.parametrize("spec", SPECS, ids=IDS)
-def test_masked_rows_are_ignored(backend: Any, spec: Spec) -> None:
-    """Each batch padded to 16 rows of NaN / 1e30 / invalid labels, masked out: the same as the
+# ---------------------------------------------------------------------------------------------
+# Every streaming case of the registry, every parameter set: the stream equals the one-shot
+# metric on the concatenated rows (the one-shot metrics are checked against their definitions
+# and peers elsewhere). The merge laws, NaN in, the empty stream and jax.jit of the whole
+# stream are the registry's sweeps (tests/test_conformance.py, tests/test_hostile.py).
+
+STREAMING = [c for c in CASES if c.kind == "streaming"]
+SETS = [(c, i) for c in STREAMING for i in range(len(c.params))]
+SET_IDS = [f"{c.name.removeprefix('metrics.streaming.')}-{c.params[i].label}" for c, i in SETS]
+
+
+def _one_shot_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The streaming factory's keywords as the one-shot metric takes them: ``num_outputs``
+    (a streaming state's fixed width) left out, output weights as an array."""
+    out = {k: v for k, v in kwargs.items() if k != "num_outputs"}
+    if isinstance(out.get("multioutput"), tuple):
+        out["multioutput"] = np.asarray(out["multioutput"])
+    return out
+
+
+def _split(case: Any, index: int, rng: np.random.Generator) -> tuple[Any, ...]:
+    """``(metric, data arrays, sample_weight or None, one-shot kwargs)`` of one parameter set."""
+    params = case.params[index]
+    args, kwargs = case.arguments(params, case.inputs(rng))
+    weight = kwargs.pop("sample_weight", None)
+    static = {k: v for k, v in kwargs.items() if not isinstance(v, np.ndarray)}
+    return case.public(**static), args, weight, _one_shot_kwargs(kwargs)
+
+
+def _expected(case: Any, args: tuple, weight: Any, kwargs: dict[str, Any]) -> list[np.ndarray]:
+    one_shot = getattr(metrics, case.name.removeprefix("metrics.streaming."))
+    out = one_shot(*args, **kwargs, **({} if weight is None else {"sample_weight": weight}))
+    return [np.asarray(v, dtype=np.float64) for v in (out if isinstance(out, tuple) else (out,))]
+
+
+def _cuts(n: int) -> tuple[int, ...]:
+    """Uneven batches with an empty one: [0, 1) [1, 1) [1, n // 2) [n // 2, n)."""
+    return (0, 1, 1, n // 2, n)
+
+
+def _stream(backend, metric, args, weight, dtype, cuts, mask_rows=0, rng=None) -> Any:
+    """The state after streaming the batches ``[cuts[i], cuts[i+1])`` on ``backend`` in
+    ``dtype``; with ``mask_rows``, each batch padded with that many garbage rows, masked out."""
+    state = metric.init(backend.asarray(np.zeros(1), dtype))
+    for lo, hi in itertools.pairwise(cuts):
+        batch = [a[lo:hi] for a in args]
+        w = None if weight is None else weight[lo:hi]
+        kw = {}
+        if mask_rows:
+            batch = [_garbage_rows(a, mask_rows, rng) for a in batch]
+            w = None if w is None else _garbage_rows(w, mask_rows, rng)
+            kw["mask"] = backend.asarray(np.arange(hi - lo + mask_rows) < hi - lo)
+        if w is not None:
+            kw["sample_weight"] = backend.asarray(w, dtype)
+        state = metric.update(state, *(backend.asarray(a, dtype) for a in batch), **kw)
+    return state
+
+
+def _values(backend: Any, out: Any) -> list[np.ndarray]:
+    return [
+        np.asarray(backend.to_numpy(v), dtype=np.float64)
+        for v in (out if isinstance(out, tuple) else (out,))
+    ]
+
+
+def test_every_streaming_metric_is_swept() -> None:
+    assert len(STREAMING) == 18 and len(SETS) >= 60
+
+
+@pytest.mark.parametrize(("case", "index"), SETS, ids=SET_IDS)
+def test_stream_equals_oneshot(backend: Any, case: Any, index: int) -> None:
+    """In float64: one stream over uneven batches (one empty), and two streams merged."""
+    metric, args, weight, kwargs = _split(case, index, np.random.default_rng(7))
+    expected = _expected(case, args, weight, kwargs)
+    n = args[0].shape[0]
+    whole = _stream(backend, metric, args, weight, "float64", _cuts(n))
+    first = _stream(backend, metric, args, weight, "float64", (0, n // 3))
+    second = _stream(backend, metric, args, weight, "float64", (n // 3, n))
+    for state in (whole, metric.merge(second, first)):
+        got = _values(backend, metric.compute(state))
+        assert len(got) == len(expected)
+        for g, e in zip(got, expected, strict=True):
+            close(g, e, "float64")
+
+
+@pytest.mark.parametrize(("case", "index"), SETS, ids=SET_IDS)
+def test_float32_stream(backend: Any, case: Any, index: int) -> None:
+    """A float32 stream (the state dtype of float32 inputs) agrees to float32 rounding, and its
+    results are float32."""
+    metric, args, weight, kwargs = _split(case, index, np.random.default_rng(8))
+    expected = _expected(case, args, weight, kwargs)
+    out = metric.compute(_stream(backend, metric, args, weight, "float32", _cuts(args[0].shape[0])))
+    for v in out if isinstance(out, tuple) else (out,):
+        assert backend.dtype_name(v) == "float32"
+    for g, e in zip(_values(backend, out), expected, strict=True):
+        close(g, e, "float32", rtol=2e-4, atol=2e-5)
+
+
+@pytest.mark.parametrize(("case", "index"), SETS, ids=SET_IDS)
+def test_masked_rows_are_ignored(backend: Any, case: Any, index: int) -> None:
+    """Each batch padded with rows of NaN / 1e30 / invalid labels, masked out: the same as the
     unpadded stream."""
     rng = np.random.default_rng(10)
-    arrays = spec.data(rng)
-    expected = _oneshot(spec, arrays)
-    metric = spec.make()
-    state = metric.init(_like(backend, "float64"))
-    for lo in range(0, N, 16):
-        hi = min(lo + 16, N)
-        pad = 16 - (hi - lo)
-        batch = [
-            backend.asarray(_garbage_rows(arrays[a][lo:hi], pad, rng), "float64") for a in spec.args
-        ]
-        kw = {}
-        if spec.weight:
-            kw["sample_weight"] = backend.asarray(
-                _garbage_rows(arrays["weight"][lo:hi], pad, rng), "float64"
-            )
-        mask = backend.asarray(np.arange(16) < hi - lo)
-        state = metric.update(state, *batch, mask=mask, **kw)
-    for got, want in zip(_values(backend, metric.compute(state)), expected, strict=True):
-        close(got, want, "float64")
-
-
-@pytest.mark.parametrize("spec", SPECS, ids=IDS)
-def test_nan_in_a_counted_row_gives_nan(backend: Any, spec: Spec) -> None:
-    arrays = spec.data(np.random.default_rng(11))
-    name = spec.args[0] if arrays[spec.args[0]].dtype.kind == "f" else "weight"  # labels: weight
-    assert name != "weight" or spec.weight
-    arrays[name] = arrays[name].copy()
-    arrays[name][23] = np.nan
-    metric, state = _stream(backend, spec, arrays, "float64", SPLITS)
-    for got in _values(backend, metric.compute(state)):
-        assert np.all(np.isnan(got)), got
-
-
-@pytest.mark.parametrize("spec", SPECS, ids=IDS)
-def test_empty_stream_is_nan(backend: Any, spec: Spec) -> None:
-    """Nothing counted (no update, or only an empty batch, or only masked rows): NaN, as the
-    one-shot metrics give for an empty batch."""
-    arrays = spec.data(np.random.default_rng(12))
-    metric = spec.make()
-    like = _like(backend, "float64")
-    empty = metric.init(like)
-    _, only_empty = _stream(backend, spec, arrays, "float64", (3, 3))
-    batch = [backend.asarray(arrays[a][:4], "float64") for a in spec.args]
-    masked_out = metric.update(metric.init(like), *batch, mask=backend.asarray(np.zeros(4, bool)))
-    for state in (empty, only_empty, masked_out):
-        for got in _values(backend, metric.compute(state)):
-            assert np.all(np.isnan(got)), got
+    metric, args, weight, kwargs = _split(case, index, rng)
+    expected = _expected(case, args, weight, kwargs)
+    cuts = _cuts(args[0].shape[0])
+    state = _stream(backend, metric, args, weight, "float64", cuts, mask_rows=3, rng=rng)
+    for g, e in zip(_values(backend, metric.compute(state)), expected, strict=True):
+        close(g, e, "float64")
+    # only masked rows: nothing counted, NaN as for an empty batch
+    nothing = _stream(backend, metric, args, weight, "float64", (0, 0), mask_rows=3, rng=rng)
+    assert all(np.isnan(v).all() for v in _values(backend, metric.compute(nothing)))
 
 
 def test_r2_of_a_large_mean_keeps_its_digits() -> None:

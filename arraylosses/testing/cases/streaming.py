@@ -112,11 +112,17 @@ _REGRESSION = (
     Params(num_outputs=3),
     Params(num_outputs=3, multioutput="raw_values", sample_weight=Ref("weight")),
     Params(args=("pred_1d", "target_1d")),
+    Params(num_outputs=3, multioutput=(0.2, 0.5, 0.3), sample_weight=Ref("weight")),
+)
+_VARIANCE = (
+    *_REGRESSION,
+    Params(num_outputs=3, multioutput="variance_weighted", sample_weight=Ref("weight")),
 )
 _RETRIEVAL = (
     Params(k=3),
     Params(k=4, empty_target_action="skip"),
     Params(k=5, empty_target_action="pos"),
+    Params(),
 )
 
 
@@ -175,15 +181,21 @@ CASES: tuple[Case, ...] = (
             "root_mean_squared_error",
             "mean_absolute_error",
             "mean_absolute_percentage_error",
-            "r2_score",
-            "explained_variance_score",
         )
+    ),
+    *(
+        _case(name, inputs.metric, ("pred", "target"), _VARIANCE)
+        for name in ("r2_score", "explained_variance_score")
     ),
     _case(
         "accuracy",
         inputs.class_metrics,
         ("scores", "labels"),
-        (Params(), Params(sample_weight=Ref("weight"))),
+        (
+            Params(),
+            Params(sample_weight=Ref("weight")),
+            Params(args=("pred_labels", "labels"), sample_weight=Ref("weight")),
+        ),
     ),
     _case("top_k_accuracy", inputs.class_metrics, ("scores", "labels"), (Params(k=2),)),
     _case(
@@ -199,6 +211,7 @@ CASES: tuple[Case, ...] = (
         (
             Params(num_classes=4),
             Params(num_classes=4, average="weighted", sample_weight=Ref("weight")),
+            Params(num_classes=4, average="macro"),
         ),
     ),
     _case(
@@ -224,7 +237,11 @@ CASES: tuple[Case, ...] = (
         "ndcg_at_k",
         inputs.retrieval,
         ("scores", "relevance"),
-        (*_RETRIEVAL, Params(args=("scores", "graded"), k=4, gain="exponential")),
+        (
+            *_RETRIEVAL,
+            Params(args=("scores", "graded"), k=4, gain="exponential"),
+            Params(args=("scores", "graded"), k=4, gain="exponential", empty_target_action="skip"),
+        ),
     ),
     _case(
         "map_at_k",
