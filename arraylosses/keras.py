@@ -17,8 +17,8 @@ Keras is configured for TensorFlow but TensorFlow is missing)::
     )
     model.fit(x, y_int)  # y_true, y_pred in Keras' order; ours is (pred, target)
 
-Install: ``pip install "arraylosses[keras]"`` (Keras 3 and array-api-compat; add ``jax`` or
-``torch`` for the backend).
+Install from a clone with the ``keras`` extra and the backend's: ``pip install ".[keras,jax]"``
+or ``pip install ".[keras,torch]"``.
 
 Keras passes ``(y_true, y_pred)`` and casts both to float32; the wrappers call
 ``fn(y_pred, y_true, ...)`` and cast ``y_true`` back to integers where the function takes class

@@ -1,6 +1,7 @@
 """``torch.nn.Module`` forms of arraylosses' losses and streaming metrics.
 
-Importing this module imports torch (importing :mod:`arraylosses` does not). The classes are
+Importing this module imports torch (importing :mod:`arraylosses` does not); install from a
+clone with ``pip install ".[torch]"``. The classes are
 generated from the catalogue, one per public loss function, by :func:`loss_module`: the
 constructor takes the function's keyword hyperparameters, ``forward(*arrays, **kw)`` calls
 the function (keywords given to ``forward`` override the constructor's)::
