@@ -3,7 +3,10 @@ is first imported): the Loss wrapper equals Keras' own losses with integer label
 (N, 1), cast back from Keras' float32), one-hot targets and sample weights; the Metric wrapper
 equals Keras' accuracy and resets; ``model.fit`` on scikit-learn's digits (JAX: jit, the
 default; torch: eager) has a step-0 loss equal to ``cross_entropy`` computed directly and
-learns; the TensorFlow backend is refused with a clear message."""
+learns; the TensorFlow backend is refused with a clear message. Then, in the same subprocess
+(issue 31): every pair of streaming metrics in one compile, Dense(1) heads, a NumPy
+sample_weight, precision_recall_f1's three results, get_config/from_config and model.save +
+load_model without custom_objects."""
 
 from __future__ import annotations
 
@@ -107,13 +110,23 @@ def _run(backend: str, code: str, *args: str) -> subprocess.CompletedProcess:
     )
 
 
-@pytest.mark.parametrize("backend", ["jax", "torch"])
-def test_keras_loss_metric_and_fit_on_digits(backend):
+@pytest.fixture(scope="module", params=["jax", "torch"])
+def keras_run(request) -> tuple[str, subprocess.CompletedProcess]:
+    """One subprocess per backend runs both scripts (importing keras costs ~7 s)."""
+    backend = request.param
     pytest.importorskip(backend)
-    done = _run(backend, SCRIPT, str(EPOCHS))
-    assert done.returncode == 0, done.stderr[-4000:]
-    line = next(ln for ln in done.stdout.splitlines() if ln.startswith("RESULT "))
-    out = json.loads(line[len("RESULT ") :])
+    return backend, _run(backend, SCRIPT + METRICS_SCRIPT, str(EPOCHS))
+
+
+def _printed(done: subprocess.CompletedProcess, tag: str) -> dict:
+    line = next((ln for ln in done.stdout.splitlines() if ln.startswith(tag + " ")), None)
+    assert line is not None, done.stderr[-4000:]
+    return json.loads(line[len(tag) + 1 :])
+
+
+def test_keras_loss_metric_and_fit_on_digits(keras_run):
+    backend, done = keras_run
+    out = _printed(done, "RESULT")  # printed before METRICS_SCRIPT runs
     assert out["backend"] == backend
     close = pytest.approx
     s = out["sparse"]
@@ -132,12 +145,12 @@ def test_keras_loss_metric_and_fit_on_digits(backend):
 
 # What a user does next (issue 31), on each backend: one compile per group of streaming metrics
 # sharing a head's output (softmax classes, a Dense(1) sigmoid, a Dense(1) regression head, one
-# score per candidate) holding the whole group (the classes group fits, then evaluates; the
-# others evaluate). On torch also the reversed group and every ordered pair alone, since Keras'
-# trial pass on "meta" tensors broke [accuracy, top_k_accuracy] there. Each result equals the
-# one-shot metric on the model's predictions. Then: a NumPy sample_weight in update_state, as
-# Keras' own metric takes it; get_config/from_config; model.save and keras.saving.load_model
-# without custom_objects.
+# score per candidate) holding the whole group, evaluated (on torch the classes group fits
+# first, as in the issue; JAX's fit with a streaming metric is the digits script's). On torch
+# also the reversed group and every ordered pair alone, since Keras' trial pass on "meta"
+# tensors broke [accuracy, top_k_accuracy] there. Each result equals the one-shot metric on the
+# model's predictions. Then: a NumPy sample_weight in update_state, as Keras' own metric takes
+# it; get_config/from_config; model.save and keras.saving.load_model without custom_objects.
 METRICS_SCRIPT = r"""
 import itertools, json, os, sys, tempfile
 import numpy as np, keras
@@ -204,7 +217,8 @@ for group, (head, loss, y, specs) in GROUPS.items():
     pred = None
     for i, order in enumerate(orders):
         try:
-            got = run(model, loss, order, y, fit=i == 0 and group == "classes")
+            fit = i == 0 and group == "classes" and backend == "torch"  # JAX: fit above
+            got = run(model, loss, order, y, fit=fit)
         except Exception as e:  # noqa: BLE001 -- report which pair failed, and how
             out["errors"].append([group, [f for f, _ in order], f"{type(e).__name__}: {e}"[:300]])
             continue
@@ -244,17 +258,14 @@ model.save(path)
 loaded = keras.saving.load_model(path)
 out["loaded_types"] = [type(loaded.loss).__name__, loaded.loss.hyperparameters]
 out["saved"] = [before, loaded.evaluate(x, labels, batch_size=16, verbose=0, return_dict=True)]
-print("RESULT", json.dumps(out))
+print("METRICS", json.dumps(out))
 """
 
 
-@pytest.mark.parametrize("backend", ["jax", "torch"])
-def test_keras_streaming_metrics_pairs_dense1_heads_weights_and_saving(backend):
-    pytest.importorskip(backend)
-    done = _run(backend, METRICS_SCRIPT)
+def test_keras_streaming_metrics_pairs_dense1_heads_weights_and_saving(keras_run):
+    backend, done = keras_run
     assert done.returncode == 0, done.stderr[-4000:]
-    line = next(ln for ln in done.stdout.splitlines() if ln.startswith("RESULT "))
-    out = json.loads(line[len("RESULT ") :])
+    out = _printed(done, "METRICS")
     assert out["backend"] == backend
     assert out["errors"] == [], out["errors"]
     assert out["mismatch"] == [], out["mismatch"]

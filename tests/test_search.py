@@ -385,10 +385,12 @@ def test_errors(backend):
 
 
 def test_search_chunk_size_changes_the_result_by_rounding_only(backend, rng):
-    q, n, d, k = 20, 200, 64, 10
+    # Q, N, k as test_search_equals_dense_argsort's last case: eager JAX compiles each new
+    # shape once (~2 s), and these shapes are then compiled already
+    q, n, d, k = 7, 40, 64, 12
     queries = rng.standard_normal((q, d))
     corpus = rng.standard_normal((n, d))
-    corpus[100:] = corpus[:100] + 1e-7 * rng.standard_normal((100, d))  # near-ties
+    corpus[20:] = corpus[:20] + 1e-7 * rng.standard_normal((20, d))  # near-ties
     queries32, corpus32 = queries.astype(np.float32), corpus.astype(np.float32)
     # the exact scores of the float32 inputs (float64 products of float32 values are exact
     # to 2^-48, far below the float32 rounding bound)
@@ -396,7 +398,7 @@ def test_search_chunk_size_changes_the_result_by_rounding_only(backend, rng):
     bound = d * 2.0**-24 * (np.abs(queries32).astype(np.float64) @ np.abs(corpus32).T)
     want_scores, _ = oracle(exact, k)
     rows = np.arange(q)[:, None]
-    for chunk in (None, 1):  # the pair (eager JAX compiles each new chunk shape, ~2 s)
+    for chunk in (None, 1):  # the pair
         got = top_k_search(
             backend.asarray(queries32, "float32"),
             backend.asarray(corpus32, "float32"),
