@@ -250,6 +250,9 @@ class Metric(keras.metrics.Metric):
         super().__init__(name=name or default, dtype=dtype)
         self.metric = metric
         self._factory = factory
+        self._one_per_row = _one_per_row(metric)
+        self._binary_labels = _binary_labels(metric)
+        self._regression = isinstance(metric, _RegressionMetric)
         like = {"jax": "jax.numpy", "torch": "torch", "numpy": "numpy"}[backend]
         module = __import__(like, fromlist=["_"])
         empty = metric.init(
@@ -273,11 +276,11 @@ class Metric(keras.metrics.Metric):
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
         y_true = keras.ops.convert_to_tensor(y_true)
         y_pred = keras.ops.convert_to_tensor(y_pred)
-        if _one_per_row(self.metric) and y_pred.ndim == 2 and y_pred.shape[-1] == 1:
+        if self._one_per_row and y_pred.ndim == 2 and y_pred.shape[-1] == 1:
             y_pred, y_true = _squeeze_last(y_pred), _squeeze_last(y_true)  # a Dense(1) head
-        if _binary_labels(self.metric) and y_pred.ndim == 1:
+        if self._binary_labels and y_pred.ndim == 1:
             y_true = keras.ops.cast(y_true, "int32")  # 0/1 labels, after Keras' float cast
-        elif not isinstance(self.metric, _RegressionMetric):
+        elif not self._regression:
             y_true = _as_indices(y_true, y_pred)  # class indices: one axis fewer than y_pred
         kwargs = {}
         if sample_weight is not None:
