@@ -15,7 +15,16 @@ import operator
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple, TypeVar, get_args
 
-from ._backend import Array, Namespace, as_dtype, compute_dtype, const, is_eager, namespace
+from ._backend import (
+    Array,
+    Namespace,
+    as_dtype,
+    compute_dtype,
+    const,
+    eager_all,
+    is_eager,
+    namespace,
+)
 from .typing import Reduction
 
 REDUCTIONS: tuple[str, ...] = get_args(Reduction)
@@ -384,6 +393,29 @@ def check_labels(
             + ("" if ignore_index is None else f" that are not ignore_index={ignore_index}")
             + f"; found min {int(lo)}, max {int(hi)}"
         )
+
+
+def check_in_range(
+    xp: Namespace, name: str, x: Array, *, low: float, high: float, advice: str = ""
+) -> None:
+    """Eager-only value check: every element of ``x`` lies in ``[low, high]``; NaN passes (it
+    propagates, as any NaN input). The one call a range test on values goes through, with the
+    policy of :func:`check_labels`: it runs only when :func:`arraylosses._backend.is_eager`.
+
+    Two reductions (min, max) on the common path; the elementwise test only when one of them is
+    out of range or NaN. The ValueError names ``name``, the range, the values found and
+    ``advice``.
+    """
+    if math.prod(x.shape) == 0:
+        return
+    lo, hi = xp.min(x), xp.max(x)
+    if not is_eager(xp, lo) or (float(lo) >= low and float(hi) <= high):  # False for NaN
+        return
+    if eager_all(xp, ~((x < low) | (x > high))):  # a NaN, every other value in range
+        return
+    raise ValueError(
+        f"{name} must lie in [{low}, {high}]; found min {float(lo)}, max {float(hi)}{advice}"
+    )
 
 
 def check_sample_weight_shape(

@@ -33,6 +33,7 @@ from ._backend import (
 from ._ops import reduce_loss, xlogx
 from ._validate import (
     check_axis,
+    check_in_range,
     check_kind,
     check_labels,
     check_real,
@@ -63,6 +64,7 @@ __all__ = [
 ]
 
 _BINARY_KINDS = ("real floating", "integral", "bool")  # binary targets: 0/1, ±1 or booleans
+_LOGITS_ADVICE = ". For logits (scores before the sigmoid), use binary_cross_entropy_with_logits"
 
 
 class _Classes:
@@ -132,6 +134,14 @@ class _Classes:
             check_labels(xp, "target", target, num_classes=C, ignore_index=ignore_index)
             self.target = as_dtype(xp, target, index_dtype(xp, target))
         else:  # probabilities
+            if tuple(target.shape) == rows and allow_indices:
+                raise TypeError(
+                    f"target has the shape of class indices {rows} (that of {pred_name} "
+                    f"without its class axis) but the floating dtype {target.dtype}: class "
+                    "indices must be integers; cast them (NumPy: target.astype(int), torch: "
+                    "target.long(), any library: xp.astype(target, xp.int64)), or pass "
+                    f"probabilities of {pred_name}'s shape {tuple(pred.shape)}"
+                )
             if tuple(target.shape) != tuple(pred.shape):
                 raise ValueError(
                     f"target of probabilities must have {pred_name}'s shape "
@@ -708,7 +718,11 @@ def binary_cross_entropy(
     loss reaches 100). Prefer :func:`binary_cross_entropy_with_logits`, which needs no clip.
 
     Args:
-        probs: ``(...)`` floating probabilities in [0, 1], any shape.
+        probs: ``(...)`` floating probabilities in [0, 1], any shape. A value outside
+            (logits passed by mistake) raises a ValueError that names
+            :func:`binary_cross_entropy_with_logits`, in eager mode (as torch's
+            ``binary_cross_entropy``); under ``jax.jit`` and ``torch.compile`` values are not
+            read, and the clip applies.
         target: ``probs``' shape, real or boolean, in [0, 1] (soft labels allowed).
         eps: the clip :math:`ε` of the probabilities. Default ``1e-7``, as Keras: each element's
             loss is at most :math:`-\log ε ≈ 16.1`.
@@ -733,6 +747,7 @@ def binary_cross_entropy(
         "probs", probs, target, sample_weight=sample_weight, reduction=reduction
     )
     eps = number("eps", eps, low=0.0, low_inclusive=False, high=0.5, high_inclusive=False)
+    check_in_range(xp, "probs", p, low=0.0, high=1.0, advice=_LOGITS_ADVICE)
     log_p = xp.log(xp.clip(p, eps, 1 - eps))
     # log(1 - p̂): log1p(-p) below 1/2; above, clip 1 - p (exact there) at eps, since 1 - eps
     # rounds in float32. clip propagates NaN on every backend, and both branches are finite.

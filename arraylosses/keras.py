@@ -17,6 +17,9 @@ Keras is configured for TensorFlow but TensorFlow is missing)::
     )
     model.fit(x, y_int)  # y_true, y_pred in Keras' order; ours is (pred, target)
 
+Install from a clone with the ``keras`` extra and the backend's: ``pip install ".[keras,jax]"``
+or ``pip install ".[keras,torch]"``.
+
 Keras passes ``(y_true, y_pred)`` and casts both to float32; the wrappers call
 ``fn(y_pred, y_true, ...)`` and cast ``y_true`` back to integers where the function takes class
 indices (``cross_entropy``, ``nll_loss``, ``softmax_focal_loss``, ``poly1_cross_entropy``,
@@ -24,10 +27,25 @@ indices (``cross_entropy``, ``nll_loss``, ``softmax_focal_loss``, ``poly1_cross_
 1 that ``y_pred`` lacks; ``supcon_loss``'s labels always; every metric by the same shape
 rule). Functions with a ``reduction`` argument are called with ``reduction="none"`` so
 Keras' ``sample_weight`` and reduction apply as for its own losses; the others return their scalar.
+
+Metrics that take one prediction per sample (the regression metrics without ``num_outputs``,
+binary ``log_loss``, ``roc_auc``) accept a ``Dense(1)`` head's ``(N, 1)`` predictions, with
+``y_true`` of shape ``(N,)`` or ``(N, 1)``, as Keras' own metrics do. ``precision_recall_f1``
+gives three results, ``<name>_precision``, ``<name>_recall`` and ``<name>_f1``, each shown in
+the progress bar and the history.
+
+Both classes are registered Keras serializables (package ``arraylosses``): ``get_config`` /
+``from_config`` round-trip, and a model compiled with them is saved with ``model.save`` and
+loaded with ``keras.saving.load_model`` without ``custom_objects`` once ``arraylosses.keras`` is
+imported. ``Loss`` saves its function by its import path (``arraylosses.cross_entropy``, or
+your module's function), ``Metric`` the streaming factory and its arguments
+(``top_k_accuracy``, ``{"k": 2}``).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import importlib
 import inspect
 from collections.abc import Callable
 from typing import Any
@@ -43,6 +61,8 @@ except ImportError as error:  # Keras configured for TensorFlow without TensorFl
 
 import arraylosses as _al
 from arraylosses.metrics import streaming as _streaming
+from arraylosses.metrics.streaming.classification import _BinnedROC, _PrecisionRecallF1
+from arraylosses.metrics.streaming.regression import _RegressionMetric
 
 __all__ = ["Loss", "Metric"]
 
@@ -82,6 +102,32 @@ def _as_indices(y_true: Any, y_pred: Any, always: bool = False) -> Any:
     return y_true
 
 
+def _fn_path(fn: Callable[..., Any]) -> str:
+    """Where ``fn`` is imported from: ``arraylosses.<name>`` for the library's functions, else
+    ``module.qualname``."""
+    if getattr(_al, fn.__name__, None) is fn:
+        return f"arraylosses.{fn.__name__}"
+    return f"{fn.__module__}.{fn.__qualname__}"
+
+
+def _resolve_fn(path: Any) -> Callable[..., Any]:
+    """The function saved by :func:`_fn_path` (what ``from_config`` reads back)."""
+    if callable(path):
+        return path
+    module, _, name = str(path).rpartition(".")
+    try:
+        fn = getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError, ValueError) as error:
+        raise ValueError(
+            f"fn {path!r} could not be imported ({error}); a Loss is saved with its function's "
+            "import path, so the function must be a module-level one"
+        ) from None
+    if not callable(fn):
+        raise TypeError(f"fn {path!r} is not a function; got {type(fn).__name__}")
+    return fn
+
+
+@keras.saving.register_keras_serializable(package="arraylosses")
 class Loss(keras.losses.Loss):
     """An arraylosses function as a Keras loss: ``call(y_true, y_pred)`` returns
     ``fn(y_pred, y_true, **hyperparameters)`` (per sample where ``fn`` has ``reduction``).
@@ -122,16 +168,74 @@ class Loss(keras.losses.Loss):
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
-        config.update({"fn": f"arraylosses.{self.fn.__name__}", **self.hyperparameters})
+        config.update({"fn": _fn_path(self.fn), **self.hyperparameters})
         return config
 
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Loss:
+        config = dict(config)
+        return cls(_resolve_fn(config.pop("fn")), **config)
 
+
+def _one_per_row(metric: Any) -> bool:
+    """Whether ``metric`` takes one prediction per sample, ``(N,)``: a ``Dense(1)`` head's
+    ``(N, 1)`` is squeezed for it (and ``y_true``'s trailing 1)."""
+    if isinstance(metric, _RegressionMetric):
+        return metric.num_outputs is None
+    return _binary_labels(metric)
+
+
+def _binary_labels(metric: Any) -> bool:
+    """Whether ``metric`` scores one probability or score per sample against 0/1 labels."""
+    return isinstance(metric, _BinnedROC) or metric == _streaming.log_loss()
+
+
+def _squeeze_last(x: Any) -> Any:
+    return keras.ops.squeeze(x, axis=-1) if x.ndim >= 2 and x.shape[-1] == 1 else x
+
+
+def _factory_of(metric: Any) -> tuple[str, dict[str, Any]] | None:
+    """The public factory of :mod:`arraylosses.metrics.streaming` and the keyword arguments
+    that rebuild ``metric`` (checked: ``factory(**kwargs) == metric``), or None."""
+    known: dict[str, Any] = {}
+    if dataclasses.is_dataclass(metric):
+        known = {f.name: getattr(metric, f.name) for f in dataclasses.fields(metric)}
+    known.update(dict(known.pop("hyper", ())))
+    for name in _streaming.__all__:
+        factory = getattr(_streaming, name)
+        if not inspect.isfunction(factory):
+            continue
+        params = inspect.signature(factory).parameters
+        kwargs = {k: v for k, v in known.items() if k in params}
+        try:
+            same = factory(**kwargs) == metric
+        except (TypeError, ValueError):
+            continue
+        if same:
+            return name, {k: list(v) if isinstance(v, tuple) else v for k, v in kwargs.items()}
+    return None
+
+
+@keras.saving.register_keras_serializable(package="arraylosses")
 class Metric(keras.metrics.Metric):
     """A streaming metric of :mod:`arraylosses.metrics.streaming` as a Keras metric: its state
     fields are Keras variables, ``update_state(y_true, y_pred, sample_weight=None)`` calls
     ``metric.update(state, y_pred, y_true, ...)``, ``result()`` is ``metric.compute``,
     ``reset_state()`` restores the empty state. Works under Keras' jit (the state has fixed
-    shapes). ``precision_recall_f1`` returns its three values.
+    shapes). ``precision_recall_f1``'s result is a dict of its three values, ``<name>_precision``,
+    ``<name>_recall`` and ``<name>_f1``, which Keras logs as three metrics.
+
+    Every array (``y_true``, ``y_pred``, ``sample_weight`` (NumPy or a tensor), and the state
+    read from the variables) goes through ``keras.ops.convert_to_tensor``, so all are on the
+    device Keras computes on: on the torch backend, Keras' first trial pass on ``meta`` tensors
+    may leave a ``meta`` state behind when a later metric cannot run on ``meta``, and the
+    retry on the real device converts that state too instead of mixing devices.
+
+    Args:
+        metric: a streaming metric (``arraylosses.metrics.streaming.accuracy()``, ...).
+        name: the metric's name in Keras' logs. Default: the factory's name
+            (``"top_k_accuracy"``).
+        dtype: the floating dtype of the state's sums, as :class:`keras.metrics.Metric`.
     """
 
     def __init__(self, metric: Any, *, name: str | None = None, dtype: Any = None) -> None:
@@ -141,8 +245,14 @@ class Metric(keras.metrics.Metric):
                 "metric must be a streaming metric (arraylosses.metrics.streaming.accuracy(), "
                 f"...); got {type(metric).__name__}"
             )
-        super().__init__(name=name or type(metric).__name__.lower(), dtype=dtype)
+        factory = _factory_of(metric)
+        default = factory[0] if factory else type(metric).__name__.lower()
+        super().__init__(name=name or default, dtype=dtype)
         self.metric = metric
+        self._factory = factory
+        self._one_per_row = _one_per_row(metric)
+        self._binary_labels = _binary_labels(metric)
+        self._regression = isinstance(metric, _RegressionMetric)
         like = {"jax": "jax.numpy", "torch": "torch", "numpy": "numpy"}[backend]
         module = __import__(like, fromlist=["_"])
         empty = metric.init(
@@ -160,20 +270,53 @@ class Metric(keras.metrics.Metric):
         ]
 
     def _state(self) -> Any:
-        return self._fields(*(v.value for v in self._state_vars))
+        """The state, as tensors on the device Keras computes on now (see the class doc)."""
+        return self._fields(*(keras.ops.convert_to_tensor(v.value) for v in self._state_vars))
 
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
         y_true = keras.ops.convert_to_tensor(y_true)
         y_pred = keras.ops.convert_to_tensor(y_pred)
-        y_true = _as_indices(y_true, y_pred)  # class indices: one axis fewer than y_pred
-        kwargs = {} if sample_weight is None else {"sample_weight": sample_weight}
+        if self._one_per_row and y_pred.ndim == 2 and y_pred.shape[-1] == 1:
+            y_pred, y_true = _squeeze_last(y_pred), _squeeze_last(y_true)  # a Dense(1) head
+        if self._binary_labels and y_pred.ndim == 1:
+            y_true = keras.ops.cast(y_true, "int32")  # 0/1 labels, after Keras' float cast
+        elif not self._regression:
+            y_true = _as_indices(y_true, y_pred)  # class indices: one axis fewer than y_pred
+        kwargs = {}
+        if sample_weight is not None:
+            sample_weight = keras.ops.convert_to_tensor(sample_weight)
+            if sample_weight.ndim == y_true.ndim + 1:
+                sample_weight = _squeeze_last(sample_weight)  # Keras' (N, 1) weights
+            kwargs["sample_weight"] = sample_weight
         state = self.metric.update(self._state(), y_pred, y_true, **kwargs)
         for var, value in zip(self._state_vars, state, strict=True):
             var.assign(value)
 
     def result(self) -> Any:
-        return self.metric.compute(self._state())
+        value = self.metric.compute(self._state())
+        if isinstance(self.metric, _PrecisionRecallF1):
+            names = ("precision", "recall", "f1")
+            return {f"{self.name}_{n}": v for n, v in zip(names, value, strict=True)}
+        return value
 
     def reset_state(self) -> None:
         for var in self._state_vars:  # fresh zeros (JAX may donate the buffers it was given)
             var.assign(keras.ops.zeros(var.shape, dtype=var.dtype))
+
+    def get_config(self) -> dict[str, Any]:
+        if self._factory is None:
+            raise TypeError(
+                f"{type(self.metric).__name__} is not made by a factory of "
+                "arraylosses.metrics.streaming, so this Metric cannot be saved"
+            )
+        factory, kwargs = self._factory
+        return {**super().get_config(), "metric": {"factory": factory, "kwargs": kwargs}}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Metric:
+        config = dict(config)
+        spec = config.pop("metric")
+        if spec.get("factory") not in _streaming.__all__:
+            raise ValueError(f"unknown streaming metric {spec.get('factory')!r}")
+        metric = getattr(_streaming, spec["factory"])(**spec.get("kwargs", {}))
+        return cls(metric, **config)

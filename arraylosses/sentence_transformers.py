@@ -2,6 +2,7 @@
 
 Importing this module imports torch (importing :mod:`arraylosses` does not);
 sentence-transformers is imported when a model is run or one of its objects is named.
+Install from a clone with the extra: ``pip install ".[sentence-transformers]"``.
 
 Each class follows sentence-transformers' own loss contract: an ``nn.Module`` built from
 ``model`` and the hyperparameters, ``forward(sentence_features, labels)`` embedding every

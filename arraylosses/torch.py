@@ -1,6 +1,7 @@
 """``torch.nn.Module`` forms of arraylosses' losses and streaming metrics.
 
-Importing this module imports torch (importing :mod:`arraylosses` does not). The classes are
+Importing this module imports torch (importing :mod:`arraylosses` does not); install from a
+clone with ``pip install ".[torch]"``. The classes are
 generated from the catalogue, one per public loss function, by :func:`loss_module`: the
 constructor takes the function's keyword hyperparameters, ``forward(*arrays, **kw)`` calls
 the function (keywords given to ``forward`` override the constructor's)::
@@ -12,12 +13,24 @@ the function (keywords given to ``forward`` override the constructor's)::
 
 Class names are the function names in CamelCase (``info_nce`` -> ``InfoNCE``,
 ``multiple_negatives_ranking_loss`` -> ``MultipleNegativesRankingLoss``; :data:`LOSSES` maps
-each class name to its function). ``learnable=`` makes the named hyperparameters
-``nn.Parameter`` s (initialised at the given value, float32): allowed for the scalar
-hyperparameters the function accepts as a 0-d array and differentiates (``temperature``,
-``logit_scale``, ``logit_bias``, MNRL's ``scale``, margins, ...: :attr:`ArrayLoss.learnable_names`).
-Their range is not checked once learnable (reading the value would break ``torch.compile``):
-parametrise a positive one yourself if it may leave its range.
+each class name to its function). ``learnable=`` makes named hyperparameters trainable
+(initialised at the given value, float32; :attr:`ArrayLoss.learnable_names` lists them):
+
+* the positive scales, ``temperature`` (InfoNCE, NT-Xent), ``logit_scale`` (CLIP, SigLIP) and
+  ``scale`` (MNRL, CoSENT, AnglE), are learned in log space, as CLIP learns its logit scale:
+  the ``nn.Parameter`` is ``log_temperature`` (``log_scale``...), the loss gets its ``exp``, so
+  the value stays positive whatever the optimiser does; ``clamp={"logit_scale": (None, 100.0)}``
+  bounds the value (CLIP's clamp at 100; the gradient is 0 beyond the bound).
+  ``module.temperature`` reads the current value;
+* SigLIP's ``logit_bias`` is learned as it is (any real number is in its domain).
+
+The other scalar hyperparameters (margins, ``delta``, ``beta``, ``quantile``, focal
+``alpha``, poly-1 ``epsilon``, SupCon's ``temperature`` and ``base_temperature``) are not
+offered: the loss is monotone in each, so minimising it over one only runs it to the end of its
+range (measured, 300 Adam steps at lr 0.05: Huber's ``delta`` 1 -> -22.7, the triplet margin
+1 -> -2.7, SupCon's temperature 0.07 -> -15.7 with the loss at -356, since SupCon multiplies
+the loss by ``temperature / base_temperature``). Pass a tensor for them if you train one with a
+term of your own.
 
 Streaming metrics (:mod:`arraylosses.metrics.streaming`) are :class:`StreamingMetric`
 modules with ``update``, ``compute``, ``reset`` and ``sync`` (one collective across ranks
@@ -28,6 +41,7 @@ initialised); :data:`METRICS` maps each class name to its factory.
 from __future__ import annotations
 
 import inspect
+import math
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -35,6 +49,7 @@ import torch
 from torch import nn
 
 import arraylosses as _al
+from arraylosses._validate import number
 from arraylosses.metrics import streaming as _streaming
 from arraylosses.metrics.streaming.distributed import torch_merge as _torch_merge
 
@@ -84,16 +99,37 @@ _ACRONYMS = {
 }
 _FAMILIES = ("regression", "classification", "contrastive", "ranking", "regularizers")
 _NOT_LOSSES = frozenset({"matryoshka"})  # a loss combinator: Matryoshka below
-# Array-accepting hyperparameters that the function holds under stop_gradient by design (a
-# Parameter would never move): not learnable.
-_NO_GRADIENT = frozenset({("dynamic_margin_bpr_loss", "alpha")})
+# Learnable hyperparameters: the positive scales in log space (the value is exp of the
+# parameter, as CLIP's logit scale), SigLIP's bias as it is. Any other scalar is refused.
+_LOG_SPACE = frozenset({"temperature", "scale", "logit_scale"})
+_AS_IS = frozenset({"logit_bias"})
+# Why a hyperparameter is not learnable, where the general reason (_MONOTONE) is not the one.
+_WHY_NOT = {
+    ("supcon_loss", "temperature"): (
+        "supcon_loss multiplies the loss by temperature / base_temperature, so the gradient "
+        "always pushes temperature down (learned, it ran from 0.07 to -15.7 in 300 Adam steps, "
+        "the loss to -356)"
+    ),
+    ("supcon_loss", "base_temperature"): (
+        "supcon_loss divides the loss by base_temperature, so learned it only grows and the "
+        "loss goes to 0"
+    ),
+    ("dynamic_margin_bpr_loss", "alpha"): (
+        "dynamic_margin_bpr_loss holds alpha under stop_gradient by design: it would never move"
+    ),
+}
+_MONOTONE = (
+    "the loss is monotone in it, so minimising the loss over it only runs it to the end of its "
+    "range; learnable are the positive scales (temperature, scale, logit_scale: in log space) "
+    "and SigLIP's logit_bias"
+)
 
 
 def _camel(name: str) -> str:
     return "".join(_ACRONYMS.get(p, p.capitalize()) for p in name.split("_"))
 
 
-def _learnable_names(fn: Callable[..., Any]) -> tuple[str, ...]:
+def _scalar_hyperparameters(fn: Callable[..., Any]) -> tuple[str, ...]:
     """The keyword hyperparameters ``fn`` accepts as a 0-d array and differentiates: those
     annotated ``Any`` with a numeric default (they go through ``_validate.hyperparameter``)."""
     names = []
@@ -102,23 +138,75 @@ def _learnable_names(fn: Callable[..., Any]) -> tuple[str, ...]:
             continue
         numeric = isinstance(p.default, (int, float)) and not isinstance(p.default, bool)
         if p.annotation in ("Any", Any) and (numeric or p.default is None):
-            if (fn.__name__, p.name) not in _NO_GRADIENT:
-                names.append(p.name)
+            names.append(p.name)
     return tuple(names)
+
+
+def _why_not_learnable(fn: Callable[..., Any], name: str) -> str | None:
+    """Why ``fn``'s hyperparameter ``name`` is not offered as learnable; None if it is."""
+    if (fn.__name__, name) in _WHY_NOT:
+        return _WHY_NOT[fn.__name__, name]
+    if name not in _scalar_hyperparameters(fn):
+        return "it is not a scalar that the function differentiates"
+    if name not in _LOG_SPACE | _AS_IS:
+        return _MONOTONE
+    return None
+
+
+def _learnable_names(fn: Callable[..., Any]) -> tuple[str, ...]:
+    """The hyperparameters of ``fn`` that ``learnable=`` accepts."""
+    return tuple(n for n in _scalar_hyperparameters(fn) if _why_not_learnable(fn, n) is None)
+
+
+def _check_clamp(cls_name: str, clamp: Any, log_space: tuple[str, ...]) -> dict[str, Any]:
+    """``clamp`` as ``{name: (log low or None, log high or None)}``, checked."""
+    out: dict[str, Any] = {}
+    for key, bounds in dict(clamp or {}).items():
+        if key not in log_space:
+            raise ValueError(
+                f"{cls_name}: clamp applies to the learnable positive scales "
+                f"{list(log_space) or '(none learnable here)'}; got {key!r}"
+            )
+        if not isinstance(bounds, tuple | list) or len(bounds) != 2:
+            raise TypeError(f"{cls_name}: clamp[{key!r}] must be (low, high); got {bounds!r}")
+        low, high = (None if b is None else number(f"clamp[{key!r}]", b) for b in bounds)
+        if (low is not None and low <= 0) or (high is not None and high <= 0):
+            raise ValueError(f"{cls_name}: clamp[{key!r}] bounds must be positive; got {bounds}")
+        if low is not None and high is not None and not low < high:
+            raise ValueError(f"{cls_name}: clamp[{key!r}] needs low < high; got {bounds}")
+        out[key] = tuple(None if b is None else math.log(b) for b in (low, high))
+    return out
 
 
 class ArrayLoss(nn.Module):
     """Base class of the generated loss modules: ``fn`` with fixed keyword hyperparameters.
 
     Tensors given as hyperparameters are buffers (they follow ``.to(device)``); the names in
-    ``learnable`` are ``nn.Parameter`` s.
+    ``learnable`` are trained: a positive scale (``temperature``, ``scale``, ``logit_scale``)
+    as the ``nn.Parameter`` ``log_<name>``, whose ``exp`` (bounded by ``clamp``, if given) the
+    loss receives and ``module.<name>`` returns; ``logit_bias`` as the ``nn.Parameter``
+    ``logit_bias``.
+
+    Args:
+        learnable: names of hyperparameters to train (:attr:`learnable_names`).
+        clamp: ``{name: (low, high)}``, bounds of a learnable positive scale's value (``None``:
+            unbounded on that side), e.g. ``{"logit_scale": (None, 100.0)}`` as CLIP. The
+            gradient is 0 beyond a bound.
+        **hyperparameters: the function's keyword hyperparameters (initial values of the
+            learnable ones).
     """
 
     fn: ClassVar[Callable[..., Any]]
     hyperparameter_names: ClassVar[tuple[str, ...]] = ()
     learnable_names: ClassVar[tuple[str, ...]] = ()
 
-    def __init__(self, *, learnable: tuple[str, ...] | list[str] = (), **hyperparameters: Any):
+    def __init__(
+        self,
+        *,
+        learnable: tuple[str, ...] | list[str] = (),
+        clamp: dict[str, tuple[float | None, float | None]] | None = None,
+        **hyperparameters: Any,
+    ):
         super().__init__()
         name = type(self).__name__
         unknown = set(hyperparameters) - set(self.hyperparameter_names)
@@ -131,9 +219,14 @@ class ArrayLoss(nn.Module):
             learnable = (learnable,)
         bad = [n for n in learnable if n not in self.learnable_names]
         if bad:
+            why = "; ".join(
+                f"{n}: {_why_not_learnable(self.fn, n)}"
+                for n in bad
+                if n in self.hyperparameter_names
+            )
             raise ValueError(
-                f"{name}: {bad} cannot be learnable; learnable hyperparameters of "
-                f"{self.fn.__name__}: {list(self.learnable_names) or 'none'}"
+                f"{name}: {bad} cannot be learnable{' (' + why + ')' if why else ''}; learnable "
+                f"hyperparameters of {self.fn.__name__}: {list(self.learnable_names) or 'none'}"
             )
         defaults = {
             p.name: p.default
@@ -143,6 +236,8 @@ class ArrayLoss(nn.Module):
         self._static: dict[str, Any] = {}
         self._tensors: list[str] = []
         self._learnable = tuple(learnable)
+        self._log_space = tuple(n for n in self._learnable if n in _LOG_SPACE)
+        self._clamp = _check_clamp(name, clamp, self._log_space)
         for key, value in hyperparameters.items():
             if key in learnable:
                 continue
@@ -160,13 +255,38 @@ class ArrayLoss(nn.Module):
                 raise ValueError(
                     f"{name}: learnable {key!r} must be a scalar; got {tuple(init.shape)}"
                 )
-            setattr(self, key, nn.Parameter(init))
+            if key in self._log_space:
+                if not bool(init > 0):
+                    raise ValueError(
+                        f"{name}: learnable {key!r} is learned in log space and must start "
+                        f"positive; got {float(init)}"
+                    )
+                setattr(self, f"log_{key}", nn.Parameter(torch.log(init)))
+            else:
+                setattr(self, key, nn.Parameter(init))
+
+    def _learned(self, key: str) -> Any:
+        """The value given to ``fn`` for the learnable ``key``."""
+        if key not in self._log_space:
+            return getattr(self, key)
+        log_value = getattr(self, f"log_{key}")
+        low, high = self._clamp.get(key, (None, None))
+        if low is not None or high is not None:
+            log_value = torch.clamp(log_value, min=low, max=high)
+        return torch.exp(log_value)
+
+    def __getattr__(self, key: str) -> Any:
+        if key in self.__dict__.get("_log_space", ()):
+            return self._learned(key)
+        return super().__getattr__(key)
 
     def hyperparameters(self) -> dict[str, Any]:
         """The keyword arguments this module passes to ``fn`` (parameters and buffers too)."""
         out = dict(self._static)
-        for key in (*self._tensors, *self._learnable):
+        for key in self._tensors:
             out[key] = getattr(self, key)
+        for key in self._learnable:
+            out[key] = self._learned(key)
         return out
 
     def forward(self, *arrays: Any, **kwargs: Any) -> Any:
@@ -175,9 +295,12 @@ class ArrayLoss(nn.Module):
     def extra_repr(self) -> str:
         parts = [f"{k}={v!r}" for k, v in self._static.items()]
         parts += [f"{k}=tensor{tuple(getattr(self, k).shape)}" for k in self._tensors]
-        parts += [
-            f"{k}={float(getattr(self, k).detach()):.6g} (learnable)" for k in self._learnable
-        ]
+        for k in self._learnable:
+            value = f"{k}={float(self._learned(k).detach()):.6g} (learnable"
+            if k in self._clamp:
+                low, high = (math.exp(b) if b is not None else None for b in self._clamp[k])
+                value += f", clamped to [{low or 0:g}, {high or math.inf:g}]"
+            parts.append(value + ")")
         return ", ".join(parts)
 
 
@@ -187,18 +310,23 @@ def loss_module(fn: Callable[..., Any], name: str | None = None) -> type[ArrayLo
     params = inspect.signature(fn).parameters.values()
     hyper = tuple(p.name for p in params if p.kind is p.KEYWORD_ONLY and p.name not in _PER_BATCH)
     cls_name = name or _camel(fn.__name__)
+    learnable = [n for n in _learnable_names(fn) if n in hyper]
+    refused = [(n, _why_not_learnable(fn, n)) for n in _scalar_hyperparameters(fn) if n in hyper]
+    refused = [(n, why) for n, why in refused if why is not None]
     doc = (
         f"``torch.nn.Module`` form of :func:`{fn.__module__}.{fn.__name__}`: keyword "
         f"hyperparameters {list(hyper)} in the constructor (``learnable=`` any of "
-        f"{list(_learnable_names(fn))}), arrays in ``forward``."
+        f"{learnable}), arrays in ``forward``."
     )
+    if refused:
+        doc += " Not learnable: " + "; ".join(f"``{n}``: {why}" for n, why in refused) + "."
     return type(
         cls_name,
         (ArrayLoss,),
         {
             "fn": staticmethod(fn),
             "hyperparameter_names": hyper,
-            "learnable_names": tuple(n for n in _learnable_names(fn) if n in hyper),
+            "learnable_names": tuple(learnable),
             "__doc__": doc,
             "__module__": __name__,
             "__qualname__": cls_name,

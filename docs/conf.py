@@ -46,7 +46,9 @@ html_title = "arraylosses"
 html_theme_options = {
     "description": "Losses and metrics written once against the array API",
     "page_width": "min(96%, 1400px)",
+    "show_powered_by": False,  # no footer links to sphinx-doc.org and alabaster's site
 }
+html_show_sphinx = False
 
 # --- autodoc / napoleon ------------------------------------------------------------------------
 napoleon_google_docstring = True

@@ -14,6 +14,11 @@ The docs are built by ``nox -s docs`` (into ``docs/_build/html``). The test skip
 when they are not built or when no ``chromium`` is installed; with
 ``ARRAYLOSSES_REQUIRE_DOCS_RENDER=1`` (CI) it fails instead. Screenshots of both pages go to a
 temporary directory, or to ``ARRAYLOSSES_DOCS_SCREENSHOTS`` when set.
+
+Three more checks read the HTML of every built page, without a browser: no ``mailto:`` link
+(docutils makes one of "recall@10"); no link that leaves the site except to arXiv, a DOI, a
+peer's documentation or a listed primary source that has neither; and no API page naming a
+repository file the site does not publish (README.md's sections, docs/*.md, tests/...).
 """
 
 from __future__ import annotations
@@ -25,9 +30,11 @@ import ipaddress
 import json
 import os
 import pathlib
+import re
 import shutil
 import subprocess
 import threading
+import urllib.parse
 from typing import ClassVar
 
 import pytest
@@ -225,3 +232,96 @@ def test_page_typesets_math_offline(page, site, tmp_path):
     if keep:
         pathlib.Path(keep).mkdir(parents=True, exist_ok=True)
         shutil.copy(shot, pathlib.Path(keep) / shot.name)
+
+
+# ---------------------------------------------------------------------------------------------
+# Links and file names in the HTML of every page (no browser needed)
+
+ARXIV_DOI = {"arxiv.org", "doi.org", "dx.doi.org"}
+PEER_DOCS = {  # the peers' documentation, and the array API standard's
+    "pytorch.org",
+    "docs.jax.dev",
+    "jax.readthedocs.io",
+    "optax.readthedocs.io",
+    "keras.io",
+    "sbert.net",
+    "scikit-learn.org",
+    "lightning.ai",
+    "kevinmusgrave.github.io",
+    "numpy.org",
+    "docs.cupy.dev",
+    "data-apis.org",
+}
+PRIMARY_SOURCES = {  # cited where the work has neither an arXiv id nor a DOI link
+    "kexue.fm": "CoSENT's definition, Su Jianlin's post",
+    "jstor.org": "Chan, Golub and LeVeque (1983), The American Statistician: its stable URL",
+}
+# a repository file the site does not publish, as a page would name it
+REPO_FILE = re.compile(
+    r"README\.md, [\"“]|(?<![\w/.-])(docs|tests|conformance|benchmarks|tools|examples)/[\w./-]+"
+)
+
+
+class _Links(html.parser.HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.hrefs: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "a":
+            self.hrefs += [v for k, v in attrs if k == "href" and v]
+
+
+def _built_pages() -> list[pathlib.Path]:
+    if not (HTML / "index.html").exists():
+        _unavailable(f"the docs are not built ({HTML / 'index.html'} is missing): run nox -s docs")
+    return sorted(p for p in HTML.rglob("*.html") if "_static" not in p.relative_to(HTML).parts)
+
+
+def _hrefs(page: pathlib.Path) -> list[str]:
+    links = _Links()
+    links.feed(page.read_text(encoding="utf-8"))
+    return links.hrefs
+
+
+def _allowed(host: str) -> bool:
+    host = host.lower().removeprefix("www.")
+    known = ARXIV_DOI | PEER_DOCS | set(PRIMARY_SOURCES)
+    return any(host == h or host.endswith("." + h) for h in known)
+
+
+def test_no_page_has_a_mailto_link():
+    bad = {
+        str(p.relative_to(HTML)): [h for h in _hrefs(p) if h.lower().startswith("mailto:")]
+        for p in _built_pages()
+    }
+    bad = {k: v for k, v in bad.items() if v}
+    assert not bad, f"mailto: links (an '@' read as an address?): {bad}"
+
+
+def test_links_leave_the_site_only_for_papers_and_peers_docs():
+    pages = _built_pages()
+    outside: dict[str, list[str]] = {}
+    for page in pages:
+        for href in _hrefs(page):
+            url = urllib.parse.urlsplit(href)
+            if url.scheme in ("", "file") and not url.netloc:
+                continue  # a page or file of the site
+            if url.scheme in ("http", "https") and _allowed(url.hostname or ""):
+                continue
+            outside.setdefault(str(page.relative_to(HTML)), []).append(href)
+    assert len(pages) > 100  # every API page is there
+    assert not outside, f"links leaving the site: {outside}"
+
+
+def test_api_pages_name_no_unpublished_repository_file():
+    found: dict[str, list[str]] = {}
+    api = [p for p in _built_pages() if p.parent.name == "api"]
+    for page in api:
+        text = _VisibleText()
+        text.feed(page.read_text(encoding="utf-8"))
+        hits = [m.group(0) for m in REPO_FILE.finditer("".join(text.parts))]
+        if hits:
+            found[page.name] = hits
+    assert len(api) > 100
+    assert not found, f"API pages naming repository files the site does not publish: {found}"

@@ -8,7 +8,7 @@ import pytest
 
 import arraylosses as al
 from arraylosses import metrics
-from arraylosses.testing import inputs
+from arraylosses.testing import inputs, to_numpy
 from arraylosses.testing.cases import CASES, Case
 
 from .conftest import use_backend
@@ -286,6 +286,54 @@ def test_probability_target_shape(backend):
         al.cross_entropy(z, backend.asarray(np.zeros((3, 1), dtype=np.int64)))
     with pytest.raises(ValueError, match="ignore_index applies to class-index targets only"):
         al.cross_entropy(z, _a(backend, np.ones((3, 4)) / 4), ignore_index=-100)
+
+
+@pytest.mark.parametrize("fn", [al.cross_entropy, al.nll_loss, al.softmax_focal_loss])
+def test_float_class_labels_say_integers_were_meant(backend, fn):
+    """Issue 31: labels.astype(float) got "target of probabilities must have logits's shape"."""
+    z = _a(backend, np.zeros((4, 3)))
+    with pytest.raises(
+        TypeError,
+        match=r"target has the shape of class indices \(4,\) .* floating dtype .*class indices "
+        r"must be integers; cast them \(NumPy: target.astype\(int\), torch: target.long\(\)",
+    ):
+        fn(z, _a(backend, np.array([0.0, 1.0, 2.0, 1.0])))
+
+
+@pytest.mark.parametrize("p", [1.5, -0.5])
+def test_bce_on_values_outside_0_1_names_the_logits_loss(backend, p):
+    """Issue 31: p = 1.5 gave 0.1116 and p = -0.5 gave 8.17 (torch raises)."""
+    probs, target = _a(backend, np.array([0.25, p, 0.5])), _a(backend, np.ones(3))
+    with pytest.raises(
+        ValueError,
+        match=r"probs must lie in \[0.0, 1.0\]; found min .* use binary_cross_entropy_with_logits",
+    ):
+        al.binary_cross_entropy(probs, target)
+    # beside a NaN too (min and max are then NaN)
+    with pytest.raises(ValueError, match="binary_cross_entropy_with_logits"):
+        al.binary_cross_entropy(_a(backend, np.array([np.nan, p])), _a(backend, np.ones(2)))
+
+
+def test_bce_range_check_lets_nan_and_the_ends_through(backend):
+    out = al.binary_cross_entropy(
+        _a(backend, np.array([0.0, 1.0, np.nan])),
+        _a(backend, np.array([0.0, 1.0, 1.0])),
+        reduction="none",
+    )
+    got = to_numpy(out)
+    assert got[0] < 1e-6 and got[1] < 1e-6 and np.isnan(got[2])
+
+
+def test_bce_range_check_does_not_run_under_jit():
+    """The value-check policy: eager only; under jax.jit values are not read (the clip
+    applies, as before)."""
+    backend = use_backend("jax")
+    import jax
+
+    with backend.context():
+        probs, target = _a(backend, np.array([1.5, 0.5])), _a(backend, np.ones(2))
+        out = jax.jit(al.binary_cross_entropy)(probs, target)
+    assert np.isfinite(float(out))
 
 
 @pytest.mark.parametrize("value", [-0.1, 1.5])

@@ -375,3 +375,44 @@ def test_errors(backend):
         top_k_merge(state, top_k_init(q, k=3))
     with pytest.raises(ValueError, match="k must be in"):
         top_k_init(q, k=0)
+
+
+# ---------------------------------------------------------------------------------------------
+# chunk_size changes the result only by rounding (top_k_search's docstring): each float32 score
+# lies within D u sum_i |q_i d_i| of the exact dot product, whatever the chunking; the
+# rank-wise scores are then within the row's largest bound of the exact top-k; and documents
+# change places only where their exact scores are that close.
+
+
+def test_search_chunk_size_changes_the_result_by_rounding_only(backend, rng):
+    # Q, N, k as test_search_equals_dense_argsort's last case: eager JAX compiles each new
+    # shape once (~2 s), and these shapes are then compiled already
+    q, n, d, k = 7, 40, 64, 12
+    queries = rng.standard_normal((q, d))
+    corpus = rng.standard_normal((n, d))
+    corpus[20:] = corpus[:20] + 1e-7 * rng.standard_normal((20, d))  # near-ties
+    queries32, corpus32 = queries.astype(np.float32), corpus.astype(np.float32)
+    # the exact scores of the float32 inputs (float64 products of float32 values are exact
+    # to 2^-48, far below the float32 rounding bound)
+    exact = queries32.astype(np.float64) @ corpus32.astype(np.float64).T
+    bound = d * 2.0**-24 * (np.abs(queries32).astype(np.float64) @ np.abs(corpus32).T)
+    want_scores, _ = oracle(exact, k)
+    rows = np.arange(q)[:, None]
+    for chunk in (None, 1):  # the pair
+        got = top_k_search(
+            backend.asarray(queries32, "float32"),
+            backend.asarray(corpus32, "float32"),
+            k=k,
+            chunk_size=chunk,
+        )
+        scores, ids, _ = as_numpy(backend, got)
+        msg = f"chunk_size={chunk}"
+        # each returned score: the document's exact score, rounded within its bound
+        assert np.all(np.abs(scores - exact[rows, ids]) <= bound[rows, ids]), msg
+        # rank by rank, within the row's largest bound of the exact top-k
+        row_bound = bound.max(axis=1, keepdims=True)
+        assert np.all(np.abs(scores - want_scores) <= row_bound), msg
+        # an out-of-order pair, by exact score, is closer than twice the bound
+        ahead, behind = exact[rows, ids[:, :-1]], exact[rows, ids[:, 1:]]
+        assert np.all(behind - ahead <= 2 * row_bound), msg
+        assert len(set(ids.ravel().tolist())) > q  # not a degenerate ranking

@@ -3,8 +3,11 @@ and their scores, in ``O(Q·k)`` state, never the ``(Q, N)`` score matrix.
 
 Ranking rule (the one of :mod:`arraylosses.metrics.retrieval`): documents are ordered by
 descending score; **of equal scores the lower document id ranks first**. The result is
-therefore exactly the first ``k`` columns of a stable descending ``argsort`` of the full
-score matrix, whatever the chunking, the shard split, or the order of the merges.
+therefore exactly the first ``k`` columns of a stable descending ``argsort`` of the scores
+it was given, whatever the chunking, the shard split, or the order of the merges.
+:func:`top_k_search` computes those scores by matrix products whose rounding depends on their
+shape, so its scores, and the order of documents whose scores lie within that rounding, may
+differ between ``chunk_size`` values (its docstring bounds the difference).
 
 The state is :class:`TopK`, a NamedTuple of three fixed-shape arrays (a JAX pytree):
 
@@ -321,10 +324,11 @@ def top_k_search(
     \max(\lVert x \rVert_2, 10^{-8})` (``"cosine"``, the library's clamped norm). The result
     holds, for each query, the ``k`` largest :math:`s_{ij}` in descending order with the ids
     ``j`` (ties: the lower id first), i.e. the first ``k`` columns of a stable descending
-    argsort of :math:`S = Q D^\top`, which is never built: the corpus is walked ``chunk_size``
-    rows at a time (:func:`top_k_update`), and the queries in blocks so that one score block
-    stays within ``SCORE_BLOCK_BYTES`` (128 MiB). ``k > N`` leaves the last ``k - N`` slots
-    empty (score ``-inf``, id ``-1``). A NaN score marks its query ``invalid``.
+    argsort of :math:`S = Q D^\top` as computed (see ``chunk_size``), which is never built: the
+    corpus is walked ``chunk_size`` rows at a time (:func:`top_k_update`), and the queries in
+    blocks so that one score block stays within ``SCORE_BLOCK_BYTES`` (128 MiB). ``k > N``
+    leaves the last ``k - N`` slots empty (score ``-inf``, id ``-1``). A NaN score marks its
+    query ``invalid``.
 
     ``corpus`` may be a NumPy array or ``np.memmap`` beside queries of another library: each
     chunk is sliced, copied and converted to the queries' namespace and device, so a corpus on
@@ -336,8 +340,14 @@ def top_k_search(
         corpus: ``(N, D)`` floating embeddings of the queries' namespace, or a NumPy array.
         k: documents kept per query, ``>= 1``.
         similarity: ``"dot"`` (default) or ``"cosine"``.
-        chunk_size: documents scored at a time (``None``: 16384), ``>= 1``; it changes the
-            time and memory, never the result.
+        chunk_size: documents scored at a time (``None``: 16384), ``>= 1``. It changes the
+            time and memory, and the result only by rounding: each score is a dot product
+            rounded as the matrix product it is computed in (BLAS picks its summation order
+            by shape), within :math:`D u \sum_i |q_i d_i|` of the exact one (:math:`u` the
+            unit roundoff, :math:`2^{-24}` in float32) but not always the same between chunk
+            sizes, so documents whose exact scores are equal or that close may swap places.
+            Exactly computed scores (small-integer embeddings, say) give the same result
+            whatever the chunk size.
 
     Returns:
         The :class:`TopK` state ``(scores, ids, invalid)``, ``scores`` ``(Q, k)`` in the queries'

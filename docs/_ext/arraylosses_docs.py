@@ -210,15 +210,38 @@ def documented_symbols() -> list[tuple[str, str]]:
     return out
 
 
+# Repository files the site does not publish, as docstrings and registry notes name them, and
+# what the API pages say instead (tests/test_docs_render.py checks that none is left).
+SITE_PATHS = [
+    (r'(``)?README\.md(``)?,\s+"(Scaling\s+out|Large\s+batches)"', ":doc:`/scaling`"),
+    (r"\b([Dd])efined in docs/spec\.md", r"\1efined by this library"),
+    (r"\s*\(docs/spec\.md\)", ""),
+    (r"\(docs/spec\.md;\s*", "("),
+    (r"\((``)?tests/test_\w+\.py(``)?\)", "(the project's test suite)"),
+    (r"(``)?tests/test_\w+\.py(``)? checks", "the project's test suite checks"),
+]
+
+
+def publishable(text: str) -> str:
+    """``text`` with the :data:`SITE_PATHS` mentions replaced by what the site publishes."""
+    for pattern, replacement in SITE_PATHS:
+        text = re.sub(pattern, replacement, text)
+    return text
+
+
+def _process_docstring(app, what, name, obj, options, lines) -> None:
+    lines[:] = publishable("\n".join(lines)).split("\n")
+
+
 def _peer_section(name: str, errors: dict[str, dict[str, str]], date: str) -> str:
     from arraylosses.testing.cases import BY_NAME
 
     case = BY_NAME[name]
-    rel = REPORT.relative_to(ROOT).as_posix()
     lines = ["Checked against", "---------------", ""]
     if case.peers:
         lines += [
-            f"Worst measured error per peer, from ``{rel}`` (run {date}): the worst relative "
+            f"Worst measured error per peer, from the CPU run of {date} (:doc:`/conformance`, "
+            "which shows its matrix): the worst relative "
             "error of the cross-checks against that library, values and gradients in "
             "float64; ``ok*`` marks a documented deviation (listed in the report). "
             f"That run: {_md_text(report_versions())}.",
@@ -239,9 +262,9 @@ def _peer_section(name: str, errors: dict[str, dict[str, str]], date: str) -> st
     else:
         lines += ["No peer library in the registry for this function.", ""]
     if case.notes:
-        lines += ["Registry notes: " + _md_inline(case.notes.replace("\n", " ")), ""]
+        lines += ["Registry notes: " + publishable(_md_inline(case.notes.replace("\n", " "))), ""]
     if name not in errors:
-        lines += [f"This function is not in ``{rel}`` (added after that run).", ""]
+        lines += [f"This function is not in the CPU run of {date} (added after it).", ""]
     return "\n".join(lines)
 
 
@@ -320,7 +343,7 @@ def write_api(srcdir: pathlib.Path) -> None:
         "",
         "One page per public function, generated at build time from the registry "
         "(``arraylosses.testing.cases.public_names()``) and the docstrings, grouped by family. "
-        f"Peer errors come from ``{REPORT.relative_to(ROOT).as_posix()}`` (run {date}).",
+        f"Peer errors come from the CPU conformance run of {date} (:doc:`/conformance`).",
         "",
     ]
     for _attr, title, module in FAMILIES:
@@ -536,5 +559,6 @@ def _check_coverage(app, exception) -> None:
 def setup(app):
     app.connect("builder-inited", _generate)
     app.connect("builder-inited", _number_checker)
+    app.connect("autodoc-process-docstring", _process_docstring)
     app.connect("build-finished", _check_coverage)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
