@@ -67,15 +67,18 @@ from arraylosses.metrics.streaming.regression import _RegressionMetric
 __all__ = ["Loss", "Metric"]
 
 _SUPPORTED = ("jax", "torch", "numpy")
-# functions whose target may be class indices (cast back to int when it has the index shape)
-_INDEX_TARGET = {
-    _al.cross_entropy,
-    _al.nll_loss,
-    _al.softmax_focal_loss,
-    _al.poly1_cross_entropy,
-    _al.csar_loss,
-}
-_ALWAYS_INT = {_al.supcon_loss}
+
+
+def _index_target(fn: Callable[..., Any]) -> tuple[bool, bool]:
+    """``(index target, always int)`` from ``fn``'s registry record (``adapter``): whether its
+    target may be class indices (cast back to int when it has the index shape), and whether it
+    is cast whatever its shape (SupCon's labels). A function without a record: neither."""
+    from arraylosses.testing.cases import CASES
+
+    for case in CASES:
+        if (case.public or case.fn) is fn:
+            return case.adapter.index_target, case.adapter.always_int
+    return False, False
 
 
 def _check_backend() -> str:
@@ -155,12 +158,13 @@ class Loss(keras.losses.Loss):
         self.fn = fn
         self.hyperparameters = hyperparameters
         self._per_sample = "reduction" in inspect.signature(fn).parameters
+        self._index_target, self._always_int = _index_target(fn)
         if self._per_sample and "reduction" in hyperparameters:
             raise TypeError("reduction is Keras' here: pass it as Loss(..., reduction=...)")
 
     def call(self, y_true: Any, y_pred: Any) -> Any:
-        if self.fn in _INDEX_TARGET or self.fn in _ALWAYS_INT:
-            y_true = _as_indices(y_true, y_pred, always=self.fn in _ALWAYS_INT)
+        if self._index_target or self._always_int:
+            y_true = _as_indices(y_true, y_pred, always=self._always_int)
         kwargs = dict(self.hyperparameters)
         if self._per_sample:
             kwargs["reduction"] = "none"

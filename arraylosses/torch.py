@@ -14,7 +14,7 @@ the function (keywords given to ``forward`` override the constructor's)::
 Class names are the function names in CamelCase (``info_nce`` -> ``InfoNCE``,
 ``multiple_negatives_ranking_loss`` -> ``MultipleNegativesRankingLoss``; :data:`LOSSES` maps
 each class name to its function). ``learnable=`` makes named hyperparameters trainable
-(initialised at the given value, float32; :attr:`ArrayLoss.learnable_names` lists them):
+(initialised at the given value, float32; :attr:`LossModule.learnable_names` lists them):
 
 * the positive scales, ``temperature`` (InfoNCE, NT-Xent), ``logit_scale`` (CLIP, SigLIP) and
   ``scale`` (MNRL, CoSENT, AnglE), are learned in log space, as CLIP learns its logit scale:
@@ -32,7 +32,7 @@ range (measured, 300 Adam steps at lr 0.05: Huber's ``delta`` 1 -> -22.7, the tr
 the loss by ``temperature / base_temperature``). Pass a tensor for them if you train one with a
 term of your own.
 
-Streaming metrics (:mod:`arraylosses.metrics.streaming`) are :class:`StreamingMetric`
+Streaming metrics (:mod:`arraylosses.metrics.streaming`) are :class:`MetricModule`
 modules with ``update``, ``compute``, ``reset`` and ``sync`` (one collective across ranks
 with :func:`arraylosses.metrics.streaming.distributed.torch_merge` when torch.distributed is
 initialised); :data:`METRICS` maps each class name to its factory.
@@ -53,26 +53,8 @@ from arraylosses._validate import number
 from arraylosses.metrics import streaming as _streaming
 from arraylosses.metrics.streaming.distributed import torch_merge as _torch_merge
 
-__all__ = ["LOSSES", "METRICS", "ArrayLoss", "Matryoshka", "StreamingMetric", "loss_module"]
+__all__ = ["LOSSES", "METRICS", "LossModule", "Matryoshka", "MetricModule", "loss_module"]
 
-# Keyword arguments that belong to one batch (or one rank), not to the loss: forward only.
-_PER_BATCH = frozenset(
-    {
-        "sample_weight",
-        "offset",
-        "all_anchors",
-        "all_query",
-        "all_image_emb",
-        "all_z1",
-        "where",
-        "log_q",
-        "pos_log_q",
-        "pos_ids",
-        "neg_ids",
-        "indexes",
-        "mask",
-    }
-)
 _ACRONYMS = {
     "nce": "NCE",
     "bpr": "BPR",
@@ -97,65 +79,65 @@ _ACRONYMS = {
     "cosent": "CoSENT",
     "angle": "AnglE",
 }
-_FAMILIES = ("regression", "classification", "contrastive", "ranking", "regularizers")
-_NOT_LOSSES = frozenset({"matryoshka"})  # a loss combinator: Matryoshka below
-# Learnable hyperparameters: the positive scales in log space (the value is exp of the
-# parameter, as CLIP's logit scale), SigLIP's bias as it is. Any other scalar is refused.
-_LOG_SPACE = frozenset({"temperature", "scale", "logit_scale"})
-_AS_IS = frozenset({"logit_bias"})
-# Why a hyperparameter is not learnable, where the general reason (_MONOTONE) is not the one.
-_WHY_NOT = {
-    ("supcon_loss", "temperature"): (
-        "supcon_loss multiplies the loss by temperature / base_temperature, so the gradient "
-        "always pushes temperature down (learned, it ran from 0.07 to -15.7 in 300 Adam steps, "
-        "the loss to -356)"
-    ),
-    ("supcon_loss", "base_temperature"): (
-        "supcon_loss divides the loss by base_temperature, so learned it only grows and the "
-        "loss goes to 0"
-    ),
-    ("dynamic_margin_bpr_loss", "alpha"): (
-        "dynamic_margin_bpr_loss holds alpha under stop_gradient by design: it would never move"
-    ),
-}
-_MONOTONE = (
-    "the loss is monotone in it, so minimising the loss over it only runs it to the end of its "
-    "range; learnable are the positive scales (temperature, scale, logit_scale: in log space) "
-    "and SigLIP's logit_bias"
-)
+
+
+def _records() -> dict[Callable[..., Any], Any]:
+    """The registry record of every loss with a generated module (its ``adapter`` field says
+    what this module needs: per-batch keywords, learnable and positive hyperparameters)."""
+    from arraylosses.testing.cases import CASES
+
+    return {
+        c.public or c.fn: c for c in CASES if c.kind in ("loss", "in_batch") and c.adapter.module
+    }
+
+
+_RECORDS = _records()
+# renamed: arraylosses.metrics.streaming.StreamingMetric and arraylosses.sentence_transformers.
+# ArrayLoss are other classes; one public name, one class
+_RENAMED = {"ArrayLoss": "LossModule", "StreamingMetric": "MetricModule"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _RENAMED:
+        raise AttributeError(
+            f"arraylosses.torch.{name} is now arraylosses.torch.{_RENAMED[name]} "
+            f"({name} names another class of arraylosses)"
+        )
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _camel(name: str) -> str:
     return "".join(_ACRONYMS.get(p, p.capitalize()) for p in name.split("_"))
 
 
-def _scalar_hyperparameters(fn: Callable[..., Any]) -> tuple[str, ...]:
-    """The keyword hyperparameters ``fn`` accepts as a 0-d array and differentiates: those
-    annotated ``Any`` with a numeric default (they go through ``_validate.hyperparameter``)."""
-    names = []
-    for p in inspect.signature(fn).parameters.values():
-        if p.kind is not p.KEYWORD_ONLY or p.name in _PER_BATCH:
-            continue
-        numeric = isinstance(p.default, (int, float)) and not isinstance(p.default, bool)
-        if p.annotation in ("Any", Any) and (numeric or p.default is None):
-            names.append(p.name)
-    return tuple(names)
+class _Facts:
+    """What a module needs to know about its function: the record's adapter facts, or the ones
+    given to :func:`loss_module` for a function of your own."""
 
+    def __init__(
+        self,
+        fn: Callable[..., Any],
+        per_batch: tuple[str, ...] | None = None,
+        learnable: tuple[str, ...] | None = None,
+        positive: tuple[str, ...] | None = None,
+    ) -> None:
+        from arraylosses.testing.cases import Adapter
 
-def _why_not_learnable(fn: Callable[..., Any], name: str) -> str | None:
-    """Why ``fn``'s hyperparameter ``name`` is not offered as learnable; None if it is."""
-    if (fn.__name__, name) in _WHY_NOT:
-        return _WHY_NOT[fn.__name__, name]
-    if name not in _scalar_hyperparameters(fn):
-        return "it is not a scalar that the function differentiates"
-    if name not in _LOG_SPACE | _AS_IS:
-        return _MONOTONE
-    return None
+        record = _RECORDS.get(fn)
+        adapter = record.adapter if record is not None else Adapter()
+        self.per_batch = tuple(adapter.per_batch if per_batch is None else per_batch)
+        self.learnable = tuple(adapter.learnable if learnable is None else learnable)
+        self.positive = tuple(adapter.positive if positive is None else positive)
+        self.not_learnable = dict(adapter.not_learnable)
+        stray = [n for n in self.positive if n not in self.learnable]
+        if stray:
+            raise ValueError(f"positive names {stray} that are not learnable {self.learnable}")
 
+    def why_not(self, name: str) -> str:
+        """Why the hyperparameter ``name`` is not learnable."""
+        from arraylosses.testing.cases import MONOTONE
 
-def _learnable_names(fn: Callable[..., Any]) -> tuple[str, ...]:
-    """The hyperparameters of ``fn`` that ``learnable=`` accepts."""
-    return tuple(n for n in _scalar_hyperparameters(fn) if _why_not_learnable(fn, n) is None)
+        return self.not_learnable.get(name, MONOTONE)
 
 
 def _check_clamp(cls_name: str, clamp: Any, log_space: tuple[str, ...]) -> dict[str, Any]:
@@ -178,7 +160,7 @@ def _check_clamp(cls_name: str, clamp: Any, log_space: tuple[str, ...]) -> dict[
     return out
 
 
-class ArrayLoss(nn.Module):
+class LossModule(nn.Module):
     """Base class of the generated loss modules: ``fn`` with fixed keyword hyperparameters.
 
     Tensors given as hyperparameters are buffers (they follow ``.to(device)``); the names in
@@ -199,6 +181,7 @@ class ArrayLoss(nn.Module):
     fn: ClassVar[Callable[..., Any]]
     hyperparameter_names: ClassVar[tuple[str, ...]] = ()
     learnable_names: ClassVar[tuple[str, ...]] = ()
+    _facts: ClassVar[_Facts]
 
     def __init__(
         self,
@@ -220,9 +203,7 @@ class ArrayLoss(nn.Module):
         bad = [n for n in learnable if n not in self.learnable_names]
         if bad:
             why = "; ".join(
-                f"{n}: {_why_not_learnable(self.fn, n)}"
-                for n in bad
-                if n in self.hyperparameter_names
+                f"{n}: {self._facts.why_not(n)}" for n in bad if n in self.hyperparameter_names
             )
             raise ValueError(
                 f"{name}: {bad} cannot be learnable{' (' + why + ')' if why else ''}; learnable "
@@ -236,7 +217,7 @@ class ArrayLoss(nn.Module):
         self._static: dict[str, Any] = {}
         self._tensors: list[str] = []
         self._learnable = tuple(learnable)
-        self._log_space = tuple(n for n in self._learnable if n in _LOG_SPACE)
+        self._log_space = tuple(n for n in self._learnable if n in self._facts.positive)
         self._clamp = _check_clamp(name, clamp, self._log_space)
         for key, value in hyperparameters.items():
             if key in learnable:
@@ -304,29 +285,49 @@ class ArrayLoss(nn.Module):
         return ", ".join(parts)
 
 
-def loss_module(fn: Callable[..., Any], name: str | None = None) -> type[ArrayLoss]:
-    """An :class:`ArrayLoss` subclass for the loss function ``fn`` (how every class here is
-    made; works for your own array-API function too)."""
+def loss_module(
+    fn: Callable[..., Any],
+    name: str | None = None,
+    *,
+    per_batch: tuple[str, ...] | None = None,
+    learnable: tuple[str, ...] | None = None,
+    positive: tuple[str, ...] | None = None,
+) -> type[LossModule]:
+    """A :class:`LossModule` subclass for the loss function ``fn`` (how every class here is
+    made; works for your own array-API function too).
+
+    For a function of the catalogue, what the module needs comes from its registry record
+    (``arraylosses.testing.cases``, the ``adapter`` field); for your own, pass it: ``per_batch``,
+    the keyword arrays that go to ``forward`` (default ``("sample_weight",)``); ``learnable``,
+    the scalar hyperparameters ``learnable=`` may train (default none); ``positive``, those of
+    them learned in log space.
+    """
+    facts = _Facts(fn, per_batch, learnable, positive)
     params = inspect.signature(fn).parameters.values()
-    hyper = tuple(p.name for p in params if p.kind is p.KEYWORD_ONLY and p.name not in _PER_BATCH)
+    hyper = tuple(
+        p.name for p in params if p.kind is p.KEYWORD_ONLY and p.name not in facts.per_batch
+    )
     cls_name = name or _camel(fn.__name__)
-    learnable = [n for n in _learnable_names(fn) if n in hyper]
-    refused = [(n, _why_not_learnable(fn, n)) for n in _scalar_hyperparameters(fn) if n in hyper]
-    refused = [(n, why) for n, why in refused if why is not None]
+    offered = [n for n in facts.learnable if n in hyper]
     doc = (
         f"``torch.nn.Module`` form of :func:`{fn.__module__}.{fn.__name__}`: keyword "
         f"hyperparameters {list(hyper)} in the constructor (``learnable=`` any of "
-        f"{learnable}), arrays in ``forward``."
+        f"{offered}), arrays in ``forward``."
     )
-    if refused:
-        doc += " Not learnable: " + "; ".join(f"``{n}``: {why}" for n, why in refused) + "."
+    if facts.not_learnable:
+        doc += (
+            " Not learnable: "
+            + "; ".join(f"``{n}``: {why}" for n, why in facts.not_learnable.items())
+            + "."
+        )
     return type(
         cls_name,
-        (ArrayLoss,),
+        (LossModule,),
         {
             "fn": staticmethod(fn),
+            "_facts": facts,
             "hyperparameter_names": hyper,
-            "learnable_names": tuple(learnable),
+            "learnable_names": tuple(offered),
             "__doc__": doc,
             "__module__": __name__,
             "__qualname__": cls_name,
@@ -339,9 +340,9 @@ class Matryoshka(nn.Module):
     hyperparameters) at every dim of ``dims``, weighted by ``dim_weights`` and summed. MNRL
     keeps :func:`~arraylosses.matryoshka`'s one-pass fast path."""
 
-    def __init__(self, loss: ArrayLoss, dims: Any, dim_weights: Any = None) -> None:
+    def __init__(self, loss: LossModule, dims: Any, dim_weights: Any = None) -> None:
         super().__init__()
-        if not isinstance(loss, ArrayLoss):
+        if not isinstance(loss, LossModule):
             raise TypeError(f"loss must be an arraylosses.torch module; got {type(loss).__name__}")
         self.loss = loss
         self.dims = list(dims)
@@ -355,7 +356,7 @@ class Matryoshka(nn.Module):
         return f"dims={self.dims}, dim_weights={self.dim_weights}"
 
 
-class StreamingMetric(nn.Module):
+class MetricModule(nn.Module):
     """A streaming metric of :mod:`arraylosses.metrics.streaming` as a module.
 
     ``update(preds, target, **kw)`` adds a batch (no gradient), ``compute()`` gives the metric
@@ -395,7 +396,7 @@ class StreamingMetric(nn.Module):
         return self.metric.compute(self._empty() if self.state is None else self.state)
 
     @torch.no_grad()
-    def sync(self, group: Any = None) -> StreamingMetric:
+    def sync(self, group: Any = None) -> MetricModule:
         """Merge every rank's state into this one (all ranks must call it)."""
         import torch.distributed as dist
 
@@ -415,15 +416,15 @@ class StreamingMetric(nn.Module):
         return ", ".join(f"{k}={v!r}" for k, v in self._hyper.items())
 
 
-def _metric_module(factory: Callable[..., Any]) -> type[StreamingMetric]:
+def _metric_module(factory: Callable[..., Any]) -> type[MetricModule]:
     cls_name = _camel(factory.__name__)
     return type(
         cls_name,
-        (StreamingMetric,),
+        (MetricModule,),
         {
             "factory": staticmethod(factory),
             "__doc__": f"Module form of :func:`arraylosses.metrics.streaming.{factory.__name__}`"
-            " (see :class:`StreamingMetric`).",
+            " (see :class:`MetricModule`).",
             "__module__": __name__,
             "__qualname__": cls_name,
         },
@@ -431,14 +432,14 @@ def _metric_module(factory: Callable[..., Any]) -> type[StreamingMetric]:
 
 
 def _catalogue_losses() -> dict[str, Callable[..., Any]]:
-    out: dict[str, Callable[..., Any]] = {}
-    for family in _FAMILIES:
-        module = getattr(_al, family)
-        for fname in module.__all__:
-            fn = getattr(module, fname)
-            if inspect.isfunction(fn) and fname not in _NOT_LOSSES:
-                out[_camel(fname)] = fn
-    return out
+    """Class name -> function for every loss whose record asks for a module."""
+    from arraylosses.testing.cases import CASES
+
+    return {
+        _camel(c.name): c.public or c.fn
+        for c in CASES
+        if c.kind in ("loss", "in_batch") and c.adapter.module
+    }
 
 
 #: class name -> loss function, for every generated loss module

@@ -272,7 +272,7 @@ def test_torch_compile_of_a_loss_module():
 @pytest.mark.parametrize("name", sorted(alt.METRICS))
 def test_every_streaming_metric_has_a_module(name):
     cls = getattr(alt, name)
-    assert issubclass(cls, alt.StreamingMetric) and cls.factory is alt.METRICS[name]
+    assert issubclass(cls, alt.MetricModule) and cls.factory is alt.METRICS[name]
 
 
 def test_streaming_metric_module_streams_like_the_one_shot_metric():
@@ -341,3 +341,34 @@ def test_sync_merges_two_gloo_processes(tmp_path):
         timeout=240,
     )
     assert done.returncode == 0 and "synced" in done.stdout, done.stderr[-3000:]
+
+
+def test_one_public_name_per_class() -> None:
+    """The torch module classes are LossModule and MetricModule: ArrayLoss and StreamingMetric
+    name other classes of arraylosses (the sentence-transformers adapter, the streaming
+    protocol); the old names say so."""
+    for old, new in (("ArrayLoss", "LossModule"), ("StreamingMetric", "MetricModule")):
+        with pytest.raises(AttributeError, match=rf"arraylosses.torch.{old} is now .*{new}"):
+            getattr(alt, old)
+    assert issubclass(alt.InfoNCE, alt.LossModule)
+
+
+def test_the_adapter_facts_come_from_the_record() -> None:
+    """A catalogue loss's per-batch keywords and learnable hyperparameters are its record's;
+    a function of your own gets them from loss_module's arguments."""
+    from arraylosses.testing.cases import BY_NAME
+
+    record = BY_NAME["info_nce"].adapter
+    assert alt.InfoNCE.learnable_names == record.learnable
+    assert not set(record.per_batch) & set(alt.InfoNCE.hyperparameter_names)
+
+    def my_loss(a, b, *, margin: float = 1.0, scale: float = 2.0, mask=None, reduction="mean"):
+        return al.mse_loss(a * scale, b, reduction=reduction)
+
+    cls = alt.loss_module(my_loss, per_batch=("mask",), learnable=("scale",), positive=("scale",))
+    assert cls.hyperparameter_names == ("margin", "scale", "reduction")
+    assert cls.learnable_names == ("scale",)
+    module = cls(learnable=("scale",), scale=3.0)
+    assert isinstance(module.log_scale, torch.nn.Parameter)
+    with pytest.raises(ValueError, match="margin"):
+        cls(learnable=("margin",))

@@ -21,6 +21,7 @@ __all__ = [
     "BROADCAST_WEIGHT_PARAMS",
     "EXCEPTIONS",
     "KINDS",
+    "MONOTONE",
     "REDUCTION_PARAMS",
     "TRAITS",
     "Adapter",
@@ -49,6 +50,13 @@ EXCEPTIONS = {
 }
 """The declared departures from a rule that the checks otherwise apply to every case of its
 kind; a case names one with its reason (``exceptions={"mean_of_none": "why"}``)."""
+
+MONOTONE = (
+    "the loss is monotone in it, so minimising the loss over it only runs it to the end of its "
+    "range; learnable are the positive scales (temperature, scale, logit_scale: in log space) "
+    "and SigLIP's logit_bias"
+)
+"""Why a margin, threshold or weight is not learnable (``Adapter.not_learnable``)."""
 
 BatchSpec = str | tuple[str, tuple[int, ...]]
 
@@ -90,11 +98,13 @@ class Adapter:
     so the Keras adapter casts (and drops Keras' trailing axis of 1). ``always_int``: the
     same cast even where ``y_true`` has the logits' rank (SupCon's labels). ``per_batch``:
     keyword arguments that belong to one batch (or one rank), not to the loss: the torch
-    module takes them in ``forward`` only. ``learnable``: the scalar hyperparameters the
-    function accepts as a 0-d array and differentiates, which the torch module may make
-    ``nn.Parameter`` s. ``positive``: those of them that must stay positive (learned in log
-    space). ``module``: whether a torch module is generated at all (``matryoshka`` is a
-    combinator with its own class).
+    module takes them in ``forward`` only. ``learnable``: the scalar hyperparameters the torch
+    module may train (``nn.Parameter``): those whose learning is not degenerate (the positive
+    scales; a loss monotone in a margin only runs it to the end of its range).
+    ``positive``: those of them that must stay positive, learned in log space.
+    ``not_learnable``: ``{name: why}`` for a scalar hyperparameter refused for a reason of
+    its own (the general one is the monotone loss). ``module``: whether a torch module is
+    generated at all (``matryoshka`` is a combinator with its own class).
     """
 
     index_target: bool = False
@@ -102,12 +112,16 @@ class Adapter:
     per_batch: tuple[str, ...] = ("sample_weight",)
     learnable: tuple[str, ...] = ()
     positive: tuple[str, ...] = ()
+    not_learnable: Mapping[str, str] = field(default_factory=dict)
     module: bool = True
 
     def __post_init__(self) -> None:
         stray = [n for n in self.positive if n not in self.learnable]
         if stray:
             raise ValueError(f"positive names {stray} that are not learnable {self.learnable}")
+        both = [n for n in self.not_learnable if n in self.learnable]
+        if both:
+            raise ValueError(f"{both} are declared learnable and not learnable")
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import arraylosses as al
 
 from .. import inputs
-from ._case import REDUCTION_PARAMS, Adapter, Case, Hostile, Params, Ref
+from ._case import MONOTONE, REDUCTION_PARAMS, Adapter, Case, Hostile, Params, Ref
 
 __all__ = ["CASES"]
 
@@ -73,7 +73,7 @@ CASES: tuple[Case, ...] = (
         fn=al.poly1_cross_entropy,
         traits=("softmax",),
         hostile=Hostile(scale=(("logits", 1e4),)),
-        adapter=Adapter(index_target=True, learnable=("epsilon",)),
+        adapter=Adapter(index_target=True, not_learnable={"epsilon": MONOTONE}),
         inputs=inputs.classes,
         args=("logits", "labels"),
         params=(
@@ -91,7 +91,7 @@ CASES: tuple[Case, ...] = (
         fn=al.softmax_focal_loss,
         traits=("softmax",),
         hostile=Hostile(scale=(("logits", 1e4),)),
-        adapter=Adapter(index_target=True, learnable=("alpha",)),
+        adapter=Adapter(index_target=True, not_learnable={"alpha": MONOTONE}),
         inputs=inputs.classes,
         args=("logits", "labels"),
         params=(
@@ -150,9 +150,9 @@ CASES: tuple[Case, ...] = (
     ),
     Case(
         fn=al.sigmoid_focal_loss,
+        adapter=Adapter(not_learnable={"alpha": MONOTONE}),
         traits=("binary",),
         hostile=Hostile(scale=(("logits", 1e4),)),
-        adapter=Adapter(learnable=("alpha",)),
         inputs=inputs.binary,
         args=("logits", "targets"),
         params=(
@@ -197,7 +197,7 @@ CASES: tuple[Case, ...] = (
     ),
     Case(
         fn=al.margin_ranking_loss,
-        adapter=Adapter(learnable=("margin",)),
+        adapter=Adapter(not_learnable={"margin": MONOTONE}),
         inputs=inputs.ranking_pairs,
         args=("x1", "x2", "rank_signs"),
         params=(Params(), Params(margin=0.5, reduction="none"), Params(margin=Ref("margin"))),

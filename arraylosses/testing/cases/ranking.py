@@ -27,6 +27,12 @@ CASES: tuple[Case, ...] = (
     ),
     Case(
         fn=al.dynamic_margin_bpr_loss,
+        adapter=Adapter(
+            not_learnable={
+                "alpha": "dynamic_margin_bpr_loss holds alpha under stop_gradient by design: "
+                "it would never move"
+            }
+        ),
         hostile=Hostile(scale=(("pos", 1e4), ("neg_k", 1e4))),
         inputs=inputs.ranking,
         args=("pos", "neg_k"),

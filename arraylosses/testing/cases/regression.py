@@ -8,7 +8,7 @@ from typing import Any
 import arraylosses as al
 
 from .. import inputs
-from ._case import BROADCAST_WEIGHT_PARAMS, REDUCTION_PARAMS, Adapter, Case, Params, Ref
+from ._case import BROADCAST_WEIGHT_PARAMS, MONOTONE, REDUCTION_PARAMS, Adapter, Case, Params, Ref
 
 __all__ = ["CASES"]
 
@@ -19,7 +19,7 @@ def _elementwise(
     extra: tuple[Params, ...] = (),
     peers: tuple[str, ...],
     name: str = "",
-    learnable: tuple[str, ...] = (),
+    monotone: str = "",
 ) -> Case:
     """An elementwise loss of ``pred`` and ``target``: every reduction, weighted and not, then
     its own parameter sets ``extra``."""
@@ -32,7 +32,7 @@ def _elementwise(
         peers=peers,
         name=name,
         traits=("elementwise",),
-        adapter=Adapter(learnable=learnable),
+        adapter=Adapter(not_learnable={monotone: MONOTONE} if monotone else {}),
     )
 
 
@@ -44,13 +44,13 @@ CASES: tuple[Case, ...] = (
         al.huber_loss,
         extra=(Params(delta=0.5), Params(delta=Ref("delta"), reduction="none")),
         peers=("torch", "optax"),
-        learnable=("delta",),
+        monotone="delta",
     ),
     _elementwise(
         al.smooth_l1_loss,
         extra=(Params(beta=0.5), Params(beta=0.0), Params(beta=Ref("delta"), reduction="none")),
         peers=("torch",),
-        learnable=("beta",),
+        monotone="beta",
     ),
     _elementwise(al.log_cosh_loss, peers=("optax",)),
     _elementwise(
@@ -61,7 +61,7 @@ CASES: tuple[Case, ...] = (
             Params(quantile=Ref("delta")),
         ),
         peers=("scikit-learn",),
-        learnable=("quantile",),
+        monotone="quantile",
     ),
     Case(
         fn=al.poisson_nll_loss,
