@@ -359,7 +359,8 @@ class Matryoshka(nn.Module):
 class MetricModule(nn.Module):
     """A streaming metric of :mod:`arraylosses.metrics.streaming` as a module.
 
-    ``update(preds, target, **kw)`` adds a batch (no gradient), ``compute()`` gives the metric
+    ``update(*data, **kw)`` adds a batch (the streaming metric's data arguments, which are
+    the one-shot metric's; no gradient), ``compute()`` gives the metric
     of everything counted on this rank, ``sync()`` replaces the state by the merge of every
     rank's (one ``all_gather``; a no-op unless torch.distributed is initialised), ``reset()``
     empties it; ``forward`` updates and returns the metric of that batch alone. ``dtype`` sets
@@ -387,9 +388,9 @@ class MetricModule(nn.Module):
         return self.metric.init(torch, dtype=self.dtype or torch.float32, device=self.device)
 
     @torch.no_grad()
-    def update(self, preds: Any, target: Any, **kwargs: Any) -> None:
-        state = self._empty(preds) if self.state is None else self.state
-        self.state = self.metric.update(state, preds, target, **kwargs)
+    def update(self, *data: Any, **kwargs: Any) -> None:
+        state = self._empty(data[0]) if self.state is None else self.state
+        self.state = self.metric.update(state, *data, **kwargs)
 
     @torch.no_grad()
     def compute(self) -> Any:
@@ -406,8 +407,8 @@ class MetricModule(nn.Module):
         return self
 
     @torch.no_grad()
-    def forward(self, preds: Any, target: Any, **kwargs: Any) -> Any:
-        batch = self.metric.update(self._empty(preds), preds, target, **kwargs)
+    def forward(self, *data: Any, **kwargs: Any) -> Any:
+        batch = self.metric.update(self._empty(data[0]), *data, **kwargs)
         state = batch if self.state is None else self.metric.merge(self.state, batch)
         self.state = state
         return self.metric.compute(batch)
