@@ -246,8 +246,15 @@ def tiled_logsumexp(
     def given(arrays: tuple[Array, ...]) -> tuple[_LseInputs, Any]:
         """The inputs by name (the indices built here: a closure, not a residual) and the
         scale, from ``(r, c, row_shift, col_shift[, scale])``."""
-        rows, cols = _arange(xp, n, r) + offset, _arange(xp, m, r)
-        return _LseInputs(*arrays[:4], rows=rows, cols=cols), arrays[4] if learnable else scale
+        inputs = _LseInputs(
+            r=arrays[0],
+            c=arrays[1],
+            row_shift=arrays[2],
+            col_shift=arrays[3],
+            rows=_arange(xp, n, r) + offset,
+            cols=_arange(xp, m, r),
+        )
+        return inputs, arrays[4] if learnable else scale
 
     def forward(*arrays: Array) -> tuple[tuple[Array, ...], tuple[Array, ...]]:
         out = _lse_forward(xp, plan, *given(arrays))
