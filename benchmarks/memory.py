@@ -4,6 +4,7 @@
                                 [--compare-chunks 2048] [--compare-max-n 16384]
                                 [--backends torch jax] [--losses info_nce_symmetric clip]
                                 [--device cpu|cuda] [--repeat 3] [--out benchmarks/results]
+    python benchmarks/memory.py --kernels [--out benchmarks/results]
 
 (``python benchmarks/run.py --only memory`` runs the defaults.) The step is the loss and its
 gradient with respect to both embedding matrices (``(N, D)`` float32, D = 256):
@@ -30,6 +31,12 @@ after the other, and their time ratio is taken from this run.
   time. On a machine that others share, ``--threads 1`` keeps torch's thread pool from
   waiting on descheduled threads, which the chunked path's many small operations suffer most.
 
+``--kernels`` counts instead the kernels each tile of the chunked path launches on torch
+(CPU, the torch profiler; :func:`kernels_per_tile`): eager torch walks the tiles in a Python
+loop, one launch per operation of the tile body, so on a GPU this count, not the arithmetic,
+sets the chunked path's time at small tiles. ``tests/test_tile_kernels.py`` holds the
+counts to their present values.
+
 The dense path is not run where its projected need exceeds ``--dense-limit-gib``: the
 largest dense peak measured in this run for that backend and loss, scaled by N²
 (16·N² bytes before any is measured: torch's, from issue #15). The table then says
@@ -39,6 +46,7 @@ largest dense peak measured in this run for that backend and loss, scaled by N²
 from __future__ import annotations
 
 import argparse
+import collections
 import json
 import os
 import pathlib
@@ -194,6 +202,124 @@ def worker(job: dict[str, Any]) -> dict[str, Any]:
         "peak_bytes": peak,
         **extra,
     }
+
+
+# ---------------------------------------------------------------------------------------------
+# kernels per tile (torch, CPU): what the chunked path launches for each tile it walks
+
+#: aten operators that launch no kernel of their own: views, allocations, metadata
+NO_KERNEL = frozenset(
+    "aten::" + name
+    for name in (
+        "empty empty_strided empty_like as_strided view reshape _reshape_alias _unsafe_view "
+        "resolve_conj resolve_neg real to lift_fresh alias t transpose expand unsqueeze squeeze "
+        "slice select detach detach_ permute numpy_T matrix_H mT swapaxes unbind split "
+        "result_type contiguous"
+    ).split()
+)
+
+
+def _kernel_losses() -> dict[str, tuple[Callable[..., Any], Callable[[int, int], int]]]:
+    import arraylosses as al
+
+    def square(n: int, chunk: int) -> int:
+        return (-(-n // chunk)) ** 2
+
+    def doubled(n: int, chunk: int) -> int:  # NT-Xent: 2N rows, 2N columns
+        return (-(-2 * n // chunk)) ** 2
+
+    def labels(a: Any) -> Any:
+        import torch
+
+        return torch.arange(a.shape[0]) % 3
+
+    return {
+        "info_nce": (lambda a, b, k: al.info_nce(a, b, chunk_size=k), square),
+        "info_nce_symmetric": (
+            lambda a, b, k: al.info_nce(a, b, symmetric=True, chunk_size=k),
+            square,
+        ),
+        "siglip": (lambda a, b, k: al.siglip_loss(a, b, chunk_size=k), square),
+        "supcon": (lambda a, b, k: al.supcon_loss(a, labels(a), chunk_size=k), square),
+        "nt_xent": (lambda a, b, k: al.nt_xent_loss(a, b, chunk_size=k), doubled),
+    }
+
+
+def count_kernels(fn: Callable[[], Any]) -> collections.Counter[str]:
+    """The kernels ``fn()`` launches on torch's CPU, by operator: the aten operators the
+    profiler records that launch one and that call no such operator themselves (a composite such as
+    ``logsumexp`` counts as the kernels it calls). Views, allocations and metadata
+    (:data:`NO_KERNEL`) launch none, nor does an operator on 0-d arrays only: the copy of a
+    Python number that torch wraps into a tensor (``scale * dot``), which a GPU kernel takes
+    as an argument."""
+    import torch
+
+    with torch.profiler.profile(
+        activities=[torch.profiler.ProfilerActivity.CPU], record_shapes=True
+    ) as prof:
+        fn()
+
+    def launches(event: Any) -> bool:
+        if not event.name.startswith("aten::") or event.name in NO_KERNEL:
+            return False
+        shapes = [s for s in event.input_shapes if isinstance(s, list)]
+        return not shapes or any(len(s) > 0 for s in shapes)
+
+    def calls_one(event: Any) -> bool:
+        return any(launches(c) or calls_one(c) for c in event.cpu_children)
+
+    return collections.Counter(e.name for e in prof.events() if launches(e) and not calls_one(e))
+
+
+def kernels_per_tile(loss: str, *, chunk: int = 4, d: int = 4, backward: bool) -> float:
+    """Kernels per tile of one chunked step of ``loss`` (:func:`_kernel_losses`), forward only
+    or forward and backward (with respect to both embeddings): the difference between the
+    counts at N = 6·chunk - 1 and N = 3·chunk - 1 (the same short last block) over the
+    difference in tiles, so what every call does once cancels."""
+    import torch
+
+    fn, tiles = _kernel_losses()[loss]
+
+    def step(n: int) -> Callable[[], Any]:
+        g = torch.Generator().manual_seed(0)
+        a = torch.randn(n, d, generator=g, requires_grad=backward)
+        b = torch.randn(n, d, generator=g, requires_grad=backward)
+
+        def run() -> None:
+            value = fn(a, b, chunk)
+            if backward:
+                value.backward()
+
+        return run
+
+    small, large = 3 * chunk - 1, 6 * chunk - 1
+    counts = [count_kernels(step(n)).total() for n in (small, large)]
+    return (counts[1] - counts[0]) / (tiles(large, chunk) - tiles(small, chunk))
+
+
+def kernel_rows() -> list[dict[str, Any]]:
+    """:func:`kernels_per_tile` of every loss in :func:`_kernel_losses`, forward and both."""
+    import torch
+
+    import arraylosses
+
+    where = pathlib.Path(arraylosses.__file__).parent
+    git = ["git", "-C", str(where), "describe", "--always", "--dirty"]
+    out = subprocess.run(git, capture_output=True, text=True, check=False)
+    commit = out.stdout.strip() or "unknown"
+    rows = []
+    for loss in _kernel_losses():
+        for backward in (False, True):
+            rows.append(
+                {
+                    "loss": loss,
+                    "pass": "forward+backward" if backward else "forward",
+                    "kernels_per_tile": round(kernels_per_tile(loss, backward=backward), 3),
+                    "torch": torch.__version__,
+                    "commit": commit,
+                }
+            )
+    return rows
 
 
 # ---------------------------------------------------------------------------------------------
@@ -521,6 +647,12 @@ def main(argv: list[str] | None = None, command: str = "") -> None:
         default=None,
         help="CPUs per measurement (affinity + torch threads; default: all)",
     )
+    parser.add_argument(
+        "--kernels",
+        action="store_true",
+        help="only count the kernels per tile (torch, CPU) and append them to "
+        "OUT/memory-kernels-cpu.jsonl",
+    )
     parser.add_argument("--out", type=pathlib.Path, default=None)
     parser.add_argument(
         "--report", type=pathlib.Path, default=None, help="only redo memory.md/png from a json"
@@ -528,6 +660,16 @@ def main(argv: list[str] | None = None, command: str = "") -> None:
     args = parser.parse_args(argv)
     if args.worker:
         print(json.dumps(worker(json.loads(args.worker))))
+        return
+    if args.kernels:
+        import torch
+
+        torch.set_num_threads(1)
+        lines = [json.dumps(row) for row in kernel_rows()]
+        print("\n".join(lines))
+        if args.out is not None:
+            with (args.out / "memory-kernels-cpu.jsonl").open("a") as f:
+                f.write("".join(line + "\n" for line in lines))
         return
     if args.report:
         result = json.loads(args.report.read_text())

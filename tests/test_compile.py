@@ -6,7 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import arraylosses as al
 from arraylosses import _backend
+from arraylosses.testing import assert_close
 from arraylosses.testing.cases import BY_NAME
 from conformance import checks
 
@@ -63,3 +65,60 @@ def test_custom_gradient_compiles_at_every_arity(n_arrays, requires_grad, backen
         value.backward()
         for k, x in enumerate(arrays):
             np.testing.assert_array_equal(backend.to_numpy(x.grad), np.full((3,), k + 1.0))
+
+
+# the chunked in-batch losses (the tile walker of arraylosses/_tiled.py) with learnable
+# hyperparameters, an offset and a short last block (chunk 3 divides neither side of 7 rows)
+CHUNKED = {
+    "info_nce symmetric, learnable temperature": (
+        lambda q, p, h, **k: al.info_nce(q, p, symmetric=True, temperature=h, **k)
+    ),
+    "info_nce, offset 2 into 9 keys": (
+        lambda q, p, h, **k: al.info_nce(q, _two_keys_before(p), offset=2, temperature=h, **k)
+    ),
+    "clip_loss, learnable scale": (lambda q, p, h, **k: al.clip_loss(q, p, logit_scale=h, **k)),
+    "siglip_loss, learnable scale and bias": (
+        lambda q, p, h, **k: al.siglip_loss(q, p, logit_scale=h, logit_bias=-h, **k)
+    ),
+}
+
+
+def _two_keys_before(p):
+    """``p`` with two rows before it and none after (this device's 7 keys of 9): the rows
+    ``offset = 2`` onwards are the positives."""
+    import torch
+
+    return torch.cat([torch.flip(p[:2], dims=(0,)) * 0.5, p])
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore:.*lru_cache.*:UserWarning")  # array-api-compat's helpers
+@pytest.mark.parametrize("backend_name", TORCH)
+@pytest.mark.parametrize("name", list(CHUNKED))
+def test_chunked_compiles_with_gradients(name, backend_name) -> None:
+    """``torch.compile(fullgraph=True)`` of the chunked path, value and gradients (embeddings
+    and hyperparameter), against the eager dense path (``chunk_size=None``: the whole
+    matrix, its own code). The conformance matrix compiles without gradients."""
+    import torch
+
+    backend = use_backend(backend_name)
+    rng = np.random.default_rng(3)
+    arrays = [rng.normal(size=(7, 5)), rng.normal(size=(7, 5)), np.asarray(1.7)]
+    fn = CHUNKED[name]
+
+    def leaves():
+        return [backend.asarray(a, "float64").requires_grad_(True) for a in arrays]
+
+    dense_in = leaves()
+    dense = fn(*dense_in, chunk_size=None)
+    dense_grads = torch.autograd.grad(dense, dense_in)
+    torch._dynamo.reset()
+    compiled = torch.compile(
+        lambda q, p, h: fn(q, p, h, chunk_size=3), fullgraph=True, dynamic=False
+    )
+    chunked_in = leaves()
+    value = compiled(*chunked_in)
+    grads = torch.autograd.grad(value, chunked_in)
+    assert_close(value, dense, rtol=1e-12, atol=0)
+    for got, want in zip(grads, dense_grads, strict=True):
+        assert_close(got, want, rtol=1e-10, atol=1e-13)

@@ -204,7 +204,9 @@ def supcon_rows(
         right = xp.take(labels, j[0, :], axis=0)[None, :]
         return (left == right) & (i != j)
 
-    t = tiled_logsumexp(xp, f, f, scale, chunk=chunk, exclude=itself, select=same_label)
+    t = tiled_logsumexp(
+        xp, f, f, scale, chunk=chunk, exclude=itself, select=same_label, count_selected=True
+    )
     assert t.selected is not None and t.n_selected is not None
     has = t.n_selected > 0
     # an anchor with positives has a finite log-sum-exp; one alone (-inf) has no positives
