@@ -79,6 +79,22 @@ MUTANTS = (
         "nt_xent",
     ),
     Mutant(
+        "chunked-tile-exclusion",
+        "NT-Xent's chunked tiles exclude the local view index, not the global one (offset lost)",
+        "arraylosses/contrastive/_chunked.py",
+        "        return j == own(k)",
+        "        return j == k",
+        "nt_xent",
+    ),
+    Mutant(
+        "keras-reduced-twice",
+        "the Keras Loss reduces inside the function and Keras reduces again",
+        "arraylosses/keras.py",
+        '            kwargs["reduction"] = "none"',
+        '            kwargs["reduction"] = "mean"',
+        "keras",
+    ),
+    Mutant(
         "streaming-merge-twice",
         "a summable streaming merge counts the first state twice",
         "arraylosses/metrics/streaming/_core.py",
