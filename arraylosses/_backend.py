@@ -63,6 +63,7 @@ __all__ = [
     "take_along_axis",
     "top_k",
     "value_check_mode",
+    "value_range",
 ]
 
 
@@ -378,6 +379,14 @@ def host_readable(x: Array) -> bool:
     CPU): :func:`value_check_mode` is :data:`READ`. Value-dependent shortcuts (skip work when
     no row needs it) take the value-independent path where this is False."""
     return value_check_mode(x) is READ
+
+
+def value_range(xp: Namespace, x: Array) -> tuple[Array, Array]:
+    """``(min(x), max(x))`` as 0-d arrays: one ``torch.aminmax`` on torch (one pass, one
+    call), ``xp.min`` and ``xp.max`` elsewhere. ``x`` must not be empty."""
+    if is_torch_namespace(xp):
+        return tuple(sys.modules["torch"].aminmax(x))  # type: ignore[return-value]
+    return xp.min(x), xp.max(x)
 
 
 def eager_all(xp: Namespace, condition: Array, message: str = "a value check failed") -> bool:

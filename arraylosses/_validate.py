@@ -27,6 +27,7 @@ from ._backend import (
     isdtype,
     namespace,
     value_check_mode,
+    value_range,
 )
 from .typing import Reduction
 
@@ -384,7 +385,7 @@ def check_labels(
     message = f"{name} holds class indices outside [0, {num_classes})" + (
         "" if ignore_index is None else f" that are not ignore_index={ignore_index}"
     )
-    lo, hi = xp.min(labels), xp.max(labels)
+    lo, hi = value_range(xp, labels)
     # decided on the reduced value, not the input: a constant closed over by a jitted
     # function is concrete, its minimum a tracer
     if value_check_mode(lo) is READ:
