@@ -176,7 +176,29 @@ def _cuda_or_skip() -> Any:
     return torch
 
 
-@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+# Host data copied onto the device inside the call, a blocking copy from pageable memory (not
+# a read, and not counted on meta, which counts Python numbers only): found on meta with a
+# counter of every factory call from host data; not run on CUDA yet (no GPU here).
+_HOST_COPIES = {
+    "matryoshka": "copies its list of dims to the device (once per loss object)",
+    "metrics.roc_auc": "copies the thresholds tuple to the device",
+}
+_STREAMING_HARNESS = (
+    "the registry's streaming harness (testing/cases/streaming.py: batch_states) copies its "
+    "batch index and mask from NumPy to the device"
+)
+
+
+def _cuda_param(case: Case) -> Any:
+    reason = _HOST_COPIES.get(case.name)
+    if case.name.startswith("metrics.streaming."):
+        reason = _STREAMING_HARNESS
+    if reason is None:
+        return case
+    return pytest.param(case, marks=pytest.mark.xfail(strict=False, reason=reason))
+
+
+@pytest.mark.parametrize("case", [_cuda_param(c) for c in CASES], ids=lambda c: c.name)
 def test_no_sync_on_cuda(case: Case) -> None:
     """Every case eagerly on CUDA under ``set_sync_debug_mode("error")``: any synchronising
     call (a read, a blocking copy) raises. The inputs are copied to the device first."""
