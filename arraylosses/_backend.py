@@ -19,13 +19,7 @@ from typing import Any
 
 import array_api_compat
 from array_api_compat import device as device_of
-from array_api_compat import (
-    is_array_api_obj,
-    is_array_api_strict_namespace,
-    is_jax_namespace,
-    is_numpy_namespace,
-    is_torch_namespace,
-)
+from array_api_compat import is_array_api_obj
 
 from .typing import Array  # the documented alias, re-exported for the families
 
@@ -48,8 +42,10 @@ __all__ = [
     "generic_sigmoid",
     "generic_sigmoid_cross_entropy",
     "generic_top_k",
+    "host_readable",
     "index_dtype",
     "is_eager",
+    "isdtype",
     "log_sigmoid",
     "log_softmax",
     "logaddexp",
@@ -66,7 +62,51 @@ __all__ = [
     "stop_gradient",
     "take_along_axis",
     "top_k",
+    "value_check_mode",
+    "value_range",
 ]
+
+
+# Which library a namespace is, by its module name: a dict lookup per call. array_api_compat's
+# ``is_*_namespace`` helpers cost a few µs each (a Python call chain per test, several tests
+# per loss) and are ``functools.lru_cache``-wrapped, which torch.compile warns about at every
+# call site it traces (issue #31); these are plain functions Dynamo traces as constants.
+_KIND_BY_MODULE = {
+    "numpy": "numpy",
+    "array_api_compat.numpy": "numpy",
+    "torch": "torch",
+    "array_api_compat.torch": "torch",
+    "jax.numpy": "jax",
+    "jax.experimental.array_api": "jax",
+    "array_api_strict": "array_api_strict",
+    "cupy": "cupy",
+    "array_api_compat.cupy": "cupy",
+}
+
+
+def namespace_kind(xp: Namespace) -> str:
+    """``"numpy"``, ``"torch"``, ``"jax"``, ``"array_api_strict"``, ``"cupy"`` or ``""``."""
+    return _KIND_BY_MODULE.get(getattr(xp, "__name__", ""), "")
+
+
+def is_numpy_namespace(xp: Namespace) -> bool:
+    """NumPy's namespace (NumPy itself or array-api-compat's wrapper)."""
+    return namespace_kind(xp) == "numpy"
+
+
+def is_torch_namespace(xp: Namespace) -> bool:
+    """torch's namespace (torch itself or array-api-compat's wrapper)."""
+    return namespace_kind(xp) == "torch"
+
+
+def is_jax_namespace(xp: Namespace) -> bool:
+    """``jax.numpy``."""
+    return namespace_kind(xp) == "jax"
+
+
+def is_array_api_strict_namespace(xp: Namespace) -> bool:
+    """array_api_strict."""
+    return namespace_kind(xp) == "array_api_strict"
 
 
 def _library(x: Any) -> str:
@@ -127,9 +167,14 @@ def namespace(**arrays: Any) -> Namespace:
             _NAMESPACE_BY_TYPES[types] = xp
     if len(present) == 1:
         return xp
+    kind = namespace_kind(xp)
+    if kind == "numpy":  # NumPy arrays are all on the CPU
+        return xp
+    # torch's .device is an attribute; array_api_compat's device() tests the library first
+    device = _torch_device if kind == "torch" else device_of
     first_name, first_device = None, None
     for name, x in present.items():
-        dev = device_of(x)
+        dev = device(x)
         if dev is None:  # JAX tracers inside jit/vmap have no device; nothing to compare
             continue
         if first_name is None:
@@ -142,17 +187,46 @@ def namespace(**arrays: Any) -> Namespace:
     return xp
 
 
+def _torch_device(x: Any) -> Any:
+    return x.device
+
+
+# dtype decisions, cached per (namespace, dtype[, kinds]): array_api_compat's isdtype and
+# finfo are Python functions of a few µs each, asked several times per call. Not filled
+# while torch.compile traces (a global dict written inside a traced function is a side
+# effect for Dynamo); read there like any constant.
+_DTYPE_DECISIONS: dict[tuple[Any, ...], Any] = {}
+
+
+def _remember(key: tuple[Any, ...], value: Any) -> Any:
+    if len(_DTYPE_DECISIONS) < 1024 and not _torch_compiling():
+        _DTYPE_DECISIONS[key] = value
+    return value
+
+
+def isdtype(xp: Namespace, dtype: Any, kinds: str | tuple[str, ...]) -> bool:
+    """``xp.isdtype(dtype, kinds)``, cached per namespace, dtype and kinds."""
+    key = (getattr(xp, "__name__", ""), dtype, kinds)
+    found = _DTYPE_DECISIONS.get(key)
+    if found is None:
+        found = _remember(key, bool(xp.isdtype(dtype, kinds)))
+    return found
+
+
 def compute_dtype(xp: Namespace, x: Array, name: str) -> tuple[Any, Any]:
     """``(result dtype, compute dtype)`` for the prediction ``x``.
 
     The result dtype is ``x``'s floating dtype. Half-precision inputs (float16, bfloat16) are
     computed in float32 and the result is cast back. Integer or boolean predictions raise.
     """
-    if not xp.isdtype(x.dtype, "real floating"):
-        raise TypeError(f"{name} must be a real floating array; got dtype {x.dtype}")
-    if xp.finfo(x.dtype).bits < 32:
-        return x.dtype, xp.float32
-    return x.dtype, x.dtype
+    key = (getattr(xp, "__name__", ""), x.dtype, "compute")
+    found = _DTYPE_DECISIONS.get(key)
+    if found is None:
+        if not xp.isdtype(x.dtype, "real floating"):
+            raise TypeError(f"{name} must be a real floating array; got dtype {x.dtype}")
+        half = xp.finfo(x.dtype).bits < 32
+        found = _remember(key, (x.dtype, xp.float32 if half else x.dtype))
+    return found
 
 
 def default_float(xp: Namespace, like: Array) -> Any:
@@ -177,8 +251,12 @@ def as_dtype(xp: Namespace, x: Array, dtype: Any) -> Array:
 
 
 def const(xp: Namespace, value: float, like: Array) -> Array:
-    """A 0-d constant with ``like``'s dtype, on ``like``'s device."""
-    return xp.asarray(value, dtype=like.dtype, device=device_of(like))
+    """A 0-d constant with ``like``'s dtype, on ``like``'s device.
+
+    ``full``, not ``asarray``: on a torch accelerator ``asarray`` of a Python number is a
+    blocking host-to-device copy (pytorch/pytorch#190217), ``full`` a fill kernel queued like
+    any other; on the CPU it is also the faster of the two (about 2x on torch)."""
+    return xp.full((), value, dtype=like.dtype, device=device_of(like))
 
 
 def finalize(xp: Namespace, x: Array, dtype: Any) -> Array:
@@ -209,9 +287,10 @@ def stop_gradient(xp: Namespace, x: Array) -> Array:
 
 
 def is_eager(xp: Namespace, x: Array) -> bool:
-    """Whether ``x``'s values can be read now (not a JAX tracer, not inside torch.compile).
+    """Whether ``x``'s values exist now (not a JAX tracer, not inside torch.compile).
 
-    Checks that look at values (a negative variance, a label out of range) run only then.
+    Code whose path depends on values (the flat form of the retrieval metrics) runs only then.
+    Value *checks* go through :func:`eager_all`, which also looks at the device.
     """
     if is_jax_namespace(xp):
         import jax
@@ -224,17 +303,110 @@ def is_eager(xp: Namespace, x: Array) -> bool:
     return True
 
 
-def eager_all(xp: Namespace, condition: Array) -> bool:
-    """Whether every element of ``condition`` holds, for value checks that run eagerly only.
+# ---------------------------------------------------------------------------------------------
+# Value checks: the one mechanism every check that looks at array values goes through
+# (``_validate.check_values``). What a check may do is decided per array type (cached) and,
+# for torch and JAX, per device type.
 
-    Returns True (nothing to report) when the value cannot be read now: under ``jax.jit``,
-    ``vmap`` or ``grad`` (the reduced value is a tracer even when the inputs are constants
-    closed over by the traced function) and inside ``torch.compile``.
+READ, ASSERT, SKIP = "read", "assert", "skip"
+
+_LIBRARY_BY_TYPE: dict[type, str] = {}
+
+
+def _array_library(x: Any) -> str:
+    """``"torch"``, ``"jax"``, ``"jax tracer"``, ``"cupy"`` or ``"host"`` (NumPy,
+    array_api_strict, anything else whose values live in host memory), cached per type."""
+    kind = type(x)
+    library = _LIBRARY_BY_TYPE.get(kind)
+    if library is None:
+        torch, jax = sys.modules.get("torch"), sys.modules.get("jax")
+        if torch is not None and isinstance(x, torch.Tensor):
+            library = "torch"
+        elif jax is not None and isinstance(x, jax.core.Tracer):
+            library = "jax tracer"
+        elif jax is not None and isinstance(x, jax.Array):
+            library = "jax"
+        elif kind.__module__.split(".")[0] == "cupy":
+            library = "cupy"
+        else:
+            library = "host"
+        if len(_LIBRARY_BY_TYPE) < 256:
+            _LIBRARY_BY_TYPE[kind] = library
+    return library
+
+
+def value_check_mode(x: Array) -> str:
+    """How a value check on ``x`` runs: :data:`READ`, :data:`ASSERT` or :data:`SKIP`.
+
+    * ``READ``: the values are in host memory (NumPy, array_api_strict, torch and JAX on the
+      CPU, eagerly): the check reads one bool and raises a ``ValueError`` naming the argument.
+    * ``ASSERT``: a torch tensor on any other device (CUDA, MPS, XPU, ``meta``), eagerly: a
+      device-side assert (``torch._assert_async``), queued like a kernel, as torch's own losses
+      check their labels; reading a value there would stall the device's queue until it
+      catches up. A failure surfaces as a ``RuntimeError`` carrying the message at a later
+      synchronisation (on CUDA it poisons the context, as torch's own asserts do).
+    * ``SKIP``: JAX under tracing (``jit``, ``vmap``, ``grad``), torch inside
+      ``torch.compile``, JAX arrays on an accelerator and CuPy arrays. JAX and CuPy have no
+      asynchronous assert, so on a GPU or TPU the checks are skipped, as under ``jax.jit``,
+      rather than synchronising every call. To have them on JAX, check in your own function
+      with ``jax.experimental.checkify`` (which works under ``jit`` and on accelerators)::
+
+          from jax.experimental import checkify
+
+          def loss(logits, labels):
+              C = logits.shape[-1]
+              checkify.check(jnp.all((labels >= 0) & (labels < C)), "labels out of range")
+              return arraylosses.cross_entropy(logits, labels)
+
+          err, value = jax.jit(checkify.checkify(loss))(logits, labels)
+          err.throw()  # raises if a check failed (one read, where you choose to make it)
     """
-    result = xp.all(condition)
-    if not is_eager(xp, result):
-        return True
-    return bool(result)
+    library = _array_library(x)
+    if library == "host":
+        return READ
+    if library == "torch":
+        if _torch_compiling():
+            return SKIP
+        return READ if x.device.type == "cpu" else ASSERT
+    if library == "jax":
+        devices = x.devices()
+        return READ if all(d.platform == "cpu" for d in devices) else SKIP
+    return SKIP  # JAX tracers, CuPy
+
+
+def host_readable(x: Array) -> bool:
+    """Whether reading ``x``'s values now costs no device synchronisation (eagerly, on the
+    CPU): :func:`value_check_mode` is :data:`READ`. Value-dependent shortcuts (skip work when
+    no row needs it) take the value-independent path where this is False."""
+    return value_check_mode(x) is READ
+
+
+def value_range(xp: Namespace, x: Array) -> tuple[Array, Array]:
+    """``(min(x), max(x))`` as 0-d arrays: one ``torch.aminmax`` on torch (one pass, one
+    call), ``xp.min`` and ``xp.max`` elsewhere. ``x`` must not be empty."""
+    if is_torch_namespace(xp):
+        return tuple(sys.modules["torch"].aminmax(x))  # type: ignore[return-value]
+    return xp.min(x), xp.max(x)
+
+
+def eager_all(xp: Namespace, condition: Array, message: str = "a value check failed") -> bool:
+    """The value-check mechanism: whether every element of ``condition`` holds, as far as can
+    be told without a host read on an accelerator (:func:`value_check_mode`).
+
+    On the CPU (eagerly) it reads the reduced bool. On a torch accelerator it queues
+    ``torch._assert_async(all(condition), message)`` and returns True: zero host reads, the
+    failure is the device's. Where checks are skipped (tracing, ``torch.compile``, JAX or CuPy
+    on an accelerator) it returns True. Call it through
+    :func:`arraylosses._validate.check_values`, which raises the ``ValueError``.
+    """
+    mode = value_check_mode(condition)
+    if mode is READ:
+        return bool(xp.all(condition))
+    if mode is ASSERT:
+        import torch
+
+        torch._assert_async(torch.all(condition), message)
+    return True
 
 
 # ---------------------------------------------------------------------------------------------
@@ -456,6 +628,8 @@ def _torch_nll_at(x: Any, labels: Any, axis: int) -> Any:
     logp = torch.log_softmax(x, dim=axis)
     if x.shape[axis] == 0:
         return -torch.gather(logp, axis, labels.unsqueeze(axis)).squeeze(axis)
+    if x.ndim == 2 and axis in (-1, 1):  # (N, C), the common case: no reshapes
+        return F.nll_loss(logp, labels, reduction="none")
     # classes last, every other axis flattened into nll_loss's batch: no copy when ``axis`` is
     # already the last one (the losses' case), and one code path for every rank
     last = logp if axis in (-1, x.ndim - 1) else logp.movedim(axis, -1)
@@ -588,8 +762,16 @@ def generic_sigmoid_cross_entropy(xp: Namespace, z: Array, t: Array) -> Array:
 
 
 def _torch_sigmoid_cross_entropy(z: Any, t: Any) -> Any:
+    """``SigmoidCrossEntropy.apply``, or its forward alone where no gradient is recorded (grad
+    mode off, or neither input requires grad; ``torch.func.grad``'s inputs do): ``apply``
+    binds its arguments through ``inspect.signature`` at every call, most of a small call's
+    time (BCE 4x3: 11x ``F.*`` with it). Always ``apply`` inside ``torch.compile``."""
     from ._torch_gradient import SigmoidCrossEntropy
 
+    torch = sys.modules["torch"]
+    if not torch.is_grad_enabled() or not (z.requires_grad or t.requires_grad):
+        if not torch.compiler.is_compiling():
+            return SigmoidCrossEntropy.forward(z, t)
     return SigmoidCrossEntropy.apply(z, t)
 
 
@@ -701,7 +883,8 @@ def top_k(xp: Namespace, x: Array, k: int) -> tuple[Array, Array]:
       selected in descending order, and the rows where two of them are equal are redone
       with a stable sort (:func:`_exact_selection`; eager only, as the rows are found by
       value);
-    * every other namespace (array_api_strict, CuPy), and torch inside ``torch.compile``: the
+    * every other namespace (array_api_strict, CuPy), and torch inside ``torch.compile`` or
+      off the CPU (where finding the tied rows would read values back from the device): the
       generic form, a stable descending ``argsort`` of each row, cut to ``k``.
     """
     width = x.shape[-1]
@@ -713,7 +896,7 @@ def top_k(xp: Namespace, x: Array, k: int) -> tuple[Array, Array]:
         # -0.0 made 0.0: XLA's comparator orders -0.0 below 0.0 (x + 0.0 would do, but
         # XLA simplifies it away under jit)
         return jax.lax.top_k(xp.where(x == 0, xp.zeros_like(x), x), k)
-    if _USE_NATIVE and is_torch_namespace(xp) and is_eager(xp, x) and 0 < k < width:
+    if _USE_NATIVE and is_torch_namespace(xp) and host_readable(x) and 0 < k < width:
         import torch
 
         top = torch.topk(x, k + 1, dim=-1, largest=True, sorted=True)

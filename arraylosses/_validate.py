@@ -1,8 +1,9 @@
 """Argument checks. Every message names the argument, what was expected and what was found.
 
 Checks here look only at shapes, dtypes and Python values, so they cost microseconds and run
-the same under ``jax.jit`` and ``torch.compile``. Checks that need array values live beside
-the function that needs them and run only when :func:`arraylosses._backend.is_eager`.
+the same under ``jax.jit`` and ``torch.compile``. Checks that need array values all go through
+:func:`check_values` (:func:`arraylosses._backend.eager_all`): a read on the CPU, a
+device-side assert on a torch accelerator, skipped under tracing and on JAX/CuPy accelerators.
 """
 
 from __future__ import annotations
@@ -16,14 +17,17 @@ from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple, TypeVar, get_args
 
 from ._backend import (
+    READ,
     Array,
     Namespace,
     as_dtype,
     compute_dtype,
     const,
     eager_all,
-    is_eager,
+    isdtype,
     namespace,
+    value_check_mode,
+    value_range,
 )
 from .typing import Reduction
 
@@ -126,12 +130,12 @@ def check_axis(name: str, axis: Any, x: Array) -> int:
 
 def check_real(xp: Namespace, name: str, x: Array) -> None:
     """``x`` must hold real numbers (floating or integer), not booleans or complex."""
-    if not xp.isdtype(x.dtype, ("real floating", "integral")):
+    if not isdtype(xp, x.dtype, ("real floating", "integral")):
         raise TypeError(f"{name} must be a real (floating or integer) array; got dtype {x.dtype}")
 
 
 def check_floating(xp: Namespace, name: str, x: Array) -> None:
-    if not xp.isdtype(x.dtype, "real floating"):
+    if not isdtype(xp, x.dtype, "real floating"):
         raise TypeError(f"{name} must be a real floating array; got dtype {x.dtype}")
 
 
@@ -220,8 +224,10 @@ def number(
     NaN is always a ValueError; ``±inf`` is one unless ``allow_inf`` (and then it must still
     be in range). A bool, a string, an array or ``None`` is a TypeError.
     """
-    if isinstance(value, bool) or _numpy_bool(value) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be {expected}; got {type(value).__name__}")
+    kind = type(value)
+    if kind is not float and kind is not int:  # the common cases, without the ABC checks
+        if isinstance(value, bool) or _numpy_bool(value) or not isinstance(value, numbers.Real):
+            raise TypeError(f"{name} must be {expected}; got {kind.__name__}")
     v = float(value)
     if math.isnan(v):
         raise ValueError(f"{name} must not be NaN")
@@ -349,7 +355,7 @@ def prepare(
 def check_kind(xp: Namespace, name: str, x: Array, kinds: tuple[str, ...], *, must: str) -> None:
     """``x``'s dtype must be of one of the array API ``kinds`` (``"integral"``, ``"bool"``,
     ``"real floating"``...); otherwise a TypeError: "``name`` must ``must``; got dtype ..."."""
-    if not xp.isdtype(x.dtype, kinds):
+    if not isdtype(xp, x.dtype, kinds):
         raise TypeError(f"{name} must {must}; got dtype {x.dtype}")
 
 
@@ -363,6 +369,24 @@ def bounded_integer(name: str, value: Any, *, low: int, high: int | None = None,
     return v
 
 
+def check_values(
+    xp: Namespace, condition: Array, message: str, *, found: Callable[[], str] | None = None
+) -> None:
+    """The one value check: a ``ValueError(message)`` where an element of ``condition`` (a
+    boolean array) is False.
+
+    ``message`` names the argument and the rule ("var must be non-negative"). Where the values
+    are in host memory (eagerly on the CPU) it reads one bool; on a torch accelerator it is a
+    device-side assert carrying ``message`` (no host read); under ``jax.jit`` / ``vmap`` /
+    ``grad``, inside ``torch.compile`` and for JAX or CuPy arrays on an accelerator it is
+    skipped (:func:`arraylosses._backend.value_check_mode`, with a ``checkify`` recipe for
+    JAX). ``found`` builds a suffix for the message ("; found min -1, max 3") and is called
+    only when the check failed on the CPU, so it may read values.
+    """
+    if not eager_all(xp, condition, message):
+        raise ValueError(message if found is None else message + found())
+
+
 def check_labels(
     xp: Namespace,
     name: str,
@@ -371,51 +395,56 @@ def check_labels(
     num_classes: int,
     ignore_index: int | None = None,
 ) -> None:
-    """Eager-only: class indices must lie in ``[0, num_classes)`` (or equal ``ignore_index``).
-
-    It reads values, so it runs only when :func:`arraylosses._backend.is_eager`: under
-    ``jax.jit`` an out-of-range index is not detected.
-    """
-
+    """Class indices must lie in ``[0, num_classes)`` (or equal ``ignore_index``): a
+    :func:`check_values` check (not under ``jax.jit``, where an out-of-range index is not
+    detected; a device-side assert on a torch accelerator). Where the values can be read
+    (:func:`arraylosses._backend.value_check_mode`), the two extremes are read instead of a
+    mask formed: two reductions, and the mask only when an extreme is out of range."""
     if math.prod(labels.shape) == 0:
         return
-    lo, hi = xp.min(labels), xp.max(labels)
-    if not is_eager(xp, lo):
+    message = f"{name} holds class indices outside [0, {num_classes})" + (
+        "" if ignore_index is None else f" that are not ignore_index={ignore_index}"
+    )
+    lo, hi = value_range(xp, labels)
+    # decided on the reduced value, not the input: a constant closed over by a jitted
+    # function is concrete, its minimum a tracer
+    if value_check_mode(lo) is READ:
+        low, high = int(lo), int(hi)
+        if 0 <= low and high < num_classes:
+            return
+        if ignore_index is None or not bool(xp.all(_labels_ok(labels, num_classes, ignore_index))):
+            raise ValueError(f"{message}; found min {low}, max {high}")
         return
     if ignore_index is None:
-        bad = int(lo) < 0 or int(hi) >= num_classes
+        check_values(xp, (lo >= 0) & (hi < num_classes), message)
     else:
-        valid = (labels >= 0) & (labels < num_classes) | (labels == ignore_index)
-        bad = not bool(xp.all(valid))
-    if bad:
-        raise ValueError(
-            f"{name} holds class indices outside [0, {num_classes})"
-            + ("" if ignore_index is None else f" that are not ignore_index={ignore_index}")
-            + f"; found min {int(lo)}, max {int(hi)}"
-        )
+        check_values(xp, _labels_ok(labels, num_classes, ignore_index), message)
+
+
+def _labels_ok(labels: Array, num_classes: int, ignore_index: int | None) -> Array:
+    ok = (labels >= 0) & (labels < num_classes)
+    return ok if ignore_index is None else ok | (labels == ignore_index)
 
 
 def check_in_range(
     xp: Namespace, name: str, x: Array, *, low: float, high: float, advice: str = ""
 ) -> None:
-    """Eager-only value check: every element of ``x`` lies in ``[low, high]``; NaN passes (it
-    propagates, as any NaN input). The one call a range test on values goes through, with the
-    policy of :func:`check_labels`: it runs only when :func:`arraylosses._backend.is_eager`.
-
-    Two reductions (min, max) on the common path; the elementwise test only when one of them is
-    out of range or NaN. The ValueError names ``name``, the range, the values found and
-    ``advice``.
-    """
+    """Every element of ``x`` lies in ``[low, high]``; NaN passes (it propagates, as any NaN
+    input). A :func:`check_values` check: read on the CPU, a device-side assert on a torch
+    accelerator, skipped under ``jax.jit`` and for JAX/CuPy on an accelerator. Where the values
+    can be read, the two extremes are read instead of a mask formed; the ValueError names
+    ``name``, the range, the values found and ``advice``."""
     if math.prod(x.shape) == 0:
         return
-    lo, hi = xp.min(x), xp.max(x)
-    if not is_eager(xp, lo) or (float(lo) >= low and float(hi) <= high):  # False for NaN
-        return
-    if eager_all(xp, ~((x < low) | (x > high))):  # a NaN, every other value in range
-        return
-    raise ValueError(
-        f"{name} must lie in [{low}, {high}]; found min {float(lo)}, max {float(hi)}{advice}"
-    )
+    message = f"{name} must lie in [{low}, {high}]"
+    lo, hi = value_range(xp, x)
+    if value_check_mode(lo) is READ:
+        if float(lo) >= low and float(hi) <= high:  # False for NaN
+            return
+        if bool(xp.all(~((x < low) | (x > high)))):  # a NaN, every other value in range
+            return
+        raise ValueError(f"{message}; found min {float(lo)}, max {float(hi)}{advice}")
+    check_values(xp, ~((x < low) | (x > high)), message + advice)
 
 
 def check_sample_weight_shape(

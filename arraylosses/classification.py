@@ -21,8 +21,8 @@ from ._backend import (
     Array,
     Namespace,
     as_dtype,
-    eager_all,
     index_dtype,
+    isdtype,
     log_softmax,
     nll_at,
     sigmoid,
@@ -39,6 +39,7 @@ from ._validate import (
     check_real,
     check_same_shape,
     check_sample_weight,
+    check_values,
     check_weight,
     hyperparameter,
     integer,
@@ -121,7 +122,7 @@ class _Classes:
         if axis != pred.ndim - 1:
             self.scores = xp.moveaxis(self.scores, axis, -1)
         self.num_classes = C = self.scores.shape[-1]
-        self.indices = xp.isdtype(target.dtype, "integral")
+        self.indices = isdtype(xp, target.dtype, "integral")
         rows = tuple(self.scores.shape[:-1])
         if self.indices:
             if tuple(target.shape) != rows:
@@ -916,8 +917,7 @@ def _check_signs(xp: Namespace, target: Array) -> None:
     ok = (target == 1) | (target == 0) | (target == -1)
     if xp.isdtype(target.dtype, "real floating"):
         ok = ok | xp.isnan(target)
-    if not eager_all(xp, ok):
-        raise ValueError("target must hold labels in {-1, 1} or {0, 1}")
+    check_values(xp, ok, "target must hold labels in {-1, 1} or {0, 1}")
 
 
 @sample_weighted

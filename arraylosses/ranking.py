@@ -22,7 +22,6 @@ from ._backend import (
     Namespace,
     as_dtype,
     device_of,
-    eager_all,
     log_softmax,
     logsumexp,
     sigmoid,
@@ -37,6 +36,7 @@ from ._validate import (
     check_kind,
     check_ndim,
     check_sample_weight,
+    check_values,
     flag,
     hyperparameter,
     positive_float,
@@ -539,10 +539,12 @@ def csar_loss(
         sample_weight=sample_weight,
     )
     eps = positive_float("eps", eps)
-    if not eager_all(xp, ~(energies < 0)):  # NaN passes: it propagates, as any NaN input
-        raise ValueError(
-            "energies must be non-negative (softplus or exp outputs); got a negative value"
-        )
+    # NaN passes: it propagates, as any NaN input
+    check_values(
+        xp,
+        ~(energies < 0),
+        "energies must be non-negative (softplus or exp outputs); got a negative value",
+    )
     logits = xp.log(as_dtype(xp, energies, dtype) + eps)  # eps would vanish in float16
     loss = cross_entropy(
         logits,

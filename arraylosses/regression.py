@@ -26,7 +26,6 @@ from ._backend import (
     Namespace,
     as_dtype,
     const,
-    eager_all,
     logaddexp,
     stop_gradient,
 )
@@ -36,6 +35,7 @@ from ._validate import (
     check_real,
     check_same_shape,
     check_sample_weight,
+    check_values,
     flag,
     hyperparameter,
     is_array,
@@ -492,10 +492,12 @@ def poisson_nll_loss(
         loss = xp.exp(p) - t * p
     else:
         eps = 1e-8 if eps is None else eps
-        if not eager_all(xp, ~(p < 0)):  # NaN passes: it propagates, as any NaN input
-            raise ValueError(
-                "pred must hold non-negative rates when log_input=False; it has negative entries"
-            )
+        # NaN passes: it propagates, as any NaN input
+        check_values(
+            xp,
+            ~(p < 0),
+            "pred must hold non-negative rates when log_input=False; it has negative entries",
+        )
         loss = p - t * xp.log(p + eps)
     if full:
         large = t > 1
@@ -589,8 +591,8 @@ def gaussian_nll_loss(
     v = as_dtype(xp, var, p.dtype)
     if _variance_shape(pred, var):
         v = xp.expand_dims(v, axis=-1)
-    if not eager_all(xp, ~(v < 0)):  # NaN passes: it propagates, as any NaN input
-        raise ValueError("var must be non-negative; it has negative entries")
+    # NaN passes: it propagates, as any NaN input
+    check_values(xp, ~(v < 0), "var must be non-negative; it has negative entries")
     # value max(v, eps), gradient of v itself (straight-through, as torch's no_grad clamp_)
     v = v + stop_gradient(xp, xp.maximum(v, const(xp, eps, v)) - v)
     r = p - t

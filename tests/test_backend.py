@@ -525,3 +525,52 @@ def test_torch_sigmoid_cross_entropy_under_torch_func_and_double_backward():
     (h,) = torch.autograd.grad(g.sum(), x)
     xs = x.detach().numpy()
     np.testing.assert_allclose(h.numpy(), _sigma(xs) * _sigma(-xs), rtol=1e-12)
+
+
+# -- value checks and namespace decisions (issue #32)
+
+
+def test_value_check_mode_by_library_and_device():
+    """The mechanism's decision: read on the host (NumPy, torch CPU, JAX CPU), a device-side
+    assert for torch off the CPU (``meta`` here), skipped under ``jax.jit``."""
+    assert B.value_check_mode(np.zeros(2)) == B.READ
+    torch = pytest.importorskip("torch")
+    assert B.value_check_mode(torch.zeros(2)) == B.READ
+    assert B.value_check_mode(torch.zeros(2, device="meta")) == B.ASSERT
+    jax = pytest.importorskip("jax")
+    assert B.value_check_mode(jax.numpy.zeros(2)) == B.READ  # the CPU here
+    seen = []
+    jax.jit(lambda x: seen.append(B.value_check_mode(x)) or x)(jax.numpy.ones(2))
+    assert seen == [B.SKIP]
+
+
+def test_namespace_kind_matches_array_api_compat(backend):
+    """Our dict lookup names the same library as array_api_compat's (lru_cached) helpers."""
+    import array_api_compat as compat
+
+    xp = backend.xp
+    for ours, theirs in (
+        (B.is_numpy_namespace, compat.is_numpy_namespace),
+        (B.is_torch_namespace, compat.is_torch_namespace),
+        (B.is_jax_namespace, compat.is_jax_namespace),
+        (B.is_array_api_strict_namespace, compat.is_array_api_strict_namespace),
+    ):
+        assert ours(xp) == theirs(xp), (ours.__name__, xp.__name__)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["cross_entropy", "mse_loss", "binary_cross_entropy_with_logits"])
+def test_torch_compile_emits_no_lru_cache_warning(name):
+    """issue #31: Dynamo warns at every ``functools.lru_cache``-wrapped function it traces
+    (array_api_compat's ``is_*_namespace``); the hot path calls none."""
+    import warnings
+
+    torch = pytest.importorskip("torch")
+    torch._dynamo.reset()
+    z = torch.zeros(4, 3, requires_grad=True)
+    target = torch.tensor([0, 1, 2, 0]) if name == "cross_entropy" else torch.ones(4, 3)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        torch.compile(getattr(al, name))(z, target).backward()
+    lru = [str(w.message)[:160] for w in caught if "lru_cache" in str(w.message)]
+    assert lru == []

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from .._backend import Array, Namespace, as_dtype, device_of, eager_all, index_dtype
+from .._backend import Array, Namespace, as_dtype, device_of, index_dtype
 from .._ops import normalize
 from .._validate import (
     check_floating,
     check_ndim,
     check_option,
+    check_values,
     integer,
     is_array,
     options,
@@ -110,11 +111,12 @@ def check_offset(xp: Namespace, offset: Any, *, n: int, m: int) -> Offset:
         raise TypeError(
             f"{_OFFSET_TYPE}; got an array of shape {tuple(offset.shape)} and dtype {offset.dtype}"
         )
-    if not eager_all(xp, (offset >= 0) & (offset <= m - n)):
-        raise ValueError(
-            f"offset must be in [0, {m - n}] (the gathered candidates hold {m} "
-            f"rows for {n} local rows)"
-        )
+    check_values(
+        xp,
+        (offset >= 0) & (offset <= m - n),
+        f"offset must be in [0, {m - n}] (the gathered candidates hold {m} "
+        f"rows for {n} local rows)",
+    )
     return offset
 
 

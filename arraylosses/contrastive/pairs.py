@@ -16,7 +16,6 @@ from .._backend import (
     Namespace,
     as_dtype,
     const,
-    eager_all,
     finalize,
     logsumexp,
     stop_gradient,
@@ -34,6 +33,7 @@ from .._validate import (
     check_option,
     check_same_shape,
     check_sample_weight,
+    check_values,
     flag,
     hyperparameter,
     number,
@@ -434,8 +434,9 @@ def cosine_embedding_loss(
         hyper={"margin": margin},
     )
     m = hyperparameter(xp, "margin", margin, ea, low=-1.0, high=1.0)
-    if not eager_all(xp, (y == 1) | (y == -1) | xp.isnan(y)):
-        raise ValueError("target must hold 1 (similar) or -1 (dissimilar)")
+    check_values(
+        xp, (y == 1) | (y == -1) | xp.isnan(y), "target must hold 1 (similar) or -1 (dissimilar)"
+    )
     cos = rowwise_cosine(xp, ea, eb, axis=-1, eps=1e-8)
     loss = xp.where(y == 1, 1 - cos, xp.maximum(cos - m, xp.zeros_like(cos)))
     loss = xp.where(xp.isnan(y), y, loss)  # a NaN target is neither 1 nor -1

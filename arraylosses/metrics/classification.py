@@ -23,7 +23,6 @@ from .._backend import (
     compute_dtype,
     default_float,
     device_of,
-    eager_all,
     finalize,
     index_dtype,
     namespace,
@@ -35,6 +34,7 @@ from .._validate import (
     check_labels,
     check_option,
     check_sample_weight_shape,
+    check_values,
     integer,
     is_array,
     options,
@@ -271,7 +271,8 @@ def precision_recall_f1(
     """
     check_option("average", average, options(Average))
     c = confusion_counts(pred, target, num_classes=num_classes, sample_weight=sample_weight)
-    empty = c.xp.asarray(math.prod(target.shape) == 0, device=device_of(c.tp))
+    # full, not asarray: a Python value copied onto an accelerator blocks (_backend.const)
+    empty = c.xp.full((), math.prod(target.shape) == 0, dtype=c.xp.bool, device=device_of(c.tp))
     return precision_recall_f1_from_counts(
         c.xp, c.tp, c.predicted, c.support, average=average, empty=empty, out_dtype=c.out_dtype
     )
@@ -400,8 +401,8 @@ def log_loss_rows(probs: Array, target: Array, *, sample_weight: Array | None) -
     check_sample_weight_shape(xp, sample_weight, n)
     p = as_dtype(xp, probs, dtype)
     outside = (p < 0) | (p > 1)
-    if not eager_all(xp, ~outside):  # NaN passes (it propagates)
-        raise ValueError("probs must lie in [0, 1]")
+    # NaN passes (it propagates)
+    check_values(xp, ~outside, "probs must lie in [0, 1]")
     C = 2 if probs.ndim == 1 else probs.shape[1]
     if C == 0:
         raise ValueError(f"probs must have at least one class; got shape {tuple(probs.shape)}")
@@ -501,8 +502,8 @@ def _binary_scores(scores: Array, target: Array) -> tuple[Any, Any, Any, Array, 
     s = as_dtype(xp, scores, dtype)
     y = as_dtype(xp, target, dtype)
     binary = (y == 0) | (y == 1)
-    if not eager_all(xp, binary | xp.isnan(y)):  # NaN passes (it propagates)
-        raise ValueError("target must hold binary labels 0/1")
+    # NaN passes (it propagates)
+    check_values(xp, binary | xp.isnan(y), "target must hold binary labels 0/1")
     return xp, out_dtype, dtype, s, y, binary
 
 

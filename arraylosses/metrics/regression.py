@@ -106,14 +106,16 @@ def columns(
 
 
 def squared_error(xp: Namespace, pred: Array, target: Array) -> Array:
-    """``(p - t)²`` elementwise (the MSE and RMSE term)."""
-    r = pred - target
-    return r * r
+    """``(p - t)²`` elementwise (the MSE and RMSE term). Written on the unnamed difference:
+    NumPy then squares its temporary in place (``r * r`` on a named ``r`` allocates a second
+    array of the inputs' size: 1.4x the NumPy one-liner at (100000, 8))."""
+    return (pred - target) ** 2
 
 
 def absolute_error(xp: Namespace, pred: Array, target: Array) -> Array:
-    """``|p - t|`` elementwise (the MAE term)."""
-    return xp.abs(pred - target)
+    """``|p - t|`` elementwise (the MAE term): the array's ``__abs__``, which NumPy applies to
+    the temporary difference in place (``xp.abs`` allocates another array)."""
+    return abs(pred - target)
 
 
 def absolute_percentage_error(xp: Namespace, pred: Array, target: Array) -> Array:
@@ -138,6 +140,18 @@ def combine_outputs(xp: Namespace, scores: Array, multioutput: Any, out_dtype: A
     else:
         out = mean_or_nan(xp, scores, None)
     return finalize(xp, out, out_dtype)
+
+
+def _mean_error(c: Columns, errors: Array, multioutput: Any) -> Array:
+    """The per-output means of the ``(N, K)`` ``errors``, combined as ``multioutput`` asks.
+    Unweighted with the uniform average, that is the mean of all ``N·K`` errors: one flat sum
+    (NumPy sums a flat array pairwise and fast, an ``(N, K)`` array along ``N`` a column at a
+    time: MSE was 1.8x the NumPy one-liner, benchmarks/run.py)."""
+    xp = c.xp
+    uniform = isinstance(multioutput, str) and multioutput == "uniform_average"
+    if uniform and c.sample_weight is None:
+        return finalize(xp, mean_or_nan(xp, errors, None), c.out_dtype)
+    return combine_outputs(xp, _average(xp, errors, c.sample_weight), multioutput, c.out_dtype)
 
 
 @sample_weighted
@@ -176,8 +190,7 @@ def mean_squared_error(
     c = columns(
         pred, target, sample_weight=sample_weight, multioutput=multioutput, allowed=_AVERAGES
     )
-    se = squared_error(c.xp, c.pred, c.target)
-    return combine_outputs(c.xp, _average(c.xp, se, c.sample_weight), multioutput, c.out_dtype)
+    return _mean_error(c, squared_error(c.xp, c.pred, c.target), multioutput)
 
 
 @sample_weighted
@@ -256,8 +269,7 @@ def mean_absolute_error(
     c = columns(
         pred, target, sample_weight=sample_weight, multioutput=multioutput, allowed=_AVERAGES
     )
-    ae = absolute_error(c.xp, c.pred, c.target)
-    return combine_outputs(c.xp, _average(c.xp, ae, c.sample_weight), multioutput, c.out_dtype)
+    return _mean_error(c, absolute_error(c.xp, c.pred, c.target), multioutput)
 
 
 @sample_weighted

@@ -70,14 +70,21 @@ from .._backend import (
     const,
     default_float,
     device_of,
-    eager_all,
     finalize,
     index_dtype,
     is_eager,
     namespace,
 )
 from .._ops import mean_or_nan, safe_divide
-from .._validate import bounded_integer, check_kind, check_option, options, prepare, renamed
+from .._validate import (
+    bounded_integer,
+    check_kind,
+    check_option,
+    check_values,
+    options,
+    prepare,
+    renamed,
+)
 from ..typing import (
     EmptyTargetAction,
     Gain,
@@ -124,8 +131,12 @@ def _mark(
     """``(relevance with invalid rows zeroed, invalid, infinite)`` of ``(Q, L)`` relevance whose
     rows with a NaN score are ``nan_scores``; raises for ``empty_target_action="error"``."""
     unknown = xp.any(xp.isnan(rel), axis=1)  # NaN relevance: relevant or not is unknown
-    if empty_target_action == "error" and not eager_all(xp, xp.any(rel > 0, axis=1) | unknown):
-        raise ValueError("a query has no relevant candidate (empty_target_action='error')")
+    if empty_target_action == "error":
+        check_values(
+            xp,
+            xp.any(rel > 0, axis=1) | unknown,
+            "a query has no relevant candidate (empty_target_action='error')",
+        )
     invalid = nan_scores | unknown
     infinite = xp.any(xp.isinf(rel), axis=1) & ~invalid
     rel = xp.where(invalid[:, None], xp.zeros_like(rel), rel)
@@ -812,8 +823,7 @@ def _rank_ids(
         if ids.shape[1] > 1:  # eager only: a repeated id would count twice (recall > 1)
             ordered = xp.sort(ids, axis=1)
             duplicate = (ordered[:, 1:] == ordered[:, :-1]) & (ordered[:, 1:] >= 0)
-            if not eager_all(xp, ~duplicate):
-                raise ValueError(f"{name} must not repeat an id within a query")
+            check_values(xp, ~duplicate, f"{name} must not repeat an id within a query")
     # a grade <= 0 (or a padding id) is judged non-relevant; NaN stays, to mark the query
     grades = xp.where(judged & ~(grades <= 0), grades, xp.zeros_like(grades))
     ideal = xp.sort(grades, axis=1, descending=True)

@@ -131,12 +131,13 @@ def _select(xp: Namespace, scores: Array, ids: Array, invalid: Array, k: int) ->
     """The first ``k`` of ``(scores, ids)`` ``(Q, m)``, ``k <= m <= 2k``, by (score
     descending, id ascending, empty slots last).
 
-    Eagerly, the ``k + 1`` best by score come first (:func:`arraylosses._backend.top_k`); in
-    a row where no two of them are equal, their order and the cut are already the answer.
-    The other rows (every row under tracing) take the exact two-key order
+    Eagerly on the CPU, the ``k + 1`` best by score come first
+    (:func:`arraylosses._backend.top_k`); in a row where no two of them are equal, their order
+    and the cut are already the answer. The other rows (every row under tracing or on an
+    accelerator, where finding them would read values back) take the exact two-key order
     (:func:`_two_key_select`)."""
     m = scores.shape[1]
-    if m == k or not _backend.is_eager(xp, scores):
+    if m == k or not _backend.host_readable(scores):
         s, i = _two_key_select(xp, scores, ids, k)
         return TopK(s, i, invalid)
     values, positions = _backend.top_k(xp, scores, k + 1)
@@ -227,7 +228,7 @@ def top_k_update(state: TopK, scores_chunk: Array, *, offset: Any) -> TopK:
     # a NaN row sum flags every row holding a NaN (one reduction, no (Q, c) mask), and a few
     # more (+inf beside -inf); eagerly, the exact mask is formed only when one is flagged
     maybe = xp.isnan(xp.sum(s, axis=1))
-    if not _backend.is_eager(xp, maybe) or bool(xp.any(maybe)):
+    if not _backend.host_readable(maybe) or bool(xp.any(maybe)):
         nan = xp.isnan(s)
         invalid = state.invalid | xp.any(nan, axis=1)
         s = xp.where(nan, _backend.const(xp, -math.inf, s), s)
