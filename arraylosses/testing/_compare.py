@@ -1,11 +1,12 @@
 """The tolerance table and the one comparison of two arrays.
 
-Every comparison of the test kit goes through :func:`compare`: :func:`assert_close` (and
-through it :func:`assert_backends_agree`, the conformance checks and the hostile-input
-sweep) and :func:`crosscheck`. It holds the one definition of the errors (:func:`max_errors`)
-and the one pass rule, ``|a - e| <= atol + rtol·|e|`` elementwise, a NaN matching only a NaN
-and an infinity only itself; callers differ only in the ``rtol``/``atol`` they pass (the
-dtype's :func:`tolerance` by default) and in what the relative error is relative to.
+Every comparison of the test kit goes through ``compare``: ``assert_close`` (and through it
+``assert_backends_agree``, the conformance checks and the hostile-input sweep) and
+``crosscheck``. It holds the one definition of the errors (``max_errors``) and the one pass
+rule, ``|a - e| <= atol + rtol·|e|`` elementwise, a NaN matching only a NaN and an infinity
+only itself. Callers differ only in the ``rtol``/``atol`` they pass (the dtype's ``tolerance``
+by default) and in what the relative error is relative to (each element, or the array's
+largest entry).
 """
 
 from __future__ import annotations
