@@ -186,11 +186,8 @@ def assert_close(
         raise AssertionError(f"{prefix}dtype {actual.dtype}, expected {dtype}")
     if device is not None and array_api_compat.device(actual) != device:
         raise AssertionError(f"{prefix}device {array_api_compat.device(actual)}, expected {device}")
-    default_rtol, default_atol = tolerance(actual.dtype) if hasattr(actual, "dtype") else (0, 0)
-    compare(
-        actual,
-        expected,
-        rtol=default_rtol if rtol is None else rtol,
-        atol=default_atol if atol is None else atol,
-        prefix=prefix,
-    )
+    if rtol is None or atol is None:  # a Python scalar has no dtype: exact
+        default = tolerance(actual.dtype) if hasattr(actual, "dtype") else (0.0, 0.0)
+        rtol = default[0] if rtol is None else rtol
+        atol = default[1] if atol is None else atol
+    compare(actual, expected, rtol=rtol, atol=atol, prefix=prefix)
