@@ -391,9 +391,7 @@ IDS = [c.name for c in CASES]
 
 def _on(backend, arrays: dict, dtype: str) -> dict:
     """NumPy inputs on ``backend``: floating ones in ``dtype``, integer and boolean kept."""
-    return {
-        k: backend.asarray(v, dtype if v.dtype.kind == "f" else None) for k, v in arrays.items()
-    }
+    return backend.convert((), arrays, dtype)[1]
 
 
 def _np(backend, x) -> np.ndarray:
@@ -567,7 +565,7 @@ def _value_and_grad(be, fn: Callable, *xs: np.ndarray, dtype: str = "float64") -
     """``fn(*xs)`` (a scalar) and its gradients, on torch or JAX; gradients as float64 NumPy
     (one array for one input, else a list)."""
     if be.name.startswith("torch"):
-        ts = [be.asarray(x, dtype).requires_grad_(True) for x in xs]
+        ts = [t.requires_grad_(True) for t in be.convert(xs, dtype=dtype)[0]]
         out = fn(*ts)
         out.backward()
         grads = [np.asarray(be.to_numpy(t.grad), np.float64) for t in ts]
@@ -579,7 +577,7 @@ def _value_and_grad(be, fn: Callable, *xs: np.ndarray, dtype: str = "float64") -
             return fn(*a).astype("float32") if dtype in ("float16", "bfloat16") else fn(*a)
 
         value, g = jax.value_and_grad(f, argnums=tuple(range(len(xs))))(
-            *[be.asarray(x, dtype) for x in xs]
+            *be.convert(xs, dtype=dtype)[0]
         )
         grads = [
             np.asarray(gg.astype("float32") if dtype == "bfloat16" else gg, np.float64) for gg in g

@@ -256,11 +256,10 @@ def _stream(backend: Any, spec: Spec, arrays: dict[str, np.ndarray], dtype: str,
     metric = spec.make()
     state = metric.init(_like(backend, dtype))
     for lo, hi in itertools.pairwise(cuts):
-        batch = [backend.asarray(arrays[a][lo:hi], dtype) for a in spec.args]
-        kw = (
-            {"sample_weight": backend.asarray(arrays["weight"][lo:hi], dtype)}
-            if spec.weight
-            else {}
+        batch, kw = backend.convert(
+            [arrays[a][lo:hi] for a in spec.args],
+            {"sample_weight": arrays["weight"][lo:hi]} if spec.weight else {},
+            dtype,
         )
         state = metric.update(state, *batch, **kw)
     return metric, state
@@ -351,14 +350,13 @@ def test_masked_rows_are_ignored(backend: Any, spec: Spec) -> None:
     for lo in range(0, N, 16):
         hi = min(lo + 16, N)
         pad = 16 - (hi - lo)
-        batch = [
-            backend.asarray(_garbage_rows(arrays[a][lo:hi], pad, rng), "float64") for a in spec.args
-        ]
-        kw = {}
-        if spec.weight:
-            kw["sample_weight"] = backend.asarray(
-                _garbage_rows(arrays["weight"][lo:hi], pad, rng), "float64"
-            )
+        batch, kw = backend.convert(
+            [_garbage_rows(arrays[a][lo:hi], pad, rng) for a in spec.args],
+            {"sample_weight": _garbage_rows(arrays["weight"][lo:hi], pad, rng)}
+            if spec.weight
+            else {},
+            "float64",
+        )
         mask = backend.asarray(np.arange(16) < hi - lo)
         state = metric.update(state, *batch, mask=mask, **kw)
     for got, want in zip(_values(backend, metric.compute(state)), expected, strict=True):
@@ -386,7 +384,7 @@ def test_empty_stream_is_nan(backend: Any, spec: Spec) -> None:
     like = _like(backend, "float64")
     empty = metric.init(like)
     _, only_empty = _stream(backend, spec, arrays, "float64", (3, 3))
-    batch = [backend.asarray(arrays[a][:4], "float64") for a in spec.args]
+    batch, _ = backend.convert([arrays[a][:4] for a in spec.args], dtype="float64")
     masked_out = metric.update(metric.init(like), *batch, mask=backend.asarray(np.zeros(4, bool)))
     for state in (empty, only_empty, masked_out):
         for got in _values(backend, metric.compute(state)):
