@@ -208,7 +208,8 @@ class Backend:
             dtype: the floating dtype name, such as ``"float32"``. Default ``None``: as given.
 
         Returns:
-            ``(args, kwargs)``: a list and a dict, ready for ``fn(*args, **kwargs)``.
+            The positional arguments as a list and the keyword arguments as a dict, ready for
+            ``fn(*args, **kwargs)``.
 
         Example:
             >>> import numpy as np
