@@ -115,7 +115,7 @@ class Call:
 
     def run(self, backend: Backend, dtype: str, *, jit: bool = False) -> list[Any]:
         """The result's parts on ``backend`` (arrays cast to ``dtype``), as backend arrays."""
-        values, _ = backend.convert([self.arrays[n] for n in self.used()], dtype=dtype)
+        converted, _ = backend.convert([self.arrays[n] for n in self.used()], dtype=dtype)
 
         def call(*values: Any) -> Any:
             named = dict(zip(self.used(), values, strict=True))
@@ -129,8 +129,8 @@ class Call:
         if jit:
             import jax
 
-            return list(jax.jit(call)(*values))
-        return list(call(*values))
+            return list(jax.jit(call)(*converted))
+        return list(call(*converted))
 
     def grads(self, backend: Backend, dtype: str, names: list[str]) -> dict[str, np.ndarray]:
         """Gradients of ``Σ out·c`` with respect to the inputs ``names`` (zeros where the
@@ -353,7 +353,7 @@ def _low_precision(case: Case, label: str, call: Call, backend: Backend) -> None
         }
         expected = _numpy(numpy, call.with_arrays(**rounded).run(numpy, "float64"))
         got = _numpy(backend, call.run(backend, dtype))
-        rtol, atol = tolerance(dtype)  # g was read back as float64: the tolerance is dtype's
+        rtol, atol = tolerance(dtype)  # got is float64 NumPy: name the dtype's tolerance
         for g, e in zip(got, expected, strict=True):
             if not np.isfinite(e).all():
                 raise AssertionError(f"{case.name}, {label}: float64 value not finite: {e}")
