@@ -51,7 +51,7 @@ import numpy as np
 from arraylosses.testing import (
     BACKENDS,
     Backend,
-    max_errors,
+    assert_close,
     parts,
     tolerance,
     value_and_grads,
@@ -95,7 +95,7 @@ class Call:
 
     def run(self, backend: Backend, dtype: str, *, jit: bool = False) -> list[Any]:
         """The result's parts on ``backend`` (arrays cast to ``dtype``), as backend arrays."""
-        conv = {n: backend.asarray(self.arrays[n], dtype) for n in self.used()}
+        converted, _ = backend.convert([self.arrays[n] for n in self.used()], dtype=dtype)
 
         def call(*values: Any) -> Any:
             named = dict(zip(self.used(), values, strict=True))
@@ -106,17 +106,17 @@ class Call:
             )
             return tuple(parts(out))
 
-        values = [conv[n] for n in self.used()]
         if jit:
             import jax
 
-            return list(jax.jit(call)(*values))
-        return list(call(*values))
+            return list(jax.jit(call)(*converted))
+        return list(call(*converted))
 
     def grads(self, backend: Backend, dtype: str, names: list[str]) -> dict[str, np.ndarray]:
         """Gradients of ``Σ out·c`` with respect to the inputs ``names`` (zeros where the
         result does not depend on one)."""
-        conv = {n: backend.asarray(self.arrays[n], dtype) for n in self.used()}
+        converted, _ = backend.convert([self.arrays[n] for n in self.used()], dtype=dtype)
+        conv = dict(zip(self.used(), converted, strict=True))
         keyword = {n: k for k, n in self.by_name.items()}
         wrt = [self.positional.index(n) if n in self.positional else keyword[n] for n in names]
         result = value_and_grads(
@@ -379,16 +379,17 @@ def _low_precision(case: Case, label: str, call: Call, backend: Backend) -> None
         }
         expected = _numpy(numpy, call.with_arrays(**rounded).run(numpy, "float64"))
         got = _numpy(backend, call.run(backend, dtype))
-        rtol, atol = tolerance(dtype)
+        rtol, atol = tolerance(dtype)  # got is float64 NumPy: name the dtype's tolerance
         for g, e in zip(got, expected, strict=True):
             if not np.isfinite(e).all():
                 raise AssertionError(f"{case.name}, {label}: float64 value not finite: {e}")
-            if g.shape != e.shape or not np.allclose(g, e, rtol=rtol, atol=atol):
-                raise AssertionError(
-                    f"{case.name}, {label}, {backend.name}/{dtype}: {g.tolist()} against "
-                    f"float64 {e.tolist()} (max rel error {max_errors(g, e)[1]:.3g}, rtol "
-                    f"{rtol:g})"
-                )
+            assert_close(
+                g,
+                e,
+                rtol=rtol,
+                atol=atol,
+                err_msg=f"{case.name}, {label}, {backend.name}/{dtype} against float64",
+            )
         if dtype == "float32":
             _finite(case, label, call, backend, dtype)
     _finite(case, label, call, backend, "float64")
@@ -437,8 +438,7 @@ def _check_boolean(case: Case, h: Hostile, backend: Backend) -> str:
         except Exception as err:
             raise AssertionError(f"{where}: {type(err).__name__}: {err}") from err
         for g, e in zip(got, expected, strict=True):
-            if g.shape != e.shape or not np.allclose(g, e, rtol=1e-12, atol=0, equal_nan=True):
-                raise AssertionError(f"{where}: {g.tolist()} against {e.tolist()} with 0/1")
+            assert_close(g, e, rtol=1e-12, atol=0, err_msg=f"{where}, against 0/1")
         tried.update(names)
     return f"boolean {', '.join(sorted(tried))}" if tried else "no 0/1 target"
 

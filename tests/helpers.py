@@ -7,16 +7,13 @@ from typing import Any
 import array_api_compat
 import numpy as np
 
-from arraylosses.testing import Backend, tolerance
+from arraylosses.testing import Backend, assert_close, tolerance
 
 
 def call(backend: Backend, dtype: str, fn: Any, *arrays: Any, **params: Any) -> np.ndarray:
     """``fn`` on ``backend`` with floating NumPy inputs cast to ``dtype``; the result, checked
     for namespace, dtype (the first floating input's) and device, back as NumPy float64."""
-    args = [backend.asarray(a, dtype) if isinstance(a, np.ndarray) else a for a in arrays]
-    kwargs = {
-        k: backend.asarray(v, dtype) if isinstance(v, np.ndarray) else v for k, v in params.items()
-    }
+    args, kwargs = backend.convert(arrays, params, dtype)
     out = fn(*args, **kwargs)
     assert array_api_compat.array_namespace(out).__name__ == backend.xp.__name__
     floating = [
@@ -29,10 +26,11 @@ def call(backend: Backend, dtype: str, fn: Any, *arrays: Any, **params: Any) -> 
 
 
 def close(actual: Any, expected: Any, dtype: str, **kw: Any) -> None:
+    """``actual`` within ``dtype``'s tolerance of ``expected`` (or ``rtol``/``atol``), by the
+    test kit's one pass rule; a scalar on either side stands for every element of the other."""
     rtol, atol = tolerance(dtype)
-    np.testing.assert_allclose(
-        actual,
-        np.asarray(expected, dtype=np.float64),
-        rtol=kw.get("rtol", rtol),
-        atol=kw.get("atol", atol),
-    )
+    a = np.asarray(actual, dtype=np.float64)
+    e = np.asarray(expected, dtype=np.float64)
+    if a.ndim == 0 or e.ndim == 0:
+        a, e = np.broadcast_arrays(a, e)
+    assert_close(a, e, rtol=kw.get("rtol", rtol), atol=kw.get("atol", atol))

@@ -187,8 +187,7 @@ def _evaluate(
     hyper = hyper or {}
     names = list(hyper)
     with backend.context(dtype):
-        conv = [backend.asarray(a, dtype) for a in arrays]
-        conv += [backend.asarray(np.asarray(v), dtype) for v in hyper.values()]
+        conv, _ = backend.convert([*arrays, *map(np.asarray, hyper.values())], dtype=dtype)
         diff = [i for i, x in enumerate(conv) if backend.xp.isdtype(x.dtype, "real floating")]
         if cotangent is None:
             cotangent = _cotangent(arrays[0].shape[0])
@@ -740,7 +739,7 @@ def test_jit_traces_a_scan_whose_size_does_not_grow_with_the_tiles(backend_name,
         n = tiles * chunk
         arrays = _inputs(name, n)
         with backend.context("float64"):
-            conv = [backend.asarray(a, "float64") for a in arrays]
+            conv, _ = backend.convert(arrays, dtype="float64")
 
             def step(x, conv=conv):
                 return jnp.sum(fn(x, *conv[1:], **_chunked(kwargs, chunk)))
@@ -778,7 +777,7 @@ def test_vmap_over_independent_problems(backend_name):
             return jnp.sum(jnp.asarray(cot) * values), values
 
         run = jax.jit(jax.vmap(jax.value_and_grad(weighted, argnums=(0, 1, 2), has_aux=True)))
-        (_, values), grads = run(*(backend.asarray(x, "float64") for x in (q, p, temperatures)))
+        (_, values), grads = run(*backend.convert((q, p, temperatures), dtype="float64")[0])
     reference = _reference_backend()
     for k in range(3):
         expected_values, expected_grads = _evaluate(

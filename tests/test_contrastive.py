@@ -203,8 +203,7 @@ def test_cosent_and_angle_scale_as_n_log_n(backend, fn):
     n = 8192
     with backend.context("float64"):
         inputs = {
-            size: [backend.asarray(x, "float64") for x in _cosent_inputs(size)]
-            for size in (n, 2 * n)
+            size: backend.convert(_cosent_inputs(size), dtype="float64")[0] for size in (n, 2 * n)
         }
 
         def run(size):

@@ -5,6 +5,7 @@ the README's peer cross-checks run."""
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import pathlib
 import re
@@ -12,11 +13,14 @@ import re
 import numpy as np
 import pytest
 
+import arraylosses as al
 from arraylosses.testing import (
     BackendUnavailable,
     CandidateError,
     adapt,
+    assert_close,
     crosscheck,
+    tolerance,
 )
 
 ROOT = pathlib.Path(__file__).parent.parent
@@ -45,6 +49,91 @@ def _focal_inputs():
         ((rng.normal(scale=2.0, size=(6, 3)), rng.integers(0, 2, (6, 3)) * 1.0), {})
         for _ in range(2)
     ]
+
+
+# The tolerances the README ("crosscheck") and docs/design.md ("Tests") document, written here
+# rather than read from arraylosses.testing.TOLERANCES: loosening the table, or its use by a
+# comparison, must fail a test. Every planted bug below is 1e-3 relative, 10^7 times the float64
+# tolerance; these tests sit at the boundary.
+DOCUMENTED = {"float64": (1e-10, 1e-12), "float32": (2e-5, 1e-6)}
+# a candidate this many tolerances off must fail, one at half a tolerance must pass
+BOUNDARY = [pytest.param(3.0, False, id="3x-fails"), pytest.param(0.5, True, id="half-passes")]
+
+
+def test_the_tolerance_table_is_the_documented_one():
+    assert {d: tolerance(d) for d in DOCUMENTED} == DOCUMENTED
+
+
+def _off_by(*, relative: float = 0.0, absolute: float = 0.0):
+    """mse_loss, its value (and so its gradients) times ``1 + relative``, plus ``absolute``."""
+
+    def candidate(pred, target):
+        return al.mse_loss(pred, target) * (1 + relative) + absolute
+
+    return candidate
+
+
+def _boundary_inputs(kind: str):
+    rng = np.random.default_rng(3)
+    pred = rng.normal(size=(6, 3))
+    # "relative": a loss of about 2, where rtol decides; "absolute": a loss of exactly 0 (and
+    # zero gradients), where only atol can
+    target = rng.normal(size=(6, 3)) if kind == "relative" else pred.copy()
+    return [((pred, target), {})]
+
+
+@pytest.mark.parametrize("kind", ["relative", "absolute"])
+@pytest.mark.parametrize(("tolerances", "passes"), BOUNDARY)
+@pytest.mark.parametrize("dtype", list(DOCUMENTED))
+def test_crosscheck_fails_past_the_tolerance_and_passes_within(
+    backend, dtype, kind, tolerances, passes
+):
+    """Values and (torch, JAX) gradients, same backend and independent: the candidate is off
+    by ``tolerances`` times the dtype's rtol (a loss of about 2) or atol (a loss of 0)."""
+    if dtype not in backend.dtypes:
+        pytest.skip(f"{backend.name} has no {dtype}")
+    rtol, atol = DOCUMENTED[dtype]
+    off = {kind: tolerances * (rtol if kind == "relative" else atol)}
+    run = functools.partial(
+        crosscheck,
+        _off_by(**off),
+        "mse_loss",
+        inputs=_boundary_inputs(kind),
+        backends=[backend.name],
+        dtypes=[dtype],
+    )
+    if passes:
+        rows = run().ran()
+        assert {r.comparison for r in rows} == {"same backend", "independent"}
+        if kind == "relative":  # the row reports the error it was given
+            same = next(r for r in rows if r.comparison == "same backend")
+            assert same.errors["value"][1] == pytest.approx(off[kind], rel=0.05)
+        return
+    cell = f"{backend.name}/{dtype}"
+    with pytest.raises(
+        AssertionError, match=re.escape(f"inputs[0], {cell} (vs ours on {cell}), value: max abs")
+    ):
+        run()
+
+
+@pytest.mark.parametrize("kind", ["relative", "absolute"])
+@pytest.mark.parametrize(("tolerances", "passes"), BOUNDARY)
+@pytest.mark.parametrize("dtype", list(DOCUMENTED))
+def test_assert_close_fails_past_the_tolerance_and_passes_within(dtype, kind, tolerances, passes):
+    """Default tolerances (the dtype of ``actual``): off by ``tolerances`` times its rtol
+    (values of order 1, exact in float32) or its atol (expected 0)."""
+    rtol, atol = DOCUMENTED[dtype]
+    if kind == "relative":
+        expected = np.array([1.5, -2.25, 3.0, 0.75])
+        actual = (expected * (1 + tolerances * rtol)).astype(dtype)
+    else:
+        expected = np.zeros(4)
+        actual = np.full(4, tolerances * atol, dtype=dtype)
+    if passes:
+        assert_close(actual, expected)
+    else:
+        with pytest.raises(AssertionError, match="max abs error"):
+            assert_close(actual, expected)
 
 
 def test_correct_torch_info_nce_passes_against_both_references():

@@ -102,7 +102,7 @@ def _offset(backend, s, as_array):
 @pytest.mark.parametrize("name", LOSSES)
 def test_sharded_rows_equal_global_rows(backend, rng, name, as_array):
     whole, local = LOSSES[name]
-    q, p, n = (backend.asarray(x, "float64") for x in _inputs(rng))
+    (q, p, n), _ = backend.convert(_inputs(rng), dtype="float64")
     expected = backend.to_numpy(whole(q, p, n))
     parts = [
         backend.to_numpy(local(q, p, n, s, _offset(backend, s, as_array))) for s in range(SHARDS)
@@ -123,7 +123,7 @@ def _value_and_grads(backend, fn, arrays):
         ]
     import jax
 
-    values = [backend.asarray(a, "float64") for a in arrays]
+    values, _ = backend.convert(arrays, dtype="float64")
     out, grads = jax.value_and_grad(fn, argnums=(0, 1, 2))(*values)
     return float(out), [np.asarray(g) for g in grads]
 
@@ -375,7 +375,9 @@ def _torch_sharded(backend, name, chunk, as_array, cot):
     import torch
 
     whole, local = CHUNKED[name]
-    leaves = [backend.asarray(x, "float64").requires_grad_(True) for x in _chunked_inputs()]
+    leaves = [
+        x.requires_grad_(True) for x in backend.convert(_chunked_inputs(), dtype="float64")[0]
+    ]
     c = backend.asarray(cot, "float64")
     expected = whole(*leaves)
     expected_grads = torch.autograd.grad(expected, leaves, grad_outputs=c, allow_unused=True)
@@ -403,7 +405,7 @@ def _jax_sharded(backend, name, chunk, cot):
 
     whole, local = CHUNKED[name]
     with backend.context("float64"):
-        q, p, n = (backend.asarray(x, "float64") for x in _chunked_inputs())
+        (q, p, n), _ = backend.convert(_chunked_inputs(), dtype="float64")
         c = backend.asarray(cot, "float64")
 
         def weighted(fn, c):

@@ -613,7 +613,7 @@ def test_siglip_extreme_bias(backend, bias):
 def _value_and_grads(backend, fn, arrays, dtype="float64"):
     """``fn(*arrays)`` summed, and its gradient with respect to every array, as NumPy."""
     if backend.name.startswith("torch"):
-        ts = [backend.asarray(a, dtype).requires_grad_(True) for a in arrays]
+        ts = [t.requires_grad_(True) for t in backend.convert(arrays, dtype=dtype)[0]]
         out = fn(*ts).sum()
         out.backward()
         return float(out.detach()), [
@@ -624,7 +624,7 @@ def _value_and_grads(backend, fn, arrays, dtype="float64"):
         ]
     import jax
 
-    js = [backend.asarray(a, dtype) for a in arrays]
+    js, _ = backend.convert(arrays, dtype=dtype)
     value, grads = jax.value_and_grad(lambda *xs: fn(*xs).sum(), argnums=tuple(range(len(js))))(*js)
     return float(value), [np.asarray(backend.to_numpy(g), dtype=np.float64) for g in grads]
 
@@ -786,7 +786,7 @@ def test_under_jax_jit(ad_backend, name):
     def jitted(q, p, n, **kw):
         fn, arrays, kwargs = CASES[name](q, p, n, **kw)
         return jax.jit(lambda *xs: fn(*xs, **kwargs))(
-            *[ad_backend.asarray(a, "float32" if a.dtype.kind == "f" else None) for a in arrays]
+            *ad_backend.convert(arrays, dtype="float32")[0]
         )
 
     e = np.zeros((0, 4))

@@ -112,7 +112,7 @@ def _value_and_grad(be, fn: Callable, *xs: np.ndarray, dtype: str = "float64") -
     """``fn(*xs)`` (a scalar) and its gradients, on torch or JAX; gradients as float64 NumPy
     (one array for one input, else a list)."""
     if be.name.startswith("torch"):
-        ts = [be.asarray(x, dtype).requires_grad_(True) for x in xs]
+        ts = [t.requires_grad_(True) for t in be.convert(xs, dtype=dtype)[0]]
         out = fn(*ts)
         out.backward()
         grads = [np.asarray(be.to_numpy(t.grad), np.float64) for t in ts]
@@ -124,7 +124,7 @@ def _value_and_grad(be, fn: Callable, *xs: np.ndarray, dtype: str = "float64") -
             return fn(*a).astype("float32") if dtype in ("float16", "bfloat16") else fn(*a)
 
         value, g = jax.value_and_grad(f, argnums=tuple(range(len(xs))))(
-            *[be.asarray(x, dtype) for x in xs]
+            *be.convert(xs, dtype=dtype)[0]
         )
         grads = [
             np.asarray(gg.astype("float32") if dtype == "bfloat16" else gg, np.float64) for gg in g

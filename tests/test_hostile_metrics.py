@@ -45,11 +45,7 @@ def _run(backend, fn, *arrays, dtype="float64", jit=False, **params):
     """``fn`` on ``backend`` (floating NumPy inputs cast to ``dtype``; integer and boolean
     ones kept), optionally under ``jax.jit``; the result(s) as NumPy float64."""
 
-    def conv(a):
-        return backend.asarray(a, dtype) if isinstance(a, np.ndarray) else a
-
-    args = [conv(a) for a in arrays]
-    kw = {k: conv(v) for k, v in params.items()}
+    args, kw = backend.convert(arrays, params, dtype)
     if jit:
         import jax
 

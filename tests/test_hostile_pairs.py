@@ -346,7 +346,7 @@ def test_other_functions_empty_batch(backend):
 def _value_and_grads(backend, fn, args, wrt, dtype, **kw):
     """(value, [gradient of Σ fn(...) w.r.t. args[i] for i in wrt]) on torch or under
     jax.jit(jax.value_and_grad); float64 NumPy out."""
-    conv = [backend.asarray(x, dtype) if x.dtype.kind == "f" else backend.asarray(x) for x in args]
+    conv, _ = backend.convert(args, dtype=dtype)
     if backend.name.startswith("torch"):
         import torch
 

@@ -22,7 +22,7 @@ NAN = math.nan
 
 
 def _on(backend, *arrays, dtype="float64"):
-    return [backend.asarray(np.asarray(a, dtype=np.float64), dtype) for a in arrays]
+    return backend.convert([np.asarray(a, dtype=np.float64) for a in arrays], dtype=dtype)[0]
 
 
 def _np(backend, x):

@@ -59,7 +59,7 @@ def test_losses_are_nonnegative_and_zero_at_target(be, case):
     @settings(max_examples=30, deadline=None)
     @given(pairs())
     def check(pt):
-        p, t = (be.asarray(a, "float64") for a in pt)
+        (p, t), _ = be.convert(pt, dtype="float64")
         assert np.all(be.to_numpy(fn(p, t, reduction="none")) >= -1e-12)
         assert np.all(np.abs(be.to_numpy(fn(t, t, reduction="none"))) <= 1e-12)
 
@@ -71,10 +71,8 @@ def _reduced_parts(case: Case, be, arrays, **kwargs) -> list[np.ndarray]:
     array per output (``retrieval_metrics`` returns one per metric)."""
     args, kw = case.arguments(case.params[0].with_(**kwargs), arrays)
 
-    def conv(x):
-        return be.asarray(x, "float64") if isinstance(x, np.ndarray) else x
-
-    out = case.fn(*[conv(a) for a in args], **{k: conv(v) for k, v in kw.items()})
+    args, kw = be.convert(args, kw, "float64")
+    out = case.fn(*args, **kw)
     return [np.asarray(be.to_numpy(x), dtype=np.float64) for x in parts(out)]
 
 

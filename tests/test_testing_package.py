@@ -10,6 +10,9 @@ import shutil
 import subprocess
 import sys
 
+import array_api_compat
+import numpy as np
+
 import arraylosses.testing as testing
 
 ROOT = pathlib.Path(__file__).parent.parent
@@ -62,6 +65,27 @@ def test_public_names_are_exported():
         "generic_kernels",
     ):
         assert name in testing.__all__ and hasattr(testing, name), name
+
+
+def test_convert_puts_numpy_arguments_on_the_backend(backend, dtype):
+    """Floating arrays cast to ``dtype``, integer and boolean ones kept, on the backend's
+    namespace and device; what is not a NumPy array passes as it is."""
+    args, kwargs = backend.convert(
+        (np.array([1.5, -2.0]), np.array([2, 0])),
+        {"mask": np.array([True, False]), "k": 3, "directions": ("q", "d"), "tau": 0.5},
+        dtype,
+    )
+    xp = backend.xp
+    assert args[0].dtype == getattr(xp, dtype)
+    assert xp.isdtype(args[1].dtype, "integral") and kwargs["mask"].dtype == xp.bool
+    for x in (*args, kwargs["mask"]):
+        assert array_api_compat.array_namespace(x).__name__ == xp.__name__
+        if backend.device_checked:
+            assert array_api_compat.device(x) == backend.device
+    assert [testing.to_numpy(x).tolist() for x in args] == [[1.5, -2.0], [2, 0]]
+    assert testing.to_numpy(kwargs["mask"]).tolist() == [True, False]
+    assert (kwargs["k"], kwargs["directions"], kwargs["tau"]) == (3, ("q", "d"), 0.5)
+    assert backend.convert() == ([], {})
 
 
 SCRIPT = """

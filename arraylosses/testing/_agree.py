@@ -14,17 +14,6 @@ from ._compare import assert_close, max_errors
 __all__ = ["assert_backends_agree"]
 
 
-def _on(
-    backend: Backend, dtype: str, arrays: Sequence[Any], params: dict[str, Any]
-) -> tuple[list[Any], dict[str, Any]]:
-    """The NumPy ``arrays`` and array ``params`` on ``backend``, floating ones in ``dtype``."""
-    args = [backend.asarray(a, dtype) for a in arrays]
-    kwargs = {
-        k: backend.asarray(v, dtype) if isinstance(v, np.ndarray) else v for k, v in params.items()
-    }
-    return args, kwargs
-
-
 def assert_backends_agree(
     fn: Callable[..., Any],
     *arrays: Any,
@@ -73,7 +62,8 @@ def assert_backends_agree(
         ['numpy/float32', 'numpy/float64']
     """
     oracle = BACKENDS["numpy"]
-    args, kwargs = _on(oracle, "float64", arrays, params)
+    arrays = tuple(np.asarray(a) for a in arrays)
+    args, kwargs = oracle.convert(arrays, params, "float64")
     expected = [to_numpy(r) for r in parts(fn(*args, **kwargs))]
     report: dict[str, float] = {}
     failures: list[str] = []
@@ -115,7 +105,7 @@ def _agree(
     err_msg: str,
 ) -> float:
     """One cell of :func:`assert_backends_agree`: its worst relative error, or raises."""
-    args, kwargs = _on(backend, dtype, arrays, params)
+    args, kwargs = backend.convert(arrays, params, dtype)
     floating = [x for x in args if backend.xp.isdtype(x.dtype, "real floating")]
     results = parts(fn(*args, **kwargs))
     if len(results) != len(expected):

@@ -9,7 +9,7 @@ context managers) around the work that needs them, never written to ``jax.config
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -190,6 +190,39 @@ class Backend:
                 f"JAX float64, make the array inside backend.context('float64'))"
             )
         return out
+
+    def convert(
+        self,
+        args: Iterable[Any] = (),
+        kwargs: Mapping[str, Any] | None = None,
+        dtype: str | None = None,
+    ) -> tuple[list[Any], dict[str, Any]]:
+        """Positional and keyword arguments with their NumPy arrays on this backend: each
+        ``np.ndarray`` through :meth:`asarray` (floating ones cast to ``dtype``, integer and
+        boolean ones kept), everything else (Python numbers, strings, tuples, ``None``) as it
+        is. Call it inside :meth:`context` (JAX float64 needs it).
+
+        Args:
+            args: positional arguments. Default ``()``.
+            kwargs: keyword arguments. Default ``None``: none.
+            dtype: the floating dtype name, such as ``"float32"``. Default ``None``: as given.
+
+        Returns:
+            The positional arguments as a list and the keyword arguments as a dict, ready for
+            ``fn(*args, **kwargs)``.
+
+        Example:
+            >>> import numpy as np
+            >>> args, kwargs = BACKENDS["numpy"].convert(
+            ...     [np.ones(2), np.arange(2)], {"temperature": 0.1}, "float32")
+            >>> [str(a.dtype) for a in args], kwargs
+            (['float32', 'int64'], {'temperature': 0.1})
+        """
+
+        def one(x: Any) -> Any:
+            return self.asarray(x, dtype) if isinstance(x, np.ndarray) else x
+
+        return [one(x) for x in args], {k: one(v) for k, v in (kwargs or {}).items()}
 
     def to_numpy(self, x: Any) -> np.ndarray:
         """A NumPy copy of ``x`` (bfloat16 widened to float32)."""

@@ -1,4 +1,13 @@
-"""The tolerance table and the comparison of two arrays."""
+"""The tolerance table and the one comparison of two arrays.
+
+Every comparison of the test kit goes through ``compare``: ``assert_close`` (and through it
+``assert_backends_agree``, the conformance checks and the hostile-input sweep) and
+``crosscheck``. It holds the one definition of the errors (``max_errors``) and the one pass
+rule, ``|a - e| <= atol + rtol·|e|`` elementwise, a NaN matching only a NaN and an infinity
+only itself. Callers differ only in the ``rtol``/``atol`` they pass (the dtype's ``tolerance``
+by default) and in what the relative error is relative to (each element, or the array's
+largest entry).
+"""
 
 from __future__ import annotations
 
@@ -44,6 +53,43 @@ def tolerance(dtype: Any) -> tuple[float, float]:
     return TOLERANCES[name]
 
 
+#: The relative error of an element is measured against ``max(|e|, floor·max|e|)``: with this
+#: default floor, per element; elements many orders of magnitude below the array's scale (a
+#: gradient entry of 1e-18 beside entries of 0.1) say nothing relative.
+ELEMENT_FLOOR = 1e-8
+#: The floor that makes the relative error ``max|a - e| / max|e|``, relative to the array's
+#: scale (crosscheck's rows; for a scalar, the relative error).
+SCALE_FLOOR = 1.0
+
+
+def _float64(x: Any) -> np.ndarray:
+    return np.asarray(to_numpy(x), dtype=np.float64)
+
+
+def _difference(a: np.ndarray, e: np.ndarray) -> np.ndarray:
+    """``|a - e|``, 0 where both are NaN or both the same infinity."""
+    same = (np.isnan(a) & np.isnan(e)) | (np.isinf(a) & (a == e))
+    with np.errstate(invalid="ignore"):  # inf - inf; those cells are zeroed
+        return np.where(same, 0.0, np.abs(a - e))
+
+
+def _errors(diff: np.ndarray, e: np.ndarray, floor: float) -> tuple[float, float]:
+    if diff.size == 0:
+        return 0.0, 0.0
+    finite = np.abs(e[np.isfinite(e)])
+    least = max(floor * (float(finite.max()) if finite.size else 0.0), 1e-300)
+    scale = np.maximum(np.abs(np.where(np.isfinite(e), e, 1.0)), least)
+    return float(np.max(diff)), float(np.max(np.where(diff == 0, 0.0, diff / scale)))
+
+
+def _passes(diff: np.ndarray, e: np.ndarray, rtol: float, atol: float) -> np.ndarray:
+    """The pass rule, elementwise: ``|a - e| <= atol + rtol·|e|``; where ``e`` is NaN or
+    infinite, only an exact match (``diff`` 0) passes."""
+    finite = np.isfinite(e)
+    with np.errstate(invalid="ignore"):  # NaN differences compare False, as they should
+        return (diff == 0) | (finite & (diff <= atol + rtol * np.abs(np.where(finite, e, 0.0))))
+
+
 def max_errors(actual: Any, expected: Any) -> tuple[float, float]:
     """Largest absolute error, and largest relative error ``|a - e| / |e|``.
 
@@ -64,18 +110,39 @@ def max_errors(actual: Any, expected: Any) -> tuple[float, float]:
         >>> max_errors(np.array([1.0, 2.0]), np.array([1.0, 2.5]))
         (0.5, 0.2)
     """
-    a = np.asarray(actual, dtype=np.float64)
-    e = np.asarray(expected, dtype=np.float64)
-    both_nan = np.isnan(a) & np.isnan(e)
-    same_inf = np.isinf(a) & (a == e)
-    with np.errstate(invalid="ignore"):  # inf - inf; those cells are zeroed just below
-        diff = np.where(both_nan | same_inf, 0.0, np.abs(a - e))
-    if diff.size == 0:
-        return 0.0, 0.0
-    finite = np.abs(e[np.isfinite(e)])
-    floor = max(1e-8 * (float(finite.max()) if finite.size else 0.0), 1e-300)
-    scale = np.maximum(np.abs(np.where(np.isfinite(e), e, 1.0)), floor)
-    return float(np.max(diff)), float(np.max(np.where(diff == 0, 0.0, diff / scale)))
+    a, e = _float64(actual), _float64(expected)
+    return _errors(_difference(a, e), e, ELEMENT_FLOOR)
+
+
+def compare(
+    actual: Any,
+    expected: Any,
+    *,
+    rtol: float,
+    atol: float,
+    floor: float = ELEMENT_FLOOR,
+    prefix: str = "",
+    names: tuple[str, str] = ("actual", "expected"),
+) -> tuple[float, float]:
+    """The one comparison: raises ``AssertionError`` (``prefix``, then the worst errors, the
+    tolerance and the first mismatches, each side labelled by ``names``) on a shape
+    difference or where the pass rule fails; else returns ``(max abs error, max rel error)``,
+    the relative error against ``max(|e|, floor·max|e|)``."""
+    a, e = _float64(actual), _float64(expected)
+    if a.shape != e.shape:
+        raise AssertionError(f"{prefix}{names[0]} has shape {a.shape}, {names[1]} {e.shape}")
+    diff = _difference(a, e)
+    errors = _errors(diff, e, floor)
+    ok = _passes(diff, e, rtol, atol)
+    if not np.all(ok):
+        bad = np.argwhere(~ok)
+        first = [tuple(int(i) for i in index) for index in bad[:3]]
+        raise AssertionError(
+            f"{prefix}max abs error {errors[0]:.3g}, max rel error {errors[1]:.3g} "
+            f"(rtol {rtol:g}, atol {atol:g}); {len(bad)} of {ok.size} differ, first at "
+            f"{first}: {names[0]} {a[~ok][:3].tolist()} vs {names[1]} {e[~ok][:3].tolist()}"
+        )
+    return errors
 
 
 def assert_close(
@@ -119,19 +186,8 @@ def assert_close(
         raise AssertionError(f"{prefix}dtype {actual.dtype}, expected {dtype}")
     if device is not None and array_api_compat.device(actual) != device:
         raise AssertionError(f"{prefix}device {array_api_compat.device(actual)}, expected {device}")
-    default_rtol, default_atol = tolerance(actual.dtype) if hasattr(actual, "dtype") else (0, 0)
-    rtol = default_rtol if rtol is None else rtol
-    atol = default_atol if atol is None else atol
-    a = np.asarray(to_numpy(actual), dtype=np.float64)
-    e = np.asarray(to_numpy(expected) if hasattr(expected, "dtype") else expected, dtype=np.float64)
-    if a.shape != e.shape:
-        raise AssertionError(f"{prefix}shape {a.shape}, expected {e.shape}")
-    ok = np.isclose(a, e, rtol=rtol, atol=atol, equal_nan=True)
-    if not np.all(ok):
-        abs_err, rel_err = max_errors(a, e)
-        bad = np.argwhere(~ok)[:3].tolist()
-        raise AssertionError(
-            f"{prefix}values differ (rtol={rtol:g}, atol={atol:g}): max abs error {abs_err:.3g}, "
-            f"max rel error {rel_err:.3g}; first mismatches at {bad}: "
-            f"{a[~ok][:3].tolist()} vs {e[~ok][:3].tolist()}"
-        )
+    if rtol is None or atol is None:  # a Python scalar has no dtype: exact
+        default = tolerance(actual.dtype) if hasattr(actual, "dtype") else (0.0, 0.0)
+        rtol = default[0] if rtol is None else rtol
+        atol = default[1] if atol is None else atol
+    compare(actual, expected, rtol=rtol, atol=atol, prefix=prefix)

@@ -20,7 +20,7 @@ import numpy as np
 
 from ._autodiff import ValueAndGrads, finite_differences, value_and_grads
 from ._backends import BACKENDS, Backend, available_backends, generic_kernels
-from ._compare import FINITE_DIFFERENCES, max_errors, tolerance
+from ._compare import FINITE_DIFFERENCES, SCALE_FLOOR, compare, tolerance
 
 __all__ = ["CandidateError", "CrosscheckReport", "Row", "crosscheck"]
 
@@ -131,14 +131,6 @@ class _Input:
             i for i, a in enumerate(self.args) if isinstance(a, np.ndarray) and a.dtype.kind == "f"
         ]
 
-    def on(self, backend: Backend, dtype: str) -> tuple[list[Any], dict[str, Any]]:
-        """The arrays on ``backend``, floating ones in ``dtype`` (call inside its context)."""
-
-        def conv(x: Any) -> Any:
-            return backend.asarray(x, dtype) if isinstance(x, np.ndarray) else x
-
-        return [conv(a) for a in self.args], {k: conv(v) for k, v in self.kwargs.items()}
-
 
 class _Reference:
     """Our function and, per input, the independent result (NumPy float64, generic code):
@@ -164,7 +156,7 @@ class _Reference:
     def independent_values(self, case: _Input) -> ValueAndGrads:
         if case.label not in self._values:
             numpy = BACKENDS["numpy"]
-            args, kwargs = case.on(numpy, "float64")
+            args, kwargs = numpy.convert(case.args, case.kwargs, "float64")
             with generic_kernels():
                 self._values[case.label] = value_and_grads(
                     self.fn, numpy, args, kwargs, cotangent=COTANGENT_SEED
@@ -255,42 +247,26 @@ def _cells(
     return cells, skipped
 
 
-def _relative(theirs: np.ndarray, ours: np.ndarray) -> float:
-    """``max|theirs - ours| / max|ours|``: the error relative to the array's scale (for a
-    scalar, the relative error); NaN matches NaN, an infinity itself."""
-    same = (np.isnan(theirs) & np.isnan(ours)) | (np.isinf(ours) & (theirs == ours))
-    with np.errstate(invalid="ignore"):
-        diff = np.where(same, 0.0, np.abs(theirs - ours))
-    finite = np.abs(ours[np.isfinite(ours)])
-    scale = float(finite.max()) if finite.size else 0.0
-    worst = float(diff.max()) if diff.size else 0.0
-    return worst / scale if scale > 0 else (0.0 if worst == 0 else float("inf"))
-
-
 def _compare(
     what: str, theirs: Any, ours: Any, *, rtol: float, atol: float, where: str
 ) -> tuple[float, float]:
-    """``(max abs, max rel)`` error of ``theirs`` against ``ours``; raises past tolerance:
-    ``|theirs - ours| > atol·max(1, max|ours|) + rtol·|ours|`` anywhere. The absolute
-    tolerance grows with the array's scale: a gradient entry near 0 beside entries of 5 is
-    as uncertain, in float32, as those entries are."""
-    yours, mine = np.asarray(theirs, dtype=np.float64), np.asarray(ours, dtype=np.float64)
-    if yours.shape != mine.shape:
-        raise AssertionError(
-            f"{where}, {what}: the candidate's has shape {yours.shape}, ours {mine.shape}"
-        )
+    """``(max abs, max rel)`` error of ``theirs`` against ``ours``, the relative error against
+    ``max|ours|`` (the array's scale; for a scalar, the relative error); raises past
+    tolerance: ``|theirs - ours| > atol·max(1, max|ours|) + rtol·|ours|`` anywhere. The
+    absolute tolerance grows with the array's scale: a gradient entry near 0 beside entries of
+    5 is as uncertain, in float32, as those entries are."""
+    mine = np.asarray(ours, dtype=np.float64)
     finite = np.abs(mine[np.isfinite(mine)])
-    atol = atol * max(1.0, float(finite.max()) if finite.size else 0.0)
-    errors = (max_errors(yours, mine)[0], _relative(yours, mine))
-    bad = ~np.isclose(yours, mine, rtol=rtol, atol=atol, equal_nan=True)
-    if np.any(bad):
-        index = tuple(int(i) for i in np.argwhere(bad)[0])
-        raise AssertionError(
-            f"{where}, {what}: max abs error {errors[0]:.3g}, max rel error {errors[1]:.3g} "
-            f"(rtol {rtol:g}, atol {atol:g}); first at index {index}: candidate "
-            f"{yours[index]!r}, ours {mine[index]!r}"
-        )
-    return errors
+    scale = max(1.0, float(finite.max()) if finite.size else 0.0)
+    return compare(
+        theirs,
+        mine,
+        rtol=rtol,
+        atol=atol * scale,
+        floor=SCALE_FLOOR,
+        prefix=f"{where}, {what}: ",
+        names=("the candidate", "ours"),
+    )
 
 
 def _compare_all(
@@ -370,7 +346,7 @@ def _compare_cell(
     cell = f"{backend.name}/{dtype}"
     where = f"candidate differs from arraylosses.{ref.name} on {case.label}, {cell}"
     with backend.context(dtype):
-        args, kwargs = case.on(backend, dtype)
+        args, kwargs = backend.convert(case.args, case.kwargs, dtype)
         ours = value_and_grads(ref.fn, backend, args, kwargs, wrt=wrt, cotangent=COTANGENT_SEED)
         wrong = [d for d in ours.dtypes if d in _FLOATING and d != dtype]
         if wrong:  # a row is labelled float64 only when its arrays are float64
