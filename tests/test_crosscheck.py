@@ -142,7 +142,7 @@ def test_correct_torch_info_nce_passes_against_both_references():
     ran = report.ran()
     assert {(r.backend, r.dtype) for r in ran} == {("torch", "float64"), ("torch", "float32")}
     assert {r.comparison for r in ran} == {"same backend", "independent"}
-    assert all({"value", "d/d query", "d/d positive"} <= set(r.errors) for r in ran)
+    assert all({"value", "d/d query", "d/d positives"} <= set(r.errors) for r in ran)
     assert all(r.errors["value"][1] < 1e-5 for r in ran)
     # a torch-only loss is skipped on NumPy, and the row says why
     numpy_row = next(r for r in report.skipped() if r.backend == "numpy")
@@ -203,7 +203,7 @@ def test_a_detached_input_is_a_failure_naming_it():
     with pytest.raises(
         AssertionError,
         match=r"torch/float64 \(vs ours on torch/float64\), "
-        r"d/d positive: the candidate has no gradient",
+        r"d/d positives: the candidate has no gradient",
     ):
         crosscheck(detached, "info_nce", backends=["torch"])
 
