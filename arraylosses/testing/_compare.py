@@ -114,7 +114,7 @@ def max_errors(actual: Any, expected: Any) -> tuple[float, float]:
     return _errors(_difference(a, e), e, ELEMENT_FLOOR)
 
 
-def compare(
+def _check_close(
     actual: Any,
     expected: Any,
     *,
@@ -190,4 +190,4 @@ def assert_close(
         default = tolerance(actual.dtype) if hasattr(actual, "dtype") else (0.0, 0.0)
         rtol = default[0] if rtol is None else rtol
         atol = default[1] if atol is None else atol
-    compare(actual, expected, rtol=rtol, atol=atol, prefix=prefix)
+    _check_close(actual, expected, rtol=rtol, atol=atol, prefix=prefix)
