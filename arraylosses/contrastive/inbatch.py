@@ -205,15 +205,31 @@ def info_nce(
     q = as_dtype(xp, query, dtype)
     p = floating(xp, dtype, "positives", positives)
     tau = _temperature(xp, temperature, q)
-    if negatives is None:
-        unused(
-            "negative_mode",
-            negative_mode,
-            unless=False,
-            because="with explicit negatives (with negatives=None the other rows' positives "
-            "are the negatives)",
-            idle="unpaired",
-        )
+    explicit, in_batch = negatives is not None, "with in-batch negatives (negatives=None)"
+    unused(
+        "negative_mode",
+        negative_mode,
+        unless=explicit,
+        because="with explicit negatives (with negatives=None the other rows' positives "
+        "are the negatives)",
+        idle="unpaired",
+    )
+    unused("all_query", all_query, unless=not explicit, because=in_batch)
+    unused("symmetric", symmetric, unless=not explicit, because=in_batch, idle=False)
+    unused(
+        "chunk_size",
+        chunk_size,
+        unless=not explicit,
+        because=f"{in_batch}, whose N×M matrix it tiles",
+    )
+    unused(
+        "offset",
+        offset if is_array(offset) else offset_int(offset),
+        unless=not explicit,
+        because=f"{in_batch}, where positives may hold every device's rows",
+        idle=0,
+    )
+    if not explicit:
         loss = _info_nce_in_batch(
             xp,
             q,
@@ -226,19 +242,6 @@ def info_nce(
             chunk_size=chunk_size,
         )
     else:
-        in_batch = "with in-batch negatives (negatives=None)"
-        unused("all_query", all_query, unless=False, because=in_batch)
-        unused("symmetric", symmetric, unless=False, because=in_batch, idle=False)
-        unused(
-            "chunk_size", chunk_size, unless=False, because=f"{in_batch}, whose N×M matrix it tiles"
-        )
-        unused(
-            "offset",
-            offset if is_array(offset) else offset_int(offset),
-            unless=False,
-            because=f"{in_batch}, where positives may hold every device's rows",
-            idle=0,
-        )
         loss = _info_nce_with_negatives(
             xp,
             q,
