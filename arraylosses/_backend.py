@@ -392,7 +392,7 @@ def value_range(xp: Namespace, x: Array) -> tuple[Array, Array]:
     """``(min(x), max(x))`` as 0-d arrays: one ``torch.aminmax`` on torch (one pass, one
     call), ``xp.min`` and ``xp.max`` elsewhere. ``x`` must not be empty."""
     if is_torch_namespace(xp):
-        return tuple(sys.modules["torch"].aminmax(x))  # type: ignore[return-value]
+        return tuple(sys.modules["torch"].aminmax(x))
     return xp.min(x), xp.max(x)
 
 
