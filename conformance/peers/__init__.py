@@ -7,6 +7,8 @@ the parameter translation, and (where a peer differs by design) the documented d
 
 from __future__ import annotations
 
+from arraylosses.testing.cases import CASES
+
 from ._base import PeerCheck
 from .keras_losses import CHECKS as KERAS
 from .metric_learning_losses import CHECKS as METRIC_LEARNING
@@ -28,6 +30,7 @@ ALL: tuple[PeerCheck, ...] = (
     *SENTENCE_TRANSFORMERS,
     *METRIC_LEARNING,
     *RAX,
+    *(check for case in CASES for check in case.checks),  # the calls a record carries
 )
 
 __all__ = ["ALL", "PeerCheck"]

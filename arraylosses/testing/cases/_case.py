@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
+from .._peer import PeerCheck
 from ..inputs import Arrays
 
 __all__ = [
@@ -236,6 +237,9 @@ class Case:
     no_grad: str = ""  # why there is no gradient to check (piecewise-constant metrics)
     notes: str = ""
     peers: tuple[str, ...] = ()
+    # the peer calls themselves (arraylosses.testing._peer.peer); their columns are added to
+    # ``peers``. The older families keep theirs in the source tree's conformance/peers/.
+    checks: tuple[PeerCheck, ...] = ()
     name: str = ""  # only for an alias, whose function object carries the other name
     kind: str = "loss"
     traits: tuple[str, ...] = ()
@@ -251,6 +255,12 @@ class Case:
     def __post_init__(self) -> None:
         if not self.name:
             object.__setattr__(self, "name", _public_name(self.public or self.fn))
+        if self.checks:
+            named = tuple(dict.fromkeys((*self.peers, *(c.column for c in self.checks))))
+            object.__setattr__(self, "peers", named)
+            object.__setattr__(
+                self, "checks", tuple(replace(c, function=self.name) for c in self.checks)
+            )
         for params in self.params:
             if not isinstance(params, Params):
                 raise TypeError(f"{self.name}: parameter sets must be Params; got {params!r}")

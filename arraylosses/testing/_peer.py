@@ -1,0 +1,116 @@
+"""The shape of a peer cross-check, and ``pair``: ours and the peer's on the same inputs.
+
+A record (:class:`arraylosses.testing.cases.Case`) carries its peer calls as ``checks=``
+(:func:`peer`: the function's name is filled in by the registry); the older families keep theirs
+in the source tree's ``conformance/peers/``. ``tests/test_peers.py`` and the conformance matrix
+run both. A peer library is imported inside the call only, when the check runs."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ._autodiff import value_and_grads
+from ._backends import BACKENDS
+
+__all__ = ["PeerCheck", "Run", "jax_pair", "pair", "peer"]
+
+Run = Callable[[dict[str, np.ndarray]], tuple[list[Any], list[Any]]]
+
+
+def pair(
+    ours: Callable[..., Any],
+    theirs: Callable[..., Any],
+    *names: str,
+    backend: str = "torch",
+    grad: tuple[str, ...] | None = None,
+) -> Run:
+    """A ``PeerCheck.run``: both functions called on the inputs ``names`` (float64 on
+    ``backend``, integers kept), each returning its result parts then the gradients of
+    ``Σ out·c`` (one fixed ``c`` per part, the same for both) with respect to the floating
+    inputs in ``grad`` (default: all), by :func:`arraylosses.testing.value_and_grads`. A
+    gradient a function does not have (an input it does not use) is zeros."""
+
+    def run(inputs: dict[str, np.ndarray]) -> tuple[list[Any], list[Any]]:
+        b = BACKENDS[backend]
+        wrt = [
+            i
+            for i, n in enumerate(names)
+            if inputs[n].dtype.kind == "f" and (grad is None or n in grad)
+        ]
+        results = []
+        with b.context("float64"):
+            arrays = [b.asarray(inputs[n], "float64") for n in names]
+            for fn in (ours, theirs):
+                r = value_and_grads(fn, b, arrays, wrt=wrt)
+                results.append(
+                    [
+                        *r.values,
+                        *(
+                            np.zeros(inputs[names[i]].shape) if g is None else g
+                            for i, g in zip(wrt, r.grads, strict=True)
+                        ),
+                    ]
+                )
+        return results[0], results[1]
+
+    return run
+
+
+def jax_pair(
+    ours: Callable[..., Any],
+    theirs: Callable[..., Any],
+    *names: str,
+    grad: tuple[str, ...] | None = None,
+) -> Run:
+    """:func:`pair` on JAX (the optax and rax peers)."""
+    return pair(ours, theirs, *names, backend="jax", grad=grad)
+
+
+@dataclass(frozen=True)
+class PeerCheck:
+    """``run(inputs)`` returns ``(ours, theirs)``: lists of NumPy arrays (values, gradients)
+    computed from the same float64 inputs, which must agree within ``rtol``/``atol``."""
+
+    function: str  # our public name, as in the case registry
+    peer: str  # the peer call, with its parameters translated
+    library: str  # the module that must import (for availability)
+    run: Run
+    rtol: float = 1e-12
+    atol: float = 1e-12
+    deviation: str = ""  # where the peer differs by design, how and by how much
+
+    @property
+    def column(self) -> str:
+        return self.library.split(".")[0].replace("_", "-")
+
+    def available(self) -> str | None:
+        try:
+            importlib.import_module(self.library)
+        except ImportError as err:
+            return f"{self.library} is not installed ({err})"
+        return None
+
+    def inputs(self, seed: int = 7) -> dict[str, np.ndarray]:
+        from .cases import BY_NAME
+
+        return BY_NAME[self.function].inputs(np.random.default_rng(seed))
+
+
+def peer(
+    peer: str,
+    library: str,
+    run: Run,
+    *,
+    rtol: float = 1e-12,
+    atol: float = 1e-12,
+    deviation: str = "",
+) -> PeerCheck:
+    """A :class:`PeerCheck` for a record's ``checks=``: ``peer`` is the call as the peer spells
+    it (its parameters translated), ``library`` the module that must import, ``run`` usually
+    :func:`pair`. The registry fills in the function's name."""
+    return PeerCheck("", peer, library, run, rtol=rtol, atol=atol, deviation=deviation)
