@@ -41,6 +41,11 @@ def _name(requirement: str) -> str:
 
 # the peers extra less torch and JAX (installed first, torch pinned: _install_all)
 PEERS = [r for r in _extra("peers") if _name(r) not in ("torch", "jax")]
+# peers installed without their dependencies: PyLate 1.6.0 pins sentence-transformers==5.3.0
+# (we test against 6.x; its scores module needs only torch), and lightly pulls PyPI's
+# torchvision, which does not import beside the CPU torch wheel (its loss files need only torch;
+# arraylosses.testing._peer.peer_module loads them without lightly/loss/__init__.py)
+NO_DEPS_PEERS = ["pylate==1.6.0", "lightly==1.6.0"]
 # one backend alone, proving the others are optional: what each needs beyond numpy
 BACKENDS = {
     "numpy": [],
@@ -54,6 +59,7 @@ def _install_all(session: nox.Session, torch: bool = True) -> None:
     if torch:
         session.install(TORCH)  # first, so nothing else resolves a CUDA torch
     session.install("-e", ".", *TEST_DEPS, "array-api-strict>=2.4", "jax>=0.4.35", *PEERS)
+    session.install("--no-deps", *NO_DEPS_PEERS)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ import numpy as np
 from ._autodiff import value_and_grads
 from ._backends import BACKENDS
 
-__all__ = ["PeerCheck", "Run", "jax_pair", "pair", "peer"]
+__all__ = ["PeerCheck", "Run", "jax_pair", "pair", "peer", "peer_module"]
 
 Run = Callable[[dict[str, np.ndarray]], tuple[list[Any], list[Any]]]
 
@@ -114,3 +114,31 @@ def peer(
     it (its parameters translated), ``library`` the module that must import, ``run`` usually
     :func:`pair`. The registry fills in the function's name."""
     return PeerCheck("", peer, library, run, rtol=rtol, atol=atol, deviation=deviation)
+
+
+def peer_module(name: str) -> Any:
+    """The peer's module ``name`` (``"lightly.loss.dcl_loss"``), loaded from its file without
+    running the ``__init__`` of the packages between it and the top package. lightly's
+    ``lightly/loss/__init__.py`` imports torchvision, and PyPI's torchvision does not import beside
+    the CPU torch wheel of these machines ("operator torchvision::nms does not exist"); the loss
+    files themselves need only torch. The module is cached under a private name, so a later
+    ``import lightly.loss`` is not affected."""
+    import importlib.util
+    import pathlib
+    import sys
+
+    private = f"_arraylosses_peer.{name}"
+    if private in sys.modules:
+        return sys.modules[private]
+    top, *rest = name.split(".")
+    found = importlib.util.find_spec(top)
+    if found is None or not found.submodule_search_locations:
+        raise ImportError(f"{top} is not installed")
+    path = pathlib.Path(next(iter(found.submodule_search_locations)), *rest).with_suffix(".py")
+    spec = importlib.util.spec_from_file_location(private, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"no module file {path} for {name}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[private] = module
+    spec.loader.exec_module(module)
+    return module
