@@ -73,12 +73,12 @@ def _index_target(fn: Callable[..., Any]) -> tuple[bool, bool]:
     """``(index target, always int)`` from ``fn``'s registry record (``adapter``): whether its
     target may be class indices (cast back to int when it has the index shape), and whether it
     is cast whatever its shape (SupCon's labels). A function without a record: neither."""
-    from arraylosses.testing.cases import CASES
+    from arraylosses.testing.cases import record_of
 
-    for case in CASES:
-        if (case.public or case.fn) is fn:
-            return case.adapter.index_target, case.adapter.always_int
-    return False, False
+    record = record_of(fn)
+    if record is None:
+        return False, False
+    return record.adapter.index_target, record.adapter.always_int
 
 
 def _check_backend() -> str:

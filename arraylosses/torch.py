@@ -40,6 +40,7 @@ initialised); :data:`METRICS` maps each class name to its factory.
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import math
 from collections.abc import Callable
@@ -81,17 +82,6 @@ _ACRONYMS = {
 }
 
 
-def _records() -> dict[Callable[..., Any], Any]:
-    """The registry record of every loss with a generated module (its ``adapter`` field says
-    what this module needs: per-batch keywords, learnable and positive hyperparameters)."""
-    from arraylosses.testing.cases import CASES
-
-    return {
-        c.public or c.fn: c for c in CASES if c.kind in ("loss", "in_batch") and c.adapter.module
-    }
-
-
-_RECORDS = _records()
 # renamed: arraylosses.metrics.streaming.StreamingMetric and arraylosses.sentence_transformers.
 # ArrayLoss are other classes; one public name, one class
 _RENAMED = {"ArrayLoss": "LossModule", "StreamingMetric": "MetricModule"}
@@ -111,8 +101,9 @@ def _camel(name: str) -> str:
 
 
 class _Facts:
-    """What a module needs to know about its function: the record's adapter facts, or the ones
-    given to :func:`loss_module` for a function of your own."""
+    """What a module needs to know about its function: its record's :class:`Adapter` (a function
+    outside the catalogue gets the defaults), with what :func:`loss_module` was given in place
+    of the record's fields."""
 
     def __init__(
         self,
@@ -121,17 +112,18 @@ class _Facts:
         learnable: tuple[str, ...] | None = None,
         positive: tuple[str, ...] | None = None,
     ) -> None:
-        from arraylosses.testing.cases import Adapter
+        from arraylosses.testing.cases import Adapter, record_of
 
-        record = _RECORDS.get(fn)
-        adapter = record.adapter if record is not None else Adapter()
-        self.per_batch = tuple(adapter.per_batch if per_batch is None else per_batch)
-        self.learnable = tuple(adapter.learnable if learnable is None else learnable)
-        self.positive = tuple(adapter.positive if positive is None else positive)
+        record = record_of(fn)
+        given = {"per_batch": per_batch, "learnable": learnable, "positive": positive}
+        adapter = dataclasses.replace(
+            record.adapter if record is not None else Adapter(),
+            **{k: tuple(v) for k, v in given.items() if v is not None},
+        )  # Adapter checks that the positive names are learnable
+        self.per_batch = adapter.per_batch
+        self.learnable = adapter.learnable
+        self.positive = adapter.positive
         self.not_learnable = dict(adapter.not_learnable)
-        stray = [n for n in self.positive if n not in self.learnable]
-        if stray:
-            raise ValueError(f"positive names {stray} that are not learnable {self.learnable}")
 
     def why_not(self, name: str) -> str:
         """Why the hyperparameter ``name`` is not learnable."""

@@ -56,6 +56,7 @@ __all__ = [
     "Params",
     "Ref",
     "public_names",
+    "record_of",
 ]
 
 FAMILIES = {
@@ -78,6 +79,15 @@ CASES: tuple[Case, ...] = tuple(
 )
 
 BY_NAME: dict[str, Case] = {case.name: case for case in CASES}
+
+_BY_OBJECT: dict[int, Case] = {id(case.public or case.fn): case for case in CASES}
+
+
+def record_of(fn: object) -> Case | None:
+    """The record of the public function ``fn`` (the object itself, not its name: an alias has
+    its own record), or ``None`` for a function outside the catalogue. The framework adapters
+    read what they need from it (``Case.adapter``)."""
+    return _BY_OBJECT.get(id(fn))
 
 
 def _functions(module: object, names: list[str]) -> list[str]:
