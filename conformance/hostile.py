@@ -66,6 +66,9 @@ KINDS = ("nan", "empty", "zero", "constant", "scale", "extreme", "boolean")
 # Calls built by name, so an input can be replaced before the call
 
 
+_JITTED: dict[Any, Any] = {}
+
+
 @dataclass
 class Call:
     """``fn(*[arrays[n] for n in positional], **{k: arrays[n] for k, n in by_name}, **static)``."""
@@ -107,10 +110,37 @@ class Call:
             return tuple(parts(out))
 
         if jit:
-            import jax
-
-            return list(jax.jit(call)(*converted))
+            return list(self._jitted(call)(*converted))
         return list(call(*converted))
+
+    def shape_key(self) -> Any:
+        """What the call's code path depends on: the function, the argument names, the static
+        values and the arrays' shapes and dtypes (not their data); ``None`` where a static value
+        is unhashable."""
+        key = (
+            id(self.case.fn),
+            tuple(self.positional),
+            tuple(sorted(self.by_name.items())),
+            tuple(sorted(self.static.items())),
+            tuple((n, self.arrays[n].shape, self.arrays[n].dtype.str) for n in self.used()),
+        )
+        try:
+            hash(key)
+        except TypeError:
+            return None
+        return key
+
+    def _jitted(self, call: Callable[..., Any]) -> Any:
+        """``jax.jit(call)``, one per call shape (:meth:`shape_key`): the placements of a NaN
+        differ only in data, so they share one compilation."""
+        import jax
+
+        key = self.shape_key()
+        if key is None:  # an unhashable static value: compile this call alone
+            return jax.jit(call)
+        if key not in _JITTED:
+            _JITTED[key] = jax.jit(call)
+        return _JITTED[key]
 
     def grads(self, backend: Backend, dtype: str, names: list[str]) -> dict[str, np.ndarray]:
         """Gradients of ``Σ out·c`` with respect to the inputs ``names`` (zeros where the
@@ -149,16 +179,31 @@ def _weight_name(case: Case) -> str | None:
 # The kinds
 
 
+def _modes(params: Params) -> tuple[tuple[str, Any], ...]:
+    """The set's modes: keywords whose value is a string or a tuple of strings (``directions``,
+    ``hardness_mode``, ``similarity``, ``negative_mode``), each a code path of its own; numbers
+    (a margin, a scale) are values on the same path. ``reduction`` is swept by each kind."""
+    return tuple(
+        sorted(
+            (k, v)
+            for k, v in params.static().items()
+            if k != "reduction"
+            and (isinstance(v, str) or (isinstance(v, tuple) and v and isinstance(v[0], str)))
+        )
+    )
+
+
 def distinct_params(case: Case) -> list[Params]:
-    """The parameter sets that pass other arrays (another positional input, another array by
-    keyword: ``class_weight``, ``where``, ids, gathered rows): each is a code path of its own,
-    so the NaN and empty-batch kinds run on every one. Sets that differ only in Python values
-    (a margin, a reduction) share the first one's arrays and are left to the value checks."""
+    """The parameter sets that are code paths of their own: they pass other arrays (another
+    positional input, another array by keyword: ``class_weight``, ``where``, ids, gathered rows)
+    or another mode (:func:`_modes`), so the NaN and empty-batch kinds run on every one. Sets
+    that differ only in numbers (a margin, a scale, the reduction) share the first one's path
+    and are left to the value checks."""
     seen, out = set(), []
     for params in case.params:
         if params.unswept:
             continue
-        key = (case.positional(params), tuple(sorted(params.refs().items())))
+        key = (case.positional(params), tuple(sorted(params.refs().items())), _modes(params))
         if key not in seen:
             seen.add(key)
             out.append(params)
@@ -201,6 +246,7 @@ def _check_nan(case: Case, h: Hostile, backend: Backend) -> str:
 def _nan_everywhere(case: Case, h: Hostile, backend: Backend) -> str:
     numpy = BACKENDS["numpy"]
     tried = []
+    eager_seen: set[Any] = set()
     for label, call in _nan_calls(case, h):
         expected = _numpy(numpy, call.run(numpy, "float64"))
         values = expected[: h.state_from]
@@ -209,7 +255,15 @@ def _nan_everywhere(case: Case, h: Hostile, backend: Backend) -> str:
         for e in values:
             if e.ndim == 0 and not np.isnan(e):
                 raise AssertionError(f"{case.name}, {label}: NumPy gives a finite value {e}")
-        for jit in (False, True) if backend.name.startswith("jax") else (False,):
+        modes: tuple[bool, ...] = (False,)
+        if backend.name.startswith("jax"):
+            # JAX: every placement under jax.jit (one compilation per call shape); eager, whose
+            # op-by-op dispatch costs ~0.1 s a call, once per call shape (parameter set and
+            # reduction), for its value-check path: the placements differ only in data
+            shape = call.shape_key()
+            modes = (True,) if shape in eager_seen else (False, True)
+            eager_seen.add(shape)
+        for jit in modes:
             where = f"{case.name}, {label}, {backend.name}{' under jax.jit' if jit else ''}"
             got = _numpy(backend, call.run(backend, "float64", jit=jit))
             for g, e in zip(got, expected, strict=True):

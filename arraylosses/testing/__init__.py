@@ -9,7 +9,9 @@
   reproduce it within the tolerance of its dtype, with the right namespace, dtype, shape and
   device.
 - :data:`BACKENDS` (:class:`Backend`: load, convert, context), :data:`TOLERANCES`,
-  :func:`value_and_grads` (the one autodiff helper) and :func:`finite_differences`, and the
+  :func:`value_and_grads` (the one autodiff helper), :func:`finite_differences`,
+  :class:`PeerCheck` with :func:`peer`, :func:`pair`, :func:`jax_pair` and :func:`peer_module`
+  (a record's peer calls), and the
   registry of every public function's inputs (:mod:`arraylosses.testing.cases`, builders in
   :mod:`arraylosses.testing.inputs`, plain NumPy) are what the repository's own tests and
   conformance matrix use.
@@ -40,6 +42,7 @@ from ._backends import (
 )
 from ._compare import FINITE_DIFFERENCES, TOLERANCES, assert_close, max_errors, tolerance
 from ._crosscheck import CandidateError, CrosscheckReport, Row, crosscheck
+from ._peer import PeerCheck, jax_pair, pair, peer, peer_module
 
 __all__ = [
     "BACKENDS",
@@ -49,6 +52,7 @@ __all__ = [
     "BackendUnavailable",
     "CandidateError",
     "CrosscheckReport",
+    "PeerCheck",
     "Row",
     "ValueAndGrads",
     "adapt",
@@ -60,8 +64,12 @@ __all__ = [
     "finite_differences",
     "generic_kernels",
     "jax_context",
+    "jax_pair",
     "max_errors",
+    "pair",
     "parts",
+    "peer",
+    "peer_module",
     "to_numpy",
     "tolerance",
     "value_and_grads",
