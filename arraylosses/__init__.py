@@ -11,6 +11,7 @@ result is an array of the inputs' library, on the inputs' device.
 from . import (
     classification,
     contrastive,
+    metric_learning,
     metrics,
     ranking,
     regression,
@@ -46,6 +47,9 @@ from .contrastive import (
     siglip_loss,
     supcon_loss,
     triplet_margin_loss,
+)
+from .metric_learning import (
+    arcface_loss,
 )
 from .ranking import (
     bpr_loss,
@@ -85,6 +89,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "angle_loss",
+    "arcface_loss",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
     "bpr_loss",
@@ -115,6 +120,7 @@ __all__ = [
     "mae_loss",
     "margin_ranking_loss",
     "matryoshka",
+    "metric_learning",
     "metrics",
     "mse_loss",
     "multiple_negatives_ranking_loss",

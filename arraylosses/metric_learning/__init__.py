@@ -1,0 +1,13 @@
+"""Metric-learning losses: embeddings learned from class labels.
+
+The proxy losses (:mod:`.proxies`) take ``(embeddings, labels, proxies)``, one learned proxy
+per class (``(C, D)``, or ``(C, K, D)`` sub-centres) that the caller owns; the pair losses
+(:mod:`.pairs`) take ``(embeddings, labels)`` and score each anchor against the other rows of
+the batch (or of every device's batch: ``all_embeddings``, ``all_labels``, ``offset``).
+"""
+
+from .proxies import arcface_loss
+
+__all__ = [
+    "arcface_loss",
+]
