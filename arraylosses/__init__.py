@@ -50,6 +50,10 @@ from .contrastive import (
 )
 from .metric_learning import (
     arcface_loss,
+    cosface_loss,
+    normalized_softmax_loss,
+    proxy_anchor_loss,
+    sub_center_arcface_loss,
 )
 from .ranking import (
     bpr_loss,
@@ -98,6 +102,7 @@ __all__ = [
     "contrastive",
     "contrastive_loss",
     "cosent_loss",
+    "cosface_loss",
     "cosine_distance_loss",
     "cosine_embedding_loss",
     "cosine_similarity",
@@ -127,6 +132,7 @@ __all__ = [
     "multiple_negatives_symmetric_ranking_loss",
     "nll_loss",
     "normalized_sampled_softmax_loss",
+    "normalized_softmax_loss",
     "nt_xent_loss",
     "online_contrastive_loss",
     "orthogonal_loss",
@@ -135,6 +141,7 @@ __all__ = [
     "pairwise_euclidean_distance",
     "poisson_nll_loss",
     "poly1_cross_entropy",
+    "proxy_anchor_loss",
     "quantile_loss",
     "ranking",
     "regression",
@@ -146,6 +153,7 @@ __all__ = [
     "smooth_l1_loss",
     "softmax_focal_loss",
     "squared_hinge_loss",
+    "sub_center_arcface_loss",
     "supcon_loss",
     "triplet_margin_loss",
 ]

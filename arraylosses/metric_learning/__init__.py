@@ -6,8 +6,18 @@ per class (``(C, D)``, or ``(C, K, D)`` sub-centres) that the caller owns; the p
 the batch (or of every device's batch: ``all_embeddings``, ``all_labels``, ``offset``).
 """
 
-from .proxies import arcface_loss
+from .proxies import (
+    arcface_loss,
+    cosface_loss,
+    normalized_softmax_loss,
+    proxy_anchor_loss,
+    sub_center_arcface_loss,
+)
 
 __all__ = [
     "arcface_loss",
+    "cosface_loss",
+    "normalized_softmax_loss",
+    "proxy_anchor_loss",
+    "sub_center_arcface_loss",
 ]

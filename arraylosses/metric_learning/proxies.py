@@ -15,13 +15,25 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .._backend import Array, Namespace
-from .._ops import reduce_loss, sqrt_at_zero
+from .._backend import Array, Namespace, device_of, finalize, nll_at
+from .._ops import divide_or_nan, reduce_loss, sqrt_at_zero
 from .._validate import hyperparameter, is_array, number, sample_weighted
 from ..typing import Reduction
-from ._common import margin_cross_entropy, proxy_cosines, proxy_inputs, target_column
+from ._common import (
+    log1p_sum,
+    margin_cross_entropy,
+    proxy_cosines,
+    proxy_inputs,
+    target_column,
+)
 
-__all__ = ["arcface_loss"]
+__all__ = [
+    "arcface_loss",
+    "cosface_loss",
+    "normalized_softmax_loss",
+    "proxy_anchor_loss",
+    "sub_center_arcface_loss",
+]
 
 
 def _margin(xp: Namespace, margin: Any, like: Array, *, below_pi: bool) -> Any:
@@ -165,3 +177,294 @@ def arcface_loss(
         sample_weight=sample_weight,
         reduction=reduction,
     )
+
+
+@sample_weighted
+def cosface_loss(
+    embeddings: Array,
+    labels: Array,
+    proxies: Array,
+    *,
+    scale: Any = 64.0,
+    margin: Any = 0.35,
+    sample_weight: Array | None = None,
+    reduction: Reduction = "mean",
+) -> Array:
+    r"""CosFace, the large margin cosine loss (Wang et al. 2018): the margin :math:`m` is
+    subtracted from the target class's cosine :math:`c_{ij} = \cos(x_i, w_j)`,
+
+    In plain text: ``l_i = -log softmax(z_i)[y_i]`` with ``z_ij = s·(c_ij - m·[j = y_i])``.
+
+    .. math:: \ell_i = -\log \frac{e^{s (c_{i y_i} - m)}}
+              {e^{s (c_{i y_i} - m)} + \sum_{j \ne y_i} e^{s c_{ij}}}
+
+    At ``margin=0`` it equals :func:`arcface_loss` at ``margin=0`` and
+    :func:`normalized_softmax_loss` at ``temperature=1/scale``. Peer: pytorch-metric-learning
+    ``CosFaceLoss(num_classes=C, embedding_size=D, margin=m, scale=s)`` with
+    ``W = proxies.T``. InsightFace's ``CosFace`` defaults to ``m = 0.40``.
+
+    Args:
+        embeddings: ``(N, D)`` floating embeddings.
+        labels: ``(N,)`` integer class labels in ``[0, C)`` (checked when the values can be
+            read; under ``jax.jit`` an out-of-range label gives an unspecified row loss).
+        proxies: ``(C, D)`` floating class proxies (one row per class; the caller owns them),
+            cast to the embeddings' compute dtype.
+        scale: :math:`s > 0`, a float or a 0-d array. Default ``64.0`` (the paper, PML).
+        margin: :math:`m \ge 0`, a float or a 0-d array. Default ``0.35`` (the paper, PML).
+        sample_weight: optional ``(N,)`` per-row weights. Default ``None``.
+        reduction: ``"mean"`` (default, PML's ``MeanReducer``), ``"sum"`` or ``"none"``.
+
+    Returns:
+        In the embeddings' floating dtype, a 0-d array for ``"mean"``/``"sum"``, ``(N,)``
+        for ``reduction="none"``.
+
+    References:
+        - H. Wang, Y. Wang, Z. Zhou, X. Ji, D. Gong, J. Zhou, Z. Li and W. Liu (2018),
+          "CosFace: Large Margin Cosine Loss for Deep Face Recognition", CVPR.
+          arXiv:1801.09414.
+        - Peer implementation followed: pytorch-metric-learning ``CosFaceLoss``.
+
+    Example:
+        >>> import numpy as np, math
+        >>> x, w = np.array([[1.0, 0.0]]), np.eye(2)
+        >>> # target cos 1 - 0.5; the other class cos 0
+        >>> want = -math.log(math.exp(0.5) / (math.exp(0.5) + 1.0))
+        >>> math.isclose(cosface_loss(x, np.array([0]), w, scale=1.0, margin=0.5), want)
+        True
+    """
+    pr = proxy_inputs(
+        embeddings,
+        labels,
+        proxies,
+        sub_centers=False,
+        hyper={"scale": scale, "margin": margin},
+        sample_weight=sample_weight,
+        reduction=reduction,
+    )
+    xp = pr.xp
+    s = _scale(xp, scale, pr.x)
+    m = _margin(xp, margin, pr.x, below_pi=False)
+    cos = proxy_cosines(xp, pr.x, pr.proxies)
+    target = target_column(xp, cos, pr.labels) - m
+    loss = margin_cross_entropy(xp, s * cos, s * target, pr.labels)
+    return reduce_loss(
+        xp, loss, reduction=reduction, sample_weight=sample_weight, out_dtype=pr.out_dtype
+    )
+
+
+@sample_weighted
+def sub_center_arcface_loss(
+    embeddings: Array,
+    labels: Array,
+    proxies: Array,
+    *,
+    scale: Any = 64.0,
+    margin: Any = 0.5,
+    sample_weight: Array | None = None,
+    reduction: Reduction = "mean",
+) -> Array:
+    r"""Sub-centre ArcFace (Deng et al. 2020): K sub-centres per class, ``proxies`` of shape
+    ``(C, K, D)``; each class's cosine is the largest of its K,
+    :math:`c_{ij} = \max_k \cos(x_i, w_{jk})`, and then :func:`arcface_loss` applies.
+
+    In plain text: ``c_ij = max_k cos(x_i, w_jk)``, then ArcFace's
+    ``l_i = -log softmax(z_i)[y_i]`` (target logit ``s·cos(theta + m)``, margin in radians).
+
+    .. math:: \ell_i = -\log \frac{e^{s t_i}}{e^{s t_i} + \sum_{j \ne y_i} e^{s c_{ij}}},
+              \quad c_{ij} = \max_k \cos(x_i, w_{jk})
+
+    A tie in the max does not change the value; the gradient goes to the **first** maximal
+    sub-centre on every backend. With K = 1 it is :func:`arcface_loss` on
+    ``proxies[:, 0, :]``. Peer: pytorch-metric-learning ``SubCenterArcFaceLoss(num_classes=C,
+    embedding_size=D, sub_centers=K, margin=math.degrees(m), scale=s)`` with
+    ``W = proxies.reshape(C*K, D).T`` (PML's margin is in degrees). PML's ``get_outliers``
+    (dropping samples far from the dominant sub-centre) is a training utility, not part of the
+    loss.
+
+    Args:
+        embeddings: ``(N, D)`` floating embeddings.
+        labels: ``(N,)`` integer class labels in ``[0, C)`` (checked when the values can be
+            read; under ``jax.jit`` an out-of-range label gives an unspecified row loss).
+        proxies: ``(C, K, D)`` floating sub-centres, K per class (the caller owns them), cast
+            to the embeddings' compute dtype.
+        scale: :math:`s > 0`, a float or a 0-d array. Default ``64.0`` (the paper, PML).
+        margin: :math:`m` in radians, ``0 <= m < π``, a float or a 0-d array. Default ``0.5``
+            (the paper).
+        sample_weight: optional ``(N,)`` per-row weights. Default ``None``.
+        reduction: ``"mean"`` (default, PML's ``MeanReducer``), ``"sum"`` or ``"none"``.
+
+    Returns:
+        In the embeddings' floating dtype, a 0-d array for ``"mean"``/``"sum"``, ``(N,)``
+        for ``reduction="none"``.
+
+    References:
+        - J. Deng, J. Guo, T. Liu, M. Gong and S. Zafeiriou (2020), "Sub-center ArcFace:
+          Boosting Face Recognition by Large-Scale Noisy Web Faces", ECCV.
+        - Peer implementation followed: pytorch-metric-learning ``SubCenterArcFaceLoss``.
+
+    Example:
+        >>> import numpy as np, math
+        >>> x = np.array([[1.0, 0.0]])
+        >>> w = np.array([[[0.0, 1.0], [1.0, 0.0]], [[0.0, 1.0], [0.0, -1.0]]])
+        >>> # class 0: best sub-centre cos 1; class 1: best cos 0
+        >>> t = math.cos(0.5)
+        >>> want = -math.log(math.exp(t) / (math.exp(t) + 1.0))
+        >>> math.isclose(sub_center_arcface_loss(x, np.array([0]), w, scale=1.0), want)
+        True
+    """
+    return _arcface(
+        "sub_center_arcface_loss",
+        embeddings,
+        labels,
+        proxies,
+        scale=scale,
+        margin=margin,
+        sample_weight=sample_weight,
+        reduction=reduction,
+    )
+
+
+@sample_weighted
+def normalized_softmax_loss(
+    embeddings: Array,
+    labels: Array,
+    proxies: Array,
+    *,
+    temperature: Any = 0.05,
+    sample_weight: Array | None = None,
+    reduction: Reduction = "mean",
+) -> Array:
+    r"""Normalised softmax (NormFace; Zhai & Wu 2019): softmax cross entropy over the cosines
+    :math:`c_{ij} = \cos(x_i, w_j)` divided by a temperature :math:`T`,
+
+    In plain text: ``l_i = -log softmax(c_i / T)[y_i]``.
+
+    .. math:: \ell_i = -\log \frac{e^{c_{i y_i} / T}}{\sum_j e^{c_{ij} / T}}
+
+    Peer: pytorch-metric-learning ``NormalizedSoftmaxLoss(num_classes=C, embedding_size=D,
+    temperature=T)`` with ``W = proxies.T`` (its default ``DotProductSimilarity``
+    L2-normalises the embeddings, so its logits are these cosines). PML's
+    ``ProxyNCALoss(softmax_scale=s)`` equals ``temperature=1/(2s)`` (it takes the squared
+    distance between unit rows, ``2 - 2c``, with a softmax over every proxy), except that PML
+    drops rows whose probability underflows to exactly 0.
+
+    Args:
+        embeddings: ``(N, D)`` floating embeddings.
+        labels: ``(N,)`` integer class labels in ``[0, C)`` (checked when the values can be
+            read; under ``jax.jit`` an out-of-range label gives an unspecified row loss).
+        proxies: ``(C, D)`` floating class proxies (one row per class; the caller owns them),
+            cast to the embeddings' compute dtype.
+        temperature: :math:`T > 0`, a float or a 0-d array. Default ``0.05`` (PML, Zhai & Wu).
+        sample_weight: optional ``(N,)`` per-row weights. Default ``None``.
+        reduction: ``"mean"`` (default, PML's ``MeanReducer``), ``"sum"`` or ``"none"``.
+
+    Returns:
+        In the embeddings' floating dtype, a 0-d array for ``"mean"``/``"sum"``, ``(N,)``
+        for ``reduction="none"``.
+
+    References:
+        - F. Wang, X. Xiang, J. Cheng and A. L. Yuille (2017), "NormFace: L2 Hypersphere
+          Embedding for Face Verification", ACM MM. arXiv:1704.06369.
+        - A. Zhai and H.-Y. Wu (2019), "Classification is a Strong Baseline for Deep Metric
+          Learning", BMVC. arXiv:1811.12649.
+        - Peer implementation followed: pytorch-metric-learning ``NormalizedSoftmaxLoss``.
+
+    Example:
+        >>> import numpy as np, math
+        >>> x, w = np.array([[1.0, 0.0]]), np.eye(2)
+        >>> want = -math.log(math.exp(1.0) / (math.exp(1.0) + 1.0))
+        >>> math.isclose(normalized_softmax_loss(x, np.array([0]), w, temperature=1.0), want)
+        True
+    """
+    pr = proxy_inputs(
+        embeddings,
+        labels,
+        proxies,
+        sub_centers=False,
+        hyper={"temperature": temperature},
+        sample_weight=sample_weight,
+        reduction=reduction,
+    )
+    xp = pr.xp
+    tau = hyperparameter(xp, "temperature", temperature, pr.x, low=0.0, low_inclusive=False)
+    cos = proxy_cosines(xp, pr.x, pr.proxies)
+    loss = nll_at(xp, cos / tau, pr.labels, axis=1)
+    return reduce_loss(
+        xp, loss, reduction=reduction, sample_weight=sample_weight, out_dtype=pr.out_dtype
+    )
+
+
+def proxy_anchor_loss(
+    embeddings: Array,
+    labels: Array,
+    proxies: Array,
+    *,
+    margin: Any = 0.1,
+    alpha: Any = 32.0,
+) -> Array:
+    r"""Proxy Anchor (Kim et al. 2020), a **batch-level** loss: each proxy is an anchor,
+    pulled towards the batch's samples of its class and pushed from the others. With
+    :math:`s_{ic} = \cos(x_i, p_c)`, :math:`P^+` the classes present in the batch and C the
+    number of proxies,
+
+    In plain text: ``L = (1/|P+|) Σ_(c in P+) log(1 + Σ_(i: y_i = c) exp(-α(s_ic - δ)))
+    + (1/C) Σ_c log(1 + Σ_(i: y_i != c) exp(α(s_ic + δ)))``.
+
+    .. math:: L = \frac{1}{|P^+|} \sum_{c \in P^+} \log\Big(1 + \sum_{i: y_i = c}
+              e^{-\alpha (s_{ic} - \delta)}\Big) + \frac{1}{C} \sum_c \log\Big(1 +
+              \sum_{i: y_i \ne c} e^{\alpha (s_{ic} + \delta)}\Big)
+
+    A proxy whose class is absent from the batch is left out of the positive average and
+    kept in the negative one. :math:`|P^+|` is counted from fixed-shape arrays, so the loss
+    runs under ``jax.jit`` with traced labels. No ``reduction`` and no ``sample_weight``: the
+    loss is not a sum of per-sample terms. An empty batch gives NaN (``0/0``; PML returns 0).
+    Peer: pytorch-metric-learning ``ProxyAnchorLoss(num_classes=C, embedding_size=D,
+    margin=δ, alpha=α)`` with its ``proxies`` (``(C, D)`` as ours).
+
+    Args:
+        embeddings: ``(N, D)`` floating embeddings.
+        labels: ``(N,)`` integer class labels in ``[0, C)`` (checked when the values can be
+            read; under ``jax.jit`` an out-of-range label gives an unspecified loss).
+        proxies: ``(C, D)`` floating class proxies (one row per class; the caller owns them),
+            cast to the embeddings' compute dtype.
+        margin: :math:`\delta \ge 0`, a float or a 0-d array. Default ``0.1`` (paper, PML).
+        alpha: :math:`\alpha > 0`, a float or a 0-d array. Default ``32.0`` (paper, PML).
+
+    Returns:
+        A 0-d array in the embeddings' floating dtype.
+
+    References:
+        - S. Kim, D. Kim, M. Cho and S. Kwak (2020), "Proxy Anchor Loss for Deep Metric
+          Learning", CVPR. arXiv:2003.13911.
+        - Peer implementation followed: pytorch-metric-learning ``ProxyAnchorLoss``.
+
+    Example:
+        >>> import numpy as np, math
+        >>> x, p = np.array([[1.0, 0.0]]), np.eye(2)
+        >>> # class 0: s = 1 (positive); class 1: s = 0 (negative)
+        >>> want = math.log1p(math.exp(-1.0)) + (0.0 + math.log1p(1.0)) / 2
+        >>> got = proxy_anchor_loss(x, np.array([0]), p, margin=0.0, alpha=1.0)
+        >>> math.isclose(got, want)
+        True
+    """
+    pr = proxy_inputs(
+        embeddings,
+        labels,
+        proxies,
+        sub_centers=False,
+        hyper={"margin": margin, "alpha": alpha},
+        sample_weight=None,
+        reduction=None,
+    )
+    xp = pr.xp
+    delta = _margin(xp, margin, pr.x, below_pi=False)
+    a = hyperparameter(xp, "alpha", alpha, pr.x, low=0.0, low_inclusive=False)
+    cos = proxy_cosines(xp, pr.x, pr.proxies)
+    c = pr.proxies.shape[0]
+    cols = xp.arange(c, dtype=pr.labels.dtype, device=device_of(cos))
+    own = cols[None, :] == pr.labels[:, None]  # (N, C)
+    pos = log1p_sum(xp, -a * (cos - delta), own, axis=0)  # (C,): 0 for an absent class
+    neg = log1p_sum(xp, a * (cos + delta), ~own, axis=0)
+    present = xp.sum(xp.astype(xp.any(own, axis=0), cos.dtype))
+    loss = divide_or_nan(xp, xp.sum(pos), present) + xp.sum(neg) / c
+    return finalize(xp, loss, pr.out_dtype)
