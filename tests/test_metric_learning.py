@@ -400,3 +400,250 @@ def test_proxy_anchor_bad_input():
         al.proxy_anchor_loss(x, y, w, sample_weight=np.ones(8))
     with pytest.raises(ValueError, match="alpha must be in"):
         al.proxy_anchor_loss(x, y, w, alpha=0.0)
+
+
+# ---------------------------------------------------------------------------------------------
+# the pair losses: circle_loss, multi_similarity_loss, lifted and generalised lifted structure
+
+GATHERED = [
+    ("circle_loss", {}),
+    ("multi_similarity_loss", {}),
+    ("multi_similarity_loss", {"mining_margin": 0.3}),
+    ("generalized_lifted_structure_loss", {"normalize": False, "neg_margin": 3.0}),
+]
+
+
+def _batch(seed=50, n=10, d=4):
+    rng = np.random.default_rng(seed)
+    return rng.normal(size=(n, d)), np.array([0, 1, 0, 2, 1, 0, 3, 1, 2, 0])[:n]
+
+
+@pytest.mark.parametrize(("fn", "kw"), GATHERED, ids=[f"{f}-{k}" for f, k in GATHERED])
+def test_gathered_form_is_a_slice_of_the_full_batch(backend, fn, kw):
+    x, y = _batch()
+    loss = getattr(al, fn)
+    full = call(backend, "float64", loss, x, y, reduction="none", **kw)
+    for a, b in ((0, 4), (3, 7), (6, 10)):
+        part = call(
+            backend,
+            "float64",
+            loss,
+            x[a:b],
+            y[a:b],
+            all_embeddings=x,
+            all_labels=y,
+            offset=a,
+            reduction="none",
+            **kw,
+        )
+        np.testing.assert_allclose(part, full[a:b], rtol=1e-12, atol=1e-14)
+
+
+def test_gathered_form_under_jit_with_a_traced_offset():
+    jax = pytest.importorskip("jax")
+    x, y = _batch()
+    with jax_context("float64"):
+        import jax.numpy as jnp
+
+        for fn, kw in GATHERED:
+            loss = getattr(al, fn)
+            full = np.asarray(loss(jnp.asarray(x), jnp.asarray(y), reduction="none", **kw))
+
+            @jax.jit
+            def part(offset, loss=loss, kw=kw):
+                xs = jax.lax.dynamic_slice_in_dim(jnp.asarray(x), offset, 4)
+                ys = jax.lax.dynamic_slice_in_dim(jnp.asarray(y), offset, 4)
+                return loss(
+                    xs,
+                    ys,
+                    all_embeddings=jnp.asarray(x),
+                    all_labels=jnp.asarray(y),
+                    offset=offset,
+                    reduction="none",
+                    **kw,
+                )
+
+            np.testing.assert_allclose(part(jnp.asarray(3)), full[3:7], rtol=1e-12)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_circle_matches_pml(seed):
+    losses = pytest.importorskip("pytorch_metric_learning.losses")
+    x, y = _batch(60 + seed)
+    tx, ty = _t(x), _t(y)
+    ours = al.circle_loss(tx, ty, margin=0.3, gamma=4.0)
+    theirs = losses.CircleLoss(m=0.3, gamma=4.0)(tx, ty)
+    want = [theirs, *_grads(theirs, tx)]
+    _assert_same([ours, *_grads(ours, tx)], want)
+    if seed == 0:
+        got = _jax_value_and_grads(
+            lambda a, b: al.circle_loss(a, b, margin=0.3, gamma=4.0), x, y, argnums=(0,)
+        )
+        _assert_same(got, want, rtol=1e-10)
+
+
+def test_circle_singleton_anchor_is_left_out_of_the_mean(backend):
+    x, y = _batch(61)  # label 3 is a singleton (row 6)
+    none = call(backend, "float64", al.circle_loss, x, y, reduction="none")
+    assert none[6] == 0 and np.all(none[np.arange(10) != 6] > 0)
+    w = np.linspace(0.5, 2.0, 10)
+    valid = np.arange(10) != 6
+    np.testing.assert_allclose(
+        call(backend, "float64", al.circle_loss, x, y), none[valid].mean(), rtol=1e-12
+    )
+    np.testing.assert_allclose(
+        call(backend, "float64", al.circle_loss, x, y, sample_weight=w),
+        (w * none)[valid].sum() / w[valid].sum(),
+        rtol=1e-12,
+    )
+
+
+@pytest.mark.parametrize("fn", ["circle_loss", "lifted_structure_loss"])
+def test_all_labels_distinct_or_one_label(fn):
+    """No positive pair, or no negative: 0 with exactly-zero gradients. (The generalised lifted
+    loss is not 0 there: an empty log-sum-exp counts 0, PML's convention.)"""
+    x, _ = _batch(62)
+    loss = getattr(al, fn)
+    for y in (np.arange(10), np.zeros(10, dtype=np.int64)):
+        tx = _t(x)
+        out = loss(tx, _t(y))
+        (g,) = _grads(out, tx)
+        assert float(out) == 0 and np.all(g == 0), (fn, y)
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        "circle_loss",
+        "multi_similarity_loss",
+        "lifted_structure_loss",
+        "generalized_lifted_structure_loss",
+    ],
+)
+def test_zero_and_duplicate_rows_are_finite_and_nan_shows(fn):
+    x, y = _batch(63)
+    x[1] = 0.0
+    x[2] = x[0]  # a duplicate positive (distance 0)
+    loss = getattr(al, fn)
+    kw = {"mining_margin": 0.1} if fn == "multi_similarity_loss" else {}
+    tx = _t(x)
+    out = loss(tx, _t(y), **kw)
+    (g,) = _grads(out, tx)
+    assert np.isfinite(float(out)) and np.all(np.isfinite(g))
+    x[4, 0] = np.nan
+    rows = loss(x, y, reduction="none", **kw)
+    assert np.all(np.isnan(rows)), rows  # every anchor sees every row
+    assert np.isnan(loss(np.zeros((0, 4)), np.zeros(0, dtype=np.int64), **kw))
+
+
+def test_multi_similarity_matches_pml_with_mining():
+    pytest.importorskip("pytorch_metric_learning")
+    from pytorch_metric_learning import losses, miners
+
+    x, y = _batch(64)
+    for eps in (0.1, 0.3):
+        tx, ty = _t(x), _t(y)
+        ours = al.multi_similarity_loss(tx, ty, beta=10.0, mining_margin=eps)
+        loss = losses.MultiSimilarityLoss(alpha=2.0, beta=10.0, base=0.5)
+        theirs = loss(tx, ty, miners.MultiSimilarityMiner(epsilon=eps)(tx, ty))
+        want = [theirs, *_grads(theirs, tx)]
+        _assert_same([ours, *_grads(ours, tx)], want)
+        got = _jax_value_and_grads(
+            lambda a, b, e=eps: al.multi_similarity_loss(a, b, beta=10.0, mining_margin=e),
+            x,
+            y,
+            argnums=(0,),
+        )
+        _assert_same(got, want, rtol=1e-10)
+
+
+def test_multi_similarity_all_distinct_labels():
+    x, _ = _batch(65)
+    y = np.arange(10)
+    s = _unit(x) @ _unit(x).T
+    want = [np.log1p(np.exp(50 * (np.delete(s[i], i) - 0.5)).sum()) / 50 for i in range(10)]
+    np.testing.assert_allclose(al.multi_similarity_loss(x, y, reduction="none"), want, rtol=1e-12)
+    tx = _t(x)
+    out = al.multi_similarity_loss(tx, _t(y), mining_margin=0.1)  # nothing mined: 0
+    (g,) = _grads(out, tx)
+    assert float(out) == 0 and np.all(np.isfinite(g))
+
+
+def _np_lifted(x, y, m_n=1.0, m_p=0.0):
+    u = _unit(x)
+    dist = np.sqrt(np.maximum(((u[:, None] - u[None]) ** 2).sum(-1), 0))
+    n = len(y)
+    neg = y[:, None] != y[None]
+    lse = [np.log(np.exp(m_n - dist[i][neg[i]]).sum()) for i in range(n)]
+    rows, counts = np.zeros(n), np.zeros(n)
+    for i in range(n):
+        for j in range(n):
+            if i != j and y[i] == y[j]:
+                jij = np.logaddexp(lse[i], lse[j]) + dist[i, j] - m_p
+                rows[i] += max(jij, 0.0) ** 2 / 2
+                counts[i] += 1
+    return rows, counts
+
+
+def test_lifted_reductions_by_definition(backend):
+    x, y = _batch(66)  # row 6 has no positive
+    rows, counts = _np_lifted(x, y)
+    w = np.linspace(0.5, 2.0, 10)
+    got = call(backend, "float64", al.lifted_structure_loss, x, y, reduction="none")
+    np.testing.assert_allclose(got, rows, rtol=1e-10, atol=1e-14)
+    assert got[6] == 0 and counts[6] == 0
+    np.testing.assert_allclose(
+        call(backend, "float64", al.lifted_structure_loss, x, y),
+        rows.sum() / counts.sum(),
+        rtol=1e-10,
+    )
+    np.testing.assert_allclose(
+        call(backend, "float64", al.lifted_structure_loss, x, y, sample_weight=w),
+        (w * rows).sum() / (w * counts).sum(),
+        rtol=1e-10,
+    )
+
+
+def test_generalized_lifted_singleton_anchor_pays_its_negatives():
+    pytest.importorskip("pytorch_metric_learning")
+    from pytorch_metric_learning import distances, losses
+
+    x, y = _batch(67)
+    rows = al.generalized_lifted_structure_loss(
+        x, y, normalize=False, neg_margin=3.0, reduction="none"
+    )
+    d = np.sqrt(((x[6] - x) ** 2).sum(-1))
+    np.testing.assert_allclose(rows[6], max(0.0, np.log(np.exp(3.0 - np.delete(d, 6)).sum())))
+    loss = losses.GeneralizedLiftedStructureLoss(
+        neg_margin=3.0,
+        pos_margin=0.0,
+        distance=distances.LpDistance(normalize_embeddings=False),
+    )
+    np.testing.assert_allclose(rows.mean(), float(loss(_t(x), _t(y))), rtol=1e-12)
+
+
+def test_pair_losses_bad_input():
+    x, y = _batch(68)
+    f = al.circle_loss
+    with pytest.raises(ValueError, match="all_labels is missing"):
+        f(x[:4], y[:4], all_embeddings=x)
+    with pytest.raises(ValueError, match="all_embeddings is missing"):
+        f(x[:4], y[:4], all_labels=y)
+    with pytest.raises(ValueError, match=r"offset must be in \[0, 0\]"):
+        f(x, y, offset=2)
+    with pytest.raises(ValueError, match=r"offset must be in \[0, 6\]"):
+        f(x[:4], y[:4], all_embeddings=x, all_labels=y, offset=7)
+    with pytest.raises(TypeError, match="offset must be an int"):
+        f(x[:4], y[:4], all_embeddings=x, all_labels=y, offset=1.0)
+    with pytest.raises(ValueError, match="gamma must be in"):
+        f(x, y, gamma=-1.0)
+    with pytest.raises(TypeError, match="labels must be an integer array"):
+        al.multi_similarity_loss(x, y.astype(float))
+    with pytest.raises(ValueError, match="mining_margin must be in"):
+        al.multi_similarity_loss(x, y, mining_margin=-0.1)
+    with pytest.raises(ValueError, match=r"embeddings must have 2 dimension\(s\)"):
+        al.lifted_structure_loss(x[None], y)
+    with pytest.raises(ValueError, match=r"labels must have shape \(10,\)"):
+        al.lifted_structure_loss(x, y[:9])
+    with pytest.raises(ValueError, match="all_embeddings"):
+        al.generalized_lifted_structure_loss(x[:4], y[:4], all_embeddings=x[:, :3], all_labels=y)
