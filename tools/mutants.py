@@ -87,6 +87,14 @@ MUTANTS = (
         "nt_xent",
     ),
     Mutant(
+        "arcface-margin-sign",
+        "ArcFace's target logit cos(θ - m) instead of cos(θ + m)",
+        "arraylosses/metric_learning/proxies.py",
+        "c * cos_m - sin_theta * sin_m",
+        "c * cos_m + sin_theta * sin_m",
+        "arcface",
+    ),
+    Mutant(
         "keras-reduced-twice",
         "the Keras Loss reduces inside the function and Keras reduces again",
         "arraylosses/keras.py",

@@ -22,6 +22,7 @@ __all__ = [
     "inbatch",
     "matryoshka",
     "metric",
+    "metric_learning",
     "mnrl",
     "pairs",
     "poisson",
@@ -387,3 +388,24 @@ def search(rng: np.random.Generator) -> Arrays:
     """Queries ``(4, 6)`` and a corpus ``(13, 6)`` for the chunked top-k search: Gaussian, so
     the scores are tie-free (ties are tests/test_search.py's)."""
     return {"queries": rng.normal(size=(4, 6)), "corpus": rng.normal(size=(13, 6))}
+
+
+def metric_learning(rng: np.random.Generator) -> Arrays:
+    """Class-labelled embeddings: N = 6 rows, D = 4, C = 4 classes (class 3 absent from the
+    batch, class 2 a singleton: an anchor without positives), proxies ``(C, D)`` and
+    sub-centres ``(C, 3, D)``; every device's rows with this device's at offset 2."""
+    n, d, c = 6, 4, 4
+    x = rng.normal(size=(n, d))
+    labels = np.array([0, 1, 0, 2, 1, 0])
+    return {
+        "x": x,
+        "labels": labels,
+        "proxies": rng.normal(size=(c, d)),
+        "sub_proxies": rng.normal(size=(c, 3, d)),
+        "x_all": np.concatenate([rng.normal(size=(2, d)), x, rng.normal(size=(2, d))]),
+        "labels_all": np.concatenate([[1, 2], labels, [0, 3]]),
+        "weight": rng.uniform(0.5, 2.0, size=n),
+        "scale": np.asarray(8.0),
+        "margin": np.asarray(0.3),
+        "temperature": np.asarray(0.2),
+    }

@@ -8,7 +8,8 @@ conformance matrix, the backend-agreement tests, the gradient tests, the jit/vma
 property and error tests and :func:`arraylosses.testing.crosscheck`'s default inputs all read
 this registry, so a function added here is checked everywhere; ``tests/test_registry.py`` fails
 when a public name has no case. The cases live in one module per family, mirroring the package
-(``regression``, ``classification``, ``similarity``, ``contrastive``, ``ranking``,
+(``regression``, ``classification``, ``similarity``, ``contrastive``,
+``metric_learning``, ``ranking``,
 ``regularizers``, ``metrics``, ``streaming``), and are concatenated here in that order. It
 ships in the wheel (the conformance matrix in the source tree imports it from here).
 """
@@ -21,7 +22,15 @@ import inspect
 import arraylosses as al
 from arraylosses import metrics as _metrics
 
-from . import classification, contrastive, ranking, regression, regularizers, similarity
+from . import (
+    classification,
+    contrastive,
+    metric_learning,
+    ranking,
+    regression,
+    regularizers,
+    similarity,
+)
 from . import metrics as metric_cases
 from . import streaming as streaming_cases
 from ._case import (
@@ -64,6 +73,7 @@ FAMILIES = {
     "classification": classification,
     "similarity": similarity,
     "contrastive": contrastive,
+    "metric_learning": metric_learning,
     "ranking": ranking,
     "regularizers": regularizers,
     "metrics": metric_cases,
