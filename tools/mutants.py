@@ -118,6 +118,14 @@ MUTANTS = (
         "    keep = where | ~valid | True\n",
         "listnet",
     ),
+    Mutant(
+        "dcl-positive-in-denominator",
+        "dcl_loss (dense) keeps the positive pair in the log-sum-exp, as NT-Xent does",
+        "arraylosses/contrastive/decoupled.py",
+        "    dropped = itself | (cols[None, :] == partner[:, None])\n",
+        "    dropped = itself\n",
+        "dcl_loss",
+    ),
 )
 
 
