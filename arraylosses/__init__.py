@@ -15,6 +15,7 @@ from . import (
     ranking,
     regression,
     regularizers,
+    self_supervised,
     similarity,
 )
 from .classification import (
@@ -75,6 +76,13 @@ from .regularizers import (
     inclusiveness_loss,
     orthogonal_loss,
 )
+from .self_supervised import (
+    alignment_loss,
+    barlow_twins_loss,
+    koleo_loss,
+    uniformity_loss,
+    vicreg_loss,
+)
 from .similarity import (
     cosine_similarity,
     l2_normalize,
@@ -86,7 +94,9 @@ from .similarity import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "alignment_loss",
     "angle_loss",
+    "barlow_twins_loss",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
     "bpr_loss",
@@ -112,6 +122,7 @@ __all__ = [
     "inclusiveness_loss",
     "info_nce",
     "kl_divergence",
+    "koleo_loss",
     "l1_loss",
     "l2_normalize",
     "listnet_loss",
@@ -138,6 +149,7 @@ __all__ = [
     "regression",
     "regularizers",
     "sampled_softmax_loss",
+    "self_supervised",
     "siglip_loss",
     "sigmoid_focal_loss",
     "similarity",
@@ -146,4 +158,6 @@ __all__ = [
     "squared_hinge_loss",
     "supcon_loss",
     "triplet_margin_loss",
+    "uniformity_loss",
+    "vicreg_loss",
 ]

@@ -126,6 +126,14 @@ MUTANTS = (
         "    dropped = itself\n",
         "dcl_loss",
     ),
+    Mutant(
+        "vicreg-biased-variance",
+        "vicreg_loss's variance hinge on the biased column variance (the peers': unbiased)",
+        "arraylosses/self_supervised.py",
+        "xp.var(z, axis=0, correction=1)",
+        "xp.var(z, axis=0, correction=0)",
+        "vicreg",
+    ),
 )
 
 

@@ -39,6 +39,7 @@ FAMILIES = (  # (the records' family, title, public module), in the registry's o
     ("classification", "Classification losses", "arraylosses.classification"),
     ("similarity", "Similarity", "arraylosses.similarity"),
     ("contrastive", "Embedding and contrastive losses", "arraylosses.contrastive"),
+    ("self_supervised", "Self-supervised losses", "arraylosses.self_supervised"),
     ("ranking", "Recommendation and ranking losses", "arraylosses.ranking"),
     ("regularizers", "Regularisers", "arraylosses.regularizers"),
     ("metrics", "Metrics", "arraylosses.metrics"),

@@ -8,9 +8,9 @@ conformance matrix, the backend-agreement tests, the gradient tests, the jit/vma
 property and error tests and :func:`arraylosses.testing.crosscheck`'s default inputs all read
 this registry, so a function added here is checked everywhere; ``tests/test_registry.py`` fails
 when a public name has no case. The cases live in one module per family, mirroring the package
-(``regression``, ``classification``, ``similarity``, ``contrastive``, ``ranking``,
-``regularizers``, ``metrics``, ``streaming``), and are concatenated here in that order. It
-ships in the wheel (the conformance matrix in the source tree imports it from here).
+(``regression``, ``classification``, ``similarity``, ``contrastive``, ``self_supervised``,
+``ranking``, ``regularizers``, ``metrics``, ``streaming``), and are concatenated here in that
+order. It ships in the wheel (the conformance matrix in the source tree imports it from here).
 """
 
 from __future__ import annotations
@@ -21,7 +21,15 @@ import inspect
 import arraylosses as al
 from arraylosses import metrics as _metrics
 
-from . import classification, contrastive, ranking, regression, regularizers, similarity
+from . import (
+    classification,
+    contrastive,
+    ranking,
+    regression,
+    regularizers,
+    self_supervised,
+    similarity,
+)
 from . import metrics as metric_cases
 from . import streaming as streaming_cases
 from ._case import (
@@ -63,6 +71,7 @@ FAMILIES = {
     "classification": classification,
     "similarity": similarity,
     "contrastive": contrastive,
+    "self_supervised": self_supervised,
     "ranking": ranking,
     "regularizers": regularizers,
     "metrics": metric_cases,
