@@ -16,6 +16,7 @@ from . import (
     ranking,
     regression,
     regularizers,
+    self_supervised,
     similarity,
 )
 from .classification import (
@@ -37,6 +38,8 @@ from .contrastive import (
     contrastive_loss,
     cosent_loss,
     cosine_embedding_loss,
+    dcl_loss,
+    dclw_loss,
     entropy_adaptive_info_nce,
     info_nce,
     matryoshka,
@@ -85,6 +88,13 @@ from .regularizers import (
     inclusiveness_loss,
     orthogonal_loss,
 )
+from .self_supervised import (
+    alignment_loss,
+    barlow_twins_loss,
+    koleo_loss,
+    uniformity_loss,
+    vicreg_loss,
+)
 from .similarity import (
     cosine_similarity,
     l2_normalize,
@@ -96,8 +106,10 @@ from .similarity import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "alignment_loss",
     "angle_loss",
     "arcface_loss",
+    "barlow_twins_loss",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
     "bpr_loss",
@@ -113,6 +125,8 @@ __all__ = [
     "cosine_similarity",
     "cross_entropy",
     "csar_loss",
+    "dcl_loss",
+    "dclw_loss",
     "dynamic_margin_bpr_loss",
     "entropy_adaptive_info_nce",
     "exclusiveness_loss",
@@ -124,6 +138,7 @@ __all__ = [
     "inclusiveness_loss",
     "info_nce",
     "kl_divergence",
+    "koleo_loss",
     "l1_loss",
     "l2_normalize",
     "lifted_structure_loss",
@@ -155,6 +170,7 @@ __all__ = [
     "regression",
     "regularizers",
     "sampled_softmax_loss",
+    "self_supervised",
     "siglip_loss",
     "sigmoid_focal_loss",
     "similarity",
@@ -164,4 +180,6 @@ __all__ = [
     "sub_center_arcface_loss",
     "supcon_loss",
     "triplet_margin_loss",
+    "uniformity_loss",
+    "vicreg_loss",
 ]

@@ -79,6 +79,10 @@ _ACRONYMS = {
     "listnet": "ListNet",
     "cosent": "CoSENT",
     "angle": "AnglE",
+    "dcl": "DCL",
+    "dclw": "DCLW",
+    "vicreg": "VICReg",
+    "koleo": "KoLeo",
 }
 
 

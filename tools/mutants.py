@@ -126,6 +126,22 @@ MUTANTS = (
         "    keep = where | ~valid | True\n",
         "listnet",
     ),
+    Mutant(
+        "dcl-positive-in-denominator",
+        "dcl_loss (dense) keeps the positive pair in the log-sum-exp, as NT-Xent does",
+        "arraylosses/contrastive/decoupled.py",
+        "    dropped = itself | (cols[None, :] == partner[:, None])\n",
+        "    dropped = itself\n",
+        "dcl_loss",
+    ),
+    Mutant(
+        "vicreg-biased-variance",
+        "vicreg_loss's variance hinge on the biased column variance (the peers': unbiased)",
+        "arraylosses/self_supervised.py",
+        "xp.var(z, axis=0, correction=1)",
+        "xp.var(z, axis=0, correction=0)",
+        "vicreg",
+    ),
 )
 
 

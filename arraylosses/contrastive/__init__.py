@@ -1,6 +1,8 @@
 """Embedding and contrastive losses: pairs and triplets (:mod:`.pairs`) and in-batch
-softmax/sigmoid losses (:mod:`.inbatch`), MNRL (:mod:`.mnrl`)."""
+softmax/sigmoid losses (:mod:`.inbatch`), decoupled contrastive learning (:mod:`.decoupled`),
+MNRL (:mod:`.mnrl`)."""
 
+from .decoupled import dcl_loss, dclw_loss
 from .inbatch import (
     clip_loss,
     entropy_adaptive_info_nce,
@@ -26,6 +28,8 @@ __all__ = [
     "contrastive_loss",
     "cosent_loss",
     "cosine_embedding_loss",
+    "dcl_loss",
+    "dclw_loss",
     "entropy_adaptive_info_nce",
     "info_nce",
     "matryoshka",

@@ -30,6 +30,7 @@ __all__ = [
     "check_chunk_size",
     "chunk_for",
     "cross_entropy_rows",
+    "dcl_rows",
     "mnrl_rows_chunked",
     "nt_xent_rows",
     "sigmoid_rows",
@@ -186,6 +187,52 @@ def nt_xent_rows(
         row_shift=shift,
     )
     return _cross_entropy(t, scale, shift)
+
+
+def dcl_rows(
+    xp: Namespace,
+    local: Array,
+    every: Array,
+    *,
+    n: int,
+    w: int,
+    scale: Any,
+    offset: Offset,
+    chunk: int,
+    weight: Array | None,
+) -> Array:
+    """DCL per view (:func:`nt_xent_rows`' layout): ``lse_{b ∉ {k, p(k)}} L_kb - weight·L_k⁺``,
+    the positive left out of the log-sum-exp (decoupled) and its logit multiplied by
+    ``weight`` ``(2N,)`` (DCLW; ``None``: 1)."""
+    local, every = normalize(xp, local), normalize(xp, every)
+
+    def own(k: Array) -> Array:  # the global column of local view k
+        return xp.where(k < n, k + offset, k - n + offset + w)
+
+    def partner(k: Array) -> Array:
+        return xp.where(k < n, own(k) + w, own(k) - w)
+
+    views = xp.arange(2 * n, dtype=index_dtype(xp, local), device=device_of(local))
+    shift = _shift(xp, local, xp.take(every, partner(views), axis=0), scale)
+
+    def itself_or_partner(k: Array, j: Array) -> Array:
+        return (j == own(k)) | (j == partner(k))
+
+    t = tiled_logsumexp(
+        xp,
+        local,
+        every,
+        scale,
+        chunk=chunk,
+        exclude=itself_or_partner,
+        select=_at(partner),
+        row_shift=shift,
+    )
+    assert t.selected is not None
+    positive = scale * t.selected
+    if weight is not None:
+        positive = weight * positive
+    return t.rows - (positive - shift)
 
 
 def supcon_rows(

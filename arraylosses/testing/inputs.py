@@ -35,6 +35,7 @@ __all__ = [
     "retrieval_ids",
     "rowwise",
     "search",
+    "self_supervised",
 ]
 
 
@@ -408,4 +409,25 @@ def metric_learning(rng: np.random.Generator) -> Arrays:
         "scale": np.asarray(8.0),
         "margin": np.asarray(0.3),
         "temperature": np.asarray(0.2),
+    }
+
+
+def self_supervised(rng: np.random.Generator) -> Arrays:
+    """Two views ``(8, 5)`` of correlated samples whose columns have standard deviations
+    about 0.3, 2, 0.3, 1.6 and 0.5: VICReg's variance hinge ``relu(1 - std)`` is active on
+    some columns and idle on others, away from its kink. ``wide`` ``(10, 6)`` and ``long``
+    ``(24, 3)``: KoLeo's peer shapes."""
+    scales = np.array([0.3, 2.0, 0.3, 1.6, 0.5])
+    z1 = rng.normal(size=(8, 5)) * scales
+    return {
+        "z1": z1,
+        "z2": z1 + 0.5 * rng.normal(size=(8, 5)) * scales,
+        "embeddings": rng.normal(size=(8, 5)),
+        "wide": rng.normal(size=(10, 6)),
+        "long": rng.normal(size=(24, 3)),
+        "weight": rng.uniform(0.5, 2.0, size=8),
+        "invariance_weight": np.asarray(20.0),
+        "variance_weight": np.asarray(15.0),
+        "covariance_weight": np.asarray(2.0),
+        "redundancy_weight": np.asarray(0.05),
     }

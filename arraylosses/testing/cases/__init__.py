@@ -8,10 +8,10 @@ conformance matrix, the backend-agreement tests, the gradient tests, the jit/vma
 property and error tests and :func:`arraylosses.testing.crosscheck`'s default inputs all read
 this registry, so a function added here is checked everywhere; ``tests/test_registry.py`` fails
 when a public name has no case. The cases live in one module per family, mirroring the package
-(``regression``, ``classification``, ``similarity``, ``contrastive``,
-``metric_learning``, ``ranking``,
-``regularizers``, ``metrics``, ``streaming``), and are concatenated here in that order. It
-ships in the wheel (the conformance matrix in the source tree imports it from here).
+(``regression``, ``classification``, ``similarity``, ``contrastive``, ``metric_learning``,
+``self_supervised``, ``ranking``, ``regularizers``, ``metrics``, ``streaming``), and are
+concatenated here in that order. It ships in the wheel (the conformance matrix in the source
+tree imports it from here).
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from . import (
     ranking,
     regression,
     regularizers,
+    self_supervised,
     similarity,
 )
 from . import metrics as metric_cases
@@ -74,6 +75,7 @@ FAMILIES = {
     "similarity": similarity,
     "contrastive": contrastive,
     "metric_learning": metric_learning,
+    "self_supervised": self_supervised,
     "ranking": ranking,
     "regularizers": regularizers,
     "metrics": metric_cases,

@@ -10,6 +10,9 @@ from ._case import MONOTONE, REDUCTION_PARAMS, Adapter, Case, Hostile, Params, R
 __all__ = ["CASES"]
 
 
+TITLE = "Classification losses"  # its docs section
+MODULE = "arraylosses.classification"  # the public module its functions live in
+
 CASES: tuple[Case, ...] = (
     Case(
         fn=al.cross_entropy,

@@ -8,6 +8,7 @@ from typing import Any
 import arraylosses as al
 
 from .. import inputs
+from .._peer import pair, peer, peer_module
 from ._case import ALL_DIRECTIONS, MONOTONE, Adapter, Case, Hostile, Params, Ref
 
 __all__ = ["CASES"]
@@ -19,6 +20,24 @@ def _sharded(all_name: str | None = None) -> tuple[str, ...]:
     """The per-batch keywords of a sharded in-batch loss: ``offset``, its ``all_*`` array
     (when the loss gathers one) and ``sample_weight``."""
     return ("offset", *((all_name,) if all_name else ()), "sample_weight")
+
+
+def _lightly_dcl(weighted: bool, temperature: float, sigma: float = 0.5) -> Any:
+    """lightly's ``DCLLoss`` / ``DCLWLoss`` as a function of ``(z1, z2)`` (torch tensors).
+    ``DCLWLoss`` builds its weights with ``torch.tensor(tensor)``, a UserWarning (harmless:
+    the weights are meant to be detached)."""
+
+    def theirs(z1: Any, z2: Any) -> Any:
+        import warnings
+
+        module = peer_module("lightly.loss.dcl_loss")
+        if not weighted:
+            return module.DCLLoss(temperature=temperature)(z1, z2)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            return module.DCLWLoss(temperature=temperature, sigma=sigma)(z1, z2)
+
+    return theirs
 
 
 def _matryoshka_case(
@@ -41,6 +60,9 @@ def _matryoshka_case(
     loss = al.matryoshka(al.info_nce, (6, 3), dim_weights=dim_weights)
     return loss(q, p, sample_weight=sample_weight, reduction=reduction, **options)
 
+
+TITLE = "Embedding and contrastive losses"  # its docs section
+MODULE = "arraylosses.contrastive"  # the public module its functions live in
 
 CASES: tuple[Case, ...] = (
     # arraylosses.contrastive.pairs
@@ -422,5 +444,78 @@ CASES: tuple[Case, ...] = (
         grad=("q", "p", "negatives"),
         public=al.matryoshka,
         peers=("sentence-transformers",),
+    ),
+    # arraylosses.contrastive.decoupled
+    Case(
+        fn=al.dcl_loss,
+        kind="in_batch",
+        hostile=Hostile(extreme=_TEMPERATURES),
+        adapter=Adapter(
+            per_batch=_sharded("all_z1"), learnable=("temperature",), positive=("temperature",)
+        ),
+        inputs=inputs.inbatch,
+        args=("q", "p"),
+        params=(
+            Params(),
+            Params(args=("q", "p_all"), all_z1=Ref("q_all"), offset=2, reduction="none"),
+            Params(temperature=Ref("temperature"), sample_weight=Ref("weight"), chunk_size=5),
+        ),
+        grad=("q", "p", "temperature", "q_all", "p_all"),
+        checks=tuple(
+            peer(
+                f"lightly DCLLoss(temperature={t})",
+                "lightly",
+                pair(
+                    lambda q, p, t=t: al.dcl_loss(q, p, temperature=t),
+                    _lightly_dcl(False, t),
+                    "q",
+                    "p",
+                ),
+            )
+            for t in (0.1, 0.5)
+        ),
+    ),
+    Case(
+        fn=al.dclw_loss,
+        kind="in_batch",
+        hostile=Hostile(extreme=_TEMPERATURES),
+        adapter=Adapter(
+            per_batch=_sharded("all_z1"), learnable=("temperature",), positive=("temperature",)
+        ),
+        inputs=inputs.inbatch,
+        args=("q", "p"),
+        # the weights hold a stop_gradient (lightly's and the paper's): the gradient is not
+        # the value's derivative, so it is checked against lightly's (checks) instead
+        params=(
+            Params(finite_differences=False),
+            Params(
+                args=("q", "p_all"),
+                all_z1=Ref("q_all"),
+                offset=2,
+                sigma=0.3,
+                reduction="none",
+                finite_differences=False,
+            ),
+            Params(
+                temperature=Ref("temperature"),
+                sample_weight=Ref("weight"),
+                chunk_size=5,
+                finite_differences=False,
+            ),
+        ),
+        grad=("q", "p", "temperature", "q_all", "p_all"),
+        checks=tuple(
+            peer(
+                f"lightly DCLWLoss(temperature={t}, sigma={s})",
+                "lightly",
+                pair(
+                    lambda q, p, t=t, s=s: al.dclw_loss(q, p, temperature=t, sigma=s),
+                    _lightly_dcl(True, t, s),
+                    "q",
+                    "p",
+                ),
+            )
+            for t, s in ((0.1, 0.5), (0.5, 0.2))
+        ),
     ),
 )

@@ -180,6 +180,9 @@ def _pair_peer(call: str, ours: Callable[..., Any], theirs: Callable[..., Any]) 
     return peer(f"pytorch_metric_learning {call}", PML, pair(ours, theirs, "x", "labels"))
 
 
+TITLE = "Metric learning losses"  # its docs section
+MODULE = "arraylosses.metric_learning"  # the public module its functions live in
+
 CASES: tuple[Case, ...] = (
     # arraylosses.metric_learning.proxies
     Case(

@@ -108,6 +108,9 @@ def _retrieval_metric(fn: Callable[..., Any], *, extra: tuple[Params, ...] = ())
     )
 
 
+TITLE = "Metrics"  # its docs section
+MODULE = "arraylosses.metrics"  # the public module its functions live in
+
 CASES: tuple[Case, ...] = (
     # arraylosses.metrics.regression
     _regression_metric(metrics.mean_squared_error, params=REGRESSION_METRIC_PARAMS),

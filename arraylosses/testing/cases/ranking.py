@@ -10,6 +10,9 @@ from ._case import Adapter, Case, Hostile, Params, Ref
 __all__ = ["CASES"]
 
 
+TITLE = "Recommendation and ranking losses"  # its docs section
+MODULE = "arraylosses.ranking"  # the public module its functions live in
+
 CASES: tuple[Case, ...] = (
     Case(
         fn=al.bpr_loss,

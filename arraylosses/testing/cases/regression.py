@@ -36,6 +36,9 @@ def _elementwise(
     )
 
 
+TITLE = "Regression losses"  # its docs section
+MODULE = "arraylosses.regression"  # the public module its functions live in
+
 CASES: tuple[Case, ...] = (
     _elementwise(al.mse_loss, peers=("torch", "optax")),
     _elementwise(al.l1_loss, peers=("torch",)),

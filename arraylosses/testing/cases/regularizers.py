@@ -12,6 +12,9 @@ __all__ = ["CASES"]
 _AXIS0 = "the batch is not the leading axis (the anchors are on axis 0)"
 
 
+TITLE = "Regularisers"  # its docs section
+MODULE = "arraylosses.regularizers"  # the public module its functions live in
+
 CASES: tuple[Case, ...] = (
     Case(
         fn=al.orthogonal_loss,

@@ -12,6 +12,9 @@ __all__ = ["CASES"]
 _AXIS0 = "the batch is not the leading axis (axis=0 is the embedding axis)"
 
 
+TITLE = "Similarity"  # its docs section
+MODULE = "arraylosses.similarity"  # the public module its functions live in
+
 CASES: tuple[Case, ...] = (
     Case(
         fn=al.cosine_similarity,

@@ -173,6 +173,9 @@ def _search_case(public: Callable[..., Any], fn: Callable[..., Any], params: Any
     )
 
 
+TITLE = "Streaming metrics"  # its docs section
+MODULE = "arraylosses.metrics.streaming"  # the public module its functions live in
+
 CASES: tuple[Case, ...] = (
     *(
         _case(name, inputs.metric, ("pred", "target"), _REGRESSION)
