@@ -97,6 +97,23 @@ UNLISTED.update(
     }
 )
 
+# wave 3, metrics 1-9 (ranking curves, calibration, confusion-matrix metrics)
+UNLISTED.update(
+    {
+        ("arraylosses.metrics.ranking_curves", n): _STREAMING
+        for n in (
+            "Binary",
+            "WeightedBins",
+            "ap_from_bins",
+            "binary_inputs",
+            "pr_from_bins",
+            "roc_from_bins",
+            "threshold_array",
+            "weighted_bins",
+        )
+    }
+)
+
 
 def _defined(module: ModuleType) -> set[str]:
     """The public functions and classes ``module`` itself defines (not the ones it imports)."""

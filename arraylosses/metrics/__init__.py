@@ -2,6 +2,7 @@
 
 from . import streaming
 from .classification import accuracy, log_loss, precision_recall_f1, roc_auc, top_k_accuracy
+from .ranking_curves import average_precision, precision_recall_curve, roc_curve
 from .regression import (
     explained_variance_score,
     mean_absolute_error,
@@ -25,6 +26,7 @@ from .similarity import mean_cosine_similarity
 __all__ = [
     "TopK",
     "accuracy",
+    "average_precision",
     "explained_variance_score",
     "hit_rate_at_k",
     "log_loss",
@@ -36,11 +38,13 @@ __all__ = [
     "mrr",
     "ndcg_at_k",
     "precision_at_k",
+    "precision_recall_curve",
     "precision_recall_f1",
     "r2_score",
     "recall_at_k",
     "retrieval_metrics",
     "roc_auc",
+    "roc_curve",
     "root_mean_squared_error",
     "streaming",
     "top_k_accuracy",

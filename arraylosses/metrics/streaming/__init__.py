@@ -42,6 +42,12 @@ from .classification import (
     roc_auc,
     top_k_accuracy,
 )
+from .ranking_curves import (
+    BinnedCurveState,
+    average_precision,
+    precision_recall_curve,
+    roc_curve,
+)
 from .regression import (
     ExplainedVarianceState,
     R2State,
@@ -55,6 +61,7 @@ from .regression import (
 from .retrieval import hit_rate_at_k, map_at_k, mrr, ndcg_at_k, precision_at_k, recall_at_k
 
 __all__ = [
+    "BinnedCurveState",
     "ConfusionState",
     "ExplainedVarianceState",
     "MeanState",
@@ -62,6 +69,7 @@ __all__ = [
     "ROCState",
     "StreamingMetric",
     "accuracy",
+    "average_precision",
     "explained_variance_score",
     "hit_rate_at_k",
     "log_loss",
@@ -73,10 +81,12 @@ __all__ = [
     "mrr",
     "ndcg_at_k",
     "precision_at_k",
+    "precision_recall_curve",
     "precision_recall_f1",
     "r2_score",
     "recall_at_k",
     "roc_auc",
+    "roc_curve",
     "root_mean_squared_error",
     "top_k_accuracy",
 ]

@@ -12,6 +12,7 @@ from arraylosses.metrics.retrieval import retrieval_metrics
 
 from .. import inputs
 from ._case import Case, Hostile, Params, Ref
+from ._classification_metric_peers import CURVE_CHECKS
 
 __all__ = ["CASES"]
 
@@ -214,3 +215,53 @@ CASES: tuple[Case, ...] = (
         peers=("torchmetrics",),
     ),
 )
+
+# ---------------------------------------------------------------------------------------------
+# wave 3, metrics 1-3: ranking curves (arraylosses.metrics.ranking_curves). The exact curves'
+# length depends on the data (eager only), so their records run the binned forms, which every
+# transform traces; the exact forms are the sklearn peer checks and
+# tests/test_metrics_classification_wave3.py.
+
+_CURVE_EMPTY = (
+    "empty",
+    "an empty batch gives the documented curve, not NaN everywhere: precision 1 and the "
+    "thresholds (tests/test_metrics_classification_wave3.py)",
+)
+
+CURVE_CASES: tuple[Case, ...] = (
+    Case(
+        fn=metrics.average_precision,
+        kind="metric",
+        inputs=inputs.class_metrics,
+        args=("scores_1d", "binary"),
+        params=(
+            Params(),
+            Params(args=("scores_1d_tied", "binary"), sample_weight=Ref("weight")),
+            Params(args=("probs_1d", "binary"), thresholds=7, sample_weight=Ref("weight")),
+        ),
+        no_grad="piecewise constant in the scores",
+        checks=CURVE_CHECKS["average_precision"],
+    ),
+    *(
+        Case(
+            fn=fn,
+            kind="metric",
+            inputs=inputs.class_metrics,
+            args=("probs_1d", "binary"),
+            params=(
+                Params(thresholds=5),
+                Params(
+                    args=("scores_1d_tied", "binary"),
+                    thresholds=(-1.0, -0.3, 0.0, 0.4, 1.5),
+                    sample_weight=Ref("weight"),
+                ),
+            ),
+            no_grad="piecewise constant in the scores",
+            checks=CURVE_CHECKS[fn.__name__],
+            hostile=Hostile(skip=(_CURVE_EMPTY,)),
+        )
+        for fn in (metrics.precision_recall_curve, metrics.roc_curve)
+    ),
+)
+
+CASES = (*CASES, *CURVE_CASES)

@@ -1,0 +1,153 @@
+"""Peer calls of the wave-3 classification metrics (ranking curves, calibration, confusion-matrix
+metrics) for their records' ``checks=``: each run takes the case's NumPy inputs and returns
+``(ours, theirs)``, lists of NumPy arrays. The peer library is imported inside the run."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from arraylosses import metrics
+
+from .._peer import PeerCheck, peer
+
+__all__ = ["sklearn_check", "torchmetrics_check"]
+
+Run = Callable[[dict[str, np.ndarray]], tuple[list[Any], list[Any]]]
+
+
+def _arrays(out: Any) -> list[np.ndarray]:
+    values = out if isinstance(out, tuple) else (out,)
+    return [np.asarray(v, dtype=np.float64) for v in values]
+
+
+def sklearn_check(
+    call: str,
+    ours: Callable[..., Any],
+    theirs: Callable[..., Any],
+    names: tuple[str, ...],
+    *,
+    weight: str | None = None,
+    rtol: float = 1e-12,
+    atol: float = 1e-12,
+    deviation: str = "",
+    **hyper: Any,
+) -> PeerCheck:
+    """Ours ``ours(*arrays, sample_weight=..., **hyper)`` against ``theirs(skm, *arrays, w)``
+    (``skm``: ``sklearn.metrics``; the argument order is the peer's to choose), NumPy float64."""
+
+    def run(inputs: dict[str, np.ndarray]) -> tuple[list[Any], list[Any]]:
+        import sklearn.metrics as skm
+
+        arrays = [inputs[n] for n in names]
+        w = None if weight is None else inputs[weight]
+        kw = {} if w is None else {"sample_weight": w}
+        return _arrays(ours(*arrays, **kw, **hyper)), _arrays(theirs(skm, *arrays, w))
+
+    return peer(call, "sklearn", run, rtol=rtol, atol=atol, deviation=deviation)
+
+
+def torchmetrics_check(
+    call: str,
+    ours: Callable[..., Any],
+    theirs: Callable[..., Any],
+    names: tuple[str, ...],
+    *,
+    rtol: float = 1e-6,
+    atol: float = 1e-7,
+    deviation: str = "",
+    **hyper: Any,
+) -> PeerCheck:
+    """Ours on NumPy float64 against ``theirs(F, *tensors)`` (``F``:
+    ``torchmetrics.functional.classification``; float64 tensors, integers kept)."""
+
+    def run(inputs: dict[str, np.ndarray]) -> tuple[list[Any], list[Any]]:
+        import torch
+        import torchmetrics.functional.classification as F
+
+        arrays = [inputs[n] for n in names]
+        tensors = [torch.asarray(a) for a in arrays]
+        out = theirs(F, *tensors)
+        values = out if isinstance(out, tuple) else (out,)
+        return _arrays(ours(*arrays, **hyper)), [
+            np.asarray(v.detach().to(torch.float64).numpy()) for v in values
+        ]
+
+    return peer(call, "torchmetrics", run, rtol=rtol, atol=atol, deviation=deviation)
+
+
+def _nan_as_one(x: Any) -> Any:
+    import torch
+
+    return torch.where(torch.isnan(x), torch.ones_like(x), x)
+
+
+CURVE_CHECKS: dict[str, tuple[PeerCheck, ...]] = {
+    "average_precision": (
+        sklearn_check(
+            "sklearn.metrics.average_precision_score(target, scores, sample_weight=w)",
+            metrics.average_precision,
+            lambda skm, s, y, w: skm.average_precision_score(y, s, sample_weight=w),
+            ("scores_1d_tied", "binary"),
+            weight="weight",
+        ),
+        torchmetrics_check(
+            "torchmetrics binary_average_precision(scores, target) (float32 internally)",
+            metrics.average_precision,
+            lambda F, s, y: F.binary_average_precision(s, y),
+            ("scores_1d_tied", "binary"),
+        ),
+        torchmetrics_check(
+            "torchmetrics binary_average_precision(scores, target, thresholds=7)",
+            metrics.average_precision,
+            lambda F, s, y: F.binary_average_precision(s, y, thresholds=7),
+            ("probs_1d", "binary"),
+            thresholds=7,
+        ),
+    ),
+    "precision_recall_curve": (
+        sklearn_check(
+            "sklearn.metrics.precision_recall_curve(target, scores, sample_weight=w, "
+            "drop_intermediate=False) (the exact curve)",
+            metrics.precision_recall_curve,
+            lambda skm, s, y, w: skm.precision_recall_curve(
+                y, s, sample_weight=w, drop_intermediate=False
+            ),
+            ("scores_1d_tied", "binary"),
+            weight="weight",
+        ),
+        torchmetrics_check(
+            "torchmetrics binary_precision_recall_curve(scores, target, thresholds=5)",
+            metrics.precision_recall_curve,
+            lambda F, s, y: (lambda p, r, t: (_nan_as_one(p), r, t))(
+                *F.binary_precision_recall_curve(s, y, thresholds=5)
+            ),
+            ("probs_1d", "binary"),
+            deviation="a threshold that predicts nothing positive: torchmetrics' precision is "
+            "NaN (zero_division='nan'), ours 1 (scikit-learn's last point); read as 1 here",
+            thresholds=5,
+        ),
+    ),
+    "roc_curve": (
+        sklearn_check(
+            "sklearn.metrics.roc_curve(target, scores, sample_weight=w, "
+            "drop_intermediate=False) (the exact curve)",
+            metrics.roc_curve,
+            lambda skm, s, y, w: skm.roc_curve(y, s, sample_weight=w, drop_intermediate=False),
+            ("scores_1d_tied", "binary"),
+            weight="weight",
+        ),
+        torchmetrics_check(
+            "torchmetrics binary_roc(scores, target, thresholds=5)",
+            metrics.roc_curve,
+            lambda F, s, y: F.binary_roc(s, y, thresholds=5),
+            ("probs_1d", "binary"),
+            thresholds=5,
+        ),
+    ),
+}
+"""The peer checks of :func:`arraylosses.metrics.average_precision`,
+``precision_recall_curve`` and ``roc_curve``: the exact forms against scikit-learn (weighted,
+tied scores), the binned forms against torchmetrics (scores in [0, 1], no sigmoid)."""
