@@ -113,7 +113,7 @@ def _values(backend: Any, out: Any) -> list[np.ndarray]:
 
 
 def test_every_streaming_metric_is_swept() -> None:
-    assert len(STREAMING) == 21 and len(SETS) >= 60
+    assert len(STREAMING) == 23 and len(SETS) >= 60
 
 
 @pytest.mark.parametrize(("case", "index"), SETS, ids=SET_IDS)

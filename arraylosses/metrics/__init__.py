@@ -1,6 +1,7 @@
 """Metrics: same conventions as the losses (prediction first), 0-d results by default."""
 
 from . import streaming
+from .calibration import brier_score, calibration_error
 from .classification import accuracy, log_loss, precision_recall_f1, roc_auc, top_k_accuracy
 from .ranking_curves import average_precision, precision_recall_curve, roc_curve
 from .regression import (
@@ -27,6 +28,8 @@ __all__ = [
     "TopK",
     "accuracy",
     "average_precision",
+    "brier_score",
+    "calibration_error",
     "explained_variance_score",
     "hit_rate_at_k",
     "log_loss",

@@ -32,6 +32,7 @@ with one collective (torch.distributed, or ``jax.lax.psum`` / ``all_gather`` ins
 """
 
 from ._core import MeanState, StreamingMetric
+from .calibration import CalibrationState, brier_score, calibration_error
 from .classification import (
     ConfusionState,
     ROCState,
@@ -62,6 +63,7 @@ from .retrieval import hit_rate_at_k, map_at_k, mrr, ndcg_at_k, precision_at_k, 
 
 __all__ = [
     "BinnedCurveState",
+    "CalibrationState",
     "ConfusionState",
     "ExplainedVarianceState",
     "MeanState",
@@ -70,6 +72,8 @@ __all__ = [
     "StreamingMetric",
     "accuracy",
     "average_precision",
+    "brier_score",
+    "calibration_error",
     "explained_variance_score",
     "hit_rate_at_k",
     "log_loss",

@@ -151,3 +151,61 @@ CURVE_CHECKS: dict[str, tuple[PeerCheck, ...]] = {
 """The peer checks of :func:`arraylosses.metrics.average_precision`,
 ``precision_recall_curve`` and ``roc_curve``: the exact forms against scikit-learn (weighted,
 tied scores), the binned forms against torchmetrics (scores in [0, 1], no sigmoid)."""
+
+
+CALIBRATION_CHECKS: dict[str, tuple[PeerCheck, ...]] = {
+    "calibration_error": tuple(
+        check
+        for norm, n_bins in (("l1", 15), ("l2", 10), ("max", 5))
+        for check in (
+            torchmetrics_check(
+                f"torchmetrics binary_calibration_error(probs, target, n_bins={n_bins}, "
+                f"norm={norm!r})",
+                metrics.calibration_error,
+                lambda F, p, y, n_bins=n_bins, norm=norm: F.binary_calibration_error(
+                    p, y, n_bins=n_bins, norm=norm
+                ),
+                ("probs_1d", "binary"),
+                rtol=1e-12,
+                atol=1e-12,
+                n_bins=n_bins,
+                norm=norm,
+            ),
+            torchmetrics_check(
+                f"torchmetrics multiclass_calibration_error(probs, target, num_classes=4, "
+                f"n_bins={n_bins}, norm={norm!r})",
+                metrics.calibration_error,
+                lambda F, p, y, n_bins=n_bins, norm=norm: F.multiclass_calibration_error(
+                    p, y, num_classes=4, n_bins=n_bins, norm=norm
+                ),
+                ("probs", "labels"),
+                rtol=2e-6,
+                atol=2e-6,
+                deviation="torchmetrics returns float32 for float64 input",
+                n_bins=n_bins,
+                norm=norm,
+            ),
+        )
+    ),
+    "brier_score": tuple(
+        sklearn_check(
+            f"sklearn.metrics.brier_score_loss(target, probs, sample_weight=w, "
+            f"labels=range(C), scale_by_half={half!r})",
+            metrics.brier_score,
+            lambda skm, p, y, w, half=half: skm.brier_score_loss(
+                y,
+                p,
+                sample_weight=w,
+                labels=list(range(2 if p.ndim == 1 else p.shape[1])),
+                scale_by_half=half,
+            ),
+            names,
+            weight="weight",
+            scale_by_half=half,
+        )
+        for half in ("auto", True, False)
+        for names in (("probs", "labels"), ("probs_1d", "binary"))
+    ),
+}
+"""The peer checks of :func:`arraylosses.metrics.calibration_error` (torchmetrics, its three
+norms, binary and top-label) and ``brier_score`` (scikit-learn, its three scalings)."""

@@ -12,7 +12,7 @@ from arraylosses.metrics.retrieval import retrieval_metrics
 
 from .. import inputs
 from ._case import Case, Hostile, Params, Ref
-from ._classification_metric_peers import CURVE_CHECKS
+from ._classification_metric_peers import CALIBRATION_CHECKS, CURVE_CHECKS
 
 __all__ = ["CASES"]
 
@@ -264,4 +264,36 @@ CURVE_CASES: tuple[Case, ...] = (
     ),
 )
 
-CASES = (*CASES, *CURVE_CASES)
+# ---------------------------------------------------------------------------------------------
+# wave 3, metrics 4-5: calibration (arraylosses.metrics.calibration)
+
+CALIBRATION_CASES: tuple[Case, ...] = (
+    Case(
+        fn=metrics.calibration_error,
+        kind="metric",
+        inputs=inputs.class_metrics,
+        args=("probs", "labels"),
+        params=(
+            Params(),
+            Params(args=("probs_1d", "binary"), n_bins=10, norm="l2"),
+            Params(n_bins=5, norm="max"),
+        ),
+        grad=("probs", "probs_1d"),
+        checks=CALIBRATION_CHECKS["calibration_error"],
+    ),
+    Case(
+        fn=metrics.brier_score,
+        kind="metric",
+        inputs=inputs.class_metrics,
+        args=("probs", "labels"),
+        params=(
+            Params(),
+            Params(args=("probs_1d", "binary"), sample_weight=Ref("weight")),
+            Params(scale_by_half=True, sample_weight=Ref("weight")),
+        ),
+        grad=("probs", "probs_1d"),
+        checks=CALIBRATION_CHECKS["brier_score"],
+    ),
+)
+
+CASES = (*CASES, *CURVE_CASES, *CALIBRATION_CASES)

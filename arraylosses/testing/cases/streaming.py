@@ -306,4 +306,21 @@ WAVE3_CURVE_CASES: tuple[Case, ...] = (
     ),
 )
 
-CASES = (*CASES, *WAVE3_CURVE_CASES)
+# wave 3, metrics 4-5: calibration (arraylosses.metrics.streaming.calibration)
+
+WAVE3_CALIBRATION_CASES: tuple[Case, ...] = (
+    _wave3_case(
+        "calibration_error",
+        inputs.class_metrics,
+        ("probs", "labels"),
+        (Params(n_bins=5), Params(args=("probs_1d", "binary"), n_bins=10, norm="l2")),
+    ),
+    _wave3_case(
+        "brier_score",
+        inputs.class_metrics,
+        ("probs", "labels"),
+        (Params(), Params(args=("probs_1d", "binary"), sample_weight=Ref("weight"))),
+    ),
+)
+
+CASES = (*CASES, *WAVE3_CURVE_CASES, *WAVE3_CALIBRATION_CASES)
