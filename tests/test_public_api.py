@@ -124,6 +124,19 @@ UNLISTED.update(
                 "scale_option",
             )
         },
+        **{
+            ("arraylosses.metrics.confusion", n): _STREAMING
+            for n in (
+                "Confusion",
+                "balanced_accuracy_from_matrix",
+                "confusion",
+                "kappa_from_matrix",
+                "mcc_from_matrix",
+                "normalize_option",
+                "normalized",
+                "weights_option",
+            )
+        },
     }
 )
 

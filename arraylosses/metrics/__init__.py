@@ -3,6 +3,7 @@
 from . import streaming
 from .calibration import brier_score, calibration_error
 from .classification import accuracy, log_loss, precision_recall_f1, roc_auc, top_k_accuracy
+from .confusion import balanced_accuracy, cohen_kappa, confusion_matrix, matthews_corrcoef
 from .ranking_curves import average_precision, precision_recall_curve, roc_curve
 from .regression import (
     explained_variance_score,
@@ -28,12 +29,16 @@ __all__ = [
     "TopK",
     "accuracy",
     "average_precision",
+    "balanced_accuracy",
     "brier_score",
     "calibration_error",
+    "cohen_kappa",
+    "confusion_matrix",
     "explained_variance_score",
     "hit_rate_at_k",
     "log_loss",
     "map_at_k",
+    "matthews_corrcoef",
     "mean_absolute_error",
     "mean_absolute_percentage_error",
     "mean_cosine_similarity",

@@ -43,6 +43,13 @@ from .classification import (
     roc_auc,
     top_k_accuracy,
 )
+from .confusion import (
+    ConfusionMatrixState,
+    balanced_accuracy,
+    cohen_kappa,
+    confusion_matrix,
+    matthews_corrcoef,
+)
 from .ranking_curves import (
     BinnedCurveState,
     average_precision,
@@ -64,6 +71,7 @@ from .retrieval import hit_rate_at_k, map_at_k, mrr, ndcg_at_k, precision_at_k, 
 __all__ = [
     "BinnedCurveState",
     "CalibrationState",
+    "ConfusionMatrixState",
     "ConfusionState",
     "ExplainedVarianceState",
     "MeanState",
@@ -72,12 +80,16 @@ __all__ = [
     "StreamingMetric",
     "accuracy",
     "average_precision",
+    "balanced_accuracy",
     "brier_score",
     "calibration_error",
+    "cohen_kappa",
+    "confusion_matrix",
     "explained_variance_score",
     "hit_rate_at_k",
     "log_loss",
     "map_at_k",
+    "matthews_corrcoef",
     "mean_absolute_error",
     "mean_absolute_percentage_error",
     "mean_cosine_similarity",

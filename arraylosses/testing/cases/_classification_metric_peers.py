@@ -13,7 +13,13 @@ from arraylosses import metrics
 
 from .._peer import PeerCheck, peer
 
-__all__ = ["sklearn_check", "torchmetrics_check"]
+__all__ = [
+    "CALIBRATION_CHECKS",
+    "CONFUSION_CHECKS",
+    "CURVE_CHECKS",
+    "sklearn_check",
+    "torchmetrics_check",
+]
 
 Run = Callable[[dict[str, np.ndarray]], tuple[list[Any], list[Any]]]
 
@@ -209,3 +215,105 @@ CALIBRATION_CHECKS: dict[str, tuple[PeerCheck, ...]] = {
 }
 """The peer checks of :func:`arraylosses.metrics.calibration_error` (torchmetrics, its three
 norms, binary and top-label) and ``brier_score`` (scikit-learn, its three scalings)."""
+
+
+def _labels_of(pred: np.ndarray) -> np.ndarray:
+    """Scores reduced to labels by argmax (ties to the first class), as ours."""
+    return pred if pred.ndim == 1 else np.argmax(pred, axis=-1)
+
+
+CONFUSION_CHECKS: dict[str, tuple[PeerCheck, ...]] = {
+    "confusion_matrix": (
+        *(
+            sklearn_check(
+                f"sklearn.metrics.confusion_matrix(target, pred, labels=range(4), "
+                f"normalize={normalize!r}, sample_weight=w)",
+                metrics.confusion_matrix,
+                lambda skm, p, y, w, normalize=normalize: skm.confusion_matrix(
+                    y, _labels_of(p), labels=list(range(4)), normalize=normalize, sample_weight=w
+                ),
+                ("scores", "labels"),
+                weight="weight",
+                num_classes=4,
+                normalize=normalize,
+            )
+            for normalize in (None, "true", "pred", "all")
+        ),
+        torchmetrics_check(
+            "torchmetrics multiclass_confusion_matrix(pred, target, num_classes=4, "
+            "normalize='true')",
+            metrics.confusion_matrix,
+            lambda F, p, y: F.multiclass_confusion_matrix(p, y, num_classes=4, normalize="true"),
+            ("pred_labels", "labels"),
+            num_classes=4,
+            normalize="true",
+        ),
+    ),
+    "matthews_corrcoef": (
+        sklearn_check(
+            "sklearn.metrics.matthews_corrcoef(target, pred, sample_weight=w)",
+            metrics.matthews_corrcoef,
+            lambda skm, p, y, w: skm.matthews_corrcoef(y, _labels_of(p), sample_weight=w),
+            ("scores", "labels"),
+            weight="weight",
+            num_classes=4,
+        ),
+        torchmetrics_check(
+            "torchmetrics multiclass_matthews_corrcoef(pred, target, num_classes=4)",
+            metrics.matthews_corrcoef,
+            lambda F, p, y: F.multiclass_matthews_corrcoef(p, y, num_classes=4),
+            ("pred_labels", "labels"),
+            deviation="float32; a zero denominator: torchmetrics special-cases it (1.0 or "
+            "0.408 where sklearn and we give 0); not on these inputs",
+            num_classes=4,
+        ),
+    ),
+    "cohen_kappa": tuple(
+        check
+        for weights in (None, "linear", "quadratic")
+        for check in (
+            sklearn_check(
+                f"sklearn.metrics.cohen_kappa_score(target, pred, labels=range(4), "
+                f"weights={weights!r}, sample_weight=w)",
+                metrics.cohen_kappa,
+                lambda skm, p, y, w, weights=weights: skm.cohen_kappa_score(
+                    y, _labels_of(p), labels=list(range(4)), weights=weights, sample_weight=w
+                ),
+                ("scores", "labels"),
+                weight="weight",
+                num_classes=4,
+                weights=weights,
+            ),
+            torchmetrics_check(
+                f"torchmetrics multiclass_cohen_kappa(pred, target, num_classes=4, "
+                f"weights={weights!r})",
+                metrics.cohen_kappa,
+                lambda F, p, y, weights=weights: F.multiclass_cohen_kappa(
+                    p, y, num_classes=4, weights=weights
+                ),
+                ("pred_labels", "labels"),
+                deviation="float32",
+                num_classes=4,
+                weights=weights,
+            ),
+        )
+    ),
+    "balanced_accuracy": tuple(
+        sklearn_check(
+            f"sklearn.metrics.balanced_accuracy_score(target, pred, sample_weight=w, "
+            f"adjusted={adjusted})",
+            metrics.balanced_accuracy,
+            lambda skm, p, y, w, adjusted=adjusted: skm.balanced_accuracy_score(
+                y, _labels_of(p), sample_weight=w, adjusted=adjusted
+            ),
+            ("scores", "labels"),
+            weight="weight",
+            num_classes=4,
+            adjusted=adjusted,
+        )
+        for adjusted in (False, True)
+    ),
+}
+"""The peer checks of :func:`arraylosses.metrics.confusion_matrix`, ``matthews_corrcoef``,
+``cohen_kappa`` and ``balanced_accuracy`` (scikit-learn, weighted, on argmax labels;
+torchmetrics, unweighted, on labels)."""

@@ -12,7 +12,7 @@ from arraylosses.metrics.retrieval import retrieval_metrics
 
 from .. import inputs
 from ._case import Case, Hostile, Params, Ref
-from ._classification_metric_peers import CALIBRATION_CHECKS, CURVE_CHECKS
+from ._classification_metric_peers import CALIBRATION_CHECKS, CONFUSION_CHECKS, CURVE_CHECKS
 
 __all__ = ["CASES"]
 
@@ -296,4 +296,52 @@ CALIBRATION_CASES: tuple[Case, ...] = (
     ),
 )
 
-CASES = (*CASES, *CURVE_CASES, *CALIBRATION_CASES)
+# ---------------------------------------------------------------------------------------------
+# wave 3, metrics 6-9: the confusion matrix and its metrics (arraylosses.metrics.confusion)
+
+
+def _confusion_case(fn: Any, params: tuple[Params, ...], **kw: Any) -> Case:
+    return Case(
+        fn=fn,
+        kind="metric",
+        inputs=inputs.class_metrics,
+        args=("scores", "labels"),
+        params=params,
+        no_grad="piecewise constant",
+        checks=CONFUSION_CHECKS[fn.__name__],
+        **kw,
+    )
+
+
+_WEIGHTED = Params(num_classes=4, sample_weight=Ref("weight"))
+# label predictions give the namespace's default floating dtype: unweighted (a float32 weight
+# would round the float64 result of NumPy's default dtype beyond its float64 tolerance)
+_LABELS = Params(args=("pred_labels", "labels"), num_classes=4)
+
+CONFUSION_CASES: tuple[Case, ...] = (
+    _confusion_case(
+        metrics.confusion_matrix,
+        (
+            Params(num_classes=4),
+            _WEIGHTED.with_(normalize="true"),
+            _LABELS.with_(normalize="pred"),
+        ),
+        # a count table of nothing: zeros (docs/spec.md), normalised or not
+        hostile=Hostile(empty="zero"),
+    ),
+    _confusion_case(metrics.matthews_corrcoef, (_WEIGHTED, _LABELS)),
+    _confusion_case(
+        metrics.cohen_kappa,
+        (
+            Params(num_classes=4),
+            _WEIGHTED.with_(weights="linear"),
+            _LABELS.with_(weights="quadratic"),
+        ),
+    ),
+    _confusion_case(
+        metrics.balanced_accuracy,
+        (_LABELS, _WEIGHTED.with_(adjusted=True)),
+    ),
+)
+
+CASES = (*CASES, *CURVE_CASES, *CALIBRATION_CASES, *CONFUSION_CASES)

@@ -323,4 +323,33 @@ WAVE3_CALIBRATION_CASES: tuple[Case, ...] = (
     ),
 )
 
-CASES = (*CASES, *WAVE3_CURVE_CASES, *WAVE3_CALIBRATION_CASES)
+# wave 3, metrics 6-9: the confusion-matrix state (arraylosses.metrics.streaming.confusion)
+
+_CONFUSION_WEIGHTED = Params(num_classes=4, sample_weight=Ref("weight"))
+
+WAVE3_CONFUSION_CASES: tuple[Case, ...] = (
+    _wave3_case(
+        "confusion_matrix",
+        inputs.class_metrics,
+        ("scores", "labels"),
+        (Params(num_classes=4), _CONFUSION_WEIGHTED.with_(normalize="true")),
+        empty="zero",
+    ),
+    _wave3_case(
+        "matthews_corrcoef", inputs.class_metrics, ("scores", "labels"), (_CONFUSION_WEIGHTED,)
+    ),
+    _wave3_case(
+        "cohen_kappa",
+        inputs.class_metrics,
+        ("scores", "labels"),
+        (Params(num_classes=4), _CONFUSION_WEIGHTED.with_(weights="quadratic")),
+    ),
+    _wave3_case(
+        "balanced_accuracy",
+        inputs.class_metrics,
+        ("pred_labels", "labels"),
+        (_CONFUSION_WEIGHTED.with_(adjusted=True),),
+    ),
+)
+
+CASES = (*CASES, *WAVE3_CURVE_CASES, *WAVE3_CALIBRATION_CASES, *WAVE3_CONFUSION_CASES)
