@@ -106,6 +106,7 @@ def mcc_from_matrix(xp: Namespace, matrix: Array, out_dtype: Any) -> Array:
     cov_tp = c * s - xp.sum(p * t)
     cov_pp, cov_tt = s * s - xp.sum(p * p), s * s - xp.sum(t * t)
     mcc = safe_divide(xp, cov_tp, sqrt_at_zero(xp, cov_pp) * sqrt_at_zero(xp, cov_tt))
+    mcc = xp.clip(mcc, -1.0, 1.0)  # rounding: -1.0000000000000002 for an inverted predictor
     mcc = xp.where(s == 0, xp.full_like(mcc, math.nan), mcc)
     return finalize(xp, mcc, out_dtype)
 
