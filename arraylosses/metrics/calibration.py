@@ -204,10 +204,10 @@ def calibration_error(
         >>> float(calibration_error(np.array([0.95, 1.0]), np.array([1, 0]), n_bins=10))
         0.475
     """
-    n_bins, norm = calibration_options(n_bins, norm)
-    b = calibration_bins(probs, target, n_bins=n_bins)
+    bins, checked = calibration_options(n_bins, norm)
+    b = calibration_bins(probs, target, n_bins=bins)
     return calibration_from_bins(
-        b.xp, b.count, b.confidence, b.outcome, b.invalid, norm=norm, out_dtype=b.out_dtype
+        b.xp, b.count, b.confidence, b.outcome, b.invalid, norm=checked, out_dtype=b.out_dtype
     )
 
 

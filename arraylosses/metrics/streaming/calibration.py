@@ -100,8 +100,7 @@ def calibration_error(*, n_bins: int = 15, norm: CalibrationNorm = "l1") -> Stre
         >>> float(m.compute(m.update(s, np.array([1.0]), np.array([0]))))
         0.475
     """
-    n_bins, norm = oneshot.calibration_options(n_bins, norm)
-    return _CalibrationError(n_bins, norm)
+    return _CalibrationError(*oneshot.calibration_options(n_bins, norm))
 
 
 def brier_score(*, scale_by_half: bool | str = "auto") -> StreamingMetric:
