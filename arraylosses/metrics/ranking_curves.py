@@ -25,7 +25,13 @@ from typing import Any, NamedTuple
 
 from .._backend import Array, Namespace, as_dtype, device_of, finalize, is_eager
 from .._ops import divide_or_nan, safe_divide
-from .._validate import check_kind, check_sample_weight_shape, check_values, prepare
+from .._validate import (
+    check_kind,
+    check_sample_weight_shape,
+    check_values,
+    prepare,
+    sample_weighted,
+)
 from ._bins import bin_sums, suffix_sums
 from .classification import roc_thresholds
 
@@ -223,6 +229,7 @@ def _distinct_scores(b: Binary, sample_weight: Array | None) -> Array:
     return xp.sort(xp.unique_values(s))
 
 
+@sample_weighted
 def average_precision(
     scores: Array,
     target: Array,
@@ -295,6 +302,7 @@ def average_precision(
     return finalize(xp, _nan_where(xp, ap, b.invalid), b.out_dtype)
 
 
+@sample_weighted
 def precision_recall_curve(
     scores: Array,
     target: Array,
@@ -366,6 +374,7 @@ def precision_recall_curve(
     return _pr_curve(xp, precision, recall, t, b.invalid, b.out_dtype)
 
 
+@sample_weighted
 def roc_curve(
     scores: Array,
     target: Array,
