@@ -16,11 +16,14 @@ __all__ = [
     "Aggregation",
     "Array",
     "Average",
+    "CalibrationNorm",
+    "ConfusionNormalize",
     "Direction",
     "Distance",
     "EmptyTargetAction",
     "Gain",
     "HardnessMode",
+    "KappaWeights",
     "MapDenominator",
     "MultiOutput",
     "NegativeMode",
@@ -53,6 +56,17 @@ VarianceMultiOutput = Literal["uniform_average", "raw_values", "variance_weighte
 Average = Literal["micro", "macro", "weighted"]
 """How ``precision_recall_f1`` averages over classes: global counts, the mean over classes, or
 the mean weighted by each class's support."""
+
+CalibrationNorm = Literal["l1", "l2", "max"]
+"""How ``calibration_error`` combines its per-bin gaps: the ECE (weighted mean), the RMS
+calibration error (weighted root mean square) or the MCE (the largest gap)."""
+
+ConfusionNormalize = Literal["true", "pred", "all"]
+"""How ``confusion_matrix`` normalises its counts (or ``None``, counts): over each true class
+(row), each predicted class (column), or the total."""
+
+KappaWeights = Literal["linear", "quadratic"]
+"""``cohen_kappa``'s disagreement weights (or ``None``, 0/1): ``|i - j|`` or ``(i - j)²``."""
 
 EmptyTargetAction = Literal["neg", "pos", "skip", "error"]
 """What a retrieval metric gives a query without a relevant candidate: 0, 1, nothing (left out

@@ -97,6 +97,49 @@ UNLISTED.update(
     }
 )
 
+# wave 3, metrics 1-9 (ranking curves, calibration, confusion-matrix metrics)
+UNLISTED.update(
+    {
+        **{
+            ("arraylosses.metrics.ranking_curves", n): _STREAMING
+            for n in (
+                "Binary",
+                "WeightedBins",
+                "ap_from_bins",
+                "binary_inputs",
+                "pr_from_bins",
+                "roc_from_bins",
+                "threshold_array",
+                "weighted_bins",
+            )
+        },
+        **{
+            ("arraylosses.metrics.calibration", n): _STREAMING
+            for n in (
+                "CalibrationBins",
+                "brier_rows",
+                "calibration_bins",
+                "calibration_from_bins",
+                "calibration_options",
+                "scale_option",
+            )
+        },
+        **{
+            ("arraylosses.metrics.confusion", n): _STREAMING
+            for n in (
+                "Confusion",
+                "balanced_accuracy_from_matrix",
+                "confusion",
+                "kappa_from_matrix",
+                "mcc_from_matrix",
+                "normalize_option",
+                "normalized",
+                "weights_option",
+            )
+        },
+    }
+)
+
 
 def _defined(module: ModuleType) -> set[str]:
     """The public functions and classes ``module`` itself defines (not the ones it imports)."""

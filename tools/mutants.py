@@ -142,6 +142,22 @@ MUTANTS = (
         "xp.var(z, axis=0, correction=0)",
         "vicreg",
     ),
+    Mutant(
+        "ap-precision-denominator",
+        "average_precision's precision counts each negative twice",
+        "arraylosses/metrics/ranking_curves.py",
+        "    precision = safe_divide(xp, tp, tp + fp)  # 0/0 only for a row of no weight",
+        "    precision = safe_divide(xp, tp, tp + 2 * fp)  # 0/0 only for a row of no weight",
+        "average_precision",
+    ),
+    Mutant(
+        "mcc-chance-term",
+        "matthews_corrcoef without its chance term Σ p_k t_k",
+        "arraylosses/metrics/confusion.py",
+        "    cov_tp = c * s - xp.sum(p * t)",
+        "    cov_tp = c * s",
+        "matthews_corrcoef",
+    ),
 )
 
 

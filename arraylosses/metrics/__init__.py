@@ -1,7 +1,10 @@
 """Metrics: same conventions as the losses (prediction first), 0-d results by default."""
 
 from . import streaming
+from .calibration import brier_score, calibration_error
 from .classification import accuracy, log_loss, precision_recall_f1, roc_auc, top_k_accuracy
+from .confusion import balanced_accuracy, cohen_kappa, confusion_matrix, matthews_corrcoef
+from .ranking_curves import average_precision, precision_recall_curve, roc_curve
 from .regression import (
     explained_variance_score,
     mean_absolute_error,
@@ -25,10 +28,17 @@ from .similarity import mean_cosine_similarity
 __all__ = [
     "TopK",
     "accuracy",
+    "average_precision",
+    "balanced_accuracy",
+    "brier_score",
+    "calibration_error",
+    "cohen_kappa",
+    "confusion_matrix",
     "explained_variance_score",
     "hit_rate_at_k",
     "log_loss",
     "map_at_k",
+    "matthews_corrcoef",
     "mean_absolute_error",
     "mean_absolute_percentage_error",
     "mean_cosine_similarity",
@@ -36,11 +46,13 @@ __all__ = [
     "mrr",
     "ndcg_at_k",
     "precision_at_k",
+    "precision_recall_curve",
     "precision_recall_f1",
     "r2_score",
     "recall_at_k",
     "retrieval_metrics",
     "roc_auc",
+    "roc_curve",
     "root_mean_squared_error",
     "streaming",
     "top_k_accuracy",

@@ -32,6 +32,7 @@ with one collective (torch.distributed, or ``jax.lax.psum`` / ``all_gather`` ins
 """
 
 from ._core import MeanState, StreamingMetric
+from .calibration import CalibrationState, brier_score, calibration_error
 from .classification import (
     ConfusionState,
     ROCState,
@@ -41,6 +42,19 @@ from .classification import (
     precision_recall_f1,
     roc_auc,
     top_k_accuracy,
+)
+from .confusion import (
+    ConfusionMatrixState,
+    balanced_accuracy,
+    cohen_kappa,
+    confusion_matrix,
+    matthews_corrcoef,
+)
+from .ranking_curves import (
+    BinnedCurveState,
+    average_precision,
+    precision_recall_curve,
+    roc_curve,
 )
 from .regression import (
     ExplainedVarianceState,
@@ -55,6 +69,9 @@ from .regression import (
 from .retrieval import hit_rate_at_k, map_at_k, mrr, ndcg_at_k, precision_at_k, recall_at_k
 
 __all__ = [
+    "BinnedCurveState",
+    "CalibrationState",
+    "ConfusionMatrixState",
     "ConfusionState",
     "ExplainedVarianceState",
     "MeanState",
@@ -62,10 +79,17 @@ __all__ = [
     "ROCState",
     "StreamingMetric",
     "accuracy",
+    "average_precision",
+    "balanced_accuracy",
+    "brier_score",
+    "calibration_error",
+    "cohen_kappa",
+    "confusion_matrix",
     "explained_variance_score",
     "hit_rate_at_k",
     "log_loss",
     "map_at_k",
+    "matthews_corrcoef",
     "mean_absolute_error",
     "mean_absolute_percentage_error",
     "mean_cosine_similarity",
@@ -73,10 +97,12 @@ __all__ = [
     "mrr",
     "ndcg_at_k",
     "precision_at_k",
+    "precision_recall_curve",
     "precision_recall_f1",
     "r2_score",
     "recall_at_k",
     "roc_auc",
+    "roc_curve",
     "root_mean_squared_error",
     "top_k_accuracy",
 ]

@@ -12,6 +12,7 @@ from arraylosses.metrics.retrieval import retrieval_metrics
 
 from .. import inputs
 from ._case import Case, Hostile, Params, Ref
+from ._classification_metric_peers import CALIBRATION_CHECKS, CONFUSION_CHECKS, CURVE_CHECKS
 
 __all__ = ["CASES"]
 
@@ -217,3 +218,133 @@ CASES: tuple[Case, ...] = (
         peers=("torchmetrics",),
     ),
 )
+
+# ---------------------------------------------------------------------------------------------
+# wave 3, metrics 1-3: ranking curves (arraylosses.metrics.ranking_curves). The exact curves'
+# length depends on the data (eager only), so their records run the binned forms, which every
+# transform traces; the exact forms are the sklearn peer checks and
+# tests/test_metrics_classification_wave3.py.
+
+_CURVE_EMPTY = (
+    "empty",
+    "an empty batch gives the documented curve, not NaN everywhere: precision 1 and the "
+    "thresholds (tests/test_metrics_classification_wave3.py)",
+)
+
+CURVE_CASES: tuple[Case, ...] = (
+    Case(
+        fn=metrics.average_precision,
+        kind="metric",
+        inputs=inputs.class_metrics,
+        args=("scores_1d", "binary"),
+        params=(
+            Params(),
+            Params(args=("scores_1d_tied", "binary"), sample_weight=Ref("weight")),
+            Params(args=("probs_1d", "binary"), thresholds=7, sample_weight=Ref("weight")),
+        ),
+        no_grad="piecewise constant in the scores",
+        checks=CURVE_CHECKS["average_precision"],
+    ),
+    *(
+        Case(
+            fn=fn,
+            kind="metric",
+            inputs=inputs.class_metrics,
+            args=("probs_1d", "binary"),
+            params=(
+                Params(thresholds=5),
+                Params(
+                    args=("scores_1d_tied", "binary"),
+                    thresholds=(-1.0, -0.3, 0.0, 0.4, 1.5),
+                    sample_weight=Ref("weight"),
+                ),
+            ),
+            no_grad="piecewise constant in the scores",
+            checks=CURVE_CHECKS[fn.__name__],
+            hostile=Hostile(skip=(_CURVE_EMPTY,)),
+        )
+        for fn in (metrics.precision_recall_curve, metrics.roc_curve)
+    ),
+)
+
+# ---------------------------------------------------------------------------------------------
+# wave 3, metrics 4-5: calibration (arraylosses.metrics.calibration)
+
+CALIBRATION_CASES: tuple[Case, ...] = (
+    Case(
+        fn=metrics.calibration_error,
+        kind="metric",
+        inputs=inputs.class_metrics,
+        args=("probs", "labels"),
+        params=(
+            Params(),
+            Params(args=("probs_1d", "binary"), n_bins=10, norm="l2"),
+            Params(n_bins=5, norm="max"),
+        ),
+        grad=("probs", "probs_1d"),
+        checks=CALIBRATION_CHECKS["calibration_error"],
+    ),
+    Case(
+        fn=metrics.brier_score,
+        kind="metric",
+        inputs=inputs.class_metrics,
+        args=("probs", "labels"),
+        params=(
+            Params(),
+            Params(args=("probs_1d", "binary"), sample_weight=Ref("weight")),
+            Params(scale_by_half=True, sample_weight=Ref("weight")),
+        ),
+        grad=("probs", "probs_1d"),
+        checks=CALIBRATION_CHECKS["brier_score"],
+    ),
+)
+
+# ---------------------------------------------------------------------------------------------
+# wave 3, metrics 6-9: the confusion matrix and its metrics (arraylosses.metrics.confusion)
+
+
+def _confusion_case(fn: Any, params: tuple[Params, ...], **kw: Any) -> Case:
+    return Case(
+        fn=fn,
+        kind="metric",
+        inputs=inputs.class_metrics,
+        args=("scores", "labels"),
+        params=params,
+        no_grad="piecewise constant",
+        checks=CONFUSION_CHECKS[fn.__name__],
+        **kw,
+    )
+
+
+_WEIGHTED = Params(num_classes=4, sample_weight=Ref("weight"))
+# label predictions give the namespace's default floating dtype: unweighted (a float32 weight
+# would round the float64 result of NumPy's default dtype beyond its float64 tolerance)
+_LABELS = Params(args=("pred_labels", "labels"), num_classes=4)
+
+CONFUSION_CASES: tuple[Case, ...] = (
+    _confusion_case(
+        metrics.confusion_matrix,
+        (
+            Params(num_classes=4),
+            _WEIGHTED.with_(normalize="true"),
+            _LABELS.with_(normalize="pred"),
+        ),
+        # a count table of nothing: zeros (docs/spec.md), normalised or not
+        hostile=Hostile(empty="zero"),
+    ),
+    _confusion_case(metrics.matthews_corrcoef, (_WEIGHTED, _LABELS)),
+    _confusion_case(
+        metrics.cohen_kappa,
+        (
+            Params(num_classes=4),
+            _WEIGHTED.with_(weights="linear"),
+            _LABELS.with_(weights="quadratic"),
+        ),
+    ),
+    _confusion_case(
+        metrics.balanced_accuracy,
+        (_LABELS, _WEIGHTED.with_(adjusted=True)),
+    ),
+)
+
+CASES = (*CASES, *CURVE_CASES, *CALIBRATION_CASES, *CONFUSION_CASES)

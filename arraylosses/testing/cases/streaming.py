@@ -13,6 +13,7 @@ one-shot metric on the concatenated data, the merge laws and the mask are
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import math
 from collections.abc import Callable
@@ -262,3 +263,96 @@ CASES: tuple[Case, ...] = (
         for public in (metrics.top_k_init, metrics.top_k_update, metrics.top_k_merge)
     ),
 )
+
+
+# ---------------------------------------------------------------------------------------------
+# wave 3, metrics 1-3: the binned ranking curves (arraylosses.metrics.streaming.ranking_curves)
+
+
+def _wave3_case(
+    name: str,
+    builder: Any,
+    args: tuple[str, str],
+    params: tuple[Params, ...],
+    *,
+    parts: int = 1,
+    empty: Any = "auto",
+    skip: tuple[tuple[str, str], ...] = (),
+) -> Case:
+    """:func:`_case` for a metric whose ``compute`` returns ``parts`` arrays."""
+    case = _case(name, builder, args, params)
+    return dataclasses.replace(case, hostile=Hostile(state_from=parts, empty=empty, skip=skip))
+
+
+_CURVE_PARAMS = (
+    Params(args=("probs_1d", "binary"), thresholds=5),
+    Params(thresholds=(-1.0, -0.3, 0.0, 0.4, 1.5), sample_weight=Ref("weight")),
+)
+_CURVE_EMPTY = (
+    "empty",
+    "an empty stream computes to the documented curve (precision 1, the thresholds), "
+    "not NaN everywhere: tests/test_metrics_classification_wave3.py",
+)
+
+WAVE3_CURVE_CASES: tuple[Case, ...] = (
+    _wave3_case("average_precision", inputs.class_metrics, ("scores_1d", "binary"), _CURVE_PARAMS),
+    *(
+        _wave3_case(
+            name,
+            inputs.class_metrics,
+            ("scores_1d", "binary"),
+            _CURVE_PARAMS,
+            parts=3,
+            skip=(_CURVE_EMPTY,),
+        )
+        for name in ("precision_recall_curve", "roc_curve")
+    ),
+)
+
+# wave 3, metrics 4-5: calibration (arraylosses.metrics.streaming.calibration)
+
+WAVE3_CALIBRATION_CASES: tuple[Case, ...] = (
+    _wave3_case(
+        "calibration_error",
+        inputs.class_metrics,
+        ("probs", "labels"),
+        (Params(n_bins=5), Params(args=("probs_1d", "binary"), n_bins=10, norm="l2")),
+    ),
+    _wave3_case(
+        "brier_score",
+        inputs.class_metrics,
+        ("probs", "labels"),
+        (Params(), Params(args=("probs_1d", "binary"), sample_weight=Ref("weight"))),
+    ),
+)
+
+# wave 3, metrics 6-9: the confusion-matrix state (arraylosses.metrics.streaming.confusion)
+
+_CONFUSION_WEIGHTED = Params(num_classes=4, sample_weight=Ref("weight"))
+
+WAVE3_CONFUSION_CASES: tuple[Case, ...] = (
+    _wave3_case(
+        "confusion_matrix",
+        inputs.class_metrics,
+        ("scores", "labels"),
+        (Params(num_classes=4), _CONFUSION_WEIGHTED.with_(normalize="true")),
+        empty="zero",
+    ),
+    _wave3_case(
+        "matthews_corrcoef", inputs.class_metrics, ("scores", "labels"), (_CONFUSION_WEIGHTED,)
+    ),
+    _wave3_case(
+        "cohen_kappa",
+        inputs.class_metrics,
+        ("scores", "labels"),
+        (Params(num_classes=4), _CONFUSION_WEIGHTED.with_(weights="quadratic")),
+    ),
+    _wave3_case(
+        "balanced_accuracy",
+        inputs.class_metrics,
+        ("pred_labels", "labels"),
+        (_CONFUSION_WEIGHTED.with_(adjusted=True),),
+    ),
+)
+
+CASES = (*CASES, *WAVE3_CURVE_CASES, *WAVE3_CALIBRATION_CASES, *WAVE3_CONFUSION_CASES)
