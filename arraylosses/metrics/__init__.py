@@ -7,6 +7,7 @@ from .regression import (
     mean_absolute_error,
     mean_absolute_percentage_error,
     mean_squared_error,
+    mean_squared_log_error,
     r2_score,
     root_mean_squared_error,
 )
@@ -33,6 +34,7 @@ __all__ = [
     "mean_absolute_percentage_error",
     "mean_cosine_similarity",
     "mean_squared_error",
+    "mean_squared_log_error",
     "mrr",
     "ndcg_at_k",
     "precision_at_k",

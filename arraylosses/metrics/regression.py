@@ -28,6 +28,7 @@ from .._validate import (
     check_option,
     check_same_shape,
     check_sample_weight_shape,
+    check_values,
     flag,
     is_array,
     options,
@@ -41,6 +42,7 @@ __all__ = [
     "mean_absolute_error",
     "mean_absolute_percentage_error",
     "mean_squared_error",
+    "mean_squared_log_error",
     "r2_score",
     "root_mean_squared_error",
 ]
@@ -485,3 +487,81 @@ def explained_variance_score(
         force_finite=force_finite,
         out_dtype=c.out_dtype,
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# Logarithmic errors (wave 3): MSLE
+
+
+def _check_log_domain(xp: Namespace, name: str, x: Array) -> None:
+    """Every value of ``x`` is > -1, sklearn's rule for ``log1p`` (NaN passes: it propagates).
+    A :func:`~arraylosses._validate.check_values` check: skipped under ``jax.jit``, where the
+    affected outputs are NaN instead."""
+    if math.prod(x.shape) == 0:
+        return
+    check_values(
+        xp,
+        ~(x <= -1),
+        f"{name} must hold values greater than -1 (the log error takes log1p)",
+        found=lambda: f"; found min {float(xp.min(x))}",
+    )
+
+
+def _squared_log_error(xp: Namespace, pred: Array, target: Array) -> Array:
+    """``(log1p(p) - log1p(t))²`` elementwise; NaN where ``p`` or ``t`` is ≤ -1 (what a
+    traced call gives, where the eager check cannot raise), with a zero gradient there (no
+    ``log1p(-1)`` in the backward pass)."""
+    valid = (pred > -1) & (target > -1)
+    zero = xp.zeros_like(pred)
+    d = xp.log1p(xp.where(valid, pred, zero)) - xp.log1p(xp.where(valid, target, zero))
+    return xp.where(valid, d * d, xp.full_like(d, math.nan))
+
+
+@sample_weighted
+def mean_squared_log_error(
+    pred: Array,
+    target: Array,
+    *,
+    sample_weight: Array | None = None,
+    multioutput: MultiOutput | Array = "uniform_average",
+) -> Array:
+    r"""MSLE per output, averaged as ``multioutput`` asks.
+
+    .. math:: \mathrm{MSLE} = \frac{\sum_i w_i (\log(1 + p_i) - \log(1 + t_i))^2}{\sum_i w_i}
+
+    In plain text: ``sum_i w_i (log1p(p_i) - log1p(t_i))**2 / sum_i w_i`` per output.
+
+    Peer: ``sklearn.metrics.mean_squared_log_error(target, pred)`` (equal); torchmetrics'
+    ``mean_squared_log_error`` is equal on valid input. Domain: as sklearn 1.9, any value
+    ≤ -1 in ``pred`` or ``target`` raises ``ValueError`` (values in (-1, 0) are allowed);
+    torchmetrics instead returns ``inf`` (at -1) or NaN (below) silently. Under ``jax.jit``
+    the check cannot run and the outputs such a value touches are NaN. NaN passes the check
+    and gives NaN. An empty batch, or weights that sum to 0, give NaN (sklearn raises for an
+    empty batch).
+
+    Args:
+        pred: ``(N,)`` or ``(N, K)`` floating predictions (K outputs), each > -1.
+        target: ``pred``'s shape, floating, integer or boolean, each > -1.
+        sample_weight: optional ``(N,)`` per-sample weights. Default ``None`` (all 1).
+        multioutput: ``"uniform_average"`` (default, sklearn's), ``"raw_values"`` or a
+            ``(K,)`` array of output weights.
+
+    Returns:
+        In ``pred``'s floating dtype, a 0-d array, or ``(K,)`` with
+        ``multioutput="raw_values"``.
+
+    References:
+        - No paper: the textbook mean squared logarithmic error.
+        - Peer implementation followed: ``sklearn.metrics.mean_squared_log_error``.
+
+    Example:
+        >>> import numpy as np
+        >>> round(float(mean_squared_log_error(np.array([1.0, 3.0]), np.array([0.0, 3.0]))), 12)
+        0.240226506959
+    """
+    c = columns(
+        pred, target, sample_weight=sample_weight, multioutput=multioutput, allowed=_AVERAGES
+    )
+    _check_log_domain(c.xp, "pred", c.pred)
+    _check_log_domain(c.xp, "target", c.target)
+    return _mean_error(c, _squared_log_error(c.xp, c.pred, c.target), multioutput)

@@ -7,10 +7,14 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 from arraylosses import metrics
 from arraylosses.metrics.retrieval import retrieval_metrics
 
 from .. import inputs
+from .._peer import PeerCheck, Run, peer
+from ..inputs import Arrays
 from ._case import Case, Hostile, Params, Ref
 
 __all__ = ["CASES"]
@@ -214,3 +218,85 @@ CASES: tuple[Case, ...] = (
         peers=("torchmetrics",),
     ),
 )
+
+
+# ---------------------------------------------------------------------------------------------
+# Wave 3, metrics 10-20: correlations, logarithmic and percentage errors, R-precision, DCG,
+# GAUC. Each record carries its peer calls (``checks=``).
+
+WAVE3_REGRESSION_PARAMS: tuple[Params, ...] = (
+    Params(),
+    Params(multioutput="raw_values", sample_weight=Ref("weight")),
+    Params(args=("pred_1d", "target_1d")),
+)
+"""The wave-3 regression metrics: the uniform mean, per output with weights, one output (the
+output-weights path is combine_outputs', run by the older metrics and the peer checks)."""
+
+
+def _log_domain(rng: np.random.Generator) -> Arrays:
+    """:func:`inputs.metric` moved into ``log1p``'s domain: ``exp(x) - 0.5``, in (-0.5, inf),
+    values in (-1, 0) included (sklearn allows them)."""
+    arrays = inputs.metric(rng)
+    for name in ("pred", "target", "pred_1d", "target_1d"):
+        arrays[name] = np.exp(arrays[name]) - 0.5
+    return arrays
+
+
+def _sklearn_regression(
+    ours: Callable[..., Any],
+    name: str,
+    *,
+    multioutput: str = "uniform_average",
+    weighted: bool = False,
+    one_d: bool = False,
+) -> Run:
+    """Ours and ``sklearn.metrics.<name>(target, pred, ...)`` on the record's NumPy inputs;
+    ``multioutput="weights"`` passes the builder's ``output_weights``."""
+
+    def run(arrays: dict[str, np.ndarray]) -> tuple[list[Any], list[Any]]:
+        import sklearn.metrics as skm
+
+        suffix = "_1d" if one_d else ""
+        p, t = arrays["pred" + suffix], arrays["target" + suffix]
+        mo: Any = arrays["output_weights"] if multioutput == "weights" else multioutput
+        w = arrays["weight"] if weighted else None
+        theirs = getattr(skm, name)(t, p, sample_weight=w, multioutput=mo)
+        return [np.asarray(ours(p, t, sample_weight=w, multioutput=mo))], [np.asarray(theirs)]
+
+    return run
+
+
+def _sklearn_regression_checks(ours: Callable[..., Any], name: str) -> tuple[PeerCheck, ...]:
+    """The sklearn calls of a regression metric: uniform, raw values weighted, output weights,
+    and one output."""
+    modes = (
+        ("uniform_average", False, False),
+        ("raw_values", True, False),
+        ("weights", True, False),
+        ("raw_values", False, True),
+    )
+    return tuple(
+        peer(
+            f"sklearn.metrics.{name}(target, pred, multioutput={mo!r}"
+            f"{', sample_weight=w' if weighted else ''}){' on (N,)' if one_d else ''}",
+            "sklearn",
+            _sklearn_regression(ours, name, multioutput=mo, weighted=weighted, one_d=one_d),
+            rtol=1e-12,
+        )
+        for mo, weighted, one_d in modes
+    )
+
+
+WAVE3_CASES: tuple[Case, ...] = (
+    Case(
+        fn=metrics.mean_squared_log_error,
+        kind="metric",
+        inputs=_log_domain,
+        args=("pred", "target"),
+        params=WAVE3_REGRESSION_PARAMS,
+        grad=("pred",),
+        checks=_sklearn_regression_checks(metrics.mean_squared_log_error, "mean_squared_log_error"),
+    ),
+)
+
+CASES = (*CASES, *WAVE3_CASES)
