@@ -10,6 +10,9 @@ from .regression import (
     mean_squared_log_error,
     r2_score,
     root_mean_squared_error,
+    root_mean_squared_log_error,
+    symmetric_mean_absolute_percentage_error,
+    weighted_mean_absolute_percentage_error,
 )
 from .retrieval import (
     hit_rate_at_k,
@@ -44,10 +47,13 @@ __all__ = [
     "retrieval_metrics",
     "roc_auc",
     "root_mean_squared_error",
+    "root_mean_squared_log_error",
     "streaming",
+    "symmetric_mean_absolute_percentage_error",
     "top_k_accuracy",
     "top_k_init",
     "top_k_merge",
     "top_k_search",
     "top_k_update",
+    "weighted_mean_absolute_percentage_error",
 ]

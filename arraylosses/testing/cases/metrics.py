@@ -287,6 +287,59 @@ def _sklearn_regression_checks(ours: Callable[..., Any], name: str) -> tuple[Pee
     )
 
 
+_REPEATS = np.array([1, 2, 3, 1, 2, 3, 1, 2])
+"""Integer weights for a peer without ``sample_weight``: weight ``r`` is the row repeated
+``r`` times."""
+
+
+def _torchmetrics_regression(
+    ours: Callable[..., Any], *, column: int | None = None, weighted: bool = False
+) -> Run:
+    """Ours and ``torchmetrics.functional.regression.<ours' name>(pred, target)`` (float64):
+    on the ``(N,)`` inputs, or one ``column`` of the ``(N, K)`` ones against ours'
+    ``raw_values``; ``weighted``: integer weights against the rows repeated."""
+
+    def run(arrays: dict[str, np.ndarray]) -> tuple[list[Any], list[Any]]:
+        import torch
+        import torchmetrics.functional.regression as tmr
+
+        theirs = getattr(tmr, ours.__name__)
+        if column is None:
+            p, t = arrays["pred_1d"], arrays["target_1d"]
+            value = ours(p, t, sample_weight=_REPEATS if weighted else None)
+        else:
+            p, t = arrays["pred"][:, column], arrays["target"][:, column]
+            value = ours(arrays["pred"], arrays["target"], multioutput="raw_values")[column]
+        if weighted:
+            p, t = np.repeat(p, _REPEATS), np.repeat(t, _REPEATS)
+        expected = theirs(torch.from_numpy(p), torch.from_numpy(t)).numpy()
+        return [np.asarray(value)], [expected]
+
+    return run
+
+
+def _torchmetrics_regression_checks(ours: Callable[..., Any]) -> tuple[PeerCheck, ...]:
+    """The torchmetrics calls of SMAPE and WMAPE: ``(N,)``, each output of ``(N, K)`` (ours per
+    output: torchmetrics pools a 2-D input), and integer weights as repeated rows."""
+    name = f"torchmetrics.functional.regression.{ours.__name__}(pred, target)"
+    return (
+        peer(name, "torchmetrics", _torchmetrics_regression(ours)),
+        *(
+            peer(
+                f"{name} on output {k} (ours: raw_values)",
+                "torchmetrics",
+                _torchmetrics_regression(ours, column=k),
+            )
+            for k in range(3)
+        ),
+        peer(
+            f"{name} on the rows repeated w times (ours: sample_weight=w)",
+            "torchmetrics",
+            _torchmetrics_regression(ours, weighted=True),
+        ),
+    )
+
+
 WAVE3_CASES: tuple[Case, ...] = (
     Case(
         fn=metrics.mean_squared_log_error,
@@ -296,6 +349,32 @@ WAVE3_CASES: tuple[Case, ...] = (
         params=WAVE3_REGRESSION_PARAMS,
         grad=("pred",),
         checks=_sklearn_regression_checks(metrics.mean_squared_log_error, "mean_squared_log_error"),
+    ),
+    Case(
+        fn=metrics.root_mean_squared_log_error,
+        kind="metric",
+        inputs=_log_domain,
+        args=("pred", "target"),
+        params=WAVE3_REGRESSION_PARAMS,
+        grad=("pred",),
+        checks=_sklearn_regression_checks(
+            metrics.root_mean_squared_log_error, "root_mean_squared_log_error"
+        ),
+    ),
+    *(
+        Case(
+            fn=fn,
+            kind="metric",
+            inputs=inputs.metric,
+            args=("pred", "target"),
+            params=WAVE3_REGRESSION_PARAMS,
+            grad=("pred",),
+            checks=_torchmetrics_regression_checks(fn),
+        )
+        for fn in (
+            metrics.symmetric_mean_absolute_percentage_error,
+            metrics.weighted_mean_absolute_percentage_error,
+        )
     ),
 )
 
