@@ -21,6 +21,7 @@ __all__ = [
     "EmptyTargetAction",
     "Gain",
     "HardnessMode",
+    "KendallVariant",
     "MapDenominator",
     "MultiOutput",
     "NegativeMode",
@@ -101,3 +102,10 @@ PartitionMode = Literal["joint", "per_direction"]
 
 HardnessMode = Literal["in_batch_negatives", "hard_negatives", "all_negatives"]
 """MNRL: which query-to-document logits get the hardness term."""
+
+# ---------------------------------------------------------------------------------------------
+# Wave 3, metrics 10-20 (correlations, GAUC)
+
+KendallVariant = Literal["b", "c"]
+"""Which Kendall tau ``kendall_tau`` computes: tau-b (tie-corrected, scipy's default) or tau-c
+(Stuart's)."""

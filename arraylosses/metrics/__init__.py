@@ -2,6 +2,12 @@
 
 from . import streaming
 from .classification import accuracy, log_loss, precision_recall_f1, roc_auc, top_k_accuracy
+from .correlation import (
+    concordance_corrcoef,
+    kendall_tau,
+    pearson_corrcoef,
+    spearman_corrcoef,
+)
 from .regression import (
     explained_variance_score,
     mean_absolute_error,
@@ -29,8 +35,10 @@ from .similarity import mean_cosine_similarity
 __all__ = [
     "TopK",
     "accuracy",
+    "concordance_corrcoef",
     "explained_variance_score",
     "hit_rate_at_k",
+    "kendall_tau",
     "log_loss",
     "map_at_k",
     "mean_absolute_error",
@@ -40,6 +48,7 @@ __all__ = [
     "mean_squared_log_error",
     "mrr",
     "ndcg_at_k",
+    "pearson_corrcoef",
     "precision_at_k",
     "precision_recall_f1",
     "r2_score",
@@ -48,6 +57,7 @@ __all__ = [
     "roc_auc",
     "root_mean_squared_error",
     "root_mean_squared_log_error",
+    "spearman_corrcoef",
     "streaming",
     "symmetric_mean_absolute_percentage_error",
     "top_k_accuracy",

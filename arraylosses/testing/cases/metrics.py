@@ -340,6 +340,96 @@ def _torchmetrics_regression_checks(ours: Callable[..., Any]) -> tuple[PeerCheck
     )
 
 
+def _correlation_inputs(rng: np.random.Generator) -> Arrays:
+    """:func:`inputs.metric` and a copy rounded to halves, with ties in both columns."""
+    arrays = inputs.metric(rng)
+    arrays["pred_tied"] = np.round(arrays["pred"] * 2) / 2
+    arrays["target_tied"] = np.round(arrays["target"] * 2) / 2
+    return arrays
+
+
+def _per_column(
+    ours: Callable[..., Any],
+    theirs: Callable[[np.ndarray, np.ndarray], Any],
+    pred: str,
+    target: str,
+    **kwargs: Any,
+) -> Run:
+    """Ours (``raw_values`` for ``(N, K)``) against ``theirs(pred, target)`` on each column."""
+
+    def run(arrays: dict[str, np.ndarray]) -> tuple[list[Any], list[Any]]:
+        p, t = arrays[pred], arrays[target]
+        if p.ndim == 1:
+            return [np.asarray(ours(p, t, **kwargs))], [np.asarray(theirs(p, t))]
+        got = ours(p, t, multioutput="raw_values", **kwargs)
+        expected = [theirs(p[:, k], t[:, k]) for k in range(p.shape[1])]
+        return [np.asarray(got)], [np.asarray(expected, dtype=np.float64)]
+
+    return run
+
+
+def _scipy_pearson(p: np.ndarray, t: np.ndarray) -> Any:
+    from scipy.stats import pearsonr
+
+    return pearsonr(p, t).statistic
+
+
+def _scipy_spearman(p: np.ndarray, t: np.ndarray) -> Any:
+    from scipy.stats import spearmanr
+
+    return spearmanr(p, t).statistic
+
+
+def _scipy_kendall(variant: str) -> Callable[[np.ndarray, np.ndarray], Any]:
+    def theirs(p: np.ndarray, t: np.ndarray) -> Any:
+        from scipy.stats import kendalltau
+
+        return kendalltau(p, t, variant=variant).statistic
+
+    return theirs
+
+
+def _torchmetrics_pearson(p: np.ndarray, t: np.ndarray) -> Any:
+    import torch
+    from torchmetrics.functional import pearson_corrcoef
+
+    return pearson_corrcoef(torch.from_numpy(p), torch.from_numpy(t)).numpy()
+
+
+def _keras_concordance(p: np.ndarray, t: np.ndarray) -> Any:
+    import keras
+
+    return np.asarray(keras.metrics.concordance_correlation(t, p), dtype=np.float64)
+
+
+def _on_pairs(names: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str, str], ...]:
+    return tuple((f" on {p}, {t}", p, t) for p, t in names)
+
+
+_CORRELATION_DATA = _on_pairs(
+    (("pred", "target"), ("pred_1d", "target_1d"), ("pred_tied", "target_tied"))
+)
+_CORRELATION_PARAMS: tuple[Params, ...] = (
+    Params(),
+    Params(args=("pred_tied", "target_tied"), multioutput="raw_values"),
+    Params(args=("pred_1d", "target_1d")),
+)
+_CONSTANT_IS_NAN = (
+    ("constant", "a constant prediction has no correlation: NaN by definition (scipy: NaN)"),
+)
+
+
+def _correlation_case(fn: Callable[..., Any], **fields: Any) -> Case:
+    return Case(
+        fn=fn,
+        kind="metric",
+        inputs=_correlation_inputs,
+        args=("pred", "target"),
+        params=fields.pop("params", _CORRELATION_PARAMS),
+        **fields,
+    )
+
+
 WAVE3_CASES: tuple[Case, ...] = (
     Case(
         fn=metrics.mean_squared_log_error,
@@ -375,6 +465,71 @@ WAVE3_CASES: tuple[Case, ...] = (
             metrics.symmetric_mean_absolute_percentage_error,
             metrics.weighted_mean_absolute_percentage_error,
         )
+    ),
+    # correlations (arraylosses.metrics.correlation)
+    _correlation_case(
+        metrics.pearson_corrcoef,
+        grad=("pred",),
+        hostile=Hostile(skip=_CONSTANT_IS_NAN),
+        checks=(
+            *(
+                peer(
+                    f"scipy.stats.pearsonr(pred, target).statistic{where}",
+                    "scipy",
+                    _per_column(metrics.pearson_corrcoef, _scipy_pearson, p, t),
+                )
+                for where, p, t in _CORRELATION_DATA
+            ),
+            peer(
+                "torchmetrics.functional.pearson_corrcoef(pred, target) on (N, K)",
+                "torchmetrics",
+                _per_column(metrics.pearson_corrcoef, _torchmetrics_pearson, "pred", "target"),
+            ),
+        ),
+    ),
+    _correlation_case(
+        metrics.spearman_corrcoef,
+        no_grad="piecewise constant (ranks)",
+        hostile=Hostile(skip=_CONSTANT_IS_NAN),
+        checks=tuple(
+            peer(
+                f"scipy.stats.spearmanr(pred, target).statistic{where}",
+                "scipy",
+                _per_column(metrics.spearman_corrcoef, _scipy_spearman, p, t),
+            )
+            for where, p, t in _CORRELATION_DATA
+        ),
+    ),
+    _correlation_case(
+        metrics.kendall_tau,
+        params=(*_CORRELATION_PARAMS[:2], Params(args=("pred_1d", "target_1d"), variant="c")),
+        no_grad="piecewise constant (pair signs)",
+        hostile=Hostile(skip=_CONSTANT_IS_NAN),
+        checks=tuple(
+            peer(
+                f"scipy.stats.kendalltau(pred, target, variant={v!r}).statistic{where}",
+                "scipy",
+                _per_column(metrics.kendall_tau, _scipy_kendall(v), p, t, variant=v),
+            )
+            for v in ("b", "c")
+            for where, p, t in _CORRELATION_DATA
+        ),
+    ),
+    _correlation_case(
+        metrics.concordance_corrcoef,
+        grad=("pred",),
+        checks=tuple(
+            peer(
+                f"keras.metrics.concordance_correlation(target, pred){where} (float32)",
+                "keras",
+                _per_column(metrics.concordance_corrcoef, _keras_concordance, p, t),
+                rtol=1e-5,
+                atol=1e-6,
+                deviation="Keras computes in float32 here (JAX without x64) and adds "
+                "epsilon 1e-7 to the denominator",
+            )
+            for where, p, t in _CORRELATION_DATA
+        ),
     ),
 )
 
