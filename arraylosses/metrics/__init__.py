@@ -21,11 +21,13 @@ from .regression import (
     weighted_mean_absolute_percentage_error,
 )
 from .retrieval import (
+    dcg_at_k,
     hit_rate_at_k,
     map_at_k,
     mrr,
     ndcg_at_k,
     precision_at_k,
+    r_precision,
     recall_at_k,
     retrieval_metrics,
 )
@@ -36,6 +38,7 @@ __all__ = [
     "TopK",
     "accuracy",
     "concordance_corrcoef",
+    "dcg_at_k",
     "explained_variance_score",
     "hit_rate_at_k",
     "kendall_tau",
@@ -52,6 +55,7 @@ __all__ = [
     "precision_at_k",
     "precision_recall_f1",
     "r2_score",
+    "r_precision",
     "recall_at_k",
     "retrieval_metrics",
     "roc_auc",

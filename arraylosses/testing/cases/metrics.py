@@ -13,7 +13,7 @@ from arraylosses import metrics
 from arraylosses.metrics.retrieval import retrieval_metrics
 
 from .. import inputs
-from .._peer import PeerCheck, Run, peer
+from .._peer import PeerCheck, Run, jax_pair, peer
 from ..inputs import Arrays
 from ._case import Case, Hostile, Params, Ref
 
@@ -430,6 +430,57 @@ def _correlation_case(fn: Callable[..., Any], **fields: Any) -> Case:
     )
 
 
+def _torchmetrics_r_precision(arrays: dict[str, np.ndarray]) -> tuple[list[Any], list[Any]]:
+    """Ours per query against torchmetrics ``retrieval_r_precision`` on each row (positive,
+    tie-free scores; an empty query 0 in both)."""
+    import torch
+    from torchmetrics.functional.retrieval import retrieval_r_precision
+
+    s, rel = arrays["scores"], arrays["relevance"]
+    ours = metrics.r_precision(s, rel, reduction="none")
+    theirs = [
+        float(retrieval_r_precision(torch.from_numpy(s[i]), torch.from_numpy(rel[i] > 0)))
+        for i in range(s.shape[0])
+    ]
+    return [np.asarray(ours)], [np.asarray(theirs)]
+
+
+def _trec_eval_r_precision(arrays: dict[str, np.ndarray]) -> tuple[list[Any], list[Any]]:
+    """Ours per query against trec_eval's ``Rprec`` (pytrec_eval), tie-free scores; a query
+    whose judged documents are all irrelevant reads 0 there, ours ``"neg"``."""
+    import pytrec_eval
+
+    s, rel = arrays["scores"], arrays["relevance"]
+    qrels = {
+        f"q{i}": {f"d{j}": int(rel[i, j]) for j in range(s.shape[1])} for i in range(s.shape[0])
+    }
+    run = {f"q{i}": {f"d{j}": float(s[i, j]) for j in range(s.shape[1])} for i in range(s.shape[0])}
+    result = pytrec_eval.RelevanceEvaluator(qrels, {"Rprec"}).evaluate(run)
+    ours = np.asarray(metrics.r_precision(s, rel, reduction="none"))
+    return [ours], [np.asarray([result[f"q{i}"]["Rprec"] for i in range(len(s))])]
+
+
+def _sklearn_dcg(k: int | None, scores: str) -> Run:
+    def run(arrays: dict[str, np.ndarray]) -> tuple[list[Any], list[Any]]:
+        from sklearn.metrics import dcg_score
+
+        s, rel = arrays[scores], arrays["graded"]
+        ours = metrics.dcg_at_k(s, rel, k=k)
+        return [np.asarray(ours)], [np.asarray(dcg_score(rel, s, k=k))]
+
+    return run
+
+
+def _rax_dcg(k: int | None, gain: str) -> Callable[..., Any]:
+    def theirs(s: Any, rel: Any) -> Any:
+        import rax
+
+        kwargs: dict[str, Any] = {} if gain == "exponential" else {"gain_fn": lambda r: r}
+        return rax.dcg_metric(s, rel, topn=k, **kwargs)
+
+    return theirs
+
+
 WAVE3_CASES: tuple[Case, ...] = (
     Case(
         fn=metrics.mean_squared_log_error,
@@ -529,6 +580,67 @@ WAVE3_CASES: tuple[Case, ...] = (
                 "epsilon 1e-7 to the denominator",
             )
             for where, p, t in _CORRELATION_DATA
+        ),
+    ),
+    # arraylosses.metrics.retrieval
+    Case(
+        fn=metrics.r_precision,
+        kind="metric",
+        inputs=inputs.retrieval,
+        args=("scores", "relevance"),
+        params=(
+            Params(),
+            Params(empty_target_action="skip", reduction="none"),
+            Params(args=("scores_tied", "relevance"), empty_target_action="pos"),
+        ),
+        no_grad="piecewise constant in the scores",
+        checks=(
+            peer(
+                "torchmetrics.functional.retrieval.retrieval_r_precision(s_q, rel_q > 0) per query",
+                "torchmetrics",
+                _torchmetrics_r_precision,
+                rtol=1e-6,
+                deviation="torchmetrics computes in float32",
+            ),
+            peer("pytrec_eval Rprec", "pytrec_eval", _trec_eval_r_precision),
+        ),
+    ),
+    Case(
+        fn=metrics.dcg_at_k,
+        kind="metric",
+        inputs=inputs.retrieval,
+        args=("scores", "graded"),
+        params=(
+            Params(k=3),
+            Params(reduction="none"),
+            Params(args=("scores_tied", "graded"), gain="exponential", k=5),
+        ),
+        no_grad="piecewise constant in the scores",
+        checks=(
+            *(
+                peer(
+                    f"sklearn.metrics.dcg_score(relevance, scores, k={k}) (tie-free scores)",
+                    "sklearn",
+                    _sklearn_dcg(k, "scores"),
+                )
+                for k in (None, 3)
+            ),
+            *(
+                peer(
+                    f"rax.dcg_metric(scores, relevance, topn={k}"
+                    f"{', gain_fn=lambda r: r' if gain == 'linear' else ''}) (tied scores)",
+                    "rax",
+                    jax_pair(
+                        functools.partial(metrics.dcg_at_k, k=k, gain=gain),
+                        _rax_dcg(k, gain),
+                        "scores_tied",
+                        "graded",
+                        grad=(),
+                    ),
+                    rtol=1e-12,
+                )
+                for k, gain in ((None, "linear"), (3, "linear"), (5, "exponential"))
+            ),
         ),
     ),
 )
