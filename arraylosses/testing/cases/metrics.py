@@ -12,6 +12,7 @@ import numpy as np
 from arraylosses import metrics
 from arraylosses.metrics.retrieval import retrieval_metrics
 
+from ...typing import Gain
 from .. import inputs
 from .._peer import PeerCheck, Run, jax_pair, peer
 from ..inputs import Arrays
@@ -481,6 +482,12 @@ def _rax_dcg(k: int | None, gain: str) -> Callable[..., Any]:
     return theirs
 
 
+_RAX_DCG: tuple[tuple[int | None, Gain], ...] = (
+    (None, "linear"),
+    (3, "linear"),
+    (5, "exponential"),
+)
+
 WAVE3_CASES: tuple[Case, ...] = (
     Case(
         fn=metrics.mean_squared_log_error,
@@ -639,7 +646,7 @@ WAVE3_CASES: tuple[Case, ...] = (
                     ),
                     rtol=1e-12,
                 )
-                for k, gain in ((None, "linear"), (3, "linear"), (5, "exponential"))
+                for k, gain in _RAX_DCG
             ),
         ),
     ),
