@@ -20,6 +20,7 @@ __all__ = [
     "Distance",
     "EmptyTargetAction",
     "Gain",
+    "GaucWeighting",
     "HardnessMode",
     "KendallVariant",
     "MapDenominator",
@@ -109,3 +110,7 @@ HardnessMode = Literal["in_batch_negatives", "hard_negatives", "all_negatives"]
 KendallVariant = Literal["b", "c"]
 """Which Kendall tau ``kendall_tau`` computes: tau-b (tie-corrected, scipy's default) or tau-c
 (Stuart's)."""
+
+GaucWeighting = Literal["impressions", "clicks", "uniform"]
+"""How ``gauc`` weights each user's AUC: by its rows (the DIN paper's formula), its positives
+(RecBole's ``GAUC``) or equally (DIN's released code, torchrec's uAUC)."""

@@ -22,6 +22,7 @@ from .regression import (
 )
 from .retrieval import (
     dcg_at_k,
+    gauc,
     hit_rate_at_k,
     map_at_k,
     mrr,
@@ -40,6 +41,7 @@ __all__ = [
     "concordance_corrcoef",
     "dcg_at_k",
     "explained_variance_score",
+    "gauc",
     "hit_rate_at_k",
     "kendall_tau",
     "log_loss",

@@ -482,6 +482,17 @@ def _rax_dcg(k: int | None, gain: str) -> Callable[..., Any]:
     return theirs
 
 
+def _gauc_inputs(rng: np.random.Generator) -> Arrays:
+    """6 users of 5 rows: tie-free and tied scores, 0/1 clicks; user 2 never clicks and
+    user 4 clicks everything (both left out)."""
+    scores = rng.uniform(size=(6, 5))
+    target = (rng.uniform(size=(6, 5)) < 0.45).astype(np.int64)
+    target[0, :2] = [1, 0]
+    target[2] = 0
+    target[4] = 1
+    return {"scores": scores, "scores_tied": np.round(scores * 3) / 3, "target": target}
+
+
 _RAX_DCG: tuple[tuple[int | None, Gain], ...] = (
     (None, "linear"),
     (3, "linear"),
@@ -649,6 +660,21 @@ WAVE3_CASES: tuple[Case, ...] = (
                 for k, gain in _RAX_DCG
             ),
         ),
+    ),
+    Case(
+        fn=metrics.gauc,
+        kind="metric",
+        inputs=_gauc_inputs,
+        args=("scores", "target"),
+        params=(
+            Params(),
+            Params(weighting="clicks"),
+            Params(args=("scores_tied", "target"), weighting="uniform"),
+        ),
+        no_grad="piecewise constant in the scores",
+        notes="no peer library: RecBole's GAUC formula (metric_info, average ranks) is the "
+        "by-definition reference, with the DIN paper's and DIN's code's weightings",
+        reference="gauc",
     ),
 )
 
