@@ -113,7 +113,7 @@ def _values(backend: Any, out: Any) -> list[np.ndarray]:
 
 
 def test_every_streaming_metric_is_swept() -> None:
-    assert len(STREAMING) == 18 and len(SETS) >= 60
+    assert len(STREAMING) == 27 and len(SETS) >= 80
 
 
 @pytest.mark.parametrize(("case", "index"), SETS, ids=SET_IDS)

@@ -510,10 +510,13 @@ def _check_log_domain(xp: Namespace, name: str, x: Array) -> None:
     )
 
 
-def _squared_log_error(xp: Namespace, pred: Array, target: Array) -> Array:
-    """``(log1p(p) - log1p(t))²`` elementwise; NaN where ``p`` or ``t`` is ≤ -1 (what a
-    traced call gives, where the eager check cannot raise), with a zero gradient there (no
-    ``log1p(-1)`` in the backward pass)."""
+def squared_log_error(xp: Namespace, pred: Array, target: Array) -> Array:
+    """``(log1p(p) - log1p(t))²`` elementwise (the MSLE and RMSLE term), after the eager check
+    that every value is > -1 (a ``ValueError`` naming ``pred`` or ``target``); NaN where ``p``
+    or ``t`` is ≤ -1 (what a traced call gives, where the check cannot raise), with a zero
+    gradient there (no ``log1p(-1)`` in the backward pass)."""
+    _check_log_domain(xp, "pred", pred)
+    _check_log_domain(xp, "target", target)
     valid = (pred > -1) & (target > -1)
     zero = xp.zeros_like(pred)
     d = xp.log1p(xp.where(valid, pred, zero)) - xp.log1p(xp.where(valid, target, zero))
@@ -565,9 +568,7 @@ def mean_squared_log_error(
     c = columns(
         pred, target, sample_weight=sample_weight, multioutput=multioutput, allowed=_AVERAGES
     )
-    _check_log_domain(c.xp, "pred", c.pred)
-    _check_log_domain(c.xp, "target", c.target)
-    return _mean_error(c, _squared_log_error(c.xp, c.pred, c.target), multioutput)
+    return _mean_error(c, squared_log_error(c.xp, c.pred, c.target), multioutput)
 
 
 @sample_weighted
@@ -615,9 +616,7 @@ def root_mean_squared_log_error(
     c = columns(
         pred, target, sample_weight=sample_weight, multioutput=multioutput, allowed=_AVERAGES
     )
-    _check_log_domain(c.xp, "pred", c.pred)
-    _check_log_domain(c.xp, "target", c.target)
-    msle = _average(c.xp, _squared_log_error(c.xp, c.pred, c.target), c.sample_weight)
+    msle = _average(c.xp, squared_log_error(c.xp, c.pred, c.target), c.sample_weight)
     return combine_outputs(c.xp, c.xp.sqrt(msle), multioutput, c.out_dtype)
 
 
@@ -625,7 +624,7 @@ def root_mean_squared_log_error(
 # Percentage errors (wave 3): SMAPE, WMAPE
 
 
-def _symmetric_percentage_error(xp: Namespace, pred: Array, target: Array) -> Array:
+def symmetric_percentage_error(xp: Namespace, pred: Array, target: Array) -> Array:
     """``2|p - t| / (|p| + |t|)`` elementwise, 0 where ``p = t = 0`` (a perfect prediction of
     0), with a zero gradient there; NaN passes."""
     den = xp.abs(pred) + xp.abs(target)
@@ -685,10 +684,10 @@ def symmetric_mean_absolute_percentage_error(
     c = columns(
         pred, target, sample_weight=sample_weight, multioutput=multioutput, allowed=_AVERAGES
     )
-    return _mean_error(c, _symmetric_percentage_error(c.xp, c.pred, c.target), multioutput)
+    return _mean_error(c, symmetric_percentage_error(c.xp, c.pred, c.target), multioutput)
 
 
-def _weighted_percentage_ratio(xp: Namespace, error: Array, scale: Array, weight: Array) -> Array:
+def weighted_percentage_ratio(xp: Namespace, error: Array, scale: Array, weight: Array) -> Array:
     """``error / scale`` (per-output ``Σ w|p - t|`` over ``Σ w|t|``): ``+inf`` where the scale
     is 0 and some error is not, 0 where both are 0, NaN where nothing was counted
     (``weight = Σ w = 0``); NaN passes. Zero gradients on the special cases."""
@@ -751,5 +750,5 @@ def weighted_mean_absolute_percentage_error(
     w = c.sample_weight if c.sample_weight is not None else xp.ones_like(c.target[:, :1])
     error = xp.sum(w * xp.abs(c.pred - c.target), axis=0)
     scale = xp.sum(w * xp.abs(c.target), axis=0)
-    ratio = _weighted_percentage_ratio(xp, error, scale, xp.sum(w))
+    ratio = weighted_percentage_ratio(xp, error, scale, xp.sum(w))
     return combine_outputs(xp, ratio, multioutput, c.out_dtype)

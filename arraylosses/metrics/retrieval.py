@@ -1200,6 +1200,16 @@ def gauc(
         >>> float(gauc(s, y, indexes=ids))  # user 1: AUC 1 (4 rows), user 2: 1 (3), 3: left out
         1.0
     """
+    xp, total, weight, out_dtype = gauc_sums(scores, target, indexes=indexes, weighting=weighting)
+    return finalize(xp, divide_or_nan(xp, total, weight), out_dtype)
+
+
+def gauc_sums(
+    scores: Array, target: Array, *, indexes: Array | None, weighting: Any
+) -> tuple[Namespace, Array, Array, Any]:
+    """``(xp, Σ_u w_u AUC_u, Σ_u w_u, out_dtype)`` over the qualifying users (the sum NaN
+    where a score or label is NaN, or, under ``jax.jit``, a label is not 0/1): :func:`gauc`
+    and its streaming form."""
     chosen = check_option("weighting", weighting, options(GaucWeighting))
     xp, out_dtype, dtype = prepare("scores", scores, reduction=None, target=target, indexes=indexes)
     ndim = 2 if indexes is None else 1
@@ -1240,5 +1250,5 @@ def gauc(
     else:
         w = xp.ones_like(positives)
     w = xp.where(qualifies, w, xp.zeros_like(w))
-    value = divide_or_nan(xp, xp.sum(w * auc), xp.sum(w))
-    return finalize(xp, xp.where(invalid, xp.full_like(value, math.nan), value), out_dtype)
+    total = xp.sum(w * auc)
+    return xp, xp.where(invalid, xp.full_like(total, math.nan), total), xp.sum(w), out_dtype
