@@ -22,8 +22,10 @@ __all__ = [
     "Distance",
     "EmptyTargetAction",
     "Gain",
+    "GaucWeighting",
     "HardnessMode",
     "KappaWeights",
+    "KendallVariant",
     "MapDenominator",
     "MultiOutput",
     "NegativeMode",
@@ -115,3 +117,14 @@ PartitionMode = Literal["joint", "per_direction"]
 
 HardnessMode = Literal["in_batch_negatives", "hard_negatives", "all_negatives"]
 """MNRL: which query-to-document logits get the hardness term."""
+
+# ---------------------------------------------------------------------------------------------
+# Wave 3, metrics 10-20 (correlations, GAUC)
+
+KendallVariant = Literal["b", "c"]
+"""Which Kendall tau ``kendall_tau`` computes: tau-b (tie-corrected, scipy's default) or tau-c
+(Stuart's)."""
+
+GaucWeighting = Literal["impressions", "clicks", "uniform"]
+"""How ``gauc`` weights each user's AUC: by its rows (the DIN paper's formula), its positives
+(RecBole's ``GAUC``) or equally (DIN's released code, torchrec's uAUC)."""

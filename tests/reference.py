@@ -252,3 +252,52 @@ def angle_loss(a, b, target, *, scale=20.0):
     """The registry's reference for :func:`arraylosses.angle_loss`."""
     sims = [angle_similarity(x, y) for x, y in zip(a, b)]
     return np.float64(cosent_terms(sims, np.asarray(target, float), float(scale)))
+
+
+# ---------------------------------------------------------------------------------------------
+# Wave 3 metrics 10-20: GAUC (no peer library: RecBole's formula, written out)
+
+
+def _average_ranks(values):
+    """1-based ranks, tied values sharing the mean of their ranks (rankdata "average")."""
+    order = sorted(range(len(values)), key=lambda i: values[i])
+    ranks = [0.0] * len(values)
+    i = 0
+    while i < len(order):
+        j = i
+        while j + 1 < len(order) and values[order[j + 1]] == values[order[i]]:
+            j += 1
+        for m in range(i, j + 1):
+            ranks[order[m]] = (i + j) / 2 + 1
+        i = j + 1
+    return ranks
+
+
+def gauc(scores, target, *, indexes=None, weighting="impressions"):
+    """RecBole's ``GAUC.metric_info``: per user, AUC from the average ranks of its positives,
+    ``(Σ rank_pos - P(P+1)/2) / (P·N)``; users with one class left out; the weighted mean with
+    ``w_u`` the user's rows (impressions), positives (clicks; RecBole's) or 1 (uniform)."""
+    s, t = np.asarray(scores, float), np.asarray(target, float)
+    if indexes is None:
+        users = [(list(s[u]), list(t[u])) for u in range(s.shape[0])]
+    else:
+        ids = np.asarray(indexes)
+        users = [
+            ([float(x) for x in s[ids == u]], [float(x) for x in t[ids == u]])
+            for u in sorted(set(ids.tolist()))
+        ]
+    if np.isnan(s).any() or np.isnan(t).any():
+        return math.nan
+    num, den = [], []
+    for user_scores, labels in users:
+        pos = sum(1 for y in labels if y == 1)
+        neg = len(labels) - pos
+        if pos == 0 or neg == 0:
+            continue
+        ranks = _average_ranks(user_scores)
+        rank_sum = math.fsum(r for r, y in zip(ranks, labels, strict=True) if y == 1)
+        auc = (rank_sum - pos * (pos + 1) / 2) / (pos * neg)
+        w = {"impressions": len(labels), "clicks": pos, "uniform": 1}[weighting]
+        num.append(w * auc)
+        den.append(w)
+    return math.fsum(num) / math.fsum(den) if den else math.nan

@@ -76,9 +76,13 @@ UNLISTED.update(
                 "combine_outputs",
                 "explained_fraction",
                 "squared_error",
+                "squared_log_error",
+                "symmetric_percentage_error",
+                "weighted_percentage_ratio",
             )
         },
         ("arraylosses.metrics.similarity", "cosine_rows"): _STREAMING,
+        ("arraylosses.metrics.retrieval", "gauc_sums"): _STREAMING,
         **{
             ("arraylosses.metrics.streaming._core", n): _CORE
             for n in (

@@ -158,6 +158,16 @@ MUTANTS = (
         "    cov_tp = c * s",
         "matthews_corrcoef",
     ),
+    Mutant(
+    # wave 3, metrics 10-20
+    Mutant(
+        "concordance-sample-moments",
+        "Lin's concordance with torchmetrics' N - 1 moments instead of the population ones",
+        "arraylosses/metrics/correlation.py",
+        "    n = const(xp, xc.shape[0], xc)\n",
+        "    n = const(xp, xc.shape[0] - 1, xc)\n",
+        "concordance_corrcoef",
+    ),
 )
 
 

@@ -28,6 +28,7 @@ from .._validate import (
     check_option,
     check_same_shape,
     check_sample_weight_shape,
+    check_values,
     flag,
     is_array,
     options,
@@ -41,8 +42,12 @@ __all__ = [
     "mean_absolute_error",
     "mean_absolute_percentage_error",
     "mean_squared_error",
+    "mean_squared_log_error",
     "r2_score",
     "root_mean_squared_error",
+    "root_mean_squared_log_error",
+    "symmetric_mean_absolute_percentage_error",
+    "weighted_mean_absolute_percentage_error",
 ]
 
 _AVERAGES = options(MultiOutput)
@@ -485,3 +490,265 @@ def explained_variance_score(
         force_finite=force_finite,
         out_dtype=c.out_dtype,
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# Logarithmic errors (wave 3): MSLE
+
+
+def _check_log_domain(xp: Namespace, name: str, x: Array) -> None:
+    """Every value of ``x`` is > -1, sklearn's rule for ``log1p`` (NaN passes: it propagates).
+    A :func:`~arraylosses._validate.check_values` check: skipped under ``jax.jit``, where the
+    affected outputs are NaN instead."""
+    if math.prod(x.shape) == 0:
+        return
+    check_values(
+        xp,
+        ~(x <= -1),
+        f"{name} must hold values greater than -1 (the log error takes log1p)",
+        found=lambda: f"; found min {float(xp.min(x))}",
+    )
+
+
+def squared_log_error(xp: Namespace, pred: Array, target: Array) -> Array:
+    """``(log1p(p) - log1p(t))²`` elementwise (the MSLE and RMSLE term), after the eager check
+    that every value is > -1 (a ``ValueError`` naming ``pred`` or ``target``); NaN where ``p``
+    or ``t`` is ≤ -1 (what a traced call gives, where the check cannot raise), with a zero
+    gradient there (no ``log1p(-1)`` in the backward pass)."""
+    _check_log_domain(xp, "pred", pred)
+    _check_log_domain(xp, "target", target)
+    valid = (pred > -1) & (target > -1)
+    zero = xp.zeros_like(pred)
+    d = xp.log1p(xp.where(valid, pred, zero)) - xp.log1p(xp.where(valid, target, zero))
+    return xp.where(valid, d * d, xp.full_like(d, math.nan))
+
+
+@sample_weighted
+def mean_squared_log_error(
+    pred: Array,
+    target: Array,
+    *,
+    sample_weight: Array | None = None,
+    multioutput: MultiOutput | Array = "uniform_average",
+) -> Array:
+    r"""MSLE per output, averaged as ``multioutput`` asks.
+
+    .. math:: \mathrm{MSLE} = \frac{\sum_i w_i (\log(1 + p_i) - \log(1 + t_i))^2}{\sum_i w_i}
+
+    In plain text: ``sum_i w_i (log1p(p_i) - log1p(t_i))**2 / sum_i w_i`` per output.
+
+    Peer: ``sklearn.metrics.mean_squared_log_error(target, pred)`` (equal); torchmetrics'
+    ``mean_squared_log_error`` is equal on valid input. Domain: as sklearn 1.9, any value
+    ≤ -1 in ``pred`` or ``target`` raises ``ValueError`` (values in (-1, 0) are allowed);
+    torchmetrics instead returns ``inf`` (at -1) or NaN (below) silently. Under ``jax.jit``
+    the check cannot run and the outputs such a value touches are NaN. NaN passes the check
+    and gives NaN. An empty batch, or weights that sum to 0, give NaN (sklearn raises for an
+    empty batch).
+
+    Args:
+        pred: ``(N,)`` or ``(N, K)`` floating predictions (K outputs), each > -1.
+        target: ``pred``'s shape, floating, integer or boolean, each > -1.
+        sample_weight: optional ``(N,)`` per-sample weights. Default ``None`` (all 1).
+        multioutput: ``"uniform_average"`` (default, sklearn's), ``"raw_values"`` or a
+            ``(K,)`` array of output weights.
+
+    Returns:
+        In ``pred``'s floating dtype, a 0-d array, or ``(K,)`` with
+        ``multioutput="raw_values"``.
+
+    References:
+        - No paper: the textbook mean squared logarithmic error.
+        - Peer implementation followed: ``sklearn.metrics.mean_squared_log_error``.
+
+    Example:
+        >>> import numpy as np
+        >>> round(float(mean_squared_log_error(np.array([1.0, 3.0]), np.array([0.0, 3.0]))), 12)
+        0.240226506959
+    """
+    c = columns(
+        pred, target, sample_weight=sample_weight, multioutput=multioutput, allowed=_AVERAGES
+    )
+    return _mean_error(c, squared_log_error(c.xp, c.pred, c.target), multioutput)
+
+
+@sample_weighted
+def root_mean_squared_log_error(
+    pred: Array,
+    target: Array,
+    *,
+    sample_weight: Array | None = None,
+    multioutput: MultiOutput | Array = "uniform_average",
+) -> Array:
+    r"""RMSLE: the square root of each output's :func:`mean_squared_log_error`, then averaged
+    over outputs (as sklearn, and as :func:`root_mean_squared_error`).
+
+    .. math::
+        \mathrm{RMSLE} = \sqrt{\frac{\sum_i w_i (\log(1 + p_i) - \log(1 + t_i))^2}{\sum_i w_i}}
+
+    In plain text: ``sqrt(sum_i w_i (log1p(p_i) - log1p(t_i))**2 / sum_i w_i)`` per output.
+
+    Peer: ``sklearn.metrics.root_mean_squared_log_error(target, pred)`` (equal). The domain
+    rule is :func:`mean_squared_log_error`'s: a value ≤ -1 raises ``ValueError`` eagerly
+    (sklearn 1.9's rule) and gives NaN under ``jax.jit``; NaN gives NaN; an empty batch, or
+    weights that sum to 0, give NaN.
+
+    Args:
+        pred: ``(N,)`` or ``(N, K)`` floating predictions (K outputs), each > -1.
+        target: ``pred``'s shape, floating, integer or boolean, each > -1.
+        sample_weight: optional ``(N,)`` per-sample weights. Default ``None`` (all 1).
+        multioutput: ``"uniform_average"`` (default, sklearn's), ``"raw_values"`` or a
+            ``(K,)`` array of output weights.
+
+    Returns:
+        In ``pred``'s floating dtype, a 0-d array, or ``(K,)`` with
+        ``multioutput="raw_values"``.
+
+    References:
+        - No paper: the textbook root mean squared logarithmic error.
+        - Peer implementation followed: ``sklearn.metrics.root_mean_squared_log_error``.
+
+    Example:
+        >>> import numpy as np
+        >>> p, t = np.array([1.0, 3.0]), np.array([0.0, 3.0])
+        >>> round(float(root_mean_squared_log_error(p, t)), 12)
+        0.490129071734
+    """
+    c = columns(
+        pred, target, sample_weight=sample_weight, multioutput=multioutput, allowed=_AVERAGES
+    )
+    msle = _average(c.xp, squared_log_error(c.xp, c.pred, c.target), c.sample_weight)
+    return combine_outputs(c.xp, c.xp.sqrt(msle), multioutput, c.out_dtype)
+
+
+# ---------------------------------------------------------------------------------------------
+# Percentage errors (wave 3): SMAPE, WMAPE
+
+
+def symmetric_percentage_error(xp: Namespace, pred: Array, target: Array) -> Array:
+    """``2|p - t| / (|p| + |t|)`` elementwise, 0 where ``p = t = 0`` (a perfect prediction of
+    0), with a zero gradient there; NaN passes."""
+    den = xp.abs(pred) + xp.abs(target)
+    return 2 * safe_divide(xp, xp.abs(pred - target), den)
+
+
+@sample_weighted
+def symmetric_mean_absolute_percentage_error(
+    pred: Array,
+    target: Array,
+    *,
+    sample_weight: Array | None = None,
+    multioutput: MultiOutput | Array = "uniform_average",
+) -> Array:
+    r"""SMAPE, a fraction in [0, 2] (not a percent), per output, averaged as ``multioutput``
+    asks.
+
+    .. math:: \mathrm{SMAPE} = \frac{\sum_i w_i \, 2|p_i - t_i| / (|p_i| + |t_i|)}{\sum_i w_i}
+
+    In plain text: ``sum_i w_i * 2|p_i - t_i| / (|p_i| + |t_i|) / sum_i w_i``, the term being 0
+    where ``p_i = t_i = 0``.
+
+    Peer: ``torchmetrics.functional.regression.symmetric_mean_absolute_percentage_error(pred,
+    target)``, equal for unweighted input (for ``(N, K)`` it pools every element, which is our
+    uniform mean: each output has N elements). scikit-learn has no SMAPE. Definitions differ:
+    Makridakis (1993) and Hyndman & Koehler (2006) drop the absolute values in the denominator
+    (which can go negative), darts reports percent (x100), others use ``|p - t|/(|p| + |t|)``
+    in [0, 1]; we follow torchmetrics' [0, 2] fraction. Where torchmetrics differs:
+    it clamps ``|p| + |t|`` at 1.17e-6, so ``p = 1e-8, t = 0`` reads 0.017 there; ours is the
+    exact definition, 2. They agree wherever ``|p| + |t| ≥ 1.17e-6``. NaN gives NaN; an
+    empty batch, or weights that sum to 0, give NaN.
+
+    Args:
+        pred: ``(N,)`` or ``(N, K)`` floating predictions (K outputs).
+        target: ``pred``'s shape, floating, integer or boolean.
+        sample_weight: optional ``(N,)`` per-sample weights. Default ``None`` (all 1).
+        multioutput: ``"uniform_average"`` (default), ``"raw_values"`` or a ``(K,)`` array of
+            output weights.
+
+    Returns:
+        In ``pred``'s floating dtype, a 0-d array, or ``(K,)`` with
+        ``multioutput="raw_values"``.
+
+    References:
+        - S. Makridakis (1993), "Accuracy measures: theoretical and practical concerns",
+          International Journal of Forecasting 9(4), 527-529 (without the absolute values in
+          the denominator).
+        - Peer implementation followed:
+          ``torchmetrics.functional.regression.symmetric_mean_absolute_percentage_error``.
+
+    Example:
+        >>> import numpy as np
+        >>> p, t = np.array([1.0, 0.0]), np.array([3.0, 0.0])
+        >>> float(symmetric_mean_absolute_percentage_error(p, t))
+        0.5
+    """
+    c = columns(
+        pred, target, sample_weight=sample_weight, multioutput=multioutput, allowed=_AVERAGES
+    )
+    return _mean_error(c, symmetric_percentage_error(c.xp, c.pred, c.target), multioutput)
+
+
+def weighted_percentage_ratio(xp: Namespace, error: Array, scale: Array, weight: Array) -> Array:
+    """``error / scale`` (per-output ``Σ w|p - t|`` over ``Σ w|t|``): ``+inf`` where the scale
+    is 0 and some error is not, 0 where both are 0, NaN where nothing was counted
+    (``weight = Σ w = 0``); NaN passes. Zero gradients on the special cases."""
+    ratio = safe_divide(xp, error, scale)
+    inf = xp.full_like(ratio, math.inf)
+    ratio = xp.where((scale == 0) & (error != 0), inf, ratio)
+    ratio = xp.where(xp.isnan(error) | xp.isnan(scale), xp.full_like(ratio, math.nan), ratio)
+    return xp.where(weight == 0, xp.full_like(ratio, math.nan), ratio)
+
+
+@sample_weighted
+def weighted_mean_absolute_percentage_error(
+    pred: Array,
+    target: Array,
+    *,
+    sample_weight: Array | None = None,
+    multioutput: MultiOutput | Array = "uniform_average",
+) -> Array:
+    r"""WMAPE per output, averaged as ``multioutput`` asks (sklearn's convention).
+
+    .. math:: \mathrm{WMAPE} = \frac{\sum_i w_i |p_i - t_i|}{\sum_i w_i |t_i|}
+
+    In plain text: ``sum_i w_i |p_i - t_i| / sum_i w_i |t_i|`` per output.
+
+    A zero denominator (``Σ w|t| = 0``) gives ``+inf`` when any error is nonzero and 0 when
+    every error is 0. An empty batch, or weights that sum to 0, give NaN; NaN gives NaN.
+    Peer: ``torchmetrics.functional.regression.weighted_mean_absolute_percentage_error(pred,
+    target)``, equal for ``(N,)``, unweighted input with ``Σ|t| ≥ 1.17e-6``. Where it differs:
+    torchmetrics clamps the denominator at 1.17e-6 (``p = [1]``, ``t = [0]`` reads 854700.85
+    there, ``inf`` here), and for ``(N, K)`` pools every element into one ratio, where ours is
+    one ratio per output, then ``multioutput``.
+
+    Args:
+        pred: ``(N,)`` or ``(N, K)`` floating predictions (K outputs).
+        target: ``pred``'s shape, floating, integer or boolean.
+        sample_weight: optional ``(N,)`` per-sample weights. Default ``None`` (all 1).
+        multioutput: ``"uniform_average"`` (default), ``"raw_values"`` or a ``(K,)`` array of
+            output weights.
+
+    Returns:
+        In ``pred``'s floating dtype, a 0-d array, or ``(K,)`` with
+        ``multioutput="raw_values"``.
+
+    References:
+        - No paper: the weighted (volume-scaled) absolute percentage error of demand
+          forecasting.
+        - Peer implementation followed:
+          ``torchmetrics.functional.regression.weighted_mean_absolute_percentage_error``.
+
+    Example:
+        >>> import numpy as np
+        >>> p, t = np.array([1.0, 3.0]), np.array([2.0, 2.0])
+        >>> float(weighted_mean_absolute_percentage_error(p, t))
+        0.5
+    """
+    c = columns(
+        pred, target, sample_weight=sample_weight, multioutput=multioutput, allowed=_AVERAGES
+    )
+    xp = c.xp
+    w = c.sample_weight if c.sample_weight is not None else xp.ones_like(c.target[:, :1])
+    error = xp.sum(w * xp.abs(c.pred - c.target), axis=0)
+    scale = xp.sum(w * xp.abs(c.target), axis=0)
+    ratio = weighted_percentage_ratio(xp, error, scale, xp.sum(w))
+    return combine_outputs(xp, ratio, multioutput, c.out_dtype)

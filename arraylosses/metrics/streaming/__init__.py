@@ -24,7 +24,10 @@ millions of rows where the backend has it.
 Differences from the one-shot metrics: results have the state's dtype; a stream with fewer
 than 2 rows gives NaN for ``r2_score`` (the one-shot raises); ``roc_auc`` is the binned AUC
 (``thresholds=`` required, with :meth:`error_bound`), since the exact AUC needs every score;
-retrieval metrics take batches of complete queries (rows).
+retrieval metrics (and ``gauc``) take batches of complete queries (users), one per row.
+``spearman_corrcoef`` and ``kendall_tau`` have no streaming form: ranks need every value seen
+so far, and no bounded state gives the exact statistic (an approximate, binned rank
+correlation could come later under its own name).
 
 Distributed: :mod:`arraylosses.metrics.streaming.distributed` merges the states of all ranks
 with one collective (torch.distributed, or ``jax.lax.psum`` / ``all_gather`` inside
@@ -57,35 +60,58 @@ from .ranking_curves import (
     roc_curve,
 )
 from .regression import (
+    CorrelationState,
     ExplainedVarianceState,
     R2State,
+    WeightedPercentageState,
+    concordance_corrcoef,
     explained_variance_score,
     mean_absolute_error,
     mean_absolute_percentage_error,
     mean_squared_error,
+    mean_squared_log_error,
+    pearson_corrcoef,
     r2_score,
     root_mean_squared_error,
+    root_mean_squared_log_error,
+    symmetric_mean_absolute_percentage_error,
+    weighted_mean_absolute_percentage_error,
 )
-from .retrieval import hit_rate_at_k, map_at_k, mrr, ndcg_at_k, precision_at_k, recall_at_k
+from .retrieval import (
+    dcg_at_k,
+    gauc,
+    hit_rate_at_k,
+    map_at_k,
+    mrr,
+    ndcg_at_k,
+    precision_at_k,
+    r_precision,
+    recall_at_k,
+)
 
 __all__ = [
     "BinnedCurveState",
     "CalibrationState",
     "ConfusionMatrixState",
     "ConfusionState",
+    "CorrelationState",
     "ExplainedVarianceState",
     "MeanState",
     "R2State",
     "ROCState",
     "StreamingMetric",
+    "WeightedPercentageState",
     "accuracy",
     "average_precision",
     "balanced_accuracy",
     "brier_score",
     "calibration_error",
     "cohen_kappa",
+    "concordance_corrcoef",
     "confusion_matrix",
+    "dcg_at_k",
     "explained_variance_score",
+    "gauc",
     "hit_rate_at_k",
     "log_loss",
     "map_at_k",
@@ -94,15 +120,21 @@ __all__ = [
     "mean_absolute_percentage_error",
     "mean_cosine_similarity",
     "mean_squared_error",
+    "mean_squared_log_error",
     "mrr",
     "ndcg_at_k",
+    "pearson_corrcoef",
     "precision_at_k",
     "precision_recall_curve",
     "precision_recall_f1",
     "r2_score",
+    "r_precision",
     "recall_at_k",
     "roc_auc",
     "roc_curve",
     "root_mean_squared_error",
+    "root_mean_squared_log_error",
+    "symmetric_mean_absolute_percentage_error",
     "top_k_accuracy",
+    "weighted_mean_absolute_percentage_error",
 ]

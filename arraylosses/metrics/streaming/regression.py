@@ -29,14 +29,22 @@ from ._core import (
 )
 
 __all__ = [
+    "CorrelationState",
     "ExplainedVarianceState",
     "R2State",
+    "WeightedPercentageState",
+    "concordance_corrcoef",
     "explained_variance_score",
     "mean_absolute_error",
     "mean_absolute_percentage_error",
     "mean_squared_error",
+    "mean_squared_log_error",
+    "pearson_corrcoef",
     "r2_score",
     "root_mean_squared_error",
+    "root_mean_squared_log_error",
+    "symmetric_mean_absolute_percentage_error",
+    "weighted_mean_absolute_percentage_error",
 ]
 
 
@@ -488,3 +496,325 @@ def explained_variance_score(
         0.957173447537
     """
     return _Explained(num_outputs, multioutput, force_finite=force_finite, residual=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Wave 3: logarithmic and percentage errors, Pearson and concordance correlation
+
+
+def mean_squared_log_error(
+    *, num_outputs: int | None = None, multioutput: MultiOutput | Any = "uniform_average"
+) -> StreamingMetric:
+    """Streaming :func:`arraylosses.metrics.mean_squared_log_error`: state ``MeanState`` with
+    ``total = Σ w (log1p(p) - log1p(t))²`` per output and ``weight = Σ w``. A value ≤ -1 in a
+    counted row raises ``ValueError`` eagerly (NaN under ``jax.jit``); masked rows may hold
+    anything.
+
+    Args:
+        num_outputs: ``None`` (default: ``(N,)`` inputs) or ``K`` for ``(N, K)`` inputs; fixes the
+            state's shape.
+        multioutput: ``"uniform_average"`` (default), ``"raw_values"`` or a ``(K,)`` array of output
+            weights, as the one-shot metric.
+
+    Returns:
+        A :class:`StreamingMetric` with ``init``/``update``/``merge``/``compute`` over a
+        ``MeanState``; ``compute`` gives a 0-d array (``(K,)`` with
+        ``multioutput="raw_values"``), in the state's floating dtype.
+
+    References:
+        - The one-shot metric's references apply:
+          :func:`arraylosses.metrics.mean_squared_log_error`.
+
+    Example:
+        >>> import numpy as np
+        >>> m = mean_squared_log_error()
+        >>> s = m.update(m.init(np), np.array([1.0]), np.array([0.0]))
+        >>> round(float(m.compute(m.update(s, np.array([3.0]), np.array([3.0])))), 12)
+        0.240226506959
+    """
+    return _MeanError(num_outputs, multioutput, term=oneshot.squared_log_error)
+
+
+def root_mean_squared_log_error(
+    *, num_outputs: int | None = None, multioutput: MultiOutput | Any = "uniform_average"
+) -> StreamingMetric:
+    """Streaming :func:`arraylosses.metrics.root_mean_squared_log_error`: the MSLE's state, the
+    square root taken per output in ``compute``.
+
+    Args:
+        num_outputs: ``None`` (default: ``(N,)`` inputs) or ``K`` for ``(N, K)`` inputs; fixes the
+            state's shape.
+        multioutput: ``"uniform_average"`` (default), ``"raw_values"`` or a ``(K,)`` array of output
+            weights, as the one-shot metric.
+
+    Returns:
+        A :class:`StreamingMetric` with ``init``/``update``/``merge``/``compute`` over a
+        ``MeanState``; ``compute`` gives a 0-d array (``(K,)`` with
+        ``multioutput="raw_values"``), in the state's floating dtype.
+
+    References:
+        - The one-shot metric's references apply:
+          :func:`arraylosses.metrics.root_mean_squared_log_error`.
+
+    Example:
+        >>> import numpy as np
+        >>> m = root_mean_squared_log_error()
+        >>> s = m.update(m.init(np), np.array([1.0, 3.0]), np.array([0.0, 3.0]))
+        >>> round(float(m.compute(s)), 12)
+        0.490129071734
+    """
+    return _MeanError(num_outputs, multioutput, term=oneshot.squared_log_error, root=True)
+
+
+def symmetric_mean_absolute_percentage_error(
+    *, num_outputs: int | None = None, multioutput: MultiOutput | Any = "uniform_average"
+) -> StreamingMetric:
+    """Streaming :func:`arraylosses.metrics.symmetric_mean_absolute_percentage_error`: state
+    ``MeanState`` with ``total = Σ w 2|p - t| / (|p| + |t|)`` per output (0 where
+    ``p = t = 0``).
+
+    Args:
+        num_outputs: ``None`` (default: ``(N,)`` inputs) or ``K`` for ``(N, K)`` inputs; fixes the
+            state's shape.
+        multioutput: ``"uniform_average"`` (default), ``"raw_values"`` or a ``(K,)`` array of output
+            weights, as the one-shot metric.
+
+    Returns:
+        A :class:`StreamingMetric` with ``init``/``update``/``merge``/``compute`` over a
+        ``MeanState``; ``compute`` gives a 0-d array (``(K,)`` with
+        ``multioutput="raw_values"``), in the state's floating dtype.
+
+    References:
+        - The one-shot metric's references apply:
+          :func:`arraylosses.metrics.symmetric_mean_absolute_percentage_error`.
+
+    Example:
+        >>> import numpy as np
+        >>> m = symmetric_mean_absolute_percentage_error()
+        >>> s = m.update(m.init(np), np.array([1.0, 0.0]), np.array([3.0, 0.0]))
+        >>> float(m.compute(s))
+        0.5
+    """
+    return _MeanError(num_outputs, multioutput, term=oneshot.symmetric_percentage_error)
+
+
+class WeightedPercentageState(NamedTuple):
+    """``error = Σ w |p - t|`` and ``scale = Σ w |t|`` per output, and ``weight = Σ w``
+    (0-d). Merged by adding."""
+
+    error: Array
+    scale: Array
+    weight: Array
+
+
+@dataclass(frozen=True)
+class _WeightedPercentage(_RegressionMetric):
+    """WMAPE: the per-output sums of absolute errors and of absolute targets."""
+
+    def init(self, like: Any, *, dtype: Any = None, device: Any = None) -> Any:
+        space = state_space(like, dtype, device)
+        return WeightedPercentageState(
+            zeros(space, (self._k,)), zeros(space, (self._k,)), zeros(space)
+        )
+
+    def update(
+        self,
+        state: Any,
+        pred: Array,
+        target: Array,
+        *,
+        sample_weight: Array | None = None,
+        mask: Array | None = None,
+    ) -> Any:
+        space = self._space_of(state)
+        xp = space.xp
+        c, w = self._columns(space, pred, target, sample_weight, mask)
+        p, t = as_dtype(xp, c.pred, space.dtype), as_dtype(xp, c.target, space.dtype)
+        batch = WeightedPercentageState(
+            xp.sum(w * xp.abs(p - t), axis=0), xp.sum(w * xp.abs(t), axis=0), xp.sum(w)
+        )
+        return self.merge(state, batch)
+
+    def compute(self, state: Any) -> Array:
+        xp = self._space_of(state).xp
+        ratio = oneshot.weighted_percentage_ratio(xp, state.error, state.scale, state.weight)
+        return self._combine(xp, ratio)
+
+
+def weighted_mean_absolute_percentage_error(
+    *, num_outputs: int | None = None, multioutput: MultiOutput | Any = "uniform_average"
+) -> StreamingMetric:
+    """Streaming :func:`arraylosses.metrics.weighted_mean_absolute_percentage_error`: state
+    :class:`WeightedPercentageState`, ``(Σ w|p - t|, Σ w|t|)`` per output and ``Σ w``, merged
+    by adding.
+
+    Args:
+        num_outputs: ``None`` (default: ``(N,)`` inputs) or ``K`` for ``(N, K)`` inputs; fixes the
+            state's shape.
+        multioutput: ``"uniform_average"`` (default), ``"raw_values"`` or a ``(K,)`` array of output
+            weights, as the one-shot metric.
+
+    Returns:
+        A :class:`StreamingMetric` with ``init``/``update``/``merge``/``compute`` over a
+        :class:`WeightedPercentageState`; ``compute`` gives a 0-d array (``(K,)`` with
+        ``multioutput="raw_values"``), in the state's floating dtype.
+
+    References:
+        - The one-shot metric's references apply:
+          :func:`arraylosses.metrics.weighted_mean_absolute_percentage_error`.
+
+    Example:
+        >>> import numpy as np
+        >>> m = weighted_mean_absolute_percentage_error()
+        >>> s = m.update(m.init(np), np.array([1.0]), np.array([2.0]))
+        >>> float(m.compute(m.update(s, np.array([3.0]), np.array([2.0]))))
+        0.5
+    """
+    return _WeightedPercentage(num_outputs, multioutput)
+
+
+class CorrelationState(NamedTuple):
+    """``count`` (rows counted, integer), the means ``pred_mean`` and ``target_mean``, the
+    centred sums of squares ``pred_m2``, ``target_m2`` and the co-moment
+    ``comoment = Σ (p - p̄)(t - t̄)``, per output."""
+
+    count: Array
+    pred_mean: Array
+    target_mean: Array
+    pred_m2: Array
+    target_m2: Array
+    comoment: Array
+
+
+@dataclass(frozen=True)
+class _Correlation(_RegressionMetric):
+    """Pearson (``concordance=False``) and Lin's concordance: moments merged pairwise (Chan,
+    Golub & LeVeque), never raw power sums."""
+
+    concordance: bool = False
+    summable = False
+    sample_weighted = False
+
+    def init(self, like: Any, *, dtype: Any = None, device: Any = None) -> Any:
+        space = state_space(like, dtype, device)
+        k = (self._k,)
+        return CorrelationState(zeros(space, integer=True), *(zeros(space, k) for _ in range(5)))
+
+    def update(
+        self,
+        state: Any,
+        pred: Array,
+        target: Array,
+        *,
+        sample_weight: Array | None = None,
+        mask: Array | None = None,
+    ) -> Any:
+        self._no_weight(sample_weight)
+        space = self._space_of(state)
+        xp = space.xp
+        c, w = self._columns(space, pred, target, None, mask)
+        p, t = as_dtype(xp, c.pred, space.dtype), as_dtype(xp, c.target, space.dtype)
+        _, p_mean, p_m2 = _moments(xp, w, p)
+        _, t_mean, t_m2 = _moments(xp, w, t)
+        comoment = xp.sum((w * (p - p_mean)) * (t - t_mean), axis=0)
+        count = rows_counted(space, pred.shape[0], mask)
+        return self.merge(state, CorrelationState(count, p_mean, t_mean, p_m2, t_m2, comoment))
+
+    def merge(self, a: Any, b: Any) -> Any:
+        space = self._space_of(a)
+        xp = space.xp
+        wa, wb = as_dtype(xp, a.count, space.dtype), as_dtype(xp, b.count, space.dtype)
+        _, p_mean, p_m2 = _merge_moments(xp, wa, a.pred_mean, a.pred_m2, wb, b.pred_mean, b.pred_m2)
+        _, t_mean, t_m2 = _merge_moments(
+            xp, wa, a.target_mean, a.target_m2, wb, b.target_mean, b.target_m2
+        )
+        share = safe_divide(xp, wb, wa + wb)
+        dp, dt = b.pred_mean - a.pred_mean, b.target_mean - a.target_mean
+        comoment = a.comoment + b.comoment + (dp * wa) * (dt * share)
+        return CorrelationState(a.count + b.count, p_mean, t_mean, p_m2, t_m2, comoment)
+
+    def compute(self, state: Any) -> Array:
+        xp = self._space_of(state).xp
+        n = as_dtype(xp, state.count, state.comoment.dtype)
+        few = state.count < 2
+        one = xp.ones_like(state.comoment)
+        if self.concordance:
+            shift = state.pred_mean - state.target_mean
+            den = (state.pred_m2 + state.target_m2) / xp.where(few, one, n) + shift * shift
+            ok = (den > 0) & ~few
+            value = 2 * state.comoment / xp.where(few, one, n) / xp.where(ok, den, one)
+        else:
+            den = xp.sqrt(state.pred_m2) * xp.sqrt(state.target_m2)
+            ok = (den > 0) & ~few
+            value = xp.clip(state.comoment / xp.where(ok, den, one), -1.0, 1.0)
+        value = xp.where(ok | xp.isnan(value), value, xp.full_like(value, math.nan))
+        return self._combine(xp, value)
+
+
+def pearson_corrcoef(
+    *, num_outputs: int | None = None, multioutput: MultiOutput | Any = "uniform_average"
+) -> StreamingMetric:
+    """Streaming :func:`arraylosses.metrics.pearson_corrcoef`: state :class:`CorrelationState`
+    (count, means, centred sums of squares and the co-moment per output), merged pairwise
+    (Chan, Golub & LeVeque), as :func:`r2_score`: a mean of 1e9 with unit spread keeps its
+    digits where raw power sums lose them all. Not summable: a distributed merge gathers the
+    states. Fewer than 2 rows, or a constant column, give NaN. No ``sample_weight``.
+
+    Args:
+        num_outputs: ``None`` (default: ``(N,)`` inputs) or ``K`` for ``(N, K)`` inputs; fixes the
+            state's shape.
+        multioutput: ``"uniform_average"`` (default), ``"raw_values"`` or a ``(K,)`` array of output
+            weights, as the one-shot metric.
+
+    Returns:
+        A :class:`StreamingMetric` with ``init``/``update``/``merge``/``compute`` over a
+        :class:`CorrelationState`; ``compute`` gives a 0-d array (``(K,)`` with
+        ``multioutput="raw_values"``), in the state's floating dtype.
+
+    References:
+        - The one-shot metric's references apply: :func:`arraylosses.metrics.pearson_corrcoef`.
+        - T. F. Chan, G. H. Golub and R. J. LeVeque (1979), "Updating Formulae and a Pairwise
+          Algorithm for Computing Sample Variances", Stanford report STAN-CS-79-773.
+
+    Example:
+        >>> import numpy as np
+        >>> m = pearson_corrcoef()
+        >>> s = m.update(m.init(np), np.array([1.0, 2.0]), np.array([2.0, 4.0]))
+        >>> round(float(m.compute(m.update(s, np.array([3.0]), np.array([7.0])))), 12)
+        0.993399267799
+    """
+    return _Correlation(num_outputs, multioutput, concordance=False)
+
+
+def concordance_corrcoef(
+    *, num_outputs: int | None = None, multioutput: MultiOutput | Any = "uniform_average"
+) -> StreamingMetric:
+    """Streaming :func:`arraylosses.metrics.concordance_corrcoef`: the moment state and merge
+    of :func:`pearson_corrcoef`, Lin's coefficient (1/N moments) in ``compute``. Not
+    summable. Fewer than 2 rows give NaN. No ``sample_weight``.
+
+    Args:
+        num_outputs: ``None`` (default: ``(N,)`` inputs) or ``K`` for ``(N, K)`` inputs; fixes the
+            state's shape.
+        multioutput: ``"uniform_average"`` (default), ``"raw_values"`` or a ``(K,)`` array of output
+            weights, as the one-shot metric.
+
+    Returns:
+        A :class:`StreamingMetric` with ``init``/``update``/``merge``/``compute`` over a
+        :class:`CorrelationState`; ``compute`` gives a 0-d array (``(K,)`` with
+        ``multioutput="raw_values"``), in the state's floating dtype.
+
+    References:
+        - The one-shot metric's references apply:
+          :func:`arraylosses.metrics.concordance_corrcoef`.
+        - T. F. Chan, G. H. Golub and R. J. LeVeque (1979), "Updating Formulae and a Pairwise
+          Algorithm for Computing Sample Variances", Stanford report STAN-CS-79-773.
+
+    Example:
+        >>> import numpy as np
+        >>> m = concordance_corrcoef()
+        >>> s = m.update(m.init(np), np.array([1.0, 2.0]), np.array([2.0, 3.0]))
+        >>> round(float(m.compute(m.update(s, np.array([3.0]), np.array([4.0])))), 12)  # 4/7
+        0.571428571429
+    """
+    return _Correlation(num_outputs, multioutput, concordance=True)

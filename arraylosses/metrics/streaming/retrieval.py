@@ -18,11 +18,21 @@ from typing import Any
 
 from ..._backend import Array, as_dtype
 from ..._validate import check_option, integer, options, renamed
-from ...typing import EmptyTargetAction, Gain, MapDenominator
+from ...typing import EmptyTargetAction, Gain, GaucWeighting, MapDenominator
 from .. import retrieval as oneshot
 from ._core import MeanState, StreamingMetric, check_mask, masked, mean_of, state_space, zeros
 
-__all__ = ["hit_rate_at_k", "map_at_k", "mrr", "ndcg_at_k", "precision_at_k", "recall_at_k"]
+__all__ = [
+    "dcg_at_k",
+    "gauc",
+    "hit_rate_at_k",
+    "map_at_k",
+    "mrr",
+    "ndcg_at_k",
+    "precision_at_k",
+    "r_precision",
+    "recall_at_k",
+]
 
 
 @dataclass(frozen=True)
@@ -271,3 +281,133 @@ def map_at_k(
     return _QueryMean(
         oneshot.map_at_k, empty_target_action, (("k", k), ("map_denominator", map_denominator))
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# Wave 3: R-precision, DCG, GAUC
+
+
+def r_precision(*, empty_target_action: EmptyTargetAction = "neg") -> StreamingMetric:
+    """Streaming :func:`arraylosses.metrics.r_precision` over batches of complete queries.
+
+    Args:
+        empty_target_action: ``"neg"`` (default), ``"pos"``, ``"skip"`` or ``"error"``, as the
+            one-shot metric.
+
+    Returns:
+        A :class:`StreamingMetric` with ``init``/``update``/``merge``/``compute`` over a
+        ``MeanState`` of the per-query values; ``compute`` gives the mean over queries, a 0-d
+        array.
+
+    References:
+        - The one-shot metric's references apply: :func:`arraylosses.metrics.r_precision`.
+
+    Example:
+        >>> import numpy as np
+        >>> m = r_precision()
+        >>> s = m.update(m.init(np), np.array([[0.5, 0.5, 0.9, 0.1]]), np.array([[0, 1, 1, 0]]))
+        >>> float(m.compute(m.update(s, np.array([[0.1, 0.9]]), np.array([[0, 1]]))))
+        0.75
+    """
+    return _QueryMean(oneshot.r_precision, empty_target_action)
+
+
+def _dcg_rows(
+    scores: Array, relevance: Array, *, empty_target_action: Any, reduction: Any, **hyper: Any
+) -> Array:
+    """:func:`arraylosses.metrics.dcg_at_k` per query (it has no empty-query rule: DCG 0 is
+    defined), in the call shape of :class:`_QueryMean`."""
+    return oneshot.dcg_at_k(scores, relevance, reduction=reduction, **hyper)
+
+
+def dcg_at_k(*, k: int | None = None, gain: Gain = "linear") -> StreamingMetric:
+    """Streaming :func:`arraylosses.metrics.dcg_at_k` over batches of complete queries.
+
+    Args:
+        k: the cutoff, in ``[1, M]`` for batches of ``(Q, M)`` candidates. Default ``None``: all
+            candidates.
+        gain: ``"linear"`` (default) or ``"exponential"``, as the one-shot metric.
+
+    Returns:
+        A :class:`StreamingMetric` with ``init``/``update``/``merge``/``compute`` over a
+        ``MeanState`` of the per-query values; ``compute`` gives the mean over queries, a 0-d
+        array.
+
+    References:
+        - The one-shot metric's references apply: :func:`arraylosses.metrics.dcg_at_k`.
+
+    Example:
+        >>> import numpy as np
+        >>> m = dcg_at_k(k=2)
+        >>> s = m.update(m.init(np), np.array([[0.9, 0.8, 0.1]]), np.array([[1, 0, 3]]))
+        >>> float(m.compute(m.update(s, np.array([[0.1, 0.9]]), np.array([[0, 1]]))))
+        1.0
+    """
+    return _QueryMean(_dcg_rows, "neg", (("k", k), ("gain", gain)))
+
+
+@dataclass(frozen=True)
+class _GroupedAUC(StreamingMetric):
+    """GAUC over batches of complete users: ``MeanState`` of ``Σ w_u AUC_u`` and ``Σ w_u``."""
+
+    weighting: str = "impressions"
+    sample_weighted = False
+
+    def __post_init__(self) -> None:
+        check_option("weighting", self.weighting, options(GaucWeighting))
+
+    def init(self, like: Any, *, dtype: Any = None, device: Any = None) -> MeanState:
+        space = state_space(like, dtype, device)
+        return MeanState(zeros(space), zeros(space))
+
+    def update(
+        self,
+        state: MeanState,
+        scores: Array,
+        target: Array,
+        *,
+        sample_weight: Array | None = None,
+        mask: Array | None = None,
+    ) -> MeanState:
+        """One batch of users (rows); ``mask`` ``(B,)`` flags the users to count (a masked
+        user's row is zeroed: a single class, left out)."""
+        self._no_weight(sample_weight)
+        space = self._space_of(state)
+        xp = space.xp
+        check_mask(xp, mask, scores.shape[0] if scores.ndim else -1)
+        scores, target = masked(xp, scores, mask), masked(xp, target, mask)
+        _, total, weight, _ = oneshot.gauc_sums(
+            scores, target, indexes=None, weighting=self.weighting
+        )
+        batch = MeanState(as_dtype(xp, total, space.dtype), as_dtype(xp, weight, space.dtype))
+        return self.merge(state, batch)
+
+    def compute(self, state: MeanState) -> Array:
+        """``Σ w_u AUC_u / Σ w_u`` (NaN if no user qualified)."""
+        return mean_of(self._space_of(state).xp, state)
+
+
+def gauc(*, weighting: GaucWeighting = "impressions") -> StreamingMetric:
+    """Streaming :func:`arraylosses.metrics.gauc` over batches of complete users (dense rows,
+    ``mask`` per user): state ``MeanState`` of ``Σ w_u AUC_u`` and ``Σ w_u``, merged by adding.
+    A user split over two batches is not supported, as for retrieval queries.
+
+    Args:
+        weighting: ``"impressions"`` (default), ``"clicks"`` or ``"uniform"``, as the one-shot
+            metric.
+
+    Returns:
+        A :class:`StreamingMetric` with ``init``/``update``/``merge``/``compute`` over a
+        ``MeanState``; ``compute`` gives a 0-d array.
+
+    References:
+        - The one-shot metric's references apply: :func:`arraylosses.metrics.gauc`.
+
+    Example:
+        >>> import numpy as np
+        >>> m = gauc()
+        >>> s = m.update(m.init(np), np.array([[0.9, 0.2, 0.6, 0.1]]), np.array([[1, 0, 0, 1]]))
+        >>> float(m.compute(m.update(s, np.array([[0.8, 0.3]]), np.array([[1, 0]]))))
+        0.6666666666666666
+    """
+    return _GroupedAUC(weighting)

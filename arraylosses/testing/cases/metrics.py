@@ -7,10 +7,15 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 from arraylosses import metrics
 from arraylosses.metrics.retrieval import retrieval_metrics
 
+from ...typing import Gain
 from .. import inputs
+from .._peer import PeerCheck, Run, jax_pair, peer
+from ..inputs import Arrays
 from ._case import Case, Hostile, Params, Ref
 from ._classification_metric_peers import CALIBRATION_CHECKS, CONFUSION_CHECKS, CURVE_CHECKS
 
@@ -348,3 +353,463 @@ CONFUSION_CASES: tuple[Case, ...] = (
 )
 
 CASES = (*CASES, *CURVE_CASES, *CALIBRATION_CASES, *CONFUSION_CASES)
+
+
+# ---------------------------------------------------------------------------------------------
+# Wave 3, metrics 10-20: correlations, logarithmic and percentage errors, R-precision, DCG,
+# GAUC. Each record carries its peer calls (``checks=``).
+
+WAVE3_REGRESSION_PARAMS: tuple[Params, ...] = (
+    Params(),
+    Params(multioutput="raw_values", sample_weight=Ref("weight")),
+    Params(args=("pred_1d", "target_1d")),
+)
+"""The wave-3 regression metrics: the uniform mean, per output with weights, one output (the
+output-weights path is combine_outputs', run by the older metrics and the peer checks)."""
+
+
+def _log_domain(rng: np.random.Generator) -> Arrays:
+    """:func:`inputs.metric` moved into ``log1p``'s domain: ``exp(x) - 0.5``, in (-0.5, inf),
+    values in (-1, 0) included (sklearn allows them)."""
+    arrays = inputs.metric(rng)
+    for name in ("pred", "target", "pred_1d", "target_1d"):
+        arrays[name] = np.exp(arrays[name]) - 0.5
+    return arrays
+
+
+def _sklearn_regression(
+    ours: Callable[..., Any],
+    name: str,
+    *,
+    multioutput: str = "uniform_average",
+    weighted: bool = False,
+    one_d: bool = False,
+) -> Run:
+    """Ours and ``sklearn.metrics.<name>(target, pred, ...)`` on the record's NumPy inputs;
+    ``multioutput="weights"`` passes the builder's ``output_weights``."""
+
+    def run(arrays: dict[str, np.ndarray]) -> tuple[list[Any], list[Any]]:
+        import sklearn.metrics as skm
+
+        suffix = "_1d" if one_d else ""
+        p, t = arrays["pred" + suffix], arrays["target" + suffix]
+        mo: Any = arrays["output_weights"] if multioutput == "weights" else multioutput
+        w = arrays["weight"] if weighted else None
+        theirs = getattr(skm, name)(t, p, sample_weight=w, multioutput=mo)
+        return [np.asarray(ours(p, t, sample_weight=w, multioutput=mo))], [np.asarray(theirs)]
+
+    return run
+
+
+def _sklearn_regression_checks(ours: Callable[..., Any], name: str) -> tuple[PeerCheck, ...]:
+    """The sklearn calls of a regression metric: uniform, raw values weighted, output weights,
+    and one output."""
+    modes = (
+        ("uniform_average", False, False),
+        ("raw_values", True, False),
+        ("weights", True, False),
+        ("raw_values", False, True),
+    )
+    return tuple(
+        peer(
+            f"sklearn.metrics.{name}(target, pred, multioutput={mo!r}"
+            f"{', sample_weight=w' if weighted else ''}){' on (N,)' if one_d else ''}",
+            "sklearn",
+            _sklearn_regression(ours, name, multioutput=mo, weighted=weighted, one_d=one_d),
+            rtol=1e-12,
+        )
+        for mo, weighted, one_d in modes
+    )
+
+
+_REPEATS = np.array([1, 2, 3, 1, 2, 3, 1, 2])
+"""Integer weights for a peer without ``sample_weight``: weight ``r`` is the row repeated
+``r`` times."""
+
+
+def _torchmetrics_regression(
+    ours: Callable[..., Any], *, column: int | None = None, weighted: bool = False
+) -> Run:
+    """Ours and ``torchmetrics.functional.regression.<ours' name>(pred, target)`` (float64):
+    on the ``(N,)`` inputs, or one ``column`` of the ``(N, K)`` ones against ours'
+    ``raw_values``; ``weighted``: integer weights against the rows repeated."""
+
+    def run(arrays: dict[str, np.ndarray]) -> tuple[list[Any], list[Any]]:
+        import torch
+        import torchmetrics.functional.regression as tmr
+
+        theirs = getattr(tmr, ours.__name__)
+        if column is None:
+            p, t = arrays["pred_1d"], arrays["target_1d"]
+            value = ours(p, t, sample_weight=_REPEATS if weighted else None)
+        else:
+            p, t = arrays["pred"][:, column], arrays["target"][:, column]
+            value = ours(arrays["pred"], arrays["target"], multioutput="raw_values")[column]
+        if weighted:
+            p, t = np.repeat(p, _REPEATS), np.repeat(t, _REPEATS)
+        expected = theirs(torch.from_numpy(p), torch.from_numpy(t)).numpy()
+        return [np.asarray(value)], [expected]
+
+    return run
+
+
+def _torchmetrics_regression_checks(ours: Callable[..., Any]) -> tuple[PeerCheck, ...]:
+    """The torchmetrics calls of SMAPE and WMAPE: ``(N,)``, each output of ``(N, K)`` (ours per
+    output: torchmetrics pools a 2-D input), and integer weights as repeated rows."""
+    name = f"torchmetrics.functional.regression.{ours.__name__}(pred, target)"
+    return (
+        peer(name, "torchmetrics", _torchmetrics_regression(ours)),
+        *(
+            peer(
+                f"{name} on output {k} (ours: raw_values)",
+                "torchmetrics",
+                _torchmetrics_regression(ours, column=k),
+            )
+            for k in range(3)
+        ),
+        peer(
+            f"{name} on the rows repeated w times (ours: sample_weight=w)",
+            "torchmetrics",
+            _torchmetrics_regression(ours, weighted=True),
+        ),
+    )
+
+
+def _correlation_inputs(rng: np.random.Generator) -> Arrays:
+    """:func:`inputs.metric` and a copy rounded to halves, with ties in both columns."""
+    arrays = inputs.metric(rng)
+    arrays["pred_tied"] = np.round(arrays["pred"] * 2) / 2
+    arrays["target_tied"] = np.round(arrays["target"] * 2) / 2
+    return arrays
+
+
+def _per_column(
+    ours: Callable[..., Any],
+    theirs: Callable[[np.ndarray, np.ndarray], Any],
+    pred: str,
+    target: str,
+    **kwargs: Any,
+) -> Run:
+    """Ours (``raw_values`` for ``(N, K)``) against ``theirs(pred, target)`` on each column."""
+
+    def run(arrays: dict[str, np.ndarray]) -> tuple[list[Any], list[Any]]:
+        p, t = arrays[pred], arrays[target]
+        if p.ndim == 1:
+            return [np.asarray(ours(p, t, **kwargs))], [np.asarray(theirs(p, t))]
+        got = ours(p, t, multioutput="raw_values", **kwargs)
+        expected = [theirs(p[:, k], t[:, k]) for k in range(p.shape[1])]
+        return [np.asarray(got)], [np.asarray(expected, dtype=np.float64)]
+
+    return run
+
+
+def _scipy_pearson(p: np.ndarray, t: np.ndarray) -> Any:
+    from scipy.stats import pearsonr
+
+    return pearsonr(p, t).statistic
+
+
+def _scipy_spearman(p: np.ndarray, t: np.ndarray) -> Any:
+    from scipy.stats import spearmanr
+
+    return spearmanr(p, t).statistic
+
+
+def _scipy_kendall(variant: str) -> Callable[[np.ndarray, np.ndarray], Any]:
+    def theirs(p: np.ndarray, t: np.ndarray) -> Any:
+        from scipy.stats import kendalltau
+
+        return kendalltau(p, t, variant=variant).statistic
+
+    return theirs
+
+
+def _torchmetrics_pearson(p: np.ndarray, t: np.ndarray) -> Any:
+    import torch
+    from torchmetrics.functional import pearson_corrcoef
+
+    return pearson_corrcoef(torch.from_numpy(p), torch.from_numpy(t)).numpy()
+
+
+def _keras_concordance(p: np.ndarray, t: np.ndarray) -> Any:
+    import keras
+
+    return np.asarray(keras.metrics.concordance_correlation(t, p), dtype=np.float64)
+
+
+def _on_pairs(names: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str, str], ...]:
+    return tuple((f" on {p}, {t}", p, t) for p, t in names)
+
+
+_CORRELATION_DATA = _on_pairs(
+    (("pred", "target"), ("pred_1d", "target_1d"), ("pred_tied", "target_tied"))
+)
+_CORRELATION_PARAMS: tuple[Params, ...] = (
+    Params(),
+    Params(args=("pred_tied", "target_tied"), multioutput="raw_values"),
+    Params(args=("pred_1d", "target_1d")),
+)
+_CONSTANT_IS_NAN = (
+    ("constant", "a constant prediction has no correlation: NaN by definition (scipy: NaN)"),
+)
+
+
+def _correlation_case(fn: Callable[..., Any], **fields: Any) -> Case:
+    return Case(
+        fn=fn,
+        kind="metric",
+        inputs=_correlation_inputs,
+        args=("pred", "target"),
+        params=fields.pop("params", _CORRELATION_PARAMS),
+        **fields,
+    )
+
+
+def _torchmetrics_r_precision(arrays: dict[str, np.ndarray]) -> tuple[list[Any], list[Any]]:
+    """Ours per query against torchmetrics ``retrieval_r_precision`` on each row (positive,
+    tie-free scores; an empty query 0 in both)."""
+    import torch
+    from torchmetrics.functional.retrieval import retrieval_r_precision
+
+    s, rel = arrays["scores"], arrays["relevance"]
+    ours = metrics.r_precision(s, rel, reduction="none")
+    theirs = [
+        float(retrieval_r_precision(torch.from_numpy(s[i]), torch.from_numpy(rel[i] > 0)))
+        for i in range(s.shape[0])
+    ]
+    return [np.asarray(ours)], [np.asarray(theirs)]
+
+
+def _trec_eval_r_precision(arrays: dict[str, np.ndarray]) -> tuple[list[Any], list[Any]]:
+    """Ours per query against trec_eval's ``Rprec`` (pytrec_eval), tie-free scores; a query
+    whose judged documents are all irrelevant reads 0 there, ours ``"neg"``."""
+    import pytrec_eval
+
+    s, rel = arrays["scores"], arrays["relevance"]
+    qrels = {
+        f"q{i}": {f"d{j}": int(rel[i, j]) for j in range(s.shape[1])} for i in range(s.shape[0])
+    }
+    run = {f"q{i}": {f"d{j}": float(s[i, j]) for j in range(s.shape[1])} for i in range(s.shape[0])}
+    result = pytrec_eval.RelevanceEvaluator(qrels, {"Rprec"}).evaluate(run)
+    ours = np.asarray(metrics.r_precision(s, rel, reduction="none"))
+    return [ours], [np.asarray([result[f"q{i}"]["Rprec"] for i in range(len(s))])]
+
+
+def _sklearn_dcg(k: int | None, scores: str) -> Run:
+    def run(arrays: dict[str, np.ndarray]) -> tuple[list[Any], list[Any]]:
+        from sklearn.metrics import dcg_score
+
+        s, rel = arrays[scores], arrays["graded"]
+        ours = metrics.dcg_at_k(s, rel, k=k)
+        return [np.asarray(ours)], [np.asarray(dcg_score(rel, s, k=k))]
+
+    return run
+
+
+def _rax_dcg(k: int | None, gain: str) -> Callable[..., Any]:
+    def theirs(s: Any, rel: Any) -> Any:
+        import rax
+
+        kwargs: dict[str, Any] = {} if gain == "exponential" else {"gain_fn": lambda r: r}
+        return rax.dcg_metric(s, rel, topn=k, **kwargs)
+
+    return theirs
+
+
+def _gauc_inputs(rng: np.random.Generator) -> Arrays:
+    """6 users of 5 rows: tie-free and tied scores, 0/1 clicks; user 2 never clicks and
+    user 4 clicks everything (both left out)."""
+    scores = rng.uniform(size=(6, 5))
+    target = (rng.uniform(size=(6, 5)) < 0.45).astype(np.int64)
+    target[0, :2] = [1, 0]
+    target[2] = 0
+    target[4] = 1
+    return {"scores": scores, "scores_tied": np.round(scores * 3) / 3, "target": target}
+
+
+_RAX_DCG: tuple[tuple[int | None, Gain], ...] = (
+    (None, "linear"),
+    (3, "linear"),
+    (5, "exponential"),
+)
+
+WAVE3_CASES: tuple[Case, ...] = (
+    Case(
+        fn=metrics.mean_squared_log_error,
+        kind="metric",
+        inputs=_log_domain,
+        args=("pred", "target"),
+        params=WAVE3_REGRESSION_PARAMS,
+        grad=("pred",),
+        checks=_sklearn_regression_checks(metrics.mean_squared_log_error, "mean_squared_log_error"),
+    ),
+    Case(
+        fn=metrics.root_mean_squared_log_error,
+        kind="metric",
+        inputs=_log_domain,
+        args=("pred", "target"),
+        params=WAVE3_REGRESSION_PARAMS,
+        grad=("pred",),
+        checks=_sklearn_regression_checks(
+            metrics.root_mean_squared_log_error, "root_mean_squared_log_error"
+        ),
+    ),
+    *(
+        Case(
+            fn=fn,
+            kind="metric",
+            inputs=inputs.metric,
+            args=("pred", "target"),
+            params=WAVE3_REGRESSION_PARAMS,
+            grad=("pred",),
+            checks=_torchmetrics_regression_checks(fn),
+        )
+        for fn in (
+            metrics.symmetric_mean_absolute_percentage_error,
+            metrics.weighted_mean_absolute_percentage_error,
+        )
+    ),
+    # correlations (arraylosses.metrics.correlation)
+    _correlation_case(
+        metrics.pearson_corrcoef,
+        grad=("pred",),
+        hostile=Hostile(skip=_CONSTANT_IS_NAN),
+        checks=(
+            *(
+                peer(
+                    f"scipy.stats.pearsonr(pred, target).statistic{where}",
+                    "scipy",
+                    _per_column(metrics.pearson_corrcoef, _scipy_pearson, p, t),
+                )
+                for where, p, t in _CORRELATION_DATA
+            ),
+            peer(
+                "torchmetrics.functional.pearson_corrcoef(pred, target) on (N, K)",
+                "torchmetrics",
+                _per_column(metrics.pearson_corrcoef, _torchmetrics_pearson, "pred", "target"),
+            ),
+        ),
+    ),
+    _correlation_case(
+        metrics.spearman_corrcoef,
+        no_grad="piecewise constant (ranks)",
+        hostile=Hostile(skip=_CONSTANT_IS_NAN),
+        checks=tuple(
+            peer(
+                f"scipy.stats.spearmanr(pred, target).statistic{where}",
+                "scipy",
+                _per_column(metrics.spearman_corrcoef, _scipy_spearman, p, t),
+            )
+            for where, p, t in _CORRELATION_DATA
+        ),
+    ),
+    _correlation_case(
+        metrics.kendall_tau,
+        params=(*_CORRELATION_PARAMS[:2], Params(args=("pred_1d", "target_1d"), variant="c")),
+        no_grad="piecewise constant (pair signs)",
+        hostile=Hostile(skip=_CONSTANT_IS_NAN),
+        checks=tuple(
+            peer(
+                f"scipy.stats.kendalltau(pred, target, variant={v!r}).statistic{where}",
+                "scipy",
+                _per_column(metrics.kendall_tau, _scipy_kendall(v), p, t, variant=v),
+            )
+            for v in ("b", "c")
+            for where, p, t in _CORRELATION_DATA
+        ),
+    ),
+    _correlation_case(
+        metrics.concordance_corrcoef,
+        grad=("pred",),
+        checks=tuple(
+            peer(
+                f"keras.metrics.concordance_correlation(target, pred){where} (float32)",
+                "keras",
+                _per_column(metrics.concordance_corrcoef, _keras_concordance, p, t),
+                rtol=1e-5,
+                atol=1e-6,
+                deviation="Keras computes in float32 here (JAX without x64) and adds "
+                "epsilon 1e-7 to the denominator",
+            )
+            for where, p, t in _CORRELATION_DATA
+        ),
+    ),
+    # arraylosses.metrics.retrieval
+    Case(
+        fn=metrics.r_precision,
+        kind="metric",
+        inputs=inputs.retrieval,
+        args=("scores", "relevance"),
+        params=(
+            Params(),
+            Params(empty_target_action="skip", reduction="none"),
+            Params(args=("scores_tied", "relevance"), empty_target_action="pos"),
+        ),
+        no_grad="piecewise constant in the scores",
+        checks=(
+            peer(
+                "torchmetrics.functional.retrieval.retrieval_r_precision(s_q, rel_q > 0) per query",
+                "torchmetrics",
+                _torchmetrics_r_precision,
+                rtol=1e-6,
+                deviation="torchmetrics computes in float32",
+            ),
+            peer("pytrec_eval Rprec", "pytrec_eval", _trec_eval_r_precision),
+        ),
+    ),
+    Case(
+        fn=metrics.dcg_at_k,
+        kind="metric",
+        inputs=inputs.retrieval,
+        args=("scores", "graded"),
+        params=(
+            Params(k=3),
+            Params(reduction="none"),
+            Params(args=("scores_tied", "graded"), gain="exponential", k=5),
+        ),
+        no_grad="piecewise constant in the scores",
+        checks=(
+            *(
+                peer(
+                    f"sklearn.metrics.dcg_score(relevance, scores, k={k}) (tie-free scores)",
+                    "sklearn",
+                    _sklearn_dcg(k, "scores"),
+                )
+                for k in (None, 3)
+            ),
+            *(
+                peer(
+                    f"rax.dcg_metric(scores, relevance, topn={k}"
+                    f"{', gain_fn=lambda r: r' if gain == 'linear' else ''}) (tied scores)",
+                    "rax",
+                    jax_pair(
+                        functools.partial(metrics.dcg_at_k, k=k, gain=gain),
+                        _rax_dcg(k, gain),
+                        "scores_tied",
+                        "graded",
+                        grad=(),
+                    ),
+                    rtol=1e-12,
+                )
+                for k, gain in _RAX_DCG
+            ),
+        ),
+    ),
+    Case(
+        fn=metrics.gauc,
+        kind="metric",
+        inputs=_gauc_inputs,
+        args=("scores", "target"),
+        params=(
+            Params(),
+            Params(weighting="clicks"),
+            Params(args=("scores_tied", "target"), weighting="uniform"),
+        ),
+        no_grad="piecewise constant in the scores",
+        notes="no peer library: RecBole's GAUC formula (metric_info, average ranks) is the "
+        "by-definition reference, with the DIN paper's and DIN's code's weightings",
+        reference="gauc",
+    ),
+)
+
+CASES = (*CASES, *WAVE3_CASES)

@@ -27,6 +27,7 @@ from arraylosses.metrics import streaming
 
 from .. import inputs
 from ._case import Case, Hostile, Params, Ref
+from .metrics import _correlation_inputs, _gauc_inputs, _log_domain
 
 __all__ = ["CASES", "batch_states", "streamed"]
 
@@ -356,3 +357,60 @@ WAVE3_CONFUSION_CASES: tuple[Case, ...] = (
 )
 
 CASES = (*CASES, *WAVE3_CURVE_CASES, *WAVE3_CALIBRATION_CASES, *WAVE3_CONFUSION_CASES)
+
+
+# ---------------------------------------------------------------------------------------------
+# Wave 3, metrics 10-20: the streaming forms (Spearman and Kendall have none)
+
+_WAVE3_REGRESSION = (
+    Params(num_outputs=3),
+    Params(num_outputs=3, multioutput="raw_values", sample_weight=Ref("weight")),
+    Params(args=("pred_1d", "target_1d")),
+)
+_WAVE3_CORRELATION = (
+    Params(num_outputs=3),
+    Params(args=("pred_tied", "target_tied"), num_outputs=3, multioutput="raw_values"),
+    Params(args=("pred_1d", "target_1d")),
+)
+
+WAVE3_CASES: tuple[Case, ...] = (
+    *(
+        _case(name, _log_domain, ("pred", "target"), _WAVE3_REGRESSION)
+        for name in ("mean_squared_log_error", "root_mean_squared_log_error")
+    ),
+    *(
+        _case(name, inputs.metric, ("pred", "target"), _WAVE3_REGRESSION)
+        for name in (
+            "symmetric_mean_absolute_percentage_error",
+            "weighted_mean_absolute_percentage_error",
+        )
+    ),
+    dataclasses.replace(
+        _case("pearson_corrcoef", _correlation_inputs, ("pred", "target"), _WAVE3_CORRELATION),
+        hostile=Hostile(
+            state_from=1,
+            skip=(("constant", "a constant prediction has no correlation: NaN by definition"),),
+        ),
+    ),
+    _case("concordance_corrcoef", _correlation_inputs, ("pred", "target"), _WAVE3_CORRELATION),
+    _case(
+        "r_precision",
+        inputs.retrieval,
+        ("scores", "relevance"),
+        (Params(), Params(empty_target_action="skip")),
+    ),
+    _case(
+        "dcg_at_k",
+        inputs.retrieval,
+        ("scores", "graded"),
+        (Params(k=3), Params(args=("scores_tied", "graded"), gain="exponential")),
+    ),
+    _case(
+        "gauc",
+        _gauc_inputs,
+        ("scores", "target"),
+        (Params(), Params(weighting="clicks"), Params(weighting="uniform")),
+    ),
+)
+
+CASES = (*CASES, *WAVE3_CASES)
