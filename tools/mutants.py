@@ -158,7 +158,6 @@ MUTANTS = (
         "    cov_tp = c * s",
         "matthews_corrcoef",
     ),
-    Mutant(
     # wave 3, metrics 10-20
     Mutant(
         "concordance-sample-moments",
