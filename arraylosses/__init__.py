@@ -48,11 +48,18 @@ from .contrastive import (
     triplet_margin_loss,
 )
 from .ranking import (
+    approx_ndcg_loss,
     bpr_loss,
     csar_loss,
+    distill_kl_div_loss,
     dynamic_margin_bpr_loss,
+    lambda_loss,
+    list_mle_loss,
     listnet_loss,
+    margin_mse_loss,
     normalized_sampled_softmax_loss,
+    pairwise_hinge_loss,
+    pairwise_logistic_loss,
     sampled_softmax_loss,
 )
 from .regression import (
@@ -69,6 +76,7 @@ from .regression import (
 )
 from .regularizers import (
     exclusiveness_loss,
+    flops_regularizer,
     global_orthogonal_regularization,
     inclusiveness_loss,
     orthogonal_loss,
@@ -85,6 +93,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "angle_loss",
+    "approx_ndcg_loss",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
     "bpr_loss",
@@ -98,9 +107,11 @@ __all__ = [
     "cosine_similarity",
     "cross_entropy",
     "csar_loss",
+    "distill_kl_div_loss",
     "dynamic_margin_bpr_loss",
     "entropy_adaptive_info_nce",
     "exclusiveness_loss",
+    "flops_regularizer",
     "gaussian_nll_loss",
     "global_orthogonal_regularization",
     "hinge_loss",
@@ -110,9 +121,12 @@ __all__ = [
     "kl_divergence",
     "l1_loss",
     "l2_normalize",
+    "lambda_loss",
+    "list_mle_loss",
     "listnet_loss",
     "log_cosh_loss",
     "mae_loss",
+    "margin_mse_loss",
     "margin_ranking_loss",
     "matryoshka",
     "metrics",
@@ -127,6 +141,8 @@ __all__ = [
     "pairwise_cosine_similarity",
     "pairwise_dot",
     "pairwise_euclidean_distance",
+    "pairwise_hinge_loss",
+    "pairwise_logistic_loss",
     "poisson_nll_loss",
     "poly1_cross_entropy",
     "quantile_loss",
