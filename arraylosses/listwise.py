@@ -35,6 +35,7 @@ from ._backend import (
     device_of,
     log_sigmoid,
     log_softmax,
+    logaddexp,
     sigmoid,
     softplus,
     stop_gradient,
@@ -181,7 +182,7 @@ def _safe_logaddexp(xp: Namespace, a: Array, b: Array) -> Array:
     """``logaddexp(a, b)`` with a zero (not NaN) gradient where both are ``-inf``."""
     both = (a == -math.inf) & (b == -math.inf)
     zeros = xp.zeros_like(a)
-    out = xp.logaddexp(xp.where(both, zeros, a), xp.where(both, zeros, b))
+    out = logaddexp(xp, xp.where(both, zeros, a), xp.where(both, zeros, b))
     return xp.where(both, a, out)
 
 

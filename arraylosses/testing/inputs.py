@@ -20,6 +20,7 @@ __all__ = [
     "embeddings",
     "gaussian",
     "inbatch",
+    "linear_head",
     "listwise",
     "matryoshka",
     "metric",
@@ -441,5 +442,23 @@ def listwise(rng: np.random.Generator) -> Arrays:
         "margins_1": rng.normal(size=n),
         "margins_k": rng.normal(size=(n, k)),
         "teacher_k": rng.normal(size=(n, 1 + k)),
+        "weight": rng.uniform(0.5, 2.0, size=n),
+    }
+
+
+def linear_head(rng: np.random.Generator) -> Arrays:
+    """A linear classifier head: hidden ``(6, 4)``, ``C = 23`` classes (not a multiple of the
+    chunk sizes tested), bias, class weights, labels (one row labelled 5, the ignore_index
+    tested) and per-row weights."""
+    n, d, c = 6, 4, 23
+    target = rng.integers(0, c, size=n)
+    target[target == 5] = 6
+    target[2] = 5
+    return {
+        "hidden": rng.normal(size=(n, d)),
+        "head": rng.normal(size=(c, d)) * 0.7,
+        "head_bias": rng.normal(size=c) * 0.3,
+        "head_target": target,
+        "head_class_weight": rng.uniform(0.5, 2.0, size=c),
         "weight": rng.uniform(0.5, 2.0, size=n),
     }

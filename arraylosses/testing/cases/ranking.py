@@ -134,25 +134,25 @@ _PAIR_MEAN = (
 )
 
 
-def _st_margin_mse(q, docs, margins):  # type: ignore[no-untyped-def]
+def _st_margin_mse(q, docs, margins):
     from sentence_transformers.sentence_transformer.losses import MarginMSELoss
 
     columns = [docs[:, c] for c in range(docs.shape[1])]
     return MarginMSELoss(None).compute_loss_from_embeddings([q, *columns], margins)
 
 
-def _dot_scores(q, docs):  # type: ignore[no-untyped-def]
+def _dot_scores(q, docs):
     return (q[:, None, :] * docs).sum(-1)
 
 
-def _ours_margin_mse(q, docs, margins):  # type: ignore[no-untyped-def]
+def _ours_margin_mse(q, docs, margins):
     s = _dot_scores(q, docs)
     neg = s[:, 1:] if margins.ndim == 2 else s[:, 1]
     return al.margin_mse_loss(s[:, 0], neg, margins)
 
 
 def _margin_mse_checks() -> tuple:
-    def teacher_form(q, docs, t):  # type: ignore[no-untyped-def]
+    def teacher_form(q, docs, t):
         return _ours_margin_mse(q, docs, t[:, :1] - t[:, 1:])
 
     return (
@@ -182,8 +182,8 @@ def _margin_mse_checks() -> tuple:
 
 
 def _distill_checks() -> tuple:
-    def st(**temperatures):  # type: ignore[no-untyped-def]
-        def run(q, docs, teacher):  # type: ignore[no-untyped-def]
+    def st(**temperatures):
+        def run(q, docs, teacher):
             import warnings
 
             from sentence_transformers.sentence_transformer.losses import DistillKLDivLoss
@@ -196,10 +196,10 @@ def _distill_checks() -> tuple:
 
         return run
 
-    def ours(**temperatures):  # type: ignore[no-untyped-def]
+    def ours(**temperatures):
         return lambda q, docs, t: al.distill_kl_div_loss(_dot_scores(q, docs), t, **temperatures)
 
-    settings = (
+    settings: tuple[dict[str, float], ...] = (
         {},
         {"temperature": 2.0},
         {"temperature": 1.0, "student_temperature": 0.5, "teacher_temperature": 3.0},
@@ -215,17 +215,17 @@ def _distill_checks() -> tuple:
     )
 
 
-def _three(fn, **fixed):  # type: ignore[no-untyped-def]
+def _three(fn, **fixed):
     """Ours with the three reductions, as one result of three parts."""
     return lambda s, y, w: tuple(
         fn(s, y, where=w, reduction=r, **fixed) for r in ("mean", "sum", "none")
     )
 
 
-def _rax_three(loss, **fixed):  # type: ignore[no-untyped-def]
+def _rax_three(loss, **fixed):
     """rax with reduce_fn mean, sum and None (summed over its pairs or items: our "none")."""
 
-    def run(s, y, w):  # type: ignore[no-untyped-def]
+    def run(s, y, w):
         import jax.numpy as jnp
 
         none = loss(s, y, where=w, reduce_fn=None, **fixed)
@@ -240,8 +240,8 @@ def _rax_three(loss, **fixed):  # type: ignore[no-untyped-def]
     return run
 
 
-def _rax(name: str):  # type: ignore[no-untyped-def]
-    def call(*args, **kwargs):  # type: ignore[no-untyped-def]
+def _rax(name: str):
+    def call(*args, **kwargs):
         import rax
 
         fixed = dict(kwargs)
@@ -258,24 +258,25 @@ class _Lookup:
 
     num_labels = 1
 
-    def __init__(self, scores) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, scores) -> None:
         import torch
 
-        self.scores, self.device, self.pairs = scores, torch.device("cpu"), []
+        self.scores, self.device = scores, torch.device("cpu")
+        self.pairs: list[tuple[str, str]] = []
 
-    def preprocess(self, pairs, prompt=None, task=None):  # type: ignore[no-untyped-def]
+    def preprocess(self, pairs, prompt=None, task=None):
         import torch
 
         self.pairs = pairs
         return {"n": torch.tensor(len(pairs))}
 
-    def __call__(self, tokens):  # type: ignore[no-untyped-def]
+    def __call__(self, tokens):
         import torch
 
         return {"scores": torch.stack([self.scores[int(q), int(d)] for q, d in self.pairs])}
 
 
-def _st_list_loss(make, scores, labels, prefix):  # type: ignore[no-untyped-def]
+def _st_list_loss(make, scores, labels, prefix):
     """ST's cross-encoder list loss ``make(model)`` on variable-length lists: list i holds the
     ``prefix[i].sum()`` first items."""
     lengths = [int(n) for n in prefix.sum(-1)]
@@ -285,7 +286,7 @@ def _st_list_loss(make, scores, labels, prefix):  # type: ignore[no-untyped-def]
     return make(_Lookup(scores))([queries, docs], labels)
 
 
-def _st_list_mle(scores, labels, prefix):  # type: ignore[no-untyped-def]
+def _st_list_mle(scores, labels, prefix):
     from sentence_transformers.cross_encoder.losses import ListMLELoss
 
     return _st_list_loss(
@@ -293,8 +294,8 @@ def _st_list_mle(scores, labels, prefix):  # type: ignore[no-untyped-def]
     )
 
 
-def _st_lambda(scheme: str | None, **options):  # type: ignore[no-untyped-def]
-    def run(scores, labels, prefix):  # type: ignore[no-untyped-def]
+def _st_lambda(scheme: str | None, **options):
+    def run(scores, labels, prefix):
         from sentence_transformers.cross_encoder.losses import LambdaLoss, RankNetLoss
         from sentence_transformers.cross_encoder.losses import lambda_loss as st
 
@@ -367,7 +368,7 @@ def _lambda_checks() -> tuple:
     return tuple(checks)
 
 
-def _pairwise_checks(fn, rax_name: str) -> tuple:  # type: ignore[no-untyped-def]
+def _pairwise_checks(fn, rax_name: str) -> tuple:
     weights = {
         None: None,
         "labeldiff": "labeldiff_lambdaweight",
@@ -394,14 +395,14 @@ def _pairwise_checks(fn, rax_name: str) -> tuple:  # type: ignore[no-untyped-def
 
 
 def _approx_ndcg_checks() -> tuple:
-    def theirs(temperature: float, gain: str):  # type: ignore[no-untyped-def]
-        def metric(s, y, *, where, reduce_fn):  # type: ignore[no-untyped-def]
+    def theirs(temperature: float, gain: str):
+        def metric(s, y, *, where, reduce_fn):
             import functools
 
             import jax
             import rax
 
-            def step(x):  # type: ignore[no-untyped-def]
+            def step(x):
                 return jax.nn.sigmoid(x / temperature)
 
             extra = {} if gain == "exponential" else {"gain_fn": lambda label: label}

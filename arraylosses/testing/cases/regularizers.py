@@ -66,7 +66,7 @@ CASES: tuple[Case, ...] = (
 )
 
 
-def _st_flops(x, threshold=None):  # type: ignore[no-untyped-def]
+def _st_flops(x, threshold=None):
     from sentence_transformers.sparse_encoder.losses import FlopsLoss
 
     return FlopsLoss(None, threshold=threshold).compute_loss_from_embeddings(x)
