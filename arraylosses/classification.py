@@ -1,5 +1,6 @@
 """Classification losses: softmax and sigmoid cross entropies, focal and poly losses, KL,
-hinge and margin ranking.
+hinge and margin ranking; :func:`linear_cross_entropy`, the cross entropy of a linear head
+computed in chunks of classes.
 
 Conventions as in :mod:`arraylosses.regression`: ``(prediction, target)`` positional,
 hyperparameters keyword-only, ``sample_weight=None`` (per-sample), ``reduction="mean"``. The
@@ -21,10 +22,16 @@ from ._backend import (
     Array,
     Namespace,
     as_dtype,
+    const,
+    custom_gradient,
+    device_of,
     index_dtype,
     isdtype,
     log_softmax,
+    logaddexp,
+    logsumexp,
     nll_at,
+    scan,
     sigmoid,
     sigmoid_cross_entropy,
     softplus,
@@ -56,6 +63,7 @@ __all__ = [
     "cross_entropy",
     "hinge_loss",
     "kl_divergence",
+    "linear_cross_entropy",
     "margin_ranking_loss",
     "nll_loss",
     "poly1_cross_entropy",
@@ -1066,4 +1074,244 @@ def margin_ranking_loss(
     loss = xp.maximum(-y * (a - b) + m, xp.zeros_like(a))
     return reduce_loss(
         xp, loss, reduction=reduction, sample_weight=sample_weight, out_dtype=out_dtype
+    )
+
+
+def _chunked_class_logsumexp(xp: Namespace, h: Array, w: Array, b: Array, chunk: int) -> Array:
+    """``log Σ_c exp(h·W_c + b_c)`` per row of ``h`` ``(M, D)``, the classes taken ``chunk``
+    at a time with a running log-sum-exp, without the ``(M, C)`` logits: the forward saves
+    ``h``, ``W``, ``b`` and the result, and the backward recomputes each chunk's logits, so
+    memory is ``O(M·chunk + C·D)`` (Cut Cross-Entropy's scheme, arXiv:2411.09009). The full
+    chunks run in :func:`arraylosses._backend.scan` (``lax.scan`` under JAX tracing), a shorter
+    last chunk after them."""
+    c = w.shape[0]
+    full = c // chunk * chunk
+
+    def pieces(*arrays: Array) -> list[tuple[bool, tuple[Array, ...]]]:
+        out = []
+        if full:
+            out.append(
+                (
+                    True,
+                    tuple(
+                        xp.reshape(a[:full, ...], (full // chunk, chunk, *a.shape[1:]))
+                        for a in arrays
+                    ),
+                )
+            )
+        if full < c:
+            out.append((False, tuple(a[full:, ...] for a in arrays)))
+        return out
+
+    def logits(hh: Array, wk: Array, bk: Array) -> Array:
+        return xp.matmul(hh, xp.matrix_transpose(wk)) + bk
+
+    def forward(hh: Array, ww: Array, bb: Array) -> tuple[tuple[Array], tuple[Array, ...]]:
+        run = xp.full((hh.shape[0],), -math.inf, dtype=hh.dtype, device=device_of(hh))
+
+        def body(carry: Array, x: tuple[Array, ...]) -> tuple[Array, Array]:
+            z = logits(hh, x[0], x[1])
+            return logaddexp(xp, carry, logsumexp(xp, z, axis=-1)), const(xp, 0.0, carry)
+
+        for scanned, xs in pieces(ww, bb):
+            if scanned:
+                run, _ = scan(xp, body, run, xs)
+            else:
+                run, _ = body(run, xs)
+        return (run,), (hh, ww, bb, run)
+
+    def backward(res: tuple[Array, ...], cots: tuple[Array, ...]) -> tuple[Array, ...]:
+        hh, ww, bb, lse = res
+        g = cots[0]
+
+        def body(dh: Array, x: tuple[Array, ...]) -> tuple[Array, tuple[Array, Array]]:
+            p = xp.exp(logits(hh, x[0], x[1]) - lse[:, None]) * g[:, None]  # (M, chunk)
+            dh = dh + xp.matmul(p, x[0])
+            return dh, (xp.matmul(xp.matrix_transpose(p), hh), xp.sum(p, axis=0))
+
+        dh = xp.zeros_like(hh)
+        dws, dbs = [], []
+        for scanned, xs in pieces(ww, bb):
+            if scanned:
+                dh, (dw, db) = scan(xp, body, dh, xs)
+                dws.append(xp.reshape(dw, (dw.shape[0] * dw.shape[1], dw.shape[2])))
+                dbs.append(xp.reshape(db, (db.shape[0] * db.shape[1],)))
+            else:
+                dh, (dw, db) = body(dh, xs)
+                dws.append(dw)
+                dbs.append(db)
+        dw = dws[0] if len(dws) == 1 else xp.concat(dws)
+        db = dbs[0] if len(dbs) == 1 else xp.concat(dbs)
+        return dh, dw, db
+
+    return custom_gradient(xp, forward, backward)(h, w, b)[0]
+
+
+@sample_weighted
+def linear_cross_entropy(
+    hidden: Array,
+    linear_weight: Array,
+    target: Array,
+    *,
+    linear_bias: Array | None = None,
+    class_weight: Array | None = None,
+    ignore_index: int | None = None,
+    label_smoothing: float = 0.0,
+    chunk_size: int | None = None,
+    sample_weight: Array | None = None,
+    reduction: Reduction = "mean",
+) -> Array:
+    r"""Cross entropy of a linear classifier head, :func:`cross_entropy` of
+    ``hidden @ linear_weightᵀ + linear_bias``, optionally without ever storing the logits.
+
+    In plain text: ``z = h W^T + b``, then ``cross_entropy(z, target, ...)``.
+
+    .. math:: z = h W^\top + b, \quad \ell = -\sum_c q_c \log \mathrm{softmax}(z)_c
+
+    Every rule of :func:`cross_entropy` with class indices (torch semantics): ``class_weight``,
+    ``ignore_index`` (a batch whose rows are all ignored gives 0 with a zero gradient; torch's
+    mean is NaN), ``label_smoothing``, ``sample_weight``. ``ignore_index=None`` ignores
+    nothing (torch's default is -100). Probability targets are not accepted (they would be an
+    ``(N, C)`` array).
+
+    ``chunk_size``: the classes are processed ``chunk_size`` at a time with a running
+    log-sum-exp and the backward pass recomputes each chunk, so the ``(N, C)`` logits are
+    stored neither in the forward nor in the backward (memory ``O(N·chunk_size + C·D)``,
+    Wijmans et al.'s Cut Cross-Entropy). The label's logit is ``h·W[y] + b[y]`` and the
+    smoothing term ``h·(Σ_c w_c W_c) + Σ_c w_c b_c``. Values and gradients equal the dense
+    path's; it works under ``jax.grad``/``jit``, ``torch.func`` and ``torch.compile``.
+    ``chunk_size > C`` is one chunk. torch's ``F.linear_cross_entropy`` chunks the batch, not
+    the classes, and its chunked path does not support ``torch.func``.
+
+    Args:
+        hidden: ``(..., D)`` floating hidden states.
+        linear_weight: ``(C, D)`` floating weight of the classifier head.
+        target: integer class indices, ``hidden.shape[:-1]``.
+        linear_bias: optional ``(C,)`` floating bias. Default ``None``.
+        class_weight: optional ``(C,)`` per-class weights, as :func:`cross_entropy`.
+        ignore_index: a class index whose rows contribute 0 and do not count in the mean.
+            Default ``None``.
+        label_smoothing: ``ε`` in ``[0, 1]``. Default ``0.0``.
+        chunk_size: ``None`` (default: the dense logits) or an int ``>= 1``, the classes per
+            chunk.
+        sample_weight: optional per-row weights, broadcastable to ``hidden.shape[:-1]``.
+        reduction: ``"mean"`` (default, torch's), ``"sum"`` or ``"none"``.
+
+    Returns:
+        In ``hidden``'s floating dtype, a 0-d array for ``"mean"``/``"sum"``, one loss per row
+        (``hidden.shape[:-1]``) for ``reduction="none"``.
+
+    References:
+        - E. Wijmans, B. Huval, A. Hertzberg, V. Koltun and P. Krähenbühl (2024), "Cut Your
+          Losses in Large-Vocabulary Language Models". arXiv:2411.09009.
+        - Peer implementation followed: ``torch.nn.functional.linear_cross_entropy``.
+
+    Example:
+        >>> import numpy as np, math
+        >>> h, w = np.array([[1.0, 0.0]]), np.array([[0.0, 0.0], [math.log(3.0), 0.0]])
+        >>> round(float(linear_cross_entropy(h, w, np.array([1]), chunk_size=1)), 12)
+        0.287682072452
+    """
+    xp, out_dtype, dtype = prepare(
+        "hidden",
+        hidden,
+        reduction=reduction,
+        linear_weight=linear_weight,
+        target=target,
+        linear_bias=linear_bias,
+        class_weight=class_weight,
+        sample_weight=sample_weight,
+    )
+    check_kind(xp, "linear_weight", linear_weight, ("real floating",), must="be floating")
+    if hidden.ndim < 1:
+        raise ValueError("hidden must have shape (..., D); got shape ()")
+    if linear_weight.ndim != 2 or linear_weight.shape[1] != hidden.shape[-1]:
+        raise ValueError(
+            f"linear_weight must have shape (C, {hidden.shape[-1]}) for hidden of width "
+            f"{hidden.shape[-1]}; got {tuple(linear_weight.shape)}"
+        )
+    c = linear_weight.shape[0]
+    if linear_bias is not None:
+        check_kind(xp, "linear_bias", linear_bias, ("real floating",), must="be floating")
+        if tuple(linear_bias.shape) != (c,):
+            raise ValueError(f"linear_bias must have shape ({c},); got {tuple(linear_bias.shape)}")
+    check_kind(
+        xp,
+        "target",
+        target,
+        ("integral",),
+        must="hold class indices (integer); probability targets are not accepted",
+    )
+    if chunk_size is not None:
+        chunk_size = integer("chunk_size", chunk_size, low=1)
+    h = as_dtype(xp, hidden, dtype)
+    w = as_dtype(xp, linear_weight, dtype)
+    b = None if linear_bias is None else as_dtype(xp, linear_bias, dtype)
+    if chunk_size is None:
+        logits = xp.matmul(h, xp.matrix_transpose(w))
+        if b is not None:
+            logits = logits + b
+        loss = cross_entropy(
+            logits,
+            target,
+            class_weight=class_weight,
+            ignore_index=ignore_index,
+            label_smoothing=label_smoothing,
+            sample_weight=sample_weight,
+            reduction=reduction,
+        )
+        return as_dtype(xp, loss, out_dtype)
+    rows = tuple(h.shape[:-1])
+    if tuple(target.shape) != rows:
+        raise ValueError(
+            f"target of class indices must have hidden's shape without its last axis {rows}; "
+            f"got {tuple(target.shape)}"
+        )
+    if ignore_index is not None:
+        ignore_index = integer("ignore_index", ignore_index)
+    check_labels(xp, "target", target, num_classes=c, ignore_index=ignore_index)
+    cw = None
+    if class_weight is not None:
+        check_real(xp, "class_weight", class_weight)
+        if tuple(class_weight.shape) != (c,):
+            raise ValueError(
+                f"class_weight must have shape ({c},); got {tuple(class_weight.shape)}"
+            )
+        cw = as_dtype(xp, class_weight, dtype)
+    check_sample_weight(xp, sample_weight, rows)
+    eps = number("label_smoothing", label_smoothing, low=0.0, high=1.0, expected="a float")
+    t = as_dtype(xp, target, index_dtype(xp, target))
+    n = math.prod(rows)
+    d = h.shape[-1]
+    hf = xp.reshape(h, (n, d))
+    tf = xp.reshape(t, (n,))
+    mask = None if ignore_index is None else tf != ignore_index
+    if mask is not None:  # ignored rows: label 0 and a zero row (finite, no gradient back)
+        tf = xp.where(mask, tf, xp.zeros_like(tf))
+        hf = xp.where(mask[:, None], hf, xp.zeros_like(hf))
+    bias = xp.zeros((c,), dtype=dtype, device=device_of(h)) if b is None else b
+    lse = _chunked_class_logsumexp(xp, hf, w, bias, chunk_size)
+    picked = xp.sum(hf * xp.take(w, tf, axis=0), axis=-1)
+    if b is not None:
+        picked = picked + xp.take(b, tf, axis=0)
+    nll = lse - picked
+    lw = None if cw is None else xp.take(cw, tf, axis=0)
+    if lw is not None:
+        nll = lw * nll
+    if eps:
+        weights = xp.ones((c,), dtype=dtype, device=device_of(h)) if cw is None else cw
+        mixed = xp.matmul(weights[None, :], w)[0, ...]  # Σ_c w_c W_c
+        smooth = lse * xp.sum(weights) - xp.sum(hf * mixed, axis=-1)
+        if b is not None:
+            smooth = smooth - xp.sum(weights * b)
+        nll = (1 - eps) * nll + (eps / c) * smooth
+    norm = lw
+    if mask is not None:
+        nll = xp.where(mask, nll, xp.zeros_like(nll))
+        keep = xp.astype(mask, nll.dtype)
+        norm = keep if norm is None else norm * keep
+    loss = xp.reshape(nll, rows)
+    norm = None if norm is None else xp.reshape(norm, rows)
+    return reduce_loss(
+        xp, loss, reduction=reduction, sample_weight=sample_weight, out_dtype=out_dtype, norm=norm
     )

@@ -9,7 +9,11 @@ more relevant. Per-sample losses are one value per user/query row; ``sample_weig
 * :func:`sampled_softmax_loss`, :func:`normalized_sampled_softmax_loss`: softmax over the
   positive and sampled (or in-batch) negatives, corrected for the sampling;
 * :func:`csar_loss`: cross entropy over products of non-negative energies;
-* :func:`listnet_loss`: listwise, top-one ListNet.
+* :func:`listnet_loss`: listwise, top-one ListNet;
+* from :mod:`arraylosses.listwise`: :func:`margin_mse_loss`, :func:`distill_kl_div_loss`
+  (distillation), :func:`list_mle_loss`, :func:`pairwise_hinge_loss`,
+  :func:`pairwise_logistic_loss`, :func:`lambda_loss`, :func:`approx_ndcg_loss` (learning to
+  rank).
 """
 
 from __future__ import annotations
@@ -44,14 +48,30 @@ from ._validate import (
     sample_weighted,
 )
 from .classification import cross_entropy
+from .listwise import (
+    approx_ndcg_loss,
+    distill_kl_div_loss,
+    lambda_loss,
+    list_mle_loss,
+    margin_mse_loss,
+    pairwise_hinge_loss,
+    pairwise_logistic_loss,
+)
 from .typing import Reduction
 
 __all__ = [
+    "approx_ndcg_loss",
     "bpr_loss",
     "csar_loss",
+    "distill_kl_div_loss",
     "dynamic_margin_bpr_loss",
+    "lambda_loss",
+    "list_mle_loss",
     "listnet_loss",
+    "margin_mse_loss",
     "normalized_sampled_softmax_loss",
+    "pairwise_hinge_loss",
+    "pairwise_logistic_loss",
     "sampled_softmax_loss",
 ]
 

@@ -255,6 +255,94 @@ def angle_loss(a, b, target, *, scale=20.0):
 
 
 # ---------------------------------------------------------------------------------------------
+# Ranking, wave 3 (learning to rank)
+
+
+def lambda_loss(
+    scores,
+    labels,
+    *,
+    weighting_scheme="ndcg_loss2pp",
+    mu=10.0,
+    k=None,
+    sigma=1.0,
+    eps=1e-10,
+    reduction_log="binary",
+    where=None,
+    sample_weight=None,
+    reduction="mean",
+):
+    """The LambdaLoss framework as sentence-transformers (allRank) defines it, list by list:
+    order the valid items by score (stable), position ``p`` 1-based, ``D_p = log2(1 + p)``,
+    ``G_p = (2^max(y_p, 0) - 1) / max(eps, ideal DCG@k)``, weights by scheme, pairs with
+    ``y_p > y_q`` (every pair for ndcg_loss1) and ``p <= k or q <= k``; the loss
+    ``-w·log σ(sigma·(s_p - s_q))`` (in bits for ``"binary"``); the mean over kept pairs."""
+    s = np.asarray(scores, float)
+    y = np.asarray(labels, float)
+    valid = np.ones(s.shape, bool) if where is None else np.asarray(where, bool)
+    sigma = float(sigma)
+    flat_s, flat_y, flat_v = (
+        s.reshape(-1, s.shape[-1]),
+        y.reshape(-1, s.shape[-1]),
+        valid.reshape(-1, s.shape[-1]),
+    )
+    sums, counts = [], []
+    for row_s, row_y, row_v in zip(flat_s, flat_y, flat_v, strict=True):
+        items = [i for i in range(len(row_s)) if row_v[i]]
+        items.sort(key=lambda i: -row_s[i])  # stable: ties keep the input order
+        n = len(items)
+        cut = n if k is None else k
+        ideal = sorted((row_y[i] for i in items), reverse=True)
+        max_dcg = max(
+            eps,
+            math.fsum(
+                (2.0 ** max(g, 0.0) - 1.0) / math.log2(2.0 + p) for p, g in enumerate(ideal[:cut])
+            ),
+        )
+        gain = [(2.0 ** max(row_y[i], 0.0) - 1.0) / max_dcg for i in items]
+        disc = [math.log2(2.0 + p) for p in range(n)]  # D at 0-based position p
+
+        def delta(d):
+            return 0.0 if d == 0 else abs(1.0 / math.log2(1.0 + d) - 1.0 / math.log2(2.0 + d))
+
+        total, count = [], 0
+        for p in range(n):
+            for q in range(n):
+                yp, yq = row_y[items[p]], row_y[items[q]]
+                if weighting_scheme != "ndcg_loss1" and not yp > yq:
+                    continue
+                if not (p < cut or q < cut):
+                    continue
+                loss2 = delta(abs(p - q)) * abs(gain[p] - gain[q])
+                rank = abs(1.0 / disc[p] - 1.0 / disc[q]) * abs(gain[p] - gain[q])
+                w = {
+                    None: 1.0,
+                    "ndcg_loss1": gain[p] / disc[p] if weighting_scheme == "ndcg_loss1" else 0.0,
+                    "ndcg_loss2": loss2,
+                    "lambdarank": rank,
+                    "ndcg_loss2pp": float(mu) * loss2 + rank,
+                }[weighting_scheme]
+                diff = min(max(row_s[items[p]] - row_s[items[q]], -1e8), 1e8)
+                pair = w * softplus(-sigma * diff)
+                total.append(pair / math.log(2.0) if reduction_log == "binary" else pair)
+                count += 1
+        sums.append(math.fsum(total))
+        counts.append(count)
+    lists = np.asarray(sums).reshape(s.shape[:-1])
+    w = (
+        np.ones(lists.shape)
+        if sample_weight is None
+        else np.broadcast_to(sample_weight, lists.shape)
+    )
+    if reduction == "none":
+        return lists * w
+    if reduction == "sum":
+        return np.float64(math.fsum((lists * w).ravel()))
+    den = math.fsum((np.asarray(counts).reshape(lists.shape) * w).ravel())
+    return np.float64(math.fsum((lists * w).ravel()) / den if den else 0.0)
+
+
+# ---------------------------------------------------------------------------------------------
 # Wave 3 metrics 10-20: GAUC (no peer library: RecBole's formula, written out)
 
 

@@ -127,6 +127,22 @@ MUTANTS = (
         "listnet",
     ),
     Mutant(
+        "pairwise-ties-kept",
+        "the pairwise losses keep pairs of equal labels (y_i >= y_j instead of y_i > y_j)",
+        "arraylosses/listwise.py",
+        "    kept = both & (_pairs(y) > 0)\n",
+        "    kept = both & (_pairs(y) >= 0)\n",
+        "pairwise_hinge or pairwise_logistic",
+    ),
+    Mutant(
+        "linear-ce-chunk-gradient",
+        "linear_cross_entropy's chunked backward forgets the cotangent of each row",
+        "arraylosses/classification.py",
+        "            p = xp.exp(logits(hh, x[0], x[1]) - lse[:, None]) * g[:, None]  # (M, chunk)\n",  # noqa: E501
+        "            p = xp.exp(logits(hh, x[0], x[1]) - lse[:, None])  # (M, chunk)\n",
+        "linear_cross_entropy",
+    ),
+    Mutant(
         "dcl-positive-in-denominator",
         "dcl_loss (dense) keeps the positive pair in the log-sum-exp, as NT-Xent does",
         "arraylosses/contrastive/decoupled.py",

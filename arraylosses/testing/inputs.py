@@ -20,6 +20,8 @@ __all__ = [
     "embeddings",
     "gaussian",
     "inbatch",
+    "linear_head",
+    "listwise",
     "matryoshka",
     "metric",
     "metric_learning",
@@ -36,6 +38,7 @@ __all__ = [
     "rowwise",
     "search",
     "self_supervised",
+    "sparse",
 ]
 
 
@@ -353,6 +356,18 @@ def regularizers(rng: np.random.Generator) -> Arrays:
     }
 
 
+def sparse(rng: np.random.Generator) -> Arrays:
+    """SPLADE-like non-negative sparse activations ``(5, 8)``: rows with 6, 5, 1, 3 and 0
+    non-zero entries (none with exactly 2 or 4, the thresholds tested, so that a finite
+    difference at a zero entry never flips a row's mask)."""
+    x = np.log1p(np.exp(rng.normal(size=(5, 8)))) + 0.1
+    for row, active in enumerate((6, 5, 1, 3, 0)):
+        x[row, rng.permutation(8)[active:]] = 0.0
+    x[0] = 0.0  # row 0: six active entries, the first among them (the hostile NaN lands there)
+    x[0, :6] = np.log1p(np.exp(rng.normal(size=6))) + 0.1
+    return {"sparse": x}
+
+
 def ranking(rng: np.random.Generator) -> Arrays:
     n, k, lists, length = 6, 3, 4, 5
     neg_ids = rng.integers(0, 8, size=(n, k))
@@ -389,6 +404,66 @@ def search(rng: np.random.Generator) -> Arrays:
     """Queries ``(4, 6)`` and a corpus ``(13, 6)`` for the chunked top-k search: Gaussian, so
     the scores are tie-free (ties are tests/test_search.py's)."""
     return {"queries": rng.normal(size=(4, 6)), "corpus": rng.normal(size=(13, 6))}
+
+
+def listwise(rng: np.random.Generator) -> Arrays:
+    """Padded lists for the wave-3 learning-to-rank and distillation losses: 4 lists of 6
+    items. Graded labels with ties; list 2 has constant labels (no pair), list 3 no valid item
+    under ``where``; the first item of list 0 is valid and in pairs (the hostile NaN lands
+    there). Score gaps stay away from the hinge's kink (``s_i - s_j = 1``) and from ties.
+    ``prefix``/``distinct`` are variable-length lists (ST's form), ``q``/``docs`` embeddings
+    of a query and 4 candidates (ST's MarginMSE and DistillKLDiv), ``teacher`` teacher scores
+    and ``margins_*`` teacher margins."""
+    lists, length, n, k, d = 4, 6, 5, 3, 4
+    while True:
+        scores = rng.normal(size=(lists, length))
+        gaps = np.abs(scores[:, :, None] - scores[:, None, :])
+        if np.abs(gaps - 1.0).min() > 0.05 and (gaps + np.eye(length)).min() > 0.05:
+            break
+    labels = rng.integers(0, 4, size=(lists, length)).astype(np.float64)
+    labels[0, :3] = [3.0, 1.0, 1.0]
+    labels[2] = 1.0
+    where = rng.uniform(size=(lists, length)) < 0.75
+    where[:, :2] = True
+    where[3] = False
+    lengths = np.array([6, 4, 5, 3])
+    return {
+        "list_scores": scores,
+        "list_labels": labels,
+        "where": where,
+        "list_weight": rng.uniform(0.5, 2.0, size=lists),
+        "prefix": np.arange(length)[None, :] < lengths[:, None],
+        "distinct": rng.permutation(lists * length).reshape(lists, length).astype(np.float64),
+        "teacher": rng.normal(size=(lists, length)) * 2.0,
+        "tau": np.asarray(0.7),
+        "q": rng.normal(size=(n, d)),
+        "docs": rng.normal(size=(n, 1 + k, d)),
+        "pos": rng.normal(size=n) + 0.5,
+        "neg_1": rng.normal(size=n),
+        "neg_k": rng.normal(size=(n, k)),
+        "margins_1": rng.normal(size=n),
+        "margins_k": rng.normal(size=(n, k)),
+        "teacher_k": rng.normal(size=(n, 1 + k)),
+        "weight": rng.uniform(0.5, 2.0, size=n),
+    }
+
+
+def linear_head(rng: np.random.Generator) -> Arrays:
+    """A linear classifier head: hidden ``(6, 4)``, ``C = 23`` classes (not a multiple of the
+    chunk sizes tested), bias, class weights, labels (one row labelled 5, the ignore_index
+    tested) and per-row weights."""
+    n, d, c = 6, 4, 23
+    target = rng.integers(0, c, size=n)
+    target[target == 5] = 6
+    target[2] = 5
+    return {
+        "hidden": rng.normal(size=(n, d)),
+        "head": rng.normal(size=(c, d)) * 0.7,
+        "head_bias": rng.normal(size=c) * 0.3,
+        "head_target": target,
+        "head_class_weight": rng.uniform(0.5, 2.0, size=c),
+        "weight": rng.uniform(0.5, 2.0, size=n),
+    }
 
 
 def metric_learning(rng: np.random.Generator) -> Arrays:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import arraylosses as al
 
 from .. import inputs
+from .._peer import pair, peer
 from ._case import MONOTONE, REDUCTION_PARAMS, Adapter, Case, Hostile, Params, Ref
 
 __all__ = ["CASES"]
@@ -206,5 +207,96 @@ CASES: tuple[Case, ...] = (
         params=(Params(), Params(margin=0.5, reduction="none"), Params(margin=Ref("margin"))),
         grad=("x1", "x2", "margin"),
         peers=("torch",),
+    ),
+)
+
+
+def _torch_linear_ce(options: dict, chunk_size: int | None):
+    """Ours (at ``chunk_size``) and torch ``F.linear_cross_entropy`` (its reference path,
+    ``options=None``) with ``options`` spelled ours; both take (hidden, weight, bias, target,
+    class_weight) and use the bias / class weights as ``options`` say."""
+    bias, weighted = options.get("bias", False), options.get("class_weight", False)
+    rest = {k: v for k, v in options.items() if k not in ("bias", "class_weight")}
+
+    def ours(h, w, b, t, cw):
+        return al.linear_cross_entropy(
+            h,
+            w,
+            t,
+            linear_bias=b if bias else None,
+            class_weight=cw if weighted else None,
+            chunk_size=chunk_size,
+            **rest,
+        )
+
+    def theirs(h, w, b, t, cw):
+        import torch.nn.functional as F
+
+        ignore = rest.get("ignore_index")
+        return F.linear_cross_entropy(
+            h,
+            w,
+            t,
+            linear_bias=b if bias else None,
+            weight=cw if weighted else None,
+            ignore_index=-100 if ignore is None else ignore,
+            label_smoothing=rest.get("label_smoothing", 0.0),
+            reduction=rest.get("reduction", "mean"),
+        )
+
+    return ours, theirs
+
+
+_LINEAR_CE_OPTIONS: tuple[dict, ...] = (
+    {"bias": True},
+    {"bias": True, "label_smoothing": 0.2},
+    {"class_weight": True, "label_smoothing": 0.1},
+    {"ignore_index": 5, "class_weight": True},
+    {"reduction": "sum", "bias": True},
+    {"reduction": "none", "ignore_index": 5, "label_smoothing": 0.3},
+)
+
+CASES += (
+    Case(
+        fn=al.linear_cross_entropy,
+        adapter=Adapter(index_target=True, per_batch=("sample_weight",)),
+        inputs=inputs.linear_head,
+        args=("hidden", "head", "head_target"),
+        params=(
+            Params(linear_bias=Ref("head_bias"), chunk_size=4),
+            Params(
+                class_weight=Ref("head_class_weight"),
+                ignore_index=5,
+                label_smoothing=0.1,
+                reduction="none",
+            ),
+            Params(
+                linear_bias=Ref("head_bias"),
+                class_weight=Ref("head_class_weight"),
+                ignore_index=5,
+                label_smoothing=0.2,
+                chunk_size=4,
+                sample_weight=Ref("weight"),
+            ),
+        ),
+        grad=("hidden", "head", "head_bias"),
+        checks=tuple(
+            peer(
+                f"torch F.linear_cross_entropy({options}), ours at chunk_size={chunk}",
+                "torch",
+                pair(
+                    *_torch_linear_ce(options, chunk),
+                    "hidden",
+                    "head",
+                    "head_bias",
+                    "head_target",
+                    "head_class_weight",
+                    grad=("hidden", "head", "head_bias"),
+                ),
+                rtol=1e-10,
+            )
+            for options in _LINEAR_CE_OPTIONS
+            for chunk in (None, 4)
+        ),
     ),
 )

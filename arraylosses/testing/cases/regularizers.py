@@ -5,6 +5,7 @@ from __future__ import annotations
 import arraylosses as al
 
 from .. import inputs
+from .._peer import pair, peer
 from ._case import Adapter, Case, Hostile, Params, Ref
 
 __all__ = ["CASES"]
@@ -64,5 +65,36 @@ CASES: tuple[Case, ...] = (
         params=(Params(), Params(args=("probs_t",), axis=0, unswept=_AXIS0)),
         grad=("probs", "probs_t"),
         notes="defined in docs/spec.md (no peer); checked by definition",
+    ),
+)
+
+
+def _st_flops(x, threshold=None):
+    from sentence_transformers.sparse_encoder.losses import FlopsLoss
+
+    return FlopsLoss(None, threshold=threshold).compute_loss_from_embeddings(x)
+
+
+CASES += (
+    Case(
+        fn=al.flops_regularizer,
+        hostile=Hostile(empty="nan"),  # the mean activation over no row
+        adapter=Adapter(per_batch=()),
+        inputs=inputs.sparse,
+        args=("sparse",),
+        params=(Params(), Params(threshold=4), Params(threshold=2)),
+        grad=("sparse",),
+        checks=(
+            peer(
+                "sentence_transformers sparse FlopsLoss(model, threshold) for None, 4 and 2",
+                "sentence_transformers",
+                pair(
+                    lambda x: tuple(al.flops_regularizer(x, threshold=t) for t in (None, 4, 2)),
+                    lambda x: tuple(_st_flops(x, t) for t in (None, 4, 2)),
+                    "sparse",
+                ),
+                rtol=1e-10,
+            ),
+        ),
     ),
 )
