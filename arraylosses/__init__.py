@@ -76,9 +76,11 @@ from .regularizers import (
 from .similarity import (
     cosine_similarity,
     l2_normalize,
+    maxsim,
     pairwise_cosine_similarity,
     pairwise_dot,
     pairwise_euclidean_distance,
+    pairwise_maxsim,
 )
 
 __version__ = "0.1.0"
@@ -115,6 +117,7 @@ __all__ = [
     "mae_loss",
     "margin_ranking_loss",
     "matryoshka",
+    "maxsim",
     "metrics",
     "mse_loss",
     "multiple_negatives_ranking_loss",
@@ -127,6 +130,7 @@ __all__ = [
     "pairwise_cosine_similarity",
     "pairwise_dot",
     "pairwise_euclidean_distance",
+    "pairwise_maxsim",
     "poisson_nll_loss",
     "poly1_cross_entropy",
     "quantile_loss",

@@ -1,0 +1,123 @@
+"""Wave 3, late interaction and mining: maxsim / pairwise_maxsim, the batch triplet losses,
+gist_embed_loss and maxsim_ranking_loss. What the registry records cannot say: the peers'
+quirks, the empty-document sentinel, masks, ``offset`` rows against one device's rows and
+``chunk_size`` against the dense path (values and gradients)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import arraylosses as al
+
+torch = pytest.importorskip("torch")
+
+
+def _t(x, grad=False):
+    return torch.tensor(np.asarray(x), dtype=torch.float64, requires_grad=grad)
+
+
+def _maxsim_definition(q, d, q_mask, d_mask, length_normalize=False):
+    """Σ_{valid i} max_{valid j} q_i·d_j, -1e9 for an empty document, in float64 loops."""
+    out = np.zeros((len(q), len(d)))
+    for a in range(len(q)):
+        for b in range(len(d)):
+            valid = [j for j in range(d.shape[1]) if d_mask[b, j]]
+            if not valid:
+                out[a, b] = -1e9
+            else:
+                out[a, b] = sum(
+                    max(float(q[a, i] @ d[b, j]) for j in valid)
+                    for i in range(q.shape[1])
+                    if q_mask[a, i]
+                )
+            if length_normalize:
+                out[a, b] /= max(int(q_mask[a].sum()), 1)
+    return out
+
+
+# --- maxsim, pairwise_maxsim ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("length_normalize", [False, True])
+def test_maxsim_empty_document_sentinel_finite_gradient(length_normalize):
+    rng = np.random.default_rng(0)
+    q, d = rng.normal(size=(2, 3, 4)), rng.normal(size=(3, 2, 4))
+    q_mask = np.array([[True, True, False], [True, True, True]])
+    d_mask = np.array([[True, False], [False, False], [True, True]])
+    qt, dt = _t(q, True), _t(d, True)
+    out = al.pairwise_maxsim(
+        qt,
+        dt,
+        query_mask=torch.tensor(q_mask),
+        document_mask=torch.tensor(d_mask),
+        length_normalize=length_normalize,
+    )
+    expected = _maxsim_definition(q, d, q_mask, d_mask, length_normalize)
+    np.testing.assert_allclose(out.detach().numpy(), expected, rtol=1e-12)
+    out.sum().backward()
+    assert torch.isfinite(qt.grad).all() and torch.isfinite(dt.grad).all()
+    assert (dt.grad[1] == 0).all()  # the empty document gets no gradient
+    assert (dt.grad[0, 1] == 0).all() and (qt.grad[0, 2] == 0).all()  # masked tokens neither
+    # a document of zero tokens: every score is the sentinel
+    empty = al.pairwise_maxsim(q, np.zeros((2, 0, 4)))
+    np.testing.assert_array_equal(empty, np.full((2, 2), -1e9))
+
+
+def test_maxsim_zero_rows_are_padding_not_pylate_product():
+    """Every real similarity negative: ST's rule (padding leaves the max) against PyLate's
+    product with 0, which lets the padding token win with 0."""
+    pylate_scores = pytest.importorskip("pylate.scores")
+    q = np.array([[[1.0, 0.0], [0.0, 1.0]]])
+    d = np.array([[[-1.0, -2.0], [0.0, 0.0]]])  # second token: zero padding
+    ours = al.pairwise_maxsim(q, d)
+    np.testing.assert_allclose(ours, [[-3.0]])
+    mask = torch.tensor([[1.0, 0.0]])
+    theirs = pylate_scores.colbert_scores(_t(q), _t(d), documents_mask=mask)
+    assert float(theirs[0, 0]) == 0.0  # PyLate: the padding token's 0 wins the max
+    explicit = al.pairwise_maxsim(q, d, document_mask=np.array([[True, False]]))
+    np.testing.assert_allclose(explicit, [[-3.0]])
+
+
+def test_maxsim_st_random_masks():
+    util = pytest.importorskip("sentence_transformers.util")
+    rng = np.random.default_rng(3)
+    q, d = rng.normal(size=(4, 5, 3)), rng.normal(size=(6, 4, 3))
+    q_mask, d_mask = rng.uniform(size=(4, 5)) > 0.3, rng.uniform(size=(6, 4)) > 0.4
+    d_mask[2] = False
+    for ln in (False, True):
+        ours = al.pairwise_maxsim(
+            q, d, query_mask=q_mask, document_mask=d_mask, length_normalize=ln
+        )
+        st = util.maxsim(
+            _t(q), _t(d), torch.tensor(q_mask), torch.tensor(d_mask), length_normalize=ln
+        )
+        np.testing.assert_allclose(ours, st.double().numpy(), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(
+            ours, _maxsim_definition(q, d, q_mask, d_mask, ln), rtol=1e-12, atol=1e-12
+        )
+        rows = al.maxsim(q, d[:4], query_mask=q_mask, document_mask=d_mask[:4], length_normalize=ln)
+        np.testing.assert_allclose(rows, np.diagonal(ours[:, :4]), rtol=1e-12)
+
+
+def test_maxsim_jit():
+    jax = pytest.importorskip("jax")
+    rng = np.random.default_rng(1)
+    q, d = rng.normal(size=(2, 3, 4)), rng.normal(size=(2, 1, 3, 4))
+    eager = al.maxsim(q[:, None], d)
+    jitted = jax.jit(lambda a, b: al.maxsim(a[:, None], b))(q, d)
+    np.testing.assert_allclose(np.asarray(jitted), eager, rtol=1e-5)
+
+
+def test_maxsim_errors():
+    q, d = np.ones((2, 3, 4)), np.ones((2, 2, 5))
+    with pytest.raises(ValueError, match="embedding width"):
+        al.pairwise_maxsim(q, d)
+    with pytest.raises(ValueError, match="query_mask"):
+        al.pairwise_maxsim(q, np.ones((2, 2, 4)), query_mask=np.ones((2, 4), dtype=bool))
+    with pytest.raises(TypeError, match="document_mask"):
+        al.pairwise_maxsim(q, np.ones((2, 2, 4)), document_mask=np.ones((2, 2)))
+    with pytest.raises(ValueError, match="queries"):
+        al.pairwise_maxsim(np.ones((3, 4)), np.ones((2, 2, 4)))
+    with pytest.raises(ValueError, match="broadcast"):
+        al.maxsim(np.ones((3, 2, 4)), np.ones((2, 2, 4)))
