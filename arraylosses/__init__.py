@@ -32,6 +32,10 @@ from .classification import (
 )
 from .contrastive import (
     angle_loss,
+    batch_all_triplet_loss,
+    batch_hard_soft_margin_triplet_loss,
+    batch_hard_triplet_loss,
+    batch_semi_hard_triplet_loss,
     clip_loss,
     contrastive_loss,
     cosent_loss,
@@ -87,6 +91,10 @@ __version__ = "0.1.0"
 
 __all__ = [
     "angle_loss",
+    "batch_all_triplet_loss",
+    "batch_hard_soft_margin_triplet_loss",
+    "batch_hard_triplet_loss",
+    "batch_semi_hard_triplet_loss",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
     "bpr_loss",

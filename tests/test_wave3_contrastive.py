@@ -121,3 +121,64 @@ def test_maxsim_errors():
         al.pairwise_maxsim(np.ones((3, 4)), np.ones((2, 2, 4)))
     with pytest.raises(ValueError, match="broadcast"):
         al.maxsim(np.ones((3, 2, 4)), np.ones((2, 2, 4)))
+
+
+# --- batch triplet mining --------------------------------------------------------------------
+
+MINING = (
+    al.batch_hard_triplet_loss,
+    al.batch_hard_soft_margin_triplet_loss,
+    al.batch_all_triplet_loss,
+    al.batch_semi_hard_triplet_loss,
+)
+
+
+@pytest.mark.parametrize("fn", MINING, ids=lambda f: f.__name__)
+@pytest.mark.parametrize("distance", ["euclidean", "squared_euclidean", "cosine"])
+def test_mining_duplicates_one_class_singletons(fn, distance):
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(6, 3))
+    x[1] = x[0]  # duplicate within a class
+    x[4] = x[2]  # duplicate across classes
+    for labels in ([0, 0, 1, 1, 2, 2], [0] * 6, list(range(6))):
+        xt = _t(x, True)
+        out = fn(xt, torch.tensor(labels), distance=distance)
+        out.backward()
+        assert torch.isfinite(out) and torch.isfinite(xt.grad).all(), labels
+    # reductions and weights by definition (the registry's reference, on other data)
+    from . import reference
+
+    labels = np.array([0, 0, 1, 1, 2, 2])
+    w = rng.uniform(0.5, 2.0, size=6)
+    for reduction in ("mean", "sum", "none"):
+        np.testing.assert_allclose(
+            fn(x, labels, distance=distance, sample_weight=w, reduction=reduction),
+            getattr(reference, fn.__name__)(
+                x, labels, distance=distance, sample_weight=w, reduction=reduction
+            ),
+            rtol=1e-10,
+            atol=1e-12,
+        )
+
+
+def test_mining_mean_without_units_is_zero_and_errors():
+    x = np.random.default_rng(2).normal(size=(4, 3))
+    singletons = np.arange(4)
+    assert float(al.batch_semi_hard_triplet_loss(x, singletons)) == 0.0
+    assert float(al.batch_all_triplet_loss(x, np.zeros(4, dtype=np.int64))) == 0.0
+    assert np.isnan(float(al.batch_hard_triplet_loss(np.zeros((0, 3)), np.zeros(0, np.int64))))
+    with pytest.raises(ValueError, match="labels"):
+        al.batch_hard_triplet_loss(x, np.zeros(3, dtype=np.int64))
+    with pytest.raises(TypeError, match="labels"):
+        al.batch_all_triplet_loss(x, np.zeros(4))
+    with pytest.raises(ValueError, match="distance"):
+        al.batch_semi_hard_triplet_loss(x, singletons, distance="manhattan")
+
+
+def test_mining_jit():
+    jax = pytest.importorskip("jax")
+    rng = np.random.default_rng(1)
+    x, labels = rng.normal(size=(6, 3)), np.array([0, 0, 1, 1, 2, 3])
+    for fn in MINING:
+        eager = fn(x, labels)
+        np.testing.assert_allclose(np.asarray(jax.jit(fn)(x, labels)), eager, rtol=1e-5)

@@ -1,5 +1,6 @@
 """Embedding and contrastive losses: pairs and triplets (:mod:`.pairs`) and in-batch
-softmax/sigmoid losses (:mod:`.inbatch`), MNRL (:mod:`.mnrl`)."""
+softmax/sigmoid losses (:mod:`.inbatch`), MNRL (:mod:`.mnrl`), online triplet mining
+(:mod:`.triplet_mining`)."""
 
 from .inbatch import (
     clip_loss,
@@ -19,9 +20,19 @@ from .pairs import (
     online_contrastive_loss,
     triplet_margin_loss,
 )
+from .triplet_mining import (
+    batch_all_triplet_loss,
+    batch_hard_soft_margin_triplet_loss,
+    batch_hard_triplet_loss,
+    batch_semi_hard_triplet_loss,
+)
 
 __all__ = [
     "angle_loss",
+    "batch_all_triplet_loss",
+    "batch_hard_soft_margin_triplet_loss",
+    "batch_hard_triplet_loss",
+    "batch_semi_hard_triplet_loss",
     "clip_loss",
     "contrastive_loss",
     "cosent_loss",

@@ -424,3 +424,115 @@ CASES: tuple[Case, ...] = (
         peers=("sentence-transformers",),
     ),
 )
+
+
+# --- wave 3 (helper wt6): online triplet mining, GIST, MaxSim ranking -----------------------
+# (builders and peer calls first, then the records, appended to CASES)
+
+import numpy as _np  # noqa: E402
+
+from .._peer import pair as _pair  # noqa: E402
+from .._peer import peer as _peer  # noqa: E402
+
+
+def _mining_batch(rng: _np.random.Generator) -> dict[str, _np.ndarray]:
+    """8 rows of width 4 in 4 classes, one of them a singleton (an anchor without a positive),
+    and a row 3x farther out in a class of two (its positive pair has no farther negative)."""
+    x = rng.normal(scale=0.5, size=(8, 4))  # squared distances of order 1 (bfloat16's rounding)
+    x[6] *= 3.0
+    return {
+        "x": x,
+        "labels": _np.array([0, 0, 0, 1, 1, 2, 2, 3]),
+        "weight": rng.uniform(0.5, 2.0, size=8),
+        "margin": _np.asarray(0.8),
+    }
+
+
+_ST_MINING = {
+    "batch_hard_triplet_loss": "BatchHardTripletLoss",
+    "batch_hard_soft_margin_triplet_loss": "BatchHardSoftMarginTripletLoss",
+    "batch_all_triplet_loss": "BatchAllTripletLoss",
+    "batch_semi_hard_triplet_loss": "BatchSemiHardTripletLoss",
+}
+_MINING_SETTINGS = (("euclidean", 5.0), ("squared_euclidean", 3.0), ("cosine", 0.3))
+
+
+def _st_mining(name: str, distance: str, margin: float) -> Any:
+    """sentence-transformers' ``<Loss>(model, distance_metric=…, margin=…)`` as
+    ``compute_loss_from_embeddings([x], labels)``: built without ``__init__`` (which only
+    stores the model)."""
+
+    def call(x: Any, labels: Any) -> Any:
+        from functools import partial
+
+        import torch
+        from sentence_transformers.sentence_transformer import losses
+        from sentence_transformers.sentence_transformer.losses.batch_hard_triplet import (
+            BatchHardTripletLossDistanceFunction as F,
+        )
+
+        metric = {
+            "euclidean": F.euclidean_distance,
+            "squared_euclidean": partial(F.euclidean_distance, squared=True),
+            "cosine": F.cosine_distance,
+        }[distance]
+        cls = getattr(losses, _ST_MINING[name])
+        loss = cls.__new__(cls)
+        torch.nn.Module.__init__(loss)
+        loss.distance_metric = metric
+        loss.margin = loss.triplet_margin = margin
+        return loss.compute_loss_from_embeddings([x], labels)
+
+    return call
+
+
+def _mining_checks(fn: Any, *, soft: bool = False) -> tuple[Any, ...]:
+    checks = []
+    for distance, margin in _MINING_SETTINGS:
+        kw: dict[str, Any] = {"distance": distance} | ({} if soft else {"margin": margin})
+
+        def ours(x: Any, labels: Any, kw: dict[str, Any] = kw) -> Any:
+            return fn(x, labels, **kw)
+
+        spelled = ", ".join(f"{k}={v!r}" for k, v in kw.items())
+        checks.append(
+            _peer(
+                f"sentence_transformers {_ST_MINING[fn.__name__]}({spelled})",
+                "sentence_transformers",
+                _pair(ours, _st_mining(fn.__name__, distance, margin), "x", "labels"),
+                rtol=1e-10,
+                atol=1e-9 if soft else 1e-12,
+                deviation="torch's softplus is linear above 20 (off by <= 2e-9)" if soft else "",
+            )
+        )
+    return tuple(checks)
+
+
+def _mining_case(fn: Any, *, soft: bool = False) -> Case:
+    margin = {} if soft else {"margin": Ref("margin")}
+    return Case(
+        fn=fn,
+        adapter=Adapter(not_learnable={} if soft else {"margin": MONOTONE}),
+        inputs=_mining_batch,
+        args=("x", "labels"),
+        params=(
+            Params(),
+            Params(distance="squared_euclidean", reduction="none", **margin),
+            Params(distance="cosine", sample_weight=Ref("weight")),
+        ),
+        grad=("x",) if soft else ("x", "margin"),
+        checks=_mining_checks(fn, soft=soft),
+        reference=fn.__name__,
+        exceptions={}
+        if fn in (al.batch_hard_triplet_loss, al.batch_hard_soft_margin_triplet_loss)
+        else {"mean_of_none": "'mean' divides by the number of triplets (pairs), 'none' sums"},
+    )
+
+
+CASES = (
+    *CASES,
+    _mining_case(al.batch_hard_triplet_loss),
+    _mining_case(al.batch_hard_soft_margin_triplet_loss, soft=True),
+    _mining_case(al.batch_all_triplet_loss),
+    _mining_case(al.batch_semi_hard_triplet_loss),
+)
