@@ -182,3 +182,104 @@ def test_mining_jit():
     for fn in MINING:
         eager = fn(x, labels)
         np.testing.assert_allclose(np.asarray(jax.jit(fn)(x, labels)), eager, rtol=1e-5)
+
+
+# --- gist_embed_loss -------------------------------------------------------------------------
+
+
+def _gist_data(seed=0):
+    from arraylosses.testing.cases.contrastive import _gist_inputs
+
+    return _gist_inputs(np.random.default_rng(seed))
+
+
+def test_gist_guide_really_masks_and_everything_masked():
+    x = _gist_data()
+    ga = x["ga"] / np.linalg.norm(x["ga"], axis=1, keepdims=True)
+    gp = x["gp"] / np.linalg.norm(x["gp"], axis=1, keepdims=True)
+    theta = np.sum(ga * gp, axis=1)
+    removed = (ga @ gp.T > theta[:, None]) & ~np.eye(6, dtype=bool)
+    assert removed.any() and (theta < 0).any()  # the data exercises the filter
+    kw = dict(guide_anchors=x["ga"], guide_positives=x["gp"], temperature=0.05)
+    unguided = al.multiple_negatives_ranking_loss(
+        x["a"], x["p"], scale=20.0, directions=("query_to_doc", "query_to_query", "doc_to_doc")
+    )
+    assert float(al.gist_embed_loss(x["a"], x["p"], **kw)) != pytest.approx(float(unguided))
+    for chunk in (None, 2):
+        a, p = _t(x["a"], True), _t(x["p"], True)
+        out = al.gist_embed_loss(
+            a,
+            p,
+            guide_anchors=_t(x["ga"]),
+            guide_positives=_t(x["gp"]),
+            margin=10.0,
+            chunk_size=chunk,
+        )
+        out.backward()
+        assert float(out) == 0.0
+        assert torch.isfinite(a.grad).all() and (a.grad == 0).all() and (p.grad == 0).all()
+
+
+def test_gist_chunk_equals_dense_with_learnable_temperature():
+    x = _gist_data(1)
+    results = []
+    for chunk in (None, 1, 4):
+        arrays = [_t(x[k], True) for k in ("a", "p", "n_k")]
+        temperature = _t(0.2, True)
+        out = al.gist_embed_loss(
+            *arrays,
+            guide_anchors=_t(x["ga"]),
+            guide_positives=_t(x["gp"]),
+            guide_negatives=_t(x["gn_k"]),
+            margin_strategy="relative",
+            margin=0.2,
+            temperature=temperature,
+            chunk_size=chunk,
+            reduction="none",
+        )
+        out.sum().backward()
+        results.append([out.detach(), *(t.grad for t in arrays), temperature.grad])
+    for other in results[1:]:
+        for got, want in zip(other, results[0]):
+            np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_gist_offset_rows_equal_one_device_rows():
+    x = _gist_data(2)
+    kw = dict(guide_positives=x["gp"], guide_negatives=x["gn_1"], contrast_anchors=False)
+    full = al.gist_embed_loss(
+        x["a"], x["p"], x["n_1"], guide_anchors=x["ga"], reduction="none", **kw
+    )
+    for chunk in (None, 2):
+        rows = al.gist_embed_loss(
+            x["a_local"],
+            x["p"],
+            x["n_1"],
+            guide_anchors=x["ga_local"],
+            offset=2,
+            chunk_size=chunk,
+            reduction="none",
+            **kw,
+        )
+        np.testing.assert_allclose(rows, full[2:5], rtol=1e-12, atol=1e-14)
+
+
+def test_gist_jit_and_errors():
+    jax = pytest.importorskip("jax")
+    x = _gist_data()
+
+    def f(a, p, ga, gp):
+        return al.gist_embed_loss(a, p, guide_anchors=ga, guide_positives=gp, chunk_size=4)
+
+    eager = f(x["a"], x["p"], x["ga"], x["gp"])
+    np.testing.assert_allclose(
+        np.asarray(jax.jit(f)(x["a"], x["p"], x["ga"], x["gp"])), eager, rtol=1e-4
+    )
+    with pytest.raises(ValueError, match="guide_positives"):
+        al.gist_embed_loss(x["a"], x["p"], guide_anchors=x["ga"], guide_positives=x["gp"][:4])
+    with pytest.raises(ValueError, match="margin_strategy"):
+        al.gist_embed_loss(
+            x["a"], x["p"], guide_anchors=x["ga"], guide_positives=x["gp"], margin_strategy="x"
+        )
+    with pytest.raises(ValueError, match="guide_negatives"):
+        al.gist_embed_loss(x["a"], x["p"], x["n_1"], guide_anchors=x["ga"], guide_positives=x["gp"])

@@ -2,6 +2,7 @@
 softmax/sigmoid losses (:mod:`.inbatch`), MNRL (:mod:`.mnrl`), online triplet mining
 (:mod:`.triplet_mining`)."""
 
+from .gist import gist_embed_loss
 from .inbatch import (
     clip_loss,
     entropy_adaptive_info_nce,
@@ -38,6 +39,7 @@ __all__ = [
     "cosent_loss",
     "cosine_embedding_loss",
     "entropy_adaptive_info_nce",
+    "gist_embed_loss",
     "info_nce",
     "matryoshka",
     "multiple_negatives_ranking_loss",

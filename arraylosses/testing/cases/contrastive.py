@@ -536,3 +536,189 @@ CASES = (
     _mining_case(al.batch_all_triplet_loss),
     _mining_case(al.batch_semi_hard_triplet_loss),
 )
+
+
+def _gist_batch(rng: _np.random.Generator) -> dict[str, _np.ndarray]:
+    """6 anchors of width 4 and a guide of width 3 whose positives sit near their anchors, so
+    that the guide removes some candidates (a few anchors' guide positive similarity is
+    negative); ``a_local``: anchors 2..4 of a 3-device batch (``offset=2``)."""
+    b, d, g = 6, 4, 3
+    a = rng.normal(size=(b, d))
+    ga = rng.normal(size=(b, g))
+    return {
+        "a": a,
+        "a_local": a[2:5],
+        "p": a + 0.7 * rng.normal(size=(b, d)),
+        "n_1": rng.normal(size=(b, d)),
+        "n_k": rng.normal(size=(b, 3, d)),
+        "ga": ga,
+        "ga_local": ga[2:5],
+        "gp": ga + 0.9 * rng.normal(size=(b, g)),
+        "gn_1": rng.normal(size=(b, g)),
+        "gn_k": rng.normal(size=(b, 3, g)),
+        "weight": rng.uniform(0.5, 2.0, size=b),
+        "temperature": _np.asarray(0.3),
+    }
+
+
+_GIST_CONFIGS = (
+    {"margin_strategy": "absolute", "margin": 0.0},
+    {"margin_strategy": "relative", "margin": 0.3, "contrast_anchors": False},
+    {"margin_strategy": "absolute", "margin": 0.1, "contrast_positives": False},
+)
+
+
+def _gist_ours(**options: Any) -> Any:
+    def call(a: Any, p: Any, n: Any, ga: Any, gp: Any, gn: Any) -> Any:
+        return al.gist_embed_loss(
+            a, p, n, guide_anchors=ga, guide_positives=gp, guide_negatives=gn, **options
+        )
+
+    return call
+
+
+def _st_gist(cached: bool, *, rank: int = 0, **options: Any) -> Any:
+    """sentence-transformers' GISTEmbedLoss (one negative column; its ``forward`` on stand-in
+    model and guide that return the given embeddings, ``gather_across_devices`` with an
+    identity all-gather of arrays already gathered and ``get_rank() = rank``) or
+    CachedGISTEmbedLoss's ``calculate_loss`` (any number of negative columns). ``__init__``
+    is bypassed: it only compares the tokenizers."""
+    settings = {
+        "temperature": 0.01,
+        "margin_strategy": "absolute",
+        "margin": 0.0,
+        "contrast_anchors": True,
+        "contrast_positives": True,
+    } | options
+
+    def call(a: Any, p: Any, n: Any, ga: Any, gp: Any, gn: Any) -> Any:
+        from unittest import mock
+
+        import torch
+        from sentence_transformers.sentence_transformer.losses import (
+            cached_gist_embed,
+            gist_embed,
+        )
+
+        cls = cached_gist_embed.CachedGISTEmbedLoss if cached else gist_embed.GISTEmbedLoss
+        loss = cls.__new__(cls)
+        torch.nn.Module.__init__(loss)
+        for k, v in settings.items():
+            setattr(loss, k, v)
+        loss.similarity_fct = torch.nn.CosineSimilarity(dim=-1)
+        loss.cross_entropy_loss = torch.nn.CrossEntropyLoss()
+        loss.gather_across_devices = rank > 0
+        if cached:
+            loss.mini_batch_size, loss.show_progress_bar = 2, False
+            cols = [n[:, k] for k in range(n.shape[1])]
+            gcols = [gn[:, k] for k in range(gn.shape[1])]
+            return loss.calculate_loss(
+                [[a], [p], *[[c] for c in cols]], [[ga], [gp], *[[c] for c in gcols]]
+            )
+        loss.model, loss.guide, loss.must_retokenize = "model", "guide", False
+        columns = {"model": [a, p, n], "guide": [ga, gp, gn]}
+        with (
+            mock.patch.object(gist_embed, "embed_columns", lambda m, f: columns[m]),
+            mock.patch.object(gist_embed, "all_gather_with_grad", lambda x: x),
+            mock.patch.object(gist_embed, "get_rank", lambda: rank),
+        ):
+            return loss.forward([{}, {}, {}], None)
+
+    return call
+
+
+_GIST_NAMES = ("a", "p", "n_1", "ga", "gp", "gn_1")
+_GIST_K = ("a", "p", "n_k", "ga", "gp", "gn_k")
+_GIST_LOCAL = ("a_local", "p", "n_1", "ga_local", "gp", "gn_1")
+
+
+def _gist_checks() -> tuple[Any, ...]:
+    def check(what: str, names: tuple[str, ...], ours: Any, theirs: Any) -> Any:
+        return _peer(
+            what, "sentence_transformers", _pair(ours, theirs, *names, grad=names[:3]), rtol=1e-10
+        )
+
+    checks = [
+        check(
+            f"sentence_transformers GISTEmbedLoss({', '.join(f'{k}={v!r}' for k, v in o.items())})",
+            _GIST_NAMES,
+            _gist_ours(temperature=0.05, **o),
+            _st_gist(False, temperature=0.05, **o),
+        )
+        for o in _GIST_CONFIGS
+    ]
+    for chunk in (None, 2, 4):
+        checks.append(
+            check(
+                "sentence_transformers CachedGISTEmbedLoss (3 negative columns; ours "
+                f"chunk_size={chunk})",
+                _GIST_K,
+                _gist_ours(temperature=0.05, margin=0.1, chunk_size=chunk),
+                _st_gist(True, temperature=0.05, margin=0.1),
+            )
+        )
+    for chunk in (None, 3):
+        checks.append(
+            check(
+                "sentence_transformers GISTEmbedLoss(gather_across_devices=True), rank 1 of 2 "
+                f"(ours offset=3, chunk_size={chunk})",
+                ("a_local3", "p", "n_1", "ga_local3", "gp", "gn_1"),
+                _gist_ours(temperature=0.05, offset=3, chunk_size=chunk),
+                _st_gist(False, rank=1, temperature=0.05),
+            )
+        )
+    return tuple(checks)
+
+
+def _gist_inputs(rng: _np.random.Generator) -> dict[str, _np.ndarray]:
+    arrays = _gist_batch(rng)
+    return arrays | {"a_local3": arrays["a"][3:], "ga_local3": arrays["ga"][3:]}
+
+
+CASES = (
+    *CASES,
+    Case(
+        fn=al.gist_embed_loss,
+        kind="in_batch",
+        hostile=Hostile(extreme=({"temperature": 1e-3},)),
+        adapter=Adapter(
+            per_batch=(
+                "offset",
+                "guide_anchors",
+                "guide_positives",
+                "guide_negatives",
+                "sample_weight",
+            ),
+            learnable=("temperature",),
+            positive=("temperature",),
+            not_learnable={"margin": "it only decides which candidates the guide removes"},
+        ),
+        inputs=_gist_inputs,
+        args=("a", "p"),
+        params=(
+            Params(guide_anchors=Ref("ga"), guide_positives=Ref("gp"), temperature=0.05),
+            Params(
+                args=("a", "p", "n_k"),
+                guide_anchors=Ref("ga"),
+                guide_positives=Ref("gp"),
+                guide_negatives=Ref("gn_k"),
+                margin_strategy="relative",
+                margin=0.3,
+                temperature=Ref("temperature"),
+                sample_weight=Ref("weight"),
+                reduction="none",
+            ),
+            Params(
+                args=("a_local", "p", "n_1"),
+                guide_anchors=Ref("ga_local"),
+                guide_positives=Ref("gp"),
+                guide_negatives=Ref("gn_1"),
+                offset=2,
+                chunk_size=2,
+                temperature=0.05,
+            ),
+        ),
+        grad=("a", "p", "n_k", "a_local", "n_1", "temperature"),
+        checks=_gist_checks(),
+    ),
+)
