@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from typing import Any, NamedTuple
 
-from ._backend import Array, Namespace, as_dtype, const, device_of
+from ._backend import Array, Namespace, as_dtype, const, custom_gradient, device_of
 from ._validate import check_kind, check_min_ndim, check_ndim
 
 __all__ = [
@@ -22,6 +22,7 @@ __all__ = [
     "Tokens",
     "check_broadcast",
     "check_tokens",
+    "chunked_pairwise_scores",
     "late_interaction",
     "pairwise_late_interaction",
 ]
@@ -109,3 +110,62 @@ def check_broadcast(queries: Array, documents: Array) -> None:
             raise ValueError(
                 f"the batch dims of queries {a} and documents {b} must broadcast (as in matmul)"
             )
+
+
+def chunked_pairwise_scores(
+    xp: Namespace, q: Tokens, d: Tokens, *, length_normalize: bool, chunk: int
+) -> Array:
+    """:func:`pairwise_late_interaction` ``(Q, M)`` computed ``chunk`` documents at a time with
+    a custom gradient that recomputes each chunk's token similarities: memory
+    O((Q·Lq + M·Ld)·D + Q·chunk·Lq·Ld) instead of O(Q·M·Lq·Ld) (autograd keeps every token
+    similarity). The gradient of each score goes to its maximising document tokens (shared
+    between tied maxima, as ``amax``), with the dense path's values and gradients."""
+    dtype = q.x.dtype
+    q_valid = xp.astype(q.mask, dtype)
+    d_valid = xp.astype(d.mask, dtype)
+    m = d.x.shape[0]
+    bounds = [(s, min(s + chunk, m)) for s in range(0, m, chunk)]
+
+    def tokens(x: Array, valid: Array) -> Tokens:
+        return Tokens(x, valid != 0)
+
+    def forward(qx: Array, dx: Array, qv: Array, dv: Array) -> Any:
+        qt = tokens(qx, qv)
+        parts = [
+            pairwise_late_interaction(
+                xp, qt, tokens(dx[s:e, ...], dv[s:e, ...]), length_normalize=length_normalize
+            )
+            for s, e in bounds
+        ]
+        scores = parts[0] if len(parts) == 1 else xp.concat(parts, axis=1)
+        return (scores,), (qx, dx, qv, dv)
+
+    def backward(res: tuple[Array, ...], cots: tuple[Array, ...]) -> tuple[Array, ...]:
+        qx, dx, qv, dv = res
+        g = cots[0]  # (Q, M)
+        qmask = qv != 0
+        if length_normalize:
+            count = xp.sum(qv, axis=-1)
+            g = g / xp.maximum(count, const(xp, 1.0, count))[:, None]
+        dq = xp.zeros_like(qx)
+        dd = []
+        for s, e in bounds:
+            dc, vc = dx[s:e, ...], dv[s:e, ...] != 0
+            sims = xp.matmul(qx[:, None, ...], xp.matrix_transpose(dc)[None, ...])  # (Q,c,Lq,Ld)
+            if dc.shape[-2] == 0:
+                dd.append(xp.zeros_like(dc))
+                continue
+            valid = vc[None, :, None, :]
+            masked = xp.where(valid, sims, const(xp, -math.inf, sims))
+            best = xp.max(masked, axis=-1, keepdims=True)
+            hit = xp.astype(valid & (masked == best), dtype)
+            hit = hit / xp.maximum(xp.sum(hit, axis=-1, keepdims=True), const(xp, 1.0, sims))
+            has = xp.any(vc, axis=-1)  # (c,)
+            weight = g[:, s:e] * xp.astype(has, dtype)[None, :]  # the sentinel has no gradient
+            p = hit * weight[:, :, None, None] * xp.astype(qmask, dtype)[:, None, :, None]
+            dq = dq + xp.sum(xp.matmul(p, dc[None, ...]), axis=1)
+            dd.append(xp.sum(xp.matmul(xp.matrix_transpose(p), qx[:, None, ...]), axis=0))
+        ddx = dd[0] if len(dd) == 1 else xp.concat(dd, axis=0)
+        return dq, ddx, xp.zeros_like(qv), xp.zeros_like(dv)
+
+    return custom_gradient(xp, forward, backward)(q.x, d.x, q_valid, d_valid)[0]

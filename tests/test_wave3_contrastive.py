@@ -283,3 +283,113 @@ def test_gist_jit_and_errors():
         )
     with pytest.raises(ValueError, match="guide_negatives"):
         al.gist_embed_loss(x["a"], x["p"], x["n_1"], guide_anchors=x["ga"], guide_positives=x["gp"])
+
+
+# --- maxsim_ranking_loss ---------------------------------------------------------------------
+
+
+def _st_multivector_mnrl(q, d, n, q_mask, d_mask, n_mask, *, scale, length_normalize):
+    """sentence-transformers' MultiVectorMultipleNegativesRankingLoss on a stand-in model that
+    returns the given token embeddings and masks (``__init__`` bypassed)."""
+    from functools import partial
+    from unittest import mock
+
+    from sentence_transformers import util
+    from sentence_transformers.multi_vector_encoder.losses import multiple_negatives_ranking as mod
+
+    class Model:
+        similarity = staticmethod(partial(util.maxsim, length_normalize=length_normalize))
+
+        def __call__(self, features, task=None):
+            return {"token_embeddings": q, "attention_mask": q_mask}
+
+    loss = mod.MultiVectorMultipleNegativesRankingLoss.__new__(
+        mod.MultiVectorMultipleNegativesRankingLoss
+    )
+    torch.nn.Module.__init__(loss)
+    loss.model, loss.scale, loss.similarity_fct = Model(), scale, None
+    loss.mini_batch_size = loss.score_mini_batch_size = None
+    loss.gather_across_devices = False
+    with mock.patch.object(mod, "embed_columns_padded", lambda *a, **k: ([d, n], [d_mask, n_mask])):
+        return loss.forward([{}, {}, {}])
+
+
+@pytest.mark.parametrize("length_normalize", [False, True])
+def test_maxsim_ranking_st_masks(length_normalize):
+    pytest.importorskip("sentence_transformers")
+    rng = np.random.default_rng(4)
+    q, d, n = rng.normal(size=(4, 5, 3)), rng.normal(size=(4, 3, 3)), rng.normal(size=(4, 2, 3))
+    q_mask, d_mask = rng.uniform(size=(4, 5)) > 0.3, rng.uniform(size=(4, 3)) > 0.3
+    n_mask = rng.uniform(size=(4, 2)) > 0.3
+    q_mask[:, 0] = d_mask[:, 0] = n_mask[:, 0] = True
+    tensors = [_t(x, True) for x in (q, d, n)]
+    masks = [torch.tensor(m) for m in (q_mask, d_mask, n_mask)]
+    theirs = _st_multivector_mnrl(*tensors, *masks, scale=3.0, length_normalize=length_normalize)
+    theirs.backward()
+    for chunk in (None, 3):
+        ours_t = [_t(x, True) for x in (q, d, n)]
+        ours = al.maxsim_ranking_loss(
+            *ours_t,
+            query_mask=masks[0],
+            document_mask=masks[1],
+            negative_mask=masks[2],
+            scale=3.0,
+            length_normalize=length_normalize,
+            chunk_size=chunk,
+        )
+        ours.backward()
+        np.testing.assert_allclose(float(ours), float(theirs), rtol=2e-5, atol=2e-6)
+        for a, b in zip(ours_t, tensors):
+            np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-4, atol=1e-5)
+
+
+def test_maxsim_ranking_chunk_offset_empty_positive():
+    rng = np.random.default_rng(6)
+    q, d, n = rng.normal(size=(5, 3, 4)), rng.normal(size=(5, 3, 4)), rng.normal(size=(5, 2, 2, 4))
+    d_mask = rng.uniform(size=(5, 3)) > 0.3
+    d_mask[2] = False  # query 2's own document has no token: loss ~1e9·scale, finite
+    n_mask = rng.uniform(size=(5, 2, 2)) > 0.3
+    full = None
+    for chunk in (None, 1, 2, 5):
+        arrays = [_t(x, True) for x in (q, d, n)]
+        scale = _t(0.5, True)
+        out = al.maxsim_ranking_loss(
+            *arrays,
+            document_mask=torch.tensor(d_mask),
+            negative_mask=torch.tensor(n_mask),
+            scale=scale,
+            chunk_size=chunk,
+            reduction="none",
+        )
+        out.sum().backward()
+        got = [out.detach(), *(a.grad for a in arrays), scale.grad]
+        assert all(torch.isfinite(x).all() for x in got)
+        assert 4e8 < float(out[2]) < 6e8
+        if full is None:
+            full = got
+        for a, b in zip(got, full):
+            np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-10, atol=1e-10)
+    # this device's queries 1..3 against every device's documents: the one-device rows
+    kw = dict(document_mask=d_mask, negative_mask=n_mask, reduction="none")
+    one = al.maxsim_ranking_loss(q, d, n, **kw)
+    for chunk in (None, 2):
+        rows = al.maxsim_ranking_loss(q[1:4], d, n, offset=1, chunk_size=chunk, **kw)
+        np.testing.assert_allclose(rows, one[1:4], rtol=1e-12)
+
+
+def test_maxsim_ranking_jit_and_errors():
+    jax = pytest.importorskip("jax")
+    rng = np.random.default_rng(7)
+    q, d = rng.normal(size=(2, 3, 4)), rng.normal(size=(4, 2, 4))
+
+    def f(q, d, offset):
+        return al.maxsim_ranking_loss(q, d, offset=offset, chunk_size=3)
+
+    eager = f(q, d, 2)
+    np.testing.assert_allclose(np.asarray(jax.jit(f)(q, d, jax.numpy.asarray(2))), eager, rtol=1e-4)
+    with pytest.raises(ValueError, match="offset"):
+        al.maxsim_ranking_loss(q, d, offset=3)
+    with pytest.raises(ValueError, match="documents"):
+        al.maxsim_ranking_loss(q, d[:1])
+    with pytest.raises(ValueError, match="negative_mask"):
+        al.maxsim_ranking_loss(q, d, negative_mask=np.ones((4, 2), dtype=bool))

@@ -12,6 +12,7 @@ from .inbatch import (
     supcon_loss,
 )
 from .matryoshka import matryoshka
+from .maxsim import maxsim_ranking_loss
 from .mnrl import multiple_negatives_ranking_loss, multiple_negatives_symmetric_ranking_loss
 from .pairs import (
     angle_loss,
@@ -42,6 +43,7 @@ __all__ = [
     "gist_embed_loss",
     "info_nce",
     "matryoshka",
+    "maxsim_ranking_loss",
     "multiple_negatives_ranking_loss",
     "multiple_negatives_symmetric_ranking_loss",
     "nt_xent_loss",

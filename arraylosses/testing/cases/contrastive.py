@@ -722,3 +722,89 @@ CASES = (
         checks=_gist_checks(),
     ),
 )
+
+
+def _maxsim_batch(rng: _np.random.Generator) -> dict[str, _np.ndarray]:
+    """3 queries (4 tokens) against 5 gathered documents (3 tokens) and negatives (2 tokens,
+    1 or 2 columns), width 4, with masks; ``q_local``: queries 1..2 (``offset=1``)."""
+    q = rng.normal(size=(3, 4, 4))
+    q_mask = _np.ones((3, 4), dtype=bool)
+    q_mask[0, 3] = q_mask[2, 2:] = False
+    d_mask = _np.ones((5, 3), dtype=bool)
+    d_mask[1, 0] = d_mask[4, 1:] = False
+    return {
+        "q": q,
+        "q_local": q[1:],
+        "q_mask_local": q_mask[1:],
+        "d": rng.normal(size=(5, 3, 4)),
+        "n_1": rng.normal(size=(5, 2, 4)),
+        "n_k": rng.normal(size=(5, 2, 2, 4)),
+        "q_mask": q_mask,
+        "d_mask": d_mask,
+        "weight": rng.uniform(0.5, 2.0, size=3),
+        "weight_local": rng.uniform(0.5, 2.0, size=2),
+        "scale": _np.asarray(2.0),
+    }
+
+
+def _maxsim_ours(scale: float) -> Any:
+    def call(q: Any, d: Any, n: Any) -> Any:
+        return al.maxsim_ranking_loss(q, d, n, scale=scale)
+
+    return call
+
+
+def _pylate_ce(scale: float) -> Any:
+    """``F.cross_entropy(scale · cat(colbert_scores(q, d), colbert_scores(q, n_k)…), arange)``,
+    PyLate's scores in float64, without masks."""
+
+    def call(q: Any, d: Any, n: Any) -> Any:
+        import pylate.scores
+        import torch
+
+        cols = [n] if n.ndim == 3 else [n[:, k] for k in range(n.shape[1])]
+        scores = torch.cat([pylate.scores.colbert_scores(q, c) for c in [d, *cols]], dim=1)
+        return torch.nn.functional.cross_entropy(scale * scores, torch.arange(q.shape[0]))
+
+    return call
+
+
+CASES = (
+    *CASES,
+    Case(
+        fn=al.maxsim_ranking_loss,
+        kind="in_batch",
+        hostile=Hostile(extreme=({"scale": 1e3},)),
+        adapter=Adapter(
+            per_batch=("offset", "query_mask", "document_mask", "negative_mask", "sample_weight"),
+            learnable=("scale",),
+            positive=("scale",),
+        ),
+        inputs=_maxsim_batch,
+        args=("q", "d"),
+        params=(
+            Params(),
+            Params(args=("q", "d", "n_k"), scale=Ref("scale"), reduction="none"),
+            Params(
+                args=("q_local", "d", "n_1"),
+                query_mask=Ref("q_mask_local"),
+                document_mask=Ref("d_mask"),
+                length_normalize=True,
+                offset=1,
+                chunk_size=2,
+                sample_weight=Ref("weight_local"),
+            ),
+        ),
+        grad=("q", "d", "n_k", "q_local", "n_1", "scale"),
+        checks=tuple(
+            _peer(
+                f"pylate scores.colbert_scores + F.cross_entropy (scale={s}, {k} negative "
+                "columns; float64, no masks)",
+                "pylate.scores",
+                _pair(_maxsim_ours(s), _pylate_ce(s), "q", "d", names),
+                rtol=1e-10,
+            )
+            for s, k, names in ((1.0, 1, "n_1"), (0.5, 2, "n_k"), (2.0, 2, "n_k"))
+        ),
+    ),
+)
