@@ -118,6 +118,30 @@ MUTANTS = (
         "    keep = where | ~valid | True\n",
         "listnet",
     ),
+    Mutant(
+        "semi-hard-not-strict",
+        "semi-hard triplet loss takes negatives at the positive distance, not strictly beyond",
+        "arraylosses/contrastive/triplet_mining.py",
+        "    farther = b.negative[:, None, :] & (d_an > d_ap)  # (a, p, n)",
+        "    farther = b.negative[:, None, :] & (d_an >= d_ap)  # (a, p, n)",
+        "triplet_loss",
+    ),
+    Mutant(
+        "gist-tiles-keep-lost",
+        "GIST's chunked tiles let the guide remove the anchor's own positive",
+        "arraylosses/_tiled.py",
+        "            guided = guided & ~plan.keep(rows, cols)",
+        "            guided = guided",
+        "gist",
+    ),
+    Mutant(
+        "maxsim-padding-product",
+        "MaxSim masks document tokens by a product with 0 (PyLate), so padding wins the max",
+        "arraylosses/_late_interaction.py",
+        "        best = xp.max(xp.where(d_valid, sims, const(xp, -math.inf, sims)), axis=-1)",
+        "        best = xp.max(sims * xp.astype(d_valid, sims.dtype), axis=-1)",
+        "maxsim",
+    ),
 )
 
 

@@ -509,7 +509,7 @@ def _mining_checks(fn: Any, *, soft: bool = False) -> tuple[Any, ...]:
 
 
 def _mining_case(fn: Any, *, soft: bool = False) -> Case:
-    margin = {} if soft else {"margin": Ref("margin")}
+    margin: dict[str, Any] = {} if soft else {"margin": Ref("margin")}
     return Case(
         fn=fn,
         adapter=Adapter(not_learnable={} if soft else {"margin": MONOTONE}),
@@ -561,7 +561,7 @@ def _gist_batch(rng: _np.random.Generator) -> dict[str, _np.ndarray]:
     }
 
 
-_GIST_CONFIGS = (
+_GIST_CONFIGS: tuple[dict[str, Any], ...] = (
     {"margin_strategy": "absolute", "margin": 0.0},
     {"margin_strategy": "relative", "margin": 0.3, "contrast_anchors": False},
     {"margin_strategy": "absolute", "margin": 0.1, "contrast_positives": False},
@@ -601,7 +601,7 @@ def _st_gist(cached: bool, *, rank: int = 0, **options: Any) -> Any:
         )
 
         cls = cached_gist_embed.CachedGISTEmbedLoss if cached else gist_embed.GISTEmbedLoss
-        loss = cls.__new__(cls)
+        loss: Any = cls.__new__(cls)
         torch.nn.Module.__init__(loss)
         for k, v in settings.items():
             setattr(loss, k, v)
