@@ -42,7 +42,7 @@ from ._backend import (
     softplus,
 )
 
-__all__ = ["IndexRule", "Tiled", "tiled_logsumexp", "tiled_sigmoid_rows"]
+__all__ = ["Guide", "IndexRule", "Tiled", "tiled_logsumexp", "tiled_sigmoid_rows"]
 
 #: ``rule(rows, cols) -> bool array``: which entries a rule selects, from the global row
 #: indices ``rows`` ``(t, 1)`` (the local row plus ``offset``) and the column indices
@@ -62,6 +62,17 @@ class Tiled(NamedTuple):
     n_selected: Array | None  # (N,) |select(i)| (no gradient), when count_selected is set
 
 
+class Guide(NamedTuple):
+    """A value-dependent exclusion (GIST's guided false-negative filter): entry ``(i, j)`` is
+    left out of the log-sum-exps where ``rows_i · cols_j > threshold_i``, except where ``keep``
+    selects it. The three arrays are constants (no gradient)."""
+
+    rows: Array  # (N, G) the rows' guide embeddings (normalised by the caller)
+    cols: Array  # (M, G) the columns' guide embeddings
+    threshold: Array  # (N,)
+    keep: IndexRule | None = None  # entries the guide never excludes (the positive)
+
+
 class _Plan(NamedTuple):
     """The static layout of one call: the tile, the masks, the hyperparameters."""
 
@@ -73,6 +84,8 @@ class _Plan(NamedTuple):
     count_selected: bool = False  # whether ``n_selected`` is wanted
     columns: bool = False  # whether the column log-sum-exp is wanted
     learnable: bool = False  # whether the scale (and SigLIP's bias) get a gradient
+    guided: bool = False  # whether a Guide's arrays are among the inputs
+    keep: IndexRule | None = None  # the Guide's keep rule
 
 
 # --- the walker ------------------------------------------------------------------------------
@@ -213,6 +226,7 @@ def tiled_logsumexp(
     count_selected: bool = False,
     row_shift: Array | None = None,
     col_shift: Array | None = None,
+    guide: Guide | None = None,
 ) -> Tiled:
     """Row (and column) log-sum-exps of ``L = scale · R Cᵀ``, in tiles.
 
@@ -224,7 +238,8 @@ def tiled_logsumexp(
     the logits of each row / column before its log-sum-exp and are constants (no gradient):
     passing the positive's logit keeps the result of the size of the loss, not of the logits
     (``ulp(1e4) ~ 1e-3`` in float32). ``select`` sums the raw similarities of the entries it
-    picks per row, with their gradient; ``count_selected`` also counts them.
+    picks per row, with their gradient; ``count_selected`` also counts them. ``guide``
+    excludes entries by the value of a constant guide similarity (:class:`Guide`).
     """
     learnable = not isinstance(scale, (int, float))
     plan = _Plan(
@@ -236,6 +251,8 @@ def tiled_logsumexp(
         count_selected=count_selected and select is not None,
         columns=columns,
         learnable=learnable,
+        guided=guide is not None,
+        keep=None if guide is None else guide.keep,
     )
     n, m = r.shape[0], c.shape[0]
     shifts = (
@@ -243,9 +260,12 @@ def tiled_logsumexp(
         xp.zeros((m,), dtype=r.dtype, device=device_of(r)) if col_shift is None else col_shift,
     )
 
+    guides = () if guide is None else (guide.rows, guide.cols, guide.threshold)
+
     def given(arrays: tuple[Array, ...]) -> tuple[_LseInputs, Any]:
         """The inputs by name (the indices built here: a closure, not a residual) and the
-        scale, from ``(r, c, row_shift, col_shift[, scale])``."""
+        scale, from ``(r, c, row_shift, col_shift[, scale][, guide rows, cols, threshold])``."""
+        rest = arrays[4 + learnable :]
         inputs = _LseInputs(
             r=arrays[0],
             c=arrays[1],
@@ -253,6 +273,7 @@ def tiled_logsumexp(
             col_shift=arrays[3],
             rows=_arange(xp, n, r) + offset,
             cols=_arange(xp, m, r),
+            guides=rest[: len(guides)],
         )
         return inputs, arrays[4] if learnable else scale
 
@@ -265,9 +286,10 @@ def tiled_logsumexp(
         out = _LseOutputs(*res[len(res) - len(_LseOutputs._fields) :])
         dr, dc, ds = _lse_backward(xp, plan, inputs, s, out, _LseOutputs(*cots))
         grads = (dr, dc, xp.zeros_like(inputs.row_shift), xp.zeros_like(inputs.col_shift))
-        return (*grads, ds) if learnable else grads
+        constants = tuple(xp.zeros_like(g) for g in inputs.guides)
+        return (*grads, ds, *constants) if learnable else (*grads, *constants)
 
-    arrays = (r, c, *shifts, *([scale] if learnable else []))
+    arrays = (r, c, *shifts, *([scale] if learnable else []), *guides)
     out = _LseOutputs(*custom_gradient(xp, forward, backward)(*arrays))
     return Tiled(
         rows=out.rows,
@@ -284,6 +306,16 @@ class _LseInputs(NamedTuple):
     col_shift: Array  # (M,)
     rows: Array  # (N,) global row indices (local + offset)
     cols: Array  # (M,) column indices
+    guides: tuple[Array, ...] = ()  # a Guide's (rows, cols, threshold), or none
+
+    def row_inputs(self) -> Arrays:
+        """The per-row arrays a tile reads (beside the log-sum-exp's own)."""
+        if not self.guides:
+            return {}
+        return {"guide": self.guides[0], "threshold": self.guides[2]}
+
+    def col_inputs(self) -> Arrays:
+        return {"guide": self.guides[1]} if self.guides else {}
 
 
 class _LseOutputs(NamedTuple):
@@ -314,6 +346,11 @@ def _tile(xp: Namespace, plan: _Plan, r: Arrays, c: Arrays, scale: Any) -> _Tile
         logits = xp.where(plan.penalize(rows, cols), logits + plan.strength * dot, logits)
     if plan.exclude is not None:
         logits = xp.where(plan.exclude(rows, cols), const(xp, -math.inf, logits), logits)
+    if plan.guided:
+        guided = r["guide"] @ xp.matrix_transpose(c["guide"]) > r["threshold"][:, None]
+        if plan.keep is not None:
+            guided = guided & ~plan.keep(rows, cols)
+        logits = xp.where(guided, const(xp, -math.inf, logits), logits)
     selected = plan.select(rows, cols) if plan.select is not None else None
     return _Tile(dot, logits, selected)
 
@@ -356,9 +393,12 @@ def _lse_forward(xp: Namespace, plan: _Plan, inputs: _LseInputs, scale: Any) -> 
         xp,
         plan.chunk,
         body,
-        rows=_Side({"r": r, "shift": inputs.row_shift, "rows": inputs.rows}, row_acc),
+        rows=_Side(
+            {"r": r, "shift": inputs.row_shift, "rows": inputs.rows, **inputs.row_inputs()},
+            row_acc,
+        ),
         cols=_Side(
-            {"c": c, "shift": inputs.col_shift, "cols": inputs.cols},
+            {"c": c, "shift": inputs.col_shift, "cols": inputs.cols, **inputs.col_inputs()},
             col_acc if plan.columns else {},
         ),
         merge=merge,
@@ -393,8 +433,9 @@ def _lse_backward(
         "lse": inputs.row_shift + _finite_or_zero(xp, out.rows),
         "g": cots.rows,
         "g_selected": cots.selected,
+        **inputs.row_inputs(),
     }
-    cols = {"c": c, "cols": inputs.cols}
+    cols = {"c": c, "cols": inputs.cols, **inputs.col_inputs()}
     if plan.columns:
         cols |= {"lse": inputs.col_shift + _finite_or_zero(xp, out.columns), "g": cots.columns}
     row_acc = {"dr": xp.zeros_like(r)}

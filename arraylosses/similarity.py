@@ -1,7 +1,9 @@
 """Similarities and distances between embeddings.
 
 Row-wise (:func:`cosine_similarity`) and all-pairs (:func:`pairwise_cosine_similarity`,
-:func:`pairwise_dot`, :func:`pairwise_euclidean_distance`) forms, and :func:`l2_normalize`.
+:func:`pairwise_dot`, :func:`pairwise_euclidean_distance`) forms, and :func:`l2_normalize`;
+late-interaction (ColBERT MaxSim) scores of token embeddings, row-wise (:func:`maxsim`) and
+all-pairs (:func:`pairwise_maxsim`).
 Norms are clamped (``max(‖x‖, eps)``) with a gradient that stays finite at the zero vector.
 """
 
@@ -10,6 +12,13 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from ._backend import Array, Namespace, as_dtype, const, finalize
+from ._late_interaction import (
+    Tokens,
+    check_broadcast,
+    check_tokens,
+    late_interaction,
+    pairwise_late_interaction,
+)
 from ._ops import clamped_norm, rowwise_cosine, sqrt_at_zero
 from ._validate import (
     check_axis,
@@ -24,9 +33,11 @@ from ._validate import (
 __all__ = [
     "cosine_similarity",
     "l2_normalize",
+    "maxsim",
     "pairwise_cosine_similarity",
     "pairwise_dot",
     "pairwise_euclidean_distance",
+    "pairwise_maxsim",
 ]
 
 
@@ -213,3 +224,154 @@ def pairwise_euclidean_distance(a: Array, b: Array, *, squared: bool = False) ->
     if squared:
         return finalize(xp, d2, out_dtype)
     return finalize(xp, sqrt_at_zero(xp, d2), out_dtype)
+
+
+# ---------------------------------------------------------------------------------------------
+# Late interaction (ColBERT MaxSim)
+
+
+def _maxsim_arguments(
+    queries: Array,
+    documents: Array,
+    query_mask: Array | None,
+    document_mask: Array | None,
+    length_normalize: Any,
+    *,
+    ndim: int | None,
+) -> tuple[Namespace, Tokens, Tokens, bool, Any]:
+    """The checked sides of a MaxSim call (``ndim``: the exact rank, ``None`` for ``>= 2``)."""
+    xp, out_dtype, dtype = prepare(
+        "queries",
+        queries,
+        reduction=None,
+        documents=documents,
+        query_mask=query_mask,
+        document_mask=document_mask,
+    )
+    what = "(Q, Lq, D)" if ndim else "(..., Lq, D)"
+    q = check_tokens(xp, dtype, "queries", queries, "query_mask", query_mask, ndim=ndim, what=what)
+    what = "(M, Ld, D)" if ndim else "(..., Ld, D)"
+    d = check_tokens(
+        xp, dtype, "documents", documents, "document_mask", document_mask, ndim=ndim, what=what
+    )
+    if documents.shape[-1] != queries.shape[-1]:
+        raise ValueError(
+            f"documents must have the embedding width D={queries.shape[-1]} of queries; got "
+            f"shape {tuple(documents.shape)}"
+        )
+    return xp, q, d, flag("length_normalize", length_normalize), out_dtype
+
+
+def maxsim(
+    queries: Array,
+    documents: Array,
+    *,
+    query_mask: Array | None = None,
+    document_mask: Array | None = None,
+    length_normalize: bool = False,
+) -> Array:
+    r"""Row-wise late-interaction (ColBERT MaxSim) score of matching query and document rows.
+
+    In plain text: ``score(q, d) = sum over valid query tokens i of max over valid document
+    tokens j of q_i . d_j``.
+
+    .. math:: \mathrm{score}(q, d) = \sum_{i \in V_q} \max_{j \in V_d} q_i \cdot d_j
+
+    The batch dims of ``queries`` and ``documents`` broadcast as in ``matmul``:
+    ``maxsim(q[:, None], docs)`` with ``q`` ``(N, Lq, D)`` and ``docs`` ``(N, K, Ld, D)`` gives
+    the ``(N, K)`` scores of each query's own candidates. Masks are boolean: a masked document
+    token leaves the **max**, a masked query token leaves the **sum**. Without a mask, a token
+    whose vector is all zeros is padding (on either side, as sentence-transformers). A document
+    with no valid token scores ``-1e9`` (sentence-transformers' sentinel, before the
+    normalisation), with zero gradient: it ranks below every real document and stays finite.
+    ``length_normalize=True`` divides by the number of valid query tokens, at least 1 (MeanMaxSim).
+
+    Peers: sentence-transformers ``util.maxsim_pairwise`` (float32 always) and PyLate
+    ``scores.colbert_scores_pairwise`` / ``colbert_kd_scores`` (the input dtype; no masks in our
+    float64 checks). PyLate masks by multiplying by 0, so a padded document token wins the max
+    whenever every real similarity is negative, and its empty document scores 0; we follow
+    sentence-transformers (the token leaves the max). We return the inputs' dtype (float16 and
+    bfloat16 are computed in float32 and cast back, where the sentinel becomes ``-inf`` in
+    float16). A tie between document tokens shares the max's gradient on torch (``amax``).
+
+    Args:
+        queries: ``(..., Lq, D)`` floating query token embeddings.
+        documents: ``(..., Ld, D)`` floating document token embeddings (same ``D``; batch dims
+            broadcastable with the queries').
+        query_mask: optional boolean ``(..., Lq)``, ``True`` for a real token. Default ``None``
+            (the non-zero token vectors).
+        document_mask: optional boolean ``(..., Ld)``. Default ``None`` (the non-zero vectors).
+        length_normalize: divide by the number of valid query tokens. Default ``False``.
+
+    Returns:
+        The broadcast batch shape, in the queries' floating dtype.
+
+    References:
+        - O. Khattab, M. Zaharia (2020), "ColBERT: Efficient and Effective Passage Search via
+          Contextualized Late Interaction over BERT". arXiv:2004.12832.
+        - Peer implementation followed: sentence-transformers ``util.maxsim_pairwise``.
+
+    Example:
+        >>> import numpy as np
+        >>> q = np.array([[[1.0, 0.0], [0.0, 1.0]]])
+        >>> d = np.array([[[2.0, 0.0], [0.0, -1.0]]])
+        >>> maxsim(q, d).tolist()
+        [2.0]
+    """
+    xp, q, d, normalize_length, out_dtype = _maxsim_arguments(
+        queries, documents, query_mask, document_mask, length_normalize, ndim=None
+    )
+    check_broadcast(queries, documents)
+    return finalize(xp, late_interaction(xp, q, d, length_normalize=normalize_length), out_dtype)
+
+
+def pairwise_maxsim(
+    queries: Array,
+    documents: Array,
+    *,
+    query_mask: Array | None = None,
+    document_mask: Array | None = None,
+    length_normalize: bool = False,
+) -> Array:
+    r"""All-pairs late-interaction (ColBERT MaxSim) scores: ``(Q, Lq, D), (M, Ld, D) → (Q, M)``.
+
+    ``out[i, j] = maxsim(queries[i], documents[j])``, with the masks, the zero-vector padding,
+    the ``-1e9`` empty-document sentinel and ``length_normalize`` of :func:`maxsim`.
+
+    In plain text: ``out[a, b] = sum over valid tokens i of q_a of max over valid tokens j of
+    d_b of q_ai . d_bj``.
+
+    .. math:: \mathrm{out}_{ab} = \sum_{i \in V_{q_a}} \max_{j \in V_{d_b}} q_{ai} \cdot d_{bj}
+
+    Peers: sentence-transformers ``util.maxsim`` (float32 always) and PyLate
+    ``scores.colbert_scores`` (the input dtype; it masks by multiplying by 0, see
+    :func:`maxsim`; we follow sentence-transformers).
+
+    Args:
+        queries: ``(Q, Lq, D)`` floating query token embeddings.
+        documents: ``(M, Ld, D)`` floating document token embeddings (same ``D``).
+        query_mask: optional boolean ``(Q, Lq)``. Default ``None`` (the non-zero vectors).
+        document_mask: optional boolean ``(M, Ld)``. Default ``None`` (the non-zero vectors).
+        length_normalize: divide by the number of valid query tokens. Default ``False``.
+
+    Returns:
+        ``(Q, M)`` in the queries' floating dtype.
+
+    References:
+        - O. Khattab, M. Zaharia (2020), "ColBERT: Efficient and Effective Passage Search via
+          Contextualized Late Interaction over BERT". arXiv:2004.12832.
+        - Peer implementation followed: sentence-transformers ``util.maxsim``.
+
+    Example:
+        >>> import numpy as np
+        >>> q = np.array([[[1.0, 0.0], [0.0, 1.0]]])
+        >>> d = np.array([[[2.0, 0.0]], [[0.0, 3.0]]])
+        >>> pairwise_maxsim(q, d).tolist()
+        [[2.0, 3.0]]
+    """
+    xp, q, d, normalize_length, out_dtype = _maxsim_arguments(
+        queries, documents, query_mask, document_mask, length_normalize, ndim=3
+    )
+    return finalize(
+        xp, pairwise_late_interaction(xp, q, d, length_normalize=normalize_length), out_dtype
+    )

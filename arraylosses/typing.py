@@ -27,6 +27,7 @@ __all__ = [
     "KappaWeights",
     "KendallVariant",
     "MapDenominator",
+    "MiningDistance",
     "MultiOutput",
     "NegativeMode",
     "OrthogonalMode",
@@ -104,6 +105,11 @@ Similarity = Literal["cosine", "dot"]
 
 Distance = Literal["euclidean", "cosine"]
 """The distance of the pair and triplet losses: Euclidean, or ``1 - cos``."""
+
+MiningDistance = Literal["euclidean", "squared_euclidean", "cosine"]
+"""The distance of the batch triplet-mining losses (sentence-transformers'
+``BatchHardTripletLossDistanceFunction``): Euclidean, squared Euclidean, or
+``max(0, 1 - cos)``."""
 
 NegativeMode = Literal["unpaired", "paired"]
 """``info_nce``'s explicit negatives: ``(M, D)`` shared by every query, or ``(N, K, D)`` per

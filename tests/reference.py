@@ -254,6 +254,102 @@ def angle_loss(a, b, target, *, scale=20.0):
     return np.float64(cosent_terms(sims, np.asarray(target, float), float(scale)))
 
 
+# --- wave 3, contrastive: batch triplet mining (the four batch_*_triplet_loss) ---------------
+
+
+def _mining_distances(x, distance):
+    x = np.asarray(x, float)
+    n = len(x)
+    d = np.zeros((n, n))
+    for i in range(n):
+        for j in range(n):
+            if i == j:
+                continue
+            if distance == "cosine":
+                d[i, j] = max(0.0, 1.0 - cosine(x[i], x[j], eps=1e-12))
+            else:
+                sq = math.fsum((x[i] - x[j]) ** 2)
+                d[i, j] = sq if distance == "squared_euclidean" else math.sqrt(sq)
+    return d
+
+
+def _mining_reduce(losses, counts, reduction, sample_weight):
+    """The wave-3 rule for losses normalised by a count of units: ``Σ w·l / Σ w·n``, 0 when
+    that denominator is 0; ``"none"``: ``w·l``."""
+    w = np.ones(len(losses)) if sample_weight is None else np.asarray(sample_weight, float)
+    losses, counts = np.asarray(losses, float), np.asarray(counts, float)
+    if reduction == "none":
+        return w * losses
+    if reduction == "sum":
+        return np.float64(math.fsum(w * losses))
+    den = math.fsum(w * counts)
+    return np.float64(math.fsum(w * losses) / den if den else 0.0)
+
+
+def _mining(x, labels, distance):
+    d = _mining_distances(x, distance)
+    n = len(d)
+    pos = [[p for p in range(n) if p != a and labels[p] == labels[a]] for a in range(n)]
+    neg = [[k for k in range(n) if labels[k] != labels[a]] for a in range(n)]
+    return d, pos, neg
+
+
+def _hardest_pair(d, pos, neg, a):
+    d_pos = max((d[a, p] for p in pos[a]), default=0.0)
+    d_neg = min(d[a, k] for k in neg[a]) if neg[a] else max(d[a])
+    return d_pos, d_neg
+
+
+def batch_hard_triplet_loss(
+    x, labels, *, margin=5.0, distance="euclidean", sample_weight=None, reduction="mean"
+):
+    d, pos, neg = _mining(x, labels, distance)
+    losses = []
+    for a in range(len(d)):
+        d_pos, d_neg = _hardest_pair(d, pos, neg, a)
+        losses.append(max(0.0, d_pos - d_neg + float(margin)))
+    return _mining_reduce(losses, np.ones(len(d)), reduction, sample_weight)
+
+
+def batch_hard_soft_margin_triplet_loss(
+    x, labels, *, distance="euclidean", sample_weight=None, reduction="mean"
+):
+    d, pos, neg = _mining(x, labels, distance)
+    losses = []
+    for a in range(len(d)):
+        d_pos, d_neg = _hardest_pair(d, pos, neg, a)
+        losses.append(np.logaddexp(0.0, d_pos - d_neg))
+    return _mining_reduce(losses, np.ones(len(d)), reduction, sample_weight)
+
+
+def batch_all_triplet_loss(
+    x, labels, *, margin=5.0, distance="euclidean", sample_weight=None, reduction="mean"
+):
+    d, pos, neg = _mining(x, labels, distance)
+    losses, counts = [], []
+    for a in range(len(d)):
+        terms = [max(0.0, d[a, p] - d[a, k] + float(margin)) for p in pos[a] for k in neg[a]]
+        losses.append(math.fsum(terms))
+        counts.append(sum(t > 0 for t in terms))
+    return _mining_reduce(losses, counts, reduction, sample_weight)
+
+
+def batch_semi_hard_triplet_loss(
+    x, labels, *, margin=5.0, distance="euclidean", sample_weight=None, reduction="mean"
+):
+    d, pos, neg = _mining(x, labels, distance)
+    losses, counts = [], []
+    for a in range(len(d)):
+        terms = []
+        for p in pos[a]:
+            farther = [d[a, k] for k in neg[a] if d[a, k] > d[a, p]]
+            d_neg = min(farther) if farther else max((d[a, k] for k in neg[a]), default=0.0)
+            terms.append(max(0.0, d[a, p] - d_neg + float(margin)))
+        losses.append(math.fsum(terms))
+        counts.append(len(pos[a]))
+    return _mining_reduce(losses, counts, reduction, sample_weight)
+
+
 # ---------------------------------------------------------------------------------------------
 # Ranking, wave 3 (learning to rank)
 

@@ -519,3 +519,387 @@ CASES: tuple[Case, ...] = (
         ),
     ),
 )
+
+
+# --- wave 3 (helper wt6): online triplet mining, GIST, MaxSim ranking -----------------------
+# (builders and peer calls first, then the records, appended to CASES)
+
+import numpy as _np  # noqa: E402
+
+from .._peer import pair as _pair  # noqa: E402
+from .._peer import peer as _peer  # noqa: E402
+
+
+def _mining_batch(rng: _np.random.Generator) -> dict[str, _np.ndarray]:
+    """8 rows of width 4 in 4 classes, one of them a singleton (an anchor without a positive),
+    and a row 3x farther out in a class of two (its positive pair has no farther negative)."""
+    x = rng.normal(scale=0.5, size=(8, 4))  # squared distances of order 1 (bfloat16's rounding)
+    x[6] *= 3.0
+    return {
+        "x": x,
+        "labels": _np.array([0, 0, 0, 1, 1, 2, 2, 3]),
+        "weight": rng.uniform(0.5, 2.0, size=8),
+        "margin": _np.asarray(0.8),
+    }
+
+
+_ST_MINING = {
+    "batch_hard_triplet_loss": "BatchHardTripletLoss",
+    "batch_hard_soft_margin_triplet_loss": "BatchHardSoftMarginTripletLoss",
+    "batch_all_triplet_loss": "BatchAllTripletLoss",
+    "batch_semi_hard_triplet_loss": "BatchSemiHardTripletLoss",
+}
+_MINING_SETTINGS = (("euclidean", 5.0), ("squared_euclidean", 3.0), ("cosine", 0.3))
+
+
+def _st_mining(name: str, distance: str, margin: float) -> Any:
+    """sentence-transformers' ``<Loss>(model, distance_metric=…, margin=…)`` as
+    ``compute_loss_from_embeddings([x], labels)``: built without ``__init__`` (which only
+    stores the model)."""
+
+    def call(x: Any, labels: Any) -> Any:
+        from functools import partial
+
+        import torch
+        from sentence_transformers.sentence_transformer import losses
+        from sentence_transformers.sentence_transformer.losses.batch_hard_triplet import (
+            BatchHardTripletLossDistanceFunction as F,
+        )
+
+        metric = {
+            "euclidean": F.euclidean_distance,
+            "squared_euclidean": partial(F.euclidean_distance, squared=True),
+            "cosine": F.cosine_distance,
+        }[distance]
+        cls = getattr(losses, _ST_MINING[name])
+        loss = cls.__new__(cls)
+        torch.nn.Module.__init__(loss)
+        loss.distance_metric = metric
+        loss.margin = loss.triplet_margin = margin
+        return loss.compute_loss_from_embeddings([x], labels)
+
+    return call
+
+
+def _mining_checks(fn: Any, *, soft: bool = False) -> tuple[Any, ...]:
+    checks = []
+    for distance, margin in _MINING_SETTINGS:
+        kw: dict[str, Any] = {"distance": distance} | ({} if soft else {"margin": margin})
+
+        def ours(x: Any, labels: Any, kw: dict[str, Any] = kw) -> Any:
+            return fn(x, labels, **kw)
+
+        spelled = ", ".join(f"{k}={v!r}" for k, v in kw.items())
+        checks.append(
+            _peer(
+                f"sentence_transformers {_ST_MINING[fn.__name__]}({spelled})",
+                "sentence_transformers",
+                _pair(ours, _st_mining(fn.__name__, distance, margin), "x", "labels"),
+                rtol=1e-10,
+                atol=1e-9 if soft else 1e-12,
+                deviation="torch's softplus is linear above 20 (off by <= 2e-9)" if soft else "",
+            )
+        )
+    return tuple(checks)
+
+
+def _mining_case(fn: Any, *, soft: bool = False) -> Case:
+    margin: dict[str, Any] = {} if soft else {"margin": Ref("margin")}
+    return Case(
+        fn=fn,
+        adapter=Adapter(not_learnable={} if soft else {"margin": MONOTONE}),
+        inputs=_mining_batch,
+        args=("x", "labels"),
+        params=(
+            Params(),
+            Params(distance="squared_euclidean", reduction="none", **margin),
+            Params(distance="cosine", sample_weight=Ref("weight")),
+        ),
+        grad=("x",) if soft else ("x", "margin"),
+        checks=_mining_checks(fn, soft=soft),
+        reference=fn.__name__,
+        exceptions={}
+        if fn in (al.batch_hard_triplet_loss, al.batch_hard_soft_margin_triplet_loss)
+        else {"mean_of_none": "'mean' divides by the number of triplets (pairs), 'none' sums"},
+    )
+
+
+CASES = (
+    *CASES,
+    _mining_case(al.batch_hard_triplet_loss),
+    _mining_case(al.batch_hard_soft_margin_triplet_loss, soft=True),
+    _mining_case(al.batch_all_triplet_loss),
+    _mining_case(al.batch_semi_hard_triplet_loss),
+)
+
+
+def _gist_batch(rng: _np.random.Generator) -> dict[str, _np.ndarray]:
+    """6 anchors of width 4 and a guide of width 3 whose positives sit near their anchors, so
+    that the guide removes some candidates (a few anchors' guide positive similarity is
+    negative); ``a_local``: anchors 2..4 of a 3-device batch (``offset=2``)."""
+    b, d, g = 6, 4, 3
+    a = rng.normal(size=(b, d))
+    ga = rng.normal(size=(b, g))
+    return {
+        "a": a,
+        "a_local": a[2:5],
+        "p": a + 0.7 * rng.normal(size=(b, d)),
+        "n_1": rng.normal(size=(b, d)),
+        "n_k": rng.normal(size=(b, 3, d)),
+        "ga": ga,
+        "ga_local": ga[2:5],
+        "gp": ga + 0.9 * rng.normal(size=(b, g)),
+        "gn_1": rng.normal(size=(b, g)),
+        "gn_k": rng.normal(size=(b, 3, g)),
+        "weight": rng.uniform(0.5, 2.0, size=b),
+        "temperature": _np.asarray(0.3),
+    }
+
+
+_GIST_CONFIGS: tuple[dict[str, Any], ...] = (
+    {"margin_strategy": "absolute", "margin": 0.0},
+    {"margin_strategy": "relative", "margin": 0.3, "contrast_anchors": False},
+    {"margin_strategy": "absolute", "margin": 0.1, "contrast_positives": False},
+)
+
+
+def _gist_ours(**options: Any) -> Any:
+    def call(a: Any, p: Any, n: Any, ga: Any, gp: Any, gn: Any) -> Any:
+        return al.gist_embed_loss(
+            a, p, n, guide_anchors=ga, guide_positives=gp, guide_negatives=gn, **options
+        )
+
+    return call
+
+
+def _st_gist(cached: bool, *, rank: int = 0, **options: Any) -> Any:
+    """sentence-transformers' GISTEmbedLoss (one negative column; its ``forward`` on stand-in
+    model and guide that return the given embeddings, ``gather_across_devices`` with an
+    identity all-gather of arrays already gathered and ``get_rank() = rank``) or
+    CachedGISTEmbedLoss's ``calculate_loss`` (any number of negative columns). ``__init__``
+    is bypassed: it only compares the tokenizers."""
+    settings = {
+        "temperature": 0.01,
+        "margin_strategy": "absolute",
+        "margin": 0.0,
+        "contrast_anchors": True,
+        "contrast_positives": True,
+    } | options
+
+    def call(a: Any, p: Any, n: Any, ga: Any, gp: Any, gn: Any) -> Any:
+        from unittest import mock
+
+        import torch
+        from sentence_transformers.sentence_transformer.losses import (
+            cached_gist_embed,
+            gist_embed,
+        )
+
+        cls = cached_gist_embed.CachedGISTEmbedLoss if cached else gist_embed.GISTEmbedLoss
+        loss: Any = cls.__new__(cls)
+        torch.nn.Module.__init__(loss)
+        for k, v in settings.items():
+            setattr(loss, k, v)
+        loss.similarity_fct = torch.nn.CosineSimilarity(dim=-1)
+        loss.cross_entropy_loss = torch.nn.CrossEntropyLoss()
+        loss.gather_across_devices = rank > 0
+        if cached:
+            loss.mini_batch_size, loss.show_progress_bar = 2, False
+            cols = [n[:, k] for k in range(n.shape[1])]
+            gcols = [gn[:, k] for k in range(gn.shape[1])]
+            return loss.calculate_loss(
+                [[a], [p], *[[c] for c in cols]], [[ga], [gp], *[[c] for c in gcols]]
+            )
+        loss.model, loss.guide, loss.must_retokenize = "model", "guide", False
+        columns = {"model": [a, p, n], "guide": [ga, gp, gn]}
+        with (
+            mock.patch.object(gist_embed, "embed_columns", lambda m, f: columns[m]),
+            mock.patch.object(gist_embed, "all_gather_with_grad", lambda x: x),
+            mock.patch.object(gist_embed, "get_rank", lambda: rank),
+        ):
+            return loss.forward([{}, {}, {}], None)
+
+    return call
+
+
+_GIST_NAMES = ("a", "p", "n_1", "ga", "gp", "gn_1")
+_GIST_K = ("a", "p", "n_k", "ga", "gp", "gn_k")
+_GIST_LOCAL = ("a_local", "p", "n_1", "ga_local", "gp", "gn_1")
+
+
+def _gist_checks() -> tuple[Any, ...]:
+    def check(what: str, names: tuple[str, ...], ours: Any, theirs: Any) -> Any:
+        return _peer(
+            what, "sentence_transformers", _pair(ours, theirs, *names, grad=names[:3]), rtol=1e-10
+        )
+
+    checks = [
+        check(
+            f"sentence_transformers GISTEmbedLoss({', '.join(f'{k}={v!r}' for k, v in o.items())})",
+            _GIST_NAMES,
+            _gist_ours(temperature=0.05, **o),
+            _st_gist(False, temperature=0.05, **o),
+        )
+        for o in _GIST_CONFIGS
+    ]
+    for chunk in (None, 2, 4):
+        checks.append(
+            check(
+                "sentence_transformers CachedGISTEmbedLoss (3 negative columns; ours "
+                f"chunk_size={chunk})",
+                _GIST_K,
+                _gist_ours(temperature=0.05, margin=0.1, chunk_size=chunk),
+                _st_gist(True, temperature=0.05, margin=0.1),
+            )
+        )
+    for chunk in (None, 3):
+        checks.append(
+            check(
+                "sentence_transformers GISTEmbedLoss(gather_across_devices=True), rank 1 of 2 "
+                f"(ours offset=3, chunk_size={chunk})",
+                ("a_local3", "p", "n_1", "ga_local3", "gp", "gn_1"),
+                _gist_ours(temperature=0.05, offset=3, chunk_size=chunk),
+                _st_gist(False, rank=1, temperature=0.05),
+            )
+        )
+    return tuple(checks)
+
+
+def _gist_inputs(rng: _np.random.Generator) -> dict[str, _np.ndarray]:
+    arrays = _gist_batch(rng)
+    return arrays | {"a_local3": arrays["a"][3:], "ga_local3": arrays["ga"][3:]}
+
+
+CASES = (
+    *CASES,
+    Case(
+        fn=al.gist_embed_loss,
+        kind="in_batch",
+        hostile=Hostile(extreme=({"temperature": 1e-3},)),
+        adapter=Adapter(
+            per_batch=(
+                "offset",
+                "guide_anchors",
+                "guide_positives",
+                "guide_negatives",
+                "sample_weight",
+            ),
+            learnable=("temperature",),
+            positive=("temperature",),
+            not_learnable={"margin": "it only decides which candidates the guide removes"},
+        ),
+        inputs=_gist_inputs,
+        args=("a", "p"),
+        params=(
+            Params(guide_anchors=Ref("ga"), guide_positives=Ref("gp"), temperature=0.05),
+            Params(
+                args=("a", "p", "n_k"),
+                guide_anchors=Ref("ga"),
+                guide_positives=Ref("gp"),
+                guide_negatives=Ref("gn_k"),
+                margin_strategy="relative",
+                margin=0.3,
+                temperature=Ref("temperature"),
+                sample_weight=Ref("weight"),
+                reduction="none",
+            ),
+            Params(
+                args=("a_local", "p", "n_1"),
+                guide_anchors=Ref("ga_local"),
+                guide_positives=Ref("gp"),
+                guide_negatives=Ref("gn_1"),
+                offset=2,
+                chunk_size=2,
+                temperature=0.05,
+            ),
+        ),
+        grad=("a", "p", "n_k", "a_local", "n_1", "temperature"),
+        checks=_gist_checks(),
+    ),
+)
+
+
+def _maxsim_batch(rng: _np.random.Generator) -> dict[str, _np.ndarray]:
+    """3 queries (4 tokens) against 5 gathered documents (3 tokens) and negatives (2 tokens,
+    1 or 2 columns), width 4, with masks; ``q_local``: queries 1..2 (``offset=1``)."""
+    q = rng.normal(size=(3, 4, 4))
+    q_mask = _np.ones((3, 4), dtype=bool)
+    q_mask[0, 3] = q_mask[2, 2:] = False
+    d_mask = _np.ones((5, 3), dtype=bool)
+    d_mask[1, 0] = d_mask[4, 1:] = False
+    return {
+        "q": q,
+        "q_local": q[1:],
+        "q_mask_local": q_mask[1:],
+        "d": rng.normal(size=(5, 3, 4)),
+        "n_1": rng.normal(size=(5, 2, 4)),
+        "n_k": rng.normal(size=(5, 2, 2, 4)),
+        "q_mask": q_mask,
+        "d_mask": d_mask,
+        "weight": rng.uniform(0.5, 2.0, size=3),
+        "weight_local": rng.uniform(0.5, 2.0, size=2),
+        "scale": _np.asarray(2.0),
+    }
+
+
+def _maxsim_ours(scale: float) -> Any:
+    def call(q: Any, d: Any, n: Any) -> Any:
+        return al.maxsim_ranking_loss(q, d, n, scale=scale)
+
+    return call
+
+
+def _pylate_ce(scale: float) -> Any:
+    """``F.cross_entropy(scale · cat(colbert_scores(q, d), colbert_scores(q, n_k)…), arange)``,
+    PyLate's scores in float64, without masks."""
+
+    def call(q: Any, d: Any, n: Any) -> Any:
+        import pylate.scores
+        import torch
+
+        cols = [n] if n.ndim == 3 else [n[:, k] for k in range(n.shape[1])]
+        scores = torch.cat([pylate.scores.colbert_scores(q, c) for c in [d, *cols]], dim=1)
+        return torch.nn.functional.cross_entropy(scale * scores, torch.arange(q.shape[0]))
+
+    return call
+
+
+CASES = (
+    *CASES,
+    Case(
+        fn=al.maxsim_ranking_loss,
+        kind="in_batch",
+        hostile=Hostile(extreme=({"scale": 1e3},)),
+        adapter=Adapter(
+            per_batch=("offset", "query_mask", "document_mask", "negative_mask", "sample_weight"),
+            learnable=("scale",),
+            positive=("scale",),
+        ),
+        inputs=_maxsim_batch,
+        args=("q", "d"),
+        params=(
+            Params(),
+            Params(args=("q", "d", "n_k"), scale=Ref("scale"), reduction="none"),
+            Params(
+                args=("q_local", "d", "n_1"),
+                query_mask=Ref("q_mask_local"),
+                document_mask=Ref("d_mask"),
+                length_normalize=True,
+                offset=1,
+                chunk_size=2,
+                sample_weight=Ref("weight_local"),
+            ),
+        ),
+        grad=("q", "d", "n_k", "q_local", "n_1", "scale"),
+        checks=tuple(
+            _peer(
+                f"pylate scores.colbert_scores + F.cross_entropy (scale={s}, {k} negative "
+                "columns; float64, no masks)",
+                "pylate.scores",
+                _pair(_maxsim_ours(s), _pylate_ce(s), "q", "d", names),
+                rtol=1e-10,
+            )
+            for s, k, names in ((1.0, 1, "n_1"), (0.5, 2, "n_k"), (2.0, 2, "n_k"))
+        ),
+    ),
+)
