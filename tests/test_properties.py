@@ -29,10 +29,10 @@ REDUCED = [c for c in CASES if c.accepts("reduction")]
 # "mean" is not the mean of "none" where the record declares why (supcon_loss: anchors
 # without positives count 0 under "none" and are left out of "mean")
 MEAN_OVER_NONZERO = {c.name for c in CASES if "mean_of_none" in c.exceptions}
-# "mean" divides by a per-anchor count that "none" does not show (lifted_structure_loss: the
-# number of ordered positive pairs, Σ w_i |P(i)|): only "sum" and "none" are compared here,
-# its mean by definition in tests/test_metric_learning.py
-MEAN_OVER_COUNTS = {"lifted_structure_loss"}
+# "mean" divides by a per-row count of units that "none" does not show (the ordered positive
+# pairs of lifted_structure_loss, the pairs of a list, the triplets of an anchor: Σ w_i n_i):
+# only "sum" and "none" are compared here; the mean is the by-definition and peer checks'
+MEAN_OVER_COUNTS = {c.name for c in CASES if "mean_over_units" in c.exceptions}
 
 
 def _ids(case: Case) -> str:

@@ -48,6 +48,8 @@ loss of ``(pred, target)`` shaped like ``|residual|`` (nonnegative, zero at the 
 
 EXCEPTIONS = {
     "mean_of_none": "``reduction='mean'`` is not the mean of ``reduction='none'``",
+    "mean_over_units": "``reduction='mean'`` is ``Σ w·l / Σ w·n``: each row's ``'none'`` value "
+    "is a sum over its ``n`` units (pairs, triplets), and the mean is over the units",
 }
 """The declared departures from a rule that the checks otherwise apply to every case of its
 kind; a case names one with its reason (``exceptions={"mean_of_none": "why"}``)."""

@@ -620,7 +620,9 @@ def _mining_case(fn: Any, *, soft: bool = False) -> Case:
         reference=fn.__name__,
         exceptions={}
         if fn in (al.batch_hard_triplet_loss, al.batch_hard_soft_margin_triplet_loss)
-        else {"mean_of_none": "'mean' divides by the number of triplets (pairs), 'none' sums"},
+        else {
+            "mean_over_units": "'none' sums an anchor's triplets; 'mean' divides by their number"
+        },
     )
 
 

@@ -410,7 +410,7 @@ CASES: tuple[Case, ...] = (
     Case(
         fn=al.lifted_structure_loss,
         exceptions={
-            "mean_of_none": "'mean' divides by the number of ordered positive pairs "
+            "mean_over_units": "'mean' divides by the number of ordered positive pairs "
             "(Σ w_i |P(i)|), the paper's 1/(2|P|) over unordered pairs"
         },
         inputs=inputs.metric_learning,
