@@ -151,7 +151,7 @@ def gist_embed_loss(
         reduction: ``"mean"`` (default, the peer's), ``"sum"`` or ``"none"``.
 
     Returns:
-        In the embeddings' floating dtype: 0-d for ``"mean"``/``"sum"``, ``(B,)`` for
+        The loss in the embeddings' floating dtype, 0-d for ``"mean"``/``"sum"``, ``(B,)`` for
         ``"none"``.
 
     References:

@@ -147,7 +147,7 @@ def batch_hard_triplet_loss(
         reduction: ``"mean"`` (default), ``"sum"`` or ``"none"`` (per anchor).
 
     Returns:
-        In the embeddings' floating dtype: 0-d for ``"mean"``/``"sum"``, ``(N,)`` for
+        The loss in the embeddings' floating dtype, 0-d for ``"mean"``/``"sum"``, ``(N,)`` for
         ``"none"``.
 
     References:
@@ -210,7 +210,7 @@ def batch_hard_soft_margin_triplet_loss(
         reduction: ``"mean"`` (default), ``"sum"`` or ``"none"`` (per anchor).
 
     Returns:
-        In the embeddings' floating dtype: 0-d for ``"mean"``/``"sum"``, ``(N,)`` for
+        The loss in the embeddings' floating dtype, 0-d for ``"mean"``/``"sum"``, ``(N,)`` for
         ``"none"``.
 
     References:
@@ -277,7 +277,7 @@ def batch_all_triplet_loss(
         reduction: ``"mean"`` (default), ``"sum"`` or ``"none"`` (per anchor, summed).
 
     Returns:
-        In the embeddings' floating dtype: 0-d for ``"mean"``/``"sum"``, ``(N,)`` for
+        The loss in the embeddings' floating dtype, 0-d for ``"mean"``/``"sum"``, ``(N,)`` for
         ``"none"``.
 
     References:
@@ -356,7 +356,7 @@ def batch_semi_hard_triplet_loss(
         reduction: ``"mean"`` (default), ``"sum"`` or ``"none"`` (per anchor, summed).
 
     Returns:
-        In the embeddings' floating dtype: 0-d for ``"mean"``/``"sum"``, ``(N,)`` for
+        The loss in the embeddings' floating dtype, 0-d for ``"mean"``/``"sum"``, ``(N,)`` for
         ``"none"``.
 
     References:

@@ -33,7 +33,19 @@ def pair(
     ``backend``, integers kept), each returning its result parts then the gradients of
     ``Σ out·c`` (one fixed ``c`` per part, the same for both) with respect to the floating
     inputs in ``grad`` (default: all), by :func:`arraylosses.testing.value_and_grads`. A
-    gradient a function does not have (an input it does not use) is zeros."""
+    gradient a function does not have (an input it does not use) is zeros.
+
+    Args:
+        ours: our function, called on the named inputs in order.
+        theirs: the peer's call on the same arguments (it imports the peer library).
+        *names: the record's input arrays passed, in this order.
+        backend: the backend both run on. Default ``"torch"``.
+        grad: the inputs to differentiate. Default ``None``: every floating one.
+
+    Returns:
+        A function of the record's NumPy inputs returning ``(ours, theirs)``, each a list of
+        NumPy arrays: the result parts, then the gradients.
+    """
 
     def run(inputs: dict[str, np.ndarray]) -> tuple[list[Any], list[Any]]:
         b = BACKENDS[backend]
@@ -67,7 +79,17 @@ def jax_pair(
     *names: str,
     grad: tuple[str, ...] | None = None,
 ) -> Run:
-    """:func:`pair` on JAX (the optax and rax peers)."""
+    """:func:`pair` on JAX (the optax and rax peers).
+
+    Args:
+        ours: our function.
+        theirs: the peer's call.
+        *names: the record's input arrays passed, in this order.
+        grad: the inputs to differentiate. Default ``None``: every floating one.
+
+    Returns:
+        As :func:`pair`.
+    """
     return pair(ours, theirs, *names, backend="jax", grad=grad)
 
 
@@ -112,7 +134,19 @@ def peer(
 ) -> PeerCheck:
     """A :class:`PeerCheck` for a record's ``checks=``: ``peer`` is the call as the peer spells
     it (its parameters translated), ``library`` the module that must import, ``run`` usually
-    :func:`pair`. The registry fills in the function's name."""
+    :func:`pair`. The registry fills in the function's name.
+
+    Args:
+        peer: the peer call as the peer spells it.
+        library: the module that must import for the check to run.
+        run: ``(ours, theirs)`` of the record's inputs, usually :func:`pair`.
+        rtol: the relative tolerance. Default ``1e-12``.
+        atol: the absolute tolerance. Default ``1e-12``.
+        deviation: where the peer differs by design, how and by how much. Default none.
+
+    Returns:
+        The :class:`PeerCheck`, its function name left empty for the registry to fill.
+    """
     return PeerCheck("", peer, library, run, rtol=rtol, atol=atol, deviation=deviation)
 
 
@@ -122,7 +156,14 @@ def peer_module(name: str) -> Any:
     ``lightly/loss/__init__.py`` imports torchvision, and PyPI's torchvision does not import beside
     the CPU torch wheel of these machines ("operator torchvision::nms does not exist"); the loss
     files themselves need only torch. The module is cached under a private name, so a later
-    ``import lightly.loss`` is not affected."""
+    ``import lightly.loss`` is not affected.
+
+    Args:
+        name: the module's dotted name.
+
+    Returns:
+        The loaded module.
+    """
     import importlib.util
     import pathlib
     import sys
