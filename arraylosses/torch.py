@@ -50,7 +50,7 @@ import torch
 from torch import nn
 
 import arraylosses as _al
-from arraylosses._validate import number
+from arraylosses._validate import integer, number
 from arraylosses.metrics import streaming as _streaming
 from arraylosses.metrics.streaming.distributed import torch_merge as _torch_merge
 
@@ -83,6 +83,11 @@ _ACRONYMS = {
     "dclw": "DCLW",
     "vicreg": "VICReg",
     "koleo": "KoLeo",
+    "arcface": "ArcFace",
+    "cosface": "CosFace",
+    "gist": "GIST",
+    "mle": "MLE",
+    "maxsim": "MaxSim",
 }
 
 
@@ -128,6 +133,7 @@ class _Facts:
         self.learnable = adapter.learnable
         self.positive = adapter.positive
         self.not_learnable = dict(adapter.not_learnable)
+        self.owned = dict(adapter.owned)
 
     def why_not(self, name: str) -> str:
         """Why the hyperparameter ``name`` is not learnable."""
@@ -165,6 +171,10 @@ class LossModule(nn.Module):
     loss receives and ``module.<name>`` returns; ``logit_bias`` as the ``nn.Parameter``
     ``logit_bias``.
 
+    Array arguments the record says the module owns (the proxies of a proxy loss) are
+    ``nn.Parameter`` s sized by constructor arguments (``num_classes``, ``embedding_size``...)
+    and initialised as the peer initialises them; ``forward`` passes them.
+
     Args:
         learnable: names of hyperparameters to train (:attr:`learnable_names`).
         clamp: ``{name: (low, high)}``, bounds of a learnable positive scale's value (``None``:
@@ -188,6 +198,7 @@ class LossModule(nn.Module):
     ):
         super().__init__()
         name = type(self).__name__
+        sizes = {n: hyperparameters.pop(n) for n in self._size_names() if n in hyperparameters}
         unknown = set(hyperparameters) - set(self.hyperparameter_names)
         if unknown:
             raise TypeError(
@@ -223,6 +234,9 @@ class LossModule(nn.Module):
                 self._tensors.append(key)
             else:
                 self._static[key] = value
+        self._owned = tuple(self._facts.owned)
+        for key, owned in self._facts.owned.items():
+            setattr(self, key, _owned_parameter(name, owned, sizes))
         for key in self._learnable:
             value = hyperparameters.get(key, defaults[key])
             if value is None:
@@ -241,6 +255,10 @@ class LossModule(nn.Module):
                 setattr(self, f"log_{key}", nn.Parameter(torch.log(init)))
             else:
                 setattr(self, key, nn.Parameter(init))
+
+    @classmethod
+    def _size_names(cls) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(n for o in cls._facts.owned.values() for n in o.shape))
 
     def _learned(self, key: str) -> Any:
         """The value given to ``fn`` for the learnable ``key``."""
@@ -267,10 +285,12 @@ class LossModule(nn.Module):
         return out
 
     def forward(self, *arrays: Any, **kwargs: Any) -> Any:
-        return type(self).fn(*arrays, **{**self.hyperparameters(), **kwargs})
+        owned = {key: getattr(self, key) for key in self._owned}
+        return type(self).fn(*arrays, **{**owned, **self.hyperparameters(), **kwargs})
 
     def extra_repr(self) -> str:
-        parts = [f"{k}={v!r}" for k, v in self._static.items()]
+        parts = [f"{k}=Parameter{tuple(getattr(self, k).shape)}" for k in self._owned]
+        parts += [f"{k}={v!r}" for k, v in self._static.items()]
         parts += [f"{k}=tensor{tuple(getattr(self, k).shape)}" for k in self._tensors]
         for k in self._learnable:
             value = f"{k}={float(self._learned(k).detach()):.6g} (learnable"
@@ -279,6 +299,22 @@ class LossModule(nn.Module):
                 value += f", clamped to [{low or 0:g}, {high or math.inf:g}]"
             parts.append(value + ")")
         return ", ".join(parts)
+
+
+def _owned_parameter(cls_name: str, owned: Any, sizes: dict[str, Any]) -> nn.Parameter:
+    """The ``nn.Parameter`` of an owned array, sized from the constructor's ``sizes``."""
+    shape = []
+    for n in owned.shape:
+        value = sizes.get(n, owned.defaults.get(n))
+        if value is None:
+            raise TypeError(f"{cls_name} needs {n}= (the size of its owned {list(owned.shape)})")
+        shape.append(integer(n, value, low=1))
+    tensor = torch.empty(shape, dtype=torch.get_default_dtype())
+    if owned.init == "kaiming_normal_fan_out":
+        nn.init.kaiming_normal_(tensor, mode="fan_out")
+    else:
+        nn.init.normal_(tensor)
+    return nn.Parameter(tensor)
 
 
 def loss_module(
@@ -310,6 +346,11 @@ def loss_module(
         f"hyperparameters {list(hyper)} in the constructor (``learnable=`` any of "
         f"{offered}), arrays in ``forward``."
     )
+    for key, owned in facts.owned.items():
+        doc += (
+            f" Owns ``{key}`` as an ``nn.Parameter`` of shape ``({', '.join(owned.shape)})``, "
+            f"from the constructor's size arguments ({owned.init} init, as the peer's module)."
+        )
     if facts.not_learnable:
         doc += (
             " Not learnable: "

@@ -19,7 +19,7 @@ torch = pytest.importorskip("torch")
 
 import arraylosses as al  # noqa: E402
 import arraylosses.torch as alt  # noqa: E402
-from arraylosses.testing.cases import BY_NAME  # noqa: E402
+from arraylosses.testing.cases import BY_NAME, CASES  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -53,6 +53,21 @@ def _inputs(fn):
         yield label, [_t(a) for a in args], {k: _t(v) for k, v in kwargs.items()}
 
 
+def _module(cls, fn, args, **hyper):
+    """``cls(**hyper)`` and the call's arrays without those it owns (proxies): the module is
+    sized from them and holds their values, so it computes the function on the same arrays."""
+    positions = list(inspect.signature(fn).parameters)
+    owned = {k: args[positions.index(k)] for k in cls._facts.owned}
+    sizes = {n: d for k, o in cls._facts.owned.items() for n, d in zip(o.shape, owned[k].shape)}
+    module = cls(**hyper, **sizes)
+    if owned:  # the parameters in the arrays' dtype (float64 here)
+        module = module.to(next(iter(owned.values())).dtype)
+    with torch.no_grad():
+        for k, value in owned.items():
+            getattr(module, k).copy_(value)
+    return module, [a for i, a in enumerate(args) if positions[i] not in owned], list(owned)
+
+
 @pytest.mark.parametrize("name", sorted(alt.LOSSES))
 def test_generated_module_equals_its_function(name):
     cls, fn = getattr(alt, name), alt.LOSSES[name]
@@ -61,8 +76,8 @@ def test_generated_module_equals_its_function(name):
     for label, args, kwargs in _inputs(fn):
         hyper = {k: v for k, v in kwargs.items() if k in cls.hyperparameter_names}
         rest = {k: v for k, v in kwargs.items() if k not in hyper}
-        module = cls(**hyper)
-        got, want = module(*args, **rest), fn(*args, **kwargs)
+        module, call_args, _ = _module(cls, fn, args, **hyper)
+        got, want = module(*call_args, **rest), fn(*args, **kwargs)
         for g, w in zip(
             got if isinstance(got, tuple) else (got,),
             want if isinstance(want, tuple) else (want,),
@@ -93,14 +108,14 @@ def test_learnable_hyperparameter_is_a_parameter_with_a_gradient(name, param):
     hyper = {k: v for k, v in kwargs.items() if k in cls.hyperparameter_names}
     hyper[param] = init
     rest = {k: v for k, v in kwargs.items() if k not in hyper}
-    module = cls(learnable=(param,), **hyper)
+    module, call_args, owned = _module(cls, fn, args, learnable=(param,), **hyper)
     stored = f"log_{param}" if param in LOG_SPACE else param
-    assert [n for n, _ in module.named_parameters()] == [stored]
+    assert [n for n, _ in module.named_parameters()] == [*owned, stored]
     assert "(learnable)" in repr(module)
     value = float(getattr(module, param))
     assert value == pytest.approx(init, rel=1e-6)  # log space: exp(log(init)), float32
-    args = [a.requires_grad_(True) if a.is_floating_point() else a for a in args]
-    out = module(*args, **rest)
+    call_args = [a.requires_grad_(True) if a.is_floating_point() else a for a in call_args]
+    out = module(*call_args, **rest)
     out.sum().backward()
     grad = getattr(module, stored).grad
     assert grad is not None and torch.isfinite(grad), (name, param, grad)
@@ -372,3 +387,58 @@ def test_the_adapter_facts_come_from_the_record() -> None:
     assert isinstance(module.log_scale, torch.nn.Parameter)
     with pytest.raises(ValueError, match="margin"):
         cls(learnable=("margin",))
+
+
+OWNING = [c for c in CASES if c.adapter.owned]
+
+
+def test_proxy_losses_own_their_proxies() -> None:
+    assert {c.name for c in OWNING} >= {
+        "arcface_loss",
+        "cosface_loss",
+        "sub_center_arcface_loss",
+        "normalized_softmax_loss",
+        "proxy_anchor_loss",
+    }
+
+
+@pytest.mark.parametrize("case", OWNING, ids=[c.name for c in OWNING])
+def test_owned_proxies_are_parameters_the_loss_trains(case) -> None:
+    """The module owns each array the record names (an nn.Parameter sized by the constructor),
+    passes it to the function, and the loss's gradient reaches it."""
+    sizes = {"num_classes": 5, "embedding_size": 4, "sub_centers": 2}
+    cls = getattr(alt, alt._camel(case.name))
+    module = cls(**{n: sizes[n] for o in case.adapter.owned.values() for n in o.shape})
+    x = torch.randn(6, 4, dtype=torch.float32)
+    labels = torch.tensor([0, 1, 2, 3, 4, 0])
+    loss = module(x, labels)
+    for key, owned in case.adapter.owned.items():
+        param = getattr(module, key)
+        assert isinstance(param, torch.nn.Parameter)
+        assert tuple(param.shape) == tuple(sizes[n] for n in owned.shape)
+        assert any(p is param for p in module.parameters())
+    expected = case.fn(x, labels, module.proxies, **module.hyperparameters())
+    torch.testing.assert_close(loss, expected, rtol=0, atol=0)
+    loss.backward()
+    assert float(module.proxies.grad.abs().sum()) > 0
+    with pytest.raises(TypeError, match="num_classes"):
+        cls(embedding_size=4)
+
+
+def test_owned_proxies_are_initialised_as_pml_initialises_them() -> None:
+    """Proxy Anchor's (C, D) proxies are PML's layout: the same seed gives the same tensor
+    (kaiming_normal_, fan_out). ArcFace's W is (D, C) in PML, ours (C, D): both N(0, 1)."""
+    from pytorch_metric_learning.losses import ArcFaceLoss, ProxyAnchorLoss
+
+    torch.manual_seed(3)
+    ours = alt.ProxyAnchorLoss(num_classes=7, embedding_size=3).proxies.detach()
+    torch.manual_seed(3)
+    theirs = ProxyAnchorLoss(num_classes=7, embedding_size=3).proxies.detach()
+    assert torch.equal(ours, theirs)
+    torch.manual_seed(4)
+    ours = alt.ArcFaceLoss(num_classes=300, embedding_size=200).proxies.detach()
+    torch.manual_seed(4)
+    theirs = ArcFaceLoss(num_classes=300, embedding_size=200).W.detach()
+    assert ours.shape == theirs.T.shape
+    assert abs(float(ours.std()) - float(theirs.std())) < 0.01
+    assert abs(float(ours.std()) - 1.0) < 0.01

@@ -85,7 +85,8 @@ def maxsim_ranking_loss(
         reduction: ``"mean"`` (default), ``"sum"`` or ``"none"``.
 
     Returns:
-        The loss in the queries' floating dtype, 0-d for ``"mean"``/``"sum"``, ``(B,)`` for ``"none"``.
+        The loss in the queries' floating dtype, 0-d for ``"mean"``/``"sum"``, ``(B,)`` for
+        ``"none"``.
 
     References:
         - O. Khattab, M. Zaharia (2020), "ColBERT: Efficient and Effective Passage Search via

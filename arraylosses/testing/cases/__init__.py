@@ -45,6 +45,7 @@ from ._case import (
     Adapter,
     Case,
     Hostile,
+    Owned,
     Params,
     Ref,
 )
@@ -63,6 +64,7 @@ __all__ = [
     "Adapter",
     "Case",
     "Hostile",
+    "Owned",
     "Params",
     "Ref",
     "public_names",

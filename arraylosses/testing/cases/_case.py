@@ -28,6 +28,7 @@ __all__ = [
     "Adapter",
     "Case",
     "Hostile",
+    "Owned",
     "Params",
     "Ref",
 ]
@@ -92,6 +93,24 @@ class Hostile:
         return dict(self.skip).get(kind)
 
 
+@dataclass(frozen=True)
+class Owned:
+    """An array argument that a generated ``torch.nn.Module`` owns as an ``nn.Parameter`` (the
+    proxies of a proxy loss), as the peer's module owns its weights: ``shape`` names the
+    constructor's size arguments (``("num_classes", "embedding_size")``), ``init`` the
+    ``torch.nn.init`` function that fills it in that layout (``"normal_"``;
+    ``"kaiming_normal_fan_out"``: ``kaiming_normal_(mode="fan_out")``), ``defaults`` the sizes
+    that have one (``{"sub_centers": 3}``)."""
+
+    shape: tuple[str, ...]
+    init: str = "normal_"
+    defaults: Mapping[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.init not in ("normal_", "kaiming_normal_fan_out"):
+            raise ValueError(f"unknown init {self.init!r}")
+
+
 @dataclass(frozen=True, kw_only=True)
 class Adapter:
     """What the framework adapters (:mod:`arraylosses.torch`, :mod:`arraylosses.keras`) need
@@ -107,7 +126,8 @@ class Adapter:
     ``positive``: those of them that must stay positive, learned in log space.
     ``not_learnable``: ``{name: why}`` for a scalar hyperparameter refused for a reason of
     its own (the general one is the monotone loss). ``module``: whether a torch module is
-    generated at all (``matryoshka`` is a combinator with its own class).
+    generated at all (``matryoshka`` is a combinator with its own class). ``owned``: the array
+    arguments the module owns as parameters (:class:`Owned`), sized by constructor arguments.
     """
 
     index_target: bool = False
@@ -117,6 +137,7 @@ class Adapter:
     positive: tuple[str, ...] = ()
     not_learnable: Mapping[str, str] = field(default_factory=dict)
     module: bool = True
+    owned: Mapping[str, Owned] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         stray = [n for n in self.positive if n not in self.learnable]

@@ -13,7 +13,7 @@ import arraylosses as al
 
 from .. import inputs
 from .._peer import pair, peer
-from ._case import Adapter, Case, Hostile, Params, Ref
+from ._case import Adapter, Case, Hostile, Owned, Params, Ref
 
 __all__ = ["CASES"]
 
@@ -102,6 +102,16 @@ def _proxy_peer(
 
 
 _GATHERED = ("all_embeddings", "all_labels", "offset", "sample_weight")
+# the torch modules own their proxies (an nn.Parameter) as PML's losses own W, initialised as
+# PML initialises it: N(0, 1) (its W is (D, C), ours (C, D)); Proxy Anchor's (C, D) with
+# kaiming_normal_(mode="fan_out"), N(0, 2/C)
+_PROXIES = {"proxies": Owned(("num_classes", "embedding_size"))}
+_SUB_PROXIES = {
+    "proxies": Owned(("num_classes", "sub_centers", "embedding_size"), defaults={"sub_centers": 3})
+}
+_ANCHOR_PROXIES = {
+    "proxies": Owned(("num_classes", "embedding_size"), init="kaiming_normal_fan_out")
+}
 _STOPPED = "circle_loss stops the gradient through its pair weights (alpha_p, alpha_n), by design"
 
 
@@ -187,7 +197,7 @@ CASES: tuple[Case, ...] = (
     # arraylosses.metric_learning.proxies
     Case(
         fn=al.arcface_loss,
-        adapter=Adapter(learnable=("scale",), positive=("scale",)),
+        adapter=Adapter(learnable=("scale",), positive=("scale",), owned=_PROXIES),
         inputs=inputs.metric_learning,
         args=("x", "labels", "proxies"),
         params=(
@@ -223,7 +233,7 @@ CASES: tuple[Case, ...] = (
     ),
     Case(
         fn=al.cosface_loss,
-        adapter=Adapter(learnable=("scale",), positive=("scale",)),
+        adapter=Adapter(learnable=("scale",), positive=("scale",), owned=_PROXIES),
         inputs=inputs.metric_learning,
         args=("x", "labels", "proxies"),
         params=(
@@ -247,7 +257,7 @@ CASES: tuple[Case, ...] = (
     ),
     Case(
         fn=al.sub_center_arcface_loss,
-        adapter=Adapter(learnable=("scale",), positive=("scale",)),
+        adapter=Adapter(learnable=("scale",), positive=("scale",), owned=_SUB_PROXIES),
         inputs=inputs.metric_learning,
         args=("x", "labels", "sub_proxies"),
         params=(
@@ -275,7 +285,7 @@ CASES: tuple[Case, ...] = (
     ),
     Case(
         fn=al.normalized_softmax_loss,
-        adapter=Adapter(learnable=("temperature",), positive=("temperature",)),
+        adapter=Adapter(learnable=("temperature",), positive=("temperature",), owned=_PROXIES),
         inputs=inputs.metric_learning,
         args=("x", "labels", "proxies"),
         params=(
@@ -301,7 +311,7 @@ CASES: tuple[Case, ...] = (
         fn=al.proxy_anchor_loss,
         # batch-level: no reduction; an empty batch has no class present, 0/0 = NaN
         hostile=Hostile(empty="nan"),
-        adapter=Adapter(per_batch=()),
+        adapter=Adapter(per_batch=(), owned=_ANCHOR_PROXIES),
         inputs=inputs.metric_learning,
         args=("x", "labels", "proxies"),
         params=(Params(), Params(margin=Ref("margin"), alpha=Ref("scale"))),
