@@ -78,7 +78,9 @@ def test_padding_is_inert_under_jit(name, fn):
 
 
 @pytest.mark.parametrize(
-    "fn", [al.pairwise_hinge_loss, al.pairwise_logistic_loss, al.lambda_loss], ids=str
+    "fn",
+    [al.pairwise_hinge_loss, al.pairwise_logistic_loss, al.lambda_loss],
+    ids=lambda f: f.__name__,
 )
 def test_no_pair_in_the_batch_gives_zero_with_zero_gradients(fn):
     s = torch.tensor(SCORES, requires_grad=True)
