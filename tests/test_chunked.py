@@ -4,14 +4,14 @@ The reference is always the dense path (``chunk_size=None``), which builds the w
 similarity matrix with its own code (``scores``, ``nll_at``, masks): an independent
 implementation of every loss. Nothing here compares a chunked result with another chunked one.
 
-- values (``reduction="none"``) and the gradients of ``Σ c·loss`` (fixed random ``c``) w.r.t.
-  every embedding input, float64, within 1e-12 relative: torch (autograd, eager) at every
-  chunk size; NumPy and array_api_strict values at every chunk size; JAX under ``jax.jit``
-  (``jax.value_and_grad``, labels and hyperparameters traced too), where every call is an XLA
-  compile of seconds on a shared CPU: a subset of the cases (JAX_CASES, HYPER_JAX, ...) that
-  still holds every loss and every MNRL rule, one chunk size each in turn.
-  Chunk sizes: 1, 4 (divides none of 7, 14, 21) and 32 (larger than every side: one padded
-  tile). N = 7 rows, 3 views, 2 negatives per row.
+- every record that takes ``chunk_size`` (the registry, so a new chunked function is swept
+  without a test of its own), on every parameter set whose mode is tiled: the values and, on
+  torch, the gradients of ``Σ c·out`` w.r.t. every floating input equal the dense path's,
+  float64, 1e-12 relative, at chunk sizes 1 and 3, on NumPy and torch. JAX's ``lax.scan`` and
+  array_api_strict's devices run the records' chunked sets in the conformance matrix (against
+  NumPy float64, gradients against finite differences, under ``jax.jit`` and ``jax.vmap``).
+- the numerics below keep inputs of their own (N = 7 rows, 3 views, 2 negatives per row;
+  chunk sizes 1, 4 (divides none of 7, 14, 21) and 32 (one padded tile)):
 - float32 within the tolerance table; learnable hyperparameters (0-d arrays) get dense's
   gradient; hostile input (NaN, empty batch, huge scale) as the dense path; argument errors;
   JAX: the loop is a ``lax.scan`` whose jaxpr does not grow with N/chunk, ``jax.vmap``;
@@ -30,7 +30,9 @@ import pytest
 
 import arraylosses as al
 from arraylosses import _backend
-from arraylosses.testing import BACKENDS, TOLERANCES, assert_close
+from arraylosses.testing import BACKENDS, TOLERANCES, assert_close, value_and_grads
+from arraylosses.testing.cases import CASES as REGISTRY
+from arraylosses.testing.cases import Params
 
 from .conftest import DIFFERENTIABLE, JAX, SELECTED, TORCH, use_backend
 from .helpers import call
@@ -266,73 +268,93 @@ def _chunked(kwargs: dict, chunk: Any) -> dict:
     return {**kwargs, "chunk_size": chunk}
 
 
-# --- 1. float64: chunked == dense ------------------------------------------------------------
+# --- 1. float64: chunked == dense, over the registry -----------------------------------------
+
+SWEEP_CHUNKS = (1, 3)  # one row at a time, and a size that divides none of the batches
+AUTODIFF = [b for b in ("torch",) if b in SELECTED]
 
 
-def _value_params() -> list[Any]:
-    """NumPy and array_api_strict at every chunk size; array_api_strict on its second device
-    (the tiles' arrays must follow the inputs' device) at chunk 4."""
-    return [
-        pytest.param(b, name, k, id=f"{b}-{name}-chunk={k}")
-        for b in VALUE_BACKENDS
-        for name in CASES
-        for k in (CHUNKS if not b.endswith("device1") else (4,))
-    ]
+def _tiles(case: Any, params: Any) -> bool:
+    """Whether the set's mode is tiled: a mode that is not (explicit negatives) refuses
+    ``chunk_size`` with a ValueError naming it (tested below with the argument errors)."""
+    args, kwargs = case.arguments(params, case.inputs(np.random.default_rng(0)))
+    try:
+        case.fn(*args, **kwargs, chunk_size=2)
+    except ValueError as err:
+        if "chunk_size" in str(err):
+            return False
+        raise
+    return True
 
 
-@pytest.mark.parametrize(("backend_name", "name", "chunk"), _value_params())
-def test_values_match_dense(backend_name, name, chunk):
-    """NumPy and array_api_strict (no autodiff): the values, with namespace, dtype, device."""
-    backend = use_backend(backend_name)
-    fn, _, kwargs = CASES[name]
-    arrays = _inputs(name)
-    with backend.context("float64"):
-        expected = call(backend, "float64", fn, *arrays, **kwargs, reduction="none")
-        actual = call(backend, "float64", fn, *arrays, **_chunked(kwargs, chunk), reduction="none")
-    assert actual.shape == (N,)
-    _close64(actual, expected)
-    _close64(actual, _dense(name)[0])  # and the reference backend's dense values
+def _dense_sets(case: Any) -> list[Any]:
+    """The record's parameter sets without ``chunk_size`` whose mode is tiled, each code path
+    once (a set that differs only in its chunk size is the same dense path)."""
+    out, seen = [], set()
+    for params in case.params:
+        dense = Params(
+            args=params.args, **{k: v for k, v in params.kwargs.items() if k != "chunk_size"}
+        )
+        if dense.label not in seen and _tiles(case, dense):
+            seen.add(dense.label)
+            out.append(dense)
+    return out
 
 
-# JAX compiles each call (seconds for the heavier cases on a shared CPU): these run here, one
-# chunk size each, in turn; the other losses run on JAX in float64 in
-# test_learnable_hyperparameters_get_dense_gradients (HYPER_JAX), and some in float32 below.
-JAX_CASES = [
-    "info_nce symmetric",
-    "info_nce dot",
-    "supcon_loss (N,D)",
-    "mnrl every direction (W,K,D)",
-    "mnrl per_direction dot (W,D)",
-    "mnrl hard_negatives (W,K,D)",
-    "mnrl in_batch_negatives per_direction (W,D)",
+SWEEP = [
+    pytest.param(case, params, id=f"{case.name}({params.label})")
+    for case in REGISTRY
+    if case.accepts("chunk_size")
+    for params in _dense_sets(case)
 ]
 
 
-def _ad_params() -> list[Any]:
-    """torch: every case at every chunk size; JAX: JAX_CASES, one chunk size each in turn."""
-    params = []
-    for b in DIFFERENTIABLE:
-        if b in JAX:
-            pairs = [(name, CHUNKS[i % len(CHUNKS)]) for i, name in enumerate(JAX_CASES)]
-        else:
-            pairs = [(name, k) for name in CASES for k in CHUNKS]
-        params += [pytest.param(b, name, k, id=f"{b}-{name}-chunk={k}") for name, k in pairs]
-    return params
-
-
-@pytest.mark.parametrize(("backend_name", "name", "chunk"), _ad_params())
-def test_values_and_gradients_match_dense(backend_name, name, chunk):
-    """torch autograd and JAX ``value_and_grad`` under ``jax.jit``: values and the gradient
-    w.r.t. every embedding input equal the dense path's, float64, 1e-12 relative."""
+@pytest.mark.parametrize("chunk", SWEEP_CHUNKS, ids=lambda k: f"chunk={k}")
+@pytest.mark.parametrize(("case", "params"), SWEEP)
+@pytest.mark.parametrize("backend_name", [b for b in ("numpy", "torch") if b in SELECTED])
+def test_chunked_equals_dense_for_every_record(backend_name, case, params, chunk):
+    """Every function that takes ``chunk_size``, on every parameter set of its record (each
+    mode, gathered batch, weighting): the tiled values, and on torch the gradients of
+    ``Σ c·out`` w.r.t. every floating input, equal the dense path's (float64, 1e-12
+    relative). A new chunked function is swept from its record."""
     backend = use_backend(backend_name)
-    fn, _, kwargs = CASES[name]
-    values, grads = _evaluate(backend, fn, _inputs(name), _chunked(kwargs, chunk))
-    expected_values, expected_grads = _dense(name)
-    _close64(values, expected_values, "values")
-    assert len(grads) == len(expected_grads)
-    for k, (g, e) in enumerate(zip(grads, expected_grads, strict=True)):
-        assert np.any(e != 0)
-        _close64(g, e, f"gradient w.r.t. input {k}")
+    arrays = case.inputs(np.random.default_rng(zlib.crc32(case.name.encode())))
+    args, kwargs = case.arguments(params, arrays)
+    used = {**dict(enumerate(args)), **kwargs}
+    wrt = [
+        k
+        for k, v in used.items()
+        if isinstance(v, np.ndarray) and v.dtype.kind == "f" and v.ndim and backend.differentiable
+    ]
+    results = []
+    with backend.context("float64"):
+        for extra in ({}, {"chunk_size": chunk}):
+            a, kw = backend.convert(args, kwargs, "float64")
+            results.append(
+                value_and_grads(case.fn, backend, a, {**kw, **extra}, wrt=wrt, cotangent=7)
+            )
+    dense, chunked = results
+    for k, (c, d) in enumerate(zip(chunked.values, dense.values, strict=True)):
+        _close64(c, d, f"{case.name}({params.label}), chunk={chunk}: value part {k}")
+    for w, c, d in zip(wrt, chunked.grads, dense.grads, strict=True):
+        if d is None:
+            assert c is None, w
+            continue
+        _close64(c, d, f"{case.name}({params.label}), chunk={chunk}: gradient w.r.t. {w}")
+
+
+def test_the_sweep_holds_every_chunked_function():
+    names = {p.values[0].name for p in SWEEP}
+    assert names >= {
+        "info_nce",
+        "clip_loss",
+        "siglip_loss",
+        "nt_xent_loss",
+        "supcon_loss",
+        "multiple_negatives_ranking_loss",
+        "matryoshka",
+    }, names
+    assert len(SWEEP) >= 40
 
 
 # --- 2. float32 --------------------------------------------------------------------------------
