@@ -188,9 +188,9 @@ def test_mining_jit():
 
 
 def _gist_data(seed=0):
-    from arraylosses.testing.cases.contrastive import _gist_inputs
+    from arraylosses.testing.cases import BY_NAME
 
-    return _gist_inputs(np.random.default_rng(seed))
+    return BY_NAME["gist_embed_loss"].inputs(np.random.default_rng(seed))
 
 
 def test_gist_guide_really_masks_and_everything_masked():
