@@ -1,6 +1,7 @@
-"""The recommender of ``recommender_torch.py`` in JAX with optax: the same two losses
-(``bpr_loss``, ``sampled_softmax_loss`` with logQ and accidental-hit removal), the same
-generated data, each training step under ``jax.jit``.
+"""The recommender of ``recommender_torch.py`` in JAX with optax: the same losses
+(``bpr_loss``, ``sampled_softmax_loss`` with logQ and accidental-hit removal, the
+full-catalogue softmax through the chunked ``linear_cross_entropy``), the same generated data,
+each training step under ``jax.jit``.
 
     python examples/recommender_jax.py [--steps 600]
 """
@@ -19,6 +20,8 @@ import arraylosses as al
 
 DIM, BATCH, BPR_NEGATIVES, SAMPLED = 32, 512, 4, 64
 NO_LOG_Q = "sampled_softmax_loss without logQ"  # the same negatives, uncorrected
+FULL = "linear_cross_entropy (full catalogue)"  # softmax over every item, chunked
+CHUNK = 128  # items per chunk: the (BATCH, items) logits are never stored
 
 
 def evaluate(users: jax.Array, items: jax.Array, data: Interactions) -> tuple[float, ...]:
@@ -42,6 +45,8 @@ def objective(
     pos = jnp.sum(u * items[pos_ids], axis=1)
     if loss_name == "bpr_loss":
         loss = al.bpr_loss(pos, jnp.sum(u[:, None, :] * items[neg_ids], axis=-1))
+    elif loss_name == FULL:  # the softmax over every item, CHUNK items at a time
+        loss = al.linear_cross_entropy(u, items, pos_ids, chunk_size=CHUNK)
     else:
         loss = al.sampled_softmax_loss(
             pos, u @ items[neg_ids].T, log_q=log_q, pos_ids=pos_ids, neg_ids=neg_ids
@@ -87,7 +92,7 @@ def train(loss_name: str, data: Interactions, steps: int, seed: int = 0) -> tupl
             jnp.asarray(log_q, dtype=jnp.float32),
         )
         if i % 200 == 0 or i == steps - 1:
-            print(f"{loss_name:>34}  step {i:4d}  loss {float(loss):.4f}")
+            print(f"{loss_name:>37}  step {i:4d}  loss {float(loss):.4f}")
     return evaluate(params["users"], params["items"], data)
 
 
@@ -104,7 +109,7 @@ def main() -> None:
     results.update(
         {
             name: train(name, data, args.steps)
-            for name in ("bpr_loss", "sampled_softmax_loss", NO_LOG_Q)
+            for name in ("bpr_loss", "sampled_softmax_loss", NO_LOG_Q, FULL)
         }
     )
     print_results(results, data, args.steps)

@@ -24,11 +24,13 @@ EXAMPLES = sorted(
 @pytest.mark.parametrize("script", EXAMPLES, ids=lambda p: p.name)
 def test_example_runs(script):
     pytest.importorskip("sklearn")
-    for module in (
-        ("torch", "optax")
-        if "crosscheck" in script.name
-        else (("torch",) if "torch" in script.name else ("optax",))
-    ):
+    if script.name.startswith("metric_learning"):
+        modules: tuple[str, ...] = ("torch", "optax", "pytorch_metric_learning")
+    elif script.name.startswith(("crosscheck", "distill")):
+        modules = ("torch", "optax")
+    else:
+        modules = ("torch",) if "torch" in script.name else ("optax",)
+    for module in modules:
         pytest.importorskip(module)
     done = subprocess.run(
         [sys.executable, str(script), "--steps", "3"], capture_output=True, text=True, timeout=300
@@ -37,8 +39,20 @@ def test_example_runs(script):
     if script.name.startswith("crosscheck"):
         assert done.stdout.count("planted 1e-3 bug caught") == 2
     elif script.name.startswith("recommender"):
-        for row in ("| popularity (no training) |", "| bpr_loss |", "| sampled_softmax_loss |"):
+        for row in (
+            "| popularity (no training) |",
+            "| bpr_loss |",
+            "| sampled_softmax_loss |",
+            "| linear_cross_entropy (full catalogue) |",
+        ):
             assert row in done.stdout
+    elif script.name.startswith("metric_learning"):
+        assert "| arcface_loss |" in done.stdout
+        assert "| multi_similarity_loss |" in done.stdout
+        assert "PML, PyTorch" in done.stdout
+    elif script.name.startswith("distill"):
+        assert "| margin_mse_loss |" in done.stdout
+        assert "| distill_kl_div_loss |" in done.stdout
     else:
         assert "| 8 |" in done.stdout  # the table reached its last width
 
