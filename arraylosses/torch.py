@@ -125,9 +125,9 @@ class _Facts:
 
         record = record_of(fn)
         given = {"per_batch": per_batch, "learnable": learnable, "positive": positive}
+        changes: dict[str, Any] = {k: tuple(v) for k, v in given.items() if v is not None}
         adapter = dataclasses.replace(
-            record.adapter if record is not None else Adapter(),
-            **{k: tuple(v) for k, v in given.items() if v is not None},
+            record.adapter if record is not None else Adapter(), **changes
         )  # Adapter checks that the positive names are learnable
         self.per_batch = adapter.per_batch
         self.learnable = adapter.learnable
