@@ -863,13 +863,13 @@ def scale_tables(rng: np.random.Generator) -> tuple[str, dict[str, Any]]:
 
 
 def linear_cross_entropy_cases(rng: np.random.Generator, device: str) -> list[Case]:
-    """Time at a size where both fit (N = 2,048 rows, C = 32,768 classes, D = 256; the dense
-    logits are 256 MiB): ours chunked over classes (``chunk_size=4096``) and ours dense,
+    """Time at a size where both fit (N = 1,024 rows, C = 16,384 classes, D = 256; the dense
+    logits are 64 MiB): ours chunked over classes (``chunk_size=4096``) and ours dense,
     against torch's ``F.linear_cross_entropy`` with its defaults."""
     import torch
     import torch.nn.functional as F
 
-    n, c, d = 2048, 32768, 256
+    n, c, d = 1024, 16384, 256
 
     def leaf(*shape: int, scale: float = 1.0) -> Any:
         return torch.tensor(
