@@ -3,6 +3,7 @@
     python benchmarks/run.py [--runs 5] [--repeat 10] [--out benchmarks/results]
                              [--device cpu|cuda] [--compile] [--only NAME]
     python benchmarks/run.py --only memory [--out benchmarks/results] [--device cpu|cuda]
+    PYTHONPATH=. python benchmarks/run.py --only wave3 [--out benchmarks/results]
 
 Forward + backward for losses (values only for NumPy metrics). Each case is **one interleaved
 set**: its eager rows and (with ``--compile``) its ``torch.compile`` rows, ours and native,
@@ -19,6 +20,16 @@ Per-call overhead: the time of one call on a tiny input, in µs. ``--out`` write
 The natives: ``torch.nn.functional`` (eager, and ``torch.compile`` with ``--compile``), optax
 (under ``jax.jit``), scikit-learn (NumPy), sentence-transformers (MNRL, CoSENT), and, for
 InfoNCE, the two-line PyTorch everyone writes (normalise, matmul, ``F.cross_entropy``).
+
+The wave-3 groups run only when named (``--only NAME``, or ``--only wave3`` for all four) and
+write ``results-NAME.md`` / ``.json`` beside the main results, with the load average:
+``metric_learning`` (issue #34: ArcFace, Multi-Similarity against PML; VICReg, Barlow Twins
+against lightly; torch eager), ``metrics`` (issue #35: average precision, Spearman and the
+calibration error on 10⁶ scores against scikit-learn, SciPy and torchmetrics, NumPy and torch),
+``linear_cross_entropy`` (issue #33: time against ``F.linear_cross_entropy``, and the peak
+memory of one step at 8,192 × 131,072 × 256 in a fresh process) and ``scale`` (issue #35:
+streaming binned AP over 100..1,000 batches, GAUC over 10⁶ impressions). Run them from the
+checkout with ``PYTHONPATH=.`` where an installed ``arraylosses`` could shadow it.
 
 The ``memory`` group (only with ``--only memory``: it takes tens of minutes on a small CPU) is
 ``benchmarks/memory.py`` with its defaults: peak memory and time of the in-batch losses' step,
