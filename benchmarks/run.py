@@ -770,6 +770,7 @@ def _state_bytes(state: Any) -> int:
 def scale_tables(rng: np.random.Generator) -> tuple[str, dict[str, Any]]:
     """Streaming binned average precision: ``update`` over B batches of 10⁴ scores each (10
     pre-drawn batches cycled, so drawing is not timed), B = 100, 300, 1000 (10⁶..10⁷ scores),
+    and issue #35's 10⁸ scores in 1,000 batches of 10⁵,
     NumPy and torch: the state's bytes after the last batch (the same at every B: bounded) and
     the time per batch (flat in B: linear time). GAUC: the flat form (``indexes=``) over 10⁶
     impressions of 10⁴ and of 10⁵ users (Poisson-sized), NumPy and torch; the Python calls
@@ -780,19 +781,23 @@ def scale_tables(rng: np.random.Generator) -> tuple[str, dict[str, Any]]:
 
     import torch
 
-    batch, thresholds = 10_000, 1000
-    pool = [
-        (rng.uniform(size=batch), rng.integers(0, 2, size=batch).astype(np.int64))
-        for _ in range(10)
-    ]
+    thresholds = 1000
+    pools = {
+        batch: [
+            (rng.uniform(size=batch), rng.integers(0, 2, size=batch).astype(np.int64))
+            for _ in range(10)
+        ]
+        for batch in (10_000, 100_000)
+    }
     metric = al.metrics.streaming.average_precision(thresholds=thresholds)
     stream = []
     for backend, convert, xp in (
         ("NumPy", lambda a: a, np),
         ("torch", torch.from_numpy, torch),
     ):
-        data = [(convert(s), convert(y)) for s, y in pool]
-        for batches in (100, 300, 1000):
+        # issue #35's 1e8 scores in 1,000 batches last (batches of 1e5)
+        for batch, batches in ((10_000, 100), (10_000, 300), (10_000, 1000), (100_000, 1000)):
+            data = [(convert(s), convert(y)) for s, y in pools[batch]]
             state = metric.init(xp)
             start = time.perf_counter()
             for k in range(batches):
@@ -802,6 +807,7 @@ def scale_tables(rng: np.random.Generator) -> tuple[str, dict[str, Any]]:
             stream.append(
                 {
                     "backend": backend,
+                    "batch": batch,
                     "batches": batches,
                     "scores": batches * batch,
                     "seconds": seconds,
@@ -844,13 +850,14 @@ def scale_tables(rng: np.random.Generator) -> tuple[str, dict[str, Any]]:
             )
     lines = [
         "Streaming binned average precision (`al.metrics.streaming.average_precision("
-        f"thresholds={thresholds})`), batches of {batch:,} scores:",
+        f"thresholds={thresholds})`), ``update`` per batch:",
         "",
-        "| backend | batches | scores | time | per batch | state bytes |",
-        "|---|---|---|---|---|---|",
+        "| backend | batch | batches | scores | time | per batch | state bytes |",
+        "|---|---|---|---|---|---|---|",
     ]
     lines += [
-        f"| {r['backend']} | {r['batches']} | {r['scores']:,} | {r['seconds']:.2f} s | "
+        f"| {r['backend']} | {r['batch']:,} | {r['batches']} | {r['scores']:,} | "
+        f"{r['seconds']:.2f} s | "
         f"{r['per_batch_ms']:.2f} ms | {r['state_bytes']:,} |"
         for r in stream
     ]
