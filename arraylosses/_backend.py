@@ -57,6 +57,7 @@ __all__ = [
     "logsumexp",
     "namespace",
     "namespace_kind",
+    "native_bin_sums",
     "native_kernels",
     "nll_at",
     "one_hot",
@@ -642,6 +643,32 @@ def _torch_nll_at(x: Any, labels: Any, axis: int) -> Any:
     last = logp if axis in (-1, x.ndim - 1) else logp.movedim(axis, -1)
     nll = F.nll_loss(last.reshape(-1, last.shape[-1]), labels.reshape(-1), reduction="none")
     return nll.reshape(labels.shape)
+
+
+def native_bin_sums(
+    xp: Namespace, bins: Array, num_bins: int, values: tuple[Array, ...]
+) -> tuple[Array, ...] | None:
+    """``Σ v`` per bin ``0..num_bins-1`` for each ``v`` of ``values`` through the framework's
+    own scatter-add, ``O(N)``: NumPy's ``bincount`` (summed in float64, returned in ``v``'s
+    dtype; exact for integer counts below 2**53) and torch's ``index_add`` (differentiable,
+    compiles). ``None`` elsewhere: the caller's generic path (one sort, prefix sums) runs."""
+    if is_numpy_namespace(xp):
+        import numpy as np
+
+        flat = np.asarray(bins)
+        return tuple(
+            xp.asarray(
+                np.bincount(flat, weights=np.asarray(v, dtype=np.float64), minlength=num_bins),
+                dtype=v.dtype,
+            )
+            for v in values
+        )
+    if is_torch_namespace(xp):
+        return tuple(
+            xp.zeros((num_bins,), dtype=v.dtype, device=v.device).index_add(0, bins, v)
+            for v in values
+        )
+    return None
 
 
 def suffix_logsumexp(xp: Namespace, x: Array) -> Array:

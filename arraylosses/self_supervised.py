@@ -247,11 +247,15 @@ def barlow_twins_loss(
         centred = z - xp.mean(z, axis=0, keepdims=True)
         return centred / xp.sqrt(xp.mean(centred * centred, axis=0, keepdims=True) + eps)
 
-    c = xp.matmul(xp.matrix_transpose(standardise(a)), standardise(b)) / n
-    eye = _eye(xp, d, a)
-    zero = const(xp, 0.0, c)
-    on = xp.sum(xp.where(eye, (1 - c) ** 2, zero))
-    off = lam * xp.sum(xp.where(eye, zero, c * c))
+    # the D x D passes set the time at large D (issue #34: D = 2048 against N = 256), so the
+    # 1/N scales one (N, D) factor and the diagonal C_dd = mean_n zh1_nd zh2_nd is an (N, D)
+    # sum; the (D, D) matrix sees one mask, one square and one sum
+    ha, hb = standardise(a), standardise(b)
+    c = xp.matmul(xp.matrix_transpose(ha), hb / n)
+    diagonal = xp.sum(ha * hb, axis=0) / n
+    on = xp.sum((1 - diagonal) ** 2)
+    masked = xp.where(_eye(xp, d, a), const(xp, 0.0, c), c)
+    off = lam * xp.sum(masked * masked)
     if return_terms:
         return finalize(xp, on, out_dtype), finalize(xp, off, out_dtype)
     return finalize(xp, on + off, out_dtype)

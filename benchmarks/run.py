@@ -3,6 +3,7 @@
     python benchmarks/run.py [--runs 5] [--repeat 10] [--out benchmarks/results]
                              [--device cpu|cuda] [--compile] [--only NAME]
     python benchmarks/run.py --only memory [--out benchmarks/results] [--device cpu|cuda]
+    PYTHONPATH=. python benchmarks/run.py --only wave3 [--out benchmarks/results]
 
 Forward + backward for losses (values only for NumPy metrics). Each case is **one interleaved
 set**: its eager rows and (with ``--compile``) its ``torch.compile`` rows, ours and native,
@@ -19,6 +20,16 @@ Per-call overhead: the time of one call on a tiny input, in µs. ``--out`` write
 The natives: ``torch.nn.functional`` (eager, and ``torch.compile`` with ``--compile``), optax
 (under ``jax.jit``), scikit-learn (NumPy), sentence-transformers (MNRL, CoSENT), and, for
 InfoNCE, the two-line PyTorch everyone writes (normalise, matmul, ``F.cross_entropy``).
+
+The wave-3 groups run only when named (``--only NAME``, or ``--only wave3`` for all four) and
+write ``results-NAME.md`` / ``.json`` beside the main results, with the load average:
+``metric_learning`` (issue #34: ArcFace, Multi-Similarity against PML; VICReg, Barlow Twins
+against lightly; torch eager), ``metrics`` (issue #35: average precision, Spearman and the
+calibration error on 10⁶ scores against scikit-learn, SciPy and torchmetrics, NumPy and torch),
+``linear_cross_entropy`` (issue #33: time against ``F.linear_cross_entropy``, and the peak
+memory of one step at 8,192 × 131,072 × 256 in a fresh process) and ``scale`` (issue #35:
+streaming binned AP over 100..1,000 batches, GAUC over 10⁶ impressions). Run them from the
+checkout with ``PYTHONPATH=.`` where an installed ``arraylosses`` could shadow it.
 
 The ``memory`` group (only with ``--only memory``: it takes tens of minutes on a small CPU) is
 ``benchmarks/memory.py`` with its defaults: peak memory and time of the in-batch losses' step,
@@ -266,7 +277,12 @@ def row(
 
 
 def torch_rows(
-    rng: np.random.Generator, runs: int, repeat: int, device: str, compile_: bool
+    rng: np.random.Generator,
+    runs: int,
+    repeat: int,
+    device: str,
+    compile_: bool,
+    cases: Callable[[np.random.Generator, str], list[Case]] = torch_cases,
 ) -> list[Row]:
     """Per case one interleaved set: eager ours and native, and with ``compile_`` (for the
     cases marked ``compile``) the ``torch.compile`` of each, all timed round by round."""
@@ -274,7 +290,7 @@ def torch_rows(
 
     rows = []
     group = "torch eager" if device == "cpu" else f"torch eager ({device})"
-    for case in torch_cases(rng, device):
+    for case in cases(rng, device):
         leaves = list(case.args)
         steps = {
             "ours": _torch_step(case.ours, leaves, *case.extra),
@@ -595,6 +611,377 @@ def overhead_rows(runs: int, repeat: int) -> list[Row]:
 
 
 # ---------------------------------------------------------------------------------------------
+# wave 3: metric learning and self-supervised losses against their peers (issue #34)
+
+
+def metric_learning_cases(rng: np.random.Generator, device: str) -> list[Case]:
+    """Issue #34's four cases on torch eager, each against its peer library's module: PML's
+    ``ArcFaceLoss`` (its ``W`` our proxies' transpose, passed through
+    ``torch.func.functional_call`` so that the gradient reaches them, as in the registry) and
+    ``MultiSimilarityLoss``, lightly's ``VICRegLoss`` and ``BarlowTwinsLoss`` (loaded by file:
+    ``lightly.loss``'s ``__init__`` imports torchvision)."""
+    import math
+
+    import torch
+
+    from arraylosses.testing import peer_module
+
+    def leaf(*shape: int) -> Any:
+        return torch.tensor(
+            rng.normal(size=shape), dtype=torch.float32, device=device, requires_grad=True
+        )
+
+    def labels(n: int, c: int) -> Any:
+        return torch.tensor(rng.integers(0, c, size=n), device=device)
+
+    cases = []
+    try:
+        from pytorch_metric_learning.losses import ArcFaceLoss, MultiSimilarityLoss
+
+        arc = ArcFaceLoss(num_classes=1000, embedding_size=512, margin=math.degrees(0.5), scale=64)
+        arc = arc.to(device)
+        ms = MultiSimilarityLoss()
+        cases += [
+            Case(
+                name="arcface_loss 256x512, C=1000",
+                native_name="PML ArcFaceLoss (margin=degrees(0.5), scale=64)",
+                ours=lambda x, w, y: al.arcface_loss(x, y, w),
+                native=lambda x, w, y: torch.func.functional_call(arc, {"W": w.T}, (x, y)),
+                args=(leaf(256, 512), leaf(1000, 512)),
+                extra=(labels(256, 1000),),
+            ),
+            Case(
+                name="multi_similarity_loss 256x512",
+                native_name="PML MultiSimilarityLoss",
+                ours=al.multi_similarity_loss,
+                native=ms,
+                args=(leaf(256, 512),),
+                extra=(labels(256, 32),),  # 32 classes: about 8 rows per class
+            ),
+        ]
+    except ImportError:
+        pass
+    try:
+        vicreg = peer_module("lightly.loss.vicreg_loss").VICRegLoss()
+        barlow = peer_module("lightly.loss.barlow_twins_loss").BarlowTwinsLoss()
+    except ImportError:
+        return cases
+    cases += [
+        Case(
+            name="vicreg_loss 256x2048",
+            native_name="lightly VICRegLoss",
+            ours=al.vicreg_loss,
+            native=vicreg,
+            args=(leaf(256, 2048), leaf(256, 2048)),
+        ),
+        Case(
+            name="barlow_twins_loss 256x2048",
+            native_name="lightly BarlowTwinsLoss",
+            ours=al.barlow_twins_loss,
+            native=barlow,
+            args=(leaf(256, 2048), leaf(256, 2048)),
+        ),
+    ]
+    return cases
+
+
+# ---------------------------------------------------------------------------------------------
+# wave 3: the metrics at 1e6 scores against their peers (issue #35)
+
+
+def metric_rows(rng: np.random.Generator, runs: int, repeat: int) -> list[Row]:
+    """Issue #35's one-shot metrics on 10⁶ scores (values, no gradient), NumPy against
+    scikit-learn / SciPy and torch against torchmetrics. No NumPy library computes the binned
+    calibration error, so both of its rows are against torchmetrics (on CPU tensors sharing
+    the NumPy data). The torchmetrics calls keep their default ``validate_args=True``."""
+    import torch
+    import torchmetrics.functional as tm
+    from scipy import stats
+    from sklearn import metrics as sk
+
+    n = 1_000_000
+    scores = rng.uniform(size=n)
+    target = (rng.uniform(size=n) < scores).astype(np.int64)  # informative, about half positive
+    other = scores + rng.normal(scale=0.3, size=n)
+    s_t, y_t, o_t = torch.from_numpy(scores), torch.from_numpy(target), torch.from_numpy(other)
+    m = al.metrics
+    numpy_cases = [
+        Case(
+            name="average_precision 1e6",
+            native_name="sklearn average_precision_score",
+            ours=lambda: m.average_precision(scores, target),
+            native=lambda: sk.average_precision_score(target, scores),
+            target=1.2,
+        ),
+        Case(
+            name="spearman_corrcoef 1e6",
+            native_name="scipy.stats.spearmanr",
+            ours=lambda: m.spearman_corrcoef(scores, other),
+            native=lambda: stats.spearmanr(scores, other).statistic,
+            target=1.2,
+        ),
+        Case(
+            name="calibration_error 1e6, 15 bins",
+            native_name="torchmetrics binary_calibration_error (torch CPU)",
+            ours=lambda: m.calibration_error(scores, target),
+            native=lambda: tm.classification.binary_calibration_error(s_t, y_t, n_bins=15),
+            target=1.2,
+        ),
+    ]
+    torch_cases = [
+        Case(
+            name="average_precision 1e6",
+            native_name="torchmetrics binary_average_precision",
+            ours=lambda: m.average_precision(s_t, y_t),
+            native=lambda: tm.classification.binary_average_precision(s_t, y_t),
+            target=1.2,
+        ),
+        Case(
+            name="spearman_corrcoef 1e6",
+            native_name="torchmetrics spearman_corrcoef",
+            ours=lambda: m.spearman_corrcoef(s_t, o_t),
+            native=lambda: tm.spearman_corrcoef(s_t, o_t),
+            target=1.2,
+        ),
+        Case(
+            name="calibration_error 1e6, 15 bins",
+            native_name="torchmetrics binary_calibration_error",
+            ours=lambda: m.calibration_error(s_t, y_t),
+            native=lambda: tm.classification.binary_calibration_error(s_t, y_t, n_bins=15),
+            target=1.2,
+        ),
+    ]
+    rows = []
+    for group, cases in (("NumPy metrics", numpy_cases), ("torch metrics", torch_cases)):
+        for case in cases:
+            measured = blocks(dict(_candidates(case)), runs, repeat)
+            rows += _rows(group, case, measured)
+    return rows
+
+
+# ---------------------------------------------------------------------------------------------
+# wave 3: scale (issue #35): streaming binned AP over many batches, GAUC over many users
+
+
+def _state_bytes(state: Any) -> int:
+    return sum(int(np.asarray(x).nbytes) for x in state)
+
+
+def scale_tables(rng: np.random.Generator) -> tuple[str, dict[str, Any]]:
+    """Streaming binned average precision: ``update`` over B batches of 10⁴ scores each (10
+    pre-drawn batches cycled, so drawing is not timed), B = 100, 300, 1000 (10⁶..10⁷ scores),
+    and issue #35's 10⁸ scores in 1,000 batches of 10⁵,
+    NumPy and torch: the state's bytes after the last batch (the same at every B: bounded) and
+    the time per batch (flat in B: linear time). GAUC: the flat form (``indexes=``) over 10⁶
+    impressions of 10⁴ and of 10⁵ users (Poisson-sized), NumPy and torch; the Python calls
+    counted by ``cProfile`` are the same at both user counts (no Python loop over users)."""
+    import cProfile
+    import pstats
+    import time
+
+    import torch
+
+    thresholds = 1000
+    pools = {
+        batch: [
+            (rng.uniform(size=batch), rng.integers(0, 2, size=batch).astype(np.int64))
+            for _ in range(10)
+        ]
+        for batch in (10_000, 100_000)
+    }
+    metric = al.metrics.streaming.average_precision(thresholds=thresholds)
+    stream = []
+    for backend, convert, xp in (
+        ("NumPy", lambda a: a, np),
+        ("torch", torch.from_numpy, torch),
+    ):
+        # issue #35's 1e8 scores in 1,000 batches last (batches of 1e5)
+        for batch, batches in ((10_000, 100), (10_000, 300), (10_000, 1000), (100_000, 1000)):
+            data = [(convert(s), convert(y)) for s, y in pools[batch]]
+            state = metric.init(xp)
+            start = time.perf_counter()
+            for k in range(batches):
+                state = metric.update(state, *data[k % 10])
+            value = float(metric.compute(state))
+            seconds = time.perf_counter() - start
+            stream.append(
+                {
+                    "backend": backend,
+                    "batch": batch,
+                    "batches": batches,
+                    "scores": batches * batch,
+                    "seconds": seconds,
+                    "per_batch_ms": seconds / batches * 1e3,
+                    "state_bytes": _state_bytes(state),
+                    "value": value,
+                }
+            )
+    gauc = []
+    n = 1_000_000
+    for users in (10_000, 100_000):
+        ids = rng.integers(0, users, size=n)
+        scores = rng.uniform(size=n)
+        target = (rng.uniform(size=n) < scores).astype(np.int64)
+        for backend, convert in (("NumPy", lambda a: a), ("torch", torch.from_numpy)):
+            args = [convert(a) for a in (scores, target, ids)]
+
+            def call(args: list[Any] = args) -> float:
+                return float(al.metrics.gauc(args[0], args[1], indexes=args[2]))
+
+            call()
+            times = []
+            for _ in range(3):
+                start = time.perf_counter()
+                value = call()
+                times.append(time.perf_counter() - start)
+            profiler = cProfile.Profile()
+            profiler.runcall(call)
+            calls = pstats.Stats(profiler).total_calls
+            gauc.append(
+                {
+                    "backend": backend,
+                    "impressions": n,
+                    "users": users,
+                    "max_per_user": int(np.bincount(ids).max()),
+                    "seconds": float(np.median(times)),
+                    "python_calls": calls,
+                    "value": value,
+                }
+            )
+    lines = [
+        "Streaming binned average precision (`al.metrics.streaming.average_precision("
+        f"thresholds={thresholds})`), ``update`` per batch:",
+        "",
+        "| backend | batch | batches | scores | time | per batch | state bytes |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {r['backend']} | {r['batch']:,} | {r['batches']} | {r['scores']:,} | "
+        f"{r['seconds']:.2f} s | "
+        f"{r['per_batch_ms']:.2f} ms | {r['state_bytes']:,} |"
+        for r in stream
+    ]
+    lines += [
+        "",
+        "GAUC, flat form (`al.metrics.gauc(scores, target, indexes=users)`), one call:",
+        "",
+        "| backend | impressions | users | most rows of a user | time | Python calls (cProfile) |",
+        "|---|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {r['backend']} | {r['impressions']:,} | {r['users']:,} | {r['max_per_user']} | "
+        f"{_time(r['seconds'])} | {r['python_calls']:,} |"
+        for r in gauc
+    ]
+    return "\n".join(lines) + "\n", {"streaming_average_precision": stream, "gauc": gauc}
+
+
+# ---------------------------------------------------------------------------------------------
+# wave 3: linear_cross_entropy against F.linear_cross_entropy, time and memory (issue #33)
+
+
+def linear_cross_entropy_cases(rng: np.random.Generator, device: str) -> list[Case]:
+    """Time at a size where both fit (N = 1,024 rows, C = 16,384 classes, D = 256; the dense
+    logits are 64 MiB): ours chunked over classes (``chunk_size=4096``) and ours dense,
+    against torch's ``F.linear_cross_entropy`` with its defaults."""
+    import torch
+    import torch.nn.functional as F
+
+    n, c, d = 1024, 16384, 256
+
+    def leaf(*shape: int, scale: float = 1.0) -> Any:
+        return torch.tensor(
+            rng.normal(size=shape) * scale, dtype=torch.float32, device=device, requires_grad=True
+        )
+
+    h, w = leaf(n, d), leaf(c, d, scale=d**-0.5)
+    t = torch.tensor(rng.integers(0, c, size=n), device=device)
+    return [
+        Case(
+            name=f"linear_cross_entropy N={n}, C={c}, D={d}, chunk_size=4096",
+            native_name="F.linear_cross_entropy",
+            ours=lambda h, w, t: al.linear_cross_entropy(h, w, t, chunk_size=4096),
+            native=F.linear_cross_entropy,
+            args=(h, w),
+            extra=(t,),
+            target=1.3,  # issue #33
+        ),
+        Case(
+            name=f"linear_cross_entropy N={n}, C={c}, D={d}, dense (chunk_size=None)",
+            native_name="F.linear_cross_entropy",
+            ours=al.linear_cross_entropy,
+            native=F.linear_cross_entropy,
+            args=(h, w),
+            extra=(t,),
+            target=None,  # a reference: the target is on the chunked path
+        ),
+    ]
+
+
+LCE_MEMORY = {"n": 8192, "c": 131072, "d": 256}  # issue #33
+
+
+def lce_memory_worker(chunk: int) -> dict[str, Any]:
+    """One forward+backward of ``linear_cross_entropy`` at issue #33's size in this process
+    (CPU, float32): the peak resident set above the resident set once the inputs exist
+    (``VmHWM`` after resetting it through ``/proc/self/clear_refs``, as ``memory.py``). The
+    gradients of ``hidden`` and ``linear_weight`` (136 MiB) are part of the step."""
+    import time
+
+    import torch
+    from memory import _status_kib
+
+    n, c, d = LCE_MEMORY["n"], LCE_MEMORY["c"], LCE_MEMORY["d"]
+    gen = torch.Generator().manual_seed(0)
+    h = torch.randn(n, d, generator=gen).requires_grad_()
+    w = (torch.randn(c, d, generator=gen) * d**-0.5).requires_grad_()
+    t = torch.randint(0, c, (n,), generator=gen)
+    inputs = sum(x.numel() * x.element_size() for x in (h, w, t))
+    before = _status_kib("VmRSS")
+    pathlib.Path("/proc/self/clear_refs").write_text("5")
+    start = time.perf_counter()
+    loss = al.linear_cross_entropy(h, w, t, chunk_size=chunk)
+    loss.backward()
+    seconds = time.perf_counter() - start
+    peak = max(_status_kib("VmHWM") - before, 0) * 1024
+    return {
+        **LCE_MEMORY,
+        "chunk_size": chunk,
+        "input_bytes": inputs,
+        "peak_above_inputs_bytes": peak,
+        "dense_logits_bytes": n * c * 4,
+        "seconds": seconds,
+        "value": float(loss.detach()),
+        "threads": torch.get_num_threads(),
+    }
+
+
+def lce_memory_table(chunk: int = 4096) -> tuple[str, dict[str, Any]]:
+    """:func:`lce_memory_worker` in a fresh process."""
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, __file__, "--lce-memory-worker", str(chunk)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    gib = 2**30
+    text = (
+        f"linear_cross_entropy memory, CPU float32, N = {result['n']:,} rows × C = "
+        f"{result['c']:,} classes × D = {result['d']}, chunk_size={chunk}, one forward + "
+        f"backward in a fresh process: peak resident set above the inputs "
+        f"{result['peak_above_inputs_bytes'] / gib:.3f} GiB (target ≤ 1 GiB; inputs "
+        f"{result['input_bytes'] / 2**20:.0f} MiB; the dense logits alone would be "
+        f"{result['dense_logits_bytes'] / gib:.0f} GiB), {result['seconds']:.1f} s, "
+        f"{result['threads']} torch threads.\n"
+    )
+    return text, result
+
+
+# ---------------------------------------------------------------------------------------------
 # report
 
 
@@ -694,6 +1081,9 @@ def machine_name(device: str) -> str:
     return name
 
 
+WAVE3 = ("metric_learning", "metrics", "linear_cross_entropy", "scale")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=5, help="blocks per case (ratio range)")
@@ -702,9 +1092,16 @@ def main() -> None:
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     parser.add_argument("--compile", action="store_true", help="also torch.compile rows")
     parser.add_argument(
-        "--only", default=None, help="torch, matryoshka, jax, numpy, overhead or memory"
+        "--only",
+        default=None,
+        help="torch, matryoshka, jax, numpy, overhead or memory; the wave-3 groups "
+        "metric_learning, metrics, linear_cross_entropy, scale, or wave3 (all four)",
     )
+    parser.add_argument("--lce-memory-worker", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.lce_memory_worker is not None:
+        print(json.dumps(lce_memory_worker(args.lce_memory_worker)))
+        return
     if args.only == "memory":
         import memory
 
@@ -720,29 +1117,56 @@ def main() -> None:
         "jax": lambda: jax_rows(rng, args.runs, args.repeat),
         "numpy": lambda: numpy_rows(rng, args.runs, args.repeat),
         "overhead": lambda: overhead_rows(args.runs, args.repeat),
+        "metric_learning": lambda: torch_rows(
+            rng, args.runs, args.repeat, args.device, False, metric_learning_cases
+        ),
+        "metrics": lambda: metric_rows(rng, args.runs, args.repeat),
+        "linear_cross_entropy": lambda: torch_rows(
+            rng, args.runs, args.repeat, args.device, False, linear_cross_entropy_cases
+        ),
     }
+    wave3 = args.only == "wave3" or args.only in WAVE3
+    chosen = WAVE3 if args.only == "wave3" else (args.only,)
     rows: list[Row] = []
     for name, run in groups.items():
-        if args.only in (None, name):
+        if (args.only is None and name not in WAVE3) or name in chosen:
             rows += run()
     machine = machine_name(args.device)
-    table = markdown(rows, machine, args.runs, args.repeat)
+    table = markdown(rows, machine, args.runs, args.repeat) if rows else ""
+    tables: dict[str, Any] = {}
+    if "linear_cross_entropy" in chosen and args.device == "cpu":
+        text, tables["linear_cross_entropy_memory"] = lce_memory_table()
+        table += "\n" + text
+    if "scale" in chosen:
+        text, scale = scale_tables(rng)
+        tables.update(scale)
+        table += "\n" + text
     print(table)
     if args.out is not None:
+        import os
+
         args.out.mkdir(parents=True, exist_ok=True)
-        (args.out / "results.md").write_text(table)
-        (args.out / "results.json").write_text(
+        # the wave-3 groups write results-<group>.md / .json beside the main results
+        stem = f"results-{args.only}" if wave3 else "results"
+        load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+        (args.out / f"{stem}.md").write_text(
+            table if not wave3 else f"Load average (1, 5, 15 min) at the end: {load}\n\n{table}"
+        )
+        (args.out / f"{stem}.json").write_text(
             json.dumps(
                 {
                     "machine": machine,
                     "runs": args.runs,
                     "repeat": args.repeat,
+                    "load_average": os.getloadavg(),
                     "rows": [asdict(r) | {"ratio": r.ratio, "verdict": r.verdict} for r in rows],
+                    **tables,
                 },
                 indent=1,
             )
         )
-        plot(rows, args.out / "ratios.png", machine)
+        if not wave3:
+            plot(rows, args.out / "ratios.png", machine)
 
 
 if __name__ == "__main__":

@@ -217,3 +217,31 @@ def test_gauc_undefined_and_invalid() -> None:
     with pytest.raises(ValueError, match="0/1"):
         metrics.gauc(s, np.array([[0, 2], [1, 0]]))
     assert float(metrics.gauc(np.zeros((1, 3)), np.array([[1, 0, 1]]))) == 0.5  # all tied: 1/2
+
+
+def test_native_bin_sums_equal_the_generic_sort() -> None:
+    """NumPy's ``bincount`` and torch's ``index_add`` (``_backend.native_bin_sums``) give the
+    generic sort-and-prefix-sum path's per-bin sums, in each value's dtype (empty bins 0)."""
+    import torch
+
+    from arraylosses import _backend
+    from arraylosses.metrics import _bins
+
+    rng = np.random.default_rng(4)
+    bins = rng.integers(0, 6, size=200)  # bin 6 of 7 stays empty
+    values = (rng.normal(size=200), rng.normal(size=200).astype(np.float32), bins % 2)
+    generic = _backend.native_bin_sums
+    for xp, convert in (
+        (_backend.namespace(x=bins), np.asarray),
+        (_backend.namespace(x=torch.from_numpy(bins)), torch.from_numpy),
+    ):
+        args = [convert(np.ascontiguousarray(v)) for v in values]
+        native = _bins.bin_sums(xp, convert(bins), 7, *args)
+        try:
+            _bins.native_bin_sums = lambda *a: None
+            expected = _bins.bin_sums(xp, convert(bins), 7, *args)
+        finally:
+            _bins.native_bin_sums = generic
+        for got, want, v in zip(native, expected, args, strict=True):
+            assert got.dtype == v.dtype and tuple(got.shape) == (7,)
+            np.testing.assert_allclose(np.asarray(got), np.asarray(want), rtol=1e-6, atol=1e-5)

@@ -291,3 +291,56 @@ def test_bad_inputs_raise():
         al.linear_cross_entropy(h, w, t, chunk_size=0)
     with pytest.raises(TypeError, match="class indices"):
         al.linear_cross_entropy(h, w, torch.zeros(7, 23, dtype=torch.float64))
+
+
+def _avals(jaxpr):
+    """Every array value of a jaxpr and of the jaxprs nested in its equations (scan and
+    while bodies, pjit, custom_vjp), as ``(primitive, shape)``."""
+    for eqn in jaxpr.eqns:
+        for var in (*eqn.invars, *eqn.outvars):
+            aval = getattr(var, "aval", None)
+            if hasattr(aval, "shape"):
+                yield eqn.primitive.name, tuple(aval.shape)
+        for value in eqn.params.values():
+            for sub in value if isinstance(value, (tuple, list)) else (value,):
+                inner = getattr(sub, "jaxpr", sub)  # ClosedJaxpr -> Jaxpr
+                if hasattr(inner, "eqns"):
+                    yield from _avals(inner)
+
+
+def test_linear_cross_entropy_jaxpr_holds_no_logits_array():
+    """Under ``jax.jit(jax.value_and_grad(...))`` (forward and backward, with bias, class
+    weights and smoothing) the chunked path's jaxpr has no array of N·C or more elements: no
+    ``(N, C)`` logits or gradient, and no stack of the chunks' logits from the scan either
+    (``(C/chunk, N, chunk)`` has N·C elements). The dense path's has them (the check sees it)."""
+    jax = pytest.importorskip("jax")
+    jnp = jax.numpy
+    n, c, d, chunk = 12, 35, 3, 5
+    rng = np.random.default_rng(1)
+    h = jnp.asarray(rng.normal(size=(n, d)), dtype=jnp.float32)
+    w = jnp.asarray(rng.normal(size=(c, d)), dtype=jnp.float32)
+    b = jnp.asarray(rng.normal(size=c), dtype=jnp.float32)
+    cw = jnp.asarray(rng.uniform(0.5, 1.5, size=c), dtype=jnp.float32)
+    t = jnp.asarray(rng.integers(0, c, size=n))
+
+    def largest(chunk_size):
+        def loss(hh, ww, bb):
+            return al.linear_cross_entropy(
+                hh,
+                ww,
+                t,
+                linear_bias=bb,
+                class_weight=cw,
+                label_smoothing=0.1,
+                chunk_size=chunk_size,
+            )
+
+        step = jax.jit(jax.value_and_grad(loss, argnums=(0, 1, 2)))
+        jaxpr = jax.make_jaxpr(step)(h, w, b)
+        sizes = [(int(np.prod(shape)), prim, shape) for prim, shape in _avals(jaxpr.jaxpr)]
+        assert any(prim == "scan" for _, prim, _ in sizes) or chunk_size is None
+        return max(sizes)
+
+    size, prim, shape = largest(chunk)
+    assert size < n * c, f"{prim} holds {shape}: N·C = {n * c} elements or more"
+    assert largest(None)[0] >= n * c  # the dense path materialises the logits

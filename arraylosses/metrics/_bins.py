@@ -8,14 +8,19 @@ here traces under ``jax.jit`` / ``vmap`` and compiles under ``torch.compile``.
 
 from __future__ import annotations
 
-from .._backend import Array, Namespace, device_of
+from .._backend import Array, Namespace, device_of, native_bin_sums
 
 __all__ = ["bin_sums", "suffix_sums"]
 
 
 def bin_sums(xp: Namespace, bins: Array, num_bins: int, *values: Array) -> tuple[Array, ...]:
     """``Σ v`` over the rows in each bin ``0..num_bins-1``, for each ``v`` of ``values`` (each
-    ``(N,)``, summed in its own dtype); ``bins`` ``(N,)`` integer indices in that range."""
+    ``(N,)``, summed in its own dtype); ``bins`` ``(N,)`` integer indices in that range.
+    NumPy and torch scatter-add (``_backend.native_bin_sums``: ``bincount``, ``index_add``,
+    ``O(N)``; the sort below was 1.6-1.9x torchmetrics' calibration error at 1e6 rows)."""
+    native = native_bin_sums(xp, bins, num_bins, values)
+    if native is not None:
+        return native
     order = xp.argsort(bins, stable=True)
     ordered = xp.take(bins, order)
     edges = xp.arange(num_bins, dtype=bins.dtype, device=device_of(bins))

@@ -114,19 +114,32 @@ def pearson_corrcoef(
     return combine_outputs(xp, _pearson_columns(xp, c.pred, c.target), multioutput, c.out_dtype)
 
 
-def _average_ranks(xp: Namespace, x: Array) -> Array:
-    """The average ranks (1-based; tied values share the mean of their ranks, scipy's
-    ``rankdata(method="average")``) of each column of ``x`` ``(N, K)``: one sort and two
-    ``searchsorted`` per column, fixed shapes."""
-    ranks = []
+def _sorted_ranks(xp: Namespace, x: Array) -> tuple[Array, Array]:
+    """``(order, ranks)``: the stable ascending order of ``x`` ``(N,)`` and the average ranks
+    (1-based; tied values share the mean of their ranks, scipy's
+    ``rankdata(method="average")``) of ``x[order]``. The search keys are the sorted values
+    themselves, so ``searchsorted`` walks memory in order (random keys made it several times
+    the sort at N = 1e6)."""
+    order = xp.argsort(x, stable=True)
+    ordered = xp.take(x, order)
+    left = xp.searchsorted(ordered, ordered, side="left")
+    right = xp.searchsorted(ordered, ordered, side="right")
+    return order, xp.astype(left + right + 1, x.dtype) / 2
+
+
+def _paired_ranks(xp: Namespace, x: Array, y: Array) -> tuple[Array, Array]:
+    """The average ranks of each column of ``x`` and ``y`` ``(N, K)``, rows permuted alike
+    (Pearson's r does not depend on the order of the rows): ``y``'s ranks in ``y``'s sorted
+    order beside ``x``'s ranks gathered into that order, so no inverse permutation is needed.
+    One sort per column of each, fixed shapes."""
+    rx, ry = [], []
     for k in range(x.shape[1]):
-        # a contiguous copy: torch's searchsorted warns on a strided column
-        column = xp.asarray(x[:, k], copy=True)
-        ordered = xp.sort(column)
-        left = xp.searchsorted(ordered, column, side="left")
-        right = xp.searchsorted(ordered, column, side="right")
-        ranks.append(xp.astype(left + right + 1, x.dtype) / 2)
-    return xp.stack(ranks, axis=1)
+        # contiguous copies: torch's searchsorted warns on a strided column
+        order_x, ranks_x = _sorted_ranks(xp, xp.asarray(x[:, k], copy=True))
+        order_y, ranks_y = _sorted_ranks(xp, xp.take(y[:, k], order_x))
+        rx.append(xp.take(ranks_x, order_y))
+        ry.append(ranks_y)
+    return xp.stack(rx, axis=1), xp.stack(ry, axis=1)
 
 
 def _any_nan(xp: Namespace, *xs: Array) -> Array:
@@ -180,7 +193,7 @@ def spearman_corrcoef(
     xp = c.xp
     if c.pred.shape[0] < 2:
         return combine_outputs(xp, _nan_like(xp, c.pred), multioutput, c.out_dtype)
-    rho = _pearson_columns(xp, _average_ranks(xp, c.pred), _average_ranks(xp, c.target))
+    rho = _pearson_columns(xp, *_paired_ranks(xp, c.pred, c.target))
     rho = _with_nan(xp, rho, _any_nan(xp, c.pred, c.target))
     return combine_outputs(xp, rho, multioutput, c.out_dtype)
 

@@ -296,9 +296,17 @@ def average_precision(
         return ap_from_bins(wb.xp, wb.positive, wb.negative, wb.invalid, wb.out_dtype)
     b = binary_inputs(scores, target, sample_weight=sample_weight)
     xp = b.xp
-    tp, fp = _at_or_above(xp, b, b.scores)
+    # the sum over rows in descending score order: the search keys are then sorted, which
+    # keeps searchsorted's memory access sequential (random keys made it ~3x the sort at 1e6)
+    down = xp.argsort(-b.scores, stable=True)
+    ordered = xp.take(-b.scores, down)
+    positive = xp.take(b.positive, down)
+    pos = xp.cumulative_sum(positive, include_initial=True)
+    neg = xp.cumulative_sum(xp.take(b.negative, down), include_initial=True)
+    count = xp.searchsorted(ordered, ordered, side="right")  # #{s >= s_i}
+    tp, fp = xp.take(pos, count), xp.take(neg, count)
     precision = safe_divide(xp, tp, tp + fp)  # 0/0 only for a row of no weight
-    ap = divide_or_nan(xp, xp.sum(b.positive * precision), xp.sum(b.positive))
+    ap = divide_or_nan(xp, xp.sum(positive * precision), xp.sum(b.positive))
     return finalize(xp, _nan_where(xp, ap, b.invalid), b.out_dtype)
 
 
