@@ -32,6 +32,7 @@ __all__ = [
     "compute_dtype",
     "const",
     "custom_gradient",
+    "data_dependent_shapes",
     "default_float",
     "device_of",
     "eager_all",
@@ -308,6 +309,17 @@ def is_eager(xp: Namespace, x: Array) -> bool:
         import torch
 
         return not torch.compiler.is_compiling()
+    return True
+
+
+def data_dependent_shapes(xp: Namespace) -> bool:
+    """Whether the namespace allows results whose shape depends on values (``unique``, boolean
+    indexing): not array-api-strict with its ``data_dependent_shapes`` flag off, the
+    standard's flag for libraries that cannot (lazy ones, ``jax.jit``)."""
+    if is_array_api_strict_namespace(xp):
+        import array_api_strict
+
+        return bool(array_api_strict.get_array_api_strict_flags()["data_dependent_shapes"])
     return True
 
 

@@ -23,7 +23,15 @@ from __future__ import annotations
 import math
 from typing import Any, NamedTuple
 
-from .._backend import Array, Namespace, as_dtype, device_of, finalize, is_eager
+from .._backend import (
+    Array,
+    Namespace,
+    as_dtype,
+    data_dependent_shapes,
+    device_of,
+    finalize,
+    is_eager,
+)
 from .._ops import divide_or_nan, safe_divide
 from .._validate import (
     check_kind,
@@ -212,10 +220,11 @@ def roc_from_bins(
 
 
 def _eager_only(xp: Namespace, x: Array, name: str) -> None:
-    if not is_eager(xp, x):
+    if not is_eager(xp, x) or not data_dependent_shapes(xp):
         raise ValueError(
             f"{name} with thresholds=None (the exact curve) runs eagerly only: its length is "
-            f"the number of distinct scores (not under jax.jit, vmap or torch.compile); pass "
+            f"the number of distinct scores (not under jax.jit, vmap or torch.compile, nor "
+            f"where the library has no data-dependent shapes); pass "
             f"thresholds= (an int T or a sequence) for the fixed-shape binned curve"
         )
 
