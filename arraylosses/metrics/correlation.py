@@ -208,7 +208,8 @@ def _pair_counts(xp: Namespace, x: Array, y: Array) -> tuple[Array, Array, Array
     rows = max(1, _KENDALL_TILE // max(1, n * k))
     s = tx = ty = xp.zeros((k,), dtype=count, device=device_of(x))
     for start in range(0, n, rows):
-        xi, yi = x[start : start + rows, None, :], y[start : start + rows, None, :]
+        stop = min(start + rows, n)  # in bounds: the standard leaves larger stops unspecified
+        xi, yi = x[start:stop, None, :], y[start:stop, None, :]
         gx, lx = xi > x[None, :, :], xi < x[None, :, :]
         gy, ly = yi > y[None, :, :], yi < y[None, :, :]
         same = (gx & gy) | (lx & ly)
@@ -222,7 +223,7 @@ def _pair_counts(xp: Namespace, x: Array, y: Array) -> tuple[Array, Array, Array
 def _distinct(xp: Namespace, x: Array) -> Array:
     """The number of distinct values of each column of ``x`` ``(N, K)``, ``N ≥ 1``."""
     ordered = xp.sort(x, axis=0)
-    return 1 + xp.sum(xp.astype(ordered[1:] != ordered[:-1], x.dtype), axis=0)
+    return 1 + xp.sum(xp.astype(ordered[1:, ...] != ordered[:-1, ...], x.dtype), axis=0)
 
 
 def kendall_tau(

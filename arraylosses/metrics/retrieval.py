@@ -1138,7 +1138,9 @@ def _user_auc(xp: Namespace, s: Array, t: Array, real: Array) -> tuple[Array, Ar
     rows = max(1, _GAUC_TILE // max(1, m * m))
     parts = []
     for start in range(0, u, rows):
-        si, pi, ni = s[start : start + rows], pos[start : start + rows], neg[start : start + rows]
+        # every axis indexed and the stop in bounds (the standard specifies no other form)
+        tile = (slice(start, min(start + rows, u)), slice(None))
+        si, pi, ni = s[tile], pos[tile], neg[tile]
         above = xp.astype(si[:, :, None] > si[:, None, :], dtype)
         tied = xp.astype(si[:, :, None] == si[:, None, :], dtype)
         pairs = xp.astype(pi[:, :, None] & ni[:, None, :], dtype)
