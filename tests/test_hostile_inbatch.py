@@ -1,5 +1,15 @@
 """Hostile input for the in-batch losses (info_nce in every mode, clip, siglip, nt_xent, supcon,
-entropy-adaptive InfoNCE), MNRL and Matryoshka (issue #12).
+entropy-adaptive InfoNCE), MNRL and Matryoshka (issue #12): what the registry's hostile sweep
+(``tests/test_hostile.py``: NaN in, the empty batch, zero rows, constant scores, extreme
+parameters, on every backend and, on JAX, under ``jax.jit``) cannot say.
+
+- finite values and gradients on degenerate embeddings (all zero, zero prefixes, identical
+  rows) and at the records' extreme hyperparameters passed as arrays: swept over every
+  in-batch record and every parameter set that is a code path of its own;
+- which rows a NaN reaches (by hand, on NumPy; the backends agree with NumPy's NaN positions
+  in the registry's sweep);
+- ``offset``, ignored and invalid arguments; exact ties at large logits, dot logits of 1e4,
+  SigLIP's extreme bias; ``generic_kernels()`` and ``jax.jit`` on tied inputs.
 
 Expected values come from the policy (NaN, 0, finite) or by hand: exact ties at large logits
 (``log k``), exactly representable dot products, by-definition NumPy loops.
@@ -8,102 +18,51 @@ Expected values come from the policy (NaN, 0, finite) or by hand: exact ties at 
 from __future__ import annotations
 
 import math
+import zlib
 
 import numpy as np
 import pytest
 
 import arraylosses as al
 from arraylosses.contrastive.matryoshka import _SliceSimilarities
+from arraylosses.testing import BACKENDS, value_and_grads
+from arraylosses.testing.cases import ALL_DIRECTIONS
+from arraylosses.testing.cases import CASES as REGISTRY
+from conformance.hostile import distinct_params
 
 from . import reference as ref
 from .helpers import call, close
 
-ALL_DIRECTIONS = ("query_to_doc", "query_to_query", "doc_to_query", "doc_to_doc")
+INBATCH = [c for c in REGISTRY if c.kind == "in_batch"]
 
 
 def _mnrl_matryoshka(*args, **kwargs):
     return al.matryoshka(al.multiple_negatives_ranking_loss, dims=(4, 2))(*args, **kwargs)
 
 
+class _slices:
+    """The per-slice fallback of Matryoshka's similarities: dims whose gcd gives more blocks
+    than ``MAX_BLOCKS`` (a context manager)."""
+
+    def __enter__(self):
+        self.previous = _SliceSimilarities.MAX_BLOCKS
+        _SliceSimilarities.MAX_BLOCKS = 0
+
+    def __exit__(self, *exc):
+        _SliceSimilarities.MAX_BLOCKS = self.previous
+
+
 def _mnrl_matryoshka_slices(*args, **kwargs):
-    """The per-slice fallback: dims whose gcd gives more blocks than MAX_BLOCKS."""
-    previous = _SliceSimilarities.MAX_BLOCKS
-    _SliceSimilarities.MAX_BLOCKS = 0
-    try:
+    with _slices():
         return _mnrl_matryoshka(*args, **kwargs)
-    finally:
-        _SliceSimilarities.MAX_BLOCKS = previous
 
 
 def _info_nce_matryoshka(*args, **kwargs):
     return al.matryoshka(al.info_nce, dims=(4, 2))(*args, **kwargs)
 
 
-def _supcon(q, p, n, **kw):
-    labels = np.array([0, 0, 1, 2, 1, 3, 4, 4])[: q.shape[0]]
-    return al.supcon_loss, (q, labels), kw
-
-
-def _supcon_views(q, p, n, **kw):
-    labels = np.array([0, 0, 1, 2, 1, 3, 4, 4])[: q.shape[0]]
-    return al.supcon_loss, (np.stack([q, p], axis=1), labels), kw
-
-
-# name -> (q, p, n, **kw) -> (fn, arrays, kwargs); n is (N, 2, D)
-CASES = {
-    "info_nce": lambda q, p, n, **kw: (al.info_nce, (q, p), kw),
-    "info_nce_symmetric": lambda q, p, n, **kw: (al.info_nce, (q, p), {"symmetric": True, **kw}),
-    "info_nce_dot": lambda q, p, n, **kw: (al.info_nce, (q, p), {"similarity": "dot", **kw}),
-    "info_nce_unpaired": lambda q, p, n, **kw: (al.info_nce, (q, p, n[:, 0, :]), kw),
-    "info_nce_paired": lambda q, p, n, **kw: (
-        al.info_nce,
-        (q, p, n),
-        {"negative_mode": "paired", **kw},
-    ),
-    "clip": lambda q, p, n, **kw: (al.clip_loss, (q, p), kw),
-    "siglip": lambda q, p, n, **kw: (al.siglip_loss, (q, p), kw),
-    "nt_xent": lambda q, p, n, **kw: (al.nt_xent_loss, (q, p), kw),
-    "supcon": _supcon,
-    "supcon_views": _supcon_views,
-    "entropy_adaptive": lambda q, p, n, **kw: (al.entropy_adaptive_info_nce, (q, p), kw),
-    "mnrl": lambda q, p, n, **kw: (al.multiple_negatives_ranking_loss, (q, p, n), kw),
-    "mnrl_all_directions": lambda q, p, n, **kw: (
-        al.multiple_negatives_ranking_loss,
-        (q, p, n),
-        {"directions": ALL_DIRECTIONS, **kw},
-    ),
-    "mnrl_hardness": lambda q, p, n, **kw: (
-        al.multiple_negatives_ranking_loss,
-        (q, p, n),
-        {"hardness_mode": "all_negatives", "hardness_strength": 5.0, **kw},
-    ),
-    "mnrl_symmetric": lambda q, p, n, **kw: (
-        al.multiple_negatives_symmetric_ranking_loss,
-        (q, p, n),
-        kw,
-    ),
-    "matryoshka_mnrl_blocks": lambda q, p, n, **kw: (_mnrl_matryoshka, (q, p, n), kw),
-    "matryoshka_mnrl_slices": lambda q, p, n, **kw: (_mnrl_matryoshka_slices, (q, p, n), kw),
-    "matryoshka_info_nce": lambda q, p, n, **kw: (_info_nce_matryoshka, (q, p), kw),
-}
-
-
-def _run(backend, dtype, name, q, p, n, **kw):
-    fn, arrays, kwargs = CASES[name](q, p, n, **kw)
-    return call(backend, dtype, fn, *arrays, **kwargs)
-
-
-# --- empty batch ---------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("name", list(CASES))
-def test_empty_batch(backend, dtype, name):
-    e = np.zeros((0, 4))
-    n = np.zeros((0, 2, 4))
-    assert np.isnan(_run(backend, dtype, name, e, e, n, reduction="mean"))
-    assert _run(backend, dtype, name, e, e, n, reduction="sum") == 0
-    none = _run(backend, dtype, name, e, e, n, reduction="none")
-    assert none.shape == (0,)
+# --- empty batch (the registry's sweep runs every record's code paths; these are the
+# weighted mean, the returned temperature, the graph and the candidates) -------------------
 
 
 def test_empty_batch_weighted_and_temperature(backend):
@@ -343,62 +302,105 @@ def test_python_hyperparameters_validated(backend):
     assert np.isfinite(backend.to_numpy(value))
 
 
-# --- NaN propagation ------------------------------------------------------------------------
+# --- NaN propagation: which rows see it (by hand, NumPy; the registry's sweep checks that every
+# backend puts NaN where NumPy does, on every record's code paths) ---------------------------
 
-N = 4
-# (case, where the NaN goes, the rows whose loss must be NaN); supcon's labels are [0, 0, 1, 2]
-# (rows 2 and 3 have no positive, and still see every score of their row)
-NAN_CASES = [
-    ("info_nce", "q0", [0]),
-    ("info_nce", "p1", "all"),
-    ("info_nce_symmetric", "q0", "all"),
-    ("info_nce_dot", "q0", [0]),
-    ("info_nce_dot", "p1", "all"),
-    ("info_nce_unpaired", "q0", [0]),
-    ("info_nce_unpaired", "p1", [1]),
-    ("info_nce_unpaired", "n2", "all"),
-    ("info_nce_paired", "n2", [2]),
-    ("info_nce_paired", "p1", [1]),
-    ("clip", "q0", "all"),
-    ("siglip", "q0", [0]),
-    ("siglip", "p1", "all"),
-    ("nt_xent", "q0", "all"),
-    ("supcon", "q0", "all"),
-    ("supcon_views", "p1", "all"),
-    ("entropy_adaptive", "q0", "all"),
-    ("mnrl", "q0", [0]),
-    ("mnrl", "p1", "all"),
-    ("mnrl", "n2", "all"),
-    ("mnrl_all_directions", "q0", "all"),
-    ("mnrl_hardness", "n2", "all"),
-    ("mnrl_symmetric", "q0", "all"),
-    ("matryoshka_mnrl_blocks", "q0", [0]),
-    ("matryoshka_mnrl_blocks", "p1", "all"),
-    ("matryoshka_mnrl_slices", "q0_tail", [0]),
-    ("matryoshka_mnrl_slices", "p1", "all"),
-    ("matryoshka_info_nce", "q0_tail", [0]),
+# (record, the parameter set's keywords (a subset), input, its row, the rows whose loss is NaN
+# ("all": every row)); the builders' batches hold 6 rows (5 for matryoshka, D = 6, smallest
+# dim 2: "q0_tail" is column 5 of row 0, seen at the largest dim only)
+MNRL = "multiple_negatives_ranking_loss"
+NAN_ROWS = [
+    ("info_nce", {}, "q", 0, [0]),
+    ("info_nce", {}, "p", 1, "all"),
+    ("info_nce", {"symmetric": True}, "q", 0, "all"),
+    ("info_nce", {"similarity": "dot"}, "q", 0, [0]),
+    ("info_nce", {"similarity": "dot"}, "p", 1, "all"),
+    ("info_nce", {"args": ("q", "p", "negatives")}, "q", 0, [0]),
+    ("info_nce", {"args": ("q", "p", "negatives")}, "p", 1, [1]),
+    ("info_nce", {"args": ("q", "p", "negatives")}, "negatives", 2, "all"),
+    ("info_nce", {"negative_mode": "paired"}, "paired_negatives", 2, [2]),
+    ("info_nce", {"negative_mode": "paired"}, "p", 1, [1]),
+    ("clip_loss", {}, "q", 0, "all"),
+    ("siglip_loss", {}, "q", 0, [0]),
+    ("siglip_loss", {}, "p", 1, "all"),
+    ("nt_xent_loss", {}, "q", 0, "all"),
+    ("supcon_loss", {}, "q", 0, "all"),  # the anchor without a positive too
+    ("supcon_loss", {"args": ("views", "labels")}, "views", 1, "all"),
+    ("entropy_adaptive_info_nce", {}, "q", 0, "all"),
+    (MNRL, {}, "q", 0, [0]),
+    (MNRL, {}, "p", 1, "all"),
+    (
+        "multiple_negatives_ranking_loss",
+        {"args": ("q", "p", "negatives_k")},
+        "negatives_k",
+        2,
+        "all",
+    ),
+    (MNRL, {"directions": ALL_DIRECTIONS}, "q", 0, "all"),
+    (
+        "multiple_negatives_ranking_loss",
+        {"hardness_mode": "all_negatives"},
+        "negatives_k",
+        2,
+        "all",
+    ),
+    ("multiple_negatives_symmetric_ranking_loss", {}, "q", 0, "all"),
+    ("matryoshka", {}, "q", 0, [0]),
+    ("matryoshka", {}, "p", 1, "all"),
+    ("matryoshka", {}, "q0_tail", 0, [0]),
+    ("matryoshka", {"inner": "info_nce"}, "q0_tail", 0, [0]),
 ]
 
 
-@pytest.mark.parametrize(
-    ("name", "where", "rows"), NAN_CASES, ids=[f"{c}-{w}" for c, w, _ in NAN_CASES]
-)
-def test_nan_propagates_to_the_rows_that_see_it(backend, rng, name, where, rows):
-    q, p, n = rng.normal(size=(N, 4)), rng.normal(size=(N, 4)), rng.normal(size=(N, 2, 4))
-    if where == "q0":
-        q[0, 1] = np.nan
-    elif where == "q0_tail":  # beyond the smallest Matryoshka dim: seen at dim 4 only
-        q[0, 3] = np.nan
-    elif where == "p1":
-        p[1, 0] = np.nan
-    else:
-        n[2, 0, 1] = np.nan
-    expected = np.ones(N, bool) if rows == "all" else np.isin(np.arange(N), rows)
-    np.testing.assert_array_equal(
-        np.isnan(_run(backend, "float64", name, q, p, n, reduction="none")), expected
-    )
-    assert np.isnan(_run(backend, "float64", name, q, p, n, reduction="mean"))
-    assert np.isnan(_run(backend, "float64", name, q, p, n, reduction="sum"))
+def _params(name, keywords):
+    """The record ``name`` and its first parameter set holding ``keywords``."""
+    case = next(c for c in REGISTRY if c.name == name)
+    for params in case.params:
+        have = {"args": params.args, **params.kwargs}
+        if all(have.get(k) == v for k, v in keywords.items()):
+            return case, params
+    raise LookupError(f"{name} has no parameter set with {keywords}")
+
+
+def test_nan_reaches_the_rows_that_see_it():
+    """A NaN in one row of one input: NaN in exactly the rows whose scores see it (a query's
+    own row in the one-directional losses, every row once a direction scores it), NaN means and
+    sums; Matryoshka's block and per-slice paths alike."""
+    numpy = BACKENDS["numpy"]
+    for name, keywords, where, row, rows in NAN_ROWS:
+        case, params = _params(name, keywords)
+        arrays = case.inputs(np.random.default_rng(0))
+        target = "q" if where == "q0_tail" else where
+        poisoned = arrays[target].copy()
+        poisoned[(row, -1) if where == "q0_tail" else (row,)] = np.nan
+        arrays[target] = poisoned
+        paths = (None, _slices) if name == "matryoshka" and "inner" not in keywords else (None,)
+        for path in paths:
+            for reduction in ("none", "mean", "sum"):
+                args, kwargs = case.arguments(params.with_(reduction=reduction), arrays)
+                if path is None:
+                    got = call(numpy, "float64", case.fn, *args, **kwargs)
+                else:
+                    with path():
+                        got = call(numpy, "float64", case.fn, *args, **kwargs)
+                what = f"{name}({params.label}), NaN in {where}[{row}], {reduction}"
+                if reduction != "none":
+                    assert np.isnan(got), what
+                    continue
+                n = got.shape[0]
+                expected = np.ones(n, bool) if rows == "all" else np.isin(np.arange(n), rows)
+                np.testing.assert_array_equal(np.isnan(got), expected, err_msg=what)
+
+
+def test_matryoshka_slices_empty_batch(backend):
+    """The per-slice fallback (not a record's parameter set: it is chosen by the dims'
+    gcd) on the empty batch: NaN mean, 0 sum, an empty "none"."""
+    e, n = np.zeros((0, 4)), np.zeros((0, 2, 4))
+    with _slices():
+        assert np.isnan(call(backend, "float64", _mnrl_matryoshka, e, e, n))
+        assert call(backend, "float64", _mnrl_matryoshka, e, e, n, reduction="sum") == 0
+        none = call(backend, "float64", _mnrl_matryoshka, e, e, n, reduction="none")
+        assert none.shape == (0,)
 
 
 def test_nan_hyperparameter_arrays(backend, rng):
@@ -629,34 +631,89 @@ def _value_and_grads(backend, fn, arrays, dtype="float64"):
     return float(value), [np.asarray(backend.to_numpy(g), dtype=np.float64) for g in grads]
 
 
-GRAD_CASES = [c for c in CASES if not c.startswith("supcon")]  # labels: see below
+def _sets(case):
+    """The record's parameter sets that are code paths of their own (the hostile sweep's)."""
+    return distinct_params(case)
 
 
-@pytest.mark.parametrize("name", GRAD_CASES)
-@pytest.mark.parametrize("inputs", ["zeros", "zero_prefix", "identical"])
-def test_finite_gradients(ad_backend, dtype, name, inputs, rng):
-    """All-zero embeddings (constant scores), zero Matryoshka prefixes (the first 2 dims of a
-    row), identical rows: finite values and gradients."""
-    q, p, n = rng.normal(size=(N, 4)), rng.normal(size=(N, 4)), rng.normal(size=(N, 2, 4))
-    if inputs == "zeros":
-        q, p, n = np.zeros_like(q), np.zeros_like(p), np.zeros_like(n)
-    elif inputs == "zero_prefix":
-        q[0, :2] = 0
-        p[1, :2] = 0
-        n[2, 0, :2] = 0
-    else:
-        p, n = q.copy(), np.repeat(q[:, None, :], 2, axis=1)
+def _finite_value_and_grads(backend, dtype, case, params, arrays, what):
+    """``case.fn`` on ``arrays`` under ``params``: a finite value, and finite gradients with
+    respect to every floating input the record differentiates (0-d hyperparameters too)."""
+    args, kwargs = case.arguments(params, arrays)
+    wrt = [i for i, n in enumerate(case.positional(params)) if n in case.grad]
+    wrt += [k for k, n in params.refs().items() if n in case.grad]
+    wrt = [w for w in wrt if (args[w] if isinstance(w, int) else kwargs[w]).dtype.kind == "f"]
+    a, kw = backend.convert(args, kwargs, dtype)
+    result = value_and_grads(case.fn, backend, a, kw, wrt=wrt)
+    for v in result.values:
+        assert np.all(np.isfinite(v)), f"{what}: value {v}"
+    for w, g in zip(wrt, result.grads, strict=True):
+        assert g is None or np.all(np.isfinite(g)), f"{what}: gradient w.r.t. {w}"
+    return result
 
-    def fn(q, p, n):
-        f, arrays, kw = CASES[name](q, p, n)
-        return f(*arrays, **kw)
 
-    value, grads = _value_and_grads(ad_backend, fn, [q, p, n], dtype)
-    assert np.isfinite(value)
-    for g in grads:
-        assert np.all(np.isfinite(g))
-    if inputs == "zeros" and name in ("info_nce", "info_nce_symmetric", "clip"):
-        assert abs(value - math.log(N)) < 1e-5  # constant logits: log N
+def _degenerate(arrays, names, how):
+    """The embeddings ``names`` all zero, with a zero first half in their first row ("zero
+    prefix": Matryoshka's small dims), or every row equal to the row of its index of the first
+    input of its width (identical rows: every score ties)."""
+    out = dict(arrays)
+    first = {}  # per width D, the (N, D) rows of the first input of that width
+    for n in names:
+        x = arrays[n]
+        first.setdefault(x.shape[-1], x.reshape(x.shape[0], -1, x.shape[-1])[:, 0, :])
+    for n in names:
+        x = arrays[n].copy()
+        if how == "zeros":
+            x[...] = 0.0
+        elif how == "zero_prefix":
+            x[0, ..., : x.shape[-1] // 2] = 0.0
+        else:
+            own = first[x.shape[-1]]
+            rows = own[np.arange(x.shape[0]) % own.shape[0]]
+            x[...] = rows.reshape(x.shape[0], *(1,) * (x.ndim - 2), x.shape[-1])
+        out[n] = x
+    return out
+
+
+@pytest.mark.parametrize("case", INBATCH, ids=lambda c: c.name)
+def test_finite_gradients(ad_backend, dtype, case):
+    """Every in-batch record, every parameter set that is a code path of its own: all-zero
+    embeddings (constant scores), zero prefixes of a row, identical rows give finite values and
+    gradients. Constant scores give InfoNCE and CLIP log N exactly."""
+    arrays = case.inputs(np.random.default_rng(zlib.crc32(case.name.encode())))
+    for params in _sets(case):
+        used = [*case.positional(params), *params.refs().values()]
+        names = [n for n in used if arrays[n].dtype.kind == "f" and arrays[n].ndim >= 2]
+        for how in ("zeros", "zero_prefix", "identical"):
+            what = f"{case.name}({params.label}), {how}, {ad_backend.name}/{dtype}"
+            result = _finite_value_and_grads(
+                ad_backend, dtype, case, params, _degenerate(arrays, names, how), what
+            )
+            plain = params.args is None and set(params.kwargs) <= {"symmetric"}
+            if how == "zeros" and plain and case.name in ("info_nce", "clip_loss"):
+                n = arrays[case.args[0]].shape[0]
+                assert abs(float(result.values[0]) - math.log(n)) < 1e-5, what
+
+
+@pytest.mark.parametrize("case", INBATCH, ids=lambda c: c.name)
+def test_extreme_hyperparameter_arrays_finite_gradients(ad_backend, dtype, case):
+    """The record's extreme hyperparameters (temperatures of 1e-3, scales of 1e3: its
+    ``hostile.extreme``) passed as the 0-d arrays its parameter sets differentiate: finite
+    values, and finite gradients w.r.t. the embeddings and the hyperparameter."""
+    arrays = case.inputs(np.random.default_rng(zlib.crc32(case.name.encode())))
+    tried = 0
+    for params in case.params:
+        for extreme in case.hostile.extreme:
+            refs = {k: n for k, n in params.refs().items() if k in extreme and arrays[n].ndim == 0}
+            if not refs:
+                continue
+            edge = {**arrays, **{n: np.asarray(float(extreme[k])) for k, n in refs.items()}}
+            static = {k: v for k, v in extreme.items() if k not in refs and case.accepts(k)}
+            what = f"{case.name}({params.label}), {extreme}, {ad_backend.name}/{dtype}"
+            _finite_value_and_grads(ad_backend, dtype, case, params.with_(**static), edge, what)
+            tried += 1
+    if not tried:
+        pytest.skip(f"{case.name}: no parameter set passes an extreme hyperparameter as an array")
 
 
 def test_supcon_finite_gradients(ad_backend, dtype):
@@ -670,32 +727,6 @@ def test_supcon_finite_gradients(ad_backend, dtype):
             return al.supcon_loss(x, ad_backend.asarray(lab), temperature=t)
 
         value, grads = _value_and_grads(ad_backend, fn, [features, np.asarray(1e-3)], dtype)
-        assert np.isfinite(value)
-        assert all(np.all(np.isfinite(g)) for g in grads)
-
-
-def test_learnable_hyperparameters_finite_gradients(ad_backend, dtype, rng):
-    """0-d temperature / scale / bias arrays at the edge of their range: 1e-3, 1e4, ±1e4."""
-    x, y, n = rng.normal(size=(4, 5)), rng.normal(size=(4, 5)), rng.normal(size=(4, 2, 5))
-    cases = [
-        (lambda q, p, n, t: al.info_nce(q, p, temperature=t), 1e-3),
-        (lambda q, p, n, t: al.info_nce(q, p, n, negative_mode="paired", temperature=t), 1e-3),
-        (lambda q, p, n, t: al.nt_xent_loss(q, p, temperature=t), 1e-3),
-        (lambda q, p, n, t: al.supcon_loss(q, labels(q), temperature=t), 1e-3),
-        (lambda q, p, n, t: al.entropy_adaptive_info_nce(q, p, min_temperature=1e-3) * t, 1.0),
-        (lambda q, p, n, t: al.clip_loss(q, p, logit_scale=t), 1e4),
-        (lambda q, p, n, t: al.siglip_loss(q, p, logit_scale=t, logit_bias=-t), 1e4),
-        (lambda q, p, n, t: al.siglip_loss(q, p, logit_bias=t), 1e4),
-        (lambda q, p, n, t: al.multiple_negatives_ranking_loss(q, p, n, scale=t), 1e4),
-        (lambda q, p, n, t: al.multiple_negatives_symmetric_ranking_loss(q, p, n, scale=t), 1e4),
-        (lambda q, p, n, t: _mnrl_matryoshka(q, p, n, scale=t), 1e4),
-    ]
-
-    def labels(q):
-        return ad_backend.asarray(np.array([0, 0, 1, 2]))
-
-    for fn, h in cases:
-        value, grads = _value_and_grads(ad_backend, fn, [x, y, n, np.asarray(h)], dtype)
         assert np.isfinite(value)
         assert all(np.all(np.isfinite(g)) for g in grads)
 
@@ -722,45 +753,52 @@ def test_matryoshka_zero_prefix_matches_plain_mnrl_semantics(ad_backend, rng):
 
 # --- the generic kernels (torch and JAX without their fused logsumexp) and jax.jit ----------
 
-JIT_CASES = [
-    "info_nce",
-    "info_nce_paired",
-    "nt_xent",
-    "supcon",
-    "mnrl_symmetric",
-    "matryoshka_mnrl_blocks",
-]
-
 
 def _tie_inputs():
     x = np.array([U, U, V, W])
     return x, x, np.stack([x[[1, 0, 3, 2]], x[[2, 3, 0, 1]]], axis=1)
 
 
-# rows [u, u, v, w] at scale 1e4, per case (negatives: row i's are rows (1, 0, 3, 2)[i] and
-# (2, 3, 0, 1)[i]; supcon's labels [0, 0, 1, 2])
-TIE_EXPECTED = {
-    "info_nce": [LOG2, LOG2, 0, 0],
-    "info_nce_paired": [LOG2, LOG2, 0, 0],
-    "nt_xent": [LOG3, LOG3, 0, 0],
-    "supcon": [0, 0, 0, 0],  # the positive of u is u, against [u, v, w]: log(1) = 0
+# rows [u, u, v, w] at scale 1e4: (loss, which of (q, p, n) it takes, its keywords, the values)
+# (negatives: row i's are rows (1, 0, 3, 2)[i] and (2, 3, 0, 1)[i]; supcon's labels [0, 0, 1, 2])
+TIES = {
+    "info_nce": (al.info_nce, "qp", {"temperature": 1e-4}, [LOG2, LOG2, 0, 0]),
+    "info_nce_paired": (
+        al.info_nce,
+        "qpn",
+        {"temperature": 1e-4, "negative_mode": "paired"},
+        [LOG2, LOG2, 0, 0],
+    ),
+    "nt_xent": (al.nt_xent_loss, "qp", {"temperature": 1e-4}, [LOG3, LOG3, 0, 0]),
+    # the positive of u is u, against [u, v, w]: log(1) = 0
+    "supcon": (al.supcon_loss, "q", {"temperature": 1e-4, "base_temperature": 1e-4}, [0] * 4),
     # documents [u, u, v, w | u, u, w, v | v, w, u, u]: u 6 times, v and w 3 times each;
     # document -> query: u against [u, u, v, w] twice, v and w once
-    "mnrl_symmetric": [math.log(12) / 2, math.log(12) / 2, LOG3 / 2, LOG3 / 2],
+    "mnrl_symmetric": (
+        al.multiple_negatives_symmetric_ranking_loss,
+        "qpn",
+        {"scale": 1e4},
+        [math.log(12) / 2, math.log(12) / 2, LOG3 / 2, LOG3 / 2],
+    ),
     # at dim 2, w's prefix is u's: 9 documents of that prefix, 3 of v's
-    "matryoshka_mnrl_blocks": [math.log(6 * 9), math.log(6 * 9), 2 * LOG3, LOG3 + math.log(9)],
-}
-TIE_KWARGS = {
-    "info_nce": {"temperature": 1e-4},
-    "info_nce_paired": {"temperature": 1e-4},
-    "nt_xent": {"temperature": 1e-4},
-    "supcon": {"temperature": 1e-4, "base_temperature": 1e-4},
-    "mnrl_symmetric": {"scale": 1e4},
-    "matryoshka_mnrl_blocks": {"scale": 1e4},
+    "matryoshka_mnrl_blocks": (
+        _mnrl_matryoshka,
+        "qpn",
+        {"scale": 1e4},
+        [math.log(6 * 9), math.log(6 * 9), 2 * LOG3, LOG3 + math.log(9)],
+    ),
 }
 
 
-@pytest.mark.parametrize("name", JIT_CASES)
+def _tie_call(name, q, p, n):
+    fn, which, kwargs, _ = TIES[name]
+    arrays = {"q": q, "p": p, "n": n}
+    if which == "q":
+        return fn, (q, np.array([0, 0, 1, 2])[: q.shape[0]]), kwargs
+    return fn, tuple(arrays[k] for k in which), kwargs
+
+
+@pytest.mark.parametrize("name", TIES)
 def test_generic_kernels(ad_backend, name):
     """``generic_kernels()``: torch and JAX run the array-API logsumexp/log_softmax,
     which must handle the empty batch (no ``amax`` of an empty axis) and large logits too."""
@@ -768,40 +806,25 @@ def test_generic_kernels(ad_backend, name):
 
     with generic_kernels():
         e = np.zeros((0, 4))
-        assert np.isnan(_run(ad_backend, "float32", name, e, e, np.zeros((0, 2, 4))))
-        q, p, n = _tie_inputs()
+        fn, arrays, kwargs = _tie_call(name, e, e, np.zeros((0, 2, 4)))
+        assert np.isnan(call(ad_backend, "float32", fn, *arrays, **kwargs))
+        fn, arrays, kwargs = _tie_call(name, *_tie_inputs())
         close(
-            _run(ad_backend, "float32", name, q, p, n, reduction="none", **TIE_KWARGS[name]),
-            TIE_EXPECTED[name],
+            call(ad_backend, "float32", fn, *arrays, reduction="none", **kwargs),
+            TIES[name][3],
             "float32",
         )
 
 
-@pytest.mark.parametrize("name", JIT_CASES)
-def test_under_jax_jit(ad_backend, name):
+@pytest.mark.parametrize("name", TIES)
+def test_ties_under_jax_jit(ad_backend, name):
+    """The tied rows under ``jax.jit`` (the empty batch and NaN under ``jax.jit`` are the
+    registry's sweep)."""
     if not ad_backend.name.startswith("jax"):
         pytest.skip("jax.jit")
     import jax
 
-    def jitted(q, p, n, **kw):
-        fn, arrays, kwargs = CASES[name](q, p, n, **kw)
-        return jax.jit(lambda *xs: fn(*xs, **kwargs))(
-            *ad_backend.convert(arrays, dtype="float32")[0]
-        )
-
-    e = np.zeros((0, 4))
-    for reduction, check in (
-        ("mean", np.isnan),
-        ("sum", lambda v: v == 0),
-        ("none", lambda v: v.shape == (0,)),
-    ):
-        assert check(np.asarray(jitted(e, e, np.zeros((0, 2, 4)), reduction=reduction)))
-    q, p, n = _tie_inputs()
-    close(
-        np.asarray(jitted(q, p, n, reduction="none", **TIE_KWARGS[name])),
-        TIE_EXPECTED[name],
-        "float32",
-    )
-    q = q.copy()
-    q[0, 0] = np.nan
-    assert np.isnan(np.asarray(jitted(q, p, n, reduction="mean", **TIE_KWARGS[name])))
+    fn, arrays, kwargs = _tie_call(name, *_tie_inputs())
+    jitted = jax.jit(lambda *xs: fn(*xs, reduction="none", **kwargs))
+    got = jitted(*ad_backend.convert(arrays, dtype="float32")[0])
+    close(np.asarray(got), TIES[name][3], "float32")
