@@ -4,18 +4,23 @@ The reference is always the dense path (``chunk_size=None``), which builds the w
 similarity matrix with its own code (``scores``, ``nll_at``, masks): an independent
 implementation of every loss. Nothing here compares a chunked result with another chunked one.
 
-- every record that takes ``chunk_size`` (the registry, so a new chunked function is swept
-  without a test of its own), on every parameter set whose mode is tiled: the values and, on
-  torch, the gradients of ``Σ c·out`` w.r.t. every floating input equal the dense path's,
-  float64, 1e-12 relative, at chunk sizes 1 and 3, on NumPy and torch. JAX's ``lax.scan`` and
-  array_api_strict's devices run the records' chunked sets in the conformance matrix (against
-  NumPy float64, gradients against finite differences, under ``jax.jit`` and ``jax.vmap``).
-- the numerics below keep inputs of their own (N = 7 rows, 3 views, 2 negatives per row;
-  chunk sizes 1, 4 (divides none of 7, 14, 21) and 32 (one padded tile)):
-- float32 within the tolerance table; learnable hyperparameters (0-d arrays) get dense's
-  gradient; hostile input (NaN, empty batch, huge scale) as the dense path; argument errors;
-  JAX: the loop is a ``lax.scan`` whose jaxpr does not grow with N/chunk, ``jax.vmap``;
-  torch: the bytes saved for backward are O(N·D), not O(N²).
+Swept over every record that takes ``chunk_size`` (the registry, so a new chunked function is
+swept without a test of its own), on every parameter set whose mode is tiled:
+
+- float64: the values and, on torch, the gradients of ``Σ c·out`` w.r.t. every floating input
+  (the 0-d temperatures and scales too) equal the dense path's, 1e-12 relative, at chunk sizes
+  1 and 3, on NumPy and torch; float32 within the tolerance table;
+- hostile input: a NaN row gives dense's NaN pattern (and, on torch, dense's gradient of the
+  finite rows); the empty batch gives NaN, 0 and an empty array at a chunk size;
+- ``chunk_size`` itself: wrong types, values below 1, NumPy integers.
+
+JAX's ``lax.scan`` and array_api_strict's devices run the records' chunked sets in the
+conformance matrix too (against NumPy float64, gradients against finite differences, under
+``jax.jit`` and ``jax.vmap``). What the records cannot say keeps inputs of its own (N = 7 rows,
+3 views, 2 negatives per row; chunk sizes 1, 4 (divides none of 7, 14, 21) and 32 (one padded
+tile)): float32 at scale 1e4 on near-tied inputs, NaN patterns by hand; JAX: the loop is a
+``lax.scan`` whose jaxpr does not grow with N/chunk, ``jax.vmap``; torch: the bytes saved for
+backward are O(N·D), not O(N²).
 """
 
 from __future__ import annotations
@@ -30,21 +35,19 @@ import pytest
 
 import arraylosses as al
 from arraylosses import _backend
-from arraylosses.testing import BACKENDS, TOLERANCES, assert_close, value_and_grads
+from arraylosses.testing import BACKENDS, TOLERANCES, assert_close, parts, value_and_grads
+from arraylosses.testing.cases import ALL_DIRECTIONS, Params
 from arraylosses.testing.cases import CASES as REGISTRY
-from arraylosses.testing.cases import Params
+from conformance.hostile import distinct_params
 
-from .conftest import DIFFERENTIABLE, JAX, SELECTED, TORCH, use_backend
+from .conftest import JAX, SELECTED, TORCH, use_backend
 from .helpers import call
 
 N, D = 7, 5
 CHUNKS = (1, 4, 32)
 RTOL64 = 1e-12
-Q2D, Q2Q, D2Q, D2D = "query_to_doc", "query_to_query", "doc_to_query", "doc_to_doc"
-ALL_DIRECTIONS = (Q2D, Q2Q, D2Q, D2D)
 MNRL = al.multiple_negatives_ranking_loss
 MNRL_SYMMETRIC = al.multiple_negatives_symmetric_ranking_loss
-VALUE_BACKENDS = [n for n in SELECTED if not BACKENDS[n].differentiable]
 
 
 @pytest.fixture(autouse=True)
@@ -65,7 +68,7 @@ def _one_torch_thread():
         torch.set_num_threads(before)
 
 
-# --- the cases -------------------------------------------------------------------------------
+# --- inputs of any batch size, for the numerics the records' fixed-size inputs cannot give ---
 
 
 def _labels(n: int) -> np.ndarray:
@@ -93,75 +96,32 @@ def _views(rng, n):
     return (rng.normal(size=(n, 3, D)), _labels(n))
 
 
-def _matryoshka_mnrl(*args, **kwargs):
-    return al.matryoshka(MNRL, dims=(5, 3))(*args, **kwargs)
-
-
 # name -> (loss, inputs(rng, n) -> NumPy arrays (floating ones are differentiated), kwargs)
-CASES: dict[str, tuple[Callable[..., Any], Callable[..., tuple[np.ndarray, ...]], dict]] = {
+NUMERICS: dict[str, tuple[Callable[..., Any], Callable[..., tuple[np.ndarray, ...]], dict]] = {
     "info_nce": (al.info_nce, _pair, {"temperature": 0.3}),
     "info_nce symmetric": (al.info_nce, _pair, {"symmetric": True}),
-    "info_nce dot": (al.info_nce, _pair, {"similarity": "dot", "temperature": 2.0}),
-    "info_nce dot symmetric": (
-        al.info_nce,
-        _pair,
-        {"similarity": "dot", "symmetric": True, "temperature": 2.0},
-    ),
     "clip_loss": (al.clip_loss, _pair, {"logit_scale": 3.0}),
     "siglip_loss": (al.siglip_loss, _pair, {}),
     "nt_xent_loss": (al.nt_xent_loss, _pair, {}),
     "supcon_loss (N,D)": (al.supcon_loss, _features, {"temperature": 0.2}),
     "supcon_loss (N,V,D)": (al.supcon_loss, _views, {"temperature": 0.2}),
-    "mnrl": (MNRL, _pair, {}),
     "mnrl every direction (W,K,D)": (MNRL, _with_negatives, {"directions": ALL_DIRECTIONS}),
-    "mnrl per_direction dot (W,D)": (
-        MNRL,
-        _with_negative,
-        {"directions": (Q2D, D2Q), "partition_mode": "per_direction", "similarity": "dot"},
-    ),
-    "mnrl joint query_to_doc+doc_to_doc dot": (
-        MNRL,
-        _with_negatives,
-        {"directions": (Q2D, D2D), "similarity": "dot", "scale": 1.5},
-    ),
-    "mnrl hard_negatives (W,K,D)": (
-        MNRL,
-        _with_negatives,
-        {"hardness_mode": "hard_negatives", "hardness_strength": 2.0},
-    ),
     "mnrl in_batch_negatives per_direction (W,D)": (
         MNRL,
         _with_negative,
         {
             "hardness_mode": "in_batch_negatives",
             "hardness_strength": 1.0,
-            "directions": (Q2D, D2Q),
+            "directions": ("query_to_doc", "doc_to_query"),
             "partition_mode": "per_direction",
         },
     ),
-    "mnrl all_negatives every direction (W,K,D) dot": (
-        MNRL,
-        _with_negatives,
-        {
-            "hardness_mode": "all_negatives",
-            "hardness_strength": 0.5,
-            "directions": ALL_DIRECTIONS,
-            "similarity": "dot",
-            "scale": 1.0,
-        },
-    ),
     "mnrl symmetric (W,D)": (MNRL_SYMMETRIC, _with_negative, {}),
-    "matryoshka(mnrl) (W,K,D)": (_matryoshka_mnrl, _with_negatives, {}),
-    "matryoshka(mnrl) every direction (W,D)": (
-        _matryoshka_mnrl,
-        _with_negative,
-        {"directions": ALL_DIRECTIONS},
-    ),
 }
 
 
 def _inputs(name: str, n: int = N) -> tuple[np.ndarray, ...]:
-    return CASES[name][1](np.random.default_rng(zlib.crc32(name.encode())), n)
+    return NUMERICS[name][1](np.random.default_rng(zlib.crc32(name.encode())), n)
 
 
 def _cotangent(n: int) -> np.ndarray:
@@ -241,13 +201,6 @@ def _reference_backend():
     pytest.fail("no differentiable backend for the dense reference")
 
 
-@functools.cache
-def _dense(name: str):
-    """The dense path's float64 values and gradients (cached per case)."""
-    fn, _, kwargs = CASES[name]
-    return _evaluate(_reference_backend(), fn, _inputs(name), kwargs)
-
-
 def _close64(actual, expected, what: str = "") -> None:
     """Within 1e-12 relative, elementwise, plus 1e-12 of the array's scale (gradient entries
     far below the others say nothing relative)."""
@@ -271,7 +224,6 @@ def _chunked(kwargs: dict, chunk: Any) -> dict:
 # --- 1. float64: chunked == dense, over the registry -----------------------------------------
 
 SWEEP_CHUNKS = (1, 3)  # one row at a time, and a size that divides none of the batches
-AUTODIFF = [b for b in ("torch",) if b in SELECTED]
 
 
 def _tiles(case: Any, params: Any) -> bool:
@@ -301,12 +253,56 @@ def _dense_sets(case: Any) -> list[Any]:
     return out
 
 
+CHUNKED = [case for case in REGISTRY if case.accepts("chunk_size")]
 SWEEP = [
     pytest.param(case, params, id=f"{case.name}({params.label})")
-    for case in REGISTRY
-    if case.accepts("chunk_size")
+    for case in CHUNKED
     for params in _dense_sets(case)
 ]
+
+
+def _wrt(case: Any, params: Any, backend: Any) -> list[Any]:
+    """The floating inputs of ``params`` to differentiate (positions and keywords; the 0-d
+    temperatures and scales the record passes as arrays too), none on a backend without
+    autodiff."""
+    if not backend.differentiable:
+        return []
+    arrays = case.inputs(np.random.default_rng(0))
+    wrt: list[Any] = [
+        i for i, n in enumerate(case.positional(params)) if arrays[n].dtype.kind == "f"
+    ]
+    wrt += [k for k, n in params.refs().items() if arrays[n].dtype.kind == "f"]
+    return wrt
+
+
+def _dense_and_chunked(
+    backend: Any,
+    case: Any,
+    params: Any,
+    chunk: int,
+    dtype: str = "float64",
+    *,
+    arrays: dict[str, np.ndarray] | None = None,
+    grads: bool | None = None,
+    cotangent: Any = 7,
+) -> tuple[Any, Any]:
+    """``value_and_grads`` of the record's set on ``backend`` without and with ``chunk_size``
+    (gradients w.r.t. :func:`_wrt`'s inputs unless ``grads`` is False; by default on the
+    eager autodiff backends)."""
+    if arrays is None:
+        arrays = case.inputs(np.random.default_rng(zlib.crc32(case.name.encode())))
+    args, kwargs = case.arguments(params, arrays)
+    if grads is None:
+        grads = backend.differentiable
+    wrt = _wrt(case, params, backend) if grads else []
+    results = []
+    with backend.context(dtype):
+        for extra in ({}, {"chunk_size": chunk}):
+            a, kw = backend.convert(args, kwargs, dtype)
+            results.append(
+                value_and_grads(case.fn, backend, a, {**kw, **extra}, wrt=wrt, cotangent=cotangent)
+            )
+    return results[0], results[1]
 
 
 @pytest.mark.parametrize("chunk", SWEEP_CHUNKS, ids=lambda k: f"chunk={k}")
@@ -315,28 +311,13 @@ SWEEP = [
 def test_chunked_equals_dense_for_every_record(backend_name, case, params, chunk):
     """Every function that takes ``chunk_size``, on every parameter set of its record (each
     mode, gathered batch, weighting): the tiled values, and on torch the gradients of
-    ``Σ c·out`` w.r.t. every floating input, equal the dense path's (float64, 1e-12
-    relative). A new chunked function is swept from its record."""
+    ``Σ c·out`` w.r.t. every floating input (the 0-d hyperparameters too), equal the dense
+    path's (float64, 1e-12 relative). A new chunked function is swept from its record."""
     backend = use_backend(backend_name)
-    arrays = case.inputs(np.random.default_rng(zlib.crc32(case.name.encode())))
-    args, kwargs = case.arguments(params, arrays)
-    used = {**dict(enumerate(args)), **kwargs}
-    wrt = [
-        k
-        for k, v in used.items()
-        if isinstance(v, np.ndarray) and v.dtype.kind == "f" and v.ndim and backend.differentiable
-    ]
-    results = []
-    with backend.context("float64"):
-        for extra in ({}, {"chunk_size": chunk}):
-            a, kw = backend.convert(args, kwargs, "float64")
-            results.append(
-                value_and_grads(case.fn, backend, a, {**kw, **extra}, wrt=wrt, cotangent=7)
-            )
-    dense, chunked = results
+    dense, chunked = _dense_and_chunked(backend, case, params, chunk, grads=True)
     for k, (c, d) in enumerate(zip(chunked.values, dense.values, strict=True)):
         _close64(c, d, f"{case.name}({params.label}), chunk={chunk}: value part {k}")
-    for w, c, d in zip(wrt, chunked.grads, dense.grads, strict=True):
+    for w, c, d in zip(_wrt(case, params, backend), chunked.grads, dense.grads, strict=True):
         if d is None:
             assert c is None, w
             continue
@@ -357,17 +338,127 @@ def test_the_sweep_holds_every_chunked_function():
     assert len(SWEEP) >= 40
 
 
-# --- 2. float32 --------------------------------------------------------------------------------
+# --- 2. float32, over the registry ------------------------------------------------------------
 
-FLOAT32_CASES = [
-    "info_nce symmetric",
-    "clip_loss",
-    "siglip_loss",
-    "nt_xent_loss",
-    "supcon_loss (N,V,D)",
-    "mnrl every direction (W,K,D)",
-    "mnrl symmetric (W,D)",
-]
+
+FLOAT32_JAX = ("info_nce", "multiple_negatives_symmetric_ranking_loss")  # a compile per set
+
+
+@pytest.mark.parametrize("case", CHUNKED, ids=lambda c: c.name)
+@pytest.mark.parametrize("backend_name", SELECTED)
+def test_float32_matches_dense(backend_name, case):
+    """float32, chunk 3, every tiled set of the record (JAX: two records' first set):
+    values and (torch, JAX) gradients within the tolerance table."""
+    if backend_name in JAX and case.name not in FLOAT32_JAX:
+        pytest.skip("JAX: two records (a compile each); the matrix runs the rest")
+    backend = use_backend(backend_name)
+    sets = _dense_sets(case)[: 1 if backend_name in JAX else None]
+    for params in sets:
+        what = f"{case.name}({params.label}), {backend.name}/float32"
+        dense, chunked = _dense_and_chunked(backend, case, params, 3, "float32")
+        for c, d in zip(chunked.values, dense.values, strict=True):
+            assert c.dtype == np.float32, what
+            _close32(c, d, f"{what}: values")
+        for w, c, d in zip(_wrt(case, params, backend), chunked.grads, dense.grads, strict=True):
+            if d is not None:
+                _close32(c, d, f"{what}: gradient w.r.t. {w}")
+
+
+# --- 3. hostile input, over the registry ------------------------------------------------------
+
+
+def _hostile_sets(case: Any) -> list[Any]:
+    """The tiled dense sets that are code paths of their own (the hostile sweep's)."""
+    paths = [p.label for p in distinct_params(case)]
+    sets = [p for p in _dense_sets(case) if p.label in paths]
+    return sets or _dense_sets(case)[:1]
+
+
+def _none(case: Any, params: Any) -> Any:
+    return params.with_(reduction="none") if case.accepts("reduction") else params
+
+
+def _check_nan_rows(backend: Any, case: Any, params: Any) -> int:
+    """NaN in row 2 of each floating positional input (chunk 4: row 2 in the first tile, the
+    padding in the last): NaN in exactly dense's rows, dense's values elsewhere; on torch the
+    gradient of the finite rows' weighted sum has dense's NaN entries (0·NaN from the NaN
+    rows' softmax) and dense's values elsewhere."""
+    params = _none(case, params)
+    arrays = case.inputs(np.random.default_rng(zlib.crc32(case.name.encode())))
+    tried = 0
+    for name in case.positional(params):
+        if arrays[name].dtype.kind != "f" or arrays[name].ndim < 2 or arrays[name].shape[0] < 3:
+            continue
+        poisoned = arrays[name].copy()
+        poisoned[2, ...] = np.nan
+        what = f"{case.name}({params.label}), NaN in row 2 of {name}, {backend.name}"
+        nan_arrays = {**arrays, name: poisoned}
+        dense, chunked = _dense_and_chunked(backend, case, params, 4, arrays=nan_arrays)
+        cot = None
+        for c, d in zip(chunked.values, dense.values, strict=True):
+            # the premise, for the in-batch losses (an ignored label's row, a search's -inf
+            # scores are the function's documented answers to a NaN)
+            assert case.kind != "in_batch" or np.any(np.isnan(d)), f"{what}: dense sees no NaN"
+            np.testing.assert_array_equal(np.isnan(c), np.isnan(d), err_msg=what)
+            _close64(c, d, what)
+            cot = [np.where(np.isnan(d), 0.0, 1.0 + 0.1 * np.arange(d.size).reshape(d.shape))]
+        # (linear_cross_entropy: an ignored row of NaN hidden states has a NaN dense gradient
+        # (0·NaN) and a 0 chunked one; the in-batch losses' rows are never ignored)
+        if backend.is_torch and case.kind == "in_batch" and dense.values[0].ndim == 1:
+            dense, chunked = _dense_and_chunked(
+                backend, case, params, 4, arrays=nan_arrays, cotangent=cot, grads=True
+            )
+            for w, c, d in zip(_wrt(case, params, backend), chunked.grads, dense.grads):
+                if d is None:
+                    continue
+                np.testing.assert_array_equal(np.isnan(c), np.isnan(d), err_msg=f"{what}, {w}")
+                _close64(c, d, f"{what}: gradient w.r.t. {w}")
+        tried += 1
+    return tried
+
+
+def _check_empty(backend: Any, case: Any, params: Any) -> None:
+    """The batch axis cut to 0 (every input as long as the first): NaN mean, 0 sum and an
+    empty "none", chunked as dense."""
+    arrays = case.inputs(np.random.default_rng(0))
+    args, _ = case.arguments(params, arrays)
+    n = args[0].shape[0]
+    used = [*case.positional(params), *params.refs().values()]
+    empty = {k: arrays[k][:0] for k in used if arrays[k].ndim and arrays[k].shape[0] == n}
+    for reduction, ok in (
+        ("mean", np.isnan),
+        ("sum", lambda v: v == 0),
+        ("none", lambda v: v.shape == (0,)),
+    ):
+        a, kw = case.arguments(params.with_(reduction=reduction), {**arrays, **empty})
+        for chunk in (None, 3):
+            got = call(backend, "float64", case.fn, *a, **kw, chunk_size=chunk)
+            assert ok(got), (case.name, params.label, reduction, chunk, got)
+
+
+# JAX (a compile per call): the first set of three records
+HOSTILE_JAX = ("info_nce", "supcon_loss", "multiple_negatives_ranking_loss")
+
+
+@pytest.mark.parametrize("case", CHUNKED, ids=lambda c: c.name)
+@pytest.mark.parametrize("backend_name", SELECTED)
+def test_hostile_input_as_dense(backend_name, case):
+    """Every record with ``chunk_size``, every tiled set that is a code path of its own: a NaN
+    row gives dense's NaN pattern, values and (torch) gradients; the empty batch gives the
+    loss rule at a chunk size."""
+    if backend_name in JAX and case.name not in HOSTILE_JAX:
+        pytest.skip("JAX: three records (a compile each); the matrix runs the rest")
+    backend = use_backend(backend_name)
+    sets = _hostile_sets(case)[: 1 if backend_name in JAX else None]
+    tried = 0
+    with backend.context("float64"):
+        for params in sets:
+            if not backend_name.endswith("device1"):
+                tried += _check_nan_rows(backend, case, params)
+            if case.accepts("reduction") and case.hostile.empty == "auto":
+                _check_empty(backend, case, params)
+                tried += 1
+    assert tried, case.name
 
 
 def _close32(actual, expected, what: str = "") -> None:
@@ -379,129 +470,7 @@ def _close32(actual, expected, what: str = "") -> None:
     assert_close(np.asarray(actual), expected, rtol=rtol, atol=atol * scale, err_msg=what)
 
 
-FLOAT32_JAX = ["info_nce symmetric", "mnrl symmetric (W,D)"]
-
-
-@pytest.mark.parametrize(
-    ("backend_name", "name"),
-    [
-        pytest.param(b, name, id=f"{b}-{name}")
-        for b in SELECTED
-        for name in FLOAT32_CASES
-        if b not in JAX or name in FLOAT32_JAX
-    ],
-)
-def test_float32_matches_dense(backend_name, name):
-    """float32 (chunk 4): values and (torch, JAX) gradients within the tolerance table."""
-    backend = use_backend(backend_name)
-    fn, _, kwargs = CASES[name]
-    arrays = _inputs(name)
-    ad = backend.differentiable
-    dense = _evaluate(backend, fn, arrays, kwargs, dtype="float32", grads=ad)
-    chunked = _evaluate(backend, fn, arrays, _chunked(kwargs, 4), dtype="float32", grads=ad)
-    assert chunked[0].dtype == np.float32
-    _close32(chunked[0], dense[0], "values")
-    for k, (g, e) in enumerate(zip(chunked[1], dense[1], strict=True)):
-        _close32(g, e, f"gradient w.r.t. input {k}")
-
-
-# --- 3. learnable hyperparameters ------------------------------------------------------------
-
-# case -> hyperparameters passed as 0-d arrays (differentiated)
-HYPER = {
-    "info_nce": {"temperature": 0.3},
-    "info_nce dot symmetric": {"temperature": 2.0},
-    "nt_xent_loss": {"temperature": 0.5},
-    "supcon_loss (N,V,D)": {"temperature": 0.2, "base_temperature": 0.1},
-    "clip_loss": {"logit_scale": 3.0},
-    "siglip_loss": {"logit_scale": 4.0, "logit_bias": -2.0},
-    "mnrl all_negatives every direction (W,K,D) dot": {"scale": 1.0},
-    "mnrl symmetric (W,D)": {"scale": 7.0},
-}
-
-
-# on JAX (a compile each): one case per hyperparameter and loss
-HYPER_JAX = [n for n in HYPER if n != "info_nce dot symmetric"]
-
-
-@pytest.mark.parametrize(
-    ("backend_name", "name"),
-    [
-        pytest.param(b, name, id=f"{b}-{name}")
-        for b in DIFFERENTIABLE
-        for name in HYPER
-        if b not in JAX or name in HYPER_JAX
-    ],
-)
-def test_learnable_hyperparameters_get_dense_gradients(backend_name, name):
-    """temperature / logit_scale / logit_bias / scale as 0-d arrays (torch leaves with
-    requires_grad, JAX arguments of ``jax.grad`` under ``jax.jit``): their gradients, and the
-    embeddings', equal the dense path's."""
-    backend = use_backend(backend_name)
-    fn, _, kwargs = CASES[name]
-    kwargs = {k: v for k, v in kwargs.items() if k not in HYPER[name]}
-    hyper = HYPER[name]
-    values, grads = _evaluate(backend, fn, _inputs(name), _chunked(kwargs, 4), hyper=hyper)
-    expected_values, expected_grads = _dense_hyper(name)
-    _close64(values, expected_values, "values")
-    labels = [f"input {k}" for k in range(len(grads) - len(hyper))] + list(hyper)
-    assert len(grads) == len(expected_grads) == len(labels)
-    for label, g, e in zip(labels, grads, expected_grads, strict=True):
-        assert np.any(e != 0), label
-        _close64(g, e, f"gradient w.r.t. {label}")
-
-
-@functools.cache
-def _dense_hyper(name: str):
-    fn, _, kwargs = CASES[name]
-    kwargs = {k: v for k, v in kwargs.items() if k not in HYPER[name]}
-    return _evaluate(_reference_backend(), fn, _inputs(name), kwargs, hyper=HYPER[name])
-
-
-# --- 5. hostile input ------------------------------------------------------------------------
-
-
-def _nan_inputs(name: str, which: int) -> tuple[np.ndarray, ...]:
-    arrays = [a.copy() for a in _inputs(name)]
-    arrays[which][2, ...] = np.nan  # every entry of row 2 (all its views / negatives)
-    return tuple(arrays)
-
-
-def _floating_positions(name: str) -> list[int]:
-    return [i for i, a in enumerate(_inputs(name)) if a.dtype.kind == "f"]
-
-
-NAN_CASES = [
-    pytest.param(name, which, id=f"{name}-NaN in input {which}")
-    for name in CASES
-    for which in _floating_positions(name)
-]
-
-
-@pytest.mark.parametrize(("name", "which"), NAN_CASES)
-@pytest.mark.parametrize(
-    "backend_name", [n for n in SELECTED if n not in JAX and not n.endswith("device1")]
-)
-def test_nan_row_gives_the_dense_nan_pattern(backend_name, name, which):
-    """NaN in row 2 of one input (chunk 4: row 2 in the first tile, the padding in the
-    last): NaN in exactly the rows whose scores see it, as dense; the others equal dense's.
-    torch: the gradient of the finite rows' weighted sum has dense's NaN entries (0·NaN from
-    the NaN rows' softmax) and dense's values elsewhere."""
-    backend = use_backend(backend_name)
-    fn, _, kwargs = CASES[name]
-    arrays = _nan_inputs(name, which)
-    dense, _ = _evaluate(backend, fn, arrays, kwargs, grads=False)
-    chunked, _ = _evaluate(backend, fn, arrays, _chunked(kwargs, 4), grads=False)
-    assert np.isnan(dense[2])  # row 2 sees its own NaN (the premise)
-    np.testing.assert_array_equal(np.isnan(chunked), np.isnan(dense))
-    _close64(chunked, dense)  # NaN where dense has NaN, equal elsewhere
-    if backend.is_torch:
-        cot = np.where(np.isnan(dense), 0.0, _cotangent(N))
-        _, dense_grads = _evaluate(backend, fn, arrays, kwargs, cotangent=cot)
-        _, grads = _evaluate(backend, fn, arrays, _chunked(kwargs, 4), cotangent=cot)
-        for k, (g, e) in enumerate(zip(grads, dense_grads, strict=True)):
-            np.testing.assert_array_equal(np.isnan(g), np.isnan(e), err_msg=f"input {k}")
-            _close64(g, e, f"gradient w.r.t. input {k}")
+# --- 5. NaN patterns by hand (the loss's semantics, not only "as dense") -----------------
 
 
 def test_nan_row_patterns_by_hand():
@@ -526,49 +495,6 @@ def test_nan_row_patterns_by_hand():
         np.testing.assert_array_equal(np.isnan(got), expected, err_msg=f"{fn.__name__} {kw}")
 
 
-@pytest.mark.parametrize("name", ["siglip_loss", "mnrl every direction (W,K,D)"])
-@pytest.mark.parametrize("backend_name", JAX)
-def test_nan_row_under_jit(backend_name, name):
-    backend = use_backend(backend_name)
-    fn, _, kwargs = CASES[name]
-    arrays = _nan_inputs(name, 0)
-    dense, _ = _evaluate(backend, fn, arrays, kwargs, grads=False)
-    chunked, _ = _evaluate(backend, fn, arrays, _chunked(kwargs, 4), grads=False)
-    np.testing.assert_array_equal(np.isnan(chunked), np.isnan(dense))
-    assert np.any(np.isnan(dense))
-    _close64(chunked, dense)
-
-
-EMPTY_JAX = ["info_nce symmetric", "supcon_loss (N,V,D)", "mnrl every direction (W,K,D)"]
-
-
-@pytest.mark.parametrize(
-    ("backend_name", "name"),
-    [
-        pytest.param(b, name, id=f"{b}-{name}")
-        for b in SELECTED
-        for name in CASES
-        if b not in JAX or name in EMPTY_JAX
-    ],
-)
-def test_empty_batch(backend_name, name):
-    """N = 0: NaN mean, 0 sum, an empty "none", as the dense path."""
-    backend = use_backend(backend_name)
-    fn, _, kwargs = CASES[name]
-    arrays = _inputs(name, 0)
-    with backend.context("float64"):
-        for reduction, check in (
-            ("mean", np.isnan),
-            ("sum", lambda v: v == 0),
-            ("none", lambda v: v.shape == (0,)),
-        ):
-            for chunk in (None, 3):
-                got = call(
-                    backend, "float64", fn, *arrays, **_chunked(kwargs, chunk), reduction=reduction
-                )
-                assert check(got), (reduction, chunk, got)
-
-
 # name -> (loss, inputs, kwargs at a huge scale)
 LARGE_SCALE = {
     "info_nce temperature=1e-4": ("info_nce", {"temperature": 1e-4}),
@@ -581,7 +507,10 @@ LARGE_SCALE = {
         {"temperature": 1e-4, "base_temperature": 1e-4},
     ),
     "mnrl scale=1e4 every direction": ("mnrl every direction (W,K,D)", {"scale": 1e4}),
-    "mnrl scale=1e4 per_direction": ("mnrl in_batch_negatives per_direction (W,D)", {"scale": 1e4}),
+    "mnrl scale=1e4 per_direction": (
+        "mnrl in_batch_negatives per_direction (W,D)",
+        {"scale": 1e4},
+    ),
     "mnrl symmetric scale=1e4": ("mnrl symmetric (W,D)", {"scale": 1e4}),
 }
 
@@ -619,7 +548,7 @@ def test_large_scale_float32_as_accurate_as_dense(backend_name, name):
     largest error (or the float32 tolerance); gradients are finite where the value is."""
     backend = use_backend(backend_name)
     case, hyper = LARGE_SCALE[name]
-    fn, _, kwargs = CASES[case]
+    fn, _, kwargs = NUMERICS[case]
     kwargs = {**kwargs, **hyper}
     arrays = tuple(a.astype(np.float32) if a.dtype.kind == "f" else a for a in _near_ties(case))
     truth, _ = _dense64_numpy(case, name)
@@ -635,31 +564,31 @@ def test_large_scale_float32_as_accurate_as_dense(backend_name, name):
         assert np.all(np.isfinite(g))
 
 
-@pytest.mark.parametrize("chunk", CHUNKS, ids=lambda k: f"chunk={k}")
 @pytest.mark.parametrize("name", LARGE_SCALE)
 @pytest.mark.parametrize(
     "backend_name", [b for b in SELECTED if b not in JAX and not b.endswith("device1")]
 )
-def test_large_scale_float32_losses_are_not_negative(backend_name, name, chunk):
+def test_large_scale_float32_losses_are_not_negative(backend_name, name):
     """Every one of these losses is >= 0 (a cross entropy, a sum of softplus terms); the dense
     path keeps that in float32 at scale 1e4 (a saturated row is 0). The chunked path must too:
     a row whose positive dominates may not come out as -ulp(1e4)."""
     backend = use_backend(backend_name)
     case, hyper = LARGE_SCALE[name]
-    fn, _, kwargs = CASES[case]
+    fn, _, kwargs = NUMERICS[case]
     kwargs = {**kwargs, **hyper}
     arrays = tuple(a.astype(np.float32) if a.dtype.kind == "f" else a for a in _near_ties(case))
     dense, _ = _evaluate(backend, fn, arrays, kwargs, dtype="float32", grads=False)
-    chunked, _ = _evaluate(
-        backend, fn, arrays, _chunked(kwargs, chunk), dtype="float32", grads=False
-    )
     assert np.all(dense >= 0), dense  # the premise
-    assert np.all(chunked >= 0), (chunked, dense)
+    for chunk in CHUNKS:
+        chunked, _ = _evaluate(
+            backend, fn, arrays, _chunked(kwargs, chunk), dtype="float32", grads=False
+        )
+        assert np.all(chunked >= 0), (chunk, chunked, dense)
 
 
 @functools.cache
 def _dense64_numpy(case: str, name: str):
-    fn, _, kwargs = CASES[case]
+    fn, _, kwargs = NUMERICS[case]
     _, hyper = LARGE_SCALE[name]
     arrays = tuple(
         a.astype(np.float32).astype(np.float64) if a.dtype.kind == "f" else a
@@ -668,43 +597,27 @@ def _dense64_numpy(case: str, name: str):
     return _evaluate(BACKENDS["numpy"], fn, arrays, {**kwargs, **hyper}, grads=False)
 
 
-# --- 6. argument errors ------------------------------------------------------------------------
-
-# every loss with chunk_size, called on (N, D) inputs
-LOSSES = {
-    "info_nce": lambda a, b, **kw: al.info_nce(a, b, **kw),
-    "clip_loss": lambda a, b, **kw: al.clip_loss(a, b, **kw),
-    "siglip_loss": lambda a, b, **kw: al.siglip_loss(a, b, **kw),
-    "nt_xent_loss": lambda a, b, **kw: al.nt_xent_loss(a, b, **kw),
-    "supcon_loss": lambda a, b, **kw: al.supcon_loss(a, _labels(a.shape[0]), **kw),
-    "mnrl": lambda a, b, **kw: MNRL(a, b, **kw),
-    "mnrl symmetric": lambda a, b, **kw: MNRL_SYMMETRIC(a, b, **kw),
-    "matryoshka(mnrl)": lambda a, b, **kw: _matryoshka_mnrl(a, b, **kw),
-}
+# --- 4. argument errors, over the registry ---------------------------------------------------
 
 
-@pytest.mark.parametrize("bad", [True, False, np.True_, 2.0, np.float64(4.0), "4", [4]], ids=repr)
-@pytest.mark.parametrize("loss", LOSSES)
-def test_chunk_size_of_the_wrong_type(loss, bad):
-    a, b = _pair(np.random.default_rng(0), N)
-    with pytest.raises(TypeError, match="chunk_size"):
-        LOSSES[loss](a, b, chunk_size=bad)
-
-
-@pytest.mark.parametrize("bad", [0, -1, np.int64(0)], ids=repr)
-@pytest.mark.parametrize("loss", LOSSES)
-def test_chunk_size_below_one(loss, bad):
-    a, b = _pair(np.random.default_rng(0), N)
-    with pytest.raises(ValueError, match="chunk_size"):
-        LOSSES[loss](a, b, chunk_size=bad)
-
-
-@pytest.mark.parametrize("chunk", [np.int64(3), np.int32(3), np.uint8(3)], ids=repr)
-@pytest.mark.parametrize("loss", LOSSES)
-def test_numpy_integer_chunk_size(loss, chunk):
-    a, b = _pair(np.random.default_rng(0), N)
-    expected = LOSSES[loss](a, b, reduction="none")
-    _close64(LOSSES[loss](a, b, chunk_size=chunk, reduction="none"), expected)
+@pytest.mark.parametrize("case", CHUNKED, ids=lambda c: c.name)
+def test_chunk_size_argument(case):
+    """On the record's first tiled set: a ``chunk_size`` of the wrong type is a TypeError
+    naming it, one below 1 a ValueError naming it, and NumPy integers are the ints they
+    stand for."""
+    params = _none(case, _dense_sets(case)[0])
+    args, kwargs = case.arguments(params, case.inputs(np.random.default_rng(0)))
+    for bad in (True, False, np.True_, 2.0, np.float64(4.0), "4", [4]):
+        with pytest.raises(TypeError, match="chunk_size"):
+            case.fn(*args, **kwargs, chunk_size=bad)
+    for bad in (0, -1, np.int64(0)):
+        with pytest.raises(ValueError, match="chunk_size"):
+            case.fn(*args, **kwargs, chunk_size=bad)
+    expected = parts(case.fn(*args, **kwargs, chunk_size=3))
+    for chunk in (np.int64(3), np.int32(3), np.uint8(3)):
+        got = parts(case.fn(*args, **kwargs, chunk_size=chunk))
+        for g, e in zip(got, expected, strict=True):
+            _close64(g, e, repr(chunk))
 
 
 def test_chunk_size_with_explicit_negatives_is_an_error():
@@ -754,7 +667,7 @@ def test_jit_traces_a_scan_whose_size_does_not_grow_with_the_tiles(backend_name,
     import jax
     import jax.numpy as jnp
 
-    fn, _, kwargs = CASES[name]
+    fn, _, kwargs = NUMERICS[name]
     chunk = 2
     sizes = {}
     for tiles in (4, 32):
