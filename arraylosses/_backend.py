@@ -898,7 +898,7 @@ def custom_gradient(xp: Namespace, forward: Any, backward: Any) -> Any:
 def _torch_custom_gradient(forward: Any, backward: Any) -> Any:
     # the autograd.Function is defined once, at the import of _torch_gradient (a class built
     # per call cannot be traced: torch.compile before 2.13 rejects __build_class__)
-    from ._torch_gradient import CustomGradient
+    from ._torch_gradient import custom_gradient_apply
 
     def apply(*arrays: Any) -> Any:
         # one tensor passed twice (SupCon's R = C) is cloned: torch.compile rejects duplicate
@@ -906,7 +906,7 @@ def _torch_custom_gradient(forward: Any, backward: Any) -> Any:
         distinct = [
             x.clone() if any(x is y for y in arrays[:k]) else x for k, x in enumerate(arrays)
         ]
-        return CustomGradient.apply(forward, backward, *distinct)
+        return custom_gradient_apply(forward, backward, *distinct)
 
     return apply
 

@@ -13,29 +13,44 @@ from typing import Any
 
 import torch
 
-__all__ = ["CustomGradient", "SigmoidCrossEntropy"]
+__all__ = ["CustomGradient", "SigmoidCrossEntropy", "custom_gradient_apply"]
 
 
 class CustomGradient(torch.autograd.Function):
-    """``apply(forward, backward, *arrays)``: ``forward(*arrays) -> (outputs, residuals)``;
-    ``backward(residuals, cotangents) -> one gradient per array``. Only the residuals are
-    saved (tensors through ``save_for_backward``), never ``forward``'s intermediates."""
+    """``apply(forward, backward, layout, *arrays)``: ``forward(*arrays) -> (outputs,
+    residuals)``; ``backward(residuals, cotangents) -> one gradient per array``; ``layout`` a
+    fresh :class:`_Layout` that records which residuals are tensors (and holds the others).
+    Only the residuals are saved (tensors through ``save_for_backward``), never
+    ``forward``'s intermediates; :func:`custom_gradient_apply` is the call.
+
+    The ``setup_context`` form, with ``generate_vmap_rule``, so that ``torch.func``
+    (``grad``, ``vmap``, ``jacrev``) runs the chunked losses: ``forward`` takes no ``ctx``, so
+    the tensor residuals leave it as extra outputs, marked non-differentiable, and
+    ``setup_context`` saves them; the non-tensor ones travel in ``layout``."""
+
+    generate_vmap_rule = True
 
     @staticmethod
-    def forward(ctx: Any, *args: Any) -> Any:
-        # one starred parameter, not (ctx, forward, backward, *arrays): with no input requiring
-        # grad, Dynamo (torch 2.13, variables/misc.py ``call_apply``) drops ``ctx`` whenever the
-        # call has one argument fewer than the signature has parameters, which the four-parameter
-        # form matched for two arrays (SigLIP's chunked path: ``backward`` was called as
-        # ``forward``). ``(ctx, *args)`` has two parameters and the call at least three arguments.
-        forward, backward, *arrays = args
+    def forward(*args: Any) -> Any:
+        forward, _, layout, *arrays = args
         outputs, residuals = forward(*arrays)
-        ctx.save_for_backward(*[r for r in residuals if isinstance(r, torch.Tensor)])
-        ctx.layout = [isinstance(r, torch.Tensor) for r in residuals]
-        ctx.others = [r for r in residuals if not isinstance(r, torch.Tensor)]
+        layout.items = [(isinstance(r, torch.Tensor), r) for r in residuals]
+        # a residual that is an input goes out as a view: an output of the Function that is
+        # one of its inputs would alias it
+        tensors = [r.view_as(r) for r in residuals if isinstance(r, torch.Tensor)]
+        return (*outputs, *tensors)
+
+    @staticmethod
+    def setup_context(ctx: Any, inputs: Any, output: Any) -> None:
+        _, backward, layout, *_ = inputs
+        count = sum(is_tensor for is_tensor, _ in layout.items)
+        outputs, tensors = output[: len(output) - count], output[len(output) - count :]
+        ctx.mark_non_differentiable(*tensors)
+        ctx.save_for_backward(*tensors)
+        ctx.layout = [is_tensor for is_tensor, _ in layout.items]
+        ctx.others = [r for is_tensor, r in layout.items if not is_tensor]
         ctx.shapes = [(o.shape, o.dtype, o.device) for o in outputs]
         ctx.backward_fn = backward
-        return outputs
 
     @staticmethod
     def backward(ctx: Any, *cotangents: Any) -> Any:
@@ -43,9 +58,28 @@ class CustomGradient(torch.autograd.Function):
         residuals = tuple(next(saved) if t else next(others) for t in ctx.layout)
         cots = tuple(
             torch.zeros(s, dtype=d, device=v) if c is None else c
-            for c, (s, d, v) in zip(cotangents, ctx.shapes, strict=True)
+            for c, (s, d, v) in zip(cotangents, ctx.shapes, strict=False)
         )
-        return (None, None, *ctx.backward_fn(residuals, cots))
+        return (None, None, None, *ctx.backward_fn(residuals, cots))
+
+
+class _Layout:
+    """``items``: ``(is a tensor, residual)`` per residual of one call's ``forward``. A plain
+    object, not a list: ``torch.func`` flattens a list argument and passes a copy, which the
+    forward would fill in vain."""
+
+    items: list[tuple[bool, Any]]
+
+    def __init__(self) -> None:
+        self.items = []
+
+
+def custom_gradient_apply(forward: Any, backward: Any, *arrays: Any) -> tuple[Any, ...]:
+    """``forward``'s outputs through :class:`CustomGradient` (the residual outputs dropped)."""
+    layout = _Layout()
+    out = CustomGradient.apply(forward, backward, layout, *arrays)
+    count = sum(is_tensor for is_tensor, _ in layout.items)
+    return tuple(out[: len(out) - count])
 
 
 class SigmoidCrossEntropy(torch.autograd.Function):

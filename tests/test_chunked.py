@@ -821,3 +821,49 @@ def test_saved_bytes_sees_what_the_custom_gradient_saves(backend_name):
     f = _backend.custom_gradient(xp, forward, backward)
     saved = _saved_bytes(lambda: xp.sum(f(x)[0]))
     assert saved >= n * n * 8 + n * 4 * 8
+
+
+# --- 9. torch.func: grad, vmap and jacrev through the custom gradient ----------------------
+
+FUNC_LOSSES = {
+    "info_nce": lambda q, p, n, **kw: al.info_nce(q, p, symmetric=True, **kw),
+    "clip_loss": lambda q, p, n, **kw: al.clip_loss(q, p, **kw),
+    "siglip_loss": lambda q, p, n, **kw: al.siglip_loss(q, p, **kw),
+    "mnrl": lambda q, p, n, **kw: MNRL(q, p, n, directions=ALL_DIRECTIONS, **kw),
+}
+
+
+@pytest.mark.parametrize("backend_name", TORCH)
+def test_torch_func_grad_vmap_and_jacrev(backend_name):
+    """``torch.func.grad`` of the chunked losses equals ``torch.autograd``'s gradient of the
+    dense loss; ``torch.func.vmap`` over 3 independent problems, of the loss and of its
+    ``grad``, equals each problem's; ``torch.func.jacrev`` of ``reduction="none"`` equals
+    dense's Jacobian (the custom gradient in the ``setup_context`` form)."""
+    backend = use_backend(backend_name)
+    import torch
+
+    rng = np.random.default_rng(5)
+    q, p, n = (
+        backend.asarray(rng.normal(size=s), "float64") for s in ((3, N, D), (3, N, D), (3, N, 2, D))
+    )
+    for name, fn in FUNC_LOSSES.items():
+
+        def chunked(q, p, n, fn=fn, **kw):
+            return fn(q, p, n, chunk_size=3, **kw)
+
+        leaves = [x[0].detach().clone().requires_grad_(True) for x in (q, p, n)]
+        dense_grads = torch.autograd.grad(fn(*leaves), leaves, allow_unused=True)
+        grads = torch.func.grad(chunked, argnums=(0, 1, 2))(q[0], p[0], n[0])
+        for k, (g, e) in enumerate(zip(grads, dense_grads, strict=True)):
+            e = torch.zeros_like(g) if e is None else e
+            _close64(g.numpy(), e.numpy(), f"{name}: torch.func.grad w.r.t. input {k}")
+        values = torch.func.vmap(chunked)(q, p, n)
+        batched = torch.func.vmap(torch.func.grad(chunked, argnums=(0, 1)))(q, p, n)
+        for i in range(3):
+            _close64(values[i].numpy(), fn(q[i], p[i], n[i]).numpy(), f"{name}: vmap {i}")
+            expected = torch.func.grad(fn, argnums=(0, 1))(q[i], p[i], n[i])
+            for g, e in zip(batched, expected, strict=True):
+                _close64(g[i].numpy(), e.numpy(), f"{name}: vmap of grad, problem {i}")
+        jac = torch.func.jacrev(functools.partial(chunked, reduction="none"))(q[0], p[0], n[0])
+        dense_jac = torch.func.jacrev(functools.partial(fn, reduction="none"))(q[0], p[0], n[0])
+        _close64(jac.numpy(), dense_jac.numpy(), f"{name}: jacrev")
