@@ -21,8 +21,6 @@ __all__ = [
     "torchmetrics_check",
 ]
 
-Run = Callable[[dict[str, np.ndarray]], tuple[list[Any], list[Any]]]
-
 
 def _arrays(out: Any) -> list[np.ndarray]:
     values = out if isinstance(out, tuple) else (out,)
