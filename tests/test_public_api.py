@@ -13,6 +13,7 @@ from types import ModuleType
 import pytest
 
 import arraylosses
+from arraylosses.testing.cases import streaming_shared
 
 
 def _modules() -> dict[str, ModuleType]:
@@ -51,39 +52,6 @@ _CORE = "the streaming metrics' internals (arraylosses.metrics.streaming re-expo
 UNLISTED.update(
     {
         **{
-            ("arraylosses.metrics.classification", n): _STREAMING
-            for n in (
-                "Bins",
-                "Counts",
-                "Rows",
-                "accuracy_rows",
-                "auc_from_bins",
-                "binned_roc_counts",
-                "confusion_counts",
-                "log_loss_rows",
-                "precision_recall_f1_from_counts",
-                "roc_thresholds",
-                "top_k_rows",
-            )
-        },
-        **{
-            ("arraylosses.metrics.regression", n): _STREAMING
-            for n in (
-                "Columns",
-                "absolute_error",
-                "absolute_percentage_error",
-                "columns",
-                "combine_outputs",
-                "explained_fraction",
-                "squared_error",
-                "squared_log_error",
-                "symmetric_percentage_error",
-                "weighted_percentage_ratio",
-            )
-        },
-        ("arraylosses.metrics.similarity", "cosine_rows"): _STREAMING,
-        ("arraylosses.metrics.retrieval", "gauc_sums"): _STREAMING,
-        **{
             ("arraylosses.metrics.streaming._core", n): _CORE
             for n in (
                 "StateSpace",
@@ -100,47 +68,13 @@ UNLISTED.update(
         },
     }
 )
-
-# wave 3, metrics 1-9 (ranking curves, calibration, confusion-matrix metrics)
+# what the streaming records' modules take from the one-shot metric modules, derived from the
+# registry (a new streaming form's helpers need no entry here)
 UNLISTED.update(
     {
-        **{
-            ("arraylosses.metrics.ranking_curves", n): _STREAMING
-            for n in (
-                "Binary",
-                "WeightedBins",
-                "ap_from_bins",
-                "binary_inputs",
-                "pr_from_bins",
-                "roc_from_bins",
-                "threshold_array",
-                "weighted_bins",
-            )
-        },
-        **{
-            ("arraylosses.metrics.calibration", n): _STREAMING
-            for n in (
-                "CalibrationBins",
-                "brier_rows",
-                "calibration_bins",
-                "calibration_from_bins",
-                "calibration_options",
-                "scale_option",
-            )
-        },
-        **{
-            ("arraylosses.metrics.confusion", n): _STREAMING
-            for n in (
-                "Confusion",
-                "balanced_accuracy_from_matrix",
-                "confusion",
-                "kappa_from_matrix",
-                "mcc_from_matrix",
-                "normalize_option",
-                "normalized",
-                "weights_option",
-            )
-        },
+        (home, name): _STREAMING
+        for home, name in streaming_shared()
+        if name not in getattr(importlib.import_module(home), "__all__", ())
     }
 )
 

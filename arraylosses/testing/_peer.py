@@ -17,7 +17,7 @@ import numpy as np
 from ._autodiff import value_and_grads
 from ._backends import BACKENDS
 
-__all__ = ["PeerCheck", "Run", "jax_pair", "pair", "peer", "peer_module"]
+__all__ = ["PeerCheck", "jax_pair", "pair", "peer", "peer_module"]
 
 Run = Callable[[dict[str, np.ndarray]], tuple[list[Any], list[Any]]]
 """A peer check's call: the case's NumPy inputs in, ``(ours, theirs)`` out, lists of arrays."""

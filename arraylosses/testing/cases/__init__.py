@@ -16,8 +16,12 @@ tree imports it from here).
 
 from __future__ import annotations
 
+import ast
 import dataclasses
+import importlib
+import importlib.util
 import inspect
+from types import ModuleType
 
 import arraylosses as al
 from arraylosses import metrics as _metrics
@@ -69,6 +73,7 @@ __all__ = [
     "Ref",
     "public_names",
     "record_of",
+    "streaming_shared",
 ]
 
 FAMILIES = {
@@ -122,3 +127,54 @@ def public_names() -> list[str]:
             for n in _functions(_metrics.streaming, _metrics.streaming.__all__)
         ]
     )
+
+
+def streaming_shared() -> set[tuple[str, str]]:
+    """``(module, name)`` of each public function and class of a one-shot metric module that
+    a streaming record's module (where its factory lives) takes from it (``from ..m import
+    name``, or ``alias.name`` after ``from .. import m as alias``), read from the source, and
+    of those the taken ones name in turn (their result types, their helpers). They serve the
+    one-shot metric and its streaming form (one rule, one place), so they need not be in the
+    one-shot module's ``__all__`` (``tests/test_public_api.py`` reads this)."""
+    taken: set[tuple[str, str]] = set()
+    for module in {inspect.getmodule(c.public or c.fn) for c in CASES if c.kind == "streaming"}:
+        if module is not None:
+            taken |= _imported_names(module)
+    found: set[tuple[str, str]] = set()
+    while taken:
+        home, name = taken.pop()
+        if (home, name) in found or not home.startswith("arraylosses.metrics."):
+            continue
+        if ".streaming" in home or name.startswith("_"):
+            continue
+        obj = getattr(importlib.import_module(home), name, None)
+        if (inspect.isfunction(obj) or inspect.isclass(obj)) and obj.__module__ == home:
+            found.add((home, name))
+            names = {
+                n.id for n in ast.walk(ast.parse(inspect.getsource(obj))) if isinstance(n, ast.Name)
+            }
+            taken |= {(home, n) for n in names}
+    return found
+
+
+def _imported_names(module: ModuleType) -> set[tuple[str, str]]:
+    """``(module, name)`` of what ``module``'s relative imports take, by name or as an
+    attribute of an imported module."""
+    package = module.__name__.rpartition(".")[0]
+    tree = ast.parse(inspect.getsource(module))
+    aliases: dict[str, str] = {}
+    taken: set[tuple[str, str]] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level:
+            source = importlib.util.resolve_name("." * node.level + (node.module or ""), package)
+            for alias in node.names:
+                obj = getattr(importlib.import_module(source), alias.name, None)
+                if inspect.ismodule(obj):
+                    aliases[alias.asname or alias.name] = obj.__name__
+                else:
+                    taken.add((source, alias.name))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+            if node.value.id in aliases:
+                taken.add((aliases[node.value.id], node.attr))
+    return taken
