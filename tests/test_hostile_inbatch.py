@@ -679,9 +679,15 @@ def _degenerate(arrays, names, how):
 def test_finite_gradients(ad_backend, dtype, case):
     """Every in-batch record, every parameter set that is a code path of its own: all-zero
     embeddings (constant scores), zero prefixes of a row, identical rows give finite values and
-    gradients. Constant scores give InfoNCE and CLIP log N exactly."""
+    gradients. Constant scores give InfoNCE and CLIP log N exactly. JAX (eager autodiff, ~0.5 s
+    a gradient): the first set, float64; the modes are array-API code that torch runs."""
+    sets = _sets(case)
+    if ad_backend.name.startswith("jax"):
+        if dtype != "float64":
+            pytest.skip("JAX: float64 only (eager autodiff is slow; torch runs both)")
+        sets = sets[:1]
     arrays = case.inputs(np.random.default_rng(zlib.crc32(case.name.encode())))
-    for params in _sets(case):
+    for params in sets:
         used = [*case.positional(params), *params.refs().values()]
         names = [n for n in used if arrays[n].dtype.kind == "f" and arrays[n].ndim >= 2]
         for how in ("zeros", "zero_prefix", "identical"):
@@ -699,10 +705,16 @@ def test_finite_gradients(ad_backend, dtype, case):
 def test_extreme_hyperparameter_arrays_finite_gradients(ad_backend, dtype, case):
     """The record's extreme hyperparameters (temperatures of 1e-3, scales of 1e3: its
     ``hostile.extreme``) passed as the 0-d arrays its parameter sets differentiate: finite
-    values, and finite gradients w.r.t. the embeddings and the hyperparameter."""
+    values, and finite gradients w.r.t. the embeddings and the hyperparameter. JAX: the first
+    such set, float32 (where an extreme overflows first)."""
+    on_jax = ad_backend.name.startswith("jax")
+    if on_jax and dtype != "float32":
+        pytest.skip("JAX: float32 only (eager autodiff is slow; torch runs both)")
     arrays = case.inputs(np.random.default_rng(zlib.crc32(case.name.encode())))
     tried = 0
     for params in case.params:
+        if on_jax and tried:
+            break
         for extreme in case.hostile.extreme:
             refs = {k: n for k, n in params.refs().items() if k in extreme and arrays[n].ndim == 0}
             if not refs:
