@@ -75,7 +75,15 @@ class _Layout:
 
 
 def custom_gradient_apply(forward: Any, backward: Any, *arrays: Any) -> tuple[Any, ...]:
-    """``forward``'s outputs through :class:`CustomGradient` (the residual outputs dropped)."""
+    """``forward``'s outputs through :class:`CustomGradient` (the residual outputs dropped);
+    ``forward``'s outputs alone where nothing is differentiated (no array requires grad, or
+    grad mode is off): there is no backward to route, and Dynamo (torch 2.13) traces a
+    ``setup_context`` Function with no input requiring grad by passing its ``ctx`` to
+    ``forward`` as if it took one."""
+    if not torch.is_grad_enabled() or not any(
+        isinstance(a, torch.Tensor) and a.requires_grad for a in arrays
+    ):
+        return tuple(forward(*arrays)[0])
     layout = _Layout()
     out = CustomGradient.apply(forward, backward, layout, *arrays)
     count = sum(is_tensor for is_tensor, _ in layout.items)
