@@ -707,15 +707,16 @@ def test_extreme_hyperparameter_arrays_finite_gradients(ad_backend, dtype, case)
     """The record's extreme hyperparameters (temperatures of 1e-3, scales of 1e3: its
     ``hostile.extreme``) passed as the 0-d arrays its parameter sets differentiate: finite
     values, and finite gradients w.r.t. the embeddings and the hyperparameter. JAX: the first
-    such set, float32 (where an extreme overflows first)."""
+    such set that is not chunked (eager ``lax.scan``), float32 (where an extreme overflows
+    first)."""
     on_jax = ad_backend.name.startswith("jax")
     if on_jax and dtype != "float32":
         pytest.skip("JAX: float32 only (eager autodiff is slow; torch runs both)")
     arrays = case.inputs(np.random.default_rng(zlib.crc32(case.name.encode())))
     tried = 0
     for params in case.params:
-        if on_jax and tried:
-            break
+        if on_jax and (tried or "chunk_size" in params.kwargs):
+            continue
         for extreme in case.hostile.extreme:
             refs = {k: n for k, n in params.refs().items() if k in extreme and arrays[n].ndim == 0}
             if not refs:
