@@ -25,7 +25,7 @@ from ._backend import (
     const,
     eager_all,
     isdtype,
-    namespace,
+    namespace_of,
     value_check_mode,
     value_range,
 )
@@ -96,7 +96,7 @@ def options(literal: Any) -> tuple[str, ...]:
 
 def check_same_shape(name_a: str, a: Array, name_b: str, b: Array) -> None:
     """No silent broadcasting: ``(N, 1)`` against ``(N,)`` is an error, not an ``(N, N)``."""
-    if tuple(a.shape) != tuple(b.shape):
+    if a.shape != b.shape and tuple(a.shape) != tuple(b.shape):  # torch.Size is a tuple
         raise ValueError(
             f"{name_b} must have the same shape as {name_a} {tuple(a.shape)}; got {tuple(b.shape)}"
         )
@@ -276,7 +276,7 @@ def hyperparameter(
 def array_hyperparameters(**values: Any) -> dict[str, Any]:
     """The hyperparameters given as arrays: they must share the inputs' namespace and device,
     so they go to :func:`arraylosses._backend.namespace` with the inputs."""
-    return {k: v for k, v in values.items() if is_array(v)}
+    return {k: v for k, v in values.items() if v is not None and is_array(v)}
 
 
 def positive_float(name: str, value: Any) -> float:
@@ -341,9 +341,16 @@ def prepare(
     floating (:func:`arraylosses._backend.compute_dtype`, the one floating-dtype check).
     Shape checks stay with the family, since only it knows the per-sample shape.
     """
-    xp = namespace(**{pred_name: pred}, **arrays, **array_hyperparameters(**(hyper or {})))
-    if reduction is not None:
-        check_reduction(reduction)
+    # one dict of the arrays present, in the order errors name them
+    present = {} if pred is None else {pred_name: pred}
+    for name, x in arrays.items():
+        if x is not None:
+            present[name] = x
+    if hyper:
+        present.update(array_hyperparameters(**hyper))
+    xp = namespace_of(present)
+    if reduction is not None and (type(reduction) is not str or reduction not in REDUCTIONS):
+        check_reduction(reduction)  # raises: the message lists the options
     out_dtype, dtype = compute_dtype(xp, pred, pred_name)
     return Prepared(xp, out_dtype, dtype)
 
@@ -402,23 +409,28 @@ def check_labels(
     mask formed: two reductions, and the mask only when an extreme is out of range."""
     if math.prod(labels.shape) == 0:
         return
-    message = f"{name} holds class indices outside [0, {num_classes})" + (
-        "" if ignore_index is None else f" that are not ignore_index={ignore_index}"
-    )
     lo, hi = value_range(xp, labels)
     # decided on the reduced value, not the input: a constant closed over by a jitted
     # function is concrete, its minimum a tracer
     if value_check_mode(lo) is READ:
         low, high = int(lo), int(hi)
-        if 0 <= low and high < num_classes:
+        if 0 <= low and high < num_classes:  # the common case: no message built
             return
         if ignore_index is None or not bool(xp.all(_labels_ok(labels, num_classes, ignore_index))):
+            message = _labels_message(name, num_classes, ignore_index)
             raise ValueError(f"{message}; found min {low}, max {high}")
         return
+    message = _labels_message(name, num_classes, ignore_index)
     if ignore_index is None:
         check_values(xp, (lo >= 0) & (hi < num_classes), message)
     else:
         check_values(xp, _labels_ok(labels, num_classes, ignore_index), message)
+
+
+def _labels_message(name: str, num_classes: int, ignore_index: int | None) -> str:
+    return f"{name} holds class indices outside [0, {num_classes})" + (
+        "" if ignore_index is None else f" that are not ignore_index={ignore_index}"
+    )
 
 
 def _labels_ok(labels: Array, num_classes: int, ignore_index: int | None) -> Array:

@@ -25,12 +25,14 @@ from ._backend import (
     const,
     custom_gradient,
     device_of,
+    finalize,
     index_dtype,
     isdtype,
     log_softmax,
     logaddexp,
     logsumexp,
     nll_at,
+    reduced_nll_at,
     scan,
     sigmoid,
     sigmoid_cross_entropy,
@@ -107,14 +109,17 @@ class _Classes:
             sample_weight=sample_weight,
         )
         self.xp, self.reduction, self.sample_weight = xp, reduction, sample_weight
+        # the integer test once (it is also the kind check for class indices)
+        self.indices = indices = isdtype(xp, target.dtype, "integral")
         if allow_indices:
-            check_kind(
-                xp,
-                "target",
-                target,
-                ("integral", "real floating"),
-                must="hold class indices (integer) or probabilities (floating)",
-            )
+            if not indices:
+                check_kind(
+                    xp,
+                    "target",
+                    target,
+                    ("integral", "real floating"),
+                    must="hold class indices (integer) or probabilities (floating)",
+                )
         else:
             check_kind(
                 xp,
@@ -125,15 +130,19 @@ class _Classes:
             )
         if pred.ndim < 1:
             raise ValueError(f"{pred_name} must have a class axis; got shape ()")
-        axis = check_axis("axis", axis, pred)
+        ndim = pred.ndim
+        if type(axis) is int and -ndim <= axis < ndim:  # the common case, without a call
+            axis %= ndim
+        else:
+            axis = check_axis("axis", axis, pred)
         self.scores = as_dtype(xp, pred, dtype)
         if axis != pred.ndim - 1:
             self.scores = xp.moveaxis(self.scores, axis, -1)
         self.num_classes = C = self.scores.shape[-1]
-        self.indices = isdtype(xp, target.dtype, "integral")
-        rows = tuple(self.scores.shape[:-1])
-        if self.indices:
-            if tuple(target.shape) != rows:
+        shape_rows = self.scores.shape[:-1]  # compared as is (torch.Size is a tuple)
+        if indices:
+            if target.shape != shape_rows and tuple(target.shape) != tuple(shape_rows):
+                rows = tuple(shape_rows)
                 raise ValueError(
                     f"target of class indices must have {pred_name}'s shape without the class "
                     f"axis {rows}; got {tuple(target.shape)}"
@@ -143,6 +152,7 @@ class _Classes:
             check_labels(xp, "target", target, num_classes=C, ignore_index=ignore_index)
             self.target = as_dtype(xp, target, index_dtype(xp, target))
         else:  # probabilities
+            rows = tuple(shape_rows)
             if tuple(target.shape) == rows and allow_indices:
                 raise TypeError(
                     f"target has the shape of class indices {rows} (that of {pred_name} "
@@ -172,9 +182,27 @@ class _Classes:
             check_real(xp, "class_weight", class_weight)
             class_weight = as_dtype(xp, class_weight, dtype)
         self.class_weight = class_weight
-        check_sample_weight(xp, sample_weight, rows)
-        self.label_smoothing = number(
-            "label_smoothing", label_smoothing, low=0.0, high=1.0, expected="a float"
+        if sample_weight is not None:
+            check_sample_weight(xp, sample_weight, tuple(shape_rows))
+        if type(label_smoothing) is float and 0.0 <= label_smoothing <= 1.0:  # NaN fails
+            self.label_smoothing = label_smoothing
+        else:
+            self.label_smoothing = number(
+                "label_smoothing", label_smoothing, low=0.0, high=1.0, expected="a float"
+            )
+
+    def plain(self) -> bool:
+        """Class indices of a 2-D ``(N, C)`` problem, ``N > 0``, with no weight, no ignored
+        class and no smoothing: the per-row loss is :func:`nll_at`, reduced as is (no
+        normaliser), which :func:`~arraylosses._backend.reduced_nll_at` fuses."""
+        return (
+            self.indices
+            and self.class_weight is None
+            and self.sample_weight is None
+            and self.ignore_index is None
+            and not self.label_smoothing
+            and self.scores.ndim == 2
+            and self.scores.shape[0] > 0
         )
 
     # -- class-index targets
@@ -340,6 +368,10 @@ def cross_entropy(
     )
     xp = c.xp
     if c.indices and not c.label_smoothing:  # the common case: no full log-probabilities
+        if c.plain() and reduction != "none":  # one fused kernel where the backend has it
+            out = reduced_nll_at(xp, c.scores, c.target, reduction=reduction)
+            if out is not None:
+                return finalize(xp, out, c.out_dtype)
         nll = nll_at(xp, c.scores, c.safe_target(), axis=-1)
         return _nll_finish(c, nll)
     return _softmax_ce(c, log_softmax(xp, c.scores))
@@ -700,7 +732,8 @@ def _binary(
     )
     check_kind(xp, "target", target, _BINARY_KINDS, must="be a real or boolean array")
     check_same_shape(pred_name, pred, "target", target)
-    check_sample_weight(xp, sample_weight, tuple(pred.shape))
+    if sample_weight is not None:
+        check_sample_weight(xp, sample_weight, tuple(pred.shape))
     return _Binary(xp, as_dtype(xp, pred, dtype), as_dtype(xp, target, dtype), out_dtype)
 
 
@@ -821,7 +854,7 @@ def binary_cross_entropy_with_logits(
         target,
         sample_weight=sample_weight,
         reduction=reduction,
-        hyper={"pos_weight": pos_weight},
+        hyper=None if pos_weight is None else {"pos_weight": pos_weight},
     )
     if pos_weight is None:
         loss = sigmoid_cross_entropy(xp, z, t)

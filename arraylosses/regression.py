@@ -92,7 +92,8 @@ def _elementwise(
     )
     check_real(xp, "target", target)
     check_same_shape("pred", pred, "target", target)
-    check_sample_weight(xp, sample_weight, tuple(pred.shape))
+    if sample_weight is not None:
+        check_sample_weight(xp, sample_weight, tuple(pred.shape))
     return _Elementwise(xp, as_dtype(xp, pred, dtype), as_dtype(xp, target, dtype), out_dtype)
 
 
