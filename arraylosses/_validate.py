@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple, TypeVar, get_args
 
 from ._backend import (
+    _KIND_BY_MODULE,
     READ,
     Array,
     Namespace,
@@ -29,6 +30,7 @@ from ._backend import (
     value_check_mode,
     value_range,
 )
+from ._backend import _torch_compiling as torch_compiling
 from .typing import Reduction
 
 REDUCTIONS: tuple[str, ...] = get_args(Reduction)
@@ -353,6 +355,52 @@ def prepare(
         check_reduction(reduction)  # raises: the message lists the options
     out_dtype, dtype = compute_dtype(xp, pred, pred_name)
     return Prepared(xp, out_dtype, dtype)
+
+
+# ---------------------------------------------------------------------------------------------
+# Remembered checks. What ``prepare`` and a family's dtype and shape checks decide for a
+# ``(pred, target)`` pair depends only on their types, dtypes and shapes and on the option
+# strings, so a call whose pair passed them before, on torch or NumPy, reuses the decision:
+# one dict lookup where the checks were about 2 µs of Python, most of a small call's time
+# beside ``F.*`` (benchmarks/run.py's overhead rows, issue #32). Devices are still compared at
+# every call; value checks are never remembered; nothing is remembered or looked up inside
+# torch.compile; a failed check is never remembered (it raises first); at most 1024 pairs.
+
+_PAIRS: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+
+
+def pair_key(
+    tag: str, pred: Any, target: Any, reduction: Any, *extra: int
+) -> tuple[Any, ...] | None:
+    """The key of a call's metadata (``tag`` names the family's checks; ``extra``: int
+    options such as an axis), or ``None`` where it cannot be remembered (not arrays, an option
+    that is not a string, torch.compile)."""
+    if not (reduction is None or type(reduction) is str) or torch_compiling():
+        return None
+    try:
+        return (tag, type(pred), pred.dtype, pred.shape, type(target), target.dtype,
+                target.shape, reduction, *extra)  # fmt: skip
+    except AttributeError:  # not arrays: the full checks name them
+        return None
+
+
+def recall_pair(key: tuple[Any, ...] | None, pred: Any, target: Any) -> tuple[Any, ...] | None:
+    """The decision remembered for ``key``, where ``pred`` and ``target`` are on one device
+    (compared at every call); ``None`` sends the call through the full checks."""
+    if key is None:
+        return None
+    found = _PAIRS.get(key)
+    if found is None or (found[0] == "torch" and pred.device != target.device):
+        return None
+    return found[1:]
+
+
+def remember_pair(key: tuple[Any, ...] | None, xp: Namespace, *decision: Any) -> None:
+    """Remember ``decision`` for ``key`` after the full checks passed (torch and NumPy only:
+    their devices are an attribute, or one)."""
+    kind = _KIND_BY_MODULE.get(getattr(xp, "__name__", ""), "")
+    if key is not None and kind in ("torch", "numpy") and len(_PAIRS) < 1024:
+        _PAIRS[key] = (kind, xp, *decision)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -54,7 +54,10 @@ from ._validate import (
     integer,
     is_array,
     number,
+    pair_key,
     prepare,
+    recall_pair,
+    remember_pair,
     sample_weighted,
 )
 from .typing import Reduction
@@ -98,7 +101,27 @@ class _Classes:
         allow_indices: bool = True,
         hyper: dict[str, Any] | None = None,
     ) -> None:
-        """``allow_indices=False``: the target must hold probabilities (floating)."""
+        """``allow_indices=False``: the target must hold probabilities (floating).
+
+        The metadata checks of a call with class indices and no weight, ignored class or array
+        hyperparameter are remembered per pair (:func:`~arraylosses._validate.recall_pair`);
+        the label check runs at every call."""
+        key = found = None
+        if (
+            allow_indices
+            and class_weight is None
+            and sample_weight is None
+            and ignore_index is None
+            and hyper is None
+            and type(axis) is int
+        ):
+            key = pair_key(pred_name, pred, target, reduction, axis)
+            found = recall_pair(key, pred, target)
+        if found is not None:  # passed the checks down to the label check before
+            xp, self.out_dtype, dtype, axis = found
+            self.xp, self.reduction, self.sample_weight = xp, reduction, sample_weight
+            self._indices_fast(xp, pred_name, pred, target, dtype, axis, label_smoothing)
+            return
         xp, self.out_dtype, dtype = prepare(
             pred_name,
             pred,
@@ -149,6 +172,8 @@ class _Classes:
                 )
             if ignore_index is not None:
                 ignore_index = integer("ignore_index", ignore_index)
+            elif key is not None:
+                remember_pair(key, xp, self.out_dtype, dtype, axis)
             check_labels(xp, "target", target, num_classes=C, ignore_index=ignore_index)
             self.target = as_dtype(xp, target, index_dtype(xp, target))
         else:  # probabilities
@@ -184,6 +209,34 @@ class _Classes:
         self.class_weight = class_weight
         if sample_weight is not None:
             check_sample_weight(xp, sample_weight, tuple(shape_rows))
+        if type(label_smoothing) is float and 0.0 <= label_smoothing <= 1.0:  # NaN fails
+            self.label_smoothing = label_smoothing
+        else:
+            self.label_smoothing = number(
+                "label_smoothing", label_smoothing, low=0.0, high=1.0, expected="a float"
+            )
+
+    def _indices_fast(
+        self,
+        xp: Namespace,
+        pred_name: str,
+        pred: Array,
+        target: Array,
+        dtype: Any,
+        axis: int,
+        label_smoothing: Any,
+    ) -> None:
+        """The rest of ``__init__`` for a remembered pair (class indices, no weight, no ignored
+        class): the metadata checks passed before; the label check and the smoothing's run."""
+        self.indices = True
+        scores = pred if pred.dtype == dtype else xp.astype(pred, dtype)
+        if axis != pred.ndim - 1:
+            scores = xp.moveaxis(scores, axis, -1)
+        self.scores = scores
+        self.num_classes = C = scores.shape[-1]
+        check_labels(xp, "target", target, num_classes=C, ignore_index=None)
+        self.target = as_dtype(xp, target, index_dtype(xp, target))
+        self.ignore_index = self.class_weight = None
         if type(label_smoothing) is float and 0.0 <= label_smoothing <= 1.0:  # NaN fails
             self.label_smoothing = label_smoothing
         else:
@@ -721,7 +774,18 @@ def _binary(
     hyper: dict[str, Any] | None = None,
 ) -> _Binary:
     """:func:`~arraylosses._validate.prepare`, then the elementwise shape checks: ``target``
-    real or boolean and of the prediction's shape, ``sample_weight`` broadcastable to it."""
+    real or boolean and of the prediction's shape, ``sample_weight`` broadcastable to it.
+    Remembered per pair's metadata where no weight or array hyperparameter joins the call
+    (:func:`~arraylosses._validate.recall_pair`)."""
+    key = None
+    if sample_weight is None and hyper is None:
+        key = pair_key(pred_name, pred, target, reduction)
+        found = recall_pair(key, pred, target)
+        if found is not None:
+            xp, out_dtype, dtype = found
+            p = pred if pred.dtype == dtype else xp.astype(pred, dtype)
+            t = target if target.dtype == dtype else xp.astype(target, dtype)
+            return _Binary(xp, p, t, out_dtype)
     xp, out_dtype, dtype = prepare(
         pred_name,
         pred,
@@ -730,11 +794,16 @@ def _binary(
         target=target,
         sample_weight=sample_weight,
     )
-    check_kind(xp, "target", target, _BINARY_KINDS, must="be a real or boolean array")
+    if not isdtype(xp, target.dtype, _BINARY_KINDS):
+        check_kind(xp, "target", target, _BINARY_KINDS, must="be a real or boolean array")
     check_same_shape(pred_name, pred, "target", target)
     if sample_weight is not None:
         check_sample_weight(xp, sample_weight, tuple(pred.shape))
-    return _Binary(xp, as_dtype(xp, pred, dtype), as_dtype(xp, target, dtype), out_dtype)
+    remember_pair(key, xp, out_dtype, dtype)
+    # as_dtype inline: a small call's time is its Python calls (benchmarks/run.py overhead)
+    p = pred if pred.dtype == dtype else xp.astype(pred, dtype)
+    t = target if target.dtype == dtype else xp.astype(target, dtype)
+    return _Binary(xp, p, t, out_dtype)
 
 
 @sample_weighted
