@@ -304,7 +304,11 @@ def mean_all(xp: Namespace, x: Array, n: int) -> Array:
     / n``: its backward is a broadcast view, ``mean``'s a full array of ``grad / n`` (MSE 1.5x
     -> 1.2x ``F.mse_loss`` forward and backward, benchmarks/run.py). ``n``: ``x``'s size."""
     if _KIND_BY_MODULE.get(getattr(xp, "__name__", "")) == "torch":
-        return x.sum() / n if x.requires_grad else x.mean()
+        # not for 16-bit floats, whose mean accumulates differently (the losses compute in
+        # float32 there, so only a caller that does not meets this)
+        if x.requires_grad or x.dtype.itemsize < 4:
+            return x.sum() / n
+        return x.mean()
     return xp.sum(x) / n
 
 
