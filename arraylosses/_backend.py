@@ -56,12 +56,15 @@ __all__ = [
     "log_softmax",
     "logaddexp",
     "logsumexp",
+    "mean_all",
     "namespace",
     "namespace_kind",
+    "namespace_of",
     "native_bin_sums",
     "native_kernels",
     "nll_at",
     "one_hot",
+    "reduced_nll_at",
     "scan",
     "sigmoid",
     "sigmoid_cross_entropy",
@@ -69,6 +72,7 @@ __all__ = [
     "softplus",
     "stop_gradient",
     "suffix_logsumexp",
+    "sum_all",
     "take_along_axis",
     "top_k",
     "value_check_mode",
@@ -100,22 +104,22 @@ def namespace_kind(xp: Namespace) -> str:
 
 def is_numpy_namespace(xp: Namespace) -> bool:
     """NumPy's namespace (NumPy itself or array-api-compat's wrapper)."""
-    return namespace_kind(xp) == "numpy"
+    return _KIND_BY_MODULE.get(getattr(xp, "__name__", "")) == "numpy"  # no second call
 
 
 def is_torch_namespace(xp: Namespace) -> bool:
     """torch's namespace (torch itself or array-api-compat's wrapper)."""
-    return namespace_kind(xp) == "torch"
+    return _KIND_BY_MODULE.get(getattr(xp, "__name__", "")) == "torch"  # no second call
 
 
 def is_jax_namespace(xp: Namespace) -> bool:
     """``jax.numpy``."""
-    return namespace_kind(xp) == "jax"
+    return _KIND_BY_MODULE.get(getattr(xp, "__name__", "")) == "jax"  # no second call
 
 
 def is_array_api_strict_namespace(xp: Namespace) -> bool:
     """array_api_strict."""
-    return namespace_kind(xp) == "array_api_strict"
+    return _KIND_BY_MODULE.get(getattr(xp, "__name__", "")) == "array_api_strict"  # no second call
 
 
 def _library(x: Any) -> str:
@@ -155,13 +159,18 @@ def namespace(**arrays: Any) -> Namespace:
     Raises ``TypeError`` naming the arguments when one is not an array or when they come from
     different libraries, and ``ValueError`` when they live on different devices.
     """
-    present = {name: x for name, x in arrays.items() if x is not None}
+    return namespace_of({name: x for name, x in arrays.items() if x is not None})
+
+
+def namespace_of(present: dict[str, Any]) -> Namespace:
+    """:func:`namespace` of the arrays ``present`` (name to array, no ``None``, in the order
+    the messages name them), for callers that build that dict anyway (``prepare``)."""
     if _torch_compiling():
         # no cache under torch.compile: Dynamo before torch 2.13 cannot hash its frozenset key
         # (every function failed to compile with fullgraph=True on torch 2.11, seen on the GPU
         # run), and tracing array_namespace warns about its lru_caches
         return _compiled_torch_namespace(present)
-    types = frozenset(type(x) for x in present.values())
+    types = frozenset(map(type, present.values()))
     xp = _NAMESPACE_BY_TYPES.get(types)
     if xp is None:
         for name, x in present.items():
@@ -176,9 +185,18 @@ def namespace(**arrays: Any) -> Namespace:
             _NAMESPACE_BY_TYPES[types] = xp
     if len(present) == 1:
         return xp
-    kind = namespace_kind(xp)
+    kind = _KIND_BY_MODULE.get(getattr(xp, "__name__", ""), "")  # namespace_kind
     if kind == "numpy":  # NumPy arrays are all on the CPU
         return xp
+    if kind == "torch":  # the common case first: one device, no names needed
+        first = None
+        for x in present.values():
+            if first is None:
+                first = x.device
+            elif x.device != first:
+                break  # the loop below names the two
+        else:
+            return xp
     # torch's .device is an attribute; array_api_compat's device() tests the library first
     device = _torch_device if kind == "torch" else device_of
     first_name, first_device = None, None
@@ -248,7 +266,7 @@ def default_float(xp: Namespace, like: Array) -> Any:
 def index_dtype(xp: Namespace, like: Array) -> Any:
     """The namespace's default indexing dtype: int64, or int32 on JAX without x64 (asking JAX
     for int64 there warns and truncates). torch's ``take_along_axis`` needs int64, its default."""
-    if is_torch_namespace(xp):
+    if _KIND_BY_MODULE.get(getattr(xp, "__name__", "")) == "torch":  # is_torch_namespace
         return xp.int64  # the same on every device
     info = xp.__array_namespace_info__()
     return info.default_dtypes(device=device_of(like))["indexing"]
@@ -268,9 +286,35 @@ def const(xp: Namespace, value: float, like: Array) -> Array:
     return xp.full((), value, dtype=like.dtype, device=device_of(like))
 
 
+def sum_all(xp: Namespace, x: Array) -> Array:
+    """``xp.sum(x)`` over every axis of a floating ``x``: torch's own ``sum`` on torch, where
+    array-api-compat's wrapper spends about a µs of Python per call on the integer-dtype and
+    ``keepdims`` rules a floating full reduction needs none of (the same kernel, the same
+    value)."""
+    if _KIND_BY_MODULE.get(getattr(xp, "__name__", "")) == "torch":
+        return x.sum()
+    return xp.sum(x)
+
+
+def mean_all(xp: Namespace, x: Array, n: int) -> Array:
+    """``Σ x / n`` over every axis of a non-empty float32 or float64 ``x``. On torch, where no
+    gradient is recorded for ``x``, ``x.mean()``: one call doing the same sum and division in
+    C++ (the same value to the bit in float32 and float64), where ``sum() / n`` is two calls and
+    a Python number wrapped into a tensor, about 2 µs of a small call. With a gradient, ``sum()
+    / n``: its backward is a broadcast view, ``mean``'s a full array of ``grad / n`` (MSE 1.5x
+    -> 1.2x ``F.mse_loss`` forward and backward, benchmarks/run.py). ``n``: ``x``'s size."""
+    if _KIND_BY_MODULE.get(getattr(xp, "__name__", "")) == "torch":
+        # not for 16-bit floats, whose mean accumulates differently (the losses compute in
+        # float32 there, so only a caller that does not meets this)
+        if x.requires_grad or x.dtype.itemsize < 4:
+            return x.sum() / n
+        return x.mean()
+    return xp.sum(x) / n
+
+
 def finalize(xp: Namespace, x: Array, dtype: Any) -> Array:
     """Cast a result to the output dtype; NumPy 0-d results stay arrays, not NumPy scalars."""
-    if is_numpy_namespace(xp):
+    if _KIND_BY_MODULE.get(getattr(xp, "__name__", "")) == "numpy":  # is_numpy_namespace
         if x.dtype != dtype:
             import numpy as np
 
@@ -278,7 +322,7 @@ def finalize(xp: Namespace, x: Array, dtype: Any) -> Array:
             with np.errstate(over="ignore"):
                 x = xp.astype(x, dtype)
         return xp.asarray(x)
-    return as_dtype(xp, x, dtype)
+    return x if x.dtype == dtype else xp.astype(x, dtype)  # as_dtype, one call fewer
 
 
 def stop_gradient(xp: Namespace, x: Array) -> Array:
@@ -387,7 +431,7 @@ def value_check_mode(x: Array) -> str:
     if library == "torch":
         if _torch_compiling():
             return SKIP
-        return READ if x.device.type == "cpu" else ASSERT
+        return READ if x.is_cpu else ASSERT  # an attribute; device.type builds a device
     if library == "jax":
         devices = x.devices()
         return READ if all(d.platform == "cpu" for d in devices) else SKIP
@@ -404,8 +448,8 @@ def host_readable(x: Array) -> bool:
 def value_range(xp: Namespace, x: Array) -> tuple[Array, Array]:
     """``(min(x), max(x))`` as 0-d arrays: one ``torch.aminmax`` on torch (one pass, one
     call), ``xp.min`` and ``xp.max`` elsewhere. ``x`` must not be empty."""
-    if is_torch_namespace(xp):
-        return tuple(sys.modules["torch"].aminmax(x))
+    if _KIND_BY_MODULE.get(getattr(xp, "__name__", "")) == "torch":  # is_torch_namespace
+        return sys.modules["torch"].aminmax(x)  # a named pair
     return xp.min(x), xp.max(x)
 
 
@@ -476,6 +520,22 @@ def nll_at(xp: Namespace, x: Array, labels: Array, *, axis: int = -1) -> Array:
         return xp.log(xp.sum(xp.exp(z), axis=axis)) - picked
 
 
+def reduced_nll_at(xp: Namespace, x: Array, labels: Array, *, reduction: str) -> Array | None:
+    """``Σ`` (``reduction="sum"``) or mean (``"mean"``) over the rows of :func:`nll_at` for a
+    2-D ``x`` of ``N > 0`` rows, classes last, and valid labels, in one call where the backend
+    fuses it: on torch ``F.cross_entropy`` itself (its ``log_softmax``, then ``nll_loss`` with
+    that reduction, in one C++ call; the value is ``F.cross_entropy``'s own, to the bit, which
+    differs from ``Σ nll / N`` by the summation order: a few ulps at N = 65,536). ``None``
+    elsewhere (and inside :func:`generic_kernels`): the caller reduces :func:`nll_at` itself.
+    On torch this is one call where per-row values, a ``sum`` and a division by ``N`` were
+    four, about 3 µs of a small call (cross entropy 4x3, ``benchmarks/run.py --only
+    overhead``)."""
+    native = native_kernels(xp)
+    if native is None or native.nll_reduced is None:  # generic code: the caller reduces
+        return None
+    return native.nll_reduced(x, labels, reduction)
+
+
 def _row_max(xp: Namespace, x: Array, axis: int) -> Array:
     """The shift of a log-sum-exp: ``max(x)`` along ``axis`` (kept), detached (the shift is
     gradient-neutral), and 0 in rows whose maximum is infinite (all ``-inf``, or a ``+inf``).
@@ -544,12 +604,14 @@ class NativeKernels:
         take_along_axis: Any = None,
         *,
         nll_at: Any = None,
+        nll_reduced: Any = None,
         log_sigmoid: Any = None,
         sigmoid: Any = None,
         sigmoid_cross_entropy: Any = None,
         suffix_logsumexp: Any = None,
     ) -> None:
         self.nll_at = nll_at
+        self.nll_reduced = nll_reduced
         self.logsumexp = logsumexp
         self.log_softmax = log_softmax
         self.take_along_axis = take_along_axis
@@ -609,11 +671,14 @@ def _load_native(xp: Namespace) -> NativeKernels | None:
         import torch
 
         log_sigmoid = torch.nn.functional.logsigmoid
+        cross_entropy = torch.nn.functional.cross_entropy
         return NativeKernels(
             lambda x, axis, keepdims: torch.logsumexp(x, dim=axis, keepdim=keepdims),
             lambda x, axis: torch.log_softmax(x, dim=axis),
             lambda x, indices, axis: torch.gather(x, axis, indices),
             nll_at=_torch_nll_at,
+            # log_softmax then nll_loss, in one C++ call
+            nll_reduced=lambda x, labels, reduction: cross_entropy(x, labels, reduction=reduction),
             # logsigmoid is min(x, 0) - log1p(e^-|x|), one kernel each way, exact in both
             # tails
             log_sigmoid=log_sigmoid,
@@ -642,8 +707,8 @@ def _torch_nll_at(x: Any, labels: Any, axis: int) -> Any:
     and a buffer of its own (3 kernels, 2 buffers: cross entropy 1.03-1.34× compiled
     ``F.cross_entropy``, issue #19). ``nll_loss`` returns the negative log-likelihood itself:
     no negation pass, forward or backward."""
-    import torch
-    import torch.nn.functional as F
+    torch = sys.modules["torch"]  # loaded: x is a tensor (an import statement costs a µs)
+    F = torch.nn.functional
 
     logp = torch.log_softmax(x, dim=axis)
     if x.shape[axis] == 0:
@@ -807,18 +872,22 @@ def generic_sigmoid_cross_entropy(xp: Namespace, z: Array, t: Array) -> Array:
         return xp.maximum(z, zero) - t * z + xp.log1p(xp.exp(xp.minimum(z, -z)))
 
 
+_GRADIENT_MODULE = f"{__package__}._torch_gradient"
+
+
 def _torch_sigmoid_cross_entropy(z: Any, t: Any) -> Any:
     """``SigmoidCrossEntropy.apply``, or its forward alone where no gradient is recorded (grad
     mode off, or neither input requires grad; ``torch.func.grad``'s inputs do): ``apply``
     binds its arguments through ``inspect.signature`` at every call, most of a small call's
     time (BCE 4x3: 11x ``F.*`` with it). Always ``apply`` inside ``torch.compile``."""
-    from ._torch_gradient import SigmoidCrossEntropy
-
+    gradient: Any = sys.modules.get(_GRADIENT_MODULE)
+    if gradient is None:  # the first call: import it (an import statement per call costs µs)
+        from . import _torch_gradient as gradient
     torch = sys.modules["torch"]
     if not torch.is_grad_enabled() or not (z.requires_grad or t.requires_grad):
         if not torch.compiler.is_compiling():
-            return SigmoidCrossEntropy.forward(z, t)
-    return SigmoidCrossEntropy.apply(z, t)
+            return gradient.SigmoidCrossEntropy.forward(z, t)
+    return gradient.SigmoidCrossEntropy.apply(z, t)
 
 
 def one_hot(xp: Namespace, labels: Array, num_classes: int, *, dtype: Any) -> Array:

@@ -16,7 +16,16 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ._backend import Array, Namespace, as_dtype, const, finalize, stop_gradient
+from ._backend import (
+    Array,
+    Namespace,
+    as_dtype,
+    const,
+    finalize,
+    mean_all,
+    stop_gradient,
+    sum_all,
+)
 
 __all__ = [
     "clamped_norm",
@@ -191,22 +200,22 @@ def reduce_loss(
     if reduction == "none":
         out = loss
     elif reduction == "sum":
-        out = xp.sum(loss)
+        out = sum_all(xp, loss)
     elif n == 0:
         # NaN still tied to the inputs (a backward pass works); xp.mean would warn on NumPy
-        out = xp.sum(loss) * const(xp, math.nan, loss)
+        out = sum_all(xp, loss) * const(xp, math.nan, loss)
     elif sample_weight is None and norm is None:
-        # sum / n, not mean: torch's mean backward writes a full array of grad / n, sum's
-        # backward is a broadcast view (MSE 1.5x -> 1.2x F.mse_loss, benchmarks/run.py)
-        out = xp.sum(loss) / n
+        # sum / n where a gradient is recorded (torch's mean backward writes a full array of
+        # grad / n, sum's is a broadcast view), torch's mean (one call) where none is
+        out = mean_all(xp, loss, n)
     else:
         if norm is None:
             counts = xp.broadcast_to(w, loss.shape)
         else:
             counts = norm if sample_weight is None else norm * w
-        total = xp.sum(xp.broadcast_to(counts, loss.shape))
+        total = sum_all(xp, xp.broadcast_to(counts, loss.shape))
         nonzero = total != 0
-        total_loss = xp.sum(loss)
+        total_loss = sum_all(xp, loss)
         quotient = total_loss / xp.where(nonzero, total, xp.ones_like(total))
         # 0·Σ rather than 0 where nothing is averaged: a NaN loss still shows
         out = xp.where(nonzero, quotient, 0 * total_loss)

@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple, TypeVar, get_args
 
 from ._backend import (
+    _KIND_BY_MODULE,
     READ,
     Array,
     Namespace,
@@ -25,10 +26,11 @@ from ._backend import (
     const,
     eager_all,
     isdtype,
-    namespace,
+    namespace_of,
     value_check_mode,
     value_range,
 )
+from ._backend import _torch_compiling as torch_compiling
 from .typing import Reduction
 
 REDUCTIONS: tuple[str, ...] = get_args(Reduction)
@@ -96,7 +98,7 @@ def options(literal: Any) -> tuple[str, ...]:
 
 def check_same_shape(name_a: str, a: Array, name_b: str, b: Array) -> None:
     """No silent broadcasting: ``(N, 1)`` against ``(N,)`` is an error, not an ``(N, N)``."""
-    if tuple(a.shape) != tuple(b.shape):
+    if a.shape != b.shape and tuple(a.shape) != tuple(b.shape):  # torch.Size is a tuple
         raise ValueError(
             f"{name_b} must have the same shape as {name_a} {tuple(a.shape)}; got {tuple(b.shape)}"
         )
@@ -276,7 +278,7 @@ def hyperparameter(
 def array_hyperparameters(**values: Any) -> dict[str, Any]:
     """The hyperparameters given as arrays: they must share the inputs' namespace and device,
     so they go to :func:`arraylosses._backend.namespace` with the inputs."""
-    return {k: v for k, v in values.items() if is_array(v)}
+    return {k: v for k, v in values.items() if v is not None and is_array(v)}
 
 
 def positive_float(name: str, value: Any) -> float:
@@ -341,11 +343,64 @@ def prepare(
     floating (:func:`arraylosses._backend.compute_dtype`, the one floating-dtype check).
     Shape checks stay with the family, since only it knows the per-sample shape.
     """
-    xp = namespace(**{pred_name: pred}, **arrays, **array_hyperparameters(**(hyper or {})))
-    if reduction is not None:
-        check_reduction(reduction)
+    # one dict of the arrays present, in the order errors name them
+    present = {} if pred is None else {pred_name: pred}
+    for name, x in arrays.items():
+        if x is not None:
+            present[name] = x
+    if hyper:
+        present.update(array_hyperparameters(**hyper))
+    xp = namespace_of(present)
+    if reduction is not None and (type(reduction) is not str or reduction not in REDUCTIONS):
+        check_reduction(reduction)  # raises: the message lists the options
     out_dtype, dtype = compute_dtype(xp, pred, pred_name)
     return Prepared(xp, out_dtype, dtype)
+
+
+# ---------------------------------------------------------------------------------------------
+# Remembered checks. What ``prepare`` and a family's dtype and shape checks decide for a
+# ``(pred, target)`` pair depends only on their types, dtypes and shapes and on the option
+# strings, so a call whose pair passed them before, on torch or NumPy, reuses the decision:
+# one dict lookup where the checks were about 2 µs of Python, most of a small call's time
+# beside ``F.*`` (benchmarks/run.py's overhead rows, issue #32). Devices are still compared at
+# every call; value checks are never remembered; nothing is remembered or looked up inside
+# torch.compile; a failed check is never remembered (it raises first); at most 1024 pairs.
+
+_PAIRS: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+
+
+def pair_key(
+    tag: str, pred: Any, target: Any, reduction: Any, *extra: int
+) -> tuple[Any, ...] | None:
+    """The key of a call's metadata (``tag`` names the family's checks; ``extra``: int
+    options such as an axis), or ``None`` where it cannot be remembered (not arrays, an option
+    that is not a string, torch.compile)."""
+    if not (reduction is None or type(reduction) is str) or torch_compiling():
+        return None
+    try:
+        return (tag, type(pred), pred.dtype, pred.shape, type(target), target.dtype,
+                target.shape, reduction, *extra)  # fmt: skip
+    except AttributeError:  # not arrays: the full checks name them
+        return None
+
+
+def recall_pair(key: tuple[Any, ...] | None, pred: Any, target: Any) -> tuple[Any, ...] | None:
+    """The decision remembered for ``key``, where ``pred`` and ``target`` are on one device
+    (compared at every call); ``None`` sends the call through the full checks."""
+    if key is None:
+        return None
+    found = _PAIRS.get(key)
+    if found is None or (found[0] == "torch" and pred.device != target.device):
+        return None
+    return found[1:]
+
+
+def remember_pair(key: tuple[Any, ...] | None, xp: Namespace, *decision: Any) -> None:
+    """Remember ``decision`` for ``key`` after the full checks passed (torch and NumPy only:
+    their devices are an attribute, or one)."""
+    kind = _KIND_BY_MODULE.get(getattr(xp, "__name__", ""), "")
+    if key is not None and kind in ("torch", "numpy") and len(_PAIRS) < 1024:
+        _PAIRS[key] = (kind, xp, *decision)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -402,23 +457,28 @@ def check_labels(
     mask formed: two reductions, and the mask only when an extreme is out of range."""
     if math.prod(labels.shape) == 0:
         return
-    message = f"{name} holds class indices outside [0, {num_classes})" + (
-        "" if ignore_index is None else f" that are not ignore_index={ignore_index}"
-    )
     lo, hi = value_range(xp, labels)
     # decided on the reduced value, not the input: a constant closed over by a jitted
     # function is concrete, its minimum a tracer
     if value_check_mode(lo) is READ:
         low, high = int(lo), int(hi)
-        if 0 <= low and high < num_classes:
+        if 0 <= low and high < num_classes:  # the common case: no message built
             return
         if ignore_index is None or not bool(xp.all(_labels_ok(labels, num_classes, ignore_index))):
+            message = _labels_message(name, num_classes, ignore_index)
             raise ValueError(f"{message}; found min {low}, max {high}")
         return
+    message = _labels_message(name, num_classes, ignore_index)
     if ignore_index is None:
         check_values(xp, (lo >= 0) & (hi < num_classes), message)
     else:
         check_values(xp, _labels_ok(labels, num_classes, ignore_index), message)
+
+
+def _labels_message(name: str, num_classes: int, ignore_index: int | None) -> str:
+    return f"{name} holds class indices outside [0, {num_classes})" + (
+        "" if ignore_index is None else f" that are not ignore_index={ignore_index}"
+    )
 
 
 def _labels_ok(labels: Array, num_classes: int, ignore_index: int | None) -> Array:

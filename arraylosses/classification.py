@@ -25,12 +25,14 @@ from ._backend import (
     const,
     custom_gradient,
     device_of,
+    finalize,
     index_dtype,
     isdtype,
     log_softmax,
     logaddexp,
     logsumexp,
     nll_at,
+    reduced_nll_at,
     scan,
     sigmoid,
     sigmoid_cross_entropy,
@@ -52,7 +54,10 @@ from ._validate import (
     integer,
     is_array,
     number,
+    pair_key,
     prepare,
+    recall_pair,
+    remember_pair,
     sample_weighted,
 )
 from .typing import Reduction
@@ -96,7 +101,27 @@ class _Classes:
         allow_indices: bool = True,
         hyper: dict[str, Any] | None = None,
     ) -> None:
-        """``allow_indices=False``: the target must hold probabilities (floating)."""
+        """``allow_indices=False``: the target must hold probabilities (floating).
+
+        The metadata checks of a call with class indices and no weight, ignored class or array
+        hyperparameter are remembered per pair (:func:`~arraylosses._validate.recall_pair`);
+        the label check runs at every call."""
+        key = found = None
+        if (
+            allow_indices
+            and class_weight is None
+            and sample_weight is None
+            and ignore_index is None
+            and hyper is None
+            and type(axis) is int
+        ):
+            key = pair_key(pred_name, pred, target, reduction, axis)
+            found = recall_pair(key, pred, target)
+        if found is not None:  # passed the checks down to the label check before
+            xp, self.out_dtype, dtype, axis = found
+            self.xp, self.reduction, self.sample_weight = xp, reduction, sample_weight
+            self._indices_fast(xp, pred_name, pred, target, dtype, axis, label_smoothing)
+            return
         xp, self.out_dtype, dtype = prepare(
             pred_name,
             pred,
@@ -107,14 +132,17 @@ class _Classes:
             sample_weight=sample_weight,
         )
         self.xp, self.reduction, self.sample_weight = xp, reduction, sample_weight
+        # the integer test once (it is also the kind check for class indices)
+        self.indices = indices = isdtype(xp, target.dtype, "integral")
         if allow_indices:
-            check_kind(
-                xp,
-                "target",
-                target,
-                ("integral", "real floating"),
-                must="hold class indices (integer) or probabilities (floating)",
-            )
+            if not indices:
+                check_kind(
+                    xp,
+                    "target",
+                    target,
+                    ("integral", "real floating"),
+                    must="hold class indices (integer) or probabilities (floating)",
+                )
         else:
             check_kind(
                 xp,
@@ -125,24 +153,31 @@ class _Classes:
             )
         if pred.ndim < 1:
             raise ValueError(f"{pred_name} must have a class axis; got shape ()")
-        axis = check_axis("axis", axis, pred)
+        ndim = pred.ndim
+        if type(axis) is int and -ndim <= axis < ndim:  # the common case, without a call
+            axis %= ndim
+        else:
+            axis = check_axis("axis", axis, pred)
         self.scores = as_dtype(xp, pred, dtype)
         if axis != pred.ndim - 1:
             self.scores = xp.moveaxis(self.scores, axis, -1)
         self.num_classes = C = self.scores.shape[-1]
-        self.indices = isdtype(xp, target.dtype, "integral")
-        rows = tuple(self.scores.shape[:-1])
-        if self.indices:
-            if tuple(target.shape) != rows:
+        shape_rows = self.scores.shape[:-1]  # compared as is (torch.Size is a tuple)
+        if indices:
+            if target.shape != shape_rows and tuple(target.shape) != tuple(shape_rows):
+                rows = tuple(shape_rows)
                 raise ValueError(
                     f"target of class indices must have {pred_name}'s shape without the class "
                     f"axis {rows}; got {tuple(target.shape)}"
                 )
             if ignore_index is not None:
                 ignore_index = integer("ignore_index", ignore_index)
+            elif key is not None:
+                remember_pair(key, xp, self.out_dtype, dtype, axis)
             check_labels(xp, "target", target, num_classes=C, ignore_index=ignore_index)
             self.target = as_dtype(xp, target, index_dtype(xp, target))
         else:  # probabilities
+            rows = tuple(shape_rows)
             if tuple(target.shape) == rows and allow_indices:
                 raise TypeError(
                     f"target has the shape of class indices {rows} (that of {pred_name} "
@@ -172,9 +207,55 @@ class _Classes:
             check_real(xp, "class_weight", class_weight)
             class_weight = as_dtype(xp, class_weight, dtype)
         self.class_weight = class_weight
-        check_sample_weight(xp, sample_weight, rows)
-        self.label_smoothing = number(
-            "label_smoothing", label_smoothing, low=0.0, high=1.0, expected="a float"
+        if sample_weight is not None:
+            check_sample_weight(xp, sample_weight, tuple(shape_rows))
+        if type(label_smoothing) is float and 0.0 <= label_smoothing <= 1.0:  # NaN fails
+            self.label_smoothing = label_smoothing
+        else:
+            self.label_smoothing = number(
+                "label_smoothing", label_smoothing, low=0.0, high=1.0, expected="a float"
+            )
+
+    def _indices_fast(
+        self,
+        xp: Namespace,
+        pred_name: str,
+        pred: Array,
+        target: Array,
+        dtype: Any,
+        axis: int,
+        label_smoothing: Any,
+    ) -> None:
+        """The rest of ``__init__`` for a remembered pair (class indices, no weight, no ignored
+        class): the metadata checks passed before; the label check and the smoothing's run."""
+        self.indices = True
+        scores = pred if pred.dtype == dtype else xp.astype(pred, dtype)
+        if axis != pred.ndim - 1:
+            scores = xp.moveaxis(scores, axis, -1)
+        self.scores = scores
+        self.num_classes = C = scores.shape[-1]
+        check_labels(xp, "target", target, num_classes=C, ignore_index=None)
+        self.target = as_dtype(xp, target, index_dtype(xp, target))
+        self.ignore_index = self.class_weight = None
+        if type(label_smoothing) is float and 0.0 <= label_smoothing <= 1.0:  # NaN fails
+            self.label_smoothing = label_smoothing
+        else:
+            self.label_smoothing = number(
+                "label_smoothing", label_smoothing, low=0.0, high=1.0, expected="a float"
+            )
+
+    def plain(self) -> bool:
+        """Class indices of a 2-D ``(N, C)`` problem, ``N > 0``, with no weight, no ignored
+        class and no smoothing: the per-row loss is :func:`nll_at`, reduced as is (no
+        normaliser), which :func:`~arraylosses._backend.reduced_nll_at` fuses."""
+        return (
+            self.indices
+            and self.class_weight is None
+            and self.sample_weight is None
+            and self.ignore_index is None
+            and not self.label_smoothing
+            and self.scores.ndim == 2
+            and self.scores.shape[0] > 0
         )
 
     # -- class-index targets
@@ -340,6 +421,10 @@ def cross_entropy(
     )
     xp = c.xp
     if c.indices and not c.label_smoothing:  # the common case: no full log-probabilities
+        if c.plain() and reduction != "none":  # one fused kernel where the backend has it
+            out = reduced_nll_at(xp, c.scores, c.target, reduction=reduction)
+            if out is not None:
+                return finalize(xp, out, c.out_dtype)
         nll = nll_at(xp, c.scores, c.safe_target(), axis=-1)
         return _nll_finish(c, nll)
     return _softmax_ce(c, log_softmax(xp, c.scores))
@@ -689,7 +774,18 @@ def _binary(
     hyper: dict[str, Any] | None = None,
 ) -> _Binary:
     """:func:`~arraylosses._validate.prepare`, then the elementwise shape checks: ``target``
-    real or boolean and of the prediction's shape, ``sample_weight`` broadcastable to it."""
+    real or boolean and of the prediction's shape, ``sample_weight`` broadcastable to it.
+    Remembered per pair's metadata where no weight or array hyperparameter joins the call
+    (:func:`~arraylosses._validate.recall_pair`)."""
+    key = None
+    if sample_weight is None and hyper is None:
+        key = pair_key(pred_name, pred, target, reduction)
+        found = recall_pair(key, pred, target)
+        if found is not None:
+            xp, out_dtype, dtype = found
+            p = pred if pred.dtype == dtype else xp.astype(pred, dtype)
+            t = target if target.dtype == dtype else xp.astype(target, dtype)
+            return _Binary(xp, p, t, out_dtype)
     xp, out_dtype, dtype = prepare(
         pred_name,
         pred,
@@ -698,10 +794,16 @@ def _binary(
         target=target,
         sample_weight=sample_weight,
     )
-    check_kind(xp, "target", target, _BINARY_KINDS, must="be a real or boolean array")
+    if not isdtype(xp, target.dtype, _BINARY_KINDS):
+        check_kind(xp, "target", target, _BINARY_KINDS, must="be a real or boolean array")
     check_same_shape(pred_name, pred, "target", target)
-    check_sample_weight(xp, sample_weight, tuple(pred.shape))
-    return _Binary(xp, as_dtype(xp, pred, dtype), as_dtype(xp, target, dtype), out_dtype)
+    if sample_weight is not None:
+        check_sample_weight(xp, sample_weight, tuple(pred.shape))
+    remember_pair(key, xp, out_dtype, dtype)
+    # as_dtype inline: a small call's time is its Python calls (benchmarks/run.py overhead)
+    p = pred if pred.dtype == dtype else xp.astype(pred, dtype)
+    t = target if target.dtype == dtype else xp.astype(target, dtype)
+    return _Binary(xp, p, t, out_dtype)
 
 
 @sample_weighted
@@ -821,7 +923,7 @@ def binary_cross_entropy_with_logits(
         target,
         sample_weight=sample_weight,
         reduction=reduction,
-        hyper={"pos_weight": pos_weight},
+        hyper=None if pos_weight is None else {"pos_weight": pos_weight},
     )
     if pos_weight is None:
         loss = sigmoid_cross_entropy(xp, z, t)

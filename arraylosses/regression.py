@@ -39,8 +39,11 @@ from ._validate import (
     flag,
     hyperparameter,
     is_array,
+    pair_key,
     positive_float,
     prepare,
+    recall_pair,
+    remember_pair,
     sample_weighted,
     unused,
 )
@@ -80,7 +83,18 @@ def _elementwise(
 ) -> _Elementwise:
     """:func:`~arraylosses._validate.prepare`, then the elementwise shape checks: ``target``
     real and of ``pred``'s shape, ``sample_weight`` broadcastable to it. ``arrays`` (such as
-    ``var``) only join the namespace check."""
+    ``var``) only join the namespace check. Remembered per pair's metadata where no weight,
+    other array or array hyperparameter joins the call
+    (:func:`~arraylosses._validate.recall_pair`)."""
+    key = None
+    if sample_weight is None and hyper is None and not arrays:
+        key = pair_key("pred", pred, target, reduction)
+        found = recall_pair(key, pred, target)
+        if found is not None:
+            xp, out_dtype, dtype = found
+            return _Elementwise(
+                xp, as_dtype(xp, pred, dtype), as_dtype(xp, target, dtype), out_dtype
+            )
     xp, out_dtype, dtype = prepare(
         "pred",
         pred,
@@ -92,7 +106,9 @@ def _elementwise(
     )
     check_real(xp, "target", target)
     check_same_shape("pred", pred, "target", target)
-    check_sample_weight(xp, sample_weight, tuple(pred.shape))
+    if sample_weight is not None:
+        check_sample_weight(xp, sample_weight, tuple(pred.shape))
+    remember_pair(key, xp, out_dtype, dtype)
     return _Elementwise(xp, as_dtype(xp, pred, dtype), as_dtype(xp, target, dtype), out_dtype)
 
 
