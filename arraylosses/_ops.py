@@ -136,6 +136,16 @@ def xlogx(xp: Namespace, p: Array) -> Array:
     return xp.where(p == 0, xp.zeros_like(p), p * xp.log(safe))
 
 
+def mass_times(xp: Namespace, q: Array, log_p: Array) -> Array:
+    """``q·log_p`` with 0 where ``q == 0``: a class without target mass adds nothing, even
+    where its log-probability is ``-inf`` (a logit masked to ``-inf``), and its gradient is
+    finite (0), not ``0·inf = NaN`` (optax #896/#1762). A NaN in ``q`` or in ``log_p`` where
+    ``q != 0`` still shows."""
+    empty = q == 0
+    safe = xp.where(empty, xp.zeros_like(log_p), log_p)
+    return q * safe
+
+
 def safe_divide(xp: Namespace, num: Array, den: Array) -> Array:
     """``num / den``, and 0 where ``den == 0`` (with a zero gradient, not NaN)."""
     nonzero = den != 0
