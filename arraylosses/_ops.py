@@ -22,6 +22,7 @@ __all__ = [
     "clamped_norm",
     "divide_or_nan",
     "euclidean_norm",
+    "mass_times",
     "mean_or_nan",
     "normalize",
     "p_norm",

@@ -582,11 +582,13 @@ def _check_minus_inf(case: Case, h: Hostile, backend: Backend) -> str:
                 infinite.append(label)  # +inf: label smoothing's mass on a -inf logit
                 continue
             at = f"{case.name}, {label}, {backend.name}"
-            got = _numpy(backend, inf_call.run(backend, "float64"))
             far = _numpy(backend, far_call.run(backend, "float64"))
-            for g, f, e in zip(got, far, expected, strict=True):
-                assert_close(g, e, rtol=1e-12, atol=1e-12, err_msg=f"{at}: against NumPy")
-                assert_close(g, f, rtol=1e-12, atol=1e-12, err_msg=f"{at}: against {FAR:g}")
+            for jit in (False, True) if backend.name.startswith("jax") else (False,):
+                got = _numpy(backend, inf_call.run(backend, "float64", jit=jit))
+                where_ = at + (" under jax.jit" if jit else "")
+                for g, f, e in zip(got, far, expected, strict=True):
+                    assert_close(g, e, rtol=1e-12, atol=1e-12, err_msg=f"{where_}: against NumPy")
+                    assert_close(g, f, rtol=1e-12, atol=1e-12, err_msg=f"{where_}: against {FAR:g}")
             if backend.differentiable and name in case.grad:
                 g_inf = inf_call.grads(backend, "float64", [name])[name]
                 g_far = far_call.grads(backend, "float64", [name])[name]
@@ -628,7 +630,10 @@ def applies(case: Case, kind: str) -> str | None:
     if kind == "extreme" and not h.extreme:
         return "no edge parameter set declared"
     if kind == "minus_inf" and not h.minus_inf:
-        return "not declared softmax-based: no input takes -inf as a masked logit"
+        return (
+            "not declared (Hostile.minus_inf): no input is a logit that a mask sets to -inf "
+            "(not softmax-based, or its logits are computed from embeddings)"
+        )
     if kind == "boolean" and not any(
         _zero_one_targets(case, Call.of(case, p)) for p in case.params
     ):
