@@ -31,6 +31,7 @@ __all__ = [
     "clamped_norm",
     "divide_or_nan",
     "euclidean_norm",
+    "mass_times",
     "mean_or_nan",
     "normalize",
     "p_norm",
@@ -143,6 +144,16 @@ def xlogx(xp: Namespace, p: Array) -> Array:
     """
     safe = xp.where(p > 0, p, xp.ones_like(p))
     return xp.where(p == 0, xp.zeros_like(p), p * xp.log(safe))
+
+
+def mass_times(xp: Namespace, q: Array, log_p: Array) -> Array:
+    """``q·log_p`` with 0 where ``q == 0``: a class without target mass adds nothing, even
+    where its log-probability is ``-inf`` (a logit masked to ``-inf``), and its gradient is
+    finite (0), not ``0·inf = NaN`` (optax #896/#1762). A NaN in ``q`` or in ``log_p`` where
+    ``q != 0`` still shows."""
+    empty = q == 0
+    safe = xp.where(empty, xp.zeros_like(log_p), log_p)
+    return q * safe
 
 
 def safe_divide(xp: Namespace, num: Array, den: Array) -> Array:

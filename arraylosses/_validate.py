@@ -83,12 +83,28 @@ def check_option(name: str, value: Any, options: Sequence[str]) -> str:
     """``value`` must be one of the strings ``options``."""
     if not isinstance(value, str) or value not in options:
         choices = ", ".join(repr(o) for o in options)
-        raise ValueError(f"{name} must be one of {choices}; got {value!r}")
+        hint = ""
+        if name == "reduction" and value is None and "none" in options:
+            # Keras 3 reads reduction=None as no reduction; torch raises: never a silent mean
+            hint = " (Keras's reduction=None, no reduction, is reduction='none' here)"
+        raise ValueError(f"{name} must be one of {choices}; got {value!r}{hint}")
     return value
 
 
 def check_reduction(reduction: Any) -> str:
     return check_option("reduction", reduction, REDUCTIONS)
+
+
+class _NoReduction:
+    """The type of :data:`NO_REDUCTION`."""
+
+    def __repr__(self) -> str:
+        return "NO_REDUCTION"
+
+
+NO_REDUCTION: Any = _NoReduction()
+"""What a function without a ``reduction`` argument passes to :func:`prepare` (not ``None``:
+``reduction=None`` from a user is an error, never a silent ``"mean"``)."""
 
 
 def options(literal: Any) -> tuple[str, ...]:
@@ -339,8 +355,9 @@ def prepare(
 
     One namespace for ``pred``, the other ``arrays`` (``None`` skipped; ``sample_weight`` among
     them) and the hyperparameters in ``hyper`` that are arrays; ``reduction`` checked (pass
-    ``None`` for functions without one); the compute dtype from ``pred``, which must be real
-    floating (:func:`arraylosses._backend.compute_dtype`, the one floating-dtype check).
+    :data:`NO_REDUCTION` for functions without one: ``None`` is a user's error); the compute
+    dtype from ``pred``, which must be real floating
+    (:func:`arraylosses._backend.compute_dtype`, the one floating-dtype check).
     Shape checks stay with the family, since only it knows the per-sample shape.
     """
     # one dict of the arrays present, in the order errors name them
@@ -351,7 +368,7 @@ def prepare(
     if hyper:
         present.update(array_hyperparameters(**hyper))
     xp = namespace_of(present)
-    if reduction is not None and (type(reduction) is not str or reduction not in REDUCTIONS):
+    if reduction is not NO_REDUCTION and (type(reduction) is not str or reduction not in REDUCTIONS):
         check_reduction(reduction)  # raises: the message lists the options
     out_dtype, dtype = compute_dtype(xp, pred, pred_name)
     return Prepared(xp, out_dtype, dtype)

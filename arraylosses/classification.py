@@ -39,7 +39,7 @@ from ._backend import (
     softplus,
     take_along_axis,
 )
-from ._ops import reduce_loss, xlogx
+from ._ops import mass_times, reduce_loss, xlogx
 from ._validate import (
     check_axis,
     check_in_range,
@@ -199,6 +199,11 @@ class _Classes:
             if axis != pred.ndim - 1:
                 self.target = xp.moveaxis(self.target, axis, -1)
         self.ignore_index = ignore_index
+        if self.indices and ignore_index is not None:
+            # an ignored row's scores are not read: 0 in their place, so that a row masked to
+            # -inf everywhere (its loss zeroed) gives no NaN, in value or gradient (issue #36)
+            keep = (self.target != ignore_index)[..., None]
+            self.scores = xp.where(keep, self.scores, xp.zeros_like(self.scores))
         if class_weight is not None:
             if tuple(class_weight.shape) != (C,):
                 raise ValueError(
@@ -336,7 +341,8 @@ def _softmax_ce(c: _Classes, log_p: Array) -> Array:
     q = c.smoothed()
     if cw is not None:
         q = q * cw
-    return c.finish(-xp.sum(q * log_p, axis=-1))
+    # a class masked to -inf with no target mass adds 0, not 0·(-inf) = NaN
+    return c.finish(-xp.sum(mass_times(xp, q, log_p), axis=-1))
 
 
 @sample_weighted
@@ -571,7 +577,7 @@ def poly1_cross_entropy(
             ce = (1 - ls) * ce - (ls / C) * xp.sum(log_p, axis=-1)
             pt = (1 - ls) * pt + ls / C  # Σ_c (ε/C) p_c = ε/C
     else:
-        ce = -xp.sum(q * log_p, axis=-1)
+        ce = -xp.sum(mass_times(xp, q, log_p), axis=-1)  # 0, not NaN, at a -inf logit
         pt = xp.sum(q * xp.exp(log_p), axis=-1)
     return c.finish(ce + eps * (1 - pt))
 
@@ -670,7 +676,8 @@ def softmax_focal_loss(
                 alpha_c = xp.reshape(flat, lp.shape)
             loss = alpha_c * loss
     else:
-        terms = -_focal_factor(xp, -xp.expm1(log_p), g) * log_p * c.target
+        # 0, not 0·(-inf) = NaN, for a class of no target mass masked to -inf
+        terms = -_focal_factor(xp, -xp.expm1(log_p), g) * mass_times(xp, c.target, log_p)
         if alpha_c is not None:
             terms = alpha_c * terms
         loss = xp.sum(terms, axis=-1)
@@ -747,7 +754,8 @@ def kl_divergence(
     )
     xp, t = c.xp, c.target
     # t log t with 0 log 0 = 0 and a finite gradient at t = 0 (a NaN target stays NaN)
-    loss = xp.sum(xlogx(xp, t) - t * log_softmax(xp, c.scores), axis=-1)
+    # and 0 for a class of no target mass whose logit is masked to -inf (not 0·(-inf) = NaN)
+    loss = xp.sum(xlogx(xp, t) - mass_times(xp, t, log_softmax(xp, c.scores)), axis=-1)
     return c.finish(loss)
 
 

@@ -25,6 +25,7 @@ from ._backend import (
     Array,
     Namespace,
     as_dtype,
+    const,
     device_of,
     log_softmax,
     logsumexp,
@@ -658,13 +659,15 @@ def listnet_loss(
         return reduce_loss(
             xp, loss, reduction=reduction, sample_weight=sample_weight, out_dtype=out_dtype
         )
-    minus_inf = xp.full_like(s, -float("inf"))
     zeros = xp.zeros_like(s)
     valid = xp.any(where, axis=-1, keepdims=True)
-    # lists with no valid item: use the unmasked list, then zero its loss (no NaN anywhere)
+    # masked items -inf (out of both softmaxes); a list with no valid item all 0 instead, not
+    # its own padding (which may be -inf: a softmax of -infs has NaN gradients even where the
+    # loss is then zeroed), and its loss zeroed: no NaN anywhere, value or gradient
+    filler = xp.where(valid, const(xp, -math.inf, s), const(xp, 0.0, s))
     keep = where | ~valid
-    p = softmax(xp, xp.where(keep, r, minus_inf), axis=-1)
-    log_q = log_softmax(xp, xp.where(keep, s, minus_inf), axis=-1)
+    p = softmax(xp, xp.where(where, r, filler), axis=-1)
+    log_q = log_softmax(xp, xp.where(where, s, filler), axis=-1)
     loss = -xp.sum(xp.where(keep, p * xp.where(keep, log_q, zeros), zeros), axis=-1)
     has_items = valid[..., 0]
     loss = xp.where(has_items, loss, xp.zeros_like(loss))

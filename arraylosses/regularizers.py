@@ -21,6 +21,7 @@ from ._backend import (
 )
 from ._ops import clamped_norm, reduce_loss, xlogx
 from ._validate import (
+    NO_REDUCTION,
     check_axis,
     check_ndim,
     check_option,
@@ -74,7 +75,7 @@ def orthogonal_loss(vectors: Array, *, mode: OrthogonalMode = "l1") -> Array:
         >>> float(orthogonal_loss(np.array([[1.0, 0.0], [1.0, 1.0]])))
         0.7071067811865475
     """
-    xp, out_dtype, dtype = prepare("vectors", vectors, reduction=None)
+    xp, out_dtype, dtype = prepare("vectors", vectors, reduction=NO_REDUCTION)
     check_ndim("vectors", vectors, 2, "(N, D)")
     check_option("mode", mode, options(OrthogonalMode))
     n = vectors.shape[0]
@@ -137,7 +138,7 @@ def global_orthogonal_regularization(
         raise TypeError("global_orthogonal_regularization needs at least one embedding array")
     names = {f"embeddings[{i}]": x for i, x in enumerate(embeddings)}
     rest = {name: x for name, x in names.items() if name != "embeddings[0]"}
-    xp, out_dtype, dtype = prepare("embeddings[0]", embeddings[0], reduction=None, **rest)
+    xp, out_dtype, dtype = prepare("embeddings[0]", embeddings[0], reduction=NO_REDUCTION, **rest)
     for name, x in names.items():
         check_ndim(name, x, 2, "(N, D)")
         if x.shape[1] != embeddings[0].shape[1]:
@@ -192,7 +193,7 @@ class _Assignments(NamedTuple):
 
 
 def _assignments(
-    probs: Array, *, axis: Any, reduction: Any = None, sample_weight: Array | None = None
+    probs: Array, *, axis: Any, reduction: Any = NO_REDUCTION, sample_weight: Array | None = None
 ) -> _Assignments:
     """:func:`~arraylosses._validate.prepare`, then the shape checks: an anchor ``axis`` with
     K >= 1, ``sample_weight`` broadcastable to the per-row loss (``probs`` without ``axis``)."""
@@ -317,7 +318,7 @@ def flops_regularizer(embeddings: Array, *, threshold: float | None = None) -> A
         >>> float(flops_regularizer(np.array([[1.0, 0.0], [3.0, 2.0]])))  # 2² + 1²
         5.0
     """
-    xp, out_dtype, dtype = prepare("embeddings", embeddings, reduction=None)
+    xp, out_dtype, dtype = prepare("embeddings", embeddings, reduction=NO_REDUCTION)
     check_ndim("embeddings", embeddings, 2, "(N, V)")
     if threshold is not None:
         threshold = number("threshold", threshold, low=0.0)

@@ -28,6 +28,7 @@ from ._backend import logsumexp as _logsumexp
 from ._ops import euclidean_norm, reduce_loss, safe_power
 from ._ops import normalize as _unit
 from ._validate import (
+    NO_REDUCTION,
     check_ndim,
     check_same_shape,
     check_sample_weight,
@@ -54,7 +55,7 @@ def _two_views(
 ) -> tuple[Namespace, Any, Array, Array]:
     """The batch-level two-view checks: ``(N, D)`` views of one shape, ``N >= 2``, ``D >= 1``;
     returns ``(xp, out_dtype, z1, z2)`` in the compute dtype."""
-    xp, out_dtype, dtype = prepare("z1", z1, reduction=None, z2=z2, hyper=hyper)
+    xp, out_dtype, dtype = prepare("z1", z1, reduction=NO_REDUCTION, z2=z2, hyper=hyper)
     check_ndim("z1", z1, 2, "(N, D)")
     check_ndim("z2", z2, 2, "(N, D)")
     check_same_shape("z1", z1, "z2", z2)
@@ -465,7 +466,7 @@ def uniformity_loss(embeddings: Array, *, t: float = 2.0, normalize: bool = True
         >>> math.isclose(uniformity_loss(x), -8.0)
         True
     """
-    xp, out_dtype, dtype = prepare("embeddings", embeddings, reduction=None)
+    xp, out_dtype, dtype = prepare("embeddings", embeddings, reduction=NO_REDUCTION)
     check_ndim("embeddings", embeddings, 2, "(N, D)")
     t = number("t", t, low=0.0, low_inclusive=False, expected="a Python float")
     normalize = flag("normalize", normalize)

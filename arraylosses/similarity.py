@@ -21,6 +21,7 @@ from ._late_interaction import (
 )
 from ._ops import clamped_norm, rowwise_cosine, sqrt_at_zero
 from ._validate import (
+    NO_REDUCTION,
     check_axis,
     check_floating,
     check_ndim,
@@ -53,7 +54,7 @@ class _Pairwise(NamedTuple):
 def _pairwise(a: Array, b: Array) -> _Pairwise:
     """:func:`~arraylosses._validate.prepare`, then the shape checks: two matrices of one
     embedding width."""
-    xp, out_dtype, dtype = prepare("a", a, reduction=None, b=b)
+    xp, out_dtype, dtype = prepare("a", a, reduction=NO_REDUCTION, b=b)
     check_floating(xp, "b", b)
     check_ndim("a", a, 2, "(N, D)")
     check_ndim("b", b, 2, "(M, D)")
@@ -94,7 +95,7 @@ def cosine_similarity(a: Array, b: Array, *, axis: int = -1, eps: float = 1e-8) 
         >>> float(cosine_similarity(np.array([1.0, 0.0]), np.array([1.0, 1.0])))
         0.7071067811865475
     """
-    xp, out_dtype, dtype = prepare("a", a, reduction=None, b=b)
+    xp, out_dtype, dtype = prepare("a", a, reduction=NO_REDUCTION, b=b)
     check_floating(xp, "b", b)
     check_same_shape("a", a, "b", b)
     axis = check_axis("axis", axis, a)
@@ -123,7 +124,7 @@ def l2_normalize(x: Array, *, axis: int = -1, eps: float = 1e-12) -> Array:
         >>> l2_normalize(np.array([3.0, 4.0])).tolist()
         [0.6, 0.8]
     """
-    xp, out_dtype, dtype = prepare("x", x, reduction=None)
+    xp, out_dtype, dtype = prepare("x", x, reduction=NO_REDUCTION)
     axis = check_axis("axis", axis, x)
     eps = positive_float("eps", eps)
     x_c = as_dtype(xp, x, dtype)
@@ -243,7 +244,7 @@ def _maxsim_arguments(
     xp, out_dtype, dtype = prepare(
         "queries",
         queries,
-        reduction=None,
+        reduction=NO_REDUCTION,
         documents=documents,
         query_mask=query_mask,
         document_mask=document_mask,

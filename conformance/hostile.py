@@ -36,6 +36,19 @@ requires of each:
     In every parameter set, each target that holds only 0 and 1 (integer or floating; class
     labels excluded) passed as a boolean array instead: the same result.
 
+``minus_inf``
+    For a softmax-based function (its record declares ``Hostile.minus_inf``), ``-inf`` as a
+    masked logit: in the classes other than the label (every class of a row whose label is
+    ignored, ``ignore_index``), in classes whose target probability is set to 0 (the rows
+    renormalised), in the entries a ``where`` mask leaves out (with one list all padding), or
+    in a candidate column (a padded negative); every parameter set that passes the input.
+    Never NaN (no NaN went in). Where the value is finite (NumPy float64 says; label
+    smoothing puts mass on a ``-inf`` logit, ``+inf``, and asks nothing more), it and the
+    gradient are finite on every backend and equal those with the ``-inf`` replaced by a
+    finite logit far below the others (``-1e4``, whose softmax weight is exactly 0): the
+    entry is removed, its gradient 0. The peers' defect this guards against: optax
+    #896/#1762 (NaN gradients of softmax cross entropy with ``-inf`` masked logits).
+
 A kind that cannot apply to a case is skipped with the reason the declaration gives
 (``skip=(("kind", "reason"), ...)``); the report prints the reasons.
 """
@@ -59,7 +72,7 @@ from arraylosses.testing import (
 from arraylosses.testing.cases import Case, Hostile, Params, Ref
 
 SEED = 20261124
-KINDS = ("nan", "empty", "zero", "constant", "scale", "extreme", "boolean")
+KINDS = ("nan", "empty", "zero", "constant", "scale", "extreme", "boolean", "minus_inf")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -497,6 +510,103 @@ def _check_boolean(case: Case, h: Hostile, backend: Backend) -> str:
     return f"boolean {', '.join(sorted(tried))}" if tried else "no 0/1 target"
 
 
+FAR = -1e4  # a finite logit whose softmax weight against O(1) logits is exactly 0 in float64
+
+
+def _holes(call: Call, name: str, where: str, other: str) -> tuple[Call, np.ndarray] | None:
+    """``call`` (its mask changed for ``"masked"``: the first list all padding) and the entries
+    of ``name`` that take ``-inf``; ``None`` where the set does not pass the inputs."""
+    if name not in call.used() or (where != "column" and other not in call.used()):
+        return None
+    x = call.arrays[name]
+    hole = np.zeros(x.shape, dtype=bool)
+    if where == "off_target":
+        labels = call.arrays[other]
+        classes = x.shape[-1]
+        if x.ndim != 2 or labels.shape != x.shape[:1]:
+            return None
+        rows = [i for i in range(x.shape[0]) if 0 <= labels[i] < classes]
+        if len(rows) < 2 or classes < 2:
+            return None
+        hole[rows[0]] = True  # every class but the label
+        hole[rows[0], labels[rows[0]]] = False
+        for i in rows[1:]:  # one class other than the label
+            hole[i, (labels[i] + 1) % classes] = True
+        for i in range(x.shape[0]):  # an ignored row (ignore_index): every class masked
+            if not 0 <= labels[i] < classes:
+                hole[i] = True
+    elif where == "no_mass":
+        target = call.arrays[other]
+        if target.shape != x.shape or x.ndim != 2 or x.shape[1] < 2:
+            return None
+        top = np.argmax(target, axis=1)
+        hole[0] = True  # every class but the most probable
+        hole[0, top[0]] = False
+        for i in range(1, x.shape[0]):  # one class
+            hole[i, (top[i] + 1) % x.shape[1]] = True
+        emptied = np.where(hole, 0.0, target)
+        call = call.with_arrays(**{other: emptied / emptied.sum(axis=1, keepdims=True)})
+    elif where == "masked":
+        mask = call.arrays[other].copy()
+        mask[(0,) * (mask.ndim - 1)] = False  # the first list all padding
+        call = call.with_arrays(**{other: mask})
+        hole = ~mask
+    else:  # column
+        hole[..., 0] = True
+    return call, hole
+
+
+def _check_minus_inf(case: Case, h: Hostile, backend: Backend) -> str:
+    numpy = BACKENDS["numpy"]
+    tried, infinite = [], []
+    for name, where, other in h.minus_inf:
+        for params in distinct_params(case) or case.params[:1]:
+            built = _holes(Call.of(case, params), name, where, other)
+            if built is None:
+                continue
+            call, hole = built
+            x = call.arrays[name]
+            inf_call = call.with_arrays(**{name: np.where(hole, -np.inf, x)})
+            far_call = call.with_arrays(**{name: np.where(hole, FAR, x)})
+            label = f"-inf {where} in {name}" + (
+                "" if params is case.params[0] else f" ({params.label})"
+            )
+            # NumPy's warnings about an infinite value are allowed here; where the value is
+            # finite, the run on the backend under test (NumPy too) still turns them to errors
+            with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+                expected = _numpy(numpy, inf_call.run(numpy, "float64"))
+            if any(np.isnan(e).any() for e in expected):
+                # no NaN in, so no NaN out: a masked logit removes a class, it is not undefined
+                raise AssertionError(f"{case.name}, {label}: NumPy gives NaN ({expected})")
+            if not all(np.isfinite(e).all() for e in expected):
+                infinite.append(label)  # +inf: label smoothing's mass on a -inf logit
+                continue
+            at = f"{case.name}, {label}, {backend.name}"
+            far = _numpy(backend, far_call.run(backend, "float64"))
+            for jit in (False, True) if backend.name.startswith("jax") else (False,):
+                got = _numpy(backend, inf_call.run(backend, "float64", jit=jit))
+                where_ = at + (" under jax.jit" if jit else "")
+                for g, f, e in zip(got, far, expected, strict=True):
+                    assert_close(g, e, rtol=1e-12, atol=1e-12, err_msg=f"{where_}: against NumPy")
+                    assert_close(g, f, rtol=1e-12, atol=1e-12, err_msg=f"{where_}: against {FAR:g}")
+            if backend.differentiable and name in case.grad:
+                g_inf = inf_call.grads(backend, "float64", [name])[name]
+                g_far = far_call.grads(backend, "float64", [name])[name]
+                if not np.isfinite(g_inf).all():
+                    raise AssertionError(
+                        f"{at}: gradient not finite at "
+                        f"{np.argwhere(~np.isfinite(g_inf)).tolist()[:5]}"
+                    )
+                assert_close(
+                    g_inf, g_far, rtol=1e-10, atol=1e-12, err_msg=f"{at}: gradient against {FAR:g}"
+                )
+            tried.append(label)
+    if not tried:
+        raise AssertionError(f"{case.name}: no -inf placement with a finite value ({infinite})")
+    note = f"; value not finite, nothing asked: {', '.join(infinite)}" if infinite else ""
+    return f"{len(tried)} -inf placements{note}"
+
+
 CHECKS: dict[str, Callable[[Case, Hostile, Backend], str]] = {
     "nan": _check_nan,
     "empty": _check_empty,
@@ -505,6 +615,7 @@ CHECKS: dict[str, Callable[[Case, Hostile, Backend], str]] = {
     "scale": _check_scale,
     "extreme": _check_extreme,
     "boolean": _check_boolean,
+    "minus_inf": _check_minus_inf,
 }
 
 
@@ -518,6 +629,11 @@ def applies(case: Case, kind: str) -> str | None:
         return "no scaled input declared"
     if kind == "extreme" and not h.extreme:
         return "no edge parameter set declared"
+    if kind == "minus_inf" and not h.minus_inf:
+        return (
+            "not declared (Hostile.minus_inf): no input is a logit that a mask sets to -inf "
+            "(not softmax-based, or its logits are computed from embeddings)"
+        )
     if kind == "boolean" and not any(
         _zero_one_targets(case, Call.of(case, p)) for p in case.params
     ):

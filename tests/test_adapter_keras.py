@@ -52,6 +52,11 @@ out["sparse"] = [
     float(to_np(ours(labels, logits, sample_weight=w))),
     float(to_np(theirs(labels, logits, sample_weight=w))),
 ]
+# Keras' reduction=None (no reduction) is Keras' own: our function gets "none" (issue #36)
+out["keras_none"] = [
+    to_np(alk.Loss(al.cross_entropy, reduction=None)(labels, logits)).tolist(),
+    to_np(theirs.__class__(from_logits=True, reduction=None)(labels, logits)).tolist(),
+]
 onehot = np.eye(5, dtype="float32")[labels]
 out["onehot"] = [
     float(to_np(ours(onehot, logits))),
@@ -133,6 +138,8 @@ def test_keras_loss_metric_and_fit_on_digits(keras_run):
     assert s[0] == close(s[1], rel=1e-6) and s[2] == close(s[0], rel=1e-7), s
     assert s[3] == close(s[4], rel=1e-6), s  # Keras' sample_weight over our per-sample losses
     assert out["onehot"][0] == close(out["onehot"][1], rel=1e-6)
+    ours_none, keras_none = out["keras_none"]  # Keras' reduction=None: one loss per sample
+    assert len(ours_none) == 12 and ours_none == close(keras_none, rel=1e-6)
     assert out["supcon"][0] == close(out["supcon"][1], rel=1e-5)
     assert out["metric"][0] == close(out["metric"][1]) and out["metric_reset"][0] == close(
         out["metric_reset"][1]

@@ -77,6 +77,52 @@ def test_unknown_reduction(case: Case, value: str):
         case.fn(*args, **kwargs)
 
 
+def _public_with_reduction() -> dict[str, object]:
+    """Every public function (top level, metrics, streaming metrics) whose signature has
+    ``reduction``."""
+    import inspect
+
+    from arraylosses.metrics import streaming
+
+    found = {}
+    for prefix, module in (("", al), ("metrics.", metrics), ("metrics.streaming.", streaming)):
+        for name in module.__all__:
+            obj = getattr(module, name)
+            if not callable(obj) or isinstance(obj, type):
+                continue
+            try:
+                parameters = inspect.signature(obj).parameters
+            except (TypeError, ValueError):
+                continue
+            if "reduction" in parameters:
+                found[prefix + name] = obj
+    return found
+
+
+def test_every_public_reduction_is_swept():
+    """The sweep below runs on the registry: every public function with ``reduction`` is in
+    it (``REDUCED``), so none escapes the ``reduction=None`` rule."""
+    swept = {c.name for c in REDUCED} | {getattr(c.public or c.fn, "__name__", "") for c in REDUCED}
+    missing = [name for name in _public_with_reduction() if name not in swept]
+    assert not missing, missing
+    assert len(_public_with_reduction()) >= 40
+
+
+@pytest.mark.parametrize("case", REDUCED, ids=lambda c: c.name)
+def test_reduction_none_is_an_error_not_a_mean(case: Case):
+    """``reduction=None`` is Keras 3's "no reduction" and an error in torch: never a silent
+    ``"mean"``. The error names ``reduction``, the valid values and Keras's meaning."""
+    args, kwargs = case.arguments(
+        case.params[0].with_(reduction=None), case.inputs(np.random.default_rng(0))
+    )
+    with pytest.raises(
+        ValueError,
+        match=r"reduction must be one of 'mean', .*'none'; got None "
+        r"\(Keras's reduction=None, no reduction, is reduction='none' here\)",
+    ):
+        case.fn(*args, **kwargs)
+
+
 @pytest.mark.parametrize("fn", LOSSES + METRICS, ids=lambda f: f.__name__)
 def test_non_arrays_are_rejected(fn):
     with pytest.raises(TypeError, match="pred must be an array; got list"):

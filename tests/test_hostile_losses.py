@@ -305,6 +305,43 @@ def test_listnet_fully_padded_lists(ad_backend):
     np.testing.assert_array_equal(gs[~where], 0.0)
 
 
+# the losses with a ``where`` mask of padded lists; the second input is a distribution (its
+# padding may be -inf too) or graded labels (padding 0)
+_MASKED_LISTS = {
+    "listnet_loss": (al.listnet_loss, True),
+    "distill_kl_div_loss": (al.distill_kl_div_loss, True),
+    "list_mle_loss": (al.list_mle_loss, False),
+    "lambda_loss": (al.lambda_loss, False),
+    "pairwise_hinge_loss": (al.pairwise_hinge_loss, False),
+    "pairwise_logistic_loss": (al.pairwise_logistic_loss, False),
+    "approx_ndcg_loss": (al.approx_ndcg_loss, False),
+}
+
+
+@pytest.mark.parametrize("name", list(_MASKED_LISTS))
+def test_minus_inf_padding_is_inert_even_in_a_list_of_padding_only(ad_backend, name):
+    """Padding scored -inf (the usual way to pad logits) under the ``where`` mask, one list all
+    padding (issue #36: ``listnet_loss`` gave NaN gradients there, its value finite): the value
+    and the gradients equal those with the padding scored 0, and are finite."""
+    be = ad_backend
+    fn, distribution = _MASKED_LISTS[name]
+    where = np.array([[True, True, False, False], [False] * 4, [True, True, True, False]])
+    s = np.array([[1.0, 2.0, 0.0, 0.0], [0.0] * 4, [0.5, -1.0, 0.3, 0.0]])
+    r = np.array([[1.0, 0.0, 0.0, 0.0], [0.0] * 4, [0.0, 2.0, 1.0, 0.0]])
+    inf_s = np.where(where, s, -np.inf)
+    inf_r = np.where(where, r, -np.inf) if distribution else r
+
+    def loss(target):
+        return lambda a: fn(a, be.asarray(target, "float64"), where=be.asarray(where))
+
+    value, grad = _value_and_grad(be, loss(inf_r), inf_s)
+    expected, expected_grad = _value_and_grad(be, loss(r), s)
+    assert math.isfinite(value)
+    close(value, expected, "float64")
+    assert np.isfinite(grad).all(), (name, grad)
+    close(grad, expected_grad, "float64")
+
+
 def test_lists_of_length_zero(backend):
     # logsumexp over an empty axis is -inf (NumPy's max of nothing used to raise): loss 0
     e = backend.asarray(np.ones((3, 0)), "float64")

@@ -189,3 +189,15 @@ def test_sequence_arguments_wrong_type():
         al.matryoshka(al.info_nce, dims="42")
     with pytest.raises(ValueError, match="dims must be a non-empty sequence"):
         al.matryoshka(al.info_nce, dims=[])
+
+
+def test_per_dim_loop_on_numpy_returns_a_0d_array_not_a_numpy_scalar():
+    """The per-dim loop's weighted sum of 0-d NumPy arrays is a ``numpy.float64`` (issue #36);
+    the result is a 0-d ``ndarray``, as the MNRL fast path and every loss return."""
+    rng = np.random.default_rng(0)
+    q, d = rng.normal(size=(4, 6)), rng.normal(size=(4, 6))
+    for inner in (al.info_nce, al.multiple_negatives_ranking_loss):
+        out = al.matryoshka(inner, (6, 3))(q, d)
+        assert type(out) is np.ndarray and out.shape == (), (inner.__name__, type(out))
+    rows = al.matryoshka(al.info_nce, (6, 3))(q, d, reduction="none")
+    assert type(rows) is np.ndarray and rows.shape == (4,)

@@ -80,3 +80,16 @@ def test_params_resolve_refs_and_positional_overrides() -> None:
     assert grad_case.grad_names(frozen) == []
     assert params.with_(reduction="none").kwargs["reduction"] == "none"
     assert params.kwargs["reduction"] == "sum"  # with_ copies
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+def test_numpy_results_are_arrays_not_numpy_scalars(case: Case) -> None:
+    """On NumPy every result (each part of a tuple) is an ``np.ndarray``, 0-d where reduced,
+    never a NumPy scalar such as ``numpy.float64`` (NumPy's arithmetic on 0-d arrays returns
+    one: a Python-level sum of losses, ``matryoshka``'s weighted sum of dims, leaks it). A
+    streaming case's state fields too (its parts from ``Hostile.state_from`` on)."""
+    from arraylosses.testing import parts
+
+    for label, args, kwargs in case.variants(np.random.default_rng(0)):
+        for i, part in enumerate(parts(case.fn(*args, **kwargs))):
+            assert isinstance(part, np.ndarray), (case.name, label, i, type(part))

@@ -9,7 +9,7 @@ import math
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from .._backend import Array, Namespace, const, device_of, namespace
+from .._backend import Array, Namespace, const, device_of, finalize, namespace
 from .._ops import reduce_loss
 from .._validate import integer, number, renamed
 from ..similarity import l2_normalize
@@ -151,7 +151,7 @@ def matryoshka(
             bound = signature.bind(*args, **kwargs)
             bound.apply_defaults()
             return _FAST[loss_fn](dict(bound.arguments), dims_desc, weights_desc)
-        total = None
+        total, xp, dtype = None, None, None
         for d, w in zip(dims_desc, weights_desc, strict=True):
 
             def cut(x: Any, d: int = d) -> Any:
@@ -160,8 +160,12 @@ def matryoshka(
                 return l2_normalize(x[..., :d], eps=_NORM_EPS)
 
             term = loss_fn(*(cut(a) for a in args), **{k: cut(v) for k, v in kwargs.items()})
+            if xp is None:
+                xp, dtype = namespace(loss=term), term.dtype
             total = w * term if total is None else total + w * term
-        return total
+        # NumPy's arithmetic on 0-d arrays gives a NumPy scalar (numpy.float64): finalize makes
+        # the sum a 0-d array again, as every loss returns
+        return finalize(xp, total, dtype)
 
     return loss
 

@@ -29,6 +29,7 @@ from .._ops import (
     rowwise_cosine,
 )
 from .._validate import (
+    NO_REDUCTION,
     check_floating,
     check_option,
     check_same_shape,
@@ -476,7 +477,11 @@ def _cosent_inputs(
     a: Array, b: Array, target: Array, scale: Any
 ) -> tuple[Namespace, Array, Array, Any, Any]:
     xp, (ea, eb), _, out_dtype = _embeddings(
-        {"a": a, "b": b}, label_name="target", label=target, reduction=None, hyper={"scale": scale}
+        {"a": a, "b": b},
+        label_name="target",
+        label=target,
+        reduction=NO_REDUCTION,
+        hyper={"scale": scale},
     )
     if ea.ndim != 2:
         raise ValueError(f"a must have shape (N, D); got {tuple(a.shape)}")

@@ -17,7 +17,7 @@ from typing import Any
 
 from .._backend import Array, Namespace, device_of, finalize, nll_at
 from .._ops import divide_or_nan, reduce_loss, sqrt_at_zero
-from .._validate import hyperparameter, is_array, number, sample_weighted
+from .._validate import NO_REDUCTION, hyperparameter, is_array, number, sample_weighted
 from ..typing import Reduction
 from ._common import (
     log1p_sum,
@@ -454,7 +454,7 @@ def proxy_anchor_loss(
         sub_centers=False,
         hyper={"margin": margin, "alpha": alpha},
         sample_weight=None,
-        reduction=None,
+        reduction=NO_REDUCTION,
     )
     xp = pr.xp
     delta = _margin(xp, margin, pr.x, below_pi=False)

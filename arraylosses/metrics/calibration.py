@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 from .._backend import Array, Namespace, as_dtype, device_of, finalize, index_dtype
 from .._ops import divide_or_nan, mean_or_nan, safe_divide, sqrt_at_zero
 from .._validate import (
+    NO_REDUCTION,
     check_in_range,
     check_kind,
     check_labels,
@@ -45,7 +46,7 @@ class _Probs(NamedTuple):
 def _probs(probs: Array, target: Array, sample_weight: Array | None = None) -> _Probs:
     """Validate ``(probs, target)`` of the calibration metrics: shapes, range, labels."""
     xp, out_dtype, dtype = prepare(
-        "probs", probs, reduction=None, target=target, sample_weight=sample_weight
+        "probs", probs, reduction=NO_REDUCTION, target=target, sample_weight=sample_weight
     )
     check_kind(xp, "target", target, ("integral", "bool"), must="hold class labels (integer)")
     n = tuple(target.shape)

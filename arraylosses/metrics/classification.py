@@ -29,6 +29,7 @@ from .._backend import (
 )
 from .._ops import divide_or_nan, mean_or_nan, safe_divide
 from .._validate import (
+    NO_REDUCTION,
     bounded_integer,
     check_kind,
     check_labels,
@@ -203,7 +204,7 @@ def top_k_accuracy(
 def top_k_rows(scores: Array, target: Array, *, k: Any, sample_weight: Array | None) -> Rows:
     """:func:`top_k_accuracy`'s per-row hit 0/1 (NaN for a row of NaN scores), validated."""
     xp, out_dtype, dtype = prepare(
-        "scores", scores, reduction=None, target=target, sample_weight=sample_weight
+        "scores", scores, reduction=NO_REDUCTION, target=target, sample_weight=sample_weight
     )
     target = _integer_target(xp, target)
     if scores.ndim != 2 or tuple(target.shape) != (scores.shape[0],):
@@ -389,7 +390,7 @@ def log_loss(probs: Array, target: Array, *, sample_weight: Array | None = None)
 def log_loss_rows(probs: Array, target: Array, *, sample_weight: Array | None) -> Rows:
     """:func:`log_loss`'s per-sample clipped negative log-likelihood, validated."""
     xp, out_dtype, dtype = prepare(
-        "probs", probs, reduction=None, target=target, sample_weight=sample_weight
+        "probs", probs, reduction=NO_REDUCTION, target=target, sample_weight=sample_weight
     )
     target = _integer_target(xp, target)
     n = tuple(target.shape)
@@ -490,7 +491,7 @@ def roc_auc(scores: Array, target: Array, *, thresholds: Any = None) -> Array:
 def _binary_scores(scores: Array, target: Array) -> tuple[Any, Any, Any, Array, Array, Array]:
     """Validate :func:`roc_auc`'s inputs: ``(xp, out_dtype, dtype, scores, target, binary)``,
     both cast to the compute dtype, ``binary`` whether each label is 0 or 1."""
-    xp, out_dtype, dtype = prepare("scores", scores, reduction=None, target=target)
+    xp, out_dtype, dtype = prepare("scores", scores, reduction=NO_REDUCTION, target=target)
     check_kind(
         xp, "target", target, ("integral", "bool", "real floating"), must="hold binary labels"
     )

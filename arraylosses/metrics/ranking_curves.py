@@ -34,6 +34,7 @@ from .._backend import (
 )
 from .._ops import divide_or_nan, safe_divide
 from .._validate import (
+    NO_REDUCTION,
     check_kind,
     check_sample_weight_shape,
     check_values,
@@ -63,7 +64,7 @@ class Binary(NamedTuple):
 def binary_inputs(scores: Array, target: Array, *, sample_weight: Array | None) -> Binary:
     """Validate ``(scores, target, sample_weight)`` of the binary curves."""
     xp, out_dtype, dtype = prepare(
-        "scores", scores, reduction=None, target=target, sample_weight=sample_weight
+        "scores", scores, reduction=NO_REDUCTION, target=target, sample_weight=sample_weight
     )
     check_kind(
         xp, "target", target, ("integral", "bool", "real floating"), must="hold binary labels"

@@ -24,6 +24,7 @@ from typing import Any, NamedTuple
 from .._backend import Array, Namespace, as_dtype, const, finalize
 from .._ops import mean_or_nan, safe_divide
 from .._validate import (
+    NO_REDUCTION,
     check_kind,
     check_option,
     check_same_shape,
@@ -78,7 +79,7 @@ def columns(
     xp, out_dtype, dtype = prepare(
         "pred",
         pred,
-        reduction=None,
+        reduction=NO_REDUCTION,
         target=target,
         sample_weight=sample_weight,
         multioutput=weights,

@@ -77,6 +77,7 @@ from .._backend import (
 )
 from .._ops import divide_or_nan, mean_or_nan, safe_divide
 from .._validate import (
+    NO_REDUCTION,
     bounded_integer,
     check_kind,
     check_option,
@@ -206,7 +207,7 @@ def _rank(
     them NaN.
     """
     xp, out_dtype, dtype = prepare(
-        "scores", scores, reduction=None, relevance=relevance, indexes=indexes
+        "scores", scores, reduction=NO_REDUCTION, relevance=relevance, indexes=indexes
     )
     ndim = 2 if indexes is None else 1
     shape = "(Q, M)" if indexes is None else "(N,) with indexes="
@@ -1213,7 +1214,9 @@ def gauc_sums(
     where a score or label is NaN, or, under ``jax.jit``, a label is not 0/1): :func:`gauc`
     and its streaming form."""
     chosen = check_option("weighting", weighting, options(GaucWeighting))
-    xp, out_dtype, dtype = prepare("scores", scores, reduction=None, target=target, indexes=indexes)
+    xp, out_dtype, dtype = prepare(
+        "scores", scores, reduction=NO_REDUCTION, target=target, indexes=indexes
+    )
     ndim = 2 if indexes is None else 1
     if scores.ndim != ndim:
         shape = "(U, M)" if indexes is None else "(N,) with indexes="

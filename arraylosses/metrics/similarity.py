@@ -7,6 +7,7 @@ from typing import Any
 from .._backend import Array, Namespace, as_dtype
 from .._ops import reduce_loss, rowwise_cosine
 from .._validate import (
+    NO_REDUCTION,
     check_axis,
     check_real,
     check_same_shape,
@@ -65,7 +66,7 @@ def cosine_rows(
     """Validate, then ``(xp, per-row cosine, result dtype)`` of :func:`mean_cosine_similarity`
     (the rows: every index but ``axis``)."""
     xp, out_dtype, dtype = prepare(
-        "pred", pred, reduction=None, target=target, sample_weight=sample_weight
+        "pred", pred, reduction=NO_REDUCTION, target=target, sample_weight=sample_weight
     )
     check_real(xp, "target", target)
     check_same_shape("pred", pred, "target", target)

@@ -16,6 +16,7 @@ A streaming metric is an immutable, hashable object holding the metric's hyperpa
 
 from __future__ import annotations
 
+import functools
 from abc import ABC, abstractmethod
 from types import ModuleType
 from typing import Any, ClassVar, NamedTuple
@@ -154,6 +155,31 @@ def mean_of(xp: Namespace, state: MeanState) -> Array:
     return divide_or_nan(xp, state.total, state.weight)
 
 
+def _no_numpy_scalars(state: Any) -> Any:
+    """``state`` with each NumPy scalar field (``numpy.float64``: NumPy's arithmetic on 0-d
+    arrays returns one) made a 0-d array again, as every result on NumPy is."""
+    if not isinstance(state, tuple) or not any(
+        type(x).__module__ == "numpy" and type(x).__name__ != "ndarray" for x in state
+    ):
+        return state
+    import numpy as np
+
+    fields = (np.asarray(x) if isinstance(x, np.generic) else x for x in state)
+    return type(state)(*fields)
+
+
+def _states_as_arrays(method: Any) -> Any:
+    @functools.wraps(method)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        return _no_numpy_scalars(method(*args, **kwargs))
+
+    wrapped._states_as_arrays = True  # type: ignore[attr-defined]
+    return wrapped
+
+
+_STATE_METHODS = ("init", "update", "merge", "merge_stacked")
+
+
 class StreamingMetric(ABC):
     """The streaming form of a metric: pure ``init``, ``update``, ``merge``, ``compute``.
 
@@ -165,6 +191,14 @@ class StreamingMetric(ABC):
 
     summable: ClassVar[bool] = True
     sample_weighted: ClassVar[bool] = True  # whether update takes sample_weight
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # the states on NumPy are 0-d arrays, not NumPy scalars (issue #36), for every metric
+        super().__init_subclass__(**kwargs)
+        for name in _STATE_METHODS:
+            method = cls.__dict__.get(name)
+            if callable(method) and not getattr(method, "_states_as_arrays", False):
+                setattr(cls, name, _states_as_arrays(method))
 
     @abstractmethod
     def init(self, like: Any, *, dtype: Any = None, device: Any = None) -> Any:
@@ -191,6 +225,7 @@ class StreamingMetric(ABC):
         or padding, and are ignored), so a last, short batch can be padded to a fixed shape
         under ``jax.jit``."""
 
+    @_states_as_arrays
     def merge(self, a: Any, b: Any) -> Any:
         """The state of both streams."""
         return type(a)(*(x + y for x, y in zip(a, b, strict=True)))
@@ -199,6 +234,7 @@ class StreamingMetric(ABC):
     def compute(self, state: Any) -> Any:
         """The metric of everything counted so far."""
 
+    @_states_as_arrays
     def merge_stacked(self, states: Any) -> Any:
         """Merge states stacked along a leading axis (what an all-gather returns)."""
         xp = namespace(state=states[0])

@@ -64,6 +64,10 @@ MONOTONE = (
 
 BatchSpec = str | tuple[str, tuple[int, ...]]
 
+MINUS_INF_PLACES = ("off_target", "no_mass", "masked", "column")
+"""Where :attr:`Hostile.minus_inf` puts ``-inf`` (the masked logits of a softmax-based
+function)."""
+
 
 @dataclass(frozen=True)
 class Hostile:
@@ -76,7 +80,14 @@ class Hostile:
     the inputs zeroed; ``scale``: ``(input, factor)`` pairs for the low-precision check;
     ``extreme``: parameter sets at the edge of the documented range; ``skip``: ``(kind,
     reason)`` for a kind that cannot apply; ``state_from``: the result's parts from this
-    index on are a streaming state, not the metric's value.
+    index on are a streaming state, not the metric's value. ``minus_inf``: the declaration
+    that the function is softmax-based (its scores go through a softmax, a log-softmax or a
+    log-sum-exp) or takes ``-inf`` as the padding of a masked list, as ``(input, where,
+    other)`` triples: the input that takes ``-inf`` as a masked logit and where,
+    ``"off_target"`` (the classes other than the label in ``other``), ``"no_mass"`` (classes
+    whose probability in the target ``other`` is set to 0), ``"masked"`` (the
+    entries the boolean mask ``other`` leaves out; its first list all padding) or
+    ``"column"`` (the first candidate of every row, ``other`` unused).
     """
 
     nan: tuple[str, ...] | None = None
@@ -88,6 +99,14 @@ class Hostile:
     extreme: tuple[dict[str, Any], ...] = ()
     skip: tuple[tuple[str, str], ...] = field(default=())
     state_from: int | None = None
+    minus_inf: tuple[tuple[str, str, str], ...] = ()
+
+    def __post_init__(self) -> None:
+        for _, where, _ in self.minus_inf:
+            if where not in MINUS_INF_PLACES:
+                raise ValueError(
+                    f"minus_inf place must be one of {MINUS_INF_PLACES}; got {where!r}"
+                )
 
     def skipped(self, kind: str) -> str | None:
         return dict(self.skip).get(kind)

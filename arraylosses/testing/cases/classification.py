@@ -18,7 +18,14 @@ CASES: tuple[Case, ...] = (
     Case(
         fn=al.cross_entropy,
         traits=("softmax",),
-        hostile=Hostile(scale=(("logits", 1e4),)),
+        hostile=Hostile(
+            scale=(("logits", 1e4),),
+            minus_inf=(
+                ("logits", "off_target", "labels"),
+                ("logits", "off_target", "labels_ignored"),
+                ("logits", "no_mass", "probs"),
+            ),
+        ),
         adapter=Adapter(index_target=True),
         inputs=inputs.classes,
         args=("logits", "labels"),
@@ -51,7 +58,15 @@ CASES: tuple[Case, ...] = (
     ),
     Case(
         fn=al.nll_loss,
-        hostile=Hostile(scale=(("log_probs", 1e3),)),
+        # log-probabilities from a log_softmax: a class masked to -inf has log-probability -inf
+        hostile=Hostile(
+            scale=(("log_probs", 1e3),),
+            minus_inf=(
+                ("log_probs", "off_target", "labels"),
+                ("log_probs", "off_target", "labels_ignored"),
+                ("log_probs", "no_mass", "probs"),
+            ),
+        ),
         adapter=Adapter(index_target=True),
         inputs=inputs.classes,
         args=("log_probs", "labels"),
@@ -76,7 +91,10 @@ CASES: tuple[Case, ...] = (
     Case(
         fn=al.poly1_cross_entropy,
         traits=("softmax",),
-        hostile=Hostile(scale=(("logits", 1e4),)),
+        hostile=Hostile(
+            scale=(("logits", 1e4),),
+            minus_inf=(("logits", "off_target", "labels"), ("logits", "no_mass", "probs")),
+        ),
         adapter=Adapter(index_target=True, not_learnable={"epsilon": MONOTONE}),
         inputs=inputs.classes,
         args=("logits", "labels"),
@@ -94,7 +112,10 @@ CASES: tuple[Case, ...] = (
     Case(
         fn=al.softmax_focal_loss,
         traits=("softmax",),
-        hostile=Hostile(scale=(("logits", 1e4),)),
+        hostile=Hostile(
+            scale=(("logits", 1e4),),
+            minus_inf=(("logits", "off_target", "labels"), ("logits", "no_mass", "probs")),
+        ),
         adapter=Adapter(index_target=True, not_learnable={"alpha": MONOTONE}),
         inputs=inputs.classes,
         args=("logits", "labels"),
@@ -112,7 +133,7 @@ CASES: tuple[Case, ...] = (
     ),
     Case(
         fn=al.kl_divergence,
-        hostile=Hostile(scale=(("logits", 1e4),)),
+        hostile=Hostile(scale=(("logits", 1e4),), minus_inf=(("logits", "no_mass", "probs"),)),
         inputs=inputs.classes,
         args=("logits", "probs"),
         params=(
@@ -259,6 +280,15 @@ _LINEAR_CE_OPTIONS: tuple[dict, ...] = (
 CASES += (
     Case(
         fn=al.linear_cross_entropy,
+        hostile=Hostile(
+            skip=(
+                (
+                    "minus_inf",
+                    "softmax-based, but its logits (hidden @ head.T + bias) are computed inside, "
+                    "in tiles: no input is a logit a mask could set to -inf",
+                ),
+            )
+        ),
         adapter=Adapter(index_target=True, per_batch=("sample_weight",)),
         inputs=inputs.linear_head,
         args=("hidden", "head", "head_target"),
