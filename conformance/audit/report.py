@@ -111,7 +111,10 @@ def markdown(doc: dict[str, Any]) -> str:
         "| issue | verdict | rows |",
         "|---|---|---|",
     ]
-    out += [f"| {_cell(i['issue'])} | {_cell(i['verdict'])} | {i['rows']} |" for i in doc["issues"]]
+    out += [
+        f"| {_cell(i['issue'])} | {_cell(i['verdict'])} | {', '.join(i['rows'])} |"
+        for i in doc["issues"]
+    ]
     out += ["", "## Every known disagreement", ""]
     out += ["| id | kind | peer | function | topic | findings |", "|---|---|---|---|---|---|"]
     for r in doc["rows"]:

@@ -112,10 +112,15 @@ def _neg_inf(inputs: Inputs) -> Inputs | None:
     if not names or inputs[names[0]].ndim < 2:
         return None
     x = inputs[names[0]].copy()
-    mask = next((inputs[m] for m in ("where", "mask") if m in inputs), None)
-    if mask is not None and mask.shape == x.shape and mask.dtype == bool and not mask.all():
-        x[~mask] = -np.inf
-    else:
+    # the check may pass any of the record's masks (where, prefix, ...): −inf only where every
+    # mask of the scores' shape is False, a position padded whichever one the check uses
+    masks = [m for m in inputs.values() if m.dtype == bool and m.shape == x.shape]
+    if masks:
+        padded = ~np.logical_or.reduce(masks)
+        if not padded.any():
+            return None
+        x[padded] = -np.inf
+    else:  # no mask: a class masked out by a −inf logit
         x[0, int(np.argmin(x[0]))] = -np.inf
     return {**inputs, names[0]: x}
 
@@ -157,6 +162,7 @@ def _single_class(inputs: Inputs) -> Inputs | None:
         and x.size
         and (x.dtype.kind in "iu" or (x.dtype.kind == "f" and _binary(x)))
         and len(np.unique(x)) > 1
+        and not any(w in n.lower() for w in ("id", "index"))  # ids, gathered rows: not classes
     ]
     if not names:
         return None
