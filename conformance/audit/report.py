@@ -133,7 +133,13 @@ def markdown(doc: dict[str, Any]) -> str:
             if r["expected"]:
                 out.append(f"Expected (independent): {r['expected']}.")
             if r["repro"]:
-                out += ["", "```python", r["repro"], "```"]
+                out += [
+                    "",
+                    "```python",
+                    "# fmt: off",
+                    r["repro"],
+                    "```",
+                ]  # as written, not reflowed
             out.append("")
     out += ["## Unclassified", ""]
     if doc["unclassified"]:
