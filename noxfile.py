@@ -193,6 +193,17 @@ def peers(session: nox.Session) -> None:
     )
 
 
+@nox.session
+def audit(session: nox.Session) -> None:
+    """The peer audit (issue #36): every peer check on the registry's inputs and on hostile
+    inputs, each difference classified against conformance/audit/known.py; writes
+    conformance/reports/peer-audit.md and .json (the docs page is generated from the JSON).
+    Fails on a difference no row explains. Extra arguments go to ``python -m
+    conformance.audit`` (--per-function N, --only COLUMN, --no-write)."""
+    _install_all(session)
+    session.run("python", "-m", "conformance.audit", *session.posargs, env={"KERAS_BACKEND": "jax"})
+
+
 @nox.session(reuse_venv=False)
 def wheel(session: nox.Session) -> None:
     """The installed wheel, as a user gets it: build it, install it into this session's

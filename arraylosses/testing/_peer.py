@@ -7,8 +7,10 @@ run both. A peer library is imported inside the call only, when the check runs."
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +23,22 @@ __all__ = ["PeerCheck", "jax_pair", "pair", "peer", "peer_module"]
 
 Run = Callable[[dict[str, np.ndarray]], tuple[list[Any], list[Any]]]
 """A peer check's call: the case's NumPy inputs in, ``(ours, theirs)`` out, lists of arrays."""
+
+#: The floating dtype :func:`pair` computes in: float64, except inside :func:`pair_dtype`
+#: (the peer audit, ``conformance/audit``, runs the pairs in float16 and bfloat16 too).
+_PAIR_DTYPE: contextvars.ContextVar[str] = contextvars.ContextVar("pair_dtype", default="float64")
+
+
+@contextlib.contextmanager
+def pair_dtype(dtype: str) -> Iterator[None]:
+    """Inside this block, :func:`pair` casts the floating inputs to ``dtype`` (a dtype name)
+    instead of float64: the peer audit's low-precision kinds. Checks that build their own
+    arrays ignore it."""
+    token = _PAIR_DTYPE.set(dtype)
+    try:
+        yield
+    finally:
+        _PAIR_DTYPE.reset(token)
 
 
 def pair(
@@ -50,14 +68,15 @@ def pair(
 
     def run(inputs: dict[str, np.ndarray]) -> tuple[list[Any], list[Any]]:
         b = BACKENDS[backend]
+        dtype = _PAIR_DTYPE.get()
         wrt = [
             i
             for i, n in enumerate(names)
             if inputs[n].dtype.kind == "f" and (grad is None or n in grad)
         ]
         results = []
-        with b.context("float64"):
-            arrays = [b.asarray(inputs[n], "float64") for n in names]
+        with b.context(dtype):
+            arrays = [b.asarray(inputs[n], dtype) for n in names]
             for fn in (ours, theirs):
                 r = value_and_grads(fn, b, arrays, wrt=wrt)
                 results.append(

@@ -7,8 +7,8 @@ At ``builder-inited`` it writes, under the source directory (both folders are gi
   modules' ``__all__``: the docstring (autodoc), the peers the registry checks it against
   (``Case.peers``, ``Case.notes``) and the worst measured error per peer from the committed
   conformance report; ``api/index.rst`` groups the pages by family (the registry's modules).
-* ``_generated/*.rst``: tables converted at build time from committed files (the README's
-  "where peers disagree" table, the conformance matrix, the benchmark results), and
+* ``_generated/*.rst``: tables converted at build time from committed files (the peer audit,
+  ``conformance/reports/peer-audit.json``; the conformance matrix; the benchmark results), and
   ``_generated/*.png``: two plots computed with NumPy from our own functions.
 
 At ``build-finished`` (for any builder) it fails the build if a documented public symbol has
@@ -398,6 +398,72 @@ def _write(path: pathlib.Path, text: str) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
+# the peer audit (conformance/reports/peer-audit.json, written by ``nox -s audit``)
+
+AUDIT = ROOT / "conformance" / "reports" / "peer-audit.json"
+
+
+def peer_audit() -> str:
+    """The peer audit page's body, from the committed JSON report: the run, the counts, the
+    peer reports checked, one table of every row, then each peer defect and defect of ours with
+    its repro."""
+    import json
+
+    doc = json.loads(AUDIT.read_text(encoding="utf-8"))
+    c = doc["counts"]
+    versions = ", ".join(f"{k} {v}" for k, v in doc["versions"].items())
+    out = [
+        f"Run {doc['date']} by ``nox -s audit`` in {doc['seconds']:.0f} s: {doc['checks']} peer "
+        f"checks, on the registry's float64 inputs and on hostile inputs. Versions: "
+        f"{_md_inline(versions)}.",
+        "",
+        f"**{c['peer defect']} peer defects, {c['convention']} conventions, {c['ours']} of ours, "
+        f"{c['unclassified']} unclassified** ({doc['findings_total']} differences found by the "
+        "sweep, each matched to a row). A convention is a documented difference in a default "
+        "or an argument's meaning, not a defect.",
+        "",
+        "The peer reports checked",
+        "------------------------",
+        "",
+        list_table(
+            [["issue", "verdict", "rows"]]
+            + [[i["issue"], i["verdict"], ", ".join(i["rows"])] for i in doc["issues"]],
+            widths="20 65 15",
+        ),
+        "Every known disagreement",
+        "------------------------",
+        "",
+        list_table(
+            [["id", "kind", "peer", "topic", "what the peer does", "we follow"]]
+            + [
+                [
+                    r["id"],
+                    r["kind"],
+                    ", ".join(f"{p} {v}" for p, v in r["versions"].items()),
+                    r["topic"],
+                    r["evidence"],
+                    r["follow"],
+                ]
+                for r in doc["rows"]
+            ],
+            widths="5 7 13 15 35 25",
+        ),
+    ]
+    for kind, title in (("peer defect", "Peer defects"), ("ours", "Defects of ours (open)")):
+        out += [title, "-" * len(title), ""]
+        for r in (r for r in doc["rows"] if r["kind"] == kind):
+            text = f"**{r['id']}.** ``{r['function']}``: {_md_inline(r['topic'])}. "
+            text += _md_inline(r["evidence"])
+            if r["issue"]:
+                text += f" Issue: {_md_inline(r['issue'])}."
+            if r["expected"]:
+                text += f" Expected: {_md_inline(r['expected'])}."
+            out += [text, "", ".. code-block:: python", ""]
+            out += [f"   {line}" for line in r["repro"].splitlines()] + [""]
+    return "\n".join(out) + "\n"
+
+
+# ---------------------------------------------------------------------------------------------
 # tables from committed files, and the plots
 
 
@@ -405,9 +471,7 @@ def write_tables(srcdir: pathlib.Path) -> None:
     gen = srcdir / "_generated"
     gen.mkdir(exist_ok=True)
     readme = ROOT / "README.md"
-    _write(
-        gen / "peers-disagree.inc", list_table(md_section_table(readme, "## Where peers disagree"))
-    )
+    _write(gen / "peer-audit.inc", peer_audit())
     _write(
         gen / "peers-retrieval.inc", list_table(md_section_table(readme, "## Streaming metrics"))
     )
