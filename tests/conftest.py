@@ -8,6 +8,15 @@ CI can never go green by silently dropping a backend.
 JAX runs with x64 on and matmul precision "highest" for the whole test process (as
 array-api-extra's and SciPy's test setups do): the tests make float64 JAX arrays outside any
 context manager. The package itself never writes ``jax.config``.
+
+JAX's persistent compilation cache is on for the test process, every compilation kept
+(``ARRAYLOSSES_JAX_CACHE`` names the directory, default ``.jax-cache`` in the checkout; ``0``
+turns it off). Most of the suite's time is XLA compiling: each eager JAX primitive at a new
+shape, and every ``jax.jit`` of a fresh wrapper, compiles afresh in each process. The cache is
+keyed on the compiled program itself, so the two pytest-xdist workers, and the checks that
+wrap the same function again (jit, the hostile sweep, the peers, the adapters), share one
+compilation; a second run reuses the first's. Only the time changes: a hit returns the
+program a miss would have compiled.
 """
 
 from __future__ import annotations
@@ -37,6 +46,12 @@ if importlib.util.find_spec("jax") is not None:  # also for the peers (optax, Ke
 
     jax.config.update("jax_enable_x64", True)
     jax.config.update("jax_default_matmul_precision", "highest")
+    _cache = os.environ.get("ARRAYLOSSES_JAX_CACHE", "")
+    if _cache != "0":
+        _root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        jax.config.update("jax_compilation_cache_dir", _cache or os.path.join(_root, ".jax-cache"))
+        jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+        jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
 
 
 def use_backend(name: str) -> Backend:

@@ -94,6 +94,7 @@ def value_and_grads(
     *,
     wrt: Sequence[Where] = (),
     cotangent: int | Sequence[Any] = 0,
+    jit: bool = False,
 ) -> ValueAndGrads:
     """Call ``fn(*args, **kwargs)`` (arrays already on ``backend``) once, and differentiate
     ``Σ_k Σ out_k·c_k`` with respect to the inputs ``wrt`` (positions or keyword names) by
@@ -112,6 +113,10 @@ def value_and_grads(
         wrt: positions or keyword names of the inputs to differentiate. Default ``()``: none.
         cotangent: one NumPy array per result part, or an int seed from which they are drawn.
             Default ``0``.
+        jit: on JAX, the call and its ``jax.vjp`` run inside one ``jax.jit``: one XLA
+            compilation, where the eager ``vjp`` compiles every primitive of the forward and
+            backward passes at its shapes (several times slower on a cold cache). Ignored on
+            other backends. Default ``False``: eager.
 
     Returns:
         A :class:`ValueAndGrads` with ``values`` and ``grads`` as NumPy arrays, the ``cotangent``
@@ -134,7 +139,7 @@ def value_and_grads(
     if backend.is_torch:
         return _torch(fn, backend, args, kwargs, wrt, cotangent)
     if backend.is_jax:
-        return _jax(fn, backend, args, kwargs, wrt, cotangent)
+        return _jax(fn, backend, args, kwargs, wrt, cotangent, jit=jit)
     raise ValueError(f"{backend.name} does not differentiate; pass wrt=()")
 
 
@@ -183,6 +188,8 @@ def _jax(
     kwargs: dict[str, Any],
     wrt: Sequence[Where],
     cotangent: int | Sequence[Any],
+    *,
+    jit: bool = False,
 ) -> ValueAndGrads:
     import jax
     import jax.numpy as jnp
@@ -191,16 +198,23 @@ def _jax(
         a, k = _substitute(args, kwargs, wrt, values)
         return fn(*a, **k)
 
-    result, vjp = jax.vjp(of_inputs, *(_pick(args, kwargs, w) for w in wrt))
-    outs, tree = jax.tree_util.tree_flatten(result)
-    cots = _cotangents(cotangent, outs)
-    seeds = [
-        backend.asarray(c, dtype_name(o))
-        if jnp.issubdtype(o.dtype, jnp.inexact)
-        else np.zeros(o.shape, dtype=jax.dtypes.float0)
-        for o, c in zip(outs, cots, strict=True)
-    ]
-    grads = vjp(jax.tree_util.tree_unflatten(tree, seeds))
+    primals = [_pick(args, kwargs, w) for w in wrt]
+    shapes, tree = jax.tree_util.tree_flatten(jax.eval_shape(of_inputs, *primals))
+    cots = _cotangents(cotangent, [np.broadcast_to(0.0, o.shape) for o in shapes])
+    inexact = [jnp.issubdtype(o.dtype, jnp.inexact) for o in shapes]
+    given = [backend.asarray(c, dtype_name(o)) for o, c, f in zip(shapes, cots, inexact) if f]
+
+    def run(primals: list[Any], given: list[Any]) -> tuple[Any, Any]:
+        result, vjp = jax.vjp(of_inputs, *primals)
+        it = iter(given)
+        seeds = [
+            next(it) if f else np.zeros(o.shape, dtype=jax.dtypes.float0)
+            for o, f in zip(shapes, inexact, strict=True)
+        ]
+        return result, vjp(jax.tree_util.tree_unflatten(tree, seeds))
+
+    result, grads = (jax.jit(run) if jit else run)(primals, given)
+    outs = jax.tree_util.tree_leaves(result)
     return _result(outs, [to_numpy(g) for g in grads], cots)
 
 
