@@ -368,7 +368,9 @@ def prepare(
     if hyper:
         present.update(array_hyperparameters(**hyper))
     xp = namespace_of(present)
-    if reduction is not NO_REDUCTION and (type(reduction) is not str or reduction not in REDUCTIONS):
+    if reduction is not NO_REDUCTION and (
+        type(reduction) is not str or reduction not in REDUCTIONS
+    ):
         check_reduction(reduction)  # raises: the message lists the options
     out_dtype, dtype = compute_dtype(xp, pred, pred_name)
     return Prepared(xp, out_dtype, dtype)
