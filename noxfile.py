@@ -151,7 +151,8 @@ for _name in BACKENDS:
 def conformance(session: nox.Session) -> None:
     """The conformance matrix on every installed backend (+ torch.compile), with peers."""
     _install_all(session)
-    session.run("python", "-m", "conformance.matrix", "--compile", *session.posargs)
+    jobs = str(os.cpu_count() or 1)  # processes sharing the cases, their reports merged
+    session.run("python", "-m", "conformance.matrix", "--compile", "--jobs", jobs, *session.posargs)
 
 
 @nox.session(name="conformance-gpu")

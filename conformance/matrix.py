@@ -10,7 +10,7 @@ A peer cell runs every cross-check of that function against that library.
 
     python -m conformance.matrix [--backends numpy,torch] [--require torch] [--compile]
                                  [--full] [--no-peers] [--cases a,b] [--shard 2/4 | --claim DIR]
-                                 [--out DIR] [--report FILE]
+                                 [--jobs N] [--out DIR] [--report FILE]
     python -m conformance.matrix --merge DIR_OR_JSON ... [--require cupy,...] [--out DIR]
 
 writes ``conformance-report.json`` and ``conformance-report.md`` to ``DIR`` (default: the
@@ -18,7 +18,9 @@ current directory; the JSON is rewritten after every row, so a run that is kille
 rows it finished) and exits 1 if any cell failed. ``--require`` names backends that must load:
 if one cannot, the run stops before any check with exit status 2 and the reason for each.
 ``--shard K/N`` runs every N-th case; ``--claim DIR`` shares the cases with the other processes
-given the same DIR (each takes the next case nobody has claimed). ``--merge`` joins the JSON
+given the same DIR (each takes the next case nobody has claimed). ``--jobs N`` runs N such
+processes and merges their reports (default 1; ``nox -s conformance`` passes one per CPU
+core: the checks are CPU-bound and single-threaded). ``--merge`` joins the JSON
 reports of runs over disjoint columns or cases (the GPU run, ``conformance/gpu.py``, runs
 several processes per column) into one report; a required column or a case that is missing
 from the merged report is a failure.
@@ -35,7 +37,9 @@ import datetime
 import json
 import os
 import platform
+import subprocess
 import sys
+import tempfile
 import time
 import traceback
 from collections.abc import Callable, Sequence
@@ -685,6 +689,42 @@ def _load(paths: list[str]) -> tuple[list[dict[str, Any]], list[str]]:
     return [json.loads(f.read_text()) for f in files], [str(f) for f in files]
 
 
+def _in_processes(
+    args: argparse.Namespace, required: list[str], cases: list[str], out: Path
+) -> int:
+    """``--jobs N``: N processes of this command share the cases through one ``--claim``
+    queue, each writing its own report and log under a temporary directory; their reports are
+    merged into ``out`` (a case no process finished is a failure there)."""
+    work = Path(tempfile.mkdtemp(prefix="conformance-matrix-"))
+    command = [sys.executable, "-m", "conformance.matrix", "--backends", args.backends]
+    command += ["--require", args.require, "--cases", ",".join(cases), "--jobs", "1"]
+    command += ["--compile"] * args.compile + ["--full"] * args.full
+    command += ["--no-peers"] * args.no_peers + ["--claim", str(work / "queue")]
+    print(f"arraylosses conformance matrix: {args.jobs} processes, logs in {work}", flush=True)
+    logs = [(work / f"process-{i}.log").open("wb") for i in range(args.jobs)]
+    try:
+        processes = [
+            subprocess.Popen(
+                [*command, "--out", str(work / f"process-{i}")], stdout=log, stderr=log
+            )
+            for i, log in enumerate(logs)
+        ]
+        codes = [p.wait() for p in processes]
+    finally:
+        for log in logs:
+            log.close()
+    for i, code in enumerate(codes):
+        print(f"process {i}: exit status {code} ({work / f'process-{i}.log'})", flush=True)
+    reports, sources = _load([str(work / f"process-{i}") for i in range(args.jobs)])
+    report = merge(reports, required, sources, cases)
+    md = _write(report, out, args.report)
+    print()
+    print(md)
+    if 2 in codes:
+        return 2  # a required backend could not load
+    return 1 if failed(report) or report["missing"] else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -724,6 +764,13 @@ def main(argv: list[str] | None = None) -> int:
         help="share the cases with other processes given the same DIR: each case runs in the "
         "first process to claim it (the GPU run's processes of one column)",
     )
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        help="processes sharing the cases (--claim), their reports merged (default 1; "
+        "nox -s conformance passes one per CPU core)",
+    )
     parser.add_argument("--out", default=".", help="directory for the JSON and Markdown reports")
     parser.add_argument("--report", default=None, help="also write the Markdown report here")
     parser.add_argument(
@@ -753,6 +800,9 @@ def main(argv: list[str] | None = None) -> int:
         if report["missing"]:
             print(f"conformance matrix: {len(report['missing'])} cell(s) not run", file=sys.stderr)
         return 1 if failed(report) else 0
+
+    if args.jobs > 1 and not args.claim:
+        return _in_processes(args, required, cases, out)
 
     precision = apply_precision_policy()
     print("arraylosses conformance matrix", flush=True)

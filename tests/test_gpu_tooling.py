@@ -77,6 +77,25 @@ def test_a_required_backend_that_loads_runs(fake_gpu: str, tmp_path: Path, capsy
     assert report["precision"] == {"stub": True}
 
 
+def test_jobs_share_the_cases_and_merge_one_report(tmp_path: Path, capsys: Any) -> None:
+    """``--jobs 2`` (what ``nox -s conformance`` passes on 2 cores): two processes claim the
+    cases from one queue, each case runs once, and the merged report has every case."""
+    cases = ["mse_loss", "l1_loss", "huber_loss"]
+    status = matrix.main(
+        [
+            *("--backends", "numpy", "--cases", ",".join(cases), "--no-peers", "--jobs", "2"),
+            *("--out", str(tmp_path)),
+        ]
+    )
+    assert status == 0, capsys.readouterr()
+    report = json.loads((tmp_path / "conformance-report.json").read_text())
+    assert list(report["rows"]) == cases
+    assert report["missing"] == []
+    assert all(report["rows"][c]["numpy"]["status"] == "pass" for c in cases)
+    runs = capsys.readouterr().out
+    assert runs.count("exit status 0") == 2
+
+
 def test_require_an_unknown_backend_is_a_usage_error(capsys: Any) -> None:
     with pytest.raises(SystemExit) as exc:
         matrix.main(["--require", "tpu"])
