@@ -921,7 +921,7 @@ OURS: tuple[Row, ...] = (
         "al.sigmoid_focal_loss(z, t, alpha=0.25, gamma=2, reduction='none')  # [0.0251, nan]",
         expected="0 by definition",
         test="optax_focal_neg_inf",
-        fixed="2026-12-07: a double where at infinite logits in _backend.generic_sigmoid_cross_entropy and _torch_gradient.SigmoidCrossEntropy (tests/test_classification.py)",
+        fixed="2026-12-07: a double where at infinite logits in _backend.generic_sigmoid_cross_entropy; torch's SigmoidCrossEntropy forward as c·|z| + log1p(e^-|z|), c = 1 - t (z >= 0) or t, 0 where c is 0 (tests/test_classification.py)",
     ),
 )
 
