@@ -866,10 +866,21 @@ def sigmoid_cross_entropy(xp: Namespace, z: Array, t: Array) -> Array:
 def generic_sigmoid_cross_entropy(xp: Namespace, z: Array, t: Array) -> Array:
     """:func:`sigmoid_cross_entropy` in array-API operations. ``-|z|`` is ``minimum(z, -z)``
     and the kinks at 0 split ties: the gradient at ``z = 0`` is ``0.5 - t`` on torch and JAX
-    (JAX's ``abs`` has derivative 1 at 0, which would give ``-t``)."""
+    (JAX's ``abs`` has derivative 1 at 0, which would give ``-t``).
+
+    At ``z = ±inf`` the first two terms read ``0·inf`` or ``inf - inf``: there the loss is
+    ``|z|`` times the linear term's coefficient (``1 - t`` for ``z > 0``, ``t`` for ``z < 0``),
+    0 where that is 0 (the label the logit predicts: ``z = -inf, t = 0``; ``z = +inf, t = 1``),
+    with a zero gradient (a double ``where``), else ``+inf`` (NaN for a NaN ``t``); audit row
+    O03."""
     zero = const(xp, 0.0, z)
+    inf = xp.isinf(z)
+    zs = xp.where(inf, zero, z)
     with _quiet(xp):
-        return xp.maximum(z, zero) - t * z + xp.log1p(xp.exp(xp.minimum(z, -z)))
+        out = xp.maximum(zs, zero) - t * zs + xp.log1p(xp.exp(xp.minimum(zs, -zs)))
+        coef = xp.where(z > 0, 1 - t, t)
+        at_inf = coef * xp.where(coef == 0, zero, xp.abs(z))
+    return xp.where(inf, at_inf, out)
 
 
 _GRADIENT_MODULE = f"{__package__}._torch_gradient"

@@ -160,9 +160,16 @@ def chunked_pairwise_scores(
             best = xp.max(masked, axis=-1, keepdims=True)
             hit = xp.astype(valid & (masked == best), dtype)
             hit = hit / xp.maximum(xp.sum(hit, axis=-1, keepdims=True), const(xp, 1.0, sims))
+            # a NaN maximum (a NaN token): NaN at every valid token, as the dense max's 0/0
+            nan_best = xp.isnan(best)
+            hit = xp.where(valid & nan_best, best, hit)
             has = xp.any(vc, axis=-1)  # (c,)
             weight = g[:, s:e] * xp.astype(has, dtype)[None, :]  # the sentinel has no gradient
             p = hit * weight[:, :, None, None] * xp.astype(qmask, dtype)[:, None, :, None]
+            # exactly 0 at masked (query or document) tokens, as the dense path's where: a NaN
+            # cotangent (a NaN document's row) gives no 0·NaN there; at valid tokens 0·NaN
+            # stays NaN, as the dense max's backward (its mask times the cotangent)
+            p = xp.where(valid & qmask[:, None, :, None], p, xp.zeros_like(p))
             dq = dq + xp.sum(xp.matmul(p, dc[None, ...]), axis=1)
             dd.append(xp.sum(xp.matmul(xp.matrix_transpose(p), qx[:, None, ...]), axis=0))
         ddx = dd[0] if len(dd) == 1 else xp.concat(dd, axis=0)

@@ -33,6 +33,7 @@ __all__ = [
     "euclidean_norm",
     "mass_times",
     "mean_or_nan",
+    "nonzero_rows",
     "normalize",
     "p_norm",
     "reduce_loss",
@@ -66,9 +67,21 @@ def clamped_norm(xp: Namespace, x: Array, *, axis: int, eps: float, keepdims: bo
     return xp.sqrt(xp.maximum(sq, const(xp, eps2, sq)))
 
 
-def normalize(xp: Namespace, x: Array, *, eps: float = 1e-8) -> Array:
-    """``x / max(‖x‖₂, eps)`` along the last axis (a zero row stays zero, gradient finite)."""
-    return x / clamped_norm(xp, x, axis=-1, eps=eps, keepdims=True)
+def normalize(xp: Namespace, x: Array, *, eps: float = 1e-8, axis: int = -1) -> Array:
+    """``x / max(‖x‖₂, eps)`` along ``axis``: a zero row stays zero, with a zero gradient.
+
+    The clamp alone gives a zero row the slope ``1/eps`` (1e8 at ``eps = 1e-8``, 1e12 at
+    1e-12): finite in float32, but ``inf`` once the gradient is cast back to a float16 input
+    (audit row O01). :func:`nonzero_rows` masks the numerator instead, so a zero row, which
+    has no direction, passes no gradient (as :func:`sqrt_at_zero` for a norm). NaN passes.
+    """
+    return nonzero_rows(xp, x, axis=axis) / clamped_norm(xp, x, axis=axis, eps=eps, keepdims=True)
+
+
+def nonzero_rows(xp: Namespace, x: Array, *, axis: int) -> Array:
+    """``x`` with the gradient of its all-zero rows along ``axis`` cut (the value unchanged):
+    ``where(any(x != 0), x, 0)``; NaN is not 0, so a NaN row passes."""
+    return xp.where(xp.any(x != 0, axis=axis, keepdims=True), x, xp.zeros_like(x))
 
 
 def rowwise_cosine(xp: Namespace, a: Array, b: Array, *, axis: int, eps: float) -> Array:
@@ -79,7 +92,7 @@ def rowwise_cosine(xp: Namespace, a: Array, b: Array, *, axis: int, eps: float) 
     (then ``inf·0 = NaN``) at a zero vector when ``eps`` is tiny (1e-200). The gradient of
     ``1 / na`` meets ``na⁻²`` only through a cotangent ``dot·(1/nb) = 0`` there.
     """
-    dot = xp.sum(a * b, axis=axis)
+    dot = xp.sum(nonzero_rows(xp, a, axis=axis) * nonzero_rows(xp, b, axis=axis), axis=axis)
     na = clamped_norm(xp, a, axis=axis, eps=eps, keepdims=False)
     nb = clamped_norm(xp, b, axis=axis, eps=eps, keepdims=False)
     return dot * (1 / na) * (1 / nb)

@@ -1358,6 +1358,11 @@ def linear_cross_entropy(
     w = as_dtype(xp, linear_weight, dtype)
     b = None if linear_bias is None else as_dtype(xp, linear_bias, dtype)
     if chunk_size is None:
+        if ignore_index is not None and tuple(target.shape) == tuple(h.shape[:-1]):
+            # an ignored row is excluded: zero its hidden states (as the chunked path), so a
+            # NaN there gives no 0·NaN gradient (its loss is 0 either way)
+            keep = target != integer("ignore_index", ignore_index)
+            h = xp.where(keep[..., None], h, xp.zeros_like(h))
         logits = xp.matmul(h, xp.matrix_transpose(w))
         if b is not None:
             logits = logits + b

@@ -19,7 +19,7 @@ from ._backend import (
     device_of,
     finalize,
 )
-from ._ops import clamped_norm, reduce_loss, xlogx
+from ._ops import normalize, reduce_loss, xlogx
 from ._validate import (
     NO_REDUCTION,
     check_axis,
@@ -44,7 +44,7 @@ __all__ = [
 
 
 def _cosine_matrix(xp: Namespace, x: Array) -> Array:
-    unit = x / clamped_norm(xp, x, axis=1, eps=1e-8, keepdims=True)
+    unit = normalize(xp, x, axis=1, eps=1e-8)
     return xp.matmul(unit, xp.permute_dims(unit, (1, 0)))
 
 

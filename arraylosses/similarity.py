@@ -19,7 +19,7 @@ from ._late_interaction import (
     late_interaction,
     pairwise_late_interaction,
 )
-from ._ops import clamped_norm, rowwise_cosine, sqrt_at_zero
+from ._ops import normalize, rowwise_cosine, sqrt_at_zero
 from ._validate import (
     NO_REDUCTION,
     check_axis,
@@ -128,7 +128,7 @@ def l2_normalize(x: Array, *, axis: int = -1, eps: float = 1e-12) -> Array:
     axis = check_axis("axis", axis, x)
     eps = positive_float("eps", eps)
     x_c = as_dtype(xp, x, dtype)
-    return finalize(xp, x_c / clamped_norm(xp, x_c, axis=axis, eps=eps, keepdims=True), out_dtype)
+    return finalize(xp, normalize(xp, x_c, axis=axis, eps=eps), out_dtype)
 
 
 def pairwise_cosine_similarity(a: Array, b: Array, *, eps: float = 1e-8) -> Array:
@@ -158,8 +158,8 @@ def pairwise_cosine_similarity(a: Array, b: Array, *, eps: float = 1e-8) -> Arra
     """
     xp, a_c, b_c, out_dtype = _pairwise(a, b)
     eps = positive_float("eps", eps)
-    a_n = a_c / clamped_norm(xp, a_c, axis=1, eps=eps, keepdims=True)
-    b_n = b_c / clamped_norm(xp, b_c, axis=1, eps=eps, keepdims=True)
+    a_n = normalize(xp, a_c, axis=1, eps=eps)
+    b_n = normalize(xp, b_c, axis=1, eps=eps)
     return finalize(xp, xp.matmul(a_n, xp.permute_dims(b_n, (1, 0))), out_dtype)
 
 

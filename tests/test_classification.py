@@ -392,3 +392,42 @@ def _grad(backend, fn, z, target, dtype):
     import jax
 
     return backend.to_numpy(jax.grad(lambda v: fn(v, t))(zt)).astype(np.float64)
+
+
+# --- infinite logits in the sigmoid cross entropy (audit row O03) ----------------------------
+
+_INF = math.inf
+# (logit, target, the loss by definition): 0 where the infinite logit predicts the label, +inf
+# where it contradicts it (a soft label included); -t·log σ(z) - (1-t)·log(1-σ(z)) in the limit
+_INF_CASES = [(-_INF, 0.0, 0.0), (_INF, 1.0, 0.0), (-_INF, 1.0, _INF), (_INF, 0.0, _INF),
+              (-_INF, 0.5, _INF), (_INF, 0.5, _INF), (0.3, 1.0, None)]  # fmt: skip
+
+
+@pytest.mark.parametrize("fn", ["binary_cross_entropy_with_logits", "sigmoid_focal_loss"])
+def test_sigmoid_losses_at_infinite_logits(backend, dtype, fn):
+    z = np.array([c[0] for c in _INF_CASES])
+    t = np.array([c[1] for c in _INF_CASES])
+    got = call(backend, dtype, getattr(al, fn), z, t, reduction="none")
+    expected = np.array([np.nan if c[2] is None else c[2] for c in _INF_CASES])
+    finite_z = np.isfinite(z)
+    assert np.array_equal(got[~finite_z], expected[~finite_z]), got  # exact: 0 and +inf
+    assert np.isfinite(got[finite_z]).all()
+    nan_t = call(
+        backend, dtype, getattr(al, fn), z[:2], np.array([np.nan, np.nan]), reduction="none"
+    )
+    assert np.isnan(nan_t).all(), nan_t  # NaN in, NaN out at an infinite logit too
+
+
+@pytest.mark.parametrize("fn", ["binary_cross_entropy_with_logits", "sigmoid_focal_loss"])
+def test_sigmoid_losses_gradient_zero_where_an_infinite_logit_is_right(ad_backend, fn):
+    from arraylosses.testing import value_and_grads
+
+    z, t = np.array([0.3, -_INF, _INF]), np.array([1.0, 0.0, 1.0])
+    with ad_backend.context("float64"):
+        arrays = [ad_backend.asarray(z, "float64"), ad_backend.asarray(t, "float64")]
+        out = value_and_grads(
+            lambda a, b: getattr(al, fn)(a, b, reduction="sum"), ad_backend, arrays, wrt=[0]
+        )
+    (g,) = out.grads
+    assert np.isfinite(out.values[0]).all() and np.isfinite(g).all(), (out.values, g)
+    assert g[1] == 0 and g[2] == 0 and g[0] != 0, g

@@ -21,6 +21,8 @@ def test_rows_are_well_formed() -> None:
         if r.kind == "peer defect":
             assert r.repro and r.expected and r.test, r.id
             assert len(r.repro.splitlines()) <= 5, r.id
+        if r.fixed:  # "date: how", its repro a regression test (tests/test_peer_disagreements.py)
+            assert r.kind == "ours" and r.test and r.fixed[:4].isdigit() and ": " in r.fixed, r.id
     known = set(ids)
     for issue, verdict, rows in ISSUES:
         assert verdict and set(rows) <= known, issue

@@ -447,3 +447,61 @@ def test_self_supervised_bad_input(backend):
             fn(x, x, sample_weight=flat)
     with pytest.raises(TypeError):
         al.uniformity_loss(x, reduction="none")
+
+
+# ---------------------------------------------------------------------------------------------
+# Zero rows in float16 / bfloat16 (audit rows O01, O02): the normalisation's clamp gave a zero
+# row the slope 1/eps (1e8), inf once cast back to float16; _ops.normalize masks it instead.
+
+_NORMALISING = {
+    "dcl_loss": (lambda a, b: al.dcl_loss(a, b), 2),
+    "dclw_loss": (lambda a, b: al.dclw_loss(a, b), 2),
+    "nt_xent_loss": (lambda a, b: al.nt_xent_loss(a, b), 2),
+    "info_nce": (lambda a, b: al.info_nce(a, b), 2),
+    "clip_loss": (lambda a, b: al.clip_loss(a, b), 2),
+    "siglip_loss": (lambda a, b: al.siglip_loss(a, b), 2),
+    "multiple_negatives_ranking_loss": (lambda a, b: al.multiple_negatives_ranking_loss(a, b), 2),
+    "koleo_loss": (lambda a: al.koleo_loss(a), 1),
+    "alignment_loss": (lambda a, b: al.alignment_loss(a, b), 2),
+    "uniformity_loss": (lambda a: al.uniformity_loss(a), 1),
+    "cosine_similarity": (lambda a, b: al.cosine_similarity(a, b), 2),
+    "l2_normalize": (lambda a: al.l2_normalize(a), 1),
+    "pairwise_cosine_similarity": (lambda a, b: al.pairwise_cosine_similarity(a, b), 2),
+}
+
+
+def _zero_first_row(rng, k):
+    arrays = [rng.normal(size=(4, 3)) for _ in range(k)]
+    for a in arrays:
+        a[0] = 0.0
+    return arrays
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+@pytest.mark.parametrize("name", list(_NORMALISING))
+def test_zero_row_low_precision_gradient_is_finite_torch(rng, name, dtype):
+    torch = pytest.importorskip("torch")
+    fn, k = _NORMALISING[name]
+    ts = [
+        torch.tensor(a).to(getattr(torch, dtype)).requires_grad_() for a in _zero_first_row(rng, k)
+    ]
+    value = fn(*ts)
+    value.sum().backward()
+    assert torch.isfinite(value).all(), name
+    for t in ts:
+        assert torch.isfinite(t.grad).all(), (name, t.grad)
+        assert (t.grad[0] == 0).all(), (name, t.grad[0])  # a zero row passes no gradient
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+@pytest.mark.parametrize("name", list(_NORMALISING))
+def test_zero_row_low_precision_gradient_is_finite_jax(rng, name, dtype):
+    jax = pytest.importorskip("jax")
+    jnp = jax.numpy
+    fn, k = _NORMALISING[name]
+    xs = [jnp.asarray(a, dtype=dtype) for a in _zero_first_row(rng, k)]
+    value = fn(*xs)
+    grads = jax.grad(lambda *a: jnp.sum(fn(*a)).astype(jnp.float32), argnums=tuple(range(k)))(*xs)
+    assert np.isfinite(np.asarray(value, np.float32)).all(), name
+    for g in grads:
+        assert np.isfinite(np.asarray(g, np.float32)).all(), (name, g)

@@ -22,8 +22,8 @@ from .._backend import (
     suffix_logsumexp,
 )
 from .._ops import (
-    clamped_norm,
     euclidean_norm,
+    normalize,
     p_norm,
     reduce_loss,
     rowwise_cosine,
@@ -576,8 +576,8 @@ def angle_loss(a: Array, b: Array, target: Array, *, scale: Any = 20.0) -> Array
     if ea.shape[1] % 2:
         ea = xp.concat([ea, xp.zeros_like(ea[:, :1])], axis=1)
         eb = xp.concat([eb, xp.zeros_like(eb[:, :1])], axis=1)
-    na = ea / clamped_norm(xp, ea, axis=1, eps=1e-12, keepdims=True)
-    nb = eb / clamped_norm(xp, eb, axis=1, eps=1e-12, keepdims=True)
+    na = normalize(xp, ea, axis=1, eps=1e-12)
+    nb = normalize(xp, eb, axis=1, eps=1e-12)
     half = ea.shape[1] // 2
     cos = xp.sum(na * nb, axis=1)
     sin = xp.sum(na[:, half:] * nb[:, :half] - na[:, :half] * nb[:, half:], axis=1)

@@ -5,7 +5,8 @@ meaning: what each does, which we follow and why), a **peer defect** (a repro of
 fewer, the value we expect derived independently: a float64 computation by definition or a
 second peer that agrees, the peer's issue where one exists, and a function of :mod:`.repros`
 that ``tests/test_peer_disagreements.py`` runs, a strict xfail that fails when the peer fixes
-it) or **ours** (our own defect, left for a fix). ``match`` says which findings of the sweep
+it) or **ours** (our own defect: open, its repro a strict xfail, or ``fixed``, the date and how,
+its repro then a plain regression test). ``match`` says which findings of the sweep
 (:mod:`.sweep`) the row explains: a finding no row matches is *unclassified*, and
 ``python -m conformance.audit`` exits non-zero. This module replaces README's hand-kept table
 (issue #36); the docs page and ``conformance/reports/peer-audit.md`` are generated from it.
@@ -56,6 +57,9 @@ class Row:
     issue: str = ""  # the peer's issue or PR
     test: str = ""  # the function of conformance.audit.repros that runs it
     ours_open: str = ""  # a peer defect whose repro also shows an open defect of ours (its row)
+    fixed: str = (
+        ""  # a row of ours that is fixed: "date: how" (its repro is then a regression test)
+    )
     match: tuple[Match, ...] = field(default=())
 
     def __post_init__(self) -> None:
@@ -65,6 +69,8 @@ class Row:
             raise ValueError(f"{self.id}: a peer defect needs a repro and an expected value")
         if len(self.repro.splitlines()) > 5:
             raise ValueError(f"{self.id}: the repro has more than five lines")
+        if self.fixed and not (self.kind == "ours" and self.test):
+            raise ValueError(f"{self.id}: only a row of ours with a repro can be fixed")
 
 
 def _c(n: int, topic: str, peer: str, evidence: str, follow: str, *match: Match) -> Row:
@@ -788,7 +794,6 @@ DEFECTS: tuple[Row, ...] = (
         "optax.losses.sigmoid_focal_loss(z, t, alpha=0.25, gamma=2)  # [0.0251, nan]",
         expected="−(1 − α)·p^γ·log(1 − p) at p = σ(−inf) = 0: 0 by definition",
         test="optax_focal_neg_inf",
-        ours_open="O03",
         match=(Match("optax", "sigmoid_focal_loss", ("neg-inf",)),),
     ),
     _d(
@@ -880,12 +885,13 @@ OURS: tuple[Row, ...] = (
         "dcl_loss on float16 torch tensors with a zero embedding row has a finite value (9.859, "
         "float64 gives 9.857) but a non-finite gradient: the rule 'finite gradients wherever "
         "the value is finite' fails in float16 (found checking lightly#1259).",
-        "to fix: the norm's clamp (or where-trick) must not underflow in float16",
+        "fixed 2026-12-07: the clamp gave a zero row the slope 1/eps (1e8), finite in float32 and inf once cast back to float16; _ops.normalize now masks the numerator of an all-zero row (a where), so a zero row passes no gradient, in every function that normalises (and rowwise_cosine's dot)",
         repro="a, b = torch.randn(4, 3), torch.randn(4, 3); a[0] = 0\n"
         "a = a.half().requires_grad_(); al.dcl_loss(a, b.half()).backward()\n"
         "a.grad.isfinite().all()  # False",
         expected="finite gradients (the policy: wherever the value is finite)",
         test="dcl_float16_zero_row_gradient",
+        fixed="2026-12-07: _ops.normalize masks an all-zero row's numerator (tests/test_self_supervised.py, tests/test_wave3_contrastive.py: float16 and bfloat16 zero rows on torch and JAX)",
     ),
     Row(
         "O02",
@@ -895,11 +901,12 @@ OURS: tuple[Row, ...] = (
         "float16: non-finite gradient for a zero row",
         "koleo_loss on float16 torch tensors with a zero row: finite value (−0.0903, as float64) "
         "but a non-finite gradient (found checking lightly#1259).",
-        "to fix: as O01",
+        "fixed 2026-12-07: as O01 (koleo_loss normalises through _ops.normalize)",
         repro="x = torch.randn(4, 3); x[0] = 0; x = x.half().requires_grad_()\n"
         "al.koleo_loss(x).backward(); x.grad.isfinite().all()  # False",
         expected="finite gradients (the policy: wherever the value is finite)",
         test="koleo_float16_zero_row_gradient",
+        fixed="2026-12-07: as O01",
     ),
     Row(
         "O03",
@@ -909,11 +916,12 @@ OURS: tuple[Row, ...] = (
         "NaN value at a −inf logit",
         "sigmoid_focal_loss(z=−inf, t=0) returns NaN (with reduction='none'), where the loss is 0 "
         "by definition; the gradient there is 0. Found beside optax's own NaN (D31).",
-        "to fix: the −inf logit in the cross-entropy term (as binary_cross_entropy_with_logits)",
+        "fixed 2026-12-07: the shared sigmoid cross entropy (generic and torch's SigmoidCrossEntropy) reads z = ±inf as |z| times the linear term's coefficient: 0 at the label the logit predicts (z = −inf, t = 0; z = +inf, t = 1) with a zero gradient, else +inf (binary_cross_entropy_with_logits gave NaN there too)",
         repro="z, t = jnp.array([0.3, -jnp.inf]), jnp.array([1.0, 0.0])\n"
         "al.sigmoid_focal_loss(z, t, alpha=0.25, gamma=2, reduction='none')  # [0.0251, nan]",
         expected="0 by definition",
         test="optax_focal_neg_inf",
+        fixed="2026-12-07: a double where at infinite logits in _backend.generic_sigmoid_cross_entropy; torch's SigmoidCrossEntropy forward as c·|z| + log1p(e^-|z|), c = 1 - t (z >= 0) or t, 0 where c is 0 (tests/test_classification.py)",
     ),
 )
 
@@ -1105,7 +1113,7 @@ ISSUES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         "lightly#1259",
         "reproduced in lightly 1.6.0: DCL's normalize eps (1e-12) and KoLeo's eps "
         "(1e-8) are 0 in float16: NaN and inf; checking it found our own float16 gradients of "
-        "dcl_loss and koleo_loss non-finite for a zero row (O01, O02)",
+        "dcl_loss and koleo_loss non-finite for a zero row (O01, O02; fixed 2026-12-07)",
         ("D28", "D29", "O01", "O02"),
     ),
 )
