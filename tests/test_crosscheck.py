@@ -209,18 +209,27 @@ def test_a_detached_input_is_a_failure_naming_it():
 
 
 def test_a_bug_shared_with_ours_on_the_same_backend_is_caught_independently(monkeypatch):
-    """A wrong torch kernel used by ours (routed log_softmax) and by the candidate: the
-    same-backend comparison agrees exactly, the independent NumPy float64 reference does not."""
+    """A wrong torch kernel used by ours (on torch, plain cross entropy is one
+    ``F.cross_entropy`` call) and by the candidate: the same-backend comparison agrees
+    exactly, the independent NumPy float64 reference does not."""
     torch = pytest.importorskip("torch")
-    real = torch.log_softmax
-    monkeypatch.setattr(torch, "log_softmax", lambda x, dim: real(x, dim=dim) * (1 + 1e-3))
+    from arraylosses import _backend
+
+    real = torch.nn.functional.cross_entropy
+
+    def wrong(x, labels, reduction="mean"):
+        return real(x, labels, reduction=reduction) * (1 + 1e-3)
+
+    monkeypatch.setattr(torch.nn.functional, "cross_entropy", wrong)
+    monkeypatch.setattr(_backend, "_NATIVE", {})  # ours binds the torch kernels afresh
 
     def ce(logits, labels):
-        return -torch.mean(torch.gather(torch.log_softmax(logits, dim=-1), -1, labels[:, None]))
+        return torch.nn.functional.cross_entropy(logits, labels)
 
     with pytest.raises(AssertionError) as info:
         crosscheck(ce, "cross_entropy", backends=["torch"], grad=False)
     assert "(vs ours, generic array-API code, NumPy float64), value" in str(info.value)
+    assert "vs ours on torch/float64" not in str(info.value)
 
 
 def test_torch_cross_entropy_is_checked_against_numpy_not_only_torch():

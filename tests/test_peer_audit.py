@@ -44,6 +44,7 @@ def test_report_holds_every_row_of_the_table() -> None:
     assert doc["counts"] == {
         **{k: sum(r.kind == k for r in ROWS) for k in KINDS},
         "unclassified": len(doc["unclassified"]),
+        "ours fixed": sum(r.kind == "ours" and bool(r.fixed) for r in ROWS),
     }
     assert [i["issue"] for i in doc["issues"]] == [i[0] for i in ISSUES]
 

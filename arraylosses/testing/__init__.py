@@ -42,7 +42,7 @@ from ._backends import (
 )
 from ._compare import FINITE_DIFFERENCES, TOLERANCES, assert_close, max_errors, tolerance
 from ._crosscheck import CandidateError, CrosscheckReport, Row, crosscheck
-from ._peer import PeerCheck, jax_pair, pair, peer, peer_module
+from ._peer import PeerCheck, PeerRun, jax_pair, pair, pair_dtype, peer, peer_module
 
 __all__ = [
     "BACKENDS",
@@ -53,6 +53,7 @@ __all__ = [
     "CandidateError",
     "CrosscheckReport",
     "PeerCheck",
+    "PeerRun",
     "Row",
     "ValueAndGrads",
     "adapt",
@@ -67,6 +68,7 @@ __all__ = [
     "jax_pair",
     "max_errors",
     "pair",
+    "pair_dtype",
     "parts",
     "peer",
     "peer_module",

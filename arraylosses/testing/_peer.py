@@ -19,10 +19,11 @@ import numpy as np
 from ._autodiff import value_and_grads
 from ._backends import BACKENDS
 
-__all__ = ["PeerCheck", "jax_pair", "pair", "peer", "peer_module"]
+__all__ = ["PeerCheck", "PeerRun", "jax_pair", "pair", "pair_dtype", "peer", "peer_module"]
 
-Run = Callable[[dict[str, np.ndarray]], tuple[list[Any], list[Any]]]
+PeerRun = Callable[[dict[str, np.ndarray]], tuple[list[Any], list[Any]]]
 """A peer check's call: the case's NumPy inputs in, ``(ours, theirs)`` out, lists of arrays."""
+Run = PeerRun  # the short name the record modules use
 
 #: The floating dtype :func:`pair` computes in: float64, except inside :func:`pair_dtype`
 #: (the peer audit, ``conformance/audit``, runs the pairs in float16 and bfloat16 too).

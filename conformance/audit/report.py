@@ -56,6 +56,7 @@ def build(result: dict[str, Any], versions: dict[str, str]) -> dict[str, Any]:
     unclassified = [f for f in findings if f["row"] is None]
     counts = {k: sum(r.kind == k for r in ROWS) for k in KINDS}
     counts["unclassified"] = len(unclassified)
+    counts["ours fixed"] = sum(r.kind == "ours" and bool(r.fixed) for r in ROWS)
     return {
         "date": datetime.datetime.now(datetime.timezone.utc).date().isoformat(),
         "versions": versions,
@@ -101,7 +102,8 @@ def markdown(doc: dict[str, Any]) -> str:
         f"{doc['per_function'] or 'all'} check(s) of each function and peer. Versions: {v}.",
         "",
         f"**{c['peer defect']} peer defects, {c['convention']} conventions, {c['ours']} of "
-        f"ours, {c['unclassified']} unclassified** ({doc['findings_total']} sweep findings; "
+        f"ours ({c.get('ours fixed', 0)} fixed), {c['unclassified']} unclassified** "
+        f"({doc['findings_total']} sweep findings; "
         "a convention is not counted as a defect).",
         "",
         "Kinds run (checks): " + ", ".join(f"{k} {n}" for k, n in doc["kinds_ran"].items()) + ".",

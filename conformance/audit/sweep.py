@@ -31,8 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from arraylosses.testing import tolerance
-from arraylosses.testing._compare import _check_close
+from arraylosses.testing import assert_close, tolerance
 
 os.environ.setdefault("KERAS_BACKEND", "jax")  # as conformance/peers: Keras reads it once
 
@@ -258,10 +257,8 @@ def compare(ours: list[Any], theirs: list[Any], rtol: float, atol: float) -> str
         return f"ours has {len(ours)} parts, the peer {len(theirs)}"
     for i, (a, b) in enumerate(zip(ours, theirs, strict=True)):
         try:
-            _check_close(
-                _array(b), _array(a), rtol=rtol, atol=atol, prefix=f"part {i}: ",
-                names=("peer", "ours"),
-            )  # fmt: skip
+            # actual: the peer's, expected: ours
+            assert_close(_array(b), _array(a), rtol=rtol, atol=atol, err_msg=f"part {i}, peer")
         except AssertionError as err:
             return str(err)[:400]
     return ""
@@ -273,7 +270,7 @@ def _pair_based(check: Any) -> bool:
 
 def audit_check(check: Any, kinds: tuple[str, ...] = KINDS) -> tuple[list[Finding], list[str]]:
     """The findings of one check over ``kinds``, and the kinds it ran."""
-    from arraylosses.testing._peer import pair_dtype
+    from arraylosses.testing import pair_dtype
 
     found: list[Finding] = []
     ran: list[str] = []
