@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from arraylosses.testing import (
+    BACKENDS,
     FINITE_DIFFERENCES,
     Backend,
     assert_backends_agree,
@@ -20,6 +21,7 @@ from arraylosses.testing import (
     finite_differences,
     max_errors,
     parts,
+    tolerance,
     value_and_grads,
 )
 from arraylosses.testing.cases import Case
@@ -85,7 +87,10 @@ def check_gradients(case: Case, backend: Backend) -> float:
     differences computed once per case and parameter set, whichever backend asks first).
     JAX differentiates inside one ``jax.jit``: the eager ``jax.vjp`` compiles every primitive
     of both passes at each case's shapes, 1.8× the CPU time on the suite's cases (eager JAX
-    gradients still run in the hostile sweep, ``conformance/hostile.py``)."""
+    gradients still run in the hostile sweep, ``conformance/hostile.py``). Every array is an
+    argument of that jit (a tracer, as in a user's ``jax.jit``), and its value must equal
+    NumPy float64's within float64's tolerance: the jit check of the set (:func:`check_jit`
+    with ``skip_graded`` leaves these sets out, one compilation fewer each)."""
     worst = 0.0
     rng = np.random.default_rng(SEED)
     for params, (label, args, kwargs) in zip(case.params, case.variants(rng), strict=True):
@@ -99,6 +104,8 @@ def check_gradients(case: Case, backend: Backend) -> float:
                 case.fn, backend, a, k, wrt=where, cotangent=SEED + 1, jit=backend.is_jax
             )
         expected = _finite_differences(case, label, args, kwargs, where, actual.cotangent)
+        if backend.is_jax:  # the value of that jax.jit: check_jit's check of this set
+            _jitted_values_agree(case, label, args, kwargs, actual.values, backend)
         for (name, _), g, e in zip(targets, actual.grads, expected, strict=True):
             msg = f"{case.name}({label}): d/d{name} on {backend.name}"
             if g is None:
@@ -106,6 +113,32 @@ def check_gradients(case: Case, backend: Backend) -> float:
             assert_close(g, e, rtol=GRAD_RTOL, atol=GRAD_ATOL, err_msg=msg)
             worst = max(worst, max_errors(g, e)[1])
     return worst
+
+
+def _jitted_values_agree(
+    case: Case, label: str, args: Any, kwargs: Any, values: list[np.ndarray], backend: Backend
+) -> None:
+    """``values`` (a jitted call's result, NumPy) against the NumPy float64 call."""
+    oracle = BACKENDS["numpy"]
+    a, k = oracle.convert(args, kwargs, "float64")
+    expected = [np.asarray(oracle.to_numpy(p)) for p in parts(case.fn(*a, **k))]
+    if len(values) != len(expected):
+        raise AssertionError(f"{case.name}({label}) under jax.jit: {len(values)} results")
+    rtol, atol = tolerance("float64")
+    for v, e in zip(values, expected, strict=True):
+        assert_close(
+            v,
+            e,
+            rtol=rtol,
+            atol=atol,
+            err_msg=f"{case.name}({label}) under jax.jit on {backend.name}",
+        )
+
+
+def graded(case: Case, params: Any) -> bool:
+    """Whether the parameter set has arrays to differentiate (:func:`check_gradients` runs
+    it, on JAX under ``jax.jit``)."""
+    return bool(case.grad_names(params))
 
 
 def _transformed_variants(case: Case, rng: np.random.Generator, full: bool) -> list[Any]:
@@ -117,12 +150,19 @@ def _transformed_variants(case: Case, rng: np.random.Generator, full: bool) -> l
 
 
 def _eager_and(
-    case: Case, backend: Backend, transform: Callable[..., Any], full: bool = True
+    case: Case,
+    backend: Backend,
+    transform: Callable[..., Any],
+    full: bool = True,
+    skip: Callable[[Case, Any], bool] | None = None,
 ) -> float:
-    """Each parameter set (the first only unless ``full``) through ``transform(fn, static)``
-    against the eager call, float64."""
+    """Each parameter set (the first only unless ``full``; not those ``skip(case, params)``
+    names) through ``transform(fn, static)`` against the eager call, float64."""
     worst = 0.0
-    for label, args, kwargs in _transformed_variants(case, np.random.default_rng(SEED), full):
+    variants = _transformed_variants(case, np.random.default_rng(SEED), full)
+    for params, (label, args, kwargs) in zip(case.params, variants):
+        if skip is not None and skip(case, params):
+            continue
         arrays, static = _split(kwargs)
         with backend.context("float64"):
             a, k = backend.convert(args, arrays, "float64")
@@ -142,12 +182,20 @@ def _eager_and(
     return worst
 
 
-def check_jit(case: Case, backend: Backend, full: bool = True) -> float:
-    """``jax.jit`` gives the eager result (value checks are skipped on tracers)."""
+def check_jit(
+    case: Case, backend: Backend, full: bool = True, *, skip_graded: bool = False
+) -> float:
+    """``jax.jit`` gives the eager result (value checks are skipped on tracers).
+    ``skip_graded``: leave out the sets :func:`check_gradients` runs under ``jax.jit`` (that
+    check compares the jitted value with NumPy float64); the test suite, which runs both."""
     import jax
 
     return _eager_and(
-        case, backend, lambda fn, static: jax.jit(lambda *a, **k: fn(*a, **k, **static)), full
+        case,
+        backend,
+        lambda fn, static: jax.jit(lambda *a, **k: fn(*a, **k, **static)),
+        full,
+        skip=graded if skip_graded else None,
     )
 
 

@@ -113,10 +113,11 @@ def value_and_grads(
         wrt: positions or keyword names of the inputs to differentiate. Default ``()``: none.
         cotangent: one NumPy array per result part, or an int seed from which they are drawn.
             Default ``0``.
-        jit: on JAX, the call and its ``jax.vjp`` run inside one ``jax.jit``: one XLA
+        jit: on JAX, the call and its ``jax.vjp`` run inside one ``jax.jit``, every array
+            argument a traced argument of it (as in a user's ``jax.jit``): one XLA
             compilation, where the eager ``vjp`` compiles every primitive of the forward and
-            backward passes at its shapes (several times slower on a cold cache). Ignored on
-            other backends. Default ``False``: eager.
+            backward passes at its shapes (several times slower on a cold cache). ``values``
+            are then the jitted call's. Ignored on other backends. Default ``False``: eager.
 
     Returns:
         A :class:`ValueAndGrads` with ``values`` and ``grads`` as NumPy arrays, the ``cotangent``
@@ -194,8 +195,17 @@ def _jax(
     import jax
     import jax.numpy as jnp
 
-    def of_inputs(*values: Any) -> Any:
-        a, k = _substitute(args, kwargs, wrt, values)
+    # every other array is an argument of the jitted function too (a tracer, as in a user's
+    # jax.jit), not a constant closed over: a value read of, say, the labels fails here too
+    held = [
+        w
+        for w in (*range(len(args)), *kwargs)
+        if w not in wrt and isinstance(_pick(args, kwargs, w), jax.Array)
+    ]
+
+    def of_inputs(*values: Any, others: Sequence[Any] = ()) -> Any:
+        a, k = _substitute(args, kwargs, held, others or [_pick(args, kwargs, w) for w in held])
+        a, k = _substitute(a, k, wrt, values)
         return fn(*a, **k)
 
     primals = [_pick(args, kwargs, w) for w in wrt]
@@ -204,8 +214,8 @@ def _jax(
     inexact = [jnp.issubdtype(o.dtype, jnp.inexact) for o in shapes]
     given = [backend.asarray(c, dtype_name(o)) for o, c, f in zip(shapes, cots, inexact) if f]
 
-    def run(primals: list[Any], given: list[Any]) -> tuple[Any, Any]:
-        result, vjp = jax.vjp(of_inputs, *primals)
+    def run(primals: list[Any], given: list[Any], others: list[Any]) -> tuple[Any, Any]:
+        result, vjp = jax.vjp(lambda *v: of_inputs(*v, others=others), *primals)
         it = iter(given)
         seeds = [
             next(it) if f else np.zeros(o.shape, dtype=jax.dtypes.float0)
@@ -213,7 +223,8 @@ def _jax(
         ]
         return result, vjp(jax.tree_util.tree_unflatten(tree, seeds))
 
-    result, grads = (jax.jit(run) if jit else run)(primals, given)
+    others = [_pick(args, kwargs, w) for w in held]
+    result, grads = (jax.jit(run) if jit else run)(primals, given, others)
     outs = jax.tree_util.tree_leaves(result)
     return _result(outs, [to_numpy(g) for g in grads], cots)
 
