@@ -50,6 +50,8 @@ from arraylosses.testing import BACKENDS, Backend, max_errors
 from arraylosses.testing.cases import BY_NAME, CASES, Case
 
 from . import checks, hostile
+from .gpu import GPU_COLUMNS
+from .xla import use_fast_cpu_compiler
 
 REPORT = "conformance-report"  # the JSON and Markdown file names, without suffix
 
@@ -211,6 +213,8 @@ def apply_precision_policy() -> dict[str, Any]:
     import warnings
 
     settings: dict[str, Any] = {}
+    if os.environ.get("XLA_FLAGS"):  # conformance/xla.py on a CPU-only run
+        settings["XLA_FLAGS"] = os.environ["XLA_FLAGS"]
     os.environ["CUPY_TF32"] = "0"
     settings["CUPY_TF32"] = os.environ["CUPY_TF32"]
     if "NVIDIA_TF32_OVERRIDE" in os.environ:  # a global override: recorded, never set here
@@ -801,6 +805,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"conformance matrix: {len(report['missing'])} cell(s) not run", file=sys.stderr)
         return 1 if failed(report) else 0
 
+    # conformance/xla.py, inherited by the --jobs processes; not where a GPU column is named
+    # (the GPU run names its columns: XLA's optimisation level applies on GPUs too)
+    named = required + (names if args.backends != parser.get_default("backends") else [])
+    if not any(n in GPU_COLUMNS for n in named):
+        use_fast_cpu_compiler()
     if args.jobs > 1 and not args.claim:
         return _in_processes(args, required, cases, out)
 

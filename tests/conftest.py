@@ -28,6 +28,7 @@ import numpy as np
 import pytest
 
 from arraylosses.testing import BACKENDS, Backend
+from conformance.xla import use_fast_cpu_compiler
 
 
 def _names(var: str) -> list[str]:
@@ -41,16 +42,10 @@ _unknown = [n for n in (*SELECTED, *REQUIRED) if n not in BACKENDS]
 if _unknown:
     raise ValueError(f"unknown backend(s) {_unknown}; known: {', '.join(BACKENDS)}")
 
-# XLA's CPU compiler for the test process (and the examples it starts): most of the suite's
-# time is XLA compiling small programs (an eager JAX call compiles each primitive at each new
-# shape). Without LLVM's optimisation passes and with the older loop emitters a compilation
-# takes about a third of the time (16 against 45 ms a primitive on this suite's 2-core
-# machine); the programs compute the same IEEE operations (no fast-math either way), only
-# less optimised. ARRAYLOSSES_XLA_FAST=0 keeps XLA's defaults; flags already in XLA_FLAGS
-# come after these and win.
-FAST_XLA_FLAGS = "--xla_backend_optimization_level=0 --xla_cpu_use_fusion_emitters=false"
-if os.environ.get("ARRAYLOSSES_XLA_FAST", "1") != "0":
-    os.environ["XLA_FLAGS"] = f"{FAST_XLA_FLAGS} {os.environ.get('XLA_FLAGS', '')}".strip()
+# XLA's CPU compiler without LLVM's optimisation passes (conformance/xla.py: a compilation,
+# most of the suite's time, in about a third; ARRAYLOSSES_XLA_FAST=0 keeps the defaults),
+# for this process and the examples it starts
+use_fast_cpu_compiler()
 
 if importlib.util.find_spec("jax") is not None:  # also for the peers (optax, Keras on JAX)
     import jax
@@ -102,4 +97,3 @@ def dtype(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(12345)
-

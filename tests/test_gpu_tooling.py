@@ -469,3 +469,19 @@ def test_a_process_past_its_time_is_killed_and_its_cases_reported(
     summary = (out / "summary.txt").read_text()
     assert "numpy-1of1" in summary and "TIMED OUT" in summary
     assert "--columns numpy --require numpy --cases mse_loss" in summary
+
+
+def test_fast_cpu_compiler_flags_come_first_and_can_be_turned_off() -> None:
+    """conformance/xla.py: the flags go in front of the user's (XLA reads the last of a
+    repeated flag, so the user's win), once however often it is called, and not at all with
+    ARRAYLOSSES_XLA_FAST=0."""
+    from conformance.xla import FAST_CPU_FLAGS, use_fast_cpu_compiler
+
+    env = {"XLA_FLAGS": "--xla_backend_optimization_level=3"}
+    assert use_fast_cpu_compiler(env) and use_fast_cpu_compiler(env)
+    assert env["XLA_FLAGS"] == FAST_CPU_FLAGS + " --xla_backend_optimization_level=3"
+    empty: dict[str, str] = {}
+    use_fast_cpu_compiler(empty)
+    assert empty == {"XLA_FLAGS": FAST_CPU_FLAGS}
+    off = {"ARRAYLOSSES_XLA_FAST": "0"}
+    assert not use_fast_cpu_compiler(off) and "XLA_FLAGS" not in off
