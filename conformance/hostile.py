@@ -2,8 +2,11 @@
 
 Every case's record carries a :class:`~arraylosses.testing.cases.Hostile` declaration (its
 ``hostile`` field; most cases use the default, derived from the case itself), and :func:`check`
-turns it into degenerate calls on one backend,
-eager and, on JAX, under ``jax.jit``. The kinds, and what the policy (README, "Hostile input")
+turns it into degenerate calls on one backend: eager, and on JAX under ``jax.jit`` (values
+and gradients, every array a traced argument). JAX's eager path runs the same array-API code
+op by op, as the NumPy and torch columns run it eagerly, and on JAX each eager primitive at a
+degenerate input's new shapes (an empty batch) is an XLA compilation of its own. The kinds,
+and what the policy (README, "Hostile input")
 requires of each:
 
 ``nan``
@@ -168,11 +171,18 @@ class Call:
             [conv[n] for n in self.positional],
             {**{k: conv[n] for k, n in self.by_name.items()}, **self.static},
             wrt=wrt,
+            jit=backend.is_jax,
         )
         return {
             n: np.zeros(1) if g is None else np.asarray(g)
             for n, g in zip(names, result.grads, strict=True)
         }
+
+
+def _jit_modes(backend: Backend) -> tuple[bool, ...]:
+    """How a kind calls the case: eager, or on JAX under ``jax.jit`` only (the module
+    docstring says why)."""
+    return (True,) if backend.is_jax else (False,)
 
 
 def _numpy(backend: Backend, results: list[Any]) -> list[np.ndarray]:
@@ -259,7 +269,6 @@ def _check_nan(case: Case, h: Hostile, backend: Backend) -> str:
 def _nan_everywhere(case: Case, h: Hostile, backend: Backend) -> str:
     numpy = BACKENDS["numpy"]
     tried = []
-    eager_seen: set[Any] = set()
     for label, call in _nan_calls(case, h):
         expected = _numpy(numpy, call.run(numpy, "float64"))
         values = expected[: h.state_from]
@@ -268,15 +277,7 @@ def _nan_everywhere(case: Case, h: Hostile, backend: Backend) -> str:
         for e in values:
             if e.ndim == 0 and not np.isnan(e):
                 raise AssertionError(f"{case.name}, {label}: NumPy gives a finite value {e}")
-        modes: tuple[bool, ...] = (False,)
-        if backend.name.startswith("jax"):
-            # JAX: every placement under jax.jit (one compilation per call shape); eager, whose
-            # op-by-op dispatch costs ~0.1 s a call, once per call shape (parameter set and
-            # reduction), for its value-check path: the placements differ only in data
-            shape = call.shape_key()
-            modes = (True,) if shape in eager_seen else (False, True)
-            eager_seen.add(shape)
-        for jit in modes:
+        for jit in _jit_modes(backend):
             where = f"{case.name}, {label}, {backend.name}{' under jax.jit' if jit else ''}"
             got = _numpy(backend, call.run(backend, "float64", jit=jit))
             for g, e in zip(got, expected, strict=True):
@@ -371,7 +372,7 @@ def _check_empty(case: Case, h: Hostile, backend: Backend) -> str:
         for run in _empty_runs(case, h, rule, params, first=i == 0)
     ]
     for label, call, ok in runs:
-        for jit in (False, True) if backend.name.startswith("jax") else (False,):
+        for jit in _jit_modes(backend):
             where = f"{case.name}, empty batch, {label}, {backend.name}" + (
                 " under jax.jit" if jit else ""
             )
@@ -392,7 +393,7 @@ def _check_empty(case: Case, h: Hostile, backend: Backend) -> str:
 
 def _finite(case: Case, label: str, call: Call, backend: Backend, dtype: str) -> None:
     where = f"{case.name}, {label}, {backend.name}/{dtype}"
-    values = _numpy(backend, call.run(backend, dtype))
+    values = _numpy(backend, call.run(backend, dtype, jit=backend.is_jax))
     if not all(np.isfinite(v).all() for v in values):
         raise AssertionError(f"{where}: value not finite: {values}")
     if not backend.differentiable:
@@ -445,7 +446,7 @@ def _low_precision(case: Case, label: str, call: Call, backend: Backend) -> None
             for n in call.used()
         }
         expected = _numpy(numpy, call.with_arrays(**rounded).run(numpy, "float64"))
-        got = _numpy(backend, call.run(backend, dtype))
+        got = _numpy(backend, call.run(backend, dtype, jit=backend.is_jax))
         rtol, atol = tolerance(dtype)  # got is float64 NumPy: name the dtype's tolerance
         for g, e in zip(got, expected, strict=True):
             if not np.isfinite(e).all():
@@ -583,7 +584,7 @@ def _check_minus_inf(case: Case, h: Hostile, backend: Backend) -> str:
                 continue
             at = f"{case.name}, {label}, {backend.name}"
             far = _numpy(backend, far_call.run(backend, "float64"))
-            for jit in (False, True) if backend.name.startswith("jax") else (False,):
+            for jit in _jit_modes(backend):
                 got = _numpy(backend, inf_call.run(backend, "float64", jit=jit))
                 where_ = at + (" under jax.jit" if jit else "")
                 for g, f, e in zip(got, far, expected, strict=True):
