@@ -108,6 +108,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.parse_args()
     jax.config.update("jax_enable_x64", True)  # this script's own process
+    if len(jax.devices()) < DEVICES:  # fewer devices would hold more than one shard each
+        raise SystemExit(
+            f"needs {DEVICES} devices; got {len(jax.devices())} (set XLA_FLAGS="
+            f"--xla_force_host_platform_device_count={DEVICES} before JAX starts)"
+        )
     mesh = Mesh(np.array(jax.devices()[:DEVICES]), ("batch",))
     rows = DEVICES * BATCHES * BATCH  # padded: each device holds BATCHES * BATCH rows
     data = evaluation_data(rows, 3, classes=CLASSES, candidates=CANDIDATES)
