@@ -58,8 +58,8 @@ MUTANTS = (
         "wrong-reduction",
         "the unweighted mean divides by n + 1",
         "arraylosses/_ops.py",
-        "        out = xp.sum(loss) / n\n",
-        "        out = xp.sum(loss) / (n + 1)\n",
+        "        out = mean_all(xp, loss, n)\n",
+        "        out = mean_all(xp, loss, n) * (n / (n + 1))\n",
         "mse_loss or cross_entropy",
     ),
     Mutant(
