@@ -86,8 +86,8 @@ def check_gradients(case: Case, backend: Backend) -> float:
     NumPy float64 result, for ``Σ out·c`` with a fixed random ``c`` per result part (the
     differences computed once per case and parameter set, whichever backend asks first).
     JAX differentiates inside one ``jax.jit``: the eager ``jax.vjp`` compiles every primitive
-    of both passes at each case's shapes, 1.8× the CPU time on the suite's cases (eager JAX
-    gradients still run in the hostile sweep, ``conformance/hostile.py``). Every array is an
+    of both passes at each case's shapes, 1.8× the CPU time on the suite's cases (the hostile
+    sweep, ``conformance/hostile.py``, differentiates JAX under ``jax.jit`` too). Every array is an
     argument of that jit (a tracer, as in a user's ``jax.jit``), and its value must equal
     NumPy float64's within float64's tolerance: the jit check of the set (:func:`check_jit`
     with ``skip_graded`` leaves these sets out, one compilation fewer each)."""
