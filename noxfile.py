@@ -136,6 +136,8 @@ def _one_backend(name: str):
             env={
                 "ARRAYLOSSES_BACKENDS": selected,
                 "ARRAYLOSSES_REQUIRE_BACKENDS": selected,
+                # JAX alone: its whole registry column here (tests/conftest.py)
+                **({"ARRAYLOSSES_JAX_REGISTRY": "full"} if name == "jax" else {}),
             },
         )
 

@@ -9,14 +9,20 @@ JAX runs with x64 on and matmul precision "highest" for the whole test process (
 array-api-extra's and SciPy's test setups do): the tests make float64 JAX arrays outside any
 context manager. The package itself never writes ``jax.config``.
 
-JAX's persistent compilation cache is on for the test process, every compilation kept
-(``ARRAYLOSSES_JAX_CACHE`` names the directory, default ``.jax-cache`` in the checkout; ``0``
-turns it off). Most of the suite's time is XLA compiling: each eager JAX primitive at a new
-shape, and every ``jax.jit`` of a fresh wrapper, compiles afresh in each process. The cache is
-keyed on the compiled program itself, so the two pytest-xdist workers, and the checks that
-wrap the same function again (jit, the hostile sweep, the peers, the adapters), share one
-compilation; a second run reuses the first's. Only the time changes: a hit returns the
-program a miss would have compiled.
+JAX's persistent compilation cache is off unless ``ARRAYLOSSES_JAX_CACHE`` names a directory
+(every compilation kept there; a second run reuses the first's). On a cold cache it costs more
+than it saves: writing each of the suite's thousands of small programs, and hashing it, took
+longer than the hits between the two pytest-xdist workers gave back (JAX's tests of search and
+streaming in one process: 477 s with a cold cache, 313 s without; on two workers, 189 s
+against 181 s).
+
+The registry's JAX column: here, every parameter set under ``jax.jit`` with its gradients (the
+jitted value against NumPy float64) or, for the sets without gradients, the jit check; eager
+JAX in float64 on each function's default set; the streaming merge laws. The rest of that
+column (eager values of every set in every dtype, ``jax.vmap``, the hostile sweep) is the
+matrix's, ``nox -s conformance``, which CI runs after this suite: each new JAX shape is an
+XLA compilation, and the two ran the same cells. ``ARRAYLOSSES_JAX_REGISTRY=full`` runs the
+whole column here too (the ``tests-jax`` session does).
 """
 
 from __future__ import annotations
@@ -53,11 +59,13 @@ if importlib.util.find_spec("jax") is not None:  # also for the peers (optax, Ke
     jax.config.update("jax_enable_x64", True)
     jax.config.update("jax_default_matmul_precision", "highest")
     _cache = os.environ.get("ARRAYLOSSES_JAX_CACHE", "")
-    if _cache != "0":
-        _root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-        jax.config.update("jax_compilation_cache_dir", _cache or os.path.join(_root, ".jax-cache"))
+    if _cache not in ("", "0"):
+        jax.config.update("jax_compilation_cache_dir", _cache)
         jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
         jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+
+#: the whole registry JAX column in this process too, not only its jitted part (module docstring)
+JAX_REGISTRY_FULL = os.environ.get("ARRAYLOSSES_JAX_REGISTRY", "") == "full"
 
 
 def use_backend(name: str) -> Backend:

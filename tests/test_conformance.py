@@ -1,6 +1,12 @@
 """Every registry case on every backend: values (float32/float64, plus half precision where the
 backend has it) against NumPy float64, autodiff gradients against finite differences, and
-``jax.jit``/``jax.vmap`` against eager calls; the streaming forms' merge laws."""
+``jax.jit``/``jax.vmap`` against eager calls; the streaming forms' merge laws.
+
+On JAX, this suite runs the column's jitted part: every parameter set under ``jax.jit`` (the
+gradient check, or the jit check where a set has no gradient), eager float64 on the default
+set, the merge laws. The eager values of every set in every dtype and ``jax.vmap`` are the
+matrix's (``nox -s conformance``, run by CI after this suite), unless
+``ARRAYLOSSES_JAX_REGISTRY=full`` (tests/conftest.py says why)."""
 
 from __future__ import annotations
 
@@ -10,22 +16,29 @@ from arraylosses.testing import BACKENDS
 from arraylosses.testing.cases import CASES
 from conformance import checks
 
-from .conftest import DIFFERENTIABLE, JAX, SELECTED, use_backend
+from .conftest import DIFFERENTIABLE, JAX, JAX_REGISTRY_FULL, SELECTED, use_backend
 
 CASE_IDS = [c.name for c in CASES]
-CELLS = [(name, dtype) for name in SELECTED for dtype in BACKENDS[name].dtypes]
+CELLS = [
+    (name, dtype)
+    for name in SELECTED
+    for dtype in BACKENDS[name].dtypes
+    if JAX_REGISTRY_FULL or not name.startswith("jax") or dtype == "float64"
+]
 
 
 @pytest.mark.parametrize(("backend_name", "dtype"), CELLS, ids=[f"{b}-{d}" for b, d in CELLS])
 @pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
 def test_values_match_numpy_float64(case, backend_name, dtype) -> None:
-    """Every parameter set in every dtype, except JAX below float64: there each new call is an
-    XLA compilation (about 0.5 s a parameter set and dtype on this suite's 2 CPU cores, most
-    of the suite's time), so float32/float16/bfloat16 run the default set. Every set runs on
-    JAX in float64 (here and under jit and vmap), and every set in every dtype on torch, NumPy
-    and array-api-strict, where a dtype leak (a float64 constant, a promotion) shows; JAX
-    without x64 is the most lenient of them about such leaks. The matrix runs them all."""
-    full = not (backend_name.startswith("jax") and dtype != "float64")
+    """Every parameter set in every dtype, except on JAX: there each new call is an XLA
+    compilation (most of the suite's time), so this suite runs eager JAX in float64 on the
+    default set, and every set under ``jax.jit`` by the gradient and jit checks below; with
+    ``ARRAYLOSSES_JAX_REGISTRY=full`` (and in the matrix), float32/float16/bfloat16 run the
+    default set and float64 every set. Every set runs in every dtype on torch, NumPy and
+    array-api-strict, where a dtype leak (a float64 constant, a promotion) shows; JAX without
+    x64 is the most lenient of them about such leaks."""
+    jax = backend_name.startswith("jax")
+    full = not jax or (JAX_REGISTRY_FULL and dtype == "float64")
     checks.check_values(case, use_backend(backend_name), dtype, full=full)
 
 
@@ -47,13 +60,16 @@ def test_jax_jit_matches_eager(case, backend_name) -> None:
     checks.check_jit(case, use_backend(backend_name), skip_graded=True)
 
 
-@pytest.mark.parametrize("backend_name", JAX)
-@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
-def test_jax_vmap_matches_loop(case, backend_name) -> None:
-    """The default parameter set, as the matrix (``--full``: every set). Every set is traced
-    under ``jax.jit`` with every array a tracer (the gradient check, or the jit check for the
-    sets without gradients); what vmap adds is the primitives' batching rules."""
-    checks.check_vmap(case, use_backend(backend_name), full=False)
+if JAX_REGISTRY_FULL:  # else the matrix's, in CI (module docstring)
+
+    @pytest.mark.parametrize("backend_name", JAX)
+    @pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
+    def test_jax_vmap_matches_loop(case, backend_name) -> None:
+        """The default parameter set, as the matrix (``--full``: every set). Every set is
+        traced under ``jax.jit`` with every array a tracer (the gradient check, or the jit
+        check for the sets without gradients); what vmap adds is the primitives' batching
+        rules."""
+        checks.check_vmap(case, use_backend(backend_name), full=False)
 
 
 STREAMING = [c for c in CASES if checks.is_streaming(c)]
