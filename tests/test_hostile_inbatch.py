@@ -613,7 +613,8 @@ def test_siglip_extreme_bias(backend, bias):
 
 
 def _value_and_grads(backend, fn, arrays, dtype="float64"):
-    """``fn(*arrays)`` summed, and its gradient with respect to every array, as NumPy."""
+    """``fn(*arrays)`` summed, and its gradient with respect to every array, as NumPy (JAX:
+    under ``jax.jit``)."""
     if backend.name.startswith("torch"):
         ts = [t.requires_grad_(True) for t in backend.convert(arrays, dtype=dtype)[0]]
         out = fn(*ts).sum()
@@ -627,7 +628,8 @@ def _value_and_grads(backend, fn, arrays, dtype="float64"):
     import jax
 
     js, _ = backend.convert(arrays, dtype=dtype)
-    value, grads = jax.value_and_grad(lambda *xs: fn(*xs).sum(), argnums=tuple(range(len(js))))(*js)
+    grad = jax.value_and_grad(lambda *xs: fn(*xs).sum(), argnums=tuple(range(len(js))))
+    value, grads = jax.jit(grad)(*js)
     return float(value), [np.asarray(backend.to_numpy(g), dtype=np.float64) for g in grads]
 
 
@@ -644,7 +646,7 @@ def _finite_value_and_grads(backend, dtype, case, params, arrays, what):
     wrt += [k for k, n in params.refs().items() if n in case.grad]
     wrt = [w for w in wrt if (args[w] if isinstance(w, int) else kwargs[w]).dtype.kind == "f"]
     a, kw = backend.convert(args, kwargs, dtype)
-    result = value_and_grads(case.fn, backend, a, kw, wrt=wrt)
+    result = value_and_grads(case.fn, backend, a, kw, wrt=wrt, jit=True)
     for v in result.values:
         assert np.all(np.isfinite(v)), f"{what}: value {v}"
     for w, g in zip(wrt, result.grads, strict=True):
@@ -680,11 +682,11 @@ def test_finite_gradients(ad_backend, dtype, case):
     """Every in-batch record, every parameter set that is a code path of its own: all-zero
     embeddings (constant scores), zero prefixes of a row, identical rows give finite values and
     gradients (float32: the first set, whose kernels the others share). Constant scores give
-    InfoNCE and CLIP log N exactly. JAX (eager autodiff, ~0.5 s a gradient): the first set,
-    float64; the modes are array-API code that torch runs."""
+    InfoNCE and CLIP log N exactly. JAX differentiates under ``jax.jit``, as a training step
+    does (one compilation a call, where eager autodiff compiled each primitive and its
+    transpose at each shape: 3 times the time), on the first set in both dtypes; the modes
+    are array-API code that torch runs."""
     sets = _sets(case)
-    if ad_backend.name.startswith("jax") and dtype != "float64":
-        pytest.skip("JAX: float64 only (eager autodiff is slow; torch runs both)")
     if ad_backend.name.startswith("jax") or dtype != "float64":
         sets = sets[:1]
     arrays = case.inputs(np.random.default_rng(zlib.crc32(case.name.encode())))
@@ -706,12 +708,12 @@ def test_finite_gradients(ad_backend, dtype, case):
 def test_extreme_hyperparameter_arrays_finite_gradients(ad_backend, dtype, case):
     """The record's extreme hyperparameters (temperatures of 1e-3, scales of 1e3: its
     ``hostile.extreme``) passed as the 0-d arrays its parameter sets differentiate: finite
-    values, and finite gradients w.r.t. the embeddings and the hyperparameter. JAX: the first
-    such set that is not chunked (eager ``lax.scan``), float32 (where an extreme overflows
-    first)."""
+    values, and finite gradients w.r.t. the embeddings and the hyperparameter. JAX (under
+    ``jax.jit``, a compilation a call): the first such set that is not chunked, float32
+    (where an extreme overflows first); torch runs every set in both dtypes."""
     on_jax = ad_backend.name.startswith("jax")
     if on_jax and dtype != "float32":
-        pytest.skip("JAX: float32 only (eager autodiff is slow; torch runs both)")
+        pytest.skip("JAX: float32 only (a compilation a call; torch runs both)")
     arrays = case.inputs(np.random.default_rng(zlib.crc32(case.name.encode())))
     tried = 0
     for params in case.params:

@@ -90,7 +90,15 @@ def _cuts(n: int) -> tuple[int, ...]:
 
 def _stream(backend, metric, args, weight, dtype, cuts, mask_rows=0, rng=None) -> Any:
     """The state after streaming the batches ``[cuts[i], cuts[i+1])`` on ``backend`` in
-    ``dtype``; with ``mask_rows``, each batch padded with that many garbage rows, masked out."""
+    ``dtype``; with ``mask_rows``, each batch padded with that many garbage rows, masked out.
+    On JAX, ``update`` runs under ``jax.jit``, as in an evaluation loop: one compilation per
+    batch shape, where eager JAX compiles each primitive at each shape (about twice the time;
+    the registry's value checks call it eagerly)."""
+    update = metric.update
+    if backend.is_jax:
+        import jax
+
+        update = jax.jit(update)
     state = metric.init(backend.asarray(np.zeros(1), dtype))
     for lo, hi in itertools.pairwise(cuts):
         batch = [a[lo:hi] for a in args]
@@ -102,7 +110,7 @@ def _stream(backend, metric, args, weight, dtype, cuts, mask_rows=0, rng=None) -
             kw["mask"] = backend.asarray(np.arange(hi - lo + mask_rows) < hi - lo)
         if w is not None:
             kw["sample_weight"] = backend.asarray(w, dtype)
-        state = metric.update(state, *(backend.asarray(a, dtype) for a in batch), **kw)
+        state = update(state, *(backend.asarray(a, dtype) for a in batch), **kw)
     return state
 
 
