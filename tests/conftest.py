@@ -12,9 +12,9 @@ context manager. The package itself never writes ``jax.config``.
 JAX's persistent compilation cache is off unless ``ARRAYLOSSES_JAX_CACHE`` names a directory
 (every compilation kept there; a second run reuses the first's). On a cold cache it costs more
 than it saves: writing each of the suite's thousands of small programs, and hashing it, took
-longer than the hits between the two pytest-xdist workers gave back (JAX's tests of search and
-streaming in one process: 477 s with a cold cache, 313 s without; on two workers, 189 s
-against 181 s).
+longer than the hits between the two pytest-xdist workers gave back (README, Development, has
+the commands: 477 s with a cold cache against 313 s without in one process; 189 s against
+181 s on two workers).
 
 The registry's JAX column: here, every parameter set under ``jax.jit`` with its gradients (the
 jitted value against NumPy float64) or, for the sets without gradients, the jit check; eager
