@@ -33,10 +33,10 @@ def test_values_match_numpy_float64(case, backend_name, dtype) -> None:
     """Every parameter set in every dtype, except on JAX: there each new call is an XLA
     compilation (most of the suite's time), so this suite runs eager JAX in float64 on the
     default set, and every set under ``jax.jit`` by the gradient and jit checks below; with
-    ``ARRAYLOSSES_JAX_REGISTRY=full`` (and in the matrix), float32/float16/bfloat16 run the
-    default set and float64 every set. Every set runs in every dtype on torch, NumPy and
-    array-api-strict, where a dtype leak (a float64 constant, a promotion) shows; JAX without
-    x64 is the most lenient of them about such leaks."""
+    ``ARRAYLOSSES_JAX_REGISTRY=full``, float32/float16/bfloat16 run the default set and
+    float64 every set (the matrix runs every set in every dtype). Every set runs in every
+    dtype on torch, NumPy and array-api-strict, where a dtype leak (a float64 constant, a
+    promotion) shows; JAX without x64 is the most lenient of them about such leaks."""
     jax = backend_name.startswith("jax")
     full = not jax or (JAX_REGISTRY_FULL and dtype == "float64")
     checks.check_values(case, use_backend(backend_name), dtype, full=full)
