@@ -46,12 +46,10 @@ def _split(kwargs: dict[str, Any]) -> tuple[dict[str, np.ndarray], dict[str, Any
     return arrays, {k: v for k, v in kwargs.items() if k not in arrays}
 
 
-def check_values(case: Case, backend: Backend, dtype: str, full: bool = True) -> float:
-    """Every parameter set (the first only unless ``full``) on ``backend`` in ``dtype``
-    against NumPy float64."""
+def check_values(case: Case, backend: Backend, dtype: str) -> float:
+    """Every parameter set on ``backend`` in ``dtype`` against NumPy float64."""
     worst = 0.0
-    variants = list(case.variants(np.random.default_rng(SEED)))
-    for label, args, kwargs in variants if full else variants[:1]:
+    for label, args, kwargs in case.variants(np.random.default_rng(SEED)):
         try:
             report = assert_backends_agree(
                 case.fn, *args, backends=[backend.name], dtypes=[dtype], **kwargs
@@ -143,8 +141,8 @@ def graded(case: Case, params: Any) -> bool:
 
 def _transformed_variants(case: Case, rng: np.random.Generator, full: bool) -> list[Any]:
     """The parameter sets a transform check runs: every one (``full``), or the function's
-    default case alone, its first parameter set (the matrix's default: compiling every set
-    is most of a full run's time; the test suite runs them all)."""
+    default case alone, its first parameter set (the matrix's default for ``torch.compile``
+    and ``jax.vmap``: compiling every set is most of a full run's time)."""
     variants = list(case.variants(rng))
     return variants if full else variants[:1]
 
@@ -187,7 +185,8 @@ def check_jit(
 ) -> float:
     """``jax.jit`` gives the eager result (value checks are skipped on tracers).
     ``skip_graded``: leave out the sets :func:`check_gradients` runs under ``jax.jit`` (that
-    check compares the jitted value with NumPy float64); the test suite, which runs both."""
+    check compares the jitted value with NumPy float64): the matrix by default, which runs
+    both."""
     import jax
 
     return _eager_and(

@@ -4,8 +4,11 @@ Rows are public functions; columns are backends (then peer libraries). A backend
 values in every dtype the backend has (against NumPy float64), the autodiff gradients against
 finite differences (torch, JAX), and ``jax.jit``/``jax.vmap`` (JAX) or, with ``--compile``,
 ``torch.compile(fullgraph=True)`` (torch); it shows the worst relative error seen, or ``FAIL``.
-The transforms run each function's default case (its first parameter set) unless ``--full``
-asks for every parameter set (the test suite and the GPU run do).
+``jax.vmap`` and ``torch.compile`` run each function's default case (its first parameter set)
+unless ``--full`` asks for every parameter set (the GPU run does). ``jax.jit`` runs every set:
+the gradient check differentiates each set that has gradients inside one ``jax.jit`` and
+compares that jit's value with NumPy float64, and the jit check runs the other sets against
+the eager call (``--full``: every set, against the eager call).
 A peer cell runs every cross-check of that function against that library.
 
     python -m conformance.matrix [--backends numpy,torch] [--require torch] [--compile]
@@ -86,8 +89,9 @@ def _run(label: str, fn: Callable[[], float]) -> dict[str, Any]:
 def backend_cell(
     case: Case, backend: Backend, compile_torch: bool, full: bool = True
 ) -> list[dict[str, Any]]:
-    """One backend's checks of one case. The transforms (``jax.jit``, ``jax.vmap``,
-    ``torch.compile``) run every parameter set when ``full``, else the default case alone."""
+    """One backend's checks of one case. ``jax.vmap`` and ``torch.compile`` run every
+    parameter set when ``full``, else the default case alone; ``jax.jit`` every set either way
+    (module docstring)."""
     results = [
         _run(f"values/{d}", lambda d=d: checks.check_values(case, backend, d))
         for d in backend.dtypes
@@ -95,7 +99,15 @@ def backend_cell(
     if backend.differentiable:
         results.append(_run("gradients/float64", lambda: checks.check_gradients(case, backend)))
     if backend.name.startswith("jax"):
-        results.append(_run("jax.jit", lambda: checks.check_jit(case, backend, full=full)))
+        # every parameter set under jax.jit: the gradient cell jits the sets with gradients
+        # (that jit's value against NumPy float64), this one the rest; --full: every set here
+        skip_graded = backend.differentiable and not full
+        results.append(
+            _run(
+                "jax.jit",
+                lambda: checks.check_jit(case, backend, full=True, skip_graded=skip_graded),
+            )
+        )
         results.append(_run("jax.vmap", lambda: checks.check_vmap(case, backend, full=full)))
     if backend.name.startswith("torch") and compile_torch:
         results.append(
@@ -320,7 +332,9 @@ def build(
         + [f"peer:{lib}" for lib in libraries],
         "unavailable_backends": unavailable,
         "torch_compile_checked": compile_torch,
-        "transforms": "every parameter set" if full else "the default case",
+        "transforms": "every parameter set"
+        if full
+        else "jax.jit: every parameter set; jax.vmap and torch.compile: the default case",
         "peers_checked": peers,
         "cases_planned": names if claim is None else [],
         "complete": False,
@@ -577,6 +591,7 @@ def markdown(report: dict[str, Any]) -> str:
         "has (float16/bfloat16 where it has them) against NumPy float64, gradients against "
         "finite differences in float64 (torch, JAX), jax.jit and jax.vmap (JAX)"
         + (", torch.compile (torch)" if report["torch_compile_checked"] else "")
+        + (f" ({report['transforms']})" if report.get("transforms") else "")
         + "; the number shown is the worst relative error of the float32 values (every dtype's "
         "figure is in the JSON report). The adversarial cell lists the hostile-input kinds "
         f"run on every backend column (conformance/hostile.py: {', '.join(hostile.KINDS)}); "
@@ -746,8 +761,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--full",
         action="store_true",
-        help="run every parameter set under torch.compile, jax.jit and jax.vmap (default: "
-        "each function's default case, its first parameter set; the values, gradients, "
+        help="run every parameter set under torch.compile and jax.vmap, and every set's "
+        "jax.jit against the eager call (default: each function's default case, its first "
+        "parameter set, under torch.compile and jax.vmap; jax.jit, the values, gradients, "
         "hostile inputs and peers always run every set)",
     )
     parser.add_argument(

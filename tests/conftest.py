@@ -16,13 +16,13 @@ longer than the hits between the two pytest-xdist workers gave back (README, Dev
 the commands: 477 s with a cold cache against 313 s without in one process; 189 s against
 181 s on two workers).
 
-The registry's JAX column: here, every parameter set under ``jax.jit`` with its gradients (the
-jitted value against NumPy float64) or, for the sets without gradients, the jit check; eager
-JAX in float64 on each function's default set; the streaming merge laws. The rest of that
-column (eager values of every set in every dtype, ``jax.vmap``, the hostile sweep) is the
-matrix's, ``nox -s conformance``, which CI runs after this suite: each new JAX shape is an
-XLA compilation, and the two ran the same cells. ``ARRAYLOSSES_JAX_REGISTRY=full`` runs the
-whole column here too (the ``tests-jax`` session does).
+The registry's JAX column is the matrix's, ``nox -s conformance``, which CI runs after this
+suite with JAX required: its values of every set in every dtype, every set's gradients inside
+one ``jax.jit`` (that jit's value against NumPy float64), every other set's ``jax.jit`` against
+the eager call, ``jax.vmap``, the merge laws and the hostile sweep. This suite ran a subset of
+those same cells (``conformance.checks``, ``conformance.hostile``), each new JAX shape an XLA
+compilation; it keeps JAX's feature tests. ``ARRAYLOSSES_JAX_REGISTRY=full`` runs the whole
+column here too (the ``tests-jax`` session does).
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ if importlib.util.find_spec("jax") is not None:  # also for the peers (optax, Ke
         jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
         jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
 
-#: the whole registry JAX column in this process too, not only its jitted part (module docstring)
+#: the registry's JAX column in this process too (module docstring)
 JAX_REGISTRY_FULL = os.environ.get("ARRAYLOSSES_JAX_REGISTRY", "") == "full"
 
 
@@ -89,6 +89,9 @@ def backend(request: pytest.FixtureRequest) -> Backend:
 DIFFERENTIABLE = [n for n in SELECTED if BACKENDS[n].differentiable]
 JAX = [n for n in SELECTED if n.startswith("jax")]
 TORCH = [n for n in SELECTED if n.startswith("torch")]
+#: the backends of the registry sweeps here (tests/test_conformance.py, tests/test_hostile.py):
+#: JAX's column is the matrix's unless ``ARRAYLOSSES_JAX_REGISTRY=full`` (module docstring)
+REGISTRY = [n for n in SELECTED if JAX_REGISTRY_FULL or n not in JAX]
 
 
 @pytest.fixture(params=DIFFERENTIABLE)

@@ -123,8 +123,11 @@ def _value_and_grads(backend, fn, arrays):
         ]
     import jax
 
+    # under jax.jit, as a training step runs (one compilation, where eager autodiff compiles
+    # each primitive and its transpose); the offsets are Python ints, static (a traced one:
+    # test_traced_offset_under_jit)
     values, _ = backend.convert(arrays, dtype="float64")
-    out, grads = jax.value_and_grad(fn, argnums=(0, 1, 2))(*values)
+    out, grads = jax.jit(jax.value_and_grad(fn, argnums=(0, 1, 2)))(*values)
     return float(out), [np.asarray(g) for g in grads]
 
 

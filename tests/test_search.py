@@ -9,6 +9,8 @@ order: the chunked search, whatever its chunking, must give exactly the dense or
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 import pytest
 
@@ -20,8 +22,9 @@ from arraylosses.metrics.search import (
     top_k_search,
     top_k_update,
 )
+from arraylosses.testing import Backend
 
-from .conftest import JAX, use_backend
+from .conftest import JAX, SELECTED, use_backend
 
 
 def oracle(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -108,10 +111,28 @@ def test_top_k_under_jit_follows_lax_rule(name, rng):
 # top_k_search against the dense stable argsort
 
 
+# JAX in float64 only: each JAX dtype is XLA compilations of its own (about 20 s of the suite
+# for these two tests), and its float32 search, ties included, is checked by
+# test_search_numpy_corpus_beside_other_queries (integer embeddings, chunked, the float32
+# result) and test_search_chunk_size_changes_the_result_by_rounding_only
+SEARCH_CELLS = [
+    (b, d) for b in SELECTED for d in ("float32", "float64") if b not in JAX or d == "float64"
+]
+
+
+@pytest.fixture(params=SEARCH_CELLS, ids=[f"{b}-{d}" for b, d in SEARCH_CELLS])
+def backend_dtype(request: pytest.FixtureRequest) -> Iterator[tuple[Backend, str]]:
+    name, dtype = request.param
+    backend = use_backend(name)
+    with backend.context():
+        yield backend, dtype
+
+
 @pytest.mark.parametrize(
     ("n", "k"), [(23, 1), (23, 5), (23, 23), (23, 30), (1, 3), (40, 12)], ids=str
 )
-def test_search_equals_dense_argsort(backend, dtype, rng, n, k):
+def test_search_equals_dense_argsort(backend_dtype, rng, n, k):
+    backend, dtype = backend_dtype
     queries, corpus = integer_embeddings(rng, 7), integer_embeddings(rng, n)
     want_scores, want_ids = oracle(queries @ corpus.T, k)
     for chunk in (1, 7, None):  # None: one chunk; 7 divides neither 23 nor 40
@@ -140,9 +161,10 @@ def test_search_query_blocks(backend, rng, monkeypatch):
     np.testing.assert_array_equal(as_numpy(backend, got)[1], want_ids)
 
 
-def test_search_cosine(backend, dtype, rng):
+def test_search_cosine(backend_dtype, rng):
     """Cosine on a corpus of scaled unit vectors (each normalises exactly to e_j, zero rows to
     0): the score of document j is q_j / |q|, so its order is the order of the integers q_j."""
+    backend, dtype = backend_dtype
     d = 6
     axes = rng.integers(0, d, size=25)
     scale = rng.integers(1, 9, size=25).astype(np.float64)
