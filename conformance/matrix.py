@@ -504,6 +504,7 @@ def merge(
         rows[name] = merged_row
     first = reports[0] if reports else {}
     precision = [r.get("precision") for r in reports if r.get("precision")]
+    transforms = sorted({r["transforms"] for r in reports if r.get("transforms")})
     return {
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "machine": {
@@ -514,6 +515,8 @@ def merge(
         "columns": ordered,
         "unavailable_backends": unavailable,
         "torch_compile_checked": any(r.get("torch_compile_checked") for r in reports),
+        # the runs' parameter sets under the transforms ("; "-joined where they differed)
+        "transforms": "; ".join(transforms),
         "peers_checked": any(r.get("peers_checked", True) for r in reports),
         "precision": precision[0] if precision else {},
         "precision_differs": any(p != precision[0] for p in precision),

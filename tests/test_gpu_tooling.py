@@ -168,6 +168,17 @@ def test_merge_joins_columns_and_adversarial_cells() -> None:
     assert merged["rows"]["mse_loss"]["adversarial"]["text"] == "ok nan"
 
 
+def test_merge_keeps_which_parameter_sets_ran_under_the_transforms() -> None:
+    """The processes of one ``nox -s conformance`` run each write ``transforms``; the merged
+    report (the one CI prints) keeps it, and its text says it."""
+    reports = [_report(c, {"mse_loss": _row(c)}) for c in ("numpy", "torch-cuda")]
+    for r in reports:
+        r["transforms"] = "jax.jit: every parameter set; jax.vmap and torch.compile: the default"
+    merged = matrix.merge(reports)
+    assert merged["transforms"] == reports[0]["transforms"]
+    assert f"({reports[0]['transforms']})" in matrix.markdown(merged)
+
+
 def test_merge_fails_an_adversarial_kind_that_fails_on_one_column() -> None:
     numpy = _report("numpy", {"mse_loss": _row("numpy")})
     cupy = _report("cupy", {"mse_loss": _row("cupy", nan="fail")})
