@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+from collections.abc import Iterator
 
 import numpy as np
 import pytest
@@ -79,11 +80,17 @@ def use_backend(name: str) -> Backend:
     return backend
 
 
-@pytest.fixture(params=SELECTED)
-def backend(request: pytest.FixtureRequest) -> Backend:
-    b = use_backend(request.param)
+def entered(name: str) -> Iterator[Backend]:
+    """The backend ``name`` (:func:`use_backend`), inside its context while the test runs: the
+    body of the backend fixtures."""
+    b = use_backend(name)
     with b.context():
         yield b
+
+
+@pytest.fixture(params=SELECTED)
+def backend(request: pytest.FixtureRequest) -> Iterator[Backend]:
+    yield from entered(request.param)
 
 
 DIFFERENTIABLE = [n for n in SELECTED if BACKENDS[n].differentiable]
@@ -92,6 +99,12 @@ TORCH = [n for n in SELECTED if n.startswith("torch")]
 #: the backends of the registry sweeps here (tests/test_conformance.py, tests/test_hostile.py):
 #: JAX's column is the matrix's unless ``ARRAYLOSSES_JAX_REGISTRY=full`` (module docstring)
 REGISTRY = [n for n in SELECTED if JAX_REGISTRY_FULL or n not in JAX]
+
+
+@pytest.fixture(params=REGISTRY)
+def registry_backend(request: pytest.FixtureRequest) -> Iterator[Backend]:
+    """:func:`backend` over :data:`REGISTRY`: a sweep whose JAX column is the matrix's."""
+    yield from entered(request.param)
 
 
 @pytest.fixture(params=DIFFERENTIABLE)

@@ -24,7 +24,7 @@ from arraylosses.metrics.search import (
 )
 from arraylosses.testing import Backend
 
-from .conftest import JAX, SELECTED, use_backend
+from .conftest import JAX, SELECTED, entered, use_backend
 
 
 def oracle(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -123,8 +123,7 @@ SEARCH_CELLS = [
 @pytest.fixture(params=SEARCH_CELLS, ids=[f"{b}-{d}" for b, d in SEARCH_CELLS])
 def backend_dtype(request: pytest.FixtureRequest) -> Iterator[tuple[Backend, str]]:
     name, dtype = request.param
-    backend = use_backend(name)
-    with backend.context():
+    for backend in entered(name):
         yield backend, dtype
 
 

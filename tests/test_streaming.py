@@ -20,7 +20,7 @@ from arraylosses import metrics
 from arraylosses.metrics import streaming
 from arraylosses.testing.cases import CASES
 
-from .conftest import JAX, REGISTRY, use_backend
+from .conftest import JAX, use_backend
 from .helpers import close
 
 N = 41
@@ -158,24 +158,21 @@ def test_stream_equals_oneshot(backend: Any, case: Any, index: int) -> None:
             close(g, e, "float64")
 
 
-@pytest.mark.parametrize("backend_name", REGISTRY)
 @pytest.mark.parametrize(("case", "index"), SETS, ids=SET_IDS)
-def test_float32_stream(backend_name: str, case: Any, index: int) -> None:
+def test_float32_stream(registry_backend: Any, case: Any, index: int) -> None:
     """A float32 stream (the state dtype of float32 inputs) agrees to float32 rounding, and its
     results are float32. Not on JAX unless ``ARRAYLOSSES_JAX_REGISTRY=full``: the matrix's
     float32 values of every streaming record (a stream of three batches, one masked, its
     states and result against NumPy float64's, in float32, every parameter set) make the same
     claim there, and NumPy's float64 stream equals the one-shot metric here."""
-    backend = use_backend(backend_name)
+    backend = registry_backend
     metric, args, weight, kwargs = _split(case, index, np.random.default_rng(8))
     expected = _expected(case, args, weight, kwargs)
-    with backend.context():
-        stream = _Streamer(backend, metric)
-        out = metric.compute(stream(args, weight, "float32", _cuts(args[0].shape[0])))
-        for v in out if isinstance(out, tuple) else (out,):
-            assert backend.dtype_name(v) == "float32"
-        got = _values(backend, out)
-    for g, e in zip(got, expected, strict=True):
+    stream = _Streamer(backend, metric)
+    out = metric.compute(stream(args, weight, "float32", _cuts(args[0].shape[0])))
+    for v in out if isinstance(out, tuple) else (out,):
+        assert backend.dtype_name(v) == "float32"
+    for g, e in zip(_values(backend, out), expected, strict=True):
         close(g, e, "float32", rtol=2e-4, atol=2e-5)
 
 
