@@ -40,6 +40,7 @@ import datetime
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -716,7 +717,8 @@ def _in_processes(
 ) -> int:
     """``--jobs N``: N processes of this command share the cases through one ``--claim``
     queue, each writing its own report and log under a temporary directory; their reports are
-    merged into ``out`` (a case no process finished is a failure there)."""
+    merged into ``out`` (a case no process finished is a failure there). The directory is
+    removed when everything passed, and kept, with its logs, otherwise."""
     work = Path(tempfile.mkdtemp(prefix="conformance-matrix-"))
     command = [sys.executable, "-m", "conformance.matrix", "--backends", args.backends]
     command += ["--require", args.require, "--cases", ",".join(cases), "--jobs", "1"]
@@ -744,7 +746,11 @@ def _in_processes(
     print(md)
     if 2 in codes:
         return 2  # a required backend could not load
-    return 1 if failed(report) or report["missing"] else 0
+    if failed(report) or report["missing"]:
+        return 1
+    if not any(codes):
+        shutil.rmtree(work)  # the logs are kept only where something failed
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:

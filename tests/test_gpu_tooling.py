@@ -79,7 +79,8 @@ def test_a_required_backend_that_loads_runs(fake_gpu: str, tmp_path: Path, capsy
 
 def test_jobs_share_the_cases_and_merge_one_report(tmp_path: Path, capsys: Any) -> None:
     """``--jobs 2`` (what ``nox -s conformance`` passes on 2 cores): two processes claim the
-    cases from one queue, each case runs once, and the merged report has every case."""
+    cases from one queue, each case runs once, and the merged report has every case; the
+    processes' temporary directory is removed."""
     cases = ["mse_loss", "l1_loss", "huber_loss"]
     status = matrix.main(
         [
@@ -94,6 +95,8 @@ def test_jobs_share_the_cases_and_merge_one_report(tmp_path: Path, capsys: Any) 
     assert all(report["rows"][c]["numpy"]["status"] == "pass" for c in cases)
     runs = capsys.readouterr().out
     assert runs.count("exit status 0") == 2
+    work = Path(runs.split("logs in ", 1)[1].split()[0])
+    assert not work.exists()  # a green run leaves no temporary directory behind
 
 
 def test_require_an_unknown_backend_is_a_usage_error(capsys: Any) -> None:
