@@ -107,7 +107,10 @@ def _install_gpu(session: nox.Session) -> None:
 
 @nox.session
 def tests(session: nox.Session) -> None:
-    """Every test on every CPU backend; a missing backend or peer fails instead of skipping."""
+    """Every test on every CPU backend; a missing backend or peer fails instead of skipping.
+    The peer cross-checks of tests/test_peers.py are the conformance matrix's peer cells
+    (``nox -s conformance`` runs them with missing peers failing; ``nox -s peers`` runs the
+    file): this session leaves them out."""
     _install_all(session)
     session.run(
         "pytest",
@@ -115,6 +118,7 @@ def tests(session: nox.Session) -> None:
         # one worker per core, at most 4 (the subprocess examples start their own processes)
         "--numprocesses=auto",
         "--maxprocesses=4",
+        "--ignore=tests/test_peers.py",
         *session.posargs,
         env={
             "ARRAYLOSSES_REQUIRE_BACKENDS": CPU_BACKENDS,
@@ -151,10 +155,15 @@ for _name in BACKENDS:
 
 @nox.session
 def conformance(session: nox.Session) -> None:
-    """The conformance matrix on every installed backend (+ torch.compile), with peers."""
+    """The conformance matrix on every installed backend (+ torch.compile), with peers: it
+    installs them all, so a peer that cannot load fails its cells (``--require-peers``; pass
+    ``-- --no-peers`` to leave the peer columns out)."""
     _install_all(session)
     jobs = str(os.cpu_count() or 1)  # processes sharing the cases, their reports merged
-    session.run("python", "-m", "conformance.matrix", "--compile", "--jobs", jobs, *session.posargs)
+    peers = [] if "--no-peers" in session.posargs else ["--require-peers"]
+    session.run(
+        "python", "-m", "conformance.matrix", "--compile", *peers, "--jobs", jobs, *session.posargs
+    )
 
 
 @nox.session(name="conformance-gpu")

@@ -9,10 +9,12 @@ unless ``--full`` asks for every parameter set (the GPU run does). ``jax.jit`` r
 the gradient check differentiates each set that has gradients inside one ``jax.jit`` and
 compares that jit's value with NumPy float64, and the jit check runs the other sets against
 the eager call (``--full``: every set, against the eager call).
-A peer cell runs every cross-check of that function against that library.
+A peer cell runs every cross-check of that function against that library; a library that is
+not installed skips it, or fails it with ``--require-peers`` (``nox -s conformance``).
 
     python -m conformance.matrix [--backends numpy,torch] [--require torch] [--compile]
-                                 [--full] [--no-peers] [--cases a,b] [--shard 2/4 | --claim DIR]
+                                 [--full] [--no-peers | --require-peers] [--cases a,b]
+                                 [--shard 2/4 | --claim DIR]
                                  [--jobs N] [--out DIR] [--report FILE]
     python -m conformance.matrix --merge DIR_OR_JSON ... [--require cupy,...] [--out DIR]
 
@@ -119,11 +121,16 @@ def backend_cell(
     return results
 
 
-def peer_cell(case: Case, library: str) -> list[dict[str, Any]]:
+def peer_cell(case: Case, library: str, required: bool = False) -> list[dict[str, Any]]:
+    """Every cross-check of ``case`` against ``library``. A check whose library (or input
+    data) is missing here is a skip, or a failure where peers are ``required``
+    (``--require-peers``: CI, which installs them all)."""
     import numpy as np
 
     def run_one(check: Any) -> float:
         ours, theirs = check.run(check.inputs())
+        if not len(ours) == len(theirs) > 0:
+            raise AssertionError(f"{len(ours)} arrays of ours against {len(theirs)} of the peer")
         worst = 0.0
         for a, b in zip(ours, theirs, strict=True):
             np.testing.assert_allclose(a, b, rtol=check.rtol, atol=check.atol)
@@ -136,7 +143,11 @@ def peer_cell(case: Case, library: str) -> list[dict[str, Any]]:
             continue
         reason = check.available()
         if reason is not None:
-            results.append({"check": check.peer, "status": "skip", "reason": reason})
+            if required:
+                error = f"required peer missing (--require-peers): {reason}"
+                results.append({"check": check.peer, "status": "fail", "error": error})
+            else:
+                results.append({"check": check.peer, "status": "skip", "reason": reason})
             continue
         result = _run(check.peer, lambda c=check: run_one(c))
         if check.deviation:
@@ -303,13 +314,15 @@ def build(
     case_names: list[str] | None = None,
     *,
     peers: bool = True,
+    require_peers: bool = False,
     on_row: Callable[[dict[str, Any]], None] | None = None,
     claim: Callable[[str], bool] | None = None,
     full: bool = True,
 ) -> dict[str, Any]:
     """The report of one run: ``case_names`` (default: every case) on the backends of
     ``backend_names`` that load here (the others are listed with the reason), plus the
-    adversarial column and, with ``peers``, one column per peer library. ``on_row`` is called
+    adversarial column and, with ``peers``, one column per peer library (a missing library
+    fails its cells with ``require_peers``, and skips them otherwise). ``on_row`` is called
     with the report so far after every row (the matrix rewrites its JSON there). With
     ``claim``, a case runs only if ``claim(name)`` is true (processes sharing a queue of cases:
     :func:`claimer`); ``cases_planned`` then lists the cases claimed, each listed (and
@@ -337,6 +350,7 @@ def build(
         if full
         else "jax.jit: every parameter set; jax.vmap and torch.compile: the default case",
         "peers_checked": peers,
+        "peers_required": peers and require_peers,
         "cases_planned": names if claim is None else [],
         "complete": False,
         "rows": {},
@@ -357,7 +371,7 @@ def build(
         results = hostile.matrix_cell(case, backends)
         row["adversarial"] = {**hostile.summarize(results), "checks": results}
         for library in libraries:
-            results = peer_cell(case, library)
+            results = peer_cell(case, library, require_peers)
             row[f"peer:{library}"] = {**summarize(results), "checks": results}
         rows[case.name] = row
         report["seconds"] = round(time.perf_counter() - start, 1)
@@ -519,6 +533,7 @@ def merge(
         # the runs' parameter sets under the transforms ("; "-joined where they differed)
         "transforms": "; ".join(transforms),
         "peers_checked": any(r.get("peers_checked", True) for r in reports),
+        "peers_required": any(r.get("peers_required", False) for r in reports),
         "precision": precision[0] if precision else {},
         "precision_differs": any(p != precision[0] for p in precision),
         "cases_planned": cases,
@@ -602,7 +617,12 @@ def markdown(report: dict[str, Any]) -> str:
         "what each tried, and why a kind was skipped, is listed below. "
         + (
             "Peer cells: every cross-check against that library, "
-            "values and gradients in float64; `ok*` marks a documented deviation (listed below)."
+            "values and gradients in float64; `ok*` marks a documented deviation (listed below)"
+            + (
+                "; a peer library that is not installed fails its cells (`--require-peers`)."
+                if report.get("peers_required")
+                else "; a peer library that is not installed skips its cells."
+            )
             if report.get("peers_checked", True)
             else "Peer libraries were not checked in this run (`--no-peers`): they run on the "
             "CPU, and the CPU report has them."
@@ -723,7 +743,8 @@ def _in_processes(
     command = [sys.executable, "-m", "conformance.matrix", "--backends", args.backends]
     command += ["--require", args.require, "--cases", ",".join(cases), "--jobs", "1"]
     command += ["--compile"] * args.compile + ["--full"] * args.full
-    command += ["--no-peers"] * args.no_peers + ["--claim", str(work / "queue")]
+    command += ["--no-peers"] * args.no_peers + ["--require-peers"] * args.require_peers
+    command += ["--claim", str(work / "queue")]
     print(f"arraylosses conformance matrix: {args.jobs} processes, logs in {work}", flush=True)
     logs = [(work / f"process-{i}.log").open("wb") for i in range(args.jobs)]
     try:
@@ -779,6 +800,12 @@ def main(argv: list[str] | None = None) -> int:
         "--no-peers", action="store_true", help="leave out the peer-library columns"
     )
     parser.add_argument(
+        "--require-peers",
+        action="store_true",
+        help="a peer library that is not installed fails its cells instead of skipping them "
+        "(nox -s conformance installs them all and passes it)",
+    )
+    parser.add_argument(
         "--cases",
         default="",
         help="comma-separated registry case names (default: every case)",
@@ -815,6 +842,8 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown backend(s) {unknown}; known: {', '.join(BACKENDS)}")
     names += [n for n in required if n not in names]
+    if args.no_peers and args.require_peers:
+        parser.error("--no-peers and --require-peers contradict each other")
     try:
         cases = select_cases(_names(args.cases) or None, args.shard)
     except ValueError as err:
@@ -877,6 +906,7 @@ def main(argv: list[str] | None = None) -> int:
         args.compile,
         cases,
         peers=not args.no_peers,
+        require_peers=args.require_peers,
         on_row=save,
         claim=claimer(args.claim) if args.claim else None,
         full=args.full,

@@ -99,6 +99,46 @@ def test_jobs_share_the_cases_and_merge_one_report(tmp_path: Path, capsys: Any) 
     assert not work.exists()  # a green run leaves no temporary directory behind
 
 
+def _missing_peer(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The peer checks are one check of mse_loss against a library that is not installed."""
+    from arraylosses.testing import PeerCheck
+
+    def never_run(inputs: Any) -> Any:
+        raise AssertionError("a check ran although its library is missing")
+
+    check = PeerCheck("mse_loss", "nolib.mse(a, b)", "arraylosses_no_such_peer", never_run)
+    monkeypatch.setattr(matrix, "_peer_checks", lambda: (check,))
+    monkeypatch.setattr(matrix, "apply_precision_policy", lambda: {"stub": True})
+
+
+@pytest.mark.parametrize("required", [False, True])
+def test_a_missing_peer_skips_or_fails_where_peers_are_required(
+    required: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    """A peer library that is not installed skips its cells; with ``--require-peers`` (what
+    ``nox -s conformance``, and so CI, passes) it fails them, and the run exits 1."""
+    _missing_peer(monkeypatch)
+    argv = ["--backends", "numpy", "--cases", "mse_loss", "--out", str(tmp_path)]
+    status = matrix.main(argv + ["--require-peers"] * required)
+    capsys.readouterr()
+    report = json.loads((tmp_path / "conformance-report.json").read_text())
+    cell = report["rows"]["mse_loss"]["peer:arraylosses-no-such-peer"]
+    assert cell["status"] == ("fail" if required else "skip")
+    why = cell["checks"][0]["error" if required else "reason"]
+    assert "arraylosses_no_such_peer is not installed" in why
+    assert status == (1 if required else 0)
+    assert report["peers_required"] is required
+    md = (tmp_path / "conformance-report.md").read_text()
+    assert ("fails its cells (`--require-peers`)" in md) is required
+
+
+def test_no_peers_and_require_peers_is_a_usage_error(capsys: Any) -> None:
+    with pytest.raises(SystemExit) as exc:
+        matrix.main(["--no-peers", "--require-peers"])
+    assert exc.value.code == 2
+    assert "contradict" in capsys.readouterr().err
+
+
 def test_require_an_unknown_backend_is_a_usage_error(capsys: Any) -> None:
     with pytest.raises(SystemExit) as exc:
         matrix.main(["--require", "tpu"])

@@ -1,6 +1,11 @@
 """Our functions against the peer libraries of docs/spec.md, on the same float64 inputs: values and,
-for torch and optax, gradients. ``ARRAYLOSSES_REQUIRE_PEERS=1`` (set by CI) turns a missing
-peer library into a failure instead of a skip."""
+for torch and optax, gradients. ``ARRAYLOSSES_REQUIRE_PEERS=1`` turns a missing peer library into
+a failure instead of a skip.
+
+These are the conformance matrix's peer cells (``conformance.matrix.peer_cell`` runs the same
+``conformance.peers.ALL`` with the same tolerances), which ``nox -s conformance`` runs with
+``--require-peers``; ``nox -s tests`` leaves this file to it (CI runs both) and ``nox -s peers``
+runs it alone."""
 
 from __future__ import annotations
 
@@ -32,11 +37,3 @@ def test_matches_peer(check) -> None:
             atol=check.atol,
             err_msg=f"{check.function} vs {check.peer}: {what}",
         )
-
-
-def test_every_case_with_a_peer_has_a_check() -> None:
-    from arraylosses.testing.cases import CASES
-
-    names = {c.function for c in ALL}
-    missing = [c.name for c in CASES if c.peers and c.name not in names]
-    assert not missing, f"cases that name peers but have no cross-check: {missing}"

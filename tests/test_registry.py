@@ -37,6 +37,21 @@ def test_every_case_names_a_peer_or_says_why_not() -> None:
     assert [c.name for c in CASES if not c.peers and not c.notes] == []
 
 
+def test_every_case_with_a_peer_has_a_check() -> None:
+    from conformance.peers import ALL
+
+    names = {c.function for c in ALL}
+    missing = [c.name for c in CASES if c.peers and c.name not in names]
+    assert not missing, f"cases that name peers but have no cross-check: {missing}"
+
+
+def test_every_peer_check_is_of_a_case() -> None:
+    """The matrix runs a peer check in its function's row: a check of no case never runs."""
+    from conformance.peers import ALL
+
+    assert sorted({c.function for c in ALL} - set(BY_NAME)) == []
+
+
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
 def test_every_array_a_case_names_is_built(case: Case) -> None:
     """Positional names, :class:`Ref` targets and ``grad`` names are arrays of the case's
