@@ -198,15 +198,25 @@ def check_jit(
     )
 
 
-def check_torch_compile(case: Case, backend: Backend, full: bool = True) -> float:
-    """``torch.compile(fullgraph=True)`` gives the eager result: no graph breaks."""
+def check_torch_compile(
+    case: Case, backend: Backend, full: bool = True, compiler: str = "inductor"
+) -> float:
+    """``torch.compile(fullgraph=True)`` gives the eager result: no graph breaks.
+    ``compiler`` is ``torch.compile``'s ``backend``: ``"inductor"`` (the default, what users
+    get) or ``"aot_eager"`` (Dynamo's graph and AOTAutograd without Inductor's code
+    generation: the graph-break and tracing checks at a fraction of the cost)."""
     import warnings
 
     import torch
 
     def compiled(fn: Callable[..., Any], static: dict[str, Any]) -> Callable[..., Any]:
         torch._dynamo.reset()  # each parameter set compiles afresh (no recompile limit)
-        return torch.compile(lambda *a, **k: fn(*a, **k, **static), fullgraph=True, dynamic=False)
+        return torch.compile(
+            lambda *a, **k: fn(*a, **k, **static),
+            fullgraph=True,
+            dynamic=False,
+            backend=compiler,
+        )
 
     with warnings.catch_warnings():
         # array-api-compat's lru_cache'd helpers are traced through, which dynamo mentions
