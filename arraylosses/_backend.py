@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import math
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import array_api_compat
@@ -652,6 +652,27 @@ def generic_kernels() -> Iterator[None]:
         yield
     finally:
         _USE_NATIVE = previous
+
+
+_JITTED: dict[tuple[Callable[..., Any], bool], Callable[..., Any]] = {}
+
+
+def jitted(xp: Namespace, fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``jax.jit(fn)`` on JAX, ``fn`` itself elsewhere: for a step that a driver calls eagerly
+    over many chunks of a few shapes (:func:`arraylosses.metrics.top_k_search`'s update). On
+    JAX, eager code compiles each primitive at each new shape and dispatches it alone; the
+    jitted step compiles once per shape and runs as one call (JAX caches it per shape, dtype
+    and x64 setting; here one wrapper per function and per :func:`generic_kernels` state,
+    which the trace reads). ``fn`` must be traceable; array arguments are traced, so a
+    Python ``int`` argument becomes a 0-d array. Inside an outer ``jax.jit`` it inlines."""
+    if not is_jax_namespace(xp):
+        return fn
+    key = (fn, _USE_NATIVE)
+    if key not in _JITTED:
+        import jax
+
+        _JITTED[key] = jax.jit(fn)
+    return _JITTED[key]
 
 
 def native_kernels(xp: Namespace) -> NativeKernels | None:

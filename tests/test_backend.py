@@ -297,6 +297,31 @@ def test_generic_kernels_is_a_scoped_switch():
     assert float(generic) == pytest.approx(_lse([1.0, 2.0, 3.0]), rel=1e-15)
 
 
+def test_jitted_is_jax_jit_on_jax_only(backend):
+    """``jitted(xp, fn)``: ``fn`` itself outside JAX; on JAX a ``jax.jit`` wrapper (``fn`` sees
+    tracers), one per function and per :func:`generic_kernels` state, with the eager
+    result."""
+    seen = []
+
+    def double(x):
+        seen.append(B.is_eager(backend.xp, x))
+        return 2 * x
+
+    step = B.jitted(backend.xp, double)
+    x = backend.asarray(np.array([1.0, -2.0]), "float64")
+    np.testing.assert_array_equal(backend.to_numpy(step(x)), [2.0, -4.0])
+    if not backend.name.startswith("jax"):
+        assert step is double
+        assert seen == [True]
+        return
+    assert step is not double and B.jitted(backend.xp, double) is step
+    assert seen == [False]  # traced
+    step(x)
+    assert seen == [False]  # the same shape: no new trace
+    with generic_kernels():
+        assert B.jitted(backend.xp, double) is not step  # the trace reads the switch
+
+
 # -- softplus, log_sigmoid, sigmoid: torch's fused logsigmoid against the generic form
 
 

@@ -190,6 +190,29 @@ def test_search_cosine(backend_dtype, rng):
         )
 
 
+def test_search_update_is_traced_on_jax_only(backend, rng, monkeypatch):
+    """On JAX, ``top_k_search`` runs its update under ``jax.jit`` (``_backend.jitted``): the
+    update sees tracers there, concrete arrays elsewhere; the result is the dense order."""
+    from arraylosses.metrics import search
+
+    seen = []
+    eager_update = search.top_k_update
+
+    def update(state, scores_chunk, *, offset):
+        seen.append(_backend.is_eager(backend.xp, scores_chunk))
+        return eager_update(state, scores_chunk, offset=offset)
+
+    monkeypatch.setattr(search, "top_k_update", update)
+    queries, corpus = integer_embeddings(rng, 5), integer_embeddings(rng, 9)
+    got = top_k_search(
+        backend.asarray(queries, "float64"), backend.asarray(corpus, "float64"), k=4, chunk_size=4
+    )
+    np.testing.assert_array_equal(as_numpy(backend, got)[1], oracle(queries @ corpus.T, 4)[1])
+    jax = backend.name.startswith("jax")
+    # chunks of 4, 4 and 1 documents: two shapes traced once each on JAX, three eager calls else
+    assert seen == ([False, False] if jax else [True, True, True])
+
+
 def test_search_numpy_corpus_beside_other_queries(backend, rng, tmp_path):
     """A NumPy memmap corpus is read chunk by chunk into the queries' namespace and device."""
     queries, corpus = integer_embeddings(rng, 4), integer_embeddings(rng, 30)

@@ -31,10 +31,11 @@ drives them over a corpus of embeddings. Peers: ``faiss.IndexFlatIP.search`` (ex
 which does not specify its tie order) and ``torch.topk`` over the dense score matrix.
 
 Cost: one matmul and one partial selection per (query block, chunk), the work of the dense
-``matmul + topk``; the merges touch ``(Q, 2k)`` per chunk. ``top_k_search`` runs eagerly; on
-JAX, wrap :func:`top_k_update` in ``jax.jit`` in your own loop for speed (it traces, with the
-tie rule of ``lax.top_k`` and the two-key merge). ``examples/corpus_retrieval_eval.py``
-measures 10,000 queries x 1,000,000 documents.
+``matmul + topk``; the merges touch ``(Q, 2k)`` per chunk. ``top_k_search`` runs its loop
+eagerly; on JAX it calls :func:`top_k_update` under ``jax.jit`` (one compilation per chunk
+shape, the tie rule of ``lax.top_k`` and the two-key merge; the same result), and a loop of
+your own can do the same. ``examples/corpus_retrieval_eval.py`` measures 10,000 queries x
+1,000,000 documents.
 """
 
 from __future__ import annotations
@@ -391,6 +392,10 @@ def top_k_search(
     qs = as_dtype(xp, queries, dtype)
     if similarity == "cosine":
         qs = normalize(xp, qs)
+    # on JAX the update runs under jax.jit: one compilation per chunk shape (two at most: the
+    # full chunk and the last), where eagerly each of its ~40 primitives compiled at each
+    # shape, and the eager tie check's data-dependent blocks added shapes of their own
+    update = _backend.jitted(xp, top_k_update)
     ends = {i: min(i + block, q) for i in range(0, q, block)}  # in range: strict slicing
     blocks = [qs[i:end, :] for i, end in ends.items()]
     states = [
@@ -409,7 +414,7 @@ def top_k_search(
             docs = normalize(xp, docs)
         docs_t = xp.permute_dims(docs, (1, 0))
         states = [
-            top_k_update(s, xp.matmul(b, docs_t), offset=start)
+            update(s, xp.matmul(b, docs_t), offset=start)
             for s, b in zip(states, blocks, strict=True)
         ]
     if len(states) == 1:
