@@ -52,6 +52,7 @@ __all__ = [
     "is_numpy_namespace",
     "is_torch_namespace",
     "isdtype",
+    "jitted",
     "log_sigmoid",
     "log_softmax",
     "logaddexp",
