@@ -263,8 +263,7 @@ def test_matryoshka_module_equals_the_function():
     assert list(dict(m.named_parameters())) == ["loss.log_scale"]
 
 
-@pytest.mark.slow  # ~30 s on 2 CPU cores (inductor)
-@pytest.mark.slow  # ~30 s on 2 CPU cores (inductor)
+@pytest.mark.slow  # 17 s on 2 CPU cores (inductor, cold caches)
 @pytest.mark.filterwarnings("ignore:.*lru_cache.*:UserWarning")  # dynamo traces compat's caches
 def test_torch_compile_of_a_loss_module():
     torch._dynamo.reset()
