@@ -11,6 +11,7 @@ Warnings are errors (pyproject), so each test also proves that nothing warned.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import pytest
@@ -41,17 +42,41 @@ def _modes(backend):
     return [False, True] if backend.name.startswith("jax") else [False]
 
 
+_JITTED: dict[tuple[Any, ...], Any] = {}
+
+
+def _first(item):
+    return item[0]
+
+
+def _jitted(fn, static):
+    """``jax.jit`` of ``fn`` with the keywords ``static`` bound: one wrapper per ``(fn,
+    static)``, so that a test calling it again at the same shapes (another row of NaN, say)
+    reuses the compilation instead of compiling a new lambda."""
+    import jax
+
+    def call(a, t):
+        return fn(*a, **t, **static)
+
+    try:  # typed: True == 1 and 2 == 2.0, which must not share a wrapper
+        key = (fn, tuple((k, type(v), v) for k, v in sorted(static.items(), key=_first)))
+        hash(key)
+    except TypeError:  # an unhashable static value: a wrapper of its own
+        return jax.jit(call)
+    if key not in _JITTED:
+        _JITTED[key] = jax.jit(call)
+    return _JITTED[key]
+
+
 def _run(backend, fn, *arrays, dtype="float64", jit=False, **params):
     """``fn`` on ``backend`` (floating NumPy inputs cast to ``dtype``; integer and boolean
     ones kept), optionally under ``jax.jit``; the result(s) as NumPy float64."""
 
     args, kw = backend.convert(arrays, params, dtype)
     if jit:
-        import jax
-
         traced = {k: v for k, v in kw.items() if hasattr(v, "shape")}
         static = {k: v for k, v in kw.items() if k not in traced}
-        out = jax.jit(lambda a, t: fn(*a, **t, **static))(args, traced)
+        out = _jitted(fn, static)(args, traced)
     else:
         out = fn(*args, **kw)
     if isinstance(out, tuple):
