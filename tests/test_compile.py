@@ -3,7 +3,7 @@ the eager result. The conformance matrix (--compile) runs every case's default p
 with Inductor; here every parameter set of a few functions compiles with ``aot_eager`` (Dynamo's
 graph and AOTAutograd, where graph breaks and tracing failures show, without Inductor's C++
 code generation: 16 s against 55 s on 2 cores, cold caches), and the chunked losses compile
-with Inductor, gradients included (the matrix compiles without gradients)."""
+with gradients (the matrix compiles without), two with Inductor and two with ``aot_eager``."""
 
 from __future__ import annotations
 
@@ -73,17 +73,27 @@ def test_custom_gradient_compiles_at_every_arity(n_arrays, requires_grad, backen
 
 # the chunked in-batch losses (the tile walker of arraylosses/_tiled.py) with learnable
 # hyperparameters, an offset and a short last block (chunk 3 divides neither 5 rows nor 7
-# keys); few tiles, since Inductor compiles each unrolled tile of the forward and backward
+# keys); few tiles, since Inductor compiles each unrolled tile of the forward and backward.
+# Each loss with the compiler it runs under: Inductor (what users get) for one loss of each
+# walk, the softmax one (info_nce, symmetric) and the sigmoid one (siglip); aot_eager
+# (Dynamo's graph and AOTAutograd's backward, where graph breaks and an unbound backward show,
+# without Inductor's C++ code generation: about 15 s a loss on 2 cores) for the other two
 CHUNKED = {
     "info_nce symmetric, learnable temperature": (
-        lambda q, p, h, **k: al.info_nce(q, p, symmetric=True, temperature=h, **k)
+        lambda q, p, h, **k: al.info_nce(q, p, symmetric=True, temperature=h, **k),
+        "inductor",
     ),
     "info_nce, offset 2 into 7 keys": (
-        lambda q, p, h, **k: al.info_nce(q, _two_keys_before(p), offset=2, temperature=h, **k)
+        lambda q, p, h, **k: al.info_nce(q, _two_keys_before(p), offset=2, temperature=h, **k),
+        "aot_eager",
     ),
-    "clip_loss, learnable scale": (lambda q, p, h, **k: al.clip_loss(q, p, logit_scale=h, **k)),
+    "clip_loss, learnable scale": (
+        lambda q, p, h, **k: al.clip_loss(q, p, logit_scale=h, **k),
+        "aot_eager",
+    ),
     "siglip_loss, learnable scale and bias": (
-        lambda q, p, h, **k: al.siglip_loss(q, p, logit_scale=h, logit_bias=-h, **k)
+        lambda q, p, h, **k: al.siglip_loss(q, p, logit_scale=h, logit_bias=-h, **k),
+        "inductor",
     ),
 }
 
@@ -103,13 +113,14 @@ def _two_keys_before(p):
 def test_chunked_compiles_with_gradients(name, backend_name) -> None:
     """``torch.compile(fullgraph=True)`` of the chunked path, value and gradients (embeddings
     and hyperparameter), against the eager dense path (``chunk_size=None``: the whole
-    matrix, its own code). The conformance matrix compiles without gradients."""
+    matrix, its own code), with the loss's compiler (``CHUNKED``). The conformance matrix
+    compiles without gradients."""
     import torch
 
     backend = use_backend(backend_name)
     rng = np.random.default_rng(3)
     arrays = [rng.normal(size=(5, 4)), rng.normal(size=(5, 4)), np.asarray(1.7)]
-    fn = CHUNKED[name]
+    fn, compiler = CHUNKED[name]
 
     def leaves():
         return [backend.asarray(a, "float64").requires_grad_(True) for a in arrays]
@@ -119,7 +130,7 @@ def test_chunked_compiles_with_gradients(name, backend_name) -> None:
     dense_grads = torch.autograd.grad(dense, dense_in)
     torch._dynamo.reset()
     compiled = torch.compile(
-        lambda q, p, h: fn(q, p, h, chunk_size=3), fullgraph=True, dynamic=False
+        lambda q, p, h: fn(q, p, h, chunk_size=3), fullgraph=True, dynamic=False, backend=compiler
     )
     chunked_in = leaves()
     value = compiled(*chunked_in)
