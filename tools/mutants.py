@@ -273,7 +273,8 @@ def main(argv: list[str] | None = None) -> int:
     lines = [
         f"# Mutants on {head} ({date}, backends {args.backends})",
         "",
-        "`python tools/mutants.py` (the selection of each: `pytest -k` over the suite).",
+        "`python tools/mutants.py` (the selection of each: `pytest -k` over the files that "
+        "`nox -s tests` runs).",
         "",
         "| mutant | what | status | seconds | first failing test |",
         "|---|---|---|---|---|",
