@@ -30,6 +30,7 @@ __all__ = [
     "check_gradients",
     "check_jit",
     "check_merge_laws",
+    "check_peer",
     "check_torch_compile",
     "check_values",
     "check_vmap",
@@ -325,4 +326,26 @@ def check_merge_laws(case: Case, backend: Backend) -> float:
                     worst = max(worst, _state_gap(backend, x, y, law))
                 except AssertionError as err:
                     raise AssertionError(f"{case.name}({label}): {err}") from None
+    return worst
+
+
+def check_peer(check: Any) -> float:
+    """One peer cross-check (a ``conformance.peers`` ``PeerCheck``) on its record's float64
+    inputs: ours and the peer's arrays (the value, then the gradients) agree within the
+    check's ``rtol``/``atol``; returns the worst relative error. The matrix's peer cells and
+    ``tests/test_peers.py`` both run it."""
+    ours, theirs = check.run(check.inputs())
+    if not len(ours) == len(theirs) > 0:
+        raise AssertionError(f"{len(ours)} arrays of ours against {len(theirs)} of the peer")
+    worst = 0.0
+    for i, (a, b) in enumerate(zip(ours, theirs, strict=True)):
+        what = "value" if i == 0 else f"gradient {i}"
+        np.testing.assert_allclose(
+            a,
+            b,
+            rtol=check.rtol,
+            atol=check.atol,
+            err_msg=f"{check.function} vs {check.peer}: {what}",
+        )
+        worst = max(worst, max_errors(a, b)[1])
     return worst

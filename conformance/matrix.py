@@ -52,7 +52,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from arraylosses.testing import BACKENDS, Backend, max_errors
+from arraylosses.testing import BACKENDS, Backend
 from arraylosses.testing.cases import BY_NAME, CASES, Case
 
 from . import checks, hostile
@@ -125,18 +125,6 @@ def peer_cell(case: Case, library: str, required: bool = False) -> list[dict[str
     """Every cross-check of ``case`` against ``library``. A check whose library (or input
     data) is missing here is a skip, or a failure where peers are ``required``
     (``--require-peers``: CI, which installs them all)."""
-    import numpy as np
-
-    def run_one(check: Any) -> float:
-        ours, theirs = check.run(check.inputs())
-        if not len(ours) == len(theirs) > 0:
-            raise AssertionError(f"{len(ours)} arrays of ours against {len(theirs)} of the peer")
-        worst = 0.0
-        for a, b in zip(ours, theirs, strict=True):
-            np.testing.assert_allclose(a, b, rtol=check.rtol, atol=check.atol)
-            worst = max(worst, max_errors(a, b)[1])
-        return worst
-
     results = []
     for check in _peer_checks():
         if check.function != case.name or check.column != library:
@@ -149,7 +137,7 @@ def peer_cell(case: Case, library: str, required: bool = False) -> list[dict[str
             else:
                 results.append({"check": check.peer, "status": "skip", "reason": reason})
             continue
-        result = _run(check.peer, lambda c=check: run_one(c))
+        result = _run(check.peer, lambda c=check: checks.check_peer(c))
         if check.deviation:
             result["deviation"] = check.deviation
         results.append(result)

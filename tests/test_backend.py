@@ -310,7 +310,7 @@ def test_jitted_is_jax_jit_on_jax_only(backend):
     step = B.jitted(backend.xp, double)
     x = backend.asarray(np.array([1.0, -2.0]), "float64")
     np.testing.assert_array_equal(backend.to_numpy(step(x)), [2.0, -4.0])
-    if not backend.name.startswith("jax"):
+    if not backend.is_jax:
         assert step is double
         assert seen == [True]
         return

@@ -208,9 +208,8 @@ def test_search_update_is_traced_on_jax_only(backend, rng, monkeypatch):
         backend.asarray(queries, "float64"), backend.asarray(corpus, "float64"), k=4, chunk_size=4
     )
     np.testing.assert_array_equal(as_numpy(backend, got)[1], oracle(queries @ corpus.T, 4)[1])
-    jax = backend.name.startswith("jax")
     # chunks of 4, 4 and 1 documents: two shapes traced once each on JAX, three eager calls else
-    assert seen == ([False, False] if jax else [True, True, True])
+    assert seen == ([False, False] if backend.is_jax else [True, True, True])
 
 
 def test_search_numpy_corpus_beside_other_queries(backend, rng, tmp_path):
